@@ -1,0 +1,385 @@
+package tsdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// pendingSample is a sample accepted by Append and waiting for Commit.
+type pendingSample struct {
+	s *memSeries
+	oooSample
+}
+
+// appender buffers samples until Commit writes them as one write-ahead
+// record and adds them to the head. It implements storage.AppenderV2.
+type appender struct {
+	db        *DB
+	id        uint64
+	samples   []pendingSample
+	rejectOOO bool
+	done      bool
+}
+
+func (db *DB) newAppender(context.Context) *appender {
+	return &appender{db: db, id: db.appenderIDs.Add(1)}
+}
+
+// Append implements storage.AppenderV2. Exemplars and metadata are not
+// stored yet and are ignored.
+func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
+	if a.done {
+		return 0, errors.New("appender was already committed or rolled back")
+	}
+	if a.db.closed.Load() {
+		return 0, ErrClosed
+	}
+	if h != nil {
+		if err := h.Validate(); err != nil {
+			return 0, fmt.Errorf("invalid histogram for series %s at %d: %w", ls, t, err)
+		}
+	}
+	if fh != nil {
+		if err := fh.Validate(); err != nil {
+			return 0, fmt.Errorf("invalid float histogram for series %s at %d: %w", ls, t, err)
+		}
+	}
+	for {
+		s, err := a.db.lookupSeries(uint64(ref), ls)
+		if err != nil {
+			return 0, err
+		}
+		s.mu.Lock()
+		if s.deleted {
+			s.mu.Unlock()
+			ref = 0
+			continue
+		}
+		smp := oooSample{st: st, t: t, v: v, h: h, fh: fh}
+		_, skip, err := a.db.appendable(s, smp, a.id, a.rejectOOO || opts.RejectOutOfOrder)
+		if err != nil {
+			s.mu.Unlock()
+			return storage.SeriesRef(s.ref), err
+		}
+		if !skip {
+			if s.pendingApp != a.id || t > s.pendingT {
+				s.pendingT = t
+			}
+			s.pendingApp = a.id
+			a.samples = append(a.samples, pendingSample{s: s, oooSample: smp})
+		}
+		s.mu.Unlock()
+		return storage.SeriesRef(s.ref), nil
+	}
+}
+
+// lookupSeries finds the series for ref, or for ls when ref is unknown,
+// creating it in the head (not yet in badger) when needed.
+func (db *DB) lookupSeries(ref uint64, ls labels.Labels) (*memSeries, error) {
+	if ref != 0 {
+		if s := db.series.getByRef(ref); s != nil {
+			return s, nil
+		}
+	}
+	lset, err := validateLabels(ls)
+	if err != nil {
+		return nil, err
+	}
+	s, created := db.series.getOrCreate(lset.Hash(), lset, func() uint64 { return db.nextRef.Add(1) })
+	if created {
+		db.postings.Add(storage.SeriesRef(s.ref), lset)
+	}
+	return s, nil
+}
+
+// appendable checks a sample against its series. It reports whether the
+// sample goes to the out-of-order buffer, and whether it repeats the newest
+// sample exactly and is to be skipped. appID, when not 0, also checks
+// against the samples that appender holds. s.mu must be held.
+func (db *DB) appendable(s *memSeries, smp oooSample, appID uint64, rejectOOO bool) (ooo, skip bool, err error) {
+	if err := db.ensureMaxT(s); err != nil {
+		return false, false, err
+	}
+	maxT := s.maxT
+	if appID != 0 && s.pendingApp == appID && s.pendingT > maxT {
+		maxT = s.pendingT
+	}
+	if smp.t > maxT {
+		return false, false, nil
+	}
+	if smp.t == maxT && maxT == s.maxT {
+		if !sameValue(smp, s) {
+			return false, false, fmt.Errorf("series %s at %d: %w", s.lset, smp.t, storage.ErrDuplicateSampleForTimestamp)
+		}
+		return false, true, nil
+	}
+	window := db.opts.OutOfOrderWindow.Milliseconds()
+	if window > 0 && !rejectOOO && smp.t >= db.maxT.Load()-window {
+		for _, o := range s.ooo {
+			if o.t == smp.t {
+				if !sameOOOValue(o, smp) {
+					return true, false, fmt.Errorf("series %s at %d: %w", s.lset, smp.t, storage.ErrDuplicateSampleForTimestamp)
+				}
+				return true, true, nil
+			}
+		}
+		return true, false, nil
+	}
+	if window > 0 && !rejectOOO {
+		return false, false, fmt.Errorf("series %s at %d: %w", s.lset, smp.t, storage.ErrTooOldSample)
+	}
+	return false, false, fmt.Errorf("series %s at %d, newest sample at %d: %w", s.lset, smp.t, maxT, storage.ErrOutOfOrderSample)
+}
+
+func sameValue(smp oooSample, s *memSeries) bool {
+	switch {
+	case smp.h != nil:
+		return s.lastH != nil && smp.h.Equals(s.lastH)
+	case smp.fh != nil:
+		return s.lastFH != nil && smp.fh.Equals(s.lastFH)
+	default:
+		return s.lastH == nil && s.lastFH == nil && math.Float64bits(smp.v) == math.Float64bits(s.lastValue)
+	}
+}
+
+func sameOOOValue(a, b oooSample) bool {
+	switch {
+	case a.h != nil || b.h != nil:
+		return a.h != nil && b.h != nil && a.h.Equals(b.h)
+	case a.fh != nil || b.fh != nil:
+		return a.fh != nil && b.fh != nil && a.fh.Equals(b.fh)
+	default:
+		return math.Float64bits(a.v) == math.Float64bits(b.v)
+	}
+}
+
+// Commit writes the samples as one write-ahead record and adds them to the
+// head. When it returns nil, the samples survive a crash of the process.
+func (a *appender) Commit() error {
+	if a.done {
+		return errors.New("appender was already committed or rolled back")
+	}
+	a.done = true
+	defer a.clearPending()
+	if len(a.samples) == 0 {
+		return nil
+	}
+	if a.db.closed.Load() {
+		return ErrClosed
+	}
+	return a.db.commit(a.samples)
+}
+
+// Rollback drops the samples.
+func (a *appender) Rollback() error {
+	if a.done {
+		return errors.New("appender was already committed or rolled back")
+	}
+	a.done = true
+	a.clearPending()
+	return nil
+}
+
+func (a *appender) clearPending() {
+	for _, p := range a.samples {
+		p.s.mu.Lock()
+		if p.s.pendingApp == a.id {
+			p.s.pendingApp = 0
+		}
+		p.s.mu.Unlock()
+	}
+	a.samples = nil
+}
+
+// commit persists samples as one record and applies them to the head.
+func (db *DB) commit(samples []pendingSample) error {
+	var newSeries []*memSeries
+	for _, p := range samples {
+		if !p.s.isPersisted() {
+			newSeries = append(newSeries, p.s)
+		}
+	}
+	rec := encodeWALRecord(newSeries, samples)
+	value := withChecksum(rec)
+
+	db.commitMu.RLock()
+	defer db.commitMu.RUnlock()
+	seq := db.wal.nextSeq.Add(1)
+	if err := db.writeRecord(seq, newSeries, value); err != nil {
+		return err
+	}
+	for _, s := range newSeries {
+		s.markPersisted()
+	}
+	db.wal.add(seq, int64(len(value)))
+
+	mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, p := range samples {
+		p.s.mu.Lock()
+		if db.applySample(p.s, p.oooSample, seq) {
+			mint, maxt = min(mint, p.t), max(maxt, p.t)
+		}
+		p.s.mu.Unlock()
+	}
+	if mint <= maxt {
+		db.updateBounds(mint, maxt)
+	}
+	return nil
+}
+
+// writeRecord writes the write-ahead record and the series records of the
+// series it creates. Both go in one badger transaction when they fit;
+// otherwise the write-ahead record, which holds the series too, is
+// committed alone first and the series records follow in a write batch.
+func (db *DB) writeRecord(seq uint64, newSeries []*memSeries, value []byte) error {
+	txn := db.kv.NewTransaction(true)
+	defer txn.Discard()
+	if err := txn.Set(walKey(seq), value); err != nil {
+		return fmt.Errorf("cannot write write-ahead record %d of %d bytes: %w", seq, len(value), err)
+	}
+	rest := newSeries
+	for i, s := range newSeries {
+		err := txn.Set(seriesKey(s.ref), encodeSeriesValue(s.lset))
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			rest = newSeries[i:]
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("cannot write series %s: %w", s.lset, err)
+		}
+		rest = nil
+	}
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("cannot commit write-ahead record %d: %w", seq, err)
+	}
+	return db.writeSeries(rest)
+}
+
+// writeSeries writes series records in a write batch.
+func (db *DB) writeSeries(series []*memSeries) error {
+	if len(series) == 0 {
+		return nil
+	}
+	wb := db.kv.NewWriteBatch()
+	defer wb.Cancel()
+	for _, s := range series {
+		if err := wb.Set(seriesKey(s.ref), encodeSeriesValue(s.lset)); err != nil {
+			return fmt.Errorf("cannot write series %s: %w", s.lset, err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("cannot write %d series: %w", len(series), err)
+	}
+	return nil
+}
+
+// applySample adds a sample that is in the write-ahead record seq to the
+// head, and reports whether it was added. A sample that a concurrent commit
+// made out of order in the meantime is dropped, as upstream does. s.mu must
+// be held.
+func (db *DB) applySample(s *memSeries, smp oooSample, seq uint64) bool {
+	ooo, skip, err := db.appendable(s, smp, 0, false)
+	if err != nil || skip {
+		return false
+	}
+	sealedBefore := len(s.sealed)
+	if ooo {
+		if len(s.ooo) == 0 {
+			s.oooSeq = seq
+		}
+		s.ooo = append(s.ooo, smp)
+		if len(s.ooo) >= db.chunkO.samplesPerChunk {
+			s.sealOOO(db.chunkO)
+		}
+	} else {
+		s.appendInOrder(smp.st, smp.t, smp.v, smp.h, smp.fh, seq, db.chunkO)
+	}
+	if len(s.sealed) > sealedBefore {
+		db.enqueueLocked(s)
+	}
+	return true
+}
+
+func (s *memSeries) isPersisted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.persisted
+}
+
+func (s *memSeries) markPersisted() {
+	s.mu.Lock()
+	s.persisted = true
+	s.mu.Unlock()
+}
+
+// appenderV1 adapts an appender to the version 1 interface.
+type appenderV1 struct{ a *appender }
+
+func (a *appenderV1) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	return a.a.Append(ref, l, 0, t, v, nil, nil, storage.AppendV2Options{})
+}
+
+func (a *appenderV1) AppendHistogram(ref storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	return a.a.Append(ref, l, 0, t, 0, h, fh, storage.AppendV2Options{})
+}
+
+// AppendSTZeroSample appends a zero sample at the start timestamp st of the
+// sample at t, as upstream does.
+func (a *appenderV1) AppendSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64) (storage.SeriesRef, error) {
+	if st >= t {
+		return 0, storage.ErrSTNewerThanSample
+	}
+	r, err := a.a.Append(ref, l, 0, st, 0, nil, nil, storage.AppendV2Options{RejectOutOfOrder: true})
+	if errors.Is(err, storage.ErrOutOfOrderSample) || errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
+		return r, storage.ErrOutOfOrderST
+	}
+	return r, err
+}
+
+// AppendHistogramSTZeroSample appends a zero histogram at st.
+func (a *appenderV1) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels.Labels, t, st int64, h *histogram.Histogram, fh *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	if st >= t {
+		return 0, storage.ErrSTNewerThanSample
+	}
+	var zh *histogram.Histogram
+	var zfh *histogram.FloatHistogram
+	switch {
+	case h != nil:
+		zh = &histogram.Histogram{Schema: h.Schema, ZeroThreshold: h.ZeroThreshold, CustomValues: h.CustomValues, CounterResetHint: histogram.CounterReset}
+	case fh != nil:
+		zfh = &histogram.FloatHistogram{Schema: fh.Schema, ZeroThreshold: fh.ZeroThreshold, CustomValues: fh.CustomValues, CounterResetHint: histogram.CounterReset}
+	default:
+		return 0, errors.New("AppendHistogramSTZeroSample needs a histogram")
+	}
+	r, err := a.a.Append(ref, l, 0, st, 0, zh, zfh, storage.AppendV2Options{RejectOutOfOrder: true})
+	if errors.Is(err, storage.ErrOutOfOrderSample) || errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
+		return r, storage.ErrOutOfOrderST
+	}
+	return r, err
+}
+
+// AppendExemplar reports that exemplars are not stored.
+func (a *appenderV1) AppendExemplar(storage.SeriesRef, labels.Labels, exemplar.Exemplar) (storage.SeriesRef, error) {
+	return 0, storage.ErrExemplarsDisabled
+}
+
+// UpdateMetadata accepts metadata without storing it; the scrape layer keeps it.
+func (a *appenderV1) UpdateMetadata(ref storage.SeriesRef, _ labels.Labels, _ metadata.Metadata) (storage.SeriesRef, error) {
+	return ref, nil
+}
+
+func (a *appenderV1) SetOptions(opts *storage.AppendOptions) {
+	a.a.rejectOOO = opts != nil && opts.DiscardOutOfOrder
+}
+
+func (a *appenderV1) Commit() error   { return a.a.Commit() }
+func (a *appenderV1) Rollback() error { return a.a.Rollback() }

@@ -1,0 +1,393 @@
+// Package tsdb is Vigil's time-series store: Prometheus's data model and chunk
+// encodings kept in badger.
+//
+// Start with Open, which returns a *DB implementing storage.Storage of the
+// Prometheus module, so the upstream PromQL engine, rule manager and test
+// harness run on it unchanged. A Commit writes one write-ahead record to
+// badger and adds the samples to the in-memory head (head.go); full chunks
+// are sealed into badger by a background loop (seal.go), and the write-ahead
+// records they covered are dropped (wal.go). Queries (querier.go) read
+// sealed chunks from a badger snapshot plus the head through the upstream
+// block querier. FORMAT.md specifies the key layout and the records.
+package tsdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/index"
+)
+
+// ErrClosed is returned by every operation on a closed DB.
+var ErrClosed = errors.New("tsdb is closed")
+
+// ErrInvalidSeries is wrapped by the errors for label sets that cannot be
+// stored: empty, with an empty or repeated label name, or not valid UTF-8.
+var ErrInvalidSeries = errors.New("invalid series")
+
+// DB is a time-series store on badger. All methods are safe for concurrent use.
+type DB struct {
+	dir    string
+	opts   Options
+	logger hclog.Logger
+	kv     *badger.DB
+	chunkO chunkOpts
+
+	series   *seriesMap
+	postings *index.MemPostings
+	nextRef  atomic.Uint64
+
+	// minT and maxT bound the samples of the store; math.MaxInt64 and
+	// math.MinInt64 while it is empty.
+	minT, maxT atomic.Int64
+
+	// commitMu is held shared by commits between taking a write-ahead
+	// sequence and adding their samples to the head, and exclusively by the
+	// truncation of the write-ahead records to find the oldest one in use.
+	commitMu sync.RWMutex
+	wal      walState
+
+	queueMu   sync.Mutex
+	sealQueue []*memSeries
+
+	readersMu sync.Mutex
+	readers   map[*blockReader]uint64
+
+	appenderIDs atomic.Uint64
+	closed      atomic.Bool
+	// maintMu serializes the maintenance work: sealing, truncation, retention, Flush.
+	maintMu sync.Mutex
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// Open opens the store in dir, creating it if needed, and replays the
+// write-ahead records of the samples that were not sealed before the last
+// stop.
+func Open(dir string, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create data directory %q: %w", dir, err)
+	}
+	bopts := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{opts.Logger.Named("badger")}).
+		WithSyncWrites(opts.SyncWrites).
+		WithCompression(options.ZSTD).
+		WithZSTDCompressionLevel(1).
+		WithBlockCacheSize(opts.CacheBytes).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(3).
+		WithValueThreshold(8 << 10).
+		WithNumVersionsToKeep(1).
+		WithDetectConflicts(false).
+		WithMetricsEnabled(false).
+		WithNumCompactors(2)
+	kv, err := badger.Open(bopts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open badger store in %q: %w", dir, err)
+	}
+	db := &DB{
+		dir:      dir,
+		opts:     opts,
+		logger:   opts.Logger,
+		kv:       kv,
+		chunkO:   chunkOpts{chunkRange: opts.ChunkRange.Milliseconds(), samplesPerChunk: opts.SamplesPerChunk},
+		series:   newSeriesMap(),
+		postings: index.NewMemPostings(),
+		readers:  map[*blockReader]uint64{},
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	db.minT.Store(math.MaxInt64)
+	db.maxT.Store(math.MinInt64)
+	if err := db.load(); err != nil {
+		kv.Close()
+		return nil, err
+	}
+	go db.run()
+	return db, nil
+}
+
+// load reads the series index and the time bounds from badger and replays
+// the write-ahead records.
+func (db *DB) load() error {
+	start := time.Now()
+	n, err := db.loadSeries()
+	if err != nil {
+		return err
+	}
+	if err := db.loadBounds(); err != nil {
+		return err
+	}
+	if err := db.replayWAL(); err != nil {
+		return err
+	}
+	db.logger.Info("store opened", "dir", db.dir, "series", n, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// loadSeries adds every series record of badger to the head and the postings.
+func (db *DB) loadSeries() (int, error) {
+	n := 0
+	var maxRef uint64
+	err := db.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixSeries}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			key := item.Key()
+			if len(key) != seriesKeyLen {
+				return fmt.Errorf("malformed series key %x", key)
+			}
+			ref := refFromKey(key)
+			var lset labels.Labels
+			if err := item.Value(func(v []byte) error {
+				var err error
+				lset, err = decodeSeriesValue(v)
+				return err
+			}); err != nil {
+				return fmt.Errorf("cannot read series %x: %w", key, err)
+			}
+			s := newMemSeries(ref, lset, false)
+			s.persisted = true
+			db.series.add(s, lset.Hash())
+			db.postings.Add(storage.SeriesRef(ref), lset)
+			maxRef = max(maxRef, ref)
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cannot load the series index: %w", err)
+	}
+	db.nextRef.Store(maxRef)
+	return n, nil
+}
+
+// loadBounds reads the time bounds stored by the sealing loop.
+func (db *DB) loadBounds() error {
+	return db.kv.View(func(txn *badger.Txn) error {
+		for name, bound := range map[string]*atomic.Int64{"mint": &db.minT, "maxt": &db.maxT} {
+			item, err := txn.Get(metaKey(name))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("cannot read %s: %w", name, err)
+			}
+			if err := item.Value(func(v []byte) error {
+				payload, err := verifyChecksum(v)
+				if err != nil {
+					return fmt.Errorf("meta %q: %w", name, err)
+				}
+				if len(payload) != 8 {
+					return fmt.Errorf("meta %q has %d bytes, want 8", name, len(payload))
+				}
+				bound.Store(int64FromOrdered(beUint64(payload)))
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// run does the maintenance in the background until Close.
+func (db *DB) run() {
+	defer close(db.done)
+	seal := time.NewTicker(time.Second)
+	defer seal.Stop()
+	retention := time.NewTicker(time.Minute)
+	defer retention.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-seal.C:
+			db.maintMu.Lock()
+			if err := db.sealPending(); err != nil {
+				db.logger.Error("cannot seal chunks", "error", err)
+			}
+			if err := db.truncateWALIfLarge(); err != nil {
+				db.logger.Error("cannot truncate write-ahead records", "error", err)
+			}
+			db.maintMu.Unlock()
+		case <-retention.C:
+			db.maintMu.Lock()
+			if err := db.applyRetention(); err != nil {
+				db.logger.Error("cannot apply retention", "error", err)
+			}
+			db.maintMu.Unlock()
+		}
+	}
+}
+
+// Flush seals every open chunk and buffer of the head into badger and drops
+// the write-ahead records they covered. Samples committed afterwards start
+// new chunks.
+func (db *DB) Flush() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	return db.flushLocked()
+}
+
+func (db *DB) flushLocked() error {
+	db.series.forEach(func(s *memSeries) {
+		s.mu.Lock()
+		cut := s.cutOpenChunk()
+		if len(s.ooo) > 0 {
+			s.sealOOO(db.chunkO)
+			cut = true
+		}
+		if cut {
+			db.enqueueLocked(s)
+		}
+		s.mu.Unlock()
+	})
+	if err := db.sealPending(); err != nil {
+		return err
+	}
+	return db.truncateWAL(math.MaxUint64)
+}
+
+// Compact flushes the head, then has badger compact its tables and collect
+// the garbage of its value log, so that the size on disk reflects the
+// sealed data alone.
+func (db *DB) Compact() error {
+	if err := db.Flush(); err != nil {
+		return err
+	}
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	if err := db.kv.Flatten(2); err != nil {
+		return fmt.Errorf("cannot compact badger tables: %w", err)
+	}
+	for {
+		if err := db.kv.RunValueLogGC(0.3); err != nil {
+			if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
+				return nil
+			}
+			return fmt.Errorf("cannot collect value log garbage: %w", err)
+		}
+	}
+}
+
+// StartTime returns the timestamp of the oldest sample in the store, or
+// math.MaxInt64 when it is empty.
+func (db *DB) StartTime() (int64, error) {
+	if db.closed.Load() {
+		return 0, ErrClosed
+	}
+	return db.minT.Load(), nil
+}
+
+// Close seals the pending chunks and closes badger. The open chunks stay in
+// the write-ahead records and are replayed by the next Open.
+func (db *DB) Close() error {
+	if !db.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	close(db.stop)
+	<-db.done
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	// Wait for commits in flight.
+	db.commitMu.Lock()
+	db.commitMu.Unlock()
+	err := db.sealPending()
+	if cerr := db.kv.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("cannot close badger: %w", cerr))
+	}
+	return err
+}
+
+// Dir returns the directory of the store.
+func (db *DB) Dir() string { return db.dir }
+
+// updateBounds widens the time bounds of the store to include [mint, maxt].
+func (db *DB) updateBounds(mint, maxt int64) {
+	for {
+		cur := db.minT.Load()
+		if mint >= cur || db.minT.CompareAndSwap(cur, mint) {
+			break
+		}
+	}
+	for {
+		cur := db.maxT.Load()
+		if maxt <= cur || db.maxT.CompareAndSwap(cur, maxt) {
+			break
+		}
+	}
+}
+
+// enqueueLocked puts s on the seal queue; s.mu must be held.
+func (db *DB) enqueueLocked(s *memSeries) {
+	if s.queued {
+		return
+	}
+	s.queued = true
+	db.queueMu.Lock()
+	db.sealQueue = append(db.sealQueue, s)
+	db.queueMu.Unlock()
+}
+
+// Querier returns a querier over the samples in [mint, maxt].
+func (db *DB) Querier(mint, maxt int64) (storage.Querier, error) {
+	br, err := db.newBlockReader(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	return newQuerier(br, mint, maxt)
+}
+
+// ChunkQuerier returns a chunk querier over the samples in [mint, maxt].
+func (db *DB) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
+	br, err := db.newBlockReader(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	return newChunkQuerier(br, mint, maxt)
+}
+
+// Appender returns an appender of the version 1 interface.
+func (db *DB) Appender(ctx context.Context) storage.Appender {
+	return &appenderV1{a: db.newAppender(ctx)}
+}
+
+// AppenderV2 returns an appender.
+func (db *DB) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	return db.newAppender(ctx)
+}
+
+var _ storage.Storage = (*DB)(nil)
+
+// badgerLogger sends badger's log lines to hclog; its info lines are debug
+// lines for Vigil.
+type badgerLogger struct{ l hclog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(trimNL(fmt.Sprintf(f, a...))) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(trimNL(fmt.Sprintf(f, a...))) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(trimNL(fmt.Sprintf(f, a...))) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Trace(trimNL(fmt.Sprintf(f, a...))) }
+
+func trimNL(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

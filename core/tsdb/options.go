@@ -1,0 +1,70 @@
+package tsdb
+
+import (
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Options configures a DB. The zero value is usable: Open fills every unset
+// field with the default named in its comment.
+type Options struct {
+	// Retention is how long samples are kept, measured back from the newest
+	// sample in the store (as Prometheus does for blocks). 0 keeps samples
+	// forever.
+	Retention time.Duration
+
+	// MaxBytes bounds the size of the store on disk. When the store grows
+	// past it, the oldest sealed chunks are deleted until it fits again.
+	// 0 means no bound.
+	MaxBytes int64
+
+	// OutOfOrderWindow is how far behind the newest sample of the store a
+	// sample may be and still be accepted although its series already has a
+	// newer one. 0 rejects every such sample with
+	// storage.ErrOutOfOrderSample, as Prometheus does by default.
+	OutOfOrderWindow time.Duration
+
+	// SyncWrites makes every Commit wait for fsync, so that committed samples
+	// survive power loss and not only a crash of the process.
+	SyncWrites bool
+
+	// ChunkRange is the longest time span one chunk covers. Chunks are also
+	// cut at multiples of it, so every chunk lies inside one range.
+	// Default 2h.
+	ChunkRange time.Duration
+
+	// SamplesPerChunk is the number of float samples after which the open
+	// chunk of a series is sealed. Default 120, as upstream.
+	SamplesPerChunk int
+
+	// WALMaxBytes bounds the write-ahead records kept for the open chunks.
+	// When they grow past it, the open chunks holding the oldest records are
+	// sealed early so those records can be dropped. Default 256 MiB.
+	WALMaxBytes int64
+
+	// CacheBytes is the size of badger's block cache. Default 64 MiB.
+	CacheBytes int64
+
+	// Logger receives the store's log lines. Default: hclog.NewNullLogger().
+	Logger hclog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.ChunkRange <= 0 {
+		o.ChunkRange = 2 * time.Hour
+	}
+	if o.SamplesPerChunk <= 0 {
+		o.SamplesPerChunk = 120
+	}
+	if o.WALMaxBytes <= 0 {
+		o.WALMaxBytes = 256 << 20
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = 64 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	return o
+}

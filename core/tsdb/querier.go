@@ -1,0 +1,397 @@
+package tsdb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/prometheus/prometheus/tsdb/index"
+	"github.com/prometheus/prometheus/tsdb/tombstones"
+)
+
+// blockReader presents the store, as of one badger snapshot plus the head,
+// as an upstream tsdb.BlockReader, so that the upstream block querier does
+// the matching, trimming, merging and label queries. It is both the index
+// reader and the chunk reader of that block.
+type blockReader struct {
+	db         *DB
+	mint, maxt int64
+
+	txn    *badger.Txn
+	it     *badger.Iterator
+	readTs uint64
+	closed bool
+
+	// groups holds the chunks of metas that stand for several overlapping
+	// chunks; such a meta has Ref = index+1 and no Chunk.
+	groups [][]chunkenc.Chunk
+}
+
+func (db *DB) newBlockReader(mint, maxt int64) (*blockReader, error) {
+	if db.closed.Load() {
+		return nil, ErrClosed
+	}
+	r := &blockReader{db: db, mint: mint, maxt: maxt}
+	db.readersMu.Lock()
+	r.txn = db.kv.NewTransaction(false)
+	r.readTs = r.txn.ReadTs()
+	db.readers[r] = r.readTs
+	db.readersMu.Unlock()
+	r.it = r.txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixChunk}})
+	return r, nil
+}
+
+func newQuerier(r *blockReader, mint, maxt int64) (storage.Querier, error) {
+	q, err := tsdb.NewBlockQuerier(r, mint, maxt)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+func newChunkQuerier(r *blockReader, mint, maxt int64) (storage.ChunkQuerier, error) {
+	q, err := tsdb.NewBlockChunkQuerier(r, mint, maxt)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+// Index implements tsdb.BlockReader.
+func (r *blockReader) Index() (tsdb.IndexReader, error) { return r, nil }
+
+// Chunks implements tsdb.BlockReader.
+func (r *blockReader) Chunks() (tsdb.ChunkReader, error) { return r, nil }
+
+// Tombstones implements tsdb.BlockReader. Vigil has no deletions of ranges yet.
+func (r *blockReader) Tombstones() (tombstones.Reader, error) {
+	return tombstones.NewMemTombstones(), nil
+}
+
+// Meta implements tsdb.BlockReader.
+func (r *blockReader) Meta() tsdb.BlockMeta {
+	return tsdb.BlockMeta{MinTime: r.mint, MaxTime: r.maxt}
+}
+
+// Size implements tsdb.BlockReader.
+func (r *blockReader) Size() int64 { return 0 }
+
+// Close releases the badger snapshot. The block querier calls it once as
+// index reader and once as chunk reader.
+func (r *blockReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.it.Close()
+	r.txn.Discard()
+	r.db.readersMu.Lock()
+	delete(r.db.readers, r)
+	r.db.readersMu.Unlock()
+	return nil
+}
+
+// Symbols implements tsdb.IndexReader.
+func (r *blockReader) Symbols() index.StringIter { return r.db.postings.Symbols() }
+
+// SortedLabelValues implements tsdb.IndexReader.
+func (r *blockReader) SortedLabelValues(ctx context.Context, name string, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, error) {
+	values, err := r.labelValues(ctx, name, matchers...)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(values)
+	values, _ = hints.ApplyLimit(values)
+	return values, nil
+}
+
+// LabelValues implements tsdb.IndexReader.
+func (r *blockReader) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, error) {
+	values, err := r.labelValues(ctx, name, matchers...)
+	if err != nil {
+		return nil, err
+	}
+	if hints != nil && hints.Limit > 0 && len(values) > hints.Limit {
+		slices.Sort(values)
+		values = values[:hints.Limit]
+	}
+	return values, nil
+}
+
+func (r *blockReader) labelValues(ctx context.Context, name string, matchers ...*labels.Matcher) ([]string, error) {
+	all := slices.Clone(r.db.postings.LabelValues(ctx, name, nil))
+	if len(matchers) == 0 {
+		return all, nil
+	}
+	other := false
+	for _, m := range matchers {
+		if m.Name != name {
+			other = true
+			continue
+		}
+		all = slices.DeleteFunc(all, func(v string) bool { return !m.Matches(v) })
+	}
+	if !other || len(all) == 0 {
+		return all, nil
+	}
+	p, err := tsdb.PostingsForMatchers(ctx, r, matchers...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot select series for label values of %q: %w", name, err)
+	}
+	perValue := make([]index.Postings, len(all))
+	for i, v := range all {
+		perValue[i] = r.db.postings.Postings(ctx, name, v)
+	}
+	idx, err := index.FindIntersectingPostings(p, perValue)
+	if err != nil {
+		return nil, fmt.Errorf("cannot intersect postings for label values of %q: %w", name, err)
+	}
+	out := make([]string, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// Postings implements tsdb.IndexReader.
+func (r *blockReader) Postings(ctx context.Context, name string, values ...string) (index.Postings, error) {
+	return r.db.postings.Postings(ctx, name, values...), nil
+}
+
+// PostingsForLabelMatching implements tsdb.IndexReader.
+func (r *blockReader) PostingsForLabelMatching(ctx context.Context, name string, match func(string) bool) index.Postings {
+	return r.db.postings.PostingsForLabelMatching(ctx, name, match)
+}
+
+// PostingsForAllLabelValues implements tsdb.IndexReader.
+func (r *blockReader) PostingsForAllLabelValues(ctx context.Context, name string) index.Postings {
+	return r.db.postings.PostingsForAllLabelValues(ctx, name)
+}
+
+// SortedPostings implements tsdb.IndexReader: it orders series by labels.
+func (r *blockReader) SortedPostings(p index.Postings) index.Postings {
+	var series []*memSeries
+	for p.Next() {
+		if s := r.db.series.getByRef(uint64(p.At())); s != nil {
+			series = append(series, s)
+		}
+	}
+	if err := p.Err(); err != nil {
+		return index.ErrPostings(fmt.Errorf("cannot expand postings: %w", err))
+	}
+	slices.SortFunc(series, func(a, b *memSeries) int { return labels.Compare(a.lset, b.lset) })
+	refs := make([]storage.SeriesRef, len(series))
+	for i, s := range series {
+		refs[i] = storage.SeriesRef(s.ref)
+	}
+	return index.NewListPostings(refs)
+}
+
+// ShardedPostings implements tsdb.IndexReader, sharding by the stable hash
+// of the labels.
+func (r *blockReader) ShardedPostings(p index.Postings, shardIndex, shardCount uint64) index.Postings {
+	var refs []storage.SeriesRef
+	for p.Next() {
+		s := r.db.series.getByRef(uint64(p.At()))
+		if s == nil {
+			continue
+		}
+		if labels.StableHash(s.lset)%shardCount == shardIndex {
+			refs = append(refs, p.At())
+		}
+	}
+	if err := p.Err(); err != nil {
+		return index.ErrPostings(fmt.Errorf("cannot expand postings: %w", err))
+	}
+	return index.NewListPostings(refs)
+}
+
+// LabelNames implements tsdb.IndexReader.
+func (r *blockReader) LabelNames(ctx context.Context, matchers ...*labels.Matcher) ([]string, error) {
+	if len(matchers) == 0 {
+		names := r.db.postings.LabelNames()
+		slices.Sort(names)
+		return names, nil
+	}
+	p, err := tsdb.PostingsForMatchers(ctx, r, matchers...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot select series for label names: %w", err)
+	}
+	return r.LabelNamesFor(ctx, p)
+}
+
+// LabelNamesFor implements tsdb.IndexReader.
+func (r *blockReader) LabelNamesFor(ctx context.Context, p index.Postings) ([]string, error) {
+	seen := map[string]struct{}{}
+	n := 0
+	for p.Next() {
+		n++
+		if n%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s := r.db.series.getByRef(uint64(p.At()))
+		if s == nil {
+			continue
+		}
+		s.lset.Range(func(l labels.Label) { seen[l.Name] = struct{}{} })
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(seen))
+	for name := range seen {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Series implements tsdb.IndexReader: it fills the labels of a series and
+// the chunks that overlap the time range of the reader, from badger and
+// from the head.
+func (r *blockReader) Series(ref storage.SeriesRef, builder *labels.ScratchBuilder, chks *[]chunks.Meta) error {
+	s := r.db.series.getByRef(uint64(ref))
+	if s == nil {
+		return storage.ErrNotFound
+	}
+	builder.Assign(s.lset)
+	*chks = (*chks)[:0]
+	metas, err := r.sealedChunks(uint64(ref), *chks)
+	if err != nil {
+		return err
+	}
+	metas = r.headChunks(s, metas)
+	*chks = r.mergeOverlapping(metas)
+	return nil
+}
+
+// sealedChunks appends the chunks of series ref in badger that overlap the
+// time range of the reader.
+func (r *blockReader) sealedChunks(ref uint64, metas []chunks.Meta) ([]chunks.Meta, error) {
+	prefix := chunkPrefix(ref)
+	// A chunk lies within one chunk range, so none past the range of maxt
+	// can start at or before maxt.
+	stop := rangeForTimestamp(r.maxt, r.db.chunkO.chunkRange)
+	for r.it.Seek(chunkSeekKey(ref, r.mint)); r.it.Valid(); r.it.Next() {
+		item := r.it.Item()
+		key := item.Key()
+		if !bytes.HasPrefix(key, prefix) {
+			break
+		}
+		k, err := parseChunkKey(key)
+		if err != nil {
+			return nil, err
+		}
+		if k.maxT >= stop && k.minT > r.maxt {
+			break
+		}
+		if k.minT > r.maxt || k.maxT < r.mint {
+			continue
+		}
+		c, err := readChunkValue(item)
+		if err != nil {
+			return nil, err
+		}
+		metas = append(metas, chunks.Meta{Chunk: c, MinTime: k.minT, MaxTime: k.maxT})
+	}
+	return metas, nil
+}
+
+// headChunks appends the chunks of s held in memory that overlap the time
+// range of the reader and that the badger snapshot does not have.
+func (r *blockReader) headChunks(s *memSeries, metas []chunks.Meta) []chunks.Meta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.sealed {
+		if c.persistedAt != 0 && c.persistedAt <= r.readTs {
+			continue
+		}
+		if c.maxT >= r.mint && c.minT <= r.maxt {
+			metas = append(metas, chunks.Meta{Chunk: c.chunk, MinTime: c.minT, MaxTime: c.maxT})
+		}
+	}
+	if c := s.open; c != nil && c.chunk.NumSamples() > 0 && c.maxT >= r.mint && c.minT <= r.maxt {
+		data := slices.Clone(c.chunk.Bytes())
+		chk, err := chunkenc.FromData(c.chunk.Encoding(), data)
+		if err == nil {
+			metas = append(metas, chunks.Meta{Chunk: chk, MinTime: c.minT, MaxTime: c.maxT})
+		}
+	}
+	if len(s.ooo) > 0 {
+		for _, c := range buildChunks(s.ooo, r.db.chunkO.chunkRange) {
+			if c.maxT >= r.mint && c.minT <= r.maxt {
+				metas = append(metas, chunks.Meta{Chunk: c.chunk, MinTime: c.minT, MaxTime: c.maxT})
+			}
+		}
+	}
+	return metas
+}
+
+// mergeOverlapping sorts metas by time and replaces every run of
+// overlapping chunks by one meta whose samples are the merge of the run
+// (out-of-order samples, or a chunk read both from memory and badger).
+func (r *blockReader) mergeOverlapping(metas []chunks.Meta) []chunks.Meta {
+	if len(metas) < 2 {
+		return metas
+	}
+	sort.SliceStable(metas, func(i, j int) bool { return metas[i].MinTime < metas[j].MinTime })
+	out := metas[:0]
+	for i := 0; i < len(metas); {
+		j := i + 1
+		maxT := metas[i].MaxTime
+		for j < len(metas) && metas[j].MinTime <= maxT {
+			maxT = max(maxT, metas[j].MaxTime)
+			j++
+		}
+		if j == i+1 {
+			out = append(out, metas[i])
+		} else {
+			group := make([]chunkenc.Chunk, 0, j-i)
+			for _, m := range metas[i:j] {
+				group = append(group, m.Chunk)
+			}
+			r.groups = append(r.groups, group)
+			out = append(out, chunks.Meta{Ref: chunks.ChunkRef(len(r.groups)), MinTime: metas[i].MinTime, MaxTime: maxT})
+		}
+		i = j
+	}
+	return out
+}
+
+// ChunkOrIterable implements tsdb.ChunkReader.
+func (r *blockReader) ChunkOrIterable(meta chunks.Meta) (chunkenc.Chunk, chunkenc.Iterable, error) {
+	if meta.Chunk != nil {
+		return meta.Chunk, nil, nil
+	}
+	if i := int(meta.Ref); i >= 1 && i <= len(r.groups) {
+		return nil, mergedIterable(r.groups[i-1]), nil
+	}
+	return nil, nil, errors.New("chunk reference not found")
+}
+
+// mergedIterable iterates over overlapping chunks as one series; a
+// timestamp present in several chunks is returned once.
+type mergedIterable []chunkenc.Chunk
+
+func (m mergedIterable) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
+	its := make([]chunkenc.Iterator, len(m))
+	for i, c := range m {
+		its[i] = c.Iterator(nil)
+	}
+	return storage.ChainSampleIteratorFromIterators(it, its)
+}
+
+var _ tsdb.BlockReader = (*blockReader)(nil)
+var _ tsdb.IndexReader = (*blockReader)(nil)
+var _ tsdb.ChunkReader = (*blockReader)(nil)

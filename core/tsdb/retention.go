@@ -1,0 +1,165 @@
+package tsdb
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// applyRetention deletes the sealed chunks older than Options.Retention
+// and, while the store is larger than Options.MaxBytes, the oldest chunk
+// range. Series left without samples are removed from the index.
+func (db *DB) applyRetention() error {
+	if db.opts.Retention > 0 && db.maxT.Load() != math.MinInt64 {
+		cutoff := db.maxT.Load() - db.opts.Retention.Milliseconds()
+		if db.minT.Load() < cutoff {
+			if _, err := db.deleteBefore(cutoff); err != nil {
+				return err
+			}
+		}
+	}
+	if db.opts.MaxBytes > 0 {
+		for {
+			size, err := db.diskSize()
+			if err != nil {
+				return err
+			}
+			mint := db.minT.Load()
+			if size <= db.opts.MaxBytes || mint == math.MaxInt64 || mint >= db.maxT.Load() {
+				return nil
+			}
+			cutoff := rangeForTimestamp(mint, db.chunkO.chunkRange)
+			freed, err := db.deleteBefore(cutoff)
+			if err != nil {
+				return err
+			}
+			db.logger.Info("size retention deleted the oldest chunk range", "before", cutoff, "bytes", freed, "size", size, "max_bytes", db.opts.MaxBytes)
+			if err := db.kv.Flatten(1); err != nil {
+				return fmt.Errorf("cannot compact after size retention: %w", err)
+			}
+			if err := db.collectValueLog(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// diskSize returns the size of badger's files.
+func (db *DB) diskSize() (int64, error) {
+	lsm, vlog := db.kv.Size()
+	return lsm + vlog, nil
+}
+
+// collectValueLog rewrites value log files until badger finds none worth it.
+func (db *DB) collectValueLog() error {
+	for {
+		if err := db.kv.RunValueLogGC(0.3); err != nil {
+			return nil
+		}
+	}
+}
+
+// deleteBefore deletes every sealed chunk whose newest sample is older than
+// cutoff, removes the series left empty and returns the bytes it deleted.
+func (db *DB) deleteBefore(cutoff int64) (int64, error) {
+	var (
+		freed   int64
+		deleted int
+		empty   []*memSeries
+		err     error
+	)
+	wb := db.kv.NewWriteBatch()
+	defer wb.Cancel()
+	txn := db.kv.NewTransaction(false)
+	defer txn.Discard()
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixChunk}})
+	defer it.Close()
+	db.series.forEach(func(s *memSeries) {
+		if err != nil {
+			return
+		}
+		prefix := chunkPrefix(s.ref)
+		left := false
+		for it.Seek(prefix); it.Valid(); it.Next() {
+			key := it.Item().Key()
+			if !bytes.HasPrefix(key, prefix) {
+				break
+			}
+			k, perr := parseChunkKey(key)
+			if perr != nil {
+				err = perr
+				return
+			}
+			if k.maxT >= cutoff {
+				left = true
+				break
+			}
+			if err = wb.Delete(it.Item().KeyCopy(nil)); err != nil {
+				err = fmt.Errorf("cannot delete chunk %x: %w", key, err)
+				return
+			}
+			freed += it.Item().EstimatedSize()
+			deleted++
+		}
+		if !left {
+			empty = append(empty, s)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	db.minT.Store(max(db.minT.Load(), cutoff))
+	if err := wb.Set(metaKey("mint"), withChecksum(be64(orderedInt64(db.minT.Load())))); err != nil {
+		return 0, fmt.Errorf("cannot write time bounds: %w", err)
+	}
+	if err := wb.Flush(); err != nil {
+		return 0, fmt.Errorf("cannot delete %d chunks older than %d: %w", deleted, cutoff, err)
+	}
+	removed, err := db.removeEmptySeries(empty)
+	if err != nil {
+		return freed, err
+	}
+	db.logger.Debug("retention deleted chunks", "before", cutoff, "chunks", deleted, "series_removed", removed)
+	return freed, nil
+}
+
+// removeEmptySeries removes from the index the series that hold no samples
+// in memory, have no appender waiting to commit to them, and have no chunk
+// in badger.
+func (db *DB) removeEmptySeries(candidates []*memSeries) (int, error) {
+	if len(candidates) == 0 {
+		return 0, nil
+	}
+	wb := db.kv.NewWriteBatch()
+	defer wb.Cancel()
+	deleted := map[storage.SeriesRef]struct{}{}
+	affected := map[labels.Label]struct{}{}
+	for _, s := range candidates {
+		s.mu.Lock()
+		if s.hasData() || s.pendingApp != 0 || s.queued {
+			s.mu.Unlock()
+			continue
+		}
+		s.deleted = true
+		s.mu.Unlock()
+		db.series.remove(s)
+		deleted[storage.SeriesRef(s.ref)] = struct{}{}
+		s.lset.Range(func(l labels.Label) { affected[l] = struct{}{} })
+		if err := wb.Delete(seriesKey(s.ref)); err != nil {
+			return 0, fmt.Errorf("cannot delete series %s: %w", s.lset, err)
+		}
+	}
+	if len(deleted) == 0 {
+		return 0, nil
+	}
+	if err := wb.Flush(); err != nil {
+		return 0, fmt.Errorf("cannot delete %d series: %w", len(deleted), err)
+	}
+	db.postings.Delete(deleted, affected)
+	return len(deleted), nil
+}

@@ -1,0 +1,412 @@
+package tsdb
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/prometheus/prometheus/tsdb/encoding"
+	"github.com/prometheus/prometheus/tsdb/record"
+)
+
+// walState tracks the write-ahead records in badger: one per Commit, keyed
+// by sequence number, kept until every sample in it is in a sealed chunk.
+type walState struct {
+	nextSeq atomic.Uint64
+
+	mu      sync.Mutex
+	records []walRecordInfo
+	bytes   int64
+}
+
+type walRecordInfo struct {
+	seq  uint64
+	size int64
+}
+
+func (w *walState) add(seq uint64, size int64) {
+	w.mu.Lock()
+	w.records = append(w.records, walRecordInfo{seq, size})
+	w.bytes += size
+	w.mu.Unlock()
+}
+
+// size returns the bytes of the live write-ahead records.
+func (w *walState) size() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bytes
+}
+
+// encodeWALRecord encodes the series created by a commit and its samples
+// with upstream's record encoding: a sequence of sub-records, each prefixed
+// by its length.
+func encodeWALRecord(newSeries []*memSeries, samples []pendingSample) []byte {
+	enc := record.Encoder{EnableSTStorage: true}
+	var out []byte
+	put := func(rec []byte) {
+		buf := encoding.Encbuf{B: out}
+		buf.PutUvarint(len(rec))
+		out = append(buf.Get(), rec...)
+	}
+	if len(newSeries) > 0 {
+		refs := make([]record.RefSeries, len(newSeries))
+		for i, s := range newSeries {
+			refs[i] = record.RefSeries{Ref: chunks.HeadSeriesRef(s.ref), Labels: s.lset}
+		}
+		put(enc.Series(refs, nil))
+	}
+	var (
+		floats []record.RefSample
+		hists  []record.RefHistogramSample
+		fhists []record.RefFloatHistogramSample
+	)
+	for _, p := range samples {
+		ref := chunks.HeadSeriesRef(p.s.ref)
+		switch {
+		case p.h != nil:
+			hists = append(hists, record.RefHistogramSample{Ref: ref, ST: p.st, T: p.t, H: p.h})
+		case p.fh != nil:
+			fhists = append(fhists, record.RefFloatHistogramSample{Ref: ref, ST: p.st, T: p.t, FH: p.fh})
+		default:
+			floats = append(floats, record.RefSample{Ref: ref, ST: p.st, T: p.t, V: p.v})
+		}
+	}
+	if len(floats) > 0 {
+		put(enc.Samples(floats, nil))
+	}
+	if len(hists) > 0 {
+		rec, _ := enc.HistogramSamples(hists, nil)
+		put(rec)
+	}
+	if len(fhists) > 0 {
+		rec, _ := enc.FloatHistogramSamples(fhists, nil)
+		put(rec)
+	}
+	return out
+}
+
+// walSample is one sample decoded from a write-ahead record.
+type walSample struct {
+	ref uint64
+	oooSample
+}
+
+// decodeWALRecord decodes a record written by encodeWALRecord.
+func decodeWALRecord(dec *record.Decoder, rec []byte) ([]record.RefSeries, []walSample, error) {
+	var (
+		series  []record.RefSeries
+		samples []walSample
+	)
+	for len(rec) > 0 {
+		buf := encoding.Decbuf{B: rec}
+		n := buf.Uvarint()
+		if buf.Err() != nil || n > buf.Len() {
+			return nil, nil, fmt.Errorf("truncated sub-record")
+		}
+		sub := buf.B[:n]
+		rec = buf.B[n:]
+		switch typ := dec.Type(sub); typ {
+		case record.Series:
+			s, err := dec.Series(sub, nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("cannot decode series: %w", err)
+			}
+			series = append(series, s...)
+		case record.Samples, record.SamplesV2:
+			ss, err := dec.Samples(sub, nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("cannot decode samples: %w", err)
+			}
+			for _, s := range ss {
+				samples = append(samples, walSample{uint64(s.Ref), oooSample{st: s.ST, t: s.T, v: s.V}})
+			}
+		case record.HistogramSamples, record.HistogramSamplesV2, record.CustomBucketsHistogramSamples:
+			hs, err := dec.HistogramSamples(sub, nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("cannot decode histograms: %w", err)
+			}
+			for _, h := range hs {
+				samples = append(samples, walSample{uint64(h.Ref), oooSample{st: h.ST, t: h.T, h: h.H}})
+			}
+		case record.FloatHistogramSamples, record.FloatHistogramSamplesV2, record.CustomBucketsFloatHistogramSamples:
+			fhs, err := dec.FloatHistogramSamples(sub, nil)
+			if err != nil {
+				return nil, nil, fmt.Errorf("cannot decode float histograms: %w", err)
+			}
+			for _, h := range fhs {
+				samples = append(samples, walSample{uint64(h.Ref), oooSample{st: h.ST, t: h.T, fh: h.FH}})
+			}
+		default:
+			return nil, nil, fmt.Errorf("unknown sub-record type %d", typ)
+		}
+	}
+	return series, samples, nil
+}
+
+// replayWAL adds the samples of every write-ahead record to the head, in
+// the order they were committed. A record that fails its checksum is
+// reported and skipped: the records around it are still replayed.
+func (db *DB) replayWAL() error {
+	start := time.Now()
+	lastLog := start
+	dec := record.NewDecoder(nil, nil)
+	var records, samples, corrupt int
+	var maxSeq uint64
+	err := db.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixWAL}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			key := item.KeyCopy(nil)
+			if len(key) != walKeyLen {
+				return fmt.Errorf("malformed write-ahead key %x", key)
+			}
+			seq := beUint64(key[1:])
+			maxSeq = max(maxSeq, seq)
+			var rec []byte
+			if err := item.Value(func(v []byte) error {
+				payload, err := verifyChecksum(v)
+				if err != nil {
+					return err
+				}
+				rec = slices.Clone(payload)
+				return nil
+			}); err != nil {
+				if errors.Is(err, errChecksum) {
+					corrupt++
+					db.logger.Error("skipping corrupted write-ahead record", "key", fmt.Sprintf("%x", key), "error", err)
+					continue
+				}
+				return fmt.Errorf("cannot read write-ahead record %x: %w", key, err)
+			}
+			series, smps, err := decodeWALRecord(&dec, rec)
+			if err != nil {
+				corrupt++
+				db.logger.Error("skipping undecodable write-ahead record", "key", fmt.Sprintf("%x", key), "error", err)
+				continue
+			}
+			if err := db.replaySeries(series); err != nil {
+				return err
+			}
+			mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
+			for _, smp := range smps {
+				s := db.series.getByRef(smp.ref)
+				if s == nil {
+					continue
+				}
+				s.mu.Lock()
+				if db.applySample(s, smp.oooSample, seq) {
+					mint, maxt = min(mint, smp.t), max(maxt, smp.t)
+				}
+				s.mu.Unlock()
+			}
+			if mint <= maxt {
+				db.updateBounds(mint, maxt)
+			}
+			db.wal.add(seq, int64(item.ValueSize()))
+			records++
+			samples += len(smps)
+			if time.Since(lastLog) > 5*time.Second {
+				lastLog = time.Now()
+				db.logger.Info("replaying write-ahead records", "records", records, "samples", samples, "elapsed", time.Since(start).Round(time.Second))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cannot replay write-ahead records: %w", err)
+	}
+	db.wal.nextSeq.Store(maxSeq)
+	if records > 0 {
+		db.logger.Info("replayed write-ahead records", "records", records, "samples", samples, "corrupted", corrupt, "duration", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// replaySeries adds the series of a write-ahead record that have no series
+// record in badger (a large commit writes those after the write-ahead
+// record, so a crash can fall between) and writes their records.
+func (db *DB) replaySeries(series []record.RefSeries) error {
+	var missing []*memSeries
+	for _, rs := range series {
+		ref := uint64(rs.Ref)
+		if db.series.getByRef(ref) != nil {
+			continue
+		}
+		lset := rs.Labels.Copy()
+		s := newMemSeries(ref, lset, false)
+		s.persisted = true
+		db.series.add(s, lset.Hash())
+		db.postings.Add(storage.SeriesRef(ref), lset)
+		for {
+			cur := db.nextRef.Load()
+			if cur >= ref || db.nextRef.CompareAndSwap(cur, ref) {
+				break
+			}
+		}
+		missing = append(missing, s)
+	}
+	return db.writeSeries(missing)
+}
+
+// ensureMaxT reads the newest sealed sample of a series loaded from badger,
+// which the head needs to order new samples. s.mu must be held.
+func (db *DB) ensureMaxT(s *memSeries) error {
+	if s.maxTKnown {
+		return nil
+	}
+	err := db.kv.View(func(txn *badger.Txn) error {
+		prefix := chunkPrefix(s.ref)
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix})
+		defer it.Close()
+		it.Seek(append(prefix, 0xff))
+		if !it.Valid() {
+			return nil
+		}
+		item := it.Item()
+		k, err := parseChunkKey(item.Key())
+		if err != nil {
+			return err
+		}
+		chk, err := readChunkValue(item)
+		if err != nil {
+			return err
+		}
+		if k.maxT <= s.maxT {
+			return nil
+		}
+		s.maxT = k.maxT
+		s.lastValue, s.lastH, s.lastFH = 0, nil, nil
+		var last chunkenc.ValueType
+		it2 := chk.Iterator(nil)
+		for vt := it2.Next(); vt != chunkenc.ValNone; vt = it2.Next() {
+			last = vt
+			if it2.AtT() == k.maxT {
+				switch vt {
+				case chunkenc.ValFloat:
+					_, s.lastValue = it2.At()
+				case chunkenc.ValHistogram:
+					_, s.lastH = it2.AtHistogram(nil)
+				case chunkenc.ValFloatHistogram:
+					_, s.lastFH = it2.AtFloatHistogram(nil)
+				}
+			}
+		}
+		_ = last
+		return it2.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("cannot read the newest chunk of series %s: %w", s.lset, err)
+	}
+	s.maxTKnown = true
+	return nil
+}
+
+// truncateWALIfLarge seals the chunks that hold the oldest half of the
+// write-ahead bytes when they exceed Options.WALMaxBytes, and drops those
+// records.
+func (db *DB) truncateWALIfLarge() error {
+	if db.wal.size() <= db.opts.WALMaxBytes {
+		return nil
+	}
+	db.wal.mu.Lock()
+	recs := slices.Clone(db.wal.records)
+	total := db.wal.bytes
+	db.wal.mu.Unlock()
+	slices.SortFunc(recs, func(a, b walRecordInfo) int { return cmpUint64(a.seq, b.seq) })
+	var cutoff uint64
+	var acc int64
+	for _, r := range recs {
+		acc += r.size
+		cutoff = r.seq + 1
+		if acc >= total/2 {
+			break
+		}
+	}
+	db.series.forEach(func(s *memSeries) {
+		s.mu.Lock()
+		if seq := s.firstUnsealedSeq(); seq != 0 && seq < cutoff {
+			cut := s.cutOpenChunk()
+			if len(s.ooo) > 0 && s.oooSeq < cutoff {
+				s.sealOOO(db.chunkO)
+				cut = true
+			}
+			if cut {
+				db.enqueueLocked(s)
+			}
+		}
+		s.mu.Unlock()
+	})
+	if err := db.sealPending(); err != nil {
+		return err
+	}
+	return db.truncateWAL(cutoff)
+}
+
+// truncateWAL deletes the write-ahead records below limit that no series
+// needs any more.
+func (db *DB) truncateWAL(limit uint64) error {
+	db.commitMu.Lock()
+	water := min(limit, db.wal.nextSeq.Load()+1)
+	db.series.forEach(func(s *memSeries) {
+		s.mu.Lock()
+		if seq := s.firstUnsealedSeq(); seq != 0 && seq < water {
+			water = seq
+		}
+		s.mu.Unlock()
+	})
+	db.commitMu.Unlock()
+
+	db.wal.mu.Lock()
+	var drop []walRecordInfo
+	keep := db.wal.records[:0]
+	for _, r := range db.wal.records {
+		if r.seq < water {
+			drop = append(drop, r)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	db.wal.records = keep
+	db.wal.mu.Unlock()
+	if len(drop) == 0 {
+		return nil
+	}
+	wb := db.kv.NewWriteBatch()
+	defer wb.Cancel()
+	var dropped int64
+	for _, r := range drop {
+		if err := wb.Delete(walKey(r.seq)); err != nil {
+			return fmt.Errorf("cannot delete write-ahead record %d: %w", r.seq, err)
+		}
+		dropped += r.size
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("cannot delete %d write-ahead records: %w", len(drop), err)
+	}
+	db.wal.mu.Lock()
+	db.wal.bytes -= dropped
+	db.wal.mu.Unlock()
+	db.logger.Debug("dropped write-ahead records", "records", len(drop), "bytes", dropped, "below", water)
+	return nil
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
