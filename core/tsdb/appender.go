@@ -94,7 +94,15 @@ func (db *DB) lookupSeries(ref uint64, ls labels.Labels) (*memSeries, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, created := db.series.getOrCreate(lset.Hash(), lset, func() uint64 { return db.nextRef.Add(1) })
+	hash := lset.Hash()
+	if s := db.series.getByLabels(hash, lset); s != nil {
+		return s, nil
+	}
+	// Series are created one at a time so that references reach the
+	// postings in increasing order, which their lists rely on.
+	db.createMu.Lock()
+	defer db.createMu.Unlock()
+	s, created := db.series.getOrCreate(hash, lset, func() uint64 { return db.nextRef.Add(1) })
 	if created {
 		db.postings.Add(storage.SeriesRef(s.ref), lset)
 	}

@@ -47,6 +47,7 @@ type DB struct {
 	series   *seriesMap
 	postings *index.MemPostings
 	nextRef  atomic.Uint64
+	createMu sync.Mutex // held while a series is created
 
 	// minT and maxT bound the samples of the store; math.MaxInt64 and
 	// math.MinInt64 while it is empty.
@@ -277,14 +278,7 @@ func (db *DB) Compact() error {
 	if err := db.kv.Flatten(2); err != nil {
 		return fmt.Errorf("cannot compact badger tables: %w", err)
 	}
-	for {
-		if err := db.kv.RunValueLogGC(0.3); err != nil {
-			if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
-				return nil
-			}
-			return fmt.Errorf("cannot collect value log garbage: %w", err)
-		}
-	}
+	return db.collectValueLog()
 }
 
 // StartTime returns the timestamp of the oldest sample in the store, or

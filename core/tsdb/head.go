@@ -48,7 +48,7 @@ type memSeries struct {
 
 	mu sync.Mutex
 
-	open    *memChunk   // receives in-order samples; nil when the series has none unsealed
+	open    *memChunk // receives in-order samples; nil when the series has none unsealed
 	app     chunkenc.Appender
 	sealed  []*memChunk // cut from open (or built from ooo), oldest first, until written to badger and unused by readers
 	ooo     []oooSample // out-of-order samples, unsorted
@@ -277,8 +277,9 @@ func (s *memSeries) afterHistogramAppend(c *memChunk, newChunk chunkenc.Chunk, r
 		s.cutOpenChunk()
 		s.app = app
 		s.open = &memChunk{chunk: newChunk, minT: t, maxT: t, firstSeq: seq}
+		// As upstream, the computed end time stays as it was: only a cut
+		// by prepareHistogram starts a new estimate.
 		s.nextAt = rangeForTimestamp(t, o.chunkRange)
-		s.histEndComputed = false
 	}
 }
 

@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 
@@ -23,13 +24,13 @@ func (db *DB) applyRetention() error {
 		}
 	}
 	if db.opts.MaxBytes > 0 {
-		for {
-			size, err := db.diskSize()
-			if err != nil {
-				return err
-			}
+		size, err := db.storedBytes()
+		if err != nil {
+			return err
+		}
+		for size > db.opts.MaxBytes {
 			mint := db.minT.Load()
-			if size <= db.opts.MaxBytes || mint == math.MaxInt64 || mint >= db.maxT.Load() {
+			if mint == math.MaxInt64 || mint >= db.maxT.Load() {
 				return nil
 			}
 			cutoff := rangeForTimestamp(mint, db.chunkO.chunkRange)
@@ -38,28 +39,41 @@ func (db *DB) applyRetention() error {
 				return err
 			}
 			db.logger.Info("size retention deleted the oldest chunk range", "before", cutoff, "bytes", freed, "size", size, "max_bytes", db.opts.MaxBytes)
-			if err := db.kv.Flatten(1); err != nil {
-				return fmt.Errorf("cannot compact after size retention: %w", err)
-			}
-			if err := db.collectValueLog(); err != nil {
-				return err
-			}
+			size -= freed
 		}
 	}
 	return nil
 }
 
-// diskSize returns the size of badger's files.
-func (db *DB) diskSize() (int64, error) {
-	lsm, vlog := db.kv.Size()
-	return lsm + vlog, nil
+// storedBytes is the size of what the store holds: the keys and values of
+// its chunks and write-ahead records, before badger's block compression.
+// Badger reclaims the space of deleted entries as it compacts, so the files
+// on disk follow it with a delay, and are usually smaller.
+func (db *DB) storedBytes() (int64, error) {
+	var size int64
+	err := db.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixChunk}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			size += it.Item().EstimatedSize()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cannot measure the store: %w", err)
+	}
+	return size + db.wal.size(), nil
 }
 
 // collectValueLog rewrites value log files until badger finds none worth it.
 func (db *DB) collectValueLog() error {
 	for {
-		if err := db.kv.RunValueLogGC(0.3); err != nil {
+		err := db.kv.RunValueLogGC(0.3)
+		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
 			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cannot collect value log garbage: %w", err)
 		}
 	}
 }

@@ -59,7 +59,11 @@ func (db *DB) sealPending() error {
 			db.requeue(queue)
 			return fmt.Errorf("cannot write %d chunks: %w", len(writes), err)
 		}
-		version := db.kv.MaxVersion()
+		// A read timestamp taken now is at or after the batch's commit, so
+		// a reader whose snapshot is at least as new sees the chunks.
+		txn := db.kv.NewTransaction(false)
+		version := txn.ReadTs()
+		txn.Discard()
 		for _, w := range writes {
 			w.s.mu.Lock()
 			w.c.persistedAt = version

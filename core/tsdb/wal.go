@@ -409,4 +409,3 @@ func cmpUint64(a, b uint64) int {
 	}
 	return 0
 }
-

@@ -1,0 +1,550 @@
+package tsdb
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+)
+
+type sample struct {
+	T, ST int64
+	V     float64
+}
+
+func appendOne(t *testing.T, db *DB, ls labels.Labels, ts int64, v float64) error {
+	t.Helper()
+	app := db.AppenderV2(context.Background())
+	if _, err := app.Append(0, ls, 0, ts, v, nil, nil, storage.AppendV2Options{}); err != nil {
+		app.Rollback()
+		return err
+	}
+	return app.Commit()
+}
+
+func mustAppend(t *testing.T, db *DB, ls labels.Labels, ts int64, v float64) {
+	t.Helper()
+	if err := appendOne(t, db, ls, ts, v); err != nil {
+		t.Fatalf("append %s@%d: %v", ls, ts, err)
+	}
+}
+
+// readSeries returns the float samples of every series matching ms, by labels.
+func readSeries(t *testing.T, db *DB, mint, maxt int64, ms ...*labels.Matcher) map[string][]sample {
+	t.Helper()
+	q, err := db.Querier(mint, maxt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	out := map[string][]sample{}
+	ss := q.Select(context.Background(), true, nil, ms...)
+	for ss.Next() {
+		it := ss.At().Iterator(nil)
+		var got []sample
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			got = append(got, sample{T: ts, ST: it.AtST(), V: v})
+		}
+		if err := it.Err(); err != nil {
+			t.Fatalf("iterate %s: %v", ss.At().Labels(), err)
+		}
+		out[ss.At().Labels().String()] = got
+	}
+	if err := ss.Err(); err != nil {
+		t.Fatalf("select: %v", err)
+	}
+	return out
+}
+
+var nameMatcher = labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")
+
+func TestDuplicateAndOutOfOrderSamples(t *testing.T) {
+	db := openTestDB(t, Options{})
+	ls := labels.FromStrings("__name__", "m")
+	mustAppend(t, db, ls, 100, 1)
+
+	for name, tc := range map[string]struct {
+		ts   int64
+		v    float64
+		want error
+	}{
+		"same timestamp, other value": {100, 2, storage.ErrDuplicateSampleForTimestamp},
+		"same timestamp, same value":  {100, 1, nil},
+		"older sample":                {50, 1, storage.ErrOutOfOrderSample},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := appendOne(t, db, ls, tc.ts, tc.v)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+
+	// Within one appender the batch is checked against itself.
+	app := db.AppenderV2(context.Background())
+	if _, err := app.Append(0, ls, 0, 300, 3, nil, nil, storage.AppendV2Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Append(0, ls, 0, 200, 2, nil, nil, storage.AppendV2Options{}); !errors.Is(err, storage.ErrOutOfOrderSample) {
+		t.Fatalf("older sample in the same batch: got %v", err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got := readSeries(t, db, 0, 1000, nameMatcher)
+	want := map[string][]sample{`{__name__="m"}`: {{T: 100, V: 1}, {T: 300, V: 3}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("stored samples (-want +got):\n%s", diff)
+	}
+}
+
+func TestOutOfOrderWindow(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{OutOfOrderWindow: time.Hour}
+	db, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := labels.FromStrings("__name__", "ooo")
+	hour := time.Hour.Milliseconds()
+	mustAppend(t, db, ls, 3*hour, 3)
+	mustAppend(t, db, ls, 3*hour-10, 2) // inside the window
+	mustAppend(t, db, ls, 2*hour+5, 1)  // inside the window
+	if err := appendOne(t, db, ls, hour, 0); !errors.Is(err, storage.ErrTooOldSample) {
+		t.Fatalf("sample older than the window: got %v, want ErrTooOldSample", err)
+	}
+	if err := appendOne(t, db, ls, 3*hour-10, 7); !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
+		t.Fatalf("out-of-order duplicate with another value: got %v", err)
+	}
+	// RejectOutOfOrder turns the window off for one append.
+	app := db.AppenderV2(context.Background())
+	if _, err := app.Append(0, ls, 0, 3*hour-20, 1, nil, nil, storage.AppendV2Options{RejectOutOfOrder: true}); !errors.Is(err, storage.ErrOutOfOrderSample) {
+		t.Fatalf("RejectOutOfOrder: got %v", err)
+	}
+	app.Rollback()
+
+	want := []sample{{T: 2*hour + 5, V: 1}, {T: 3*hour - 10, V: 2}, {T: 3 * hour, V: 3}}
+	check := func(stage string) {
+		t.Helper()
+		got := readSeries(t, db, 0, 4*hour, nameMatcher)[ls.String()]
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%s (-want +got):\n%s", stage, diff)
+		}
+	}
+	check("in the head")
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	check("after flush")
+	mustAppend(t, db, ls, 3*hour-30, 1.5)
+	want = []sample{{T: 2*hour + 5, V: 1}, {T: 3*hour - 30, V: 1.5}, {T: 3*hour - 10, V: 2}, {T: 3 * hour, V: 3}}
+	check("out-of-order sample over sealed chunks")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check("after reopen")
+}
+
+func TestRestartKeepsOrderAndDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := labels.FromStrings("__name__", "sealed")
+	open := labels.FromStrings("__name__", "open")
+	for i := int64(1); i <= 10; i++ {
+		mustAppend(t, db, sealed, i*1000, float64(i))
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 10; i++ {
+		mustAppend(t, db, open, i*1000, float64(i))
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, ls := range []labels.Labels{sealed, open} {
+		if err := appendOne(t, db, ls, 5000, 5); err == nil {
+			t.Errorf("%s: an old sample was accepted after restart", ls)
+		}
+		if err := appendOne(t, db, ls, 10000, 11); !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
+			t.Errorf("%s: duplicate of the newest sample after restart: got %v", ls, err)
+		}
+		if err := appendOne(t, db, ls, 10000, 10); err != nil {
+			t.Errorf("%s: exact repeat of the newest sample after restart: %v", ls, err)
+		}
+		mustAppend(t, db, ls, 11000, 11)
+		got := readSeries(t, db, 0, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", ls.Get("__name__")))[ls.String()]
+		if len(got) != 11 || got[10] != (sample{T: 11000, V: 11}) {
+			t.Errorf("%s after restart: %v", ls, got)
+		}
+	}
+	if st, _ := db.StartTime(); st != 1000 {
+		t.Errorf("StartTime after restart = %d, want 1000", st)
+	}
+}
+
+func TestStaleMarkersAndStartTimestamps(t *testing.T) {
+	db := openTestDB(t, Options{})
+	ls := labels.FromStrings("__name__", "c")
+	app := db.AppenderV2(context.Background())
+	for i, v := range []float64{1, 2, math.Float64frombits(value.StaleNaN)} {
+		if _, err := app.Append(0, ls, 500, int64(1000*(i+1)), v, nil, nil, storage.AppendV2Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, stage := range []string{"head", "flushed"} {
+		if stage == "flushed" {
+			if err := db.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := readSeries(t, db, 0, 10000, nameMatcher)[ls.String()]
+		if len(got) != 3 {
+			t.Fatalf("%s: got %v", stage, got)
+		}
+		for _, s := range got {
+			if s.ST != 500 {
+				t.Errorf("%s: start timestamp of sample %d = %d, want 500", stage, s.T, s.ST)
+			}
+		}
+		if !value.IsStaleNaN(got[2].V) {
+			t.Errorf("%s: stale marker came back as %v", stage, got[2].V)
+		}
+	}
+}
+
+func TestInvalidSeriesAreRejected(t *testing.T) {
+	db := openTestDB(t, Options{})
+	for name, ls := range map[string]labels.Labels{
+		"empty label set":       labels.EmptyLabels(),
+		"only empty values":     labels.FromStrings("a", ""),
+		"empty label name":      labels.FromStrings("", "x", "__name__", "m"),
+		"duplicate label names": labels.New(labels.Label{Name: "a", Value: "1"}, labels.Label{Name: "a", Value: "2"}),
+		"invalid UTF-8 name":    labels.FromStrings("__name__", "m", "a\xff", "x"),
+		"invalid UTF-8 value":   labels.FromStrings("__name__", "m", "a", "x\xff"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := appendOne(t, db, ls, 1000, 1)
+			if !errors.Is(err, ErrInvalidSeries) {
+				t.Fatalf("got %v, want ErrInvalidSeries", err)
+			}
+		})
+	}
+	if n := db.series.count(); n != 0 {
+		t.Fatalf("%d series created by rejected appends", n)
+	}
+}
+
+func TestClosedDB(t *testing.T) {
+	db, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := db.AppenderV2(context.Background())
+	if _, err := app.Append(0, labels.FromStrings("__name__", "m"), 0, 1, 1, nil, nil, storage.AppendV2Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Commit(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Commit after Close: %v", err)
+	}
+	if _, err := db.Querier(0, 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("Querier after Close: %v", err)
+	}
+	if err := db.Flush(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Flush after Close: %v", err)
+	}
+	if _, err := db.StartTime(); !errors.Is(err, ErrClosed) {
+		t.Errorf("StartTime after Close: %v", err)
+	}
+	if err := db.Close(); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestCorruptedChunkIsReportedWithItsKey(t *testing.T) {
+	db := openTestDB(t, Options{})
+	good := labels.FromStrings("__name__", "good")
+	bad := labels.FromStrings("__name__", "bad")
+	for i := int64(1); i <= 5; i++ {
+		mustAppend(t, db, good, i, 1)
+		mustAppend(t, db, bad, i, 1)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ref := db.series.getByLabels(bad.Hash(), bad).ref
+	var key []byte
+	err := db.kv.Update(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: chunkPrefix(ref)})
+		defer it.Close()
+		it.Rewind()
+		key = it.Item().KeyCopy(nil)
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		v[len(v)/2] ^= 0xff
+		return txn.Set(key, v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	q, err := db.Querier(0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "bad"))
+	for ss.Next() {
+	}
+	if err := ss.Err(); err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), strconv.Quote("")[:0]+hexString(key)) {
+		t.Fatalf("reading the corrupted chunk: got %v, want a checksum error naming key %x", err, key)
+	}
+	got := readSeries(t, db, 0, 10, labels.MustNewMatcher(labels.MatchEqual, "__name__", "good"))
+	if len(got[good.String()]) != 5 {
+		t.Fatalf("the intact series is not readable: %v", got)
+	}
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+func TestRetentionByTime(t *testing.T) {
+	hour := time.Hour.Milliseconds()
+	db := openTestDB(t, Options{Retention: 5 * time.Hour})
+	longLived := labels.FromStrings("__name__", "m", "life", "long")
+	shortLived := labels.FromStrings("__name__", "m", "life", "short")
+	for ts := int64(0); ts <= 10*hour; ts += 15 * 60 * 1000 {
+		mustAppend(t, db, longLived, ts, 1)
+		if ts <= hour {
+			mustAppend(t, db, shortLived, ts, 1)
+		}
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.applyRetention(); err != nil {
+		t.Fatal(err)
+	}
+	got := readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)
+	if _, ok := got[shortLived.String()]; ok {
+		t.Errorf("series older than the retention is still returned")
+	}
+	samples := got[longLived.String()]
+	if len(samples) == 0 || samples[0].T < 4*hour || samples[len(samples)-1].T != 10*hour {
+		t.Fatalf("long-lived series after retention spans %v..%v", samples[0], samples[len(samples)-1])
+	}
+	q, err := db.Querier(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	values, _, err := q.LabelValues(context.Background(), "life", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"long"}, values); diff != "" {
+		t.Errorf("label values after retention (-want +got):\n%s", diff)
+	}
+	if st, _ := db.StartTime(); st < 4*hour {
+		t.Errorf("StartTime after retention = %d, want >= %d", st, 4*hour)
+	}
+}
+
+func TestRetentionBySize(t *testing.T) {
+	db := openTestDB(t, Options{ChunkRange: time.Hour})
+	hour := time.Hour.Milliseconds()
+	for ts := int64(0); ts < 12*hour; ts += 30 * 1000 {
+		app := db.AppenderV2(context.Background())
+		for k := 0; k < 50; k++ {
+			ls := labels.FromStrings("__name__", "m", "k", strconv.Itoa(k))
+			if _, err := app.Append(0, ls, 0, ts, float64(ts*int64(k+1))*1.37, nil, nil, storage.AppendV2Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	full, err := db.storedBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.opts.MaxBytes = full / 2
+	if err := db.applyRetention(); err != nil {
+		t.Fatal(err)
+	}
+	size, err := db.storedBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size > db.opts.MaxBytes {
+		t.Fatalf("size %d after size retention, bound %d (was %d)", size, db.opts.MaxBytes, full)
+	}
+	got := readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)
+	s := got[`{__name__="m", k="0"}`]
+	if len(s) == 0 || s[0].T == 0 || s[len(s)-1].T != 12*hour-30*1000 {
+		t.Fatalf("size retention must drop the oldest data and keep the newest; kept %d samples", len(s))
+	}
+}
+
+func TestConcurrentAppendersAndQueriers(t *testing.T) {
+	db := openTestDB(t, Options{SamplesPerChunk: 16, WALMaxBytes: 64 << 10})
+	const writers, series, steps = 4, 20, 200
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for step := 1; step <= steps; step++ {
+				app := db.AppenderV2(context.Background())
+				for k := 0; k < series; k++ {
+					ls := labels.FromStrings("__name__", "conc", "w", strconv.Itoa(w), "k", strconv.Itoa(k))
+					if _, err := app.Append(0, ls, 0, int64(step)*1000, float64(step), nil, nil, storage.AppendV2Options{}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if err := app.Commit(); err != nil {
+					t.Error(err)
+					return
+				}
+				if step%50 == 0 {
+					if err := db.Flush(); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}(w)
+	}
+	var readers sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				q, err := db.Querier(0, math.MaxInt64)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ss := q.Select(context.Background(), true, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "conc"))
+				for ss.Next() {
+					it := ss.At().Iterator(nil)
+					prev := int64(0)
+					for it.Next() != chunkenc.ValNone {
+						if it.AtT() <= prev {
+							t.Errorf("series %s: %d after %d", ss.At().Labels(), it.AtT(), prev)
+						}
+						prev = it.AtT()
+					}
+				}
+				if err := ss.Err(); err != nil {
+					t.Error(err)
+				}
+				q.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	got := readSeries(t, db, 0, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "conc"))
+	if len(got) != writers*series {
+		t.Fatalf("%d series, want %d", len(got), writers*series)
+	}
+	for name, s := range got {
+		if len(s) != steps {
+			t.Fatalf("%s has %d samples, want %d", name, len(s), steps)
+		}
+	}
+}
+
+func TestLabelNamesAndValues(t *testing.T) {
+	db := openTestDB(t, Options{})
+	mustAppend(t, db, labels.FromStrings("__name__", "up", "job", "api", "instance", "a"), 1, 1)
+	mustAppend(t, db, labels.FromStrings("__name__", "up", "job", "db", "instance", "b"), 1, 1)
+	mustAppend(t, db, labels.FromStrings("__name__", "other", "job", "web", "zone", "z1"), 1, 1)
+	q, err := db.Querier(0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		label    string
+		hints    *storage.LabelHints
+		matchers []*labels.Matcher
+		want     []string
+	}{
+		"all values":         {"job", nil, nil, []string{"api", "db", "web"}},
+		"values for up":      {"job", nil, []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, "__name__", "up")}, []string{"api", "db"}},
+		"regexp on the name": {"job", nil, []*labels.Matcher{labels.MustNewMatcher(labels.MatchNotRegexp, "job", "a.*")}, []string{"db", "web"}},
+		"limit":              {"job", &storage.LabelHints{Limit: 2}, nil, []string{"api", "db"}},
+		"negative matcher":   {"instance", nil, []*labels.Matcher{labels.MustNewMatcher(labels.MatchNotEqual, "job", "api")}, []string{"b"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, _, err := q.LabelValues(ctx, tc.label, tc.hints, tc.matchers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	names, _, err := q.LabelNames(ctx, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"__name__", "job", "zone"}, names); diff != "" {
+		t.Fatalf("label names (-want +got):\n%s", diff)
+	}
+}
