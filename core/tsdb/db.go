@@ -124,6 +124,9 @@ func Open(dir string, opts Options) (*DB, error) {
 // the write-ahead records.
 func (db *DB) load() error {
 	start := time.Now()
+	if err := db.loadChunkRange(); err != nil {
+		return err
+	}
 	n, err := db.loadSeries()
 	if err != nil {
 		return err
@@ -174,6 +177,34 @@ func (db *DB) loadSeries() (int, error) {
 	}
 	db.nextRef.Store(maxRef)
 	return n, nil
+}
+
+// loadChunkRange reads the chunk range the store was created with, or
+// records the configured one in a new store.
+func (db *DB) loadChunkRange() error {
+	return db.kv.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(metaKey("chunkrange"))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(metaKey("chunkrange"), withChecksum(be64(uint64(db.chunkO.chunkRange))))
+		}
+		if err != nil {
+			return fmt.Errorf("cannot read the chunk range: %w", err)
+		}
+		return item.Value(func(v []byte) error {
+			payload, err := verifyChecksum(v)
+			if err != nil {
+				return fmt.Errorf("meta %q: %w", "chunkrange", err)
+			}
+			if len(payload) != 8 {
+				return fmt.Errorf("meta %q has %d bytes, want 8", "chunkrange", len(payload))
+			}
+			if stored := int64(beUint64(payload)); stored != db.chunkO.chunkRange {
+				db.logger.Warn("the store keeps the chunk range it was created with", "stored", time.Duration(stored)*time.Millisecond, "configured", db.opts.ChunkRange)
+				db.chunkO.chunkRange = stored
+			}
+			return nil
+		})
+	})
 }
 
 // loadBounds reads the time bounds stored by the sealing loop.
