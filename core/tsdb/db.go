@@ -279,22 +279,31 @@ func (db *DB) Flush() error {
 }
 
 func (db *DB) flushLocked() error {
+	return db.sealHeadBefore(math.MaxUint64)
+}
+
+// sealHeadBefore seals the open chunks and out-of-order buffers holding
+// samples from write-ahead records below seq, writes them to badger and
+// drops the records no longer needed.
+func (db *DB) sealHeadBefore(seq uint64) error {
 	db.series.forEach(func(s *memSeries) {
 		s.mu.Lock()
-		cut := s.cutOpenChunk()
-		if len(s.ooo) > 0 {
-			s.sealOOO(db.chunkO)
-			cut = true
-		}
-		if cut {
-			db.enqueueLocked(s)
+		if first := s.firstUnsealedSeq(); first != 0 && first < seq {
+			cut := s.cutOpenChunk()
+			if len(s.ooo) > 0 && s.oooSeq < seq {
+				s.sealOOO(db.chunkO)
+				cut = true
+			}
+			if cut {
+				db.enqueueLocked(s)
+			}
 		}
 		s.mu.Unlock()
 	})
 	if err := db.sealPending(); err != nil {
 		return err
 	}
-	return db.truncateWAL(math.MaxUint64)
+	return db.truncateWAL(seq)
 }
 
 // Compact flushes the head, then has badger compact its tables and collect

@@ -332,24 +332,7 @@ func (db *DB) truncateWALIfLarge() error {
 			break
 		}
 	}
-	db.series.forEach(func(s *memSeries) {
-		s.mu.Lock()
-		if seq := s.firstUnsealedSeq(); seq != 0 && seq < cutoff {
-			cut := s.cutOpenChunk()
-			if len(s.ooo) > 0 && s.oooSeq < cutoff {
-				s.sealOOO(db.chunkO)
-				cut = true
-			}
-			if cut {
-				db.enqueueLocked(s)
-			}
-		}
-		s.mu.Unlock()
-	})
-	if err := db.sealPending(); err != nil {
-		return err
-	}
-	return db.truncateWAL(cutoff)
+	return db.sealHeadBefore(cutoff)
 }
 
 // truncateWAL deletes the write-ahead records below limit that no series
