@@ -48,6 +48,9 @@ type DB struct {
 	postings *index.MemPostings
 	nextRef  atomic.Uint64
 	createMu sync.Mutex // held while a series is created
+	// replayIt, set only while Open replays, finds the newest sealed
+	// chunk of a series.
+	replayIt *badger.Iterator
 
 	// minT and maxT bound the samples of the store; math.MaxInt64 and
 	// math.MinInt64 while it is empty.
@@ -90,6 +93,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(3).
 		WithValueThreshold(8 << 10).
+		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1).
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false).
@@ -236,32 +240,37 @@ func (db *DB) loadBounds() error {
 	})
 }
 
-// run does the maintenance in the background until Close.
+// run does the maintenance in the background until Close: it seals cut
+// chunks every second, drops the write-ahead records no series needs every
+// few seconds, and applies retention and collects badger's value log every
+// minute.
 func (db *DB) run() {
 	defer close(db.done)
 	seal := time.NewTicker(time.Second)
 	defer seal.Stop()
+	truncate := time.NewTicker(5 * time.Second)
+	defer truncate.Stop()
 	retention := time.NewTicker(time.Minute)
 	defer retention.Stop()
+	maintain := func(what string, f func() error) {
+		db.maintMu.Lock()
+		defer db.maintMu.Unlock()
+		if err := f(); err != nil {
+			db.logger.Error("maintenance failed", "task", what, "error", err)
+		}
+	}
 	for {
 		select {
 		case <-db.stop:
 			return
 		case <-seal.C:
-			db.maintMu.Lock()
-			if err := db.sealPending(); err != nil {
-				db.logger.Error("cannot seal chunks", "error", err)
-			}
-			if err := db.truncateWALIfLarge(); err != nil {
-				db.logger.Error("cannot truncate write-ahead records", "error", err)
-			}
-			db.maintMu.Unlock()
+			maintain("seal chunks", db.sealPending)
+			maintain("truncate large write-ahead records", db.truncateWALIfLarge)
+		case <-truncate.C:
+			maintain("drop sealed write-ahead records", func() error { return db.truncateWAL(math.MaxUint64) })
 		case <-retention.C:
-			db.maintMu.Lock()
-			if err := db.applyRetention(); err != nil {
-				db.logger.Error("cannot apply retention", "error", err)
-			}
-			db.maintMu.Unlock()
+			maintain("retention", db.applyRetention)
+			maintain("value log collection", db.collectValueLog)
 		}
 	}
 }

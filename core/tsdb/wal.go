@@ -162,6 +162,13 @@ func (db *DB) replayWAL() error {
 	var records, samples, corrupt int
 	var maxSeq uint64
 	err := db.kv.View(func(txn *badger.Txn) error {
+		// Series met in the records look up their newest sealed sample
+		// with one shared iterator.
+		db.replayIt = txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte{prefixChunk}})
+		defer func() {
+			db.replayIt.Close()
+			db.replayIt = nil
+		}()
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixWAL}})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -264,51 +271,60 @@ func (db *DB) ensureMaxT(s *memSeries) error {
 	if s.maxTKnown {
 		return nil
 	}
-	err := db.kv.View(func(txn *badger.Txn) error {
-		prefix := chunkPrefix(s.ref)
-		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix})
-		defer it.Close()
-		it.Seek(append(prefix, 0xff))
-		if !it.Valid() {
-			return nil
-		}
-		item := it.Item()
-		k, err := parseChunkKey(item.Key())
-		if err != nil {
-			return err
-		}
-		chk, err := readChunkValue(item)
-		if err != nil {
-			return err
-		}
-		if k.maxT <= s.maxT {
-			return nil
-		}
-		s.maxT = k.maxT
-		s.lastValue, s.lastH, s.lastFH = 0, nil, nil
-		var last chunkenc.ValueType
-		it2 := chk.Iterator(nil)
-		for vt := it2.Next(); vt != chunkenc.ValNone; vt = it2.Next() {
-			last = vt
-			if it2.AtT() == k.maxT {
-				switch vt {
-				case chunkenc.ValFloat:
-					_, s.lastValue = it2.At()
-				case chunkenc.ValHistogram:
-					_, s.lastH = it2.AtHistogram(nil)
-				case chunkenc.ValFloatHistogram:
-					_, s.lastFH = it2.AtFloatHistogram(nil)
-				}
-			}
-		}
-		_ = last
-		return it2.Err()
-	})
+	var err error
+	if db.replayIt != nil {
+		err = s.readNewestSample(db.replayIt)
+	} else {
+		err = db.kv.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: chunkPrefix(s.ref)})
+			defer it.Close()
+			return s.readNewestSample(it)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("cannot read the newest chunk of series %s: %w", s.lset, err)
 	}
 	s.maxTKnown = true
 	return nil
+}
+
+// readNewestSample sets maxT and the last value of s from its newest sealed
+// chunk, found with a reverse iterator over the chunk keys. s.mu must be held.
+func (s *memSeries) readNewestSample(it *badger.Iterator) error {
+	prefix := chunkPrefix(s.ref)
+	it.Seek(append(prefix, 0xff))
+	if !it.ValidForPrefix(prefix) {
+		return nil
+	}
+	item := it.Item()
+	k, err := parseChunkKey(item.Key())
+	if err != nil {
+		return err
+	}
+	if k.maxT <= s.maxT {
+		return nil
+	}
+	chk, err := readChunkValue(item)
+	if err != nil {
+		return err
+	}
+	s.maxT = k.maxT
+	s.lastValue, s.lastH, s.lastFH = 0, nil, nil
+	ci := chk.Iterator(nil)
+	for vt := ci.Next(); vt != chunkenc.ValNone; vt = ci.Next() {
+		if ci.AtT() != k.maxT {
+			continue
+		}
+		switch vt {
+		case chunkenc.ValFloat:
+			_, s.lastValue = ci.At()
+		case chunkenc.ValHistogram:
+			_, s.lastH = ci.AtHistogram(nil)
+		case chunkenc.ValFloatHistogram:
+			_, s.lastFH = ci.AtFloatHistogram(nil)
+		}
+	}
+	return ci.Err()
 }
 
 // truncateWALIfLarge seals the chunks that hold the oldest half of the
