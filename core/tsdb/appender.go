@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -30,8 +31,11 @@ type appender struct {
 	done      bool
 }
 
+// samplePool keeps the sample buffers of finished appenders.
+var samplePool = sync.Pool{New: func() any { return new([]pendingSample) }}
+
 func (db *DB) newAppender(context.Context) *appender {
-	return &appender{db: db, id: db.appenderIDs.Add(1)}
+	return &appender{db: db, id: db.appenderIDs.Add(1), samples: (*samplePool.Get().(*[]pendingSample))[:0]}
 }
 
 // Append implements storage.AppenderV2. Exemplars and metadata are not
@@ -184,7 +188,12 @@ func (a *appender) Commit() error {
 	if a.db.closed.Load() {
 		return ErrClosed
 	}
-	return a.db.commit(a.samples)
+	err := a.db.commit(a.id, a.samples)
+	if err == nil {
+		// commit cleared the pending marks while it held each series.
+		a.samples = a.samples[:0]
+	}
+	return err
 }
 
 // Rollback drops the samples.
@@ -205,19 +214,25 @@ func (a *appender) clearPending() {
 		}
 		p.s.mu.Unlock()
 	}
+	buf := a.samples[:cap(a.samples)]
+	clear(buf)
+	buf = buf[:0]
+	samplePool.Put(&buf)
 	a.samples = nil
 }
 
 // commit persists samples as one record and applies them to the head.
-func (db *DB) commit(samples []pendingSample) error {
+func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	var newSeries []*memSeries
 	for _, p := range samples {
-		if !p.s.isPersisted() {
+		if !p.s.persisted.Load() {
 			newSeries = append(newSeries, p.s)
 		}
 	}
-	rec := encodeWALRecord(newSeries, samples)
-	value := withChecksum(rec)
+	buf := walBufferPool.Get().(*walBuffers)
+	defer walBufferPool.Put(buf)
+	value := withChecksum(encodeWALRecord(buf, newSeries, samples))
+	buf.out = value[:0]
 
 	db.commitMu.RLock()
 	defer db.commitMu.RUnlock()
@@ -226,13 +241,16 @@ func (db *DB) commit(samples []pendingSample) error {
 		return err
 	}
 	for _, s := range newSeries {
-		s.markPersisted()
+		s.persisted.Store(true)
 	}
 	db.wal.add(seq, int64(len(value)))
 
 	mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, p := range samples {
 		p.s.mu.Lock()
+		if p.s.pendingApp == appID {
+			p.s.pendingApp = 0
+		}
 		if db.applySample(p.s, p.oooSample, seq) {
 			mint, maxt = min(mint, p.t), max(maxt, p.t)
 		}
@@ -315,18 +333,6 @@ func (db *DB) applySample(s *memSeries, smp oooSample, seq uint64) bool {
 		db.enqueueLocked(s)
 	}
 	return true
-}
-
-func (s *memSeries) isPersisted() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.persisted
-}
-
-func (s *memSeries) markPersisted() {
-	s.mu.Lock()
-	s.persisted = true
-	s.mu.Unlock()
 }
 
 // appenderV1 adapts an appender to the version 1 interface.

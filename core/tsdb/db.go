@@ -92,7 +92,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithBlockCacheSize(opts.CacheBytes).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(3).
-		WithValueThreshold(8 << 10).
+		WithValueThreshold(2 << 10).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1).
 		WithDetectConflicts(false).
@@ -168,7 +168,7 @@ func (db *DB) loadSeries() (int, error) {
 				return fmt.Errorf("cannot read series %x: %w", key, err)
 			}
 			s := newMemSeries(ref, lset, false)
-			s.persisted = true
+			s.persisted.Store(true)
 			db.series.add(s, lset.Hash())
 			db.postings.Add(storage.SeriesRef(ref), lset)
 			maxRef = max(maxRef, ref)

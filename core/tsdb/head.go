@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -46,6 +47,8 @@ type memSeries struct {
 	ref  uint64
 	lset labels.Labels
 
+	persisted atomic.Bool // the series record is in badger
+
 	mu sync.Mutex
 
 	open    *memChunk // receives in-order samples; nil when the series has none unsealed
@@ -73,7 +76,6 @@ type memSeries struct {
 	pendingApp uint64
 	pendingT   int64
 
-	persisted bool // the series record is in badger
 }
 
 func newMemSeries(ref uint64, lset labels.Labels, maxTKnown bool) *memSeries {

@@ -49,26 +49,23 @@ func (w *walState) size() int64 {
 // encodeWALRecord encodes the series created by a commit and its samples
 // with upstream's record encoding: a sequence of sub-records, each prefixed
 // by its length.
-func encodeWALRecord(newSeries []*memSeries, samples []pendingSample) []byte {
+func encodeWALRecord(buf *walBuffers, newSeries []*memSeries, samples []pendingSample) []byte {
 	enc := record.Encoder{EnableSTStorage: true}
-	var out []byte
+	out := buf.out[:0]
 	put := func(rec []byte) {
-		buf := encoding.Encbuf{B: out}
-		buf.PutUvarint(len(rec))
-		out = append(buf.Get(), rec...)
+		e := encoding.Encbuf{B: out}
+		e.PutUvarint(len(rec))
+		out = append(e.Get(), rec...)
+		buf.sub = rec[:0]
 	}
 	if len(newSeries) > 0 {
 		refs := make([]record.RefSeries, len(newSeries))
 		for i, s := range newSeries {
 			refs[i] = record.RefSeries{Ref: chunks.HeadSeriesRef(s.ref), Labels: s.lset}
 		}
-		put(enc.Series(refs, nil))
+		put(enc.Series(refs, buf.sub))
 	}
-	var (
-		floats []record.RefSample
-		hists  []record.RefHistogramSample
-		fhists []record.RefFloatHistogramSample
-	)
+	floats, hists, fhists := buf.floats[:0], buf.hists[:0], buf.fhists[:0]
 	for _, p := range samples {
 		ref := chunks.HeadSeriesRef(p.s.ref)
 		switch {
@@ -81,18 +78,32 @@ func encodeWALRecord(newSeries []*memSeries, samples []pendingSample) []byte {
 		}
 	}
 	if len(floats) > 0 {
-		put(enc.Samples(floats, nil))
+		put(enc.Samples(floats, buf.sub))
 	}
 	if len(hists) > 0 {
-		rec, _ := enc.HistogramSamples(hists, nil)
+		rec, _ := enc.HistogramSamples(hists, buf.sub)
 		put(rec)
 	}
 	if len(fhists) > 0 {
-		rec, _ := enc.FloatHistogramSamples(fhists, nil)
+		rec, _ := enc.FloatHistogramSamples(fhists, buf.sub)
 		put(rec)
 	}
+	clear(hists)
+	clear(fhists)
+	buf.floats, buf.hists, buf.fhists = floats, hists[:0], fhists[:0]
+	buf.out = out
 	return out
 }
+
+// walBuffers are the scratch buffers of one commit, reused across commits.
+type walBuffers struct {
+	out, sub []byte
+	floats   []record.RefSample
+	hists    []record.RefHistogramSample
+	fhists   []record.RefFloatHistogramSample
+}
+
+var walBufferPool = sync.Pool{New: func() any { return &walBuffers{} }}
 
 // walSample is one sample decoded from a write-ahead record.
 type walSample struct {
@@ -251,7 +262,7 @@ func (db *DB) replaySeries(series []record.RefSeries) error {
 		}
 		lset := rs.Labels.Copy()
 		s := newMemSeries(ref, lset, false)
-		s.persisted = true
+		s.persisted.Store(true)
 		db.series.add(s, lset.Hash())
 		db.postings.Add(storage.SeriesRef(ref), lset)
 		for {
