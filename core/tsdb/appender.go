@@ -71,8 +71,12 @@ func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, 
 		smp := oooSample{st: st, t: t, v: v, h: h, fh: fh}
 		_, skip, err := a.db.appendable(s, smp, a.id, a.rejectOOO || opts.RejectOutOfOrder)
 		if err != nil {
+			newest := s.maxT
+			if s.pendingApp == a.id {
+				newest = max(newest, s.pendingT)
+			}
 			s.mu.Unlock()
-			return storage.SeriesRef(s.ref), err
+			return storage.SeriesRef(s.ref), fmt.Errorf("series %s at %d, newest sample at %d: %w", s.lset, t, newest, err)
 		}
 		if !skip {
 			if s.pendingApp != a.id || t > s.pendingT {
@@ -116,7 +120,9 @@ func (db *DB) lookupSeries(ref uint64, ls labels.Labels) (*memSeries, error) {
 // appendable checks a sample against its series. It reports whether the
 // sample goes to the out-of-order buffer, and whether it repeats the newest
 // sample exactly and is to be skipped. appID, when not 0, also checks
-// against the samples that appender holds. s.mu must be held.
+// against the samples that appender holds. The error is one of storage's
+// sentinel errors, without context: the replay meets many of them and
+// Append adds the context. s.mu must be held.
 func (db *DB) appendable(s *memSeries, smp oooSample, appID uint64, rejectOOO bool) (ooo, skip bool, err error) {
 	if err := db.ensureMaxT(s); err != nil {
 		return false, false, err
@@ -130,7 +136,7 @@ func (db *DB) appendable(s *memSeries, smp oooSample, appID uint64, rejectOOO bo
 	}
 	if smp.t == maxT && maxT == s.maxT {
 		if !sameValue(smp, s) {
-			return false, false, fmt.Errorf("series %s at %d: %w", s.lset, smp.t, storage.ErrDuplicateSampleForTimestamp)
+			return false, false, storage.ErrDuplicateSampleForTimestamp
 		}
 		return false, true, nil
 	}
@@ -139,7 +145,7 @@ func (db *DB) appendable(s *memSeries, smp oooSample, appID uint64, rejectOOO bo
 		for _, o := range s.ooo {
 			if o.t == smp.t {
 				if !sameOOOValue(o, smp) {
-					return true, false, fmt.Errorf("series %s at %d: %w", s.lset, smp.t, storage.ErrDuplicateSampleForTimestamp)
+					return true, false, storage.ErrDuplicateSampleForTimestamp
 				}
 				return true, true, nil
 			}
@@ -147,9 +153,9 @@ func (db *DB) appendable(s *memSeries, smp oooSample, appID uint64, rejectOOO bo
 		return true, false, nil
 	}
 	if window > 0 && !rejectOOO {
-		return false, false, fmt.Errorf("series %s at %d: %w", s.lset, smp.t, storage.ErrTooOldSample)
+		return false, false, storage.ErrTooOldSample
 	}
-	return false, false, fmt.Errorf("series %s at %d, newest sample at %d: %w", s.lset, smp.t, maxT, storage.ErrOutOfOrderSample)
+	return false, false, storage.ErrOutOfOrderSample
 }
 
 func sameValue(smp oooSample, s *memSeries) bool {

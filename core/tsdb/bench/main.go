@@ -249,7 +249,7 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 		humanRate(r.ingestOne), took.Round(time.Millisecond), humanBytes(r.heapPerSeries))
 
 	sealStart := time.Now()
-	if r.disk, err = b.seal(db, dir); err != nil {
+	if db, r.disk, err = b.seal(db, dir); err != nil {
 		return nil, err
 	}
 	r.bytesPerSample = float64(r.disk.measured) / samples

@@ -26,8 +26,9 @@ type backend struct {
 	// open opens or recovers the storage in dir.
 	open func(dir string) (storage.Storage, error)
 	// seal makes every ingested sample part of the storage's sealed,
-	// compacted on-disk form and measures it.
-	seal func(db storage.Storage, dir string) (sealedSize, error)
+	// compacted on-disk form and measures it. It returns the storage to
+	// query afterwards, which may be the same one reopened.
+	seal func(db storage.Storage, dir string) (storage.Storage, sealedSize, error)
 }
 
 // sealedSize is the on-disk size of sealed data.
@@ -41,6 +42,12 @@ type sealedSize struct {
 // like du: sparse or preallocated-but-unwritten parts of files (badger maps
 // its memtables and value log into large sparse files) do not count.
 func diskUsage(path string) (int64, error) {
+	return filesUsage(path, func(string) bool { return true })
+}
+
+// filesUsage is diskUsage of the files under path whose base name keep
+// accepts.
+func filesUsage(path string, keep func(name string) bool) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -49,7 +56,7 @@ func diskUsage(path string) (int64, error) {
 			}
 			return err
 		}
-		if d.IsDir() {
+		if d.IsDir() || !keep(d.Name()) {
 			return nil
 		}
 		info, err := d.Info()

@@ -40,28 +40,28 @@ func openUpstream(dir string) (storage.Storage, error) {
 // so they are not counted; the whole directory's size is reported beside it
 // for reference. Writing one block over the whole range rather than 2 h
 // blocks favours upstream slightly, as the index is paid for once.
-func sealUpstream(s storage.Storage, dir string) (sealedSize, error) {
+func sealUpstream(s storage.Storage, dir string) (storage.Storage, sealedSize, error) {
 	db, ok := s.(*promtsdb.DB)
 	if !ok {
-		return sealedSize{}, fmt.Errorf("seal upstream: storage is %T, not *tsdb.DB", s)
+		return nil, sealedSize{}, fmt.Errorf("seal upstream: storage is %T, not *tsdb.DB", s)
 	}
 	head := db.Head()
 	if err := db.CompactHead(promtsdb.NewRangeHead(head, head.MinTime(), head.MaxTime())); err != nil {
-		return sealedSize{}, fmt.Errorf("compact upstream head into a block: %w", err)
+		return nil, sealedSize{}, fmt.Errorf("compact upstream head into a block: %w", err)
 	}
 	var size sealedSize
 	for _, b := range db.Blocks() {
 		n, err := diskUsage(b.Dir())
 		if err != nil {
-			return sealedSize{}, fmt.Errorf("measure upstream block: %w", err)
+			return nil, sealedSize{}, fmt.Errorf("measure upstream block: %w", err)
 		}
 		size.measured += n
 	}
 	whole, err := diskUsage(dir)
 	if err != nil {
-		return sealedSize{}, fmt.Errorf("measure upstream directory: %w", err)
+		return nil, sealedSize{}, fmt.Errorf("measure upstream directory: %w", err)
 	}
 	size.wholeDir = whole
 	size.what = fmt.Sprintf("%d block dir(s)", len(db.Blocks()))
-	return size, nil
+	return db, size, nil
 }

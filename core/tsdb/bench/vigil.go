@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/prometheus/storage"
@@ -29,21 +30,36 @@ func openVigil(dir string) (storage.Storage, error) {
 }
 
 // sealVigil calls Compact, which seals every open head chunk into badger,
-// drops the write-ahead records they covered and runs badger's compaction
-// and garbage collection, and returns the bytes on disk of the whole
-// directory (badger's tables, value log and manifest and whatever
-// write-ahead records remain).
-func sealVigil(s storage.Storage, dir string) (sealedSize, error) {
+// drops the write-ahead records they covered and runs badger's compaction,
+// then closes the store so badger writes its memtables into tables, and
+// reopens it for the queries. The figure is badger's tables and manifest:
+// the sealed chunks and the series index, as the upstream figure is its
+// blocks. The value log holds only deleted write-ahead records by then; the
+// whole directory, with it, is reported for reference.
+func sealVigil(s storage.Storage, dir string) (storage.Storage, sealedSize, error) {
 	db, ok := s.(*vigiltsdb.DB)
 	if !ok {
-		return sealedSize{}, fmt.Errorf("seal vigil: storage is %T, not *tsdb.DB", s)
+		return nil, sealedSize{}, fmt.Errorf("seal vigil: storage is %T, not *tsdb.DB", s)
 	}
 	if err := db.Compact(); err != nil {
-		return sealedSize{}, fmt.Errorf("compact vigil tsdb: %w", err)
+		return nil, sealedSize{}, fmt.Errorf("compact vigil tsdb: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return nil, sealedSize{}, fmt.Errorf("close vigil tsdb: %w", err)
+	}
+	tables, err := filesUsage(dir, func(name string) bool {
+		return strings.HasSuffix(name, ".sst") || name == "MANIFEST"
+	})
+	if err != nil {
+		return nil, sealedSize{}, fmt.Errorf("measure vigil tables: %w", err)
 	}
 	whole, err := diskUsage(dir)
 	if err != nil {
-		return sealedSize{}, fmt.Errorf("measure vigil directory: %w", err)
+		return nil, sealedSize{}, fmt.Errorf("measure vigil directory: %w", err)
 	}
-	return sealedSize{measured: whole, wholeDir: whole, what: "whole directory"}, nil
+	reopened, err := openVigil(dir)
+	if err != nil {
+		return nil, sealedSize{}, err
+	}
+	return reopened, sealedSize{measured: tables, wholeDir: whole, what: "badger tables"}, nil
 }
