@@ -30,6 +30,9 @@ type blockReader struct {
 	it     *badger.Iterator
 	readTs uint64
 	closed bool
+	// lastRef is the series the iterator read last, once seeked is set.
+	lastRef uint64
+	seeked  bool
 
 	// groups holds the chunks of metas that stand for several overlapping
 	// chunks; such a meta has Ref = index+1 and no Chunk.
@@ -283,7 +286,14 @@ func (r *blockReader) sealedChunks(ref uint64, metas []chunks.Meta) ([]chunks.Me
 	// A chunk lies within one chunk range, so none past the range of maxt
 	// can start at or before maxt.
 	stop := rangeForTimestamp(r.maxt, r.db.chunkO.chunkRange)
-	for r.it.Seek(chunkSeekKey(ref, r.mint)); r.it.Valid(); r.it.Next() {
+	// Series mostly come in increasing reference order, and then the
+	// iterator already stands on the first key to read.
+	seekKey := chunkSeekKey(ref, r.mint)
+	if !(r.seeked && ref > r.lastRef && r.it.Valid() && bytes.Compare(r.it.Item().Key(), seekKey) >= 0) {
+		r.it.Seek(seekKey)
+	}
+	r.seeked, r.lastRef = true, ref
+	for ; r.it.Valid(); r.it.Next() {
 		item := r.it.Item()
 		key := item.Key()
 		if !bytes.HasPrefix(key, prefix) {
