@@ -90,8 +90,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithCompression(options.ZSTD).
 		WithZSTDCompressionLevel(1).
 		WithBlockCacheSize(opts.CacheBytes).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(3).
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
 		WithValueThreshold(2 << 10).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1).

@@ -83,7 +83,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 	fmt.Fprintf(out, "  workload: targets of %d series: %s; 15s scrapes, up to %s jitter, one Commit per scrape\n",
 		seriesPerTarget, describeTarget(results), maxJitter)
 	fmt.Fprintln(out, "  disk: upstream = block directories after CompactHead of the whole head (WAL and head chunks excluded);")
-	fmt.Fprintln(out, "        vigil = whole directory after Compact(); both as allocated on disk (du)")
+	fmt.Fprintln(out, "        vigil = badger tables and manifest after Flush, reopen and Compact (value log of deleted write-ahead records excluded); both as allocated on disk (du)")
 	for _, res := range results {
 		var parts []string
 		for _, name := range []string{vigilBackend.name, upstreamBackend.name} {

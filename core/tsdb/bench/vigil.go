@@ -29,23 +29,31 @@ func openVigil(dir string) (storage.Storage, error) {
 	return db, nil
 }
 
-// sealVigil calls Compact, which seals every open head chunk into badger,
-// drops the write-ahead records they covered and runs badger's compaction,
-// then closes the store so badger writes its memtables into tables, and
-// reopens it for the queries. The figure is badger's tables and manifest:
-// the sealed chunks and the series index, as the upstream figure is its
-// blocks. The value log holds only deleted write-ahead records by then; the
-// whole directory, with it, is reported for reference.
+// sealVigil seals every open head chunk into badger (Flush), closes the
+// store so that badger writes its memtables into tables, reopens it and
+// runs Compact, which has badger merge its tables and drop the deleted
+// write-ahead records. The figure is badger's tables and manifest: the
+// sealed chunks and the series index, as the upstream figure is its blocks.
+// The value log holds only deleted write-ahead records by then; the whole
+// directory, with it, is reported for reference. The queries then run on
+// the reopened, quiescent store.
 func sealVigil(s storage.Storage, dir string) (storage.Storage, sealedSize, error) {
 	db, ok := s.(*vigiltsdb.DB)
 	if !ok {
 		return nil, sealedSize{}, fmt.Errorf("seal vigil: storage is %T, not *tsdb.DB", s)
 	}
-	if err := db.Compact(); err != nil {
-		return nil, sealedSize{}, fmt.Errorf("compact vigil tsdb: %w", err)
+	if err := db.Flush(); err != nil {
+		return nil, sealedSize{}, fmt.Errorf("flush vigil tsdb: %w", err)
 	}
 	if err := db.Close(); err != nil {
 		return nil, sealedSize{}, fmt.Errorf("close vigil tsdb: %w", err)
+	}
+	reopened, err := openVigil(dir)
+	if err != nil {
+		return nil, sealedSize{}, err
+	}
+	if err := reopened.(*vigiltsdb.DB).Compact(); err != nil {
+		return nil, sealedSize{}, fmt.Errorf("compact vigil tsdb: %w", err)
 	}
 	tables, err := filesUsage(dir, func(name string) bool {
 		return strings.HasSuffix(name, ".sst") || name == "MANIFEST"
@@ -56,10 +64,6 @@ func sealVigil(s storage.Storage, dir string) (storage.Storage, sealedSize, erro
 	whole, err := diskUsage(dir)
 	if err != nil {
 		return nil, sealedSize{}, fmt.Errorf("measure vigil directory: %w", err)
-	}
-	reopened, err := openVigil(dir)
-	if err != nil {
-		return nil, sealedSize{}, err
 	}
 	return reopened, sealedSize{measured: tables, wholeDir: whole, what: "badger tables"}, nil
 }
