@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -12,34 +13,96 @@ import (
 
 const seriesStripes = 512
 
-// seriesMap finds head series by reference and by label hash. It is striped
-// so that appenders of different series rarely wait for each other.
+// seriesMap finds head series by reference and by label hash. References
+// are small increasing integers, so the lookup by reference is a lock-free
+// read of a paged table; the lookup by labels goes through a striped hash
+// map so that creators of different series rarely wait for each other.
 type seriesMap struct {
+	byRef   refTable
 	stripes [seriesStripes]seriesStripe
 }
 
 type seriesStripe struct {
 	mu     sync.RWMutex
-	byRef  map[uint64]*memSeries
 	byHash map[uint64][]*memSeries
 }
 
 func newSeriesMap() *seriesMap {
 	m := &seriesMap{}
 	for i := range m.stripes {
-		m.stripes[i].byRef = map[uint64]*memSeries{}
 		m.stripes[i].byHash = map[uint64][]*memSeries{}
 	}
 	return m
 }
 
-func (m *seriesMap) getByRef(ref uint64) *memSeries {
-	st := &m.stripes[ref%seriesStripes]
-	st.mu.RLock()
-	s := st.byRef[ref]
-	st.mu.RUnlock()
-	return s
+const (
+	refPageBits = 12
+	refPageSize = 1 << refPageBits
+)
+
+// refTable maps references to series in pages of refPageSize entries. The
+// list of pages is replaced, never changed, when it grows.
+type refTable struct {
+	mu    sync.Mutex // held to add pages
+	pages atomic.Pointer[[]*refPage]
 }
+
+type refPage [refPageSize]atomic.Pointer[memSeries]
+
+func (t *refTable) get(ref uint64) *memSeries {
+	pages := t.pages.Load()
+	if pages == nil || ref>>refPageBits >= uint64(len(*pages)) {
+		return nil
+	}
+	page := (*pages)[ref>>refPageBits]
+	if page == nil {
+		return nil
+	}
+	return page[ref&(refPageSize-1)].Load()
+}
+
+func (t *refTable) set(ref uint64, s *memSeries) {
+	idx := ref >> refPageBits
+	pages := t.pages.Load()
+	if pages == nil || idx >= uint64(len(*pages)) || (*pages)[idx] == nil {
+		t.mu.Lock()
+		pages = t.pages.Load()
+		var grown []*refPage
+		if pages != nil {
+			grown = append(grown, *pages...)
+		}
+		for uint64(len(grown)) <= idx {
+			grown = append(grown, nil)
+		}
+		if grown[idx] == nil {
+			grown[idx] = new(refPage)
+		}
+		t.pages.Store(&grown)
+		pages = &grown
+		t.mu.Unlock()
+	}
+	(*pages)[idx][ref&(refPageSize-1)].Store(s)
+}
+
+// forEach calls f for every series in the table.
+func (t *refTable) forEach(f func(*memSeries)) {
+	pages := t.pages.Load()
+	if pages == nil {
+		return
+	}
+	for _, page := range *pages {
+		if page == nil {
+			continue
+		}
+		for i := range page {
+			if s := page[i].Load(); s != nil {
+				f(s)
+			}
+		}
+	}
+}
+
+func (m *seriesMap) getByRef(ref uint64) *memSeries { return m.byRef.get(ref) }
 
 func (m *seriesMap) getByLabels(hash uint64, lset labels.Labels) *memSeries {
 	st := &m.stripes[hash%seriesStripes]
@@ -70,7 +133,7 @@ func (m *seriesMap) getOrCreate(hash uint64, lset labels.Labels, newRef func() u
 	s := newMemSeries(newRef(), lset, true)
 	st.byHash[hash] = append(st.byHash[hash], s)
 	st.mu.Unlock()
-	m.addRef(s)
+	m.byRef.set(s.ref, s)
 	return s, true
 }
 
@@ -80,14 +143,7 @@ func (m *seriesMap) add(s *memSeries, hash uint64) {
 	st.mu.Lock()
 	st.byHash[hash] = append(st.byHash[hash], s)
 	st.mu.Unlock()
-	m.addRef(s)
-}
-
-func (m *seriesMap) addRef(s *memSeries) {
-	st := &m.stripes[s.ref%seriesStripes]
-	st.mu.Lock()
-	st.byRef[s.ref] = s
-	st.mu.Unlock()
+	m.byRef.set(s.ref, s)
 }
 
 func (m *seriesMap) remove(s *memSeries) {
@@ -107,38 +163,16 @@ func (m *seriesMap) remove(s *memSeries) {
 		st.byHash[hash] = list
 	}
 	st.mu.Unlock()
-	rst := &m.stripes[s.ref%seriesStripes]
-	rst.mu.Lock()
-	delete(rst.byRef, s.ref)
-	rst.mu.Unlock()
+	m.byRef.set(s.ref, nil)
 }
 
 // forEach calls f for every series. f may lock the series.
-func (m *seriesMap) forEach(f func(*memSeries)) {
-	var buf []*memSeries
-	for i := range m.stripes {
-		st := &m.stripes[i]
-		st.mu.RLock()
-		buf = buf[:0]
-		for _, s := range st.byRef {
-			buf = append(buf, s)
-		}
-		st.mu.RUnlock()
-		for _, s := range buf {
-			f(s)
-		}
-	}
-}
+func (m *seriesMap) forEach(f func(*memSeries)) { m.byRef.forEach(f) }
 
 // count returns the number of series.
 func (m *seriesMap) count() int {
 	n := 0
-	for i := range m.stripes {
-		st := &m.stripes[i]
-		st.mu.RLock()
-		n += len(st.byRef)
-		st.mu.RUnlock()
-	}
+	m.byRef.forEach(func(*memSeries) { n++ })
 	return n
 }
 
