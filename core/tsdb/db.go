@@ -165,6 +165,13 @@ func (db *DB) loadSeries() (int, error) {
 				lset, err = decodeSeriesValue(v)
 				return err
 			}); err != nil {
+				if errors.Is(err, errChecksum) {
+					// The other series stay readable; this one's chunks
+					// cannot be named without its labels.
+					db.logger.Error("skipping corrupted series record", "key", fmt.Sprintf("%x", key), "error", err)
+					maxRef = max(maxRef, ref)
+					continue
+				}
 				return fmt.Errorf("cannot read series %x: %w", key, err)
 			}
 			s := newMemSeries(ref, lset, false)

@@ -75,7 +75,6 @@ type memSeries struct {
 	// not committed yet, so that one batch is checked against itself.
 	pendingApp uint64
 	pendingT   int64
-
 }
 
 func newMemSeries(ref uint64, lset labels.Labels, maxTKnown bool) *memSeries {

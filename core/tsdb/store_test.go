@@ -12,6 +12,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
@@ -546,5 +547,82 @@ func TestLabelNamesAndValues(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"__name__", "job", "zone"}, names); diff != "" {
 		t.Fatalf("label names (-want +got):\n%s", diff)
+	}
+}
+
+// corruptValue flips a byte in the middle of the value of the first key
+// with prefix.
+func corruptValue(t *testing.T, db *DB, prefix []byte) []byte {
+	t.Helper()
+	var key []byte
+	err := db.kv.Update(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		it.Rewind()
+		if !it.Valid() {
+			return errors.New("no key to corrupt")
+		}
+		key = it.Item().KeyCopy(nil)
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		v[len(v)/2] ^= 0xff
+		return txn.Set(key, v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func TestCorruptedRecordsAreSkippedOnOpen(t *testing.T) {
+	for name, tc := range map[string]struct {
+		prefix []byte
+		flush  bool // seal before corrupting, so no write-ahead record holds the series
+		// firstBack: the corrupted record's series comes back, repaired
+		// from the write-ahead record that also carries it.
+		firstBack bool
+	}{
+		"write-ahead record":                    {prefix: []byte{prefixWAL}},
+		"series record, sealed":                 {prefix: []byte{prefixSeries}, flush: true},
+		"series record, repaired from the head": {prefix: []byte{prefixSeries}, firstBack: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := labels.FromStrings("__name__", "first")
+			second := labels.FromStrings("__name__", "second")
+			mustAppend(t, db, first, 1000, 1)
+			mustAppend(t, db, second, 1000, 2)
+			if tc.flush {
+				if err := db.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			corruptValue(t, db, tc.prefix)
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var logs strings.Builder
+			db, err = Open(dir, Options{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs})})
+			if err != nil {
+				t.Fatalf("a corrupted record must not stop the store from opening: %v", err)
+			}
+			defer db.Close()
+			if !strings.Contains(logs.String(), "checksum mismatch") {
+				t.Errorf("the corruption was not logged: %s", logs.String())
+			}
+			got := readSeries(t, db, 0, 10000, nameMatcher)
+			if len(got[second.String()]) != 1 {
+				t.Errorf("the intact series is lost: %v", got)
+			}
+			if _, ok := got[first.String()]; ok != tc.firstBack {
+				t.Errorf("series of the corrupted record returned: %v, want %v (%v)", ok, tc.firstBack, got)
+			}
+		})
 	}
 }
