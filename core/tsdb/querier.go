@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -355,7 +356,10 @@ func (r *blockReader) mergeOverlapping(metas []chunks.Meta) []chunks.Meta {
 	if len(metas) < 2 {
 		return metas
 	}
-	sort.SliceStable(metas, func(i, j int) bool { return metas[i].MinTime < metas[j].MinTime })
+	byMinTime := func(a, b chunks.Meta) int { return cmp.Compare(a.MinTime, b.MinTime) }
+	if !slices.IsSortedFunc(metas, byMinTime) {
+		slices.SortStableFunc(metas, byMinTime)
+	}
 	out := metas[:0]
 	for i := 0; i < len(metas); {
 		j := i + 1
