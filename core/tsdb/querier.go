@@ -287,13 +287,7 @@ func (r *blockReader) sealedChunks(ref uint64, metas []chunks.Meta) ([]chunks.Me
 	// A chunk lies within one chunk range, so none past the range of maxt
 	// can start at or before maxt.
 	stop := rangeForTimestamp(r.maxt, r.db.chunkO.chunkRange)
-	// Series mostly come in increasing reference order, and then the
-	// iterator already stands on the first key to read.
-	seekKey := chunkSeekKey(ref, r.mint)
-	if !(r.seeked && ref > r.lastRef && r.it.Valid() && bytes.Compare(r.it.Item().Key(), seekKey) >= 0) {
-		r.it.Seek(seekKey)
-	}
-	r.seeked, r.lastRef = true, ref
+	r.seekChunks(ref, chunkSeekKey(ref, r.mint))
 	for ; r.it.Valid(); r.it.Next() {
 		item := r.it.Item()
 		key := item.Key()
@@ -317,6 +311,30 @@ func (r *blockReader) sealedChunks(ref uint64, metas []chunks.Meta) ([]chunks.Me
 		metas = append(metas, chunks.Meta{Chunk: c, MinTime: k.minT, MaxTime: k.maxT})
 	}
 	return metas, nil
+}
+
+// seekChunks positions the iterator on the first chunk key >= seekKey of
+// series ref. Series mostly come in increasing reference order: then the
+// iterator already stands after the previous series, on this series' first
+// chunk, and stepping over the few chunks older than the time range is
+// cheaper than a seek in every table.
+func (r *blockReader) seekChunks(ref uint64, seekKey []byte) {
+	ascending := r.seeked && ref > r.lastRef
+	r.seeked, r.lastRef = true, ref
+	if ascending {
+		prefix := seekKey[:1+8]
+		for step := 0; step < 8 && r.it.Valid(); step++ {
+			key := r.it.Item().Key()
+			if bytes.Compare(key, seekKey) >= 0 {
+				return
+			}
+			if !bytes.HasPrefix(key, prefix) {
+				break
+			}
+			r.it.Next()
+		}
+	}
+	r.it.Seek(seekKey)
 }
 
 // headChunks appends the chunks of s held in memory that overlap the time
