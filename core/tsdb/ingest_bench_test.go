@@ -10,6 +10,41 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
+// scrapeTargets are targets of 500 series each, with the references the
+// store returned for them, as a scraper keeps them.
+type scrapeTargets struct {
+	series [][]labels.Labels
+	refs   [][]storage.SeriesRef
+}
+
+func newScrapeTargets(targets int) *scrapeTargets {
+	const perTarget = 500
+	st := &scrapeTargets{series: make([][]labels.Labels, targets), refs: make([][]storage.SeriesRef, targets)}
+	for i := range st.series {
+		for k := 0; k < perTarget; k++ {
+			st.series[i] = append(st.series[i], labels.FromStrings("__name__", "metric_"+strconv.Itoa(k%50), "instance", "host-"+strconv.Itoa(i), "k", strconv.Itoa(k)))
+		}
+		st.refs[i] = make([]storage.SeriesRef, perTarget)
+	}
+	return st
+}
+
+// scrape commits one scrape of target i at ts and returns its samples.
+func (st *scrapeTargets) scrape(tb testing.TB, db *DB, i int, ts int64) int {
+	app := db.AppenderV2(context.Background())
+	for k, ls := range st.series[i] {
+		ref, err := app.Append(st.refs[i][k], ls, 0, ts+int64(k%7), float64(ts/1000*int64(k%3)), nil, nil, storage.AppendV2Options{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		st.refs[i][k] = ref
+	}
+	if err := app.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	return len(st.series[i])
+}
+
 // BenchmarkIngest commits scrapes of 500 series, reusing the references
 // Append returns, as the scraper does. One op is one sample.
 func BenchmarkIngest(b *testing.B) {
@@ -18,31 +53,12 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	const targets, perTarget = 20, 500
-	series := make([][]labels.Labels, targets)
-	refs := make([][]storage.SeriesRef, targets)
-	for i := range series {
-		for k := 0; k < perTarget; k++ {
-			series[i] = append(series[i], labels.FromStrings("__name__", "metric_"+strconv.Itoa(k%50), "instance", "host-"+strconv.Itoa(i), "k", strconv.Itoa(k)))
-		}
-		refs[i] = make([]storage.SeriesRef, perTarget)
-	}
+	st := newScrapeTargets(20)
 	b.ResetTimer()
 	n := 0
 	for ts := int64(1); n < b.N; ts += 15000 {
-		for i := 0; i < targets && n < b.N; i++ {
-			app := db.AppenderV2(context.Background())
-			for k := 0; k < perTarget; k++ {
-				ref, err := app.Append(refs[i][k], series[i][k], 0, ts+int64(k%7), float64(ts/1000*int64(k%3)), nil, nil, storage.AppendV2Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				refs[i][k] = ref
-				n++
-			}
-			if err := app.Commit(); err != nil {
-				b.Fatal(err)
-			}
+		for i := 0; i < len(st.series) && n < b.N; i++ {
+			n += st.scrape(b, db, i, ts)
 		}
 	}
 }
@@ -56,25 +72,11 @@ func BenchmarkSelectAll(b *testing.B) {
 	}
 	defer db.Close()
 	const targets, perTarget = 40, 500
-	refs := make([][]storage.SeriesRef, targets)
-	for i := range refs {
-		refs[i] = make([]storage.SeriesRef, perTarget)
-	}
+	st := newScrapeTargets(targets)
 	end := int64(2 * 3600 * 1000)
 	for ts := int64(0); ts < end; ts += 15000 {
-		for i := 0; i < targets; i++ {
-			app := db.AppenderV2(context.Background())
-			for k := 0; k < perTarget; k++ {
-				ls := labels.FromStrings("__name__", "metric_"+strconv.Itoa(k%50), "instance", "host-"+strconv.Itoa(i), "k", strconv.Itoa(k))
-				ref, err := app.Append(refs[i][k], ls, 0, ts, float64(ts*int64(k%3)), nil, nil, storage.AppendV2Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				refs[i][k] = ref
-			}
-			if err := app.Commit(); err != nil {
-				b.Fatal(err)
-			}
+		for i := range st.series {
+			st.scrape(b, db, i, ts)
 		}
 	}
 	if err := db.Compact(); err != nil {
