@@ -69,7 +69,7 @@ func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, 
 			continue
 		}
 		smp := oooSample{st: st, t: t, v: v, h: h, fh: fh}
-		_, skip, err := a.db.appendable(s, smp, a.id, a.rejectOOO || opts.RejectOutOfOrder)
+		_, skip, err := a.db.appendable(s, smp, a.db.maxT.Load(), a.id, a.rejectOOO || opts.RejectOutOfOrder)
 		if err != nil {
 			newest := s.maxT
 			if s.pendingApp == a.id {
@@ -119,11 +119,12 @@ func (db *DB) lookupSeries(ref uint64, ls labels.Labels) (*memSeries, error) {
 
 // appendable checks a sample against its series. It reports whether the
 // sample goes to the out-of-order buffer, and whether it repeats the newest
-// sample exactly and is to be skipped. appID, when not 0, also checks
-// against the samples that appender holds. The error is one of storage's
+// sample exactly and is to be skipped. headMaxT is the newest sample of the
+// store, which the out-of-order window trails. appID, when not 0, also
+// checks against the samples that appender holds. The error is one of storage's
 // sentinel errors, without context: the replay meets many of them and
 // Append adds the context. s.mu must be held.
-func (db *DB) appendable(s *memSeries, smp oooSample, appID uint64, rejectOOO bool) (ooo, skip bool, err error) {
+func (db *DB) appendable(s *memSeries, smp oooSample, headMaxT int64, appID uint64, rejectOOO bool) (ooo, skip bool, err error) {
 	if err := db.ensureMaxT(s); err != nil {
 		return false, false, err
 	}
@@ -141,7 +142,7 @@ func (db *DB) appendable(s *memSeries, smp oooSample, appID uint64, rejectOOO bo
 		return false, true, nil
 	}
 	window := db.opts.OutOfOrderWindow.Milliseconds()
-	if window > 0 && !rejectOOO && smp.t >= db.maxT.Load()-window {
+	if window > 0 && !rejectOOO && smp.t >= headMaxT-window {
 		for _, o := range s.ooo {
 			if o.t == smp.t {
 				if !sameOOOValue(o, smp) {
@@ -257,7 +258,7 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 		if p.s.pendingApp == appID {
 			p.s.pendingApp = 0
 		}
-		if db.applySample(p.s, p.oooSample, seq) {
+		if db.applySample(p.s, p.oooSample, seq, db.maxT.Load()) {
 			mint, maxt = min(mint, p.t), max(maxt, p.t)
 		}
 		p.s.mu.Unlock()
@@ -318,8 +319,8 @@ func (db *DB) writeSeries(series []*memSeries) error {
 // head, and reports whether it was added. A sample that a concurrent commit
 // made out of order in the meantime is dropped, as upstream does. s.mu must
 // be held.
-func (db *DB) applySample(s *memSeries, smp oooSample, seq uint64) bool {
-	ooo, skip, err := db.appendable(s, smp, 0, false)
+func (db *DB) applySample(s *memSeries, smp oooSample, seq uint64, headMaxT int64) bool {
+	ooo, skip, err := db.appendable(s, smp, headMaxT, 0, false)
 	if err != nil || skip {
 		return false
 	}

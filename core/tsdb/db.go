@@ -48,9 +48,6 @@ type DB struct {
 	postings *index.MemPostings
 	nextRef  atomic.Uint64
 	createMu sync.Mutex // held while a series is created
-	// replayIt, set only while Open replays, finds the newest sealed
-	// chunk of a series.
-	replayIt *badger.Iterator
 
 	// minT and maxT bound the samples of the store; math.MaxInt64 and
 	// math.MinInt64 while it is empty.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -164,8 +165,11 @@ func decodeWALRecord(dec *record.Decoder, rec []byte) ([]record.RefSeries, []wal
 }
 
 // replayWAL adds the samples of every write-ahead record to the head, in
-// the order they were committed. A record that fails its checksum is
-// reported and skipped: the records around it are still replayed.
+// the order they were committed. One goroutine reads and decodes the
+// records; as many as there are CPUs apply them, each to its own share of
+// the series, so the samples of a series keep their order. A record that
+// fails its checksum is reported and skipped: the records around it are
+// still replayed.
 func (db *DB) replayWAL() error {
 	start := time.Now()
 	lastLog := start
@@ -173,19 +177,14 @@ func (db *DB) replayWAL() error {
 	var records, samples, corrupt int
 	var maxSeq uint64
 	err := db.kv.View(func(txn *badger.Txn) error {
-		// Series met in the records look up their newest sealed sample
-		// with one shared iterator.
-		db.replayIt = txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte{prefixChunk}})
-		defer func() {
-			db.replayIt.Close()
-			db.replayIt = nil
-		}()
+		workers := newReplayWorkers(db, txn, runtime.GOMAXPROCS(0))
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixWAL}})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
 			key := item.KeyCopy(nil)
 			if len(key) != walKeyLen {
+				workers.stop()
 				return fmt.Errorf("malformed write-ahead key %x", key)
 			}
 			seq := beUint64(key[1:])
@@ -204,6 +203,7 @@ func (db *DB) replayWAL() error {
 					db.logger.Error("skipping corrupted write-ahead record", "key", fmt.Sprintf("%x", key), "error", err)
 					continue
 				}
+				workers.stop()
 				return fmt.Errorf("cannot read write-ahead record %x: %w", key, err)
 			}
 			series, smps, err := decodeWALRecord(&dec, rec)
@@ -213,23 +213,10 @@ func (db *DB) replayWAL() error {
 				continue
 			}
 			if err := db.replaySeries(series); err != nil {
+				workers.stop()
 				return err
 			}
-			mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
-			for _, smp := range smps {
-				s := db.series.getByRef(smp.ref)
-				if s == nil {
-					continue
-				}
-				s.mu.Lock()
-				if db.applySample(s, smp.oooSample, seq) {
-					mint, maxt = min(mint, smp.t), max(maxt, smp.t)
-				}
-				s.mu.Unlock()
-			}
-			if mint <= maxt {
-				db.updateBounds(mint, maxt)
-			}
+			workers.dispatch(seq, smps)
 			db.wal.add(seq, int64(item.ValueSize()))
 			records++
 			samples += len(smps)
@@ -238,7 +225,7 @@ func (db *DB) replayWAL() error {
 				db.logger.Info("replaying write-ahead records", "records", records, "samples", samples, "elapsed", time.Since(start).Round(time.Second))
 			}
 		}
-		return nil
+		return workers.stop()
 	})
 	if err != nil {
 		return fmt.Errorf("cannot replay write-ahead records: %w", err)
@@ -248,6 +235,105 @@ func (db *DB) replayWAL() error {
 		db.logger.Info("replayed write-ahead records", "records", records, "samples", samples, "corrupted", corrupt, "duration", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// replayWorkers apply replayed samples, each worker to the series whose
+// reference falls in its share.
+type replayWorkers struct {
+	db       *DB
+	headMaxT int64 // newest sample dispatched so far
+	jobs     []chan replayJob
+	wg       sync.WaitGroup
+	errMu    sync.Mutex
+	err      error
+}
+
+type replayJob struct {
+	seq uint64
+	// headMaxT is the newest sample of the records before this one: the
+	// out-of-order window trails it, as it trailed the store's newest
+	// sample when the record was committed.
+	headMaxT int64
+	samples  []walSample
+}
+
+func newReplayWorkers(db *DB, txn *badger.Txn, n int) *replayWorkers {
+	w := &replayWorkers{db: db, headMaxT: db.maxT.Load(), jobs: make([]chan replayJob, n)}
+	for i := range w.jobs {
+		w.jobs[i] = make(chan replayJob, 64)
+		// Each worker finds the newest sealed chunk of its series with its
+		// own iterator; they are created here, one at a time.
+		chunks := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte{prefixChunk}})
+		w.wg.Add(1)
+		go w.run(w.jobs[i], chunks)
+	}
+	return w
+}
+
+func (w *replayWorkers) run(jobs <-chan replayJob, chunks *badger.Iterator) {
+	defer w.wg.Done()
+	defer chunks.Close()
+	for job := range jobs {
+		mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
+		for _, smp := range job.samples {
+			s := w.db.series.getByRef(smp.ref)
+			if s == nil {
+				continue
+			}
+			s.mu.Lock()
+			if !s.maxTKnown {
+				if err := s.readNewestSample(chunks); err != nil {
+					s.mu.Unlock()
+					w.fail(fmt.Errorf("cannot read the newest chunk of series %s: %w", s.lset, err))
+					continue
+				}
+				s.maxTKnown = true
+			}
+			if w.db.applySample(s, smp.oooSample, job.seq, job.headMaxT) {
+				mint, maxt = min(mint, smp.t), max(maxt, smp.t)
+			}
+			s.mu.Unlock()
+		}
+		if mint <= maxt {
+			w.db.updateBounds(mint, maxt)
+		}
+	}
+}
+
+func (w *replayWorkers) fail(err error) {
+	w.errMu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.errMu.Unlock()
+}
+
+// dispatch hands the samples of record seq to the workers of their series.
+func (w *replayWorkers) dispatch(seq uint64, samples []walSample) {
+	headMaxT := w.headMaxT
+	for _, smp := range samples {
+		w.headMaxT = max(w.headMaxT, smp.t)
+	}
+	n := uint64(len(w.jobs))
+	shares := make([][]walSample, n)
+	for _, smp := range samples {
+		shares[smp.ref%n] = append(shares[smp.ref%n], smp)
+	}
+	for i, share := range shares {
+		if len(share) > 0 {
+			w.jobs[i] <- replayJob{seq: seq, headMaxT: headMaxT, samples: share}
+		}
+	}
+}
+
+// stop waits for the workers to apply what they were given and returns
+// the first error one met.
+func (w *replayWorkers) stop() error {
+	for _, ch := range w.jobs {
+		close(ch)
+	}
+	w.wg.Wait()
+	return w.err
 }
 
 // replaySeries adds the series of a write-ahead record that have no series
@@ -282,16 +368,11 @@ func (db *DB) ensureMaxT(s *memSeries) error {
 	if s.maxTKnown {
 		return nil
 	}
-	var err error
-	if db.replayIt != nil {
-		err = s.readNewestSample(db.replayIt)
-	} else {
-		err = db.kv.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: chunkPrefix(s.ref)})
-			defer it.Close()
-			return s.readNewestSample(it)
-		})
-	}
+	err := db.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: chunkPrefix(s.ref)})
+		defer it.Close()
+		return s.readNewestSample(it)
+	})
 	if err != nil {
 		return fmt.Errorf("cannot read the newest chunk of series %s: %w", s.lset, err)
 	}
