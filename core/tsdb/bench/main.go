@@ -188,11 +188,15 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
+// benchmarkEnd is where the data of every workload ends.
+var benchmarkEnd = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
 // runBenchmark measures every size for every store and prints the report.
 func runBenchmark(ctx context.Context, cfg config) error {
 	began := time.Now()
-	// Data ends now and starts on a minute, as a store would see it live.
-	now := time.Now().Truncate(time.Minute)
+	// Data ends at a fixed time, so that every run cuts chunks and blocks
+	// at the same places and the figures compare across runs.
+	now := benchmarkEnd
 	var results []*sizeResult
 	for _, spec := range cfg.sizes {
 		w := newWorkload(spec.series, spec.span, now.Add(-spec.span), cfg.seed)
