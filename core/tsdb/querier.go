@@ -31,6 +31,8 @@ type blockReader struct {
 	it     *badger.Iterator
 	readTs uint64
 	closed bool
+	// slab holds copies of the chunk values read so far.
+	slab []byte
 	// lastRef is the series the iterator read last, once seeked is set.
 	lastRef uint64
 	seeked  bool
@@ -304,9 +306,13 @@ func (r *blockReader) sealedChunks(ref uint64, metas []chunks.Meta) ([]chunks.Me
 		if k.minT > r.maxt || k.maxT < r.mint {
 			continue
 		}
-		c, err := readChunkValue(item)
-		if err != nil {
-			return nil, err
+		var c chunkenc.Chunk
+		if err := item.Value(func(v []byte) error {
+			var err error
+			c, err = decodeChunkValue(r.keep(v))
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("chunk %x: %w", key, err)
 		}
 		metas = append(metas, chunks.Meta{Chunk: c, MinTime: k.minT, MaxTime: k.maxT})
 	}
@@ -335,6 +341,17 @@ func (r *blockReader) seekChunks(ref uint64, seekKey []byte) {
 		}
 	}
 	r.it.Seek(seekKey)
+}
+
+// keep copies a value read from badger, which is only valid during the
+// read, into the reader's slab: one allocation for many chunks.
+func (r *blockReader) keep(v []byte) []byte {
+	if cap(r.slab)-len(r.slab) < len(v) {
+		r.slab = make([]byte, 0, max(256<<10, len(v)))
+	}
+	start := len(r.slab)
+	r.slab = append(r.slab, v...)
+	return r.slab[start:len(r.slab):len(r.slab)]
 }
 
 // headChunks appends the chunks of s held in memory that overlap the time
