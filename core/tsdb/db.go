@@ -87,7 +87,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithCompression(options.ZSTD).
 		WithZSTDCompressionLevel(1).
 		WithBlockCacheSize(opts.CacheBytes).
-		WithMemTableSize(8 << 20).
+		WithMemTableSize(4 << 20).
 		WithNumMemtables(2).
 		WithValueThreshold(2 << 10).
 		WithValueLogFileSize(64 << 20).
