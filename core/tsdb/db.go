@@ -299,6 +299,15 @@ func (db *DB) flushLocked() error {
 // samples from write-ahead records below seq, writes them to badger and
 // drops the records no longer needed.
 func (db *DB) sealHeadBefore(seq uint64) error {
+	if err := db.cutHeadBefore(seq); err != nil {
+		return err
+	}
+	return db.truncateWAL(seq)
+}
+
+// cutHeadBefore cuts the open chunks and out-of-order buffers holding
+// samples from write-ahead records below seq and writes them to badger.
+func (db *DB) cutHeadBefore(seq uint64) error {
 	db.series.forEach(func(s *memSeries) {
 		s.mu.Lock()
 		if first := s.firstUnsealedSeq(); first != 0 && first < seq {
@@ -313,25 +322,44 @@ func (db *DB) sealHeadBefore(seq uint64) error {
 		}
 		s.mu.Unlock()
 	})
-	if err := db.sealPending(); err != nil {
-		return err
-	}
-	return db.truncateWAL(seq)
+	return db.sealPending()
 }
 
-// Compact flushes the head, then has badger compact its tables and collect
-// the garbage of its value log, so that the size on disk reflects the
-// sealed data alone.
+// Compact seals the whole head and removes every write-ahead record from
+// badger's tables (badger's own compaction drops deleted entries only when
+// it gets to them), then merges badger's levels and collects the garbage of
+// its value log, so that the size on disk reflects the sealed data alone.
+// Commits wait while it seals and drops the records.
 func (db *DB) Compact() error {
-	if err := db.Flush(); err != nil {
-		return err
+	if db.closed.Load() {
+		return ErrClosed
 	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
+	if err := db.sealAndDropWAL(); err != nil {
+		return err
+	}
 	if err := db.kv.Flatten(2); err != nil {
 		return fmt.Errorf("cannot compact badger tables: %w", err)
 	}
 	return db.collectValueLog()
+}
+
+// sealAndDropWAL seals everything in the head and drops all write-ahead
+// records, with commits held off so that none is written in between.
+func (db *DB) sealAndDropWAL() error {
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
+	if err := db.cutHeadBefore(math.MaxUint64); err != nil {
+		return err
+	}
+	if err := db.kv.DropPrefix([]byte{prefixWAL}); err != nil {
+		return fmt.Errorf("cannot drop the write-ahead records: %w", err)
+	}
+	db.wal.mu.Lock()
+	db.wal.records, db.wal.bytes = nil, 0
+	db.wal.mu.Unlock()
+	return nil
 }
 
 // StartTime returns the timestamp of the oldest sample in the store, or
