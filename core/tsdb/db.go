@@ -77,6 +77,9 @@ type DB struct {
 // write-ahead records of the samples that were not sealed before the last
 // stop.
 func Open(dir string, opts Options) (*DB, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	opts = opts.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create data directory %q: %w", dir, err)

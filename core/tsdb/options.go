@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -48,6 +49,39 @@ type Options struct {
 
 	// Logger receives the store's log lines. Default: hclog.NewNullLogger().
 	Logger hclog.Logger
+}
+
+// validate reports the first option that cannot be used, by name.
+func (o Options) validate() error {
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"Retention", o.Retention},
+		{"OutOfOrderWindow", o.OutOfOrderWindow},
+		{"ChunkRange", o.ChunkRange},
+	} {
+		if d.value < 0 {
+			return fmt.Errorf("invalid option %s=%s: must not be negative", d.name, d.value)
+		}
+	}
+	for _, n := range []struct {
+		name  string
+		value int64
+	}{
+		{"MaxBytes", o.MaxBytes},
+		{"SamplesPerChunk", int64(o.SamplesPerChunk)},
+		{"WALMaxBytes", o.WALMaxBytes},
+		{"CacheBytes", o.CacheBytes},
+	} {
+		if n.value < 0 {
+			return fmt.Errorf("invalid option %s=%d: must not be negative", n.name, n.value)
+		}
+	}
+	if o.ChunkRange > 0 && o.ChunkRange < time.Minute {
+		return fmt.Errorf("invalid option ChunkRange=%s: must be at least 1m", o.ChunkRange)
+	}
+	return nil
 }
 
 func (o Options) withDefaults() Options {

@@ -14,6 +14,8 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
@@ -601,5 +603,105 @@ func TestCorruptedRecordsAreSkippedOnOpen(t *testing.T) {
 				t.Errorf("series of the corrupted record returned: %v, want %v (%v)", ok, tc.firstBack, got)
 			}
 		})
+	}
+}
+
+func TestInvalidOptionsAreNamed(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts Options
+		want string
+	}{
+		"negative retention":    {Options{Retention: -time.Hour}, "Retention=-1h0m0s"},
+		"negative window":       {Options{OutOfOrderWindow: -time.Minute}, "OutOfOrderWindow=-1m0s"},
+		"negative size":         {Options{MaxBytes: -1}, "MaxBytes=-1"},
+		"tiny chunk range":      {Options{ChunkRange: time.Second}, "ChunkRange=1s"},
+		"negative chunk sample": {Options{SamplesPerChunk: -5}, "SamplesPerChunk=-5"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Open(t.TempDir(), tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAppenderV1(t *testing.T) {
+	db := openTestDB(t, Options{OutOfOrderWindow: time.Hour})
+	ls := labels.FromStrings("__name__", "v1")
+	app := db.Appender(context.Background())
+	ref, err := app.Append(0, ls, 10000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.AppendSTZeroSample(ref, ls, 20000, 15000); err != nil {
+		t.Fatalf("zero sample at the start timestamp: %v", err)
+	}
+	if _, err := app.Append(ref, ls, 20000, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.AppendSTZeroSample(ref, ls, 30000, 30000); !errors.Is(err, storage.ErrSTNewerThanSample) {
+		t.Errorf("start timestamp not before the sample: got %v", err)
+	}
+	if _, err := app.AppendExemplar(ref, ls, exemplar.Exemplar{Value: 1, Ts: 20000}); !errors.Is(err, storage.ErrExemplarsDisabled) {
+		t.Errorf("exemplar: got %v, want ErrExemplarsDisabled", err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// DiscardOutOfOrder turns the out-of-order window off for an appender.
+	app = db.Appender(context.Background())
+	app.SetOptions(&storage.AppendOptions{DiscardOutOfOrder: true})
+	if _, err := app.Append(0, ls, 12000, 5); !errors.Is(err, storage.ErrOutOfOrderSample) {
+		t.Errorf("DiscardOutOfOrder: got %v", err)
+	}
+	app.Rollback()
+	want := []sample{{T: 10000, V: 1}, {T: 15000, V: 0}, {T: 20000, V: 2}}
+	if diff := cmp.Diff(want, readSeries(t, db, 0, 100000, nameMatcher)[ls.String()]); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestOutOfOrderHistograms(t *testing.T) {
+	db := openTestDB(t, Options{OutOfOrderWindow: time.Hour})
+	ls := labels.FromStrings("__name__", "h")
+	hist := func(count uint64) *histogram.Histogram {
+		return &histogram.Histogram{Count: count, Sum: float64(count), Schema: 0, PositiveSpans: []histogram.Span{{Offset: 0, Length: 1}}, PositiveBuckets: []int64{int64(count)}}
+	}
+	for _, ts := range []int64{50000, 30000, 40000, 10000} {
+		app := db.AppenderV2(context.Background())
+		if _, err := app.Append(0, ls, 0, ts, 0, hist(uint64(ts/1000)), nil, storage.AppendV2Options{}); err != nil {
+			t.Fatalf("histogram at %d: %v", ts, err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stage := range []string{"head", "flushed"} {
+		if stage == "flushed" {
+			if err := db.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q, err := db.Querier(0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss := q.Select(context.Background(), false, nil, nameMatcher)
+		var got []int64
+		for ss.Next() {
+			it := ss.At().Iterator(nil)
+			for it.Next() == chunkenc.ValHistogram {
+				ts, h := it.AtHistogram(nil)
+				if h.Count != uint64(ts/1000) {
+					t.Errorf("%s: histogram at %d has count %d", stage, ts, h.Count)
+				}
+				got = append(got, ts)
+			}
+		}
+		q.Close()
+		if diff := cmp.Diff([]int64{10000, 30000, 40000, 50000}, got); diff != "" {
+			t.Errorf("%s: timestamps (-want +got):\n%s", stage, diff)
+		}
 	}
 }
