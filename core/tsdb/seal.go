@@ -1,8 +1,8 @@
 package tsdb
 
 import (
+	"encoding/binary"
 	"fmt"
-	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
@@ -156,13 +156,4 @@ func readChunkValue(item *badger.Item) (chunkenc.Chunk, error) {
 	return c, nil
 }
 
-func be64(u uint64) []byte {
-	b := make([]byte, 8)
-	for i := 7; i >= 0; i-- {
-		b[i] = byte(u)
-		u >>= 8
-	}
-	return b
-}
-
-var _ = slices.Clone[[]byte]
+func be64(u uint64) []byte { return binary.BigEndian.AppendUint64(nil, u) }
