@@ -12,7 +12,7 @@
 // identical samples.
 //
 // For each workload size (by default 10k series over 3h and 100k series over
-// 1h, so that the run stays within five minutes on two cores) and each store
+// 2h, so that the run stays within five minutes on two cores) and each store
 // it measures:
 //
 //   - ingest: samples per second through AppenderV2/Commit, with one
@@ -125,7 +125,7 @@ func main() {
 
 // parseFlags reads the command line into a config.
 func parseFlags() (config, error) {
-	sizes := flag.String("sizes", "10000:3h,100000:1h", "workload sizes as series:span, comma-separated")
+	sizes := flag.String("sizes", "10000:3h,100000:2h", "workload sizes as series:span, comma-separated")
 	restartMin := flag.Int("restart-min-series", 100000, "time the reopen after the crash on sizes with at least this many series")
 	queryRuns := flag.Int("query-runs", 3, "runs of each query; the median is reported")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "goroutines of the parallel ingest")
