@@ -8,8 +8,9 @@ BIN     := bin
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## Build every package and command
+build: ## Build every package, and the vigil binary into bin/
 	$(GO) build $(PKGS)
+	$(GO) build -o $(BIN)/vigil ./cmd/vigil
 
 test: build ## Run all tests (unit, upstream PromQL suite, crash tests) with the race detector
 	$(GO) vet $(PKGS)

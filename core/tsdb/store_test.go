@@ -705,3 +705,24 @@ func TestOutOfOrderHistograms(t *testing.T) {
 		}
 	}
 }
+
+func TestStats(t *testing.T) {
+	db := openTestDB(t, Options{})
+	if s, err := db.Stats(10); err != nil || s.NumSeries != 0 || s.MinTime <= s.MaxTime {
+		t.Fatalf("empty store: %+v, %v", s, err)
+	}
+	for i := 0; i < 3; i++ {
+		mustAppend(t, db, labels.FromStrings("__name__", "up", "instance", strconv.Itoa(i)), 1000, 1)
+	}
+	mustAppend(t, db, labels.FromStrings("__name__", "other", "instance", "0"), 2000, 1)
+	s, err := db.Stats(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.NumSeries != 4 || s.MinTime != 1000 || s.MaxTime != 2000 {
+		t.Fatalf("stats: %+v", s)
+	}
+	if top := s.Postings.CardinalityMetricsStats[0]; top.Name != "up" || top.Count != 3 {
+		t.Fatalf("top metric: %+v", top)
+	}
+}
