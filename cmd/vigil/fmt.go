@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
+
+	"github.com/vigilmon/vigil/hclconfig"
 )
 
 func newFmtCommand() *cobra.Command {
@@ -36,29 +38,28 @@ A file that is not valid HCL is reported with file:line:col and left alone.`,
 	return cmd
 }
 
-// formatSource checks the syntax of src and returns it formatted.
+// formatSource checks the syntax of src and returns it formatted; a
+// syntax error comes back as HCL diagnostics.
 func formatSource(name string, src []byte) ([]byte, error) {
 	if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
-		return nil, diagsError(diags)
+		return nil, diagsError{diags}
 	}
 	return hclwrite.Format(src), nil
 }
 
-// diagsError turns HCL diagnostics into one error, each on its own line as
-// file:line:col: summary; detail.
-func diagsError(diags hcl.Diagnostics) error {
-	var errs []error
-	for _, d := range diags {
-		msg := d.Summary
-		if d.Detail != "" {
-			msg += "; " + d.Detail
-		}
-		if d.Subject != nil {
-			msg = fmt.Sprintf("%s:%d:%d: %s", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, msg)
-		}
-		errs = append(errs, errors.New(msg))
+// diagsError carries HCL diagnostics as an error.
+type diagsError struct{ diags hcl.Diagnostics }
+
+func (e diagsError) Error() string { return e.diags.Error() }
+
+// report writes err to w, as diagnostics with source lines when it has them.
+func report(w io.Writer, err error) {
+	var de diagsError
+	if errors.As(err, &de) {
+		hclconfig.WriteDiagnostics(w, de.diags)
+		return
 	}
-	return errors.Join(errs...)
+	fmt.Fprintln(w, err)
 }
 
 func formatStream(in io.Reader, out io.Writer) error {
@@ -82,7 +83,7 @@ func formatFiles(stdout, stderr io.Writer, files []string, check bool) error {
 		changed, err := formatFile(name, !check)
 		switch {
 		case err != nil:
-			fmt.Fprintln(stderr, err)
+			report(stderr, err)
 			failed++
 		case changed:
 			fmt.Fprintln(stdout, name)

@@ -100,3 +100,31 @@ func TestFmtStdin(t *testing.T) {
 		t.Fatalf("stdout:\n%s", out.String())
 	}
 }
+
+func TestConfigValidate(t *testing.T) {
+	good := writeFile(t, "good.hcl", `scrape "self" {
+  targets = ["127.0.0.1:9090"]
+}
+`)
+	code, stdout, stderr := runCLI("config", "validate", good)
+	if code != exitOK || !strings.Contains(stdout, "is valid: 1 scrape blocks") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	bad := writeFile(t, "bad.hcl", `scrape "self" {
+  targets        = ["127.0.0.1:9090"]
+  scrape_intervl = "10s"
+}
+`)
+	code, _, stderr = runCLI("config", "validate", bad)
+	for _, want := range []string{bad + `:3:3: error: Unsupported argument`, `Did you mean "scrape_interval"?`, `    3 |   scrape_intervl = "10s"`, "      |   ^^^^^^^^^^^^^^\n"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, stderr)
+		}
+	}
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	if code, _, _ := runCLI("config", "validate"); code != exitUsage {
+		t.Errorf("validate without a file: exit %d, want %d", code, exitUsage)
+	}
+}

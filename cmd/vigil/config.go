@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+func newConfigCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Work with configuration files",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check a configuration file and print its diagnostics",
+		Long: `Decode FILE as Vigil's HCL configuration and report every mistake with
+file, line, column and the lines around it. Exit 0 when it is valid, 1 when
+it is not.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, diags := hclconfig.Load(args[0])
+			if len(diags) > 0 {
+				if err := hclconfig.WriteDiagnostics(cmd.ErrOrStderr(), diags); err != nil {
+					return err
+				}
+			}
+			if diags.HasErrors() {
+				return fmt.Errorf("configuration %q is not valid", args[0])
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "configuration %q is valid: %d scrape blocks\n", args[0], len(cfg.Scrapes))
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,102 @@
+// Package hclconfig reads Vigil's HCL configuration: the schema of its
+// blocks, their decoding into Config, the functions a file may call (env,
+// file) and diagnostics that point at file:line:col. Start with Load or
+// Parse; README.md in this folder is the reference of every block.
+package hclconfig
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/prometheus/model/relabel"
+)
+
+// Defaults, as Prometheus has them.
+const (
+	DefaultListen             = "127.0.0.1:9090"
+	DefaultDataDir            = "./data"
+	DefaultScrapeInterval     = time.Minute
+	DefaultScrapeTimeout      = 10 * time.Second
+	DefaultEvaluationInterval = time.Minute
+	DefaultMetricsPath        = "/metrics"
+	DefaultScheme             = "http"
+)
+
+// Config is a decoded and validated configuration.
+type Config struct {
+	Server  Server
+	Global  Global
+	Scrapes []*Scrape
+}
+
+// Server is the `server` block.
+type Server struct {
+	Listen         string
+	DataDir        string
+	Retention      time.Duration // 0: keep samples forever
+	EnableAdminAPI bool
+}
+
+// Global is the `global` block: defaults for the other blocks.
+type Global struct {
+	ScrapeInterval     time.Duration
+	ScrapeTimeout      time.Duration
+	EvaluationInterval time.Duration
+	ExternalLabels     map[string]string
+}
+
+// Scrape is a `scrape "<name>"` block: a job of HTTP targets.
+type Scrape struct {
+	Name                  string
+	Targets               []string
+	MetricsPath           string
+	Scheme                string
+	Params                map[string][]string
+	ScrapeInterval        time.Duration
+	ScrapeTimeout         time.Duration
+	HonorLabels           bool
+	HonorTimestamps       bool
+	SampleLimit           int
+	LabelLimit            int
+	LabelNameLengthLimit  int
+	LabelValueLengthLimit int
+	BodySizeLimit         int64 // bytes; 0: no limit
+	BasicAuth             *BasicAuth
+	BearerToken           Secret
+	TLS                   *TLS
+	Relabel               []*relabel.Config
+	MetricRelabel         []*relabel.Config
+}
+
+// BasicAuth is the `basic_auth` block of a scrape.
+type BasicAuth struct {
+	Username string
+	Password Secret
+}
+
+// TLS is the `tls` block of a scrape.
+type TLS struct {
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	ServerName         string
+	InsecureSkipVerify bool
+}
+
+// Secret is a string that never shows in logs, errors or the status API:
+// it prints as <secret>. Value returns the string itself.
+type Secret string
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<secret>"
+}
+
+// GoString implements fmt.GoStringer, so %#v hides it too.
+func (s Secret) GoString() string { return fmt.Sprintf("%q", s.String()) }
+
+// Value returns the secret itself.
+func (s Secret) Value() string { return string(s) }

@@ -1,0 +1,114 @@
+package hclconfig
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// diagText renders diagnostics as file:line:col: summary; detail lines.
+func diagText(diags hcl.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range diags {
+		if d.Subject != nil {
+			fmt.Fprintf(&b, "%s:%d:%d: ", filepath.Base(d.Subject.Filename), d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		fmt.Fprintf(&b, "%s; %s\n", d.Summary, d.Detail)
+	}
+	return b.String()
+}
+
+func TestBadConfigs(t *testing.T) {
+	for file, want := range map[string]string{
+		"unknown_block.bad.hcl":         `unknown_block.bad.hcl:1:1: Unsupported block type; Blocks of type "scrap" are not expected here. Did you mean "scrape"?`,
+		"unknown_attribute.bad.hcl":     `unknown_attribute.bad.hcl:3:3: Unsupported argument; An argument named "scrape_intervl" is not expected here. Did you mean "scrape_interval"?`,
+		"bad_duration.bad.hcl":          `bad_duration.bad.hcl:2:21: Invalid duration; "fifteen seconds" is not a valid duration for scrape_interval`,
+		"wrong_type.bad.hcl":            `wrong_type.bad.hcl:2:13: Incorrect attribute value type; Inappropriate value for attribute "targets": list of string required`,
+		"bad_regex.bad.hcl":             `bad_regex.bad.hcl:5:21: Invalid regular expression; error parsing regexp: missing closing )`,
+		"duplicate_scrape.bad.hcl":      `duplicate_scrape.bad.hcl:5:8: Duplicate scrape name; A scrape named "self" is already defined at`,
+		"relabel_missing_field.bad.hcl": `relabel_missing_field.bad.hcl:3:3: Invalid relabel block; relabel configuration for hashmod requires non-zero modulus.`,
+		"unknown_action.bad.hcl":        `unknown_action.bad.hcl:4:14: Unknown relabel action; "rename" is not a relabel action`,
+		"timeout_over_interval.bad.hcl": `timeout_over_interval.bad.hcl:4:21: Invalid scrape timeout; scrape_timeout (30s) must not exceed scrape_interval (10s) in scrape "self".`,
+		"target_with_scheme.bad.hcl":    `target_with_scheme.bad.hcl:2:13: Invalid target; Target "http://127.0.0.1:9090/metrics" must be host:port`,
+		"missing_env.bad.hcl":           `missing_env.bad.hcl:3:18: Error in function call; Call to function "env" failed: environment variable VIGIL_TEST_SURELY_UNSET is not set.`,
+		"syntax.bad.hcl":                `syntax.bad.hcl:2:11: Invalid expression; Expected the start of an expression`,
+		"negative_limit.bad.hcl":        `negative_limit.bad.hcl:3:18: Invalid sample_limit; sample_limit must not be negative, got -1.`,
+	} {
+		t.Run(file, func(t *testing.T) {
+			cfg, diags := Load(filepath.Join("testdata", file))
+			if !diags.HasErrors() {
+				t.Fatalf("loaded without error: %+v", cfg)
+			}
+			if cfg != nil {
+				t.Errorf("a config came back with errors")
+			}
+			if got := diagText(diags); !strings.Contains(got, want) {
+				t.Fatalf("diagnostics:\n%s\nwant them to contain:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestGoodConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.good.hcl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no good configs: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			if _, diags := Load(file); diags.HasErrors() {
+				t.Fatalf("diagnostics:\n%s", diagText(diags))
+			}
+		})
+	}
+}
+
+func TestFullConfig(t *testing.T) {
+	cfg, diags := Load("testdata/full.good.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || !cfg.Server.EnableAdminAPI {
+		t.Errorf("server: %+v", cfg.Server)
+	}
+	if cfg.Global.ScrapeInterval != 15*time.Second || cfg.Global.ScrapeTimeout != 10*time.Second || cfg.Global.ExternalLabels["cluster"] != "dev" {
+		t.Errorf("global: %+v", cfg.Global)
+	}
+	self, apps := cfg.Scrapes[0], cfg.Scrapes[1]
+	if self.Name != "self" || self.ScrapeInterval != 15*time.Second || self.MetricsPath != "/metrics" || !self.HonorTimestamps {
+		t.Errorf("self inherits the global defaults: %+v", self)
+	}
+	if apps.ScrapeTimeout != 20*time.Second || apps.BodySizeLimit != 10<<20 || apps.Params["module"][0] != "http_2xx" || apps.TLS.ServerName != "apps.internal" {
+		t.Errorf("apps: %+v", apps)
+	}
+	if apps.BearerToken.Value() != "s3cr3t-token" {
+		t.Errorf("bearer token from file(): %q", apps.BearerToken.Value())
+	}
+	if s := fmt.Sprintf("%v %+v %#v", apps.BearerToken, apps.BearerToken, apps.BearerToken); strings.Contains(s, "s3cr3t") {
+		t.Errorf("a secret printed itself: %s", s)
+	}
+	if len(apps.Relabel) != 1 || apps.Relabel[0].TargetLabel != "host" || string(apps.Relabel[0].Action) != "replace" {
+		t.Errorf("relabel: %+v", apps.Relabel)
+	}
+	if len(apps.MetricRelabel) != 1 || string(apps.MetricRelabel[0].Action) != "drop" {
+		t.Errorf("metric_relabel: %+v", apps.MetricRelabel)
+	}
+}
+
+func TestEnvFunction(t *testing.T) {
+	t.Setenv("VIGIL_TEST_TOKEN", "from-env")
+	cfg, diags := Parse("inline.hcl", []byte(`scrape "x" {
+  targets      = ["127.0.0.1:1"]
+  bearer_token = env("VIGIL_TEST_TOKEN")
+}`))
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	if cfg.Scrapes[0].BearerToken.Value() != "from-env" {
+		t.Fatalf("token %q", cfg.Scrapes[0].BearerToken.Value())
+	}
+}

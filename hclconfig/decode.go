@@ -1,0 +1,467 @@
+package hclconfig
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/units"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/gocty"
+)
+
+// Load reads and decodes the configuration file at path. The diagnostics
+// name file, line and column; Config is nil when they hold an error.
+func Load(path string) (*Config, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration file",
+			Detail:   fmt.Sprintf("Reading %q failed: %s.", path, err),
+		}}
+	}
+	return Parse(path, src)
+}
+
+// Parse decodes the configuration in src; filename names it in
+// diagnostics, and relative paths given to file() start at its directory.
+func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	d := &decoder{ctx: evalContext(filepath.Dir(filename))}
+	cfg := d.root(file.Body)
+	if d.diags.HasErrors() {
+		return nil, d.diags
+	}
+	return cfg, d.diags
+}
+
+// evalContext offers env(NAME) and file(PATH) to expressions.
+func evalContext(baseDir string) *hcl.EvalContext {
+	return &hcl.EvalContext{Functions: map[string]function.Function{
+		"env": function.New(&function.Spec{
+			Params: []function.Parameter{{Name: "name", Type: cty.String}},
+			Type:   function.StaticReturnType(cty.String),
+			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+				name := args[0].AsString()
+				v, ok := os.LookupEnv(name)
+				if !ok {
+					return cty.NilVal, fmt.Errorf("environment variable %s is not set", name)
+				}
+				return cty.StringVal(v), nil
+			},
+		}),
+		"file": function.New(&function.Spec{
+			Params: []function.Parameter{{Name: "path", Type: cty.String}},
+			Type:   function.StaticReturnType(cty.String),
+			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+				path := args[0].AsString()
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(baseDir, path)
+				}
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return cty.NilVal, fmt.Errorf("cannot read %q: %w", path, err)
+				}
+				return cty.StringVal(strings.TrimRight(string(b), "\r\n")), nil
+			},
+		}),
+	}}
+}
+
+var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "server"},
+	{Type: "global"},
+	{Type: "scrape", LabelNames: []string{"name"}},
+}}
+
+var serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "listen"}, {Name: "data_dir"}, {Name: "retention"}, {Name: "enable_admin_api"},
+}}
+
+var globalSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "evaluation_interval"}, {Name: "external_labels"},
+}}
+
+var scrapeSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "targets"}, {Name: "metrics_path"}, {Name: "scheme"}, {Name: "params"},
+		{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "honor_labels"}, {Name: "honor_timestamps"},
+		{Name: "sample_limit"}, {Name: "label_limit"}, {Name: "label_name_length_limit"},
+		{Name: "label_value_length_limit"}, {Name: "body_size_limit"}, {Name: "bearer_token"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "basic_auth"}, {Type: "tls"}, {Type: "relabel"}, {Type: "metric_relabel"}},
+}
+
+var basicAuthSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "username", Required: true}, {Name: "password"},
+}}
+
+var tlsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "ca_file"}, {Name: "cert_file"}, {Name: "key_file"}, {Name: "server_name"}, {Name: "insecure_skip_verify"},
+}}
+
+var relabelSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "source_labels"}, {Name: "separator"}, {Name: "regex"}, {Name: "modulus"},
+	{Name: "target_label"}, {Name: "replacement"}, {Name: "action"},
+}}
+
+// decoder collects diagnostics while it decodes.
+type decoder struct {
+	ctx   *hcl.EvalContext
+	diags hcl.Diagnostics
+}
+
+func (d *decoder) errorf(rng *hcl.Range, summary, detail string, args ...any) {
+	d.diags = append(d.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(detail, args...),
+		Subject:  rng,
+	})
+}
+
+func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyContent {
+	content, diags := body.Content(schema)
+	d.diags = append(d.diags, diags...)
+	return content
+}
+
+func (d *decoder) root(body hcl.Body) *Config {
+	cfg := &Config{
+		Server: Server{Listen: DefaultListen, DataDir: DefaultDataDir},
+		Global: Global{ScrapeInterval: DefaultScrapeInterval, ScrapeTimeout: DefaultScrapeTimeout, EvaluationInterval: DefaultEvaluationInterval},
+	}
+	content := d.content(body, rootSchema)
+	seen := map[string]*hcl.Range{}
+	var scrapes []*hcl.Block
+	for _, b := range content.Blocks {
+		if b.Type != "scrape" {
+			if prev, dup := seen[b.Type]; dup {
+				d.errorf(&b.DefRange, "Duplicate "+b.Type+" block", "Only one %s block is allowed; the first is at %s.", b.Type, prev)
+				continue
+			}
+			seen[b.Type] = &b.DefRange
+		}
+		switch b.Type {
+		case "server":
+			d.server(b.Body, &cfg.Server)
+		case "global":
+			d.global(b.Body, &cfg.Global)
+		case "scrape":
+			scrapes = append(scrapes, b)
+		}
+	}
+	// Scrapes are decoded after global, whose values they inherit.
+	names := map[string]*hcl.Range{}
+	for _, b := range scrapes {
+		name := b.Labels[0]
+		if prev, dup := names[name]; dup {
+			d.errorf(&b.LabelRanges[0], "Duplicate scrape name", "A scrape named %q is already defined at %s; scrape names must be unique.", name, prev)
+			continue
+		}
+		names[name] = &b.LabelRanges[0]
+		cfg.Scrapes = append(cfg.Scrapes, d.scrape(b, &cfg.Global))
+	}
+	return cfg
+}
+
+func (d *decoder) server(body hcl.Body, s *Server) {
+	attrs := d.content(body, serverSchema).Attributes
+	d.str(attrs, "listen", &s.Listen)
+	d.str(attrs, "data_dir", &s.DataDir)
+	d.duration(attrs, "retention", &s.Retention)
+	d.boolean(attrs, "enable_admin_api", &s.EnableAdminAPI)
+	if s.Listen == "" {
+		d.errorf(attrRange(attrs, "listen", body), "Invalid listen address", "listen must not be empty.")
+	}
+}
+
+func (d *decoder) global(body hcl.Body, g *Global) {
+	attrs := d.content(body, globalSchema).Attributes
+	d.duration(attrs, "scrape_interval", &g.ScrapeInterval)
+	d.duration(attrs, "scrape_timeout", &g.ScrapeTimeout)
+	d.duration(attrs, "evaluation_interval", &g.EvaluationInterval)
+	d.strMap(attrs, "external_labels", &g.ExternalLabels)
+	for name := range g.ExternalLabels {
+		if !model.UTF8Validation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
+			d.errorf(attrRange(attrs, "external_labels", body), "Invalid external label", "%q is not a valid label name for an external label.", name)
+		}
+	}
+	if _, ok := attrs["scrape_timeout"]; !ok && g.ScrapeTimeout > g.ScrapeInterval {
+		g.ScrapeTimeout = g.ScrapeInterval
+	}
+	if g.ScrapeTimeout > g.ScrapeInterval {
+		d.errorf(attrRange(attrs, "scrape_timeout", body), "Invalid scrape timeout", "scrape_timeout (%s) must not exceed scrape_interval (%s).", g.ScrapeTimeout, g.ScrapeInterval)
+	}
+}
+
+func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
+	s := &Scrape{
+		Name:            b.Labels[0],
+		MetricsPath:     DefaultMetricsPath,
+		Scheme:          DefaultScheme,
+		ScrapeInterval:  g.ScrapeInterval,
+		ScrapeTimeout:   g.ScrapeTimeout,
+		HonorTimestamps: true,
+	}
+	content := d.content(b.Body, scrapeSchema)
+	attrs := content.Attributes
+	d.strList(attrs, "targets", &s.Targets)
+	d.str(attrs, "metrics_path", &s.MetricsPath)
+	d.str(attrs, "scheme", &s.Scheme)
+	d.strListMap(attrs, "params", &s.Params)
+	d.duration(attrs, "scrape_interval", &s.ScrapeInterval)
+	d.duration(attrs, "scrape_timeout", &s.ScrapeTimeout)
+	d.boolean(attrs, "honor_labels", &s.HonorLabels)
+	d.boolean(attrs, "honor_timestamps", &s.HonorTimestamps)
+	d.integer(attrs, "sample_limit", &s.SampleLimit)
+	d.integer(attrs, "label_limit", &s.LabelLimit)
+	d.integer(attrs, "label_name_length_limit", &s.LabelNameLengthLimit)
+	d.integer(attrs, "label_value_length_limit", &s.LabelValueLengthLimit)
+	d.bytes(attrs, "body_size_limit", &s.BodySizeLimit)
+	d.secret(attrs, "bearer_token", &s.BearerToken)
+
+	if _, set := attrs["scrape_timeout"]; !set && s.ScrapeTimeout > s.ScrapeInterval {
+		s.ScrapeTimeout = s.ScrapeInterval
+	}
+	if s.ScrapeTimeout > s.ScrapeInterval {
+		d.errorf(attrRange(attrs, "scrape_timeout", b.Body), "Invalid scrape timeout", "scrape_timeout (%s) must not exceed scrape_interval (%s) in scrape %q.", s.ScrapeTimeout, s.ScrapeInterval, s.Name)
+	}
+	if s.Scheme != "http" && s.Scheme != "https" {
+		d.errorf(attrRange(attrs, "scheme", b.Body), "Invalid scheme", "scheme must be \"http\" or \"https\", not %q.", s.Scheme)
+	}
+	if !strings.HasPrefix(s.MetricsPath, "/") {
+		d.errorf(attrRange(attrs, "metrics_path", b.Body), "Invalid metrics path", "metrics_path must start with /, got %q.", s.MetricsPath)
+	}
+	for _, t := range s.Targets {
+		if t == "" || strings.Contains(t, "/") {
+			d.errorf(attrRange(attrs, "targets", b.Body), "Invalid target", "Target %q must be host:port, without scheme or path (set scheme and metrics_path instead).", t)
+		}
+	}
+	for _, ib := range content.Blocks {
+		switch ib.Type {
+		case "basic_auth":
+			if s.BasicAuth != nil {
+				d.errorf(&ib.DefRange, "Duplicate basic_auth block", "A scrape takes one basic_auth block.")
+				continue
+			}
+			ba := &BasicAuth{}
+			a := d.content(ib.Body, basicAuthSchema).Attributes
+			d.str(a, "username", &ba.Username)
+			d.secret(a, "password", &ba.Password)
+			s.BasicAuth = ba
+		case "tls":
+			if s.TLS != nil {
+				d.errorf(&ib.DefRange, "Duplicate tls block", "A scrape takes one tls block.")
+				continue
+			}
+			t := &TLS{}
+			a := d.content(ib.Body, tlsSchema).Attributes
+			d.str(a, "ca_file", &t.CAFile)
+			d.str(a, "cert_file", &t.CertFile)
+			d.str(a, "key_file", &t.KeyFile)
+			d.str(a, "server_name", &t.ServerName)
+			d.boolean(a, "insecure_skip_verify", &t.InsecureSkipVerify)
+			if (t.CertFile == "") != (t.KeyFile == "") {
+				d.errorf(&ib.DefRange, "Incomplete client certificate", "cert_file and key_file must be set together.")
+			}
+			s.TLS = t
+		case "relabel":
+			s.Relabel = append(s.Relabel, d.relabel(ib))
+		case "metric_relabel":
+			s.MetricRelabel = append(s.MetricRelabel, d.relabel(ib))
+		}
+	}
+	if s.BasicAuth != nil && s.BearerToken != "" {
+		d.errorf(attrRange(attrs, "bearer_token", b.Body), "Conflicting authentication", "Scrape %q sets both basic_auth and bearer_token; choose one.", s.Name)
+	}
+	return s
+}
+
+// relabel decodes a relabel or metric_relabel block with Prometheus's
+// defaults and checks it as Prometheus does.
+func (d *decoder) relabel(b *hcl.Block) *relabel.Config {
+	c := relabel.DefaultRelabelConfig
+	attrs := d.content(b.Body, relabelSchema).Attributes
+	var sources []string
+	d.strList(attrs, "source_labels", &sources)
+	for _, l := range sources {
+		c.SourceLabels = append(c.SourceLabels, model.LabelName(l))
+	}
+	d.str(attrs, "separator", &c.Separator)
+	d.str(attrs, "target_label", &c.TargetLabel)
+	d.str(attrs, "replacement", &c.Replacement)
+	var action, regex string
+	d.str(attrs, "action", &action)
+	if action != "" {
+		c.Action = relabel.Action(strings.ToLower(action))
+		if !knownAction(c.Action) {
+			d.errorf(attrRange(attrs, "action", b.Body), "Unknown relabel action", "%q is not a relabel action; use one of %s.", action, strings.Join(actionNames(), ", "))
+			return &c
+		}
+	}
+	var modulus int
+	d.integer(attrs, "modulus", &modulus)
+	c.Modulus = uint64(modulus)
+	if _, ok := attrs["regex"]; ok {
+		d.str(attrs, "regex", &regex)
+		re, err := relabel.NewRegexp(regex)
+		if err != nil {
+			d.errorf(attrRange(attrs, "regex", b.Body), "Invalid regular expression", "%s.", err)
+			return &c
+		}
+		c.Regex = re
+	}
+	c.NameValidationScheme = model.UTF8Validation
+	if err := c.Validate(model.UTF8Validation); err != nil {
+		d.errorf(&b.DefRange, "Invalid "+b.Type+" block", "%s.", err)
+	}
+	return &c
+}
+
+var relabelActions = []relabel.Action{
+	relabel.Replace, relabel.Keep, relabel.Drop, relabel.KeepEqual, relabel.DropEqual, relabel.HashMod,
+	relabel.LabelMap, relabel.LabelDrop, relabel.LabelKeep, relabel.Lowercase, relabel.Uppercase,
+}
+
+func knownAction(a relabel.Action) bool {
+	for _, k := range relabelActions {
+		if a == k {
+			return true
+		}
+	}
+	return false
+}
+
+func actionNames() []string {
+	names := make([]string, len(relabelActions))
+	for i, a := range relabelActions {
+		names[i] = string(a)
+	}
+	return names
+}
+
+// attrRange is the range of attribute name, or of the body that lacks it.
+func attrRange(attrs hcl.Attributes, name string, body hcl.Body) *hcl.Range {
+	if a, ok := attrs[name]; ok {
+		r := a.Expr.Range()
+		return &r
+	}
+	r := body.MissingItemRange()
+	return &r
+}
+
+// value evaluates attribute name, when set, converted to type ty.
+func (d *decoder) value(attrs hcl.Attributes, name string, ty cty.Type) (cty.Value, *hcl.Attribute, bool) {
+	a, ok := attrs[name]
+	if !ok {
+		return cty.NilVal, nil, false
+	}
+	v, diags := a.Expr.Value(d.ctx)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, a, false
+	}
+	v, err := convert.Convert(v, ty)
+	if err != nil {
+		r := a.Expr.Range()
+		d.errorf(&r, "Incorrect attribute value type", "Inappropriate value for attribute %q: %s.", name, err)
+		return cty.NilVal, a, false
+	}
+	if v.IsNull() {
+		return cty.NilVal, a, false
+	}
+	return v, a, true
+}
+
+func (d *decoder) decodeInto(attrs hcl.Attributes, name string, ty cty.Type, dst any) (*hcl.Attribute, bool) {
+	v, a, ok := d.value(attrs, name, ty)
+	if !ok {
+		return a, false
+	}
+	if err := gocty.FromCtyValue(v, dst); err != nil {
+		r := a.Expr.Range()
+		d.errorf(&r, "Incorrect attribute value", "Attribute %q: %s.", name, err)
+		return a, false
+	}
+	return a, true
+}
+
+func (d *decoder) str(attrs hcl.Attributes, name string, dst *string) {
+	d.decodeInto(attrs, name, cty.String, dst)
+}
+
+func (d *decoder) secret(attrs hcl.Attributes, name string, dst *Secret) {
+	var s string
+	if _, ok := d.decodeInto(attrs, name, cty.String, &s); ok {
+		*dst = Secret(s)
+	}
+}
+
+func (d *decoder) boolean(attrs hcl.Attributes, name string, dst *bool) {
+	d.decodeInto(attrs, name, cty.Bool, dst)
+}
+
+func (d *decoder) integer(attrs hcl.Attributes, name string, dst *int) {
+	a, ok := d.decodeInto(attrs, name, cty.Number, dst)
+	if ok && *dst < 0 {
+		r := a.Expr.Range()
+		d.errorf(&r, "Invalid "+name, "%s must not be negative, got %d.", name, *dst)
+	}
+}
+
+func (d *decoder) strList(attrs hcl.Attributes, name string, dst *[]string) {
+	d.decodeInto(attrs, name, cty.List(cty.String), dst)
+}
+
+func (d *decoder) strMap(attrs hcl.Attributes, name string, dst *map[string]string) {
+	d.decodeInto(attrs, name, cty.Map(cty.String), dst)
+}
+
+func (d *decoder) strListMap(attrs hcl.Attributes, name string, dst *map[string][]string) {
+	d.decodeInto(attrs, name, cty.Map(cty.List(cty.String)), dst)
+}
+
+// duration decodes a Prometheus duration string such as "15s", "1h30m" or "15d".
+func (d *decoder) duration(attrs hcl.Attributes, name string, dst *time.Duration) {
+	var s string
+	a, ok := d.decodeInto(attrs, name, cty.String, &s)
+	if !ok {
+		return
+	}
+	v, err := model.ParseDuration(s)
+	if err != nil || v <= 0 {
+		r := a.Expr.Range()
+		d.errorf(&r, "Invalid duration", "%q is not a valid duration for %s; write it as Prometheus does, such as \"15s\", \"1h30m\" or \"15d\".", s, name)
+		return
+	}
+	*dst = time.Duration(v)
+}
+
+// bytes decodes a size such as "10MB" or "512KiB" (units of 1024).
+func (d *decoder) bytes(attrs hcl.Attributes, name string, dst *int64) {
+	var s string
+	a, ok := d.decodeInto(attrs, name, cty.String, &s)
+	if !ok {
+		return
+	}
+	v, err := units.ParseBase2Bytes(s)
+	if err != nil || v < 0 {
+		r := a.Expr.Range()
+		d.errorf(&r, "Invalid size", "%q is not a valid size for %s; write it like \"10MB\" or \"512KB\".", s, name)
+		return
+	}
+	*dst = int64(v)
+}

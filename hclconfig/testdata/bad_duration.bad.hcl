@@ -1,0 +1,3 @@
+global {
+  scrape_interval = "fifteen seconds"
+}

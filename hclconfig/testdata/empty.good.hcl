@@ -1,0 +1,1 @@
+# Every block is optional.

@@ -1,0 +1,46 @@
+server {
+  listen           = "127.0.0.1:9191"
+  data_dir         = "./vigil-data"
+  retention        = "15d"
+  enable_admin_api = true
+}
+
+global {
+  scrape_interval     = "15s"
+  evaluation_interval = "30s"
+  external_labels     = { cluster = "dev" }
+}
+
+scrape "self" {
+  targets = ["127.0.0.1:9191"]
+}
+
+scrape "apps" {
+  targets         = ["10.0.0.1:8080", "10.0.0.2:8080"]
+  metrics_path    = "/internal/metrics"
+  scheme          = "https"
+  params          = { module = ["http_2xx"] }
+  scrape_interval = "1m"
+  scrape_timeout  = "20s"
+  honor_labels    = true
+  sample_limit    = 10000
+  body_size_limit = "10MB"
+  bearer_token    = file("token.txt")
+
+  tls {
+    ca_file     = "ca.pem"
+    server_name = "apps.internal"
+  }
+
+  relabel {
+    source_labels = ["__address__"]
+    regex         = "([^:]+):.*"
+    target_label  = "host"
+  }
+
+  metric_relabel {
+    source_labels = ["__name__"]
+    regex         = "go_.*"
+    action        = "drop"
+  }
+}
