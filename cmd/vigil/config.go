@@ -9,19 +9,15 @@ import (
 )
 
 func newConfigCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Work with configuration files",
-		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(&cobra.Command{
+	return newGroupCommand("config", "Work with configuration files", newConfigValidateCommand())
+}
+
+func newConfigValidateCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "validate FILE",
 		Short: "Check a configuration file and print its diagnostics",
 		Long: `Decode FILE as Vigil's HCL configuration and report every mistake with
-file, line, column and the lines around it. Exit 0 when it is valid, 1 when
+file, line, column and the line it is on. Exit 0 when it is valid, 1 when
 it is not.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +33,5 @@ it is not.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "configuration %q is valid: %d scrape blocks\n", args[0], len(cfg.Scrapes))
 			return nil
 		},
-	})
-	return cmd
+	}
 }

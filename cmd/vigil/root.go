@@ -37,6 +37,21 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 	return root
 }
 
+// newGroupCommand is a command that only holds subcommands and prints its
+// help when called alone.
+func newGroupCommand(use, short string, children ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(children...)
+	return cmd
+}
+
 // exactArgs is cobra.ExactArgs with a usage error.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {

@@ -15,16 +15,7 @@ import (
 )
 
 func newTSDBCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "tsdb",
-		Short: "Inspect a Vigil data directory",
-		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(newTSDBAnalyzeCommand())
-	return cmd
+	return newGroupCommand("tsdb", "Inspect a Vigil data directory", newTSDBAnalyzeCommand())
 }
 
 func newTSDBAnalyzeCommand() *cobra.Command {
