@@ -49,17 +49,20 @@ func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, 
 	}
 	if h != nil {
 		if err := h.Validate(); err != nil {
+			a.db.counters.samplesInvalid.Add(1)
 			return 0, fmt.Errorf("invalid histogram for series %s at %d: %w", ls, t, err)
 		}
 	}
 	if fh != nil {
 		if err := fh.Validate(); err != nil {
+			a.db.counters.samplesInvalid.Add(1)
 			return 0, fmt.Errorf("invalid float histogram for series %s at %d: %w", ls, t, err)
 		}
 	}
 	for {
 		s, err := a.db.lookupSeries(uint64(ref), ls)
 		if err != nil {
+			a.db.counters.countRefusal(err)
 			return 0, err
 		}
 		s.mu.Lock()
@@ -76,6 +79,7 @@ func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, 
 				newest = max(newest, s.pendingT)
 			}
 			s.mu.Unlock()
+			a.db.counters.countRefusal(err)
 			return storage.SeriesRef(s.ref), fmt.Errorf("series %s at %d, newest sample at %d: %w", s.lset, t, newest, err)
 		}
 		if !skip {
@@ -253,6 +257,7 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	db.wal.add(seq, int64(len(value)))
 
 	mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
+	applied := 0
 	for _, p := range samples {
 		p.s.mu.Lock()
 		if p.s.pendingApp == appID {
@@ -260,12 +265,14 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 		}
 		if db.applySample(p.s, p.oooSample, seq, db.maxT.Load()) {
 			mint, maxt = min(mint, p.t), max(maxt, p.t)
+			applied++
 		}
 		p.s.mu.Unlock()
 	}
 	if mint <= maxt {
 		db.updateBounds(mint, maxt)
 	}
+	db.counters.samplesAppended.Add(uint64(applied))
 	return nil
 }
 

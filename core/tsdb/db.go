@@ -65,6 +65,7 @@ type DB struct {
 	readersMu sync.Mutex
 	readers   map[*blockReader]uint64
 
+	counters    counters
 	appenderIDs atomic.Uint64
 	closed      atomic.Bool
 	// maintMu serializes the maintenance work: sealing, truncation, retention, Flush.

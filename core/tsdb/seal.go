@@ -69,6 +69,7 @@ func (db *DB) sealPending() error {
 			w.c.persistedAt = version
 			w.s.mu.Unlock()
 		}
+		db.counters.chunksSealed.Add(uint64(len(writes)))
 	}
 
 	// Forget the persisted chunks that every open querier can read from badger.

@@ -14,6 +14,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -724,5 +725,54 @@ func TestStats(t *testing.T) {
 	}
 	if top := s.Postings.CardinalityMetricsStats[0]; top.Name != "up" || top.Count != 3 {
 		t.Fatalf("top metric: %+v", top)
+	}
+}
+
+func TestCollector(t *testing.T) {
+	db := openTestDB(t, Options{})
+	ls := labels.FromStrings("__name__", "m")
+	mustAppend(t, db, ls, 1000, 1)
+	mustAppend(t, db, ls, 2000, 2)
+	if err := appendOne(t, db, ls, 500, 0); err == nil {
+		t.Fatal("an out-of-order sample was accepted")
+	}
+	if err := appendOne(t, db, ls, 2000, 3); err == nil {
+		t.Fatal("a duplicate sample was accepted")
+	}
+	if err := appendOne(t, db, labels.FromStrings("", "x"), 3000, 1); err == nil {
+		t.Fatal("an invalid series was accepted")
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := `
+# HELP vigil_tsdb_chunks_sealed_total Chunks written to badger.
+# TYPE vigil_tsdb_chunks_sealed_total counter
+vigil_tsdb_chunks_sealed_total 1
+# HELP vigil_tsdb_highest_timestamp_seconds Timestamp of the newest sample in the store.
+# TYPE vigil_tsdb_highest_timestamp_seconds gauge
+vigil_tsdb_highest_timestamp_seconds 2
+# HELP vigil_tsdb_lowest_timestamp_seconds Timestamp of the oldest sample the store may hold.
+# TYPE vigil_tsdb_lowest_timestamp_seconds gauge
+vigil_tsdb_lowest_timestamp_seconds 1
+# HELP vigil_tsdb_samples_appended_total Samples committed to the store.
+# TYPE vigil_tsdb_samples_appended_total counter
+vigil_tsdb_samples_appended_total 2
+# HELP vigil_tsdb_samples_refused_total Samples Append refused, by reason.
+# TYPE vigil_tsdb_samples_refused_total counter
+vigil_tsdb_samples_refused_total{reason="duplicate"} 1
+vigil_tsdb_samples_refused_total{reason="invalid"} 1
+vigil_tsdb_samples_refused_total{reason="out_of_order"} 1
+# HELP vigil_tsdb_series Series in the index of the store.
+# TYPE vigil_tsdb_series gauge
+vigil_tsdb_series 1
+# HELP vigil_tsdb_wal_bytes Bytes of the write-ahead records kept for unsealed samples.
+# TYPE vigil_tsdb_wal_bytes gauge
+vigil_tsdb_wal_bytes 0
+`
+	if err := testutil.CollectAndCompare(db.Collector(), strings.NewReader(want), "vigil_tsdb_chunks_sealed_total",
+		"vigil_tsdb_highest_timestamp_seconds", "vigil_tsdb_lowest_timestamp_seconds", "vigil_tsdb_samples_appended_total",
+		"vigil_tsdb_samples_refused_total", "vigil_tsdb_series", "vigil_tsdb_wal_bytes"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -487,6 +487,7 @@ func (db *DB) truncateWAL(limit uint64) error {
 	db.wal.mu.Lock()
 	db.wal.bytes -= dropped
 	db.wal.mu.Unlock()
+	db.counters.walTruncations.Add(1)
 	db.logger.Debug("dropped write-ahead records", "records", len(drop), "bytes", dropped, "below", water)
 	return nil
 }

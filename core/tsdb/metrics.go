@@ -1,0 +1,73 @@
+package tsdb
+
+import (
+	"errors"
+	"math"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// counters are the store's running totals, read by its collector.
+type counters struct {
+	samplesAppended   atomic.Uint64 // committed and added to the head
+	samplesOutOfOrder atomic.Uint64 // refused as out of order or too old
+	samplesDuplicate  atomic.Uint64 // refused as another value at a timestamp
+	samplesInvalid    atomic.Uint64 // refused for invalid labels or histograms
+	chunksSealed      atomic.Uint64
+	walTruncations    atomic.Uint64
+}
+
+// countRefusal counts a sample Append refused, by the kind of its error.
+func (c *counters) countRefusal(err error) {
+	switch {
+	case errors.Is(err, storage.ErrOutOfOrderSample), errors.Is(err, storage.ErrTooOldSample):
+		c.samplesOutOfOrder.Add(1)
+	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+		c.samplesDuplicate.Add(1)
+	default:
+		c.samplesInvalid.Add(1)
+	}
+}
+
+var (
+	descSeries      = prometheus.NewDesc("vigil_tsdb_series", "Series in the index of the store.", nil, nil)
+	descAppended    = prometheus.NewDesc("vigil_tsdb_samples_appended_total", "Samples committed to the store.", nil, nil)
+	descRefused     = prometheus.NewDesc("vigil_tsdb_samples_refused_total", "Samples Append refused, by reason.", []string{"reason"}, nil)
+	descChunks      = prometheus.NewDesc("vigil_tsdb_chunks_sealed_total", "Chunks written to badger.", nil, nil)
+	descWALBytes    = prometheus.NewDesc("vigil_tsdb_wal_bytes", "Bytes of the write-ahead records kept for unsealed samples.", nil, nil)
+	descTruncations = prometheus.NewDesc("vigil_tsdb_wal_truncations_total", "Times write-ahead records were dropped.", nil, nil)
+	descMinTime     = prometheus.NewDesc("vigil_tsdb_lowest_timestamp_seconds", "Timestamp of the oldest sample the store may hold.", nil, nil)
+	descMaxTime     = prometheus.NewDesc("vigil_tsdb_highest_timestamp_seconds", "Timestamp of the newest sample in the store.", nil, nil)
+)
+
+// Collector returns a prometheus.Collector of the store's metrics, to
+// register where the server exposes its own metrics.
+func (db *DB) Collector() prometheus.Collector { return dbCollector{db} }
+
+type dbCollector struct{ db *DB }
+
+// Describe implements prometheus.Collector.
+func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSeries, descAppended, descRefused, descChunks, descWALBytes, descTruncations, descMinTime, descMaxTime} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
+	db, n := c.db, &c.db.counters
+	ch <- prometheus.MustNewConstMetric(descSeries, prometheus.GaugeValue, float64(db.series.count()))
+	ch <- prometheus.MustNewConstMetric(descAppended, prometheus.CounterValue, float64(n.samplesAppended.Load()))
+	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesOutOfOrder.Load()), "out_of_order")
+	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesDuplicate.Load()), "duplicate")
+	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesInvalid.Load()), "invalid")
+	ch <- prometheus.MustNewConstMetric(descChunks, prometheus.CounterValue, float64(n.chunksSealed.Load()))
+	ch <- prometheus.MustNewConstMetric(descWALBytes, prometheus.GaugeValue, float64(db.wal.size()))
+	ch <- prometheus.MustNewConstMetric(descTruncations, prometheus.CounterValue, float64(n.walTruncations.Load()))
+	if minT, maxT := db.minT.Load(), db.maxT.Load(); minT != math.MaxInt64 && maxT != math.MinInt64 {
+		ch <- prometheus.MustNewConstMetric(descMinTime, prometheus.GaugeValue, float64(minT)/1000)
+		ch <- prometheus.MustNewConstMetric(descMaxTime, prometheus.GaugeValue, float64(maxT)/1000)
+	}
+}
