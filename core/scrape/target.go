@@ -1,0 +1,155 @@
+// Package scrape turns scrape blocks into targets and (in the scheduler,
+// still to come) collects their samples. Start with NewTarget, which
+// applies Prometheus's target-labelling rules to the labels of one target.
+package scrape
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
+
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// Target is one scrape target after relabeling.
+type Target struct {
+	// Labels are the target's labels, __-prefixed ones included: job,
+	// instance, __address__, __scheme__, __metrics_path__, __param_*,
+	// __scrape_interval__ and __scrape_timeout__. Discovery's __meta_*
+	// labels are gone.
+	Labels labels.Labels
+	// URL is where the target is scraped.
+	URL *url.URL
+	// Interval and Timeout are the target's, after relabeling.
+	Interval, Timeout time.Duration
+}
+
+// SeriesLabels are the labels the target adds to its samples: Labels
+// without the __-prefixed ones.
+func (t *Target) SeriesLabels() labels.Labels {
+	b := labels.NewBuilder(t.Labels)
+	t.Labels.Range(func(l labels.Label) {
+		if strings.HasPrefix(l.Name, model.ReservedLabelPrefix) {
+			b.Del(l.Name)
+		}
+	})
+	return b.Labels()
+}
+
+// NewTarget applies the scrape block s to one target, given by its own
+// labels (at least __address__) and the labels of its group, which the
+// target's own override. It returns nil and no error when relabeling drops
+// the target, and an error naming what is wrong with a target it cannot
+// scrape.
+func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*Target, error) {
+	b := labels.NewBuilder(groupLabels)
+	targetLabels.Range(func(l labels.Label) { b.Set(l.Name, l.Value) })
+	defaults := []labels.Label{
+		{Name: model.JobLabel, Value: s.Name},
+		{Name: model.ScrapeIntervalLabel, Value: model.Duration(s.ScrapeInterval).String()},
+		{Name: model.ScrapeTimeoutLabel, Value: model.Duration(s.ScrapeTimeout).String()},
+		{Name: model.MetricsPathLabel, Value: s.MetricsPath},
+		{Name: model.SchemeLabel, Value: s.Scheme},
+	}
+	for _, l := range defaults {
+		if b.Get(l.Name) == "" {
+			b.Set(l.Name, l.Value)
+		}
+	}
+	for name, values := range s.Params {
+		if label := model.ParamLabelPrefix + name; len(values) > 0 && b.Get(label) == "" {
+			b.Set(label, values[0])
+		}
+	}
+	if !relabel.ProcessBuilder(b, s.Relabel...) {
+		return nil, nil
+	}
+
+	addr := b.Get(model.AddressLabel)
+	if addr == "" {
+		return nil, errors.New("target has no __address__ after relabeling")
+	}
+	if strings.Contains(addr, "/") {
+		return nil, fmt.Errorf("target address %q must be host:port, without scheme or path", addr)
+	}
+	interval, err := labelDuration(b, model.ScrapeIntervalLabel)
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := labelDuration(b, model.ScrapeTimeoutLabel)
+	if err != nil {
+		return nil, err
+	}
+	if timeout > interval {
+		return nil, fmt.Errorf("scrape timeout %s of target %q is greater than its scrape interval %s", timeout, addr, interval)
+	}
+	scheme := b.Get(model.SchemeLabel)
+	if scheme != "http" && scheme != "https" {
+		return nil, fmt.Errorf("target %q has scheme %q, want http or https", addr, scheme)
+	}
+
+	b.Range(func(l labels.Label) {
+		if strings.HasPrefix(l.Name, model.MetaLabelPrefix) {
+			b.Del(l.Name)
+		}
+	})
+	if b.Get(model.InstanceLabel) == "" {
+		b.Set(model.InstanceLabel, addr)
+	}
+	lset := b.Labels()
+	if err := lset.Validate(func(l labels.Label) error {
+		if !model.LabelValue(l.Value).IsValid() {
+			return fmt.Errorf("target %q has an invalid value for label %q: %q", addr, l.Name, l.Value)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return &Target{Labels: lset, URL: targetURL(lset, s.Params), Interval: interval, Timeout: timeout}, nil
+}
+
+// labelDuration parses the duration in label name.
+func labelDuration(b *labels.Builder, name string) (time.Duration, error) {
+	v := b.Get(name)
+	d, err := model.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("cannot parse %s %q: %w", name, v, err)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%s must be positive, got %q", name, v)
+	}
+	return time.Duration(d), nil
+}
+
+// targetURL is the URL of a target: its scheme, address and metrics path,
+// with the scrape block's params, whose first values the __param_* labels
+// replace.
+func targetURL(lset labels.Labels, params map[string][]string) *url.URL {
+	q := url.Values{}
+	for name, values := range params {
+		q[name] = append([]string(nil), values...)
+	}
+	lset.Range(func(l labels.Label) {
+		name, ok := strings.CutPrefix(l.Name, model.ParamLabelPrefix)
+		if !ok {
+			return
+		}
+		if len(q[name]) == 0 {
+			q[name] = []string{l.Value}
+		} else {
+			q[name][0] = l.Value
+		}
+	})
+	return &url.URL{
+		Scheme:   lset.Get(model.SchemeLabel),
+		Host:     lset.Get(model.AddressLabel),
+		Path:     lset.Get(model.MetricsPathLabel),
+		RawQuery: q.Encode(), // sorted by name
+	}
+}
