@@ -1,0 +1,261 @@
+package scrape
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+
+	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+type stored struct {
+	t int64
+	v float64
+	h bool // a native histogram
+}
+
+// readAll returns every sample in db by series.
+func readAll(t *testing.T, db *tsdb.DB) map[string][]stored {
+	t.Helper()
+	q, err := db.Querier(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	out := map[string][]stored{}
+	ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+"))
+	for ss.Next() {
+		it := ss.At().Iterator(nil)
+		for vt := it.Next(); vt != chunkenc.ValNone; vt = it.Next() {
+			switch vt {
+			case chunkenc.ValFloat:
+				ts, v := it.At()
+				out[ss.At().Labels().String()] = append(out[ss.At().Labels().String()], stored{t: ts, v: v})
+			default:
+				out[ss.At().Labels().String()] = append(out[ss.At().Labels().String()], stored{t: it.AtT(), h: true})
+			}
+		}
+	}
+	if err := ss.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// fixture is a target whose exposition the test changes between scrapes.
+type fixture struct {
+	srv    *httptest.Server
+	status int
+	body   string
+	ctype  string
+}
+
+func newFixture(t *testing.T) *fixture {
+	f := &fixture{status: http.StatusOK, ctype: "text/plain; version=0.0.4"}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", f.ctype)
+		w.WriteHeader(f.status)
+		fmt.Fprint(w, f.body)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) addr() string { return strings.TrimPrefix(f.srv.URL, "http://") }
+
+// newTestScraper returns a scraper of addr under the scrape block config
+// (its targets are ignored), storing into a fresh store.
+func newTestScraper(t *testing.T, config, addr string) (*scraper, *tsdb.DB) {
+	t.Helper()
+	cfg, diags := hclconfig.Parse("test.hcl", []byte(config))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	sc := cfg.Scrapes[0]
+	tgt, err := NewTarget(sc, labels.FromStrings("__address__", addr), labels.EmptyLabels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	client, err := newClient(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newScraper(tgt, sc, client, db), db
+}
+
+func mustScrape(t *testing.T, s *scraper, ts time.Time) Health {
+	t.Helper()
+	if err := s.scrapeOnce(context.Background(), ts); err != nil {
+		t.Fatal(err)
+	}
+	return s.Health()
+}
+
+func TestScrapeTextFormatAndStaleness(t *testing.T) {
+	f := newFixture(t)
+	s, db := newTestScraper(t, `scrape "app" {}`, f.addr())
+	inst := f.addr()
+	f.body = "# TYPE requests_total counter\nrequests_total{path=\"/a\"} 10\nrequests_total{path=\"/b\"} 20\n"
+	t1, t2, t3 := time.UnixMilli(1000000), time.UnixMilli(1015000), time.UnixMilli(1030000)
+	if h := mustScrape(t, s, t1); !h.Up || h.SamplesScraped != 2 {
+		t.Fatalf("first scrape: %+v", h)
+	}
+	f.body = "requests_total{path=\"/a\"} 11\n"
+	mustScrape(t, s, t2)
+	f.status = http.StatusInternalServerError
+	h := mustScrape(t, s, t3)
+	if h.Up || !strings.Contains(h.LastError, "500") {
+		t.Fatalf("failed scrape: %+v", h)
+	}
+
+	got := readAll(t, db)
+	a := fmt.Sprintf(`{__name__="requests_total", instance=%q, job="app", path="/a"}`, inst)
+	b := fmt.Sprintf(`{__name__="requests_total", instance=%q, job="app", path="/b"}`, inst)
+	if s := got[a]; len(s) != 3 || s[0].v != 10 || s[1].v != 11 || !value.IsStaleNaN(s[2].v) {
+		t.Errorf("series /a: %v, want 10, 11, then stale after the failed scrape", s)
+	}
+	if s := got[b]; len(s) != 2 || s[0].v != 20 || !value.IsStaleNaN(s[1].v) || s[1].t != t2.UnixMilli() {
+		t.Errorf("series /b: %v, want 20 then stale when it disappeared", s)
+	}
+	up := got[fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, inst)]
+	if len(up) != 3 || up[0].v != 1 || up[1].v != 1 || up[2].v != 0 {
+		t.Errorf("up: %v", up)
+	}
+	added := got[fmt.Sprintf(`{__name__="scrape_series_added", instance=%q, job="app"}`, inst)]
+	if len(added) != 3 || added[0].v != 2 || added[1].v != 0 {
+		t.Errorf("scrape_series_added: %v", added)
+	}
+	for _, name := range []string{"scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling"} {
+		if len(got[fmt.Sprintf(`{__name__=%q, instance=%q, job="app"}`, name, inst)]) != 3 {
+			t.Errorf("%s missing", name)
+		}
+	}
+}
+
+func TestScrapeFailures(t *testing.T) {
+	for name, tc := range map[string]struct {
+		config string
+		body   string
+		ctype  string
+		want   string
+	}{
+		"sample limit":    {`scrape "app" { sample_limit = 1 }`, "a 1\nb 2\n", "", "sample limit exceeded"},
+		"body size limit": {`scrape "app" { body_size_limit = "10B" }`, "a_long_metric_name 1\n", "", "body size limit exceeded"},
+		"label limit":     {`scrape "app" { label_limit = 3 }`, "a{x=\"1\",y=\"2\"} 1\n", "", "label limit exceeded"},
+		"malformed":       {`scrape "app" {}`, "a{x=\"1\" 1\n", "", "cannot parse the exposition"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.body = tc.body
+			if tc.ctype != "" {
+				f.ctype = tc.ctype
+			}
+			s, db := newTestScraper(t, tc.config, f.addr())
+			h := mustScrape(t, s, time.UnixMilli(1000))
+			if h.Up || !strings.Contains(h.LastError, tc.want) {
+				t.Fatalf("health %+v, want down with %q", h, tc.want)
+			}
+			for series := range readAll(t, db) {
+				if !strings.Contains(series, `__name__="up"`) && !strings.Contains(series, `__name__="scrape_`) {
+					t.Errorf("a failed scrape stored %s", series)
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownContentTypeFallsBackToText(t *testing.T) {
+	f := newFixture(t)
+	f.body, f.ctype = "a 1\n", "application/unknown"
+	s, db := newTestScraper(t, `scrape "app" {}`, f.addr())
+	if h := mustScrape(t, s, time.UnixMilli(1000)); !h.Up {
+		t.Fatalf("health %+v", h)
+	}
+	if len(readAll(t, db)[fmt.Sprintf(`{__name__="a", instance=%q, job="app"}`, f.addr())]) != 1 {
+		t.Fatal("sample not stored")
+	}
+}
+
+func TestScrapeTimeout(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	s, _ := newTestScraper(t, `scrape "app" {
+  scrape_interval = "1s"
+  scrape_timeout  = "200ms"
+}`, strings.TrimPrefix(hang.URL, "http://"))
+	h := mustScrape(t, s, time.UnixMilli(1000))
+	if h.Up || !strings.Contains(h.LastError, "context deadline exceeded") {
+		t.Fatalf("hanging target: %+v", h)
+	}
+}
+
+func TestScrapeLabelsAndRelabeling(t *testing.T) {
+	f := newFixture(t)
+	f.body = "m{job=\"inner\",keep=\"x\"} 1\ngo_goroutines 5\n"
+	for name, tc := range map[string]struct {
+		honor bool
+		want  string
+	}{
+		"target labels win":   {false, `{__name__="m", exported_job="inner", instance=%q, job="app", keep="x"}`},
+		"honor_labels = true": {true, `{__name__="m", instance=%q, job="inner", keep="x"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, db := newTestScraper(t, fmt.Sprintf(`scrape "app" {
+  honor_labels = %v
+  metric_relabel {
+    source_labels = ["__name__"]
+    regex         = "go_.*"
+    action        = "drop"
+  }
+}`, tc.honor), f.addr())
+			mustScrape(t, s, time.UnixMilli(1000))
+			got := readAll(t, db)
+			if _, ok := got[fmt.Sprintf(tc.want, f.addr())]; !ok {
+				t.Errorf("series %s not stored; have %v", fmt.Sprintf(tc.want, f.addr()), got)
+			}
+			post := got[fmt.Sprintf(`{__name__="scrape_samples_post_metric_relabeling", instance=%q, job="app"}`, f.addr())]
+			if len(post) != 1 || post[0].v != 1 {
+				t.Errorf("post-relabeling count %v, want 1 (go_goroutines dropped)", post)
+			}
+		})
+	}
+}
+
+func TestScrapeProtobufNativeHistogram(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	hist := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "latency_seconds", Help: "Latency.", NativeHistogramBucketFactor: 1.1})
+	reg.MustRegister(hist)
+	for _, v := range []float64{0.1, 0.2, 0.4, 0.8} {
+		hist.Observe(v)
+	}
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	s, db := newTestScraper(t, `scrape "app" {}`, strings.TrimPrefix(srv.URL, "http://"))
+	if h := mustScrape(t, s, time.UnixMilli(1000)); !h.Up {
+		t.Fatalf("scrape: %+v", h)
+	}
+	got := readAll(t, db)
+	series := got[fmt.Sprintf(`{__name__="latency_seconds", instance=%q, job="app"}`, strings.TrimPrefix(srv.URL, "http://"))]
+	if len(series) != 1 || !series[0].h {
+		t.Fatalf("native histogram not stored: %v", got)
+	}
+}
