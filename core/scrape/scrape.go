@@ -358,4 +358,3 @@ func newClient(cfg *hclconfig.Scrape) (*http.Client, error) {
 	// by the transport.
 	return &http.Client{Transport: transport}, nil
 }
-
