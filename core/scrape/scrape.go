@@ -82,6 +82,10 @@ func (s *scraper) Health() Health {
 func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	start := time.Now()
 	body, contentType, scrapeErr := s.fetch(ctx)
+	if ctx.Err() != nil {
+		// The loop is ending: a cancelled scrape says nothing of the target.
+		return ctx.Err()
+	}
 	app := s.store.AppenderV2(ctx)
 	var st appendStats
 	if scrapeErr == nil {

@@ -1,0 +1,215 @@
+package scrape
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// Manager runs one loop per target of the configuration's scrape blocks.
+// ApplyConfig starts, keeps and stops loops; Stop ends them all.
+type Manager struct {
+	store  storage.AppendableV2
+	logger hclog.Logger
+
+	mu      sync.Mutex
+	loops   map[string]*loop
+	dropped []DroppedTarget
+}
+
+// TargetStatus is a running target and the health of its last scrape.
+type TargetStatus struct {
+	ScrapePool string
+	Labels     labels.Labels // after relabeling, __-prefixed ones included
+	URL        *url.URL
+	Interval   time.Duration
+	Timeout    time.Duration
+	Health     Health
+}
+
+// DroppedTarget is a target that relabeling dropped or that could not be
+// built, with the reason.
+type DroppedTarget struct {
+	ScrapePool string
+	Labels     labels.Labels // before relabeling
+	Reason     string
+}
+
+// NewManager returns a manager that appends to store.
+func NewManager(store storage.AppendableV2, logger hclog.Logger) *Manager {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &Manager{store: store, logger: logger.Named("scrape"), loops: map[string]*loop{}}
+}
+
+// ApplyConfig makes the running loops those of cfg: loops of targets that
+// are gone stop and mark their series stale, loops whose scrape block
+// changed restart, new targets start.
+func (m *Manager) ApplyConfig(cfg *hclconfig.Config) error {
+	type wanted struct {
+		target *Target
+		cfg    *hclconfig.Scrape
+	}
+	want := map[string]wanted{}
+	var dropped []DroppedTarget
+	for _, sc := range cfg.Scrapes {
+		for _, addr := range sc.Targets {
+			tl := labels.FromStrings("__address__", addr)
+			t, err := NewTarget(sc, tl, labels.EmptyLabels())
+			switch {
+			case err != nil:
+				m.logger.Warn("target dropped", "scrape", sc.Name, "address", addr, "error", err)
+				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: tl, Reason: err.Error()})
+			case t == nil:
+				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: tl, Reason: "dropped by relabeling"})
+			default:
+				want[sc.Name+"/"+t.Labels.String()] = wanted{t, sc}
+			}
+		}
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key, l := range m.loops {
+		if w, ok := want[key]; ok && reflect.DeepEqual(*w.cfg, *l.cfg) {
+			delete(want, key)
+			continue
+		}
+		l.stop(true)
+		delete(m.loops, key)
+	}
+	for key, w := range want {
+		client, err := newClient(w.cfg)
+		if err != nil {
+			return fmt.Errorf("cannot start target %s: %w", w.target.URL, err)
+		}
+		l := newLoop(key, newScraper(w.target, w.cfg, client, m.store), w.cfg, m.logger)
+		m.loops[key] = l
+		go l.run()
+	}
+	m.dropped = dropped
+	return nil
+}
+
+// Targets returns the running targets, sorted by pool and labels.
+func (m *Manager) Targets() []TargetStatus {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]TargetStatus, 0, len(m.loops))
+	for _, l := range m.loops {
+		t := l.scraper.target
+		out = append(out, TargetStatus{ScrapePool: l.cfg.Name, Labels: t.Labels, URL: t.URL, Interval: t.Interval, Timeout: t.Timeout, Health: l.scraper.Health()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ScrapePool != out[j].ScrapePool {
+			return out[i].ScrapePool < out[j].ScrapePool
+		}
+		return labels.Compare(out[i].Labels, out[j].Labels) < 0
+	})
+	return out
+}
+
+// DroppedTargets returns the targets of the configuration that do not run.
+func (m *Manager) DroppedTargets() []DroppedTarget {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]DroppedTarget(nil), m.dropped...)
+}
+
+// Stop ends every loop, cancelling scrapes in flight, and waits for them.
+// Series are not marked stale: the data stays valid until the server
+// scrapes again.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key, l := range m.loops {
+		l.stop(false)
+		delete(m.loops, key)
+	}
+}
+
+// loop scrapes one target on its interval.
+type loop struct {
+	key     string
+	scraper *scraper
+	cfg     *hclconfig.Scrape
+	logger  hclog.Logger
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	done      chan struct{}
+	markStale bool // set before cancel: append stale markers when ending
+}
+
+func newLoop(key string, s *scraper, cfg *hclconfig.Scrape, logger hclog.Logger) *loop {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &loop{key: key, scraper: s, cfg: cfg, logger: logger.With("target", s.target.URL.String()), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+}
+
+// offset spreads targets over the interval: every target scrapes at its
+// own, stable point of it, as in Prometheus.
+func (l *loop) offset(now time.Time) time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(l.key))
+	interval := l.scraper.target.Interval
+	phase := time.Duration(h.Sum64() % uint64(interval))
+	return (phase - time.Duration(now.UnixNano())%interval + interval) % interval
+}
+
+func (l *loop) run() {
+	defer close(l.done)
+	interval := l.scraper.target.Interval
+	timer := time.NewTimer(l.offset(time.Now()))
+	defer timer.Stop()
+	select {
+	case <-l.ctx.Done():
+		l.finish()
+		return
+	case <-timer.C:
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		if err := l.scraper.scrapeOnce(l.ctx, time.Now()); err != nil && l.ctx.Err() == nil {
+			l.logger.Error("scrape failed to store", "error", err)
+		}
+		select {
+		case <-l.ctx.Done():
+			l.finish()
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// finish marks the target's series stale when the loop ends because the
+// target is gone.
+func (l *loop) finish() {
+	if !l.markStale {
+		return
+	}
+	app := l.scraper.store.AppenderV2(context.Background())
+	l.scraper.appendStale(app, map[uint64]struct{}{}, time.Now())
+	if err := app.Commit(); err != nil {
+		l.logger.Error("cannot mark the series of a removed target stale", "error", err)
+	}
+}
+
+// stop ends the loop and waits for it.
+func (l *loop) stop(markStale bool) {
+	l.markStale = markStale
+	l.cancel()
+	<-l.done
+}

@@ -1,0 +1,125 @@
+package scrape
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/value"
+	"go.uber.org/goleak"
+
+	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// TestMain checks that no loop outlives its test.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func parseConfig(t *testing.T, src string) *hclconfig.Config {
+	t.Helper()
+	cfg, diags := hclconfig.Parse("test.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return cfg
+}
+
+// eventually polls cond every 20ms for at most 10s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestManagerStartsReloadsAndStops(t *testing.T) {
+	a, b := newFixture(t), newFixture(t)
+	a.body, b.body = "from_a 1\n", "from_b 2\n"
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := NewManager(db, nil)
+	defer m.Stop()
+
+	config := func(addrs ...string) *hclconfig.Config {
+		return parseConfig(t, fmt.Sprintf(`scrape "app" {
+  targets         = ["%s"]
+  scrape_interval = "100ms"
+  scrape_timeout  = "100ms"
+}
+scrape "gone" {
+  targets = ["127.0.0.1:1"]
+  relabel {
+    action = "drop"
+    source_labels = ["__address__"]
+    regex = ".*:1"
+  }
+}`, strings.Join(addrs, `", "`)))
+	}
+	if err := m.ApplyConfig(config(a.addr())); err != nil {
+		t.Fatal(err)
+	}
+	seriesA := fmt.Sprintf(`{__name__="from_a", instance=%q, job="app"}`, a.addr())
+	seriesB := fmt.Sprintf(`{__name__="from_b", instance=%q, job="app"}`, b.addr())
+	eventually(t, "a scrape of target a", func() bool { return len(readAll(t, db)[seriesA]) >= 2 })
+	if ts := m.Targets(); len(ts) != 1 || !ts[0].Health.Up || ts[0].ScrapePool != "app" {
+		t.Fatalf("targets: %+v", ts)
+	}
+	if d := m.DroppedTargets(); len(d) != 1 || d[0].ScrapePool != "gone" {
+		t.Fatalf("dropped targets: %+v", d)
+	}
+
+	// Reload: a goes away (its series go stale), b comes.
+	if err := m.ApplyConfig(config(b.addr())); err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, db)[seriesA]
+	if last := got[len(got)-1]; !value.IsStaleNaN(last.v) {
+		t.Fatalf("series of the removed target not marked stale: %v", got)
+	}
+	eventually(t, "a scrape of target b", func() bool { return len(readAll(t, db)[seriesB]) >= 1 })
+	if ts := m.Targets(); len(ts) != 1 || !strings.Contains(ts[0].URL.String(), b.addr()) {
+		t.Fatalf("targets after reload: %+v", ts)
+	}
+
+	// The same config again keeps the loop: no stale marker for b.
+	if err := m.ApplyConfig(config(b.addr())); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range readAll(t, db)[seriesB] {
+		if value.IsStaleNaN(s.v) {
+			t.Fatal("an unchanged target was restarted and marked stale")
+		}
+	}
+	m.Stop()
+	if len(m.Targets()) != 0 {
+		t.Fatal("targets left after Stop")
+	}
+}
+
+func TestLoopOffsetIsStableAndWithinTheInterval(t *testing.T) {
+	s := &scraper{target: &Target{Interval: 15 * time.Second}}
+	l := &loop{key: "app/{instance=\"a\"}", scraper: s}
+	now := time.Unix(1_700_000_000, 123)
+	first := l.offset(now)
+	if first < 0 || first >= 15*time.Second {
+		t.Fatalf("offset %s outside the interval", first)
+	}
+	// One interval later the target scrapes at the same point.
+	if again := l.offset(now.Add(15 * time.Second)); again != first {
+		t.Fatalf("offset moved from %s to %s", first, again)
+	}
+	other := &loop{key: "app/{instance=\"b\"}", scraper: s}
+	if other.offset(now) == first {
+		t.Fatalf("two targets share the offset %s", first)
+	}
+}
