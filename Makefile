@@ -25,6 +25,7 @@ bench: bench-tsdb ## Run every benchmark against its upstream anchor
 bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB
 	$(GO) run ./core/tsdb/bench
 
-run: bench-tsdb ## Run Vigil (until the server lands: the storage benchmark)
+run: build ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
+	$(BIN)/vigil server
 
 .PHONY: help build test lint bench bench-tsdb run

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// vigilBinary builds the vigil binary once for the tests of this package.
+func vigilBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vigil-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "vigil")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// runningServer is a vigil server process started by a test.
+type runningServer struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *strings.Builder
+	mu   *sync.Mutex
+	done chan error
+}
+
+// startServer runs `vigil server` with args on a free loopback port and
+// waits until it listens.
+func startServer(t *testing.T, args ...string) *runningServer {
+	t.Helper()
+	cmd := exec.Command(vigilBinary(t), append([]string{"server", "--listen", "127.0.0.1:0"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &runningServer{cmd: cmd, logs: &strings.Builder{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
+	addrCh := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`listening: address=(\S+)`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.logs.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addrCh <- m[1]
+			}
+		}
+		io.Copy(io.Discard, stderr)
+		s.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGKILL)
+	})
+	select {
+	case s.addr = <-addrCh:
+	case err := <-s.done:
+		t.Fatalf("server exited before listening: %v\n%s", err, s.logText())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not listen within 30s:\n%s", s.logText())
+	}
+	return s
+}
+
+func (s *runningServer) logText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs.String()
+}
+
+func (s *runningServer) api(t *testing.T) v1.API {
+	client, err := api.NewClient(api.Config{Address: "http://" + s.addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v1.NewAPI(client)
+}
+
+// waitFor polls cond every 100ms for at most 30s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestServerEndToEnd(t *testing.T) {
+	var mu sync.Mutex
+	count := 0
+	fixture := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		count += 10
+		c := count
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# TYPE fixture_requests_total counter\nfixture_requests_total{code=\"200\"} %d\n", c)
+	}))
+	defer fixture.Close()
+
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "vigil.hcl")
+	writeConfig := func(body string) {
+		if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := func(interval string) string {
+		return fmt.Sprintf(`server {
+  data_dir = %q
+}
+
+scrape "fixture" {
+  targets         = [%q]
+  scrape_interval = %q
+  scrape_timeout  = "1s"
+}
+`, filepath.Join(dir, "data"), strings.TrimPrefix(fixture.URL, "http://"), interval)
+	}
+	writeConfig(config("1s"))
+	srv := startServer(t, "--config", cfgPath)
+	prom := srv.api(t)
+	ctx := context.Background()
+
+	waitFor(t, "up == 1 for the fixture", func() bool {
+		v, _, _, err := prom.Query(ctx, `up{job="fixture"}`, time.Now())
+		vec, ok := v.(model.Vector)
+		return err == nil && ok && len(vec) == 1 && vec[0].Value == 1
+	})
+	waitFor(t, "a rate over the fixture's counter", func() bool {
+		v, _, _, err := prom.Query(ctx, `rate(fixture_requests_total[1m])`, time.Now())
+		vec, ok := v.(model.Vector)
+		return err == nil && ok && len(vec) == 1 && vec[0].Value > 0
+	})
+	values, _, _, err := prom.LabelValues(ctx, "job", nil, time.Now().Add(-time.Hour), time.Now())
+	if err != nil || len(values) != 1 || values[0] != "fixture" {
+		t.Fatalf("label values of job: %v, %v", values, err)
+	}
+	series, _, _, err := prom.Series(ctx, []string{`fixture_requests_total`}, time.Now().Add(-time.Hour), time.Now())
+	if err != nil || len(series) != 1 || series[0]["code"] != "200" {
+		t.Fatalf("series: %v, %v", series, err)
+	}
+	targets, err := prom.Targets(ctx)
+	if err != nil || len(targets.Active) != 1 || targets.Active[0].Health != v1.HealthGood {
+		t.Fatalf("targets: %+v, %v", targets, err)
+	}
+	if _, _, _, err := prom.Query(ctx, `rate(`, time.Now()); err == nil || !strings.Contains(err.Error(), "bad_data") {
+		t.Fatalf("a bad query: %v, want a bad_data error", err)
+	}
+
+	// A bad configuration is refused and the running one stays.
+	writeConfig(`scrape "fixture" { targets = "not a list" }`)
+	resp, err := http.Post("http://"+srv.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "vigil.hcl:1:") {
+		t.Fatalf("bad reload: %d %s", resp.StatusCode, body)
+	}
+	if targets, err := prom.Targets(ctx); err != nil || len(targets.Active) != 1 {
+		t.Fatalf("targets after a refused reload: %+v, %v", targets, err)
+	}
+
+	// SIGHUP applies a good one.
+	writeConfig(config("2s"))
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new scrape interval", func() bool {
+		targets, err := prom.Targets(ctx)
+		return err == nil && len(targets.Active) == 1 && targets.Active[0].DiscoveredLabels["__scrape_interval__"] == "2s"
+	})
+
+	// SIGTERM shuts down cleanly.
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-srv.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, srv.logText())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server still running 30s after SIGTERM:\n%s", srv.logText())
+	}
+}
+
+func TestServerDefaultConfigScrapesItself(t *testing.T) {
+	srv := startServer(t, "--data", t.TempDir())
+	prom := srv.api(t)
+	// The default scrape interval is 15s; the first scrape comes within it.
+	waitFor(t, "the server scraping itself", func() bool {
+		v, _, _, err := prom.Query(context.Background(), `up{job="vigil"}`, time.Now())
+		vec, ok := v.(model.Vector)
+		return err == nil && ok && len(vec) == 1 && vec[0].Value == 1
+	})
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-srv.done; err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/vigilmon/vigil/core/api"
+	"github.com/vigilmon/vigil/core/query"
+	"github.com/vigilmon/vigil/core/scrape"
+	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// defaultConfig is the configuration of `vigil server` without --config:
+// Vigil scrapes its own metrics, so that a first query has data at once.
+const defaultConfig = `global {
+  scrape_interval = "15s"
+}
+
+scrape "vigil" {
+  targets = [%q]
+}
+`
+
+type serverFlags struct {
+	config, listen, data string
+}
+
+func newServerCommand() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the Vigil server",
+		Long: `Run the server: scrape the configured targets into the store under the data
+directory and answer the Prometheus HTTP API. Without --config it scrapes
+itself. SIGHUP or POST /-/reload reload the configuration (a bad one is
+refused and the running one stays); SIGTERM shuts down cleanly.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServer(cmd.Context(), f, cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVar(&f.config, "config", "", "the HCL configuration file (default: scrape itself)")
+	cmd.Flags().StringVar(&f.listen, "listen", "", "the address to listen on, overriding the configuration (default 127.0.0.1:9090)")
+	cmd.Flags().StringVar(&f.data, "data", "", "the data directory, overriding the configuration (default ./data)")
+	return cmd
+}
+
+// server holds the running components.
+type server struct {
+	flags   serverFlags
+	logger  hclog.Logger
+	scrapes *scrape.Manager
+	mu      sync.Mutex // serializes reloads
+}
+
+func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
+	logger := hclog.New(&hclog.LoggerOptions{Name: "vigil", Output: stderr, Level: hclog.Info})
+	var cfg *hclconfig.Config
+	listen := hclconfig.DefaultListen
+	if f.config != "" {
+		c, err := loadConfig(f.config, stderr)
+		if err != nil {
+			return err
+		}
+		cfg, listen = c, c.Server.Listen
+	}
+	if f.listen != "" {
+		listen = f.listen
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %q: %w", listen, err)
+	}
+	defer ln.Close()
+	if cfg == nil {
+		c, diags := hclconfig.Parse("<default>", []byte(fmt.Sprintf(defaultConfig, ln.Addr().String())))
+		if diags.HasErrors() {
+			return fmt.Errorf("the default configuration is invalid: %s", diags.Error())
+		}
+		cfg = c
+	}
+	if f.data != "" {
+		cfg.Server.DataDir = f.data
+	}
+
+	db, err := tsdb.Open(cfg.Server.DataDir, tsdb.Options{Retention: cfg.Server.Retention, Logger: logger.Named("tsdb")})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			logger.Error("cannot close the store", "error", err)
+		}
+	}()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), db.Collector())
+	engine, err := query.NewEngine(query.Options{Registerer: reg})
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+
+	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger)}
+	defer s.scrapes.Stop()
+	if err := s.scrapes.ApplyConfig(cfg); err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	api.New(api.Sources{Engine: engine, Store: db, Stats: db.Stats, Targets: s.scrapes, Version: versionString(), Logger: logger.Named("api")}).Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Healthy.") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Ready.") })
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.reload(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "configuration reloaded")
+	})
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	logger.Info("listening", "address", ln.Addr().String(), "data_dir", cfg.Server.DataDir, "scrapes", len(cfg.Scrapes))
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down")
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+				logger.Error("cannot shut the HTTP server down cleanly", "error", err)
+			}
+			return nil
+		case <-hup:
+			if err := s.reload(); err != nil {
+				logger.Error("reload refused; the running configuration stays", "error", err)
+			}
+		case err := <-serveErr:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("the HTTP server stopped: %w", err)
+		}
+	}
+}
+
+// reload reads the configuration file again and applies it. Without a
+// configuration file there is nothing to reload.
+func (s *server) reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flags.config == "" {
+		s.logger.Info("no configuration file to reload")
+		return nil
+	}
+	cfg, err := loadConfig(s.flags.config, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.scrapes.ApplyConfig(cfg); err != nil {
+		return err
+	}
+	s.logger.Info("configuration reloaded", "file", s.flags.config, "scrapes", len(cfg.Scrapes))
+	return nil
+}
+
+// loadConfig loads file. Its diagnostics, as file:line:col with the
+// source line, go to w when w is not nil, and into the error.
+func loadConfig(file string, w io.Writer) (*hclconfig.Config, error) {
+	cfg, diags := hclconfig.Load(file)
+	if len(diags) == 0 {
+		return cfg, nil
+	}
+	var text strings.Builder
+	hclconfig.WriteDiagnostics(&text, diags)
+	if w != nil {
+		io.WriteString(w, text.String())
+	}
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("configuration %q is not valid:\n%s", file, text.String())
+	}
+	return cfg, nil
+}

@@ -1,0 +1,592 @@
+// Package api serves the Prometheus HTTP API (v1) over Vigil's store, query
+// engine and scrape manager, with Prometheus's JSON shapes, status codes and
+// error types, so that Grafana, promtool and client_golang's API client
+// work unchanged. Start with New and Register.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/index"
+	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/vigilmon/vigil/core/scrape"
+	"github.com/vigilmon/vigil/core/tsdb"
+)
+
+// Sources are what the API reads from.
+type Sources struct {
+	Engine  *promql.Engine
+	Store   storage.Queryable
+	Stats   func(limit int) (*tsdb.Stats, error)
+	Targets *scrape.Manager
+	Version string
+	Logger  hclog.Logger
+}
+
+// API serves the endpoints of the Prometheus HTTP API v1.
+type API struct {
+	src    Sources
+	parser parser.Parser
+	start  time.Time
+}
+
+// New returns an API over src.
+func New(src Sources) *API {
+	if src.Logger == nil {
+		src.Logger = hclog.NewNullLogger()
+	}
+	return &API{src: src, parser: parser.NewParser(parser.Options{}), start: time.Now()}
+}
+
+// Register adds the endpoints to mux under /api/v1/.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		mux.HandleFunc(method+" /api/v1/query", a.wrap(a.query))
+		mux.HandleFunc(method+" /api/v1/query_range", a.wrap(a.queryRange))
+		mux.HandleFunc(method+" /api/v1/series", a.wrap(a.series))
+		mux.HandleFunc(method+" /api/v1/labels", a.wrap(a.labelNames))
+		mux.HandleFunc(method+" /api/v1/format_query", a.wrap(a.formatQuery))
+	}
+	mux.HandleFunc("GET /api/v1/label/{name}/values", a.wrap(a.labelValues))
+	mux.HandleFunc("GET /api/v1/targets", a.wrap(a.targets))
+	mux.HandleFunc("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
+	mux.HandleFunc("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
+	mux.HandleFunc("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))
+}
+
+// Error types of the API, as Prometheus names them.
+const (
+	errorBadData     = "bad_data"
+	errorExecution   = "execution"
+	errorTimeout     = "timeout"
+	errorCanceled    = "canceled"
+	errorInternal    = "internal"
+	errorUnavailable = "unavailable"
+)
+
+// apiError is an error with its API type.
+type apiError struct {
+	typ string
+	err error
+}
+
+func (e *apiError) Error() string { return e.err.Error() }
+
+func badData(format string, args ...any) *apiError {
+	return &apiError{errorBadData, fmt.Errorf(format, args...)}
+}
+
+type response struct {
+	Status    string   `json:"status"`
+	Data      any      `json:"data,omitempty"`
+	ErrorType string   `json:"errorType,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
+	Infos     []string `json:"infos,omitempty"`
+}
+
+type handler func(r *http.Request) (data any, warnings annotations.Annotations, err *apiError)
+
+// wrap writes a handler's result as Prometheus does.
+func (a *API) wrap(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			a.write(w, http.StatusBadRequest, response{Status: "error", ErrorType: errorBadData, Error: fmt.Sprintf("cannot parse the form: %v", err)})
+			return
+		}
+		data, annos, apiErr := h(r)
+		warnings, infos := annos.AsStrings("", 10, 10)
+		if apiErr != nil {
+			a.write(w, statusOf(apiErr.typ), response{Status: "error", ErrorType: apiErr.typ, Error: apiErr.Error(), Data: data, Warnings: warnings, Infos: infos})
+			return
+		}
+		a.write(w, http.StatusOK, response{Status: "success", Data: data, Warnings: warnings, Infos: infos})
+	}
+}
+
+func statusOf(typ string) int {
+	switch typ {
+	case errorBadData:
+		return http.StatusBadRequest
+	case errorExecution:
+		return http.StatusUnprocessableEntity
+	case errorCanceled, errorTimeout, errorUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func (a *API) write(w http.ResponseWriter, status int, resp response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		a.src.Logger.Error("cannot encode an API response", "error", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// queryResult is the data of a query response.
+type queryResult struct {
+	ResultType parser.ValueType `json:"resultType"`
+	Result     parser.Value     `json:"result"`
+}
+
+func (a *API) query(r *http.Request) (any, annotations.Annotations, *apiError) {
+	ts, err := parseTimeParam(r, "time", time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel, err := withTimeout(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cancel()
+	q, qerr := a.src.Engine.NewInstantQuery(ctx, a.src.Store, nil, r.FormValue("query"), ts)
+	if qerr != nil {
+		return nil, nil, &apiError{errorBadData, qerr}
+	}
+	defer q.Close()
+	return runQuery(ctx, q)
+}
+
+func (a *API) queryRange(r *http.Request) (any, annotations.Annotations, *apiError) {
+	start, err := parseTimeParam(r, "start", time.Time{})
+	if err != nil {
+		return nil, nil, err
+	}
+	end, err := parseTimeParam(r, "end", time.Time{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.FormValue("start") == "" || r.FormValue("end") == "" {
+		return nil, nil, badData("start and end are required")
+	}
+	if end.Before(start) {
+		return nil, nil, badData("end timestamp must not be before start time")
+	}
+	step, derr := parseDuration(r.FormValue("step"))
+	if derr != nil {
+		return nil, nil, badData("invalid parameter \"step\": %v", derr)
+	}
+	if step <= 0 {
+		return nil, nil, badData("zero or negative query resolution step widths are not accepted. Try a positive integer")
+	}
+	if end.Sub(start)/step > 11000 {
+		return nil, nil, badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
+	}
+	ctx, cancel, err := withTimeout(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cancel()
+	q, qerr := a.src.Engine.NewRangeQuery(ctx, a.src.Store, nil, r.FormValue("query"), start, end, step)
+	if qerr != nil {
+		return nil, nil, &apiError{errorBadData, qerr}
+	}
+	defer q.Close()
+	return runQuery(ctx, q)
+}
+
+func runQuery(ctx context.Context, q promql.Query) (any, annotations.Annotations, *apiError) {
+	res := q.Exec(ctx)
+	if res.Err != nil {
+		return nil, res.Warnings, queryError(res.Err)
+	}
+	return queryResult{ResultType: res.Value.Type(), Result: res.Value}, res.Warnings, nil
+}
+
+func queryError(err error) *apiError {
+	var (
+		canceled promql.ErrQueryCanceled
+		timeout  promql.ErrQueryTimeout
+		storErr  promql.ErrStorage
+	)
+	switch {
+	case errors.As(err, &canceled):
+		return &apiError{errorCanceled, err}
+	case errors.As(err, &timeout):
+		return &apiError{errorTimeout, err}
+	case errors.As(err, &storErr):
+		return &apiError{errorInternal, err}
+	case errors.Is(err, context.Canceled):
+		return &apiError{errorCanceled, err}
+	}
+	return &apiError{errorExecution, err}
+}
+
+func withTimeout(r *http.Request) (context.Context, context.CancelFunc, *apiError) {
+	ctx := r.Context()
+	if t := r.FormValue("timeout"); t != "" {
+		d, err := parseDuration(t)
+		if err != nil {
+			return nil, nil, badData("invalid parameter \"timeout\": %v", err)
+		}
+		c, cancel := context.WithTimeout(ctx, d)
+		return c, cancel, nil
+	}
+	return ctx, func() {}, nil
+}
+
+// matchers parses the match[] parameters.
+func (a *API) matchers(r *http.Request) ([][]*labels.Matcher, *apiError) {
+	var out [][]*labels.Matcher
+	for _, s := range r.Form["match[]"] {
+		ms, err := a.parser.ParseMetricSelector(s)
+		if err != nil {
+			return nil, badData("invalid parameter \"match[]\": %v", err)
+		}
+		out = append(out, ms)
+	}
+	return out, nil
+}
+
+func (a *API) timeRange(r *http.Request) (int64, int64, *apiError) {
+	start, err := parseTimeParam(r, "start", minTime)
+	if err != nil {
+		return 0, 0, err
+	}
+	end, err := parseTimeParam(r, "end", maxTime)
+	if err != nil {
+		return 0, 0, err
+	}
+	return timestamp(start), timestamp(end), nil
+}
+
+func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) {
+	sets, err := a.matchers(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sets) == 0 {
+		return nil, nil, badData("no match[] parameter provided")
+	}
+	mint, maxt, err := a.timeRange(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, qerr := a.src.Store.Querier(mint, maxt)
+	if qerr != nil {
+		return nil, nil, &apiError{errorExecution, qerr}
+	}
+	defer q.Close()
+	hints := &storage.SelectHints{Start: mint, End: maxt, Func: "series"}
+	var sets2 []storage.SeriesSet
+	for _, ms := range sets {
+		sets2 = append(sets2, q.Select(r.Context(), len(sets) > 1, hints, ms...))
+	}
+	set := storage.NewMergeSeriesSet(sets2, 0, storage.ChainedSeriesMerge)
+	out := []labels.Labels{}
+	for set.Next() {
+		out = append(out, set.At().Labels())
+	}
+	if err := set.Err(); err != nil {
+		return nil, set.Warnings(), &apiError{errorExecution, err}
+	}
+	return out, set.Warnings(), nil
+}
+
+func (a *API) labelNames(r *http.Request) (any, annotations.Annotations, *apiError) {
+	sets, err := a.matchers(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	mint, maxt, err := a.timeRange(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, qerr := a.src.Store.Querier(mint, maxt)
+	if qerr != nil {
+		return nil, nil, &apiError{errorExecution, qerr}
+	}
+	defer q.Close()
+	if len(sets) == 0 {
+		sets = [][]*labels.Matcher{nil}
+	}
+	var names []string
+	var warnings annotations.Annotations
+	for _, ms := range sets {
+		n, w, err := q.LabelNames(r.Context(), nil, ms...)
+		if err != nil {
+			return nil, w, &apiError{errorExecution, err}
+		}
+		warnings.Merge(w)
+		names = append(names, n...)
+	}
+	slices.Sort(names)
+	return nonNil(slices.Compact(names)), warnings, nil
+}
+
+func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiError) {
+	name := r.PathValue("name")
+	if strings.HasPrefix(name, "U__") {
+		name = model.UnescapeName(name, model.ValueEncodingEscaping)
+	}
+	if !model.UTF8Validation.IsValidLabelName(name) {
+		return nil, nil, badData("invalid label name: %q", name)
+	}
+	sets, err := a.matchers(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	mint, maxt, err := a.timeRange(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, qerr := a.src.Store.Querier(mint, maxt)
+	if qerr != nil {
+		return nil, nil, &apiError{errorExecution, qerr}
+	}
+	defer q.Close()
+	if len(sets) == 0 {
+		sets = [][]*labels.Matcher{nil}
+	}
+	var values []string
+	var warnings annotations.Annotations
+	for _, ms := range sets {
+		v, w, err := q.LabelValues(r.Context(), name, nil, ms...)
+		if err != nil {
+			return nil, w, &apiError{errorExecution, err}
+		}
+		warnings.Merge(w)
+		values = append(values, v...)
+	}
+	slices.Sort(values)
+	return nonNil(slices.Compact(values)), warnings, nil
+}
+
+func (a *API) formatQuery(r *http.Request) (any, annotations.Annotations, *apiError) {
+	expr, err := a.parser.ParseExpr(r.FormValue("query"))
+	if err != nil {
+		return nil, nil, &apiError{errorBadData, err}
+	}
+	return expr.Pretty(0), nil, nil
+}
+
+// target is one entry of activeTargets, in Prometheus's shape.
+type target struct {
+	DiscoveredLabels   map[string]string `json:"discoveredLabels"`
+	Labels             map[string]string `json:"labels"`
+	ScrapePool         string            `json:"scrapePool"`
+	ScrapeURL          string            `json:"scrapeUrl"`
+	GlobalURL          string            `json:"globalUrl"`
+	LastError          string            `json:"lastError"`
+	LastScrape         time.Time         `json:"lastScrape"`
+	LastScrapeDuration float64           `json:"lastScrapeDuration"`
+	Health             string            `json:"health"`
+	ScrapeInterval     string            `json:"scrapeInterval"`
+	ScrapeTimeout      string            `json:"scrapeTimeout"`
+}
+
+type droppedTarget struct {
+	DiscoveredLabels map[string]string `json:"discoveredLabels"`
+	ScrapePool       string            `json:"scrapePool"`
+}
+
+func (a *API) targets(r *http.Request) (any, annotations.Annotations, *apiError) {
+	active := []target{}
+	dropped := []droppedTarget{}
+	if a.src.Targets != nil {
+		for _, t := range a.src.Targets.Targets() {
+			health := "unknown"
+			switch {
+			case t.Health.LastScrape.IsZero():
+			case t.Health.Up:
+				health = "up"
+			default:
+				health = "down"
+			}
+			active = append(active, target{
+				DiscoveredLabels:   t.Labels.Map(),
+				Labels:             seriesLabels(t.Labels).Map(),
+				ScrapePool:         t.ScrapePool,
+				ScrapeURL:          t.URL.String(),
+				GlobalURL:          t.URL.String(),
+				LastError:          t.Health.LastError,
+				LastScrape:         t.Health.LastScrape,
+				LastScrapeDuration: t.Health.LastDuration.Seconds(),
+				Health:             health,
+				ScrapeInterval:     model.Duration(t.Interval).String(),
+				ScrapeTimeout:      model.Duration(t.Timeout).String(),
+			})
+		}
+		for _, d := range a.src.Targets.DroppedTargets() {
+			dropped = append(dropped, droppedTarget{DiscoveredLabels: d.Labels.Map(), ScrapePool: d.ScrapePool})
+		}
+	}
+	switch r.FormValue("state") {
+	case "active":
+		dropped = []droppedTarget{}
+	case "dropped":
+		active = []target{}
+	}
+	return map[string]any{"activeTargets": active, "droppedTargets": dropped, "droppedTargetCounts": map[string]int{}}, nil, nil
+}
+
+func seriesLabels(l labels.Labels) labels.Labels {
+	b := labels.NewBuilder(l)
+	l.Range(func(lbl labels.Label) {
+		if strings.HasPrefix(lbl.Name, model.ReservedLabelPrefix) {
+			b.Del(lbl.Name)
+		}
+	})
+	return b.Labels()
+}
+
+func (a *API) buildInfo(*http.Request) (any, annotations.Annotations, *apiError) {
+	return map[string]string{
+		"version":   a.src.Version,
+		"revision":  "",
+		"branch":    "",
+		"buildUser": "",
+		"buildDate": "",
+		"goVersion": runtime.Version(),
+	}, nil, nil
+}
+
+func (a *API) runtimeInfo(*http.Request) (any, annotations.Annotations, *apiError) {
+	return map[string]any{
+		"startTime":        a.start,
+		"CWD":              "",
+		"goroutineCount":   runtime.NumGoroutine(),
+		"GOMAXPROCS":       runtime.GOMAXPROCS(0),
+		"GOGC":             "",
+		"GODEBUG":          "",
+		"storageRetention": "",
+	}, nil, nil
+}
+
+type statEntry struct {
+	Name  string `json:"name"`
+	Value uint64 `json:"value"`
+}
+
+func (a *API) tsdbStatus(r *http.Request) (any, annotations.Annotations, *apiError) {
+	limit := 10
+	if s := r.FormValue("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return nil, nil, badData("limit must be a positive number")
+		}
+		limit = n
+	}
+	if a.src.Stats == nil {
+		return nil, nil, &apiError{errorUnavailable, errors.New("no store")}
+	}
+	st, err := a.src.Stats(limit)
+	if err != nil {
+		return nil, nil, &apiError{errorInternal, err}
+	}
+	convert := func(in []index.Stat) []statEntry {
+		out := make([]statEntry, 0, len(in))
+		for _, s := range in {
+			out = append(out, statEntry{Name: s.Name, Value: s.Count})
+		}
+		return out
+	}
+	minT, maxT := st.MinTime, st.MaxTime
+	if minT > maxT {
+		minT, maxT = 0, 0
+	}
+	return map[string]any{
+		"headStats": map[string]any{
+			"numSeries":     st.NumSeries,
+			"numLabelPairs": st.Postings.NumLabelPairs,
+			"chunkCount":    0,
+			"minTime":       minT,
+			"maxTime":       maxT,
+		},
+		"seriesCountByMetricName":     convert(st.Postings.CardinalityMetricsStats),
+		"labelValueCountByLabelName":  convert(st.Postings.CardinalityLabelStats),
+		"memoryInBytesByLabelName":    convert(st.Postings.LabelValueStats),
+		"seriesCountByLabelValuePair": convert(st.Postings.LabelValuePairsStats),
+	}, nil, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+var (
+	minTime = time.Unix(math.MinInt64/1000+62135596801, 0).UTC()
+	maxTime = time.Unix(math.MaxInt64/1000-62135596801, 999999999).UTC()
+)
+
+func timestamp(t time.Time) int64 {
+	switch {
+	case t.Equal(minTime):
+		return math.MinInt64
+	case t.Equal(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixMilli()
+}
+
+// parseTimeParam parses a time given as Unix seconds (with a fraction) or
+// RFC 3339, as Prometheus accepts it; def when the parameter is absent.
+func parseTimeParam(r *http.Request, name string, def time.Time) (time.Time, *apiError) {
+	v := r.FormValue(name)
+	if v == "" {
+		return def, nil
+	}
+	t, err := parseTime(v)
+	if err != nil {
+		return time.Time{}, badData("invalid parameter %q: %v", name, err)
+	}
+	return t, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(math.Round(frac*1000))*int64(time.Millisecond)).UTC(), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	switch s {
+	case minTime.Format(time.RFC3339Nano):
+		return minTime, nil
+	case maxTime.Format(time.RFC3339Nano):
+		return maxTime, nil
+	}
+	return time.Time{}, fmt.Errorf("cannot parse %q to a valid timestamp", s)
+}
+
+// parseDuration parses seconds (with a fraction) or a Prometheus duration.
+func parseDuration(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		d := f * float64(time.Second)
+		if d > float64(math.MaxInt64) || d < float64(math.MinInt64) {
+			return 0, fmt.Errorf("cannot parse %q to a valid duration. It overflows int64", s)
+		}
+		return time.Duration(d), nil
+	}
+	if d, err := model.ParseDuration(s); err == nil {
+		return time.Duration(d), nil
+	}
+	return 0, fmt.Errorf("cannot parse %q to a valid duration", s)
+}
