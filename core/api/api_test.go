@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/vigilmon/vigil/core/query"
+	"github.com/vigilmon/vigil/core/tsdb"
+)
+
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	app := db.AppenderV2(context.Background())
+	for ts := int64(0); ts <= 600_000; ts += 15_000 {
+		for _, job := range []string{"api", "db"} {
+			if _, err := app.Append(0, labels.FromStrings("__name__", "requests_total", "job", job), 0, ts, float64(ts/1000), nil, nil, storage.AppendV2Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := query.NewEngine(query.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Close() })
+	mux := http.NewServeMux()
+	New(Sources{Engine: engine, Store: db, Stats: db.Stats, Version: "test"}).Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type apiResponse struct {
+	Status    string          `json:"status"`
+	Data      json.RawMessage `json:"data"`
+	ErrorType string          `json:"errorType"`
+	Error     string          `json:"error"`
+}
+
+func get(t *testing.T, srv *httptest.Server, path string, params url.Values) (int, apiResponse) {
+	t.Helper()
+	resp, err := http.Get(srv.URL + path + "?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r apiResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("%s: %v: %s", path, err, body)
+	}
+	return resp.StatusCode, r
+}
+
+func TestResponsesAndErrors(t *testing.T) {
+	srv := newTestServer(t)
+	for name, tc := range map[string]struct {
+		path      string
+		params    url.Values
+		status    int
+		errorType string
+		inData    string
+	}{
+		"instant query": {"/api/v1/query", url.Values{"query": {`sum(requests_total)`}, "time": {"600"}}, 200, "",
+			`{"resultType":"vector","result":[{"metric":{},"value":[600,"1200"]}]}`},
+		"range query": {"/api/v1/query_range", url.Values{"query": {`requests_total{job="api"}`}, "start": {"0"}, "end": {"30"}, "step": {"15s"}}, 200, "",
+			`"values":[[0,"0"],[15,"15"],[30,"30"]]`},
+		"rfc3339 time":           {"/api/v1/query", url.Values{"query": {`1`}, "time": {"1970-01-01T00:10:00Z"}}, 200, "", `"resultType":"scalar","result":[600,"1"]`},
+		"parse error":            {"/api/v1/query", url.Values{"query": {`rate(`}}, 400, "bad_data", ""},
+		"bad time":               {"/api/v1/query", url.Values{"query": {`1`}, "time": {"yesterday"}}, 400, "bad_data", ""},
+		"missing step":           {"/api/v1/query_range", url.Values{"query": {`1`}, "start": {"0"}, "end": {"30"}}, 400, "bad_data", ""},
+		"end before start":       {"/api/v1/query_range", url.Values{"query": {`1`}, "start": {"30"}, "end": {"0"}, "step": {"1"}}, 400, "bad_data", ""},
+		"execution error":        {"/api/v1/query", url.Values{"query": {`requests_total + on() requests_total`}, "time": {"600"}}, 422, "execution", ""},
+		"series":                 {"/api/v1/series", url.Values{"match[]": {`requests_total{job="db"}`}}, 200, "", `[{"__name__":"requests_total","job":"db"}]`},
+		"series without match[]": {"/api/v1/series", nil, 400, "bad_data", ""},
+		"label names":            {"/api/v1/labels", nil, 200, "", `["__name__","job"]`},
+		"label values":           {"/api/v1/label/job/values", nil, 200, "", `["api","db"]`},
+		"label values, matched":  {"/api/v1/label/job/values", url.Values{"match[]": {`{job="db"}`}}, 200, "", `["db"]`},
+		"format_query":           {"/api/v1/format_query", url.Values{"query": {`sum(rate(x[5m]))by(job)`}}, 200, "", `"sum by (job) (rate(x[5m]))"`},
+		"tsdb status":            {"/api/v1/status/tsdb", nil, 200, "", `"seriesCountByMetricName":[{"name":"requests_total","value":2}]`},
+		"buildinfo":              {"/api/v1/status/buildinfo", nil, 200, "", `"version":"test"`},
+		"empty targets":          {"/api/v1/targets", nil, 200, "", `"activeTargets":[]`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, r := get(t, srv, tc.path, tc.params)
+			if status != tc.status || r.ErrorType != tc.errorType {
+				t.Fatalf("got %d %q (%s), want %d %q", status, r.ErrorType, r.Error, tc.status, tc.errorType)
+			}
+			wantStatus := "success"
+			if tc.errorType != "" {
+				wantStatus = "error"
+			}
+			if r.Status != wantStatus {
+				t.Errorf("status %q, want %q", r.Status, wantStatus)
+			}
+			if !strings.Contains(string(r.Data), tc.inData) {
+				t.Errorf("data %s does not contain %s", r.Data, tc.inData)
+			}
+		})
+	}
+}
+
+func TestPostForm(t *testing.T) {
+	srv := newTestServer(t)
+	resp, err := http.PostForm(srv.URL+"/api/v1/query", url.Values{"query": {`count(requests_total)`}, "time": {"600"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"value":[600,"2"]`) {
+		t.Fatalf("POST query: %d %s", resp.StatusCode, body)
+	}
+}
