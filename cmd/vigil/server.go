@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/spf13/cobra"
 
 	"github.com/vigilmon/vigil/core/api"
@@ -64,10 +66,11 @@ refused and the running one stays); SIGTERM shuts down cleanly.`,
 
 // server holds the running components.
 type server struct {
-	flags   serverFlags
-	logger  hclog.Logger
-	scrapes *scrape.Manager
-	mu      sync.Mutex // serializes reloads
+	flags    serverFlags
+	logger   hclog.Logger
+	scrapes  *scrape.Manager
+	external atomic.Pointer[labels.Labels] // the global external labels
+	mu       sync.Mutex                    // serializes reloads
 }
 
 func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
@@ -118,13 +121,18 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	defer engine.Close()
 
 	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger)}
+	s.external.Store(ptr(labels.FromMap(cfg.Global.ExternalLabels)))
 	defer s.scrapes.Stop()
 	if err := s.scrapes.ApplyConfig(cfg); err != nil {
 		return err
 	}
 
 	mux := http.NewServeMux()
-	api.New(api.Sources{Engine: engine, Store: db, Stats: db.Stats, Targets: s.scrapes, Version: versionString(), Logger: logger.Named("api")}).Register(mux)
+	api.New(api.Sources{
+		Engine: engine, Store: db, Stats: db.Stats, Targets: s.scrapes,
+		ExternalLabels: func() labels.Labels { return *s.external.Load() },
+		Version:        versionString(), Logger: logger.Named("api"),
+	}).Register(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Healthy.") })
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Ready.") })
@@ -182,6 +190,7 @@ func (s *server) reload() error {
 	if err := s.scrapes.ApplyConfig(cfg); err != nil {
 		return err
 	}
+	s.external.Store(ptr(labels.FromMap(cfg.Global.ExternalLabels)))
 	s.logger.Info("configuration reloaded", "file", s.flags.config, "scrapes", len(cfg.Scrapes))
 	return nil
 }
@@ -203,3 +212,5 @@ func loadConfig(file string, w io.Writer) (*hclconfig.Config, error) {
 	}
 	return cfg, nil
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -36,8 +36,11 @@ type Sources struct {
 	Store   storage.Queryable
 	Stats   func(limit int) (*tsdb.Stats, error)
 	Targets *scrape.Manager
-	Version string
-	Logger  hclog.Logger
+	// ExternalLabels returns the labels added to federated series that
+	// lack them; nil adds none.
+	ExternalLabels func() labels.Labels
+	Version        string
+	Logger         hclog.Logger
 }
 
 // API serves the endpoints of the Prometheus HTTP API v1.
@@ -55,7 +58,7 @@ func New(src Sources) *API {
 	return &API{src: src, parser: parser.NewParser(parser.Options{}), start: time.Now()}
 }
 
-// Register adds the endpoints to mux under /api/v1/.
+// Register adds the endpoints to mux: /api/v1/... and /federate.
 func (a *API) Register(mux *http.ServeMux) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		mux.HandleFunc(method+" /api/v1/query", a.wrap(a.query))
@@ -69,6 +72,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
 	mux.HandleFunc("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
 	mux.HandleFunc("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))
+	mux.HandleFunc("GET /federate", a.federate)
 }
 
 // Error types of the API, as Prometheus names them.

@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
@@ -127,5 +129,68 @@ func TestPostForm(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"value":[600,"2"]`) {
 		t.Fatalf("POST query: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestFederate(t *testing.T) {
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now().UnixMilli()
+	app := db.AppenderV2(context.Background())
+	for _, s := range []struct {
+		lset labels.Labels
+		t    int64
+		v    float64
+	}{
+		{labels.FromStrings("__name__", "up", "job", "a"), now - 30_000, 0},
+		{labels.FromStrings("__name__", "up", "job", "a"), now - 15_000, 1},
+		{labels.FromStrings("__name__", "up", "job", "b", "cluster", "own"), now - 15_000, 1},
+		{labels.FromStrings("__name__", "up", "job", "old"), now - 3_600_000, 1},
+		{labels.FromStrings("__name__", "other", "job", "a"), now - 15_000, 5},
+	} {
+		if _, err := app.Append(0, s.lset, 0, s.t, s.v, nil, nil, storage.AppendV2Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	New(Sources{Store: db, ExternalLabels: func() labels.Labels { return labels.FromStrings("cluster", "dev") }}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/federate?"+url.Values{"match[]": {`up`}}.Encode(), nil)
+	req.Header.Set("Accept", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	got := string(body)
+	for _, want := range []string{
+		fmt.Sprintf(`up{cluster="dev",job="a"} 1 %d`, now-15_000),
+		fmt.Sprintf(`up{cluster="own",job="b"} 1 %d`, now-15_000),
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("federation lacks %q:\n%s", want, got)
+		}
+	}
+	for _, unwanted := range []string{`job="old"`, "other", " 0 "} {
+		if strings.Contains(got, unwanted) {
+			t.Errorf("federation has %q:\n%s", unwanted, got)
+		}
+	}
+	resp, err = http.Get(srv.URL + "/federate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("no match[]: status %d, want 400", resp.StatusCode)
 	}
 }
