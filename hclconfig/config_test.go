@@ -112,3 +112,27 @@ func TestEnvFunction(t *testing.T) {
 		t.Fatalf("token %q", cfg.Scrapes[0].BearerToken.Value())
 	}
 }
+
+func TestRenderedConfigLoadsBackAndHidesSecrets(t *testing.T) {
+	cfg, diags := Load("testdata/full.good.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	text := cfg.HCL()
+	if strings.Contains(string(text), "s3cr3t") {
+		t.Fatalf("a secret is in the rendered config:\n%s", text)
+	}
+	again, diags := Parse("rendered.hcl", text)
+	if diags.HasErrors() {
+		t.Fatalf("the rendered config does not load:\n%s\n%s", diagText(diags), text)
+	}
+	// Everything but the secret comes back as it was.
+	again.Scrapes[1].BearerToken = cfg.Scrapes[1].BearerToken
+	if got, want := string(again.HCL()), string(text); got != want {
+		t.Fatalf("render is not stable:\n%s\nvs\n%s", got, want)
+	}
+	if again.Server != cfg.Server || again.Scrapes[1].BodySizeLimit != cfg.Scrapes[1].BodySizeLimit ||
+		again.Scrapes[1].Relabel[0].Regex.String() != cfg.Scrapes[1].Relabel[0].Regex.String() {
+		t.Fatalf("round trip changed the config:\n%s", text)
+	}
+}

@@ -187,6 +187,12 @@ scrape "fixture" {
 	if err != nil || len(targets.Active) != 1 || targets.Active[0].Health != v1.HealthGood {
 		t.Fatalf("targets: %+v, %v", targets, err)
 	}
+	if cfg, err := prom.Config(ctx); err != nil || !strings.Contains(cfg.YAML, `scrape "fixture"`) {
+		t.Fatalf("status/config: %+v, %v", cfg, err)
+	}
+	if flags, err := prom.Flags(ctx); err != nil || flags["config"] != cfgPath {
+		t.Fatalf("status/flags: %v, %v", flags, err)
+	}
 	if _, _, _, err := prom.Query(ctx, `rate(`, time.Now()); err == nil || !strings.Contains(err.Error(), "bad_data") {
 		t.Fatalf("a bad query: %v, want a bad_data error", err)
 	}

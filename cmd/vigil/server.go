@@ -66,11 +66,11 @@ refused and the running one stays); SIGTERM shuts down cleanly.`,
 
 // server holds the running components.
 type server struct {
-	flags    serverFlags
-	logger   hclog.Logger
-	scrapes  *scrape.Manager
-	external atomic.Pointer[labels.Labels] // the global external labels
-	mu       sync.Mutex                    // serializes reloads
+	flags   serverFlags
+	logger  hclog.Logger
+	scrapes *scrape.Manager
+	config  atomic.Pointer[hclconfig.Config] // in effect
+	mu      sync.Mutex                       // serializes reloads
 }
 
 func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
@@ -121,7 +121,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	defer engine.Close()
 
 	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger)}
-	s.external.Store(ptr(labels.FromMap(cfg.Global.ExternalLabels)))
+	s.config.Store(cfg)
 	defer s.scrapes.Stop()
 	if err := s.scrapes.ApplyConfig(cfg); err != nil {
 		return err
@@ -130,7 +130,9 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	api.New(api.Sources{
 		Engine: engine, Store: db, Stats: db.Stats, Targets: s.scrapes,
-		ExternalLabels: func() labels.Labels { return *s.external.Load() },
+		ExternalLabels: func() labels.Labels { return labels.FromMap(s.config.Load().Global.ExternalLabels) },
+		Config:         func() *hclconfig.Config { return s.config.Load() },
+		Flags:          map[string]string{"config": f.config, "listen": ln.Addr().String(), "data": cfg.Server.DataDir},
 		Version:        versionString(), Logger: logger.Named("api"),
 	}).Register(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -190,7 +192,11 @@ func (s *server) reload() error {
 	if err := s.scrapes.ApplyConfig(cfg); err != nil {
 		return err
 	}
-	s.external.Store(ptr(labels.FromMap(cfg.Global.ExternalLabels)))
+	if running := s.config.Load().Server; cfg.Server != running {
+		s.logger.Warn("the server block changed; it takes effect at the next start")
+		cfg.Server = running
+	}
+	s.config.Store(cfg)
 	s.logger.Info("configuration reloaded", "file", s.flags.config, "scrapes", len(cfg.Scrapes))
 	return nil
 }
@@ -212,5 +218,3 @@ func loadConfig(file string, w io.Writer) (*hclconfig.Config, error) {
 	}
 	return cfg, nil
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/hclconfig"
 )
 
 // Sources are what the API reads from.
@@ -36,6 +37,10 @@ type Sources struct {
 	Store   storage.Queryable
 	Stats   func(limit int) (*tsdb.Stats, error)
 	Targets *scrape.Manager
+	// Config returns the configuration in effect; Flags are the command
+	// line flags of the server.
+	Config func() *hclconfig.Config
+	Flags  map[string]string
 	// ExternalLabels returns the labels added to federated series that
 	// lack them; nil adds none.
 	ExternalLabels func() labels.Labels
@@ -72,6 +77,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
 	mux.HandleFunc("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
 	mux.HandleFunc("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))
+	mux.HandleFunc("GET /api/v1/status/config", a.wrap(a.configStatus))
+	mux.HandleFunc("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
 	mux.HandleFunc("GET /federate", a.federate)
 }
 
@@ -455,6 +462,23 @@ func seriesLabels(l labels.Labels) labels.Labels {
 		}
 	})
 	return b.Labels()
+}
+
+// configStatus returns the configuration in effect as HCL, secrets hidden.
+// The field keeps Prometheus's name, yaml, so that its clients read it.
+func (a *API) configStatus(*http.Request) (any, annotations.Annotations, *apiError) {
+	if a.src.Config == nil {
+		return nil, nil, &apiError{errorUnavailable, errors.New("no configuration")}
+	}
+	return map[string]string{"yaml": string(a.src.Config().HCL())}, nil, nil
+}
+
+func (a *API) flagsStatus(*http.Request) (any, annotations.Annotations, *apiError) {
+	flags := map[string]string{}
+	for k, v := range a.src.Flags {
+		flags[k] = v
+	}
+	return flags, nil, nil
 }
 
 func (a *API) buildInfo(*http.Request) (any, annotations.Annotations, *apiError) {

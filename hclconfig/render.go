@@ -1,0 +1,156 @@
+package hclconfig
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// HCL renders the configuration as it is in effect, defaults included, in
+// the canonical format. Secrets render as "<secret>", so the text is safe
+// to show, as /api/v1/status/config does.
+func (c *Config) HCL() []byte {
+	f := hclwrite.NewEmptyFile()
+	root := f.Body()
+
+	server := root.AppendNewBlock("server", nil).Body()
+	server.SetAttributeValue("listen", cty.StringVal(c.Server.Listen))
+	server.SetAttributeValue("data_dir", cty.StringVal(c.Server.DataDir))
+	if c.Server.Retention > 0 {
+		server.SetAttributeValue("retention", durationVal(c.Server.Retention))
+	}
+	server.SetAttributeValue("enable_admin_api", cty.BoolVal(c.Server.EnableAdminAPI))
+
+	root.AppendNewline()
+	global := root.AppendNewBlock("global", nil).Body()
+	global.SetAttributeValue("scrape_interval", durationVal(c.Global.ScrapeInterval))
+	global.SetAttributeValue("scrape_timeout", durationVal(c.Global.ScrapeTimeout))
+	global.SetAttributeValue("evaluation_interval", durationVal(c.Global.EvaluationInterval))
+	if len(c.Global.ExternalLabels) > 0 {
+		global.SetAttributeValue("external_labels", stringMap(c.Global.ExternalLabels))
+	}
+
+	for _, s := range c.Scrapes {
+		root.AppendNewline()
+		b := root.AppendNewBlock("scrape", []string{s.Name}).Body()
+		b.SetAttributeValue("targets", stringList(s.Targets))
+		b.SetAttributeValue("metrics_path", cty.StringVal(s.MetricsPath))
+		b.SetAttributeValue("scheme", cty.StringVal(s.Scheme))
+		if len(s.Params) > 0 {
+			params := map[string]cty.Value{}
+			for k, v := range s.Params {
+				params[k] = stringList(v)
+			}
+			b.SetAttributeValue("params", cty.ObjectVal(params))
+		}
+		b.SetAttributeValue("scrape_interval", durationVal(s.ScrapeInterval))
+		b.SetAttributeValue("scrape_timeout", durationVal(s.ScrapeTimeout))
+		b.SetAttributeValue("honor_labels", cty.BoolVal(s.HonorLabels))
+		b.SetAttributeValue("honor_timestamps", cty.BoolVal(s.HonorTimestamps))
+		for _, l := range []struct {
+			name string
+			v    int
+		}{
+			{"sample_limit", s.SampleLimit}, {"label_limit", s.LabelLimit},
+			{"label_name_length_limit", s.LabelNameLengthLimit}, {"label_value_length_limit", s.LabelValueLengthLimit},
+		} {
+			if l.v > 0 {
+				b.SetAttributeValue(l.name, cty.NumberIntVal(int64(l.v)))
+			}
+		}
+		if s.BodySizeLimit > 0 {
+			b.SetAttributeValue("body_size_limit", cty.StringVal(bytesString(s.BodySizeLimit)))
+		}
+		if s.BearerToken != "" {
+			b.SetAttributeValue("bearer_token", cty.StringVal(s.BearerToken.String()))
+		}
+		if s.BasicAuth != nil {
+			ba := b.AppendNewBlock("basic_auth", nil).Body()
+			ba.SetAttributeValue("username", cty.StringVal(s.BasicAuth.Username))
+			if s.BasicAuth.Password != "" {
+				ba.SetAttributeValue("password", cty.StringVal(s.BasicAuth.Password.String()))
+			}
+		}
+		if s.TLS != nil {
+			tb := b.AppendNewBlock("tls", nil).Body()
+			for _, a := range []struct{ name, v string }{
+				{"ca_file", s.TLS.CAFile}, {"cert_file", s.TLS.CertFile}, {"key_file", s.TLS.KeyFile}, {"server_name", s.TLS.ServerName},
+			} {
+				if a.v != "" {
+					tb.SetAttributeValue(a.name, cty.StringVal(a.v))
+				}
+			}
+			tb.SetAttributeValue("insecure_skip_verify", cty.BoolVal(s.TLS.InsecureSkipVerify))
+		}
+		renderRelabel(b, "relabel", s.Relabel)
+		renderRelabel(b, "metric_relabel", s.MetricRelabel)
+	}
+	return hclwrite.Format(f.Bytes())
+}
+
+func renderRelabel(b *hclwrite.Body, block string, cfgs []*relabel.Config) {
+	for _, c := range cfgs {
+		r := b.AppendNewBlock(block, nil).Body()
+		if len(c.SourceLabels) > 0 {
+			names := make([]string, len(c.SourceLabels))
+			for i, n := range c.SourceLabels {
+				names[i] = string(n)
+			}
+			r.SetAttributeValue("source_labels", stringList(names))
+		}
+		r.SetAttributeValue("separator", cty.StringVal(c.Separator))
+		r.SetAttributeValue("regex", cty.StringVal(c.Regex.String()))
+		if c.Modulus > 0 {
+			r.SetAttributeValue("modulus", cty.NumberUIntVal(c.Modulus))
+		}
+		if c.TargetLabel != "" {
+			r.SetAttributeValue("target_label", cty.StringVal(c.TargetLabel))
+		}
+		r.SetAttributeValue("replacement", cty.StringVal(c.Replacement))
+		r.SetAttributeValue("action", cty.StringVal(string(c.Action)))
+	}
+}
+
+func durationVal(d time.Duration) cty.Value { return cty.StringVal(model.Duration(d).String()) }
+
+func stringList(ss []string) cty.Value {
+	if len(ss) == 0 {
+		return cty.ListValEmpty(cty.String)
+	}
+	vals := make([]cty.Value, len(ss))
+	for i, s := range ss {
+		vals[i] = cty.StringVal(s)
+	}
+	return cty.ListVal(vals)
+}
+
+func stringMap(m map[string]string) cty.Value {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vals := map[string]cty.Value{}
+	for _, k := range keys {
+		vals[k] = cty.StringVal(m[k])
+	}
+	return cty.ObjectVal(vals)
+}
+
+// bytesString writes a size in the largest unit of 1024 that divides it.
+func bytesString(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}} {
+		if n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
