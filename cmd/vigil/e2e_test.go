@@ -137,7 +137,7 @@ func TestServerEndToEnd(t *testing.T) {
 		c := count
 		mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		fmt.Fprintf(w, "# TYPE fixture_requests_total counter\nfixture_requests_total{code=\"200\"} %d\n", c)
+		fmt.Fprintf(w, "# HELP fixture_requests_total Requests served.\n# TYPE fixture_requests_total counter\nfixture_requests_total{code=\"200\"} %d\n", c)
 	}))
 	defer fixture.Close()
 
@@ -186,6 +186,14 @@ scrape "fixture" {
 	targets, err := prom.Targets(ctx)
 	if err != nil || len(targets.Active) != 1 || targets.Active[0].Health != v1.HealthGood {
 		t.Fatalf("targets: %+v, %v", targets, err)
+	}
+	tm, err := prom.TargetsMetadata(ctx, `{job="fixture"}`, "fixture_requests_total", "")
+	if err != nil || len(tm) != 1 || tm[0].Type != "counter" || tm[0].Help != "Requests served." || tm[0].Target["job"] != "fixture" {
+		t.Fatalf("targets/metadata: %+v, %v", tm, err)
+	}
+	md, err := prom.Metadata(ctx, "fixture_requests_total", "")
+	if err != nil || len(md["fixture_requests_total"]) != 1 || md["fixture_requests_total"][0].Type != "counter" {
+		t.Fatalf("metadata: %+v, %v", md, err)
 	}
 	if cfg, err := prom.Config(ctx); err != nil || !strings.Contains(cfg.YAML, `scrape "fixture"`) {
 		t.Fatalf("status/config: %+v, %v", cfg, err)

@@ -74,6 +74,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /api/v1/label/{name}/values", a.wrap(a.labelValues))
 	mux.HandleFunc("GET /api/v1/targets", a.wrap(a.targets))
+	mux.HandleFunc("GET /api/v1/targets/metadata", a.wrap(a.targetsMetadata))
+	mux.HandleFunc("GET /api/v1/metadata", a.wrap(a.metadata))
 	mux.HandleFunc("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
 	mux.HandleFunc("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
 	mux.HandleFunc("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))

@@ -36,6 +36,9 @@ type TargetStatus struct {
 	Interval   time.Duration
 	Timeout    time.Duration
 	Health     Health
+	// Metadata is the metric metadata of the last good scrape, by metric
+	// family name.
+	Metadata map[string]Metadata
 }
 
 // DroppedTarget is a target that relabeling dropped or that could not be
@@ -110,7 +113,7 @@ func (m *Manager) Targets() []TargetStatus {
 	out := make([]TargetStatus, 0, len(m.loops))
 	for _, l := range m.loops {
 		t := l.scraper.target
-		out = append(out, TargetStatus{ScrapePool: l.cfg.Name, Labels: t.Labels, URL: t.URL, Interval: t.Interval, Timeout: t.Timeout, Health: l.scraper.Health()})
+		out = append(out, TargetStatus{ScrapePool: l.cfg.Name, Labels: t.Labels, URL: t.URL, Interval: t.Interval, Timeout: t.Timeout, Health: l.scraper.Health(), Metadata: l.scraper.Metadata()})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ScrapePool != out[j].ScrapePool {

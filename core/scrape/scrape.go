@@ -50,8 +50,16 @@ type scraper struct {
 	// its labels.
 	previous map[uint64]labels.Labels
 
-	mu     sync.Mutex
-	health Health
+	mu       sync.Mutex
+	health   Health
+	metadata map[string]Metadata // by metric family name, from the last good scrape
+}
+
+// Metadata is what a target says of one metric family: its type, help and unit.
+type Metadata struct {
+	Type string
+	Help string
+	Unit string
 }
 
 // Health is the state of a target after its last scrape, as the targets
@@ -66,6 +74,13 @@ type Health struct {
 
 func newScraper(t *Target, cfg *hclconfig.Scrape, client *http.Client, store storage.AppendableV2) *scraper {
 	return &scraper{target: t, cfg: cfg, client: client, store: store, previous: map[uint64]labels.Labels{}}
+}
+
+// Metadata returns the metric metadata of the last good scrape.
+func (s *scraper) Metadata() map[string]Metadata {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.metadata
 }
 
 // Health returns the state after the last scrape.
@@ -173,6 +188,7 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 	seen := make(map[uint64]struct{}, len(s.previous))
 	current := make(map[uint64]labels.Labels, len(s.previous))
 	var lset labels.Labels
+	meta := map[string]Metadata{}
 	targetLabels := s.target.SeriesLabels()
 	for {
 		entry, err := p.Next()
@@ -188,6 +204,24 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 			h     = (*histogramPair)(nil)
 		)
 		switch entry {
+		case textparse.EntryType:
+			name, typ := p.Type()
+			m := meta[string(name)]
+			m.Type = string(typ)
+			meta[string(name)] = m
+			continue
+		case textparse.EntryHelp:
+			name, help := p.Help()
+			m := meta[string(name)]
+			m.Help = string(help)
+			meta[string(name)] = m
+			continue
+		case textparse.EntryUnit:
+			name, unit := p.Unit()
+			m := meta[string(name)]
+			m.Unit = string(unit)
+			meta[string(name)] = m
+			continue
 		case textparse.EntrySeries:
 			_, tsPtr, v = p.Series()
 		case textparse.EntryHistogram:
@@ -238,6 +272,9 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 	}
 	s.appendStale(app, seen, ts)
 	s.previous = current
+	s.mu.Lock()
+	s.metadata = meta
+	s.mu.Unlock()
 	return st, nil
 }
 

@@ -117,6 +117,9 @@ func TestScrapeTextFormatAndStaleness(t *testing.T) {
 	if h := mustScrape(t, s, t1); !h.Up || h.SamplesScraped != 2 {
 		t.Fatalf("first scrape: %+v", h)
 	}
+	if m := s.Metadata()["requests_total"]; m.Type != "counter" {
+		t.Fatalf("metadata of requests_total: %+v", m)
+	}
 	f.body = "requests_total{path=\"/a\"} 11\n"
 	mustScrape(t, s, t2)
 	f.status = http.StatusInternalServerError
