@@ -20,13 +20,26 @@ const (
 	DefaultEvaluationInterval = time.Minute
 	DefaultMetricsPath        = "/metrics"
 	DefaultScheme             = "http"
+	DefaultQueryTimeout       = 2 * time.Minute
+	DefaultQueryMaxSamples    = 50_000_000
+	DefaultQueryConcurrency   = 20
+	DefaultLookbackDelta      = 5 * time.Minute
 )
 
 // Config is a decoded and validated configuration.
 type Config struct {
 	Server  Server
 	Global  Global
+	Query   Query
 	Scrapes []*Scrape
+}
+
+// Query is the `query` block: the limits of PromQL queries.
+type Query struct {
+	Timeout        time.Duration
+	MaxSamples     int
+	MaxConcurrency int
+	LookbackDelta  time.Duration
 }
 
 // Server is the `server` block.

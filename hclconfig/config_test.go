@@ -37,6 +37,7 @@ func TestBadConfigs(t *testing.T) {
 		"missing_env.bad.hcl":           `missing_env.bad.hcl:3:18: Error in function call; Call to function "env" failed: environment variable VIGIL_TEST_SURELY_UNSET is not set.`,
 		"syntax.bad.hcl":                `syntax.bad.hcl:2:11: Invalid expression; Expected the start of an expression`,
 		"negative_limit.bad.hcl":        `negative_limit.bad.hcl:3:18: Invalid sample_limit; sample_limit must not be negative, got -1.`,
+		"zero_concurrency.bad.hcl":      `zero_concurrency.bad.hcl:2:21: Invalid max_concurrency; max_concurrency must be positive.`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))
@@ -77,6 +78,9 @@ func TestFullConfig(t *testing.T) {
 	}
 	if cfg.Global.ScrapeInterval != 15*time.Second || cfg.Global.ScrapeTimeout != 10*time.Second || cfg.Global.ExternalLabels["cluster"] != "dev" {
 		t.Errorf("global: %+v", cfg.Global)
+	}
+	if cfg.Query.Timeout != 30*time.Second || cfg.Query.MaxSamples != 1000000 || cfg.Query.MaxConcurrency != 4 || cfg.Query.LookbackDelta != 10*time.Minute {
+		t.Errorf("query: %+v", cfg.Query)
 	}
 	self, apps := cfg.Scrapes[0], cfg.Scrapes[1]
 	if self.Name != "self" || self.ScrapeInterval != 15*time.Second || self.MetricsPath != "/metrics" || !self.HonorTimestamps {

@@ -83,6 +83,7 @@ func evalContext(baseDir string) *hcl.EvalContext {
 var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "server"},
 	{Type: "global"},
+	{Type: "query"},
 	{Type: "scrape", LabelNames: []string{"name"}},
 }}
 
@@ -92,6 +93,10 @@ var serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 var globalSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "evaluation_interval"}, {Name: "external_labels"},
+}}
+
+var querySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "timeout"}, {Name: "max_samples"}, {Name: "max_concurrency"}, {Name: "lookback_delta"},
 }}
 
 var scrapeSchema = &hcl.BodySchema{
@@ -142,6 +147,7 @@ func (d *decoder) root(body hcl.Body) *Config {
 	cfg := &Config{
 		Server: Server{Listen: DefaultListen, DataDir: DefaultDataDir},
 		Global: Global{ScrapeInterval: DefaultScrapeInterval, ScrapeTimeout: DefaultScrapeTimeout, EvaluationInterval: DefaultEvaluationInterval},
+		Query:  Query{Timeout: DefaultQueryTimeout, MaxSamples: DefaultQueryMaxSamples, MaxConcurrency: DefaultQueryConcurrency, LookbackDelta: DefaultLookbackDelta},
 	}
 	content := d.content(body, rootSchema)
 	seen := map[string]*hcl.Range{}
@@ -159,6 +165,8 @@ func (d *decoder) root(body hcl.Body) *Config {
 			d.server(b.Body, &cfg.Server)
 		case "global":
 			d.global(b.Body, &cfg.Global)
+		case "query":
+			d.query(b.Body, &cfg.Query)
 		case "scrape":
 			scrapes = append(scrapes, b)
 		}
@@ -204,6 +212,20 @@ func (d *decoder) global(body hcl.Body, g *Global) {
 	}
 	if g.ScrapeTimeout > g.ScrapeInterval {
 		d.errorf(attrRange(attrs, "scrape_timeout", body), "Invalid scrape timeout", "scrape_timeout (%s) must not exceed scrape_interval (%s).", g.ScrapeTimeout, g.ScrapeInterval)
+	}
+}
+
+func (d *decoder) query(body hcl.Body, q *Query) {
+	attrs := d.content(body, querySchema).Attributes
+	d.duration(attrs, "timeout", &q.Timeout)
+	d.integer(attrs, "max_samples", &q.MaxSamples)
+	d.integer(attrs, "max_concurrency", &q.MaxConcurrency)
+	d.duration(attrs, "lookback_delta", &q.LookbackDelta)
+	if q.MaxSamples == 0 {
+		d.errorf(attrRange(attrs, "max_samples", body), "Invalid max_samples", "max_samples must be positive.")
+	}
+	if q.MaxConcurrency == 0 {
+		d.errorf(attrRange(attrs, "max_concurrency", body), "Invalid max_concurrency", "max_concurrency must be positive.")
 	}
 }
 

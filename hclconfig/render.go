@@ -35,6 +35,13 @@ func (c *Config) HCL() []byte {
 		global.SetAttributeValue("external_labels", stringMap(c.Global.ExternalLabels))
 	}
 
+	root.AppendNewline()
+	q := root.AppendNewBlock("query", nil).Body()
+	q.SetAttributeValue("timeout", durationVal(c.Query.Timeout))
+	q.SetAttributeValue("max_samples", cty.NumberIntVal(int64(c.Query.MaxSamples)))
+	q.SetAttributeValue("max_concurrency", cty.NumberIntVal(int64(c.Query.MaxConcurrency)))
+	q.SetAttributeValue("lookback_delta", durationVal(c.Query.LookbackDelta))
+
 	for _, s := range c.Scrapes {
 		root.AppendNewline()
 		b := root.AppendNewBlock("scrape", []string{s.Name}).Body()

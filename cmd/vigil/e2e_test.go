@@ -205,6 +205,21 @@ scrape "fixture" {
 		t.Fatalf("a bad query: %v, want a bad_data error", err)
 	}
 
+	for path, want := range map[string]string{
+		"/metrics":      `vigil_http_requests_total{code="200",handler="POST /api/v1/query"}`,
+		"/debug/pprof/": "goroutine",
+	} {
+		resp, err := http.Get("http://" + srv.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Fatalf("%s: %d, lacks %q", path, resp.StatusCode, want)
+		}
+	}
+
 	// A bad configuration is refused and the running one stays.
 	writeConfig(`scrape "fixture" { targets = "not a list" }`)
 	resp, err := http.Post("http://"+srv.addr+"/-/reload", "", nil)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -114,7 +115,12 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), db.Collector())
-	engine, err := query.NewEngine(query.Options{Registerer: reg})
+	engine, err := query.NewEngine(query.Options{
+		Registerer:    reg,
+		MaxSamples:    cfg.Query.MaxSamples,
+		Timeout:       cfg.Query.Timeout,
+		LookbackDelta: cfg.Query.LookbackDelta,
+	})
 	if err != nil {
 		return err
 	}
@@ -130,12 +136,18 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	api.New(api.Sources{
 		Engine: engine, Store: db, Stats: db.Stats, Targets: s.scrapes,
-		ExternalLabels: func() labels.Labels { return labels.FromMap(s.config.Load().Global.ExternalLabels) },
-		Config:         func() *hclconfig.Config { return s.config.Load() },
-		Flags:          map[string]string{"config": f.config, "listen": ln.Addr().String(), "data": cfg.Server.DataDir},
-		Version:        versionString(), Logger: logger.Named("api"),
+		ExternalLabels:       func() labels.Labels { return labels.FromMap(s.config.Load().Global.ExternalLabels) },
+		Config:               func() *hclconfig.Config { return s.config.Load() },
+		Flags:                map[string]string{"config": f.config, "listen": ln.Addr().String(), "data": cfg.Server.DataDir},
+		MaxConcurrentQueries: cfg.Query.MaxConcurrency,
+		Version:              versionString(), Logger: logger.Named("api"),
 	}).Register(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Healthy.") })
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Ready.") })
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
@@ -145,7 +157,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		}
 		fmt.Fprintln(w, "configuration reloaded")
 	})
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := &http.Server{Handler: instrument(reg, mux), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	logger.Info("listening", "address", ln.Addr().String(), "data_dir", cfg.Server.DataDir, "scrapes", len(cfg.Scrapes))
@@ -192,9 +204,9 @@ func (s *server) reload() error {
 	if err := s.scrapes.ApplyConfig(cfg); err != nil {
 		return err
 	}
-	if running := s.config.Load().Server; cfg.Server != running {
-		s.logger.Warn("the server block changed; it takes effect at the next start")
-		cfg.Server = running
+	if running := s.config.Load(); cfg.Server != running.Server || cfg.Query != running.Query {
+		s.logger.Warn("the server and query blocks take effect at the next start")
+		cfg.Server, cfg.Query = running.Server, running.Query
 	}
 	s.config.Store(cfg)
 	s.logger.Info("configuration reloaded", "file", s.flags.config, "scrapes", len(cfg.Scrapes))
@@ -217,4 +229,49 @@ func loadConfig(file string, w io.Writer) (*hclconfig.Config, error) {
 		return nil, fmt.Errorf("configuration %q is not valid:\n%s", file, text.String())
 	}
 	return cfg, nil
+}
+
+// instrument counts the HTTP requests the server answers and times them,
+// by the route pattern that served them.
+func instrument(reg prometheus.Registerer, mux *http.ServeMux) http.Handler {
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:                        "vigil_http_request_duration_seconds",
+		Help:                        "Time taken to answer HTTP requests, by route.",
+		Buckets:                     prometheus.DefBuckets,
+		NativeHistogramBucketFactor: 1.1,
+	}, []string{"handler"})
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vigil_http_requests_total",
+		Help: "HTTP requests answered, by route and status code.",
+	}, []string{"handler", "code"})
+	reg.MustRegister(duration, requests)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := mux.Handler(r)
+		if pattern == "" {
+			pattern = "other"
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		mux.ServeHTTP(rec, r)
+		duration.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+		requests.WithLabelValues(pattern, fmt.Sprint(rec.status)).Inc()
+	})
+}
+
+// statusRecorder remembers the status code a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets streaming handlers (pprof, federation) flush through.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }

@@ -41,6 +41,9 @@ type Sources struct {
 	// line flags of the server.
 	Config func() *hclconfig.Config
 	Flags  map[string]string
+	// MaxConcurrentQueries bounds the queries that run at once; others
+	// wait for a slot. 0 means no bound.
+	MaxConcurrentQueries int
 	// ExternalLabels returns the labels added to federated series that
 	// lack them; nil adds none.
 	ExternalLabels func() labels.Labels
@@ -53,6 +56,7 @@ type API struct {
 	src    Sources
 	parser parser.Parser
 	start  time.Time
+	slots  chan struct{} // a token per running query, when bounded
 }
 
 // New returns an API over src.
@@ -60,7 +64,11 @@ func New(src Sources) *API {
 	if src.Logger == nil {
 		src.Logger = hclog.NewNullLogger()
 	}
-	return &API{src: src, parser: parser.NewParser(parser.Options{}), start: time.Now()}
+	a := &API{src: src, parser: parser.NewParser(parser.Options{}), start: time.Now()}
+	if src.MaxConcurrentQueries > 0 {
+		a.slots = make(chan struct{}, src.MaxConcurrentQueries)
+	}
+	return a
 }
 
 // Register adds the endpoints to mux: /api/v1/... and /federate.
@@ -180,7 +188,7 @@ func (a *API) query(r *http.Request) (any, annotations.Annotations, *apiError) {
 		return nil, nil, &apiError{errorBadData, qerr}
 	}
 	defer q.Close()
-	return runQuery(ctx, q)
+	return a.runQuery(ctx, q)
 }
 
 func (a *API) queryRange(r *http.Request) (any, annotations.Annotations, *apiError) {
@@ -218,10 +226,18 @@ func (a *API) queryRange(r *http.Request) (any, annotations.Annotations, *apiErr
 		return nil, nil, &apiError{errorBadData, qerr}
 	}
 	defer q.Close()
-	return runQuery(ctx, q)
+	return a.runQuery(ctx, q)
 }
 
-func runQuery(ctx context.Context, q promql.Query) (any, annotations.Annotations, *apiError) {
+func (a *API) runQuery(ctx context.Context, q promql.Query) (any, annotations.Annotations, *apiError) {
+	if a.slots != nil {
+		select {
+		case a.slots <- struct{}{}:
+			defer func() { <-a.slots }()
+		case <-ctx.Done():
+			return nil, nil, queryError(fmt.Errorf("waiting for a query slot: %w", ctx.Err()))
+		}
+	}
 	res := q.Exec(ctx)
 	if res.Err != nil {
 		return nil, res.Warnings, queryError(res.Err)
@@ -244,6 +260,8 @@ func queryError(err error) *apiError {
 		return &apiError{errorInternal, err}
 	case errors.Is(err, context.Canceled):
 		return &apiError{errorCanceled, err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &apiError{errorTimeout, err}
 	}
 	return &apiError{errorExecution, err}
 }

@@ -194,3 +194,31 @@ func TestFederate(t *testing.T) {
 		t.Errorf("no match[]: status %d, want 400", resp.StatusCode)
 	}
 }
+
+func TestQueriesWaitForASlot(t *testing.T) {
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	engine, err := query.NewEngine(query.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close()
+	a := New(Sources{Engine: engine, Store: db, MaxConcurrentQueries: 1})
+	mux := http.NewServeMux()
+	a.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	a.slots <- struct{}{} // the one slot is taken
+	status, r := get(t, srv, "/api/v1/query", url.Values{"query": {"1"}, "timeout": {"0.2"}})
+	if status != http.StatusServiceUnavailable || r.ErrorType != "timeout" || !strings.Contains(r.Error, "query slot") {
+		t.Fatalf("a query without a slot: %d %q %q", status, r.ErrorType, r.Error)
+	}
+	<-a.slots
+	if status, r := get(t, srv, "/api/v1/query", url.Values{"query": {"1"}}); status != http.StatusOK {
+		t.Fatalf("a query with a free slot: %d %q", status, r.Error)
+	}
+}

@@ -11,6 +11,13 @@ global {
   external_labels     = { cluster = "dev" }
 }
 
+query {
+  timeout         = "30s"
+  max_samples     = 1000000
+  max_concurrency = 4
+  lookback_delta  = "10m"
+}
+
 scrape "self" {
   targets = ["127.0.0.1:9191"]
 }

@@ -1,0 +1,3 @@
+query {
+  max_concurrency = 0
+}
