@@ -19,6 +19,8 @@ import (
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/model"
 )
 
@@ -274,4 +276,107 @@ func TestServerDefaultConfigScrapesItself(t *testing.T) {
 	if err := <-srv.done; err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
+}
+
+// queryValue returns the value of the single series expr gives now, or
+// false when it gives none or an error.
+func queryValue(t *testing.T, prom v1.API, expr string) (float64, bool) {
+	v, _, _, err := prom.Query(context.Background(), expr, time.Now())
+	vec, ok := v.(model.Vector)
+	if err != nil || !ok || len(vec) != 1 {
+		return 0, false
+	}
+	return float64(vec[0].Value), true
+}
+
+func TestServerFormatsRelabelingLimitsAndStaleness(t *testing.T) {
+	serve := func(ctype, body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			fmt.Fprint(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		return strings.TrimPrefix(srv.URL, "http://")
+	}
+	openMetrics := serve("application/openmetrics-text; version=1.0.0; charset=utf-8",
+		"# TYPE om_events counter\nom_events_total 5\n# EOF\n")
+	text := serve("text/plain; version=0.0.4", "keep_me 1\ndrop_me 2\n")
+	limited := serve("text/plain; version=0.0.4", "a 1\nb 2\n")
+
+	reg := prometheus.NewRegistry()
+	hist := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "latency_seconds", Help: "Latency.", NativeHistogramBucketFactor: 1.1})
+	reg.MustRegister(hist)
+	for _, v := range []float64{0.1, 0.2, 0.4} {
+		hist.Observe(v)
+	}
+	protoSrv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer protoSrv.Close()
+	protobuf := strings.TrimPrefix(protoSrv.URL, "http://")
+
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "vigil.hcl")
+	block := func(name, addr, extra string) string {
+		return fmt.Sprintf("scrape %q {\n  targets = [%q]\n  scrape_interval = \"1s\"\n  scrape_timeout = \"1s\"\n%s}\n", name, addr, extra)
+	}
+	base := fmt.Sprintf("server {\n  data_dir = %q\n}\n", filepath.Join(dir, "data")) +
+		block("text", text, `  metric_relabel {
+    source_labels = ["__name__"]
+    regex         = "drop_.*"
+    action        = "drop"
+  }
+`) + block("protobuf", protobuf, "") + block("limited", limited, "  sample_limit = 1\n")
+	if err := os.WriteFile(cfgPath, []byte(base+block("openmetrics", openMetrics, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--config", cfgPath)
+	prom := srv.api(t)
+
+	waitFor(t, "all four targets scraped", func() bool {
+		targets, err := prom.Targets(context.Background())
+		if err != nil || len(targets.Active) != 4 {
+			return false
+		}
+		for _, tg := range targets.Active {
+			if tg.Health == v1.HealthUnknown {
+				return false
+			}
+		}
+		return true
+	})
+	if v, ok := queryValue(t, prom, `om_events_total`); !ok || v != 5 {
+		t.Errorf("OpenMetrics counter: %v, %v", v, ok)
+	}
+	if v, ok := queryValue(t, prom, `histogram_count(latency_seconds)`); !ok || v != 3 {
+		t.Errorf("native histogram from protobuf: %v, %v", v, ok)
+	}
+	if _, ok := queryValue(t, prom, `keep_me`); !ok {
+		t.Error("keep_me is missing")
+	}
+	if _, ok := queryValue(t, prom, `drop_me`); ok {
+		t.Error("metric_relabel did not drop drop_me")
+	}
+	if v, ok := queryValue(t, prom, `up{job="limited"}`); !ok || v != 0 {
+		t.Errorf("up of the target over its sample limit: %v, %v", v, ok)
+	}
+	targets, err := prom.Targets(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets.Active {
+		if tg.ScrapePool == "limited" && !strings.Contains(tg.LastError, "sample limit exceeded") {
+			t.Errorf("lastError of the limited target: %q", tg.LastError)
+		}
+	}
+
+	// The OpenMetrics target leaves the configuration: its series go stale.
+	if err := os.WriteFile(cfgPath, []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the removed target's series to go stale", func() bool {
+		_, ok := queryValue(t, prom, `om_events_total`)
+		return !ok
+	})
 }
