@@ -127,6 +127,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	defer engine.Close()
 
 	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger)}
+	reg.MustRegister(s.scrapes.Collector())
 	s.config.Store(cfg)
 	defer s.scrapes.Stop()
 	if err := s.scrapes.ApplyConfig(cfg); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -20,8 +21,9 @@ import (
 // Manager runs one loop per target of the configuration's scrape blocks.
 // ApplyConfig starts, keeps and stops loops; Stop ends them all.
 type Manager struct {
-	store  storage.AppendableV2
-	logger hclog.Logger
+	store   storage.AppendableV2
+	logger  hclog.Logger
+	metrics *metrics
 
 	mu      sync.Mutex
 	loops   map[string]*loop
@@ -54,8 +56,11 @@ func NewManager(store storage.AppendableV2, logger hclog.Logger) *Manager {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Manager{store: store, logger: logger.Named("scrape"), loops: map[string]*loop{}}
+	return &Manager{store: store, logger: logger.Named("scrape"), metrics: newMetrics(), loops: map[string]*loop{}}
 }
+
+// Collector returns the scrape metrics, for the server's /metrics.
+func (m *Manager) Collector() prometheus.Collector { return m.metrics }
 
 // ApplyConfig makes the running loops those of cfg: loops of targets that
 // are gone stop and mark their series stale, loops whose scrape block
@@ -98,11 +103,14 @@ func (m *Manager) ApplyConfig(cfg *hclconfig.Config) error {
 		if err != nil {
 			return fmt.Errorf("cannot start target %s: %w", w.target.URL, err)
 		}
-		l := newLoop(key, newScraper(w.target, w.cfg, client, m.store), w.cfg, m.logger)
+		sc := newScraper(w.target, w.cfg, client, m.store)
+		sc.metrics = m.metrics
+		l := newLoop(key, sc, w.cfg, m.logger)
 		m.loops[key] = l
 		go l.run()
 	}
 	m.dropped = dropped
+	m.metrics.targets.Set(float64(len(m.loops)))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/value"
 	"go.uber.org/goleak"
 
@@ -76,6 +77,12 @@ scrape "gone" {
 	}
 	if d := m.DroppedTargets(); len(d) != 1 || d[0].ScrapePool != "gone" {
 		t.Fatalf("dropped targets: %+v", d)
+	}
+	if n := testutil.ToFloat64(m.metrics.targets); n != 1 {
+		t.Fatalf("vigil_scrape_targets = %v", n)
+	}
+	if n := testutil.ToFloat64(m.metrics.scrapes.WithLabelValues("success")); n < 2 {
+		t.Fatalf("vigil_scrapes_total{result=\"success\"} = %v", n)
 	}
 
 	// Reload: a goes away (its series go stale), b comes.

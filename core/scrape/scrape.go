@@ -50,6 +50,8 @@ type scraper struct {
 	// its labels.
 	previous map[uint64]labels.Labels
 
+	metrics *metrics // nil in tests that build a scraper alone
+
 	mu       sync.Mutex
 	health   Health
 	metadata map[string]Metadata // by metric family name, from the last good scrape
@@ -123,6 +125,7 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("cannot commit the scrape of %s: %w", s.target.URL, err)
 	}
+	s.metrics.observe(scrapeErr == nil, duration, st.postRelabel)
 	s.mu.Lock()
 	s.health = Health{Up: scrapeErr == nil, LastScrape: ts, LastDuration: duration, SamplesScraped: st.scraped}
 	if scrapeErr != nil {
