@@ -338,34 +338,9 @@ func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) 
 }
 
 func (a *API) labelNames(r *http.Request) (any, annotations.Annotations, *apiError) {
-	sets, err := a.matchers(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	mint, maxt, err := a.timeRange(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	q, qerr := a.src.Store.Querier(mint, maxt)
-	if qerr != nil {
-		return nil, nil, &apiError{errorExecution, qerr}
-	}
-	defer q.Close()
-	if len(sets) == 0 {
-		sets = [][]*labels.Matcher{nil}
-	}
-	var names []string
-	var warnings annotations.Annotations
-	for _, ms := range sets {
-		n, w, err := q.LabelNames(r.Context(), nil, ms...)
-		if err != nil {
-			return nil, w, &apiError{errorExecution, err}
-		}
-		warnings.Merge(w)
-		names = append(names, n...)
-	}
-	slices.Sort(names)
-	return nonNil(slices.Compact(names)), warnings, nil
+	return a.labelStrings(r, func(ctx context.Context, q storage.Querier, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
+		return q.LabelNames(ctx, nil, ms...)
+	})
 }
 
 func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiError) {
@@ -376,6 +351,15 @@ func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiEr
 	if !model.UTF8Validation.IsValidLabelName(name) {
 		return nil, nil, badData("invalid label name: %q", name)
 	}
+	return a.labelStrings(r, func(ctx context.Context, q storage.Querier, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
+		return q.LabelValues(ctx, name, nil, ms...)
+	})
+}
+
+// labelStrings runs fetch, for label names or values, once per match[]
+// selector (or once without one) over the request's time range, and
+// returns the sorted union.
+func (a *API) labelStrings(r *http.Request, fetch func(context.Context, storage.Querier, []*labels.Matcher) ([]string, annotations.Annotations, error)) (any, annotations.Annotations, *apiError) {
 	sets, err := a.matchers(r)
 	if err != nil {
 		return nil, nil, err
@@ -392,18 +376,18 @@ func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiEr
 	if len(sets) == 0 {
 		sets = [][]*labels.Matcher{nil}
 	}
-	var values []string
+	var out []string
 	var warnings annotations.Annotations
 	for _, ms := range sets {
-		v, w, err := q.LabelValues(r.Context(), name, nil, ms...)
+		v, w, err := fetch(r.Context(), q, ms)
 		if err != nil {
 			return nil, w, &apiError{errorExecution, err}
 		}
 		warnings.Merge(w)
-		values = append(values, v...)
+		out = append(out, v...)
 	}
-	slices.Sort(values)
-	return nonNil(slices.Compact(values)), warnings, nil
+	slices.Sort(out)
+	return nonNil(slices.Compact(out)), warnings, nil
 }
 
 func (a *API) formatQuery(r *http.Request) (any, annotations.Annotations, *apiError) {
