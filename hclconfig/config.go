@@ -20,6 +20,10 @@ const (
 	DefaultEvaluationInterval = time.Minute
 	DefaultMetricsPath        = "/metrics"
 	DefaultScheme             = "http"
+	// DefaultBodySizeLimit bounds what one scrape reads when the scrape
+	// block sets no body_size_limit, so that a runaway target fails its
+	// scrape instead of filling the server's memory.
+	DefaultBodySizeLimit = 256 << 20
 	DefaultQueryTimeout       = 2 * time.Minute
 	DefaultQueryMaxSamples    = 50_000_000
 	DefaultQueryConcurrency   = 20
@@ -73,7 +77,7 @@ type Scrape struct {
 	LabelLimit            int
 	LabelNameLengthLimit  int
 	LabelValueLengthLimit int
-	BodySizeLimit         int64 // bytes; 0: no limit
+	BodySizeLimit         int64 // bytes; 0: no limit; DefaultBodySizeLimit when unset
 	BasicAuth             *BasicAuth
 	BearerToken           Secret
 	TLS                   *TLS

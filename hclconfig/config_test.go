@@ -83,7 +83,7 @@ func TestFullConfig(t *testing.T) {
 		t.Errorf("query: %+v", cfg.Query)
 	}
 	self, apps := cfg.Scrapes[0], cfg.Scrapes[1]
-	if self.Name != "self" || self.ScrapeInterval != 15*time.Second || self.MetricsPath != "/metrics" || !self.HonorTimestamps {
+	if self.Name != "self" || self.ScrapeInterval != 15*time.Second || self.MetricsPath != "/metrics" || !self.HonorTimestamps || self.BodySizeLimit != 256<<20 {
 		t.Errorf("self inherits the global defaults: %+v", self)
 	}
 	if apps.ScrapeTimeout != 20*time.Second || apps.BodySizeLimit != 10<<20 || apps.Params["module"][0] != "http_2xx" || apps.TLS.ServerName != "apps.internal" {

@@ -237,6 +237,7 @@ func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
 		ScrapeInterval:  g.ScrapeInterval,
 		ScrapeTimeout:   g.ScrapeTimeout,
 		HonorTimestamps: true,
+		BodySizeLimit:   DefaultBodySizeLimit,
 	}
 	content := d.content(b.Body, scrapeSchema)
 	attrs := content.Attributes

@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -260,5 +261,32 @@ func TestScrapeProtobufNativeHistogram(t *testing.T) {
 	series := got[fmt.Sprintf(`{__name__="latency_seconds", instance=%q, job="app"}`, strings.TrimPrefix(srv.URL, "http://"))]
 	if len(series) != 1 || !series[0].h {
 		t.Fatalf("native histogram not stored: %v", got)
+	}
+}
+
+// TestHugeTargetFails serves a body of up to 1 GiB: the body size limit
+// (256 MiB by default, 4 MiB here to keep the test quick) stops the scrape
+// with a clear error, and the store gets nothing but the report series.
+func TestHugeTargetFails(t *testing.T) {
+	line := []byte(strings.Repeat("x", 60) + " 1\n")
+	chunk := bytes.Repeat(line, 1<<14) // about 1 MiB
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		for sent := 0; sent < 1<<30; sent += len(chunk) { // 1 GiB at most
+			if _, err := w.Write(chunk); err != nil {
+				return // the scraper hung up
+			}
+		}
+	}))
+	defer endless.Close()
+	s, db := newTestScraper(t, `scrape "app" { body_size_limit = "4MB" }`, strings.TrimPrefix(endless.URL, "http://"))
+	h := mustScrape(t, s, time.UnixMilli(1000))
+	if h.Up || !strings.Contains(h.LastError, "body size limit exceeded: more than 4194304 bytes") {
+		t.Fatalf("health %+v", h)
+	}
+	for series := range readAll(t, db) {
+		if !strings.Contains(series, `__name__="up"`) && !strings.Contains(series, `__name__="scrape_`) {
+			t.Fatalf("the failed scrape stored %s", series)
+		}
 	}
 }
