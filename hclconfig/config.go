@@ -23,11 +23,11 @@ const (
 	// DefaultBodySizeLimit bounds what one scrape reads when the scrape
 	// block sets no body_size_limit, so that a runaway target fails its
 	// scrape instead of filling the server's memory.
-	DefaultBodySizeLimit = 256 << 20
-	DefaultQueryTimeout       = 2 * time.Minute
-	DefaultQueryMaxSamples    = 50_000_000
-	DefaultQueryConcurrency   = 20
-	DefaultLookbackDelta      = 5 * time.Minute
+	DefaultBodySizeLimit    = 256 << 20
+	DefaultQueryTimeout     = 2 * time.Minute
+	DefaultQueryMaxSamples  = 50_000_000
+	DefaultQueryConcurrency = 20
+	DefaultLookbackDelta    = 5 * time.Minute
 )
 
 // Config is a decoded and validated configuration.
