@@ -59,6 +59,11 @@ func TestGoodConfigs(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no good configs: %v", err)
 	}
+	examples, err := filepath.Glob("../examples/*.hcl")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	files = append(files, examples...)
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			if _, diags := Load(file); diags.HasErrors() {

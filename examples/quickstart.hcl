@@ -1,0 +1,40 @@
+# A first configuration: Vigil scrapes its own metrics, and a node_exporter
+# if one runs on this machine. Run it with
+#   bin/vigil server --config examples/quickstart.hcl
+
+server {
+  listen    = "127.0.0.1:9090"
+  data_dir  = "./data"
+  retention = "15d"
+}
+
+global {
+  scrape_interval = "15s"
+  external_labels = { cluster = "dev" }
+}
+
+query {
+  timeout = "2m"
+}
+
+scrape "vigil" {
+  targets = ["127.0.0.1:9090"]
+}
+
+scrape "node" {
+  targets = ["127.0.0.1:9100"]
+
+  # Keep the host name as a label of its own.
+  relabel {
+    source_labels = ["__address__"]
+    regex         = "([^:]+):.*"
+    target_label  = "host"
+  }
+
+  # Go runtime metrics of the exporter are not interesting here.
+  metric_relabel {
+    source_labels = ["__name__"]
+    regex         = "go_.*"
+    action        = "drop"
+  }
+}
