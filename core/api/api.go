@@ -433,7 +433,7 @@ func (a *API) targets(r *http.Request) (any, annotations.Annotations, *apiError)
 			}
 			active = append(active, target{
 				DiscoveredLabels:   t.Labels.Map(),
-				Labels:             seriesLabels(t.Labels).Map(),
+				Labels:             t.SeriesLabels().Map(),
 				ScrapePool:         t.ScrapePool,
 				ScrapeURL:          t.URL.String(),
 				GlobalURL:          t.URL.String(),
@@ -456,16 +456,6 @@ func (a *API) targets(r *http.Request) (any, annotations.Annotations, *apiError)
 		active = []target{}
 	}
 	return map[string]any{"activeTargets": active, "droppedTargets": dropped, "droppedTargetCounts": map[string]int{}}, nil, nil
-}
-
-func seriesLabels(l labels.Labels) labels.Labels {
-	b := labels.NewBuilder(l)
-	l.Range(func(lbl labels.Label) {
-		if strings.HasPrefix(lbl.Name, model.ReservedLabelPrefix) {
-			b.Del(lbl.Name)
-		}
-	})
-	return b.Labels()
 }
 
 // configStatus returns the configuration in effect as HCL, secrets hidden.

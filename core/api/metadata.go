@@ -58,7 +58,7 @@ func (a *API) targetsMetadata(r *http.Request) (any, annotations.Annotations, *a
 		return out, nil, nil
 	}
 	for _, t := range a.src.Targets.Targets() {
-		lset := seriesLabels(t.Labels)
+		lset := t.SeriesLabels()
 		if !matchAll(matchers, lset) {
 			continue
 		}

@@ -43,6 +43,9 @@ type TargetStatus struct {
 	Metadata map[string]Metadata
 }
 
+// SeriesLabels are the labels the target adds to its samples.
+func (t TargetStatus) SeriesLabels() labels.Labels { return withoutReserved(t.Labels) }
+
 // DroppedTarget is a target that relabeling dropped or that could not be
 // built, with the reason.
 type DroppedTarget struct {

@@ -32,9 +32,12 @@ type Target struct {
 
 // SeriesLabels are the labels the target adds to its samples: Labels
 // without the __-prefixed ones.
-func (t *Target) SeriesLabels() labels.Labels {
-	b := labels.NewBuilder(t.Labels)
-	t.Labels.Range(func(l labels.Label) {
+func (t *Target) SeriesLabels() labels.Labels { return withoutReserved(t.Labels) }
+
+// withoutReserved returns lset without its __-prefixed labels.
+func withoutReserved(lset labels.Labels) labels.Labels {
+	b := labels.NewBuilder(lset)
+	lset.Range(func(l labels.Label) {
 		if strings.HasPrefix(l.Name, model.ReservedLabelPrefix) {
 			b.Del(l.Name)
 		}
