@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,8 +136,14 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	}
 
 	mux := http.NewServeMux()
+	var admin api.Admin
+	if cfg.Server.EnableAdminAPI {
+		admin = db
+	}
 	api.New(api.Sources{
-		Engine: engine, Store: db, Stats: db.Stats, Targets: s.scrapes,
+		Admin:       admin,
+		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
+		Engine:      engine, Store: db, Stats: db.Stats, Targets: s.scrapes,
 		ExternalLabels:       func() labels.Labels { return labels.FromMap(s.config.Load().Global.ExternalLabels) },
 		Config:               func() *hclconfig.Config { return s.config.Load() },
 		Flags:                map[string]string{"config": f.config, "listen": ln.Addr().String(), "data": cfg.Server.DataDir},

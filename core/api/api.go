@@ -41,6 +41,10 @@ type Sources struct {
 	// line flags of the server.
 	Config func() *hclconfig.Config
 	Flags  map[string]string
+	// Admin, when set, enables the admin endpoints; snapshots go into
+	// SnapshotDir.
+	Admin       Admin
+	SnapshotDir string
 	// MaxConcurrentQueries bounds the queries that run at once; others
 	// wait for a slot. 0 means no bound.
 	MaxConcurrentQueries int
@@ -90,6 +94,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status/config", a.wrap(a.configStatus))
 	mux.HandleFunc("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
 	mux.HandleFunc("GET /federate", a.federate)
+	a.registerAdmin(mux)
 }
 
 // Error types of the API, as Prometheus names them.
@@ -136,6 +141,10 @@ func (a *API) wrap(h handler) http.HandlerFunc {
 		warnings, infos := annos.AsStrings("", 10, 10)
 		if apiErr != nil {
 			a.write(w, statusOf(apiErr.typ), response{Status: "error", ErrorType: apiErr.typ, Error: apiErr.Error(), Data: data, Warnings: warnings, Infos: infos})
+			return
+		}
+		if _, empty := data.(noContent); empty {
+			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		a.write(w, http.StatusOK, response{Status: "success", Data: data, Warnings: warnings, Infos: infos})

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,81 @@ func TestQueriesWaitForASlot(t *testing.T) {
 	<-a.slots
 	if status, r := get(t, srv, "/api/v1/query", url.Values{"query": {"1"}}); status != http.StatusOK {
 		t.Fatalf("a query with a free slot: %d %q", status, r.Error)
+	}
+}
+
+func TestAdminEndpoints(t *testing.T) {
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	app := db.AppenderV2(context.Background())
+	for _, job := range []string{"a", "b"} {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "up", "job", job), 0, 1000, 1, nil, nil, storage.AppendV2Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	engine, err := query.NewEngine(query.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close()
+	serve := func(admin Admin, snapshots string) *httptest.Server {
+		mux := http.NewServeMux()
+		New(Sources{Engine: engine, Store: db, Admin: admin, SnapshotDir: snapshots}).Register(mux)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	post := func(srv *httptest.Server, path string, params url.Values) (int, string) {
+		resp, err := http.PostForm(srv.URL+path, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	disabled := serve(nil, "")
+	for _, path := range []string{"/api/v1/admin/tsdb/delete_series", "/api/v1/admin/tsdb/clean_tombstones", "/api/v1/admin/tsdb/snapshot"} {
+		if status, body := post(disabled, path, url.Values{"match[]": {"up"}}); status != http.StatusServiceUnavailable || !strings.Contains(body, "admin APIs disabled") {
+			t.Errorf("%s while disabled: %d %s", path, status, body)
+		}
+	}
+
+	snapshots := t.TempDir()
+	enabled := serve(db, snapshots)
+	if status, body := post(enabled, "/api/v1/admin/tsdb/delete_series", nil); status != http.StatusBadRequest {
+		t.Errorf("delete_series without match[]: %d %s", status, body)
+	}
+	if status, body := post(enabled, "/api/v1/admin/tsdb/delete_series", url.Values{"match[]": {`up{job="a"}`}}); status != http.StatusNoContent {
+		t.Fatalf("delete_series: %d %s", status, body)
+	}
+	_, r := get(t, enabled, "/api/v1/series", url.Values{"match[]": {"up"}})
+	if strings.Contains(string(r.Data), `"job":"a"`) || !strings.Contains(string(r.Data), `"job":"b"`) {
+		t.Errorf("series after delete: %s", r.Data)
+	}
+	if status, body := post(enabled, "/api/v1/admin/tsdb/clean_tombstones", nil); status != http.StatusNoContent {
+		t.Fatalf("clean_tombstones: %d %s", status, body)
+	}
+	status, body := post(enabled, "/api/v1/admin/tsdb/snapshot", nil)
+	var snap struct {
+		Data struct{ Name string } `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &snap); status != http.StatusOK || err != nil || snap.Data.Name == "" {
+		t.Fatalf("snapshot: %d %s", status, body)
+	}
+	copied, err := tsdb.Open(filepath.Join(snapshots, snap.Data.Name), tsdb.Options{})
+	if err != nil {
+		t.Fatalf("the snapshot does not open: %v", err)
+	}
+	defer copied.Close()
+	if st, _ := copied.Stats(10); st.NumSeries < 1 {
+		t.Errorf("snapshot holds %d series", st.NumSeries)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/index"
+	"github.com/prometheus/prometheus/tsdb/tombstones"
 )
 
 // ErrClosed is returned by every operation on a closed DB.
@@ -61,6 +62,8 @@ type DB struct {
 
 	queueMu   sync.Mutex
 	sealQueue []*memSeries
+
+	tombstones *tombstones.MemTombstones
 
 	readersMu sync.Mutex
 	readers   map[*blockReader]uint64
@@ -104,16 +107,17 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("cannot open badger store in %q: %w", dir, err)
 	}
 	db := &DB{
-		dir:      dir,
-		opts:     opts,
-		logger:   opts.Logger,
-		kv:       kv,
-		chunkO:   chunkOpts{chunkRange: opts.ChunkRange.Milliseconds(), samplesPerChunk: opts.SamplesPerChunk},
-		series:   newSeriesMap(),
-		postings: index.NewMemPostings(),
-		readers:  map[*blockReader]uint64{},
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		dir:        dir,
+		opts:       opts,
+		logger:     opts.Logger,
+		kv:         kv,
+		chunkO:     chunkOpts{chunkRange: opts.ChunkRange.Milliseconds(), samplesPerChunk: opts.SamplesPerChunk},
+		series:     newSeriesMap(),
+		postings:   index.NewMemPostings(),
+		readers:    map[*blockReader]uint64{},
+		tombstones: tombstones.NewMemTombstones(),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	db.minT.Store(math.MaxInt64)
 	db.maxT.Store(math.MinInt64)
@@ -137,6 +141,9 @@ func (db *DB) load() error {
 		return err
 	}
 	if err := db.loadBounds(); err != nil {
+		return err
+	}
+	if err := db.loadTombstones(); err != nil {
 		return err
 	}
 	if err := db.replayWAL(); err != nil {

@@ -80,9 +80,9 @@ func (r *blockReader) Index() (tsdb.IndexReader, error) { return r, nil }
 // Chunks implements tsdb.BlockReader.
 func (r *blockReader) Chunks() (tsdb.ChunkReader, error) { return r, nil }
 
-// Tombstones implements tsdb.BlockReader. Vigil has no deletions of ranges yet.
+// Tombstones implements tsdb.BlockReader: the intervals Delete hid.
 func (r *blockReader) Tombstones() (tombstones.Reader, error) {
-	return tombstones.NewMemTombstones(), nil
+	return r.db.tombstones, nil
 }
 
 // Meta implements tsdb.BlockReader.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -775,4 +776,75 @@ vigil_tsdb_wal_bytes 0
 		"vigil_tsdb_samples_refused_total", "vigil_tsdb_series", "vigil_tsdb_wal_bytes"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestDeleteCleanAndSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := labels.FromStrings("__name__", "m", "k", "a")
+	b := labels.FromStrings("__name__", "m", "k", "b")
+	for ts := int64(1); ts <= 10; ts++ {
+		mustAppend(t, db, a, ts*1000, float64(ts))
+		mustAppend(t, db, b, ts*1000, float64(ts))
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, db, a, 11000, 11) // in the head
+	if err := db.Delete(context.Background(), 3000, 5000, labels.MustNewMatcher(labels.MatchEqual, "k", "a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Delete(context.Background(), 11000, 11000, labels.MustNewMatcher(labels.MatchEqual, "k", "a")); err != nil {
+		t.Fatal(err)
+	}
+	wantA := []int64{1000, 2000, 6000, 7000, 8000, 9000, 10000}
+	check := func(stage string, db *DB) {
+		t.Helper()
+		got := readSeries(t, db, 0, 100000, nameMatcher)
+		var ts []int64
+		for _, s := range got[a.String()] {
+			ts = append(ts, s.T)
+		}
+		if diff := cmp.Diff(wantA, ts); diff != "" {
+			t.Errorf("%s: series a (-want +got):\n%s", stage, diff)
+		}
+		if len(got[b.String()]) != 10 {
+			t.Errorf("%s: series b lost samples: %v", stage, got[b.String()])
+		}
+	}
+	check("after delete", db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check("after reopen", db)
+
+	if err := db.CleanTombstones(); err != nil {
+		t.Fatal(err)
+	}
+	check("after clean", db)
+	if total := db.tombstones.Total(); total != 0 {
+		t.Errorf("%d tombstones left after clean", total)
+	}
+
+	snap := filepath.Join(t.TempDir(), "snap")
+	if err := db.Snapshot(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Snapshot(snap); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Errorf("a second snapshot into the same directory: %v", err)
+	}
+	copied, err := Open(snap, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copied.Close()
+	check("in the snapshot", copied)
 }

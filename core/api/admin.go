@@ -1,0 +1,85 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/util/annotations"
+)
+
+// Admin is what the admin endpoints change; *tsdb.DB is one.
+type Admin interface {
+	Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error
+	CleanTombstones() error
+	Snapshot(dir string) error
+}
+
+// registerAdmin adds the admin endpoints; without an Admin they answer
+// that they are disabled, as Prometheus does.
+func (a *API) registerAdmin(mux *http.ServeMux) {
+	for _, method := range []string{http.MethodPost, http.MethodPut} {
+		mux.HandleFunc(method+" /api/v1/admin/tsdb/delete_series", a.wrap(a.deleteSeries))
+		mux.HandleFunc(method+" /api/v1/admin/tsdb/clean_tombstones", a.wrap(a.cleanTombstones))
+		mux.HandleFunc(method+" /api/v1/admin/tsdb/snapshot", a.wrap(a.snapshot))
+	}
+}
+
+var errAdminDisabled = &apiError{errorUnavailable, errors.New("admin APIs disabled")}
+
+// noContent marks a success without data, answered with 204.
+type noContent struct{}
+
+func (a *API) deleteSeries(r *http.Request) (any, annotations.Annotations, *apiError) {
+	if a.src.Admin == nil {
+		return nil, nil, errAdminDisabled
+	}
+	sets, err := a.matchers(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sets) == 0 {
+		return nil, nil, badData("no match[] parameter provided")
+	}
+	mint, maxt, err := a.timeRange(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, ms := range sets {
+		if err := a.src.Admin.Delete(r.Context(), mint, maxt, ms...); err != nil {
+			return nil, nil, &apiError{errorInternal, err}
+		}
+	}
+	return noContent{}, nil, nil
+}
+
+func (a *API) cleanTombstones(*http.Request) (any, annotations.Annotations, *apiError) {
+	if a.src.Admin == nil {
+		return nil, nil, errAdminDisabled
+	}
+	if err := a.src.Admin.CleanTombstones(); err != nil {
+		return nil, nil, &apiError{errorInternal, err}
+	}
+	return noContent{}, nil, nil
+}
+
+func (a *API) snapshot(*http.Request) (any, annotations.Annotations, *apiError) {
+	if a.src.Admin == nil {
+		return nil, nil, errAdminDisabled
+	}
+	random := make([]byte, 8)
+	if _, err := rand.Read(random); err != nil {
+		return nil, nil, &apiError{errorInternal, err}
+	}
+	name := fmt.Sprintf("%s-%s", time.Now().UTC().Format("20060102T150405Z0700"), hex.EncodeToString(random))
+	if err := a.src.Admin.Snapshot(filepath.Join(a.src.SnapshotDir, name)); err != nil {
+		return nil, nil, &apiError{errorInternal, err}
+	}
+	return map[string]string{"name": name}, nil, nil
+}

@@ -1,0 +1,272 @@
+package tsdb
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/tombstones"
+)
+
+// prefixTombstone keys the deleted intervals of a series: T | ref.
+const prefixTombstone byte = 'T'
+
+func tombstoneKey(ref uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = prefixTombstone
+	binary.BigEndian.PutUint64(k[1:], ref)
+	return k
+}
+
+func encodeIntervals(ivs tombstones.Intervals) []byte {
+	b := binary.AppendUvarint(nil, uint64(len(ivs)))
+	for _, iv := range ivs {
+		b = binary.AppendVarint(b, iv.Mint)
+		b = binary.AppendVarint(b, iv.Maxt)
+	}
+	return withChecksum(b)
+}
+
+func decodeIntervals(v []byte) (tombstones.Intervals, error) {
+	payload, err := verifyChecksum(v)
+	if err != nil {
+		return nil, err
+	}
+	n, k := binary.Uvarint(payload)
+	if k <= 0 {
+		return nil, errors.New("truncated interval count")
+	}
+	payload = payload[k:]
+	ivs := make(tombstones.Intervals, 0, n)
+	for i := uint64(0); i < n; i++ {
+		mint, k1 := binary.Varint(payload)
+		if k1 <= 0 {
+			return nil, errors.New("truncated interval")
+		}
+		maxt, k2 := binary.Varint(payload[k1:])
+		if k2 <= 0 {
+			return nil, errors.New("truncated interval")
+		}
+		payload = payload[k1+k2:]
+		ivs = ivs.Add(tombstones.Interval{Mint: mint, Maxt: maxt})
+	}
+	return ivs, nil
+}
+
+// loadTombstones reads the deleted intervals of every series.
+func (db *DB) loadTombstones() error {
+	return db.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixTombstone}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			key := it.Item().KeyCopy(nil)
+			err := it.Item().Value(func(v []byte) error {
+				ivs, err := decodeIntervals(v)
+				if err != nil {
+					return err
+				}
+				db.tombstones.AddInterval(storage.SeriesRef(refFromKey(key)), ivs...)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("cannot read tombstones %x: %w", key, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Delete hides the samples in [mint, maxt] of every series that matches
+// ms from all later queries, as Prometheus's delete_series does. The
+// deletion is stored as tombstones; CleanTombstones removes the samples
+// from disk.
+func (db *DB) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	if mint > maxt {
+		return fmt.Errorf("cannot delete: start %d is after end %d", mint, maxt)
+	}
+	r, err := db.newBlockReader(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	p, err := tsdb.PostingsForMatchers(ctx, r, ms...)
+	if err != nil {
+		return fmt.Errorf("cannot select series to delete: %w", err)
+	}
+	wb := db.kv.NewWriteBatch()
+	defer wb.Cancel()
+	for p.Next() {
+		ref := p.At()
+		db.tombstones.AddInterval(ref, tombstones.Interval{Mint: mint, Maxt: maxt})
+		ivs, _ := db.tombstones.Get(ref)
+		if err := wb.Set(tombstoneKey(uint64(ref)), encodeIntervals(ivs)); err != nil {
+			return fmt.Errorf("cannot write tombstones: %w", err)
+		}
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("cannot write tombstones: %w", err)
+	}
+	return nil
+}
+
+// CleanTombstones seals the head and rewrites every chunk that holds
+// deleted samples without them, then drops the tombstones.
+func (db *DB) CleanTombstones() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	if err := db.flushLocked(); err != nil {
+		return err
+	}
+	deleted := map[storage.SeriesRef]tombstones.Intervals{}
+	db.tombstones.Iter(func(ref storage.SeriesRef, ivs tombstones.Intervals) error {
+		deleted[ref] = append(tombstones.Intervals(nil), ivs...)
+		return nil
+	})
+	if len(deleted) == 0 {
+		return nil
+	}
+	wb := db.kv.NewWriteBatch()
+	defer wb.Cancel()
+	err := db.kv.View(func(txn *badger.Txn) error {
+		for ref, ivs := range deleted {
+			if err := rewriteSeriesChunks(txn, wb, uint64(ref), ivs); err != nil {
+				return err
+			}
+			if err := wb.Delete(tombstoneKey(uint64(ref))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cannot clean tombstones: %w", err)
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("cannot clean tombstones: %w", err)
+	}
+	refs := map[storage.SeriesRef]struct{}{}
+	for ref := range deleted {
+		refs[ref] = struct{}{}
+	}
+	db.tombstones.DeleteTombstones(refs)
+	return nil
+}
+
+// rewriteSeriesChunks replaces each chunk of series ref that overlaps ivs
+// with chunks of its samples outside ivs.
+func rewriteSeriesChunks(txn *badger.Txn, wb *badger.WriteBatch, ref uint64, ivs tombstones.Intervals) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: chunkPrefix(ref)})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		k, err := parseChunkKey(item.Key())
+		if err != nil {
+			return err
+		}
+		if !overlaps(k.minT, k.maxT, ivs) {
+			continue
+		}
+		chk, err := readChunkValue(item)
+		if err != nil {
+			return err
+		}
+		var kept []oooSample
+		ci := chk.Iterator(nil)
+		for vt := ci.Next(); vt != chunkenc.ValNone; vt = ci.Next() {
+			t := ci.AtT()
+			if inIntervals(t, ivs) {
+				continue
+			}
+			s := oooSample{st: ci.AtST(), t: t}
+			switch vt {
+			case chunkenc.ValFloat:
+				_, s.v = ci.At()
+			case chunkenc.ValHistogram:
+				_, s.h = ci.AtHistogram(nil)
+			case chunkenc.ValFloatHistogram:
+				_, s.fh = ci.AtFloatHistogram(nil)
+			}
+			kept = append(kept, s)
+		}
+		if err := ci.Err(); err != nil {
+			return err
+		}
+		if err := wb.Delete(item.KeyCopy(nil)); err != nil {
+			return err
+		}
+		for _, c := range buildChunks(kept, math.MaxInt64/2) {
+			if err := wb.Set(chunkKey(ref, c.minT, c.maxT, k.seq), encodeChunkValue(c.chunk)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func overlaps(mint, maxt int64, ivs tombstones.Intervals) bool {
+	for _, iv := range ivs {
+		if iv.Mint <= maxt && mint <= iv.Maxt {
+			return true
+		}
+	}
+	return false
+}
+
+func inIntervals(t int64, ivs tombstones.Intervals) bool {
+	for _, iv := range ivs {
+		if iv.InBounds(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Snapshot writes a consistent copy of the store into dir, which must not
+// exist yet; the copy opens as a store of its own, for backups. Samples
+// not sealed yet come along as write-ahead records.
+func (db *DB) Snapshot(dir string) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return fmt.Errorf("snapshot directory %q exists already", dir)
+	}
+	dst, err := badger.Open(badger.DefaultOptions(dir).WithLogger(badgerLogger{db.logger.Named("snapshot")}).WithCompression(options.ZSTD).WithSyncWrites(true))
+	if err != nil {
+		return fmt.Errorf("cannot create snapshot %q: %w", dir, err)
+	}
+	pr, pw := io.Pipe()
+	backupErr := make(chan error, 1)
+	go func() {
+		_, err := db.kv.Backup(pw, 0)
+		pw.CloseWithError(err)
+		backupErr <- err
+	}()
+	loadErr := dst.Load(pr, 256)
+	pr.CloseWithError(loadErr)
+	err = errors.Join(<-backupErr, loadErr, dst.Close())
+	if err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("cannot write snapshot %q: %w", dir, err)
+	}
+	return nil
+}
