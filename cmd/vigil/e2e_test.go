@@ -210,6 +210,7 @@ scrape "fixture" {
 	for path, want := range map[string]string{
 		"/metrics":      `vigil_http_requests_total{code="200",handler="POST /api/v1/query"}`,
 		"/debug/pprof/": "goroutine",
+		"/":             "PromQL",
 	} {
 		resp, err := http.Get("http://" + srv.addr + path)
 		if err != nil {

@@ -150,6 +150,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		MaxConcurrentQueries: cfg.Query.MaxConcurrency,
 		Version:              versionString(), Logger: logger.Named("api"),
 	}).Register(mux)
+	api.RegisterUI(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

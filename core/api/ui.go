@@ -1,0 +1,20 @@
+package api
+
+import (
+	_ "embed"
+	"net/http"
+)
+
+// indexPage is the page at /: a PromQL box that runs instant queries
+// through the API, and links to the targets, configuration and metrics.
+//
+//go:embed ui/index.html
+var indexPage []byte
+
+// RegisterUI serves the page at / (exactly).
+func RegisterUI(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(indexPage)
+	})
+}
