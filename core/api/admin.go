@@ -40,14 +40,7 @@ func (a *API) deleteSeries(r *http.Request) (any, annotations.Annotations, *apiE
 	if a.src.Admin == nil {
 		return nil, nil, errAdminDisabled
 	}
-	sets, err := a.matchers(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(sets) == 0 {
-		return nil, nil, badData("no match[] parameter provided")
-	}
-	mint, maxt, err := a.timeRange(r)
+	sets, mint, maxt, err := a.selection(r, true)
 	if err != nil {
 		return nil, nil, err
 	}

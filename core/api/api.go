@@ -313,15 +313,25 @@ func (a *API) timeRange(r *http.Request) (int64, int64, *apiError) {
 	return timestamp(start), timestamp(end), nil
 }
 
-func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) {
+// selection parses the match[] selectors and the start and end of a
+// request; required says whether at least one selector must be given.
+func (a *API) selection(r *http.Request, required bool) ([][]*labels.Matcher, int64, int64, *apiError) {
 	sets, err := a.matchers(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, 0, err
 	}
-	if len(sets) == 0 {
-		return nil, nil, badData("no match[] parameter provided")
+	if required && len(sets) == 0 {
+		return nil, 0, 0, badData("no match[] parameter provided")
 	}
 	mint, maxt, err := a.timeRange(r)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return sets, mint, maxt, nil
+}
+
+func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) {
+	sets, mint, maxt, err := a.selection(r, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -369,11 +379,7 @@ func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiEr
 // selector (or once without one) over the request's time range, and
 // returns the sorted union.
 func (a *API) labelStrings(r *http.Request, fetch func(context.Context, storage.Querier, []*labels.Matcher) ([]string, annotations.Annotations, error)) (any, annotations.Annotations, *apiError) {
-	sets, err := a.matchers(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	mint, maxt, err := a.timeRange(r)
+	sets, mint, maxt, err := a.selection(r, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -430,7 +431,7 @@ func (db *DB) truncateWALIfLarge() error {
 	recs := slices.Clone(db.wal.records)
 	total := db.wal.bytes
 	db.wal.mu.Unlock()
-	slices.SortFunc(recs, func(a, b walRecordInfo) int { return cmpUint64(a.seq, b.seq) })
+	slices.SortFunc(recs, func(a, b walRecordInfo) int { return cmp.Compare(a.seq, b.seq) })
 	var cutoff uint64
 	var acc int64
 	for _, r := range recs {
@@ -490,14 +491,4 @@ func (db *DB) truncateWAL(limit uint64) error {
 	db.counters.walTruncations.Add(1)
 	db.logger.Debug("dropped write-ahead records", "records", len(drop), "bytes", dropped, "below", water)
 	return nil
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
