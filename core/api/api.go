@@ -83,6 +83,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.HandleFunc(method+" /api/v1/series", a.wrap(a.series))
 		mux.HandleFunc(method+" /api/v1/labels", a.wrap(a.labelNames))
 		mux.HandleFunc(method+" /api/v1/format_query", a.wrap(a.formatQuery))
+		mux.HandleFunc(method+" /api/v1/parse_query", a.wrap(a.parseQuery))
 	}
 	mux.HandleFunc("GET /api/v1/label/{name}/values", a.wrap(a.labelValues))
 	mux.HandleFunc("GET /api/v1/targets", a.wrap(a.targets))
