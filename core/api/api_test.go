@@ -174,8 +174,8 @@ func TestFederate(t *testing.T) {
 	resp.Body.Close()
 	got := string(body)
 	for _, want := range []string{
-		fmt.Sprintf(`up{cluster="dev",job="a"} 1 %d`, now-15_000),
-		fmt.Sprintf(`up{cluster="own",job="b"} 1 %d`, now-15_000),
+		fmt.Sprintf(`up{cluster="dev",job="a",instance=""} 1 %d`, now-15_000),
+		fmt.Sprintf(`up{cluster="own",job="b",instance=""} 1 %d`, now-15_000),
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("federation lacks %q:\n%s", want, got)
