@@ -448,7 +448,7 @@ func (a *API) targets(r *http.Request) (any, annotations.Annotations, *apiError)
 				health = "down"
 			}
 			active = append(active, target{
-				DiscoveredLabels:   t.Labels.Map(),
+				DiscoveredLabels:   t.Discovered.Map(),
 				Labels:             t.SeriesLabels().Map(),
 				ScrapePool:         t.ScrapePool,
 				ScrapeURL:          t.URL.String(),

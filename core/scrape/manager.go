@@ -34,6 +34,7 @@ type Manager struct {
 type TargetStatus struct {
 	ScrapePool string
 	Labels     labels.Labels // after relabeling, __-prefixed ones included
+	Discovered labels.Labels // before relabeling
 	URL        *url.URL
 	Interval   time.Duration
 	Timeout    time.Duration
@@ -50,7 +51,7 @@ func (t TargetStatus) SeriesLabels() labels.Labels { return withoutReserved(t.La
 // built, with the reason.
 type DroppedTarget struct {
 	ScrapePool string
-	Labels     labels.Labels // before relabeling
+	Labels     labels.Labels // before relabeling, as DiscoveredLabels gives them
 	Reason     string
 }
 
@@ -82,9 +83,9 @@ func (m *Manager) ApplyConfig(cfg *hclconfig.Config) error {
 			switch {
 			case err != nil:
 				m.logger.Warn("target dropped", "scrape", sc.Name, "address", addr, "error", err)
-				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: tl, Reason: err.Error()})
+				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: DiscoveredLabels(sc, tl, labels.EmptyLabels()), Reason: err.Error()})
 			case t == nil:
-				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: tl, Reason: "dropped by relabeling"})
+				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: DiscoveredLabels(sc, tl, labels.EmptyLabels()), Reason: "dropped by relabeling"})
 			default:
 				want[sc.Name+"/"+t.Labels.String()] = wanted{t, sc}
 			}
@@ -124,7 +125,7 @@ func (m *Manager) Targets() []TargetStatus {
 	out := make([]TargetStatus, 0, len(m.loops))
 	for _, l := range m.loops {
 		t := l.scraper.target
-		out = append(out, TargetStatus{ScrapePool: l.cfg.Name, Labels: t.Labels, URL: t.URL, Interval: t.Interval, Timeout: t.Timeout, Health: l.scraper.Health(), Metadata: l.scraper.Metadata()})
+		out = append(out, TargetStatus{ScrapePool: l.cfg.Name, Labels: t.Labels, Discovered: t.Discovered, URL: t.URL, Interval: t.Interval, Timeout: t.Timeout, Health: l.scraper.Health(), Metadata: l.scraper.Metadata()})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].ScrapePool != out[j].ScrapePool {

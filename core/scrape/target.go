@@ -28,6 +28,9 @@ type Target struct {
 	URL *url.URL
 	// Interval and Timeout are the target's, after relabeling.
 	Interval, Timeout time.Duration
+	// Discovered are the target's labels before relabeling, as
+	// DiscoveredLabels gives them.
+	Discovered labels.Labels
 }
 
 // SeriesLabels are the labels the target adds to its samples: Labels
@@ -45,12 +48,12 @@ func withoutReserved(lset labels.Labels) labels.Labels {
 	return b.Labels()
 }
 
-// NewTarget applies the scrape block s to one target, given by its own
-// labels (at least __address__) and the labels of its group, which the
-// target's own override. It returns nil and no error when relabeling drops
-// the target, and an error naming what is wrong with a target it cannot
-// scrape.
-func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*Target, error) {
+// DiscoveredLabels are a target's labels before relabeling: the labels of
+// its group, overridden by its own (at least __address__), with the
+// scrape block's defaults for job, __scheme__, __metrics_path__,
+// __scrape_interval__, __scrape_timeout__ and __param_* where they are
+// not set. The API shows them as a target's discoveredLabels.
+func DiscoveredLabels(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) labels.Labels {
 	b := labels.NewBuilder(groupLabels)
 	targetLabels.Range(func(l labels.Label) { b.Set(l.Name, l.Value) })
 	defaults := []labels.Label{
@@ -70,6 +73,17 @@ func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*T
 			b.Set(label, values[0])
 		}
 	}
+	return b.Labels()
+}
+
+// NewTarget applies the scrape block s to one target, given by its own
+// labels (at least __address__) and the labels of its group, which the
+// target's own override. It returns nil and no error when relabeling drops
+// the target, and an error naming what is wrong with a target it cannot
+// scrape.
+func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*Target, error) {
+	discovered := DiscoveredLabels(s, targetLabels, groupLabels)
+	b := labels.NewBuilder(discovered)
 	if !relabel.ProcessBuilder(b, s.Relabel...) {
 		return nil, nil
 	}
@@ -114,7 +128,7 @@ func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*T
 	}); err != nil {
 		return nil, err
 	}
-	return &Target{Labels: lset, URL: targetURL(lset, s.Params), Interval: interval, Timeout: timeout}, nil
+	return &Target{Labels: lset, URL: targetURL(lset, s.Params), Interval: interval, Timeout: timeout, Discovered: discovered}, nil
 }
 
 // labelDuration parses the duration in label name.

@@ -156,3 +156,34 @@ func TestNewTargetErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveredLabels checks that a target keeps its labels from before
+// relabeling, with the scrape block's defaults and discovery's __meta_*.
+func TestDiscoveredLabels(t *testing.T) {
+	sc := scrapeBlock(t, `scrape "probe" {
+  params = { module = ["http_2xx"] }
+  relabel {
+    source_labels = ["__meta_zone"]
+    target_label  = "zone"
+  }
+  relabel {
+    source_labels = ["__address__"]
+    regex         = "([^:]+):.*"
+    target_label  = "instance"
+  }
+}`)
+	tgt, err := NewTarget(sc, labels.FromStrings("__address__", "host-1:9115"), labels.FromStrings("__meta_zone", "eu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"__address__": "host-1:9115", "__meta_zone": "eu", "job": "probe", "__scheme__": "http",
+		"__metrics_path__": "/metrics", "__scrape_interval__": "1m", "__scrape_timeout__": "10s", "__param_module": "http_2xx",
+	}
+	if diff := cmp.Diff(want, tgt.Discovered.Map()); diff != "" {
+		t.Errorf("discovered labels (-want +got):\n%s", diff)
+	}
+	if got := tgt.SeriesLabels().Map(); got["zone"] != "eu" || got["instance"] != "host-1" {
+		t.Errorf("relabeled labels %v", got)
+	}
+}
