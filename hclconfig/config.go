@@ -28,6 +28,10 @@ const (
 	DefaultQueryMaxSamples  = 50_000_000
 	DefaultQueryConcurrency = 20
 	DefaultLookbackDelta    = 5 * time.Minute
+	// DefaultFallbackScrapeProtocol parses a scrape whose Content-Type is
+	// missing or unknown, so such a target still works, as it did in
+	// Prometheus 2.
+	DefaultFallbackScrapeProtocol = "PrometheusText0.0.4"
 )
 
 // Config is a decoded and validated configuration.
@@ -60,6 +64,16 @@ type Global struct {
 	ScrapeTimeout      time.Duration
 	EvaluationInterval time.Duration
 	ExternalLabels     map[string]string
+	// ScrapeProtocols are the exposition formats scrapes ask for, most
+	// wanted first; DefaultScrapeProtocols when unset.
+	ScrapeProtocols []string
+}
+
+// DefaultScrapeProtocols ask for the protobuf format first, the one that
+// carries native histograms, then OpenMetrics and the text format.
+// Prometheus asks in this order when it scrapes native histograms.
+var DefaultScrapeProtocols = []string{
+	"PrometheusProto", "OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0", "PrometheusText0.0.4",
 }
 
 // Scrape is a `scrape "<name>"` block: a job of HTTP targets.
@@ -78,11 +92,16 @@ type Scrape struct {
 	LabelNameLengthLimit  int
 	LabelValueLengthLimit int
 	BodySizeLimit         int64 // bytes; 0: no limit; DefaultBodySizeLimit when unset
-	BasicAuth             *BasicAuth
-	BearerToken           Secret
-	TLS                   *TLS
-	Relabel               []*relabel.Config
-	MetricRelabel         []*relabel.Config
+	// ScrapeProtocols are the formats asked for, the global ones when
+	// unset; FallbackScrapeProtocol parses a body with a missing or
+	// unknown Content-Type.
+	ScrapeProtocols        []string
+	FallbackScrapeProtocol string
+	BasicAuth              *BasicAuth
+	BearerToken            Secret
+	TLS                    *TLS
+	Relabel                []*relabel.Config
+	MetricRelabel          []*relabel.Config
 }
 
 // BasicAuth is the `basic_auth` block of a scrape.

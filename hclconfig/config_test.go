@@ -3,6 +3,7 @@ package hclconfig
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,20 +25,22 @@ func diagText(diags hcl.Diagnostics) string {
 
 func TestBadConfigs(t *testing.T) {
 	for file, want := range map[string]string{
-		"unknown_block.bad.hcl":         `unknown_block.bad.hcl:1:1: Unsupported block type; Blocks of type "scrap" are not expected here. Did you mean "scrape"?`,
-		"unknown_attribute.bad.hcl":     `unknown_attribute.bad.hcl:3:3: Unsupported argument; An argument named "scrape_intervl" is not expected here. Did you mean "scrape_interval"?`,
-		"bad_duration.bad.hcl":          `bad_duration.bad.hcl:2:21: Invalid duration; "fifteen seconds" is not a valid duration for scrape_interval`,
-		"wrong_type.bad.hcl":            `wrong_type.bad.hcl:2:13: Incorrect attribute value type; Inappropriate value for attribute "targets": list of string required`,
-		"bad_regex.bad.hcl":             `bad_regex.bad.hcl:5:21: Invalid regular expression; error parsing regexp: missing closing )`,
-		"duplicate_scrape.bad.hcl":      `duplicate_scrape.bad.hcl:5:8: Duplicate scrape name; A scrape named "self" is already defined at`,
-		"relabel_missing_field.bad.hcl": `relabel_missing_field.bad.hcl:3:3: Invalid relabel block; relabel configuration for hashmod requires non-zero modulus.`,
-		"unknown_action.bad.hcl":        `unknown_action.bad.hcl:4:14: Unknown relabel action; "rename" is not a relabel action`,
-		"timeout_over_interval.bad.hcl": `timeout_over_interval.bad.hcl:4:21: Invalid scrape timeout; scrape_timeout (30s) must not exceed scrape_interval (10s) in scrape "self".`,
-		"target_with_scheme.bad.hcl":    `target_with_scheme.bad.hcl:2:13: Invalid target; Target "http://127.0.0.1:9090/metrics" must be host:port`,
-		"missing_env.bad.hcl":           `missing_env.bad.hcl:3:18: Error in function call; Call to function "env" failed: environment variable VIGIL_TEST_SURELY_UNSET is not set.`,
-		"syntax.bad.hcl":                `syntax.bad.hcl:2:11: Invalid expression; Expected the start of an expression`,
-		"negative_limit.bad.hcl":        `negative_limit.bad.hcl:3:18: Invalid sample_limit; sample_limit must not be negative, got -1.`,
-		"zero_concurrency.bad.hcl":      `zero_concurrency.bad.hcl:2:21: Invalid max_concurrency; max_concurrency must be positive.`,
+		"unknown_block.bad.hcl":             `unknown_block.bad.hcl:1:1: Unsupported block type; Blocks of type "scrap" are not expected here. Did you mean "scrape"?`,
+		"unknown_attribute.bad.hcl":         `unknown_attribute.bad.hcl:3:3: Unsupported argument; An argument named "scrape_intervl" is not expected here. Did you mean "scrape_interval"?`,
+		"bad_duration.bad.hcl":              `bad_duration.bad.hcl:2:21: Invalid duration; "fifteen seconds" is not a valid duration for scrape_interval`,
+		"wrong_type.bad.hcl":                `wrong_type.bad.hcl:2:13: Incorrect attribute value type; Inappropriate value for attribute "targets": list of string required`,
+		"bad_regex.bad.hcl":                 `bad_regex.bad.hcl:5:21: Invalid regular expression; error parsing regexp: missing closing )`,
+		"duplicate_scrape.bad.hcl":          `duplicate_scrape.bad.hcl:5:8: Duplicate scrape name; A scrape named "self" is already defined at`,
+		"relabel_missing_field.bad.hcl":     `relabel_missing_field.bad.hcl:3:3: Invalid relabel block; relabel configuration for hashmod requires non-zero modulus.`,
+		"unknown_action.bad.hcl":            `unknown_action.bad.hcl:4:14: Unknown relabel action; "rename" is not a relabel action`,
+		"timeout_over_interval.bad.hcl":     `timeout_over_interval.bad.hcl:4:21: Invalid scrape timeout; scrape_timeout (30s) must not exceed scrape_interval (10s) in scrape "self".`,
+		"target_with_scheme.bad.hcl":        `target_with_scheme.bad.hcl:2:13: Invalid target; Target "http://127.0.0.1:9090/metrics" must be host:port`,
+		"missing_env.bad.hcl":               `missing_env.bad.hcl:3:18: Error in function call; Call to function "env" failed: environment variable VIGIL_TEST_SURELY_UNSET is not set.`,
+		"syntax.bad.hcl":                    `syntax.bad.hcl:2:11: Invalid expression; Expected the start of an expression`,
+		"negative_limit.bad.hcl":            `negative_limit.bad.hcl:3:18: Invalid sample_limit; sample_limit must not be negative, got -1.`,
+		"zero_concurrency.bad.hcl":          `zero_concurrency.bad.hcl:2:21: Invalid max_concurrency; max_concurrency must be positive.`,
+		"unknown_scrape_protocol.bad.hcl":   `unknown_scrape_protocol.bad.hcl:3:22: Invalid scrape_protocols; "OpenMetrics" is not a scrape protocol; use one of OpenMetricsText0.0.1, OpenMetricsText1.0.0, PrometheusProto, PrometheusText0.0.4, PrometheusText1.0.0.`,
+		"duplicate_scrape_protocol.bad.hcl": `duplicate_scrape_protocol.bad.hcl:2:22: Invalid scrape_protocols; Protocol "PrometheusText0.0.4" is listed twice.`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))
@@ -93,6 +96,12 @@ func TestFullConfig(t *testing.T) {
 	}
 	if apps.ScrapeTimeout != 20*time.Second || apps.BodySizeLimit != 10<<20 || apps.Params["module"][0] != "http_2xx" || apps.TLS.ServerName != "apps.internal" {
 		t.Errorf("apps: %+v", apps)
+	}
+	if !slices.Equal(self.ScrapeProtocols, []string{"OpenMetricsText1.0.0", "PrometheusText0.0.4"}) || self.FallbackScrapeProtocol != "PrometheusText0.0.4" {
+		t.Errorf("self inherits the global scrape protocols: %v, fallback %q", self.ScrapeProtocols, self.FallbackScrapeProtocol)
+	}
+	if !slices.Equal(apps.ScrapeProtocols, []string{"PrometheusProto", "PrometheusText1.0.0"}) || apps.FallbackScrapeProtocol != "OpenMetricsText1.0.0" {
+		t.Errorf("apps scrape protocols: %v, fallback %q", apps.ScrapeProtocols, apps.FallbackScrapeProtocol)
 	}
 	if apps.BearerToken.Value() != "s3cr3t-token" {
 		t.Errorf("bearer token from file(): %q", apps.BearerToken.Value())

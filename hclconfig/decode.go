@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -93,6 +95,7 @@ var serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 var globalSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "evaluation_interval"}, {Name: "external_labels"},
+	{Name: "scrape_protocols"},
 }}
 
 var querySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -105,6 +108,7 @@ var scrapeSchema = &hcl.BodySchema{
 		{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "honor_labels"}, {Name: "honor_timestamps"},
 		{Name: "sample_limit"}, {Name: "label_limit"}, {Name: "label_name_length_limit"},
 		{Name: "label_value_length_limit"}, {Name: "body_size_limit"}, {Name: "bearer_token"},
+		{Name: "scrape_protocols"}, {Name: "fallback_scrape_protocol"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "basic_auth"}, {Type: "tls"}, {Type: "relabel"}, {Type: "metric_relabel"}},
 }
@@ -146,8 +150,13 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyConten
 func (d *decoder) root(body hcl.Body) *Config {
 	cfg := &Config{
 		Server: Server{Listen: DefaultListen, DataDir: DefaultDataDir},
-		Global: Global{ScrapeInterval: DefaultScrapeInterval, ScrapeTimeout: DefaultScrapeTimeout, EvaluationInterval: DefaultEvaluationInterval},
-		Query:  Query{Timeout: DefaultQueryTimeout, MaxSamples: DefaultQueryMaxSamples, MaxConcurrency: DefaultQueryConcurrency, LookbackDelta: DefaultLookbackDelta},
+		Global: Global{
+			ScrapeInterval:     DefaultScrapeInterval,
+			ScrapeTimeout:      DefaultScrapeTimeout,
+			EvaluationInterval: DefaultEvaluationInterval,
+			ScrapeProtocols:    DefaultScrapeProtocols,
+		},
+		Query: Query{Timeout: DefaultQueryTimeout, MaxSamples: DefaultQueryMaxSamples, MaxConcurrency: DefaultQueryConcurrency, LookbackDelta: DefaultLookbackDelta},
 	}
 	content := d.content(body, rootSchema)
 	seen := map[string]*hcl.Range{}
@@ -202,6 +211,7 @@ func (d *decoder) global(body hcl.Body, g *Global) {
 	d.duration(attrs, "scrape_timeout", &g.ScrapeTimeout)
 	d.duration(attrs, "evaluation_interval", &g.EvaluationInterval)
 	d.strMap(attrs, "external_labels", &g.ExternalLabels)
+	d.scrapeProtocols(attrs, body, &g.ScrapeProtocols)
 	for name := range g.ExternalLabels {
 		if !model.UTF8Validation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
 			d.errorf(attrRange(attrs, "external_labels", body), "Invalid external label", "%q is not a valid label name for an external label.", name)
@@ -213,6 +223,52 @@ func (d *decoder) global(body hcl.Body, g *Global) {
 	if g.ScrapeTimeout > g.ScrapeInterval {
 		d.errorf(attrRange(attrs, "scrape_timeout", body), "Invalid scrape timeout", "scrape_timeout (%s) must not exceed scrape_interval (%s).", g.ScrapeTimeout, g.ScrapeInterval)
 	}
+}
+
+// scrapeProtocols decodes a scrape_protocols list: known protocol names,
+// none twice, at least one.
+func (d *decoder) scrapeProtocols(attrs hcl.Attributes, body hcl.Body, dst *[]string) {
+	if _, set := attrs["scrape_protocols"]; !set {
+		return
+	}
+	var list []string
+	d.strList(attrs, "scrape_protocols", &list)
+	rng := attrRange(attrs, "scrape_protocols", body)
+	if len(list) == 0 {
+		d.errorf(rng, "Invalid scrape_protocols", "scrape_protocols must name at least one protocol.")
+		return
+	}
+	seen := map[string]bool{}
+	for _, p := range list {
+		if err := checkScrapeProtocol(p); err != nil {
+			d.errorf(rng, "Invalid scrape_protocols", "%s", err)
+			return
+		}
+		if seen[p] {
+			d.errorf(rng, "Invalid scrape_protocols", "Protocol %q is listed twice.", p)
+			return
+		}
+		seen[p] = true
+	}
+	*dst = list
+}
+
+// checkScrapeProtocol says whether p names an exposition format Vigil
+// parses, and lists them when it does not. OpenMetrics 2.0, experimental
+// in Prometheus, is not one of them yet.
+func checkScrapeProtocol(p string) error {
+	var known []string
+	for k := range config.ScrapeProtocolsHeaders {
+		if k == config.OpenMetricsText2_0_0 {
+			continue
+		}
+		if string(k) == p {
+			return nil
+		}
+		known = append(known, string(k))
+	}
+	slices.Sort(known)
+	return fmt.Errorf("%q is not a scrape protocol; use one of %s.", p, strings.Join(known, ", "))
 }
 
 func (d *decoder) query(body hcl.Body, q *Query) {
@@ -238,6 +294,9 @@ func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
 		ScrapeTimeout:   g.ScrapeTimeout,
 		HonorTimestamps: true,
 		BodySizeLimit:   DefaultBodySizeLimit,
+		ScrapeProtocols: g.ScrapeProtocols,
+
+		FallbackScrapeProtocol: DefaultFallbackScrapeProtocol,
 	}
 	content := d.content(b.Body, scrapeSchema)
 	attrs := content.Attributes
@@ -255,6 +314,11 @@ func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
 	d.integer(attrs, "label_value_length_limit", &s.LabelValueLengthLimit)
 	d.bytes(attrs, "body_size_limit", &s.BodySizeLimit)
 	d.secret(attrs, "bearer_token", &s.BearerToken)
+	d.scrapeProtocols(attrs, b.Body, &s.ScrapeProtocols)
+	d.str(attrs, "fallback_scrape_protocol", &s.FallbackScrapeProtocol)
+	if err := checkScrapeProtocol(s.FallbackScrapeProtocol); err != nil {
+		d.errorf(attrRange(attrs, "fallback_scrape_protocol", b.Body), "Invalid fallback_scrape_protocol", "%s", err)
+	}
 
 	if _, set := attrs["scrape_timeout"]; !set && s.ScrapeTimeout > s.ScrapeInterval {
 		s.ScrapeTimeout = s.ScrapeInterval

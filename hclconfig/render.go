@@ -34,6 +34,7 @@ func (c *Config) HCL() []byte {
 	if len(c.Global.ExternalLabels) > 0 {
 		global.SetAttributeValue("external_labels", stringMap(c.Global.ExternalLabels))
 	}
+	global.SetAttributeValue("scrape_protocols", stringList(c.Global.ScrapeProtocols))
 
 	root.AppendNewline()
 	q := root.AppendNewBlock("query", nil).Body()
@@ -73,6 +74,8 @@ func (c *Config) HCL() []byte {
 		if s.BodySizeLimit > 0 {
 			b.SetAttributeValue("body_size_limit", cty.StringVal(bytesString(s.BodySizeLimit)))
 		}
+		b.SetAttributeValue("scrape_protocols", stringList(s.ScrapeProtocols))
+		b.SetAttributeValue("fallback_scrape_protocol", cty.StringVal(s.FallbackScrapeProtocol))
 		if s.BearerToken != "" {
 			b.SetAttributeValue("bearer_token", cty.StringVal(s.BearerToken.String()))
 		}

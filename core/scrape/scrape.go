@@ -10,10 +10,12 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
@@ -24,11 +26,39 @@ import (
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
-// acceptHeader asks for the protobuf format first, for native histograms,
-// then OpenMetrics and the text format, as Prometheus does.
-const acceptHeader = `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,` +
-	`application/openmetrics-text;version=1.0.0;q=0.4,application/openmetrics-text;version=0.0.1;q=0.3,` +
-	`text/plain;version=1.0.0;q=0.2,text/plain;version=0.0.4;q=0.1,*/*;q=0.05`
+// acceptHeader is the Accept header that asks for protocols, most wanted
+// first, the way Prometheus weighs them. The newer text formats are told
+// that UTF-8 metric and label names need no escaping.
+func acceptHeader(protocols []string) string {
+	if len(protocols) == 0 {
+		protocols = hclconfig.DefaultScrapeProtocols
+	}
+	var parts []string
+	weight := len(config.ScrapeProtocolsHeaders) + 1
+	for _, p := range protocols {
+		v := config.ScrapeProtocolsHeaders[config.ScrapeProtocol(p)]
+		if v == "" {
+			continue
+		}
+		switch config.ScrapeProtocol(p) {
+		case config.PrometheusText1_0_0, config.OpenMetricsText1_0_0, config.OpenMetricsText2_0_0:
+			v += ";" + model.EscapingKey + "=" + model.AllowUTF8
+		}
+		parts = append(parts, fmt.Sprintf("%s;q=0.%d", v, weight))
+		weight--
+	}
+	parts = append(parts, fmt.Sprintf("*/*;q=0.%d", weight))
+	return strings.Join(parts, ",")
+}
+
+// fallbackContentType is the media type a body with a missing or unknown
+// Content-Type is parsed as.
+func fallbackContentType(protocol string) string {
+	if mt := config.ScrapeProtocol(protocol).HeaderMediaType(); mt != "" {
+		return mt
+	}
+	return "text/plain"
+}
 
 // errSampleLimit and the other limit errors fail a whole scrape.
 var (
@@ -45,6 +75,7 @@ type scraper struct {
 	cfg    *hclconfig.Scrape
 	client *http.Client
 	store  storage.AppendableV2
+	accept string // the Accept header, from cfg.ScrapeProtocols
 
 	// previous maps the hash of each series appended by the last scrape to
 	// its labels.
@@ -75,7 +106,11 @@ type Health struct {
 }
 
 func newScraper(t *Target, cfg *hclconfig.Scrape, client *http.Client, store storage.AppendableV2) *scraper {
-	return &scraper{target: t, cfg: cfg, client: client, store: store, previous: map[uint64]labels.Labels{}}
+	return &scraper{
+		target: t, cfg: cfg, client: client, store: store,
+		accept:   acceptHeader(cfg.ScrapeProtocols),
+		previous: map[uint64]labels.Labels{},
+	}
 }
 
 // Metadata returns the metric metadata of the last good scrape.
@@ -143,7 +178,7 @@ func (s *scraper) fetch(ctx context.Context) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot build the request: %w", err)
 	}
-	req.Header.Set("Accept", acceptHeader)
+	req.Header.Set("Accept", s.accept)
 	req.Header.Set("User-Agent", "Vigil")
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", fmt.Sprintf("%g", s.target.Timeout.Seconds()))
 	switch {
@@ -183,7 +218,7 @@ type appendStats struct {
 // error or a limit fails the scrape.
 func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType string, ts time.Time) (appendStats, error) {
 	var st appendStats
-	p, err := textparse.New(body, contentType, nil, textparse.ParserOptions{FallbackContentType: "text/plain"})
+	p, err := textparse.New(body, contentType, nil, textparse.ParserOptions{FallbackContentType: fallbackContentType(s.cfg.FallbackScrapeProtocol)})
 	if p == nil {
 		return st, fmt.Errorf("cannot parse content type %q: %w", contentType, err)
 	}

@@ -61,11 +61,13 @@ type fixture struct {
 	status int
 	body   string
 	ctype  string
+	accept string // the Accept header of the last request
 }
 
 func newFixture(t *testing.T) *fixture {
 	f := &fixture{status: http.StatusOK, ctype: "text/plain; version=0.0.4"}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.accept = r.Header.Get("Accept")
 		w.Header().Set("Content-Type", f.ctype)
 		w.WriteHeader(f.status)
 		fmt.Fprint(w, f.body)
@@ -193,6 +195,37 @@ func TestUnknownContentTypeFallsBackToText(t *testing.T) {
 		t.Fatalf("health %+v", h)
 	}
 	if len(readAll(t, db)[fmt.Sprintf(`{__name__="a", instance=%q, job="app"}`, f.addr())]) != 1 {
+		t.Fatal("sample not stored")
+	}
+}
+
+func TestScrapeProtocols(t *testing.T) {
+	f := newFixture(t)
+	f.body = "a 1\n"
+	s, _ := newTestScraper(t, `scrape "app" {}`, f.addr())
+	mustScrape(t, s, time.UnixMilli(1000))
+	if !strings.HasPrefix(f.accept, "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.") {
+		t.Errorf("by default the protobuf format comes first: %s", f.accept)
+	}
+	s, _ = newTestScraper(t, `scrape "app" { scrape_protocols = ["PrometheusText1.0.0", "OpenMetricsText1.0.0"] }`, f.addr())
+	mustScrape(t, s, time.UnixMilli(1000))
+	want := "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,*/*;q=0.5"
+	if f.accept != want {
+		t.Errorf("Accept %s, want %s", f.accept, want)
+	}
+
+	// A body without a Content-Type is parsed by the fallback protocol:
+	// the exemplar is OpenMetrics, and the text parser refuses it.
+	f.body, f.ctype = "# TYPE a counter\na_total 1 # {trace_id=\"x\"} 1\n# EOF\n", ""
+	s, _ = newTestScraper(t, `scrape "app" {}`, f.addr())
+	if h := mustScrape(t, s, time.UnixMilli(1000)); h.Up {
+		t.Errorf("OpenMetrics parsed as text: %+v", h)
+	}
+	s, db := newTestScraper(t, `scrape "app" { fallback_scrape_protocol = "OpenMetricsText1.0.0" }`, f.addr())
+	if h := mustScrape(t, s, time.UnixMilli(1000)); !h.Up {
+		t.Fatalf("OpenMetrics fallback: %+v", h)
+	}
+	if len(readAll(t, db)[fmt.Sprintf(`{__name__="a_total", instance=%q, job="app"}`, f.addr())]) != 1 {
 		t.Fatal("sample not stored")
 	}
 }

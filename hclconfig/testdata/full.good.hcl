@@ -9,6 +9,7 @@ global {
   scrape_interval     = "15s"
   evaluation_interval = "30s"
   external_labels     = { cluster = "dev" }
+  scrape_protocols    = ["OpenMetricsText1.0.0", "PrometheusText0.0.4"]
 }
 
 query {
@@ -33,6 +34,9 @@ scrape "apps" {
   sample_limit    = 10000
   body_size_limit = "10MB"
   bearer_token    = file("token.txt")
+
+  scrape_protocols         = ["PrometheusProto", "PrometheusText1.0.0"]
+  fallback_scrape_protocol = "OpenMetricsText1.0.0"
 
   tls {
     ca_file     = "ca.pem"

@@ -1,0 +1,3 @@
+global {
+  scrape_protocols = ["PrometheusText0.0.4", "PrometheusText0.0.4"]
+}
