@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -18,7 +19,7 @@ import (
 type Admin interface {
 	Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error
 	CleanTombstones() error
-	Snapshot(dir string) error
+	Snapshot(dir string, skipHead bool) error
 }
 
 // registerAdmin adds the admin endpoints; without an Admin they answer
@@ -62,16 +63,23 @@ func (a *API) cleanTombstones(*http.Request) (any, annotations.Annotations, *api
 	return noContent{}, nil, nil
 }
 
-func (a *API) snapshot(*http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) snapshot(r *http.Request) (any, annotations.Annotations, *apiError) {
 	if a.src.Admin == nil {
 		return nil, nil, errAdminDisabled
+	}
+	skipHead := false
+	if v := r.FormValue("skip_head"); v != "" {
+		var err error
+		if skipHead, err = strconv.ParseBool(v); err != nil {
+			return nil, nil, badData("cannot parse skip_head %q: want true or false", v)
+		}
 	}
 	random := make([]byte, 8)
 	if _, err := rand.Read(random); err != nil {
 		return nil, nil, &apiError{errorInternal, err}
 	}
 	name := fmt.Sprintf("%s-%s", time.Now().UTC().Format("20060102T150405Z0700"), hex.EncodeToString(random))
-	if err := a.src.Admin.Snapshot(filepath.Join(a.src.SnapshotDir, name)); err != nil {
+	if err := a.src.Admin.Snapshot(filepath.Join(a.src.SnapshotDir, name), skipHead); err != nil {
 		return nil, nil, &apiError{errorInternal, err}
 	}
 	return map[string]string{"name": name}, nil, nil

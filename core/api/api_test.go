@@ -298,4 +298,10 @@ func TestAdminEndpoints(t *testing.T) {
 	if st, _ := copied.Stats(10); st.NumSeries < 1 {
 		t.Errorf("snapshot holds %d series", st.NumSeries)
 	}
+	if status, body := post(enabled, "/api/v1/admin/tsdb/snapshot", url.Values{"skip_head": {"true"}}); status != http.StatusOK {
+		t.Errorf("snapshot with skip_head: %d %s", status, body)
+	}
+	if status, body := post(enabled, "/api/v1/admin/tsdb/snapshot", url.Values{"skip_head": {"maybe"}}); status != http.StatusBadRequest || !strings.Contains(body, "skip_head") {
+		t.Errorf("snapshot with a bad skip_head: %d %s", status, body)
+	}
 }

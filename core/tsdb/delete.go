@@ -242,8 +242,10 @@ func inIntervals(t int64, ivs tombstones.Intervals) bool {
 
 // Snapshot writes a consistent copy of the store into dir, which must not
 // exist yet; the copy opens as a store of its own, for backups. Samples
-// not sealed yet come along as write-ahead records.
-func (db *DB) Snapshot(dir string) error {
+// not sealed yet come along as write-ahead records, unless skipHead leaves
+// them out, as Prometheus's skip_head leaves out its head block: the copy
+// then holds the sealed chunks only.
+func (db *DB) Snapshot(dir string, skipHead bool) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
@@ -257,7 +259,12 @@ func (db *DB) Snapshot(dir string) error {
 	pr, pw := io.Pipe()
 	backupErr := make(chan error, 1)
 	go func() {
-		_, err := db.kv.Backup(pw, 0)
+		stream := db.kv.NewStream()
+		stream.LogPrefix = "snapshot"
+		if skipHead {
+			stream.ChooseKey = func(item *badger.Item) bool { return item.Key()[0] != prefixWAL }
+		}
+		_, err := stream.Backup(pw, 0)
 		pw.CloseWithError(err)
 		backupErr <- err
 	}()

@@ -835,10 +835,10 @@ func TestDeleteCleanAndSnapshot(t *testing.T) {
 	}
 
 	snap := filepath.Join(t.TempDir(), "snap")
-	if err := db.Snapshot(snap); err != nil {
+	if err := db.Snapshot(snap, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Snapshot(snap); err == nil || !strings.Contains(err.Error(), "exists already") {
+	if err := db.Snapshot(snap, false); err == nil || !strings.Contains(err.Error(), "exists already") {
 		t.Errorf("a second snapshot into the same directory: %v", err)
 	}
 	copied, err := Open(snap, Options{})
@@ -847,4 +847,28 @@ func TestDeleteCleanAndSnapshot(t *testing.T) {
 	}
 	defer copied.Close()
 	check("in the snapshot", copied)
+
+	// A sample in the head is in a full snapshot, not in one that skips
+	// the head.
+	mustAppend(t, db, b, 12000, 12)
+	for _, skipHead := range []bool{false, true} {
+		snap := filepath.Join(t.TempDir(), "snap")
+		if err := db.Snapshot(snap, skipHead); err != nil {
+			t.Fatal(err)
+		}
+		copied, err := Open(snap, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 11
+		if skipHead {
+			want = 10
+		}
+		if got := readSeries(t, copied, 0, 100000, nameMatcher)[b.String()]; len(got) != want {
+			t.Errorf("snapshot with skipHead=%v has %d samples of b, want %d", skipHead, len(got), want)
+		}
+		if err := copied.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
