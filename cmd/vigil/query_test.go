@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,39 +8,20 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/storage"
 
 	"github.com/vigilmon/vigil/core/api"
-	"github.com/vigilmon/vigil/core/query"
-	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
 // apiServer serves the API over a store holding up{job="a"} and
 // up{job="b"} every 15s over the last 10 minutes.
 func apiServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	app := db.AppenderV2(context.Background())
+	db := testfixture.Store(t)
 	now := time.Now().UnixMilli()
-	for ts := now - 600_000; ts <= now; ts += 15_000 {
-		for i, job := range []string{"a", "b"} {
-			if _, err := app.Append(0, labels.FromStrings("__name__", "up", "job", job), 0, ts, float64(i), nil, nil, storage.AppendV2Options{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := app.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	engine, err := query.NewEngine(query.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.Close() })
+	testfixture.AppendEvery(t, db, now-600_000, now, 15_000, func(i int, _ int64) float64 { return float64(i) },
+		labels.FromStrings("__name__", "up", "job", "a"), labels.FromStrings("__name__", "up", "job", "b"))
+	engine := testfixture.Engine(t)
 	mux := http.NewServeMux()
 	api.New(api.Sources{Engine: engine, Store: db}).Register(mux)
 	srv := httptest.NewServer(mux)

@@ -16,33 +16,16 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
-	"github.com/vigilmon/vigil/core/query"
 	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	app := db.AppenderV2(context.Background())
-	for ts := int64(0); ts <= 600_000; ts += 15_000 {
-		for _, job := range []string{"api", "db"} {
-			if _, err := app.Append(0, labels.FromStrings("__name__", "requests_total", "job", job), 0, ts, float64(ts/1000), nil, nil, storage.AppendV2Options{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := app.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	engine, err := query.NewEngine(query.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.Close() })
+	db := testfixture.Store(t)
+	testfixture.AppendEvery(t, db, 0, 600_000, 15_000, func(_ int, ts int64) float64 { return float64(ts / 1000) },
+		labels.FromStrings("__name__", "requests_total", "job", "api"), labels.FromStrings("__name__", "requests_total", "job", "db"))
+	engine := testfixture.Engine(t)
 	mux := http.NewServeMux()
 	New(Sources{Engine: engine, Store: db, Stats: db.Stats, Version: "test"}).Register(mux)
 	srv := httptest.NewServer(mux)
@@ -134,11 +117,7 @@ func TestPostForm(t *testing.T) {
 }
 
 func TestFederate(t *testing.T) {
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testfixture.Store(t)
 	now := time.Now().UnixMilli()
 	app := db.AppenderV2(context.Background())
 	for _, s := range []struct {
@@ -197,16 +176,8 @@ func TestFederate(t *testing.T) {
 }
 
 func TestQueriesWaitForASlot(t *testing.T) {
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	engine, err := query.NewEngine(query.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
+	db := testfixture.Store(t)
+	engine := testfixture.Engine(t)
 	a := New(Sources{Engine: engine, Store: db, MaxConcurrentQueries: 1})
 	mux := http.NewServeMux()
 	a.Register(mux)
@@ -225,11 +196,7 @@ func TestQueriesWaitForASlot(t *testing.T) {
 }
 
 func TestAdminEndpoints(t *testing.T) {
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testfixture.Store(t)
 	app := db.AppenderV2(context.Background())
 	for _, job := range []string{"a", "b"} {
 		if _, err := app.Append(0, labels.FromStrings("__name__", "up", "job", job), 0, 1000, 1, nil, nil, storage.AppendV2Options{}); err != nil {
@@ -239,11 +206,7 @@ func TestAdminEndpoints(t *testing.T) {
 	if err := app.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	engine, err := query.NewEngine(query.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
+	engine := testfixture.Engine(t)
 	serve := func(admin Admin, snapshots string) *httptest.Server {
 		mux := http.NewServeMux()
 		New(Sources{Engine: engine, Store: db, Admin: admin, SnapshotDir: snapshots}).Register(mux)

@@ -19,18 +19,14 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 
-	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
 // TestFederateHistograms checks that native histograms are federated in
 // the protobuf format only, histograms with custom buckets as classic
 // histograms in every format, and that a stale histogram is left out.
 func TestFederateHistograms(t *testing.T) {
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testfixture.Store(t)
 	now := time.Now().UnixMilli()
 	native := &histogram.Histogram{
 		Schema: 1, Count: 5, Sum: 12, ZeroThreshold: 0.001, ZeroCount: 1,

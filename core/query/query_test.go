@@ -1,4 +1,4 @@
-package query
+package query_test
 
 import (
 	"context"
@@ -10,38 +10,25 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/storage"
 
+	"github.com/vigilmon/vigil/core/query"
 	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
 // openStore returns a store holding a counter that grows by 60 a minute,
 // sampled every 15s for an hour from t=0.
 func openStore(t *testing.T) *tsdb.DB {
 	t.Helper()
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	app := db.AppenderV2(context.Background())
-	for ts := int64(0); ts <= time.Hour.Milliseconds(); ts += 15000 {
-		for _, job := range []string{"api", "db"} {
-			ls := labels.FromStrings("__name__", "requests_total", "job", job)
-			if _, err := app.Append(0, ls, 0, ts, float64(ts/1000), nil, nil, storage.AppendV2Options{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := app.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	db := testfixture.Store(t)
+	testfixture.AppendEvery(t, db, 0, time.Hour.Milliseconds(), 15000, func(_ int, ts int64) float64 { return float64(ts / 1000) },
+		labels.FromStrings("__name__", "requests_total", "job", "api"), labels.FromStrings("__name__", "requests_total", "job", "db"))
 	return db
 }
 
-func newTestEngine(t *testing.T, opts Options) *promql.Engine {
+func newTestEngine(t *testing.T, opts query.Options) *promql.Engine {
 	t.Helper()
-	ng, err := NewEngine(opts)
+	ng, err := query.NewEngine(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +38,7 @@ func newTestEngine(t *testing.T, opts Options) *promql.Engine {
 
 func TestInstantAndRangeQueries(t *testing.T) {
 	db := openStore(t)
-	ng := newTestEngine(t, Options{})
+	ng := newTestEngine(t, query.Options{})
 	ctx := context.Background()
 	at := time.UnixMilli(30 * time.Minute.Milliseconds())
 
@@ -102,7 +89,7 @@ func TestLookbackDelta(t *testing.T) {
 		"1m does not":                     {time.Minute, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
-			ng := newTestEngine(t, Options{LookbackDelta: tc.lookback})
+			ng := newTestEngine(t, query.Options{LookbackDelta: tc.lookback})
 			q, err := ng.NewInstantQuery(ctx, db, nil, `requests_total`, after)
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +108,7 @@ func TestLookbackDelta(t *testing.T) {
 
 func TestMaxSamples(t *testing.T) {
 	db := openStore(t)
-	ng := newTestEngine(t, Options{MaxSamples: 10})
+	ng := newTestEngine(t, query.Options{MaxSamples: 10})
 	ctx := context.Background()
 	q, err := ng.NewInstantQuery(ctx, db, nil, `requests_total[1h]`, time.UnixMilli(time.Hour.Milliseconds()))
 	if err != nil {
@@ -136,7 +123,7 @@ func TestMaxSamples(t *testing.T) {
 
 func TestCancelledQuery(t *testing.T) {
 	db := openStore(t)
-	ng := newTestEngine(t, Options{})
+	ng := newTestEngine(t, query.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	q, err := ng.NewInstantQuery(ctx, db, nil, `requests_total`, time.UnixMilli(0))
@@ -151,13 +138,13 @@ func TestCancelledQuery(t *testing.T) {
 }
 
 func TestInvalidOptions(t *testing.T) {
-	for name, opts := range map[string]Options{
+	for name, opts := range map[string]query.Options{
 		"MaxSamples=-1":     {MaxSamples: -1},
 		"Timeout=-1s":       {Timeout: -time.Second},
 		"LookbackDelta=-1m": {LookbackDelta: -time.Minute},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := NewEngine(opts)
+			_, err := query.NewEngine(opts)
 			if err == nil || !strings.Contains(err.Error(), strings.Split(name, "=")[0]) {
 				t.Fatalf("got %v, want an error naming the option", err)
 			}
