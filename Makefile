@@ -20,12 +20,29 @@ lint: ## Check formatting (gofmt) and run go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-bench: bench-tsdb ## Run every benchmark against its upstream anchor
+bench: bench-tsdb bench-scrape ## Run every benchmark against its upstream anchor
 
 bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB
 	$(GO) run ./core/tsdb/bench
 
+bench-scrape: ## Compare core/scrape with the upstream Prometheus scrape manager
+	$(GO) run ./core/scrape/bench
+
+PROTO_DIR := sdk/proto
+proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc: apt-get install -y protobuf-compiler)
+	@command -v protoc >/dev/null || { echo "make proto needs protoc: apt-get install -y protobuf-compiler"; exit 1; }
+	$(GO) build -o $(BIN)/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
+	$(GO) build -o $(BIN)/protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc
+	protoc -I $(PROTO_DIR) -I $$($(GO) list -m -f '{{.Dir}}' github.com/prometheus/client_model) \
+		--plugin=protoc-gen-go=$(BIN)/protoc-gen-go --plugin=protoc-gen-go-grpc=$(BIN)/protoc-gen-go-grpc \
+		--go_out=$(PROTO_DIR) --go_opt=paths=source_relative \
+		--go-grpc_out=$(PROTO_DIR) --go-grpc_opt=paths=source_relative \
+		$$(find $(PROTO_DIR) -name '*.proto')
+
+proto-check: proto ## Fail when the generated protocol code differs from sdk/proto's .proto files
+	@if [ -n "$$(git status --porcelain -- $(PROTO_DIR))" ]; then git status --short -- $(PROTO_DIR); git diff -- $(PROTO_DIR) | head -40; echo "generated code is stale: run make proto and commit"; exit 1; fi
+
 run: build ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
 	$(BIN)/vigil server
 
-.PHONY: help build test lint bench bench-tsdb run
+.PHONY: help build test lint bench bench-tsdb bench-scrape run

@@ -1,0 +1,333 @@
+// Package client starts a plugin binary and talks to it: the host's side
+// of the gRPC plugin protocol. Start returns a *Plugin, which implements
+// sdk.Exporter, sdk.Discoverer and sdk.Notifier over the wire (the plugin
+// answers the one of its kind). Vigil's plugin host and the conformance
+// suite use it; plugin authors do not need it.
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc"
+
+	"github.com/vigilmon/vigil/sdk"
+	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
+)
+
+// MaxMessageBytes bounds one message from a plugin. A collection is
+// streamed in chunks well below it.
+const MaxMessageBytes = 64 << 20
+
+// Options say how to start a plugin.
+type Options struct {
+	// Path is the plugin's executable; Args are its arguments.
+	Path string
+	Args []string
+	// Env is added to the plugin's environment.
+	Env []string
+	// Checksum is the SHA-256 the executable must have; when set, a
+	// binary that does not match is refused before it runs.
+	Checksum []byte
+	// Logger receives the plugin's stderr, as hclog JSON lines, under the
+	// plugin's name.
+	Logger hclog.Logger
+	// Stdout receives what the plugin writes to stdout after the
+	// handshake, which it should never do; discarded when nil.
+	Stdout io.Writer
+	// StartTimeout bounds the handshake; 30s when zero.
+	StartTimeout time.Duration
+	// Reattach connects to a plugin already running, for example under a
+	// debugger, instead of starting Path.
+	Reattach *plugin.ReattachConfig
+}
+
+// Plugin is a running plugin.
+type Plugin struct {
+	client   *plugin.Client
+	rpc      plugin.ClientProtocol
+	plugin   pb.PluginClient
+	exporter pb.ExporterClient
+	discover pb.DiscovererClient
+	notifier pb.NotifierClient
+}
+
+// Start starts the plugin and completes the handshake.
+func Start(opts Options) (*Plugin, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 30 * time.Second
+	}
+	cfg := &plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginName: &grpcClientPlugin{}}},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           opts.Logger,
+		StartTimeout:     opts.StartTimeout,
+		SyncStdout:       opts.Stdout,
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes))},
+	}
+	if opts.Reattach != nil {
+		cfg.Reattach = opts.Reattach
+	} else {
+		cmd := exec.Command(opts.Path, opts.Args...)
+		cmd.Env = append(cmd.Environ(), opts.Env...)
+		cfg.Cmd = cmd
+		if len(opts.Checksum) > 0 {
+			cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.Checksum, Hash: sha256.New()}
+		}
+	}
+	c := plugin.NewClient(cfg)
+	rpc, err := c.Client()
+	if err != nil {
+		c.Kill()
+		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+			return nil, fmt.Errorf("plugin %q has SHA-256 %s, want %x: refusing to run it", opts.Path, fileSHA256(opts.Path), opts.Checksum)
+		}
+		return nil, fmt.Errorf("cannot start plugin %q: %w", opts.Path, err)
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		c.Kill()
+		return nil, fmt.Errorf("cannot reach plugin %q: %w", opts.Path, err)
+	}
+	conn := raw.(*grpc.ClientConn)
+	return &Plugin{
+		client:   c,
+		rpc:      rpc,
+		plugin:   pb.NewPluginClient(conn),
+		exporter: pb.NewExporterClient(conn),
+		discover: pb.NewDiscovererClient(conn),
+		notifier: pb.NewNotifierClient(conn),
+	}, nil
+}
+
+// fileSHA256 is the hex SHA-256 of a file, or why there is none.
+func fileSHA256(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("(unreadable: %v)", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Sprintf("(unreadable: %v)", err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Kill stops the plugin process and waits for it to end.
+func (p *Plugin) Kill() { p.client.Kill() }
+
+// Exited says whether the plugin process has ended.
+func (p *Plugin) Exited() bool { return p.client.Exited() }
+
+// Ping checks that the plugin answers its health service.
+func (p *Plugin) Ping() error { return p.rpc.Ping() }
+
+// ReattachConfig says how to reach the running plugin from another host
+// process.
+func (p *Plugin) ReattachConfig() *plugin.ReattachConfig { return p.client.ReattachConfig() }
+
+// Info asks the plugin what it is.
+func (p *Plugin) Info(ctx context.Context) (sdk.Info, sdk.Kind, error) {
+	r, err := p.plugin.Info(ctx, &pb.InfoRequest{})
+	if err != nil {
+		return sdk.Info{}, 0, fmt.Errorf("info: %w", err)
+	}
+	return InfoFromProto(r)
+}
+
+// InfoFromProto converts an Info answer, refusing an unknown kind or
+// protocol version.
+func InfoFromProto(r *pb.InfoResponse) (sdk.Info, sdk.Kind, error) {
+	info := sdk.Info{Name: r.Name, Version: r.Version, Description: r.Description, Capabilities: r.Capabilities}
+	kind := sdk.Kind(r.Kind)
+	if kind < sdk.KindExporter || kind > sdk.KindNotifier {
+		return info, 0, fmt.Errorf("plugin %q says it is of unknown kind %d", r.Name, r.Kind)
+	}
+	if r.ProtocolVersion != sdk.ProtocolVersion {
+		return info, 0, fmt.Errorf("plugin %q speaks protocol version %d, want %d", r.Name, r.ProtocolVersion, sdk.ProtocolVersion)
+	}
+	return info, kind, nil
+}
+
+// Schema asks the plugin for its config attributes.
+func (p *Plugin) Schema(ctx context.Context) (sdk.Schema, error) {
+	r, err := p.plugin.Schema(ctx, &pb.SchemaRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return SchemaFromProto(r)
+}
+
+// SchemaFromProto converts a Schema answer.
+func SchemaFromProto(r *pb.SchemaResponse) (sdk.Schema, error) {
+	var s sdk.Schema
+	for _, a := range r.Attributes {
+		attr := sdk.Attribute{
+			Name: a.Name, Type: sdk.AttributeType(a.Type), Description: a.Description,
+			Required: a.Required, Sensitive: a.Sensitive,
+		}
+		if a.DefaultJson != "" {
+			if err := json.Unmarshal([]byte(a.DefaultJson), &attr.Default); err != nil {
+				return nil, fmt.Errorf("attribute %q has a default that is not JSON: %w", a.Name, err)
+			}
+		}
+		s = append(s, attr)
+	}
+	return s, nil
+}
+
+// Configure hands the plugin its config, a JSON object. An error about
+// one attribute is an *sdk.AttributeError.
+func (p *Plugin) Configure(ctx context.Context, configJSON []byte) error {
+	r, err := p.plugin.Configure(ctx, &pb.ConfigureRequest{ConfigJson: configJSON})
+	if err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+	return ConfigureError(r)
+}
+
+// ConfigureError is the error of a Configure answer, or nil.
+func ConfigureError(r *pb.ConfigureResponse) error {
+	switch {
+	case r.Error == "":
+		return nil
+	case r.ErrorAttribute != "":
+		return &sdk.AttributeError{Attribute: r.ErrorAttribute, Err: errors.New(r.Error)}
+	}
+	return errors.New(r.Error)
+}
+
+// Collect asks an exporter plugin for its metrics and joins the chunks of
+// the answer.
+func (p *Plugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
+	req := &pb.CollectRequest{}
+	if d, ok := ctx.Deadline(); ok {
+		req.TimeoutMillis = time.Until(d).Milliseconds()
+	}
+	stream, err := p.exporter.Collect(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
+	var j Joiner
+	for {
+		r, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return j.Families(), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("collect: %w", err)
+		}
+		j.Add(r)
+	}
+}
+
+// Joiner joins the chunks of a collection: a family split over chunks
+// becomes one again.
+type Joiner struct {
+	families []*dto.MetricFamily
+}
+
+// Add adds one chunk.
+func (j *Joiner) Add(r *pb.CollectResponse) {
+	for _, f := range r.Families {
+		if n := len(j.families); n > 0 && j.families[n-1].GetName() == f.GetName() && j.families[n-1].GetType() == f.GetType() {
+			j.families[n-1].Metric = append(j.families[n-1].Metric, f.Metric...)
+			continue
+		}
+		j.families = append(j.families, f)
+	}
+}
+
+// Families returns the joined families.
+func (j *Joiner) Families() []*dto.MetricFamily { return j.families }
+
+// Discover streams a discovery plugin's updates to send until ctx ends or
+// the plugin stops.
+func (p *Plugin) Discover(ctx context.Context, send func([]sdk.TargetGroup) error) error {
+	stream, err := p.discover.Discover(ctx, &pb.DiscoverRequest{})
+	if err != nil {
+		return fmt.Errorf("discover: %w", err)
+	}
+	for {
+		r, err := stream.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, io.EOF) {
+				return errors.New("discover: the plugin ended the stream")
+			}
+			return fmt.Errorf("discover: %w", err)
+		}
+		if err := send(TargetGroupsFromProto(r)); err != nil {
+			return err
+		}
+	}
+}
+
+// TargetGroupsFromProto converts a Discover answer.
+func TargetGroupsFromProto(r *pb.DiscoverResponse) []sdk.TargetGroup {
+	out := make([]sdk.TargetGroup, 0, len(r.Groups))
+	for _, g := range r.Groups {
+		tg := sdk.TargetGroup{Source: g.Source, Labels: g.Labels}
+		for _, t := range g.Targets {
+			tg.Targets = append(tg.Targets, t.Labels)
+		}
+		out = append(out, tg)
+	}
+	return out
+}
+
+// Notify asks a notifier plugin to deliver n. An error the plugin marks
+// as not retryable is wrapped with sdk.Permanent.
+func (p *Plugin) Notify(ctx context.Context, n *sdk.Notification) error {
+	r, err := p.notifier.Notify(ctx, &pb.NotifyRequest{Notification: n.Proto()})
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return NotifyError(r)
+}
+
+// NotifyError is the error of a Notify answer, or nil.
+func NotifyError(r *pb.NotifyResponse) error {
+	switch {
+	case r.Error == "":
+		return nil
+	case r.Retryable:
+		return errors.New(r.Error)
+	}
+	return sdk.Permanent(errors.New(r.Error))
+}
+
+// grpcClientPlugin hands go-plugin's connection to Start. It is the host
+// side only.
+type grpcClientPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+}
+
+// GRPCServer implements plugin.GRPCPlugin; the host serves nothing.
+func (grpcClientPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("the host side has no server")
+}
+
+// GRPCClient implements plugin.GRPCPlugin.
+func (grpcClientPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return conn, nil
+}

@@ -1,0 +1,159 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// ProtocolVersion is the version of the plugin protocol this package
+// speaks.
+const ProtocolVersion = 1
+
+// Kind is the kind of a plugin.
+type Kind int
+
+// The kinds of plugins.
+const (
+	KindExporter Kind = iota + 1
+	KindDiscoverer
+	KindNotifier
+)
+
+// String returns the kind's name as configs write it: "exporter",
+// "discovery" or "notifier".
+func (k Kind) String() string {
+	switch k {
+	case KindExporter:
+		return "exporter"
+	case KindDiscoverer:
+		return "discovery"
+	case KindNotifier:
+		return "notifier"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Info says what a plugin is.
+type Info struct {
+	// Name is the plugin's name, e.g. "node".
+	Name string
+	// Version is the plugin's semantic version, e.g. "1.2.0".
+	Version string
+	// Description is one line saying what the plugin does.
+	Description string
+	// Capabilities are optional behaviours the plugin claims; the
+	// conformance suite checks those claimed and skips the others.
+	Capabilities []string
+}
+
+// Plugin is one plugin: what it is, its config attributes, and a
+// constructor for exactly one kind. The host calls the constructor with
+// each config it is given, at start and on reload; the instance it
+// returns serves every call until the next config.
+type Plugin struct {
+	Info   Info
+	Schema Schema
+
+	Exporter   func(Config) (Exporter, error)
+	Discoverer func(Config) (Discoverer, error)
+	Notifier   func(Config) (Notifier, error)
+}
+
+// Kind returns the plugin's kind, and an error unless exactly one
+// constructor is set.
+func (p *Plugin) Kind() (Kind, error) {
+	var kinds []Kind
+	if p.Exporter != nil {
+		kinds = append(kinds, KindExporter)
+	}
+	if p.Discoverer != nil {
+		kinds = append(kinds, KindDiscoverer)
+	}
+	if p.Notifier != nil {
+		kinds = append(kinds, KindNotifier)
+	}
+	if len(kinds) != 1 {
+		return 0, fmt.Errorf("plugin %q must set exactly one of Exporter, Discoverer and Notifier, not %d", p.Info.Name, len(kinds))
+	}
+	if p.Info.Name == "" {
+		return 0, errors.New("plugin has no Info.Name")
+	}
+	if err := p.Schema.check(); err != nil {
+		return 0, fmt.Errorf("plugin %q: %w", p.Info.Name, err)
+	}
+	return kinds[0], nil
+}
+
+// Exporter produces metrics.
+type Exporter interface {
+	// Collect gathers the current metrics. The context ends when the
+	// host stops waiting.
+	Collect(ctx context.Context) ([]*dto.MetricFamily, error)
+}
+
+// Discoverer produces scrape targets.
+type Discoverer interface {
+	// Discover sends the groups it knows, then every change, until ctx
+	// ends; it returns nil then. A group that is gone is sent with its
+	// Source and no targets. An error from send means the host has gone
+	// and Discover should return it.
+	Discover(ctx context.Context, send func([]TargetGroup) error) error
+}
+
+// Notifier delivers notifications. An error is retryable unless wrapped
+// with Permanent.
+type Notifier interface {
+	Notify(ctx context.Context, n *Notification) error
+}
+
+// TargetGroup is a set of targets that share labels, as Prometheus's
+// service discovery gives them.
+type TargetGroup struct {
+	// Source identifies the group, stable across updates and unique among
+	// the plugin's groups.
+	Source string
+	// Labels are common to the group's targets; a target's own win.
+	Labels map[string]string
+	// Targets are each target's labels: __address__ at least, and
+	// __meta_* labels for relabeling.
+	Targets []map[string]string
+}
+
+// permanentError marks an error that retrying will not cure.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as one that retrying will not cure, such as a
+// rejected request; the host then does not retry.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent says whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// AttributeError is a config error that names its attribute.
+type AttributeError struct {
+	Attribute string
+	Err       error
+}
+
+func (e *AttributeError) Error() string { return fmt.Sprintf("attribute %q: %v", e.Attribute, e.Err) }
+func (e *AttributeError) Unwrap() error { return e.Err }
+
+// AttributeErrorf returns an error about the config attribute name, for a
+// constructor to return when a value is wrong.
+func AttributeErrorf(name, format string, args ...any) error {
+	return &AttributeError{Attribute: name, Err: fmt.Errorf(format, args...)}
+}

@@ -1,0 +1,270 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
+)
+
+// MaxChunkBytes bounds one message of a collection: a collection larger
+// than this is sent as several messages.
+const MaxChunkBytes = 1 << 20
+
+// ErrNotConfigured is returned by calls that come before Configure.
+var ErrNotConfigured = errors.New("plugin is not configured yet: Configure must come first")
+
+// Server answers the protocol's calls for one Plugin, whatever carries
+// them: Serve uses it for gRPC, and package sdk/wasm for Wasm modules.
+// Plugin authors do not need it.
+type Server struct {
+	plugin Plugin
+	kind   Kind
+
+	mu         sync.RWMutex
+	configured bool
+	exporter   Exporter
+	discoverer Discoverer
+	notifier   Notifier
+}
+
+// NewServer checks p and returns a server for it.
+func NewServer(p Plugin) (*Server, error) {
+	kind, err := p.Kind()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{plugin: p, kind: kind}, nil
+}
+
+// Kind returns the plugin's kind.
+func (s *Server) Kind() Kind { return s.kind }
+
+// Info answers the Info call.
+func (s *Server) Info() *pb.InfoResponse {
+	return &pb.InfoResponse{
+		Name:            s.plugin.Info.Name,
+		Version:         s.plugin.Info.Version,
+		Description:     s.plugin.Info.Description,
+		Capabilities:    s.plugin.Info.Capabilities,
+		Kind:            pb.Kind(s.kind),
+		ProtocolVersion: ProtocolVersion,
+	}
+}
+
+// Schema answers the Schema call.
+func (s *Server) Schema() *pb.SchemaResponse {
+	out := &pb.SchemaResponse{}
+	for _, a := range s.plugin.Schema {
+		attr := &pb.Attribute{
+			Name:        a.Name,
+			Type:        pb.AttributeType(a.Type),
+			Required:    a.Required,
+			Sensitive:   a.Sensitive,
+			Description: a.Description,
+		}
+		if a.Default != nil {
+			// check() has made sure the default converts, so it encodes.
+			b, _ := json.Marshal(a.Default)
+			attr.DefaultJson = string(b)
+		}
+		out.Attributes = append(out.Attributes, attr)
+	}
+	return out
+}
+
+// Configure answers the Configure call: it checks the config against the
+// schema and builds a new instance of the plugin with it. On failure the
+// instance in use, if any, stays.
+func (s *Server) Configure(req *pb.ConfigureRequest) (resp *pb.ConfigureResponse) {
+	fail := func(err error) *pb.ConfigureResponse {
+		r := &pb.ConfigureResponse{Error: err.Error()}
+		var ae *AttributeError
+		if errors.As(err, &ae) {
+			r.ErrorAttribute = ae.Attribute
+		}
+		return r
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			resp = fail(fmt.Errorf("plugin %q panicked in Configure: %v\n%s", s.plugin.Info.Name, r, debug.Stack()))
+		}
+	}()
+	cfg, err := s.plugin.Schema.Parse(req.GetConfigJson())
+	if err != nil {
+		return fail(err)
+	}
+	var (
+		e Exporter
+		d Discoverer
+		n Notifier
+	)
+	switch s.kind {
+	case KindExporter:
+		e, err = s.plugin.Exporter(cfg)
+		if err == nil && e == nil {
+			err = errors.New("the exporter constructor returned nil")
+		}
+	case KindDiscoverer:
+		d, err = s.plugin.Discoverer(cfg)
+		if err == nil && d == nil {
+			err = errors.New("the discoverer constructor returned nil")
+		}
+	case KindNotifier:
+		n, err = s.plugin.Notifier(cfg)
+		if err == nil && n == nil {
+			err = errors.New("the notifier constructor returned nil")
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	s.mu.Lock()
+	s.exporter, s.discoverer, s.notifier, s.configured = e, d, n, true
+	s.mu.Unlock()
+	return &pb.ConfigureResponse{}
+}
+
+func (s *Server) wrongKind(want Kind) error {
+	return fmt.Errorf("plugin %q is a %s plugin, not a %s plugin", s.plugin.Info.Name, s.kind, want)
+}
+
+// Collect runs the exporter and hands its families to send in chunks of
+// at most MaxChunkBytes (a family larger than that is split over several
+// chunks, each carrying its name, help and type).
+func (s *Server) Collect(ctx context.Context, send func(*pb.CollectResponse) error) (err error) {
+	if s.kind != KindExporter {
+		return s.wrongKind(KindExporter)
+	}
+	s.mu.RLock()
+	e, ok := s.exporter, s.configured
+	s.mu.RUnlock()
+	if !ok {
+		return ErrNotConfigured
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plugin %q panicked in Collect: %v", s.plugin.Info.Name, r)
+		}
+	}()
+	families, err := e.Collect(ctx)
+	if err != nil {
+		return err
+	}
+	return sendChunks(families, MaxChunkBytes, send)
+}
+
+// sendChunks sends families in messages of at most limit bytes each,
+// splitting a family's metrics where one family alone is larger.
+func sendChunks(families []*dto.MetricFamily, limit int, send func(*pb.CollectResponse) error) error {
+	chunk, size := &pb.CollectResponse{}, 0
+	flush := func() error {
+		if len(chunk.Families) == 0 {
+			return nil
+		}
+		err := send(chunk)
+		chunk, size = &pb.CollectResponse{}, 0
+		return err
+	}
+	for _, f := range families {
+		if f == nil {
+			continue
+		}
+		n := proto.Size(f)
+		if n <= limit {
+			if size+n > limit {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			chunk.Families = append(chunk.Families, f)
+			size += n
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		part := &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
+		partSize := proto.Size(part)
+		for _, m := range f.Metric {
+			ms := proto.Size(m) + 8
+			if len(part.Metric) > 0 && partSize+ms > limit {
+				chunk.Families = append(chunk.Families, part)
+				if err := flush(); err != nil {
+					return err
+				}
+				part = &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
+				partSize = proto.Size(part)
+			}
+			part.Metric = append(part.Metric, m)
+			partSize += ms
+		}
+		chunk.Families = append(chunk.Families, part)
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return flush()
+}
+
+// Discover runs the discoverer, handing each update to send.
+func (s *Server) Discover(ctx context.Context, send func(*pb.DiscoverResponse) error) (err error) {
+	if s.kind != KindDiscoverer {
+		return s.wrongKind(KindDiscoverer)
+	}
+	s.mu.RLock()
+	d, ok := s.discoverer, s.configured
+	s.mu.RUnlock()
+	if !ok {
+		return ErrNotConfigured
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plugin %q panicked in Discover: %v", s.plugin.Info.Name, r)
+		}
+	}()
+	return d.Discover(ctx, func(groups []TargetGroup) error {
+		resp := &pb.DiscoverResponse{}
+		for _, g := range groups {
+			pg := &pb.TargetGroup{Source: g.Source, Labels: g.Labels}
+			for _, t := range g.Targets {
+				pg.Targets = append(pg.Targets, &pb.Target{Labels: t})
+			}
+			resp.Groups = append(resp.Groups, pg)
+		}
+		return send(resp)
+	})
+}
+
+// Notify runs the notifier on the request's notification.
+func (s *Server) Notify(ctx context.Context, req *pb.NotifyRequest) (resp *pb.NotifyResponse) {
+	if s.kind != KindNotifier {
+		return &pb.NotifyResponse{Error: s.wrongKind(KindNotifier).Error()}
+	}
+	s.mu.RLock()
+	n, ok := s.notifier, s.configured
+	s.mu.RUnlock()
+	if !ok {
+		return &pb.NotifyResponse{Error: ErrNotConfigured.Error(), Retryable: true}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			resp = &pb.NotifyResponse{Error: fmt.Sprintf("plugin %q panicked in Notify: %v", s.plugin.Info.Name, r), Retryable: true}
+		}
+	}()
+	msg, err := NotificationFromProto(req.GetNotification())
+	if err != nil {
+		return &pb.NotifyResponse{Error: err.Error()}
+	}
+	if err := n.Notify(ctx, msg); err != nil {
+		return &pb.NotifyResponse{Error: err.Error(), Retryable: !IsPermanent(err)}
+	}
+	return &pb.NotifyResponse{}
+}
