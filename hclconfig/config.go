@@ -36,10 +36,17 @@ const (
 
 // Config is a decoded and validated configuration.
 type Config struct {
-	Server  Server
-	Global  Global
-	Query   Query
+	Server Server
+	Global Global
+	Query  Query
+	// Scrapes are the jobs: scrape blocks of HTTP targets and exporter
+	// blocks, whose Exporter is set.
 	Scrapes []*Scrape
+	// Plugins are the plugin blocks; Discoveries and Notifiers the
+	// discovery and notifier blocks, instances of plugins.
+	Plugins     []*Plugin
+	Discoveries []*PluginInstance
+	Notifiers   []*PluginInstance
 }
 
 // Query is the `query` block: the limits of PromQL queries.
@@ -97,6 +104,12 @@ type Scrape struct {
 	// unknown Content-Type.
 	ScrapeProtocols        []string
 	FallbackScrapeProtocol string
+	// Discovery names the discovery blocks whose targets the scrape
+	// adds to its static ones.
+	Discovery []string
+	// Exporter is set for an exporter block: the job collects the plugin
+	// instead of scraping HTTP targets.
+	Exporter  *PluginInstance
 	BasicAuth              *BasicAuth
 	BearerToken            Secret
 	TLS                    *TLS

@@ -41,7 +41,7 @@ func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	d := &decoder{ctx: evalContext(filepath.Dir(filename))}
+	d := &decoder{ctx: evalContext(filepath.Dir(filename)), baseDir: filepath.Dir(filename)}
 	cfg := d.root(file.Body)
 	if d.diags.HasErrors() {
 		return nil, d.diags
@@ -87,6 +87,10 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "global"},
 	{Type: "query"},
 	{Type: "scrape", LabelNames: []string{"name"}},
+	{Type: "plugin", LabelNames: []string{"name"}},
+	{Type: "exporter", LabelNames: []string{"name"}},
+	{Type: "discovery", LabelNames: []string{"name"}},
+	{Type: "notifier", LabelNames: []string{"name"}},
 }}
 
 var serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -108,9 +112,21 @@ var scrapeSchema = &hcl.BodySchema{
 		{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "honor_labels"}, {Name: "honor_timestamps"},
 		{Name: "sample_limit"}, {Name: "label_limit"}, {Name: "label_name_length_limit"},
 		{Name: "label_value_length_limit"}, {Name: "body_size_limit"}, {Name: "bearer_token"},
-		{Name: "scrape_protocols"}, {Name: "fallback_scrape_protocol"},
+		{Name: "scrape_protocols"}, {Name: "fallback_scrape_protocol"}, {Name: "discovery"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "basic_auth"}, {Type: "tls"}, {Type: "relabel"}, {Type: "metric_relabel"}},
+}
+
+// exporterSchema is a scrape of an exporter plugin: the scrape options
+// that do not concern HTTP, with the plugin and its config.
+var exporterSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "plugin", Required: true}, {Name: "interval"}, {Name: "timeout"},
+		{Name: "honor_labels"}, {Name: "honor_timestamps"},
+		{Name: "sample_limit"}, {Name: "label_limit"}, {Name: "label_name_length_limit"},
+		{Name: "label_value_length_limit"}, {Name: "body_size_limit"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "config"}, {Type: "relabel"}, {Type: "metric_relabel"}},
 }
 
 var basicAuthSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -128,8 +144,10 @@ var relabelSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 
 // decoder collects diagnostics while it decodes.
 type decoder struct {
-	ctx   *hcl.EvalContext
-	diags hcl.Diagnostics
+	ctx     *hcl.EvalContext
+	baseDir string // of the config file; relative paths start there
+	diags   hcl.Diagnostics
+	names   map[string]map[string]hcl.Range // block names by namespace, for unique
 }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, detail string, args ...any) {
@@ -160,9 +178,9 @@ func (d *decoder) root(body hcl.Body) *Config {
 	}
 	content := d.content(body, rootSchema)
 	seen := map[string]*hcl.Range{}
-	var scrapes []*hcl.Block
+	var scrapes, plugins, discoveries, notifiers []*hcl.Block
 	for _, b := range content.Blocks {
-		if b.Type != "scrape" {
+		if len(b.Labels) == 0 {
 			if prev, dup := seen[b.Type]; dup {
 				d.errorf(&b.DefRange, "Duplicate "+b.Type+" block", "Only one %s block is allowed; the first is at %s.", b.Type, prev)
 				continue
@@ -176,20 +194,44 @@ func (d *decoder) root(body hcl.Body) *Config {
 			d.global(b.Body, &cfg.Global)
 		case "query":
 			d.query(b.Body, &cfg.Query)
-		case "scrape":
+		case "scrape", "exporter":
 			scrapes = append(scrapes, b)
+		case "plugin":
+			plugins = append(plugins, b)
+		case "discovery":
+			discoveries = append(discoveries, b)
+		case "notifier":
+			notifiers = append(notifiers, b)
 		}
 	}
-	// Scrapes are decoded after global, whose values they inherit.
-	names := map[string]*hcl.Range{}
+	for _, b := range plugins {
+		if p := d.plugin(b); p != nil && d.unique("plugin", b) {
+			cfg.Plugins = append(cfg.Plugins, p)
+		}
+	}
+	for _, b := range discoveries {
+		if inst := d.pluginInstance(b, cfg, nil); inst != nil && d.unique("discovery", b) {
+			cfg.Discoveries = append(cfg.Discoveries, inst)
+		}
+	}
+	for _, b := range notifiers {
+		if inst := d.pluginInstance(b, cfg, nil); inst != nil && d.unique("notifier", b) {
+			cfg.Notifiers = append(cfg.Notifiers, inst)
+		}
+	}
+	// Scrapes and exporters are decoded after global, whose values they
+	// inherit. They share one namespace: the job label.
 	for _, b := range scrapes {
-		name := b.Labels[0]
-		if prev, dup := names[name]; dup {
-			d.errorf(&b.LabelRanges[0], "Duplicate scrape name", "A scrape named %q is already defined at %s; scrape names must be unique.", name, prev)
+		if !d.unique("scrape", b) {
 			continue
 		}
-		names[name] = &b.LabelRanges[0]
-		cfg.Scrapes = append(cfg.Scrapes, d.scrape(b, &cfg.Global))
+		var sc *Scrape
+		if b.Type == "exporter" {
+			sc = d.exporter(b, cfg)
+		} else {
+			sc = d.scrape(b, &cfg.Global, cfg)
+		}
+		cfg.Scrapes = append(cfg.Scrapes, sc)
 	}
 	return cfg
 }
@@ -285,7 +327,14 @@ func (d *decoder) query(body hcl.Body, q *Query) {
 	}
 }
 
-func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
+func (d *decoder) scrape(b *hcl.Block, g *Global, cfg *Config) *Scrape {
+	s, _ := d.job(b, g, cfg, scrapeSchema, "scrape_interval", "scrape_timeout")
+	return s
+}
+
+// job decodes a scrape or exporter block: the schema says which
+// attributes it takes, and the names of its interval and timeout.
+func (d *decoder) job(b *hcl.Block, g *Global, cfg *Config, schema *hcl.BodySchema, intervalName, timeoutName string) (*Scrape, *hcl.BodyContent) {
 	s := &Scrape{
 		Name:            b.Labels[0],
 		MetricsPath:     DefaultMetricsPath,
@@ -298,14 +347,14 @@ func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
 
 		FallbackScrapeProtocol: DefaultFallbackScrapeProtocol,
 	}
-	content := d.content(b.Body, scrapeSchema)
+	content := d.content(b.Body, schema)
 	attrs := content.Attributes
 	d.strList(attrs, "targets", &s.Targets)
 	d.str(attrs, "metrics_path", &s.MetricsPath)
 	d.str(attrs, "scheme", &s.Scheme)
 	d.strListMap(attrs, "params", &s.Params)
-	d.duration(attrs, "scrape_interval", &s.ScrapeInterval)
-	d.duration(attrs, "scrape_timeout", &s.ScrapeTimeout)
+	d.duration(attrs, intervalName, &s.ScrapeInterval)
+	d.duration(attrs, timeoutName, &s.ScrapeTimeout)
 	d.boolean(attrs, "honor_labels", &s.HonorLabels)
 	d.boolean(attrs, "honor_timestamps", &s.HonorTimestamps)
 	d.integer(attrs, "sample_limit", &s.SampleLimit)
@@ -320,12 +369,13 @@ func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
 		d.errorf(attrRange(attrs, "fallback_scrape_protocol", b.Body), "Invalid fallback_scrape_protocol", "%s", err)
 	}
 
-	if _, set := attrs["scrape_timeout"]; !set && s.ScrapeTimeout > s.ScrapeInterval {
+	if _, set := attrs[timeoutName]; !set && s.ScrapeTimeout > s.ScrapeInterval {
 		s.ScrapeTimeout = s.ScrapeInterval
 	}
 	if s.ScrapeTimeout > s.ScrapeInterval {
-		d.errorf(attrRange(attrs, "scrape_timeout", b.Body), "Invalid scrape timeout", "scrape_timeout (%s) must not exceed scrape_interval (%s) in scrape %q.", s.ScrapeTimeout, s.ScrapeInterval, s.Name)
+		d.errorf(attrRange(attrs, timeoutName, b.Body), "Invalid scrape timeout", "%s (%s) must not exceed %s (%s) in %s %q.", timeoutName, s.ScrapeTimeout, intervalName, s.ScrapeInterval, b.Type, s.Name)
 	}
+	d.discoveryRefs(attrs, b.Body, cfg, &s.Discovery)
 	if s.Scheme != "http" && s.Scheme != "https" {
 		d.errorf(attrRange(attrs, "scheme", b.Body), "Invalid scheme", "scheme must be \"http\" or \"https\", not %q.", s.Scheme)
 	}
@@ -374,7 +424,7 @@ func (d *decoder) scrape(b *hcl.Block, g *Global) *Scrape {
 	if s.BasicAuth != nil && s.BearerToken != "" {
 		d.errorf(attrRange(attrs, "bearer_token", b.Body), "Conflicting authentication", "Scrape %q sets both basic_auth and bearer_token; choose one.", s.Name)
 	}
-	return s
+	return s, content
 }
 
 // relabel decodes a relabel or metric_relabel block with Prometheus's

@@ -1,6 +1,7 @@
 package hclconfig
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/gocty"
 )
 
 // HCL renders the configuration as it is in effect, defaults included, in
@@ -43,10 +45,39 @@ func (c *Config) HCL() []byte {
 	q.SetAttributeValue("max_concurrency", cty.NumberIntVal(int64(c.Query.MaxConcurrency)))
 	q.SetAttributeValue("lookback_delta", durationVal(c.Query.LookbackDelta))
 
+	for _, p := range c.Plugins {
+		root.AppendNewline()
+		b := root.AppendNewBlock("plugin", []string{p.Name}).Body()
+		b.SetAttributeValue("source", cty.StringVal(p.Source))
+		if p.Checksum != nil {
+			b.SetAttributeValue("checksum", cty.StringVal(fmt.Sprintf("sha256:%x", p.Checksum)))
+		}
+		if p.IsWasm() {
+			b.SetAttributeValue("allow_hosts", stringList(p.AllowHosts))
+			b.SetAttributeValue("memory_limit", cty.StringVal(bytesString(p.MemoryLimit)))
+			b.SetAttributeValue("call_timeout", durationVal(p.CallTimeout))
+		}
+	}
+	for _, inst := range c.Discoveries {
+		root.AppendNewline()
+		renderInstance(root.AppendNewBlock("discovery", []string{inst.Name}).Body(), inst)
+	}
+	for _, inst := range c.Notifiers {
+		root.AppendNewline()
+		renderInstance(root.AppendNewBlock("notifier", []string{inst.Name}).Body(), inst)
+	}
+
 	for _, s := range c.Scrapes {
 		root.AppendNewline()
+		if s.Exporter != nil {
+			renderExporter(root.AppendNewBlock("exporter", []string{s.Name}).Body(), s)
+			continue
+		}
 		b := root.AppendNewBlock("scrape", []string{s.Name}).Body()
 		b.SetAttributeValue("targets", stringList(s.Targets))
+		if len(s.Discovery) > 0 {
+			b.SetAttributeValue("discovery", stringList(s.Discovery))
+		}
 		b.SetAttributeValue("metrics_path", cty.StringVal(s.MetricsPath))
 		b.SetAttributeValue("scheme", cty.StringVal(s.Scheme))
 		if len(s.Params) > 0 {
@@ -58,22 +89,7 @@ func (c *Config) HCL() []byte {
 		}
 		b.SetAttributeValue("scrape_interval", durationVal(s.ScrapeInterval))
 		b.SetAttributeValue("scrape_timeout", durationVal(s.ScrapeTimeout))
-		b.SetAttributeValue("honor_labels", cty.BoolVal(s.HonorLabels))
-		b.SetAttributeValue("honor_timestamps", cty.BoolVal(s.HonorTimestamps))
-		for _, l := range []struct {
-			name string
-			v    int
-		}{
-			{"sample_limit", s.SampleLimit}, {"label_limit", s.LabelLimit},
-			{"label_name_length_limit", s.LabelNameLengthLimit}, {"label_value_length_limit", s.LabelValueLengthLimit},
-		} {
-			if l.v > 0 {
-				b.SetAttributeValue(l.name, cty.NumberIntVal(int64(l.v)))
-			}
-		}
-		if s.BodySizeLimit > 0 {
-			b.SetAttributeValue("body_size_limit", cty.StringVal(bytesString(s.BodySizeLimit)))
-		}
+		renderJobOptions(b, s)
 		b.SetAttributeValue("scrape_protocols", stringList(s.ScrapeProtocols))
 		b.SetAttributeValue("fallback_scrape_protocol", cty.StringVal(s.FallbackScrapeProtocol))
 		if s.BearerToken != "" {
@@ -101,6 +117,70 @@ func (c *Config) HCL() []byte {
 		renderRelabel(b, "metric_relabel", s.MetricRelabel)
 	}
 	return hclwrite.Format(f.Bytes())
+}
+
+// renderJobOptions writes what scrape and exporter blocks share.
+func renderJobOptions(b *hclwrite.Body, s *Scrape) {
+	b.SetAttributeValue("honor_labels", cty.BoolVal(s.HonorLabels))
+	b.SetAttributeValue("honor_timestamps", cty.BoolVal(s.HonorTimestamps))
+	for _, l := range []struct {
+		name string
+		v    int
+	}{
+		{"sample_limit", s.SampleLimit}, {"label_limit", s.LabelLimit},
+		{"label_name_length_limit", s.LabelNameLengthLimit}, {"label_value_length_limit", s.LabelValueLengthLimit},
+	} {
+		if l.v > 0 {
+			b.SetAttributeValue(l.name, cty.NumberIntVal(int64(l.v)))
+		}
+	}
+	if s.BodySizeLimit > 0 {
+		b.SetAttributeValue("body_size_limit", cty.StringVal(bytesString(s.BodySizeLimit)))
+	}
+}
+
+func renderExporter(b *hclwrite.Body, s *Scrape) {
+	b.SetAttributeValue("plugin", cty.StringVal(s.Exporter.Plugin.Name))
+	b.SetAttributeValue("interval", durationVal(s.ScrapeInterval))
+	b.SetAttributeValue("timeout", durationVal(s.ScrapeTimeout))
+	renderJobOptions(b, s)
+	renderConfig(b, s.Exporter)
+	renderRelabel(b, "relabel", s.Relabel)
+	renderRelabel(b, "metric_relabel", s.MetricRelabel)
+}
+
+func renderInstance(b *hclwrite.Body, inst *PluginInstance) {
+	b.SetAttributeValue("plugin", cty.StringVal(inst.Plugin.Name))
+	renderConfig(b, inst)
+}
+
+// renderConfig writes an instance's config block as decoded, sensitive
+// values hidden; before decoding there is nothing to show.
+func renderConfig(b *hclwrite.Body, inst *PluginInstance) {
+	if inst.Values == nil {
+		return
+	}
+	values := inst.Values.Redacted()
+	if len(values) == 0 {
+		return
+	}
+	cb := b.AppendNewBlock("config", nil).Body()
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := gocty.ImpliedType(values[name])
+		if err != nil {
+			continue
+		}
+		cv, err := gocty.ToCtyValue(values[name], v)
+		if err != nil {
+			continue
+		}
+		cb.SetAttributeValue(name, cv)
+	}
 }
 
 func renderRelabel(b *hclwrite.Body, block string, cfgs []*relabel.Config) {

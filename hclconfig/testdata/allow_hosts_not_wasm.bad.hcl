@@ -1,0 +1,4 @@
+plugin "webhook" {
+  source      = "vigil-notifier-webhook"
+  allow_hosts = ["example.org"]
+}

@@ -1,0 +1,5 @@
+plugin "node" { source = "vigil-exporter-node" }
+
+exporter "node" {
+  plugin = "nod"
+}
