@@ -109,12 +109,12 @@ type Scrape struct {
 	Discovery []string
 	// Exporter is set for an exporter block: the job collects the plugin
 	// instead of scraping HTTP targets.
-	Exporter  *PluginInstance
-	BasicAuth              *BasicAuth
-	BearerToken            Secret
-	TLS                    *TLS
-	Relabel                []*relabel.Config
-	MetricRelabel          []*relabel.Config
+	Exporter      *PluginInstance
+	BasicAuth     *BasicAuth
+	BearerToken   Secret
+	TLS           *TLS
+	Relabel       []*relabel.Config
+	MetricRelabel []*relabel.Config
 }
 
 // BasicAuth is the `basic_auth` block of a scrape.
