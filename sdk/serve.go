@@ -2,9 +2,13 @@ package sdk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -31,6 +35,17 @@ func Logger() hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Trace})
 }
 
+// DebugEnv, when set in a plugin's environment, makes Serve run the
+// plugin on its own, for a debugger, instead of waiting to be started by
+// a host: it prints a line to export into the host's environment, which
+// then attaches to this process instead of starting the plugin.
+const DebugEnv = "VIGIL_PLUGIN_DEBUG"
+
+// ReattachEnv is the host's environment variable that lists plugins
+// running under a debugger: a JSON object from plugin block name to
+// go-plugin's reattach config, as DebugEnv mode prints it.
+const ReattachEnv = "VIGIL_REATTACH_PLUGINS"
+
 // Serve serves p over gRPC until the host ends the process. It exits with
 // status 1 when p is not a valid plugin.
 func Serve(p Plugin) {
@@ -39,12 +54,90 @@ func Serve(p Plugin) {
 		fmt.Fprintln(os.Stderr, "cannot serve the plugin:", err)
 		os.Exit(1)
 	}
-	plugin.Serve(&plugin.ServeConfig{
+	cfg := &plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: &grpcServerPlugin{srv: srv}}},
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           Logger(),
-	})
+	}
+	if os.Getenv(DebugEnv) != "" {
+		serveDebug(cfg, p.Info.Name)
+		return
+	}
+	plugin.Serve(cfg)
+}
+
+// serveDebug serves until interrupted, after printing how a host reaches
+// this process.
+func serveDebug(cfg *plugin.ServeConfig, name string) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	reattach := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	cfg.Test = &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed}
+	go plugin.Serve(cfg)
+	select {
+	case rc := <-reattach:
+		line, err := json.Marshal(map[string]reattachJSON{name: {
+			Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid,
+			Addr: reattachAddr{Network: rc.Addr.Network(), String: rc.Addr.String()},
+		}})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cannot encode the reattach config:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("Plugin %q is running for a debugger. Start Vigil with:\n\n\t%s='%s'\n\n", name, ReattachEnv, line)
+	case <-closed:
+		fmt.Fprintln(os.Stderr, "the plugin stopped before it could serve")
+		os.Exit(1)
+	}
+	<-closed
+}
+
+// reattachJSON is one plugin's entry of ReattachEnv.
+type reattachJSON struct {
+	Protocol        string       `json:"protocol"`
+	ProtocolVersion int          `json:"protocol_version"`
+	Pid             int          `json:"pid"`
+	Addr            reattachAddr `json:"addr"`
+}
+
+type reattachAddr struct {
+	Network string `json:"network"`
+	String  string `json:"string"`
+}
+
+// ReattachConfig returns the reattach config ReattachEnv gives for the
+// plugin called name, or nil.
+func ReattachConfig(name string) (*plugin.ReattachConfig, error) {
+	v := os.Getenv(ReattachEnv)
+	if v == "" {
+		return nil, nil
+	}
+	var all map[string]reattachJSON
+	if err := json.Unmarshal([]byte(v), &all); err != nil {
+		return nil, fmt.Errorf("cannot parse %s: %w", ReattachEnv, err)
+	}
+	r, ok := all[name]
+	if !ok {
+		return nil, nil
+	}
+	var addr net.Addr
+	switch r.Addr.Network {
+	case "unix":
+		addr = &net.UnixAddr{Net: "unix", Name: r.Addr.String}
+	case "tcp":
+		tcp, err := net.ResolveTCPAddr("tcp", r.Addr.String)
+		if err != nil {
+			return nil, fmt.Errorf("%s: plugin %q: %w", ReattachEnv, name, err)
+		}
+		addr = tcp
+	default:
+		return nil, fmt.Errorf("%s: plugin %q has unknown network %q", ReattachEnv, name, r.Addr.Network)
+	}
+	return &plugin.ReattachConfig{
+		Protocol: plugin.Protocol(r.Protocol), ProtocolVersion: r.ProtocolVersion, Pid: r.Pid, Addr: addr, Test: true,
+	}, nil
 }
 
 // grpcServerPlugin registers a Server's services with go-plugin's gRPC

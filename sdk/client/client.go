@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/vigilmon/vigil/sdk"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
@@ -57,6 +58,7 @@ type Options struct {
 type Plugin struct {
 	client   *plugin.Client
 	rpc      plugin.ClientProtocol
+	health   healthpb.HealthClient
 	plugin   pb.PluginClient
 	exporter pb.ExporterClient
 	discover pb.DiscovererClient
@@ -83,6 +85,8 @@ func Start(opts Options) (*Plugin, error) {
 	}
 	if opts.Reattach != nil {
 		cfg.Reattach = opts.Reattach
+		// go-plugin negotiates nothing when it reattaches: the set is given.
+		cfg.Plugins = cfg.VersionedPlugins[sdk.ProtocolVersion]
 	} else {
 		cmd := exec.Command(opts.Path, opts.Args...)
 		cmd.Env = append(cmd.Environ(), opts.Env...)
@@ -109,6 +113,7 @@ func Start(opts Options) (*Plugin, error) {
 	return &Plugin{
 		client:   c,
 		rpc:      rpc,
+		health:   healthpb.NewHealthClient(conn),
 		plugin:   pb.NewPluginClient(conn),
 		exporter: pb.NewExporterClient(conn),
 		discover: pb.NewDiscovererClient(conn),
@@ -136,8 +141,21 @@ func (p *Plugin) Kill() { p.client.Kill() }
 // Exited says whether the plugin process has ended.
 func (p *Plugin) Exited() bool { return p.client.Exited() }
 
-// Ping checks that the plugin answers its health service.
-func (p *Plugin) Ping() error { return p.rpc.Ping() }
+// Healthy checks, within ctx, that the plugin process runs and answers
+// its health service: a plugin that hangs fails it at ctx's deadline.
+func (p *Plugin) Healthy(ctx context.Context) error {
+	if p.client.Exited() {
+		return errors.New("the plugin process has exited")
+	}
+	r, err := p.health.Check(ctx, &healthpb.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
+	if r.Status != healthpb.HealthCheckResponse_SERVING {
+		return fmt.Errorf("health check: the plugin says %s", r.Status)
+	}
+	return nil
+}
 
 // ReattachConfig says how to reach the running plugin from another host
 // process.

@@ -1,12 +1,14 @@
 package client_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +237,49 @@ func TestChecksumMismatchIsRefused(t *testing.T) {
 	_, err = client.Start(client.Options{Path: os.Args[0], Env: []string{"VIGIL_TEST_PLUGIN=exporter"}, Checksum: bad})
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%x", good)) || !strings.Contains(err.Error(), fmt.Sprintf("want %x", bad)) {
 		t.Fatalf("a wrong checksum: %v", err)
+	}
+}
+
+// TestReattach runs a plugin on its own, as under a debugger, and
+// attaches to it through the line it prints.
+func TestReattach(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "VIGIL_TEST_PLUGIN=exporter", sdk.DebugEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	var value string
+	for value == "" && lines.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), sdk.ReattachEnv+"="); ok {
+			value = strings.Trim(v, "'")
+		}
+	}
+	if value == "" {
+		t.Fatal("the plugin printed no reattach line")
+	}
+	t.Setenv(sdk.ReattachEnv, value)
+	rc, err := sdk.ReattachConfig("test-exporter")
+	if err != nil || rc == nil {
+		t.Fatalf("reattach config: %v %v", rc, err)
+	}
+	p, err := client.Start(client.Options{Reattach: rc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	if info, _, err := p.Info(context.Background()); err != nil || info.Name != "test-exporter" {
+		t.Fatalf("info over a reattached plugin: %+v %v", info, err)
+	}
+	if err := p.Healthy(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -63,6 +63,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigilmon/vigil/internal/benchutil"
 )
 
 // config holds the command-line settings.
@@ -250,7 +252,7 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	r.ingestOne = samples / took.Seconds()
 	r.heapPerSeries = (float64(heapAfter) - float64(heapBefore)) / float64(w.numSeries())
 	logf("%s: ingest 1 goroutine %s samples (%s); heap %s/series", tag,
-		humanRate(r.ingestOne), took.Round(time.Millisecond), humanBytes(r.heapPerSeries))
+		humanRate(r.ingestOne), took.Round(time.Millisecond), benchutil.HumanBytes(r.heapPerSeries))
 
 	sealStart := time.Now()
 	if db, r.disk, err = b.seal(db, dir); err != nil {
@@ -258,7 +260,7 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	}
 	r.bytesPerSample = float64(r.disk.measured) / samples
 	logf("%s: sealed in %s; %s = %s (%.3f B/sample), whole dir %s", tag, time.Since(sealStart).Round(time.Millisecond),
-		r.disk.what, humanBytes(float64(r.disk.measured)), r.bytesPerSample, humanBytes(float64(r.disk.wholeDir)))
+		r.disk.what, benchutil.HumanBytes(float64(r.disk.measured)), r.bytesPerSample, benchutil.HumanBytes(float64(r.disk.wholeDir)))
 
 	ng := newEngine()
 	if r.rateQuery, r.rateCheck, err = medianOf(cfg.queryRuns, func() (time.Duration, resultCheck, error) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/vigilmon/vigil/internal/benchutil"
 )
 
 const (
@@ -56,7 +58,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 	}
 	for _, res := range results {
 		v, u := get(res, vigilBackend.name), get(res, upstreamBackend.name)
-		row(&memory, "memory, heap/series", res.spec.String(), v.heapPerSeries, u.heapPerSeries, humanBytes, lowerBetter)
+		row(&memory, "memory, heap/series", res.spec.String(), v.heapPerSeries, u.heapPerSeries, benchutil.HumanBytes, lowerBetter)
 	}
 	for _, res := range results {
 		if res.spec.series < cfg.restartMinSeries {
@@ -89,7 +91,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 		for _, name := range []string{vigilBackend.name, upstreamBackend.name} {
 			if r, ok := res.byStore[name]; ok {
 				parts = append(parts, fmt.Sprintf("%s %s measured (%s), %s whole dir", name,
-					humanBytes(float64(r.disk.measured)), r.disk.what, humanBytes(float64(r.disk.wholeDir))))
+					benchutil.HumanBytes(float64(r.disk.measured)), r.disk.what, benchutil.HumanBytes(float64(r.disk.wholeDir))))
 			}
 		}
 		fmt.Fprintf(out, "        %s: %s\n", res.spec, strings.Join(parts, "; "))
@@ -159,22 +161,6 @@ func humanSeconds(x float64) string {
 		return fmt.Sprintf("%.2fs", x)
 	default:
 		return fmt.Sprintf("%.1fms", x*1e3)
-	}
-}
-
-// humanBytes formats a byte count.
-func humanBytes(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "n/a"
-	case math.Abs(x) >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", x/(1<<30))
-	case math.Abs(x) >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", x/(1<<20))
-	case math.Abs(x) >= 1<<10:
-		return fmt.Sprintf("%.2f KiB", x/(1<<10))
-	default:
-		return fmt.Sprintf("%.0f B", x)
 	}
 }
 

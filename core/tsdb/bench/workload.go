@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/vigilmon/vigil/internal/benchutil"
 )
 
 // scrapeInterval is the time between two scrapes of one target.
@@ -253,7 +255,7 @@ func newNodeTarget(i int, seed uint64) target {
 	t := target{
 		job:      jobs[i%len(jobs)],
 		instance: fmt.Sprintf("node-%05d:9100", i),
-		phase:    time.Duration(mix(seed, uint64(i), 0xfa5e) % uint64(scrapeInterval)),
+		phase:    time.Duration(benchutil.Mix(seed, uint64(i), 0xfa5e) % uint64(scrapeInterval)),
 	}
 	counts := map[seriesKind]int{}
 	add := func(f family, extra labels.Labels) {
@@ -264,7 +266,7 @@ func newNodeTarget(i int, seed uint64) target {
 		extra.Range(func(l labels.Label) { b.Add(l.Name, l.Value) })
 		b.Sort()
 		n := uint64(len(t.series))
-		h := mix(seed, uint64(i), n)
+		h := benchutil.Mix(seed, uint64(i), n)
 		// Vary the base per series and target so that not every instance
 		// reports identical numbers.
 		scale := 0.5 + float64(h%1000)/1000
@@ -334,24 +336,6 @@ func kindShares(t target) (constGauges, slowGauges, counters, noisy int) {
 	return
 }
 
-// mix hashes its inputs into a well-spread 64-bit value (splitmix64).
-func mix(vals ...uint64) uint64 {
-	var h uint64 = 0x9e3779b97f4a7c15
-	for _, v := range vals {
-		h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)
-		h = splitmix(h)
-	}
-	return h
-}
-
-// splitmix is the finaliser of splitmix64.
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
 // roundTo rounds v to a multiple of q; q == 0 leaves v unchanged.
 func roundTo(v, q float64) float64 {
 	if q == 0 {
@@ -368,7 +352,7 @@ type seriesState struct {
 
 // unit returns a pseudo-random float in [0, 1) and advances the state.
 func (s *seriesState) unit() float64 {
-	s.rng = splitmix(s.rng)
+	s.rng = benchutil.Splitmix(s.rng)
 	return float64(s.rng>>11) / (1 << 53)
 }
 
@@ -402,7 +386,7 @@ func (w *workload) newStates() [][]seriesState {
 	for i, t := range w.targets {
 		states[i] = make([]seriesState, len(t.series))
 		for j, s := range t.series {
-			states[i][j] = seriesState{value: s.base, rng: mix(w.seed, uint64(i), uint64(j), 0x5eed)}
+			states[i][j] = seriesState{value: s.base, rng: benchutil.Mix(w.seed, uint64(i), uint64(j), 0x5eed)}
 		}
 	}
 	return states
@@ -411,7 +395,7 @@ func (w *workload) newStates() [][]seriesState {
 // scrapeTime returns the timestamp (ms) of scrape round r of target i,
 // including the target's phase and a few milliseconds of jitter.
 func (w *workload) scrapeTime(i, r int) int64 {
-	jitter := time.Duration(mix(w.seed, uint64(i), uint64(r), 0x717e) % uint64(maxJitter))
+	jitter := time.Duration(benchutil.Mix(w.seed, uint64(i), uint64(r), 0x717e) % uint64(maxJitter))
 	ts := w.start.Add(time.Duration(r)*scrapeInterval + w.targets[i].phase + jitter)
 	return ts.UnixMilli()
 }
