@@ -2,6 +2,7 @@ package scrape
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/url"
@@ -11,11 +12,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // Manager runs one loop per target of the configuration's scrape blocks.
@@ -25,9 +28,12 @@ type Manager struct {
 	logger  hclog.Logger
 	metrics *metrics
 
-	mu      sync.Mutex
-	loops   map[string]*loop
-	dropped []DroppedTarget
+	mu         sync.Mutex
+	cfg        *hclconfig.Config // the last one applied
+	exporters  Exporters
+	discovered map[string]map[string]sdk.TargetGroup // by discovery block name, then group source
+	loops      map[string]*loop
+	dropped    []DroppedTarget
 }
 
 // TargetStatus is a running target and the health of its last scrape.
@@ -60,7 +66,42 @@ func NewManager(store storage.AppendableV2, logger hclog.Logger) *Manager {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Manager{store: store, logger: logger.Named("scrape"), metrics: newMetrics(), loops: map[string]*loop{}}
+	return &Manager{
+		store: store, logger: logger.Named("scrape"), metrics: newMetrics(),
+		loops: map[string]*loop{}, discovered: map[string]map[string]sdk.TargetGroup{},
+	}
+}
+
+// SetExporters gives the manager the exporter plugin instances; exporter
+// blocks of a configuration applied before have no target.
+func (m *Manager) SetExporters(e Exporters) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.exporters = e
+}
+
+// SetDiscovered takes an update of the discovery block name: groups are
+// new or changed, and a group without targets is gone. The targets of
+// the scrapes that use the discovery follow at once.
+func (m *Manager) SetDiscovered(name string, groups []sdk.TargetGroup) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	known := m.discovered[name]
+	if known == nil {
+		known = map[string]sdk.TargetGroup{}
+		m.discovered[name] = known
+	}
+	for _, g := range groups {
+		if len(g.Targets) == 0 {
+			delete(known, g.Source)
+			continue
+		}
+		known[g.Source] = g
+	}
+	if m.cfg == nil {
+		return nil
+	}
+	return m.sync()
 }
 
 // Collector returns the scrape metrics, for the server's /metrics.
@@ -70,52 +111,122 @@ func (m *Manager) Collector() prometheus.Collector { return m.metrics }
 // are gone stop and mark their series stale, loops whose scrape block
 // changed restart, new targets start.
 func (m *Manager) ApplyConfig(cfg *hclconfig.Config) error {
-	type wanted struct {
-		target *Target
-		cfg    *hclconfig.Scrape
-	}
-	want := map[string]wanted{}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cfg = cfg
+	return m.sync()
+}
+
+// wantedTarget is a target the configuration asks for, with its job.
+type wantedTarget struct {
+	target *Target
+	cfg    *hclconfig.Scrape
+}
+
+// targets builds every target of the configuration: static ones,
+// discovered ones and exporters.
+func (m *Manager) targets() (map[string]wantedTarget, []DroppedTarget) {
+	want := map[string]wantedTarget{}
 	var dropped []DroppedTarget
-	for _, sc := range cfg.Scrapes {
+	add := func(sc *hclconfig.Scrape, tl, gl labels.Labels, t *Target, err error) {
+		switch {
+		case err != nil:
+			m.logger.Warn("target dropped", "scrape", sc.Name, "labels", tl.String(), "error", err)
+			dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: DiscoveredLabels(sc, tl, gl), Reason: err.Error()})
+		case t == nil:
+			dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: DiscoveredLabels(sc, tl, gl), Reason: "dropped by relabeling"})
+		default:
+			want[sc.Name+"/"+t.Labels.String()] = wantedTarget{t, sc}
+		}
+	}
+	for _, sc := range m.cfg.Scrapes {
+		if sc.Exporter != nil {
+			t, err := exporterTarget(sc)
+			if err == nil && m.exporters == nil {
+				err = fmt.Errorf("exporter %q has no plugin host", sc.Name)
+			}
+			add(sc, labels.FromStrings("__address__", sc.Name), labels.EmptyLabels(), t, err)
+			continue
+		}
 		for _, addr := range sc.Targets {
 			tl := labels.FromStrings("__address__", addr)
 			t, err := NewTarget(sc, tl, labels.EmptyLabels())
-			switch {
-			case err != nil:
-				m.logger.Warn("target dropped", "scrape", sc.Name, "address", addr, "error", err)
-				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: DiscoveredLabels(sc, tl, labels.EmptyLabels()), Reason: err.Error()})
-			case t == nil:
-				dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: DiscoveredLabels(sc, tl, labels.EmptyLabels()), Reason: "dropped by relabeling"})
-			default:
-				want[sc.Name+"/"+t.Labels.String()] = wanted{t, sc}
+			add(sc, tl, labels.EmptyLabels(), t, err)
+		}
+		for _, name := range sc.Discovery {
+			groups := m.discovered[name]
+			sources := make([]string, 0, len(groups))
+			for src := range groups {
+				sources = append(sources, src)
+			}
+			sort.Strings(sources)
+			for _, src := range sources {
+				g := groups[src]
+				gl := labels.FromMap(g.Labels)
+				for _, tm := range g.Targets {
+					tl := labels.FromMap(tm)
+					t, err := NewTarget(sc, tl, gl)
+					add(sc, tl, gl, t, err)
+				}
 			}
 		}
 	}
+	return want, dropped
+}
 
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// sync starts, keeps and stops loops to match the wanted targets. It is
+// called with mu held.
+func (m *Manager) sync() error {
+	want, dropped := m.targets()
 	for key, l := range m.loops {
-		if w, ok := want[key]; ok && reflect.DeepEqual(*w.cfg, *l.cfg) {
+		if w, ok := want[key]; ok && sameJob(w.cfg, l.cfg) {
 			delete(want, key)
 			continue
 		}
 		l.stop(true)
 		delete(m.loops, key)
 	}
+	var errs []error
 	for key, w := range want {
 		client, err := newClient(w.cfg)
 		if err != nil {
-			return fmt.Errorf("cannot start target %s: %w", w.target.URL, err)
+			errs = append(errs, fmt.Errorf("cannot start target %s: %w", w.target.URL, err))
+			continue
 		}
 		sc := newScraper(w.target, w.cfg, client, m.store)
 		sc.metrics = m.metrics
+		if w.cfg.Exporter != nil {
+			e, ok := m.exporters(w.cfg.Name)
+			if !ok {
+				errs = append(errs, fmt.Errorf("exporter %q is not running", w.cfg.Name))
+				continue
+			}
+			sc.exporter = e
+		}
 		l := newLoop(key, sc, w.cfg, m.logger)
 		m.loops[key] = l
 		go l.run()
 	}
 	m.dropped = dropped
 	m.metrics.targets.Set(float64(len(m.loops)))
-	return nil
+	return errors.Join(errs...)
+}
+
+// sameJob says whether two versions of a job scrape alike, so that a
+// reload keeps its loops. An exporter's config is compared as decoded,
+// not where it stands in the file.
+func sameJob(a, b *hclconfig.Scrape) bool {
+	ac, bc := *a, *b
+	ac.Exporter, bc.Exporter = nil, nil
+	if !reflect.DeepEqual(ac, bc) {
+		return false
+	}
+	if a.Exporter == nil || b.Exporter == nil {
+		return a.Exporter == b.Exporter
+	}
+	ap, bp := *a.Exporter.Plugin, *b.Exporter.Plugin
+	ap.Range, bp.Range = hcl.Range{}, hcl.Range{}
+	return reflect.DeepEqual(ap, bp) && reflect.DeepEqual(a.Exporter.Values, b.Exporter.Values)
 }
 
 // Targets returns the running targets, sorted by pool and labels.

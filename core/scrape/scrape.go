@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // acceptHeader is the Accept header that asks for protocols, most wanted
@@ -76,6 +77,8 @@ type scraper struct {
 	client *http.Client
 	store  storage.AppendableV2
 	accept string // the Accept header, from cfg.ScrapeProtocols
+	// exporter, when set, is collected instead of fetching the target.
+	exporter sdk.Exporter
 
 	// previous maps the hash of each series appended by the last scrape to
 	// its labels.
@@ -133,7 +136,11 @@ func (s *scraper) Health() Health {
 // report series and stale markers for every series of the last scrape.
 func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	start := time.Now()
-	body, contentType, scrapeErr := s.fetch(ctx)
+	fetch := s.fetch
+	if s.exporter != nil {
+		fetch = s.collect
+	}
+	body, contentType, scrapeErr := fetch(ctx)
 	if ctx.Err() != nil {
 		// The loop is ending: a cancelled scrape says nothing of the target.
 		return ctx.Err()

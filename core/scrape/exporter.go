@@ -1,0 +1,62 @@
+package scrape
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// protobufContentType is the delimited protobuf exposition format, in
+// which a collection of an exporter plugin is parsed.
+const protobufContentType = `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited`
+
+// Exporters gives the manager the exporter plugin instances of the
+// configuration by exporter block name.
+type Exporters func(name string) (sdk.Exporter, bool)
+
+// exporterTarget is the target of an exporter block. Its instance label
+// is the host Vigil runs on, where the plugin collects, as an exporter
+// scraped on this host would say; relabel blocks can change it.
+func exporterTarget(sc *hclconfig.Scrape) (*Target, error) {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	t, err := NewTarget(sc, labels.FromStrings("__address__", host), labels.EmptyLabels())
+	if err != nil || t == nil {
+		return t, err
+	}
+	t.URL = &url.URL{Scheme: "plugin", Host: sc.Name}
+	return t, nil
+}
+
+// collect runs the exporter within the target's timeout and returns its
+// families encoded in the protobuf format, so that the rest of a scrape
+// (labels, relabeling, limits, staleness) is the one of HTTP targets.
+func (s *scraper) collect(ctx context.Context) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.target.Timeout)
+	defer cancel()
+	families, err := s.exporter.Collect(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("exporter plugin %s: %w", s.cfg.Exporter.Plugin.Name, err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return nil, "", fmt.Errorf("exporter plugin %s returned a family it cannot encode: %w", s.cfg.Exporter.Plugin.Name, err)
+		}
+		if limit := s.cfg.BodySizeLimit; limit > 0 && int64(buf.Len()) > limit {
+			return nil, "", fmt.Errorf("%w: the collection is larger than %d bytes", errBodySize, limit)
+		}
+	}
+	return buf.Bytes(), protobufContentType, nil
+}
