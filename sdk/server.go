@@ -88,7 +88,8 @@ func (s *Server) Configure(req *pb.ConfigureRequest) (resp *pb.ConfigureResponse
 		r := &pb.ConfigureResponse{Error: err.Error()}
 		var ae *AttributeError
 		if errors.As(err, &ae) {
-			r.ErrorAttribute = ae.Attribute
+			// The host names the attribute itself.
+			r.Error, r.ErrorAttribute = ae.Err.Error(), ae.Attribute
 		}
 		return r
 	}

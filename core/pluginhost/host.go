@@ -1,0 +1,288 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// checkInterval is how often the host checks that every plugin runs.
+const checkInterval = 2 * time.Second
+
+// Host keeps the plugin instances of the configuration running:
+// ApplyConfig starts, reconfigures and stops them, Run restarts those that
+// die, and Exporter, Discoverer and Notifier hand them to the rest of the
+// server.
+type Host struct {
+	logger   hclog.Logger
+	metrics  *Metrics
+	cacheDir string // Wasm compilation cache; empty for none
+
+	mu        sync.Mutex
+	instances map[instanceKey]*managed
+}
+
+type instanceKey struct {
+	kind sdk.Kind
+	name string
+}
+
+// managed is an instance with what it was made from, to tell on reload
+// whether it can stay.
+type managed struct {
+	*Instance
+	plugin hclconfig.Plugin // Range cleared
+}
+
+// NewHost returns a host that logs through logger and keeps compiled Wasm
+// modules in cacheDir (none when empty).
+func NewHost(logger hclog.Logger, cacheDir string) *Host {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: cacheDir, instances: map[instanceKey]*managed{}}
+}
+
+// Metrics returns the plugin metrics, for the server's /metrics.
+func (h *Host) Metrics() *Metrics { return h.metrics }
+
+// Open starts or loads the plugin of a plugin block, unconfigured.
+func (h *Host) Open(ctx context.Context, p *hclconfig.Plugin) (Conn, error) {
+	if p.IsWasm() {
+		return h.openWasm(ctx, p)
+	}
+	return StartGRPC(p.Name, p.Source, p.Checksum, h.logger)
+}
+
+// Resolve checks the configuration's plugins before anything runs: it
+// opens each plugin block's plugin once, checks that it is of the kind
+// every block using it needs, decodes each block's config against the
+// plugin's schema (setting the instance's Values) and has the plugin
+// check the config with Configure. Every problem is a diagnostic at its
+// place in the file.
+func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	byPlugin := map[*hclconfig.Plugin][]*hclconfig.PluginInstance{}
+	var plugins []*hclconfig.Plugin
+	for _, inst := range cfg.Instances() {
+		if _, ok := byPlugin[inst.Plugin]; !ok {
+			plugins = append(plugins, inst.Plugin)
+		}
+		byPlugin[inst.Plugin] = append(byPlugin[inst.Plugin], inst)
+	}
+	for _, p := range plugins {
+		diags = append(diags, h.resolvePlugin(ctx, p, byPlugin[p])...)
+	}
+	return diags
+}
+
+func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*hclconfig.PluginInstance) hcl.Diagnostics {
+	rng := p.Range
+	conn, err := h.Open(ctx, p)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot load plugin", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+	}
+	defer conn.Close()
+	info, kind, err := conn.Info(ctx)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plugin does not answer", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+	}
+	schema, err := conn.Schema(ctx)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plugin does not answer", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+	}
+	var diags hcl.Diagnostics
+	for _, inst := range uses {
+		if kind != inst.Kind {
+			r := inst.PluginRange
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Wrong kind of plugin",
+				Detail:  fmt.Sprintf("Plugin %q (%s) is %s plugin; %s block needs %s plugin.", p.Name, info.Name, withArticle(kind), withArticle(inst.Kind), withArticle(inst.Kind)),
+				Subject: &r,
+			})
+			continue
+		}
+		configJSON, d := hclconfig.DecodePluginConfig(inst, schema)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		values, err := schema.Parse(configJSON)
+		if err == nil {
+			err = conn.Configure(ctx, configJSON)
+		}
+		if err != nil {
+			diags = append(diags, configDiagnostic(inst, err))
+			continue
+		}
+		inst.Values = &values
+	}
+	return diags
+}
+
+// withArticle writes a kind with its indefinite article: "an exporter".
+func withArticle(k sdk.Kind) string {
+	if k == sdk.KindExporter {
+		return "an " + k.String()
+	}
+	return "a " + k.String()
+}
+
+// configDiagnostic places a plugin's config error at the attribute it
+// names, or at the block.
+func configDiagnostic(inst *hclconfig.PluginInstance, err error) *hcl.Diagnostic {
+	rng := inst.Range
+	var ae *sdk.AttributeError
+	if errors.As(err, &ae) && inst.Body != nil {
+		if attrs, diags := inst.Body.JustAttributes(); !diags.HasErrors() {
+			if a, ok := attrs[ae.Attribute]; ok {
+				rng = a.Expr.Range()
+			}
+		}
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError, Summary: "Invalid plugin config",
+		Detail:  fmt.Sprintf("Plugin %q refuses the config of %s %q: %v.", inst.Plugin.Name, inst.Kind, inst.Name, err),
+		Subject: &rng,
+	}
+}
+
+// ApplyConfig makes the running instances those of cfg, which Resolve
+// must have checked: new ones are created (their plugins start on first
+// use), ones whose config alone changed are reconfigured, ones whose
+// plugin changed are replaced, and ones that are gone stop.
+func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	want := map[instanceKey]*hclconfig.PluginInstance{}
+	for _, inst := range cfg.Instances() {
+		want[instanceKey{inst.Kind, inst.Name}] = inst
+	}
+	var errs []error
+	for key, m := range h.instances {
+		inst, ok := want[key]
+		if ok && samePlugin(m.plugin, *inst.Plugin) {
+			config, err := configJSON(inst)
+			if err == nil {
+				err = m.Reconfigure(ctx, config)
+			}
+			if err == nil {
+				delete(want, key)
+				continue
+			}
+			errs = append(errs, err)
+		}
+		m.Close()
+		delete(h.instances, key)
+	}
+	for key, inst := range want {
+		config, err := configJSON(inst)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p := *inst.Plugin
+		p.Range = hcl.Range{}
+		open := func(ctx context.Context) (Conn, error) { return h.Open(ctx, inst.Plugin) }
+		h.instances[key] = &managed{
+			Instance: NewInstance(inst.Name, inst.Plugin.Name, inst.Kind, config, open, h.logger, h.metrics),
+			plugin:   p,
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// configJSON is an instance's decoded config as Configure takes it.
+func configJSON(inst *hclconfig.PluginInstance) ([]byte, error) {
+	if inst.Values == nil {
+		return nil, fmt.Errorf("%s %q: the config was not checked against plugin %q", inst.Kind, inst.Name, inst.Plugin.Name)
+	}
+	return inst.Values.JSON()
+}
+
+func samePlugin(a, b hclconfig.Plugin) bool {
+	a.Range, b.Range = hcl.Range{}, hcl.Range{}
+	return reflect.DeepEqual(a, b)
+}
+
+func (h *Host) instance(kind sdk.Kind, name string) (*Instance, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m, ok := h.instances[instanceKey{kind, name}]
+	if !ok {
+		return nil, false
+	}
+	return m.Instance, true
+}
+
+// Exporter returns the instance of the exporter block called name.
+func (h *Host) Exporter(name string) (sdk.Exporter, bool) { return h.instance(sdk.KindExporter, name) }
+
+// Discoverer returns the instance of the discovery block called name.
+func (h *Host) Discoverer(name string) (sdk.Discoverer, bool) {
+	return h.instance(sdk.KindDiscoverer, name)
+}
+
+// Notifier returns the instance of the notifier block called name.
+func (h *Host) Notifier(name string) (sdk.Notifier, bool) { return h.instance(sdk.KindNotifier, name) }
+
+// Names returns the names of the instances of a kind, sorted.
+func (h *Host) Names(kind sdk.Kind) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for key := range h.instances {
+		if key.kind == kind {
+			out = append(out, key.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run checks every few seconds that each instance's plugin runs, and
+// restarts those that died or hang, until ctx ends.
+func (h *Host) Run(ctx context.Context) {
+	t := time.NewTicker(checkInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		list := make([]*Instance, 0, len(h.instances))
+		for _, m := range h.instances {
+			list = append(list, m.Instance)
+		}
+		h.mu.Unlock()
+		for _, i := range list {
+			cctx, cancel := context.WithTimeout(ctx, startTimeout)
+			i.Check(cctx) // failures are logged and counted by the instance
+			cancel()
+		}
+	}
+}
+
+// Close stops every plugin.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	for key, m := range h.instances {
+		errs = append(errs, m.Close())
+		delete(h.instances, key)
+	}
+	return errors.Join(errs...)
+}

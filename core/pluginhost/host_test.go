@@ -1,0 +1,248 @@
+package pluginhost
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
+)
+
+var (
+	buildOnce sync.Once
+	pluginBin string
+	buildErr  error
+)
+
+// testPlugin builds testdata/grpcplugin once per test run.
+func testPlugin(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vigil-pluginhost-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		pluginBin = filepath.Join(dir, "vigil-exporter-test")
+		out, err := exec.Command("go", "build", "-o", pluginBin, "./testdata/grpcplugin").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			pluginBin = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("cannot build the test plugin: %v\n%s", buildErr, pluginBin)
+	}
+	return pluginBin
+}
+
+// loadConfig parses src, with the test plugin as plugin "test", and
+// resolves its plugins.
+func loadConfig(t *testing.T, h *Host, src string) (*hclconfig.Config, hcl.Diagnostics) {
+	t.Helper()
+	src = `plugin "test" { source = "` + testPlugin(t) + `" }` + "\n" + src
+	cfg, diags := hclconfig.Parse("test.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return cfg, h.Resolve(context.Background(), cfg)
+}
+
+func newHost(t *testing.T) *Host {
+	h := NewHost(nil, "")
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func TestResolveDiagnostics(t *testing.T) {
+	h := newHost(t)
+	for src, want := range map[string]string{
+		`exporter "e" {
+  plugin = "test"
+  config { mod = "ok" }
+}`: `test.hcl:4:12: error: Unsupported argument; An argument named "mod" is not expected here. Did you mean "mode"?`,
+		`exporter "e" {
+  plugin = "test"
+  config { mode = "sideways" }
+}`: `test.hcl:4:19: error: Invalid plugin config; Plugin "test" refuses the config of exporter "e": attribute "mode": unknown mode "sideways".`,
+		`exporter "e" {
+  plugin = "test"
+  config { token = "wrong" }
+}`: `test.hcl:4:20: error: Invalid plugin config; Plugin "test" refuses the config of exporter "e": attribute "token": the token is wrong.`,
+		`notifier "n" { plugin = "test" }`: `test.hcl:2:25: error: Wrong kind of plugin; Plugin "test" (test) is an exporter plugin; a notifier block needs a notifier plugin.`,
+		`exporter "e" {
+  plugin = "test"
+  config { mode = "panic" }
+}`: `panicked in Configure: configure panics on purpose`,
+	} {
+		_, diags := loadConfig(t, h, src)
+		var text strings.Builder
+		hclconfig.WriteDiagnostics(&text, diags)
+		if got := text.String(); !strings.Contains(got, want) {
+			t.Errorf("config:\n%s\ngot:  %s\nwant: %s", src, got, want)
+		}
+		if strings.Contains(text.String(), "wrong\"") {
+			t.Errorf("a sensitive value is in a diagnostic: %s", diags.Error())
+		}
+	}
+}
+
+func TestSupervisionRestartsAKilledPlugin(t *testing.T) {
+	h := newHost(t)
+	cfg, diags := loadConfig(t, h, `exporter "e" {
+  plugin = "test"
+  config { series = 3 }
+}`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	exp, ok := h.Exporter("e")
+	if !ok {
+		t.Fatal("no exporter e")
+	}
+	ctx := context.Background()
+	fams, err := exp.Collect(ctx)
+	if err != nil || len(fams) != 1 || len(fams[0].Metric) != 3 {
+		t.Fatalf("collect: %v %v", fams, err)
+	}
+	if got := testutil.ToFloat64(h.metrics.up.WithLabelValues("test", "e", "exporter")); got != 1 {
+		t.Errorf("vigil_plugin_up = %v", got)
+	}
+
+	// kill -9: the next health check notices, and the plugin comes back.
+	inst := exp.(*Instance)
+	inst.mu.Lock()
+	pid := inst.conn.(*GRPCPlugin).ReattachConfig().Pid
+	inst.mu.Unlock()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		inst.Check(ctx)
+		if _, err := exp.Collect(ctx); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the plugin did not come back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := testutil.ToFloat64(h.metrics.restarts.WithLabelValues("test", "e", "exporter")); got != 1 {
+		t.Errorf("vigil_plugin_restarts_total = %v, want 1", got)
+	}
+}
+
+func TestMisbehavingExportersAreContained(t *testing.T) {
+	h := newHost(t)
+	cfg, diags := loadConfig(t, h, `exporter "hang" {
+  plugin = "test"
+  config { mode = "hang" }
+}
+exporter "crash" {
+  plugin = "test"
+  config { mode = "crash" }
+}
+exporter "huge" {
+  plugin = "test"
+  config { mode = "huge" }
+}`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	collect := func(name string) error {
+		exp, _ := h.Exporter(name)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := exp.Collect(ctx)
+		return err
+	}
+	if err := collect("hang"); err == nil || !strings.Contains(err.Error(), "DeadlineExceeded") {
+		t.Errorf("a hanging collection: %v", err)
+	}
+	if err := collect("crash"); err == nil {
+		t.Error("a crashing collection succeeded")
+	}
+	exp, _ := h.Exporter("huge")
+	fams, err := exp.Collect(context.Background())
+	if err != nil || len(fams[0].Metric) != 200_000 {
+		t.Errorf("a 100 MB collection: %v", err)
+	}
+}
+
+func TestDiscoveryResumesAfterACrash(t *testing.T) {
+	t.Setenv("VIGIL_TEST_KIND", "discovery")
+	h := newHost(t)
+	cfg, diags := loadConfig(t, h, `discovery "d" { plugin = "test" }`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := h.Discoverer("d")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	updates := make(chan []sdk.TargetGroup, 10)
+	done := make(chan error, 1)
+	go func() { done <- d.Discover(ctx, func(g []sdk.TargetGroup) error { updates <- g; return nil }) }()
+	first := <-updates
+	if len(first) != 1 || !strings.HasPrefix(first[0].Source, "pid-") {
+		t.Fatalf("first update %+v", first)
+	}
+	inst := d.(*Instance)
+	inst.mu.Lock()
+	pid := inst.conn.(*GRPCPlugin).ReattachConfig().Pid
+	inst.mu.Unlock()
+	syscall.Kill(pid, syscall.SIGKILL)
+	// The restarted plugin sends its group (with its new pid), and the old
+	// group is sent as gone.
+	second := <-updates
+	var gone, fresh bool
+	for _, g := range second {
+		gone = gone || (g.Source == first[0].Source && len(g.Targets) == 0)
+		fresh = fresh || (g.Source != first[0].Source && len(g.Targets) == 1)
+	}
+	if !gone || !fresh {
+		t.Fatalf("update after the restart: %+v", second)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNotifierErrorsKeepTheirKind(t *testing.T) {
+	t.Setenv("VIGIL_TEST_KIND", "notifier")
+	h := newHost(t)
+	cfg, diags := loadConfig(t, h, `notifier "n" { plugin = "test" }`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := h.Notifier("n")
+	if err := n.Notify(context.Background(), &sdk.Notification{Receiver: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Notify(context.Background(), &sdk.Notification{Receiver: "permanent"}); !sdk.IsPermanent(err) {
+		t.Fatalf("a permanent error: %v", err)
+	}
+}
