@@ -84,10 +84,20 @@ func (m *Manager) SetExporters(e Exporters) {
 // new or changed, and a group without targets is gone. The targets of
 // the scrapes that use the discovery follow at once.
 func (m *Manager) SetDiscovered(name string, groups []sdk.TargetGroup) error {
+	return m.updateDiscovered(name, groups, false)
+}
+
+// ReplaceDiscovered makes groups all the groups of the discovery block
+// name, as the first update of a new stream gives them.
+func (m *Manager) ReplaceDiscovered(name string, groups []sdk.TargetGroup) error {
+	return m.updateDiscovered(name, groups, true)
+}
+
+func (m *Manager) updateDiscovered(name string, groups []sdk.TargetGroup, replace bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	known := m.discovered[name]
-	if known == nil {
+	if known == nil || replace {
 		known = map[string]sdk.TargetGroup{}
 		m.discovered[name] = known
 	}
