@@ -8,11 +8,25 @@ BIN     := bin
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
+# First-party plugins: programs speaking gRPC, and WebAssembly modules.
+GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook
+WASM_PLUGINS := notifier/slack
+
 build: ## Build every package, and the vigil binary into bin/
 	$(GO) build $(PKGS)
 	$(GO) build -o $(BIN)/vigil ./cmd/vigil
 
-test: build ## Run all tests (unit, upstream PromQL suite, crash tests) with the race detector
+plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm for modules)
+	@for p in $(GRPC_PLUGINS); do \
+		echo "$(GO) build -o $(BIN)/vigil-$${p%%/*}-$${p##*/} ./plugins/$$p"; \
+		$(GO) build -o $(BIN)/vigil-$${p%%/*}-$${p##*/} ./plugins/$$p || exit 1; \
+	done
+	@for p in $(WASM_PLUGINS); do \
+		echo "GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(BIN)/vigil-$${p%%/*}-$${p##*/}.wasm ./plugins/$$p"; \
+		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(BIN)/vigil-$${p%%/*}-$${p##*/}.wasm ./plugins/$$p || exit 1; \
+	done
+
+test: build plugins ## Run all tests (unit, upstream PromQL suite, crash tests) with the race detector
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 30m $(PKGS)
 
@@ -45,4 +59,4 @@ proto-check: proto ## Fail when the generated protocol code differs from sdk/pro
 run: build ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
 	$(BIN)/vigil server
 
-.PHONY: help build test lint bench bench-tsdb bench-scrape run
+.PHONY: help build plugins test lint bench bench-tsdb bench-scrape run

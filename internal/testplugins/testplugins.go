@@ -1,0 +1,90 @@
+// Package testplugins builds plugins for tests from their sources, once
+// per test process, so that tests load them exactly as a server loads a
+// third-party plugin and nothing prebuilt is needed. Start with Build.
+package testplugins
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	mu    sync.Mutex
+	dir   string
+	built = map[string]string{} // package path to binary
+)
+
+// Build builds the gRPC plugin in the module's directory pkg (for
+// example "plugins/exporter/node") and returns the path of the program.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	return build(t, pkg, false)
+}
+
+// BuildWasm builds the plugin in pkg as a WebAssembly module
+// (GOOS=wasip1, -buildmode=c-shared) and returns the path of the .wasm.
+func BuildWasm(t testing.TB, pkg string) string {
+	t.Helper()
+	return build(t, pkg, true)
+}
+
+func build(t testing.TB, pkg string, wasm bool) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	key := pkg
+	if wasm {
+		key += ".wasm"
+	}
+	if path, ok := built[key]; ok {
+		return path
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatalf("cannot find the module: %v", err)
+	}
+	if dir == "" {
+		// Shared by every test of the process, until Remove.
+		if dir, err = os.MkdirTemp("", "vigil-test-plugins"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "vigil-"+strings.ReplaceAll(strings.TrimPrefix(pkg, "plugins/"), "/", "-"))
+	args := []string{"build", "-o", out}
+	cmd := exec.Command("go")
+	if wasm {
+		out += ".wasm"
+		args = []string{"build", "-buildmode=c-shared", "-o", out}
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	}
+	cmd.Args = append([]string{"go"}, append(args, "./"+pkg)...)
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cannot build plugin %s: %v\n%s", pkg, err, msg)
+	}
+	built[key] = out
+	return out
+}
+
+// moduleRoot is the directory of the module's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+// Remove deletes what Build built; a TestMain calls it after m.Run.
+func Remove() {
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	dir, built = "", map[string]string{}
+}
