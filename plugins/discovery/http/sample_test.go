@@ -1,0 +1,38 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// TestSample loads sample.hcl as the server does and configures the
+// plugin with its config block.
+func TestSample(t *testing.T) {
+	t.Setenv("INVENTORY_TOKEN", "token")
+	cfg, diags := hclconfig.Load("sample.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	n := 0
+	for _, inst := range cfg.Instances() {
+		if inst.Plugin.Name != httpPlugin.Info.Name {
+			continue
+		}
+		n++
+		config, diags := hclconfig.DecodePluginConfig(inst, httpPlugin.Schema)
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		values, err := httpPlugin.Schema.Parse(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := newHTTPDiscoverer(values); err != nil {
+			t.Fatalf("%s %q: %v", inst.Kind, inst.Name, err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("sample.hcl does not use the plugin")
+	}
+}
