@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
@@ -17,11 +18,17 @@ func newConfigValidateCommand() *cobra.Command {
 		Use:   "validate FILE",
 		Short: "Check a configuration file and print its diagnostics",
 		Long: `Decode FILE as Vigil's HCL configuration and report every mistake with
-file, line, column and the line it is on. Exit 0 when it is valid, 1 when
-it is not.`,
+file, line, column and the line it is on. The plugins the file uses are
+started (or loaded) to check each config block against the plugin's own
+schema, then stopped. Exit 0 when it is valid, 1 when it is not.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, diags := hclconfig.Load(args[0])
+			if !diags.HasErrors() {
+				host := pluginhost.NewHost(nil, "")
+				diags = append(diags, host.Resolve(cmd.Context(), cfg)...)
+				host.Close()
+			}
 			if len(diags) > 0 {
 				if err := hclconfig.WriteDiagnostics(cmd.ErrOrStderr(), diags); err != nil {
 					return err
@@ -30,7 +37,7 @@ it is not.`,
 			if diags.HasErrors() {
 				return fmt.Errorf("configuration %q is not valid", args[0])
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "configuration %q is valid: %d scrape blocks\n", args[0], len(cfg.Scrapes))
+			fmt.Fprintf(cmd.OutOrStdout(), "configuration %q is valid: %d scrape and exporter blocks, %d plugins\n", args[0], len(cfg.Scrapes), len(cfg.Plugins))
 			return nil
 		},
 	}

@@ -107,7 +107,7 @@ func TestConfigValidate(t *testing.T) {
 }
 `)
 	code, stdout, stderr := runCLI("config", "validate", good)
-	if code != exitOK || !strings.Contains(stdout, "is valid: 1 scrape blocks") {
+	if code != exitOK || !strings.Contains(stdout, "is valid: 1 scrape and exporter blocks, 0 plugins") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	bad := writeFile(t, "bad.hcl", `scrape "self" {

@@ -25,6 +25,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilmon/vigil/core/api"
+	"github.com/vigilmon/vigil/core/discovery"
+	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/core/query"
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tsdb"
@@ -68,11 +70,13 @@ refused and the running one stays); SIGTERM shuts down cleanly.`,
 
 // server holds the running components.
 type server struct {
-	flags   serverFlags
-	logger  hclog.Logger
-	scrapes *scrape.Manager
-	config  atomic.Pointer[hclconfig.Config] // in effect
-	mu      sync.Mutex                       // serializes reloads
+	flags     serverFlags
+	logger    hclog.Logger
+	plugins   *pluginhost.Host
+	scrapes   *scrape.Manager
+	discovery *discovery.Manager
+	config    atomic.Pointer[hclconfig.Config] // in effect
+	mu        sync.Mutex                       // serializes reloads
 }
 
 func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
@@ -127,13 +131,24 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	}
 	defer engine.Close()
 
-	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger)}
-	reg.MustRegister(s.scrapes.Collector())
-	s.config.Store(cfg)
+	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger),
+		plugins: pluginhost.NewHost(logger, filepath.Join(cfg.Server.DataDir, "wasm-cache"))}
+	s.discovery = discovery.NewManager(s.scrapes, logger)
+	s.scrapes.SetExporters(s.plugins.Exporter)
+	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics())
+	defer s.plugins.Close()
 	defer s.scrapes.Stop()
-	if err := s.scrapes.ApplyConfig(cfg); err != nil {
+	defer s.discovery.Stop()
+	if err := resolvePlugins(ctx, s.plugins, cfg, stderr); err != nil {
 		return err
 	}
+	if err := s.apply(ctx, cfg); err != nil {
+		return err
+	}
+	s.config.Store(cfg)
+	pluginCtx, stopPlugins := context.WithCancel(context.Background())
+	defer stopPlugins()
+	go s.plugins.Run(pluginCtx)
 
 	mux := http.NewServeMux()
 	var admin api.Admin
@@ -210,7 +225,12 @@ func (s *server) reload() error {
 	if err != nil {
 		return err
 	}
-	if err := s.scrapes.ApplyConfig(cfg); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := resolvePlugins(ctx, s.plugins, cfg, nil); err != nil {
+		return err
+	}
+	if err := s.apply(ctx, cfg); err != nil {
 		return err
 	}
 	if running := s.config.Load(); cfg.Server != running.Server || cfg.Query != running.Query {
@@ -219,6 +239,34 @@ func (s *server) reload() error {
 	}
 	s.config.Store(cfg)
 	s.logger.Info("configuration reloaded", "file", s.flags.config, "scrapes", len(cfg.Scrapes))
+	return nil
+}
+
+// apply makes cfg's plugins, scrapes and discoveries the running ones.
+func (s *server) apply(ctx context.Context, cfg *hclconfig.Config) error {
+	if err := s.plugins.ApplyConfig(ctx, cfg); err != nil {
+		return err
+	}
+	err := s.scrapes.ApplyConfig(cfg)
+	s.discovery.ApplyConfig(cfg, s.plugins.Discoverer)
+	return err
+}
+
+// resolvePlugins checks cfg's plugin configs against the plugins'
+// schemas, as loadConfig reports the file's own mistakes.
+func resolvePlugins(ctx context.Context, host *pluginhost.Host, cfg *hclconfig.Config, w io.Writer) error {
+	diags := host.Resolve(ctx, cfg)
+	if len(diags) == 0 {
+		return nil
+	}
+	var text strings.Builder
+	hclconfig.WriteDiagnostics(&text, diags)
+	if w != nil {
+		io.WriteString(w, text.String())
+	}
+	if diags.HasErrors() {
+		return fmt.Errorf("the plugin configuration is not valid:\n%s", text.String())
+	}
 	return nil
 }
 

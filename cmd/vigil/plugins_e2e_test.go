@@ -1,0 +1,187 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigilmon/vigil/internal/testplugins"
+)
+
+// childPIDs lists the processes the server started, with their command
+// lines.
+func childPIDs(t *testing.T, pid int) map[int]string {
+	t.Helper()
+	out := map[int]string{}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, field := range strings.Fields(string(data)) {
+			child, _ := strconv.Atoi(field)
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", child))
+			out[child] = strings.ReplaceAll(string(cmdline), "\x00", " ")
+		}
+	}
+	return out
+}
+
+// pluginPID is the process of the plugin program whose path contains name.
+func pluginPID(t *testing.T, srv *runningServer, name string) int {
+	t.Helper()
+	for pid, cmdline := range childPIDs(t, srv.cmd.Process.Pid) {
+		if strings.Contains(cmdline, name) {
+			return pid
+		}
+	}
+	return 0
+}
+
+// TestServerWithPlugins runs the server with the node exporter and file
+// discovery plugins, built from source as a third-party plugin would be.
+func TestServerWithPlugins(t *testing.T) {
+	node := testplugins.Build(t, "plugins/exporter/node")
+	file := testplugins.Build(t, "plugins/discovery/file")
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "app_requests_total 42")
+	}))
+	defer target.Close()
+
+	dir := t.TempDir()
+	targets := filepath.Join(dir, "targets.json")
+	writeTargets := func(addrs ...string) {
+		var list []string
+		for _, a := range addrs {
+			list = append(list, strconv.Quote(a))
+		}
+		body := fmt.Sprintf(`[{"targets": [%s], "labels": {"team": "infra"}}]`, strings.Join(list, ", "))
+		if err := os.WriteFile(targets+".tmp", []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(targets+".tmp", targets); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeTargets(strings.TrimPrefix(target.URL, "http://"))
+	config := filepath.Join(dir, "vigil.hcl")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`
+plugin "node" { source = %q }
+plugin "file" { source = %q }
+
+exporter "node" {
+  plugin   = "node"
+  interval = "1s"
+  timeout  = "1s"
+  config {
+    collectors = ["cpu", "meminfo", "loadavg"]
+  }
+}
+
+discovery "files" {
+  plugin = "file"
+  config {
+    files            = [%q]
+    refresh_interval = "1s"
+  }
+}
+
+scrape "apps" {
+  discovery       = ["files"]
+  scrape_interval = "1s"
+  scrape_timeout  = "1s"
+}
+`, node, file, targets)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	srv := startServer(t, "--config", config, "--data", filepath.Join(dir, "data"))
+	prom := srv.api(t)
+	waitFor(t, "the node exporter's memory", func() bool {
+		v, ok := queryValue(t, prom, `node_memory_MemTotal_bytes{job="node"}`)
+		return ok && v > 0
+	})
+	waitFor(t, "the discovered target", func() bool {
+		v, ok := queryValue(t, prom, `app_requests_total{job="apps", team="infra"}`)
+		return ok && v == 42
+	})
+
+	// A target that leaves the file leaves the scrapes: its series go stale.
+	writeTargets()
+	waitFor(t, "the removed target to go stale", func() bool {
+		_, ok := queryValue(t, prom, `app_requests_total{job="apps"}`)
+		return !ok
+	})
+
+	// kill -9 of a plugin: it is restarted, and the core keeps serving.
+	pid := pluginPID(t, srv, "vigil-exporter-node")
+	if pid == 0 {
+		t.Fatalf("no node exporter process among %v", childPIDs(t, srv.cmd.Process.Pid))
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	metricsText := func() string {
+		resp, err := http.Get("http://" + srv.addr + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	waitFor(t, "the plugin restarted", func() bool {
+		return strings.Contains(metricsText(), `vigil_plugin_restarts_total{instance="node",kind="exporter",plugin="node"} 1`)
+	})
+	waitFor(t, "a new node exporter process", func() bool {
+		p := pluginPID(t, srv, "vigil-exporter-node")
+		return p != 0 && p != pid
+	})
+	start := time.Now()
+	waitFor(t, "node metrics after the restart", func() bool {
+		ts, ok := queryValue(t, prom, `timestamp(node_load1{job="node"})`)
+		return ok && ts > float64(start.Unix())
+	})
+
+	// SIGTERM stops the server and every plugin with it.
+	children := childPIDs(t, srv.cmd.Process.Pid)
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-srv.done; err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, srv.logText())
+	}
+	for child, cmdline := range children {
+		if err := syscall.Kill(child, 0); err == nil {
+			t.Errorf("plugin %d (%s) outlived the server", child, cmdline)
+		}
+	}
+}
+
+// TestConfigValidateChecksPluginConfigs shows a plugin config mistake at
+// its place in the file, found by asking the plugin for its schema.
+func TestConfigValidateChecksPluginConfigs(t *testing.T) {
+	node := testplugins.Build(t, "plugins/exporter/node")
+	config := filepath.Join(t.TempDir(), "vigil.hcl")
+	os.WriteFile(config, []byte(fmt.Sprintf(`plugin "node" { source = %q }
+exporter "node" {
+  plugin = "node"
+  config {
+    colectors = ["cpu"]
+  }
+}
+`, node)), 0o644)
+	code, _, stderr := runCLI("config", "validate", config)
+	if code != exitFailure || !strings.Contains(stderr, `vigil.hcl:5:5: error: Unsupported argument; An argument named "colectors" is not expected here. Did you mean "collectors"?`) {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
