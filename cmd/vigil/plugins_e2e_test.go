@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -183,5 +184,40 @@ exporter "node" {
 	code, _, stderr := runCLI("config", "validate", config)
 	if code != exitFailure || !strings.Contains(stderr, `vigil.hcl:5:5: error: Unsupported argument; An argument named "colectors" is not expected here. Did you mean "collectors"?`) {
 		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
+
+// TestNotifyTest sends a test notification through the webhook plugin to
+// a local receiver, which gets Alertmanager's version 4 message.
+func TestNotifyTest(t *testing.T) {
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	got := make(chan map[string]any, 1)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		got <- msg
+	}))
+	defer receiver.Close()
+	config := filepath.Join(t.TempDir(), "vigil.hcl")
+	os.WriteFile(config, []byte(fmt.Sprintf(`plugin "webhook" { source = %q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+`, webhook, receiver.URL)), 0o644)
+	code, stdout, stderr := runCLI("notify", "test", "--config", config, "ops")
+	if code != exitOK || !strings.Contains(stdout, `notifier "ops" delivered the test notification`) {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	msg := <-got
+	alerts, _ := msg["alerts"].([]any)
+	if msg["version"] != "4" || msg["receiver"] != "ops" || msg["status"] != "firing" || len(alerts) != 1 {
+		t.Fatalf("message %v", msg)
+	}
+	if code, _, stderr := runCLI("notify", "test", "--config", config, "nobody"); code != exitFailure || !strings.Contains(stderr, `no notifier block "nobody"`) {
+		t.Fatalf("an unknown notifier: exit %d: %s", code, stderr)
 	}
 }
