@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -219,5 +220,71 @@ notifier "ops" {
 	}
 	if code, _, stderr := runCLI("notify", "test", "--config", config, "nobody"); code != exitFailure || !strings.Contains(stderr, `no notifier block "nobody"`) {
 		t.Fatalf("an unknown notifier: exit %d: %s", code, stderr)
+	}
+}
+
+// TestMisbehavingPluginsAreContained runs exporters that hang, crash,
+// return garbage and return 100 MB: each target reports up=0 with a clear lastError, and the
+// server goes on. A plugin that panics on configure is refused at reload.
+func TestMisbehavingPluginsAreContained(t *testing.T) {
+	bad := testplugins.Build(t, "core/pluginhost/testdata/grpcplugin")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "vigil.hcl")
+	exporter := func(name, mode, extra string) string {
+		return fmt.Sprintf(`exporter %q {
+  plugin   = "bad"
+  interval = "1s"
+  timeout  = "1s"
+  %s
+  config { mode = %q }
+}
+`, name, extra, mode)
+	}
+	os.WriteFile(config, []byte(fmt.Sprintf("plugin \"bad\" { source = %q }\n", bad)+
+		exporter("hang", "hang", "")+exporter("crash", "crash", "")+
+		exporter("huge", "huge", `body_size_limit = "10MB"`)+exporter("garbage", "garbage", "")+exporter("fine", "ok", "")), 0o644)
+	srv := startServer(t, "--config", config, "--data", filepath.Join(dir, "data"))
+	prom := srv.api(t)
+	ctx := context.Background()
+	want := map[string]string{
+		"hang":    "DeadlineExceeded",
+		"crash":   "exporter plugin bad:",
+		"huge":    "body size limit exceeded",
+		"garbage": "cannot parse the exposition: invalid metric name",
+	}
+	waitFor(t, "every misbehaving target to report its error", func() bool {
+		targets, err := prom.Targets(ctx)
+		if err != nil {
+			return false
+		}
+		seen := 0
+		for _, tg := range targets.Active {
+			job := string(tg.Labels["job"])
+			switch {
+			case job == "fine" && tg.Health == "up":
+				seen++
+			case want[job] != "" && tg.Health == "down" && strings.Contains(tg.LastError, want[job]):
+				seen++
+			}
+		}
+		return seen == 5
+	})
+	if v, ok := queryValue(t, prom, `up{job="fine"}`); !ok || v != 1 {
+		t.Errorf("the well-behaved exporter: up=%v %v", v, ok)
+	}
+
+	// A reload whose plugin panics on configure is refused; the server stays.
+	os.WriteFile(config, []byte(fmt.Sprintf("plugin \"bad\" { source = %q }\n", bad)+exporter("fine", "panic", "")), 0o644)
+	resp, err := http.Post("http://"+srv.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "panicked in Configure") {
+		t.Fatalf("reload with a panicking plugin: %d %s", resp.StatusCode, body)
+	}
+	if _, ok := queryValue(t, prom, `up{job="fine"}`); !ok {
+		t.Error("the server stopped serving after a refused reload")
 	}
 }

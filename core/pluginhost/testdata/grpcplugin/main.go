@@ -18,7 +18,7 @@ import (
 )
 
 var schema = sdk.Schema{
-	sdk.String("mode", "ok, hang, crash, huge or panic.", sdk.Default("ok")),
+	sdk.String("mode", "ok, hang, crash, huge, fail, garbage or panic.", sdk.Default("ok")),
 	sdk.Number("series", "How many series to export.", sdk.Default(1)),
 	sdk.String("token", "A secret the plugin checks.", sdk.Sensitive),
 }
@@ -37,6 +37,9 @@ func (e exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 		os.Exit(3)
 	case "fail":
 		return nil, errors.New("collection failed on purpose")
+	case "garbage":
+		// A family without a name, and a counter without a value.
+		return []*dto.MetricFamily{{Type: dto.MetricType_COUNTER.Enum(), Metric: []*dto.Metric{{}}}}, nil
 	}
 	n := e.series
 	label := "x"
@@ -77,7 +80,7 @@ func configure(cfg sdk.Config) error {
 	switch cfg.String("mode") {
 	case "panic":
 		panic("configure panics on purpose")
-	case "ok", "hang", "crash", "huge", "fail":
+	case "ok", "hang", "crash", "huge", "fail", "garbage":
 	default:
 		return sdk.AttributeErrorf("mode", "unknown mode %q", cfg.String("mode"))
 	}
