@@ -2,12 +2,24 @@ package pluginhost
 
 import (
 	"context"
-	"errors"
 
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
-// openWasm loads the WebAssembly module of a plugin block.
-func (h *Host) openWasm(_ context.Context, p *hclconfig.Plugin) (Conn, error) {
-	return nil, errors.New("plugin " + p.Name + ": WebAssembly plugins are not supported by this build")
+// openWasm loads the WebAssembly module of a plugin block, within the
+// bounds the block sets; the module logs under the plugin's name.
+func (h *Host) openWasm(ctx context.Context, p *hclconfig.Plugin) (Conn, error) {
+	w, err := LoadWasm(ctx, WasmOptions{
+		Path:             p.Source,
+		Checksum:         p.Checksum,
+		CacheDir:         h.cacheDir,
+		MemoryLimitBytes: p.MemoryLimit,
+		CallTimeout:      p.CallTimeout,
+		AllowHosts:       p.AllowHosts,
+		Logger:           h.logger.Named(p.Name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }

@@ -1,0 +1,98 @@
+//go:build wasip1
+
+package wasm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+//go:wasmimport vigil http_request
+func hostHTTPRequest(ptr unsafe.Pointer, size uint32) uint64
+
+// HTTPClient returns the client a plugin makes HTTP requests with. In a
+// module its requests go through the host's http_request import; built
+// for anything else, as in a plugin's unit tests, it is a plain client.
+//
+// The host makes each request on the module's behalf, to the hosts that
+// the plugin block's allow_hosts lists only: a request to any other
+// fails with an error wrapping ErrHostNotAllowed. The host does not
+// follow redirects; the client does, each hop checked again. A request
+// ends at the call's deadline at the latest.
+//
+// As with any *http.Client, the errors of Do quote the request's URL
+// (they are *url.Error): a plugin whose URLs hold secrets, as webhook
+// URLs do, should report the error the url.Error wraps instead.
+func HTTPClient() *http.Client { return &http.Client{Transport: roundTripper{}} }
+
+// roundTripper makes requests through the http_request import.
+type roundTripper struct{}
+
+// RoundTrip implements http.RoundTripper.
+func (roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		body = b
+	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	msg := HTTPRequest{Method: req.Method, URL: req.URL.String(), Header: req.Header, Body: body}
+	if msg.Method == "" {
+		msg.Method = http.MethodGet
+	}
+	if d, ok := req.Context().Deadline(); ok {
+		left := time.Until(d).Milliseconds()
+		if left <= 0 {
+			return nil, req.Context().Err()
+		}
+		msg.TimeoutMillis = left
+	}
+	in, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	ptr, size := Unpack(hostHTTPRequest(unsafe.Pointer(unsafe.SliceData(in)), uint32(len(in))))
+	out, ok := pinned[ptr]
+	delete(pinned, ptr)
+	if ptr == 0 || !ok || uint32(len(out)) < size {
+		return nil, errors.New("the host gave no response to http_request")
+	}
+	var resp HTTPResponse
+	if err := json.Unmarshal(out[:size], &resp); err != nil {
+		return nil, fmt.Errorf("decode the host's response: %w", err)
+	}
+	switch {
+	case resp.Denied:
+		return nil, fmt.Errorf("%w: %s", ErrHostNotAllowed, resp.Error)
+	case resp.Error != "":
+		return nil, errors.New(resp.Error)
+	}
+	header := http.Header(resp.Header)
+	if header == nil {
+		header = http.Header{}
+	}
+	return &http.Response{
+		Status:        strconv.Itoa(resp.Status) + " " + http.StatusText(resp.Status),
+		StatusCode:    resp.Status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        header,
+		Body:          io.NopCloser(bytes.NewReader(resp.Body)),
+		ContentLength: int64(len(resp.Body)),
+		Request:       req,
+	}, nil
+}
