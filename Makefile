@@ -49,9 +49,9 @@ proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc:
 	$(GO) build -o $(BIN)/protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc
 	protoc -I $(PROTO_DIR) -I $$($(GO) list -m -f '{{.Dir}}' github.com/prometheus/client_model) \
 		--plugin=protoc-gen-go=$(BIN)/protoc-gen-go --plugin=protoc-gen-go-grpc=$(BIN)/protoc-gen-go-grpc \
-		--go_out=$(PROTO_DIR) --go_opt=paths=source_relative \
-		--go-grpc_out=$(PROTO_DIR) --go-grpc_opt=paths=source_relative \
-		$$(find $(PROTO_DIR) -name '*.proto')
+		--go_out=. --go_opt=module=github.com/vigilmon/vigil \
+		--go-grpc_out=. --go-grpc_opt=module=github.com/vigilmon/vigil \
+		$$(cd $(PROTO_DIR) && find . -name '*.proto' | sed 's|^\./||')
 
 proto-check: proto ## Fail when the generated protocol code differs from sdk/proto's .proto files
 	@if [ -n "$$(git status --porcelain -- $(PROTO_DIR))" ]; then git status --short -- $(PROTO_DIR); git diff -- $(PROTO_DIR) | head -40; echo "generated code is stale: run make proto and commit"; exit 1; fi

@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 package sdk
 
 import (
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
+	pbgrpc "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1/pluginv1grpc"
 )
 
 // Handshake is the go-plugin handshake of Vigil plugins: a plugin started
@@ -149,14 +152,14 @@ type grpcServerPlugin struct {
 
 // GRPCServer implements plugin.GRPCPlugin.
 func (p *grpcServerPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterPluginServer(s, pluginService{srv: p.srv})
+	pbgrpc.RegisterPluginServer(s, pluginService{srv: p.srv})
 	switch p.srv.Kind() {
 	case KindExporter:
-		pb.RegisterExporterServer(s, exporterService{srv: p.srv})
+		pbgrpc.RegisterExporterServer(s, exporterService{srv: p.srv})
 	case KindDiscoverer:
-		pb.RegisterDiscovererServer(s, discovererService{srv: p.srv})
+		pbgrpc.RegisterDiscovererServer(s, discovererService{srv: p.srv})
 	case KindNotifier:
-		pb.RegisterNotifierServer(s, notifierService{srv: p.srv})
+		pbgrpc.RegisterNotifierServer(s, notifierService{srv: p.srv})
 	}
 	return nil
 }
@@ -167,7 +170,7 @@ func (p *grpcServerPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc
 }
 
 type pluginService struct {
-	pb.UnimplementedPluginServer
+	pbgrpc.UnimplementedPluginServer
 	srv *Server
 }
 
@@ -184,7 +187,7 @@ func (s pluginService) Configure(_ context.Context, req *pb.ConfigureRequest) (*
 }
 
 type exporterService struct {
-	pb.UnimplementedExporterServer
+	pbgrpc.UnimplementedExporterServer
 	srv *Server
 }
 
@@ -193,7 +196,7 @@ func (s exporterService) Collect(_ *pb.CollectRequest, stream grpc.ServerStreami
 }
 
 type discovererService struct {
-	pb.UnimplementedDiscovererServer
+	pbgrpc.UnimplementedDiscovererServer
 	srv *Server
 }
 
@@ -202,7 +205,7 @@ func (s discovererService) Discover(_ *pb.DiscoverRequest, stream grpc.ServerStr
 }
 
 type notifierService struct {
-	pb.UnimplementedNotifierServer
+	pbgrpc.UnimplementedNotifierServer
 	srv *Server
 }
 

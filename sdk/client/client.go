@@ -25,6 +25,7 @@ import (
 
 	"github.com/vigilmon/vigil/sdk"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
+	pbgrpc "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1/pluginv1grpc"
 )
 
 // MaxMessageBytes bounds one message from a plugin. A collection is
@@ -59,10 +60,10 @@ type Plugin struct {
 	client   *plugin.Client
 	rpc      plugin.ClientProtocol
 	health   healthpb.HealthClient
-	plugin   pb.PluginClient
-	exporter pb.ExporterClient
-	discover pb.DiscovererClient
-	notifier pb.NotifierClient
+	plugin   pbgrpc.PluginClient
+	exporter pbgrpc.ExporterClient
+	discover pbgrpc.DiscovererClient
+	notifier pbgrpc.NotifierClient
 }
 
 // Start starts the plugin and completes the handshake.
@@ -114,10 +115,10 @@ func Start(opts Options) (*Plugin, error) {
 		client:   c,
 		rpc:      rpc,
 		health:   healthpb.NewHealthClient(conn),
-		plugin:   pb.NewPluginClient(conn),
-		exporter: pb.NewExporterClient(conn),
-		discover: pb.NewDiscovererClient(conn),
-		notifier: pb.NewNotifierClient(conn),
+		plugin:   pbgrpc.NewPluginClient(conn),
+		exporter: pbgrpc.NewExporterClient(conn),
+		discover: pbgrpc.NewDiscovererClient(conn),
+		notifier: pbgrpc.NewNotifierClient(conn),
 	}, nil
 }
 

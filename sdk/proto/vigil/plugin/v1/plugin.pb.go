@@ -1,9 +1,11 @@
 // The Vigil plugin protocol, version 1.
 //
-// A plugin is one of three kinds: an exporter (produces metrics), a
-// discoverer (produces scrape targets) or a notifier (delivers alerts).
-// Every plugin serves the Plugin service; each kind adds its own service.
-// Over gRPC the services are served through hashicorp/go-plugin: the
+// The messages of the protocol; services.proto has the services that
+// carry them over gRPC. A plugin is one of three kinds: an exporter
+// (produces metrics), a discoverer (produces scrape targets) or a notifier
+// (delivers alerts). Every plugin serves the Plugin service; each kind
+// adds its own service. Over gRPC the services are served through
+// hashicorp/go-plugin: the
 // plugin prints the handshake line
 //
 //   1|1|tcp|127.0.0.1:PORT|grpc
@@ -1247,18 +1249,7 @@ const file_vigil_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x13ATTRIBUTE_TYPE_BOOL\x10\x03\x12\x1b\n" +
 	"\x17ATTRIBUTE_TYPE_DURATION\x10\x04\x12\x1e\n" +
 	"\x1aATTRIBUTE_TYPE_STRING_LIST\x10\x05\x12\x1d\n" +
-	"\x19ATTRIBUTE_TYPE_STRING_MAP\x10\x062\xec\x01\n" +
-	"\x06Plugin\x12C\n" +
-	"\x04Info\x12\x1c.vigil.plugin.v1.InfoRequest\x1a\x1d.vigil.plugin.v1.InfoResponse\x12I\n" +
-	"\x06Schema\x12\x1e.vigil.plugin.v1.SchemaRequest\x1a\x1f.vigil.plugin.v1.SchemaResponse\x12R\n" +
-	"\tConfigure\x12!.vigil.plugin.v1.ConfigureRequest\x1a\".vigil.plugin.v1.ConfigureResponse2Z\n" +
-	"\bExporter\x12N\n" +
-	"\aCollect\x12\x1f.vigil.plugin.v1.CollectRequest\x1a .vigil.plugin.v1.CollectResponse0\x012_\n" +
-	"\n" +
-	"Discoverer\x12Q\n" +
-	"\bDiscover\x12 .vigil.plugin.v1.DiscoverRequest\x1a!.vigil.plugin.v1.DiscoverResponse0\x012U\n" +
-	"\bNotifier\x12I\n" +
-	"\x06Notify\x12\x1e.vigil.plugin.v1.NotifyRequest\x1a\x1f.vigil.plugin.v1.NotifyResponseB>Z<github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1;pluginv1b\x06proto3"
+	"\x19ATTRIBUTE_TYPE_STRING_MAP\x10\x06B>Z<github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_vigil_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -1319,20 +1310,8 @@ var file_vigil_plugin_v1_plugin_proto_depIdxs = []int32{
 	18, // 12: vigil.plugin.v1.Notification.alerts:type_name -> vigil.plugin.v1.Alert
 	24, // 13: vigil.plugin.v1.Alert.labels:type_name -> vigil.plugin.v1.Alert.LabelsEntry
 	25, // 14: vigil.plugin.v1.Alert.annotations:type_name -> vigil.plugin.v1.Alert.AnnotationsEntry
-	2,  // 15: vigil.plugin.v1.Plugin.Info:input_type -> vigil.plugin.v1.InfoRequest
-	4,  // 16: vigil.plugin.v1.Plugin.Schema:input_type -> vigil.plugin.v1.SchemaRequest
-	7,  // 17: vigil.plugin.v1.Plugin.Configure:input_type -> vigil.plugin.v1.ConfigureRequest
-	9,  // 18: vigil.plugin.v1.Exporter.Collect:input_type -> vigil.plugin.v1.CollectRequest
-	11, // 19: vigil.plugin.v1.Discoverer.Discover:input_type -> vigil.plugin.v1.DiscoverRequest
-	15, // 20: vigil.plugin.v1.Notifier.Notify:input_type -> vigil.plugin.v1.NotifyRequest
-	3,  // 21: vigil.plugin.v1.Plugin.Info:output_type -> vigil.plugin.v1.InfoResponse
-	5,  // 22: vigil.plugin.v1.Plugin.Schema:output_type -> vigil.plugin.v1.SchemaResponse
-	8,  // 23: vigil.plugin.v1.Plugin.Configure:output_type -> vigil.plugin.v1.ConfigureResponse
-	10, // 24: vigil.plugin.v1.Exporter.Collect:output_type -> vigil.plugin.v1.CollectResponse
-	12, // 25: vigil.plugin.v1.Discoverer.Discover:output_type -> vigil.plugin.v1.DiscoverResponse
-	16, // 26: vigil.plugin.v1.Notifier.Notify:output_type -> vigil.plugin.v1.NotifyResponse
-	21, // [21:27] is the sub-list for method output_type
-	15, // [15:21] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
 	15, // [15:15] is the sub-list for extension extendee
 	0,  // [0:15] is the sub-list for field type_name
@@ -1351,7 +1330,7 @@ func file_vigil_plugin_v1_plugin_proto_init() {
 			NumEnums:      2,
 			NumMessages:   24,
 			NumExtensions: 0,
-			NumServices:   4,
+			NumServices:   0,
 		},
 		GoTypes:           file_vigil_plugin_v1_plugin_proto_goTypes,
 		DependencyIndexes: file_vigil_plugin_v1_plugin_proto_depIdxs,
