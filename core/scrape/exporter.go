@@ -1,7 +1,6 @@
 package scrape
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -40,23 +39,27 @@ func exporterTarget(sc *hclconfig.Scrape) (*Target, error) {
 
 // collect runs the exporter within the target's timeout and returns its
 // families encoded in the protobuf format, so that the rest of a scrape
-// (labels, relabeling, limits, staleness) is the one of HTTP targets.
-func (s *scraper) collect(ctx context.Context) ([]byte, string, error) {
+// (labels, relabeling, limits, staleness) is the one of HTTP targets. The
+// buffer is one of getBodyBuffer, for the caller to put back.
+func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.target.Timeout)
 	defer cancel()
 	families, err := s.exporter.Collect(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("exporter plugin %s: %w", s.cfg.Exporter.Plugin.Name, err)
 	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	buf := s.getBodyBuffer()
+	enc := expfmt.NewEncoder(buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
 	for _, f := range families {
 		if err := enc.Encode(f); err != nil {
+			putBodyBuffer(buf)
 			return nil, "", fmt.Errorf("exporter plugin %s returned a family it cannot encode: %w", s.cfg.Exporter.Plugin.Name, err)
 		}
 		if limit := s.cfg.BodySizeLimit; limit > 0 && int64(buf.Len()) > limit {
+			putBodyBuffer(buf)
 			return nil, "", fmt.Errorf("%w: the collection is larger than %d bytes", errBodySize, limit)
 		}
 	}
-	return buf.Bytes(), protobufContentType, nil
+	s.lastBodySize = buf.Len()
+	return buf, protobufContentType, nil
 }

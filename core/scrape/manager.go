@@ -337,7 +337,7 @@ func (l *loop) finish() {
 		return
 	}
 	app := l.scraper.store.AppenderV2(context.Background())
-	l.scraper.appendStale(app, map[uint64]struct{}{}, time.Now())
+	l.scraper.markAllStale(app, time.Now())
 	if err := app.Commit(); err != nil {
 		l.logger.Error("cannot mark the series of a removed target stale", "error", err)
 	}

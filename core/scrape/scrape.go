@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"net/http"
 	"os"
 	"strings"
@@ -69,8 +71,9 @@ var (
 )
 
 // scraper scrapes one target and appends what it finds, one commit per
-// scrape. It remembers the series of the previous scrape, so that a series
-// that disappears gets a stale marker.
+// scrape. Its series cache remembers what each exposed series became and
+// the series of the last scrape, so that a series that disappears gets a
+// stale marker.
 type scraper struct {
 	target *Target
 	cfg    *hclconfig.Scrape
@@ -80,15 +83,30 @@ type scraper struct {
 	// exporter, when set, is collected instead of fetching the target.
 	exporter sdk.Exporter
 
-	// previous maps the hash of each series appended by the last scrape to
-	// its labels.
-	previous map[uint64]labels.Labels
+	// targetLabels are the labels the target adds to its samples.
+	targetLabels labels.Labels
+	// report holds the series of appendReport, in its order.
+	report [len(reportNames)]reportSeries
+
+	// The fields below belong to the goroutine of the target's loop.
+	cache        *seriesCache
+	meta         *metadataCache
+	lastBodySize int    // of the last exposition, to size the next one's buffer
+	key          []byte // the cache key of the current series
 
 	metrics *metrics // nil in tests that build a scraper alone
 
-	mu       sync.Mutex
-	health   Health
-	metadata map[string]Metadata // by metric family name, from the last good scrape
+	mu     sync.Mutex
+	health Health
+}
+
+// reportNames are the names of the series appended for every scrape.
+var reportNames = [...]string{"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"}
+
+// reportSeries is a series of appendReport and its reference in the store.
+type reportSeries struct {
+	lset labels.Labels
+	ref  storage.SeriesRef
 }
 
 // Metadata is what a target says of one metric family: its type, help and unit.
@@ -109,19 +127,24 @@ type Health struct {
 }
 
 func newScraper(t *Target, cfg *hclconfig.Scrape, client *http.Client, store storage.AppendableV2) *scraper {
-	return &scraper{
+	s := &scraper{
 		target: t, cfg: cfg, client: client, store: store,
-		accept:   acceptHeader(cfg.ScrapeProtocols),
-		previous: map[uint64]labels.Labels{},
+		accept:       acceptHeader(cfg.ScrapeProtocols),
+		targetLabels: t.SeriesLabels(),
+		cache:        newSeriesCache(),
+		meta:         newMetadataCache(),
 	}
+	for i, name := range reportNames {
+		b := labels.NewBuilder(s.targetLabels)
+		b.Set(model.MetricNameLabel, name)
+		s.report[i].lset = b.Labels()
+	}
+	return s
 }
 
-// Metadata returns the metric metadata of the last good scrape.
-func (s *scraper) Metadata() map[string]Metadata {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.metadata
-}
+// Metadata returns the metric metadata of the last good scrape. The
+// caller must not change the map.
+func (s *scraper) Metadata() map[string]Metadata { return s.meta.get() }
 
 // Health returns the state after the last scrape.
 func (s *scraper) Health() Health {
@@ -136,6 +159,9 @@ func (s *scraper) Health() Health {
 // report series and stale markers for every series of the last scrape.
 func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	start := time.Now()
+	s.cache.begin()
+	defer s.cache.end()
+	s.meta.begin(s.cache.iter)
 	fetch := s.fetch
 	if s.exporter != nil {
 		fetch = s.collect
@@ -143,12 +169,18 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	body, contentType, scrapeErr := fetch(ctx)
 	if ctx.Err() != nil {
 		// The loop is ending: a cancelled scrape says nothing of the target.
+		if body != nil {
+			putBodyBuffer(body)
+		}
 		return ctx.Err()
 	}
 	app := s.store.AppenderV2(ctx)
 	var st appendStats
 	if scrapeErr == nil {
-		st, scrapeErr = s.appendScrape(app, body, contentType, ts)
+		st, scrapeErr = s.appendScrape(app, body.Bytes(), contentType, ts)
+		// Nothing refers to the body any more: the labels and texts kept
+		// are copies. It goes back before the commit, which may wait.
+		putBodyBuffer(body)
 		if scrapeErr != nil {
 			if err := app.Rollback(); err != nil {
 				return fmt.Errorf("cannot roll back the failed scrape of %s: %w", s.target.URL, err)
@@ -158,8 +190,8 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	}
 	if scrapeErr != nil {
 		// Everything of the last scrape is gone: mark it stale.
-		s.appendStale(app, map[uint64]struct{}{}, ts)
-		s.previous = map[uint64]labels.Labels{}
+		s.meta.failed()
+		s.markAllStale(app, ts)
 		st = appendStats{}
 	}
 	duration := time.Since(start)
@@ -177,8 +209,9 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	return nil
 }
 
-// fetch gets the target's exposition within its timeout and body limit.
-func (s *scraper) fetch(ctx context.Context) ([]byte, string, error) {
+// fetch gets the target's exposition within its timeout and body limit,
+// in a buffer of getBodyBuffer for the caller to put back.
+func (s *scraper) fetch(ctx context.Context) (*bodyBuffer, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.target.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.target.URL.String(), nil)
@@ -206,14 +239,54 @@ func (s *scraper) fetch(ctx context.Context) ([]byte, string, error) {
 	if limit <= 0 {
 		limit = math.MaxInt64 - 1
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
+	body := s.getBodyBuffer()
+	if _, err := body.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+		putBodyBuffer(body)
 		return nil, "", fmt.Errorf("cannot read the body: %w", err)
 	}
-	if int64(len(body)) > limit {
+	if int64(body.Len()) > limit {
+		putBodyBuffer(body)
 		return nil, "", fmt.Errorf("%w: more than %d bytes", errBodySize, limit)
 	}
+	s.lastBodySize = body.Len()
 	return body, resp.Header.Get("Content-Type"), nil
+}
+
+// bodyPools keep the buffers of expositions from one scrape to the next,
+// of any target: bodyPools[i] holds buffers of 1<<i bytes, up to 1<<40. A
+// buffer that no scrape takes again is freed by the garbage collector.
+var bodyPools [41]sync.Pool
+
+// bodyBuffer holds an exposition.
+type bodyBuffer struct {
+	bytes.Buffer
+	pool int // the index in bodyPools of its size when made; -1 for none
+}
+
+// getBodyBuffer returns an empty buffer with room for an exposition the size
+// of the target's last one.
+func (s *scraper) getBodyBuffer() *bodyBuffer {
+	// ReadFrom wants MinRead bytes free to see the end of the body.
+	i := bits.Len(uint(s.lastBodySize + bytes.MinRead))
+	if i >= len(bodyPools) {
+		return &bodyBuffer{pool: -1}
+	}
+	if b, ok := bodyPools[i].Get().(*bodyBuffer); ok {
+		return b
+	}
+	return &bodyBuffer{Buffer: *bytes.NewBuffer(make([]byte, 0, 1<<i)), pool: i}
+}
+
+// putBodyBuffer gives b back to bodyPools once nothing refers to its bytes. A buffer
+// that had to grow is not kept: the next scrape of its target asks for the
+// size it now needs, so that the pools keep about as many buffers as there
+// are scrapes at once, not one per target that ever grew one.
+func putBodyBuffer(b *bodyBuffer) {
+	if b.pool < 0 || b.Cap() != 1<<b.pool {
+		return
+	}
+	b.Reset()
+	bodyPools[b.pool].Put(b)
 }
 
 type appendStats struct {
@@ -222,7 +295,10 @@ type appendStats struct {
 
 // appendScrape parses body and appends its samples. Samples that are out
 // of order or duplicates are skipped, as Prometheus skips them; a parse
-// error or a limit fails the scrape.
+// error or a limit fails the scrape. A series the cache knows is appended
+// with its cached labels and reference; any other has its labels parsed,
+// given the target's labels, relabeled and checked against the label
+// limits first, and joins the cache.
 func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType string, ts time.Time) (appendStats, error) {
 	var st appendStats
 	p, err := textparse.New(body, contentType, nil, textparse.ParserOptions{FallbackContentType: fallbackContentType(s.cfg.FallbackScrapeProtocol)})
@@ -230,11 +306,10 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 		return st, fmt.Errorf("cannot parse content type %q: %w", contentType, err)
 	}
 	defaultTs := ts.UnixMilli()
-	seen := make(map[uint64]struct{}, len(s.previous))
-	current := make(map[uint64]labels.Labels, len(s.previous))
-	var lset labels.Labels
-	meta := map[string]Metadata{}
-	targetLabels := s.target.SeriesLabels()
+	var (
+		lset labels.Labels
+		tag  byte // typeTag of the last TYPE entry
+	)
 	for {
 		entry, err := p.Next()
 		if errors.Is(err, io.EOF) {
@@ -244,50 +319,49 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 			return st, fmt.Errorf("cannot parse the exposition: %w", err)
 		}
 		var (
+			met   []byte
 			tsPtr *int64
 			v     float64
-			h     = (*histogramPair)(nil)
+			h     *histogram.Histogram
+			fh    *histogram.FloatHistogram
 		)
 		switch entry {
 		case textparse.EntryType:
 			name, typ := p.Type()
-			m := meta[string(name)]
-			m.Type = string(typ)
-			meta[string(name)] = m
+			tag = typeTag(typ)
+			s.meta.setType(name, string(typ))
 			continue
 		case textparse.EntryHelp:
-			name, help := p.Help()
-			m := meta[string(name)]
-			m.Help = string(help)
-			meta[string(name)] = m
+			s.meta.setHelp(p.Help())
 			continue
 		case textparse.EntryUnit:
-			name, unit := p.Unit()
-			m := meta[string(name)]
-			m.Unit = string(unit)
-			meta[string(name)] = m
+			s.meta.setUnit(p.Unit())
 			continue
 		case textparse.EntrySeries:
-			_, tsPtr, v = p.Series()
+			met, tsPtr, v = p.Series()
 		case textparse.EntryHistogram:
-			var pair histogramPair
-			_, tsPtr, pair.h, pair.fh = p.Histogram()
-			h = &pair
+			met, tsPtr, h, fh = p.Histogram()
 		default:
 			continue
 		}
 		st.scraped++
-		p.Labels(&lset)
-		lset = sampleLabels(lset, targetLabels, s.cfg.HonorLabels)
-		if len(s.cfg.MetricRelabel) > 0 {
-			b := labels.NewBuilder(lset)
-			if !relabel.ProcessBuilder(b, s.cfg.MetricRelabel...) {
+		s.key = append(append(s.key[:0], tag), met...)
+		ce := s.cache.get(s.key)
+		if ce == nil {
+			p.Labels(&lset)
+			var keep bool
+			lset, keep = s.seriesLabels(lset)
+			if !keep {
+				s.cache.add(s.key, labels.EmptyLabels(), true)
 				continue
 			}
-			lset = b.Labels()
+			if err := s.checkLabelLimits(lset); err != nil {
+				return st, err
+			}
+			ce = s.cache.add(s.key, lset, false)
 		}
-		if err := s.checkLabelLimits(lset); err != nil {
-			return st, err
+		if ce.dropped {
+			continue
 		}
 		st.postRelabel++
 		if s.cfg.SampleLimit > 0 && st.postRelabel > s.cfg.SampleLimit {
@@ -297,48 +371,71 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 		if s.cfg.HonorTimestamps && tsPtr != nil {
 			t = *tsPtr
 		}
-		var err2 error
-		if h != nil {
-			_, err2 = app.Append(0, lset, 0, t, 0, h.h, h.fh, storage.AppendV2Options{})
-		} else {
-			_, err2 = app.Append(0, lset, 0, t, v, nil, nil, storage.AppendV2Options{})
+		ref, err := app.Append(ce.ref, ce.lset, 0, t, v, h, fh, storage.AppendV2Options{})
+		if err != nil && !errors.Is(err, storage.ErrOutOfOrderSample) && !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) && !errors.Is(err, storage.ErrTooOldSample) {
+			return st, fmt.Errorf("cannot append %s: %w", ce.lset, err)
 		}
-		if err2 != nil && !errors.Is(err2, storage.ErrOutOfOrderSample) && !errors.Is(err2, storage.ErrDuplicateSampleForTimestamp) && !errors.Is(err2, storage.ErrTooOldSample) {
-			return st, fmt.Errorf("cannot append %s: %w", lset, err2)
+		if ref != 0 {
+			ce.ref = ref
 		}
-		hash := lset.Hash()
-		if _, ok := s.previous[hash]; !ok {
-			if _, dup := current[hash]; !dup {
-				st.added++
-			}
+		if s.cache.track(ce) {
+			st.added++
 		}
-		seen[hash] = struct{}{}
-		current[hash] = lset.Copy()
 	}
-	s.appendStale(app, seen, ts)
-	s.previous = current
-	s.mu.Lock()
-	s.metadata = meta
-	s.mu.Unlock()
+	s.appendStale(app, ts)
+	s.cache.succeeded()
+	s.meta.succeeded()
 	return st, nil
 }
 
-type histogramPair struct {
-	h  *histogram.Histogram
-	fh *histogram.FloatHistogram
+// typeTag is the part of a series' cache key that says which family type
+// the series follows. The text parsers take it from the last TYPE line and
+// normalize the le label of a histogram's series and the quantile label of
+// a summary's (le="1" becomes le="1.0"), so the same series text can give
+// other labels under another type.
+func typeTag(t model.MetricType) byte {
+	switch t {
+	case model.MetricTypeHistogram:
+		return 1
+	case model.MetricTypeSummary:
+		return 2
+	}
+	return 0
+}
+
+// seriesLabels gives a sample's parsed labels the target's and applies
+// metric_relabel. It reports false when relabeling drops the series.
+func (s *scraper) seriesLabels(lset labels.Labels) (labels.Labels, bool) {
+	lset = sampleLabels(lset, s.targetLabels, s.cfg.HonorLabels)
+	if len(s.cfg.MetricRelabel) == 0 {
+		return lset, true
+	}
+	b := labels.NewBuilder(lset)
+	if !relabel.ProcessBuilder(b, s.cfg.MetricRelabel...) {
+		return labels.EmptyLabels(), false
+	}
+	return b.Labels(), true
 }
 
 // appendStale appends a stale marker at ts for every series of the last
-// scrape that is not in seen.
-func (s *scraper) appendStale(app storage.AppenderV2, seen map[uint64]struct{}, ts time.Time) {
-	for hash, lset := range s.previous {
-		if _, ok := seen[hash]; ok {
-			continue
-		}
-		// A series that is newer than ts, or already stale, refuses the
-		// marker; there is nothing to do about it.
-		_, _ = app.Append(0, lset, 0, ts.UnixMilli(), math.Float64frombits(value.StaleNaN), nil, nil, storage.AppendV2Options{})
-	}
+// good scrape that the current one did not append.
+func (s *scraper) appendStale(app storage.AppenderV2, ts time.Time) {
+	s.cache.forEachGone(func(e *cacheEntry) { appendStaleMarker(app, e, ts) })
+}
+
+// markAllStale appends a stale marker at ts for every series of the last
+// good scrape, and forgets them: the target is down or gone.
+func (s *scraper) markAllStale(app storage.AppenderV2, ts time.Time) {
+	s.cache.failed()
+	s.appendStale(app, ts)
+	s.cache.forget()
+}
+
+// appendStaleMarker appends a stale marker at ts for the series of e.
+func appendStaleMarker(app storage.AppenderV2, e *cacheEntry, ts time.Time) {
+	// A series that is newer than ts, or already stale, refuses the
+	// marker; there is nothing to do about it.
+	_, _ = app.Append(e.ref, e.lset, 0, ts.UnixMilli(), math.Float64frombits(value.StaleNaN), nil, nil, storage.AppendV2Options{})
 }
 
 // appendReport appends up and the other series Prometheus writes about
@@ -348,20 +445,12 @@ func (s *scraper) appendReport(app storage.AppenderV2, ts time.Time, d time.Dura
 	if up {
 		upValue = 1
 	}
-	target := s.target.SeriesLabels()
-	for _, r := range []struct {
-		name string
-		v    float64
-	}{
-		{"up", upValue},
-		{"scrape_duration_seconds", d.Seconds()},
-		{"scrape_samples_scraped", float64(st.scraped)},
-		{"scrape_samples_post_metric_relabeling", float64(st.postRelabel)},
-		{"scrape_series_added", float64(st.added)},
-	} {
-		b := labels.NewBuilder(target)
-		b.Set(model.MetricNameLabel, r.name)
-		_, _ = app.Append(0, b.Labels(), 0, ts.UnixMilli(), r.v, nil, nil, storage.AppendV2Options{})
+	values := [len(reportNames)]float64{upValue, d.Seconds(), float64(st.scraped), float64(st.postRelabel), float64(st.added)}
+	for i := range s.report {
+		r := &s.report[i]
+		if ref, _ := app.Append(r.ref, r.lset, 0, ts.UnixMilli(), values[i], nil, nil, storage.AppendV2Options{}); ref != 0 {
+			r.ref = ref
+		}
 	}
 }
 

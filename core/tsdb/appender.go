@@ -240,8 +240,15 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 			newSeries = append(newSeries, p.s)
 		}
 	}
-	buf := walBufferPool.Get().(*walBuffers)
-	defer walBufferPool.Put(buf)
+	// A commit that creates series, which allocates for each of them
+	// anyway, encodes into buffers of its own: the pooled ones stay the size
+	// of ordinary sample records, and the commits of many targets starting
+	// at once leave no oversized buffers behind.
+	buf := &walBuffers{}
+	if len(newSeries) == 0 {
+		buf = walBufferPool.Get().(*walBuffers)
+		defer walBufferPool.Put(buf)
+	}
 	value := withChecksum(encodeWALRecord(buf, newSeries, samples))
 	buf.out = value[:0]
 

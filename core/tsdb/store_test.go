@@ -872,3 +872,59 @@ func TestDeleteCleanAndSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendByReference covers what a scraper's cache relies on: a
+// reference that Append returned finds its series again, and a reference
+// the store does not know (never given, or of a series that retention
+// removed) falls back to the labels.
+func TestAppendByReference(t *testing.T) {
+	hour := time.Hour.Milliseconds()
+	db := openTestDB(t, Options{Retention: 5 * time.Hour})
+	ls := labels.FromStrings("__name__", "m", "k", "v")
+	appendRef := func(ref storage.SeriesRef, ts int64, v float64) storage.SeriesRef {
+		t.Helper()
+		app := db.AppenderV2(context.Background())
+		got, err := app.Append(ref, ls, 0, ts, v, nil, nil, storage.AppendV2Options{})
+		if err != nil {
+			t.Fatalf("append with reference %d at %d: %v", ref, ts, err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	ref := appendRef(0, 1000, 1)
+	if ref == 0 {
+		t.Fatal("Append returned reference 0")
+	}
+	if got := appendRef(ref, 2000, 2); got != ref {
+		t.Errorf("append by reference returned %d, want %d", got, ref)
+	}
+	if got := appendRef(ref+1000, 3000, 3); got != ref {
+		t.Errorf("unknown reference: returned %d, want the series' own %d", got, ref)
+	}
+	if got := readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)[ls.String()]; len(got) != 3 {
+		t.Fatalf("samples %v, want 3", got)
+	}
+
+	// Retention removes the series; its old reference then leads to a new
+	// series with the same labels.
+	other := labels.FromStrings("__name__", "other")
+	mustAppend(t, db, other, 10*hour, 1)
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.applyRetention(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)[ls.String()]; len(got) != 0 {
+		t.Fatalf("retention left %v", got)
+	}
+	again := appendRef(ref, 10*hour, 4)
+	if again == 0 || again == ref {
+		t.Errorf("reference of a removed series: returned %d, want a new one", again)
+	}
+	if got := readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)[ls.String()]; len(got) != 1 || got[0].V != 4 {
+		t.Errorf("samples after the series came back: %v", got)
+	}
+}

@@ -1,0 +1,280 @@
+package scrape
+
+import (
+	"sync"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// shrinkSlack is by how much the most entries a map of the cache has held
+// may exceed twice what it holds now before it is made again at the
+// smaller size: Go maps keep their memory when entries are deleted or
+// cleared.
+const shrinkSlack = 64
+
+// seriesCache remembers what each series a target exposes became, so that
+// a series seen before costs neither label parsing, nor relabeling and the
+// label limits, nor a lookup by labels in the store. It is keyed by the
+// series text the parser returns (the metric name and labels as exposed),
+// after a byte for the type of the family the series follows (typeTag).
+// What a key becomes depends only on the target's labels and its scrape
+// block, which are fixed for the life of a scraper: a changed block starts
+// a new scraper, with an empty cache. An entry leaves the cache when two
+// scrapes in a row do not expose its key.
+//
+// The cache also keeps the series appended by the current scrape and by
+// the last good one, by label hash, so that a series that disappears gets
+// a stale marker and scrape_series_added counts the new ones. Two maps
+// take turns, so a scrape copies no labels and builds no map.
+//
+// A seriesCache belongs to the goroutine of its scraper's loop.
+type seriesCache struct {
+	iter    uint64                 // the current scrape, counted from 1
+	entries map[string]*cacheEntry // by key
+	used    int                    // entries the current scrape used
+	peak    int                    // most entries held since entries was made
+
+	cur, prev map[uint64]*cacheEntry // appended by the current and the last good scrape, by label hash
+	genPeak   int                    // most series of a scrape since cur and prev were made
+}
+
+// cacheEntry is what the series of one key became.
+type cacheEntry struct {
+	lset    labels.Labels     // with the target's labels, after metric_relabel
+	hash    uint64            // lset.Hash()
+	ref     storage.SeriesRef // the store's reference for lset; 0 until it gives one
+	dropped bool              // metric_relabel dropped the series
+	iter    uint64            // the last scrape that exposed the key
+}
+
+func newSeriesCache() *seriesCache {
+	return &seriesCache{
+		entries: map[string]*cacheEntry{},
+		cur:     map[uint64]*cacheEntry{},
+		prev:    map[uint64]*cacheEntry{},
+	}
+}
+
+// begin starts a scrape.
+func (c *seriesCache) begin() {
+	c.iter++
+	c.used = 0
+}
+
+// get returns the entry of key, or nil.
+func (c *seriesCache) get(key []byte) *cacheEntry {
+	e := c.entries[string(key)]
+	if e != nil && e.iter != c.iter {
+		e.iter = c.iter
+		c.used++
+	}
+	return e
+}
+
+// add remembers that the series of key became lset, or was dropped.
+func (c *seriesCache) add(key []byte, lset labels.Labels, dropped bool) *cacheEntry {
+	e := &cacheEntry{lset: lset, dropped: dropped, iter: c.iter}
+	if !dropped {
+		e.hash = lset.Hash()
+	}
+	c.entries[string(key)] = e
+	c.used++
+	return e
+}
+
+// track records that the current scrape appended the series of e, and
+// reports whether the series is new: neither in the last good scrape nor
+// already in this one.
+func (c *seriesCache) track(e *cacheEntry) (added bool) {
+	n := len(c.cur)
+	c.cur[e.hash] = e
+	if len(c.cur) == n {
+		return false // already appended by this scrape
+	}
+	_, known := c.prev[e.hash]
+	return !known
+}
+
+// forEachGone calls f for every series of the last good scrape that the
+// current scrape did not append.
+func (c *seriesCache) forEachGone(f func(*cacheEntry)) {
+	for hash, e := range c.prev {
+		if _, ok := c.cur[hash]; !ok {
+			f(e)
+		}
+	}
+}
+
+// succeeded makes the series of the current scrape those of the last good
+// scrape.
+func (c *seriesCache) succeeded() {
+	n := len(c.cur)
+	if n > c.genPeak {
+		c.genPeak = n
+	}
+	if c.genPeak > 2*n+shrinkSlack {
+		// The target exposes far fewer series than it did: give the
+		// memory of the larger maps back.
+		prev := make(map[uint64]*cacheEntry, n)
+		for hash, e := range c.cur {
+			prev[hash] = e
+		}
+		c.prev, c.cur, c.genPeak = prev, make(map[uint64]*cacheEntry, n), n
+		return
+	}
+	c.prev, c.cur = c.cur, c.prev
+	clear(c.cur)
+}
+
+// failed forgets the series of the current scrape: it stores nothing.
+func (c *seriesCache) failed() { clear(c.cur) }
+
+// forget forgets the series of the last good scrape, once they are
+// marked stale.
+func (c *seriesCache) forget() {
+	clear(c.prev)
+	clear(c.cur)
+}
+
+// end closes a scrape: entries whose key neither this scrape nor the one
+// before exposed leave the cache.
+func (c *seriesCache) end() {
+	n := len(c.entries)
+	if n > c.peak {
+		c.peak = n
+	}
+	if n == c.used {
+		return
+	}
+	for key, e := range c.entries {
+		if e.iter+1 < c.iter {
+			delete(c.entries, key)
+		}
+	}
+	if n = len(c.entries); c.peak > 2*n+shrinkSlack {
+		entries := make(map[string]*cacheEntry, n)
+		for key, e := range c.entries {
+			entries[key] = e
+		}
+		c.entries, c.peak = entries, n
+	}
+}
+
+// metadataCache builds the metadata of each scrape from entries it keeps
+// by metric family name, so that a family it knows costs no allocation,
+// and makes a new map for Metadata only when the metadata changed: a map
+// it has published is never written again.
+//
+// A metadataCache belongs to the goroutine of its scraper's loop, except
+// for published, which mu guards.
+type metadataCache struct {
+	entries map[string]*metaEntry // by metric family name
+	used    int                   // entries the current scrape used
+	iter    uint64                // the current scrape
+
+	mu        sync.Mutex
+	published map[string]Metadata // by metric family name, from the last good scrape
+}
+
+// metaEntry is a family's metadata in the published map and in the
+// current scrape.
+type metaEntry struct {
+	name        string
+	published   Metadata // in the published map, when inPublished
+	inPublished bool
+	next        Metadata // what the current scrape says, when iter is the current scrape
+	iter        uint64
+}
+
+func newMetadataCache() *metadataCache {
+	return &metadataCache{entries: map[string]*metaEntry{}}
+}
+
+// begin starts scrape iter.
+func (c *metadataCache) begin(iter uint64) {
+	c.iter = iter
+	c.used = 0
+}
+
+// entry returns the entry of the family name for the current scrape.
+func (c *metadataCache) entry(name []byte) *metaEntry {
+	e := c.entries[string(name)]
+	if e == nil {
+		e = &metaEntry{name: string(name)}
+		c.entries[e.name] = e
+	}
+	if e.iter != c.iter {
+		e.iter = c.iter
+		e.next = Metadata{}
+		c.used++
+	}
+	return e
+}
+
+// setType, setHelp and setUnit record what the current scrape says of a
+// family; a help or unit equal to the published one reuses its string.
+func (c *metadataCache) setType(name []byte, typ string) {
+	c.entry(name).next.Type = typ
+}
+
+func (c *metadataCache) setHelp(name, help []byte) {
+	e := c.entry(name)
+	e.next.Help = reuse(help, e.published.Help)
+}
+
+func (c *metadataCache) setUnit(name, unit []byte) {
+	e := c.entry(name)
+	e.next.Unit = reuse(unit, e.published.Unit)
+}
+
+// reuse returns old when b holds the same text, and a copy of b otherwise.
+func reuse(b []byte, old string) string {
+	if string(b) == old {
+		return old
+	}
+	return string(b)
+}
+
+// succeeded publishes the metadata of the current scrape, a good one, if
+// it differs from the published metadata. Families it did not mention
+// leave the cache.
+func (c *metadataCache) succeeded() {
+	changed := c.published == nil || c.used != len(c.published)
+	for name, e := range c.entries {
+		switch {
+		case e.iter != c.iter:
+			delete(c.entries, name)
+		case !e.inPublished || e.next != e.published:
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	published := make(map[string]Metadata, len(c.entries))
+	for _, e := range c.entries {
+		e.published, e.inPublished = e.next, true
+		published[e.name] = e.next
+	}
+	c.mu.Lock()
+	c.published = published
+	c.mu.Unlock()
+}
+
+// failed drops the families that only failed scrapes mentioned; the
+// published metadata stays.
+func (c *metadataCache) failed() {
+	for name, e := range c.entries {
+		if !e.inPublished {
+			delete(c.entries, name)
+		}
+	}
+}
+
+// get returns the published metadata. The caller must not change it.
+func (c *metadataCache) get() map[string]Metadata {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.published
+}
