@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -286,5 +287,94 @@ func TestMisbehavingPluginsAreContained(t *testing.T) {
 	}
 	if _, ok := queryValue(t, prom, `up{job="fine"}`); !ok {
 		t.Error("the server stopped serving after a refused reload")
+	}
+}
+
+// TestWasmPluginsAreSandboxed runs Wasm exporters in the server: one that
+// loops forever is stopped at its deadline, one that allocates without
+// bound hits its memory limit, and a well-behaved one goes on. A Wasm
+// notifier reaches only the hosts of allow_hosts.
+func TestWasmPluginsAreSandboxed(t *testing.T) {
+	guest := testplugins.BuildWasm(t, "core/pluginhost/testdata/wasmguest/exporter")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "vigil.hcl")
+	exporter := func(name, mode string) string {
+		return fmt.Sprintf(`exporter %q {
+  plugin   = "guest"
+  interval = "2s"
+  timeout  = "2s"
+  config {
+    greeting = "hi"
+    mode     = %q
+  }
+}
+`, name, mode)
+	}
+	os.WriteFile(config, []byte(fmt.Sprintf(`plugin "guest" {
+  source       = %q
+  call_timeout = "1s"
+  memory_limit = "64MB"
+}
+`, guest)+exporter("loop", "loop")+exporter("alloc", "alloc")+exporter("fine", "ok")), 0o644)
+	srv := startServer(t, "--config", config, "--data", filepath.Join(dir, "data"))
+	prom := srv.api(t)
+	want := map[string]string{"loop": "deadline", "alloc": "memory"}
+	waitFor(t, "the runaway guests to be stopped and the good one to serve", func() bool {
+		targets, err := prom.Targets(context.Background())
+		if err != nil {
+			return false
+		}
+		seen := 0
+		for _, tg := range targets.Active {
+			job := string(tg.Labels["job"])
+			switch {
+			case job == "fine" && tg.Health == "up":
+				seen++
+			case want[job] != "" && tg.Health == "down" && strings.Contains(strings.ToLower(tg.LastError), want[job]):
+				seen++
+			}
+		}
+		return seen == 3
+	})
+	if v, ok := queryValue(t, prom, `guest_factor{job="fine"}`); !ok || v != 1 {
+		t.Errorf("the well-behaved guest: %v %v", v, ok)
+	}
+
+	// The Slack notifier, a Wasm module, may post only to allow_hosts.
+	slack := testplugins.BuildWasm(t, "plugins/notifier/slack")
+	posted := make(chan string, 1)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		posted <- string(b)
+	}))
+	defer receiver.Close()
+	notify := func(allow string) (string, error) {
+		cfg := filepath.Join(dir, "notify.hcl")
+		os.WriteFile(cfg, []byte(fmt.Sprintf(`plugin "slack" {
+  source      = %q
+  allow_hosts = [%q]
+}
+notifier "team" {
+  plugin = "slack"
+  config { webhook_url = %q }
+}
+`, slack, allow, receiver.URL+"/services/T0/B0/secret")), 0o644)
+		out, err := exec.Command(vigilBinary(t), "notify", "test", "--config", cfg, "team").CombinedOutput()
+		return string(out), err
+	}
+	out, err := notify("hooks.slack.com")
+	if err == nil || !strings.Contains(out, "(permanent)") || !strings.Contains(out, "is not in the plugin's allow_hosts") || strings.Contains(out, "secret") {
+		t.Fatalf("a post to a host outside allow_hosts: %v\n%s", err, out)
+	}
+	select {
+	case body := <-posted:
+		t.Fatalf("the refused post arrived: %s", body)
+	default:
+	}
+	if out, err := notify("127.0.0.1"); err != nil {
+		t.Fatalf("a post to an allowed host: %v\n%s", err, out)
+	}
+	if body := <-posted; !strings.Contains(body, "VigilTestNotification") {
+		t.Errorf("slack message %s", body)
 	}
 }

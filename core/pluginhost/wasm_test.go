@@ -133,6 +133,7 @@ func TestWasmExporter(t *testing.T) {
 	want := map[string]sdk.AttributeType{
 		"greeting": sdk.TypeString, "factor": sdk.TypeNumber, "enabled": sdk.TypeBool, "interval": sdk.TypeDuration,
 		"tags": sdk.TypeStringList, "labels": sdk.TypeStringMap, "token": sdk.TypeString, "series": sdk.TypeNumber,
+		"mode": sdk.TypeString,
 	}
 	if len(schema) != len(want) {
 		t.Errorf("schema %+v", schema)

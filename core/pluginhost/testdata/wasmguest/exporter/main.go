@@ -26,6 +26,7 @@ func init() {
 			sdk.StringMap("labels", "Labels to add."),
 			sdk.String("token", "A secret.", sdk.Sensitive),
 			sdk.Number("series", "How many series of 1 KiB labels to add, to make a large collection."),
+			sdk.String("mode", "ok, or loop (spin forever) or alloc (allocate without bound) in Collect.", sdk.Default("ok")),
 		},
 		Exporter: func(cfg sdk.Config) (sdk.Exporter, error) {
 			if strings.TrimSpace(cfg.String("greeting")) == "" {
@@ -41,7 +42,25 @@ var calls int
 
 type exporter struct{ cfg sdk.Config }
 
+// spin and hog keep the work of the loop and alloc modes alive.
+var (
+	spin int
+	hog  [][]byte
+)
+
 func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
+	switch e.cfg.String("mode") {
+	case "loop":
+		for {
+			spin++
+		}
+	case "alloc":
+		for {
+			b := make([]byte, 1<<20)
+			b[len(b)-1] = 1
+			hog = append(hog, b)
+		}
+	}
 	calls++
 	wasm.Logger().Debug("collecting", "call", calls)
 	gauge := func(name string, v float64, labels ...string) *dto.MetricFamily {
