@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,6 +82,9 @@ type server struct {
 
 func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	logger := hclog.New(&hclog.LoggerOptions{Name: "vigil", Output: stderr, Level: hclog.Info})
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(hclconfig.DefaultGOGC)
+	}
 	var cfg *hclconfig.Config
 	listen := hclconfig.DefaultListen
 	if f.config != "" {

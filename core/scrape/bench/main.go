@@ -16,8 +16,8 @@
 // stdin as JSON), so that the CPU time and memory measured are the
 // scraper's and its store's alone. The child opens its store with the
 // defaults of its server in a fresh temporary directory (which the parent
-// removes afterwards), keeps its server's garbage collector setting (the
-// Prometheus server sets GOGC=75, Vigil keeps Go's default of 100), starts
+// removes afterwards), keeps its server's garbage collector setting (both
+// servers set GOGC=75 unless the environment says otherwise), starts
 // its scrape manager on every target with the same -interval and -timeout,
 // lets it scrape for -duration, stops it and writes its figures to stdout
 // as JSON:

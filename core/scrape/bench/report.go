@@ -70,7 +70,7 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 		cfg.interval, cfg.timeout, cfg.duration)
 	fmt.Fprintln(out, "  samples ingested: vigil_tsdb_samples_appended_total / sum of prometheus_tsdb_head_samples_appended_total, read in the child after Stop")
 	fmt.Fprintln(out, "  CPU and peak RSS: the child's getrusage over the scrape window (manager start to the end of Stop); whole child: the kernel's figures at exit")
-	fmt.Fprintln(out, "  GC: each child runs as its server does: prometheus with GOGC=75 (its runtime config default), vigil with Go's default of 100")
+	fmt.Fprintln(out, "  GC: each child runs as its server does: prometheus with GOGC=75 (its runtime config default), vigil with GOGC=75 (vigil server's default)")
 	for _, name := range cfg.sides {
 		r := runs[name]
 		failed := r.Scrapes - r.ScrapesUp

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -58,6 +59,10 @@ func vigilConfig(spec childSpec) string {
 // startVigil starts a core/scrape Manager on the spec's targets. Scrape
 // errors are logged to stderr.
 func startVigil(spec childSpec, db storage.Storage, reg *prometheus.Registry) (func(), error) {
+	// vigil server sets this garbage collector target unless GOGC is set.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(hclconfig.DefaultGOGC)
+	}
 	cfg, diags := hclconfig.Parse("bench.hcl", []byte(vigilConfig(spec)))
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("vigil scrape configuration: %s", diags.Error())
