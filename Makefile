@@ -34,13 +34,16 @@ lint: ## Check formatting (gofmt) and run go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-bench: bench-tsdb bench-scrape ## Run every benchmark against its upstream anchor
+bench: bench-tsdb bench-scrape bench-plugins ## Run every benchmark against its upstream anchor
 
 bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB
 	$(GO) run ./core/tsdb/bench
 
 bench-scrape: ## Compare core/scrape with the upstream Prometheus scrape manager
 	$(GO) run ./core/scrape/bench
+
+bench-plugins: ## Compare an exporter plugin with an HTTP scrape, and a Wasm notifier with a gRPC one
+	$(GO) run ./core/pluginhost/bench
 
 PROTO_DIR := sdk/proto
 proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc: apt-get install -y protobuf-compiler)
@@ -59,4 +62,4 @@ proto-check: proto ## Fail when the generated protocol code differs from sdk/pro
 run: build ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test lint bench bench-tsdb bench-scrape run
+.PHONY: help build plugins test lint bench bench-tsdb bench-scrape bench-plugins run

@@ -350,9 +350,11 @@ func TestWasmPluginsAreSandboxed(t *testing.T) {
 	defer receiver.Close()
 	notify := func(allow string) (string, error) {
 		cfg := filepath.Join(dir, "notify.hcl")
+		// A loaded machine may take a while to start a module instance.
 		os.WriteFile(cfg, []byte(fmt.Sprintf(`plugin "slack" {
-  source      = %q
-  allow_hosts = [%q]
+  source       = %q
+  allow_hosts  = [%q]
+  call_timeout = "2m"
 }
 notifier "team" {
   plugin = "slack"

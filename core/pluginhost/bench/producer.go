@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// familySize is the number of series of each family of the producer.
+const familySize = 100
+
+// workload is the producer's registry of series, whose values move before
+// every gather. Built from the same size and seed, two workloads gather
+// the same sequence of values.
+type workload struct {
+	reg *prometheus.Registry
+
+	mu       sync.Mutex
+	counters []prometheus.Counter
+	gauges   []prometheus.Gauge
+	floats   []bool    // whether gauges[i] is a float random walk
+	values   []float64 // of gauges
+	rng      uint64
+}
+
+// newWorkload registers n series: families of familySize series,
+// alternately counters labelled method, code and handler, and gauges
+// labelled shard and zone (integer queue lengths and float temperatures,
+// alternately by family).
+func newWorkload(n int, seed uint64) *workload {
+	w := &workload{reg: prometheus.NewRegistry(), rng: benchutil.Mix(seed, 0x5eed)}
+	methods := []string{"GET", "POST", "PUT", "DELETE"}
+	codes := []string{"200", "201", "404", "429", "500"}
+	zones := []string{"zone-a", "zone-b", "zone-c"}
+	for family := 0; n > 0; family++ {
+		size := min(n, familySize)
+		n -= size
+		switch family % 4 {
+		case 0, 2:
+			name := fmt.Sprintf("bench_http_requests_%03d_total", family/2)
+			vec := prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: name, Help: fmt.Sprintf("Requests handled, counter family %d of the benchmark.", family/2),
+			}, []string{"method", "code", "handler"})
+			w.reg.MustRegister(vec)
+			for m := range size {
+				c := vec.WithLabelValues(methods[m%4], codes[(m/4)%5], fmt.Sprintf("/api/v1/resource/%d", m/20))
+				c.Add(float64(benchutil.Mix(seed, uint64(family), uint64(m)) % 1e6))
+				w.counters = append(w.counters, c)
+			}
+		default:
+			float := family%4 == 3
+			name, help := fmt.Sprintf("bench_queue_length_%03d", family/4), "Queue length"
+			if float {
+				name, help = fmt.Sprintf("bench_temperature_%03d_celsius", family/4), "Temperature"
+			}
+			vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+				Name: name, Help: fmt.Sprintf("%s, gauge family %d of the benchmark.", help, family/2),
+			}, []string{"shard", "zone"})
+			w.reg.MustRegister(vec)
+			for m := range size {
+				g := vec.WithLabelValues(fmt.Sprintf("shard-%02d", m), zones[m%3])
+				v := float64(benchutil.Mix(seed, uint64(family), uint64(m)) % 100)
+				if float {
+					v = 20 + v/7
+				}
+				g.Set(v)
+				w.gauges, w.floats, w.values = append(w.gauges, g), append(w.floats, float), append(w.values, v)
+			}
+		}
+	}
+	return w
+}
+
+// unit returns a pseudo-random float in [0, 1).
+func (w *workload) unit() float64 {
+	w.rng = benchutil.Splitmix(w.rng)
+	return float64(w.rng>>11) / (1 << 53)
+}
+
+// advance moves every value: counters grow by uneven integer increments
+// (a tenth of them stay put), gauges take a random step.
+func (w *workload) advance() {
+	for _, c := range w.counters {
+		if w.unit() >= 0.1 {
+			c.Add(math.Floor(w.unit() * 50))
+		}
+	}
+	for i, g := range w.gauges {
+		v := w.values[i]
+		if w.floats[i] {
+			v += (w.unit() - 0.5) * 0.3
+		} else {
+			v = math.Max(0, v+math.Floor(w.unit()*5)-2)
+		}
+		w.values[i] = v
+		g.Set(v)
+	}
+}
+
+// Gather moves every value, then gathers the registry: each collection
+// sees new values.
+func (w *workload) Gather() ([]*dto.MetricFamily, error) {
+	w.mu.Lock()
+	w.advance()
+	w.mu.Unlock()
+	families, err := w.reg.Gather()
+	if err != nil {
+		return nil, fmt.Errorf("gather the workload: %w", err)
+	}
+	return families, nil
+}
+
+// runProducerPlugin serves the workload as an exporter plugin. It returns
+// when the host ends the plugin.
+func runProducerPlugin(series int, seed uint64) error {
+	w := newWorkload(series, seed)
+	sdk.Serve(sdk.Plugin{
+		Info: sdk.Info{Name: "bench-producer", Version: "0.1.0", Description: "Serves the series of the plugin benchmark."},
+		Exporter: func(sdk.Config) (sdk.Exporter, error) {
+			return sdk.GathererExporter(w), nil
+		},
+	})
+	return nil
+}
+
+// runProducerHTTP serves the workload with promhttp on a port of
+// 127.0.0.1, which it writes to stdout as one line, until its stdin ends.
+func runProducerHTTP(series int, seed uint64) error {
+	w := newWorkload(series, seed)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(w, promhttp.HandlerOpts{DisableCompression: true}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	if _, err := fmt.Println(ln.Addr().String()); err != nil {
+		return fmt.Errorf("write the address: %w", err)
+	}
+	// The parent closes stdin to stop the producer.
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("close the server: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

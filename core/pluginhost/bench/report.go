@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigilmon/vigil/internal/benchutil"
+)
+
+const (
+	higherBetter = "(higher is better)"
+	lowerBetter  = "(lower is better)"
+)
+
+// printReport writes a table per part, the notes and the final line.
+func printReport(out io.Writer, cfg config, cr *collectResult, nr *notifyResult) {
+	collectRatio, cpuRatio := math.NaN(), math.NaN()
+	if cr != nil {
+		collectRatio, cpuRatio = printCollect(out, cfg, cr)
+	}
+	wasmP50, wasmP99, wasmCold := time.Duration(-1), time.Duration(-1), time.Duration(-1)
+	if nr != nil {
+		if cr != nil {
+			fmt.Fprintln(out)
+		}
+		w := nr.notifiers[notifierWasm]
+		wasmP50, wasmP99, wasmCold = percentile(w.latencies, 50), percentile(w.latencies, 99), median(w.cold)
+		printNotify(out, cfg, nr)
+	}
+	fmt.Fprintf(out, "plugins ratios (vigil-plugin/vigil-http): collect=%s cpu=%s; wasm notify p50=%sus p99=%sus cold=%sms\n",
+		formatRatio(collectRatio), formatRatio(cpuRatio), micros(wasmP50), micros(wasmP99), millis(wasmCold))
+}
+
+// printCollect writes part 1's table and notes, and returns the ratios
+// of the final line.
+func printCollect(out io.Writer, cfg config, cr *collectResult) (collectRatio, cpuRatio float64) {
+	p, h := cr.modes[modePlugin], cr.modes[modeHTTP]
+	fmt.Fprintf(out, "part 1: one collection of %s series, through an exporter plugin (gRPC) and through an HTTP scrape (text format)\n", humanCount(cr.series))
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "figure\t%s\t%s\tplugin/http\t\n", modePlugin, modeHTTP)
+	row := func(name string, pv, hv float64, format func(float64) string, withRatio bool, note string) float64 {
+		ratio := pv / hv
+		rs := ""
+		if withRatio {
+			rs = formatRatio(ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, format(pv), format(hv), rs, note)
+		return ratio
+	}
+	secs := func(d time.Duration) float64 { return d.Seconds() }
+	dur := func(x float64) string { return fmtDuration(time.Duration(x * float64(time.Second))) }
+	cpu := func(x float64) string { return fmt.Sprintf("%.3f s", x) }
+	perMillion := func(r *modeResult, x float64) float64 { return x / (float64(r.samples) / 1e6) }
+
+	collectRatio = row("collection latency p50", secs(percentile(p.latencies, 50)), secs(percentile(h.latencies, 50)), dur, true, lowerBetter)
+	row("collection latency p99", secs(percentile(p.latencies, 99)), secs(percentile(h.latencies, 99)), dur, true, lowerBetter)
+	row("collections per second, one at a time", 1/secs(mean(p.latencies)), 1/secs(mean(h.latencies)), func(x float64) string { return fmt.Sprintf("%.1f", x) }, true, higherBetter)
+	cpuRatio = row("CPU s per million samples, consumer+producer", p.cpuPerMillion(), h.cpuPerMillion(), cpu, true, lowerBetter)
+	row("  consumer (this process)", perMillion(p, p.consumerCPU), perMillion(h, h.consumerCPU), cpu, true, "")
+	row("  producer (child process)", perMillion(p, p.producerCPU), perMillion(h, h.producerCPU), cpu, true, "")
+	row("payload per collection", float64(p.payload), float64(h.payload), fmtBytes64, true, "")
+	row("samples parsed, timed collections", float64(p.samples), float64(h.samples), func(x float64) string { return fmt.Sprintf("%.0f", x) }, false, "")
+	tw.Flush()
+
+	fmt.Fprintln(out, "notes:")
+	fmt.Fprintf(out, "  producer: a child process holding %d series in a client_golang registry (families of %d: counters labelled method, code, handler; gauges labelled shard, zone); every value moves before every collection\n",
+		cr.series, familySize)
+	fmt.Fprintln(out, "  vigil-plugin: sdk.Serve + sdk.GathererExporter; client.Collect over go-plugin's gRPC (mutual TLS), families encoded as delimited protobuf, parsed by textparse's protobuf parser")
+	fmt.Fprintln(out, "  vigil-http: promhttp on 127.0.0.1, text format, uncompressed; GET + read body over a kept-alive connection, parsed by textparse's text parser")
+	fmt.Fprintln(out, "  parsing: every entry, metric bytes and value of every series, labels built once per series (as Vigil's series cache does); every collection checked to hold every series")
+	fmt.Fprintf(out, "  timing: %d warm-up collections per mode, then %d timed per mode in %d blocks ordered plugin, http, http, plugin, one collection at a time\n",
+		cfg.warmup, cfg.collections, cfg.blocks)
+	fmt.Fprintln(out, "  CPU: consumer = this process's getrusage, producer = the child's utime+stime in /proc/<pid>/stat (10 ms ticks), both over the timed blocks")
+	fmt.Fprintln(out, "  payload: the delimited protobuf encoding Vigil parses / the text body")
+	return collectRatio, cpuRatio
+}
+
+// printNotify writes part 2's table and notes.
+func printNotify(out io.Writer, cfg config, nr *notifyResult) {
+	w, g := nr.notifiers[notifierWasm], nr.notifiers[notifierGRPC]
+	fmt.Fprintln(out, "part 2: one notifier, built as a Wasm module and as a gRPC plugin, posting to a receiver on 127.0.0.1")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "figure\t%s\t%s\twasm/grpc\t\n", notifierWasm, notifierGRPC)
+	row := func(name string, wv, gv time.Duration, note string) {
+		ws, gs, rs := fmtDuration(wv), fmtDuration(gv), formatRatio(float64(wv)/float64(gv))
+		if gv < 0 {
+			gs, rs = "n/a", ""
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, ws, gs, rs, note)
+	}
+	row("warm Notify p50", percentile(w.latencies, 50), percentile(g.latencies, 50), lowerBetter)
+	row("warm Notify p99", percentile(w.latencies, 99), percentile(g.latencies, 99), lowerBetter)
+	row(fmt.Sprintf("cold start to first Notify done, median of %d", len(w.cold)), median(w.cold), median(g.cold), lowerBetter)
+	row("  of which LoadWasm / client.Start", median(w.load), median(g.load), "")
+	row("compile without cache (LoadWasm)", nr.compile, -1, lowerBetter)
+	fmt.Fprintf(tw, "size of the build\t%s\t%s\t%s\t\n", fmtBytes(w.size), fmtBytes(g.size), formatRatio(float64(w.size)/float64(g.size)))
+	tw.Flush()
+
+	fmt.Fprintln(out, "notes:")
+	fmt.Fprintln(out, "  notifier: core/pluginhost/bench/notifier, one package built with go build for GOOS=wasip1 GOARCH=wasm -buildmode=c-shared (posts through sdk/wasm.HTTPClient) and natively (posts with net/http)")
+	fmt.Fprintln(out, "  wasm: pluginhost.LoadWasm with allow_hosts = the receiver, default pool; grpc: client.Start (go-plugin, mutual TLS)")
+	fmt.Fprintf(out, "  warm: %d warm-up notifications each, then %d timed each in %d blocks ordered wasm, grpc, grpc, wasm, one at a time; the receiver checked %d of %d messages\n",
+		cfg.notifyWarmup, cfg.notifies, cfg.blocks, nr.received, nr.sent)
+	fmt.Fprintln(out, "  cold: wasm = a fresh process running LoadWasm with the warm compilation cache on disk, Configure, first Notify; grpc = client.Start (process start, handshake), Configure, first Notify")
+	fmt.Fprintln(out, "  compile: LoadWasm in a fresh process with an empty compilation cache, which fills the cache the cold starts use")
+}
+
+// mean returns the mean of ds.
+func mean(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return -1
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(len(ds))
+}
+
+// formatRatio prints a ratio with two decimals.
+func formatRatio(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", r)
+}
+
+// fmtDuration formats a duration: 412us, 12.34ms, 1.23s.
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "n/a"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fus", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// micros formats a duration in whole microseconds, for the final line.
+func micros(d time.Duration) string {
+	if d < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond))
+}
+
+// millis formats a duration in milliseconds, for the final line.
+func millis(d time.Duration) string {
+	if d < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond))
+}
+
+// fmtBytes formats a byte count.
+func fmtBytes(n int64) string { return benchutil.HumanBytes(float64(n)) }
+
+func fmtBytes64(x float64) string { return benchutil.HumanBytes(x) }
+
+// humanCount formats a series count like 10k.
+func humanCount(n int) string {
+	if n >= 1000 && n%1000 == 0 {
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
+}
