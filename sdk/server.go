@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sync"
 
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
@@ -162,43 +164,51 @@ func (s *Server) Collect(ctx context.Context, send func(*pb.CollectResponse) err
 	return sendChunks(families, MaxChunkBytes, send)
 }
 
-// sendChunks sends families in messages of at most limit bytes each,
-// splitting a family's metrics where one family alone is larger.
+// sendChunks encodes families in the delimited protobuf format and sends
+// them in messages of at most about limit bytes each; a family larger than
+// that alone is split over several messages, each part carrying the
+// family's name, help and type.
 func sendChunks(families []*dto.MetricFamily, limit int, send func(*pb.CollectResponse) error) error {
-	chunk, size := &pb.CollectResponse{}, 0
+	var buf []byte
 	flush := func() error {
-		if len(chunk.Families) == 0 {
+		if len(buf) == 0 {
 			return nil
 		}
-		err := send(chunk)
-		chunk, size = &pb.CollectResponse{}, 0
+		err := send(&pb.CollectResponse{MetricFamilies: buf})
+		buf = nil
 		return err
+	}
+	// add appends f, whose encoded size is n.
+	add := func(f *dto.MetricFamily, n int) error {
+		if len(buf) > 0 && len(buf)+n+binary.MaxVarintLen64 > limit {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		buf = protowire.AppendVarint(buf, uint64(n))
+		var err error
+		buf, err = proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(buf, f)
+		if err != nil {
+			return fmt.Errorf("cannot encode metric family %q: %w", f.GetName(), err)
+		}
+		return nil
 	}
 	for _, f := range families {
 		if f == nil {
 			continue
 		}
-		n := proto.Size(f)
-		if n <= limit {
-			if size+n > limit {
-				if err := flush(); err != nil {
-					return err
-				}
+		if n := proto.Size(f); n <= limit {
+			if err := add(f, n); err != nil {
+				return err
 			}
-			chunk.Families = append(chunk.Families, f)
-			size += n
 			continue
-		}
-		if err := flush(); err != nil {
-			return err
 		}
 		part := &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
 		partSize := proto.Size(part)
 		for _, m := range f.Metric {
-			ms := proto.Size(m) + 8
+			ms := proto.Size(m) + binary.MaxVarintLen64
 			if len(part.Metric) > 0 && partSize+ms > limit {
-				chunk.Families = append(chunk.Families, part)
-				if err := flush(); err != nil {
+				if err := add(part, proto.Size(part)); err != nil {
 					return err
 				}
 				part = &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
@@ -207,8 +217,7 @@ func sendChunks(families []*dto.MetricFamily, limit int, send func(*pb.CollectRe
 			part.Metric = append(part.Metric, m)
 			partSize += ms
 		}
-		chunk.Families = append(chunk.Families, part)
-		if err := flush(); err != nil {
+		if err := add(part, proto.Size(part)); err != nil {
 			return err
 		}
 	}

@@ -27,6 +27,9 @@ type Conn interface {
 	// notification error the plugin says is not worth retrying is
 	// marked with sdk.Permanent.
 	Collect(ctx context.Context) ([]*dto.MetricFamily, error)
+	// CollectDelimited is Collect as the families come from the plugin:
+	// in the delimited protobuf exposition format, undecoded.
+	CollectDelimited(ctx context.Context) ([]byte, error)
 	Discover(ctx context.Context, send func([]sdk.TargetGroup) error) error
 	Notify(ctx context.Context, n *sdk.Notification) error
 

@@ -210,6 +210,19 @@ func (i *Instance) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	return out, err
 }
 
+// CollectDelimited is Collect in the delimited protobuf exposition
+// format, as the plugin sends it; the scraper parses it as it parses an
+// HTTP body, without decoding it first.
+func (i *Instance) CollectDelimited(ctx context.Context) ([]byte, error) {
+	var out []byte
+	err := i.call(ctx, "collect", func(c Conn) error {
+		var err error
+		out, err = c.CollectDelimited(ctx)
+		return err
+	})
+	return out, err
+}
+
 // Notify implements sdk.Notifier.
 func (i *Instance) Notify(ctx context.Context, n *sdk.Notification) error {
 	return i.call(ctx, "notify", func(c Conn) error { return c.Notify(ctx, n) })

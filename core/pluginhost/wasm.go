@@ -432,12 +432,22 @@ func (p *WasmPlugin) Configure(ctx context.Context, configJSON []byte) error {
 	})
 }
 
-// Collect asks an exporter plugin for its metrics.
+// Collect asks an exporter plugin for its metrics, decoded.
 func (p *WasmPlugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
+	b, err := p.CollectDelimited(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return client.DecodeFamilies(b)
+}
+
+// CollectDelimited asks an exporter plugin for its metrics in the
+// delimited protobuf format, as the module answers them.
+func (p *WasmPlugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 	if p.kind != sdk.KindExporter {
 		return nil, p.wrongKind(sdk.KindExporter)
 	}
-	var families []*dto.MetricFamily
+	var families []byte
 	err := p.call(ctx, "collect", func(ctx context.Context, inst *wasmInstance) (bool, error) {
 		if err := p.bringUpToDate(ctx, inst); err != nil {
 			return true, err
@@ -451,9 +461,7 @@ func (p *WasmPlugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 		if err != nil {
 			return broken, err
 		}
-		var j client.Joiner
-		j.Add(resp)
-		families = j.Families()
+		families = resp.MetricFamilies
 		return false, nil
 	})
 	return families, err

@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -44,6 +45,9 @@ func exporterTarget(sc *hclconfig.Scrape) (*Target, error) {
 func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.target.Timeout)
 	defer cancel()
+	if dc, ok := s.exporter.(delimitedCollector); ok {
+		return s.collectDelimited(ctx, dc)
+	}
 	families, err := s.exporter.Collect(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("exporter plugin %s: %w", s.cfg.Exporter.Plugin.Name, err)
@@ -62,4 +66,25 @@ func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 	}
 	s.lastBodySize = buf.Len()
 	return buf, protobufContentType, nil
+}
+
+// delimitedCollector is an exporter that hands its collection over as it
+// came from the plugin, in the delimited protobuf format: a plugin
+// instance does, and the collection then goes to the parser undecoded.
+type delimitedCollector interface {
+	CollectDelimited(ctx context.Context) ([]byte, error)
+}
+
+func (s *scraper) collectDelimited(ctx context.Context, dc delimitedCollector) (*bodyBuffer, string, error) {
+	b, err := dc.CollectDelimited(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("exporter plugin %s: %w", s.cfg.Exporter.Plugin.Name, err)
+	}
+	if limit := s.cfg.BodySizeLimit; limit > 0 && int64(len(b)) > limit {
+		return nil, "", fmt.Errorf("%w: the collection is larger than %d bytes", errBodySize, limit)
+	}
+	s.lastBodySize = len(b)
+	body := &bodyBuffer{pool: -1}
+	body.Buffer = *bytes.NewBuffer(b)
+	return body, protobufContentType, nil
 }

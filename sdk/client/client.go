@@ -22,6 +22,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/vigilmon/vigil/sdk"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
@@ -233,9 +235,20 @@ func ConfigureError(r *pb.ConfigureResponse) error {
 	return errors.New(r.Error)
 }
 
-// Collect asks an exporter plugin for its metrics and joins the chunks of
-// the answer.
+// Collect asks an exporter plugin for its metrics, decoded; a family
+// split over several messages is joined again.
 func (p *Plugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
+	b, err := p.CollectDelimited(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeFamilies(b)
+}
+
+// CollectDelimited asks an exporter plugin for its metrics as they come
+// over the wire: MetricFamily messages in the delimited protobuf format,
+// ready for a parser of that exposition format.
+func (p *Plugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 	req := &pb.CollectRequest{}
 	if d, ok := ctx.Deadline(); ok {
 		req.TimeoutMillis = time.Until(d).Milliseconds()
@@ -244,38 +257,45 @@ func (p *Plugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
-	var j Joiner
+	var out []byte
 	for {
 		r, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return j.Families(), nil
+			return out, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("collect: %w", err)
 		}
-		j.Add(r)
+		if out == nil {
+			out = r.MetricFamilies
+		} else {
+			out = append(out, r.MetricFamilies...)
+		}
 	}
 }
 
-// Joiner joins the chunks of a collection: a family split over chunks
-// becomes one again.
-type Joiner struct {
-	families []*dto.MetricFamily
-}
-
-// Add adds one chunk.
-func (j *Joiner) Add(r *pb.CollectResponse) {
-	for _, f := range r.Families {
-		if n := len(j.families); n > 0 && j.families[n-1].GetName() == f.GetName() && j.families[n-1].GetType() == f.GetType() {
-			j.families[n-1].Metric = append(j.families[n-1].Metric, f.Metric...)
+// DecodeFamilies decodes metric families in the delimited protobuf
+// format, joining a family split over consecutive messages.
+func DecodeFamilies(b []byte) ([]*dto.MetricFamily, error) {
+	var out []*dto.MetricFamily
+	for len(b) > 0 {
+		n, l := protowire.ConsumeVarint(b)
+		if l < 0 || uint64(len(b)-l) < n {
+			return nil, fmt.Errorf("collect: metric family %d is cut short", len(out)+1)
+		}
+		f := &dto.MetricFamily{}
+		if err := proto.Unmarshal(b[l:l+int(n)], f); err != nil {
+			return nil, fmt.Errorf("collect: metric family %d: %w", len(out)+1, err)
+		}
+		b = b[l+int(n):]
+		if k := len(out); k > 0 && out[k-1].GetName() == f.GetName() && out[k-1].GetType() == f.GetType() {
+			out[k-1].Metric = append(out[k-1].Metric, f.Metric...)
 			continue
 		}
-		j.families = append(j.families, f)
+		out = append(out, f)
 	}
+	return out, nil
 }
-
-// Families returns the joined families.
-func (j *Joiner) Families() []*dto.MetricFamily { return j.families }
 
 // Discover streams a discovery plugin's updates to send until ctx ends or
 // the plugin stops.

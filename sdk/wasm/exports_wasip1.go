@@ -64,10 +64,11 @@ func exportCollect(ptr, size uint32) uint64 {
 		ctx, cancel := callContext()
 		defer cancel()
 		// The chunks that bound gRPC messages are joined back into one
-		// response; the host joins a family split over chunks.
+		// response; a family split over chunks stays split, as the
+		// delimited format allows.
 		resp := &pb.CollectResponse{}
 		err := s.Collect(ctx, func(c *pb.CollectResponse) error {
-			resp.Families = append(resp.Families, c.Families...)
+			resp.MetricFamilies = append(resp.MetricFamilies, c.MetricFamilies...)
 			return nil
 		})
 		return resp, err

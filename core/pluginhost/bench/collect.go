@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 
@@ -302,7 +301,7 @@ func (ps *parser) parse(body []byte, contentType string) (int, error) {
 // pluginConsumer collects an exporter plugin as Vigil does.
 type pluginConsumer struct {
 	p      *client.Plugin
-	buf    bytes.Buffer
+	size   int // of the last collection
 	parser *parser
 	pidOf  int
 }
@@ -332,21 +331,17 @@ func startPluginConsumer(ctx context.Context, exe string, args []string) (*plugi
 func (c *pluginConsumer) collect(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, collectTimeout)
 	defer cancel()
-	families, err := c.p.Collect(ctx)
+	// As the scraper does: the delimited protobuf bytes as they came
+	// over the wire go to the parser undecoded.
+	body, err := c.p.CollectDelimited(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("collect: %w", err)
 	}
-	c.buf.Reset()
-	enc := expfmt.NewEncoder(&c.buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
-	for _, f := range families {
-		if err := enc.Encode(f); err != nil {
-			return 0, fmt.Errorf("encode family %s: %w", f.GetName(), err)
-		}
-	}
-	return c.parser.parse(c.buf.Bytes(), protobufContentType)
+	c.size = len(body)
+	return c.parser.parse(body, protobufContentType)
 }
 
-func (c *pluginConsumer) payload() int { return c.buf.Len() }
+func (c *pluginConsumer) payload() int { return c.size }
 func (c *pluginConsumer) pid() int     { return c.pidOf }
 func (c *pluginConsumer) close() error { c.p.Kill(); return nil }
 

@@ -24,7 +24,6 @@
 package pluginv1
 
 import (
-	_go "github.com/prometheus/client_model/go"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -597,11 +596,15 @@ func (x *CollectRequest) GetTimeoutMillis() int64 {
 
 type CollectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Families are some or all of the collection's metric families. A
-	// family appears in one response only.
-	Families      []*_go.MetricFamily `protobuf:"bytes,1,rep,name=families,proto3" json:"families,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// MetricFamilies holds some or all of the collection's metric families,
+	// each an io.prometheus.client.MetricFamily message (Prometheus's
+	// client_model metrics.proto) preceded by its length as a varint: the
+	// delimited protobuf exposition format, which the host parses as it
+	// parses the body of an HTTP scrape. A family too large for one response
+	// continues in the next under the same name, type and help.
+	MetricFamilies []byte `protobuf:"bytes,1,opt,name=metric_families,json=metricFamilies,proto3" json:"metric_families,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CollectResponse) Reset() {
@@ -634,9 +637,9 @@ func (*CollectResponse) Descriptor() ([]byte, []int) {
 	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
 }
 
-func (x *CollectResponse) GetFamilies() []*_go.MetricFamily {
+func (x *CollectResponse) GetMetricFamilies() []byte {
 	if x != nil {
-		return x.Families
+		return x.MetricFamilies
 	}
 	return nil
 }
@@ -1151,7 +1154,7 @@ var File_vigil_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_vigil_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x1cvigil/plugin/v1/plugin.proto\x12\x0fvigil.plugin.v1\x1a\"io/prometheus/client/metrics.proto\"\r\n" +
+	"\x1cvigil/plugin/v1/plugin.proto\x12\x0fvigil.plugin.v1\"\r\n" +
 	"\vInfoRequest\"\xd8\x01\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -1179,9 +1182,9 @@ const file_vigil_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12'\n" +
 	"\x0ferror_attribute\x18\x02 \x01(\tR\x0eerrorAttribute\"7\n" +
 	"\x0eCollectRequest\x12%\n" +
-	"\x0etimeout_millis\x18\x01 \x01(\x03R\rtimeoutMillis\"Q\n" +
-	"\x0fCollectResponse\x12>\n" +
-	"\bfamilies\x18\x01 \x03(\v2\".io.prometheus.client.MetricFamilyR\bfamilies\"\x11\n" +
+	"\x0etimeout_millis\x18\x01 \x01(\x03R\rtimeoutMillis\":\n" +
+	"\x0fCollectResponse\x12'\n" +
+	"\x0fmetric_families\x18\x01 \x01(\fR\x0emetricFamilies\"\x11\n" +
 	"\x0fDiscoverRequest\"H\n" +
 	"\x10DiscoverResponse\x124\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1c.vigil.plugin.v1.TargetGroupR\x06groups\"\xd5\x01\n" +
@@ -1292,29 +1295,27 @@ var file_vigil_plugin_v1_plugin_proto_goTypes = []any{
 	nil,                       // 23: vigil.plugin.v1.Notification.CommonAnnotationsEntry
 	nil,                       // 24: vigil.plugin.v1.Alert.LabelsEntry
 	nil,                       // 25: vigil.plugin.v1.Alert.AnnotationsEntry
-	(*_go.MetricFamily)(nil),  // 26: io.prometheus.client.MetricFamily
 }
 var file_vigil_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: vigil.plugin.v1.InfoResponse.kind:type_name -> vigil.plugin.v1.Kind
 	6,  // 1: vigil.plugin.v1.SchemaResponse.attributes:type_name -> vigil.plugin.v1.Attribute
 	1,  // 2: vigil.plugin.v1.Attribute.type:type_name -> vigil.plugin.v1.AttributeType
-	26, // 3: vigil.plugin.v1.CollectResponse.families:type_name -> io.prometheus.client.MetricFamily
-	13, // 4: vigil.plugin.v1.DiscoverResponse.groups:type_name -> vigil.plugin.v1.TargetGroup
-	19, // 5: vigil.plugin.v1.TargetGroup.labels:type_name -> vigil.plugin.v1.TargetGroup.LabelsEntry
-	14, // 6: vigil.plugin.v1.TargetGroup.targets:type_name -> vigil.plugin.v1.Target
-	20, // 7: vigil.plugin.v1.Target.labels:type_name -> vigil.plugin.v1.Target.LabelsEntry
-	17, // 8: vigil.plugin.v1.NotifyRequest.notification:type_name -> vigil.plugin.v1.Notification
-	21, // 9: vigil.plugin.v1.Notification.group_labels:type_name -> vigil.plugin.v1.Notification.GroupLabelsEntry
-	22, // 10: vigil.plugin.v1.Notification.common_labels:type_name -> vigil.plugin.v1.Notification.CommonLabelsEntry
-	23, // 11: vigil.plugin.v1.Notification.common_annotations:type_name -> vigil.plugin.v1.Notification.CommonAnnotationsEntry
-	18, // 12: vigil.plugin.v1.Notification.alerts:type_name -> vigil.plugin.v1.Alert
-	24, // 13: vigil.plugin.v1.Alert.labels:type_name -> vigil.plugin.v1.Alert.LabelsEntry
-	25, // 14: vigil.plugin.v1.Alert.annotations:type_name -> vigil.plugin.v1.Alert.AnnotationsEntry
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	13, // 3: vigil.plugin.v1.DiscoverResponse.groups:type_name -> vigil.plugin.v1.TargetGroup
+	19, // 4: vigil.plugin.v1.TargetGroup.labels:type_name -> vigil.plugin.v1.TargetGroup.LabelsEntry
+	14, // 5: vigil.plugin.v1.TargetGroup.targets:type_name -> vigil.plugin.v1.Target
+	20, // 6: vigil.plugin.v1.Target.labels:type_name -> vigil.plugin.v1.Target.LabelsEntry
+	17, // 7: vigil.plugin.v1.NotifyRequest.notification:type_name -> vigil.plugin.v1.Notification
+	21, // 8: vigil.plugin.v1.Notification.group_labels:type_name -> vigil.plugin.v1.Notification.GroupLabelsEntry
+	22, // 9: vigil.plugin.v1.Notification.common_labels:type_name -> vigil.plugin.v1.Notification.CommonLabelsEntry
+	23, // 10: vigil.plugin.v1.Notification.common_annotations:type_name -> vigil.plugin.v1.Notification.CommonAnnotationsEntry
+	18, // 11: vigil.plugin.v1.Notification.alerts:type_name -> vigil.plugin.v1.Alert
+	24, // 12: vigil.plugin.v1.Alert.labels:type_name -> vigil.plugin.v1.Alert.LabelsEntry
+	25, // 13: vigil.plugin.v1.Alert.annotations:type_name -> vigil.plugin.v1.Alert.AnnotationsEntry
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_vigil_plugin_v1_plugin_proto_init() }
