@@ -118,10 +118,11 @@ func (s *runningServer) api(t *testing.T) v1.API {
 	return v1.NewAPI(client)
 }
 
-// waitFor polls cond every 100ms for at most 30s.
+// waitFor polls cond every 100ms for at most two minutes, which a
+// loaded machine may need; a passing test returns as soon as cond holds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)

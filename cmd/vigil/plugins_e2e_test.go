@@ -232,10 +232,11 @@ func TestMisbehavingPluginsAreContained(t *testing.T) {
 	dir := t.TempDir()
 	config := filepath.Join(dir, "vigil.hcl")
 	exporter := func(name, mode, extra string) string {
+		if extra == "" {
+			extra = `interval = "3s"` + "\n" + `timeout = "3s"`
+		}
 		return fmt.Sprintf(`exporter %q {
-  plugin   = "bad"
-  interval = "1s"
-  timeout  = "1s"
+  plugin = "bad"
   %s
   config { mode = %q }
 }
@@ -243,7 +244,7 @@ func TestMisbehavingPluginsAreContained(t *testing.T) {
 	}
 	os.WriteFile(config, []byte(fmt.Sprintf("plugin \"bad\" { source = %q }\n", bad)+
 		exporter("hang", "hang", "")+exporter("crash", "crash", "")+
-		exporter("huge", "huge", `body_size_limit = "10MB"`)+exporter("garbage", "garbage", "")+exporter("fine", "ok", "")), 0o644)
+		exporter("huge", "huge", `body_size_limit = "10MB"`+"\n"+`interval = "30s"`+"\n"+`timeout = "30s"`)+exporter("garbage", "garbage", "")+exporter("fine", "ok", "")), 0o644)
 	srv := startServer(t, "--config", config, "--data", filepath.Join(dir, "data"))
 	prom := srv.api(t)
 	ctx := context.Background()
@@ -361,7 +362,8 @@ notifier "team" {
   config { webhook_url = %q }
 }
 `, slack, allow, receiver.URL+"/services/T0/B0/secret")), 0o644)
-		out, err := exec.Command(vigilBinary(t), "notify", "test", "--config", cfg, "team").CombinedOutput()
+		// Without a compilation cache, each run compiles the module: give it time.
+		out, err := exec.Command(vigilBinary(t), "notify", "test", "--timeout", "5m", "--config", cfg, "team").CombinedOutput()
 		return string(out), err
 	}
 	out, err := notify("hooks.slack.com")

@@ -20,8 +20,9 @@ const (
 	// healthTimeout bounds a health check: a plugin that does not answer
 	// within it is taken as hung and restarted.
 	healthTimeout = 3 * time.Second
-	// startTimeout bounds starting and configuring a plugin.
-	startTimeout = 30 * time.Second
+	// startTimeout bounds starting and configuring a plugin; compiling a
+	// Wasm module without a cache may take a while on a loaded machine.
+	startTimeout = 2 * time.Minute
 )
 
 // Opener starts a plugin: a program or a module, not yet configured.
