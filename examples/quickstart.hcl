@@ -38,3 +38,18 @@ scrape "node" {
     action        = "drop"
   }
 }
+
+# Rules run every global evaluation_interval (1m unless set); /api/v1/rules
+# and /api/v1/alerts show them.
+rules "targets" {
+  record "job:up:sum" {
+    expr = "sum by (job) (up)"
+  }
+
+  alert "TargetDown" {
+    expr        = "up == 0"
+    for         = "5m"
+    labels      = { severity = "warning" }
+    annotations = { summary = "Target {{ $labels.instance }} of job {{ $labels.job }} is down." }
+  }
+}

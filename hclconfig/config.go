@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/model/rulefmt"
 )
 
 // Defaults, as Prometheus has them.
@@ -51,6 +52,16 @@ type Config struct {
 	Plugins     []*Plugin
 	Discoveries []*PluginInstance
 	Notifiers   []*PluginInstance
+	// RuleGroups are the rules blocks, in the shape of Prometheus's rule
+	// files; each has its interval set, the global evaluation_interval
+	// when the block sets none.
+	RuleGroups []rulefmt.RuleGroup
+	// RuleFiles are the rule_files patterns of Prometheus YAML rule files,
+	// relative ones joined to the configuration file's folder.
+	RuleFiles []string
+	// File is the name the configuration was loaded from, as given to Load
+	// or Parse. The rule groups of its rules blocks are filed under it.
+	File string
 }
 
 // Query is the `query` block: the limits of PromQL queries.

@@ -45,6 +45,17 @@ func TestBadConfigs(t *testing.T) {
 		"allow_hosts_not_wasm.bad.hcl":      `allow_hosts_not_wasm.bad.hcl:3:17: Attribute for Wasm plugins only; allow_hosts applies to WebAssembly plugins`,
 		"unknown_scrape_protocol.bad.hcl":   `unknown_scrape_protocol.bad.hcl:3:22: Invalid scrape_protocols; "OpenMetrics" is not a scrape protocol; use one of OpenMetricsText0.0.1, OpenMetricsText1.0.0, PrometheusProto, PrometheusText0.0.4, PrometheusText1.0.0.`,
 		"duplicate_scrape_protocol.bad.hcl": `duplicate_scrape_protocol.bad.hcl:2:22: Invalid scrape_protocols; Protocol "PrometheusText0.0.4" is listed twice.`,
+		"rules_bad_expr.bad.hcl":            `rules_bad_expr.bad.hcl:3:12: Invalid PromQL expression; 1:17: parse error: unclosed left parenthesis.`,
+		"rules_bad_template.bad.hcl":        `rules_bad_template.bad.hcl:4:19: Invalid template; The template of annotation "summary" does not parse: template: __alert_InstanceDown:1: unclosed action.`,
+		"rules_bad_record_name.bad.hcl":     `rules_bad_record_name.bad.hcl:2:10: Invalid metric name; "job:up:sum{job=\"a\"}" is not a valid metric name for a recording rule`,
+		"rules_bad_label_name.bad.hcl":      `rules_bad_label_name.bad.hcl:4:14: Invalid label name; "__name__" is not a valid label name for a rule's labels.`,
+		"rules_duplicate_group.bad.hcl":     `rules_duplicate_group.bad.hcl:7:7: Duplicate rule group name; A rule group named "example" is already defined at testdata/rules_duplicate_group.bad.hcl:1,7-16`,
+		"rules_negative_for.bad.hcl":        `rules_negative_for.bad.hcl:4:12: Invalid for; for must not be negative, got "-5m".`,
+		"rules_record_with_for.bad.hcl":     `rules_record_with_for.bad.hcl:4:5: Unsupported argument; An argument named "for" is not expected here.`,
+		"rule_file_bad_expr.bad.hcl":        `expr.yml:5:15: Invalid rule file; group "broken", rule 1, "job:up:sum": could not parse expression: 1:17: parse error: unclosed left parenthesis.`,
+		"rule_file_syntax.bad.hcl":          `syntax.yml:3:1: Invalid rule file; yaml: line 3: did not find expected '-' indicator.`,
+		"rule_file_bad_template.bad.hcl":    `rule_file_bad_template.bad.hcl:1:14: Invalid rule file; testdata/badrules/template.yml: group "broken", rule 1, "Down": annotation "summary": template: __alert_Down:1: unclosed action.`,
+		"rule_files_bad_pattern.bad.hcl":    `rule_files_bad_pattern.bad.hcl:1:14: Invalid rule_files pattern; "testdata/rules/[.yml" is not a valid pattern`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))
@@ -118,6 +129,26 @@ func TestFullConfig(t *testing.T) {
 	}
 	if len(apps.MetricRelabel) != 1 || string(apps.MetricRelabel[0].Action) != "drop" {
 		t.Errorf("metric_relabel: %+v", apps.MetricRelabel)
+	}
+	if cfg.File != "testdata/full.good.hcl" || !slices.Equal(cfg.RuleFiles, []string{"testdata/rules/*.yml"}) {
+		t.Errorf("file %q, rule_files %v: the patterns start at the configuration's folder", cfg.File, cfg.RuleFiles)
+	}
+	if len(cfg.RuleGroups) != 2 {
+		t.Fatalf("rule groups: %+v", cfg.RuleGroups)
+	}
+	example, defaults := cfg.RuleGroups[0], cfg.RuleGroups[1]
+	if example.Name != "example" || time.Duration(example.Interval) != 30*time.Second || example.Limit != 100 || len(example.Rules) != 2 {
+		t.Errorf("group example: %+v", example)
+	}
+	if r := example.Rules[0]; r.Record != "job:up:sum" || r.Expr != "sum by (job) (up)" || r.Labels["source"] != "vigil" {
+		t.Errorf("recording rule: %+v", r)
+	}
+	if r := example.Rules[1]; r.Alert != "InstanceDown" || time.Duration(r.For) != 5*time.Minute || time.Duration(r.KeepFiringFor) != time.Minute ||
+		r.Labels["severity"] != "page" || r.Annotations["summary"] != "Instance {{ $labels.instance }} down" {
+		t.Errorf("alerting rule: %+v", r)
+	}
+	if time.Duration(defaults.Interval) != 30*time.Second || defaults.Rules[0].For != 0 {
+		t.Errorf("a group without interval takes the global evaluation_interval: %+v", defaults)
 	}
 }
 

@@ -46,6 +46,7 @@ func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	if d.diags.HasErrors() {
 		return nil, d.diags
 	}
+	cfg.File = filename
 	return cfg, d.diags
 }
 
@@ -82,16 +83,20 @@ func evalContext(baseDir string) *hcl.EvalContext {
 	}}
 }
 
-var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-	{Type: "server"},
-	{Type: "global"},
-	{Type: "query"},
-	{Type: "scrape", LabelNames: []string{"name"}},
-	{Type: "plugin", LabelNames: []string{"name"}},
-	{Type: "exporter", LabelNames: []string{"name"}},
-	{Type: "discovery", LabelNames: []string{"name"}},
-	{Type: "notifier", LabelNames: []string{"name"}},
-}}
+var rootSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "rule_files"}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "server"},
+		{Type: "global"},
+		{Type: "query"},
+		{Type: "scrape", LabelNames: []string{"name"}},
+		{Type: "plugin", LabelNames: []string{"name"}},
+		{Type: "exporter", LabelNames: []string{"name"}},
+		{Type: "discovery", LabelNames: []string{"name"}},
+		{Type: "notifier", LabelNames: []string{"name"}},
+		{Type: "rules", LabelNames: []string{"group"}},
+	},
+}
 
 var serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "listen"}, {Name: "data_dir"}, {Name: "retention"}, {Name: "enable_admin_api"},
@@ -178,7 +183,7 @@ func (d *decoder) root(body hcl.Body) *Config {
 	}
 	content := d.content(body, rootSchema)
 	seen := map[string]*hcl.Range{}
-	var scrapes, plugins, discoveries, notifiers []*hcl.Block
+	var scrapes, plugins, discoveries, notifiers, ruleGroups []*hcl.Block
 	for _, b := range content.Blocks {
 		if len(b.Labels) == 0 {
 			if prev, dup := seen[b.Type]; dup {
@@ -202,6 +207,8 @@ func (d *decoder) root(body hcl.Body) *Config {
 			discoveries = append(discoveries, b)
 		case "notifier":
 			notifiers = append(notifiers, b)
+		case "rules":
+			ruleGroups = append(ruleGroups, b)
 		}
 	}
 	for _, b := range plugins {
@@ -233,6 +240,13 @@ func (d *decoder) root(body hcl.Body) *Config {
 		}
 		cfg.Scrapes = append(cfg.Scrapes, sc)
 	}
+	// Rule groups, too, inherit from global: their interval.
+	for _, b := range ruleGroups {
+		if d.unique("rule group", b) {
+			cfg.RuleGroups = append(cfg.RuleGroups, d.ruleGroup(b, &cfg.Global))
+		}
+	}
+	cfg.RuleFiles = d.ruleFiles(content.Attributes, body)
 	return cfg
 }
 
@@ -581,10 +595,35 @@ func (d *decoder) duration(attrs hcl.Attributes, name string, dst *time.Duration
 	v, err := model.ParseDuration(s)
 	if err != nil || v <= 0 {
 		r := a.Expr.Range()
-		d.errorf(&r, "Invalid duration", "%q is not a valid duration for %s; write it as Prometheus does, such as \"15s\", \"1h30m\" or \"15d\".", s, name)
+		d.invalidDuration(&r, name, s)
 		return
 	}
 	*dst = time.Duration(v)
+}
+
+// durationOrZero decodes a duration that may be zero, such as an alert's
+// for, and says so when it is negative.
+func (d *decoder) durationOrZero(attrs hcl.Attributes, name string, dst *model.Duration) {
+	var s string
+	a, ok := d.decodeInto(attrs, name, cty.String, &s)
+	if !ok {
+		return
+	}
+	r := a.Expr.Range()
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		d.errorf(&r, "Invalid "+name, "%s must not be negative, got %q.", name, s)
+		return
+	}
+	v, err := model.ParseDuration(s)
+	if err != nil {
+		d.invalidDuration(&r, name, s)
+		return
+	}
+	*dst = v
+}
+
+func (d *decoder) invalidDuration(rng *hcl.Range, name, value string) {
+	d.errorf(rng, "Invalid duration", "%q is not a valid duration for %s; write it as Prometheus does, such as \"15s\", \"1h30m\" or \"15d\".", value, name)
 }
 
 // bytes decodes a size such as "10MB" or "512KiB" (units of 1024).

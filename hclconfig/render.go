@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/gocty"
 )
@@ -19,6 +20,10 @@ import (
 func (c *Config) HCL() []byte {
 	f := hclwrite.NewEmptyFile()
 	root := f.Body()
+	if len(c.RuleFiles) > 0 {
+		root.SetAttributeValue("rule_files", stringList(c.RuleFiles))
+		root.AppendNewline()
+	}
 
 	server := root.AppendNewBlock("server", nil).Body()
 	server.SetAttributeValue("listen", cty.StringVal(c.Server.Listen))
@@ -116,7 +121,41 @@ func (c *Config) HCL() []byte {
 		renderRelabel(b, "relabel", s.Relabel)
 		renderRelabel(b, "metric_relabel", s.MetricRelabel)
 	}
+	for _, g := range c.RuleGroups {
+		root.AppendNewline()
+		renderRuleGroup(root.AppendNewBlock("rules", []string{g.Name}).Body(), g)
+	}
 	return hclwrite.Format(f.Bytes())
+}
+
+func renderRuleGroup(b *hclwrite.Body, g rulefmt.RuleGroup) {
+	b.SetAttributeValue("interval", durationVal(time.Duration(g.Interval)))
+	if g.Limit > 0 {
+		b.SetAttributeValue("limit", cty.NumberIntVal(int64(g.Limit)))
+	}
+	for _, r := range g.Rules {
+		b.AppendNewline()
+		if r.Record != "" {
+			rb := b.AppendNewBlock("record", []string{r.Record}).Body()
+			rb.SetAttributeValue("expr", cty.StringVal(r.Expr))
+			if len(r.Labels) > 0 {
+				rb.SetAttributeValue("labels", stringMap(r.Labels))
+			}
+			continue
+		}
+		ab := b.AppendNewBlock("alert", []string{r.Alert}).Body()
+		ab.SetAttributeValue("expr", cty.StringVal(r.Expr))
+		ab.SetAttributeValue("for", durationVal(time.Duration(r.For)))
+		if r.KeepFiringFor > 0 {
+			ab.SetAttributeValue("keep_firing_for", durationVal(time.Duration(r.KeepFiringFor)))
+		}
+		if len(r.Labels) > 0 {
+			ab.SetAttributeValue("labels", stringMap(r.Labels))
+		}
+		if len(r.Annotations) > 0 {
+			ab.SetAttributeValue("annotations", stringMap(r.Annotations))
+		}
+	}
 }
 
 // renderJobOptions writes what scrape and exporter blocks share.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,6 +30,7 @@ import (
 	"github.com/vigilmon/vigil/core/discovery"
 	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/core/query"
+	"github.com/vigilmon/vigil/core/rules"
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
@@ -76,6 +78,7 @@ type server struct {
 	plugins   *pluginhost.Host
 	scrapes   *scrape.Manager
 	discovery *discovery.Manager
+	rules     *rules.Manager
 	config    atomic.Pointer[hclconfig.Config] // in effect
 	mu        sync.Mutex                       // serializes reloads
 }
@@ -134,8 +137,13 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	defer engine.Close()
+	ruleManager := rules.NewManager(rules.Options{
+		Store: db, Engine: engine, Registerer: reg, Logger: logger.Named("rules"),
+		ExternalURL: &url.URL{Scheme: "http", Host: ln.Addr().String()},
+	})
+	defer ruleManager.Stop() // before the store closes
 
-	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger),
+	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger), rules: ruleManager,
 		plugins: pluginhost.NewHost(logger, filepath.Join(cfg.Server.DataDir, "wasm-cache"))}
 	s.discovery = discovery.NewManager(s.scrapes, logger)
 	s.scrapes.SetExporters(s.plugins.Exporter)
@@ -150,6 +158,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	s.config.Store(cfg)
+	s.rules.Run()
 	pluginCtx, stopPlugins := context.WithCancel(context.Background())
 	defer stopPlugins()
 	go s.plugins.Run(pluginCtx)
@@ -162,7 +171,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	api.New(api.Sources{
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
-		Engine:      engine, Store: db, Stats: db.Stats, Targets: s.scrapes,
+		Engine:      engine, Store: db, Stats: db.Stats, Targets: s.scrapes, Rules: s.rules,
 		ExternalLabels:       func() labels.Labels { return labels.FromMap(s.config.Load().Global.ExternalLabels) },
 		Config:               func() *hclconfig.Config { return s.config.Load() },
 		Flags:                map[string]string{"config": f.config, "listen": ln.Addr().String(), "data": cfg.Server.DataDir},
@@ -246,14 +255,15 @@ func (s *server) reload() error {
 	return nil
 }
 
-// apply makes cfg's plugins, scrapes and discoveries the running ones.
+// apply makes cfg's plugins, scrapes, discoveries and rules the running
+// ones.
 func (s *server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 	if err := s.plugins.ApplyConfig(ctx, cfg); err != nil {
 		return err
 	}
 	err := s.scrapes.ApplyConfig(cfg)
 	s.discovery.ApplyConfig(cfg, s.plugins.Discoverer)
-	return err
+	return errors.Join(err, s.rules.ApplyConfig(cfg))
 }
 
 // resolvePlugins checks cfg's plugin configs against the plugins'

@@ -1,5 +1,5 @@
 // Package api serves the Prometheus HTTP API (v1) over Vigil's store, query
-// engine and scrape manager, with Prometheus's JSON shapes, status codes and
+// engine, scrape manager and rules, with Prometheus's JSON shapes, status codes and
 // error types, so that Grafana, promtool and client_golang's API client
 // work unchanged. Start with New and Register.
 package api
@@ -37,6 +37,9 @@ type Sources struct {
 	Store   storage.Queryable
 	Stats   func(limit int) (*tsdb.Stats, error)
 	Targets *scrape.Manager
+	// Rules, when set, are the rule groups of /api/v1/rules and the alerts
+	// of /api/v1/alerts; without it both are empty.
+	Rules RuleSource
 	// Config returns the configuration in effect; Flags are the command
 	// line flags of the server.
 	Config func() *hclconfig.Config
@@ -89,6 +92,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/targets", a.wrap(a.targets))
 	mux.HandleFunc("GET /api/v1/targets/metadata", a.wrap(a.targetsMetadata))
 	mux.HandleFunc("GET /api/v1/metadata", a.wrap(a.metadata))
+	mux.HandleFunc("GET /api/v1/rules", a.wrap(a.rules))
+	mux.HandleFunc("GET /api/v1/alerts", a.wrap(a.alerts))
 	mux.HandleFunc("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
 	mux.HandleFunc("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
 	mux.HandleFunc("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))

@@ -55,3 +55,32 @@ scrape "apps" {
     action        = "drop"
   }
 }
+
+rule_files = ["rules/*.yml"]
+
+rules "example" {
+  interval = "30s"
+  limit    = 100
+
+  record "job:up:sum" {
+    expr   = "sum by (job) (up)"
+    labels = { source = "vigil" }
+  }
+
+  alert "InstanceDown" {
+    expr            = "up == 0"
+    for             = "5m"
+    keep_firing_for = "1m"
+    labels          = { severity = "page" }
+    annotations = {
+      summary     = "Instance {{ $labels.instance }} down"
+      description = "{{ $labels.instance }} of job {{ $labels.job }} has been down for more than 5 minutes (value {{ $value }})."
+    }
+  }
+}
+
+rules "defaults" {
+  alert "AlwaysFiring" {
+    expr = "vector(1)"
+  }
+}

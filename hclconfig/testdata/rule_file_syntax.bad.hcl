@@ -1,0 +1,1 @@
+rule_files = ["badrules/syntax.yml"]

@@ -1,0 +1,5 @@
+rules "example" {
+  record "job:up:sum" {
+    expr = "sum by (job) (up"
+  }
+}

@@ -1,0 +1,5 @@
+rules "example" {
+  record "job:up:sum{job=\"a\"}" {
+    expr = "sum by (job) (up)"
+  }
+}

@@ -1,0 +1,6 @@
+rules "example" {
+  record "job:up:sum" {
+    expr = "sum by (job) (up)"
+    for  = "5m"
+  }
+}
