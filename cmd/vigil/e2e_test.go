@@ -110,6 +110,35 @@ func (s *runningServer) logText() string {
 	return s.logs.String()
 }
 
+// reload asks the server to reload its configuration and returns the
+// status and body of its answer.
+func (s *runningServer) reload(t *testing.T) (int, string) {
+	t.Helper()
+	resp, err := http.Post("http://"+s.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// stop sends SIGTERM and waits, at most 30s, for a clean exit.
+func (s *runningServer) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.logText())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server still running 30s after SIGTERM:\n%s", s.logText())
+	}
+}
+
 func (s *runningServer) api(t *testing.T) v1.API {
 	client, err := api.NewClient(api.Config{Address: "http://" + s.addr})
 	if err != nil {
@@ -226,14 +255,8 @@ scrape "fixture" {
 
 	// A bad configuration is refused and the running one stays.
 	writeConfig(`scrape "fixture" { targets = "not a list" }`)
-	resp, err := http.Post("http://"+srv.addr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "vigil.hcl:1:") {
-		t.Fatalf("bad reload: %d %s", resp.StatusCode, body)
+	if status, body := srv.reload(t); status != http.StatusInternalServerError || !strings.Contains(body, "vigil.hcl:1:") {
+		t.Fatalf("bad reload: %d %s", status, body)
 	}
 	if targets, err := prom.Targets(ctx); err != nil || len(targets.Active) != 1 {
 		t.Fatalf("targets after a refused reload: %+v, %v", targets, err)
@@ -250,17 +273,7 @@ scrape "fixture" {
 	})
 
 	// SIGTERM shuts down cleanly.
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-srv.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, srv.logText())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server still running 30s after SIGTERM:\n%s", srv.logText())
-	}
+	srv.stop(t)
 }
 
 func TestServerDefaultConfigScrapesItself(t *testing.T) {
@@ -272,12 +285,7 @@ func TestServerDefaultConfigScrapesItself(t *testing.T) {
 		vec, ok := v.(model.Vector)
 		return err == nil && ok && len(vec) == 1 && vec[0].Value == 1
 	})
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-srv.done; err != nil {
-		t.Fatalf("exit after SIGTERM: %v", err)
-	}
+	srv.stop(t)
 }
 
 // queryValue returns the value of the single series expr gives now, or

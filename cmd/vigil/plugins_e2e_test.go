@@ -157,12 +157,7 @@ scrape "apps" {
 
 	// SIGTERM stops the server and every plugin with it.
 	children := childPIDs(t, srv.cmd.Process.Pid)
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-srv.done; err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, srv.logText())
-	}
+	srv.stop(t)
 	for child, cmdline := range children {
 		if err := syscall.Kill(child, 0); err == nil {
 			t.Errorf("plugin %d (%s) outlived the server", child, cmdline)
@@ -277,14 +272,8 @@ func TestMisbehavingPluginsAreContained(t *testing.T) {
 
 	// A reload whose plugin panics on configure is refused; the server stays.
 	os.WriteFile(config, []byte(fmt.Sprintf("plugin \"bad\" { source = %q }\n", bad)+exporter("fine", "panic", "")), 0o644)
-	resp, err := http.Post("http://"+srv.addr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "panicked in Configure") {
-		t.Fatalf("reload with a panicking plugin: %d %s", resp.StatusCode, body)
+	if status, body := srv.reload(t); status != http.StatusInternalServerError || !strings.Contains(body, "panicked in Configure") {
+		t.Fatalf("reload with a panicking plugin: %d %s", status, body)
 	}
 	if _, ok := queryValue(t, prom, `up{job="fine"}`); !ok {
 		t.Error("the server stopped serving after a refused reload")

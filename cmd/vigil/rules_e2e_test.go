@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 )
@@ -147,15 +146,5 @@ rules "vigil" {
 		t.Errorf("alerts after the reload: %+v, %v", alerts, err)
 	}
 
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-srv.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, srv.logText())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server still running 30s after SIGTERM:\n%s", srv.logText())
-	}
+	srv.stop(t)
 }

@@ -59,13 +59,8 @@ func startSelfScrapingServer(t *testing.T) *runningServer {
 	if err := os.WriteFile(cfgPath, []byte(server+scrape), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post("http://"+srv.addr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reload: %s\n%s", resp.Status, srv.logText())
+	if status, body := srv.reload(t); status != http.StatusOK {
+		t.Fatalf("reload: %d %s\n%s", status, body, srv.logText())
 	}
 	prom := srv.api(t)
 	waitFor(t, "a sample of up from the server scraping itself", func() bool {
