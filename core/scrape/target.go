@@ -1,6 +1,8 @@
-// Package scrape turns scrape blocks into targets and (in the scheduler,
-// still to come) collects their samples. Start with NewTarget, which
-// applies Prometheus's target-labelling rules to the labels of one target.
+// Package scrape turns scrape and exporter blocks, and discovered target
+// groups, into targets, and scrapes each on its interval into the store.
+// Start with Manager (manager.go); NewTarget applies Prometheus's
+// target-labelling rules to the labels of one target, and scrape.go is
+// one scrape. README.md in this folder has the tour and the benchmark.
 package scrape
 
 import (
