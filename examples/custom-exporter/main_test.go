@@ -10,11 +10,7 @@ import (
 	"github.com/vigilmon/vigil/sdk/client"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testplugins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
 
 // TestExporter builds the example and collects it as Vigil would.
 func TestExporter(t *testing.T) {

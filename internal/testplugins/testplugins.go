@@ -4,12 +4,15 @@
 package testplugins
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 var (
@@ -87,4 +90,19 @@ func Remove() {
 		os.RemoveAll(dir)
 	}
 	dir, built = "", map[string]string{}
+}
+
+// VerifyTestMain runs the tests of a package, removes what Build built,
+// and fails the run when goroutines outlive the tests (goleak), then
+// exits: a plugin package's TestMain is this one call.
+func VerifyTestMain(m *testing.M) {
+	code := m.Run()
+	Remove()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines outlived the tests:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

@@ -4,35 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/sdk"
 	"github.com/vigilmon/vigil/sdk/client"
 )
-
-// buildPlugin builds this plugin's binary as a user would.
-func buildPlugin(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin := filepath.Join(t.TempDir(), "vigil-discovery-file")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestPluginBinary drives the built binary through the host's client.
 func TestPluginBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugin")
 	}
-	p, err := client.Start(client.Options{Path: buildPlugin(t)})
+	p, err := client.Start(client.Options{Path: testplugins.Build(t, "plugins/discovery/file")})
 	if err != nil {
 		t.Fatal(err)
 	}

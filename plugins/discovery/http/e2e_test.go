@@ -5,28 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/sdk"
 	"github.com/vigilmon/vigil/sdk/client"
 )
-
-// buildPlugin builds this plugin's binary as a user would.
-func buildPlugin(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin := filepath.Join(t.TempDir(), "vigil-discovery-http")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestPluginBinary drives the built binary through the host's client.
 func TestPluginBinary(t *testing.T) {
@@ -36,7 +23,7 @@ func TestPluginBinary(t *testing.T) {
 	srv := newSDServer(t, false)
 	srv.answer(http.StatusOK, "application/json", `[{"targets": ["127.0.0.1:9100"], "labels": {"env": "test"}}]`)
 
-	p, err := client.Start(client.Options{Path: buildPlugin(t)})
+	p, err := client.Start(client.Options{Path: testplugins.Build(t, "plugins/discovery/http")})
 	if err != nil {
 		t.Fatal(err)
 	}

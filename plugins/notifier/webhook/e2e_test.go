@@ -5,27 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/sdk"
 	"github.com/vigilmon/vigil/sdk/client"
 )
-
-// buildPlugin builds this plugin's binary as a user would.
-func buildPlugin(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin := filepath.Join(t.TempDir(), "vigil-notifier-webhook")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestPluginBinary drives the built binary through the host's client.
 func TestPluginBinary(t *testing.T) {
@@ -33,7 +20,7 @@ func TestPluginBinary(t *testing.T) {
 		t.Skip("builds the plugin")
 	}
 	r := newReceiver(t)
-	p, err := client.Start(client.Options{Path: buildPlugin(t)})
+	p, err := client.Start(client.Options{Path: testplugins.Build(t, "plugins/notifier/webhook")})
 	if err != nil {
 		t.Fatal(err)
 	}
