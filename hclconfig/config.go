@@ -59,6 +59,12 @@ type Config struct {
 	// RuleFiles are the rule_files patterns of Prometheus YAML rule files,
 	// relative ones joined to the configuration file's folder.
 	RuleFiles []string
+	// Route is the route block, the root of the alert routing tree; nil
+	// when there is none. Inhibits are the inhibit blocks and
+	// TimeIntervals the time_interval blocks, in the file's order.
+	Route         *Route
+	Inhibits      []*Inhibit
+	TimeIntervals []*TimeInterval
 	// File is the name the configuration was loaded from, as given to Load
 	// or Parse. The rule groups of its rules blocks are filed under it.
 	File string

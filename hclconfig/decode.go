@@ -95,6 +95,9 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "discovery", LabelNames: []string{"name"}},
 		{Type: "notifier", LabelNames: []string{"name"}},
 		{Type: "rules", LabelNames: []string{"group"}},
+		{Type: "route"},
+		{Type: "inhibit"},
+		{Type: "time_interval", LabelNames: []string{"name"}},
 	},
 }
 
@@ -183,9 +186,9 @@ func (d *decoder) root(body hcl.Body) *Config {
 	}
 	content := d.content(body, rootSchema)
 	seen := map[string]*hcl.Range{}
-	var scrapes, plugins, discoveries, notifiers, ruleGroups []*hcl.Block
+	var scrapes, plugins, discoveries, notifiers, ruleGroups, routes, inhibits, intervals []*hcl.Block
 	for _, b := range content.Blocks {
-		if len(b.Labels) == 0 {
+		if len(b.Labels) == 0 && b.Type != "inhibit" {
 			if prev, dup := seen[b.Type]; dup {
 				d.errorf(&b.DefRange, "Duplicate "+b.Type+" block", "Only one %s block is allowed; the first is at %s.", b.Type, prev)
 				continue
@@ -209,6 +212,12 @@ func (d *decoder) root(body hcl.Body) *Config {
 			notifiers = append(notifiers, b)
 		case "rules":
 			ruleGroups = append(ruleGroups, b)
+		case "route":
+			routes = append(routes, b)
+		case "inhibit":
+			inhibits = append(inhibits, b)
+		case "time_interval":
+			intervals = append(intervals, b)
 		}
 	}
 	for _, b := range plugins {
@@ -247,6 +256,18 @@ func (d *decoder) root(body hcl.Body) *Config {
 		}
 	}
 	cfg.RuleFiles = d.ruleFiles(content.Attributes, body)
+	// The route names notifiers and time intervals: it comes after them.
+	for _, b := range intervals {
+		if d.unique("time_interval", b) {
+			cfg.TimeIntervals = append(cfg.TimeIntervals, d.timeInterval(b))
+		}
+	}
+	for _, b := range routes { // the duplicate check above keeps one
+		cfg.Route = d.route(b, nil, cfg)
+	}
+	for _, b := range inhibits {
+		cfg.Inhibits = append(cfg.Inhibits, d.inhibit(b))
+	}
 	return cfg
 }
 

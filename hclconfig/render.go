@@ -8,10 +8,13 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/vigilmon/vigil/internal/amatcher"
 )
 
 // HCL renders the configuration as it is in effect, defaults included, in
@@ -125,6 +128,7 @@ func (c *Config) HCL() []byte {
 		root.AppendNewline()
 		renderRuleGroup(root.AppendNewBlock("rules", []string{g.Name}).Body(), g)
 	}
+	renderAlerting(root, c)
 	return hclwrite.Format(f.Bytes())
 }
 
@@ -282,4 +286,99 @@ func bytesString(n int64) string {
 		}
 	}
 	return strconv.FormatInt(n, 10) + "B"
+}
+
+// renderAlerting writes the time_interval, route and inhibit blocks.
+// Routes render with what they inherit written out.
+func renderAlerting(root *hclwrite.Body, c *Config) {
+	for _, ti := range c.TimeIntervals {
+		root.AppendNewline()
+		renderTimeInterval(root.AppendNewBlock("time_interval", []string{ti.Name}).Body(), ti)
+	}
+	if c.Route != nil {
+		root.AppendNewline()
+		renderRoute(root.AppendNewBlock("route", nil).Body(), c.Route, true)
+	}
+	for _, in := range c.Inhibits {
+		root.AppendNewline()
+		b := root.AppendNewBlock("inhibit", nil).Body()
+		b.SetAttributeValue("source_matchers", matcherList(in.SourceMatchers))
+		b.SetAttributeValue("target_matchers", matcherList(in.TargetMatchers))
+		b.SetAttributeValue("equal", stringList(in.Equal))
+	}
+}
+
+func renderRoute(b *hclwrite.Body, r *Route, root bool) {
+	b.SetAttributeValue("receiver", cty.StringVal(r.Receiver))
+	if r.GroupByAll {
+		b.SetAttributeValue("group_by", stringList([]string{GroupByAll}))
+	} else {
+		b.SetAttributeValue("group_by", stringList(r.GroupBy))
+	}
+	b.SetAttributeValue("group_wait", durationVal(r.GroupWait))
+	b.SetAttributeValue("group_interval", durationVal(r.GroupInterval))
+	b.SetAttributeValue("repeat_interval", durationVal(r.RepeatInterval))
+	if !root {
+		b.SetAttributeValue("matchers", matcherList(r.Matchers))
+		b.SetAttributeValue("continue", cty.BoolVal(r.Continue))
+		if len(r.MuteTimeIntervals) > 0 {
+			b.SetAttributeValue("mute_time_intervals", stringList(r.MuteTimeIntervals))
+		}
+		if len(r.ActiveTimeIntervals) > 0 {
+			b.SetAttributeValue("active_time_intervals", stringList(r.ActiveTimeIntervals))
+		}
+	}
+	for _, child := range r.Routes {
+		b.AppendNewline()
+		renderRoute(b.AppendNewBlock("route", nil).Body(), child, false)
+	}
+}
+
+func renderTimeInterval(b *hclwrite.Body, ti *TimeInterval) {
+	for _, tr := range ti.Times {
+		tb := b.AppendNewBlock("times", nil).Body()
+		tb.SetAttributeValue("start_time", cty.StringVal(clock(tr.StartMinute)))
+		tb.SetAttributeValue("end_time", cty.StringVal(clock(tr.EndMinute)))
+	}
+	named := func(names []string, offset int) func(int) string {
+		return func(i int) string { return names[i-offset] }
+	}
+	number := func(i int) string { return fmt.Sprint(i) }
+	for _, f := range []struct {
+		name   string
+		ranges []InclusiveRange
+		format func(int) string
+	}{
+		{"weekdays", ti.Weekdays, named(weekdayNames, 0)},
+		{"days_of_month", ti.DaysOfMonth, number},
+		{"months", ti.Months, named(monthNames, 1)},
+		{"years", ti.Years, number},
+	} {
+		if len(f.ranges) == 0 {
+			continue
+		}
+		entries := make([]string, len(f.ranges))
+		for i, r := range f.ranges {
+			entries[i] = f.format(r.Begin)
+			if r.End != r.Begin {
+				entries[i] += ":" + f.format(r.End)
+			}
+		}
+		b.SetAttributeValue(f.name, stringList(entries))
+	}
+	if ti.Location != nil {
+		b.SetAttributeValue("location", cty.StringVal(ti.Location.String()))
+	}
+}
+
+func clock(minutes int) string {
+	return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60)
+}
+
+func matcherList(ms []*labels.Matcher) cty.Value {
+	texts := make([]string, len(ms))
+	for i, m := range ms {
+		texts[i] = amatcher.Format(m)
+	}
+	return stringList(texts)
 }

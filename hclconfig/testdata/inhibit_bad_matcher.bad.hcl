@@ -1,0 +1,5 @@
+inhibit {
+  source_matchers = ["severity=critical"]
+  target_matchers = ["severity=="]
+  equal           = ["alertname"]
+}

@@ -1,0 +1,6 @@
+plugin "slack" { source = "slack.wasm" }
+notifier "team" { plugin = "slack" }
+route {
+  receiver = "team"
+  route { matchers = ["env=prod", "severity=~\"(page\""] }
+}

@@ -1,0 +1,3 @@
+route {
+  group_by = ["alertname"]
+}

@@ -1,0 +1,8 @@
+plugin "slack" { source = "slack.wasm" }
+notifier "team" { plugin = "slack" }
+route {
+  receiver = "team"
+  route {
+    receiver = "tema"
+  }
+}

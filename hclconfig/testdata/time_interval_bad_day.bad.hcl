@@ -1,0 +1,3 @@
+time_interval "end" {
+  days_of_month = ["-3:5"]
+}

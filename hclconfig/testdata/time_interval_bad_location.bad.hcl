@@ -1,0 +1,4 @@
+time_interval "berlin" {
+  weekdays = ["monday"]
+  location = "Europe/Berlinn"
+}

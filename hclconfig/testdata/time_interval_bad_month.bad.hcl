@@ -1,0 +1,3 @@
+time_interval "q1" {
+  months = ["march:january"]
+}

@@ -1,0 +1,3 @@
+time_interval "work" {
+  weekdays = ["monday:fridy"]
+}
