@@ -9,8 +9,8 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 # First-party plugins: programs speaking gRPC, and WebAssembly modules.
-GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook
-WASM_PLUGINS := notifier/slack
+GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook notifier/email
+WASM_PLUGINS := notifier/slack notifier/pagerduty
 
 build: ## Build every package, and the vigil binary into bin/
 	$(GO) build $(PKGS)
