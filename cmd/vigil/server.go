@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/spf13/cobra"
 
+	"github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/core/api"
 	"github.com/vigilmon/vigil/core/discovery"
 	"github.com/vigilmon/vigil/core/pluginhost"
@@ -79,6 +80,7 @@ type server struct {
 	scrapes   *scrape.Manager
 	discovery *discovery.Manager
 	rules     *rules.Manager
+	alerts    *alert.Dispatcher
 	config    atomic.Pointer[hclconfig.Config] // in effect
 	mu        sync.Mutex                       // serializes reloads
 }
@@ -137,18 +139,34 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		return err
 	}
 	defer engine.Close()
+	alertStore, err := alert.OpenStore(filepath.Join(cfg.Server.DataDir, "alerts"), logger.Named("alerts"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := alertStore.Close(); err != nil {
+			logger.Error("cannot close the alert store", "error", err)
+		}
+	}()
+	externalURL := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	plugins := pluginhost.NewHost(logger, filepath.Join(cfg.Server.DataDir, "wasm-cache"))
+	dispatcher := alert.NewDispatcher(alert.Options{
+		Store: alertStore, Notifiers: plugins.Notifier, ExternalURL: externalURL.String(), Logger: logger.Named("dispatcher"),
+	})
+	defer dispatcher.Stop() // before the alert store closes
 	ruleManager := rules.NewManager(rules.Options{
 		Store: db, Engine: engine, Registerer: reg, Logger: logger.Named("rules"),
-		ExternalURL: &url.URL{Scheme: "http", Host: ln.Addr().String()},
+		ExternalURL: externalURL, Notify: dispatcher.Receive,
 	})
 	defer ruleManager.Stop() // before the store closes
 
 	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger), rules: ruleManager,
-		plugins: pluginhost.NewHost(logger, filepath.Join(cfg.Server.DataDir, "wasm-cache"))}
+		alerts: dispatcher, plugins: plugins}
 	s.discovery = discovery.NewManager(s.scrapes, logger)
 	s.scrapes.SetExporters(s.plugins.Exporter)
-	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics())
+	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), dispatcher.Collector())
 	defer s.plugins.Close()
+	defer dispatcher.Stop() // before the notifiers close
 	defer s.scrapes.Stop()
 	defer s.discovery.Stop()
 	if err := resolvePlugins(ctx, s.plugins, cfg, stderr); err != nil {
@@ -171,7 +189,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	api.New(api.Sources{
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
-		Engine:      engine, Store: db, Stats: db.Stats, Targets: s.scrapes, Rules: s.rules,
+		Engine:      engine, Store: db, Stats: db.Stats, Targets: s.scrapes, Rules: s.rules, Silences: alertStore.Silences(),
 		ExternalLabels:       func() labels.Labels { return labels.FromMap(s.config.Load().Global.ExternalLabels) },
 		Config:               func() *hclconfig.Config { return s.config.Load() },
 		Flags:                map[string]string{"config": f.config, "listen": ln.Addr().String(), "data": cfg.Server.DataDir},
@@ -255,15 +273,15 @@ func (s *server) reload() error {
 	return nil
 }
 
-// apply makes cfg's plugins, scrapes, discoveries and rules the running
-// ones.
+// apply makes cfg's plugins, scrapes, discoveries, rules and alert
+// routes the running ones.
 func (s *server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 	if err := s.plugins.ApplyConfig(ctx, cfg); err != nil {
 		return err
 	}
 	err := s.scrapes.ApplyConfig(cfg)
 	s.discovery.ApplyConfig(cfg, s.plugins.Discoverer)
-	return errors.Join(err, s.rules.ApplyConfig(cfg))
+	return errors.Join(err, s.rules.ApplyConfig(cfg), s.alerts.ApplyConfig(cfg))
 }
 
 // resolvePlugins checks cfg's plugin configs against the plugins'

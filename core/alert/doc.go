@@ -2,7 +2,7 @@
 // on Vigil's configuration rather than on the Alertmanager library. Alerts
 // come from the rules of core/rules.
 //
-// What exists is the pure logic the dispatcher stands on:
+// The pure logic the dispatcher stands on:
 //
 //   - ParseMatchers reads label matchers in Alertmanager's syntax, the one
 //     of the route, inhibit and silence matchers.
@@ -12,8 +12,12 @@
 //     it.
 //   - ContainsTime says whether a time is in a time_interval.
 //   - Inhibitor applies the inhibit blocks to the firing alerts.
+//   - Store keeps the Silences and the NotificationLog in badger.
 //
-// The dispatcher builds on it: the grouping timers (group_wait,
-// group_interval, repeat_interval), the notification log that remembers
-// what was sent, silences, and delivery through notifier plugins.
+// Dispatcher puts them together: it receives the alerts of the rules,
+// groups them along the routing tree, times each group's notifications
+// (group_wait, group_interval, repeat_interval, with the notification
+// log), leaves out silenced and inhibited alerts, and delivers through the
+// notifier plugins with retries. Resolved alerts are always notified, as
+// Alertmanager's webhook does with its default send_resolved.
 package alert

@@ -40,6 +40,10 @@ type Sources struct {
 	// Rules, when set, are the rule groups of /api/v1/rules and the alerts
 	// of /api/v1/alerts; without it both are empty.
 	Rules RuleSource
+	// Silences, when set, are the silences of the Alertmanager API v2
+	// (/api/v2/silences and /api/v2/status); without it those endpoints
+	// answer 503, alerting is not configured.
+	Silences SilenceStore
 	// Config returns the configuration in effect; Flags are the command
 	// line flags of the server.
 	Config func() *hclconfig.Config
@@ -78,7 +82,8 @@ func New(src Sources) *API {
 	return a
 }
 
-// Register adds the endpoints to mux: /api/v1/... and /federate.
+// Register adds the endpoints to mux: /api/v1/..., the Alertmanager
+// subset of /api/v2/... and /federate.
 func (a *API) Register(mux *http.ServeMux) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		mux.HandleFunc(method+" /api/v1/query", a.wrap(a.query))
@@ -101,6 +106,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
 	mux.HandleFunc("GET /federate", a.federate)
 	a.registerAdmin(mux)
+	a.registerAlertmanager(mux)
 }
 
 // Error types of the API, as Prometheus names them.

@@ -7,8 +7,8 @@
 // restored from ALERTS_FOR_STATE when the server starts again.
 //
 // Start with NewManager, then ApplyConfig, Run and Stop. RuleGroups and
-// AlertingRules feed /api/v1/rules and /api/v1/alerts; SentAlerts holds
-// what the rules sent until the alert dispatcher receives it.
+// AlertingRules feed /api/v1/rules and /api/v1/alerts. The alerts the
+// rules send go to Options.Notify: the alert dispatcher of core/alert.
 package rules
 
 import (
@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/internal/hclogslog"
 )
@@ -67,6 +68,10 @@ type Options struct {
 	ExternalURL *url.URL
 	// Logger receives the manager's log lines. Default: none.
 	Logger hclog.Logger
+	// Notify receives the alerts the rules send, firing and resolved,
+	// as Prometheus sends them to Alertmanager: the dispatcher's Receive
+	// is one. Default: the alerts are dropped.
+	Notify func(alerts []*alert.Alert)
 	// Registerer receives the prometheus_rule_* metrics. Default: none.
 	Registerer prometheus.Registerer
 	// OutageTolerance, ForGracePeriod and ResendDelay: see the defaults of
@@ -80,7 +85,6 @@ type Options struct {
 type Manager struct {
 	manager     *rules.Manager
 	loader      *groupLoader
-	sent        *sentAlerts
 	externalURL string
 	cancel      context.CancelFunc
 
@@ -113,7 +117,6 @@ func NewManager(opts Options) *Manager {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
 		loader:      &groupLoader{parser: p, logger: logger},
-		sent:        &sentAlerts{},
 		externalURL: externalURL,
 		cancel:      cancel,
 	}
@@ -121,7 +124,7 @@ func NewManager(opts Options) *Manager {
 		NameValidationScheme: model.UTF8Validation,
 		ExternalURL:          opts.ExternalURL,
 		QueryFunc:            rules.EngineQueryFunc(opts.Engine, opts.Store),
-		NotifyFunc:           rules.SendAlerts(m.sent, externalURL),
+		NotifyFunc:           rules.SendAlerts(sender(opts.Notify), externalURL),
 		Context:              ctx,
 		AppendableV2:         opts.Store,
 		Queryable:            opts.Store,
@@ -193,11 +196,6 @@ func (m *Manager) RuleGroups() []*rules.Group { return m.manager.RuleGroups() }
 // AlertingRules returns the alerting rules of every group.
 func (m *Manager) AlertingRules() []*rules.AlertingRule { return m.manager.AlertingRules() }
 
-// SentAlerts returns the alerts the rules have sent, oldest first: the
-// last MaxSentAlerts of them. Nothing delivers them yet; the alert
-// dispatcher will receive them instead, in the same shape.
-func (m *Manager) SentAlerts() []*notifier.Alert { return m.sent.list() }
-
 // groupLoader gives the rules manager the groups of the configuration's
 // rules blocks, under the configuration file's name, and reads any other
 // name as a Prometheus YAML rule file, as the upstream rules.FileLoader
@@ -235,31 +233,24 @@ func (l *groupLoader) Load(identifier string, ignoreUnknownFields bool, scheme m
 // Parse implements rules.GroupLoader.
 func (l *groupLoader) Parse(query string) (parser.Expr, error) { return l.parser.ParseExpr(query) }
 
-// MaxSentAlerts is how many sent alerts a Manager keeps.
-const MaxSentAlerts = 1000
-
-// sentAlerts is where the rules send their alerts, as rules.SendAlerts
-// makes them: labels, annotations, start, end (the time they resolved or,
-// while they fire, until when they are valid) and the link to their
-// expression. It is a stand-in: the alert dispatcher (core/alert) will
-// take its place and route and deliver them.
-type sentAlerts struct {
-	mu     sync.Mutex
-	alerts []*notifier.Alert
-}
+// sender hands the alerts the rules send, as rules.SendAlerts makes
+// them, to a Notify function.
+type sender func(alerts []*alert.Alert)
 
 // Send implements rules.Sender.
-func (s *sentAlerts) Send(alerts ...*notifier.Alert) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.alerts = append(s.alerts, alerts...)
-	if over := len(s.alerts) - MaxSentAlerts; over > 0 {
-		s.alerts = append(s.alerts[:0:0], s.alerts[over:]...)
+func (notify sender) Send(alerts ...*notifier.Alert) {
+	if notify == nil || len(alerts) == 0 {
+		return
 	}
-}
-
-func (s *sentAlerts) list() []*notifier.Alert {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*notifier.Alert(nil), s.alerts...)
+	out := make([]*alert.Alert, 0, len(alerts))
+	for _, a := range alerts {
+		out = append(out, &alert.Alert{
+			Labels:       a.Labels,
+			Annotations:  a.Annotations,
+			StartsAt:     a.StartsAt,
+			EndsAt:       a.EndsAt,
+			GeneratorURL: a.GeneratorURL,
+		})
+	}
+	notify(out)
 }

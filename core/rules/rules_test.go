@@ -8,15 +8,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/notifier"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 	"go.uber.org/goleak"
 
+	"github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/internal/testfixture"
@@ -39,9 +40,28 @@ func parseConfig(t *testing.T, dir, src string) *hclconfig.Config {
 // (before the store closes, whose cleanup came first).
 func newManager(t *testing.T, store Storage, engine promql.QueryEngine) *Manager {
 	t.Helper()
-	m := NewManager(Options{Store: store, Engine: engine, ExternalURL: &url.URL{Scheme: "http", Host: "127.0.0.1:9090"}})
-	t.Cleanup(m.Stop)
+	m, _ := newNotifyingManager(t, store, engine)
 	return m
+}
+
+// newNotifyingManager is newManager with a function that returns the
+// alerts the rules sent, oldest first.
+func newNotifyingManager(t *testing.T, store Storage, engine promql.QueryEngine) (*Manager, func() []*alert.Alert) {
+	t.Helper()
+	var mu sync.Mutex
+	var sent []*alert.Alert
+	m := NewManager(Options{Store: store, Engine: engine, ExternalURL: &url.URL{Scheme: "http", Host: "127.0.0.1:9090"},
+		Notify: func(alerts []*alert.Alert) {
+			mu.Lock()
+			sent = append(sent, alerts...)
+			mu.Unlock()
+		}})
+	t.Cleanup(m.Stop)
+	return m, func() []*alert.Alert {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(sent)
+	}
 }
 
 // waitFor polls cond every 20ms for at most 15s.
@@ -148,7 +168,7 @@ func TestAlertGoesPendingFiresAndResolves(t *testing.T) {
 		}
 		return 0
 	}, labels.FromStrings("__name__", "vigil_test_load", "instance", "a"))
-	m := newManager(t, db, engine)
+	m, sentAlerts := newNotifyingManager(t, db, engine)
 	cfg := parseConfig(t, t.TempDir(), `
 rules "load" {
   interval = "30s"
@@ -210,7 +230,7 @@ rules "load" {
 		t.Errorf("ALERTS_FOR_STATE: %v, want the time it went active", got)
 	}
 
-	sent := m.SentAlerts()
+	sent := sentAlerts()
 	if len(sent) == 0 {
 		t.Fatal("no alert was sent")
 	}
@@ -421,16 +441,5 @@ rules "added" {
 	}
 	if len(m.RuleGroups()) != 3 {
 		t.Errorf("groups after a refused reload: %d", len(m.RuleGroups()))
-	}
-}
-
-func TestSentAlertsKeepsTheLatest(t *testing.T) {
-	var s sentAlerts
-	for i := range MaxSentAlerts + 10 {
-		s.Send(&notifier.Alert{Labels: labels.FromStrings("i", fmt.Sprint(i))})
-	}
-	list := s.list()
-	if len(list) != MaxSentAlerts || list[0].Labels.Get("i") != "10" || list[len(list)-1].Labels.Get("i") != fmt.Sprint(MaxSentAlerts+9) {
-		t.Fatalf("%d alerts kept, from %s to %s", len(list), list[0].Labels, list[len(list)-1].Labels)
 	}
 }

@@ -1,0 +1,446 @@
+package alert
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// Defaults of the dispatcher's Options.
+const (
+	// DefaultNotifyTimeout bounds one delivery attempt to a notifier.
+	DefaultNotifyTimeout = 10 * time.Second
+	// DefaultRetryBackoff is the wait before the first retry of a failed
+	// delivery; it doubles, with jitter, up to MaxRetryBackoff.
+	DefaultRetryBackoff = time.Second
+	// MaxRetryBackoff is the longest wait between two delivery attempts.
+	MaxRetryBackoff = time.Minute
+	// DefaultNotificationLogRetention is how long the notification log
+	// keeps an entry after its notification, as Alertmanager's
+	// --data.retention.
+	DefaultNotificationLogRetention = 120 * time.Hour
+	// DefaultGCInterval is how often the silences and the notification
+	// log are cleared of what expired.
+	DefaultGCInterval = 15 * time.Minute
+)
+
+// Alert is an alert as the rules send it.
+type Alert struct {
+	Labels      labels.Labels
+	Annotations labels.Labels
+	// StartsAt is when the alert began firing. EndsAt is when it
+	// resolved or, while it fires, until when it is valid without being
+	// sent again; zero means it fires until further notice.
+	StartsAt, EndsAt time.Time
+	// GeneratorURL links to the expression that produced the alert.
+	GeneratorURL string
+}
+
+// Fingerprint identifies the alert by its labels.
+func (a *Alert) Fingerprint() uint64 { return a.Labels.Hash() }
+
+// Resolved says whether the alert is resolved at now: whether its EndsAt
+// is set and not after now.
+func (a *Alert) Resolved(now time.Time) bool {
+	return !a.EndsAt.IsZero() && !a.EndsAt.After(now)
+}
+
+// Options configure a Dispatcher. Store and Notifiers are required; the
+// zero value of the others takes the default in its comment.
+type Options struct {
+	// Store holds the silences that mute alerts and the notification log.
+	Store *Store
+	// Notifiers returns the notifier of a receiver, the instance of the
+	// notifier block of that name; pluginhost.Host.Notifier is one.
+	Notifiers func(name string) (sdk.Notifier, bool)
+	// ExternalURL is where people reach the server; notifications carry
+	// it. Default: none.
+	ExternalURL string
+	// Logger receives the dispatcher's log lines. Default: none.
+	Logger hclog.Logger
+	// NotifyTimeout bounds one delivery attempt. Default:
+	// DefaultNotifyTimeout.
+	NotifyTimeout time.Duration
+	// RetryBackoff is the wait before the first retry. Default:
+	// DefaultRetryBackoff.
+	RetryBackoff time.Duration
+	// GCInterval is how often expired silences and notification log
+	// entries are deleted. Default: DefaultGCInterval.
+	GCInterval time.Duration
+}
+
+// Dispatcher receives the alerts of the rules, groups them along the
+// routing tree and delivers each group's notifications to its receiver,
+// as Alertmanager's dispatcher and notification pipeline do. Its methods
+// are safe for concurrent use.
+type Dispatcher struct {
+	opts    Options
+	logger  hclog.Logger
+	metrics *Metrics
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	mu        sync.Mutex
+	stopped   bool
+	route     *Route
+	inhibitor *Inhibitor
+	alerts    map[uint64]*Alert     // every alert of a group, by fingerprint
+	groups    map[string]*aggrGroup // by route ID and group labels
+
+	// afterFlush, when set, is called after each flush; tests set it.
+	afterFlush func(groupID string)
+}
+
+// NewDispatcher returns a dispatcher with no routes: ApplyConfig gives it
+// some. It starts the periodic GC of the store; Stop ends it.
+func NewDispatcher(opts Options) *Dispatcher {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.NotifyTimeout <= 0 {
+		opts.NotifyTimeout = DefaultNotifyTimeout
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = DefaultRetryBackoff
+	}
+	if opts.GCInterval <= 0 {
+		opts.GCInterval = DefaultGCInterval
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &Dispatcher{
+		opts:      opts,
+		logger:    opts.Logger,
+		metrics:   newMetrics(),
+		ctx:       ctx,
+		cancel:    cancel,
+		inhibitor: NewInhibitor(nil),
+		alerts:    map[uint64]*Alert{},
+		groups:    map[string]*aggrGroup{},
+	}
+	d.wg.Add(1)
+	go d.runGC()
+	return d
+}
+
+// Collector returns the collector of the dispatcher's metrics.
+func (d *Dispatcher) Collector() *Metrics { return d.metrics }
+
+// ApplyConfig makes cfg's route, inhibit and time_interval blocks the
+// ones in effect. The groups of routes that are still in the tree keep
+// their alerts and timers; the others are dropped, and their alerts go
+// through the new tree.
+func (d *Dispatcher) ApplyConfig(cfg *hclconfig.Config) error {
+	route, err := NewRoute(cfg)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return nil
+	}
+	d.route = route
+	d.inhibitor = NewInhibitor(cfg.Inhibits)
+	routes := map[string]*Route{}
+	if route != nil {
+		route.Walk(func(r *Route) { routes[r.ID()] = r })
+	}
+	for id, g := range d.groups {
+		if r, ok := routes[g.route.ID()]; ok {
+			g.route = r
+			// Alerts that the new tree sends elsewhere leave the group.
+			maps.DeleteFunc(g.alerts, func(_ uint64, a *Alert) bool { return !d.routesTo(a, id) })
+			if len(g.alerts) > 0 {
+				continue
+			}
+		}
+		g.stop()
+		delete(d.groups, id)
+	}
+	for _, a := range d.alerts {
+		d.insert(a)
+	}
+	d.dropUngrouped()
+	return nil
+}
+
+// Receive takes the alerts the rules send: new ones, and new states of
+// those received before, told apart by their labels.
+func (d *Dispatcher) Receive(alerts []*Alert) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped || d.route == nil {
+		return // without a route block, alerts go nowhere
+	}
+	for _, a := range alerts {
+		d.alerts[a.Fingerprint()] = a
+		d.insert(a) // the root takes every alert: each is in a group
+	}
+}
+
+// insert puts a into the groups of the routes it matches, creating those
+// it lacks. d.mu must be held.
+func (d *Dispatcher) insert(a *Alert) {
+	if d.route == nil {
+		return
+	}
+	fp := a.Fingerprint()
+	for _, r := range d.route.Match(a.Labels) {
+		id := groupID(r, a.Labels)
+		g, ok := d.groups[id]
+		if !ok {
+			g = d.newGroup(id, r, a)
+			d.groups[id] = g
+		}
+		g.alerts[fp] = a
+	}
+}
+
+// routesTo says whether the routing tree puts a in the group id. d.mu
+// must be held.
+func (d *Dispatcher) routesTo(a *Alert, id string) bool {
+	for _, r := range d.route.Match(a.Labels) {
+		if groupID(r, a.Labels) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// groupID identifies the group of lset on route r among all groups: the
+// group key with the route's ID, which tells apart siblings of the same
+// matchers.
+func groupID(r *Route, lset labels.Labels) string {
+	return r.ID() + ":" + r.GroupLabels(lset).String()
+}
+
+// dropUngrouped forgets the alerts no group holds. d.mu must be held.
+func (d *Dispatcher) dropUngrouped() {
+	held := map[uint64]bool{}
+	for _, g := range d.groups {
+		for fp := range g.alerts {
+			held[fp] = true
+		}
+	}
+	maps.DeleteFunc(d.alerts, func(fp uint64, _ *Alert) bool { return !held[fp] })
+}
+
+// Stop ends the timers and the deliveries in progress and waits for them.
+// Call it before the store closes. Alerts received later are ignored.
+func (d *Dispatcher) Stop() {
+	d.mu.Lock()
+	d.stopped = true
+	d.mu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+}
+
+// runGC deletes the expired silences and notification log entries every
+// GCInterval until the dispatcher stops.
+func (d *Dispatcher) runGC() {
+	defer d.wg.Done()
+	t := time.NewTicker(d.opts.GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case now := <-t.C:
+			if _, err := d.opts.Store.Silences().GC(now); err != nil {
+				d.logger.Error("cannot delete expired silences", "error", err)
+			}
+			if _, err := d.opts.Store.NotificationLog().GC(now); err != nil {
+				d.logger.Error("cannot delete expired notification log entries", "error", err)
+			}
+		}
+	}
+}
+
+// aggrGroup is an aggregation group: the alerts of one route that share
+// the values of its group labels, notified together.
+type aggrGroup struct {
+	id     string
+	labels labels.Labels // the group labels
+	route  *Route        // guarded by the dispatcher's mu
+	alerts map[uint64]*Alert
+	cancel context.CancelFunc
+}
+
+// newGroup creates the group id of route r for its first alert a and
+// starts its timer: the first flush comes after the route's group_wait,
+// at once when a started longer ago than that (after a restart, say).
+// d.mu must be held.
+func (d *Dispatcher) newGroup(id string, r *Route, a *Alert) *aggrGroup {
+	ctx, cancel := context.WithCancel(d.ctx)
+	g := &aggrGroup{id: id, labels: r.GroupLabels(a.Labels), route: r, alerts: map[uint64]*Alert{}, cancel: cancel}
+	wait := r.GroupWait
+	if a.StartsAt.Add(wait).Before(time.Now()) {
+		wait = 0
+	}
+	d.wg.Add(1)
+	go d.runGroup(ctx, g, wait)
+	return g
+}
+
+func (g *aggrGroup) stop() { g.cancel() }
+
+// runGroup flushes g after wait, then every group_interval of its route,
+// until ctx ends.
+func (d *Dispatcher) runGroup(ctx context.Context, g *aggrGroup, wait time.Duration) {
+	defer d.wg.Done()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		d.mu.Lock()
+		interval := g.route.GroupInterval
+		d.mu.Unlock()
+		// Retries of the flush end when the next one is due.
+		flushCtx, cancel := context.WithTimeout(ctx, interval)
+		d.flush(flushCtx, g)
+		cancel()
+		if d.afterFlush != nil {
+			d.afterFlush(g.id)
+		}
+		timer.Reset(interval)
+	}
+}
+
+// flush sends g's notification when one is due. Alerts that are silenced
+// or inhibited are left out; nothing is sent while the route is muted by
+// its time intervals. When nothing failed, the resolved alerts that were
+// considered are dropped from the group, and an empty group ends.
+func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
+	now := time.Now()
+	d.mu.Lock()
+	route := g.route
+	var firingLabels []labels.Labels
+	for _, a := range d.alerts {
+		if !a.Resolved(now) {
+			firingLabels = append(firingLabels, a.Labels)
+		}
+	}
+	snapshot := maps.Clone(g.alerts)
+	var send []*Alert
+	for _, a := range snapshot {
+		if len(d.opts.Store.Silences().Mutes(a.Labels, now)) > 0 || d.inhibitor.Inhibited(a.Labels, firingLabels) {
+			continue
+		}
+		send = append(send, a)
+	}
+	d.mu.Unlock()
+
+	err := d.notifyGroup(ctx, g, route, send, now)
+	if err != nil {
+		if d.ctx.Err() != nil {
+			return // stopping
+		}
+		d.logger.Error("cannot deliver notification", "receiver", route.Receiver, "group", route.GroupKey(g.labels), "error", err)
+		return
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for fp, a := range snapshot {
+		if a.Resolved(now) && g.alerts[fp] == a {
+			delete(g.alerts, fp)
+		}
+	}
+	if len(g.alerts) == 0 && d.groups[g.id] == g {
+		g.stop()
+		delete(d.groups, g.id)
+	}
+	d.dropUngrouped()
+}
+
+// notifyGroup delivers the alerts of g to the route's receiver unless the
+// route is muted or the notification log says it is not due, and logs
+// the delivery.
+func (d *Dispatcher) notifyGroup(ctx context.Context, g *aggrGroup, route *Route, alerts []*Alert, now time.Time) error {
+	if len(alerts) == 0 || route.Muted(now) {
+		return nil
+	}
+	var firing, resolved []uint64
+	for _, a := range alerts {
+		if a.Resolved(now) {
+			resolved = append(resolved, a.Fingerprint())
+		} else {
+			firing = append(firing, a.Fingerprint())
+		}
+	}
+	groupKey := route.GroupKey(g.labels)
+	nflog := d.opts.Store.NotificationLog()
+	var last *Entry
+	if e, ok := nflog.Query(route.Receiver, groupKey); ok {
+		last = &e
+	}
+	if !NeedsUpdate(last, firing, resolved, route.RepeatInterval, now, true) {
+		return nil
+	}
+	n := d.notification(route.Receiver, groupKey, g.labels, alerts, now)
+	if err := d.deliver(ctx, route.Receiver, n); err != nil {
+		return err
+	}
+	retention := max(DefaultNotificationLogRetention, 2*route.RepeatInterval)
+	if err := nflog.Log(route.Receiver, groupKey, firing, resolved, now, retention); err != nil {
+		return fmt.Errorf("notification delivered but not logged: %w", err)
+	}
+	return nil
+}
+
+// notification builds the message of the alerts of a group, Alertmanager's
+// webhook message: the alerts are sorted by labels.
+func (d *Dispatcher) notification(receiver, groupKey string, groupLabels labels.Labels, alerts []*Alert, now time.Time) *sdk.Notification {
+	slices.SortFunc(alerts, func(a, b *Alert) int { return labels.Compare(a.Labels, b.Labels) })
+	n := &sdk.Notification{
+		Version:           "4",
+		GroupKey:          groupKey,
+		Status:            "resolved",
+		Receiver:          receiver,
+		GroupLabels:       groupLabels.Map(),
+		CommonLabels:      alerts[0].Labels.Map(),
+		CommonAnnotations: alerts[0].Annotations.Map(),
+		ExternalURL:       d.opts.ExternalURL,
+		Alerts:            make([]sdk.Alert, 0, len(alerts)),
+	}
+	for _, a := range alerts {
+		status := "resolved"
+		var endsAt time.Time
+		if a.Resolved(now) {
+			endsAt = a.EndsAt
+		} else {
+			status, n.Status = "firing", "firing"
+		}
+		n.Alerts = append(n.Alerts, sdk.Alert{
+			Status:       status,
+			Labels:       a.Labels.Map(),
+			Annotations:  a.Annotations.Map(),
+			StartsAt:     a.StartsAt,
+			EndsAt:       endsAt,
+			GeneratorURL: a.GeneratorURL,
+			Fingerprint:  fmt.Sprintf("%016x", a.Fingerprint()),
+		})
+		keepCommon(n.CommonLabels, a.Labels)
+		keepCommon(n.CommonAnnotations, a.Annotations)
+	}
+	return n
+}
+
+// keepCommon deletes from common the entries lset does not share.
+func keepCommon(common map[string]string, lset labels.Labels) {
+	maps.DeleteFunc(common, func(k, v string) bool { return lset.Get(k) != v || !lset.Has(k) })
+}

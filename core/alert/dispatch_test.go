@@ -1,0 +1,337 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// fakeNotifier records the notifications it is given; fail, when set,
+// decides the error of each attempt, numbered from 1.
+type fakeNotifier struct {
+	mu       sync.Mutex
+	attempts int
+	sent     []*sdk.Notification
+	fail     func(attempt int) error
+}
+
+func (f *fakeNotifier) Notify(_ context.Context, n *sdk.Notification) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.attempts++
+	if f.fail != nil {
+		if err := f.fail(f.attempts); err != nil {
+			return err
+		}
+	}
+	f.sent = append(f.sent, n)
+	return nil
+}
+
+func (f *fakeNotifier) state() (attempts int, sent []*sdk.Notification) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempts, slices.Clone(f.sent)
+}
+
+// waitSent waits, at most 15s, until f delivered n notifications.
+func (f *fakeNotifier) waitSent(t *testing.T, n int) []*sdk.Notification {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, sent := f.state(); len(sent) >= n {
+			return sent
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notifications not delivered within 15s", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// newTestDispatcher returns a dispatcher over st with the configuration
+// of routeConfig(blocks), whose receivers all deliver to f. It stops when
+// the test ends, before st closes.
+func newTestDispatcher(t *testing.T, st *Store, f *fakeNotifier, blocks string) *Dispatcher {
+	t.Helper()
+	d := NewDispatcher(Options{
+		Store:        st,
+		Notifiers:    func(string) (sdk.Notifier, bool) { return f, true },
+		ExternalURL:  "http://vigil.example:9090",
+		Logger:       hclog.NewNullLogger(),
+		RetryBackoff: 10 * time.Millisecond,
+	})
+	t.Cleanup(d.Stop)
+	if err := d.ApplyConfig(routeConfig(t, blocks)); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// firing returns an alert that started now and fires for an hour.
+func firing(nameValues ...string) *Alert {
+	now := time.Now()
+	return &Alert{
+		Labels:       labels.FromStrings(nameValues...),
+		Annotations:  labels.FromStrings("summary", "something is wrong"),
+		StartsAt:     now,
+		EndsAt:       now.Add(time.Hour),
+		GeneratorURL: "http://vigil.example:9090/graph",
+	}
+}
+
+func alertNames(n *sdk.Notification) []string {
+	var out []string
+	for _, a := range n.Alerts {
+		out = append(out, a.Labels["alertname"]+"/"+a.Labels["instance"])
+	}
+	return out
+}
+
+func TestDispatcherGroupsAfterGroupWait(t *testing.T) {
+	f := &fakeNotifier{}
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), f, `
+route {
+  receiver   = "a"
+  group_by   = ["alertname"]
+  group_wait = "300ms"
+}`)
+	start := time.Now()
+	d.Receive([]*Alert{firing("alertname", "Down", "instance", "b", "job", "api"), firing("alertname", "Down", "instance", "a", "job", "api")})
+	sent := f.waitSent(t, 1)
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Errorf("notified after %s, before group_wait", waited)
+	}
+	n := sent[0]
+	if n.Version != "4" || n.Status != "firing" || n.Receiver != "a" || n.GroupKey != `{}:{alertname="Down"}` ||
+		n.ExternalURL != "http://vigil.example:9090" {
+		t.Errorf("notification %+v", n)
+	}
+	if fmt.Sprint(n.GroupLabels) != "map[alertname:Down]" || fmt.Sprint(n.CommonLabels) != "map[alertname:Down job:api]" ||
+		fmt.Sprint(n.CommonAnnotations) != "map[summary:something is wrong]" {
+		t.Errorf("group labels %v, common labels %v, common annotations %v", n.GroupLabels, n.CommonLabels, n.CommonAnnotations)
+	}
+	if got := alertNames(n); !slices.Equal(got, []string{"Down/a", "Down/b"}) {
+		t.Fatalf("alerts %v, want both in one notification", got)
+	}
+	a := n.Alerts[0]
+	if a.Status != "firing" || !a.EndsAt.IsZero() || a.Fingerprint != fmt.Sprintf("%016x", labels.FromStrings("alertname", "Down", "instance", "a", "job", "api").Hash()) ||
+		a.GeneratorURL != "http://vigil.example:9090/graph" {
+		t.Errorf("alert %+v", a)
+	}
+}
+
+func TestDispatcherInhibitionAndSilence(t *testing.T) {
+	st := openStoreForTest(t, t.TempDir())
+	now := time.Now()
+	if _, err := st.Silences().Set(&Silence{Matchers: silMatchers(t, "alertname", "=", "Silenced"), StartsAt: now, EndsAt: now.Add(time.Hour),
+		CreatedBy: "test", Comment: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeNotifier{}
+	d := newTestDispatcher(t, st, f, `
+route {
+  receiver   = "a"
+  group_wait = "50ms"
+}
+inhibit {
+  source_matchers = ["severity=critical"]
+  target_matchers = ["severity=warning"]
+  equal           = ["instance"]
+}`)
+	d.Receive([]*Alert{
+		firing("alertname", "Down", "severity", "critical", "instance", "a"),
+		firing("alertname", "Slow", "severity", "warning", "instance", "a"), // inhibited
+		firing("alertname", "Slow", "severity", "warning", "instance", "b"),
+		firing("alertname", "Silenced", "instance", "a"),
+	})
+	n := f.waitSent(t, 1)[0]
+	if got := alertNames(n); !slices.Equal(got, []string{"Down/a", "Slow/b"}) {
+		t.Fatalf("alerts %v, want Down/a and Slow/b", got)
+	}
+}
+
+func TestDispatcherSendsResolved(t *testing.T) {
+	f := &fakeNotifier{}
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), f, `
+route {
+  receiver       = "a"
+  group_by       = ["alertname"]
+  group_wait     = "50ms"
+  group_interval = "100ms"
+}`)
+	a := firing("alertname", "Down")
+	d.Receive([]*Alert{a})
+	if n := f.waitSent(t, 1)[0]; n.Status != "firing" {
+		t.Fatalf("first notification %s", n.Status)
+	}
+	resolved := *a
+	resolved.EndsAt = time.Now()
+	d.Receive([]*Alert{&resolved})
+	sent := f.waitSent(t, 2)
+	n := sent[len(sent)-1]
+	if n.Status != "resolved" || len(n.Alerts) != 1 || n.Alerts[0].Status != "resolved" || !n.Alerts[0].EndsAt.Equal(resolved.EndsAt) {
+		t.Fatalf("last notification %+v", n)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		d.mu.Lock()
+		groups, alerts := len(d.groups), len(d.alerts)
+		d.mu.Unlock()
+		if groups == 0 && alerts == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d groups and %d alerts left after the resolved notification", groups, alerts)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDispatcherRetries(t *testing.T) {
+	f := &fakeNotifier{fail: func(attempt int) error {
+		if attempt <= 2 {
+			return errors.New("connection refused")
+		}
+		return nil
+	}}
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), f, `
+route {
+  receiver   = "a"
+  group_wait = "10ms"
+}`)
+	d.Receive([]*Alert{firing("alertname", "Down")})
+	f.waitSent(t, 1)
+	if attempts, _ := f.state(); attempts != 3 {
+		t.Errorf("%d attempts, want 3", attempts)
+	}
+	if got := testutil.ToFloat64(d.metrics.total.WithLabelValues("a")); got != 3 {
+		t.Errorf("vigil_notifications_total %v", got)
+	}
+	if got := testutil.ToFloat64(d.metrics.failed.WithLabelValues("a", reasonOther)); got != 2 {
+		t.Errorf("vigil_notifications_failed_total %v", got)
+	}
+}
+
+func TestDispatcherPermanentErrorNotRetried(t *testing.T) {
+	f := &fakeNotifier{fail: func(int) error { return sdk.Permanent(errors.New("400 bad request")) }}
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), f, `
+route {
+  receiver   = "a"
+  group_wait = "10ms"
+}`)
+	flushed := make(chan string, 10)
+	d.afterFlush = func(id string) { flushed <- id }
+	d.Receive([]*Alert{firing("alertname", "Down")})
+	select {
+	case <-flushed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no flush within 15s")
+	}
+	if attempts, _ := f.state(); attempts != 1 {
+		t.Errorf("%d attempts, want 1", attempts)
+	}
+	if got := testutil.ToFloat64(d.metrics.failed.WithLabelValues("a", reasonPermanent)); got != 1 {
+		t.Errorf("vigil_notifications_failed_total{reason=permanent} %v", got)
+	}
+	if _, ok := d.opts.Store.NotificationLog().Query("a", "{}:{}"); ok {
+		t.Error("a failed notification was logged")
+	}
+}
+
+func TestDispatcherRestartDoesNotResend(t *testing.T) {
+	dir := t.TempDir()
+	st := openStoreForTest(t, dir)
+	const config = `
+route {
+  receiver        = "a"
+  group_by        = ["alertname"]
+  group_wait      = "10ms"
+  group_interval  = "100ms"
+  repeat_interval = "1h"
+}`
+	f := &fakeNotifier{}
+	d := newTestDispatcher(t, st, f, config)
+	a := firing("alertname", "Down")
+	d.Receive([]*Alert{a})
+	f.waitSent(t, 1)
+	d.Stop()
+	st = reopenStoreForTest(t, st, dir)
+
+	f2 := &fakeNotifier{}
+	d2 := newTestDispatcher(t, st, f2, config)
+	flushed := make(chan string, 10)
+	d2.afterFlush = func(id string) { flushed <- id }
+	again := *a
+	again.EndsAt = time.Now().Add(time.Hour)
+	d2.Receive([]*Alert{&again})
+	select {
+	case <-flushed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no flush within 15s")
+	}
+	if attempts, _ := f2.state(); attempts != 0 {
+		t.Errorf("the restarted dispatcher notified again before repeat_interval")
+	}
+	// A new alert of the group is notified, with the other.
+	d2.Receive([]*Alert{firing("alertname", "Down", "instance", "b")})
+	if n := f2.waitSent(t, 1)[0]; len(n.Alerts) != 2 {
+		t.Errorf("alerts %v", alertNames(n))
+	}
+}
+
+func TestDispatcherApplyConfigKeepsGroups(t *testing.T) {
+	f := &fakeNotifier{}
+	const config = `
+route {
+  receiver   = "a"
+  group_by   = ["alertname"]
+  group_wait = "1h"
+  route {
+    matchers = ["team=db"]
+    receiver = "b"
+  }
+}`
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), f, config)
+	d.Receive([]*Alert{firing("alertname", "Down"), firing("alertname", "Full", "team", "db")})
+	groupIDs := func() []string {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return slices.Sorted(maps.Keys(d.groups))
+	}
+	before := groupIDs()
+	d.mu.Lock()
+	root := d.groups[`{}:{alertname="Down"}`]
+	d.mu.Unlock()
+	if len(before) != 2 || root == nil {
+		t.Fatalf("groups %v", before)
+	}
+	// The child route goes: its alert moves to the root's groups; the
+	// root's group stays as it was.
+	if err := d.ApplyConfig(routeConfig(t, `
+route {
+  receiver   = "a"
+  group_by   = ["alertname"]
+  group_wait = "1h"
+}`)); err != nil {
+		t.Fatal(err)
+	}
+	after := groupIDs()
+	d.mu.Lock()
+	kept := d.groups[`{}:{alertname="Down"}`]
+	d.mu.Unlock()
+	if !slices.Equal(after, []string{`{}:{alertname="Down"}`, `{}:{alertname="Full"}`}) || kept != root {
+		t.Errorf("groups %v after reload, root group kept: %v", after, kept == root)
+	}
+}

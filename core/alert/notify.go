@@ -1,0 +1,113 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// Reasons of vigil_notifications_failed_total.
+const (
+	reasonPermanent  = "permanent"   // the notifier said retrying will not help
+	reasonTimeout    = "timeout"     // the attempt took longer than NotifyTimeout
+	reasonNoNotifier = "no_notifier" // the receiver's notifier is not running
+	reasonOther      = "other"       // any other error, retried
+)
+
+// deliver sends n to the notifier of receiver. A failed attempt is retried,
+// after a backoff that doubles with jitter, until ctx ends; an error marked
+// with sdk.Permanent is not.
+func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notification) error {
+	backoff := d.opts.RetryBackoff
+	for attempt := 1; ; attempt++ {
+		err := d.attempt(ctx, receiver, n)
+		if err == nil {
+			return nil
+		}
+		if sdk.IsPermanent(err) {
+			return fmt.Errorf("notify %q, attempt %d, not retried: %w", receiver, attempt, err)
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		d.logger.Warn("notification failed; retrying", "receiver", receiver, "attempt", attempt, "retry_in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("notify %q: gave up after %d attempts: %w", receiver, attempt, err)
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, MaxRetryBackoff)
+	}
+}
+
+// attempt makes one delivery attempt and counts it.
+func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notification) error {
+	d.metrics.total.WithLabelValues(receiver).Inc()
+	notifier, ok := d.opts.Notifiers(receiver)
+	if !ok {
+		d.metrics.failed.WithLabelValues(receiver, reasonNoNotifier).Inc()
+		return fmt.Errorf("notifier %q is not running", receiver)
+	}
+	actx, cancel := context.WithTimeout(ctx, d.opts.NotifyTimeout)
+	defer cancel()
+	start := time.Now()
+	err := notifier.Notify(actx, n)
+	d.metrics.latency.WithLabelValues(receiver).Observe(time.Since(start).Seconds())
+	if err == nil {
+		return nil
+	}
+	reason := reasonOther
+	switch {
+	case sdk.IsPermanent(err):
+		reason = reasonPermanent
+	case errors.Is(err, context.DeadlineExceeded) || actx.Err() != nil:
+		reason = reasonTimeout
+	}
+	d.metrics.failed.WithLabelValues(receiver, reason).Inc()
+	return err
+}
+
+// Metrics are the dispatcher's metrics; register them with a
+// prometheus.Registerer. Every delivery attempt counts, retries included.
+type Metrics struct {
+	total   *prometheus.CounterVec
+	failed  *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+}
+
+func newMetrics() *Metrics {
+	return &Metrics{
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_notifications_total",
+			Help: "Attempts to deliver a notification, by receiver.",
+		}, []string{"receiver"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_notifications_failed_total",
+			Help: "Failed attempts to deliver a notification, by receiver and reason (permanent, timeout, no_notifier, other).",
+		}, []string{"receiver", "reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:                        "vigil_notification_latency_seconds",
+			Help:                        "Time taken by the notifiers to deliver a notification, by receiver.",
+			Buckets:                     []float64{0.01, 0.1, 0.5, 1, 5, 10},
+			NativeHistogramBucketFactor: 1.1,
+		}, []string{"receiver"}),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	m.total.Describe(ch)
+	m.failed.Describe(ch)
+	m.latency.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.total.Collect(ch)
+	m.failed.Collect(ch)
+	m.latency.Collect(ch)
+}

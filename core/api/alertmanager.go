@@ -1,0 +1,335 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	amalert "github.com/vigilmon/vigil/core/alert"
+)
+
+// SilenceStore is what the Alertmanager API v2 reads and changes: the
+// silences. core/alert.Silences is one.
+type SilenceStore interface {
+	// Set creates or updates a silence and returns its ID.
+	Set(sil *amalert.Silence) (string, error)
+	// Expire ends the silence with the given ID now.
+	Expire(id string) error
+	// Get returns the silence with the given ID.
+	Get(id string) (*amalert.Silence, error)
+	// Query returns the silences the filter selects.
+	Query(f amalert.SilenceFilter) ([]*amalert.Silence, error)
+}
+
+// AMMatcher is a matcher of a silence in Alertmanager's API v2 shape.
+type AMMatcher struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	IsRegex bool   `json:"isRegex"`
+	// IsEqual is false for != and !~; absent means true.
+	IsEqual *bool `json:"isEqual,omitempty"`
+}
+
+// AMSilenceStatus is the state of a silence: active, pending or expired.
+type AMSilenceStatus struct {
+	State string `json:"state"`
+}
+
+// PostableSilence is the body of POST /api/v2/silences: a new silence, or
+// with an ID the update of that silence.
+type PostableSilence struct {
+	ID        string      `json:"id,omitempty"`
+	Matchers  []AMMatcher `json:"matchers"`
+	StartsAt  time.Time   `json:"startsAt"`
+	EndsAt    time.Time   `json:"endsAt"`
+	CreatedBy string      `json:"createdBy"`
+	Comment   string      `json:"comment"`
+}
+
+// GettableSilence is a silence as GET /api/v2/silences answers it.
+type GettableSilence struct {
+	ID        string          `json:"id"`
+	Status    AMSilenceStatus `json:"status"`
+	UpdatedAt time.Time       `json:"updatedAt"`
+	Matchers  []AMMatcher     `json:"matchers"`
+	StartsAt  time.Time       `json:"startsAt"`
+	EndsAt    time.Time       `json:"endsAt"`
+	CreatedBy string          `json:"createdBy"`
+	Comment   string          `json:"comment"`
+}
+
+// PostSilenceResponse is the answer to POST /api/v2/silences.
+type PostSilenceResponse struct {
+	SilenceID string `json:"silenceID"`
+}
+
+// amStatus is the answer to GET /api/v2/status.
+type amStatus struct {
+	Cluster     amClusterStatus `json:"cluster"`
+	VersionInfo amVersionInfo   `json:"versionInfo"`
+	Config      amConfig        `json:"config"`
+	Uptime      time.Time       `json:"uptime"`
+}
+
+type amClusterStatus struct {
+	Status string `json:"status"`
+	Peers  []any  `json:"peers"`
+}
+
+type amVersionInfo struct {
+	Branch    string `json:"branch"`
+	BuildDate string `json:"buildDate"`
+	BuildUser string `json:"buildUser"`
+	GoVersion string `json:"goVersion"`
+	Revision  string `json:"revision"`
+	Version   string `json:"version"`
+}
+
+type amConfig struct {
+	Original string `json:"original"`
+}
+
+// NewAMMatchers converts matchers to Alertmanager's API shape.
+func NewAMMatchers(ms []*labels.Matcher) []AMMatcher {
+	out := make([]AMMatcher, 0, len(ms))
+	for _, m := range ms {
+		isEqual := m.Type == labels.MatchEqual || m.Type == labels.MatchRegexp
+		out = append(out, AMMatcher{
+			Name:    m.Name,
+			Value:   m.Value,
+			IsRegex: m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp,
+			IsEqual: &isEqual,
+		})
+	}
+	return out
+}
+
+// LabelMatchers converts matchers in Alertmanager's API shape back.
+func LabelMatchers(ms []AMMatcher) ([]*labels.Matcher, error) {
+	out := make([]*labels.Matcher, 0, len(ms))
+	for _, m := range ms {
+		equal := m.IsEqual == nil || *m.IsEqual
+		var typ labels.MatchType
+		switch {
+		case equal && !m.IsRegex:
+			typ = labels.MatchEqual
+		case equal && m.IsRegex:
+			typ = labels.MatchRegexp
+		case !m.IsRegex:
+			typ = labels.MatchNotEqual
+		default:
+			typ = labels.MatchNotRegexp
+		}
+		lm, err := labels.NewMatcher(typ, m.Name, m.Value)
+		if err != nil {
+			return nil, fmt.Errorf("matcher %q: %w", m.Name, err)
+		}
+		out = append(out, lm)
+	}
+	return out, nil
+}
+
+// registerAlertmanager adds the Alertmanager API v2 endpoints to mux.
+func (a *API) registerAlertmanager(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v2/silences", a.amWrap(a.getSilences))
+	mux.HandleFunc("POST /api/v2/silences", a.amWrap(a.postSilence))
+	mux.HandleFunc("GET /api/v2/silence/{id}", a.amWrap(a.getSilence))
+	mux.HandleFunc("DELETE /api/v2/silence/{id}", a.amWrap(a.deleteSilence))
+	mux.HandleFunc("GET /api/v2/status", a.amWrap(a.amStatus))
+}
+
+// amError is an error of the Alertmanager API with its status code; its
+// message is the body, as a JSON string, as Alertmanager answers.
+type amError struct {
+	status int
+	msg    string
+}
+
+type amHandler func(r *http.Request) (any, *amError)
+
+// amWrap writes a handler's result in Alertmanager's way: the value as
+// JSON, or the error message as a JSON string; a nil value is an empty
+// 200 answer.
+func (a *API) amWrap(h amHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var (
+			data   any
+			apiErr *amError
+		)
+		if a.src.Silences == nil {
+			apiErr = &amError{http.StatusServiceUnavailable, "alerting is not configured"}
+		} else {
+			data, apiErr = h(r)
+		}
+		status := http.StatusOK
+		if apiErr != nil {
+			status, data = apiErr.status, apiErr.msg
+			if status >= 500 {
+				a.src.Logger.Error("Alertmanager API request failed", "path", r.URL.Path, "error", apiErr.msg)
+			}
+		}
+		if data == nil {
+			w.WriteHeader(status)
+			return
+		}
+		b, err := json.Marshal(data)
+		if err != nil {
+			a.src.Logger.Error("cannot encode an API response", "error", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write(b)
+	}
+}
+
+// silenceError maps an error of the silence store to a status code.
+func silenceError(err error) *amError {
+	switch {
+	case errors.Is(err, amalert.ErrSilenceNotFound):
+		return &amError{http.StatusNotFound, err.Error()}
+	case errors.Is(err, amalert.ErrInvalidSilence):
+		return &amError{http.StatusBadRequest, err.Error()}
+	case errors.Is(err, amalert.ErrStoreClosed):
+		return &amError{http.StatusServiceUnavailable, err.Error()}
+	}
+	return &amError{http.StatusInternalServerError, err.Error()}
+}
+
+func gettableSilence(sil *amalert.Silence, now time.Time) GettableSilence {
+	return GettableSilence{
+		ID:        sil.ID,
+		Status:    AMSilenceStatus{State: string(sil.State(now))},
+		UpdatedAt: sil.UpdatedAt,
+		Matchers:  NewAMMatchers(sil.Matchers),
+		StartsAt:  sil.StartsAt,
+		EndsAt:    sil.EndsAt,
+		CreatedBy: sil.CreatedBy,
+		Comment:   sil.Comment,
+	}
+}
+
+// getSilences answers GET /api/v2/silences: the silences whose matchers
+// satisfy the filter= matchers, sorted as Alertmanager sorts them: active
+// ones by end time, then pending ones by start time, then expired ones,
+// the latest ended first.
+func (a *API) getSilences(r *http.Request) (any, *amError) {
+	var filter []*labels.Matcher
+	for _, s := range r.URL.Query()["filter"] {
+		ms, err := amalert.ParseMatchers(s)
+		if err != nil {
+			return nil, &amError{http.StatusBadRequest, fmt.Sprintf("bad matcher format: %v", err)}
+		}
+		filter = append(filter, ms...)
+	}
+	now := time.Now()
+	sils, err := a.src.Silences.Query(amalert.SilenceFilter{Matchers: filter, Now: now})
+	if err != nil {
+		return nil, silenceError(err)
+	}
+	out := make([]GettableSilence, 0, len(sils))
+	for _, sil := range sils {
+		out = append(out, gettableSilence(sil, now))
+	}
+	rank := map[string]int{string(amalert.SilenceStateActive): 0, string(amalert.SilenceStatePending): 1, string(amalert.SilenceStateExpired): 2}
+	slices.SortStableFunc(out, func(x, y GettableSilence) int {
+		if c := rank[x.Status.State] - rank[y.Status.State]; c != 0 {
+			return c
+		}
+		switch x.Status.State {
+		case string(amalert.SilenceStateActive):
+			return x.EndsAt.Compare(y.EndsAt)
+		case string(amalert.SilenceStatePending):
+			return x.StartsAt.Compare(y.StartsAt)
+		default:
+			return y.EndsAt.Compare(x.EndsAt)
+		}
+	})
+	return out, nil
+}
+
+// postSilence answers POST /api/v2/silences: it creates or updates a
+// silence and returns its ID, a new one when the store had to replace it.
+func (a *API) postSilence(r *http.Request) (any, *amError) {
+	var ps PostableSilence
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	if err := dec.Decode(&ps); err != nil {
+		return nil, &amError{http.StatusBadRequest, fmt.Sprintf("cannot decode the silence: %v", err)}
+	}
+	ms, err := LabelMatchers(ps.Matchers)
+	if err != nil {
+		return nil, &amError{http.StatusBadRequest, fmt.Sprintf("invalid silence: %v", err)}
+	}
+	if !ps.StartsAt.Before(ps.EndsAt) {
+		return nil, &amError{http.StatusBadRequest, "Failed to create silence: start time must be before end time"}
+	}
+	if ps.EndsAt.Before(time.Now()) {
+		return nil, &amError{http.StatusBadRequest, "Failed to create silence: end time can't be in the past"}
+	}
+	id, err := a.src.Silences.Set(&amalert.Silence{
+		ID:        ps.ID,
+		Matchers:  ms,
+		StartsAt:  ps.StartsAt,
+		EndsAt:    ps.EndsAt,
+		CreatedBy: ps.CreatedBy,
+		Comment:   ps.Comment,
+	})
+	if err != nil {
+		return nil, silenceError(err)
+	}
+	return PostSilenceResponse{SilenceID: id}, nil
+}
+
+// getSilence answers GET /api/v2/silence/{id}.
+func (a *API) getSilence(r *http.Request) (any, *amError) {
+	sil, err := a.src.Silences.Get(r.PathValue("id"))
+	if err != nil {
+		return nil, silenceError(err)
+	}
+	return gettableSilence(sil, time.Now()), nil
+}
+
+// deleteSilence answers DELETE /api/v2/silence/{id}: it expires the
+// silence now. Expiring an expired silence is a bad request.
+func (a *API) deleteSilence(r *http.Request) (any, *amError) {
+	id := r.PathValue("id")
+	if err := a.src.Silences.Expire(id); err != nil {
+		if e := silenceError(err); e.status != http.StatusInternalServerError {
+			return nil, e
+		}
+		if _, gerr := a.src.Silences.Get(id); gerr == nil {
+			// The silence exists: it cannot be expired again.
+			return nil, &amError{http.StatusBadRequest, err.Error()}
+		}
+		return nil, silenceError(err)
+	}
+	return nil, nil
+}
+
+// amStatus answers GET /api/v2/status: no cluster, the version, the
+// configuration in effect as HCL, and the start time.
+func (a *API) amStatus(*http.Request) (any, *amError) {
+	original := ""
+	if a.src.Config != nil {
+		if cfg := a.src.Config(); cfg != nil {
+			original = string(cfg.HCL())
+		}
+	}
+	return amStatus{
+		Cluster:     amClusterStatus{Status: "disabled", Peers: []any{}},
+		VersionInfo: amVersionInfo{GoVersion: runtime.Version(), Version: a.src.Version},
+		Config:      amConfig{Original: original},
+		Uptime:      a.start,
+	}, nil
+}
+
+// The store's silences are a SilenceStore.
+var _ SilenceStore = (*amalert.Silences)(nil)
