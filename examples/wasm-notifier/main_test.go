@@ -8,15 +8,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/tetratelabs/wazero"
 
 	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/internal/testplugins"
@@ -99,7 +94,7 @@ func TestModule(t *testing.T) {
 		t.Skip("builds the module")
 	}
 	module := testplugins.BuildWasm(t, "examples/wasm-notifier")
-	cache := precompile(t, module)
+	cache := testplugins.WasmCache(t, module)
 	r := newReceiver(t)
 	u, err := url.Parse(r.URL)
 	if err != nil {
@@ -159,40 +154,4 @@ func TestModule(t *testing.T) {
 	if err := p.Notify(ctx, notification("firing", "InstanceDown")); err == nil || !sdk.IsPermanent(err) || !strings.Contains(err.Error(), "allow_hosts") {
 		t.Errorf("a host not allowed: %v", err)
 	}
-}
-
-// precompile compiles the module into a new compilation cache and
-// returns its directory. It does so in a process of its own, built
-// without the race detector, under which compiling a module this large
-// takes minutes.
-func precompile(t *testing.T, module string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	// The cache is keyed by the wazero version the binary knows ("dev"
-	// in a test binary): ask wazero which it is.
-	probe := filepath.Join(dir, "probe")
-	c, err := wazero.NewCompilationCacheWithDir(probe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close(ctx)
-	entries, _ := os.ReadDir(probe)
-	if len(entries) != 1 {
-		t.Fatalf("wazero made %d directories in its cache", len(entries))
-	}
-	version := strings.TrimSuffix(strings.TrimPrefix(entries[0].Name(), "wazero-"), "-"+runtime.GOARCH+"-"+runtime.GOOS)
-	root, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := filepath.Join(dir, "cache")
-	cmd := exec.CommandContext(ctx, "go", "run", "-ldflags=-X=github.com/tetratelabs/wazero/internal/version.version="+version,
-		"./core/pluginhost/testdata/wasmprecompile", "-cache", cache, module)
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("precompile: %v\n%s", err, out)
-	}
-	return cache
 }

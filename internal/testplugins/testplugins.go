@@ -4,14 +4,18 @@
 package testplugins
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/tetratelabs/wazero"
 	"go.uber.org/goleak"
 )
 
@@ -105,4 +109,40 @@ func VerifyTestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// WasmCache compiles a Wasm module, as BuildWasm gives it, into a new
+// compilation cache and returns the cache's directory, for
+// pluginhost.WasmOptions.CacheDir. It compiles in a process without the
+// race detector, under which compiling a module of the size Go produces
+// takes minutes; the cache is keyed by the wazero version this test
+// binary reports, which the compiling process is told.
+func WasmCache(t testing.TB, module string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	probe := filepath.Join(dir, "probe")
+	c, err := wazero.NewCompilationCacheWithDir(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	entries, _ := os.ReadDir(probe)
+	if len(entries) != 1 {
+		t.Fatalf("wazero made %d directories in its cache", len(entries))
+	}
+	version := strings.TrimSuffix(strings.TrimPrefix(entries[0].Name(), "wazero-"), "-"+runtime.GOARCH+"-"+runtime.GOOS)
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(dir, "cache")
+	cmd := exec.CommandContext(ctx, "go", "run", "-ldflags=-X=github.com/tetratelabs/wazero/internal/version.version="+version,
+		"./core/pluginhost/testdata/wasmprecompile", "-cache", cache, module)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cannot precompile %s: %v\n%s", module, err, out)
+	}
+	return cache
 }

@@ -8,14 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tetratelabs/wazero"
 
 	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/internal/testplugins"
@@ -28,41 +23,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// precompile compiles the module into a new compilation cache, in a
-// process without the race detector, under which compiling a module this
-// large takes minutes, and returns the cache's directory.
-func precompile(t *testing.T, module string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	// The cache is keyed by the wazero version the binary knows: "dev"
-	// for a test binary. Ask wazero which it is.
-	probe := filepath.Join(dir, "probe")
-	c, err := wazero.NewCompilationCacheWithDir(probe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close(ctx)
-	entries, _ := os.ReadDir(probe)
-	if len(entries) != 1 {
-		t.Fatalf("wazero made %d directories in its cache", len(entries))
-	}
-	version := strings.TrimSuffix(strings.TrimPrefix(entries[0].Name(), "wazero-"), "-"+runtime.GOARCH+"-"+runtime.GOOS)
-	root, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := filepath.Join(dir, "cache")
-	cmd := exec.CommandContext(ctx, "go", "run", "-ldflags=-X=github.com/tetratelabs/wazero/internal/version.version="+version,
-		"./core/pluginhost/testdata/wasmprecompile", "-cache", cache, module)
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("precompile: %v\n%s", err, out)
-	}
-	return cache
-}
-
 // TestModule builds the plugin as a WebAssembly module and drives it
 // through the host, against a local Events API receiver that
 // allow_hosts lets the module reach.
@@ -71,7 +31,7 @@ func TestModule(t *testing.T) {
 		t.Skip("builds the module")
 	}
 	module := testplugins.BuildWasm(t, "plugins/notifier/pagerduty")
-	cache := precompile(t, module)
+	cache := testplugins.WasmCache(t, module)
 	r := newReceiver(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
