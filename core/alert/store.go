@@ -10,6 +10,8 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/vigilmon/vigil/internal/badgerlog"
 )
 
 // Key prefixes of the store's records; FORMAT.md describes them.
@@ -50,7 +52,7 @@ func OpenStore(dir string, logger hclog.Logger) (*Store, error) {
 	// The store holds a few thousand small records at most: small tables,
 	// every value in the LSM tree, no compression and no block cache.
 	bopts := badger.DefaultOptions(dir).
-		WithLogger(storeBadgerLogger{logger.Named("badger")}).
+		WithLogger(badgerlog.New(logger.Named("badger"))).
 		WithSyncWrites(true).
 		WithCompression(options.None).
 		WithBlockCacheSize(0).
@@ -99,22 +101,6 @@ func (st *Store) Close() error {
 		return fmt.Errorf("cannot close alert store: %w", err)
 	}
 	return nil
-}
-
-// storeBadgerLogger sends badger's log lines to hclog; its info lines are
-// debug here, its debug lines trace.
-type storeBadgerLogger struct{ l hclog.Logger }
-
-func (b storeBadgerLogger) Errorf(f string, a ...any)   { b.l.Error(storeTrimNL(fmt.Sprintf(f, a...))) }
-func (b storeBadgerLogger) Warningf(f string, a ...any) { b.l.Warn(storeTrimNL(fmt.Sprintf(f, a...))) }
-func (b storeBadgerLogger) Infof(f string, a ...any)    { b.l.Debug(storeTrimNL(fmt.Sprintf(f, a...))) }
-func (b storeBadgerLogger) Debugf(f string, a ...any)   { b.l.Trace(storeTrimNL(fmt.Sprintf(f, a...))) }
-
-func storeTrimNL(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '\n' {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // sealRecord appends the CRC32 of b to b.

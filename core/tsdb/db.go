@@ -28,6 +28,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/index"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
+
+	"github.com/vigilmon/vigil/internal/badgerlog"
 )
 
 // ErrClosed is returned by every operation on a closed DB.
@@ -89,7 +91,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("cannot create data directory %q: %w", dir, err)
 	}
 	bopts := badger.DefaultOptions(dir).
-		WithLogger(badgerLogger{opts.Logger.Named("badger")}).
+		WithLogger(badgerlog.New(opts.Logger.Named("badger"))).
 		WithSyncWrites(opts.SyncWrites).
 		WithCompression(options.ZSTD).
 		WithZSTDCompressionLevel(1).
@@ -461,19 +463,3 @@ func (db *DB) AppenderV2(ctx context.Context) storage.AppenderV2 {
 }
 
 var _ storage.Storage = (*DB)(nil)
-
-// badgerLogger sends badger's log lines to hclog; its info lines are debug
-// lines for Vigil.
-type badgerLogger struct{ l hclog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(trimNL(fmt.Sprintf(f, a...))) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(trimNL(fmt.Sprintf(f, a...))) }
-func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(trimNL(fmt.Sprintf(f, a...))) }
-func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Trace(trimNL(fmt.Sprintf(f, a...))) }
-
-func trimNL(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '\n' {
-		s = s[:len(s)-1]
-	}
-	return s
-}

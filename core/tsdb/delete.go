@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
+
+	"github.com/vigilmon/vigil/internal/badgerlog"
 )
 
 // prefixTombstone keys the deleted intervals of a series: T | ref.
@@ -252,7 +254,7 @@ func (db *DB) Snapshot(dir string, skipHead bool) error {
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("snapshot directory %q exists already", dir)
 	}
-	dst, err := badger.Open(badger.DefaultOptions(dir).WithLogger(badgerLogger{db.logger.Named("snapshot")}).WithCompression(options.ZSTD).WithSyncWrites(true))
+	dst, err := badger.Open(badger.DefaultOptions(dir).WithLogger(badgerlog.New(db.logger.Named("snapshot"))).WithCompression(options.ZSTD).WithSyncWrites(true))
 	if err != nil {
 		return fmt.Errorf("cannot create snapshot %q: %w", dir, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io"
-	"maps"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -95,35 +94,8 @@ var emailPlugin = sdk.Plugin{
 }
 
 // funcs are the functions the templates may call, besides the template
-// language's own.
-var funcs = map[string]any{
-	"toUpper":      strings.ToUpper,
-	"toLower":      strings.ToLower,
-	"join":         func(sep string, s []string) string { return strings.Join(s, sep) },
-	"firing":       func(alerts []sdk.Alert) []sdk.Alert { return withStatus(alerts, "firing") },
-	"resolved":     func(alerts []sdk.Alert) []sdk.Alert { return withStatus(alerts, "resolved") },
-	"sortedValues": func(m map[string]string) []string { return collect(m, func(_, v string) string { return v }) },
-	"sortedPairs":  func(m map[string]string) []string { return collect(m, func(k, v string) string { return k + "=" + v }) },
-}
-
-func withStatus(alerts []sdk.Alert, status string) []sdk.Alert {
-	var out []sdk.Alert
-	for _, a := range alerts {
-		if a.Status == status {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// collect maps the entries of m, in the order of their keys.
-func collect(m map[string]string, f func(k, v string) string) []string {
-	out := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, f(k, m[k]))
-	}
-	return out
-}
+// language's own: the SDK's notification template functions.
+var funcs = sdk.TemplateFuncs()
 
 // executor is a parsed text/template or html/template.
 type executor interface {

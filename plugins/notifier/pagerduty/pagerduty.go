@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -26,9 +25,6 @@ const (
 	defaultURL = "https://events.pagerduty.com/v2/enqueue"
 	// userAgent is sent with every event.
 	userAgent = "Vigil"
-	// snippetBytes is how much of a refusing answer's body an error
-	// quotes.
-	snippetBytes = 256
 	// maxSummary is PagerDuty's limit on a summary, in characters.
 	maxSummary = 1024
 	// maxDetailAlerts is the most alerts custom_details lists, to keep
@@ -274,13 +270,5 @@ func (p *pagerDuty) Notify(ctx context.Context, n *sdk.Notification) error {
 		return err
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, snippetBytes))
-	if resp.StatusCode/100 == 2 {
-		return nil
-	}
-	err = fmt.Errorf("PagerDuty answered %s: %q", resp.Status, strings.TrimSpace(strings.ToValidUTF8(string(snippet), "\uFFFD")))
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5 {
-		return err
-	}
-	return sdk.Permanent(err)
+	return sdk.ResponseError("PagerDuty", resp)
 }

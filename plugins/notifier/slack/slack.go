@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -23,9 +21,6 @@ import (
 const (
 	// userAgent is sent with every message.
 	userAgent = "Vigil"
-	// snippetBytes is how much of a refusing answer's body an error
-	// quotes.
-	snippetBytes = 256
 	// Slack's limits, in characters, that the plugin cuts longer texts
 	// to.
 	maxTitle = 1024
@@ -66,35 +61,8 @@ var slackPlugin = sdk.Plugin{
 }
 
 // funcs are the functions the templates may call, besides text/template's
-// own.
-var funcs = template.FuncMap{
-	"toUpper":      strings.ToUpper,
-	"toLower":      strings.ToLower,
-	"join":         func(sep string, s []string) string { return strings.Join(s, sep) },
-	"firing":       func(alerts []sdk.Alert) []sdk.Alert { return withStatus(alerts, "firing") },
-	"resolved":     func(alerts []sdk.Alert) []sdk.Alert { return withStatus(alerts, "resolved") },
-	"sortedValues": func(m map[string]string) []string { return collect(m, func(_, v string) string { return v }) },
-	"sortedPairs":  func(m map[string]string) []string { return collect(m, func(k, v string) string { return k + "=" + v }) },
-}
-
-func withStatus(alerts []sdk.Alert, status string) []sdk.Alert {
-	var out []sdk.Alert
-	for _, a := range alerts {
-		if a.Status == status {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// collect maps the entries of m, in the order of their keys.
-func collect(m map[string]string, f func(k, v string) string) []string {
-	out := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, f(k, m[k]))
-	}
-	return out
-}
+// own: the SDK's notification template functions.
+var funcs = template.FuncMap(sdk.TemplateFuncs())
 
 // slack posts notifications to one incoming webhook.
 type slack struct {
@@ -246,13 +214,5 @@ func (s *slack) Notify(ctx context.Context, n *sdk.Notification) error {
 		return err
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, snippetBytes))
-	if resp.StatusCode/100 == 2 {
-		return nil
-	}
-	err = fmt.Errorf("slack answered %s: %q", resp.Status, strings.TrimSpace(strings.ToValidUTF8(string(snippet), "\uFFFD")))
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5 {
-		return err
-	}
-	return sdk.Permanent(err)
+	return sdk.ResponseError("slack", resp)
 }

@@ -22,9 +22,6 @@ import (
 const (
 	// userAgent is sent with every notification.
 	userAgent = "Vigil"
-	// snippetBytes is how much of a refusing answer's body an error
-	// quotes.
-	snippetBytes = 512
 	// drainBytes is how much of an answer is read to reuse the
 	// connection.
 	drainBytes = 64 << 10
@@ -171,15 +168,7 @@ func (w *webhook) Notify(ctx context.Context, n *sdk.Notification) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
 		_ = resp.Body.Close()
 	}()
-	if resp.StatusCode/100 == 2 {
-		return nil
-	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, snippetBytes))
-	err = fmt.Errorf("the webhook answered %s: %q", resp.Status, strings.TrimSpace(strings.ToValidUTF8(string(snippet), "\uFFFD")))
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5 {
-		return err
-	}
-	return sdk.Permanent(err)
+	return sdk.ResponseError("the webhook", resp)
 }
 
 // message returns the message to send for n, leaving n as it is: version

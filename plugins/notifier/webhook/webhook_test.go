@@ -331,7 +331,7 @@ func TestErrors(t *testing.T) {
 	}
 
 	r.answer(http.StatusBadRequest, strings.Repeat("x", 10_000))
-	if err := w.Notify(context.Background(), notification()); err == nil || len(err.Error()) > snippetBytes+200 {
+	if err := w.Notify(context.Background(), notification()); err == nil || len(err.Error()) > 512+200 {
 		t.Errorf("a long body is quoted whole: %d bytes", len(err.Error()))
 	}
 }
