@@ -76,11 +76,20 @@ route {
 
 	// Silences are served by the running server, through the CLI.
 	server := "http://" + srv.addr
+	if code, stdout, stderr := runCLI("alerts", "list", "--server", server); code != exitOK ||
+		!strings.Contains(stdout, "AlwaysFiring") || !strings.Contains(stdout, "active") {
+		t.Fatalf("alerts list: exit %d\n%s%s", code, stdout, stderr)
+	}
 	if code, stdout, stderr := runCLI("silence", "add", "--server", server, "--comment", "maintenance", "alertname=AlwaysFiring"); code != exitOK {
 		t.Fatalf("silence add: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if code, stdout, stderr := runCLI("silence", "list", "--server", server); code != exitOK || !strings.Contains(stdout, "maintenance") {
 		t.Fatalf("silence list: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The silence applies at once: the alert is shown as suppressed.
+	if code, stdout, stderr := runCLI("alerts", "list", "--server", server, "alertname=AlwaysFiring"); code != exitOK ||
+		!strings.Contains(stdout, "AlwaysFiring") || !strings.Contains(stdout, "suppressed") {
+		t.Fatalf("alerts list after the silence: exit %d\n%s%s", code, stdout, stderr)
 	}
 	srv.stop(t)
 }

@@ -33,7 +33,7 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{err}
 	})
-	root.AddCommand(newServerCommand(), newQueryCommand(), newVersionCommand(), newTSDBCommand(), newFmtCommand(), newConfigCommand(), newNotifyCommand(), newSilenceCommand())
+	root.AddCommand(newServerCommand(), newQueryCommand(), newVersionCommand(), newTSDBCommand(), newFmtCommand(), newConfigCommand(), newNotifyCommand(), newSilenceCommand(), newAlertsCommand())
 	return root
 }
 

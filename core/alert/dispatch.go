@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,7 @@ type Dispatcher struct {
 	route     *Route
 	inhibitor *Inhibitor
 	alerts    map[uint64]*Alert     // every alert of a group, by fingerprint
+	updated   map[uint64]time.Time  // when each alert was last received
 	groups    map[string]*aggrGroup // by route ID and group labels
 
 	// afterFlush, when set, is called after each flush; tests set it.
@@ -125,6 +127,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 		cancel:    cancel,
 		inhibitor: NewInhibitor(nil),
 		alerts:    map[uint64]*Alert{},
+		updated:   map[uint64]time.Time{},
 		groups:    map[string]*aggrGroup{},
 	}
 	d.wg.Add(1)
@@ -182,8 +185,10 @@ func (d *Dispatcher) Receive(alerts []*Alert) {
 	if d.stopped || d.route == nil {
 		return // without a route block, alerts go nowhere
 	}
+	now := time.Now()
 	for _, a := range alerts {
 		d.alerts[a.Fingerprint()] = a
+		d.updated[a.Fingerprint()] = now
 		d.insert(a) // the root takes every alert: each is in a group
 	}
 }
@@ -233,6 +238,114 @@ func (d *Dispatcher) dropUngrouped() {
 		}
 	}
 	maps.DeleteFunc(d.alerts, func(fp uint64, _ *Alert) bool { return !held[fp] })
+	maps.DeleteFunc(d.updated, func(fp uint64, _ time.Time) bool { return !held[fp] })
+}
+
+// AlertStatus is an alert of the dispatcher with its state at the time
+// it was asked for, as Alertmanager's API shows it.
+type AlertStatus struct {
+	Alert
+	// UpdatedAt is when the rules last sent the alert.
+	UpdatedAt time.Time
+	// Receivers are the receivers of the groups holding the alert, sorted.
+	Receivers []string
+	// SilencedBy are the IDs of the silences muting the alert.
+	SilencedBy []string
+	// InhibitedBy holds the fingerprint of the firing alert that
+	// inhibits this one, if any.
+	InhibitedBy []uint64
+}
+
+// Suppressed says whether the alert is silenced or inhibited.
+func (s *AlertStatus) Suppressed() bool { return len(s.SilencedBy) > 0 || len(s.InhibitedBy) > 0 }
+
+// AlertGroup is an aggregation group with the states of its alerts.
+type AlertGroup struct {
+	// Labels are the group labels; Receiver is the route's receiver.
+	Labels   labels.Labels
+	Receiver string
+	Alerts   []AlertStatus
+}
+
+// Alerts returns the alerts that fire at now, sorted by labels, with
+// whether silences or inhibit rules mute them at now. Resolved alerts
+// are left out.
+func (d *Dispatcher) Alerts(now time.Time) []AlertStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	receivers := map[uint64][]string{}
+	for _, g := range d.groups {
+		for fp := range g.alerts {
+			receivers[fp] = append(receivers[fp], g.route.Receiver)
+		}
+	}
+	firing := d.firing(now)
+	var out []AlertStatus
+	for fp, a := range d.alerts {
+		if a.Resolved(now) {
+			continue
+		}
+		s := d.status(a, firing, now)
+		s.Receivers = slices.Compact(slices.Sorted(slices.Values(receivers[fp])))
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(x, y AlertStatus) int { return labels.Compare(x.Labels, y.Labels) })
+	return out
+}
+
+// Groups returns the aggregation groups with the alerts of each that
+// fire at now, as Alerts, sorted by receiver and group labels. Groups
+// with no firing alert are left out.
+func (d *Dispatcher) Groups(now time.Time) []AlertGroup {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	firing := d.firing(now)
+	var out []AlertGroup
+	for _, g := range d.groups {
+		ag := AlertGroup{Labels: g.labels, Receiver: g.route.Receiver}
+		for _, a := range g.alerts {
+			if a.Resolved(now) {
+				continue
+			}
+			s := d.status(a, firing, now)
+			s.Receivers = []string{g.route.Receiver}
+			ag.Alerts = append(ag.Alerts, s)
+		}
+		if len(ag.Alerts) == 0 {
+			continue
+		}
+		slices.SortFunc(ag.Alerts, func(x, y AlertStatus) int { return labels.Compare(x.Labels, y.Labels) })
+		out = append(out, ag)
+	}
+	slices.SortFunc(out, func(x, y AlertGroup) int {
+		if x.Receiver != y.Receiver {
+			return strings.Compare(x.Receiver, y.Receiver)
+		}
+		return labels.Compare(x.Labels, y.Labels)
+	})
+	return out
+}
+
+// firing returns the labels of the alerts that fire at now. d.mu must be
+// held.
+func (d *Dispatcher) firing(now time.Time) []labels.Labels {
+	var out []labels.Labels
+	for _, a := range d.alerts {
+		if !a.Resolved(now) {
+			out = append(out, a.Labels)
+		}
+	}
+	return out
+}
+
+// status returns a's state at now, without receivers. d.mu must be held.
+func (d *Dispatcher) status(a *Alert, firing []labels.Labels, now time.Time) AlertStatus {
+	s := AlertStatus{Alert: *a, UpdatedAt: d.updated[a.Fingerprint()]}
+	s.SilencedBy = d.opts.Store.Silences().Mutes(a.Labels, now)
+	if i, ok := d.inhibitor.Source(a.Labels, firing); ok {
+		s.InhibitedBy = []uint64{firing[i].Hash()}
+	}
+	return s
 }
 
 // Stop ends the timers and the deliveries in progress and waits for them.

@@ -335,3 +335,78 @@ route {
 		t.Errorf("groups %v after reload, root group kept: %v", after, kept == root)
 	}
 }
+
+func TestDispatcherAlertsAndGroups(t *testing.T) {
+	st := openStoreForTest(t, t.TempDir())
+	now := time.Now()
+	silID, err := st.Silences().Set(&Silence{Matchers: silMatchers(t, "alertname", "=", "Silenced"), StartsAt: now, EndsAt: now.Add(time.Hour),
+		CreatedBy: "test", Comment: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newTestDispatcher(t, st, &fakeNotifier{}, `
+route {
+  receiver   = "a"
+  group_by   = ["instance"]
+  group_wait = "1h"
+  route {
+    receiver = "b"
+    matchers = ["alertname=Down"]
+    continue = true
+  }
+  route {
+    receiver = "c"
+    matchers = ["severity=critical"]
+  }
+}
+inhibit {
+  source_matchers = ["severity=critical"]
+  target_matchers = ["severity=warning"]
+  equal           = ["instance"]
+}`)
+	resolved := firing("alertname", "Gone", "instance", "a")
+	resolved.EndsAt = now.Add(-time.Minute)
+	down := firing("alertname", "Down", "severity", "critical", "instance", "a")
+	d.Receive([]*Alert{
+		down,
+		firing("alertname", "Slow", "severity", "warning", "instance", "a"),
+		firing("alertname", "Silenced", "instance", "b"),
+		resolved,
+	})
+	state := func(s AlertStatus) string {
+		return fmt.Sprintf("%s %v %v %v", s.Labels.Get("alertname"), s.Receivers, s.SilencedBy, s.InhibitedBy)
+	}
+	var got []string
+	for _, s := range d.Alerts(time.Now()) {
+		if s.UpdatedAt.Before(now) {
+			t.Errorf("%s updated at %s, before it was received", s.Labels, s.UpdatedAt)
+		}
+		got = append(got, state(s))
+	}
+	want := []string{
+		"Down [b c] [] []",
+		fmt.Sprintf("Silenced [a] [%s] []", silID),
+		fmt.Sprintf("Slow [a] [] [%d]", down.Fingerprint()),
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("alerts:\n got %q\nwant %q", got, want)
+	}
+
+	got = nil
+	for _, g := range d.Groups(time.Now()) {
+		var names []string
+		for _, s := range g.Alerts {
+			names = append(names, s.Labels.Get("alertname")+"/"+fmt.Sprint(s.Receivers))
+		}
+		got = append(got, fmt.Sprintf("%s %s %v", g.Receiver, g.Labels, names))
+	}
+	want = []string{
+		`a {instance="a"} [Slow/[a]]`,
+		`a {instance="b"} [Silenced/[a]]`,
+		`b {instance="a"} [Down/[b]]`,
+		`c {instance="a"} [Down/[c]]`,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("groups:\n got %q\nwant %q", got, want)
+	}
+}

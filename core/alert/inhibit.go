@@ -25,22 +25,29 @@ func NewInhibitor(rules []*hclconfig.Inhibit) *Inhibitor {
 // alerts that also match the target_matchers do not count, so that an
 // alert does not inhibit itself nor its peers.
 func (in *Inhibitor) Inhibited(target labels.Labels, firing []labels.Labels) bool {
+	_, ok := in.Source(target, firing)
+	return ok
+}
+
+// Source returns the index in firing of the first alert that inhibits
+// target, as Inhibited decides, and false when none does.
+func (in *Inhibitor) Source(target labels.Labels, firing []labels.Labels) (int, bool) {
 	for _, r := range in.rules {
 		if !MatchesAll(r.TargetMatchers, target) {
 			continue
 		}
 		twoSided := MatchesAll(r.SourceMatchers, target)
-		for _, src := range firing {
+		for i, src := range firing {
 			if !MatchesAll(r.SourceMatchers, src) || !equalLabels(r.Equal, src, target) {
 				continue
 			}
 			if twoSided && MatchesAll(r.TargetMatchers, src) {
 				continue
 			}
-			return true
+			return i, true
 		}
 	}
-	return false
+	return 0, false
 }
 
 func equalLabels(names []string, a, b labels.Labels) bool {

@@ -143,6 +143,8 @@ func (a *API) registerAlertmanager(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v2/silence/{id}", a.amWrap(a.getSilence))
 	mux.HandleFunc("DELETE /api/v2/silence/{id}", a.amWrap(a.deleteSilence))
 	mux.HandleFunc("GET /api/v2/status", a.amWrap(a.amStatus))
+	mux.HandleFunc("GET /api/v2/alerts", a.amAlertsWrap(a.getAlerts))
+	mux.HandleFunc("GET /api/v2/alerts/groups", a.amAlertsWrap(a.getAlertGroups))
 }
 
 // amError is an error of the Alertmanager API with its status code; its
@@ -158,12 +160,23 @@ type amHandler func(r *http.Request) (any, *amError)
 // JSON, or the error message as a JSON string; a nil value is an empty
 // 200 answer.
 func (a *API) amWrap(h amHandler) http.HandlerFunc {
+	return a.amServe(func() bool { return a.src.Silences != nil }, h)
+}
+
+// amAlertsWrap is amWrap for the endpoints of the current alerts.
+func (a *API) amAlertsWrap(h amHandler) http.HandlerFunc {
+	return a.amServe(func() bool { return a.src.Alerts != nil }, h)
+}
+
+// amServe writes h's result as amWrap does, or 503 when configured says
+// the source h reads is missing.
+func (a *API) amServe(configured func() bool, h amHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var (
 			data   any
 			apiErr *amError
 		)
-		if a.src.Silences == nil {
+		if !configured() {
 			apiErr = &amError{http.StatusServiceUnavailable, "alerting is not configured"}
 		} else {
 			data, apiErr = h(r)

@@ -44,6 +44,10 @@ type Sources struct {
 	// (/api/v2/silences and /api/v2/status); without it those endpoints
 	// answer 503, alerting is not configured.
 	Silences SilenceStore
+	// Alerts, when set, are the dispatcher's current alerts that
+	// /api/v2/alerts and /api/v2/alerts/groups answer; without it those
+	// endpoints answer 503, alerting is not configured.
+	Alerts AlertSource
 	// Config returns the configuration in effect; Flags are the command
 	// line flags of the server.
 	Config func() *hclconfig.Config

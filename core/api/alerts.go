@@ -1,0 +1,196 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	amalert "github.com/vigilmon/vigil/core/alert"
+)
+
+// AlertSource is what GET /api/v2/alerts and /api/v2/alerts/groups read:
+// the current alerts with their states. core/alert.Dispatcher is one.
+type AlertSource interface {
+	// Alerts returns the alerts firing at now.
+	Alerts(now time.Time) []amalert.AlertStatus
+	// Groups returns the aggregation groups and their alerts firing at now.
+	Groups(now time.Time) []amalert.AlertGroup
+}
+
+// The alert states of Alertmanager's API v2.
+const (
+	AlertStateActive      = "active"
+	AlertStateSuppressed  = "suppressed"
+	AlertStateUnprocessed = "unprocessed"
+)
+
+// AMReceiver names a receiver in Alertmanager's API v2 shape.
+type AMReceiver struct {
+	Name string `json:"name"`
+}
+
+// AMAlertStatus is the state of an alert: active, or suppressed by the
+// silences and inhibiting alerts listed.
+type AMAlertStatus struct {
+	State       string   `json:"state"`
+	SilencedBy  []string `json:"silencedBy"`
+	InhibitedBy []string `json:"inhibitedBy"`
+}
+
+// GettableAlert is an alert as GET /api/v2/alerts answers it.
+type GettableAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	// EndsAt is absent while the alert fires until further notice.
+	EndsAt       time.Time     `json:"endsAt,omitzero"`
+	UpdatedAt    time.Time     `json:"updatedAt"`
+	GeneratorURL string        `json:"generatorURL,omitempty"`
+	Fingerprint  string        `json:"fingerprint"`
+	Receivers    []AMReceiver  `json:"receivers"`
+	Status       AMAlertStatus `json:"status"`
+}
+
+// AlertGroup is an aggregation group as GET /api/v2/alerts/groups
+// answers it.
+type AlertGroup struct {
+	Labels   map[string]string `json:"labels"`
+	Receiver AMReceiver        `json:"receiver"`
+	Alerts   []GettableAlert   `json:"alerts"`
+}
+
+// alertFilter holds the query parameters that select alerts.
+type alertFilter struct {
+	matchers                    []*labels.Matcher
+	active, silenced, inhibited bool
+	receiver                    *regexp.Regexp
+}
+
+// parseAlertFilter reads filter=, active, silenced, inhibited and
+// receiver as Alertmanager does: the booleans default to true and the
+// receiver regular expression is anchored.
+func parseAlertFilter(r *http.Request) (alertFilter, *amError) {
+	q := r.URL.Query()
+	f := alertFilter{active: true, silenced: true, inhibited: true}
+	for _, s := range q["filter"] {
+		ms, err := amalert.ParseMatchers(s)
+		if err != nil {
+			return f, &amError{http.StatusBadRequest, fmt.Sprintf("bad matcher format: %v", err)}
+		}
+		f.matchers = append(f.matchers, ms...)
+	}
+	for name, v := range map[string]*bool{"active": &f.active, "silenced": &f.silenced, "inhibited": &f.inhibited} {
+		if s := q.Get(name); s != "" {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return f, &amError{http.StatusBadRequest, fmt.Sprintf("invalid %s: %q is not a boolean", name, s)}
+			}
+			*v = b
+		}
+	}
+	if s := q.Get("receiver"); s != "" {
+		re, err := regexp.Compile("^(?:" + s + ")$")
+		if err != nil {
+			return f, &amError{http.StatusBadRequest, fmt.Sprintf("failed to parse receiver param: %v", err)}
+		}
+		f.receiver = re
+	}
+	return f, nil
+}
+
+// keep says whether the filter selects the alert s.
+func (f *alertFilter) keep(s *amalert.AlertStatus) bool {
+	if !amalert.MatchesAll(f.matchers, s.Labels) {
+		return false
+	}
+	if f.receiver != nil && !slices.ContainsFunc(s.Receivers, f.receiver.MatchString) {
+		return false
+	}
+	switch {
+	case !f.silenced && len(s.SilencedBy) > 0,
+		!f.inhibited && len(s.InhibitedBy) > 0,
+		!f.active && !s.Suppressed():
+		return false
+	}
+	return true
+}
+
+func gettableAlert(s *amalert.AlertStatus) GettableAlert {
+	state := AlertStateActive
+	if s.Suppressed() {
+		state = AlertStateSuppressed
+	}
+	inhibitedBy := make([]string, 0, len(s.InhibitedBy))
+	for _, fp := range s.InhibitedBy {
+		inhibitedBy = append(inhibitedBy, fmt.Sprintf("%016x", fp))
+	}
+	receivers := make([]AMReceiver, 0, len(s.Receivers))
+	for _, r := range s.Receivers {
+		receivers = append(receivers, AMReceiver{Name: r})
+	}
+	return GettableAlert{
+		Labels:       s.Labels.Map(),
+		Annotations:  s.Annotations.Map(),
+		StartsAt:     s.StartsAt,
+		EndsAt:       s.EndsAt,
+		UpdatedAt:    s.UpdatedAt,
+		GeneratorURL: s.GeneratorURL,
+		Fingerprint:  fmt.Sprintf("%016x", s.Fingerprint()),
+		Receivers:    receivers,
+		Status: AMAlertStatus{
+			State:       state,
+			SilencedBy:  append([]string{}, s.SilencedBy...),
+			InhibitedBy: inhibitedBy,
+		},
+	}
+}
+
+// getAlerts answers GET /api/v2/alerts: the firing alerts the query
+// selects, sorted by fingerprint as Alertmanager sorts them.
+func (a *API) getAlerts(r *http.Request) (any, *amError) {
+	f, apiErr := parseAlertFilter(r)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	out := []GettableAlert{}
+	for _, s := range a.src.Alerts.Alerts(time.Now()) {
+		if f.keep(&s) {
+			out = append(out, gettableAlert(&s))
+		}
+	}
+	slices.SortFunc(out, func(x, y GettableAlert) int { return strings.Compare(x.Fingerprint, y.Fingerprint) })
+	return out, nil
+}
+
+// getAlertGroups answers GET /api/v2/alerts/groups: the aggregation
+// groups with the alerts the query selects; the receiver parameter
+// selects groups by their receiver, and groups left with no alert are
+// left out.
+func (a *API) getAlertGroups(r *http.Request) (any, *amError) {
+	f, apiErr := parseAlertFilter(r)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	out := []AlertGroup{}
+	for _, g := range a.src.Alerts.Groups(time.Now()) {
+		ag := AlertGroup{Labels: g.Labels.Map(), Receiver: AMReceiver{Name: g.Receiver}, Alerts: []GettableAlert{}}
+		for _, s := range g.Alerts {
+			if f.keep(&s) {
+				ag.Alerts = append(ag.Alerts, gettableAlert(&s))
+			}
+		}
+		if len(ag.Alerts) > 0 {
+			out = append(out, ag)
+		}
+	}
+	return out, nil
+}
+
+// The dispatcher is an AlertSource.
+var _ AlertSource = (*amalert.Dispatcher)(nil)
