@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/sdk"
+	"github.com/vigilmon/vigil/sdk/discovery/discoverytest"
 )
 
 func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
@@ -24,25 +23,7 @@ func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
 // wait bounds every wait for an update.
 const wait = 10 * time.Second
 
-// syncBuffer is a log sink the test reads while the discoverer writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func configure(t *testing.T, values map[string]any) (*fileDiscoverer, *syncBuffer) {
+func configure(t *testing.T, values map[string]any) (*fileDiscoverer, *discoverytest.LogBuffer) {
 	t.Helper()
 	cfg, err := filePlugin.Schema.Values(values)
 	if err != nil {
@@ -52,50 +33,9 @@ func configure(t *testing.T, values map[string]any) (*fileDiscoverer, *syncBuffe
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &discoverytest.LogBuffer{}
 	d.log = hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true})
 	return d, logs
-}
-
-// run runs Discover until the test ends and returns its updates.
-func run(t *testing.T, d sdk.Discoverer) <-chan []sdk.TargetGroup {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	updates := make(chan []sdk.TargetGroup, 100)
-	done := make(chan error, 1)
-	go func() {
-		done <- d.Discover(ctx, func(groups []sdk.TargetGroup) error {
-			select {
-			case updates <- groups:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Discover returned %v after cancel", err)
-			}
-		case <-time.After(wait):
-			t.Error("Discover did not return after cancel")
-		}
-	})
-	return updates
-}
-
-func next(t *testing.T, updates <-chan []sdk.TargetGroup) []sdk.TargetGroup {
-	t.Helper()
-	select {
-	case u := <-updates:
-		return u
-	case <-time.After(wait):
-		t.Fatal("no update")
-		return nil
-	}
 }
 
 func none(t *testing.T, updates <-chan []sdk.TargetGroup, d time.Duration) {
@@ -222,11 +162,11 @@ func TestWatch(t *testing.T) {
 		"files":            []string{filepath.Join(dir, "*.json"), filepath.Join(dir, "*.yml")},
 		"refresh_interval": "1h",
 	})
-	updates := run(t, d)
+	updates := discoverytest.Run(t, d)
 
 	check := func(step string, want ...sdk.TargetGroup) {
 		t.Helper()
-		if diff := cmp.Diff(want, next(t, updates)); diff != "" {
+		if diff := cmp.Diff(want, discoverytest.Next(t, updates)); diff != "" {
 			t.Fatalf("%s: update (-want +got):\n%s", step, diff)
 		}
 	}
@@ -270,8 +210,8 @@ func TestRefreshInterval(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "later")
 	path := filepath.Join(dir, "t.json")
 	d, logs := configure(t, map[string]any{"files": []string{path}, "refresh_interval": "100ms"})
-	updates := run(t, d)
-	if u := next(t, updates); len(u) != 0 {
+	updates := discoverytest.Run(t, d)
+	if u := discoverytest.Next(t, updates); len(u) != 0 {
 		t.Fatalf("groups from no files: %+v", u)
 	}
 	if !strings.Contains(logs.String(), "cannot watch directory") {
@@ -281,7 +221,7 @@ func TestRefreshInterval(t *testing.T) {
 		t.Fatal(err)
 	}
 	write(t, path, `[{"targets": ["127.0.0.1:1"]}]`)
-	if diff := cmp.Diff([]sdk.TargetGroup{group(path, 0, nil, "127.0.0.1:1")}, next(t, updates)); diff != "" {
+	if diff := cmp.Diff([]sdk.TargetGroup{group(path, 0, nil, "127.0.0.1:1")}, discoverytest.Next(t, updates)); diff != "" {
 		t.Fatalf("update (-want +got):\n%s", diff)
 	}
 }

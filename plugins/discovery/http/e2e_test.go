@@ -13,6 +13,7 @@ import (
 	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/sdk"
 	"github.com/vigilmon/vigil/sdk/client"
+	"github.com/vigilmon/vigil/sdk/discovery/discoverytest"
 )
 
 // TestPluginBinary drives the built binary through the host's client.
@@ -78,14 +79,14 @@ func TestPluginBinary(t *testing.T) {
 		})
 	}()
 	want := []sdk.TargetGroup{group(url, 0, map[string]string{"env": "test"}, "127.0.0.1:9100")}
-	if d := cmp.Diff(want, next(t, updates)); d != "" {
+	if d := cmp.Diff(want, discoverytest.Next(t, updates)); d != "" {
 		t.Fatalf("first update (-want +got):\n%s", d)
 	}
 	if got := srv.lastHeader().Get("Authorization"); got != "Bearer t" {
 		t.Errorf("Authorization %q", got)
 	}
 	srv.answer(http.StatusOK, "application/json", `[]`)
-	if d := cmp.Diff([]sdk.TargetGroup{{Source: url + ":0"}}, next(t, updates)); d != "" {
+	if d := cmp.Diff([]sdk.TargetGroup{{Source: url + ":0"}}, discoverytest.Next(t, updates)); d != "" {
 		t.Fatalf("update after the group vanished (-want +got):\n%s", d)
 	}
 	stop()

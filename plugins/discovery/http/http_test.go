@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,30 +19,13 @@ import (
 
 	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/sdk"
+	"github.com/vigilmon/vigil/sdk/discovery/discoverytest"
 )
 
 func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
 
 // wait bounds every wait in these tests.
 const wait = 10 * time.Second
-
-// syncBuffer is a log sink the test reads while the discoverer writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // sdServer is an HTTP SD endpoint whose answer the test changes.
 type sdServer struct {
@@ -109,7 +91,7 @@ func (s *sdServer) waitPolls(t *testing.T, n int64) {
 	}
 }
 
-func configure(t *testing.T, values map[string]any) (*httpDiscoverer, *syncBuffer) {
+func configure(t *testing.T, values map[string]any) (*httpDiscoverer, *discoverytest.LogBuffer) {
 	t.Helper()
 	cfg, err := httpPlugin.Schema.Values(values)
 	if err != nil {
@@ -119,50 +101,9 @@ func configure(t *testing.T, values map[string]any) (*httpDiscoverer, *syncBuffe
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &discoverytest.LogBuffer{}
 	d.log = hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true})
 	return d, logs
-}
-
-// run runs Discover until the test ends and returns its updates.
-func run(t *testing.T, d sdk.Discoverer) <-chan []sdk.TargetGroup {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	updates := make(chan []sdk.TargetGroup, 100)
-	done := make(chan error, 1)
-	go func() {
-		done <- d.Discover(ctx, func(groups []sdk.TargetGroup) error {
-			select {
-			case updates <- groups:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Discover returned %v after cancel", err)
-			}
-		case <-time.After(wait):
-			t.Error("Discover did not return after cancel")
-		}
-	})
-	return updates
-}
-
-func next(t *testing.T, updates <-chan []sdk.TargetGroup) []sdk.TargetGroup {
-	t.Helper()
-	select {
-	case u := <-updates:
-		return u
-	case <-time.After(wait):
-		t.Fatal("no update")
-		return nil
-	}
 }
 
 func none(t *testing.T, updates <-chan []sdk.TargetGroup) {
@@ -225,11 +166,11 @@ func TestDiscover(t *testing.T) {
 	srv.answer(http.StatusOK, "application/json; charset=utf-8",
 		`[{"targets": ["127.0.0.1:1", "127.0.0.1:2"], "labels": {"team": "x"}}, {"targets": ["127.0.0.1:3"]}]`)
 	d, logs := configure(t, map[string]any{"url": url, "refresh_interval": "50ms", "bearer_token": "s3cret"})
-	updates := run(t, d)
+	updates := discoverytest.Run(t, d)
 
 	check := func(step string, want ...sdk.TargetGroup) {
 		t.Helper()
-		if diff := cmp.Diff(want, next(t, updates)); diff != "" {
+		if diff := cmp.Diff(want, discoverytest.Next(t, updates)); diff != "" {
 			t.Fatalf("%s: update (-want +got):\n%s", step, diff)
 		}
 	}
@@ -286,7 +227,7 @@ func TestDiscover(t *testing.T) {
 func TestBasicAuth(t *testing.T) {
 	srv := newSDServer(t, false)
 	d, _ := configure(t, map[string]any{"url": srv.URL, "basic_auth_username": "user", "basic_auth_password": "pass"})
-	if u := next(t, run(t, d)); len(u) != 0 {
+	if u := discoverytest.Next(t, discoverytest.Run(t, d)); len(u) != 0 {
 		t.Fatalf("update %+v", u)
 	}
 	req := &http.Request{Header: srv.lastHeader()}
@@ -300,7 +241,7 @@ func TestTLS(t *testing.T) {
 	srv.answer(http.StatusOK, "application/json", `[{"targets": ["127.0.0.1:1"]}]`)
 
 	d, logs := configure(t, map[string]any{"url": srv.URL, "refresh_interval": "50ms"})
-	updates := run(t, d)
+	updates := discoverytest.Run(t, d)
 	deadline := time.Now().Add(wait)
 	for !strings.Contains(logs.String(), "certificate") {
 		if time.Now().After(deadline) {
@@ -311,7 +252,7 @@ func TestTLS(t *testing.T) {
 	none(t, updates)
 
 	d, _ = configure(t, map[string]any{"url": srv.URL, "tls_insecure_skip_verify": true})
-	if diff := cmp.Diff([]sdk.TargetGroup{group(srv.URL, 0, nil, "127.0.0.1:1")}, next(t, run(t, d))); diff != "" {
+	if diff := cmp.Diff([]sdk.TargetGroup{group(srv.URL, 0, nil, "127.0.0.1:1")}, discoverytest.Next(t, discoverytest.Run(t, d))); diff != "" {
 		t.Fatalf("update (-want +got):\n%s", diff)
 	}
 }
@@ -333,9 +274,9 @@ func TestTimeout(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
 	d, logs := configure(t, map[string]any{"url": srv.URL, "refresh_interval": "200ms", "timeout": "50ms"})
-	updates := run(t, d)
+	updates := discoverytest.Run(t, d)
 	// The first poll times out and is logged; the second succeeds.
-	if diff := cmp.Diff([]sdk.TargetGroup{group(srv.URL, 0, nil, "127.0.0.1:1")}, next(t, updates)); diff != "" {
+	if diff := cmp.Diff([]sdk.TargetGroup{group(srv.URL, 0, nil, "127.0.0.1:1")}, discoverytest.Next(t, updates)); diff != "" {
 		t.Fatalf("update (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(logs.String(), "poll failed") {
