@@ -2,6 +2,7 @@ package hclconfig
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -432,4 +433,59 @@ func elemRange(a *hcl.Attribute, i int) *hcl.Range {
 	}
 	r := a.Expr.Range()
 	return &r
+}
+
+// Alertmanager is an `alertmanager` block: external Alertmanagers that
+// receive the alerts of the rules through their v2 API, as Prometheus's
+// alertmanager_config with static targets. Several blocks may be given.
+type Alertmanager struct {
+	// URLs are the Alertmanagers' base URLs; alerts are posted to
+	// <URL>/api/v2/alerts.
+	URLs []*url.URL
+	// Timeout bounds one request.
+	Timeout time.Duration
+	Range   hcl.Range
+}
+
+var alertmanagerSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "urls", Required: true}, {Name: "timeout"},
+}}
+
+func (d *decoder) alertmanager(b *hcl.Block) *Alertmanager {
+	am := &Alertmanager{Timeout: DefaultAlertmanagerTimeout, Range: b.DefRange}
+	attrs := d.content(b.Body, alertmanagerSchema).Attributes
+	var urls []string
+	a, ok := d.decodeInto(attrs, "urls", cty.List(cty.String), &urls)
+	if ok && len(urls) == 0 {
+		d.errorf(attrRange(attrs, "urls", b.Body), "Invalid urls", "An alertmanager block needs at least one URL.")
+	}
+	for i, s := range urls {
+		u, err := parseHTTPURL(s)
+		if err != nil {
+			d.errorf(elemRange(a, i), "Invalid Alertmanager URL", "%s", err)
+			continue
+		}
+		am.URLs = append(am.URLs, u)
+	}
+	d.duration(attrs, "timeout", &am.Timeout)
+	return am
+}
+
+// parseHTTPURL parses an absolute http or https URL without a query.
+func parseHTTPURL(s string) (*url.URL, error) {
+	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+		return nil, fmt.Errorf("%q must start with http:// or https://", s)
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%q is not a URL: %v", s, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%q must start with http:// or https://", s)
+	case u.Host == "":
+		return nil, fmt.Errorf("%q has no host", s)
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	return u, nil
 }

@@ -6,6 +6,7 @@ package hclconfig
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/prometheus/model/relabel"
@@ -29,6 +30,11 @@ const (
 	DefaultQueryMaxSamples  = 50_000_000
 	DefaultQueryConcurrency = 20
 	DefaultLookbackDelta    = 5 * time.Minute
+	// DefaultResolveTimeout is Alertmanager's resolve_timeout.
+	DefaultResolveTimeout = 5 * time.Minute
+	// DefaultAlertmanagerTimeout bounds one request to an external
+	// Alertmanager, as Prometheus's alertmanager_config timeout.
+	DefaultAlertmanagerTimeout = 10 * time.Second
 	// DefaultFallbackScrapeProtocol parses a scrape whose Content-Type is
 	// missing or unknown, so such a target still works, as it did in
 	// Prometheus 2.
@@ -65,6 +71,9 @@ type Config struct {
 	Route         *Route
 	Inhibits      []*Inhibit
 	TimeIntervals []*TimeInterval
+	// Alertmanagers are the alertmanager blocks: external Alertmanagers
+	// the alerts of the rules are sent to as well, through their v2 API.
+	Alertmanagers []*Alertmanager
 	// File is the name the configuration was loaded from, as given to Load
 	// or Parse. The rule groups of its rules blocks are filed under it.
 	File string
@@ -84,6 +93,9 @@ type Server struct {
 	DataDir        string
 	Retention      time.Duration // 0: keep samples forever
 	EnableAdminAPI bool
+	// ExternalURL is where people reach the server, for the links in
+	// notifications and alert templates; nil means http://<listen address>.
+	ExternalURL *url.URL
 }
 
 // Global is the `global` block: defaults for the other blocks.
@@ -95,6 +107,10 @@ type Global struct {
 	// ScrapeProtocols are the exposition formats scrapes ask for, most
 	// wanted first; DefaultScrapeProtocols when unset.
 	ScrapeProtocols []string
+	// ResolveTimeout is when an alert posted to the Alertmanager API
+	// without an end time resolves unless it is posted again, as
+	// Alertmanager's resolve_timeout.
+	ResolveTimeout time.Duration
 }
 
 // DefaultScrapeProtocols ask for the protobuf format first, the one that

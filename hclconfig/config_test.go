@@ -70,6 +70,10 @@ func TestBadConfigs(t *testing.T) {
 		"time_interval_bad_time.bad.hcl":     `time_interval_bad_time.bad.hcl:2:3: Invalid time range; start_time must be before end_time`,
 		"time_interval_bad_clock.bad.hcl":    `time_interval_bad_clock.bad.hcl:3:18: Invalid time; "9:00" is not a time of day for start_time`,
 		"time_interval_bad_day.bad.hcl":      `time_interval_bad_day.bad.hcl:2:20: Invalid day of month range; "-3:5": the end day must be negative when the start day is.`,
+		"alertmanager_bad_url.bad.hcl":       `alertmanager_bad_url.bad.hcl:2:36: Invalid Alertmanager URL; "127.0.0.1:9093" must start with http:// or https://`,
+		"alertmanager_no_urls.bad.hcl":       `alertmanager_no_urls.bad.hcl:2:10: Invalid urls; An alertmanager block needs at least one URL.`,
+		"external_url_bad.bad.hcl":           `external_url_bad.bad.hcl:2:18: Invalid external_url; "vigil.example.com" must start with http:// or https://`,
+		"notifier_send_resolved.bad.hcl":     `notifier_send_resolved.bad.hcl:4:19: Incorrect attribute value type; Inappropriate value for attribute "send_resolved": a bool is required.`,
 		"time_interval_bad_location.bad.hcl": `time_interval_bad_location.bad.hcl:3:14: Unknown location; "Europe/Berlinn" is not a time zone`,
 	} {
 		t.Run(file, func(t *testing.T) {

@@ -98,16 +98,17 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "route"},
 		{Type: "inhibit"},
 		{Type: "time_interval", LabelNames: []string{"name"}},
+		{Type: "alertmanager"},
 	},
 }
 
 var serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "listen"}, {Name: "data_dir"}, {Name: "retention"}, {Name: "enable_admin_api"},
+	{Name: "listen"}, {Name: "data_dir"}, {Name: "retention"}, {Name: "enable_admin_api"}, {Name: "external_url"},
 }}
 
 var globalSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "evaluation_interval"}, {Name: "external_labels"},
-	{Name: "scrape_protocols"},
+	{Name: "scrape_protocols"}, {Name: "resolve_timeout"},
 }}
 
 var querySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -181,6 +182,7 @@ func (d *decoder) root(body hcl.Body) *Config {
 			ScrapeTimeout:      DefaultScrapeTimeout,
 			EvaluationInterval: DefaultEvaluationInterval,
 			ScrapeProtocols:    DefaultScrapeProtocols,
+			ResolveTimeout:     DefaultResolveTimeout,
 		},
 		Query: Query{Timeout: DefaultQueryTimeout, MaxSamples: DefaultQueryMaxSamples, MaxConcurrency: DefaultQueryConcurrency, LookbackDelta: DefaultLookbackDelta},
 	}
@@ -188,7 +190,7 @@ func (d *decoder) root(body hcl.Body) *Config {
 	seen := map[string]*hcl.Range{}
 	var scrapes, plugins, discoveries, notifiers, ruleGroups, routes, inhibits, intervals []*hcl.Block
 	for _, b := range content.Blocks {
-		if len(b.Labels) == 0 && b.Type != "inhibit" {
+		if len(b.Labels) == 0 && b.Type != "inhibit" && b.Type != "alertmanager" {
 			if prev, dup := seen[b.Type]; dup {
 				d.errorf(&b.DefRange, "Duplicate "+b.Type+" block", "Only one %s block is allowed; the first is at %s.", b.Type, prev)
 				continue
@@ -218,6 +220,8 @@ func (d *decoder) root(body hcl.Body) *Config {
 			inhibits = append(inhibits, b)
 		case "time_interval":
 			intervals = append(intervals, b)
+		case "alertmanager":
+			cfg.Alertmanagers = append(cfg.Alertmanagers, d.alertmanager(b))
 		}
 	}
 	for _, b := range plugins {
@@ -277,6 +281,15 @@ func (d *decoder) server(body hcl.Body, s *Server) {
 	d.str(attrs, "data_dir", &s.DataDir)
 	d.duration(attrs, "retention", &s.Retention)
 	d.boolean(attrs, "enable_admin_api", &s.EnableAdminAPI)
+	var external string
+	d.str(attrs, "external_url", &external)
+	if external != "" {
+		u, err := parseHTTPURL(external)
+		if err != nil {
+			d.errorf(attrRange(attrs, "external_url", body), "Invalid external_url", "%s", err)
+		}
+		s.ExternalURL = u
+	}
 	if s.Listen == "" {
 		d.errorf(attrRange(attrs, "listen", body), "Invalid listen address", "listen must not be empty.")
 	}
@@ -289,6 +302,7 @@ func (d *decoder) global(body hcl.Body, g *Global) {
 	d.duration(attrs, "evaluation_interval", &g.EvaluationInterval)
 	d.strMap(attrs, "external_labels", &g.ExternalLabels)
 	d.scrapeProtocols(attrs, body, &g.ScrapeProtocols)
+	d.duration(attrs, "resolve_timeout", &g.ResolveTimeout)
 	for name := range g.ExternalLabels {
 		if !model.UTF8Validation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
 			d.errorf(attrRange(attrs, "external_labels", body), "Invalid external label", "%q is not a valid label name for an external label.", name)

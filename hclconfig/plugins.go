@@ -63,6 +63,10 @@ type PluginInstance struct {
 	// Values is the decoded config, once the plugin's schema has been
 	// applied to Body (see DecodePluginConfig); nil before.
 	Values *sdk.Config
+	// SendResolved, for a notifier, says whether it is told of resolved
+	// alerts, as a receiver's send_resolved in Alertmanager; true unless
+	// the block sets it.
+	SendResolved bool
 	// Range is where the block is declared; PluginRange is the plugin
 	// attribute's value.
 	Range, PluginRange hcl.Range
@@ -76,6 +80,12 @@ var pluginSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 var instanceSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "plugin", Required: true}},
 	Blocks:     []hcl.BlockHeaderSchema{{Type: "config"}},
+}
+
+// notifierSchema is instanceSchema with the notifier's own settings.
+var notifierSchema = &hcl.BodySchema{
+	Attributes: append(slices.Clone(instanceSchema.Attributes), hcl.AttributeSchema{Name: "send_resolved"}),
+	Blocks:     instanceSchema.Blocks,
 }
 
 func (d *decoder) plugin(b *hcl.Block) *Plugin {
@@ -112,10 +122,13 @@ func (d *decoder) plugin(b *hcl.Block) *Plugin {
 // pluginInstance decodes a discovery or notifier block, or, given
 // content, the plugin part of an exporter block.
 func (d *decoder) pluginInstance(b *hcl.Block, cfg *Config, content *hcl.BodyContent) *PluginInstance {
-	if content == nil {
+	if content == nil && b.Type == "notifier" {
+		content = d.content(b.Body, notifierSchema)
+	} else if content == nil {
 		content = d.content(b.Body, instanceSchema)
 	}
-	inst := &PluginInstance{Name: b.Labels[0], Ctx: d.ctx, Range: b.DefRange}
+	inst := &PluginInstance{Name: b.Labels[0], Ctx: d.ctx, SendResolved: true, Range: b.DefRange}
+	d.boolean(content.Attributes, "send_resolved", &inst.SendResolved)
 	switch b.Type {
 	case "exporter":
 		inst.Kind = sdk.KindExporter

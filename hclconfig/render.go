@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/vigilmon/vigil/internal/amatcher"
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // HCL renders the configuration as it is in effect, defaults included, in
@@ -35,6 +36,9 @@ func (c *Config) HCL() []byte {
 		server.SetAttributeValue("retention", durationVal(c.Server.Retention))
 	}
 	server.SetAttributeValue("enable_admin_api", cty.BoolVal(c.Server.EnableAdminAPI))
+	if c.Server.ExternalURL != nil {
+		server.SetAttributeValue("external_url", cty.StringVal(c.Server.ExternalURL.Redacted()))
+	}
 
 	root.AppendNewline()
 	global := root.AppendNewBlock("global", nil).Body()
@@ -45,6 +49,7 @@ func (c *Config) HCL() []byte {
 		global.SetAttributeValue("external_labels", stringMap(c.Global.ExternalLabels))
 	}
 	global.SetAttributeValue("scrape_protocols", stringList(c.Global.ScrapeProtocols))
+	global.SetAttributeValue("resolve_timeout", durationVal(c.Global.ResolveTimeout))
 
 	root.AppendNewline()
 	q := root.AppendNewBlock("query", nil).Body()
@@ -194,6 +199,9 @@ func renderExporter(b *hclwrite.Body, s *Scrape) {
 
 func renderInstance(b *hclwrite.Body, inst *PluginInstance) {
 	b.SetAttributeValue("plugin", cty.StringVal(inst.Plugin.Name))
+	if inst.Kind == sdk.KindNotifier {
+		b.SetAttributeValue("send_resolved", cty.BoolVal(inst.SendResolved))
+	}
 	renderConfig(b, inst)
 }
 
@@ -305,6 +313,16 @@ func renderAlerting(root *hclwrite.Body, c *Config) {
 		b.SetAttributeValue("source_matchers", matcherList(in.SourceMatchers))
 		b.SetAttributeValue("target_matchers", matcherList(in.TargetMatchers))
 		b.SetAttributeValue("equal", stringList(in.Equal))
+	}
+	for _, am := range c.Alertmanagers {
+		root.AppendNewline()
+		b := root.AppendNewBlock("alertmanager", nil).Body()
+		var urls []string
+		for _, u := range am.URLs {
+			urls = append(urls, u.Redacted()) // a password in the URL stays hidden
+		}
+		b.SetAttributeValue("urls", stringList(urls))
+		b.SetAttributeValue("timeout", durationVal(am.Timeout))
 	}
 }
 

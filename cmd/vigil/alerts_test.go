@@ -14,11 +14,13 @@ import (
 	"github.com/vigilmon/vigil/core/api"
 )
 
-// fixedAlerts is an api.AlertSource of fixed alerts and no groups.
+// fixedAlerts is an api.AlertSource of fixed alerts and no groups; the
+// alerts list command only reads, so posted alerts are not kept.
 type fixedAlerts []alert.AlertStatus
 
 func (f fixedAlerts) Alerts(time.Time) []alert.AlertStatus { return f }
 func (f fixedAlerts) Groups(time.Time) []alert.AlertGroup  { return nil }
+func (f fixedAlerts) Receive([]*alert.Alert)               {}
 
 func TestAlertsList(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

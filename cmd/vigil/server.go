@@ -81,6 +81,7 @@ type server struct {
 	discovery *discovery.Manager
 	rules     *rules.Manager
 	alerts    *alert.Dispatcher
+	forwarder *alert.Forwarder
 	config    atomic.Pointer[hclconfig.Config] // in effect
 	mu        sync.Mutex                       // serializes reloads
 }
@@ -148,20 +149,25 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 			logger.Error("cannot close the alert store", "error", err)
 		}
 	}()
-	externalURL := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	externalURL := cfg.Server.ExternalURL
+	if externalURL == nil {
+		externalURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	}
 	plugins := pluginhost.NewHost(logger, filepath.Join(cfg.Server.DataDir, "wasm-cache"))
 	dispatcher := alert.NewDispatcher(alert.Options{
 		Store: alertStore, Notifiers: plugins.Notifier, ExternalURL: externalURL.String(), Logger: logger.Named("dispatcher"),
 	})
 	defer dispatcher.Stop() // before the alert store closes
-	ruleManager := rules.NewManager(rules.Options{
+	forwarder := alert.NewForwarder(reg, logger.Named("alertmanagers"))
+	defer forwarder.Stop()
+	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger),
+		alerts: dispatcher, forwarder: forwarder, plugins: plugins}
+	s.rules = rules.NewManager(rules.Options{
 		Store: db, Engine: engine, Registerer: reg, Logger: logger.Named("rules"),
-		ExternalURL: externalURL, Notify: dispatcher.Receive,
+		ExternalURL: externalURL, Notify: s.notify,
 	})
-	defer ruleManager.Stop() // before the store closes
+	defer s.rules.Stop() // before the store closes
 
-	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger), rules: ruleManager,
-		alerts: dispatcher, plugins: plugins}
 	s.discovery = discovery.NewManager(s.scrapes, logger)
 	s.scrapes.SetExporters(s.plugins.Exporter)
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), dispatcher.Collector())
@@ -281,7 +287,31 @@ func (s *server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 	}
 	err := s.scrapes.ApplyConfig(cfg)
 	s.discovery.ApplyConfig(cfg, s.plugins.Discoverer)
-	return errors.Join(err, s.rules.ApplyConfig(cfg), s.alerts.ApplyConfig(cfg))
+	return errors.Join(err, s.rules.ApplyConfig(cfg), s.alerts.ApplyConfig(cfg), s.forwarder.ApplyConfig(cfg))
+}
+
+// notify takes the alerts the rules send: with the external labels they
+// lack added, as Prometheus adds them, they go to the dispatcher and to
+// the external Alertmanagers.
+func (s *server) notify(alerts []*alert.Alert) {
+	external := s.config.Load().Global.ExternalLabels
+	if len(external) > 0 {
+		out := make([]*alert.Alert, len(alerts))
+		for i, a := range alerts {
+			b := labels.NewBuilder(a.Labels)
+			for name, value := range external {
+				if !a.Labels.Has(name) {
+					b.Set(name, value)
+				}
+			}
+			withLabels := *a
+			withLabels.Labels = b.Labels()
+			out[i] = &withLabels
+		}
+		alerts = out
+	}
+	s.alerts.Receive(alerts)
+	s.forwarder.Send(alerts)
 }
 
 // resolvePlugins checks cfg's plugin configs against the plugins'

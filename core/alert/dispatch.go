@@ -95,9 +95,12 @@ type Dispatcher struct {
 	stopped   bool
 	route     *Route
 	inhibitor *Inhibitor
-	alerts    map[uint64]*Alert     // every alert of a group, by fingerprint
-	updated   map[uint64]time.Time  // when each alert was last received
-	groups    map[string]*aggrGroup // by route ID and group labels
+	// quietResolved holds the receivers whose notifier block sets
+	// send_resolved = false.
+	quietResolved map[string]bool
+	alerts        map[uint64]*Alert     // every alert of a group, by fingerprint
+	updated       map[uint64]time.Time  // when each alert was last received
+	groups        map[string]*aggrGroup // by route ID and group labels
 
 	// afterFlush, when set, is called after each flush; tests set it.
 	afterFlush func(groupID string)
@@ -154,6 +157,12 @@ func (d *Dispatcher) ApplyConfig(cfg *hclconfig.Config) error {
 	}
 	d.route = route
 	d.inhibitor = NewInhibitor(cfg.Inhibits)
+	d.quietResolved = map[string]bool{}
+	for _, n := range cfg.Notifiers {
+		if !n.SendResolved {
+			d.quietResolved[n.Name] = true
+		}
+	}
 	routes := map[string]*Route{}
 	if route != nil {
 		route.Walk(func(r *Route) { routes[r.ID()] = r })
@@ -177,8 +186,11 @@ func (d *Dispatcher) ApplyConfig(cfg *hclconfig.Config) error {
 	return nil
 }
 
-// Receive takes the alerts the rules send: new ones, and new states of
-// those received before, told apart by their labels.
+// Receive takes alerts, from the rules or the Alertmanager API: new ones,
+// and new states of those received before, told apart by their labels.
+// As in Alertmanager, a new state of an alert that has not resolved keeps
+// the earlier start. The dispatcher keeps the alerts: callers must not
+// change them afterwards.
 func (d *Dispatcher) Receive(alerts []*Alert) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -187,8 +199,14 @@ func (d *Dispatcher) Receive(alerts []*Alert) {
 	}
 	now := time.Now()
 	for _, a := range alerts {
-		d.alerts[a.Fingerprint()] = a
-		d.updated[a.Fingerprint()] = now
+		fp := a.Fingerprint()
+		if old, ok := d.alerts[fp]; ok && !old.Resolved(now) && old.StartsAt.Before(a.StartsAt) {
+			merged := *a
+			merged.StartsAt = old.StartsAt
+			a = &merged
+		}
+		d.alerts[fp] = a
+		d.updated[fp] = now
 		d.insert(a) // the root takes every alert: each is in a group
 	}
 }
@@ -448,6 +466,7 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 		}
 	}
 	snapshot := maps.Clone(g.alerts)
+	sendResolved := !d.quietResolved[route.Receiver]
 	var send []*Alert
 	for _, a := range snapshot {
 		if len(d.opts.Store.Silences().Mutes(a.Labels, now)) > 0 || d.inhibitor.Inhibited(a.Labels, firingLabels) {
@@ -457,7 +476,7 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 	}
 	d.mu.Unlock()
 
-	err := d.notifyGroup(ctx, g, route, send, now)
+	err := d.notifyGroup(ctx, g, route, send, sendResolved, now)
 	if err != nil {
 		if d.ctx.Err() != nil {
 			return // stopping
@@ -482,8 +501,10 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 
 // notifyGroup delivers the alerts of g to the route's receiver unless the
 // route is muted or the notification log says it is not due, and logs
-// the delivery.
-func (d *Dispatcher) notifyGroup(ctx context.Context, g *aggrGroup, route *Route, alerts []*Alert, now time.Time) error {
+// the delivery. Without sendResolved the resolved alerts are left out of
+// the notification, and one with none firing is logged but not sent, as
+// Alertmanager does.
+func (d *Dispatcher) notifyGroup(ctx context.Context, g *aggrGroup, route *Route, alerts []*Alert, sendResolved bool, now time.Time) error {
 	if len(alerts) == 0 || route.Muted(now) {
 		return nil
 	}
@@ -501,12 +522,17 @@ func (d *Dispatcher) notifyGroup(ctx context.Context, g *aggrGroup, route *Route
 	if e, ok := nflog.Query(route.Receiver, groupKey); ok {
 		last = &e
 	}
-	if !NeedsUpdate(last, firing, resolved, route.RepeatInterval, now, true) {
+	if !NeedsUpdate(last, firing, resolved, route.RepeatInterval, now, sendResolved) {
 		return nil
 	}
-	n := d.notification(route.Receiver, groupKey, g.labels, alerts, now)
-	if err := d.deliver(ctx, route.Receiver, n); err != nil {
-		return err
+	if !sendResolved {
+		alerts = slices.DeleteFunc(alerts, func(a *Alert) bool { return a.Resolved(now) })
+	}
+	if len(alerts) > 0 {
+		n := d.notification(route.Receiver, groupKey, g.labels, alerts, now)
+		if err := d.deliver(ctx, route.Receiver, n); err != nil {
+			return err
+		}
 	}
 	retention := max(DefaultNotificationLogRetention, 2*route.RepeatInterval)
 	if err := nflog.Log(route.Receiver, groupKey, firing, resolved, now, retention); err != nil {

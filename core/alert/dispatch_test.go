@@ -410,3 +410,78 @@ inhibit {
 		t.Errorf("groups:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestDispatcherSendResolvedFalse notifies a receiver whose notifier sets
+// send_resolved = false: a resolved alert neither triggers a notification
+// nor appears in one, and the group still ends once all are resolved.
+func TestDispatcherSendResolvedFalse(t *testing.T) {
+	f := &fakeNotifier{}
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), f, `
+notifier "quiet" {
+  plugin        = "p"
+  send_resolved = false
+}
+route {
+  receiver       = "quiet"
+  group_by       = ["alertname"]
+  group_wait     = "50ms"
+  group_interval = "100ms"
+}`)
+	a, b := firing("alertname", "Down", "instance", "a"), firing("alertname", "Down", "instance", "b")
+	d.Receive([]*Alert{a, b})
+	if got := alertNames(f.waitSent(t, 1)[0]); !slices.Equal(got, []string{"Down/a", "Down/b"}) {
+		t.Fatalf("first notification %v", got)
+	}
+	resolvedB := *b
+	resolvedB.EndsAt = time.Now()
+	d.Receive([]*Alert{&resolvedB})
+	// A firing alert that changes nothing else is notified again: then
+	// the resolved one must be left out.
+	c := firing("alertname", "Down", "instance", "c")
+	d.Receive([]*Alert{c})
+	sent := f.waitSent(t, 2)
+	if got := alertNames(sent[1]); !slices.Equal(got, []string{"Down/a", "Down/c"}) || sent[1].Status != "firing" {
+		t.Fatalf("second notification %v (%s), want the firing alerts only", got, sent[1].Status)
+	}
+	resolvedA, resolvedC := *a, *c
+	resolvedA.EndsAt, resolvedC.EndsAt = time.Now(), time.Now()
+	d.Receive([]*Alert{&resolvedA, &resolvedC})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		d.mu.Lock()
+		groups := len(d.groups)
+		d.mu.Unlock()
+		if groups == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d groups left after every alert resolved", groups)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, sent := f.state(); len(sent) != 2 {
+		t.Fatalf("%d notifications, want no resolved one: %+v", len(sent), sent[2:])
+	}
+}
+
+// TestDispatcherReceiveKeepsEarlierStart receives an alert again with a
+// later start, as a client re-posting it does: the first start stays.
+func TestDispatcherReceiveKeepsEarlierStart(t *testing.T) {
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), &fakeNotifier{}, `
+route {
+  receiver   = "a"
+  group_wait = "1h"
+}`)
+	first := firing("alertname", "Down")
+	again := firing("alertname", "Down")
+	again.StartsAt = first.StartsAt.Add(time.Minute)
+	d.Receive([]*Alert{first})
+	d.Receive([]*Alert{again})
+	got := d.Alerts(time.Now())
+	if len(got) != 1 || !got[0].StartsAt.Equal(first.StartsAt) || !got[0].EndsAt.Equal(again.EndsAt) {
+		t.Fatalf("alerts %+v", got)
+	}
+	if !again.StartsAt.Equal(first.StartsAt.Add(time.Minute)) {
+		t.Error("the received alert was changed")
+	}
+}

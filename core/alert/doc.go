@@ -14,10 +14,14 @@
 //   - Inhibitor applies the inhibit blocks to the firing alerts.
 //   - Store keeps the Silences and the NotificationLog in badger.
 //
-// Dispatcher puts them together: it receives the alerts of the rules,
-// groups them along the routing tree, times each group's notifications
-// (group_wait, group_interval, repeat_interval, with the notification
-// log), leaves out silenced and inhibited alerts, and delivers through the
-// notifier plugins with retries. Resolved alerts are always notified, as
-// Alertmanager's webhook does with its default send_resolved.
+// Dispatcher puts them together: it receives the alerts of the rules and
+// of the Alertmanager API, groups them along the routing tree, times each
+// group's notifications (group_wait, group_interval, repeat_interval, with
+// the notification log), leaves out silenced and inhibited alerts, and
+// delivers through the notifier plugins with retries. Resolved alerts are
+// notified unless the receiver's notifier block sets send_resolved =
+// false.
+//
+// Forwarder sends the alerts of the rules to external Alertmanagers, the
+// alertmanager blocks, with Prometheus's own notifier package.
 package alert

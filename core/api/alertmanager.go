@@ -144,6 +144,7 @@ func (a *API) registerAlertmanager(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v2/silence/{id}", a.amWrap(a.deleteSilence))
 	mux.HandleFunc("GET /api/v2/status", a.amWrap(a.amStatus))
 	mux.HandleFunc("GET /api/v2/alerts", a.amAlertsWrap(a.getAlerts))
+	mux.HandleFunc("POST /api/v2/alerts", a.amAlertsWrap(a.postAlerts))
 	mux.HandleFunc("GET /api/v2/alerts/groups", a.amAlertsWrap(a.getAlertGroups))
 }
 

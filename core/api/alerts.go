@@ -1,26 +1,35 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	amalert "github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/hclconfig"
 )
 
-// AlertSource is what GET /api/v2/alerts and /api/v2/alerts/groups read:
-// the current alerts with their states. core/alert.Dispatcher is one.
+// AlertSource is what the alert endpoints of the Alertmanager API v2 read
+// and write: the current alerts with their states, and the alerts that
+// clients post. core/alert.Dispatcher is one.
 type AlertSource interface {
 	// Alerts returns the alerts firing at now.
 	Alerts(now time.Time) []amalert.AlertStatus
 	// Groups returns the aggregation groups and their alerts firing at now.
 	Groups(now time.Time) []amalert.AlertGroup
+	// Receive takes posted alerts, new ones and new states of known ones.
+	Receive(alerts []*amalert.Alert)
 }
 
 // The alert states of Alertmanager's API v2.
@@ -63,6 +72,15 @@ type AlertGroup struct {
 	Labels   map[string]string `json:"labels"`
 	Receiver AMReceiver        `json:"receiver"`
 	Alerts   []GettableAlert   `json:"alerts"`
+}
+
+// PostableAlert is an alert as POST /api/v2/alerts takes it.
+type PostableAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	StartsAt     time.Time         `json:"startsAt,omitzero"`
+	EndsAt       time.Time         `json:"endsAt,omitzero"`
+	GeneratorURL string            `json:"generatorURL,omitempty"`
 }
 
 // alertFilter holds the query parameters that select alerts.
@@ -190,6 +208,93 @@ func (a *API) getAlertGroups(r *http.Request) (any, *amError) {
 		}
 	}
 	return out, nil
+}
+
+// maxPostedAlertsBytes bounds the body of POST /api/v2/alerts.
+const maxPostedAlertsBytes = 32 << 20
+
+// postAlerts answers POST /api/v2/alerts as Alertmanager does: an alert
+// without a start starts now (or at its end, when it has one), and one
+// without an end resolves after the resolve_timeout unless it is posted
+// again. Empty label values are dropped. The valid alerts are taken even
+// when others are not; those are reported in one 400 answer, each with
+// its index.
+func (a *API) postAlerts(r *http.Request) (any, *amError) {
+	var posted []PostableAlert
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxPostedAlertsBytes)).Decode(&posted); err != nil {
+		return nil, &amError{http.StatusBadRequest, fmt.Sprintf("cannot decode the alerts: %v", err)}
+	}
+	resolveTimeout := hclconfig.DefaultResolveTimeout
+	if a.src.Config != nil {
+		resolveTimeout = a.src.Config().Global.ResolveTimeout
+	}
+	now := time.Now()
+	var (
+		valid []*amalert.Alert
+		errs  []string
+	)
+	for i, p := range posted {
+		al, err := alertFromPostable(p, now, resolveTimeout)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("alert %d: %v", i, err))
+			continue
+		}
+		valid = append(valid, al)
+	}
+	if len(valid) > 0 {
+		a.src.Alerts.Receive(valid)
+	}
+	if len(errs) > 0 {
+		return nil, &amError{http.StatusBadRequest, strings.Join(errs, "; ")}
+	}
+	return nil, nil
+}
+
+// alertFromPostable checks a posted alert and fills in its times.
+func alertFromPostable(p PostableAlert, now time.Time, resolveTimeout time.Duration) (*amalert.Alert, error) {
+	lb := labels.NewScratchBuilder(len(p.Labels))
+	for name, value := range p.Labels {
+		if value == "" {
+			continue
+		}
+		if !model.UTF8Validation.IsValidLabelName(name) {
+			return nil, fmt.Errorf("invalid label name %q", name)
+		}
+		if !utf8.ValidString(value) {
+			return nil, fmt.Errorf("invalid value of label %q: not UTF-8", name)
+		}
+		lb.Add(name, value)
+	}
+	lb.Sort()
+	lset := lb.Labels()
+	if lset.IsEmpty() {
+		return nil, errors.New("at least one label pair required")
+	}
+	ab := labels.NewScratchBuilder(len(p.Annotations))
+	for name, value := range p.Annotations {
+		if !model.UTF8Validation.IsValidLabelName(name) {
+			return nil, fmt.Errorf("invalid annotation name %q", name)
+		}
+		ab.Add(name, value)
+	}
+	ab.Sort()
+	al := &amalert.Alert{
+		Labels: lset, Annotations: ab.Labels(),
+		StartsAt: p.StartsAt, EndsAt: p.EndsAt, GeneratorURL: p.GeneratorURL,
+	}
+	if al.StartsAt.IsZero() {
+		al.StartsAt = now
+		if !al.EndsAt.IsZero() {
+			al.StartsAt = al.EndsAt
+		}
+	}
+	if al.EndsAt.IsZero() {
+		al.EndsAt = now.Add(resolveTimeout)
+	}
+	if al.EndsAt.Before(al.StartsAt) {
+		return nil, errors.New("start time must be before end time")
+	}
+	return al, nil
 }
 
 // The dispatcher is an AlertSource.

@@ -7,22 +7,27 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 
 	amalert "github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/hclconfig"
 )
 
-// fakeAlerts is an AlertSource of fixed alerts.
+// fakeAlerts is an AlertSource of fixed alerts that records the alerts
+// it receives.
 type fakeAlerts struct {
-	alerts []amalert.AlertStatus
-	groups []amalert.AlertGroup
+	alerts   []amalert.AlertStatus
+	groups   []amalert.AlertGroup
+	received []*amalert.Alert
 }
 
 func (f *fakeAlerts) Alerts(time.Time) []amalert.AlertStatus { return f.alerts }
 func (f *fakeAlerts) Groups(time.Time) []amalert.AlertGroup  { return f.groups }
+func (f *fakeAlerts) Receive(alerts []*amalert.Alert)        { f.received = append(f.received, alerts...) }
 
 func newAlertsServer(t *testing.T, src AlertSource) *httptest.Server {
 	t.Helper()
@@ -191,5 +196,58 @@ func TestAlertsNotConfigured(t *testing.T) {
 		if code != http.StatusServiceUnavailable || body != `"alerting is not configured"` {
 			t.Errorf("GET %s: %d %s", path, code, body)
 		}
+	}
+}
+
+// TestPostAlerts posts alerts as Prometheus and amtool do: times are
+// filled in as Alertmanager fills them, empty label values dropped, and
+// an invalid alert is reported with its index while the valid ones are
+// taken.
+func TestPostAlerts(t *testing.T) {
+	src := &fakeAlerts{}
+	srv := newAlertsServer(t, src)
+	before := time.Now()
+	code, body := amDo(t, http.MethodPost, srv.URL+"/api/v2/alerts", `[
+  {"labels": {"alertname": "Down", "job": "api", "empty": ""}, "annotations": {"summary": "api down"}, "generatorURL": "http://prom/graph"},
+  {"labels": {"alertname": "Past"}, "startsAt": "2026-01-02T03:00:00Z", "endsAt": "2026-01-02T04:00:00Z"},
+  {"labels": {"alertname": "OnlyEnd"}, "endsAt": "2026-01-02T04:00:00Z"}
+]`)
+	if code != http.StatusOK || body != "" {
+		t.Fatalf("POST: %d %q", code, body)
+	}
+	if len(src.received) != 3 {
+		t.Fatalf("received %+v", src.received)
+	}
+	down, past, onlyEnd := src.received[0], src.received[1], src.received[2]
+	if down.Labels.String() != `{alertname="Down", job="api"}` || down.Annotations.Get("summary") != "api down" ||
+		down.GeneratorURL != "http://prom/graph" || down.StartsAt.Before(before) ||
+		!down.EndsAt.Equal(down.StartsAt.Add(hclconfig.DefaultResolveTimeout)) {
+		t.Errorf("alert without times: %+v", down)
+	}
+	end := time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC)
+	if !past.StartsAt.Equal(end.Add(-time.Hour)) || !past.EndsAt.Equal(end) || !past.Resolved(before) {
+		t.Errorf("resolved alert: %+v", past)
+	}
+	if !onlyEnd.StartsAt.Equal(end) || !onlyEnd.EndsAt.Equal(end) {
+		t.Errorf("alert with only an end starts at its end: %+v", onlyEnd)
+	}
+
+	src.received = nil
+	for _, tc := range []struct{ body, want string }{
+		{`{"labels": {}}`, "cannot decode the alerts"},
+		{`[{"labels": {"alertname": "Ok"}}, {"labels": {}}]`, "alert 1: at least one label pair required"},
+		{`[{"labels": {"a": ""}}]`, "alert 0: at least one label pair required"},
+		{`[{"labels": {"alertname": "X"}, "startsAt": "2026-01-02T04:00:00Z", "endsAt": "2026-01-02T03:00:00Z"}]`, "alert 0: start time must be before end time"},
+		{`[{"labels": {"alertname": "X", "": "v"}}]`, `alert 0: invalid label name`},
+		{`[{"labels": {"alertname": "X"}, "annotations": {"": "v"}}]`, `alert 0: invalid annotation name`},
+	} {
+		code, body := amDo(t, http.MethodPost, srv.URL+"/api/v2/alerts", tc.body)
+		if code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+			t.Errorf("POST %s: %d %s, want 400 with %q", tc.body, code, body, tc.want)
+		}
+	}
+	// The valid alert of the second body was taken.
+	if len(src.received) != 1 || src.received[0].Labels.Get("alertname") != "Ok" {
+		t.Errorf("received %+v", src.received)
 	}
 }

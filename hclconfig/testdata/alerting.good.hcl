@@ -2,7 +2,27 @@ plugin "slack" { source = "../bin/vigil-notifier-slack.wasm" }
 
 notifier "team" { plugin = "slack" }
 notifier "oncall" { plugin = "slack" }
-notifier "db" { plugin = "slack" }
+notifier "db" {
+  plugin        = "slack"
+  send_resolved = false
+}
+
+server {
+  external_url = "https://vigil.example.com/prefix"
+}
+
+global {
+  resolve_timeout = "10m"
+}
+
+alertmanager {
+  urls    = ["http://127.0.0.1:9093", "https://user:pass@am.example.com/am"]
+  timeout = "5s"
+}
+
+alertmanager {
+  urls = ["http://127.0.0.1:9094"]
+}
 
 time_interval "offhours" {
   times {

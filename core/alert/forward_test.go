@@ -1,0 +1,131 @@
+package alert
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/notifier"
+
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// postedAlerts is what an Alertmanager's POST /api/v2/alerts received,
+// with the request's path and user.
+type postedAlerts struct {
+	path, user string
+	alerts     []notifier.Alert
+}
+
+func fakeAlertmanager(t *testing.T) (*httptest.Server, chan postedAlerts) {
+	t.Helper()
+	got := make(chan postedAlerts, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p postedAlerts
+		p.path = r.URL.Path
+		p.user, _, _ = r.BasicAuth()
+		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&p.alerts) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		got <- p
+	}))
+	t.Cleanup(srv.Close)
+	return srv, got
+}
+
+// TestForwarderPostsToAlertmanagers sends alerts to two external
+// Alertmanagers, one with a path prefix and credentials in its URL: each
+// gets the alerts on its v2 API with the external labels added.
+func TestForwarderPostsToAlertmanagers(t *testing.T) {
+	plain, plainGot := fakeAlertmanager(t)
+	prefixed, prefixedGot := fakeAlertmanager(t)
+	prefixedURL := strings.Replace(prefixed.URL, "http://", "http://ops:secret@", 1) + "/am"
+	cfg, diags := hclconfig.Parse("forward.hcl", fmt.Appendf(nil, `
+global {
+  external_labels = { cluster = "eu1" }
+}
+alertmanager {
+  urls    = [%q, %q]
+  timeout = "5s"
+}
+`, plain.URL, prefixedURL))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	f := NewForwarder(prometheus.NewRegistry(), hclog.NewNullLogger())
+	defer f.Stop()
+	if err := f.ApplyConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	alert := &Alert{
+		Labels:       labels.FromStrings("alertname", "Down", "cluster", "mine", "job", "api"),
+		Annotations:  labels.FromStrings("summary", "api is down"),
+		StartsAt:     start,
+		EndsAt:       start.Add(time.Hour),
+		GeneratorURL: "http://vigil/graph",
+	}
+	other := &Alert{Labels: labels.FromStrings("alertname", "Slow"), StartsAt: start}
+	// The Alertmanagers are known once the manager has synced its targets.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(f.Alertmanagers()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanagers: %v", f.Alertmanagers())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.Send([]*Alert{alert, other})
+
+	for name, ch := range map[string]chan postedAlerts{"plain": plainGot, "prefixed": prefixedGot} {
+		var p postedAlerts
+		select {
+		case p = <-ch:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: nothing posted", name)
+		}
+		wantPath, wantUser := "/api/v2/alerts", ""
+		if name == "prefixed" {
+			wantPath, wantUser = "/am/api/v2/alerts", "ops"
+		}
+		if p.path != wantPath || p.user != wantUser || len(p.alerts) != 2 {
+			t.Fatalf("%s: posted %+v", name, p)
+		}
+		got := p.alerts[0]
+		// An alert's own cluster label wins over the external label.
+		if got.Labels.String() != `{alertname="Down", cluster="mine", job="api"}` || got.Annotations.Get("summary") != "api is down" ||
+			!got.StartsAt.Equal(start) || !got.EndsAt.Equal(start.Add(time.Hour)) || got.GeneratorURL != "http://vigil/graph" {
+			t.Errorf("%s: first alert %+v", name, got)
+		}
+		if p.alerts[1].Labels.String() != `{alertname="Slow", cluster="eu1"}` {
+			t.Errorf("%s: second alert %+v", name, p.alerts[1])
+		}
+	}
+	for _, u := range f.Alertmanagers() {
+		if strings.Contains(u, "secret") {
+			t.Errorf("the password shows in %s", u)
+		}
+	}
+}
+
+// TestForwarderWithoutAlertmanagers drops alerts when no alertmanager
+// block is configured, and stops cleanly.
+func TestForwarderWithoutAlertmanagers(t *testing.T) {
+	f := NewForwarder(prometheus.NewRegistry(), hclog.NewNullLogger())
+	if err := f.ApplyConfig(&hclconfig.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Send([]*Alert{{Labels: labels.FromStrings("alertname", "Down")}})
+	if got := f.Alertmanagers(); len(got) != 0 {
+		t.Errorf("alertmanagers %v", got)
+	}
+	f.Stop()
+	f.Stop() // twice is fine
+}

@@ -1,0 +1,3 @@
+server {
+  external_url = "vigil.example.com"
+}

@@ -1,0 +1,5 @@
+plugin "webhook" { source = "webhook" }
+notifier "ops" {
+  plugin        = "webhook"
+  send_resolved = "sometimes"
+}
