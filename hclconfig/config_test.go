@@ -156,7 +156,8 @@ func TestFullConfig(t *testing.T) {
 		t.Fatalf("rule groups: %+v", cfg.RuleGroups)
 	}
 	example, defaults := cfg.RuleGroups[0], cfg.RuleGroups[1]
-	if example.Name != "example" || time.Duration(example.Interval) != 30*time.Second || example.Limit != 100 || len(example.Rules) != 2 {
+	if example.Name != "example" || time.Duration(example.Interval) != 30*time.Second || example.Limit != 100 || len(example.Rules) != 2 ||
+		example.QueryOffset == nil || time.Duration(*example.QueryOffset) != time.Minute || example.Labels["team"] != "infra" || defaults.QueryOffset != nil {
 		t.Errorf("group example: %+v", example)
 	}
 	if r := example.Rules[0]; r.Record != "job:up:sum" || r.Expr != "sum by (job) (up)" || r.Labels["source"] != "vigil" {

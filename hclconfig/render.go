@@ -142,6 +142,12 @@ func renderRuleGroup(b *hclwrite.Body, g rulefmt.RuleGroup) {
 	if g.Limit > 0 {
 		b.SetAttributeValue("limit", cty.NumberIntVal(int64(g.Limit)))
 	}
+	if g.QueryOffset != nil {
+		b.SetAttributeValue("query_offset", durationVal(time.Duration(*g.QueryOffset)))
+	}
+	if len(g.Labels) > 0 {
+		b.SetAttributeValue("labels", stringMap(g.Labels))
+	}
 	for _, r := range g.Rules {
 		b.AppendNewline()
 		if r.Record != "" {

@@ -22,7 +22,7 @@ import (
 )
 
 var rulesSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "interval"}, {Name: "limit"}},
+	Attributes: []hcl.AttributeSchema{{Name: "interval"}, {Name: "limit"}, {Name: "query_offset"}, {Name: "labels"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "record", LabelNames: []string{"name"}},
 		{Type: "alert", LabelNames: []string{"name"}},
@@ -52,6 +52,17 @@ func (d *decoder) ruleGroup(b *hcl.Block, g *Global) rulefmt.RuleGroup {
 	d.duration(content.Attributes, "interval", &interval)
 	rg.Interval = model.Duration(interval)
 	d.integer(content.Attributes, "limit", &rg.Limit)
+	if _, set := content.Attributes["query_offset"]; set {
+		var offset model.Duration
+		d.durationOrZero(content.Attributes, "query_offset", &offset)
+		rg.QueryOffset = &offset
+	}
+	d.strMap(content.Attributes, "labels", &rg.Labels)
+	for _, k := range slices.Sorted(maps.Keys(rg.Labels)) {
+		if !model.UTF8Validation.IsValidLabelName(k) || k == model.MetricNameLabel {
+			d.errorf(attrRange(content.Attributes, "labels", b.Body), "Invalid label name", "%q is not a valid label name for a rule group's labels.", k)
+		}
+	}
 	rg.Rules = []rulefmt.Rule{}
 	for _, rb := range content.Blocks {
 		rg.Rules = append(rg.Rules, d.rule(rb))

@@ -102,6 +102,8 @@ func alertingRule(t *testing.T, m *Manager, name string) *rules.AlertingRule {
 	return nil
 }
 
+// TestRecordingRuleWritesItsSeries records a sum with the labels of the
+// rule and of its group, the rule's winning.
 func TestRecordingRuleWritesItsSeries(t *testing.T) {
 	db, engine := testfixture.Store(t), testfixture.Engine(t)
 	now := time.Now().UnixMilli()
@@ -113,6 +115,7 @@ func TestRecordingRuleWritesItsSeries(t *testing.T) {
 	cfg := parseConfig(t, t.TempDir(), `
 rules "up" {
   interval = "100ms"
+  labels   = { team = "infra", source = "group" }
   record "job:up:sum" {
     expr   = "sum by (job) (up)"
     labels = { source = "vigil" }
@@ -123,8 +126,8 @@ rules "up" {
 	}
 	m.Run()
 	want := map[string]float64{
-		`{__name__="job:up:sum", job="a", source="vigil"}`: 2,
-		`{__name__="job:up:sum", job="b", source="vigil"}`: 1,
+		`{__name__="job:up:sum", job="a", source="vigil", team="infra"}`: 2,
+		`{__name__="job:up:sum", job="b", source="vigil", team="infra"}`: 1,
 	}
 	waitFor(t, "the recorded series", func() bool {
 		got := instant(t, engine, db, "job:up:sum", time.Now())

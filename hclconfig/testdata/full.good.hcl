@@ -59,8 +59,10 @@ scrape "apps" {
 rule_files = ["rules/*.yml"]
 
 rules "example" {
-  interval = "30s"
-  limit    = 100
+  interval     = "30s"
+  limit        = 100
+  query_offset = "1m"
+  labels       = { team = "infra" }
 
   record "job:up:sum" {
     expr   = "sum by (job) (up)"
