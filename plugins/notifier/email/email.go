@@ -84,6 +84,7 @@ var emailPlugin = sdk.Plugin{
 		sdk.String("auth_username", "The user name to authenticate with (SMTP AUTH PLAIN); none authenticates no one."),
 		sdk.String("auth_password", "The password to authenticate with.", sdk.Sensitive),
 		sdk.Bool("require_tls", "Whether the server must offer STARTTLS; the connection is always upgraded when it does.", sdk.Default(true)),
+		sdk.Bool("implicit_tls", "Whether to speak TLS from the first byte (SMTPS) instead of upgrading with STARTTLS; a smarthost on port 465 always does.", sdk.Default(false)),
 		sdk.Bool("tls_insecure_skip_verify", "Whether to accept any certificate of the server. Only for tests.", sdk.Default(false)),
 		sdk.String("hello", "The name the plugin gives in EHLO.", sdk.Default("localhost")),
 		sdk.String("subject", "A Go text/template over the notification: the subject.", sdk.Default(defaultSubject)),
@@ -109,6 +110,7 @@ type email struct {
 	to                 []*mail.Address
 	username, password string
 	requireTLS         bool
+	implicitTLS        bool
 	insecureSkipVerify bool
 	hello              string
 	subject            executor
@@ -121,6 +123,7 @@ func newEmail(cfg sdk.Config) (*email, error) {
 		username:           cfg.String("auth_username"),
 		password:           cfg.String("auth_password"),
 		requireTLS:         cfg.Bool("require_tls"),
+		implicitTLS:        cfg.Bool("implicit_tls"),
 		insecureSkipVerify: cfg.Bool("tls_insecure_skip_verify"),
 		hello:              strings.TrimSpace(cfg.String("hello")),
 	}
@@ -129,6 +132,9 @@ func newEmail(cfg sdk.Config) (*email, error) {
 		return nil, sdk.AttributeErrorf("smarthost", "must be \"host:port\", not %q", e.addr)
 	}
 	e.host = host
+	if port == "465" {
+		e.implicitTLS = true // SMTPS, as Alertmanager does on this port
+	}
 	if e.from, err = mail.ParseAddress(cfg.String("from")); err != nil {
 		return nil, sdk.AttributeErrorf("from", "is not an email address: %v", err)
 	}
@@ -336,6 +342,14 @@ func (e *email) send(ctx context.Context, msg []byte) error {
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
+	tc := &tls.Config{ServerName: e.host, InsecureSkipVerify: e.insecureSkipVerify, MinVersion: tls.VersionTLS12}
+	if e.implicitTLS {
+		tlsConn := tls.Client(conn, tc)
+		if err := tlsConn.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("TLS handshake with the SMTP server: %w", err)
+		}
+		conn = tlsConn
+	}
 	c, err := smtp.NewClient(conn, e.host)
 	if err != nil {
 		return fmt.Errorf("the SMTP server's greeting: %w", err)
@@ -344,12 +358,13 @@ func (e *email) send(ctx context.Context, msg []byte) error {
 	if err := c.Hello(e.hello); err != nil {
 		return fmt.Errorf("EHLO: %w", err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		tc := &tls.Config{ServerName: e.host, InsecureSkipVerify: e.insecureSkipVerify, MinVersion: tls.VersionTLS12}
+	switch starttls, _ := c.Extension("STARTTLS"); {
+	case e.implicitTLS: // encrypted from the start
+	case starttls:
 		if err := c.StartTLS(tc); err != nil {
 			return fmt.Errorf("STARTTLS: %w", err)
 		}
-	} else if e.requireTLS {
+	case e.requireTLS:
 		return sdk.Permanent(fmt.Errorf("the SMTP server %s does not offer STARTTLS, and require_tls is true", e.addr))
 	}
 	if e.username != "" {

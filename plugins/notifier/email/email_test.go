@@ -54,6 +54,13 @@ type server struct {
 // newServer starts a server; with tlsConfig set it offers STARTTLS.
 func newServer(t *testing.T, tlsConfig *tls.Config, user, pass string) *server {
 	t.Helper()
+	return startServer(t, tlsConfig, user, pass, false)
+}
+
+// startServer starts a server; with implicit, it speaks TLS from the
+// first byte (SMTPS) instead of offering STARTTLS.
+func startServer(t *testing.T, tlsConfig *tls.Config, user, pass string, implicit bool) *server {
+	t.Helper()
 	s := &server{user: user, pass: pass, fail: map[string]*smtp.SMTPError{}}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, c: c}, nil
@@ -68,6 +75,11 @@ func newServer(t *testing.T, tlsConfig *tls.Config, user, pass string) *server {
 		t.Fatal(err)
 	}
 	s.addr = l.Addr().String()
+	if implicit {
+		l = tls.NewListener(l, tlsConfig)
+		s.srv.TLSConfig = nil // no STARTTLS inside TLS
+		s.srv.AllowInsecureAuth = true
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -465,6 +477,34 @@ func TestSend(t *testing.T) {
 	}
 	if s.count() != 1 {
 		t.Errorf("%d messages delivered, want 1", s.count())
+	}
+}
+
+// TestImplicitTLS sends through a server that speaks TLS from the
+// first byte, as SMTPS on port 465 does: with implicit_tls the message is
+// sent encrypted; without it the plugin, waiting for a greeting in
+// plain text, fails.
+func TestImplicitTLS(t *testing.T) {
+	s := startServer(t, selfSigned(t), "user", "s3cret", true)
+	e := mustConfigure(t, base(s.addr, map[string]any{
+		"implicit_tls": true, "auth_username": "user", "auth_password": "s3cret", "tls_insecure_skip_verify": true,
+	}))
+	if err := e.Notify(context.Background(), notification("firing")); err != nil {
+		t.Fatal(err)
+	}
+	if d := s.last(t); !d.tls || d.user != "user" {
+		t.Errorf("delivery %+v", d)
+	}
+	// Without it, the plugin waits for a plain greeting that never comes.
+	e = mustConfigure(t, base(s.addr, map[string]any{"tls_insecure_skip_verify": true}))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := e.Notify(ctx, notification("firing")); err == nil {
+		t.Error("a plain-text session with an SMTPS server succeeded")
+	}
+	// Port 465 turns it on by itself.
+	if e := mustConfigure(t, base("smtp.example.com:465", nil)); !e.implicitTLS {
+		t.Error("implicit TLS is off on port 465")
 	}
 }
 
