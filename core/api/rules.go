@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,14 +123,30 @@ func (a *API) rules(r *http.Request) (any, annotations.Annotations, *apiError) {
 		return nil, nil, err
 	}
 	names, groupNames, files := formSet(r, "rule_name[]"), formSet(r, "rule_group[]"), formSet(r, "file[]")
+	groupLimit, nextToken, apiErr := rulesPage(r)
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
 
 	out := []*ruleGroup{}
 	if a.src.Rules == nil {
 		return map[string]any{"groups": out}, nil, nil
 	}
+	res := map[string]any{"groups": out}
+	foundToken := nextToken == ""
 	for _, g := range a.src.Rules.RuleGroups() {
 		if !groupNames.has(g.Name()) || !files.has(g.File()) {
 			continue
+		}
+		if !foundToken {
+			if ruleGroupToken(g.File(), g.Name()) != nextToken {
+				continue
+			}
+			foundToken = true
+		}
+		if groupLimit > 0 && len(out) == groupLimit {
+			res["groupNextToken"] = ruleGroupToken(g.File(), g.Name())
+			break
 		}
 		group := &ruleGroup{
 			Name:           g.Name(),
@@ -191,7 +209,37 @@ func (a *API) rules(r *http.Request) (any, annotations.Annotations, *apiError) {
 			out = append(out, group)
 		}
 	}
-	return map[string]any{"groups": out}, nil, nil
+	if !foundToken {
+		return nil, nil, badData("invalid group_next_token %q. were rule groups changed?", nextToken)
+	}
+	res["groups"] = out
+	return res, nil, nil
+}
+
+// rulesPage reads the pagination parameters of /api/v1/rules as
+// Prometheus does: group_limit, a positive number of groups per page, and
+// group_next_token, the token the previous page ended with.
+func rulesPage(r *http.Request) (limit int, token string, apiErr *apiError) {
+	token = r.FormValue("group_next_token")
+	s := r.FormValue("group_limit")
+	if s == "" {
+		if token != "" {
+			return 0, "", badData("group_limit needs to be present in order to paginate over the groups")
+		}
+		return 0, "", nil
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n <= 0 {
+		return 0, "", badData("group_limit needs to be greater than 0")
+	}
+	return int(n), token, nil
+}
+
+// ruleGroupToken names a rule group in a page token: a hash of its file
+// and name, as Prometheus's.
+func ruleGroupToken(file, name string) string {
+	h := sha1.Sum([]byte(file + ";" + name))
+	return hex.EncodeToString(h[:])
 }
 
 // stringSet is the values of a repeated form parameter; an empty set

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,6 +225,51 @@ func TestRulesFiltersAndShapes(t *testing.T) {
 	}
 
 	for _, params := range []url.Values{{"type": {"alerts"}}, {"exclude_alerts": {"maybe"}}, {"match[]": {"{"}}} {
+		if status, r := get(t, srv, "/api/v1/rules", params); status != http.StatusBadRequest || r.ErrorType != "bad_data" {
+			t.Errorf("%v: %d %s", params, status, r.ErrorType)
+		}
+	}
+}
+
+// TestRulesPagination pages through the rule groups with group_limit and
+// group_next_token, as Prometheus does, and refuses bad parameters.
+func TestRulesPagination(t *testing.T) {
+	srv := newRulesServer(t)
+	page := func(params url.Values) (names []string, token string) {
+		t.Helper()
+		status, r := get(t, srv, "/api/v1/rules", params)
+		if status != http.StatusOK {
+			t.Fatalf("%v: %d %s", params, status, r.Error)
+		}
+		var data struct {
+			Groups []struct {
+				Name string `json:"name"`
+			} `json:"groups"`
+			GroupNextToken string `json:"groupNextToken"`
+		}
+		if err := json.Unmarshal(r.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range data.Groups {
+			names = append(names, g.Name)
+		}
+		return names, data.GroupNextToken
+	}
+	first, token := page(url.Values{"group_limit": {"1"}})
+	if !slices.Equal(first, []string{"alerts"}) || token == "" {
+		t.Fatalf("first page %v, token %q", first, token)
+	}
+	second, last := page(url.Values{"group_limit": {"1"}, "group_next_token": {token}})
+	if !slices.Equal(second, []string{"records"}) || last != "" {
+		t.Fatalf("second page %v, token %q", second, last)
+	}
+	if all, token := page(url.Values{"group_limit": {"5"}}); len(all) != 2 || token != "" {
+		t.Fatalf("one page of all: %v, token %q", all, token)
+	}
+	for _, params := range []url.Values{
+		{"group_limit": {"0"}}, {"group_limit": {"x"}}, {"group_next_token": {token}},
+		{"group_limit": {"1"}, "group_next_token": {"not-a-group"}},
+	} {
 		if status, r := get(t, srv, "/api/v1/rules", params); status != http.StatusBadRequest || r.ErrorType != "bad_data" {
 			t.Errorf("%v: %d %s", params, status, r.ErrorType)
 		}
