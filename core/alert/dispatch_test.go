@@ -216,11 +216,18 @@ route {
 	if attempts, _ := f.state(); attempts != 3 {
 		t.Errorf("%d attempts, want 3", attempts)
 	}
-	if got := testutil.ToFloat64(d.metrics.total.WithLabelValues("a")); got != 3 {
+	// One notification, delivered in the end, in three requests.
+	if got := testutil.ToFloat64(d.metrics.total.WithLabelValues("a")); got != 1 {
 		t.Errorf("vigil_notifications_total %v", got)
 	}
-	if got := testutil.ToFloat64(d.metrics.failed.WithLabelValues("a", reasonOther)); got != 2 {
-		t.Errorf("vigil_notifications_failed_total %v", got)
+	if got := testutil.CollectAndCount(d.metrics.failed); got != 0 {
+		t.Errorf("%d vigil_notifications_failed_total series, want none", got)
+	}
+	if got := testutil.ToFloat64(d.metrics.requests.WithLabelValues("a")); got != 3 {
+		t.Errorf("vigil_notification_requests_total %v", got)
+	}
+	if got := testutil.ToFloat64(d.metrics.requestsFailed.WithLabelValues("a", reasonOther)); got != 2 {
+		t.Errorf("vigil_notification_requests_failed_total %v", got)
 	}
 }
 
@@ -244,6 +251,9 @@ route {
 	}
 	if got := testutil.ToFloat64(d.metrics.failed.WithLabelValues("a", reasonPermanent)); got != 1 {
 		t.Errorf("vigil_notifications_failed_total{reason=permanent} %v", got)
+	}
+	if got := testutil.ToFloat64(d.metrics.requestsFailed.WithLabelValues("a", reasonPermanent)); got != 1 {
+		t.Errorf("vigil_notification_requests_failed_total{reason=permanent} %v", got)
 	}
 	if _, ok := d.opts.Store.NotificationLog().Query("a", "{}:{}"); ok {
 		t.Error("a failed notification was logged")

@@ -12,7 +12,8 @@ import (
 	"github.com/vigilmon/vigil/sdk"
 )
 
-// Reasons of vigil_notifications_failed_total.
+// Reasons of vigil_notifications_failed_total and
+// vigil_notification_requests_failed_total.
 const (
 	reasonPermanent  = "permanent"   // the notifier said retrying will not help
 	reasonTimeout    = "timeout"     // the attempt took longer than NotifyTimeout
@@ -22,21 +23,27 @@ const (
 
 // deliver sends n to the notifier of receiver. A failed attempt is retried,
 // after a backoff that doubles with jitter, until ctx ends; an error marked
-// with sdk.Permanent is not.
+// with sdk.Permanent is not. As in Alertmanager, the notification counts
+// once in vigil_notifications_total, and in
+// vigil_notifications_failed_total when it fails for good; each attempt
+// counts in vigil_notification_requests_total.
 func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notification) error {
+	d.metrics.total.WithLabelValues(receiver).Inc()
 	backoff := d.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {
-		err := d.attempt(ctx, receiver, n)
+		reason, err := d.attempt(ctx, receiver, n)
 		if err == nil {
 			return nil
 		}
 		if sdk.IsPermanent(err) {
+			d.metrics.failed.WithLabelValues(receiver, reason).Inc()
 			return fmt.Errorf("notify %q, attempt %d, not retried: %w", receiver, attempt, err)
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		d.logger.Warn("notification failed; retrying", "receiver", receiver, "attempt", attempt, "retry_in", wait, "error", err)
 		select {
 		case <-ctx.Done():
+			d.metrics.failed.WithLabelValues(receiver, reason).Inc()
 			return fmt.Errorf("notify %q: gave up after %d attempts: %w", receiver, attempt, err)
 		case <-time.After(wait):
 		}
@@ -44,54 +51,67 @@ func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notifi
 	}
 }
 
-// attempt makes one delivery attempt and counts it.
-func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notification) error {
-	d.metrics.total.WithLabelValues(receiver).Inc()
+// attempt makes one delivery attempt and counts it; a failure comes with
+// its reason.
+func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notification) (reason string, err error) {
+	d.metrics.requests.WithLabelValues(receiver).Inc()
+	defer func() {
+		if err != nil {
+			d.metrics.requestsFailed.WithLabelValues(receiver, reason).Inc()
+		}
+	}()
 	notifier, ok := d.opts.Notifiers(receiver)
 	if !ok {
-		d.metrics.failed.WithLabelValues(receiver, reasonNoNotifier).Inc()
-		return fmt.Errorf("notifier %q is not running", receiver)
+		return reasonNoNotifier, fmt.Errorf("notifier %q is not running", receiver)
 	}
 	actx, cancel := context.WithTimeout(ctx, d.opts.NotifyTimeout)
 	defer cancel()
 	start := time.Now()
-	err := notifier.Notify(actx, n)
+	err = notifier.Notify(actx, n)
 	d.metrics.latency.WithLabelValues(receiver).Observe(time.Since(start).Seconds())
-	if err == nil {
-		return nil
-	}
-	reason := reasonOther
 	switch {
+	case err == nil:
+		return "", nil
 	case sdk.IsPermanent(err):
-		reason = reasonPermanent
+		return reasonPermanent, err
 	case errors.Is(err, context.DeadlineExceeded) || actx.Err() != nil:
-		reason = reasonTimeout
+		return reasonTimeout, err
 	}
-	d.metrics.failed.WithLabelValues(receiver, reason).Inc()
-	return err
+	return reasonOther, err
 }
 
 // Metrics are the dispatcher's metrics; register them with a
-// prometheus.Registerer. Every delivery attempt counts, retries included.
+// prometheus.Registerer. They are Alertmanager's notification metrics:
+// notifications, and the requests (attempts) that deliver them.
 type Metrics struct {
-	total   *prometheus.CounterVec
-	failed  *prometheus.CounterVec
-	latency *prometheus.HistogramVec
+	total          *prometheus.CounterVec
+	failed         *prometheus.CounterVec
+	requests       *prometheus.CounterVec
+	requestsFailed *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
 }
 
 func newMetrics() *Metrics {
 	return &Metrics{
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigil_notifications_total",
-			Help: "Attempts to deliver a notification, by receiver.",
+			Help: "Notifications the dispatcher set out to deliver, by receiver; retries do not count.",
 		}, []string{"receiver"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigil_notifications_failed_total",
+			Help: "Notifications that failed for good: a permanent error, or retries until the next group_interval. By receiver and the reason of the last attempt (permanent, timeout, no_notifier, other).",
+		}, []string{"receiver", "reason"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_notification_requests_total",
+			Help: "Attempts to deliver a notification, retries included, by receiver.",
+		}, []string{"receiver"}),
+		requestsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_notification_requests_failed_total",
 			Help: "Failed attempts to deliver a notification, by receiver and reason (permanent, timeout, no_notifier, other).",
 		}, []string{"receiver", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:                        "vigil_notification_latency_seconds",
-			Help:                        "Time taken by the notifiers to deliver a notification, by receiver.",
+			Help:                        "Time taken by one attempt to deliver a notification, by receiver.",
 			Buckets:                     []float64{0.01, 0.1, 0.5, 1, 5, 10},
 			NativeHistogramBucketFactor: 1.1,
 		}, []string{"receiver"}),
@@ -102,6 +122,8 @@ func newMetrics() *Metrics {
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.total.Describe(ch)
 	m.failed.Describe(ch)
+	m.requests.Describe(ch)
+	m.requestsFailed.Describe(ch)
 	m.latency.Describe(ch)
 }
 
@@ -109,5 +131,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.total.Collect(ch)
 	m.failed.Collect(ch)
+	m.requests.Collect(ch)
+	m.requestsFailed.Collect(ch)
 	m.latency.Collect(ch)
 }
