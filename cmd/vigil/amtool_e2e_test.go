@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigilmon/vigil/internal/testplugins"
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// requireAmtoolEnv names the environment variable that, when set, makes a
+// missing amtool fail TestAmtool instead of skipping it.
+const requireAmtoolEnv = "VIGIL_REQUIRE_AMTOOL"
+
+// amtoolPath returns the path of Alertmanager's amtool (Debian's
+// prometheus-alertmanager package has it), skipping t without it unless
+// VIGIL_REQUIRE_AMTOOL is set.
+func amtoolPath(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("amtool")
+	if err != nil {
+		if os.Getenv(requireAmtoolEnv) != "" {
+			t.Fatalf("amtool is required (%s is set) but missing: %v", requireAmtoolEnv, err)
+		}
+		t.Skipf("needs amtool (apt-get install prometheus-alertmanager); set %s=1 to fail instead of skipping", requireAmtoolEnv)
+	}
+	return path
+}
+
+// TestAmtool drives a running server with Alertmanager's own client: an
+// alert added with `amtool alert add` is listed by `amtool alert query`
+// and delivered; `amtool silence add` mutes it, `silence query` lists the
+// silence and `silence expire` ends it; `amtool config show` prints the
+// configuration in effect.
+func TestAmtool(t *testing.T) {
+	amtool := amtoolPath(t)
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	got := make(chan sdk.Notification, 100)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg sdk.Notification
+		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		got <- msg
+	}))
+	defer receiver.Close()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "vigil.hcl")
+	if err := os.WriteFile(config, fmt.Appendf(nil, `server {
+  data_dir = %q
+}
+plugin "webhook" { source = %q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+route {
+  receiver   = "ops"
+  group_by   = ["alertname"]
+  group_wait = "1s"
+}
+`, filepath.Join(dir, "data"), webhook, receiver.URL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--config", config)
+	am := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(amtool, append([]string{"--alertmanager.url=http://" + srv.addr}, args...)...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("amtool %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		}
+		return stdout.String()
+	}
+
+	am("alert", "add", "alertname=AmtoolAlert", "severity=page", "--annotation=summary=from amtool")
+	var alerts []struct {
+		Labels map[string]string `json:"labels"`
+		Status struct {
+			State string `json:"state"`
+		} `json:"status"`
+		Receivers []struct {
+			Name string `json:"name"`
+		} `json:"receivers"`
+	}
+	if err := json.Unmarshal([]byte(am("alert", "query", "-o", "json")), &alerts); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 || alerts[0].Labels["severity"] != "page" || alerts[0].Status.State != "active" ||
+		len(alerts[0].Receivers) != 1 || alerts[0].Receivers[0].Name != "ops" {
+		t.Fatalf("alert query: %+v", alerts)
+	}
+	select {
+	case msg := <-got:
+		if msg.Status != "firing" || len(msg.Alerts) != 1 || msg.Alerts[0].Labels["alertname"] != "AmtoolAlert" ||
+			msg.Alerts[0].Annotations["summary"] != "from amtool" {
+			t.Fatalf("notification %+v", msg)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the alert added with amtool was not delivered:\n%s", srv.logText())
+	}
+
+	id := strings.TrimSpace(am("silence", "add", "alertname=AmtoolAlert", "--comment=maintenance", "--author=ann", "--duration=1h"))
+	if len(id) != 36 {
+		t.Fatalf("silence add printed %q, want an ID", id)
+	}
+	if out := am("silence", "query"); !strings.Contains(out, id) || !strings.Contains(out, "maintenance") || !strings.Contains(out, "ann") {
+		t.Fatalf("silence query:\n%s", out)
+	}
+	if out := am("alert", "query", "--silenced"); !strings.Contains(out, "AmtoolAlert") || !strings.Contains(out, "suppressed") {
+		t.Fatalf("alert query --silenced:\n%s", out)
+	}
+	am("silence", "expire", id)
+	if out := am("silence", "query", "-q"); strings.Contains(out, id) {
+		t.Fatalf("the expired silence is still active:\n%s", out)
+	}
+	if out := am("silence", "query", "--expired", "-q"); !strings.Contains(out, id) {
+		t.Fatalf("silence query --expired lacks the silence:\n%s", out)
+	}
+	if out := am("alert", "query", "-o", "extended"); !strings.Contains(out, "active") {
+		t.Fatalf("the alert is not active again after the silence expired:\n%s", out)
+	}
+	if out := am("config", "show"); !strings.Contains(out, `receiver`) || !strings.Contains(out, `"ops"`) {
+		t.Fatalf("config show:\n%s", out)
+	}
+	srv.stop(t)
+}
