@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -135,7 +136,7 @@ func (r *Route) Key() string {
 		b.WriteString(r.parent.Key())
 		b.WriteByte('/')
 	}
-	b.WriteString(FormatMatchers(r.Matchers))
+	b.WriteString(keyMatchers(r.Matchers))
 	return b.String()
 }
 
@@ -148,7 +149,7 @@ func (r *Route) ID() string {
 		b.WriteString(r.parent.ID())
 		b.WriteByte('/')
 	}
-	b.WriteString(FormatMatchers(r.Matchers))
+	b.WriteString(keyMatchers(r.Matchers))
 	if r.parent != nil {
 		b.WriteByte('/')
 		b.WriteString(strconv.Itoa(r.index))
@@ -170,7 +171,61 @@ func (r *Route) GroupLabels(lset labels.Labels) labels.Labels {
 // Alertmanager's group keys do: the route's key and the group labels,
 // such as {}/{severity="page"}:{alertname="DiskFull", job="node"}.
 func (r *Route) GroupKey(lset labels.Labels) string {
-	return r.Key() + ":" + r.GroupLabels(lset).String()
+	return r.Key() + ":" + keyLabels(r.GroupLabels(lset))
+}
+
+// keyMatchers prints matchers as Alertmanager's labels.Matchers.String
+// does in route keys: a label name is quoted only when it holds a space
+// or one of {}!=~,\"'`, and then the value is quoted by strconv.Quote;
+// otherwise the value only has \, " and newlines escaped. Names such as
+// foo.bar stay unquoted, unlike in FormatMatchers.
+func keyMatchers(ms []*labels.Matcher) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if strings.ContainsFunc(m.Name, isKeyReserved) {
+			b.WriteString(strconv.Quote(m.Name))
+			b.WriteString(m.Type.String())
+			b.WriteString(strconv.Quote(m.Value))
+			continue
+		}
+		b.WriteString(m.Name)
+		b.WriteString(m.Type.String())
+		b.WriteByte('"')
+		b.WriteString(keyValueEscaper.Replace(m.Value))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+var keyValueEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+
+func isKeyReserved(r rune) bool {
+	return unicode.IsSpace(r) || strings.ContainsRune("{}!=~,\\\"'`", r)
+}
+
+// keyLabels prints group labels as Alertmanager's model.LabelSet.String
+// does in group keys: sorted, names never quoted, values quoted by
+// strconv.Quote, separated by ", ".
+func keyLabels(lset labels.Labels) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	first := true
+	lset.Range(func(l labels.Label) {
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		b.WriteString(l.Name)
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(l.Value))
+	})
+	b.WriteByte('}')
+	return b.String()
 }
 
 // Muted says whether notifications of the route are muted at t: when t is

@@ -14,6 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilmon/vigil/internal/amatcher"
 )
 
 // DefaultSilenceRetention is how long an expired silence is kept before GC
@@ -73,12 +75,7 @@ func (s *Silence) State(now time.Time) SilenceState {
 // Matches reports whether the silence's matchers all match lset, whatever
 // its state.
 func (s *Silence) Matches(lset labels.Labels) bool {
-	for _, m := range s.Matchers {
-		if !m.Matches(lset.Get(m.Name)) {
-			return false
-		}
-	}
-	return true
+	return amatcher.Matches(s.Matchers, lset)
 }
 
 // clone returns a copy of s that shares no slice with it. Matchers are
@@ -105,12 +102,16 @@ func (s *Silence) validate() error {
 		if m.Type < labels.MatchEqual || m.Type > labels.MatchNotRegexp {
 			return fmt.Errorf("%w: matcher %d: unknown match type %d", ErrInvalidSilence, i, m.Type)
 		}
+		if !utf8.ValidString(m.Value) {
+			return fmt.Errorf("%w: matcher %d: value %q is not valid UTF-8", ErrInvalidSilence, i, m.Value)
+		}
 		// Matchers built by hand bypass NewMatcher's regex compilation;
 		// rebuilding them checks the regex.
-		if _, err := labels.NewMatcher(m.Type, m.Name, m.Value); err != nil {
+		rebuilt, err := labels.NewMatcher(m.Type, m.Name, m.Value)
+		if err != nil {
 			return fmt.Errorf("%w: matcher %s: %w", ErrInvalidSilence, m, err)
 		}
-		if !m.Matches("") {
+		if !matchesEmptyValue(rebuilt) {
 			matchesEmpty = false
 		}
 	}
@@ -128,6 +129,22 @@ func (s *Silence) validate() error {
 			s.EndsAt.Format(time.RFC3339), s.StartsAt.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// matchesEmptyValue says whether m counts as matching the empty string in
+// the check that a silence does not match every alert, as Alertmanager
+// counts it: an equality with "" and a regular expression matching "" do;
+// a negative matcher never does, so that a silence of `alertname!="Watchdog"`
+// alone is valid, as it is in Alertmanager.
+func matchesEmptyValue(m *labels.Matcher) bool {
+	switch m.Type {
+	case labels.MatchEqual:
+		return m.Value == ""
+	case labels.MatchRegexp:
+		return m.Matches("")
+	default:
+		return false
+	}
 }
 
 // SilenceFilter selects silences in Silences.Query. Its zero value selects
@@ -287,15 +304,16 @@ func (s *Silences) Set(sil *Silence) (string, error) {
 
 // canUpdateSilence reports whether next may replace prev in place, as
 // Alertmanager decides: same matchers, prev not expired, and for an active
-// prev the same start and an end not in the past, for a pending prev a
-// start not in the past.
+// prev the same start (to the second, as Alertmanager compares them, so
+// that a start sent back with less precision still counts as the same)
+// and an end not in the past, for a pending prev a start not in the past.
 func canUpdateSilence(prev, next *Silence, now time.Time) bool {
 	if !sameMatchers(prev.Matchers, next.Matchers) {
 		return false
 	}
 	switch prev.State(now) {
 	case SilenceStateActive:
-		return next.StartsAt.Equal(prev.StartsAt) && !next.EndsAt.Before(now)
+		return next.StartsAt.Unix() == prev.StartsAt.Unix() && !next.EndsAt.Before(now)
 	case SilenceStatePending:
 		return !next.StartsAt.Before(now)
 	default:

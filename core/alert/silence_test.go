@@ -228,7 +228,7 @@ func TestSilenceValidation(t *testing.T) {
 		sil  *Silence
 	}{
 		{"no matchers", &Silence{StartsAt: silT0, EndsAt: end}},
-		{"all match empty", &Silence{Matchers: silMatchers(t, "a", "=~", ".*", "b", "!=", "x"), StartsAt: silT0, EndsAt: end}},
+		{"all match empty", &Silence{Matchers: silMatchers(t, "a", "=", "", "b", "=~", ".*"), StartsAt: silT0, EndsAt: end}},
 		{"empty equal", &Silence{Matchers: silMatchers(t, "a", "=", ""), StartsAt: silT0, EndsAt: end}},
 		{"end before start", &Silence{Matchers: silMatchers(t, "a", "=", "1"), StartsAt: silT0.Add(2 * silHour), EndsAt: end}},
 		{"end in the past", &Silence{Matchers: silMatchers(t, "a", "=", "1"), StartsAt: silT0.Add(-2 * silHour), EndsAt: silT0.Add(-silHour)}},
@@ -432,5 +432,157 @@ func TestSilenceConcurrent(t *testing.T) {
 	wg.Wait()
 	if all, _ := s.Query(SilenceFilter{}); len(all) != 80 {
 		t.Errorf("%d silences, want 80", len(all))
+	}
+}
+
+// TestSilenceValidationAlertmanager checks which matcher sets a silence
+// may have, as Alertmanager's validateSilence decides: at least one
+// matcher must not match the empty string, where an equality with "" and
+// a regular expression matching "" match it, but a negative matcher never
+// counts as matching it; and equality values must be valid UTF-8.
+func TestSilenceValidationAlertmanager(t *testing.T) {
+	end := silT0.Add(silHour)
+	for _, tc := range []struct {
+		name     string
+		matchers []*labels.Matcher
+		valid    bool
+	}{
+		{"equality", silMatchers(t, "a", "=", "b"), true},
+		{"equality with empty", silMatchers(t, "a", "=", ""), false},
+		{"empty equality and match-all regex", silMatchers(t, "a", "=", "", "b", "=~", ".*"), false},
+		{"match-all regex", silMatchers(t, "a", "=~", ".*"), false},
+		{"regex with an empty alternative", silMatchers(t, "a", "=~", "x|"), false},
+		{"starred regex", silMatchers(t, "a", "=~", "x*"), false},
+		{"regex needing a character", silMatchers(t, "a", "=~", ".+"), true},
+		{"regex of one value", silMatchers(t, "a", "=~", "x"), true},
+		{"negative equality alone", silMatchers(t, "alertname", "!=", "Watchdog"), true},
+		{"negative equality with empty", silMatchers(t, "a", "!=", ""), true},
+		{"negative regex alone", silMatchers(t, "example", "!~", "silence1.+"), true},
+		{"negative regex matching everything", silMatchers(t, "a", "!~", ".*"), true},
+		{"empty equality and a negative one", silMatchers(t, "a", "=", "", "b", "!=", "x"), true},
+		{"match-all regex and a negative regex", silMatchers(t, "a", "=~", ".*", "b", "!~", "x"), true},
+		{"empty equality and a real one", silMatchers(t, "a", "=", "", "b", "=", "x"), true},
+		{"equality value not UTF-8", []*labels.Matcher{{Type: labels.MatchEqual, Name: "a", Value: "\xff"}}, false},
+		{"negative value not UTF-8", []*labels.Matcher{{Type: labels.MatchNotEqual, Name: "a", Value: "x\xff"}, {Type: labels.MatchEqual, Name: "b", Value: "c"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, _, _ := silencesForTest(t)
+			_, err := s.Set(&Silence{Matchers: tc.matchers, StartsAt: silT0, EndsAt: end})
+			if tc.valid && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.valid && !errors.Is(err, ErrInvalidSilence) {
+				t.Fatalf("got %v, want ErrInvalidSilence", err)
+			}
+		})
+	}
+}
+
+// TestSilenceMutesAlertmanager checks which active silences mute an alert,
+// with the alert and most silences of Alertmanager's TestQMatches and more
+// on empty values, missing labels, anchoring and case: every matcher of a
+// silence must match, a missing label matching as the empty value.
+func TestSilenceMutesAlertmanager(t *testing.T) {
+	s, _, _, _ := silencesForTest(t)
+	end := silT0.Add(silHour)
+	alert := labels.FromStrings("job", "test", "instance", "web-1", "path", "/user/profile", "method", "GET")
+	ids := map[string]string{}
+	var want []string
+	for _, tc := range []struct {
+		name  string
+		nov   []string // silMatchers triples
+		mutes bool
+	}{
+		// Alertmanager's TestQMatches, each with one matcher set.
+		{"equal", []string{"job", "=", "test"}, true},
+		{"not equal", []string{"job", "!=", "test"}, false},
+		{"one of two fails", []string{"job", "=", "test", "method", "=", "POST"}, false},
+		{"equal and not equal", []string{"job", "=", "test", "method", "!=", "POST"}, true},
+		{"regex", []string{"path", "=~", "/user/.+"}, true},
+		{"negative regex", []string{"path", "!~", "/user/.+"}, false},
+		{"two regexes on one label", []string{"path", "=~", "/user/.+", "path", "=~", "/nothing/.+"}, false},
+		// More.
+		{"exact path", []string{"path", "=", "/user/profile"}, true},
+		{"regex alternatives", []string{"method", "=~", "GET|POST"}, true},
+		{"regexes are anchored", []string{"instance", "=~", "web"}, false},
+		{"regex with a class", []string{"instance", "=~", `web-\d+`}, true},
+		{"regexes are case-sensitive", []string{"job", "=~", "TEST"}, false},
+		{"unless they say (?i)", []string{"job", "=~", "(?i)TEST"}, true},
+		{"empty value matches a missing label", []string{"env", "=", "", "job", "=", "test"}, true},
+		{"empty value does not match a present one", []string{"method", "=", "", "job", "=", "test"}, false},
+		{"not empty needs the label", []string{"env", "!=", "", "job", "=", "test"}, false},
+		{"not empty with the label", []string{"method", "!=", ""}, true},
+		{"negative regex on a missing label", []string{"example", "!~", "silence1.+"}, true},
+		{"negative regex refusing the missing label", []string{"example", "!~", "silence1.+|"}, false},
+		{"negative equality on a missing label", []string{"alertname", "!=", "Watchdog"}, true},
+		{"all of several", []string{"job", "=", "test", "instance", "=~", "web-.*", "path", "!~", "/admin/.*", "method", "!=", "PUT"}, true},
+		{"label names are case-sensitive", []string{"Job", "=", "test"}, false},
+	} {
+		ids[tc.name] = mustSet(t, s, &Silence{Matchers: silMatchers(t, tc.nov...), StartsAt: silT0, EndsAt: end, Comment: tc.name})
+		if tc.mutes {
+			want = append(want, ids[tc.name])
+		}
+	}
+	slices.Sort(want)
+	got := s.Mutes(alert, silT0)
+	if !slices.Equal(got, want) {
+		names := map[string]string{}
+		for n, id := range ids {
+			names[id] = n
+		}
+		var gotNames, wantNames []string
+		for _, id := range got {
+			gotNames = append(gotNames, names[id])
+		}
+		for _, id := range want {
+			wantNames = append(wantNames, names[id])
+		}
+		t.Fatalf("muted by:\n got %q\nwant %q", gotNames, wantNames)
+	}
+	// Only active silences mute.
+	if got := s.Mutes(alert, end); len(got) != 0 {
+		t.Errorf("expired silences mute: %d", len(got))
+	}
+	if got := s.Mutes(alert, silT0.Add(-time.Nanosecond)); len(got) != 0 {
+		t.Errorf("pending silences mute: %d", len(got))
+	}
+}
+
+// TestSilenceCanUpdateAlertmanager checks when a silence is updated in
+// place rather than replaced, with the cases of Alertmanager's
+// TestSilenceCanUpdate: never when expired; when pending, if the new start
+// is not in the past; when active, if the start stays in the same second
+// (Alertmanager compares Unix seconds, so a start sent back with less
+// precision still counts as unchanged) and the new end is not in the past;
+// and never when the matchers change.
+func TestSilenceCanUpdateAlertmanager(t *testing.T) {
+	now := silT0
+	ms := silMatchers(t, "a", "=", "1")
+	sil := func(start, end time.Duration) *Silence {
+		return &Silence{Matchers: ms, StartsAt: now.Add(start), EndsAt: now.Add(end)}
+	}
+	for _, tc := range []struct {
+		name       string
+		prev, next *Silence
+		ok         bool
+	}{
+		{"expired", sil(-time.Hour, -time.Second), sil(0, 0), false},
+		{"pending, start moved into the past", sil(time.Hour, 2*time.Hour), sil(-time.Minute, time.Hour), false},
+		{"pending, start and end moved", sil(time.Hour, 2*time.Hour), sil(time.Minute, time.Minute), true},
+		{"pending, start moved to now", sil(time.Hour, 2*time.Hour), sil(0, 2*time.Hour), true},
+		{"active, start changed", sil(-time.Hour, 2*time.Hour), sil(-time.Minute, 2*time.Hour), false},
+		{"active, end moved into the past", sil(-time.Hour, 2*time.Hour), sil(-time.Hour, -time.Second), false},
+		{"active, end moved to now", sil(-time.Hour, 2*time.Hour), sil(-time.Hour, 0), true},
+		{"active, end extended", sil(-time.Hour, 2*time.Hour), sil(-time.Hour, 3*time.Hour), true},
+		{"active, start within the same second", sil(-time.Hour, 2*time.Hour), sil(-time.Hour+500*time.Millisecond, 3*time.Hour), true},
+		{"active, start in the second before", sil(-time.Hour, 2*time.Hour), sil(-time.Hour-time.Millisecond, 3*time.Hour), false},
+		{"active, matchers changed", sil(-time.Hour, 2*time.Hour),
+			&Silence{Matchers: silMatchers(t, "a", "=", "2"), StartsAt: now.Add(-time.Hour), EndsAt: now.Add(3 * time.Hour)}, false},
+		{"active, a matcher's type changed", sil(-time.Hour, 2*time.Hour),
+			&Silence{Matchers: silMatchers(t, "a", "!=", "1"), StartsAt: now.Add(-time.Hour), EndsAt: now.Add(3 * time.Hour)}, false},
+	} {
+		if got := canUpdateSilence(tc.prev, tc.next, now); got != tc.ok {
+			t.Errorf("%s: can update %v, want %v", tc.name, got, tc.ok)
+		}
 	}
 }

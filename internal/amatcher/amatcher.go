@@ -9,14 +9,18 @@
 //	{a="b", c=~"d"}               (a list; the braces may be left out)
 //	"foo.bar"="x"                 (a UTF-8 label name, quoted)
 //
-// In a quoted value, \" is a quote, \\ a backslash and \n a newline; any
-// other backslash stays as it is, so regular expressions such as "a\.b"
-// need no doubling. Both the configuration and the alert dispatcher use
+// In a value, quoted or not, \" is a quote, \\ a backslash and \n a
+// newline; any other backslash stays as it is, so regular expressions such
+// as "a\.b" need no doubling. These are the rules of Alertmanager's classic
+// parser, which its configuration falls back to. An unquoted label name is
+// one the classic parser reads: letters, digits, _ and :, not starting
+// with a digit. Both the configuration and the alert dispatcher use
 // this package, so that they agree on what a matcher is.
 package amatcher
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -109,29 +113,46 @@ func FormatList(ms []*labels.Matcher) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-// Sort orders matchers by name, type and value, as Alertmanager orders
-// the matchers of a route.
+// Sort orders matchers by name, then value, then type, as Alertmanager
+// orders the matchers of a route (labels.Matchers.Less), so that route
+// keys list them as Alertmanager's do.
 func Sort(ms []*labels.Matcher) {
 	sort.SliceStable(ms, func(i, j int) bool {
 		a, b := ms[i], ms[j]
 		if a.Name != b.Name {
 			return a.Name < b.Name
 		}
-		if a.Type != b.Type {
-			return a.Type < b.Type
+		if a.Value != b.Value {
+			return a.Value < b.Value
 		}
-		return a.Value < b.Value
+		return a.Type < b.Type
 	})
 }
 
 // Matches says whether every matcher matches lset; no matchers match all.
+// A missing label matches as the empty value.
 func Matches(ms []*labels.Matcher, lset labels.Labels) bool {
 	for _, m := range ms {
-		if !m.Matches(lset.Get(m.Name)) {
+		if !MatchValue(m, lset.Get(m.Name)) {
 			return false
 		}
 	}
 	return true
+}
+
+// MatchValue says whether m matches the label value v as Alertmanager's
+// matchers do. It differs from m.Matches in one thing: Prometheus compiles
+// regular expressions so that "." matches a newline, Alertmanager as
+// ^(?:re)$, where it does not. Only values with a newline can tell them
+// apart; those are matched by a regular expression compiled
+// Alertmanager's way.
+func MatchValue(m *labels.Matcher, v string) bool {
+	if (m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp) && strings.Contains(v, "\n") {
+		if re, err := regexp.Compile("^(?:" + m.Value + ")$"); err == nil {
+			return re.MatchString(v) == (m.Type == labels.MatchRegexp)
+		}
+	}
+	return m.Matches(v)
 }
 
 func quote(s string) string {
@@ -189,7 +210,7 @@ func (p *parser) matcher() (*labels.Matcher, error) {
 		if name == "" {
 			return nil, p.errorAt(start, "expected a label name")
 		}
-		if !model.LegacyValidation.IsValidLabelName(name) {
+		if !isClassicName(name) {
 			return nil, p.errorAt(start, "%q is not a valid label name; quote a UTF-8 name, as in %q", name, quote(name)+`="value"`)
 		}
 	}
@@ -225,12 +246,16 @@ func (p *parser) matcher() (*labels.Matcher, error) {
 		value = v
 	} else {
 		for !p.eof() && p.peek() != ',' && p.peek() != '}' {
-			if p.peek() == '"' {
+			switch {
+			case p.peek() == '"':
 				return nil, p.errorf("a quote inside an unquoted value; quote the whole value")
+			case p.peek() == '\\' && p.pos+1 < len(p.in) && (p.in[p.pos+1] == '"' || p.in[p.pos+1] == '\\'):
+				p.pos += 2 // an escaped quote or backslash
+			default:
+				p.pos++
 			}
-			p.pos++
 		}
-		value = strings.TrimRight(p.in[valuePos:p.pos], " \t\r\n")
+		value = unescape(strings.TrimRight(p.in[valuePos:p.pos], " \t\r\n"))
 	}
 	if !utf8.ValidString(value) {
 		return nil, p.errorAt(valuePos, "the value is not valid UTF-8")
@@ -240,6 +265,48 @@ func (p *parser) matcher() (*labels.Matcher, error) {
 		return nil, p.errorAt(valuePos, "%s", err)
 	}
 	return m, nil
+}
+
+// isClassicName says whether name may be written unquoted: it matches
+// [a-zA-Z_:][a-zA-Z0-9_:]*, as the classic parser's label names.
+func isClassicName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, c := range name {
+		ok := c == '_' || c == ':' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// unescape applies the escapes of an unquoted value: \" and \\ stand for
+// themselves and \n for a newline; any other backslash, a trailing one
+// included, stays as it is.
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		switch next := s[i+1]; next {
+		case '"', '\\':
+			b.WriteByte(next)
+		case 'n':
+			b.WriteByte('\n')
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(next)
+		}
+		i++
+	}
+	return b.String()
 }
 
 // quoted reads a quoted string, the parser at its opening quote.

@@ -34,6 +34,15 @@ func TestParseGood(t *testing.T) {
 		{`a=`, `{a=""}`},
 		{`a="x,y}"`, `{a="x,y}"}`},
 		{`url=http://x/y?a=b`, `{url="http://x/y?a=b"}`},
+		// Escapes in unquoted values, as Alertmanager's classic parser.
+		{`a=b\nc`, `{a="b\nc"}`},
+		{`a=b\"c`, `{a="b\"c"}`},
+		{`a=b\\`, `{a="b\\"}`},
+		{`a=b\`, `{a="b\\"}`},
+		{`a=~x\.y`, `{a=~"x\\.y"}`},
+		// Colons, as in the classic parser's label names.
+		{`foo:bar=x`, `{"foo:bar"="x"}`},
+		{`:a=x`, `{":a"="x"}`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			ms, err := Parse(tc.in)
@@ -125,7 +134,8 @@ func TestParseOne(t *testing.T) {
 func TestMatchesAndSort(t *testing.T) {
 	ms, _ := Parse(`{z="1", a=~"x|y", a!="y"}`)
 	Sort(ms)
-	if got := FormatList(ms); got != `{a!="y",a=~"x|y",z="1"}` {
+	// By name, then value, then type, as Alertmanager's labels.Matchers.
+	if got := FormatList(ms); got != `{a=~"x|y",a!="y",z="1"}` {
 		t.Fatalf("sorted: %s", got)
 	}
 	if !Matches(ms, labels.FromStrings("a", "x", "z", "1")) || Matches(ms, labels.FromStrings("a", "y", "z", "1")) {
@@ -133,5 +143,37 @@ func TestMatchesAndSort(t *testing.T) {
 	}
 	if !Matches(nil, labels.EmptyLabels()) {
 		t.Fatal("no matchers match everything")
+	}
+}
+
+// TestMatchValue checks that regular expressions match as Alertmanager's
+// do, where "." does not match a newline (Prometheus's matchers let it),
+// and that everything else matches as labels.Matcher does.
+func TestMatchValue(t *testing.T) {
+	for _, tc := range []struct {
+		matcher, value string
+		want           bool
+	}{
+		{`a=~"x.y"`, "x\ny", false},
+		{`a!~"x.y"`, "x\ny", true},
+		{`a=~".*"`, "x\ny", false},
+		{`a=~"(?s).*"`, "x\ny", true},
+		{`a=~"x\ny"`, "x\ny", true},
+		{`a=~"x[^z]y"`, "x\ny", true},
+		{`a=~"x.y"`, "x-y", true},
+		{`a!~"x.y"`, "x-y", false},
+		{`a="x\ny"`, "x\ny", true},
+		{`a!="x"`, "x\ny", true},
+	} {
+		m, err := ParseOne(tc.matcher)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := MatchValue(m, tc.value); got != tc.want {
+			t.Errorf("%s on %q: %v, want %v", tc.matcher, tc.value, got, tc.want)
+		}
+		if got := Matches([]*labels.Matcher{m}, labels.FromStrings("a", tc.value)); got != tc.want {
+			t.Errorf("Matches: %s on %q: %v, want %v", tc.matcher, tc.value, got, tc.want)
+		}
 	}
 }
