@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -134,4 +135,83 @@ route {
 		t.Fatalf("config show:\n%s", out)
 	}
 	srv.stop(t)
+}
+
+// TestServerSendsToExternalAlertmanager runs Alertmanager itself, from
+// the same Debian package as amtool, and a server whose alertmanager block
+// points at it: the alert of an always-firing rule reaches Alertmanager
+// with the external labels, and /api/v1/alertmanagers lists it.
+func TestServerSendsToExternalAlertmanager(t *testing.T) {
+	amtool := amtoolPath(t)
+	binary, err := exec.LookPath("prometheus-alertmanager")
+	if err != nil {
+		t.Fatalf("amtool is installed but prometheus-alertmanager is not: %v", err)
+	}
+	dir := t.TempDir()
+	amConfig := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(amConfig, []byte("route:\n  receiver: none\nreceivers:\n  - name: none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	amAddr := freeLoopbackAddr(t)
+	am := exec.Command(binary, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	var amLog strings.Builder
+	am.Stdout, am.Stderr = &amLog, &amLog
+	if err := am.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		am.Process.Kill()
+		am.Wait()
+	}()
+
+	config := filepath.Join(dir, "vigil.hcl")
+	if err := os.WriteFile(config, fmt.Appendf(nil, `server {
+  data_dir = %q
+}
+global {
+  external_labels = { cluster = "e2e" }
+}
+alertmanager {
+  urls = ["http://%s"]
+}
+rules "always" {
+  interval = "1s"
+  alert "AlwaysFiring" {
+    expr   = "vector(1)"
+    labels = { severity = "page" }
+  }
+}
+`, filepath.Join(dir, "data"), amAddr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--config", config)
+	waitFor(t, "the alert in Alertmanager", func() bool {
+		out, err := exec.Command(amtool, "--alertmanager.url=http://"+amAddr, "alert", "query", "-o", "json").Output()
+		if err != nil {
+			return false
+		}
+		var alerts []struct {
+			Labels map[string]string `json:"labels"`
+		}
+		return json.Unmarshal(out, &alerts) == nil && len(alerts) == 1 &&
+			alerts[0].Labels["alertname"] == "AlwaysFiring" && alerts[0].Labels["cluster"] == "e2e" && alerts[0].Labels["severity"] == "page"
+	})
+	ams, err := srv.api(t).AlertManagers(t.Context())
+	if err != nil || len(ams.Active) != 1 || ams.Active[0].URL != "http://"+amAddr+"/api/v2/alerts" {
+		t.Fatalf("alertmanagers %+v, %v", ams, err)
+	}
+	srv.stop(t)
+}
+
+// freeLoopbackAddr returns a 127.0.0.1 address whose port was free a
+// moment ago, for a program that takes its listen address as a flag.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

@@ -196,6 +196,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
 		Engine:      engine, Store: db, Stats: db.Stats, Targets: s.scrapes, Rules: s.rules, Silences: alertStore.Silences(), Alerts: dispatcher,
+		Alertmanagers:        forwarder.Alertmanagers,
 		ExternalLabels:       func() labels.Labels { return labels.FromMap(s.config.Load().Global.ExternalLabels) },
 		Config:               func() *hclconfig.Config { return s.config.Load() },
 		Flags:                map[string]string{"config": f.config, "listen": ln.Addr().String(), "data": cfg.Server.DataDir},

@@ -48,6 +48,9 @@ type Sources struct {
 	// /api/v2/alerts and /api/v2/alerts/groups answer; without it those
 	// endpoints answer 503, alerting is not configured.
 	Alerts AlertSource
+	// Alertmanagers, when set, returns the URLs of the external
+	// Alertmanagers alerts are posted to, for /api/v1/alertmanagers.
+	Alertmanagers func() []string
 	// Config returns the configuration in effect; Flags are the command
 	// line flags of the server.
 	Config func() *hclconfig.Config
@@ -103,6 +106,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/metadata", a.wrap(a.metadata))
 	mux.HandleFunc("GET /api/v1/rules", a.wrap(a.rules))
 	mux.HandleFunc("GET /api/v1/alerts", a.wrap(a.alerts))
+	mux.HandleFunc("GET /api/v1/alertmanagers", a.wrap(a.alertmanagers))
 	mux.HandleFunc("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
 	mux.HandleFunc("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
 	mux.HandleFunc("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))

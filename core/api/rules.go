@@ -101,6 +101,23 @@ func (a *API) alerts(*http.Request) (any, annotations.Annotations, *apiError) {
 	return map[string]any{"alerts": out}, nil, nil
 }
 
+// alertmanagerURL is an Alertmanager of /api/v1/alertmanagers.
+type alertmanagerURL struct {
+	URL string `json:"url"`
+}
+
+// alertmanagers answers /api/v1/alertmanagers: the external Alertmanagers
+// of the alertmanager blocks. None is ever dropped: they are static.
+func (a *API) alertmanagers(*http.Request) (any, annotations.Annotations, *apiError) {
+	active := []alertmanagerURL{}
+	if a.src.Alertmanagers != nil {
+		for _, u := range a.src.Alertmanagers() {
+			active = append(active, alertmanagerURL{URL: u})
+		}
+	}
+	return map[string]any{"activeAlertmanagers": active, "droppedAlertmanagers": []alertmanagerURL{}}, nil, nil
+}
+
 // rules answers /api/v1/rules, filtered as Prometheus filters it: type
 // (alert or record), rule_name[], rule_group[], file[], match[] on the
 // rules' labels, and exclude_alerts. A group left without rules is left

@@ -284,3 +284,34 @@ func TestRulesAndAlertsWithoutRules(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertmanagersWithClientGolang lists the external Alertmanagers
+// through client_golang's AlertManagers call; without any the lists are
+// empty, not null.
+func TestAlertmanagersWithClientGolang(t *testing.T) {
+	for _, urls := range [][]string{nil, {"http://127.0.0.1:9093/api/v2/alerts", "https://am.example.com/am/api/v2/alerts"}} {
+		mux := http.NewServeMux()
+		src := Sources{}
+		if urls != nil {
+			src.Alertmanagers = func() []string { return urls }
+		}
+		New(src).Register(mux)
+		srv := httptest.NewServer(mux)
+		client, err := promapi.NewClient(promapi.Config{Address: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v1.NewAPI(client).AlertManagers(context.Background())
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, am := range res.Active {
+			got = append(got, am.URL)
+		}
+		if !slices.Equal(got, urls) || res.Dropped == nil || len(res.Dropped) != 0 {
+			t.Errorf("alertmanagers %+v, want %v", res, urls)
+		}
+	}
+}
