@@ -208,6 +208,15 @@ func TestBrowserQueryPage(t *testing.T) {
 		t.Fatalf("the box holds %q, %v; want up", v, err)
 	}
 
+	// The generator URL of an alert, /graph?g0.expr=..., opens the page
+	// with its expression.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/graph?g0.expr=count%28up%29&g0.tab=1")); err != nil {
+		t.Fatal(err)
+	}
+	pollPage(ctx, t, "the result of the generator URL's count(up)", resultRowsJS, func(rows [][]string) bool {
+		return len(rows) == 1 && hasRow(rows, "{}", "1")
+	})
+
 	// A new expression typed in the box and submitted with Enter.
 	if err := chromedp.Do(ctx, typeExpr("count(up)"+kb.Enter)); err != nil {
 		t.Fatal(err)

@@ -11,10 +11,14 @@ import (
 //go:embed ui/index.html
 var indexPage []byte
 
-// RegisterUI serves the page at / (exactly).
+// RegisterUI serves the page at / (exactly), and at /graph, where the
+// generator URLs of alerts point, as in Prometheus: there the page runs
+// the g0.expr of the link.
 func RegisterUI(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+	page := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(indexPage)
-	})
+	}
+	mux.HandleFunc("GET /{$}", page)
+	mux.HandleFunc("GET /graph", page)
 }
