@@ -82,8 +82,11 @@ type server struct {
 	rules     *rules.Manager
 	alerts    *alert.Dispatcher
 	forwarder *alert.Forwarder
-	config    atomic.Pointer[hclconfig.Config] // in effect
-	mu        sync.Mutex                       // serializes reloads
+	// configured is the server block the server started with, before its
+	// listen address was resolved: reloads compare theirs with it.
+	configured hclconfig.Server
+	config     atomic.Pointer[hclconfig.Config] // in effect
+	mu         sync.Mutex                       // serializes reloads
 }
 
 func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
@@ -115,9 +118,9 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 		}
 		cfg = c
 	}
-	if f.data != "" {
-		cfg.Server.DataDir = f.data
-	}
+	f.override(cfg)
+	configured := cfg.Server // as written, for reloads to compare
+	cfg.Server.Listen = ln.Addr().String()
 
 	db, err := tsdb.Open(cfg.Server.DataDir, tsdb.Options{Retention: cfg.Server.Retention, Logger: logger.Named("tsdb")})
 	if err != nil {
@@ -161,7 +164,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	forwarder := alert.NewForwarder(reg, logger.Named("alertmanagers"))
 	defer forwarder.Stop()
 	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger),
-		alerts: dispatcher, forwarder: forwarder, plugins: plugins}
+		alerts: dispatcher, forwarder: forwarder, plugins: plugins, configured: configured}
 	s.rules = rules.NewManager(rules.Options{
 		Store: db, Engine: engine, Registerer: reg, Logger: logger.Named("rules"),
 		ExternalURL: externalURL, Notify: s.notify,
@@ -271,10 +274,12 @@ func (s *server) reload() error {
 	if err := s.apply(ctx, cfg); err != nil {
 		return err
 	}
-	if running := s.config.Load(); cfg.Server != running.Server || cfg.Query != running.Query {
+	s.flags.override(cfg)
+	if running := s.config.Load(); !sameServer(cfg.Server, s.configured) || cfg.Query != running.Query {
 		s.logger.Warn("the server and query blocks take effect at the next start")
-		cfg.Server, cfg.Query = running.Server, running.Query
 	}
+	running := s.config.Load()
+	cfg.Server, cfg.Query = running.Server, running.Query
 	s.config.Store(cfg)
 	s.logger.Info("configuration reloaded", "file", s.flags.config, "scrapes", len(cfg.Scrapes))
 	return nil
@@ -289,6 +294,28 @@ func (s *server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 	err := s.scrapes.ApplyConfig(cfg)
 	s.discovery.ApplyConfig(cfg, s.plugins.Discoverer)
 	return errors.Join(err, s.rules.ApplyConfig(cfg), s.alerts.ApplyConfig(cfg), s.forwarder.ApplyConfig(cfg))
+}
+
+// override sets what the flags give in cfg's server block.
+func (f serverFlags) override(cfg *hclconfig.Config) {
+	if f.listen != "" {
+		cfg.Server.Listen = f.listen
+	}
+	if f.data != "" {
+		cfg.Server.DataDir = f.data
+	}
+}
+
+// sameServer says whether two server blocks say the same.
+func sameServer(a, b hclconfig.Server) bool {
+	urlOf := func(u *url.URL) string {
+		if u == nil {
+			return ""
+		}
+		return u.String()
+	}
+	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.Retention == b.Retention &&
+		a.EnableAdminAPI == b.EnableAdminAPI && urlOf(a.ExternalURL) == urlOf(b.ExternalURL)
 }
 
 // notify takes the alerts the rules send: with the external labels they
