@@ -99,6 +99,7 @@ type Dispatcher struct {
 	// send_resolved = false.
 	quietResolved map[string]bool
 	alerts        map[uint64]*Alert     // every alert of a group, by fingerprint
+	sources       map[uint64]*Alert     // those of alerts that may inhibit others
 	updated       map[uint64]time.Time  // when each alert was last received
 	groups        map[string]*aggrGroup // by route ID and group labels
 
@@ -130,6 +131,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 		cancel:    cancel,
 		inhibitor: NewInhibitor(nil),
 		alerts:    map[uint64]*Alert{},
+		sources:   map[uint64]*Alert{},
 		updated:   map[uint64]time.Time{},
 		groups:    map[string]*aggrGroup{},
 	}
@@ -179,8 +181,12 @@ func (d *Dispatcher) ApplyConfig(cfg *hclconfig.Config) error {
 		g.stop()
 		delete(d.groups, id)
 	}
-	for _, a := range d.alerts {
+	clear(d.sources)
+	for fp, a := range d.alerts {
 		d.insert(a)
+		if d.inhibitor.IsSource(a.Labels) {
+			d.sources[fp] = a
+		}
 	}
 	d.dropUngrouped()
 	return nil
@@ -207,6 +213,9 @@ func (d *Dispatcher) Receive(alerts []*Alert) {
 		}
 		d.alerts[fp] = a
 		d.updated[fp] = now
+		if d.inhibitor.IsSource(a.Labels) {
+			d.sources[fp] = a
+		}
 		d.insert(a) // the root takes every alert: each is in a group
 	}
 }
@@ -255,8 +264,34 @@ func (d *Dispatcher) dropUngrouped() {
 			held[fp] = true
 		}
 	}
-	maps.DeleteFunc(d.alerts, func(fp uint64, _ *Alert) bool { return !held[fp] })
-	maps.DeleteFunc(d.updated, func(fp uint64, _ time.Time) bool { return !held[fp] })
+	for fp := range d.alerts {
+		if !held[fp] {
+			d.forget(fp)
+		}
+	}
+}
+
+// forgetUngrouped forgets those of the alerts fps that no group holds any
+// more: dropUngrouped for a few alerts. d.mu must be held.
+func (d *Dispatcher) forgetUngrouped(fps []uint64) {
+	for _, fp := range fps {
+		held := false
+		for _, g := range d.groups {
+			if _, held = g.alerts[fp]; held {
+				break
+			}
+		}
+		if !held {
+			d.forget(fp)
+		}
+	}
+}
+
+// forget drops the alert fp from the dispatcher. d.mu must be held.
+func (d *Dispatcher) forget(fp uint64) {
+	delete(d.alerts, fp)
+	delete(d.sources, fp)
+	delete(d.updated, fp)
 }
 
 // AlertStatus is an alert of the dispatcher with its state at the time
@@ -297,7 +332,7 @@ func (d *Dispatcher) Alerts(now time.Time) []AlertStatus {
 			receivers[fp] = append(receivers[fp], g.route.Receiver)
 		}
 	}
-	firing := d.firing(now)
+	firing := d.firingSources(now)
 	var out []AlertStatus
 	for fp, a := range d.alerts {
 		if a.Resolved(now) {
@@ -317,7 +352,7 @@ func (d *Dispatcher) Alerts(now time.Time) []AlertStatus {
 func (d *Dispatcher) Groups(now time.Time) []AlertGroup {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	firing := d.firing(now)
+	firing := d.firingSources(now)
 	var out []AlertGroup
 	for _, g := range d.groups {
 		ag := AlertGroup{Labels: g.labels, Receiver: g.route.Receiver}
@@ -344,11 +379,11 @@ func (d *Dispatcher) Groups(now time.Time) []AlertGroup {
 	return out
 }
 
-// firing returns the labels of the alerts that fire at now. d.mu must be
-// held.
-func (d *Dispatcher) firing(now time.Time) []labels.Labels {
+// firingSources returns the labels of the alerts that fire at now and
+// may inhibit others, for the inhibitor. d.mu must be held.
+func (d *Dispatcher) firingSources(now time.Time) []labels.Labels {
 	var out []labels.Labels
-	for _, a := range d.alerts {
+	for _, a := range d.sources {
 		if !a.Resolved(now) {
 			out = append(out, a.Labels)
 		}
@@ -459,17 +494,12 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 	now := time.Now()
 	d.mu.Lock()
 	route := g.route
-	var firingLabels []labels.Labels
-	for _, a := range d.alerts {
-		if !a.Resolved(now) {
-			firingLabels = append(firingLabels, a.Labels)
-		}
-	}
+	sources := d.firingSources(now)
 	snapshot := maps.Clone(g.alerts)
 	sendResolved := !d.quietResolved[route.Receiver]
 	var send []*Alert
 	for _, a := range snapshot {
-		if len(d.opts.Store.Silences().Mutes(a.Labels, now)) > 0 || d.inhibitor.Inhibited(a.Labels, firingLabels) {
+		if len(d.opts.Store.Silences().Mutes(a.Labels, now)) > 0 || d.inhibitor.Inhibited(a.Labels, sources) {
 			continue
 		}
 		send = append(send, a)
@@ -487,16 +517,18 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var dropped []uint64
 	for fp, a := range snapshot {
 		if a.Resolved(now) && g.alerts[fp] == a {
 			delete(g.alerts, fp)
+			dropped = append(dropped, fp)
 		}
 	}
 	if len(g.alerts) == 0 && d.groups[g.id] == g {
 		g.stop()
 		delete(d.groups, g.id)
 	}
-	d.dropUngrouped()
+	d.forgetUngrouped(dropped)
 }
 
 // notifyGroup delivers the alerts of g to the route's receiver unless the

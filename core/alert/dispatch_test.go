@@ -495,3 +495,48 @@ route {
 		t.Error("the received alert was changed")
 	}
 }
+
+// TestDispatcherInhibitRulesReloaded adds an inhibit block by reload to
+// alerts already received: the critical alert, received before, inhibits
+// the warning one; resolving it lifts the inhibition.
+func TestDispatcherInhibitRulesReloaded(t *testing.T) {
+	st := openStoreForTest(t, t.TempDir())
+	const route = `
+route {
+  receiver   = "a"
+  group_wait = "1h"
+}`
+	d := newTestDispatcher(t, st, &fakeNotifier{}, route)
+	critical := firing("alertname", "Down", "severity", "critical", "instance", "a")
+	warning := firing("alertname", "Slow", "severity", "warning", "instance", "a")
+	d.Receive([]*Alert{critical, warning})
+	inhibited := func() []string {
+		var out []string
+		for _, s := range d.Alerts(time.Now()) {
+			if len(s.InhibitedBy) > 0 {
+				out = append(out, s.Labels.Get("alertname"))
+			}
+		}
+		return out
+	}
+	if got := inhibited(); len(got) != 0 {
+		t.Fatalf("inhibited before any inhibit block: %v", got)
+	}
+	if err := d.ApplyConfig(routeConfig(t, route+`
+inhibit {
+  source_matchers = ["severity=critical"]
+  target_matchers = ["severity=warning"]
+  equal           = ["instance"]
+}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := inhibited(); !slices.Equal(got, []string{"Slow"}) {
+		t.Fatalf("inhibited after the reload: %v, want Slow", got)
+	}
+	resolved := *critical
+	resolved.EndsAt = time.Now()
+	d.Receive([]*Alert{&resolved})
+	if got := inhibited(); len(got) != 0 {
+		t.Fatalf("inhibited after the source resolved: %v", got)
+	}
+}

@@ -17,6 +17,17 @@ func NewInhibitor(rules []*hclconfig.Inhibit) *Inhibitor {
 	return &Inhibitor{rules: rules}
 }
 
+// IsSource says whether lset matches the source_matchers of a rule: only
+// such alerts can inhibit others.
+func (in *Inhibitor) IsSource(lset labels.Labels) bool {
+	for _, r := range in.rules {
+		if MatchesAll(r.SourceMatchers, lset) {
+			return true
+		}
+	}
+	return false
+}
+
 // Inhibited says whether the target alert is inhibited by an alert of
 // firing, as Alertmanager decides: by a rule whose target_matchers match
 // the target, and a firing alert that matches its source_matchers and has

@@ -514,6 +514,9 @@ func (s *Silences) write(sils ...*Silence) error {
 		}
 		return nil
 	})
+	if err == nil {
+		err = s.kv.Sync()
+	}
 	if err != nil {
 		return fmt.Errorf("cannot store silence: %w", err)
 	}

@@ -51,9 +51,13 @@ func OpenStore(dir string, logger hclog.Logger) (*Store, error) {
 	}
 	// The store holds a few thousand small records at most: small tables,
 	// every value in the LSM tree, no compression and no block cache.
+	// Writes are not synced one by one: a notification log entry is in the
+	// operating system's hands when Log returns, so it survives the
+	// server's crash, not the machine's. Silences, which people enter, are
+	// synced to disk before Set returns.
 	bopts := badger.DefaultOptions(dir).
 		WithLogger(badgerlog.New(logger.Named("badger"))).
-		WithSyncWrites(true).
+		WithSyncWrites(false).
 		WithCompression(options.None).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(0).
