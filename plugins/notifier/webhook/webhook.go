@@ -64,6 +64,20 @@ type webhook struct {
 	client      *http.Client
 }
 
+// maxIdleConns is how many idle connections to the receiver are kept:
+// the groups of a dispatcher notify at once, and each connection beyond
+// the idle ones is opened and closed again.
+const maxIdleConns = 64
+
+// transport returns the HTTP transport of a webhook: the default one,
+// keeping more idle connections to its one receiver.
+func transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = maxIdleConns
+	t.MaxIdleConnsPerHost = maxIdleConns
+	return t
+}
+
 func newWebhook(cfg sdk.Config) (*webhook, error) {
 	raw := cfg.String("url")
 	u, err := url.Parse(raw)
@@ -83,7 +97,7 @@ func newWebhook(cfg sdk.Config) (*webhook, error) {
 		password:    cfg.String("basic_auth_password"),
 		timeout:     cfg.Duration("timeout"),
 		headers:     map[string]string{},
-		client:      &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		client:      &http.Client{Transport: transport()},
 	}
 	if w.password != "" && w.username == "" {
 		return nil, sdk.AttributeErrorf("basic_auth_password", "is set without basic_auth_username")
