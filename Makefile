@@ -34,7 +34,7 @@ lint: ## Check formatting (gofmt) and run go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-bench: bench-tsdb bench-scrape bench-plugins ## Run every benchmark against its upstream anchor
+bench: bench-tsdb bench-scrape bench-plugins bench-alerting ## Run every benchmark against its upstream anchor
 
 bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB
 	$(GO) run ./core/tsdb/bench
@@ -44,6 +44,10 @@ bench-scrape: ## Compare core/scrape with the upstream Prometheus scrape manager
 
 bench-plugins: ## Compare an exporter plugin with an HTTP scrape, and a Wasm notifier with a gRPC one
 	$(GO) run ./core/pluginhost/bench
+
+bench-alerting: build plugins ## Compare core/alert's dispatch with the Alertmanager binary (installs it with apt-get)
+	command -v prometheus-alertmanager >/dev/null || { apt-get update && apt-get install -y prometheus-alertmanager; }
+	$(GO) run ./core/alert/bench
 
 PROTO_DIR := sdk/proto
 proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc: apt-get install -y protobuf-compiler)
@@ -62,4 +66,4 @@ proto-check: proto ## Fail when the generated protocol code differs from sdk/pro
 run: build ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test lint bench bench-tsdb bench-scrape bench-plugins run
+.PHONY: help build plugins test lint bench bench-tsdb bench-scrape bench-plugins bench-alerting run

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
+)
+
+// inProcessResult is what part 1 measured.
+type inProcessResult struct {
+	alerts int
+	// receive is the time spent in Receive, all batches together.
+	receive time.Duration
+	// complete is the time from the first Receive until the last alert
+	// was first notified.
+	complete time.Duration
+	// notifications and notified are the Notify calls and the firing
+	// alerts they carried, repeats included.
+	notifications, notified int
+	cpu                     time.Duration // of this process, over complete
+	// heapBefore is the heap in use with the dispatcher configured and no
+	// alert; heapAfter that with every alert received and notified (after
+	// a GC both times).
+	heapBefore, heapAfter uint64
+	groups                int // the dispatcher's groups with every alert held
+}
+
+// countingNotifier is the no-op notifier of part 1: it counts the alerts
+// it is given and remembers when each was first notified.
+type countingNotifier struct {
+	mu            sync.Mutex
+	seen          map[string]bool // by fingerprint
+	notifications int
+	notified      int
+	last          time.Time     // when the last alert was first notified
+	all           chan struct{} // closed when every alert was notified
+	want          int
+}
+
+// Notify counts n's firing alerts.
+func (c *countingNotifier) Notify(_ context.Context, n *sdk.Notification) error {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notifications++
+	for _, a := range n.Alerts {
+		if a.Status != "firing" {
+			continue
+		}
+		c.notified++
+		if !c.seen[a.Fingerprint] {
+			c.seen[a.Fingerprint] = true
+			c.last = now
+			if len(c.seen) == c.want {
+				close(c.all)
+			}
+		}
+	}
+	return nil
+}
+
+// inProcessConfig is the configuration of part 1: the route of part 2,
+// to a notifier block whose plugin is never started (the dispatcher is
+// handed the counting notifier instead).
+const inProcessConfig = `plugin "noop" { source = "noop" }
+
+notifier "bench" { plugin = "noop" }
+
+route {
+  receiver        = "bench"
+  group_by        = ["group"]
+  group_wait      = %q
+  group_interval  = %q
+  repeat_interval = %q
+}
+`
+
+// runInProcess runs part 1: w's alerts through core/alert.Dispatcher into
+// a counting notifier.
+func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResult, error) {
+	dir, err := os.MkdirTemp(cfg.dir, "alerting-bench-inprocess-")
+	if err != nil {
+		return nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	st, err := alert.OpenStore(dir, hclog.NewNullLogger())
+	if err != nil {
+		return nil, fmt.Errorf("open the alert store: %w", err)
+	}
+	defer st.Close()
+	hcl, diags := hclconfig.Parse("bench.hcl", fmt.Appendf(nil, inProcessConfig, cfg.groupWait, cfg.groupInterval, repeatInterval))
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("parse the configuration: %s", diags.Error())
+	}
+	n := &countingNotifier{seen: map[string]bool{}, all: make(chan struct{}), want: w.len()}
+	d := alert.NewDispatcher(alert.Options{
+		Store:     st,
+		Notifiers: func(string) (sdk.Notifier, bool) { return n, true },
+		Logger:    hclog.NewNullLogger(),
+	})
+	defer d.Stop() // before the store closes
+	if err := d.ApplyConfig(hcl); err != nil {
+		return nil, fmt.Errorf("apply the configuration: %w", err)
+	}
+	logf("in process: %d alerts through core/alert.Dispatcher into a no-op notifier", w.len())
+
+	res := &inProcessResult{alerts: w.len()}
+	res.heapBefore = heapInUse()
+	stopProfile, err := startCPUProfile(cfg.profileDir, "inprocess")
+	if err != nil {
+		return nil, err
+	}
+	defer stopProfile()
+	cpu0, err := selfCPU()
+	if err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	for lo := 0; lo < w.len(); lo += cfg.batch {
+		hi := min(lo+cfg.batch, w.len())
+		// Alerts are built per batch, as the API decodes them.
+		now := time.Now()
+		batch := make([]*alert.Alert, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			batch = append(batch, &alert.Alert{
+				Labels: labels.FromMap(w.labels(i)), Annotations: labels.FromMap(w.annotations(i)),
+				StartsAt: now, EndsAt: now.Add(firingFor), GeneratorURL: generatorURL,
+			})
+		}
+		t := time.Now()
+		d.Receive(batch)
+		res.receive += time.Since(t)
+	}
+	deadline := time.NewTimer(cfg.deliverTimeout)
+	defer deadline.Stop()
+	select {
+	case <-n.all:
+	case <-deadline.C:
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return nil, fmt.Errorf("only %d of %d alerts notified within %s", len(n.seen), w.len(), cfg.deliverTimeout)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	cpu1, err := selfCPU()
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	res.complete = n.last.Sub(began)
+	res.notifications, res.notified = n.notifications, n.notified
+	n.mu.Unlock()
+	res.cpu = cpu1 - cpu0
+	stopProfile()
+	res.heapAfter = heapInUse()
+	res.groups = len(d.Groups(time.Now()))
+	logf("in process: every alert notified %s after the first Receive", res.complete.Round(time.Millisecond))
+	return res, nil
+}
+
+// heapInUse returns the bytes of the heap in use after a garbage
+// collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// selfCPU returns the user+system CPU time of this process so far.
+func selfCPU() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
+// startCPUProfile starts a CPU profile into dir/<name>.cpu.pprof when dir
+// is set, and returns the function that ends it, which may be called more
+// than once.
+func startCPUProfile(dir, name string) (func(), error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create -profile-dir: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, name+".cpu.pprof"))
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				logf("%s: close CPU profile: %v", name, err)
+			}
+		})
+	}, nil
+}

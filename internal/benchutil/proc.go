@@ -1,0 +1,119 @@
+package benchutil
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ClockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ),
+// 100 per second on Linux.
+const ClockTicks = 100
+
+// ProcCPU returns the user+system CPU seconds of process pid so far, all
+// its threads, from /proc/<pid>/stat (Linux only; 10 ms resolution).
+func ProcCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the CPU time of process %d: %w", pid, err)
+	}
+	// The command name, in parentheses, may hold spaces: the fields after
+	// it are "state ppid ... utime stime", utime the 14th field of the
+	// line.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("process %d: malformed /proc stat line", pid)
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("process %d: malformed /proc stat line", pid)
+	}
+	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
+	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("process %d: /proc stat line: %w", pid, err)
+	}
+	return float64(utime+stime) / ClockTicks, nil
+}
+
+// ProcPeakRSS returns the peak resident set size of process pid in bytes,
+// VmHWM of /proc/<pid>/status (Linux only).
+func ProcPeakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the status of process %d: %w", pid, err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("process %d: malformed VmHWM line %q", pid, line)
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("process %d: VmHWM: %w", pid, err)
+		}
+		return kb << 10, nil
+	}
+	return 0, fmt.Errorf("process %d: no VmHWM in /proc/%d/status", pid, pid)
+}
+
+// ProcChildren returns the process ids of the children of pid, from
+// /proc/<pid>/task/*/children (Linux only), sorted.
+func ProcChildren(pid int) ([]int, error) {
+	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if err != nil {
+		return nil, fmt.Errorf("list the threads of process %d: %w", pid, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("process %d: no /proc/%d/task/*/children", pid, pid)
+	}
+	var out []int
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // the thread ended
+			}
+			return nil, fmt.Errorf("read the children of process %d: %w", pid, err)
+		}
+		for _, s := range strings.Fields(string(b)) {
+			child, err := strconv.Atoi(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			out = append(out, child)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// ProcDescendants returns the process ids of the children of pid, their
+// children and so on, breadth first (Linux only).
+func ProcDescendants(pid int) ([]int, error) {
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		children, err := ProcChildren(p)
+		if err != nil {
+			if p != pid {
+				continue // a descendant that ended meanwhile
+			}
+			return nil, err
+		}
+		out = append(out, children...)
+		queue = append(queue, children...)
+	}
+	return out, nil
+}
