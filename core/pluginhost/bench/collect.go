@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 
+	"github.com/vigilmon/vigil/internal/benchutil"
 	"github.com/vigilmon/vigil/sdk/client"
 )
 
@@ -82,7 +83,7 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find this executable: %w", err)
 	}
-	if _, err := procCPU(os.Getpid()); err != nil {
+	if _, err := benchutil.ProcCPU(os.Getpid()); err != nil {
 		return nil, fmt.Errorf("the producer's CPU time is read from /proc/<pid>/stat, on Linux only: %w", err)
 	}
 	logf("collect: starting the producers (%d series each)", cfg.series)
@@ -142,7 +143,7 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 		r := res.modes[name]
 		r.payload = consumers[name].payload()
 		logf("collect: %s: p50 %s, p99 %s, %.3f CPU s per million samples", name,
-			fmtDuration(percentile(r.latencies, 50)), fmtDuration(percentile(r.latencies, 99)), r.cpuPerMillion())
+			benchutil.FormatDuration(benchutil.Percentile(r.latencies, 50)), benchutil.FormatDuration(benchutil.Percentile(r.latencies, 99)), r.cpuPerMillion())
 	}
 	return res, nil
 }
@@ -214,7 +215,7 @@ func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) er
 	if err != nil {
 		return err
 	}
-	child0, err := procCPU(c.pid())
+	child0, err := benchutil.ProcCPU(c.pid())
 	if err != nil {
 		return err
 	}
@@ -231,7 +232,7 @@ func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) er
 	if err != nil {
 		return err
 	}
-	child1, err := procCPU(c.pid())
+	child1, err := benchutil.ProcCPU(c.pid())
 	if err != nil {
 		return err
 	}
@@ -448,45 +449,4 @@ func selfCPU() (float64, error) {
 		return 0, fmt.Errorf("getrusage: %w", err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(), nil
-}
-
-// clockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ),
-// 100 per second on Linux.
-const clockTicks = 100
-
-// procCPU returns the user+system CPU seconds of process pid so far, all
-// its threads, from /proc/<pid>/stat.
-func procCPU(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read the CPU time of process %d: %w", pid, err)
-	}
-	// The command name, in parentheses, may hold spaces: the fields
-	// after it are "state ppid ... utime stime", utime the 14th field
-	// of the line.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("process %d: malformed /proc stat line", pid)
-	}
-	fields := strings.Fields(string(b[i+1:]))
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("process %d: malformed /proc stat line", pid)
-	}
-	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
-	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("process %d: /proc stat line: %w", pid, err)
-	}
-	return float64(utime+stime) / clockTicks, nil
-}
-
-// percentile returns the p-th percentile of ds (nearest rank).
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return -1
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	rank := int(p/100*float64(len(s))+0.999999) - 1
-	return s[max(0, min(rank, len(s)-1))]
 }

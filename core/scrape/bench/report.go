@@ -38,7 +38,7 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 		ratio := vx / px
 		rs := ""
 		if withRatio {
-			rs = formatRatio(ratio)
+			rs = benchutil.FormatRatio(ratio)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, vs, ps, rs, note)
 		return ratio
@@ -90,18 +90,13 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 			fmt.Fprintf(out, "  WARNING %s: the store counted %.0f samples, scraped + report series + stale markers make %.0f to %.0f\n", name, r.SamplesAppended, low, high)
 		}
 	}
-	fmt.Fprintf(out, "scrape ratios (vigil/prometheus): cpu_per_sample=%s rss=%s\n", formatRatio(cpuRatio), formatRatio(rssRatio))
+	fmt.Fprintf(out, "scrape ratios (vigil/prometheus): cpu_per_sample=%s rss=%s\n", benchutil.FormatRatio(cpuRatio), benchutil.FormatRatio(rssRatio))
 }
 
 // cpuPerMillion is the CPU seconds of the scrape window per million samples
 // ingested.
 func cpuPerMillion(r sideRun) float64 {
 	return (r.CPUUser + r.CPUSys) / (r.SamplesAppended / 1e6)
-}
-
-// formatRatio prints a ratio with two decimals.
-func formatRatio(r float64) string {
-	return fmt.Sprintf("%.2f", r)
 }
 
 // humanCount formats a count: 950, 12.3k, 11.95M.

@@ -29,7 +29,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 	row := func(fig *figureRows, name, workload string, v, u float64, format func(float64) string, better string) {
 		ratio := v / u
 		fig.ratios = append(fig.ratios, ratio)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, workload, format(v), format(u), formatRatio(ratio), better)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, workload, format(v), format(u), benchutil.FormatRatio(ratio), better)
 	}
 	get := func(res *sizeResult, name string) *storeResult {
 		if r, ok := res.byStore[name]; ok {
@@ -71,7 +71,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 	fmt.Fprintln(tw, "\t\t\t\t\t")
 	combined := func(name string, fig figureRows, better string) {
 		fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t%s\n", name, fmt.Sprintf("geomean of %d ratios", len(fig.ratios)),
-			formatRatio(geomean(fig.ratios)), better)
+			benchutil.FormatRatio(geomean(fig.ratios)), better)
 	}
 	combined("ingest", ingest, higherBetter)
 	combined("disk", disk, lowerBetter)
@@ -114,8 +114,8 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 		}
 	}
 	fmt.Fprintf(out, "tsdb ratios (vigil/prometheus): ingest=%s disk=%s query=%s memory=%s restart=%s\n",
-		formatRatio(geomean(ingest.ratios)), formatRatio(geomean(disk.ratios)), formatRatio(geomean(query.ratios)),
-		formatRatio(geomean(memory.ratios)), formatRatio(geomean(restartFig.ratios)))
+		benchutil.FormatRatio(geomean(ingest.ratios)), benchutil.FormatRatio(geomean(disk.ratios)), benchutil.FormatRatio(geomean(query.ratios)),
+		benchutil.FormatRatio(geomean(memory.ratios)), benchutil.FormatRatio(geomean(restartFig.ratios)))
 }
 
 // describeTarget summarises the kind mix of a target.
@@ -133,11 +133,6 @@ func seconds(d time.Duration) float64 {
 		return math.NaN()
 	}
 	return d.Seconds()
-}
-
-// formatRatio prints a ratio with two decimals.
-func formatRatio(r float64) string {
-	return fmt.Sprintf("%.2f", r)
 }
 
 // humanRate formats samples per second.
