@@ -32,6 +32,9 @@ const (
 	DefaultLookbackDelta    = 5 * time.Minute
 	// DefaultResolveTimeout is Alertmanager's resolve_timeout.
 	DefaultResolveTimeout = 5 * time.Minute
+	// DefaultNotifyTimeout bounds one attempt of a notifier block to
+	// deliver a notification.
+	DefaultNotifyTimeout = 10 * time.Second
 	// DefaultAlertmanagerTimeout bounds one request to an external
 	// Alertmanager, as Prometheus's alertmanager_config timeout.
 	DefaultAlertmanagerTimeout = 10 * time.Second

@@ -67,6 +67,9 @@ type PluginInstance struct {
 	// alerts, as a receiver's send_resolved in Alertmanager; true unless
 	// the block sets it.
 	SendResolved bool
+	// Timeout, for a notifier, bounds one attempt to deliver a
+	// notification; DefaultNotifyTimeout unless the block sets it.
+	Timeout time.Duration
 	// Range is where the block is declared; PluginRange is the plugin
 	// attribute's value.
 	Range, PluginRange hcl.Range
@@ -84,7 +87,7 @@ var instanceSchema = &hcl.BodySchema{
 
 // notifierSchema is instanceSchema with the notifier's own settings.
 var notifierSchema = &hcl.BodySchema{
-	Attributes: append(slices.Clone(instanceSchema.Attributes), hcl.AttributeSchema{Name: "send_resolved"}),
+	Attributes: append(slices.Clone(instanceSchema.Attributes), hcl.AttributeSchema{Name: "send_resolved"}, hcl.AttributeSchema{Name: "timeout"}),
 	Blocks:     instanceSchema.Blocks,
 }
 
@@ -127,8 +130,9 @@ func (d *decoder) pluginInstance(b *hcl.Block, cfg *Config, content *hcl.BodyCon
 	} else if content == nil {
 		content = d.content(b.Body, instanceSchema)
 	}
-	inst := &PluginInstance{Name: b.Labels[0], Ctx: d.ctx, SendResolved: true, Range: b.DefRange}
+	inst := &PluginInstance{Name: b.Labels[0], Ctx: d.ctx, SendResolved: true, Timeout: DefaultNotifyTimeout, Range: b.DefRange}
 	d.boolean(content.Attributes, "send_resolved", &inst.SendResolved)
+	d.duration(content.Attributes, "timeout", &inst.Timeout)
 	switch b.Type {
 	case "exporter":
 		inst.Kind = sdk.KindExporter

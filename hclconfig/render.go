@@ -207,6 +207,7 @@ func renderInstance(b *hclwrite.Body, inst *PluginInstance) {
 	b.SetAttributeValue("plugin", cty.StringVal(inst.Plugin.Name))
 	if inst.Kind == sdk.KindNotifier {
 		b.SetAttributeValue("send_resolved", cty.BoolVal(inst.SendResolved))
+		b.SetAttributeValue("timeout", durationVal(inst.Timeout))
 	}
 	renderConfig(b, inst)
 }

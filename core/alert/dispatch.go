@@ -68,8 +68,8 @@ type Options struct {
 	ExternalURL string
 	// Logger receives the dispatcher's log lines. Default: none.
 	Logger hclog.Logger
-	// NotifyTimeout bounds one delivery attempt. Default:
-	// DefaultNotifyTimeout.
+	// NotifyTimeout bounds one delivery attempt to a receiver whose
+	// notifier block sets no timeout. Default: DefaultNotifyTimeout.
 	NotifyTimeout time.Duration
 	// RetryBackoff is the wait before the first retry. Default:
 	// DefaultRetryBackoff.
@@ -96,8 +96,9 @@ type Dispatcher struct {
 	route     *Route
 	inhibitor *Inhibitor
 	// quietResolved holds the receivers whose notifier block sets
-	// send_resolved = false.
+	// send_resolved = false; timeouts the notifier blocks' timeouts.
 	quietResolved map[string]bool
+	timeouts      map[string]time.Duration
 	alerts        map[uint64]*Alert     // every alert of a group, by fingerprint
 	sources       map[uint64]*Alert     // those of alerts that may inhibit others
 	updated       map[uint64]time.Time  // when each alert was last received
@@ -160,9 +161,13 @@ func (d *Dispatcher) ApplyConfig(cfg *hclconfig.Config) error {
 	d.route = route
 	d.inhibitor = NewInhibitor(cfg.Inhibits)
 	d.quietResolved = map[string]bool{}
+	d.timeouts = map[string]time.Duration{}
 	for _, n := range cfg.Notifiers {
 		if !n.SendResolved {
 			d.quietResolved[n.Name] = true
+		}
+		if n.Timeout > 0 {
+			d.timeouts[n.Name] = n.Timeout
 		}
 	}
 	routes := map[string]*Route{}

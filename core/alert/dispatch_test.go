@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -538,5 +539,47 @@ inhibit {
 	d.Receive([]*Alert{&resolved})
 	if got := inhibited(); len(got) != 0 {
 		t.Fatalf("inhibited after the source resolved: %v", got)
+	}
+}
+
+// blockingNotifier waits for the end of its context, counting calls.
+type blockingNotifier struct{ calls atomic.Int32 }
+
+func (b *blockingNotifier) Notify(ctx context.Context, _ *sdk.Notification) error {
+	b.calls.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestDispatcherNotifierTimeout gives a notifier block a timeout: an
+// attempt that hangs ends after it, counts as a timeout, and is retried.
+func TestDispatcherNotifierTimeout(t *testing.T) {
+	b := &blockingNotifier{}
+	d := NewDispatcher(Options{
+		Store:         openStoreForTest(t, t.TempDir()),
+		Notifiers:     func(string) (sdk.Notifier, bool) { return b, true },
+		Logger:        hclog.NewNullLogger(),
+		RetryBackoff:  10 * time.Millisecond,
+		NotifyTimeout: time.Hour, // the block's timeout applies instead
+	})
+	t.Cleanup(d.Stop)
+	if err := d.ApplyConfig(routeConfig(t, `
+notifier "slow" {
+  plugin  = "p"
+  timeout = "100ms"
+}
+route {
+  receiver   = "slow"
+  group_wait = "10ms"
+}`)); err != nil {
+		t.Fatal(err)
+	}
+	d.Receive([]*Alert{firing("alertname", "Down")})
+	deadline := time.Now().Add(15 * time.Second)
+	for testutil.ToFloat64(d.metrics.requestsFailed.WithLabelValues("slow", reasonTimeout)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no two timed-out attempts within 15s; %d calls", b.calls.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // vigil_notification_requests_failed_total.
 const (
 	reasonPermanent  = "permanent"   // the notifier said retrying will not help
-	reasonTimeout    = "timeout"     // the attempt took longer than NotifyTimeout
+	reasonTimeout    = "timeout"     // the attempt took longer than the notifier's timeout
 	reasonNoNotifier = "no_notifier" // the receiver's notifier is not running
 	reasonOther      = "other"       // any other error, retried
 )
@@ -29,9 +29,15 @@ const (
 // counts in vigil_notification_requests_total.
 func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notification) error {
 	d.metrics.total.WithLabelValues(receiver).Inc()
+	d.mu.Lock()
+	timeout, ok := d.timeouts[receiver]
+	d.mu.Unlock()
+	if !ok {
+		timeout = d.opts.NotifyTimeout
+	}
 	backoff := d.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {
-		reason, err := d.attempt(ctx, receiver, n)
+		reason, err := d.attempt(ctx, receiver, n, timeout)
 		if err == nil {
 			return nil
 		}
@@ -51,9 +57,9 @@ func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notifi
 	}
 }
 
-// attempt makes one delivery attempt and counts it; a failure comes with
-// its reason.
-func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notification) (reason string, err error) {
+// attempt makes one delivery attempt, bounded by timeout, and counts it;
+// a failure comes with its reason.
+func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notification, timeout time.Duration) (reason string, err error) {
 	d.metrics.requests.WithLabelValues(receiver).Inc()
 	defer func() {
 		if err != nil {
@@ -64,7 +70,7 @@ func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notifi
 	if !ok {
 		return reasonNoNotifier, fmt.Errorf("notifier %q is not running", receiver)
 	}
-	actx, cancel := context.WithTimeout(ctx, d.opts.NotifyTimeout)
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	err = notifier.Notify(actx, n)

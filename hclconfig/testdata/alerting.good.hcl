@@ -5,6 +5,7 @@ notifier "oncall" { plugin = "slack" }
 notifier "db" {
   plugin        = "slack"
   send_resolved = false
+  timeout       = "30s"
 }
 
 server {
