@@ -87,9 +87,13 @@ type Dispatcher struct {
 	opts    Options
 	logger  hclog.Logger
 	metrics *Metrics
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// ctx ends with Stop: the timers stop. deliveries ends later, so that
+	// a notification on its way is delivered and logged.
+	ctx              context.Context
+	cancel           context.CancelFunc
+	deliveries       context.Context
+	cancelDeliveries context.CancelFunc
+	wg               sync.WaitGroup
 
 	mu        sync.Mutex
 	stopped   bool
@@ -124,17 +128,20 @@ func NewDispatcher(opts Options) *Dispatcher {
 		opts.GCInterval = DefaultGCInterval
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	deliveries, cancelDeliveries := context.WithCancel(context.Background())
 	d := &Dispatcher{
-		opts:      opts,
-		logger:    opts.Logger,
-		metrics:   newMetrics(),
-		ctx:       ctx,
-		cancel:    cancel,
-		inhibitor: NewInhibitor(nil),
-		alerts:    map[uint64]*Alert{},
-		sources:   map[uint64]*Alert{},
-		updated:   map[uint64]time.Time{},
-		groups:    map[string]*aggrGroup{},
+		opts:             opts,
+		logger:           opts.Logger,
+		metrics:          newMetrics(),
+		ctx:              ctx,
+		cancel:           cancel,
+		deliveries:       deliveries,
+		cancelDeliveries: cancelDeliveries,
+		inhibitor:        NewInhibitor(nil),
+		alerts:           map[uint64]*Alert{},
+		sources:          map[uint64]*Alert{},
+		updated:          map[uint64]time.Time{},
+		groups:           map[string]*aggrGroup{},
 	}
 	d.wg.Add(1)
 	go d.runGC()
@@ -406,14 +413,31 @@ func (d *Dispatcher) status(a *Alert, firing []labels.Labels, now time.Time) Ale
 	return s
 }
 
-// Stop ends the timers and the deliveries in progress and waits for them.
-// Call it before the store closes. Alerts received later are ignored.
+// Stop ends the timers and waits for the deliveries in progress: each
+// may finish its attempt, within its notifier's timeout, and is logged, so
+// that a restart does not send it again; none is retried. Call it before
+// the store closes. Alerts received later are ignored.
 func (d *Dispatcher) Stop() {
 	d.mu.Lock()
 	d.stopped = true
+	grace := d.opts.NotifyTimeout
+	for _, t := range d.timeouts {
+		grace = max(grace, t)
+	}
 	d.mu.Unlock()
 	d.cancel()
-	d.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		d.logger.Warn("notifications still in progress at shutdown are cancelled", "after", grace)
+	}
+	d.cancelDeliveries()
+	<-done
 }
 
 // runGC deletes the expired silences and notification log entries every
@@ -477,11 +501,15 @@ func (d *Dispatcher) runGroup(ctx context.Context, g *aggrGroup, wait time.Durat
 			return
 		case <-timer.C:
 		}
+		if ctx.Err() != nil {
+			return // stopped while the timer fired
+		}
 		d.mu.Lock()
 		interval := g.route.GroupInterval
 		d.mu.Unlock()
-		// Retries of the flush end when the next one is due.
-		flushCtx, cancel := context.WithTimeout(ctx, interval)
+		// Retries of the flush end when the next one is due. A flush
+		// outlives its group's timer, not the dispatcher's deliveries.
+		flushCtx, cancel := context.WithTimeout(d.deliveries, interval)
 		d.flush(flushCtx, g)
 		cancel()
 		if d.afterFlush != nil {

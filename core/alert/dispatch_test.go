@@ -583,3 +583,109 @@ route {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// gatedNotifier holds each notification until release is closed.
+type gatedNotifier struct {
+	started chan struct{}
+	release chan struct{}
+	sent    atomic.Int32
+}
+
+func (g *gatedNotifier) Notify(ctx context.Context, _ *sdk.Notification) error {
+	g.started <- struct{}{}
+	select {
+	case <-g.release:
+		g.sent.Add(1)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestDispatcherStopFinishesDelivery stops the dispatcher while a
+// notification is on its way: Stop waits for it, and it is logged, so a
+// restarted dispatcher would not send it again.
+func TestDispatcherStopFinishesDelivery(t *testing.T) {
+	st := openStoreForTest(t, t.TempDir())
+	g := &gatedNotifier{started: make(chan struct{}, 1), release: make(chan struct{})}
+	d := NewDispatcher(Options{
+		Store:     st,
+		Notifiers: func(string) (sdk.Notifier, bool) { return g, true },
+		Logger:    hclog.NewNullLogger(),
+	})
+	if err := d.ApplyConfig(routeConfig(t, `
+route {
+  receiver   = "a"
+  group_wait = "10ms"
+}`)); err != nil {
+		t.Fatal(err)
+	}
+	d.Receive([]*Alert{firing("alertname", "Down")})
+	select {
+	case <-g.started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no delivery started within 15s")
+	}
+	stopped := make(chan struct{})
+	go func() {
+		d.Stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		t.Fatal("Stop returned with a delivery in progress")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(g.release)
+	select {
+	case <-stopped:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Stop did not return after the delivery ended")
+	}
+	if g.sent.Load() != 1 {
+		t.Fatalf("%d notifications delivered, want 1", g.sent.Load())
+	}
+	if _, ok := st.NotificationLog().Query("a", "{}:{}"); !ok {
+		t.Error("the notification delivered during Stop was not logged")
+	}
+}
+
+// TestDispatcherStopDoesNotRetry stops the dispatcher while a notifier
+// keeps failing: Stop returns without waiting for retries.
+func TestDispatcherStopDoesNotRetry(t *testing.T) {
+	f := &fakeNotifier{fail: func(int) error { return errors.New("connection refused") }}
+	d := NewDispatcher(Options{
+		Store:        openStoreForTest(t, t.TempDir()),
+		Notifiers:    func(string) (sdk.Notifier, bool) { return f, true },
+		Logger:       hclog.NewNullLogger(),
+		RetryBackoff: time.Minute,
+	})
+	if err := d.ApplyConfig(routeConfig(t, `
+route {
+  receiver   = "a"
+  group_wait = "10ms"
+}`)); err != nil {
+		t.Fatal(err)
+	}
+	d.Receive([]*Alert{firing("alertname", "Down")})
+	deadline := time.Now().Add(15 * time.Second)
+	for attempts, _ := f.state(); attempts == 0; attempts, _ = f.state() {
+		if time.Now().After(deadline) {
+			t.Fatal("no attempt within 15s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		d.Stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Stop waited for a retry a minute away")
+	}
+	if attempts, _ := f.state(); attempts != 1 {
+		t.Errorf("%d attempts, want 1", attempts)
+	}
+}

@@ -23,7 +23,7 @@ const (
 
 // deliver sends n to the notifier of receiver. A failed attempt is retried,
 // after a backoff that doubles with jitter, until ctx ends; an error marked
-// with sdk.Permanent is not. As in Alertmanager, the notification counts
+// with sdk.Permanent is not, nor any once the dispatcher stops. As in Alertmanager, the notification counts
 // once in vigil_notifications_total, and in
 // vigil_notifications_failed_total when it fails for good; each attempt
 // counts in vigil_notification_requests_total.
@@ -45,12 +45,19 @@ func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notifi
 			d.metrics.failed.WithLabelValues(receiver, reason).Inc()
 			return fmt.Errorf("notify %q, attempt %d, not retried: %w", receiver, attempt, err)
 		}
+		if d.ctx.Err() != nil {
+			d.metrics.failed.WithLabelValues(receiver, reason).Inc()
+			return fmt.Errorf("notify %q, attempt %d, not retried at shutdown: %w", receiver, attempt, err)
+		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		d.logger.Warn("notification failed; retrying", "receiver", receiver, "attempt", attempt, "retry_in", wait, "error", err)
 		select {
 		case <-ctx.Done():
 			d.metrics.failed.WithLabelValues(receiver, reason).Inc()
 			return fmt.Errorf("notify %q: gave up after %d attempts: %w", receiver, attempt, err)
+		case <-d.ctx.Done():
+			d.metrics.failed.WithLabelValues(receiver, reason).Inc()
+			return fmt.Errorf("notify %q: stopped after %d attempts: %w", receiver, attempt, err)
 		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, MaxRetryBackoff)
