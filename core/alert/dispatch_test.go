@@ -64,15 +64,22 @@ func (f *fakeNotifier) waitSent(t *testing.T, n int) []*sdk.Notification {
 // newTestDispatcher returns a dispatcher over st with the configuration
 // of routeConfig(blocks), whose receivers all deliver to f. It stops when
 // the test ends, before st closes.
-func newTestDispatcher(t *testing.T, st *Store, f *fakeNotifier, blocks string) *Dispatcher {
+func newTestDispatcher(t *testing.T, st *Store, f sdk.Notifier, blocks string) *Dispatcher {
 	t.Helper()
-	d := NewDispatcher(Options{
-		Store:        st,
-		Notifiers:    func(string) (sdk.Notifier, bool) { return f, true },
-		ExternalURL:  "http://vigil.example:9090",
-		Logger:       hclog.NewNullLogger(),
-		RetryBackoff: 10 * time.Millisecond,
-	})
+	return newTestDispatcherWith(t, Options{Store: st}, f, blocks)
+}
+
+// newTestDispatcherWith is newTestDispatcher with options: those unset
+// take the test's defaults, 10ms retry backoff among them.
+func newTestDispatcherWith(t *testing.T, opts Options, f sdk.Notifier, blocks string) *Dispatcher {
+	t.Helper()
+	opts.Notifiers = func(string) (sdk.Notifier, bool) { return f, true }
+	opts.ExternalURL = "http://vigil.example:9090"
+	opts.Logger = hclog.NewNullLogger()
+	if opts.RetryBackoff == 0 {
+		opts.RetryBackoff = 10 * time.Millisecond
+	}
+	d := NewDispatcher(opts)
 	t.Cleanup(d.Stop)
 	if err := d.ApplyConfig(routeConfig(t, blocks)); err != nil {
 		t.Fatal(err)
@@ -555,15 +562,8 @@ func (b *blockingNotifier) Notify(ctx context.Context, _ *sdk.Notification) erro
 // attempt that hangs ends after it, counts as a timeout, and is retried.
 func TestDispatcherNotifierTimeout(t *testing.T) {
 	b := &blockingNotifier{}
-	d := NewDispatcher(Options{
-		Store:         openStoreForTest(t, t.TempDir()),
-		Notifiers:     func(string) (sdk.Notifier, bool) { return b, true },
-		Logger:        hclog.NewNullLogger(),
-		RetryBackoff:  10 * time.Millisecond,
-		NotifyTimeout: time.Hour, // the block's timeout applies instead
-	})
-	t.Cleanup(d.Stop)
-	if err := d.ApplyConfig(routeConfig(t, `
+	// NotifyTimeout is an hour: the block's timeout applies instead.
+	d := newTestDispatcherWith(t, Options{Store: openStoreForTest(t, t.TempDir()), NotifyTimeout: time.Hour}, b, `
 notifier "slow" {
   plugin  = "p"
   timeout = "100ms"
@@ -571,9 +571,7 @@ notifier "slow" {
 route {
   receiver   = "slow"
   group_wait = "10ms"
-}`)); err != nil {
-		t.Fatal(err)
-	}
+}`)
 	d.Receive([]*Alert{firing("alertname", "Down")})
 	deadline := time.Now().Add(15 * time.Second)
 	for testutil.ToFloat64(d.metrics.requestsFailed.WithLabelValues("slow", reasonTimeout)) < 2 {
@@ -608,18 +606,11 @@ func (g *gatedNotifier) Notify(ctx context.Context, _ *sdk.Notification) error {
 func TestDispatcherStopFinishesDelivery(t *testing.T) {
 	st := openStoreForTest(t, t.TempDir())
 	g := &gatedNotifier{started: make(chan struct{}, 1), release: make(chan struct{})}
-	d := NewDispatcher(Options{
-		Store:     st,
-		Notifiers: func(string) (sdk.Notifier, bool) { return g, true },
-		Logger:    hclog.NewNullLogger(),
-	})
-	if err := d.ApplyConfig(routeConfig(t, `
+	d := newTestDispatcher(t, st, g, `
 route {
   receiver   = "a"
   group_wait = "10ms"
-}`)); err != nil {
-		t.Fatal(err)
-	}
+}`)
 	d.Receive([]*Alert{firing("alertname", "Down")})
 	select {
 	case <-g.started:
@@ -654,19 +645,11 @@ route {
 // keeps failing: Stop returns without waiting for retries.
 func TestDispatcherStopDoesNotRetry(t *testing.T) {
 	f := &fakeNotifier{fail: func(int) error { return errors.New("connection refused") }}
-	d := NewDispatcher(Options{
-		Store:        openStoreForTest(t, t.TempDir()),
-		Notifiers:    func(string) (sdk.Notifier, bool) { return f, true },
-		Logger:       hclog.NewNullLogger(),
-		RetryBackoff: time.Minute,
-	})
-	if err := d.ApplyConfig(routeConfig(t, `
+	d := newTestDispatcherWith(t, Options{Store: openStoreForTest(t, t.TempDir()), RetryBackoff: time.Minute}, f, `
 route {
   receiver   = "a"
   group_wait = "10ms"
-}`)); err != nil {
-		t.Fatal(err)
-	}
+}`)
 	d.Receive([]*Alert{firing("alertname", "Down")})
 	deadline := time.Now().Add(15 * time.Second)
 	for attempts, _ := f.state(); attempts == 0; attempts, _ = f.state() {
