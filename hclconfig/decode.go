@@ -99,6 +99,8 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "inhibit"},
 		{Type: "time_interval", LabelNames: []string{"name"}},
 		{Type: "alertmanager"},
+		// Decoded by package registry (registry.DecodeRegistries).
+		{Type: "registry", LabelNames: []string{"host"}},
 	},
 }
 

@@ -34,6 +34,8 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 		return usageError{err}
 	})
 	root.AddCommand(newServerCommand(), newQueryCommand(), newVersionCommand(), newTSDBCommand(), newFmtCommand(), newConfigCommand(), newNotifyCommand(), newSilenceCommand(), newAlertsCommand())
+	root.AddCommand(newPluginCommand())
+	root.AddCommand(newRegistryCommand())
 	return root
 }
 
