@@ -18,6 +18,8 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/vigilmon/vigil/registry"
 )
 
 // Load reads and decodes the configuration file at path. The diagnostics
@@ -159,6 +161,9 @@ type decoder struct {
 	baseDir string // of the config file; relative paths start there
 	diags   hcl.Diagnostics
 	names   map[string]map[string]hcl.Range // block names by namespace, for unique
+	// lock is the lock file beside the configuration, read on first use.
+	lock    *registry.LockFile
+	lockErr error
 }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, detail string, args ...any) {

@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/vigilmon/vigil/registry"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -26,14 +27,18 @@ const (
 
 // Plugin is a `plugin "<name>"` block: where a plugin comes from. A source
 // ending in .wasm is a WebAssembly module; anything else is a program
-// speaking gRPC.
+// speaking gRPC. A source may also be a registry address, resolved through
+// the lock file.
 type Plugin struct {
 	Name string
 	// Source is the plugin's file, resolved against the directory of the
-	// config file.
+	// config file, or, for a registry address, the installed file.
 	Source string
 	// Checksum is the SHA-256 the file must have; nil when not pinned.
+	// For a registry address it is the lock file's.
 	Checksum []byte
+	// Registry is set when the source is a registry address.
+	Registry *RegistryPlugin
 	// AllowHosts are the hosts a Wasm plugin may reach with http_request.
 	AllowHosts []string
 	// MemoryLimit (bytes) and CallTimeout bound a Wasm plugin.
@@ -76,7 +81,7 @@ type PluginInstance struct {
 }
 
 var pluginSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "source", Required: true}, {Name: "checksum"}, {Name: "allow_hosts"},
+	{Name: "source", Required: true}, {Name: "version"}, {Name: "checksum"}, {Name: "allow_hosts"},
 	{Name: "memory_limit"}, {Name: "call_timeout"},
 }}
 
@@ -95,14 +100,31 @@ func (d *decoder) plugin(b *hcl.Block) *Plugin {
 	p := &Plugin{Name: b.Labels[0], MemoryLimit: DefaultPluginMemoryLimit, CallTimeout: DefaultPluginCallTimeout, Range: b.DefRange}
 	attrs := d.content(b.Body, pluginSchema).Attributes
 	d.str(attrs, "source", &p.Source)
-	if p.Source == "" {
-		d.errorf(attrRange(attrs, "source", b.Body), "Invalid plugin source", "Plugin %q needs a source: the path of its program or .wasm module.", p.Name)
-	} else if !filepath.IsAbs(p.Source) {
-		p.Source = filepath.Join(d.baseDir, p.Source)
+	var constraint string
+	d.str(attrs, "version", &constraint)
+	switch {
+	case p.Source == "":
+		d.errorf(attrRange(attrs, "source", b.Body), "Invalid plugin source", "Plugin %q needs a source: the path of its program or .wasm module, or a registry address HOST/NAMESPACE/NAME.", p.Name)
+	case isRegistryAddress(p.Source):
+		p.Registry = &RegistryPlugin{Address: p.Source, Constraint: constraint, LockFile: filepath.Join(d.baseDir, registry.LockFileName)}
+		if _, set := attrs["checksum"]; set {
+			d.errorf(attrRange(attrs, "checksum", b.Body), "Checksum of a registry plugin", "The checksum of %s comes from the lock file; remove the checksum attribute.", p.Source)
+		}
+		d.resolveRegistryPlugin(p, attrs, b.Body)
+		if p.Source == p.Registry.Address {
+			return p // not resolved: the diagnostics say why
+		}
+	default:
+		if constraint != "" {
+			d.errorf(attrRange(attrs, "version", b.Body), "Version of a plugin file", "version applies to registry addresses (HOST/NAMESPACE/NAME); %q is a path.", p.Source)
+		}
+		if !filepath.IsAbs(p.Source) {
+			p.Source = filepath.Join(d.baseDir, p.Source)
+		}
 	}
 	var sum string
 	d.str(attrs, "checksum", &sum)
-	if sum != "" {
+	if sum != "" && p.Registry == nil {
 		raw, err := hex.DecodeString(strings.TrimPrefix(sum, "sha256:"))
 		if err != nil || len(raw) != 32 {
 			d.errorf(attrRange(attrs, "checksum", b.Body), "Invalid checksum", "checksum must be a SHA-256 in hex, optionally prefixed \"sha256:\", not %q.", sum)

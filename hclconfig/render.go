@@ -61,8 +61,16 @@ func (c *Config) HCL() []byte {
 	for _, p := range c.Plugins {
 		root.AppendNewline()
 		b := root.AppendNewBlock("plugin", []string{p.Name}).Body()
-		b.SetAttributeValue("source", cty.StringVal(p.Source))
-		if p.Checksum != nil {
+		switch {
+		case p.Registry != nil:
+			b.SetAttributeValue("source", cty.StringVal(p.Registry.Address))
+			if p.Registry.Constraint != "" {
+				b.SetAttributeValue("version", cty.StringVal(p.Registry.Constraint))
+			}
+		default:
+			b.SetAttributeValue("source", cty.StringVal(p.Source))
+		}
+		if p.Checksum != nil && p.Registry == nil {
 			b.SetAttributeValue("checksum", cty.StringVal(fmt.Sprintf("sha256:%x", p.Checksum)))
 		}
 		if p.IsWasm() {

@@ -378,8 +378,52 @@ registry %q {
 	if lf, _ = registry.ReadLockFile(lockPath); len(regLocked(t, lf, source).Platforms) != 1 {
 		t.Errorf("lock --platform kept %v", regLocked(t, lf, source).Platforms)
 	}
-	// A file changed after installing fails verify.
+	// A plugin block with the registry address runs what the lock file
+	// pins: config validate starts it, and so does the server.
+	os.WriteFile(filepath.Join(project, "vigil.hcl"), []byte(fmt.Sprintf(`
+server {
+  data_dir = "data"
+}
+registry %q {
+  url          = "http://%s/"
+  trusted_keys = [file("../acme.pub")]
+}
+plugin "webhook" {
+  source  = %q
+  version = "~> 1.3"
+}
+notifier "ops" {
+  plugin = "webhook"
+  config { url = "http://127.0.0.1:1/hook" }
+}
+`, addr, addr, source)), 0o644)
+	regMustVigil(t, project, "config", "validate", "vigil.hcl")
+	srv := startServer(t, "--config", filepath.Join(project, "vigil.hcl"))
+	srv.stop(t)
+	// One byte changed in the installed binary: the server refuses it,
+	// naming the file, the locked hash and the file's.
 	path, _ = registry.PluginPath(pluginDir, source, "1.3.0", registry.CurrentPlatform())
+	locked := regFileHash(t, path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-1] ^= 0xff
+	if err := os.WriteFile(path, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(project, path) // the configuration is given as vigil.hcl
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"config", "validate", "vigil.hcl"}, {"server", "--config", "vigil.hcl", "--listen", "127.0.0.1:0"}} {
+		code, _, stderr := regVigil(t, project, args...)
+		if code == exitOK || !strings.Contains(stderr, rel) || !strings.Contains(stderr, locked) || !strings.Contains(stderr, regFileHash(t, path)) {
+			t.Errorf("vigil %s with a tampered plugin: exit %d\n%s", strings.Join(args, " "), code, stderr)
+		}
+	}
+
+	// A file changed after installing fails verify.
 	os.WriteFile(path, []byte("tampered"), 0o755)
 	if code, _, stderr := regVigil(t, project, "plugin", "verify"); code != exitFailure || !strings.Contains(stderr, "but the lock file pins") {
 		t.Errorf("verify of a changed plugin: exit %d, %s", code, stderr)

@@ -90,7 +90,7 @@ func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*h
 	rng := p.Range
 	conn, err := h.Open(ctx, p)
 	if err != nil {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot load plugin", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot load plugin", Detail: fmt.Sprintf("%v.", err), Subject: &rng}}
 	}
 	defer conn.Close()
 	info, kind, err := conn.Info(ctx)

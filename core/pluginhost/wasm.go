@@ -169,7 +169,7 @@ func LoadWasm(ctx context.Context, opts WasmOptions) (*WasmPlugin, error) {
 	}
 	if len(opts.Checksum) > 0 {
 		if sum := sha256.Sum256(code); !bytes.Equal(sum[:], opts.Checksum) {
-			return nil, fmt.Errorf("wasm plugin %q has SHA-256 %x, want %x: refusing to load it", opts.Path, sum, opts.Checksum)
+			return nil, fmt.Errorf("file %q has SHA-256 %x, but %x is expected: refusing to load it", opts.Path, sum, opts.Checksum)
 		}
 	}
 	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, uint32(pages))

@@ -103,7 +103,7 @@ func Start(opts Options) (*Plugin, error) {
 	if err != nil {
 		c.Kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return nil, fmt.Errorf("plugin %q has SHA-256 %s, want %x: refusing to run it", opts.Path, fileSHA256(opts.Path), opts.Checksum)
+			return nil, fmt.Errorf("file %q has SHA-256 %s, but %x is expected: refusing to run it", opts.Path, fileSHA256(opts.Path), opts.Checksum)
 		}
 		return nil, fmt.Errorf("cannot start plugin %q: %w", opts.Path, err)
 	}

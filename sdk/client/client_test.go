@@ -235,7 +235,7 @@ func TestChecksumMismatchIsRefused(t *testing.T) {
 	p.Kill()
 	bad := make([]byte, len(good))
 	_, err = client.Start(client.Options{Path: os.Args[0], Env: []string{"VIGIL_TEST_PLUGIN=exporter"}, Checksum: bad})
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%x", good)) || !strings.Contains(err.Error(), fmt.Sprintf("want %x", bad)) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%x", good)) || !strings.Contains(err.Error(), fmt.Sprintf("but %x is expected", bad)) {
 		t.Fatalf("a wrong checksum: %v", err)
 	}
 }

@@ -1,0 +1,105 @@
+package hclconfig
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/vigilmon/vigil/registry"
+)
+
+// RegistryPlugin is where a plugin block whose source is a registry
+// address, HOST/NAMESPACE/NAME, comes from: the lock file says which
+// version is installed and the SHA-256 its file must have.
+type RegistryPlugin struct {
+	// Address is the source as written; Constraint the version
+	// attribute ("" for any version).
+	Address    string
+	Constraint string
+	// Version is the locked version, and LockFile the lock file read.
+	Version  string
+	LockFile string
+}
+
+// isRegistryAddress says whether a plugin source is a registry address
+// rather than a path: three parts separated by "/", the first a host name
+// (with a dot or a port, or localhost), as Terraform tells them apart.
+func isRegistryAddress(source string) bool {
+	if strings.HasPrefix(source, ".") || filepath.IsAbs(source) || strings.Count(source, "/") != 2 {
+		return false
+	}
+	host, _, _ := strings.Cut(source, "/")
+	return strings.ContainsAny(host, ".:") || host == "localhost"
+}
+
+// resolveRegistryPlugin sets p's file and checksum from the lock file
+// beside the configuration, vigil.lock.hcl, where `vigil plugin install`
+// records what it installed under .vigil/plugins. It reports a plugin
+// that is not installed, or whose locked version the constraint refuses,
+// at the block's attributes.
+func (d *decoder) resolveRegistryPlugin(p *Plugin, attrs hcl.Attributes, body hcl.Body) {
+	ref := p.Registry
+	sourceRange := attrRange(attrs, "source", body)
+	src, err := registry.ParseSource(ref.Address)
+	if err != nil {
+		d.errorf(sourceRange, "Invalid plugin source", "%s.", err)
+		return
+	}
+	var constraints version.Constraints
+	if ref.Constraint != "" {
+		if constraints, err = version.NewConstraint(ref.Constraint); err != nil {
+			d.errorf(attrRange(attrs, "version", body), "Invalid version constraint", "%q: %s.", ref.Constraint, err)
+			return
+		}
+	}
+	lock, err := d.lockFile()
+	if err != nil {
+		d.errorf(sourceRange, "Unreadable lock file", "%s.", err)
+		return
+	}
+	install := fmt.Sprintf("vigil plugin install %s", src)
+	if ref.Constraint != "" {
+		install += "@'" + ref.Constraint + "'"
+	}
+	locked, ok := lock.Plugin(src.String())
+	if !ok {
+		d.errorf(sourceRange, "Plugin not installed", "%s is not in the lock file %s; run %s.", src, ref.LockFile, install)
+		return
+	}
+	v, err := version.NewVersion(locked.Version)
+	if err != nil {
+		d.errorf(sourceRange, "Invalid lock file", "%s has version %q in %s: %s.", src, locked.Version, ref.LockFile, err)
+		return
+	}
+	if constraints != nil && !constraints.Check(v) {
+		d.errorf(attrRange(attrs, "version", body), "Locked version does not match", "%s is locked at %s in %s, which %q refuses; run %s --upgrade.",
+			src, locked.Version, ref.LockFile, ref.Constraint, install)
+		return
+	}
+	platform, ok := locked.RunnablePlatform(registry.CurrentPlatform())
+	if !ok {
+		d.errorf(sourceRange, "Plugin not available here", "The lock file %s has no hashes of %s %s for %s or wasm; run vigil plugin lock --platform %s.",
+			ref.LockFile, src, locked.Version, registry.CurrentPlatform(), registry.CurrentPlatform())
+		return
+	}
+	path, err := registry.PluginPath(filepath.Join(d.baseDir, filepath.FromSlash(registry.DefaultPluginDir)), src.String(), locked.Version, platform)
+	if err != nil {
+		d.errorf(sourceRange, "Invalid plugin source", "%s.", err)
+		return
+	}
+	hashes, _ := locked.Hashes(platform)
+	ref.Version = locked.Version
+	p.Source, p.Checksum = path, hashes.File
+}
+
+// lockFile reads vigil.lock.hcl beside the configuration once; a missing
+// file is an empty lock.
+func (d *decoder) lockFile() (*registry.LockFile, error) {
+	if d.lock == nil && d.lockErr == nil {
+		d.lock, d.lockErr = registry.ReadLockFile(filepath.Join(d.baseDir, registry.LockFileName))
+	}
+	return d.lock, d.lockErr
+}

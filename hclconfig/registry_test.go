@@ -1,0 +1,116 @@
+package hclconfig
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigilmon/vigil/registry"
+)
+
+// TestIsRegistryAddress tells registry addresses from paths.
+func TestIsRegistryAddress(t *testing.T) {
+	for source, want := range map[string]bool{
+		"registry.example.com/acme/webhook": true,
+		"127.0.0.1:8080/acme/webhook":       true,
+		"localhost/acme/webhook":            true,
+		"bin/vigil-exporter-node":           false,
+		"./bin/x/y":                         false,
+		"plugins/bin/x":                     false, // no host name first
+		"/opt/vigil/plugins/x":              false,
+		"registry.example.com/acme":         false,
+		"registry.example.com/a/b/c":        false,
+	} {
+		if got := isRegistryAddress(source); got != want {
+			t.Errorf("%s: %v, want %v", source, got, want)
+		}
+	}
+}
+
+// writeLock writes a lock file into dir with webhook 1.2.3 for this
+// platform and wasm.
+func writeLock(t *testing.T, dir string) (fileHash []byte) {
+	t.Helper()
+	src, err := registry.ParseSource("registry.example.com/acme/webhook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileHash = bytes.Repeat([]byte{0xab}, 32)
+	lock := registry.NewLockFile()
+	lock.SetPlugin(&registry.LockedPlugin{
+		Source: src, Version: "1.2.3", Constraints: "~> 1.2", Protocols: []string{"1"},
+		Platforms: map[registry.Platform]registry.PlatformHashes{
+			registry.CurrentPlatform(): {Archive: bytes.Repeat([]byte{0xcd}, 32), File: fileHash},
+		},
+	})
+	if err := lock.Write(filepath.Join(dir, registry.LockFileName)); err != nil {
+		t.Fatal(err)
+	}
+	return fileHash
+}
+
+// TestRegistryPluginResolvedThroughLockFile resolves a plugin block with a
+// registry address to the installed file and the locked checksum, and
+// renders it back as written.
+func TestRegistryPluginResolvedThroughLockFile(t *testing.T) {
+	dir := t.TempDir()
+	hash := writeLock(t, dir)
+	file := filepath.Join(dir, "vigil.hcl")
+	if err := os.WriteFile(file, []byte(`plugin "webhook" {
+  source  = "registry.example.com/acme/webhook"
+  version = "~> 1.2"
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := Load(file)
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	p := cfg.Plugins[0]
+	want, err := registry.PluginPath(filepath.Join(dir, filepath.FromSlash(registry.DefaultPluginDir)), "registry.example.com/acme/webhook", "1.2.3", registry.CurrentPlatform())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Source != want || !bytes.Equal(p.Checksum, hash) || p.Registry == nil || p.Registry.Version != "1.2.3" {
+		t.Fatalf("plugin %+v, registry %+v; want source %s", p, p.Registry, want)
+	}
+	text := string(cfg.HCL())
+	if !strings.Contains(text, `source  = "registry.example.com/acme/webhook"`) || !strings.Contains(text, `version = "~> 1.2"`) || strings.Contains(text, "checksum") {
+		t.Errorf("rendered:\n%s", text)
+	}
+}
+
+// TestRegistryPluginErrors reports each way a registry plugin cannot be
+// resolved at its attribute.
+func TestRegistryPluginErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeLock(t, dir)
+	for name, tc := range map[string]struct{ body, want string }{
+		"not installed": {`source = "registry.example.com/acme/slack"`,
+			`vigil.hcl:2:12: Plugin not installed; registry.example.com/acme/slack is not in the lock file ` + filepath.Join(dir, "vigil.lock.hcl") + `; run vigil plugin install registry.example.com/acme/slack.`},
+		"constraint refuses": {"source = \"registry.example.com/acme/webhook\"\n  version = \">= 2.0\"",
+			`vigil.hcl:3:13: Locked version does not match; registry.example.com/acme/webhook is locked at 1.2.3`},
+		"bad constraint": {"source = \"registry.example.com/acme/webhook\"\n  version = \"two\"",
+			`vigil.hcl:3:13: Invalid version constraint; "two": `},
+		"bad address": {`source = "registry.example.com/Acme/webhook"`,
+			`vigil.hcl:2:12: Invalid plugin source; plugin source "registry.example.com/Acme/webhook": namespace "Acme" must be lower-case`},
+		"checksum": {"source = \"registry.example.com/acme/webhook\"\n  checksum = \"sha256:" + strings.Repeat("00", 32) + "\"",
+			`vigil.hcl:3:14: Checksum of a registry plugin; The checksum of registry.example.com/acme/webhook comes from the lock file`},
+		"version of a path": {"source = \"bin/webhook\"\n  version = \"1.0\"",
+			`vigil.hcl:3:13: Version of a plugin file; version applies to registry addresses`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, "vigil.hcl")
+			if err := os.WriteFile(file, []byte("plugin \"p\" {\n  "+tc.body+"\n}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, diags := Load(file)
+			if got := diagText(diags); !strings.Contains(got, tc.want) {
+				t.Errorf("diagnostics:\n%s\nwant them to contain:\n%s", got, tc.want)
+			}
+		})
+	}
+}
