@@ -382,7 +382,7 @@ registry %q {
 	// pins: config validate starts it, and so does the server.
 	os.WriteFile(filepath.Join(project, "vigil.hcl"), []byte(fmt.Sprintf(`
 server {
-  data_dir = "data"
+  data_dir = %q
 }
 registry %q {
   url          = "http://%s/"
@@ -396,7 +396,7 @@ notifier "ops" {
   plugin = "webhook"
   config { url = "http://127.0.0.1:1/hook" }
 }
-`, addr, addr, source)), 0o644)
+`, filepath.Join(project, "data"), addr, addr, source)), 0o644)
 	regMustVigil(t, project, "config", "validate", "vigil.hcl")
 	srv := startServer(t, "--config", filepath.Join(project, "vigil.hcl"))
 	srv.stop(t)
