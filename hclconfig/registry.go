@@ -2,11 +2,13 @@ package hclconfig
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/vigilmon/vigil/registry"
 )
@@ -102,4 +104,32 @@ func (d *decoder) lockFile() (*registry.LockFile, error) {
 		d.lock, d.lockErr = registry.ReadLockFile(filepath.Join(d.baseDir, registry.LockFileName))
 	}
 	return d.lock, d.lockErr
+}
+
+// RegistryPlugins returns the plugin blocks of the configuration file
+// whose source is a registry address, each with its version constraint,
+// without resolving them: what `vigil plugin install` installs when it is
+// given no plugin. Only the plugin blocks are read.
+func RegistryPlugins(path string) ([]RegistryPlugin, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration", Detail: err.Error()}}
+	}
+	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	d := &decoder{ctx: evalContext(filepath.Dir(path)), baseDir: filepath.Dir(path)}
+	content, _, _ := file.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "plugin", LabelNames: []string{"name"}}}})
+	var out []RegistryPlugin
+	for _, b := range content.Blocks {
+		attrs, _ := b.Body.JustAttributes()
+		var source, constraint string
+		d.str(attrs, "source", &source)
+		d.str(attrs, "version", &constraint)
+		if isRegistryAddress(source) {
+			out = append(out, RegistryPlugin{Address: source, Constraint: constraint, LockFile: filepath.Join(d.baseDir, registry.LockFileName)})
+		}
+	}
+	return out, d.diags
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/registry"
 )
 
@@ -43,14 +44,20 @@ func (f *pluginFlags) add(cmd *cobra.Command, withRegistry bool) {
 	}
 }
 
+// configFile is --config, or vigil.hcl when it is here; "" for none.
+func (f *pluginFlags) configFile() string {
+	if f.config != "" {
+		return f.config
+	}
+	if _, err := os.Stat("vigil.hcl"); err == nil {
+		return "vigil.hcl"
+	}
+	return ""
+}
+
 // setup reads the configuration's registry blocks and makes the installer.
 func (f *pluginFlags) setup(cmd *cobra.Command) (*registry.Installer, error) {
-	config := f.config
-	if config == "" {
-		if _, err := os.Stat("vigil.hcl"); err == nil {
-			config = "vigil.hcl"
-		}
-	}
+	config := f.configFile()
 	base := "."
 	in := &registry.Installer{Progress: cmd.ErrOrStderr()}
 	if file, ok := cmd.ErrOrStderr().(*os.File); ok {
@@ -134,13 +141,15 @@ func newPluginInstallCommand() *cobra.Command {
 		platform string
 	)
 	cmd := &cobra.Command{
-		Use:   "install [--registry URL] [--trusted-key KEY] NAME[@CONSTRAINT]",
+		Use:   "install [--registry URL] [--trusted-key KEY] [NAME[@CONSTRAINT]]",
 		Short: "Install a plugin from a registry and pin it in the lock file",
 		Long: `Install a plugin from a registry. NAME is HOST/NAMESPACE/NAME, or
 NAMESPACE/NAME with --registry (or a single registry block). CONSTRAINT
 limits the versions, as "~> 1.2" or ">= 1.0, < 2.0"; without one the
-newest release is taken. A version the lock file pins is kept while it
-matches the constraint, unless --upgrade.
+newest release is taken. Without NAME, every plugin block of the
+configuration whose source is a registry address is installed, with its
+version attribute as the constraint. A version the lock file pins is kept
+while it matches the constraint, unless --upgrade.
 
 The archive's SHA-256 is checked against the registry's SHA256SUMS, whose
 ed25519 signature must be by a trusted key (a registry block's
@@ -149,35 +158,25 @@ directory and the lock file records the version, the constraint and the
 hashes of every platform the version is published for. On any error the
 plugin directory and the lock file are left as they were.`,
 		Example: `  vigil plugin install --registry http://127.0.0.1:8080 --trusted-key keys/acme.pub 'acme/webhook@~> 1.2'
-  vigil plugin install 'plugins.example.com/acme/webhook@>= 1.0, < 2.0'`,
-		Args: exactArgs(1),
+  vigil plugin install 'plugins.example.com/acme/webhook@>= 1.0, < 2.0'
+  vigil plugin install --config vigil.hcl`,
+		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := f.setup(cmd)
 			if err != nil {
 				return err
 			}
-			src, constraint, err := f.source(in, args[0])
-			if err != nil {
-				return err
-			}
-			opts := registry.InstallOptions{Constraint: constraint, Upgrade: upgrade}
-			if platform != "" {
-				if opts.Platform, err = registry.ParsePlatform(platform); err != nil {
-					return usageError{fmt.Errorf("--platform: %w", err)}
+			names := args
+			if len(names) == 0 {
+				if names, err = f.configPlugins(); err != nil {
+					return err
 				}
 			}
-			lp, err := in.Install(cmd.Context(), src, opts)
-			if err != nil {
-				return err
+			for _, name := range names {
+				if err := f.install(cmd, in, name, upgrade, platform); err != nil {
+					return err
+				}
 			}
-			file, err := lp.Check(in.PluginDir)
-			if opts.Platform != (registry.Platform{}) {
-				file, err = registry.PluginPath(in.PluginDir, src.String(), lp.Version, opts.Platform)
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "installed %s %s into %s; locked in %s\n", src, lp.Version, file, in.LockFile)
 			return nil
 		},
 	}
@@ -185,6 +184,58 @@ plugin directory and the lock file are left as they were.`,
 	cmd.Flags().BoolVar(&upgrade, "upgrade", false, "take the newest version matching the constraint even if the lock file pins another")
 	cmd.Flags().StringVar(&platform, "platform", "", "the platform to install, OS_ARCH or wasm (default: this one, or wasm)")
 	return cmd
+}
+
+// configPlugins returns the registry plugins of the configuration as
+// NAME@CONSTRAINT arguments.
+func (f *pluginFlags) configPlugins() ([]string, error) {
+	config := f.configFile()
+	if config == "" {
+		return nil, usageError{errors.New("name a plugin, or give a configuration with --config whose plugin blocks have registry addresses")}
+	}
+	plugins, diags := hclconfig.RegistryPlugins(config)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("configuration %q: %s", config, diags.Error())
+	}
+	if len(plugins) == 0 {
+		return nil, fmt.Errorf("configuration %q has no plugin block with a registry address (HOST/NAMESPACE/NAME)", config)
+	}
+	var names []string
+	for _, p := range plugins {
+		name := p.Address
+		if p.Constraint != "" {
+			name += "@" + p.Constraint
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// install installs one plugin, NAME[@CONSTRAINT], and says where.
+func (f *pluginFlags) install(cmd *cobra.Command, in *registry.Installer, name string, upgrade bool, platform string) error {
+	src, constraint, err := f.source(in, name)
+	if err != nil {
+		return err
+	}
+	opts := registry.InstallOptions{Constraint: constraint, Upgrade: upgrade}
+	if platform != "" {
+		if opts.Platform, err = registry.ParsePlatform(platform); err != nil {
+			return usageError{fmt.Errorf("--platform: %w", err)}
+		}
+	}
+	lp, err := in.Install(cmd.Context(), src, opts)
+	if err != nil {
+		return err
+	}
+	file, err := lp.Check(in.PluginDir)
+	if opts.Platform != (registry.Platform{}) {
+		file, err = registry.PluginPath(in.PluginDir, src.String(), lp.Version, opts.Platform)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "installed %s %s into %s; locked in %s\n", src, lp.Version, file, in.LockFile)
+	return nil
 }
 
 func newPluginListCommand() *cobra.Command {

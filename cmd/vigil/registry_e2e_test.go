@@ -368,18 +368,9 @@ registry %q {
 		})
 	}
 
-	// An upgrade from the real registry works after all that.
-	stdout, _ = regMustVigil(t, project, "plugin", "install", source+"@~> 1.3")
-	if !strings.Contains(stdout, "installed "+source+" 1.3.0") {
-		t.Errorf("upgrade printed %q", stdout)
-	}
-	// lock --platform keeps the hashes of this platform only.
-	regMustVigil(t, project, "plugin", "lock", "--platform", registry.CurrentPlatform().String())
-	if lf, _ = registry.ReadLockFile(lockPath); len(regLocked(t, lf, source).Platforms) != 1 {
-		t.Errorf("lock --platform kept %v", regLocked(t, lf, source).Platforms)
-	}
-	// A plugin block with the registry address runs what the lock file
-	// pins: config validate starts it, and so does the server.
+	// A plugin block with the registry address and a constraint: plugin
+	// install without arguments installs what the configuration asks for,
+	// an upgrade from the real registry after all that.
 	os.WriteFile(filepath.Join(project, "vigil.hcl"), []byte(fmt.Sprintf(`
 server {
   data_dir = %q
@@ -397,6 +388,16 @@ notifier "ops" {
   config { url = "http://127.0.0.1:1/hook" }
 }
 `, filepath.Join(project, "data"), addr, addr, source)), 0o644)
+	stdout, _ = regMustVigil(t, project, "plugin", "install")
+	if !strings.Contains(stdout, "installed "+source+" 1.3.0") {
+		t.Errorf("install of the configuration's plugins printed %q", stdout)
+	}
+	// lock --platform keeps the hashes of this platform only.
+	regMustVigil(t, project, "plugin", "lock", "--platform", registry.CurrentPlatform().String())
+	if lf, _ = registry.ReadLockFile(lockPath); len(regLocked(t, lf, source).Platforms) != 1 {
+		t.Errorf("lock --platform kept %v", regLocked(t, lf, source).Platforms)
+	}
+	// The server and config validate run what the lock file pins.
 	regMustVigil(t, project, "config", "validate", "vigil.hcl")
 	srv := startServer(t, "--config", filepath.Join(project, "vigil.hcl"))
 	srv.stop(t)
