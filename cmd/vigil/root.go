@@ -36,6 +36,7 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 	root.AddCommand(newServerCommand(), newQueryCommand(), newVersionCommand(), newTSDBCommand(), newFmtCommand(), newConfigCommand(), newNotifyCommand(), newSilenceCommand(), newAlertsCommand())
 	root.AddCommand(newPluginCommand())
 	root.AddCommand(newRegistryCommand())
+	root.AddCommand(newConformanceCommand())
 	return root
 }
 

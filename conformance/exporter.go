@@ -1,0 +1,370 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/vigilmon/vigil/sdk"
+	"github.com/vigilmon/vigil/sdk/client"
+)
+
+var exporterChecks = []Check{
+	{ID: "exporter.collect", Level: Must, Kind: sdk.KindExporter, Reason: "Two collections with the sample config succeed and decode.", run: checkCollect},
+	{ID: "exporter.names-valid", Level: Must, Kind: sdk.KindExporter, Reason: "Metric names match [a-zA-Z_:][a-zA-Z0-9_:]* and label names [a-zA-Z_][a-zA-Z0-9_]*, not starting with \"__\" nor using le or quantile where they are reserved.", run: checkNames},
+	{ID: "exporter.no-duplicate-series", Level: Must, Kind: sdk.KindExporter, Reason: "No two series of one collection have the same name and labels, and no series repeats a label: the host would drop the collection.", run: checkDuplicates},
+	{ID: "exporter.help-type", Level: Must, Kind: sdk.KindExporter, Reason: "Each family appears once with one HELP and TYPE, and each of its metrics holds a value of that type.", run: checkHelpType},
+	{ID: "exporter.help-text", Level: Should, Kind: sdk.KindExporter, Reason: "Each family has a HELP text.", run: checkHelpText},
+	{ID: "exporter.counter-monotonic", Level: Must, Kind: sdk.KindExporter, Reason: "Counters, and the counts of histograms and summaries, never decrease between two collections.", run: checkCounters},
+	{ID: "exporter.histogram-buckets", Level: Must, Kind: sdk.KindExporter, Reason: "Histogram buckets have increasing bounds and cumulative counts; the +Inf bucket (explicit, or implied by the sample count as client_golang writes it) equals the sample count.", run: checkHistograms},
+	{ID: "exporter.summary-quantiles", Level: Must, Kind: sdk.KindExporter, Reason: "Summary quantiles are in [0, 1].", run: checkSummaries},
+	{ID: "exporter.collection-size", Level: Must, Kind: sdk.KindExporter, Reason: "A collection, encoded, is within the limit the host takes (Options.MaxCollectionBytes, 64 MiB by default).", run: checkCollectionSize},
+}
+
+// exporterState holds the two collections the exporter checks look at.
+type exporterState struct {
+	done          bool
+	err           error
+	first, second []*dto.MetricFamily
+	size          int
+}
+
+// collections collects twice, once for all the exporter checks.
+func (s *session) collections() error {
+	if err := s.needCalls(); err != nil {
+		return err
+	}
+	if !s.exp.done {
+		s.exp.done = true
+		s.exp.err = func() error {
+			for i, dst := range []*[]*dto.MetricFamily{&s.exp.first, &s.exp.second} {
+				if i > 0 {
+					time.Sleep(100 * time.Millisecond)
+				}
+				ctx, cancel := s.callCtx()
+				b, err := s.main.CollectDelimited(ctx)
+				cancel()
+				if err != nil {
+					return fmt.Errorf("collection %d: %w", i+1, err)
+				}
+				s.exp.size = max(s.exp.size, len(b))
+				if *dst, err = client.DecodeFamilies(b); err != nil {
+					return fmt.Errorf("collection %d: %w", i+1, err)
+				}
+			}
+			return nil
+		}()
+	}
+	if s.exp.err != nil {
+		return skipf("the collections failed (see exporter.collect)")
+	}
+	return nil
+}
+
+func checkCollect(s *session) error {
+	if err := s.collections(); err != nil {
+		var skip *skipError
+		if errors.As(err, &skip) && s.exp.err != nil {
+			return s.exp.err
+		}
+		return err
+	}
+	return nil
+}
+
+var (
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// eachFamily calls f for every family of both collections, and joins
+// its errors, at most one per family name.
+func (s *session) eachFamily(f func(*dto.MetricFamily) error) error {
+	if err := s.collections(); err != nil {
+		return err
+	}
+	var errs []error
+	reported := map[string]bool{}
+	for _, fams := range [][]*dto.MetricFamily{s.exp.first, s.exp.second} {
+		for _, fam := range fams {
+			if reported[fam.GetName()] {
+				continue
+			}
+			if err := f(fam); err != nil {
+				reported[fam.GetName()] = true
+				errs = append(errs, err)
+			}
+		}
+	}
+	return limitErrors(errs)
+}
+
+// limitErrors joins at most ten errors, saying how many more there are.
+func limitErrors(errs []error) error {
+	if len(errs) > 10 {
+		errs = append(errs[:10], fmt.Errorf("and %d more", len(errs)-10))
+	}
+	return errors.Join(errs...)
+}
+
+func checkNames(s *session) error {
+	return s.eachFamily(func(fam *dto.MetricFamily) error {
+		name := fam.GetName()
+		if !metricNameRE.MatchString(name) {
+			return fmt.Errorf("metric name %q is not valid", name)
+		}
+		for _, m := range fam.Metric {
+			for _, lp := range m.Label {
+				ln := lp.GetName()
+				switch {
+				case !labelNameRE.MatchString(ln):
+					return fmt.Errorf("metric %q: label name %q is not valid", name, ln)
+				case strings.HasPrefix(ln, "__"):
+					return fmt.Errorf("metric %q: label name %q starts with \"__\", which is reserved", name, ln)
+				case ln == "le" && (fam.GetType() == dto.MetricType_HISTOGRAM || fam.GetType() == dto.MetricType_GAUGE_HISTOGRAM):
+					return fmt.Errorf("histogram %q has a label \"le\", which its buckets use", name)
+				case ln == "quantile" && fam.GetType() == dto.MetricType_SUMMARY:
+					return fmt.Errorf("summary %q has a label \"quantile\", which its quantiles use", name)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// seriesKey identifies a series by its name and labels.
+func seriesKey(name string, m *dto.Metric) string {
+	pairs := make([]string, 0, len(m.Label))
+	for _, lp := range m.Label {
+		pairs = append(pairs, fmt.Sprintf("%s=%q", lp.GetName(), lp.GetValue()))
+	}
+	slices.Sort(pairs)
+	return name + "{" + strings.Join(pairs, ",") + "}"
+}
+
+func checkDuplicates(s *session) error {
+	if err := s.collections(); err != nil {
+		return err
+	}
+	var errs []error
+	for i, fams := range [][]*dto.MetricFamily{s.exp.first, s.exp.second} {
+		seen := map[string]bool{}
+		for _, fam := range fams {
+			for _, m := range fam.Metric {
+				key := seriesKey(fam.GetName(), m)
+				if seen[key] {
+					errs = append(errs, fmt.Errorf("collection %d has series %s twice", i+1, key))
+				}
+				seen[key] = true
+				names := map[string]bool{}
+				for _, lp := range m.Label {
+					if names[lp.GetName()] {
+						errs = append(errs, fmt.Errorf("collection %d: series %s has label %q twice", i+1, key, lp.GetName()))
+					}
+					names[lp.GetName()] = true
+				}
+			}
+		}
+		if len(errs) > 0 {
+			break
+		}
+	}
+	return limitErrors(errs)
+}
+
+func checkHelpType(s *session) error {
+	if err := s.collections(); err != nil {
+		return err
+	}
+	var errs []error
+	for i, fams := range [][]*dto.MetricFamily{s.exp.first, s.exp.second} {
+		seen := map[string]bool{}
+		for _, fam := range fams {
+			name := fam.GetName()
+			if seen[name] {
+				errs = append(errs, fmt.Errorf("collection %d has family %q more than once, with differing HELP or TYPE or apart", i+1, name))
+				continue
+			}
+			seen[name] = true
+			if fam.Type == nil {
+				errs = append(errs, fmt.Errorf("family %q has no TYPE", name))
+				continue
+			}
+			for _, m := range fam.Metric {
+				if err := valueMatches(fam.GetType(), m); err != nil {
+					errs = append(errs, fmt.Errorf("family %q of type %s: series %s %w", name, fam.GetType(), seriesKey(name, m), err))
+					break
+				}
+			}
+		}
+		if len(errs) > 0 {
+			break
+		}
+	}
+	return limitErrors(errs)
+}
+
+// valueMatches says whether m holds exactly the value of type t.
+func valueMatches(t dto.MetricType, m *dto.Metric) error {
+	has := map[dto.MetricType]bool{
+		dto.MetricType_COUNTER:   m.Counter != nil,
+		dto.MetricType_GAUGE:     m.Gauge != nil,
+		dto.MetricType_SUMMARY:   m.Summary != nil,
+		dto.MetricType_UNTYPED:   m.Untyped != nil,
+		dto.MetricType_HISTOGRAM: m.Histogram != nil,
+	}
+	want := t
+	if t == dto.MetricType_GAUGE_HISTOGRAM {
+		want = dto.MetricType_HISTOGRAM
+	}
+	if _, known := has[want]; !known {
+		return fmt.Errorf("has an unknown type")
+	}
+	if !has[want] {
+		return fmt.Errorf("holds no %s value", strings.ToLower(want.String()))
+	}
+	for other, set := range has {
+		if set && other != want {
+			return fmt.Errorf("also holds a %s value", strings.ToLower(other.String()))
+		}
+	}
+	return nil
+}
+
+func checkHelpText(s *session) error {
+	return s.eachFamily(func(fam *dto.MetricFamily) error {
+		if strings.TrimSpace(fam.GetHelp()) == "" {
+			return fmt.Errorf("family %q has no HELP", fam.GetName())
+		}
+		return nil
+	})
+}
+
+// monotonicValues are the values of a collection that must not
+// decrease, by series.
+func monotonicValues(fams []*dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for _, fam := range fams {
+		for _, m := range fam.Metric {
+			key := seriesKey(fam.GetName(), m)
+			switch fam.GetType() {
+			case dto.MetricType_COUNTER:
+				out[key] = m.GetCounter().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				out[key+" count"] = histogramCount(m.GetHistogram())
+			case dto.MetricType_SUMMARY:
+				out[key+" count"] = float64(m.GetSummary().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+func histogramCount(h *dto.Histogram) float64 {
+	if h.SampleCountFloat != nil {
+		return h.GetSampleCountFloat()
+	}
+	return float64(h.GetSampleCount())
+}
+
+func checkCounters(s *session) error {
+	if err := s.collections(); err != nil {
+		return err
+	}
+	before, after := monotonicValues(s.exp.first), monotonicValues(s.exp.second)
+	if len(before) == 0 {
+		return skipf("the collection has no counters, histograms or summaries")
+	}
+	var errs []error
+	for _, key := range sortedKeys(before) {
+		if v, ok := after[key]; ok && v < before[key] {
+			errs = append(errs, fmt.Errorf("%s went from %g down to %g", key, before[key], v))
+		}
+	}
+	return limitErrors(errs)
+}
+
+func checkHistograms(s *session) error {
+	n := 0
+	err := s.eachFamily(func(fam *dto.MetricFamily) error {
+		if t := fam.GetType(); t != dto.MetricType_HISTOGRAM && t != dto.MetricType_GAUGE_HISTOGRAM {
+			return nil
+		}
+		for _, m := range fam.Metric {
+			n++
+			if err := histogramBuckets(m.GetHistogram()); err != nil {
+				return fmt.Errorf("histogram %s: %w", seriesKey(fam.GetName(), m), err)
+			}
+		}
+		return nil
+	})
+	if err == nil && n == 0 {
+		return skipf("the collection has no histograms")
+	}
+	return err
+}
+
+// histogramBuckets checks the classic buckets of h.
+func histogramBuckets(h *dto.Histogram) error {
+	count := histogramCount(h)
+	prevBound, prevCount := math.Inf(-1), 0.0
+	for i, b := range h.Bucket {
+		bound := b.GetUpperBound()
+		c := float64(b.GetCumulativeCount())
+		if b.CumulativeCountFloat != nil {
+			c = b.GetCumulativeCountFloat()
+		}
+		if math.IsNaN(bound) || bound <= prevBound {
+			return fmt.Errorf("bucket %d's bound %g does not exceed the one before, %g", i+1, bound, prevBound)
+		}
+		if c < prevCount {
+			return fmt.Errorf("bucket le=%g counts %g, less than the bucket before, %g: counts are cumulative", bound, c, prevCount)
+		}
+		if math.IsInf(bound, 1) && c != count {
+			return fmt.Errorf("the +Inf bucket counts %g, the sample count is %g", c, count)
+		}
+		if c > count {
+			return fmt.Errorf("bucket le=%g counts %g, more than the sample count %g (the implied +Inf bucket)", bound, c, count)
+		}
+		prevBound, prevCount = bound, c
+	}
+	return nil
+}
+
+func checkSummaries(s *session) error {
+	n := 0
+	err := s.eachFamily(func(fam *dto.MetricFamily) error {
+		if fam.GetType() != dto.MetricType_SUMMARY {
+			return nil
+		}
+		for _, m := range fam.Metric {
+			n++
+			for _, q := range m.GetSummary().GetQuantile() {
+				if v := q.GetQuantile(); math.IsNaN(v) || v < 0 || v > 1 {
+					return fmt.Errorf("summary %s has quantile %g, outside [0, 1]", seriesKey(fam.GetName(), m), v)
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil && n == 0 {
+		return skipf("the collection has no summaries")
+	}
+	return err
+}
+
+func checkCollectionSize(s *session) error {
+	if err := s.collections(); err != nil {
+		return err
+	}
+	if s.exp.size > s.opts.MaxCollectionBytes {
+		return fmt.Errorf("a collection is %d bytes, more than the limit of %d", s.exp.size, s.opts.MaxCollectionBytes)
+	}
+	return nil
+}

@@ -1,0 +1,9 @@
+package conformance_test
+
+import (
+	"testing"
+
+	"github.com/vigilmon/vigil/internal/testplugins"
+)
+
+func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
