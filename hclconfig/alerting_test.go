@@ -58,7 +58,7 @@ func TestAlertingConfig(t *testing.T) {
 		t.Errorf("external_url %v, resolve_timeout %v", cfg.Server.ExternalURL, cfg.Global.ResolveTimeout)
 	}
 	if !cfg.Notifiers[0].SendResolved || cfg.Notifiers[2].Name != "db" || cfg.Notifiers[2].SendResolved ||
-		cfg.Notifiers[0].Timeout != DefaultNotifyTimeout || cfg.Notifiers[2].Timeout != 30*time.Second {
+		cfg.Notifiers[0].Timeout != 0 || cfg.Notifiers[2].Timeout != 30*time.Second {
 		t.Errorf("send_resolved defaults to true and is false for db: %+v", cfg.Notifiers)
 	}
 	if len(cfg.Alertmanagers) != 2 || len(cfg.Alertmanagers[0].URLs) != 2 || cfg.Alertmanagers[0].Timeout != 5*time.Second ||

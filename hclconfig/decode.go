@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/gocty"
 
+	"github.com/vigilmon/vigil/internal/hclfuncs"
 	"github.com/vigilmon/vigil/registry"
 )
 
@@ -53,37 +53,7 @@ func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 }
 
 // evalContext offers env(NAME) and file(PATH) to expressions.
-func evalContext(baseDir string) *hcl.EvalContext {
-	return &hcl.EvalContext{Functions: map[string]function.Function{
-		"env": function.New(&function.Spec{
-			Params: []function.Parameter{{Name: "name", Type: cty.String}},
-			Type:   function.StaticReturnType(cty.String),
-			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-				name := args[0].AsString()
-				v, ok := os.LookupEnv(name)
-				if !ok {
-					return cty.NilVal, fmt.Errorf("environment variable %s is not set", name)
-				}
-				return cty.StringVal(v), nil
-			},
-		}),
-		"file": function.New(&function.Spec{
-			Params: []function.Parameter{{Name: "path", Type: cty.String}},
-			Type:   function.StaticReturnType(cty.String),
-			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-				path := args[0].AsString()
-				if !filepath.IsAbs(path) {
-					path = filepath.Join(baseDir, path)
-				}
-				b, err := os.ReadFile(path)
-				if err != nil {
-					return cty.NilVal, fmt.Errorf("cannot read %q: %w", path, err)
-				}
-				return cty.StringVal(strings.TrimRight(string(b), "\r\n")), nil
-			},
-		}),
-	}}
-}
+func evalContext(baseDir string) *hcl.EvalContext { return hclfuncs.EvalContext(baseDir) }
 
 var rootSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "rule_files"}},

@@ -73,7 +73,7 @@ type PluginInstance struct {
 	// the block sets it.
 	SendResolved bool
 	// Timeout, for a notifier, bounds one attempt to deliver a
-	// notification; DefaultNotifyTimeout unless the block sets it.
+	// notification; 0 when the block sets none, for DefaultNotifyTimeout.
 	Timeout time.Duration
 	// Range is where the block is declared; PluginRange is the plugin
 	// attribute's value.
@@ -152,7 +152,7 @@ func (d *decoder) pluginInstance(b *hcl.Block, cfg *Config, content *hcl.BodyCon
 	} else if content == nil {
 		content = d.content(b.Body, instanceSchema)
 	}
-	inst := &PluginInstance{Name: b.Labels[0], Ctx: d.ctx, SendResolved: true, Timeout: DefaultNotifyTimeout, Range: b.DefRange}
+	inst := &PluginInstance{Name: b.Labels[0], Ctx: d.ctx, SendResolved: true, Range: b.DefRange}
 	d.boolean(content.Attributes, "send_resolved", &inst.SendResolved)
 	d.duration(content.Attributes, "timeout", &inst.Timeout)
 	switch b.Type {

@@ -120,10 +120,12 @@ func RegistryPlugins(path string) ([]RegistryPlugin, hcl.Diagnostics) {
 		return nil, diags
 	}
 	d := &decoder{ctx: evalContext(filepath.Dir(path)), baseDir: filepath.Dir(path)}
-	content, _, _ := file.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "plugin", LabelNames: []string{"name"}}}})
+	content, _, diags := file.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "plugin", LabelNames: []string{"name"}}}})
+	d.diags = append(d.diags, diags...)
 	var out []RegistryPlugin
 	for _, b := range content.Blocks {
-		attrs, _ := b.Body.JustAttributes()
+		attrs, diags := b.Body.JustAttributes()
+		d.diags = append(d.diags, diags...)
 		var source, constraint string
 		d.str(attrs, "source", &source)
 		d.str(attrs, "version", &constraint)

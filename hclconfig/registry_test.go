@@ -114,3 +114,28 @@ func TestRegistryPluginErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryPlugins lists the plugin blocks with registry addresses,
+// without a lock file, and reports a broken plugin block.
+func TestRegistryPlugins(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "vigil.hcl")
+	os.WriteFile(file, []byte(`
+plugin "local" { source = "bin/x" }
+plugin "a" {
+  source  = "registry.example.com/acme/a"
+  version = "~> 1.0"
+}
+plugin "b" { source = "registry.example.com/acme/b" }
+scrape "self" { targets = ["127.0.0.1:9090"] }
+`), 0o644)
+	got, diags := RegistryPlugins(file)
+	if diags.HasErrors() || len(got) != 2 || got[0].Address != "registry.example.com/acme/a" || got[0].Constraint != "~> 1.0" ||
+		got[1].Address != "registry.example.com/acme/b" || got[1].Constraint != "" {
+		t.Fatalf("registry plugins %+v, %s", got, diagText(diags))
+	}
+	os.WriteFile(file, []byte("plugin \"a\" {\n  source = 3 +\n}\n"), 0o644)
+	if _, diags := RegistryPlugins(file); !diags.HasErrors() {
+		t.Error("a broken plugin block gave no diagnostic")
+	}
+}

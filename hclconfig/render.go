@@ -215,7 +215,11 @@ func renderInstance(b *hclwrite.Body, inst *PluginInstance) {
 	b.SetAttributeValue("plugin", cty.StringVal(inst.Plugin.Name))
 	if inst.Kind == sdk.KindNotifier {
 		b.SetAttributeValue("send_resolved", cty.BoolVal(inst.SendResolved))
-		b.SetAttributeValue("timeout", durationVal(inst.Timeout))
+		timeout := inst.Timeout
+		if timeout == 0 {
+			timeout = DefaultNotifyTimeout
+		}
+		b.SetAttributeValue("timeout", durationVal(timeout))
 	}
 	renderConfig(b, inst)
 }

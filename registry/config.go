@@ -9,8 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/vigilmon/vigil/internal/hclfuncs"
 )
 
 // Registry is where the plugins of one registry host come from and which
@@ -60,7 +60,7 @@ func LoadRegistries(path string) ([]Registry, error) {
 // relative file() paths start.
 func DecodeRegistries(body hcl.Body, baseDir string) ([]Registry, hcl.Diagnostics) {
 	content, _, diags := body.PartialContent(registryBlockSchema)
-	ctx := &hcl.EvalContext{Functions: map[string]function.Function{"file": fileFunc(baseDir), "env": envFunc}}
+	ctx := hclfuncs.EvalContext(baseDir)
 	var regs []Registry
 	seen := map[string]*hcl.Range{}
 	for _, b := range content.Blocks {
@@ -131,37 +131,3 @@ func decodeAttrCtx(attr *hcl.Attribute, ctx *hcl.EvalContext, dst any) hcl.Diagn
 	}
 	return decodeAttr(&hcl.Attribute{Name: attr.Name, Expr: hcl.StaticExpr(v, attr.Expr.Range())}, dst)
 }
-
-// fileFunc is file(PATH): the file's content without trailing newlines,
-// relative paths from baseDir, as in package hclconfig.
-func fileFunc(baseDir string) function.Function {
-	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "path", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			p := args[0].AsString()
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(baseDir, p)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return cty.NilVal, fmt.Errorf("cannot read %q: %w", p, err)
-			}
-			return cty.StringVal(strings.TrimRight(string(b), "\r\n")), nil
-		},
-	})
-}
-
-// envFunc is env(NAME), as in package hclconfig: an unset variable is an
-// error.
-var envFunc = function.New(&function.Spec{
-	Params: []function.Parameter{{Name: "name", Type: cty.String}},
-	Type:   function.StaticReturnType(cty.String),
-	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		v, ok := os.LookupEnv(args[0].AsString())
-		if !ok {
-			return cty.NilVal, fmt.Errorf("environment variable %s is not set", args[0].AsString())
-		}
-		return cty.StringVal(v), nil
-	},
-})

@@ -254,7 +254,7 @@ func (l *LockFile) Bytes() []byte {
 		for pl := range p.Platforms {
 			platforms = append(platforms, pl)
 		}
-		slices.SortFunc(platforms, func(a, b Platform) int { return cmpString(a.String(), b.String()) })
+		slices.SortFunc(platforms, func(a, b Platform) int { return strings.Compare(a.String(), b.String()) })
 		for _, pl := range platforms {
 			h := p.Platforms[pl]
 			pb.AppendNewline()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	goversion "github.com/hashicorp/go-version"
@@ -194,26 +195,16 @@ func addVersion(path, version string, protocols []string, p Platform) error {
 	if !slices.Contains(v.Platforms, p) {
 		v.Platforms = append(v.Platforms, p)
 	}
-	slices.SortFunc(v.Platforms, func(a, b Platform) int { return cmpString(a.String(), b.String()) })
+	slices.SortFunc(v.Platforms, func(a, b Platform) int { return strings.Compare(a.String(), b.String()) })
 	slices.SortFunc(doc.Versions, func(a, b VersionInfo) int {
 		va, _ := goversion.NewVersion(a.Version)
 		vb, _ := goversion.NewVersion(b.Version)
 		if va == nil || vb == nil {
-			return cmpString(a.Version, b.Version)
+			return strings.Compare(a.Version, b.Version)
 		}
 		return va.Compare(vb)
 	})
 	return writeJSON(path, doc)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // writeJSON writes v, indented, to path.

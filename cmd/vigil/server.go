@@ -160,7 +160,6 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	dispatcher := alert.NewDispatcher(alert.Options{
 		Store: alertStore, Notifiers: plugins.Notifier, ExternalURL: externalURL.String(), Logger: logger.Named("dispatcher"),
 	})
-	defer dispatcher.Stop() // before the alert store closes
 	forwarder := alert.NewForwarder(reg, logger.Named("alertmanagers"))
 	defer forwarder.Stop()
 	s := &server{flags: f, logger: logger, scrapes: scrape.NewManager(db, logger),
@@ -175,7 +174,7 @@ func runServer(ctx context.Context, f serverFlags, stderr io.Writer) error {
 	s.scrapes.SetExporters(s.plugins.Exporter)
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), dispatcher.Collector())
 	defer s.plugins.Close()
-	defer dispatcher.Stop() // before the notifiers close
+	defer dispatcher.Stop() // before the notifiers and the alert store close
 	defer s.scrapes.Stop()
 	defer s.discovery.Stop()
 	if err := resolvePlugins(ctx, s.plugins, cfg, stderr); err != nil {
@@ -275,10 +274,10 @@ func (s *server) reload() error {
 		return err
 	}
 	s.flags.override(cfg)
-	if running := s.config.Load(); !sameServer(cfg.Server, s.configured) || cfg.Query != running.Query {
+	running := s.config.Load()
+	if !sameServer(cfg.Server, s.configured) || cfg.Query != running.Query {
 		s.logger.Warn("the server and query blocks take effect at the next start")
 	}
-	running := s.config.Load()
 	cfg.Server, cfg.Query = running.Server, running.Query
 	s.config.Store(cfg)
 	s.logger.Info("configuration reloaded", "file", s.flags.config, "scrapes", len(cfg.Scrapes))

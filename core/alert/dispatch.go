@@ -18,8 +18,9 @@ import (
 
 // Defaults of the dispatcher's Options.
 const (
-	// DefaultNotifyTimeout bounds one delivery attempt to a notifier.
-	DefaultNotifyTimeout = 10 * time.Second
+	// DefaultNotifyTimeout bounds one delivery attempt to a notifier
+	// whose block sets no timeout.
+	DefaultNotifyTimeout = hclconfig.DefaultNotifyTimeout
 	// DefaultRetryBackoff is the wait before the first retry of a failed
 	// delivery; it doubles, with jitter, up to MaxRetryBackoff.
 	DefaultRetryBackoff = time.Second

@@ -21,12 +21,13 @@ const (
 	reasonOther      = "other"       // any other error, retried
 )
 
-// deliver sends n to the notifier of receiver. A failed attempt is retried,
-// after a backoff that doubles with jitter, until ctx ends; an error marked
-// with sdk.Permanent is not, nor any once the dispatcher stops. As in Alertmanager, the notification counts
-// once in vigil_notifications_total, and in
-// vigil_notifications_failed_total when it fails for good; each attempt
-// counts in vigil_notification_requests_total.
+// deliver sends n to the notifier of receiver. A failed attempt is
+// retried, after a backoff that doubles with jitter, until ctx ends; an
+// error marked with sdk.Permanent is not, nor any once the dispatcher
+// stops. As in Alertmanager, the notification counts once in
+// vigil_notifications_total, and in vigil_notifications_failed_total when
+// it fails for good; each attempt counts in
+// vigil_notification_requests_total.
 func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notification) error {
 	d.metrics.total.WithLabelValues(receiver).Inc()
 	d.mu.Lock()

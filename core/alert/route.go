@@ -194,15 +194,11 @@ func keyMatchers(ms []*labels.Matcher) string {
 		}
 		b.WriteString(m.Name)
 		b.WriteString(m.Type.String())
-		b.WriteByte('"')
-		b.WriteString(keyValueEscaper.Replace(m.Value))
-		b.WriteByte('"')
+		b.WriteString(amatcher.Quote(m.Value))
 	}
 	b.WriteByte('}')
 	return b.String()
 }
-
-var keyValueEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
 
 func isKeyReserved(r rune) bool {
 	return unicode.IsSpace(r) || strings.ContainsRune("{}!=~,\\\"'`", r)

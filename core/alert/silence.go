@@ -14,8 +14,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/prometheus/model/labels"
-
-	"github.com/vigilmon/vigil/internal/amatcher"
 )
 
 // DefaultSilenceRetention is how long an expired silence is kept before GC
@@ -75,7 +73,7 @@ func (s *Silence) State(now time.Time) SilenceState {
 // Matches reports whether the silence's matchers all match lset, whatever
 // its state.
 func (s *Silence) Matches(lset labels.Labels) bool {
-	return amatcher.Matches(s.Matchers, lset)
+	return MatchesAll(s.Matchers, lset)
 }
 
 // clone returns a copy of s that shares no slice with it. Matchers are

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -259,9 +258,6 @@ func alertFromPostable(p PostableAlert, now time.Time, resolveTimeout time.Durat
 		}
 		if !model.UTF8Validation.IsValidLabelName(name) {
 			return nil, fmt.Errorf("invalid label name %q", name)
-		}
-		if !utf8.ValidString(value) {
-			return nil, fmt.Errorf("invalid value of label %q: not UTF-8", name)
 		}
 		lb.Add(name, value)
 	}

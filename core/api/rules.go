@@ -149,7 +149,7 @@ func (a *API) rules(r *http.Request) (any, annotations.Annotations, *apiError) {
 	if a.src.Rules == nil {
 		return map[string]any{"groups": out}, nil, nil
 	}
-	res := map[string]any{"groups": out}
+	res := map[string]any{}
 	foundToken := nextToken == ""
 	for _, g := range a.src.Rules.RuleGroups() {
 		if !groupNames.has(g.Name()) || !files.has(g.File()) {

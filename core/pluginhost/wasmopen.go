@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/vigilmon/vigil/hclconfig"
 )
@@ -19,7 +20,7 @@ func (h *Host) openWasm(ctx context.Context, p *hclconfig.Plugin) (Conn, error) 
 		Logger:           h.logger.Named(p.Name),
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plugin %q: %w", p.Name, err)
 	}
 	return w, nil
 }

@@ -99,9 +99,9 @@ func ParseOne(input string) (*labels.Matcher, error) {
 func Format(m *labels.Matcher) string {
 	name := m.Name
 	if !model.LegacyValidation.IsValidLabelName(name) {
-		name = quote(name)
+		name = Quote(name)
 	}
-	return name + m.Type.String() + quote(m.Value)
+	return name + m.Type.String() + Quote(m.Value)
 }
 
 // FormatList prints matchers as a brace list: {a="b",c=~"d"}.
@@ -155,10 +155,12 @@ func MatchValue(m *labels.Matcher, v string) bool {
 	return m.Matches(v)
 }
 
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
-}
+// Quote puts s in double quotes with its backslashes, quotes and
+// newlines escaped, as the parser reads a quoted value back and as
+// Alertmanager prints matcher values.
+func Quote(s string) string { return `"` + quoteEscaper.Replace(s) + `"` }
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 type parser struct {
 	in  string
@@ -211,7 +213,7 @@ func (p *parser) matcher() (*labels.Matcher, error) {
 			return nil, p.errorAt(start, "expected a label name")
 		}
 		if !isClassicName(name) {
-			return nil, p.errorAt(start, "%q is not a valid label name; quote a UTF-8 name, as in %q", name, quote(name)+`="value"`)
+			return nil, p.errorAt(start, "%q is not a valid label name; quote a UTF-8 name, as in %q", name, Quote(name)+`="value"`)
 		}
 	}
 	if !utf8.ValidString(name) {

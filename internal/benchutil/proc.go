@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // ClockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ),
@@ -116,4 +118,13 @@ func ProcDescendants(pid int) ([]int, error) {
 		queue = append(queue, children...)
 	}
 	return out, nil
+}
+
+// SelfCPU returns the user+system CPU time of this process so far.
+func SelfCPU() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }

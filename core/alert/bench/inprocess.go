@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/benchutil"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -124,7 +124,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 		return nil, err
 	}
 	defer stopProfile()
-	cpu0, err := selfCPU()
+	cpu0, err := benchutil.SelfCPU()
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	cpu1, err := selfCPU()
+	cpu1, err := benchutil.SelfCPU()
 	if err != nil {
 		return nil, err
 	}
@@ -178,15 +178,6 @@ func heapInUse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
-}
-
-// selfCPU returns the user+system CPU time of this process so far.
-func selfCPU() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }
 
 // startCPUProfile starts a CPU profile into dir/<name>.cpu.pprof when dir

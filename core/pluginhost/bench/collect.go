@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -211,7 +210,7 @@ func boolInt(b bool) int {
 func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) error {
 	// Leave the garbage of what ran before out of this block's CPU time.
 	runtime.GC()
-	self0, err := selfCPU()
+	self0, err := benchutil.SelfCPU()
 	if err != nil {
 		return err
 	}
@@ -228,7 +227,7 @@ func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) er
 		r.latencies = append(r.latencies, time.Since(began))
 		r.samples += int64(got)
 	}
-	self1, err := selfCPU()
+	self1, err := benchutil.SelfCPU()
 	if err != nil {
 		return err
 	}
@@ -236,7 +235,7 @@ func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) er
 	if err != nil {
 		return err
 	}
-	r.consumerCPU += self1 - self0
+	r.consumerCPU += (self1 - self0).Seconds()
 	r.producerCPU += child1 - child0
 	return nil
 }
@@ -440,13 +439,4 @@ func (c *httpConsumer) close() error {
 		<-done
 		return errors.New("http producer did not exit within 5s; killed it")
 	}
-}
-
-// selfCPU returns the user+system CPU seconds of this process so far.
-func selfCPU() (float64, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(), nil
 }
