@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -29,6 +30,10 @@ type Check struct {
 	Kind sdk.Kind
 	// Reason is one line saying what the check asks and why.
 	Reason string
+	// Capability is the capability (an sdk.Capability* name) a plugin
+	// must claim for the check to run; empty for none. The check is
+	// skipped for a plugin that does not claim it.
+	Capability string
 
 	run func(*session) error
 }
@@ -50,6 +55,7 @@ var commonChecks = []Check{
 	{ID: "plugin.handshake", Level: Must, Reason: "The plugin starts and completes the handshake at protocol version 1 within the start timeout (a program: go-plugin's handshake; a module: it loads and speaks Wasm ABI version 1).", run: checkHandshake},
 	{ID: "plugin.protocol-version", Level: Must, Reason: "Info reports protocol version 1 and a known kind, the one asked for; the host refuses any other.", run: checkProtocolVersion},
 	{ID: "plugin.info", Level: Must, Reason: "Info has a name of lowercase letters, digits, '-' and '_', and a semantic version: the host and the registry key plugins by them.", run: checkInfo},
+	{ID: "plugin.capabilities", Level: Should, Reason: "Every capability Info claims is one the suite knows (sdk.Capability*), once, and for the plugin's kind: the suite cannot check a claim it does not know.", run: checkCapabilities},
 	{ID: "plugin.info-description", Level: Should, Reason: "Info has a description of one line, shown in listings.", run: checkInfoDescription},
 	{ID: "plugin.schema", Level: Must, Reason: "Schema attributes have unique identifier names, known types and defaults of their type; a required attribute has no default.", run: checkSchema},
 	{ID: "plugin.schema-descriptions", Level: Should, Reason: "Every schema attribute has a description, shown in docs and diagnostics.", run: checkSchemaDescriptions},
@@ -96,14 +102,46 @@ func checkHandshake(s *session) error {
 		user, s.decodeErr = s.opts.DecodeConfig(s.schema)
 	}
 	if s.schemaErr == nil {
-		var err error
-		if s.sample, err = SampleConfig(s.schema, s.recv.URL, user); err != nil {
-			s.decodeErr = err
-			s.sample, _ = SampleConfig(s.schema, s.recv.URL, nil)
+		base, _ := SampleConfig(s.schema, s.recv.URL, nil)
+		if err := s.capabilityConfig(base); err != nil {
+			return err
 		}
+		s.sample = maps.Clone(base)
+		if err := overlay(s.sample, user); err != nil {
+			s.decodeErr = err
+			s.sample = base
+		}
+		s.afterOverlay()
 		s.sampleJSON, _ = json.Marshal(s.sample)
 	}
 	return nil
+}
+
+func checkCapabilities(s *session) error {
+	if err := s.needStarted(); err != nil {
+		return err
+	}
+	if s.infoErr != nil {
+		return skipf("Info failed (see plugin.protocol-version)")
+	}
+	if len(s.info.Capabilities) == 0 {
+		return skipf("the plugin claims no capabilities")
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for _, c := range s.info.Capabilities {
+		kind, known := sdk.CapabilityKind(c)
+		switch {
+		case seen[c]:
+			errs = append(errs, fmt.Errorf("capability %q is claimed twice", c))
+		case !known:
+			errs = append(errs, fmt.Errorf("capability %q is not one the suite knows (%s)", c, strings.Join(sdk.KnownCapabilities(), ", ")))
+		case kind != s.kind:
+			errs = append(errs, fmt.Errorf("capability %q is for %s plugin, the plugin is %s plugin", c, article(kind), article(s.kind)))
+		}
+		seen[c] = true
+	}
+	return errors.Join(errs...)
 }
 
 func checkProtocolVersion(s *session) error {
@@ -242,7 +280,7 @@ func namesAttribute(err error, name string) bool {
 // it must refuse naming the attribute, then restores the sample config.
 func (s *session) badConfigs(bad map[string][]byte, what string) error {
 	var errs []error
-	for _, name := range sortedKeys(bad) {
+	for _, name := range slices.Sorted(maps.Keys(bad)) {
 		ctx, cancel := s.callCtx()
 		err := s.main.Configure(ctx, bad[name])
 		cancel()
@@ -579,13 +617,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

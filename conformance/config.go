@@ -34,14 +34,23 @@ func SampleConfig(schema sdk.Schema, receiverURL string, user []byte) (map[strin
 			out[a.Name] = placeholder(a.Type)
 		}
 	}
-	if len(user) > 0 {
-		var over map[string]any
-		if err := json.Unmarshal(user, &over); err != nil {
-			return nil, fmt.Errorf("the given config is not a JSON object: %w", err)
-		}
-		maps.Copy(out, over)
+	if err := overlay(out, user); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// overlay lays the attributes of user, a JSON object, over config.
+func overlay(config map[string]any, user []byte) error {
+	if len(user) == 0 {
+		return nil
+	}
+	var over map[string]any
+	if err := json.Unmarshal(user, &over); err != nil {
+		return fmt.Errorf("the given config is not a JSON object: %w", err)
+	}
+	maps.Copy(config, over)
+	return nil
 }
 
 // placeholder is a value of type t.

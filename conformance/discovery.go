@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,7 +18,7 @@ var discoveryChecks = []Check{
 	{ID: "discovery.initial-update", Level: Must, Kind: sdk.KindDiscoverer, Reason: "A first update arrives within the discovery timeout (10s by default): the host waits for it before scraping.", run: checkInitialUpdate},
 	{ID: "discovery.target-address", Level: Must, Kind: sdk.KindDiscoverer, Reason: "Every target has an __address__ label, its own or its group's: the host cannot scrape a target without one.", run: checkTargetAddress},
 	{ID: "discovery.sources", Level: Must, Kind: sdk.KindDiscoverer, Reason: "Group sources are non-empty and unique in an update, and a second Discover call sends the same sources: the host replaces groups by source.", run: checkSources},
-	{ID: "discovery.removed-group-empty", Level: Must, Kind: sdk.KindDiscoverer, Reason: "A group that goes away is sent with its source and no targets, so the host drops its targets.", run: checkRemovedGroup},
+	{ID: "discovery.removed-group-empty", Level: Must, Kind: sdk.KindDiscoverer, Reason: "A group that goes away is sent with its source and no targets, so the host drops its targets. Run for a plugin that claims polls-url or reads-files, or when Options.RemoveGroup is set.", run: checkRemovedGroup},
 	{ID: "discovery.stops-on-cancel", Level: Must, Kind: sdk.KindDiscoverer, Reason: "When its context ends, Discover returns within 1s and sends nothing more, and a new Discover call works.", run: checkStopsOnCancel},
 }
 
@@ -212,19 +215,9 @@ func checkRemovedGroup(s *session) error {
 			had[g.Source] = len(g.Targets) > 0
 		}
 	}
-	switch {
-	case s.recv.gets.Load() > 0:
-		s.recv.groups.Store(1)
-		defer s.recv.groups.Store(int32(len(receiverGroups)))
-	case s.opts.RemoveGroup != nil:
-		ctx, cancel := s.callCtx()
-		err := s.opts.RemoveGroup(ctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("Options.RemoveGroup: %w", err)
-		}
-	default:
-		return skipf("the suite has no way to make a group go away: the plugin does not poll the suite's receiver, and Options.RemoveGroup is not set")
+	defer s.recv.groups.Store(int32(len(receiverGroups)))
+	if err := s.removeGroup(); err != nil {
+		return err
 	}
 	deadline := time.Now().Add(s.opts.DiscoveryTimeout)
 	for {
@@ -261,4 +254,39 @@ func checkStopsOnCancel(s *session) error {
 		return fmt.Errorf("a new Discover call after a cancelled one: %w", err)
 	}
 	return nil
+}
+
+// removeGroup makes one of the groups the plugin has sent go away: with
+// Options.RemoveGroup when set, else as the plugin's claims allow.
+func (s *session) removeGroup() error {
+	switch {
+	case s.opts.RemoveGroup != nil:
+		ctx, cancel := s.callCtx()
+		defer cancel()
+		if err := s.opts.RemoveGroup(ctx); err != nil {
+			return fmt.Errorf("Options.RemoveGroup: %w", err)
+		}
+		return nil
+	case s.info.HasCapability(sdk.CapabilityPollsURL):
+		if err := s.needReceiverAttr(sdk.CapabilityPollsURL); err != nil {
+			return err
+		}
+		if s.recv.gets.Load() == 0 {
+			return fmt.Errorf("the plugin claims %s, yet has not polled the suite's receiver, where %s points", sdk.CapabilityPollsURL, strings.Join(s.receiverAttrs, ", "))
+		}
+		s.recv.groups.Store(1)
+		return nil
+	case s.info.HasCapability(sdk.CapabilityReadsFiles):
+		switch {
+		case s.filesDir == "":
+			return fmt.Errorf("the plugin claims %s, yet has no string list attribute \"files\"", sdk.CapabilityReadsFiles)
+		case s.filesGlob == "":
+			return skipf("the config given sets files, so the suite's files are not read; set Options.RemoveGroup")
+		}
+		if err := os.Remove(filepath.Join(s.filesDir, filesGroupNames[len(filesGroupNames)-1])); err != nil {
+			return fmt.Errorf("cannot remove a file of %s: %w", sdk.CapabilityReadsFiles, err)
+		}
+		return nil
+	}
+	return skipf("the plugin does not claim %s or %s, and Options.RemoveGroup is not set", sdk.CapabilityPollsURL, sdk.CapabilityReadsFiles)
 }

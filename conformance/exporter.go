@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -282,7 +283,7 @@ func checkCounters(s *session) error {
 		return skipf("the collection has no counters, histograms or summaries")
 	}
 	var errs []error
-	for _, key := range sortedKeys(before) {
+	for _, key := range slices.Sorted(maps.Keys(before)) {
 		if v, ok := after[key]; ok && v < before[key] {
 			errs = append(errs, fmt.Errorf("%s went from %g down to %g", key, before[key], v))
 		}

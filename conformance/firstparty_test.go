@@ -1,12 +1,9 @@
 package conformance_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -38,21 +35,12 @@ func TestFirstParty(t *testing.T) {
 		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/node")))
 	})
 	t.Run("discovery/file", func(t *testing.T) {
-		dir := t.TempDir()
-		for name, addr := range map[string]string{"a.json": "127.0.0.1:9100", "b.json": "127.0.0.1:9101"} {
-			groups, _ := json.Marshal([]map[string]any{{"targets": []string{addr}, "labels": map[string]string{"file": name}}})
-			if err := os.WriteFile(filepath.Join(dir, name), groups, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		config, _ := json.Marshal(map[string]any{"files": []string{filepath.Join(dir, "*.json")}})
-		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/file")), conformance.Options{
-			ConfigJSON:  config,
-			RemoveGroup: func(context.Context) error { return os.Remove(filepath.Join(dir, "b.json")) },
-		})
+		// It claims reads-files: the suite writes the files and removes one.
+		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/file")))
 	})
 	t.Run("discovery/http", func(t *testing.T) {
-		// The suite points url at its receiver, which lists two groups.
+		// It claims polls-url: the suite points url at its receiver, which
+		// lists two groups, and drops one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/http")))
 	})
 	t.Run("notifier/webhook", func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // WriteText writes the report for a person: a line per check with its
@@ -133,10 +135,19 @@ func Markdown() string {
 		for _, c := range allChecks {
 			for _, p := range sec.prefix {
 				if strings.HasPrefix(c.ID, p) {
-					fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.ID, c.Level, strings.ReplaceAll(c.Reason, "|", `\|`))
+					reason := c.Reason
+					if c.Capability != "" {
+						reason += " Needs the capability `" + c.Capability + "`."
+					}
+					fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.ID, c.Level, strings.ReplaceAll(reason, "|", `\|`))
 				}
 			}
 		}
+	}
+	b.WriteString(capabilitiesIntro)
+	for _, d := range capabilityDocs {
+		kind, _ := sdk.CapabilityKind(d.name)
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", d.name, kind, d.does)
 	}
 	b.WriteString(checksOutro)
 	return b.String()
@@ -154,12 +165,26 @@ stdout, sensitive-value and lifecycle checks. A **MUST** check that
 fails makes the plugin non-conforming (the Go harness fails the test,
 ` + "`vigil conformance run`" + ` exits 1); a **SHOULD** check that fails is
 reported and logged but fails nothing. A check that cannot apply is
-skipped and says why, as csi-sanity does for capabilities a driver does
-not claim: the checks of another kind, the handshake and stdout of an
-in-process plugin, everything for a WebAssembly discoverer (the Wasm ABI
-has no streaming call), the failure checks of a notifier that does not
-deliver to the suite's receiver, the group removal of a discoverer the
-suite cannot drive.
+skipped and says why: the checks of another kind, the handshake and
+stdout of an in-process plugin, everything for a WebAssembly discoverer
+(the Wasm ABI has no streaming call), and, as csi-sanity does for
+capabilities a driver does not claim, a check that needs a capability
+the plugin does not claim ("the plugin does not claim delivers-to-url").
+`
+
+const capabilitiesIntro = `
+## Capabilities
+
+What a plugin claims in ` + "`Info.Capabilities`" + ` decides which of the checks
+that need to drive it run: the suite does not guess from the schema or
+from what the plugin happens to do. A claim is a promise; a plugin that
+claims a capability and does not behave as it says fails the checks
+that need it. Claim the names the SDK defines (` + "`sdk.Capability*`" + `); a
+name the suite does not know, one claimed twice or one for another kind
+fails the SHOULD check ` + "`plugin.capabilities`" + `.
+
+| Capability | Kind | What the suite does |
+|---|---|---|
 `
 
 const checksOutro = `
@@ -172,7 +197,8 @@ schema (` + "`SampleConfig`" + `), with the attributes you give
 - each required attribute gets a value of its type: ` + "`\"conformance\"`" + `, ` + "`1`" + `,
   ` + "`false`" + `, ` + "`\"1m\"`" + `, ` + "`[\"conformance\"]`" + `, ` + "`{conformance = \"conformance\"}`" + `;
 - each string attribute named ` + "`url`" + ` or ` + "`*_url`" + ` that is required or has a
-  default points at the suite's **loopback receiver**, an HTTP server on
+  default (every one, for a plugin that claims ` + "`delivers-to-url`" + ` or
+  ` + "`polls-url`" + `) points at the suite's **loopback receiver**, an HTTP server on
   127.0.0.1 (never another address) that lives as long as the run: it
   answers POST and other deliveries with 200 (503 and 400 while the
   failure checks run), and GET with two target groups in the format of

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vigilmon/vigil/sdk"
@@ -12,8 +13,8 @@ import (
 var notifierChecks = []Check{
 	{ID: "notifier.v4-payload", Level: Must, Kind: sdk.KindNotifier, Reason: "A firing notification, Alertmanager's webhook message version 4 with every field set, is delivered without error.", run: checkV4Payload},
 	{ID: "notifier.resolved", Level: Must, Kind: sdk.KindNotifier, Reason: "A resolved notification is delivered without error.", run: checkResolved},
-	{ID: "notifier.failure-reported", Level: Must, Kind: sdk.KindNotifier, Reason: "When the receiver answers 503 or 400, Notify returns an error: the host retries or gives up only on errors. Skipped unless the plugin delivers to the suite's receiver.", run: checkFailureReported},
-	{ID: "notifier.failure-classified", Level: Should, Kind: sdk.KindNotifier, Reason: "A 503 answer is reported retryable and a 400 answer permanent (sdk.Permanent), as Alertmanager's notifiers judge them.", run: checkFailureClassified},
+	{ID: "notifier.failure-reported", Level: Must, Kind: sdk.KindNotifier, Reason: "When the receiver its URL attribute points at answers 503 or 400, Notify returns an error: the host retries or gives up only on errors.", Capability: sdk.CapabilityDeliversToURL, run: checkFailureReported},
+	{ID: "notifier.failure-classified", Level: Should, Kind: sdk.KindNotifier, Reason: "A 503 answer is reported retryable and a 400 answer permanent (sdk.Permanent), as Alertmanager's notifiers judge them.", Capability: sdk.CapabilityDeliversToURL, run: checkFailureClassified},
 	{ID: "notifier.idempotent", Level: Must, Kind: sdk.KindNotifier, Reason: "The same notification delivered twice succeeds twice: the host retries, and several Vigils may send the same group.", run: checkIdempotent},
 }
 
@@ -59,8 +60,8 @@ func checkResolved(s *session) error {
 }
 
 // failures notifies while the receiver answers 503, then 400, and
-// returns the two errors; it skips when the plugin does not deliver to
-// the receiver.
+// returns the two errors, for a plugin that claims delivers-to-url; it
+// fails when a notification does not reach the receiver.
 func (s *session) failures() (unavailable, rejected error, err error) {
 	if err := s.needCalls(); err != nil {
 		return nil, nil, err
@@ -79,12 +80,15 @@ type notifierState struct {
 }
 
 func (s *session) provokeFailures() (unavailable, rejected error, err error) {
+	if err := s.needReceiverAttr(sdk.CapabilityDeliversToURL); err != nil {
+		return nil, nil, err
+	}
 	before := s.recv.posts.Load()
 	if err := s.notify(notification("firing")); err != nil {
 		return nil, nil, skipf("a notification fails already (see notifier.v4-payload)")
 	}
 	if s.recv.posts.Load() == before {
-		return nil, nil, skipf("the plugin does not deliver to the suite's receiver (no URL attribute points at it), so the suite has no way to make it fail")
+		return nil, nil, fmt.Errorf("the plugin claims %s, yet a notification did not reach the suite's receiver, where %s points", sdk.CapabilityDeliversToURL, strings.Join(s.receiverAttrs, ", "))
 	}
 	defer s.recv.status.Store(http.StatusOK)
 	s.recv.status.Store(http.StatusServiceUnavailable)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -124,8 +125,17 @@ type Report struct {
 }
 
 // Failed says whether a MUST check failed.
-func (r Report) Failed() bool {
-	return slices.ContainsFunc(r.Results, func(res Result) bool { return res.Status == Fail && res.Level == Must })
+func (r Report) Failed() bool { return r.MustFailures() > 0 }
+
+// MustFailures is how many MUST checks failed.
+func (r Report) MustFailures() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Status == Fail && res.Level == Must {
+			n++
+		}
+	}
+	return n
 }
 
 // Count is how many checks had status s.
@@ -206,6 +216,14 @@ type session struct {
 	decodeErr  error
 	configured bool
 
+	// receiverAttrs are the URL attributes the sample config points at
+	// the receiver.
+	receiverAttrs []string
+	// filesDir holds the files written for a discoverer that claims
+	// reads-files, filesGlob the value of its "files" attribute, while
+	// the config given does not set another.
+	filesDir, filesGlob string
+
 	exp   exporterState
 	disc  discoveryState
 	notif notifierState
@@ -258,6 +276,8 @@ func (s *session) run(c Check) Result {
 		err = skipf("%s", s.skipAll)
 	case c.Kind != 0 && s.kind != 0 && c.Kind != s.kind:
 		err = skipf("the plugin is %s plugin, this check is for %s plugins", article(s.kind), c.Kind)
+	case c.Capability != "" && s.main != nil && s.infoErr == nil && !s.info.HasCapability(c.Capability):
+		err = skipf("the plugin does not claim %s", c.Capability)
 	default:
 		err = s.safeRun(c)
 	}
@@ -307,6 +327,9 @@ func (s *session) close() {
 		c.close()
 	}
 	s.recv.close()
+	if s.filesDir != "" {
+		os.RemoveAll(s.filesDir)
+	}
 }
 
 // start starts a plugin for a check; the session stops it at the end if

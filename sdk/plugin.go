@@ -44,8 +44,12 @@ type Info struct {
 	Version string
 	// Description is one line saying what the plugin does.
 	Description string
-	// Capabilities are optional behaviours the plugin claims; the
-	// conformance suite checks those claimed and skips the others.
+	// Capabilities are optional behaviours the plugin claims, each one of
+	// the Capability constants (see capabilities.go), e.g.
+	// CapabilityDeliversToURL for a notifier that delivers to its url
+	// attribute. The conformance suite runs the checks that need a
+	// capability for a plugin that claims it, and skips them for one that
+	// does not; it reports a name it does not know.
 	Capabilities []string
 }
 

@@ -40,9 +40,10 @@ var filePattern = regexp.MustCompile(`^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|
 
 var filePlugin = sdk.Plugin{
 	Info: sdk.Info{
-		Name:        "file",
-		Version:     "0.1.0",
-		Description: "Reads scrape targets from JSON or YAML files, as Prometheus's file_sd does, and follows their changes.",
+		Name:         "file",
+		Version:      "0.1.0",
+		Description:  "Reads scrape targets from JSON or YAML files, as Prometheus's file_sd does, and follows their changes.",
+		Capabilities: []string{sdk.CapabilityReadsFiles},
 	},
 	Schema: sdk.Schema{
 		sdk.StringList("files", "Paths or globs (a \"*\" in the last element) of the files to read; each ends in .json, .yml or .yaml.", sdk.Required),

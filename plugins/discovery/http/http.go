@@ -37,9 +37,10 @@ var jsonContentType = regexp.MustCompile(`^(?i:application/json(;\s*charset=("ut
 
 var httpPlugin = sdk.Plugin{
 	Info: sdk.Info{
-		Name:        "http",
-		Version:     "0.1.0",
-		Description: "Polls a URL for scrape targets, as Prometheus's http_sd does.",
+		Name:         "http",
+		Version:      "0.1.0",
+		Description:  "Polls a URL for scrape targets, as Prometheus's http_sd does.",
+		Capabilities: []string{sdk.CapabilityPollsURL},
 	},
 	Schema: sdk.Schema{
 		sdk.String("url", "The http or https URL that answers with the JSON list of target groups.", sdk.Required),

@@ -37,9 +37,10 @@ var severities = []string{"critical", "error", "warning", "info"}
 
 var pagerdutyPlugin = sdk.Plugin{
 	Info: sdk.Info{
-		Name:        "pagerduty",
-		Version:     "0.1.0",
-		Description: "Sends notifications as PagerDuty Events API v2 events.",
+		Name:         "pagerduty",
+		Version:      "0.1.0",
+		Description:  "Sends notifications as PagerDuty Events API v2 events.",
+		Capabilities: []string{sdk.CapabilityDeliversToURL},
 	},
 	Schema: sdk.Schema{
 		sdk.String("routing_key", "The integration key of the PagerDuty service (Events API v2).", sdk.Required, sdk.Sensitive),

@@ -45,9 +45,10 @@ const (
 
 var slackPlugin = sdk.Plugin{
 	Info: sdk.Info{
-		Name:        "slack",
-		Version:     "0.1.0",
-		Description: "Posts notifications to a Slack incoming webhook.",
+		Name:         "slack",
+		Version:      "0.1.0",
+		Description:  "Posts notifications to a Slack incoming webhook.",
+		Capabilities: []string{sdk.CapabilityDeliversToURL},
 	},
 	Schema: sdk.Schema{
 		sdk.String("webhook_url", "The Slack incoming webhook URL, https://hooks.slack.com/services/...", sdk.Required, sdk.Sensitive),

@@ -36,9 +36,10 @@ var reservedHeaders = []string{
 
 var webhookPlugin = sdk.Plugin{
 	Info: sdk.Info{
-		Name:        "webhook",
-		Version:     "0.1.0",
-		Description: "POSTs notifications as Alertmanager's webhook message, version 4.",
+		Name:         "webhook",
+		Version:      "0.1.0",
+		Description:  "POSTs notifications as Alertmanager's webhook message, version 4.",
+		Capabilities: []string{sdk.CapabilityDeliversToURL},
 	},
 	Schema: sdk.Schema{
 		sdk.String("url", "The http or https URL to POST notifications to.", sdk.Required),

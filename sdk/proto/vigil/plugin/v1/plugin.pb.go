@@ -199,9 +199,14 @@ type InfoResponse struct {
 	Kind    Kind   `protobuf:"varint,3,opt,name=kind,proto3,enum=vigil.plugin.v1.Kind" json:"kind,omitempty"`
 	// ProtocolVersion is the version of this protocol the plugin speaks: 1.
 	ProtocolVersion uint32 `protobuf:"varint,4,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	// Capabilities are optional behaviours the plugin claims, e.g.
-	// "counters-monotonic" for an exporter; the conformance suite checks
-	// those claimed and skips the others.
+	// Capabilities are optional behaviours the plugin claims, each a name
+	// the Go SDK defines (sdk.Capability*): "delivers-to-url" for a
+	// notifier that delivers to its url attribute, "polls-url" for a
+	// discoverer that polls its url attribute for http_sd groups,
+	// "reads-files" for a discoverer that reads file_sd files from its
+	// files attribute. The conformance suite runs the checks that need a
+	// capability for a plugin that claims it and skips them for the
+	// others; it reports names it does not know.
 	Capabilities []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Description is one line saying what the plugin does.
 	Description   string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
