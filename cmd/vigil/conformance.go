@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/vigilmon/vigil/conformance"
 	"github.com/vigilmon/vigil/hclconfig"
@@ -88,7 +89,7 @@ on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
 				return err
 			}
 			if rep.Failed() {
-				n, checks := mustFailures(rep), "checks"
+				n, checks := rep.MustFailures(), "checks"
 				if n == 1 {
 					checks = "check"
 				}
@@ -110,16 +111,6 @@ var reportWriters = map[string]func(io.Writer, conformance.Report) error{
 	"junit": conformance.WriteJUnit,
 }
 
-func mustFailures(r conformance.Report) int {
-	n := 0
-	for _, res := range r.Results {
-		if res.Status == conformance.Fail && res.Level == conformance.Must {
-			n++
-		}
-	}
-	return n
-}
-
 // progress shows the check running on one line of a terminal, and
 // nothing elsewhere.
 type progress struct {
@@ -128,10 +119,8 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return &progress{w: w}
-		}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return &progress{w: w}
 	}
 	return &progress{}
 }

@@ -20,7 +20,7 @@ import (
 func newPluginCommand() *cobra.Command {
 	return newGroupCommand("plugin", "Install, lock, verify and publish plugins from a registry",
 		newPluginInstallCommand(), newPluginListCommand(), newPluginVerifyCommand(), newPluginRemoveCommand(),
-		newPluginLockCommand(), newPluginPublishCommand(), newPluginKeygenCommand())
+		newPluginLockCommand(), newPluginPublishCommand(), newPluginKeygenCommand(), newPluginNewCommand())
 }
 
 // pluginFlags are the flags of the commands that work on the lock file
@@ -130,7 +130,11 @@ func (f *pluginFlags) source(in *registry.Installer, arg string) (registry.Sourc
 	if flagURL != nil {
 		in.Registries[i].URL = flagURL
 	}
-	in.Registries[i].TrustedKeys = append(in.Registries[i].TrustedKeys, keys...)
+	for _, key := range keys { // once, however many plugins name the host
+		if !slices.ContainsFunc(in.Registries[i].TrustedKeys, func(k registry.PublicKey) bool { return k.ID() == key.ID() }) {
+			in.Registries[i].TrustedKeys = append(in.Registries[i].TrustedKeys, key)
+		}
+	}
 	return src, constraint, nil
 }
 
@@ -227,8 +231,10 @@ func (f *pluginFlags) install(cmd *cobra.Command, in *registry.Installer, name s
 	if err != nil {
 		return err
 	}
-	file, err := lp.Check(in.PluginDir)
-	if opts.Platform != (registry.Platform{}) {
+	var file string
+	if opts.Platform == (registry.Platform{}) {
+		file, err = lp.Check(in.PluginDir)
+	} else {
 		file, err = registry.PluginPath(in.PluginDir, src.String(), lp.Version, opts.Platform)
 	}
 	if err != nil {
