@@ -614,7 +614,7 @@ func (in *Installer) Remove(src Source) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(filepath.Dir(PluginDir(in.PluginDir, src, "v", Wasm)))
+	dir := pluginFolder(in.PluginDir, src)
 	_, statErr := os.Lstat(dir)
 	if !lf.RemovePlugin(src.String()) && statErr != nil {
 		return fmt.Errorf("plugin %s is neither in the lock file %q nor in %q", src, in.LockFile, in.PluginDir)

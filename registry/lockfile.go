@@ -210,10 +210,10 @@ func (l *LockFile) SetPlugin(p *LockedPlugin) { l.plugins[p.Source.String()] = p
 
 // RemovePlugin removes a plugin's block and says whether there was one.
 func (l *LockFile) RemovePlugin(source string) bool {
-	_, ok := l.Plugin(source)
 	if src, err := ParseSource(source); err == nil {
 		source = src.String()
 	}
+	_, ok := l.plugins[source]
 	delete(l.plugins, source)
 	return ok
 }

@@ -70,7 +70,12 @@ func FileName(name string, p Platform) string {
 // into: PLUGINDIR/HOST/NAMESPACE/NAME/VERSION/PLATFORM. A ":" in HOST
 // becomes "_" so that the path is valid everywhere.
 func PluginDir(pluginDir string, src Source, version string, p Platform) string {
-	return filepath.Join(pluginDir, strings.ReplaceAll(src.Host, ":", "_"), src.Namespace, src.Name, version, p.String())
+	return filepath.Join(pluginFolder(pluginDir, src), version, p.String())
+}
+
+// pluginFolder is the folder of every version of src under pluginDir.
+func pluginFolder(pluginDir string, src Source) string {
+	return filepath.Join(pluginDir, strings.ReplaceAll(src.Host, ":", "_"), src.Namespace, src.Name)
 }
 
 // PluginPath is the path of an installed plugin's file (the program, or
