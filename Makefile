@@ -63,7 +63,8 @@ proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc:
 proto-check: proto ## Fail when the generated protocol code differs from sdk/proto's .proto files
 	@if [ -n "$$(git status --porcelain -- $(PROTO_DIR))" ]; then git status --short -- $(PROTO_DIR); git diff -- $(PROTO_DIR) | head -40; echo "generated code is stale: run make proto and commit"; exit 1; fi
 
-run: build ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
+run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
+	$(GO) build -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
 .PHONY: help build plugins test lint bench bench-tsdb bench-scrape bench-plugins bench-alerting run
