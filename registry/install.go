@@ -105,6 +105,11 @@ type release struct {
 // constraint, that version is installed, unless opts.Upgrade. On any
 // error the plugin directory and the lock file are left as they were.
 func (in *Installer) Install(ctx context.Context, src Source, opts InstallOptions) (*LockedPlugin, error) {
+	release, err := in.exclusive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	lf, err := ReadLockFile(in.LockFile)
 	if err != nil {
 		return nil, err
@@ -530,6 +535,11 @@ func mkdirAllTracked(dir string) ([]string, error) {
 // string; empty for the newest release). With no sources, every plugin of
 // the lock file is locked again.
 func (in *Installer) Lock(ctx context.Context, sources []Source, constraints map[string]string, platforms []Platform) (*LockFile, error) {
+	release, err := in.exclusive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	lf, err := ReadLockFile(in.LockFile)
 	if err != nil {
 		return nil, err
@@ -610,6 +620,11 @@ func (p *LockedPlugin) Check(pluginDir string) (string, error) {
 // directory and its block from the lock file; on error both are left as
 // they were.
 func (in *Installer) Remove(src Source) error {
+	release, err := in.exclusive(context.Background())
+	if err != nil {
+		return err
+	}
+	defer release()
 	lf, err := ReadLockFile(in.LockFile)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
@@ -655,5 +656,42 @@ registry "other.example" {}
 				t.Fatalf("error %v, want %q at a position", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestExclusive holds the lock of a lock file: a second holder waits
+// until the first releases it, and a cancelled wait gives up.
+func TestExclusive(t *testing.T) {
+	in := &Installer{LockFile: filepath.Join(t.TempDir(), LockFileName)}
+	release, err := in.exclusive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := in.exclusive(ctx); err == nil || !strings.Contains(err.Error(), "waiting for") {
+		t.Fatalf("a second holder while the first holds it: %v", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		r, err := in.exclusive(context.Background())
+		if err == nil {
+			r()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("the second holder did not wait: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	release()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second holder still waits after the release")
 	}
 }
