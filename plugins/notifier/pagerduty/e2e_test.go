@@ -71,7 +71,7 @@ func TestModule(t *testing.T) {
 	if err := p.Notify(ctx, notification("firing")); err != nil {
 		t.Fatal(err)
 	}
-	e := r.last(t)
+	e := lastEvent(t, r)
 	if e.RoutingKey != routingKey || e.EventAction != "trigger" || e.DedupKey != dedupKey(notification("firing")) ||
 		e.Payload == nil || e.Payload.Summary != "[FIRING:2] InstanceDown node" || e.Payload.Severity != "warning" ||
 		e.Payload.Source != "vigil" || len(e.Payload.CustomDetails.Alerts) != 3 {
@@ -80,12 +80,12 @@ func TestModule(t *testing.T) {
 	if err := p.Notify(ctx, notification("resolved")); err != nil {
 		t.Fatal(err)
 	}
-	if e := r.last(t); e.EventAction != "resolve" || e.DedupKey != dedupKey(notification("firing")) {
+	if e := lastEvent(t, r); e.EventAction != "resolve" || e.DedupKey != dedupKey(notification("firing")) {
 		t.Errorf("resolved: %+v", e)
 	}
 
 	for status, permanent := range map[int]bool{http.StatusBadRequest: true, http.StatusTooManyRequests: false, http.StatusInternalServerError: false} {
-		r.respond(status, "Event object is invalid")
+		r.Respond(status, "Event object is invalid")
 		err := p.Notify(ctx, notification("firing"))
 		if err == nil || sdk.IsPermanent(err) != permanent || !strings.Contains(err.Error(), "Event object is invalid") || strings.Contains(err.Error(), "R0UT1NG") {
 			t.Errorf("%d: %v, want permanent %v", status, err, permanent)

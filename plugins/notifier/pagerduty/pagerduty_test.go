@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigilmon/vigil/internal/testreceiver"
 	"github.com/vigilmon/vigil/sdk"
 	"github.com/vigilmon/vigil/sdk/wasm"
 )
@@ -22,53 +20,18 @@ import (
 // routingKey is the integration key of the tests; no error may show it.
 const routingKey = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY00"
 
-// receiver is an Events API v2 endpoint that records the events it gets.
-type receiver struct {
-	*httptest.Server
-	mu     sync.Mutex
-	bodies [][]byte
-	status int
-	answer string
+// newReceiver is an Events API v2 endpoint that records the events it
+// gets.
+func newReceiver(t *testing.T) *testreceiver.Receiver {
+	return testreceiver.New(t, http.StatusAccepted, `{"status":"success","message":"Event processed"}`, func(req *http.Request) bool {
+		return req.Method == http.MethodPost && req.URL.Path == "/v2/enqueue" &&
+			req.Header.Get("Content-Type") == "application/json" && req.Header.Get("User-Agent") == "Vigil"
+	})
 }
 
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{status: http.StatusAccepted, answer: `{"status":"success","message":"Event processed"}`}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if req.Method != http.MethodPost || req.URL.Path != "/v2/enqueue" ||
-			req.Header.Get("Content-Type") != "application/json" || req.Header.Get("User-Agent") != "Vigil" {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		r.bodies = append(r.bodies, body)
-		w.WriteHeader(r.status)
-		io.WriteString(w, r.answer)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) respond(status int, answer string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.status, r.answer = status, answer
-}
-
-// last decodes the last event received.
-func (r *receiver) last(t *testing.T) event {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.bodies) == 0 {
-		t.Fatal("the receiver got nothing")
-	}
-	var e event
-	if err := json.Unmarshal(r.bodies[len(r.bodies)-1], &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
+// lastEvent decodes the last event r received.
+func lastEvent(t *testing.T, r *testreceiver.Receiver) event {
+	return testreceiver.LastJSON[event](t, r)
 }
 
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -217,20 +180,20 @@ func TestNotify(t *testing.T) {
 	if err := p.Notify(ctx, notification("firing")); err != nil {
 		t.Fatal(err)
 	}
-	if e := r.last(t); e.RoutingKey != routingKey || e.EventAction != "trigger" || e.ClientURL != "https://vigil.example.com" || e.Payload.Severity != "error" {
+	if e := lastEvent(t, r); e.RoutingKey != routingKey || e.EventAction != "trigger" || e.ClientURL != "https://vigil.example.com" || e.Payload.Severity != "error" {
 		t.Errorf("received %+v", e)
 	}
 	for status, permanent := range map[int]bool{
 		http.StatusBadRequest: true, http.StatusNotFound: true, http.StatusForbidden: true, http.StatusRequestEntityTooLarge: true,
 		http.StatusTooManyRequests: false, http.StatusInternalServerError: false, http.StatusServiceUnavailable: false,
 	} {
-		r.respond(status, `{"status":"invalid event","message":"Event object is invalid"}`)
+		r.Respond(status, `{"status":"invalid event","message":"Event object is invalid"}`)
 		err := p.Notify(ctx, notification("firing"))
 		if err == nil || sdk.IsPermanent(err) != permanent || !strings.Contains(err.Error(), "Event object is invalid") || strings.Contains(err.Error(), "R0UT1NG") {
 			t.Errorf("%d: %v, permanent %v, want permanent %v", status, err, sdk.IsPermanent(err), permanent)
 		}
 	}
-	r.respond(http.StatusOK, "")
+	r.Respond(http.StatusOK, "")
 	if err := p.Notify(ctx, notification("resolved")); err != nil {
 		t.Errorf("200: %v", err)
 	}

@@ -69,7 +69,7 @@ func TestModule(t *testing.T) {
 	if err := p.Notify(ctx, notification("firing")); err != nil {
 		t.Fatal(err)
 	}
-	m := r.last(t)
+	m := lastMessage(t, r)
 	if m.Text != "[FIRING:1] InstanceDown node" || m.Channel != "#ops" || m.IconEmoji != ":bell:" ||
 		len(m.Attachments) != 1 || m.Attachments[0].Color != "danger" || !strings.Contains(m.Attachments[0].Text, "a:9100 is down") {
 		t.Errorf("received %+v", m)
@@ -77,12 +77,12 @@ func TestModule(t *testing.T) {
 	if err := p.Notify(ctx, notification("resolved")); err != nil {
 		t.Fatal(err)
 	}
-	if m := r.last(t); m.Attachments[0].Color != "good" {
+	if m := lastMessage(t, r); m.Attachments[0].Color != "good" {
 		t.Errorf("resolved: %+v", m)
 	}
 
 	for status, permanent := range map[int]bool{http.StatusNotFound: true, http.StatusInternalServerError: false} {
-		r.respond(status, "no_service")
+		r.Respond(status, "no_service")
 		err := p.Notify(ctx, notification("firing"))
 		if err == nil || sdk.IsPermanent(err) != permanent || !strings.Contains(err.Error(), "no_service") || strings.Contains(err.Error(), "secret") {
 			t.Errorf("%d: %v, want permanent %v", status, err, permanent)

@@ -4,64 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigilmon/vigil/internal/testreceiver"
 	"github.com/vigilmon/vigil/sdk"
 	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
-// receiver is a Slack incoming webhook that records what it gets.
-type receiver struct {
-	*httptest.Server
-	mu     sync.Mutex
-	bodies [][]byte
-	status int
-	answer string
+// newReceiver is a Slack incoming webhook that records what it gets.
+func newReceiver(t *testing.T) *testreceiver.Receiver {
+	return testreceiver.New(t, http.StatusOK, "ok", func(req *http.Request) bool {
+		return req.Method == http.MethodPost && req.Header.Get("Content-Type") == "application/json" && req.Header.Get("User-Agent") == "Vigil"
+	})
 }
 
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{status: http.StatusOK, answer: "ok"}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json" || req.Header.Get("User-Agent") != "Vigil" {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		r.bodies = append(r.bodies, body)
-		w.WriteHeader(r.status)
-		io.WriteString(w, r.answer)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) respond(status int, answer string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.status, r.answer = status, answer
-}
-
-// last decodes the last message received.
-func (r *receiver) last(t *testing.T) message {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.bodies) == 0 {
-		t.Fatal("the receiver got nothing")
-	}
-	var m message
-	if err := json.Unmarshal(r.bodies[len(r.bodies)-1], &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+// lastMessage decodes the last message r received.
+func lastMessage(t *testing.T, r *testreceiver.Receiver) message {
+	return testreceiver.LastJSON[message](t, r)
 }
 
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -175,14 +137,14 @@ func TestNotify(t *testing.T) {
 	if err := s.Notify(ctx, notification("firing")); err != nil {
 		t.Fatal(err)
 	}
-	if m := r.last(t); m.Text != "[FIRING:1] InstanceDown node" {
+	if m := lastMessage(t, r); m.Text != "[FIRING:1] InstanceDown node" {
 		t.Errorf("received %+v", m)
 	}
 	for status, permanent := range map[int]bool{
 		http.StatusBadRequest: true, http.StatusNotFound: true, http.StatusForbidden: true,
 		http.StatusTooManyRequests: false, http.StatusInternalServerError: false, http.StatusServiceUnavailable: false,
 	} {
-		r.respond(status, "invalid_payload")
+		r.Respond(status, "invalid_payload")
 		err := s.Notify(ctx, notification("firing"))
 		if err == nil || sdk.IsPermanent(err) != permanent || !strings.Contains(err.Error(), "invalid_payload") || strings.Contains(err.Error(), "secret") {
 			t.Errorf("%d: %v, permanent %v, want permanent %v", status, err, sdk.IsPermanent(err), permanent)

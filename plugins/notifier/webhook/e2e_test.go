@@ -71,21 +71,21 @@ func TestPluginBinary(t *testing.T) {
 	if err := p.Notify(ctx, notification()); err != nil {
 		t.Fatal(err)
 	}
-	got := r.last(t)
+	got := r.Last(t)
 	var msg sdk.Notification
-	if err := json.Unmarshal(got.body, &msg); err != nil {
+	if err := json.Unmarshal(got.Body, &msg); err != nil {
 		t.Fatal(err)
 	}
 	if msg.Version != "4" || msg.Receiver != "team" || len(msg.Alerts) != 2 || msg.TruncatedAlerts != 1 ||
 		!msg.Alerts[0].StartsAt.Equal(start) || msg.Alerts[0].Labels["instance"] != "a" {
-		t.Errorf("message %s", got.body)
+		t.Errorf("message %s", got.Body)
 	}
-	if got.header.Get("Authorization") != "Bearer t" || got.header.Get("X-Team") != "ops" || got.header.Get("User-Agent") != "Vigil" {
-		t.Errorf("headers %v", got.header)
+	if got.Header.Get("Authorization") != "Bearer t" || got.Header.Get("X-Team") != "ops" || got.Header.Get("User-Agent") != "Vigil" {
+		t.Errorf("headers %v", got.Header)
 	}
 
 	for status, permanent := range map[int]bool{http.StatusBadRequest: true, http.StatusServiceUnavailable: false, http.StatusTooManyRequests: false} {
-		r.answer(status, "no")
+		r.Respond(status, "no")
 		err := p.Notify(ctx, notification())
 		if err == nil || sdk.IsPermanent(err) != permanent || !strings.Contains(err.Error(), http.StatusText(status)) {
 			t.Errorf("%d: %v (permanent %v), want permanent %v", status, err, sdk.IsPermanent(err), permanent)

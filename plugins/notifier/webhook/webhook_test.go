@@ -5,69 +5,25 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigilmon/vigil/internal/testplugins"
+	"github.com/vigilmon/vigil/internal/testreceiver"
 	"github.com/vigilmon/vigil/sdk"
 )
 
 func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
 
-// request is what the receiver got.
-type request struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-// receiver is a webhook endpoint that records requests and answers with
-// the status and body the test sets.
-type receiver struct {
-	*httptest.Server
-
-	mu       sync.Mutex
-	status   int
-	body     string
-	requests []request
-}
-
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{status: http.StatusOK}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		r.requests = append(r.requests, request{req.Method, req.URL.Path, req.Header.Clone(), body})
-		status, answer := r.status, r.body
-		r.mu.Unlock()
-		w.WriteHeader(status)
-		io.WriteString(w, answer)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *receiver) answer(status int, body string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.status, r.body = status, body
-}
-
-func (r *receiver) last(t *testing.T) request {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.requests) == 0 {
-		t.Fatal("the receiver got no request")
-	}
-	return r.requests[len(r.requests)-1]
+// newReceiver is a webhook endpoint that records requests and answers
+// with the status and body the test sets.
+func newReceiver(t *testing.T) *testreceiver.Receiver {
+	return testreceiver.New(t, http.StatusOK, "", nil)
 }
 
 func configure(t *testing.T, values map[string]any) *webhook {
@@ -184,12 +140,12 @@ func TestNotify(t *testing.T) {
 	if err := w.Notify(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	got := r.last(t)
-	if got.method != http.MethodPost || got.path != "/hook" {
-		t.Errorf("%s %s", got.method, got.path)
+	got := r.Last(t)
+	if got.Method != http.MethodPost || got.Path != "/hook" {
+		t.Errorf("%s %s", got.Method, got.Path)
 	}
-	if string(got.body) != compact(t, want) {
-		t.Errorf("body\n got %s\nwant %s", got.body, compact(t, want))
+	if string(got.Body) != compact(t, want) {
+		t.Errorf("body\n got %s\nwant %s", got.Body, compact(t, want))
 	}
 	for name, value := range map[string]string{
 		"Content-Type":  "application/json",
@@ -198,7 +154,7 @@ func TestNotify(t *testing.T) {
 		"X-Team":        "ops",
 		"X-Trace":       "1",
 	} {
-		if v := got.header.Get(name); v != value {
+		if v := got.Header.Get(name); v != value {
 			t.Errorf("header %s: %q, want %q", name, v, value)
 		}
 	}
@@ -213,7 +169,7 @@ func TestBasicAuth(t *testing.T) {
 	if err := w.Notify(context.Background(), notification()); err != nil {
 		t.Fatal(err)
 	}
-	req := &http.Request{Header: r.last(t).header}
+	req := &http.Request{Header: r.Last(t).Header}
 	if user, pass, ok := req.BasicAuth(); !ok || user != "user" || pass != "pass" {
 		t.Errorf("basic auth %q %q %v", user, pass, ok)
 	}
@@ -230,14 +186,14 @@ func TestEmptyParts(t *testing.T) {
 		`"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"",` +
 		`"alerts":[{"status":"resolved","labels":{},"annotations":{},"startsAt":"2026-01-02T03:04:05.6Z",` +
 		`"endsAt":"2026-01-02T03:04:05.6Z","generatorURL":"","fingerprint":""}]}`
-	if got := string(r.last(t).body); got != wantBody {
+	if got := string(r.Last(t).Body); got != wantBody {
 		t.Errorf("body\n got %s\nwant %s", got, wantBody)
 	}
 	n.Alerts = nil
 	if err := w.Notify(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(r.last(t).body); !strings.HasSuffix(got, `"alerts":[]}`) {
+	if got := string(r.Last(t).Body); !strings.HasSuffix(got, `"alerts":[]}`) {
 		t.Errorf("no alerts: %s", got)
 	}
 }
@@ -261,7 +217,7 @@ func TestTruncation(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got sdk.Notification
-		if err := json.Unmarshal(r.last(t).body, &got); err != nil {
+		if err := json.Unmarshal(r.Last(t).Body, &got); err != nil {
 			t.Fatal(err)
 		}
 		var fingerprints []string
@@ -283,7 +239,7 @@ func TestTruncation(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got sdk.Notification
-	if err := json.Unmarshal(r.last(t).body, &got); err != nil {
+	if err := json.Unmarshal(r.Last(t).Body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.TruncatedAlerts != 6 || got.Status != "resolved" || got.CommonAnnotations["summary"] != "b is down" {
@@ -313,7 +269,7 @@ func TestErrors(t *testing.T) {
 		{http.StatusBadGateway, "", false, false},
 		{http.StatusServiceUnavailable, "maintenance", false, false},
 	} {
-		r.answer(tc.status, tc.body)
+		r.Respond(tc.status, tc.body)
 		err := w.Notify(context.Background(), notification())
 		switch {
 		case tc.ok && err != nil:
@@ -330,7 +286,7 @@ func TestErrors(t *testing.T) {
 		}
 	}
 
-	r.answer(http.StatusBadRequest, strings.Repeat("x", 10_000))
+	r.Respond(http.StatusBadRequest, strings.Repeat("x", 10_000))
 	if err := w.Notify(context.Background(), notification()); err == nil || len(err.Error()) > 512+200 {
 		t.Errorf("a long body is quoted whole: %d bytes", len(err.Error()))
 	}
