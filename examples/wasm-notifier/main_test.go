@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,11 +17,7 @@ import (
 	"github.com/vigilmon/vigil/sdk"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testplugins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
 
 // notification is a group of alerts of the given status.
 func notification(status string, names ...string) *sdk.Notification {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +16,7 @@ import (
 	"github.com/vigilmon/vigil/sdk"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testplugins.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }
 
 // TestModule builds the plugin as a WebAssembly module and drives it
 // through the host, against a local Events API receiver that
