@@ -158,6 +158,11 @@ func (a *API) wrap(h handler) http.HandlerFunc {
 			return
 		}
 		data, annos, apiErr := h(r)
+		if q, ok := data.(queryResult); ok {
+			// The result's memory goes back to the engine's pools when the
+			// query closes: only once the response is written.
+			defer q.query.Close()
+		}
 		warnings, infos := annos.AsStrings("", 10, 10)
 		if apiErr != nil {
 			a.write(w, statusOf(apiErr.typ), response{Status: "error", ErrorType: apiErr.typ, Error: apiErr.Error(), Data: data, Warnings: warnings, Infos: infos})
@@ -196,10 +201,13 @@ func (a *API) write(w http.ResponseWriter, status int, resp response) {
 	w.Write(b)
 }
 
-// queryResult is the data of a query response.
+// queryResult is the data of a query response. Result lives in memory
+// the engine reuses once query is closed, which wrap does after writing
+// the response.
 type queryResult struct {
 	ResultType parser.ValueType `json:"resultType"`
 	Result     parser.Value     `json:"result"`
+	query      promql.Query
 }
 
 func (a *API) query(r *http.Request) (any, annotations.Annotations, *apiError) {
@@ -216,7 +224,6 @@ func (a *API) query(r *http.Request) (any, annotations.Annotations, *apiError) {
 	if qerr != nil {
 		return nil, nil, &apiError{errorBadData, qerr}
 	}
-	defer q.Close()
 	return a.runQuery(ctx, q)
 }
 
@@ -254,24 +261,45 @@ func (a *API) queryRange(r *http.Request) (any, annotations.Annotations, *apiErr
 	if qerr != nil {
 		return nil, nil, &apiError{errorBadData, qerr}
 	}
-	defer q.Close()
 	return a.runQuery(ctx, q)
 }
 
+// runQuery runs q within a query slot. It closes q, unless it returns a
+// queryResult, which holds q for wrap to close once the response is
+// written.
 func (a *API) runQuery(ctx context.Context, q promql.Query) (any, annotations.Annotations, *apiError) {
 	if a.slots != nil {
 		select {
 		case a.slots <- struct{}{}:
 			defer func() { <-a.slots }()
 		case <-ctx.Done():
+			q.Close()
 			return nil, nil, queryError(fmt.Errorf("waiting for a query slot: %w", ctx.Err()))
 		}
 	}
 	res := q.Exec(ctx)
 	if res.Err != nil {
+		q.Close()
 		return nil, res.Warnings, queryError(res.Err)
 	}
-	return queryResult{ResultType: res.Value.Type(), Result: res.Value}, res.Warnings, nil
+	return queryResult{ResultType: res.Value.Type(), Result: nonNilValue(res.Value), query: q}, res.Warnings, nil
+}
+
+// nonNilValue gives an empty vector or matrix as an empty list, not nil,
+// which JSON would write as null: clients, client_golang's among them,
+// expect a list.
+func nonNilValue(v parser.Value) parser.Value {
+	switch v := v.(type) {
+	case promql.Vector:
+		if v == nil {
+			return promql.Vector{}
+		}
+	case promql.Matrix:
+		if v == nil {
+			return promql.Matrix{}
+		}
+	}
+	return v
 }
 
 func queryError(err error) *apiError {
