@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -89,7 +90,11 @@ func (db *DB) loadTombstones() error {
 }
 
 // Delete hides the samples in [mint, maxt] of every series that matches
-// ms from all later queries, as Prometheus's delete_series does. The
+// ms from all later queries, as Prometheus's delete_series does. As
+// upstream, a deletion covers the samples that exist when it is made: each
+// series' interval is clamped to its oldest and newest sample, in badger
+// and in the head, and a series without a chunk in [mint, maxt] is left
+// alone, so that samples appended later stay visible whatever maxt is. The
 // deletion is stored as tombstones; CleanTombstones removes the samples
 // from disk.
 func (db *DB) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error {
@@ -111,8 +116,22 @@ func (db *DB) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 	wb := db.kv.NewWriteBatch()
 	defer wb.Cancel()
 	for p.Next() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cannot select series to delete: %w", err)
+		}
 		ref := p.At()
-		db.tombstones.AddInterval(ref, tombstones.Interval{Mint: mint, Maxt: maxt})
+		s := db.series.getByRef(uint64(ref))
+		if s == nil {
+			continue // removed by retention since the postings were read
+		}
+		minT, maxT, overlap, err := r.dataRange(s, mint, maxt)
+		if err != nil {
+			return fmt.Errorf("cannot read the time range of series %s: %w", s.lset, err)
+		}
+		if !overlap {
+			continue
+		}
+		db.tombstones.AddInterval(ref, tombstones.Interval{Mint: max(mint, minT), Maxt: min(maxt, maxT)})
 		ivs, _ := db.tombstones.Get(ref)
 		if err := wb.Set(tombstoneKey(uint64(ref)), encodeIntervals(ivs)); err != nil {
 			return fmt.Errorf("cannot write tombstones: %w", err)
@@ -125,6 +144,45 @@ func (db *DB) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 		return fmt.Errorf("cannot write tombstones: %w", err)
 	}
 	return nil
+}
+
+// dataRange returns the oldest and newest sample time of series s, in the
+// reader's badger snapshot and in the head, in-order and out-of-order, and
+// whether any of its chunks (or out-of-order samples) overlaps [mint, maxt];
+// overlap is false for a series without samples. Only chunk keys are read
+// from badger, not the chunks.
+func (r *blockReader) dataRange(s *memSeries, mint, maxt int64) (minT, maxT int64, overlap bool, err error) {
+	minT, maxT = math.MaxInt64, math.MinInt64
+	add := func(cmin, cmax int64) {
+		minT, maxT = min(minT, cmin), max(maxT, cmax)
+		overlap = overlap || (cmin <= maxt && mint <= cmax)
+	}
+	prefix := chunkPrefix(s.ref)
+	for r.seekChunks(s.ref, prefix); r.it.Valid(); r.it.Next() {
+		key := r.it.Item().Key()
+		if !bytes.HasPrefix(key, prefix) {
+			break
+		}
+		k, err := parseChunkKey(key)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		add(k.minT, k.maxT)
+	}
+	// Chunks written to badger after the snapshot are still in memory: the
+	// reader keeps them there until it is closed.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.sealed {
+		add(c.minT, c.maxT)
+	}
+	if c := s.open; c != nil && c.chunk.NumSamples() > 0 {
+		add(c.minT, c.maxT)
+	}
+	for _, o := range s.ooo {
+		add(o.t, o.t)
+	}
+	return minT, maxT, overlap, nil
 }
 
 // CleanTombstones seals the head and rewrites every chunk that holds

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/tombstones"
 )
 
 type sample struct {
@@ -871,6 +872,117 @@ func TestDeleteCleanAndSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestDeleteCoversOnlyExistingSamples checks that a deletion covers the
+// samples each series holds when it is made, as upstream clamps its
+// tombstones: samples appended afterwards are visible, also after a restart,
+// while the deleted ones stay hidden. The series hold their samples in the
+// head, only in badger (sealed, then reopened), partly out of order, and
+// outside the deleted range.
+func TestDeleteCoversOnlyExistingSamples(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{OutOfOrderWindow: time.Hour}
+	db, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := labels.FromStrings("__name__", "m", "k", "head")
+	sealed := labels.FromStrings("__name__", "m", "k", "sealed")
+	ooo := labels.FromStrings("__name__", "m", "k", "ooo")
+	outside := labels.FromStrings("__name__", "m", "k", "outside")
+	for ts := int64(1000); ts <= 5000; ts += 1000 {
+		mustAppend(t, db, sealed, ts, float64(ts))
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	for ts := int64(1000); ts <= 5000; ts += 1000 {
+		mustAppend(t, db, head, ts, float64(ts))
+		mustAppend(t, db, outside, ts, float64(ts))
+		if ts >= 3000 {
+			mustAppend(t, db, ooo, ts, float64(ts))
+		}
+	}
+	mustAppend(t, db, ooo, 1000, 1000) // out of order
+	mustAppend(t, db, ooo, 2000, 2000)
+
+	// As the admin API without start and end: all of time.
+	deleted := labels.MustNewMatcher(labels.MatchRegexp, "k", "head|sealed|ooo")
+	if err := db.Delete(context.Background(), math.MinInt64, math.MaxInt64, deleted); err != nil {
+		t.Fatal(err)
+	}
+	// From after the newest sample: nothing to delete.
+	if err := db.Delete(context.Background(), 6000, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "k", "outside")); err != nil {
+		t.Fatal(err)
+	}
+
+	gotStones := map[string]tombstones.Intervals{}
+	db.tombstones.Iter(func(ref storage.SeriesRef, ivs tombstones.Intervals) error {
+		gotStones[db.series.getByRef(uint64(ref)).lset.Get("k")] = ivs
+		return nil
+	})
+	wantStones := map[string]tombstones.Intervals{
+		"head":   {{Mint: 1000, Maxt: 5000}},
+		"sealed": {{Mint: 1000, Maxt: 5000}},
+		"ooo":    {{Mint: 1000, Maxt: 5000}},
+	}
+	if diff := cmp.Diff(wantStones, gotStones); diff != "" {
+		t.Errorf("tombstones (-want +got):\n%s", diff)
+	}
+
+	want := map[string][]int64{"outside": {1000, 2000, 3000, 4000, 5000}}
+	check := func(stage string) {
+		t.Helper()
+		got := map[string][]int64{}
+		for _, ls := range []labels.Labels{head, sealed, ooo, outside} {
+			for _, s := range readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)[ls.String()] {
+				got[ls.Get("k")] = append(got[ls.Get("k")], s.T)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: visible samples by series (-want +got):\n%s", stage, diff)
+		}
+	}
+	check("after the deletion")
+
+	for _, ls := range []labels.Labels{head, sealed, ooo, outside} {
+		mustAppend(t, db, ls, 6000, 6000)
+		mustAppend(t, db, ls, 7000, 7000)
+	}
+	want = map[string][]int64{
+		"head":    {6000, 7000},
+		"sealed":  {6000, 7000},
+		"ooo":     {6000, 7000},
+		"outside": {1000, 2000, 3000, 4000, 5000, 6000, 7000},
+	}
+	check("samples appended after the deletion")
+
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	check("after a restart")
+	for _, ls := range []labels.Labels{head, sealed, ooo, outside} {
+		mustAppend(t, db, ls, 8000, 8000)
+	}
+	for k := range want {
+		want[k] = append(want[k], 8000)
+	}
+	check("samples appended after the restart")
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	check("after a flush")
 }
 
 // TestAppendByReference covers what a scraper's cache relies on: a
