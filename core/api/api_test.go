@@ -268,3 +268,74 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Errorf("snapshot with a bad skip_head: %d %s", status, body)
 	}
 }
+
+// TestDeleteSeriesKeepsLaterSamples checks that delete_series without
+// start and end, as Prometheus's, deletes the samples the series hold when
+// it is called: samples scraped afterwards are answered, also after the
+// store is reopened, while the deleted ones stay deleted.
+func TestDeleteSeriesKeepsLaterSamples(t *testing.T) {
+	dir := t.TempDir()
+	db, err := tsdb.Open(dir, tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	a := labels.FromStrings("__name__", "up", "job", "a")
+	b := labels.FromStrings("__name__", "up", "job", "b")
+	appendAt := func(ts int64, series ...labels.Labels) {
+		t.Helper()
+		testfixture.AppendEvery(t, db, ts, ts, 1, func(_ int, ts int64) float64 { return float64(ts / 1000) }, series...)
+	}
+	for ts := int64(1000); ts <= 3000; ts += 1000 {
+		appendAt(ts, a, b)
+	}
+	engine := testfixture.Engine(t)
+	serve := func() *httptest.Server {
+		mux := http.NewServeMux()
+		New(Sources{Engine: engine, Store: db, Admin: db}).Register(mux)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	srv := serve()
+	resp, err := http.PostForm(srv.URL+"/api/v1/admin/tsdb/delete_series", url.Values{"match[]": {`up{job="a"}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete_series: status %d", resp.StatusCode)
+	}
+	appendAt(4000, a, b)
+	appendAt(5000, a, b)
+
+	check := func(stage, want string) {
+		t.Helper()
+		status, r := get(t, srv, "/api/v1/query", url.Values{"query": {`up[1h]`}, "time": {"100"}})
+		if status != http.StatusOK {
+			t.Fatalf("%s: query: %d %s", stage, status, r.Error)
+		}
+		if string(r.Data) != want {
+			t.Errorf("%s: samples\n got %s\nwant %s", stage, r.Data, want)
+		}
+	}
+	want := `{"resultType":"matrix","result":[` +
+		`{"metric":{"__name__":"up","job":"a"},"values":[[4,"4"],[5,"5"]]},` +
+		`{"metric":{"__name__":"up","job":"b"},"values":[[1,"1"],[2,"2"],[3,"3"],[4,"4"],[5,"5"]]}]}`
+	check("after the deletion", want)
+
+	srv.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = tsdb.Open(dir, tsdb.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	srv = serve()
+	check("after reopening the store", want)
+	appendAt(6000, a, b)
+	want = `{"resultType":"matrix","result":[` +
+		`{"metric":{"__name__":"up","job":"a"},"values":[[4,"4"],[5,"5"],[6,"6"]]},` +
+		`{"metric":{"__name__":"up","job":"b"},"values":[[1,"1"],[2,"2"],[3,"3"],[4,"4"],[5,"5"],[6,"6"]]}]}`
+	check("a sample appended after reopening", want)
+}
