@@ -639,7 +639,7 @@ func parseTimeParam(r *http.Request, name string, def time.Time) (time.Time, *ap
 	}
 	t, err := parseTime(v)
 	if err != nil {
-		return time.Time{}, badData("invalid parameter %q: %v", name, err)
+		return time.Time{}, badData("invalid parameter %q: invalid time value for '%s': %v", name, name, err)
 	}
 	return t, nil
 }
