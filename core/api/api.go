@@ -95,6 +95,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		mux.HandleFunc(method+" /api/v1/query", a.wrap(a.query))
 		mux.HandleFunc(method+" /api/v1/query_range", a.wrap(a.queryRange))
+		mux.HandleFunc(method+" /api/v1/query_exemplars", a.wrap(a.queryExemplars))
 		mux.HandleFunc(method+" /api/v1/series", a.wrap(a.series))
 		mux.HandleFunc(method+" /api/v1/labels", a.wrap(a.labelNames))
 		mux.HandleFunc(method+" /api/v1/format_query", a.wrap(a.formatQuery))
