@@ -73,7 +73,8 @@ type DB struct {
 	counters    counters
 	appenderIDs atomic.Uint64
 	closed      atomic.Bool
-	// maintMu serializes the maintenance work: sealing, truncation, retention, Flush.
+	// maintMu serializes the maintenance work: sealing, truncation,
+	// retention, Flush, and the tombstone writes of Delete and CleanTombstones.
 	maintMu sync.Mutex
 	stop    chan struct{}
 	done    chan struct{}

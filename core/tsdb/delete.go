@@ -104,6 +104,10 @@ func (db *DB) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 	if mint > maxt {
 		return fmt.Errorf("cannot delete: start %d is after end %d", mint, maxt)
 	}
+	// Each deletion rewrites the whole tombstone record of its series: two
+	// at once, or one during CleanTombstones, could write an older copy last.
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
 	r, err := db.newBlockReader(math.MinInt64, math.MaxInt64)
 	if err != nil {
 		return err
