@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
@@ -51,9 +53,60 @@ func TestConcurrentRequestsAnswerAsAlone(t *testing.T) {
 					return sortVector(b)
 				}
 			}
+			span := url.Values{"start": {strconv.FormatInt(demo.Start.Unix(), 10)}, "end": {strconv.FormatInt(demo.End.Unix(), 10)}}
+			for name, path := range map[string]string{
+				"series":       "/api/v1/series?match[]=demo_cpu_usage_seconds_total&match[]={le=\"0.5\"}&",
+				"labels":       "/api/v1/labels?",
+				"label values": "/api/v1/label/instance/values?match[]={job=\"demo\"}&",
+			} {
+				calls[name] = func() ([]byte, error) { return getBody(client, srv.URL+path+span.Encode()) }
+			}
 			testfixture.CompareConcurrent(t, 16, 6, calls)
 		})
 	}
+}
+
+// TestConcurrentFederation scrapes /federate from 16 clients at once, in
+// the text and the protobuf format, and requires every body to equal the
+// body of the same request alone.
+func TestConcurrentFederation(t *testing.T) {
+	db, _ := testfixture.RecentDemoStore(t, testfixture.Mixed)
+	mux := http.NewServeMux()
+	New(Sources{Store: db, ExternalLabels: func() labels.Labels { return labels.FromStrings("cluster", "demo") }}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	defer client.CloseIdleConnections()
+
+	calls := map[string]testfixture.Call{}
+	text, protobuf := "text/plain;version=0.0.4", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+	for _, c := range []struct{ format, accept, match string }{
+		{"text", text, `{job="demo"}`},
+		{"text", text, `demo_memory_usage_bytes`},
+		{"protobuf", protobuf, `{job="demo"}`},
+		// Native histograms are federated in the protobuf format only.
+		{"protobuf", protobuf, `demo_request_latency_seconds`},
+	} {
+		u := srv.URL + "/federate?" + url.Values{"match[]": {c.match}}.Encode()
+		calls[c.format+" "+c.match] = func() ([]byte, error) {
+			req, err := http.NewRequest(http.MethodGet, u, nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Accept", c.accept)
+			resp, err := client.Do(req)
+			if err != nil {
+				return nil, err
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err == nil && (resp.StatusCode != http.StatusOK || len(b) == 0) {
+				err = fmt.Errorf("status %d, %d bytes: %s", resp.StatusCode, len(b), b)
+			}
+			return b, err
+		}
+	}
+	testfixture.CompareConcurrent(t, 16, 10, calls)
 }
 
 // sortVector puts the samples of an instant query's vector in the order

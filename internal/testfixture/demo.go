@@ -56,6 +56,22 @@ const (
 // query the same answer.
 func DemoStore(t testing.TB, layout Layout) (*tsdb.DB, Demo) {
 	t.Helper()
+	// Aligned on the chunk range, so that one chunk of the head can hold
+	// the whole span.
+	return demoStore(t, layout, time.Unix(1_700_000_000, 0).Truncate(4*time.Hour).UTC())
+}
+
+// RecentDemoStore is DemoStore with samples up to now, for what reads
+// only recent samples, such as federation. With InHead, the samples
+// before a chunk-range boundary that falls in the last two hours are
+// sealed.
+func RecentDemoStore(t testing.TB, layout Layout) (*tsdb.DB, Demo) {
+	t.Helper()
+	return demoStore(t, layout, time.Now().Add(-demoSpan).Truncate(demoStep).UTC())
+}
+
+func demoStore(t testing.TB, layout Layout, start time.Time) (*tsdb.DB, Demo) {
+	t.Helper()
 	opts := tsdb.Options{}
 	if layout == InHead {
 		// Longer chunks than the span, so none is full and sealed.
@@ -68,9 +84,6 @@ func DemoStore(t testing.TB, layout Layout) (*tsdb.DB, Demo) {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	// Aligned on the chunk range, so that one chunk of the head can hold
-	// the whole span.
-	start := time.Unix(1_700_000_000, 0).Truncate(4 * time.Hour).UTC()
 	steps := int(demoSpan / demoStep)
 	gen := newDemoGenerator()
 	for i := 0; i <= steps; i++ {
