@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/vigilmon/vigil/internal/concurrencytest"
 	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
@@ -35,7 +36,7 @@ func TestConcurrentRequestsAnswerAsAlone(t *testing.T) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 			defer client.CloseIdleConnections()
 
-			calls := map[string]testfixture.Call{}
+			calls := map[string]concurrencytest.Call{}
 			for _, expr := range demo.Queries {
 				rangeParams := url.Values{
 					"query": {expr},
@@ -61,7 +62,7 @@ func TestConcurrentRequestsAnswerAsAlone(t *testing.T) {
 			} {
 				calls[name] = func() ([]byte, error) { return getBody(client, srv.URL+path+span.Encode()) }
 			}
-			testfixture.CompareConcurrent(t, 16, 6, calls)
+			concurrencytest.Compare(t, 16, 6, calls)
 		})
 	}
 }
@@ -78,7 +79,7 @@ func TestConcurrentFederation(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	defer client.CloseIdleConnections()
 
-	calls := map[string]testfixture.Call{}
+	calls := map[string]concurrencytest.Call{}
 	text, protobuf := "text/plain;version=0.0.4", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
 	for _, c := range []struct{ format, accept, match string }{
 		{"text", text, `{job="demo"}`},
@@ -106,7 +107,7 @@ func TestConcurrentFederation(t *testing.T) {
 			return b, err
 		}
 	}
-	testfixture.CompareConcurrent(t, 16, 10, calls)
+	concurrencytest.Compare(t, 16, 10, calls)
 }
 
 // sortVector puts the samples of an instant query's vector in the order

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/vigilmon/vigil/internal/concurrencytest"
 	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
@@ -20,7 +21,7 @@ func TestConcurrentQueriesAnswerAsAlone(t *testing.T) {
 	for _, layout := range testfixture.Layouts {
 		t.Run(string(layout), func(t *testing.T) {
 			db, demo := testfixture.DemoStore(t, layout)
-			calls := map[string]testfixture.Call{}
+			calls := map[string]concurrencytest.Call{}
 			for _, expr := range demo.Queries {
 				calls[expr] = func() ([]byte, error) {
 					q, err := engine.NewRangeQuery(t.Context(), db, nil, expr, demo.Start, demo.End, demo.Step)
@@ -41,7 +42,7 @@ func TestConcurrentQueriesAnswerAsAlone(t *testing.T) {
 					return b, nil
 				}
 			}
-			testfixture.CompareConcurrent(t, 16, 8, calls)
+			concurrencytest.Compare(t, 16, 8, calls)
 		})
 	}
 }

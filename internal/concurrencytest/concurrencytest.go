@@ -1,4 +1,7 @@
-package testfixture
+// Package concurrencytest proves that code answers the same under load as
+// alone, for everything that reuses memory across requests: pools,
+// buffers, slabs, iterators. Start with Compare.
+package concurrencytest
 
 import (
 	"fmt"
@@ -11,14 +14,14 @@ import (
 // bytes to compare, or an error.
 type Call func() ([]byte, error)
 
-// CompareConcurrent proves that calls give the same answers under load as
+// Compare proves that calls give the same answers under load as
 // alone: it runs each call once, one after the other, for its reference
 // answer; then runs every call rounds times from workers goroutines at
 // once, and fails the test with the number of answers that differ from
 // their reference, byte for byte, and the first few of them. Anything
 // that reuses memory across requests (pools, buffers, slabs) is tested
 // with it.
-func CompareConcurrent(t testing.TB, workers, rounds int, calls map[string]Call) {
+func Compare(t testing.TB, workers, rounds int, calls map[string]Call) {
 	t.Helper()
 	names := make([]string, 0, len(calls))
 	for name := range calls {
