@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/prometheus/model/labels"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
@@ -20,7 +23,9 @@ import (
 
 // TestConcurrentScrapesShareBodyBuffers scrapes many targets at once into
 // one store, each body in a buffer from the pools every target shares,
-// with bodies of many sizes that change every scrape. Every stored sample
+// with bodies of many sizes that change every scrape: half are HTTP
+// targets serving the text format, half exporter plugins whose families
+// are encoded in the protobuf format. Every stored sample
 // and every target's metadata must be what that target served: a buffer
 // handed to another scrape while labels, help texts or values still
 // pointed into it would show here as another target's text or number.
@@ -38,6 +43,9 @@ func TestConcurrentScrapesShareBodyBuffers(t *testing.T) {
 		if err != nil || i < 0 || i >= targets {
 			http.NotFound(w, r)
 			return
+		}
+		if i%2 == 1 {
+			t.Errorf("target %d, an exporter plugin, was fetched over HTTP", i)
 		}
 		round := int(served[i].Add(1)) - 1
 		var b strings.Builder
@@ -73,6 +81,19 @@ func TestConcurrentScrapesShareBodyBuffers(t *testing.T) {
 			t.Fatal(err)
 		}
 		scrapers[i] = newScraper(tgt, sc, client, db)
+		if i%2 == 1 {
+			scrapers[i].exporter = exporterFunc(func(context.Context) ([]*dto.MetricFamily, error) {
+				round := int(served[i].Add(1)) - 1
+				f := &dto.MetricFamily{Name: proto.String(fmt.Sprintf("pool_value_%d", i)), Help: proto.String(helpOf(i)), Type: dto.MetricType_GAUGE.Enum()}
+				for k := range seriesOf(i) {
+					f.Metric = append(f.Metric, &dto.Metric{
+						Label: []*dto.LabelPair{{Name: proto.String("k"), Value: proto.String(strconv.Itoa(k))}, {Name: proto.String("owner"), Value: proto.String(fmt.Sprintf("target-%d", i))}},
+						Gauge: &dto.Gauge{Value: proto.Float64(valueOf(i, round, k))},
+					})
+				}
+				return []*dto.MetricFamily{f}, nil
+			})
+		}
 	}
 	start := time.UnixMilli(1_000_000)
 	tsOf := func(round int) time.Time { return start.Add(time.Duration(round) * 15 * time.Second) }
@@ -127,3 +148,8 @@ func TestConcurrentScrapesShareBodyBuffers(t *testing.T) {
 		t.Errorf("%d series stored, want %d", len(stored), want)
 	}
 }
+
+// exporterFunc is an exporter plugin in a function.
+type exporterFunc func(context.Context) ([]*dto.MetricFamily, error)
+
+func (f exporterFunc) Collect(ctx context.Context) ([]*dto.MetricFamily, error) { return f(ctx) }
