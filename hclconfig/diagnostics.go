@@ -62,3 +62,32 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics) error {
 	}
 	return nil
 }
+
+// CheckDiagnostics writes diags, warnings included, to w when w is not
+// nil, and returns nil unless they hold an error; then the error says
+// that what is not valid, followed by every diagnostic as
+// WriteDiagnostics writes them.
+func CheckDiagnostics(what string, diags hcl.Diagnostics, w io.Writer) error {
+	if len(diags) == 0 {
+		return nil
+	}
+	var text strings.Builder
+	WriteDiagnostics(&text, diags)
+	if w != nil {
+		io.WriteString(w, text.String())
+	}
+	if diags.HasErrors() {
+		return fmt.Errorf("%s is not valid:\n%s", what, text.String())
+	}
+	return nil
+}
+
+// LoadChecked loads file as Load does and returns its diagnostics as
+// CheckDiagnostics does.
+func LoadChecked(file string, w io.Writer) (*Config, error) {
+	cfg, diags := Load(file)
+	if err := CheckDiagnostics(fmt.Sprintf("configuration %q", file), diags, w); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

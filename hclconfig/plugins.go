@@ -65,8 +65,8 @@ type PluginInstance struct {
 	Body hcl.Body
 	// Ctx evaluates the body's expressions (env, file).
 	Ctx *hcl.EvalContext
-	// Values is the decoded config, once the plugin's schema has been
-	// applied to Body (see DecodePluginConfig); nil before.
+	// Values is the decoded config, in a configuration resolved against
+	// the plugins' schemas (see WithPluginValues); nil in one as parsed.
 	Values *sdk.Config
 	// SendResolved, for a notifier, says whether it is told of resolved
 	// alerts, as a receiver's send_resolved in Alertmanager; true unless
@@ -265,6 +265,37 @@ func (c *Config) Instances() []*PluginInstance {
 	}
 	out = append(out, c.Discoveries...)
 	return append(out, c.Notifiers...)
+}
+
+// WithPluginValues returns a copy of c whose plugin instances carry their
+// decoded configs, values[inst] for each instance inst of c; c itself is
+// not changed. Its scrape blocks and instances are copies; the rest is
+// shared.
+func (c *Config) WithPluginValues(values map[*PluginInstance]*sdk.Config) *Config {
+	out := *c
+	withValues := func(inst *PluginInstance) *PluginInstance {
+		cp := *inst
+		cp.Values = values[inst]
+		return &cp
+	}
+	out.Scrapes = make([]*Scrape, len(c.Scrapes))
+	for i, sc := range c.Scrapes {
+		if sc.Exporter != nil {
+			cp := *sc
+			cp.Exporter = withValues(sc.Exporter)
+			sc = &cp
+		}
+		out.Scrapes[i] = sc
+	}
+	copyAll := func(list []*PluginInstance) []*PluginInstance {
+		res := make([]*PluginInstance, len(list))
+		for i, inst := range list {
+			res[i] = withValues(inst)
+		}
+		return res
+	}
+	out.Discoveries, out.Notifiers = copyAll(c.Discoveries), copyAll(c.Notifiers)
+	return &out
 }
 
 // DecodePluginConfig decodes an instance's config block against the

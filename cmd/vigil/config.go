@@ -25,8 +25,9 @@ schema, then stopped. Exit 0 when it is valid, 1 when it is not.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, diags := hclconfig.Load(args[0])
 			if !diags.HasErrors() {
-				host := pluginhost.NewHost(nil, "")
-				diags = append(diags, host.Resolve(cmd.Context(), cfg)...)
+				host := pluginhost.New(pluginhost.Options{})
+				_, pluginDiags := host.Resolve(cmd.Context(), cfg)
+				diags = append(diags, pluginDiags...)
 				host.Close()
 			}
 			if len(diags) > 0 {

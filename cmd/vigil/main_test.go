@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/vigilmon/vigil/core/tsdb"
-	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/internal/testplugins"
 )
 
@@ -121,28 +120,5 @@ func TestBinary(t *testing.T) {
 	err = exec.Command(bin, "no-such-command").Run()
 	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != exitUsage {
 		t.Fatalf("unknown command: %v, want exit code %d", err, exitUsage)
-	}
-}
-
-// TestServerBlockComparedByValue loads the same server block twice: the
-// reload check sees no change although the external URLs are two
-// pointers, and sees the flags' overrides.
-func TestServerBlockComparedByValue(t *testing.T) {
-	load := func() *hclconfig.Config {
-		cfg, diags := hclconfig.Parse("a.hcl", []byte(`server {
-  external_url = "https://vigil.example.com/"
-}`))
-		if diags.HasErrors() {
-			t.Fatal(diags.Error())
-		}
-		return cfg
-	}
-	a, b := load(), load()
-	if !sameServer(a.Server, b.Server) {
-		t.Error("the same server block compares different")
-	}
-	serverFlags{data: "/elsewhere"}.override(b)
-	if sameServer(a.Server, b.Server) || b.Server.DataDir != "/elsewhere" {
-		t.Errorf("the --data override is not seen: %+v", b.Server)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilmon/vigil/core/pluginhost"
+	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -34,15 +35,16 @@ worth retrying.`,
 			if configFile == "" {
 				return usageError{fmt.Errorf("notify test needs --config")}
 			}
-			cfg, err := loadConfig(configFile, cmd.ErrOrStderr())
+			cfg, err := hclconfig.LoadChecked(configFile, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			host := pluginhost.NewHost(nil, "")
+			host := pluginhost.New(pluginhost.Options{})
 			defer host.Close()
-			if err := resolvePlugins(ctx, host, cfg, cmd.ErrOrStderr()); err != nil {
+			cfg, diags := host.Resolve(ctx, cfg)
+			if err := hclconfig.CheckDiagnostics("the plugin configuration", diags, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			if err := host.ApplyConfig(ctx, cfg); err != nil {

@@ -26,19 +26,26 @@ func newVersionCommand() *cobra.Command {
 
 // versionString names the version, the source revision and the Go toolchain.
 func versionString() string {
-	v, revision := version, "unknown"
+	revision := "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
-		if v == "" {
-			v = info.Main.Version
-		}
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" {
 				revision = s.Value
 			}
 		}
 	}
+	return fmt.Sprintf("vigil version %s (revision %s, %s %s/%s)", buildVersion(), revision, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// buildVersion is the version alone, as the build stamped it, or the
+// module's version, or "devel".
+func buildVersion() string {
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok && v == "" {
+		v = info.Main.Version
+	}
 	if v == "" || v == "(devel)" {
 		v = "devel"
 	}
-	return fmt.Sprintf("vigil version %s (revision %s, %s %s/%s)", v, revision, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return v
 }

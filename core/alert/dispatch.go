@@ -114,7 +114,8 @@ type Dispatcher struct {
 }
 
 // NewDispatcher returns a dispatcher with no routes: ApplyConfig gives it
-// some. It starts the periodic GC of the store; Stop ends it.
+// some. It starts the periodic GC of the store; Run's end, or Stop, ends
+// it.
 func NewDispatcher(opts Options) *Dispatcher {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
@@ -156,7 +157,7 @@ func (d *Dispatcher) Collector() *Metrics { return d.metrics }
 // ones in effect. The groups of routes that are still in the tree keep
 // their alerts and timers; the others are dropped, and their alerts go
 // through the new tree.
-func (d *Dispatcher) ApplyConfig(cfg *hclconfig.Config) error {
+func (d *Dispatcher) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 	route, err := NewRoute(cfg)
 	if err != nil {
 		return err
@@ -412,6 +413,13 @@ func (d *Dispatcher) status(a *Alert, firing []labels.Labels, now time.Time) Ale
 		s.InhibitedBy = []uint64{firing[i].Hash()}
 	}
 	return s
+}
+
+// Run waits for ctx to end, then stops the dispatcher as Stop does.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	<-ctx.Done()
+	d.Stop()
+	return nil
 }
 
 // Stop ends the timers and waits for the deliveries in progress: each

@@ -81,7 +81,7 @@ func newTestDispatcherWith(t *testing.T, opts Options, f sdk.Notifier, blocks st
 	}
 	d := NewDispatcher(opts)
 	t.Cleanup(d.Stop)
-	if err := d.ApplyConfig(routeConfig(t, blocks)); err != nil {
+	if err := d.ApplyConfig(t.Context(), routeConfig(t, blocks)); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -337,7 +337,7 @@ route {
 	}
 	// The child route goes: its alert moves to the root's groups; the
 	// root's group stays as it was.
-	if err := d.ApplyConfig(routeConfig(t, `
+	if err := d.ApplyConfig(t.Context(), routeConfig(t, `
 route {
   receiver   = "a"
   group_by   = ["alertname"]
@@ -530,7 +530,7 @@ route {
 	if got := inhibited(); len(got) != 0 {
 		t.Fatalf("inhibited before any inhibit block: %v", got)
 	}
-	if err := d.ApplyConfig(routeConfig(t, route+`
+	if err := d.ApplyConfig(t.Context(), routeConfig(t, route+`
 inhibit {
   source_matchers = ["severity=critical"]
   target_matchers = ["severity=warning"]

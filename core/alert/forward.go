@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"sync"
@@ -39,13 +40,26 @@ type Forwarder struct {
 	configured bool
 }
 
+// ForwarderOptions are what a Forwarder needs.
+type ForwarderOptions struct {
+	// Registerer receives the prometheus_notifications_* metrics; none
+	// when nil.
+	Registerer prometheus.Registerer
+	// Logger receives the Forwarder's log lines; none when nil.
+	Logger hclog.Logger
+}
+
 // NewForwarder returns a Forwarder with no Alertmanagers and starts it;
-// ApplyConfig gives it some, Stop ends it.
-func NewForwarder(reg prometheus.Registerer, logger hclog.Logger) *Forwarder {
+// ApplyConfig gives it some, Run's end, or Stop, ends it.
+func NewForwarder(opts ForwarderOptions) *Forwarder {
+	logger := opts.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
 	f := &Forwarder{
 		manager: notifier.NewManager(&notifier.Options{
 			QueueCapacity: DefaultForwardQueueCapacity,
-			Registerer:    reg,
+			Registerer:    opts.Registerer,
 		}, model.UTF8Validation, hclogslog.New(logger)),
 		targets: make(chan map[string][]*targetgroup.Group),
 		done:    make(chan struct{}),
@@ -60,7 +74,7 @@ func NewForwarder(reg prometheus.Registerer, logger hclog.Logger) *Forwarder {
 // ApplyConfig makes cfg's alertmanager blocks and external labels the
 // ones in effect. Each URL becomes a static target with its scheme and
 // path prefix, as one alertmanager_config each in Prometheus.
-func (f *Forwarder) ApplyConfig(cfg *hclconfig.Config) error {
+func (f *Forwarder) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 	promCfg := &config.Config{GlobalConfig: config.DefaultGlobalConfig}
 	promCfg.GlobalConfig.ExternalLabels = labels.FromMap(cfg.Global.ExternalLabels)
 	groups := map[string][]*targetgroup.Group{}
@@ -123,6 +137,13 @@ func (f *Forwarder) Alertmanagers() []string {
 		out = append(out, u.Redacted())
 	}
 	return out
+}
+
+// Run waits for ctx to end, then stops the Forwarder as Stop does.
+func (f *Forwarder) Run(ctx context.Context) error {
+	<-ctx.Done()
+	f.Stop()
+	return nil
 }
 
 // Stop ends the Forwarder; alerts still queued are dropped.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/notifier"
@@ -60,9 +59,9 @@ alertmanager {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	f := NewForwarder(prometheus.NewRegistry(), hclog.NewNullLogger())
+	f := NewForwarder(ForwarderOptions{Registerer: prometheus.NewRegistry()})
 	defer f.Stop()
-	if err := f.ApplyConfig(cfg); err != nil {
+	if err := f.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -118,8 +117,8 @@ alertmanager {
 // TestForwarderWithoutAlertmanagers drops alerts when no alertmanager
 // block is configured, and stops cleanly.
 func TestForwarderWithoutAlertmanagers(t *testing.T) {
-	f := NewForwarder(prometheus.NewRegistry(), hclog.NewNullLogger())
-	if err := f.ApplyConfig(&hclconfig.Config{}); err != nil {
+	f := NewForwarder(ForwarderOptions{Registerer: prometheus.NewRegistry()})
+	if err := f.ApplyConfig(t.Context(), &hclconfig.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	f.Send([]*Alert{{Labels: labels.FromStrings("alertname", "Down")}})

@@ -52,12 +52,17 @@ rules "records" {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	m := rules.NewManager(rules.Options{Store: db, Engine: engine})
-	t.Cleanup(m.Stop)
-	if err := m.ApplyConfig(cfg); err != nil {
+	m := rules.New(rules.Options{Store: db, Engine: engine})
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	m.Run()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() { // before the store closes
+		cancel()
+		<-done
+	})
 	ready := func() bool {
 		for _, g := range m.RuleGroups() {
 			if g.GetLastEvaluation().IsZero() {

@@ -1,12 +1,14 @@
 // Package discovery runs the discovery blocks of the configuration: one
 // stream of target-group updates per block, from its plugin instance to
 // the scrape manager, which turns the groups into targets. Start with
-// Manager.
+// New.
 package discovery
 
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -28,11 +30,23 @@ type Discoverers func(name string) (sdk.Discoverer, bool)
 
 // Manager keeps one stream running per discovery block.
 type Manager struct {
-	sink   Sink
-	logger hclog.Logger
+	sink        Sink
+	discoverers Discoverers
+	logger      hclog.Logger
 
 	mu   sync.Mutex
 	runs map[string]*run
+}
+
+// Options are what a Manager needs.
+type Options struct {
+	// Sink takes the updates; required.
+	Sink Sink
+	// Discoverers gives the plugin instance of each discovery block;
+	// required.
+	Discoverers Discoverers
+	// Logger receives the manager's log lines; none when nil.
+	Logger hclog.Logger
 }
 
 // run is the stream of one discovery block.
@@ -43,28 +57,31 @@ type run struct {
 	done   chan struct{}
 }
 
-// NewManager returns a manager that feeds sink.
-func NewManager(sink Sink, logger hclog.Logger) *Manager {
+// New returns a manager that feeds opts.Sink.
+func New(opts Options) *Manager {
+	logger := opts.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Manager{sink: sink, logger: logger.Named("discovery"), runs: map[string]*run{}}
+	return &Manager{sink: opts.Sink, discoverers: opts.Discoverers, logger: logger.Named("discovery"), runs: map[string]*run{}}
 }
 
 // ApplyConfig makes the streams those of cfg's discovery blocks: a block
 // whose plugin instance or config changed restarts its stream (its first
 // update replaces the groups of the old one), and a block that is gone
-// stops, its targets with it.
-func (m *Manager) ApplyConfig(cfg *hclconfig.Config, get Discoverers) {
+// stops, its targets with it. A block without a plugin instance is an
+// error; the others run.
+func (m *Manager) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	want := map[string]*hclconfig.PluginInstance{}
 	for _, inst := range cfg.Discoveries {
 		want[inst.Name] = inst
 	}
+	var errs []error
 	for name, r := range m.runs {
 		inst, ok := want[name]
-		d, found := get(name)
+		d, found := m.discoverers(name)
 		if ok && found && d == r.d && bytes.Equal(configOf(inst), r.config) {
 			delete(want, name)
 			continue
@@ -73,14 +90,14 @@ func (m *Manager) ApplyConfig(cfg *hclconfig.Config, get Discoverers) {
 		delete(m.runs, name)
 		if !ok {
 			if err := m.sink.ReplaceDiscovered(name, nil); err != nil {
-				m.logger.Error("cannot remove the targets of a discovery", "discovery", name, "error", err)
+				errs = append(errs, fmt.Errorf("cannot remove the targets of discovery %q: %w", name, err))
 			}
 		}
 	}
 	for name, inst := range want {
-		d, ok := get(name)
+		d, ok := m.discoverers(name)
 		if !ok {
-			m.logger.Error("discovery has no plugin instance", "discovery", name)
+			errs = append(errs, fmt.Errorf("discovery %q has no plugin instance", name))
 			continue
 		}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -88,6 +105,7 @@ func (m *Manager) ApplyConfig(cfg *hclconfig.Config, get Discoverers) {
 		m.runs[name] = r
 		go m.stream(ctx, name, r)
 	}
+	return errors.Join(errs...)
 }
 
 // configOf is an instance's config as JSON, or nil.
@@ -127,12 +145,14 @@ func (r *run) stop() {
 	<-r.done
 }
 
-// Stop ends every stream and waits for them.
-func (m *Manager) Stop() {
+// Run waits for ctx to end, then ends every stream and waits for them.
+func (m *Manager) Run(ctx context.Context) error {
+	<-ctx.Done()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for name, r := range m.runs {
 		r.stop()
 		delete(m.runs, name)
 	}
+	return nil
 }

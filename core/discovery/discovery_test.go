@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,23 +69,41 @@ func (twoUpdates) Discover(ctx context.Context, send func([]sdk.TargetGroup) err
 
 func TestStreamsFollowTheConfig(t *testing.T) {
 	rec := &recorder{}
-	m := NewManager(rec, nil)
-	defer m.Stop()
+	d := twoUpdates{}
+	m := New(Options{Sink: rec, Discoverers: func(name string) (sdk.Discoverer, bool) { return d, name == "d" }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
 	cfg, diags := hclconfig.Parse("t.hcl", []byte(`plugin "p" { source = "p" }
 discovery "d" { plugin = "p" }`))
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	d := twoUpdates{}
-	get := func(name string) (sdk.Discoverer, bool) { return d, name == "d" }
-	m.ApplyConfig(cfg, get)
+	apply := func(cfg *hclconfig.Config) {
+		t.Helper()
+		if err := m.ApplyConfig(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(cfg)
 	if calls := rec.wait(t, 2); calls[0] != "replace d a" || calls[1] != "set d b" {
 		t.Fatalf("calls %q", calls)
 	}
-	m.ApplyConfig(cfg, get) // unchanged: the stream goes on
+	apply(cfg) // unchanged: the stream goes on
 	empty, _ := hclconfig.Parse("t.hcl", []byte(``))
-	m.ApplyConfig(empty, get)
+	apply(empty)
 	if calls := rec.wait(t, 3); len(calls) != 3 || calls[2] != "replace d" {
 		t.Fatalf("calls after the block went away: %q", calls)
+	}
+	orphan, _ := hclconfig.Parse("t.hcl", []byte(`plugin "p" { source = "p" }
+discovery "other" { plugin = "p" }`))
+	if err := m.ApplyConfig(ctx, orphan); err == nil || !strings.Contains(err.Error(), `discovery "other" has no plugin instance`) {
+		t.Errorf("a block without an instance: %v", err)
 	}
 }

@@ -44,13 +44,23 @@ type managed struct {
 	plugin hclconfig.Plugin // Range cleared
 }
 
-// NewHost returns a host that logs through logger and keeps compiled Wasm
-// modules in cacheDir (none when empty).
-func NewHost(logger hclog.Logger, cacheDir string) *Host {
+// Options are what a Host needs.
+type Options struct {
+	// Logger receives the host's log lines and the plugins'; none when
+	// nil.
+	Logger hclog.Logger
+	// CacheDir keeps compiled Wasm modules across starts; none when
+	// empty.
+	CacheDir string
+}
+
+// New returns a host with no plugins: ApplyConfig starts them.
+func New(opts Options) *Host {
+	logger := opts.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: cacheDir, instances: map[instanceKey]*managed{}}
+	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: opts.CacheDir, instances: map[instanceKey]*managed{}}
 }
 
 // Metrics returns the plugin metrics, for the server's /metrics.
@@ -67,10 +77,12 @@ func (h *Host) Open(ctx context.Context, p *hclconfig.Plugin) (Conn, error) {
 // Resolve checks the configuration's plugins before anything runs: it
 // opens each plugin block's plugin once, checks that it is of the kind
 // every block using it needs, decodes each block's config against the
-// plugin's schema (setting the instance's Values) and has the plugin
-// check the config with Configure. Every problem is a diagnostic at its
-// place in the file.
-func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) hcl.Diagnostics {
+// plugin's schema and has the plugin check the config with Configure.
+// Every problem is a diagnostic at its place in the file. It returns a
+// copy of cfg whose instances carry their decoded configs
+// (hclconfig.Config.WithPluginValues), for ApplyConfig; cfg is not
+// changed.
+func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.Config, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	byPlugin := map[*hclconfig.Plugin][]*hclconfig.PluginInstance{}
 	var plugins []*hclconfig.Plugin
@@ -80,13 +92,14 @@ func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) hcl.Diagnosti
 		}
 		byPlugin[inst.Plugin] = append(byPlugin[inst.Plugin], inst)
 	}
+	values := map[*hclconfig.PluginInstance]*sdk.Config{}
 	for _, p := range plugins {
-		diags = append(diags, h.resolvePlugin(ctx, p, byPlugin[p])...)
+		diags = append(diags, h.resolvePlugin(ctx, p, byPlugin[p], values)...)
 	}
-	return diags
+	return cfg.WithPluginValues(values), diags
 }
 
-func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*hclconfig.PluginInstance) hcl.Diagnostics {
+func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*hclconfig.PluginInstance, values map[*hclconfig.PluginInstance]*sdk.Config) hcl.Diagnostics {
 	rng := p.Range
 	conn, err := h.Open(ctx, p)
 	if err != nil {
@@ -117,7 +130,7 @@ func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*h
 		if d.HasErrors() {
 			continue
 		}
-		values, err := schema.Parse(configJSON)
+		parsed, err := schema.Parse(configJSON)
 		if err == nil {
 			err = conn.Configure(ctx, configJSON)
 		}
@@ -125,7 +138,7 @@ func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*h
 			diags = append(diags, configDiagnostic(inst, err))
 			continue
 		}
-		inst.Values = &values
+		values[inst] = &parsed
 	}
 	return diags
 }
@@ -157,8 +170,8 @@ func configDiagnostic(inst *hclconfig.PluginInstance, err error) *hcl.Diagnostic
 	}
 }
 
-// ApplyConfig makes the running instances those of cfg, which Resolve
-// must have checked: new ones are created (their plugins start on first
+// ApplyConfig makes the running instances those of cfg, as Resolve
+// returned it: new ones are created (their plugins start on first
 // use), ones whose config alone changed are reconfigured, ones whose
 // plugin changed are replaced, and ones that are gone stop.
 func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
@@ -205,7 +218,7 @@ func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
 // configJSON is an instance's decoded config as Configure takes it.
 func configJSON(inst *hclconfig.PluginInstance) ([]byte, error) {
 	if inst.Values == nil {
-		return nil, fmt.Errorf("%s %q: the config was not checked against plugin %q", inst.Kind, inst.Name, inst.Plugin.Name)
+		return nil, fmt.Errorf("%s %q: the config was not resolved against plugin %q (Host.Resolve)", inst.Kind, inst.Name, inst.Plugin.Name)
 	}
 	return inst.Values.JSON()
 }
@@ -251,14 +264,15 @@ func (h *Host) Names(kind sdk.Kind) []string {
 }
 
 // Run checks every few seconds that each instance's plugin runs, and
-// restarts those that died or hang, until ctx ends.
-func (h *Host) Run(ctx context.Context) {
+// restarts those that died or hang, until ctx ends; then it stops every
+// plugin.
+func (h *Host) Run(ctx context.Context) error {
 	t := time.NewTicker(checkInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return h.Close()
 		case <-t.C:
 		}
 		h.mu.Lock()

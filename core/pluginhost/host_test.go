@@ -55,11 +55,11 @@ func loadConfig(t *testing.T, h *Host, src string) (*hclconfig.Config, hcl.Diagn
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	return cfg, h.Resolve(context.Background(), cfg)
+	return h.Resolve(context.Background(), cfg)
 }
 
 func newHost(t *testing.T) *Host {
-	h := NewHost(nil, "")
+	h := New(Options{})
 	t.Cleanup(func() { h.Close() })
 	return h
 }

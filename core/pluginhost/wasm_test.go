@@ -666,7 +666,7 @@ func TestAllowHosts(t *testing.T) {
 // TestHostOpensWasm opens a plugin block whose source is a .wasm module.
 func TestHostOpensWasm(t *testing.T) {
 	path, cache := guest(t, "minimal")
-	h := NewHost(nil, cache)
+	h := New(Options{CacheDir: cache})
 	ctx := testContext(t)
 	conn, err := h.Open(ctx, &hclconfig.Plugin{Name: "m", Source: path, MemoryLimit: 32 << 20, CallTimeout: 5 * time.Second, AllowHosts: []string{"example.com"}})
 	if err != nil {

@@ -69,8 +69,8 @@ type Options struct {
 	// Logger receives the manager's log lines. Default: none.
 	Logger hclog.Logger
 	// Notify receives the alerts the rules send, firing and resolved,
-	// as Prometheus sends them to Alertmanager: the dispatcher's Receive
-	// is one. Default: the alerts are dropped.
+	// as Prometheus sends them to Alertmanager: alert.Intake's Send is
+	// the server's. Default: the alerts are dropped.
 	Notify func(alerts []*alert.Alert)
 	// Registerer receives the prometheus_rule_* metrics. Default: none.
 	Registerer prometheus.Registerer
@@ -88,14 +88,12 @@ type Manager struct {
 	externalURL string
 	cancel      context.CancelFunc
 
-	mu       sync.Mutex // serializes ApplyConfig
-	runOnce  sync.Once
-	stopOnce sync.Once
+	mu sync.Mutex // serializes ApplyConfig
 }
 
-// NewManager returns a manager with no rules; ApplyConfig gives it some
-// and Run starts evaluating them.
-func NewManager(opts Options) *Manager {
+// New returns a manager with no rules; ApplyConfig gives it some and Run
+// evaluates them.
+func New(opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
@@ -144,7 +142,7 @@ func NewManager(opts Options) *Manager {
 // that did not change keeps its state; a changed one takes over the
 // state of its alerts. When a rule file cannot be loaded, the rules in
 // effect stay and the error says so (the log has the details).
-func (m *Manager) ApplyConfig(cfg *hclconfig.Config) error {
+func (m *Manager) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var files []string
@@ -173,21 +171,16 @@ func (m *Manager) ApplyConfig(cfg *hclconfig.Config) error {
 	return nil
 }
 
-// Run starts evaluating the rule groups, each in a goroutine of its own,
-// and returns. Groups wait for Run, so that they do not query a store
-// that is still being prepared.
-func (m *Manager) Run() {
-	m.runOnce.Do(func() { go m.manager.Run() })
-}
-
-// Stop ends the evaluations and waits for those running to finish. Call
-// it before the store closes. The manager cannot run again.
-func (m *Manager) Stop() {
-	m.stopOnce.Do(func() {
-		m.Run() // the groups wait for it to stop, too
-		m.manager.Stop()
-		m.cancel()
-	})
+// Run evaluates the rule groups, each in a goroutine of its own, until
+// ctx ends; then it stops the evaluations and waits for those running to
+// finish. Groups wait for Run, so that they do not query a store that is
+// still being prepared. The manager cannot run again.
+func (m *Manager) Run(ctx context.Context) error {
+	go m.manager.Run()
+	<-ctx.Done()
+	m.manager.Stop()
+	m.cancel()
+	return nil
 }
 
 // RuleGroups returns the groups evaluated, sorted by file and name.

@@ -50,13 +50,12 @@ func newNotifyingManager(t *testing.T, store Storage, engine promql.QueryEngine)
 	t.Helper()
 	var mu sync.Mutex
 	var sent []*alert.Alert
-	m := NewManager(Options{Store: store, Engine: engine, ExternalURL: &url.URL{Scheme: "http", Host: "127.0.0.1:9090"},
+	m := New(Options{Store: store, Engine: engine, ExternalURL: &url.URL{Scheme: "http", Host: "127.0.0.1:9090"},
 		Notify: func(alerts []*alert.Alert) {
 			mu.Lock()
 			sent = append(sent, alerts...)
 			mu.Unlock()
 		}})
-	t.Cleanup(m.Stop)
 	return m, func() []*alert.Alert {
 		mu.Lock()
 		defer mu.Unlock()
@@ -65,6 +64,26 @@ func newNotifyingManager(t *testing.T, store Storage, engine promql.QueryEngine)
 }
 
 // waitFor polls cond every 20ms for at most 15s.
+// runManager runs m until the test ends; the function it returns ends it
+// sooner and waits for Run to return.
+func runManager(t *testing.T, m *Manager) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -121,10 +140,10 @@ rules "up" {
     labels = { source = "vigil" }
   }
 }`)
-	if err := m.ApplyConfig(cfg); err != nil {
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	m.Run()
+	runManager(t, m)
 	want := map[string]float64{
 		`{__name__="job:up:sum", job="a", source="vigil", team="infra"}`: 2,
 		`{__name__="job:up:sum", job="b", source="vigil", team="infra"}`: 1,
@@ -278,18 +297,18 @@ rules "restore" {
 	}
 
 	db := open()
-	m := NewManager(Options{Store: db, Engine: engine})
-	if err := m.ApplyConfig(cfg); err != nil {
+	m := New(Options{Store: db, Engine: engine})
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	m.Run()
+	stop := runManager(t, m)
 	waitFor(t, "Firing to fire and Pending to be pending 2.5s", func() bool {
 		_, firing := activeAt(m, "Firing")
 		pendingSince, pending := activeAt(m, "Pending")
 		return firing == rules.StateFiring && pending == rules.StatePending && time.Since(pendingSince) > 2500*time.Millisecond
 	})
 	firedActiveAt, _ := activeAt(m, "Firing")
-	m.Stop()
+	stop()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -297,12 +316,11 @@ rules "restore" {
 	db = open()
 	defer db.Close()
 	restart := time.Now()
-	m = NewManager(Options{Store: db, Engine: engine})
-	defer m.Stop()
-	if err := m.ApplyConfig(cfg); err != nil {
+	m = New(Options{Store: db, Engine: engine})
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	m.Run()
+	defer runManager(t, m)() // before the store closes
 	// The restore comes after the second evaluation; until then the alert
 	// counts as new. Its ALERTS_FOR_STATE holds seconds.
 	waitFor(t, "Firing firing since before the restart", func() bool {
@@ -343,9 +361,10 @@ rules "hcl" {
     expr = "sum by (job) (up)"
   }
 }`)
-	if err := m.ApplyConfig(cfg); err != nil {
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
+	runManager(t, m) // the groups wait for Run, and end with it
 	var got []string
 	for _, g := range m.RuleGroups() {
 		var names []string
@@ -393,10 +412,10 @@ rules "removed" {
     expr = "vector(2)"
   }
 }`)
-	if err := m.ApplyConfig(first); err != nil {
+	if err := m.ApplyConfig(t.Context(), first); err != nil {
 		t.Fatal(err)
 	}
-	m.Run()
+	runManager(t, m)
 	waitFor(t, "the alert to fire", func() bool { return alertingRule(t, m, "Always").State() == rules.StateFiring })
 	kept := m.RuleGroups()[1]
 
@@ -419,7 +438,7 @@ rules "added" {
     expr = "vector(3)"
   }
 }`)
-	if err := m.ApplyConfig(second); err != nil {
+	if err := m.ApplyConfig(t.Context(), second); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -439,7 +458,7 @@ rules "added" {
 		t.Fatal(err)
 	}
 	second.RuleFiles = []string{filepath.Join(dir, "*.yml")}
-	if err := m.ApplyConfig(second); err == nil || !strings.Contains(err.Error(), "cannot apply the rules") {
+	if err := m.ApplyConfig(t.Context(), second); err == nil || !strings.Contains(err.Error(), "cannot apply the rules") {
 		t.Fatalf("a bad rule file was applied: %v", err)
 	}
 	if len(m.RuleGroups()) != 3 {

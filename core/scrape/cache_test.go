@@ -225,8 +225,7 @@ func TestConfigChangeRelabelsCachedSeries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	m := NewManager(db, nil)
-	defer m.Stop()
+	m, _ := startManager(t, Options{Store: db})
 	config := func(via string) string {
 		return fmt.Sprintf(`scrape "app" {
   targets         = [%q]
@@ -241,11 +240,11 @@ func TestConfigChangeRelabelsCachedSeries(t *testing.T) {
 	series := func(via string) string {
 		return fmt.Sprintf(`{__name__="m", instance=%q, job="app", via=%q}`, f.addr(), via)
 	}
-	if err := m.ApplyConfig(parseConfig(t, config("a"))); err != nil {
+	if err := m.ApplyConfig(t.Context(), parseConfig(t, config("a"))); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "two scrapes with via=a", func() bool { return len(readAll(t, db)[series("a")]) >= 2 })
-	if err := m.ApplyConfig(parseConfig(t, config("b"))); err != nil {
+	if err := m.ApplyConfig(t.Context(), parseConfig(t, config("b"))); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "two scrapes with via=b", func() bool { return len(readAll(t, db)[series("b")]) >= 2 })

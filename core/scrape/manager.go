@@ -22,7 +22,8 @@ import (
 )
 
 // Manager runs one loop per target of the configuration's scrape blocks.
-// ApplyConfig starts, keeps and stops loops; Stop ends them all.
+// ApplyConfig starts, keeps and stops loops; Run ends them all when its
+// context ends.
 type Manager struct {
 	store   storage.AppendableV2
 	logger  hclog.Logger
@@ -34,6 +35,17 @@ type Manager struct {
 	discovered map[string]map[string]sdk.TargetGroup // by discovery block name, then group source
 	loops      map[string]*loop
 	dropped    []DroppedTarget
+}
+
+// Options are what a Manager needs.
+type Options struct {
+	// Store receives the samples; required.
+	Store storage.AppendableV2
+	// Exporters gives the exporter plugin instances; without it, exporter
+	// blocks have no target.
+	Exporters Exporters
+	// Logger receives the manager's log lines; none when nil.
+	Logger hclog.Logger
 }
 
 // TargetStatus is a running target and the health of its last scrape.
@@ -61,23 +73,16 @@ type DroppedTarget struct {
 	Reason     string
 }
 
-// NewManager returns a manager that appends to store.
-func NewManager(store storage.AppendableV2, logger hclog.Logger) *Manager {
+// New returns a manager that appends to opts.Store.
+func New(opts Options) *Manager {
+	logger := opts.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	return &Manager{
-		store: store, logger: logger.Named("scrape"), metrics: newMetrics(),
+		store: opts.Store, exporters: opts.Exporters, logger: logger.Named("scrape"), metrics: newMetrics(),
 		loops: map[string]*loop{}, discovered: map[string]map[string]sdk.TargetGroup{},
 	}
-}
-
-// SetExporters gives the manager the exporter plugin instances; exporter
-// blocks of a configuration applied before have no target.
-func (m *Manager) SetExporters(e Exporters) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.exporters = e
 }
 
 // SetDiscovered takes an update of the discovery block name: groups are
@@ -120,7 +125,7 @@ func (m *Manager) Collector() prometheus.Collector { return m.metrics }
 // ApplyConfig makes the running loops those of cfg: loops of targets that
 // are gone stop and mark their series stale, loops whose scrape block
 // changed restart, new targets start.
-func (m *Manager) ApplyConfig(cfg *hclconfig.Config) error {
+func (m *Manager) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cfg = cfg
@@ -264,16 +269,18 @@ func (m *Manager) DroppedTargets() []DroppedTarget {
 	return append([]DroppedTarget(nil), m.dropped...)
 }
 
-// Stop ends every loop, cancelling scrapes in flight, and waits for them.
-// Series are not marked stale: the data stays valid until the server
-// scrapes again.
-func (m *Manager) Stop() {
+// Run waits for ctx to end, then ends every loop, cancelling scrapes in
+// flight, and waits for them. Series are not marked stale: the data stays
+// valid until the server scrapes again.
+func (m *Manager) Run(ctx context.Context) error {
+	<-ctx.Done()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for key, l := range m.loops {
 		l.stop(false)
 		delete(m.loops, key)
 	}
+	return nil
 }
 
 // loop scrapes one target on its interval.

@@ -1,8 +1,10 @@
 package scrape
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +42,27 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// startManager runs a manager with opts until the test ends; stop ends
+// it sooner, and waits for Run to return.
+func startManager(t *testing.T, opts Options) (m *Manager, stop func()) {
+	t.Helper()
+	m = New(opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return m, stop
+}
+
 func TestManagerStartsReloadsAndStops(t *testing.T) {
 	a, b := newFixture(t), newFixture(t)
 	a.body, b.body = "from_a 1\n", "from_b 2\n"
@@ -48,8 +71,7 @@ func TestManagerStartsReloadsAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	m := NewManager(db, nil)
-	defer m.Stop()
+	m, stop := startManager(t, Options{Store: db})
 
 	config := func(addrs ...string) *hclconfig.Config {
 		return parseConfig(t, fmt.Sprintf(`scrape "app" {
@@ -66,7 +88,7 @@ scrape "gone" {
   }
 }`, strings.Join(addrs, `", "`)))
 	}
-	if err := m.ApplyConfig(config(a.addr())); err != nil {
+	if err := m.ApplyConfig(t.Context(), config(a.addr())); err != nil {
 		t.Fatal(err)
 	}
 	seriesA := fmt.Sprintf(`{__name__="from_a", instance=%q, job="app"}`, a.addr())
@@ -86,7 +108,7 @@ scrape "gone" {
 	}
 
 	// Reload: a goes away (its series go stale), b comes.
-	if err := m.ApplyConfig(config(b.addr())); err != nil {
+	if err := m.ApplyConfig(t.Context(), config(b.addr())); err != nil {
 		t.Fatal(err)
 	}
 	got := readAll(t, db)[seriesA]
@@ -99,7 +121,7 @@ scrape "gone" {
 	}
 
 	// The same config again keeps the loop: no stale marker for b.
-	if err := m.ApplyConfig(config(b.addr())); err != nil {
+	if err := m.ApplyConfig(t.Context(), config(b.addr())); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range readAll(t, db)[seriesB] {
@@ -107,9 +129,9 @@ scrape "gone" {
 			t.Fatal("an unchanged target was restarted and marked stale")
 		}
 	}
-	m.Stop()
+	stop()
 	if len(m.Targets()) != 0 {
-		t.Fatal("targets left after Stop")
+		t.Fatal("targets left after Run returned")
 	}
 }
 

@@ -37,10 +37,8 @@ func (c *counterExporter) Collect(context.Context) ([]*dto.MetricFamily, error) 
 
 func TestExporterTarget(t *testing.T) {
 	db := testfixture.Store(t)
-	m := NewManager(db, nil)
-	defer m.Stop()
 	exp := &counterExporter{}
-	m.SetExporters(func(name string) (sdk.Exporter, bool) { return exp, name == "things" })
+	m, _ := startManager(t, Options{Store: db, Exporters: func(name string) (sdk.Exporter, bool) { return exp, name == "things" }})
 	cfg := parseConfig(t, `plugin "p" { source = "p" }
 exporter "things" {
   plugin   = "p"
@@ -51,7 +49,7 @@ exporter "things" {
     replacement  = "plugin"
   }
 }`)
-	if err := m.ApplyConfig(cfg); err != nil {
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
@@ -73,8 +71,7 @@ func TestDiscoveredTargets(t *testing.T) {
 	a, b := newFixture(t), newFixture(t)
 	a.body, b.body = "x 1\n", "x 2\n"
 	db := testfixture.Store(t)
-	m := NewManager(db, nil)
-	defer m.Stop()
+	m, _ := startManager(t, Options{Store: db})
 	cfg := parseConfig(t, `plugin "f" { source = "f" }
 discovery "files" { plugin = "f" }
 scrape "apps" {
@@ -86,7 +83,7 @@ scrape "apps" {
     target_label  = "zone"
   }
 }`)
-	if err := m.ApplyConfig(cfg); err != nil {
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Targets()) != 0 {

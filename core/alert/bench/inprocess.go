@@ -112,7 +112,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 		Logger:    hclog.NewNullLogger(),
 	})
 	defer d.Stop() // before the store closes
-	if err := d.ApplyConfig(hcl); err != nil {
+	if err := d.ApplyConfig(context.Background(), hcl); err != nil {
 		return nil, fmt.Errorf("apply the configuration: %w", err)
 	}
 	logf("in process: %d alerts through core/alert.Dispatcher into a no-op notifier", w.len())

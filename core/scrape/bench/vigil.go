@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -68,17 +69,24 @@ func startVigil(spec childSpec, db storage.Storage, reg *prometheus.Registry) (f
 		return nil, fmt.Errorf("vigil scrape configuration: %s", diags.Error())
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "bench", Level: hclog.Warn, Output: os.Stderr})
-	m := scrape.NewManager(db, logger)
+	m := scrape.New(scrape.Options{Store: db, Logger: logger})
 	if err := reg.Register(m.Collector()); err != nil {
 		return nil, fmt.Errorf("register vigil scrape metrics: %w", err)
 	}
-	if err := m.ApplyConfig(cfg); err != nil {
-		m.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	stop := func() {
+		cancel()
+		<-done
+	}
+	if err := m.ApplyConfig(ctx, cfg); err != nil {
+		stop()
 		return nil, fmt.Errorf("apply vigil scrape configuration: %w", err)
 	}
 	if n := len(m.Targets()); n != len(spec.Targets) {
-		m.Stop()
+		stop()
 		return nil, fmt.Errorf("vigil scrape manager runs %d targets, want %d (dropped: %v)", n, len(spec.Targets), m.DroppedTargets())
 	}
-	return m.Stop, nil
+	return stop, nil
 }

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vigilmon/vigil/core/api"
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// handler serves the API, the UI, /metrics, profiles, and the health,
+// readiness and reload endpoints.
+func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	var admin api.Admin
+	if cfg.Server.EnableAdminAPI {
+		admin = s.db
+	}
+	api.New(api.Sources{
+		Admin:       admin,
+		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
+		Engine:      s.engine, Store: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
+		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
+		Alertmanagers:        s.forwarder.Alertmanagers,
+		ExternalLabels:       s.externalLabels,
+		Config:               s.Config,
+		Flags:                map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir},
+		MaxConcurrentQueries: cfg.Query.MaxConcurrency,
+		Version:              s.opts.Version, Logger: s.logger.Named("api"),
+	}).Register(mux)
+	api.RegisterUI(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Healthy.") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Ready.") })
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.Reload(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "configuration reloaded")
+	})
+	return instrument(reg, mux)
+}
+
+// instrument counts the HTTP requests the server answers and times them,
+// by the route pattern that served them.
+func instrument(reg prometheus.Registerer, mux *http.ServeMux) http.Handler {
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:                        "vigil_http_request_duration_seconds",
+		Help:                        "Time taken to answer HTTP requests, by route.",
+		Buckets:                     prometheus.DefBuckets,
+		NativeHistogramBucketFactor: 1.1,
+	}, []string{"handler"})
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vigil_http_requests_total",
+		Help: "HTTP requests answered, by route and status code.",
+	}, []string{"handler", "code"})
+	reg.MustRegister(duration, requests)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := mux.Handler(r)
+		if pattern == "" {
+			pattern = "other"
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		mux.ServeHTTP(rec, r)
+		duration.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+		requests.WithLabelValues(pattern, fmt.Sprint(rec.status)).Inc()
+	})
+}
+
+// statusRecorder remembers the status code a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets streaming handlers (pprof, federation) flush through.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

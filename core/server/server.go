@@ -1,0 +1,396 @@
+// Package server builds a Vigil server from its configuration and runs
+// it: the store, the query engine, the plugins, scrapes, discovery, rules,
+// the alert dispatcher and the HTTP API. Start with New, then Run; Reload
+// applies the configuration file again.
+//
+// Every component has the same shape: it is made with New(Options) (or
+// NewX in a package of several), takes each configuration with
+// ApplyConfig(ctx, cfg), and runs until its context ends with Run(ctx).
+// The server keeps one ordered list of them: they apply a configuration
+// in that order, start in that order and stop in the reverse one.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+
+	"github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/core/discovery"
+	"github.com/vigilmon/vigil/core/pluginhost"
+	"github.com/vigilmon/vigil/core/query"
+	"github.com/vigilmon/vigil/core/rules"
+	"github.com/vigilmon/vigil/core/scrape"
+	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/hclconfig"
+)
+
+// DefaultConfig is the configuration of a server without a configuration
+// file: it scrapes its own metrics, at the address %q, so that a first
+// query has data at once.
+const DefaultConfig = `global {
+  scrape_interval = "15s"
+}
+
+scrape "vigil" {
+  targets = [%q]
+}
+`
+
+// Options say how to start a server.
+type Options struct {
+	// ConfigFile is the HCL configuration; empty for DefaultConfig.
+	ConfigFile string
+	// Listen and DataDir, when set, override the server block's listen
+	// and data_dir.
+	Listen, DataDir string
+	// Version is the version /api/v1/status/buildinfo reports.
+	Version string
+	// Logger receives the server's log lines; none when nil.
+	Logger hclog.Logger
+	// Diagnostics receives the configuration's diagnostics, as
+	// file:line:col with the source line, when not nil; errors also go
+	// into the error returned.
+	Diagnostics io.Writer
+}
+
+// Server is a running Vigil server.
+type Server struct {
+	opts   Options
+	logger hclog.Logger
+	ln     net.Listener
+
+	db         *tsdb.DB
+	engine     *promql.Engine
+	alertStore *alert.Store
+	plugins    *pluginhost.Host
+	scrapes    *scrape.Manager
+	discovery  *discovery.Manager
+	rules      *rules.Manager
+	dispatcher *alert.Dispatcher
+	forwarder  *alert.Forwarder
+	intake     *alert.Intake
+	http       *http.Server
+	reloads    *reloadMetrics
+
+	// components run in this order, and stop in the reverse one; each
+	// that reloads applies a configuration in this order too.
+	components []component
+	// closers release what New opened, in the reverse order, once the
+	// components stopped.
+	closers []func() error
+
+	// configured is the server block the server started with, before its
+	// listen address was resolved: reloads compare theirs with it.
+	configured hclconfig.Server
+	config     atomic.Pointer[hclconfig.Config] // in effect
+	mu         sync.Mutex                       // serializes reloads
+}
+
+// component is a part of the server: ApplyConfig, when set, takes each
+// configuration, and Run runs until its context ends.
+type component struct {
+	name        string
+	applyConfig func(context.Context, *hclconfig.Config) error
+	run         func(context.Context) error
+}
+
+// New loads the configuration, listens on its address, opens the store
+// and builds every component, and applies the configuration. Run starts
+// them; without Run, Close releases what New opened.
+func New(ctx context.Context, opts Options) (_ *Server, err error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	s := &Server{opts: opts, logger: logger}
+	defer func() {
+		if err != nil {
+			// What ApplyConfig started stops as at the end of Run.
+			stopped, cancel := context.WithCancel(context.Background())
+			cancel()
+			runInOrder(stopped, s.components, logger)
+			s.Close()
+		}
+	}()
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(hclconfig.DefaultGOGC)
+	}
+	cfg, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Server.Listen); err != nil {
+		return nil, fmt.Errorf("cannot listen on %q: %w", cfg.Server.Listen, err)
+	}
+	s.closers = append(s.closers, s.ln.Close)
+	if opts.ConfigFile == "" {
+		if cfg, err = parseDefault(s.ln.Addr().String()); err != nil {
+			return nil, err
+		}
+		s.override(cfg)
+	}
+	s.configured = cfg.Server
+	cfg.Server.Listen = s.ln.Addr().String()
+
+	if err := s.build(cfg); err != nil {
+		return nil, err
+	}
+	resolved, err := s.resolve(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.apply(ctx, resolved); err != nil {
+		return nil, err
+	}
+	s.config.Store(resolved)
+	return s, nil
+}
+
+// build opens the stores and makes every component, in the order they
+// start.
+func (s *Server) build(cfg *hclconfig.Config) error {
+	var err error
+	dataDir := cfg.Server.DataDir
+	if s.db, err = tsdb.Open(dataDir, tsdb.Options{Retention: cfg.Server.Retention, Logger: s.logger.Named("tsdb")}); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, s.db.Close)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.db.Collector())
+	s.reloads = newReloadMetrics(reg)
+	if s.engine, err = query.NewEngine(query.Options{
+		Registerer:    reg,
+		MaxSamples:    cfg.Query.MaxSamples,
+		Timeout:       cfg.Query.Timeout,
+		LookbackDelta: cfg.Query.LookbackDelta,
+	}); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, s.engine.Close)
+	if s.alertStore, err = alert.OpenStore(filepath.Join(dataDir, "alerts"), s.logger.Named("alerts")); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, s.alertStore.Close)
+	externalURL := cfg.Server.ExternalURL
+	if externalURL == nil {
+		externalURL = &url.URL{Scheme: "http", Host: s.ln.Addr().String()}
+	}
+
+	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache")})
+	s.dispatcher = alert.NewDispatcher(alert.Options{
+		Store: s.alertStore, Notifiers: s.plugins.Notifier, ExternalURL: externalURL.String(), Logger: s.logger.Named("dispatcher"),
+	})
+	s.forwarder = alert.NewForwarder(alert.ForwarderOptions{Registerer: reg, Logger: s.logger.Named("alertmanagers")})
+	s.intake = alert.NewIntake(s.dispatcher, s.forwarder)
+	s.rules = rules.New(rules.Options{
+		Store: s.db, Engine: s.engine, Registerer: reg, Logger: s.logger.Named("rules"),
+		ExternalURL: externalURL, Notify: s.intake.Send,
+	})
+	s.scrapes = scrape.New(scrape.Options{Store: s.db, Exporters: s.plugins.Exporter, Logger: s.logger})
+	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
+	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), s.dispatcher.Collector())
+	s.http = &http.Server{Handler: s.handler(cfg, reg), ReadHeaderTimeout: 10 * time.Second}
+
+	// Plugins start first and stop last: the scrapes, discoveries and
+	// the dispatcher use them. The rules stop before the dispatcher, so
+	// that no alert arrives after it stopped; the dispatcher stops before
+	// the plugins, letting a delivery in progress finish. The HTTP server
+	// stops first.
+	s.components = []component{
+		{"plugins", s.plugins.ApplyConfig, s.plugins.Run},
+		{"dispatcher", s.dispatcher.ApplyConfig, s.dispatcher.Run},
+		{"alertmanagers", s.forwarder.ApplyConfig, s.forwarder.Run},
+		{"alert intake", s.intake.ApplyConfig, nil},
+		{"rules", s.rules.ApplyConfig, s.rules.Run},
+		{"scrapes", s.scrapes.ApplyConfig, s.scrapes.Run},
+		{"discovery", s.discovery.ApplyConfig, s.discovery.Run},
+		{"http", nil, s.serve},
+	}
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Config returns the configuration in effect.
+func (s *Server) Config() *hclconfig.Config { return s.config.Load() }
+
+// Run runs the components until ctx ends or one of them fails, then stops
+// them in the reverse order and releases the stores. It returns the first
+// error a component returned.
+func (s *Server) Run(ctx context.Context) error {
+	s.logger.Info("listening", "address", s.Addr(), "data_dir", s.config.Load().Server.DataDir, "scrapes", len(s.config.Load().Scrapes))
+	err := runInOrder(ctx, s.components, s.logger)
+	return errors.Join(err, s.Close())
+}
+
+// Close releases the listener and the stores. Run does it when it ends;
+// call it only for a server that never ran.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// serve answers HTTP until ctx ends, then shuts the HTTP server down,
+// letting requests in progress finish for up to 10 seconds.
+func (s *Server) serve(ctx context.Context) error {
+	served := make(chan error, 1)
+	go func() { served <- s.http.Serve(s.ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("the HTTP server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.http.Shutdown(shutdownCtx); err != nil {
+		s.logger.Error("cannot shut the HTTP server down cleanly", "error", err)
+	}
+	<-served
+	return nil
+}
+
+// Reload reads the configuration file again and applies it; a
+// configuration that is not valid is refused, logged, and the running one
+// stays. Without a configuration file there is nothing to reload.
+func (s *Server) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.reload()
+	s.reloads.record(err == nil)
+	if err != nil {
+		s.logger.Error("reload refused; the running configuration stays", "error", err)
+	}
+	return err
+}
+
+func (s *Server) reload() error {
+	if s.opts.ConfigFile == "" {
+		s.logger.Info("no configuration file to reload")
+		return nil
+	}
+	cfg, err := s.load()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resolved, err := s.resolve(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.apply(ctx, resolved); err != nil {
+		return err
+	}
+	running := s.config.Load()
+	if !sameServer(resolved.Server, s.configured) || resolved.Query != running.Query {
+		s.logger.Warn("the server and query blocks take effect at the next start")
+	}
+	resolved.Server, resolved.Query = running.Server, running.Query
+	s.config.Store(resolved)
+	s.logger.Info("configuration reloaded", "file", s.opts.ConfigFile, "scrapes", len(resolved.Scrapes))
+	return nil
+}
+
+// load loads the configuration file, or the default configuration
+// without one, with the overrides of the options.
+func (s *Server) load() (*hclconfig.Config, error) {
+	cfg := &hclconfig.Config{Server: hclconfig.Server{Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir}}
+	if s.opts.ConfigFile != "" {
+		var err error
+		if cfg, err = hclconfig.LoadChecked(s.opts.ConfigFile, s.opts.Diagnostics); err != nil {
+			return nil, err
+		}
+	}
+	s.override(cfg)
+	return cfg, nil
+}
+
+// parseDefault parses DefaultConfig for a server listening on addr.
+func parseDefault(addr string) (*hclconfig.Config, error) {
+	cfg, diags := hclconfig.Parse("<default>", fmt.Appendf(nil, DefaultConfig, addr))
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("the default configuration is invalid: %s", diags.Error())
+	}
+	return cfg, nil
+}
+
+// override sets what the options give in cfg's server block.
+func (s *Server) override(cfg *hclconfig.Config) {
+	if s.opts.Listen != "" {
+		cfg.Server.Listen = s.opts.Listen
+	}
+	if s.opts.DataDir != "" {
+		cfg.Server.DataDir = s.opts.DataDir
+	}
+}
+
+// resolve checks cfg's plugin configs against the plugins' schemas and
+// returns cfg with them decoded.
+func (s *Server) resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.Config, error) {
+	resolved, diags := s.plugins.Resolve(ctx, cfg)
+	if err := hclconfig.CheckDiagnostics("the plugin configuration", diags, s.opts.Diagnostics); err != nil {
+		return nil, err
+	}
+	return resolved, nil
+}
+
+// apply hands cfg to every component, in order. The plugins come first:
+// the others look their instances up. When the plugins refuse it,
+// nothing else is applied.
+func (s *Server) apply(ctx context.Context, cfg *hclconfig.Config) error {
+	var errs []error
+	for i, c := range s.components {
+		if c.applyConfig == nil {
+			continue
+		}
+		if err := c.applyConfig(ctx, cfg); err != nil {
+			if i == 0 {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sameServer says whether two server blocks say the same.
+func sameServer(a, b hclconfig.Server) bool {
+	urlOf := func(u *url.URL) string {
+		if u == nil {
+			return ""
+		}
+		return u.String()
+	}
+	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.Retention == b.Retention &&
+		a.EnableAdminAPI == b.EnableAdminAPI && urlOf(a.ExternalURL) == urlOf(b.ExternalURL)
+}
+
+// externalLabels returns the external labels of the configuration in
+// effect.
+func (s *Server) externalLabels() labels.Labels {
+	return labels.FromMap(s.config.Load().Global.ExternalLabels)
+}
