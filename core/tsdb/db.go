@@ -3,7 +3,8 @@
 //
 // Start with Open, which returns a *DB implementing storage.Storage of the
 // Prometheus module, so the upstream PromQL engine, rule manager and test
-// harness run on it unchanged. A Commit writes one write-ahead record to
+// harness run on it unchanged. Open first reads every block of badger's
+// tables and refuses a store with a damaged one (verify.go). A Commit writes one write-ahead record to
 // badger and adds the samples to the in-memory head (head.go); full chunks
 // are sealed into badger by a background loop (seal.go), and the write-ahead
 // records they covered are dropped (wal.go). Queries (querier.go) read
@@ -82,7 +83,11 @@ type DB struct {
 
 // Open opens the store in dir, creating it if needed, and replays the
 // write-ahead records of the samples that were not sealed before the last
-// stop.
+// stop. It first reads every block of badger's tables and refuses a store
+// whose tables are damaged, naming each table file in its error and in an
+// error line of the log, as Prometheus refuses a corrupted block: badger
+// would silently leave out the rest of a damaged table from every read and
+// drop it at its next compaction.
 func Open(dir string, opts Options) (*DB, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -104,7 +109,23 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithNumVersionsToKeep(1).
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false).
-		WithNumCompactors(2)
+		WithNumCompactors(2).
+		// Every block badger loads from a table, on a miss of its block
+		// cache, is checked against its CRC32C, so a damaged block is never
+		// decoded into keys and values; verifyTables checks every block once
+		// at Open, where badger's own check would crash on some damage.
+		WithChecksumVerificationMode(options.OnBlockRead)
+	damaged, err := verifyTables(bopts, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("cannot verify the tables of the store in %q: %w", dir, err)
+	}
+	if len(damaged) > 0 {
+		errs := make([]error, len(damaged))
+		for i, d := range damaged {
+			errs[i] = d
+		}
+		return nil, fmt.Errorf("cannot open the store in %q, restore it from a snapshot: %w", dir, errors.Join(errs...))
+	}
 	kv, err := badger.Open(bopts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open badger store in %q: %w", dir, err)
