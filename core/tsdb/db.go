@@ -200,7 +200,7 @@ func (db *DB) loadSeries() (int, error) {
 				if errors.Is(err, errChecksum) {
 					// The other series stay readable; this one's chunks
 					// cannot be named without its labels.
-					db.logger.Error("skipping corrupted series record", "key", fmt.Sprintf("%x", key), "error", err)
+					db.reportCorruption("skipping corrupted series record", key, err)
 					maxRef = max(maxRef, ref)
 					continue
 				}

@@ -212,7 +212,7 @@ func (db *DB) CleanTombstones() error {
 	defer wb.Cancel()
 	err := db.kv.View(func(txn *badger.Txn) error {
 		for ref, ivs := range deleted {
-			if err := rewriteSeriesChunks(txn, wb, uint64(ref), ivs); err != nil {
+			if err := db.rewriteSeriesChunks(txn, wb, uint64(ref), ivs); err != nil {
 				return err
 			}
 			if err := wb.Delete(tombstoneKey(uint64(ref))); err != nil {
@@ -237,7 +237,7 @@ func (db *DB) CleanTombstones() error {
 
 // rewriteSeriesChunks replaces each chunk of series ref that overlaps ivs
 // with chunks of its samples outside ivs.
-func rewriteSeriesChunks(txn *badger.Txn, wb *badger.WriteBatch, ref uint64, ivs tombstones.Intervals) error {
+func (db *DB) rewriteSeriesChunks(txn *badger.Txn, wb *badger.WriteBatch, ref uint64, ivs tombstones.Intervals) error {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: chunkPrefix(ref)})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -249,7 +249,7 @@ func rewriteSeriesChunks(txn *badger.Txn, wb *badger.WriteBatch, ref uint64, ivs
 		if !overlaps(k.minT, k.maxT, ivs) {
 			continue
 		}
-		chk, err := readChunkValue(item)
+		chk, err := db.readChunkValue(item)
 		if err != nil {
 			return err
 		}

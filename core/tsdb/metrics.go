@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync/atomic"
 
@@ -17,6 +18,7 @@ type counters struct {
 	samplesInvalid    atomic.Uint64 // refused for invalid labels or histograms
 	chunksSealed      atomic.Uint64
 	walTruncations    atomic.Uint64
+	corruptions       atomic.Uint64 // records found damaged, see reportCorruption
 }
 
 // countRefusal counts a sample Append refused, by the kind of its error.
@@ -40,7 +42,15 @@ var (
 	descTruncations = prometheus.NewDesc("vigil_tsdb_wal_truncations_total", "Times write-ahead records were dropped.", nil, nil)
 	descMinTime     = prometheus.NewDesc("vigil_tsdb_lowest_timestamp_seconds", "Timestamp of the oldest sample the store may hold.", nil, nil)
 	descMaxTime     = prometheus.NewDesc("vigil_tsdb_highest_timestamp_seconds", "Timestamp of the newest sample in the store.", nil, nil)
+	descCorruptions = prometheus.NewDesc("vigil_tsdb_corruptions_total", "Damaged records the store met: series and write-ahead records skipped at Open, chunks a read failed on.", nil, nil)
 )
+
+// reportCorruption logs a record of badger that fails its checksum or
+// cannot be decoded, by its key, and counts it.
+func (db *DB) reportCorruption(msg string, key []byte, err error) {
+	db.counters.corruptions.Add(1)
+	db.logger.Error(msg, "key", fmt.Sprintf("%x", key), "error", err)
+}
 
 // Collector returns a prometheus.Collector of the store's metrics, to
 // register where the server exposes its own metrics.
@@ -50,7 +60,7 @@ type dbCollector struct{ db *DB }
 
 // Describe implements prometheus.Collector.
 func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSeries, descAppended, descRefused, descChunks, descWALBytes, descTruncations, descMinTime, descMaxTime} {
+	for _, d := range []*prometheus.Desc{descSeries, descAppended, descRefused, descChunks, descWALBytes, descTruncations, descMinTime, descMaxTime, descCorruptions} {
 		ch <- d
 	}
 }
@@ -66,6 +76,7 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descChunks, prometheus.CounterValue, float64(n.chunksSealed.Load()))
 	ch <- prometheus.MustNewConstMetric(descWALBytes, prometheus.GaugeValue, float64(db.wal.size()))
 	ch <- prometheus.MustNewConstMetric(descTruncations, prometheus.CounterValue, float64(n.walTruncations.Load()))
+	ch <- prometheus.MustNewConstMetric(descCorruptions, prometheus.CounterValue, float64(n.corruptions.Load()))
 	if minT, maxT := db.minT.Load(), db.maxT.Load(); minT != math.MaxInt64 && maxT != math.MinInt64 {
 		ch <- prometheus.MustNewConstMetric(descMinTime, prometheus.GaugeValue, float64(minT)/1000)
 		ch <- prometheus.MustNewConstMetric(descMaxTime, prometheus.GaugeValue, float64(maxT)/1000)

@@ -306,12 +306,17 @@ func (r *blockReader) sealedChunks(ref uint64, metas []chunks.Meta) ([]chunks.Me
 		if k.minT > r.maxt || k.maxT < r.mint {
 			continue
 		}
-		var c chunkenc.Chunk
+		var (
+			c         chunkenc.Chunk
+			decodeErr error
+		)
 		if err := item.Value(func(v []byte) error {
-			var err error
-			c, err = decodeChunkValue(r.keep(v))
-			return err
+			c, decodeErr = decodeChunkValue(r.keep(v))
+			return decodeErr
 		}); err != nil {
+			if decodeErr != nil {
+				r.db.reportCorruption("corrupted chunk", key, decodeErr)
+			}
 			return nil, fmt.Errorf("chunk %x: %w", key, err)
 		}
 		metas = append(metas, chunks.Meta{Chunk: c, MinTime: k.minT, MaxTime: k.maxT})

@@ -144,14 +144,16 @@ func decodeChunkValue(v []byte) (chunkenc.Chunk, error) {
 	return chunkenc.FromData(enc, payload[1:])
 }
 
-// readChunkValue reads and decodes the chunk of a badger item.
-func readChunkValue(item *badger.Item) (chunkenc.Chunk, error) {
+// readChunkValue reads and decodes the chunk of a badger item; a chunk that
+// fails its checksum or cannot be decoded is reported as a corruption.
+func (db *DB) readChunkValue(item *badger.Item) (chunkenc.Chunk, error) {
 	v, err := item.ValueCopy(nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read chunk %x: %w", item.Key(), err)
 	}
 	c, err := decodeChunkValue(v)
 	if err != nil {
+		db.reportCorruption("corrupted chunk", item.Key(), err)
 		return nil, fmt.Errorf("chunk %x: %w", item.Key(), err)
 	}
 	return c, nil

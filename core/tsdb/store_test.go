@@ -15,6 +15,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
@@ -300,7 +301,8 @@ func TestClosedDB(t *testing.T) {
 }
 
 func TestCorruptedChunkIsReportedWithItsKey(t *testing.T) {
-	db := openTestDB(t, Options{})
+	var logs syncBuilder
+	db := openTestDB(t, Options{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs})})
 	good := labels.FromStrings("__name__", "good")
 	bad := labels.FromStrings("__name__", "bad")
 	for i := int64(1); i <= 5; i++ {
@@ -323,6 +325,12 @@ func TestCorruptedChunkIsReportedWithItsKey(t *testing.T) {
 	}
 	if err := ss.Err(); err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), fmt.Sprintf("%x", key)) {
 		t.Fatalf("reading the corrupted chunk: got %v, want a checksum error naming key %x", err, key)
+	}
+	if !hasLogLine(logs.String(), "[ERROR]", "corrupted chunk", fmt.Sprintf("%x", key)) {
+		t.Errorf("no error line names the corrupted chunk %x; log:\n%s", key, logs.String())
+	}
+	if got := corruptions(t, db); got != 1 {
+		t.Errorf("vigil_tsdb_corruptions_total = %v, want 1", got)
 	}
 	got := readSeries(t, db, 0, 10, labels.MustNewMatcher(labels.MatchEqual, "__name__", "good"))
 	if len(got[good.String()]) != 5 {
@@ -558,6 +566,43 @@ func corruptValue(t *testing.T, db *DB, prefix []byte) []byte {
 	return key
 }
 
+// corruptions is the value of vigil_tsdb_corruptions_total of db.
+func corruptions(t *testing.T, db *DB) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(db.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "vigil_tsdb_corruptions_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatal("the collector has no vigil_tsdb_corruptions_total")
+	return 0
+}
+
+// syncBuilder is a strings.Builder that a logger may write to from several
+// goroutines.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestCorruptedRecordsAreSkippedOnOpen(t *testing.T) {
 	for name, tc := range map[string]struct {
 		prefix []byte
@@ -597,6 +642,9 @@ func TestCorruptedRecordsAreSkippedOnOpen(t *testing.T) {
 			defer db.Close()
 			if !strings.Contains(logs.String(), "checksum mismatch") {
 				t.Errorf("the corruption was not logged: %s", logs.String())
+			}
+			if got := corruptions(t, db); got != 1 {
+				t.Errorf("vigil_tsdb_corruptions_total = %v, want 1", got)
 			}
 			got := readSeries(t, db, 0, 10000, nameMatcher)
 			if len(got[second.String()]) != 1 {
@@ -748,6 +796,9 @@ func TestCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `
+# HELP vigil_tsdb_corruptions_total Damaged records the store met: series and write-ahead records skipped at Open, chunks a read failed on.
+# TYPE vigil_tsdb_corruptions_total counter
+vigil_tsdb_corruptions_total 0
 # HELP vigil_tsdb_chunks_sealed_total Chunks written to badger.
 # TYPE vigil_tsdb_chunks_sealed_total counter
 vigil_tsdb_chunks_sealed_total 1
@@ -772,7 +823,7 @@ vigil_tsdb_series 1
 # TYPE vigil_tsdb_wal_bytes gauge
 vigil_tsdb_wal_bytes 0
 `
-	if err := testutil.CollectAndCompare(db.Collector(), strings.NewReader(want), "vigil_tsdb_chunks_sealed_total",
+	if err := testutil.CollectAndCompare(db.Collector(), strings.NewReader(want), "vigil_tsdb_chunks_sealed_total", "vigil_tsdb_corruptions_total",
 		"vigil_tsdb_highest_timestamp_seconds", "vigil_tsdb_lowest_timestamp_seconds", "vigil_tsdb_samples_appended_total",
 		"vigil_tsdb_samples_refused_total", "vigil_tsdb_series", "vigil_tsdb_wal_bytes"); err != nil {
 		t.Fatal(err)

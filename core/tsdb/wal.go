@@ -201,7 +201,7 @@ func (db *DB) replayWAL() error {
 			}); err != nil {
 				if errors.Is(err, errChecksum) {
 					corrupt++
-					db.logger.Error("skipping corrupted write-ahead record", "key", fmt.Sprintf("%x", key), "error", err)
+					db.reportCorruption("skipping corrupted write-ahead record", key, err)
 					continue
 				}
 				workers.stop()
@@ -210,7 +210,7 @@ func (db *DB) replayWAL() error {
 			series, smps, err := decodeWALRecord(&dec, rec)
 			if err != nil {
 				corrupt++
-				db.logger.Error("skipping undecodable write-ahead record", "key", fmt.Sprintf("%x", key), "error", err)
+				db.reportCorruption("skipping undecodable write-ahead record", key, err)
 				continue
 			}
 			if err := db.replaySeries(series); err != nil {
@@ -232,7 +232,7 @@ func (db *DB) replayWAL() error {
 		return fmt.Errorf("cannot replay write-ahead records: %w", err)
 	}
 	db.wal.nextSeq.Store(maxSeq)
-	if records > 0 {
+	if records > 0 || corrupt > 0 {
 		db.logger.Info("replayed write-ahead records", "records", records, "samples", samples, "corrupted", corrupt, "duration", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
@@ -283,7 +283,7 @@ func (w *replayWorkers) run(jobs <-chan replayJob, chunks *badger.Iterator) {
 			}
 			s.mu.Lock()
 			if !s.maxTKnown {
-				if err := s.readNewestSample(chunks); err != nil {
+				if err := w.db.readNewestSample(s, chunks); err != nil {
 					s.mu.Unlock()
 					w.fail(fmt.Errorf("cannot read the newest chunk of series %s: %w", s.lset, err))
 					continue
@@ -372,7 +372,7 @@ func (db *DB) ensureMaxT(s *memSeries) error {
 	err := db.kv.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: chunkPrefix(s.ref)})
 		defer it.Close()
-		return s.readNewestSample(it)
+		return db.readNewestSample(s, it)
 	})
 	if err != nil {
 		return fmt.Errorf("cannot read the newest chunk of series %s: %w", s.lset, err)
@@ -383,7 +383,7 @@ func (db *DB) ensureMaxT(s *memSeries) error {
 
 // readNewestSample sets maxT and the last value of s from its newest sealed
 // chunk, found with a reverse iterator over the chunk keys. s.mu must be held.
-func (s *memSeries) readNewestSample(it *badger.Iterator) error {
+func (db *DB) readNewestSample(s *memSeries, it *badger.Iterator) error {
 	prefix := chunkPrefix(s.ref)
 	it.Seek(append(prefix, 0xff))
 	if !it.ValidForPrefix(prefix) {
@@ -397,7 +397,7 @@ func (s *memSeries) readNewestSample(it *badger.Iterator) error {
 	if k.maxT <= s.maxT {
 		return nil
 	}
-	chk, err := readChunkValue(item)
+	chk, err := db.readChunkValue(item)
 	if err != nil {
 		return err
 	}
