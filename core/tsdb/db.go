@@ -4,12 +4,13 @@
 // Start with Open, which returns a *DB implementing storage.Storage of the
 // Prometheus module, so the upstream PromQL engine, rule manager and test
 // harness run on it unchanged. Open first reads every block of badger's
-// tables and refuses a store with a damaged one (verify.go). A Commit writes one write-ahead record to
-// badger and adds the samples to the in-memory head (head.go); full chunks
-// are sealed into badger by a background loop (seal.go), and the write-ahead
-// records they covered are dropped (wal.go). Queries (querier.go) read
-// sealed chunks from a badger snapshot plus the head through the upstream
-// block querier. FORMAT.md specifies the key layout and the records.
+// tables and refuses a store with a damaged one (verify.go). A Commit
+// writes one write-ahead record to badger and adds the samples to the
+// in-memory head (head.go); full chunks are sealed into badger by a
+// background loop (seal.go), and the write-ahead records they covered are
+// dropped (wal.go). Queries (querier.go) read sealed chunks from a badger
+// snapshot plus the head through the upstream block querier. FORMAT.md
+// specifies the key layout and the records.
 package tsdb
 
 import (
@@ -120,11 +121,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("cannot verify the tables of the store in %q: %w", dir, err)
 	}
 	if len(damaged) > 0 {
-		errs := make([]error, len(damaged))
-		for i, d := range damaged {
-			errs[i] = d
-		}
-		return nil, fmt.Errorf("cannot open the store in %q, restore it from a snapshot: %w", dir, errors.Join(errs...))
+		return nil, fmt.Errorf("cannot open the store in %q, restore it from a snapshot: %w", dir, errors.Join(damaged...))
 	}
 	kv, err := badger.Open(bopts)
 	if err != nil {

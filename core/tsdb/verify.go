@@ -37,8 +37,9 @@ func (d *tableDamage) Error() string {
 func (d *tableDamage) Unwrap() error { return d.err }
 
 // verifyTables reads every block of every table that the badger manifest
-// in bopts.Dir lists, before badger opens them, and returns the damaged
-// tables, each logged as an error line naming its file.
+// in bopts.Dir lists, before badger opens them, and returns an error
+// (*tableDamage) for each damaged table, logged as an error line naming
+// its file.
 //
 // Badger checks blocks only as it reads them, and cannot report a damaged
 // one: its iterators end at a block they cannot read as if the data ended
@@ -47,7 +48,7 @@ func (d *tableDamage) Unwrap() error { return d.err }
 // table would drop the rest of it for good, all without an error. Its own
 // check at open (options.OnTableRead) crashes the process when a block
 // does not decompress, and stops at the first damaged table.
-func verifyTables(bopts badger.Options, logger hclog.Logger) ([]*tableDamage, error) {
+func verifyTables(bopts badger.Options, logger hclog.Logger) ([]error, error) {
 	start := time.Now()
 	path := filepath.Join(bopts.Dir, badger.ManifestFilename)
 	f, err := os.Open(path)
@@ -94,7 +95,7 @@ func verifyTables(bopts badger.Options, logger hclog.Logger) ([]*tableDamage, er
 	wg.Wait()
 
 	var (
-		damaged []*tableDamage
+		damaged []error
 		blocks  int
 		bytes   int64
 	)
