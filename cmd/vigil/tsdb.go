@@ -54,7 +54,7 @@ func analyze(out io.Writer, dir string, limit int) error {
 	}
 	db, err := tsdb.Open(dir, tsdb.Options{})
 	if err != nil {
-		return fmt.Errorf("cannot open data directory %q (is a server running on it?): %w", dir, err)
+		return fmt.Errorf("cannot open data directory %q: %w", dir, err)
 	}
 	defer db.Close()
 	stats, err := db.Stats(limit)

@@ -116,7 +116,12 @@ func Open(dir string, opts Options) (*DB, error) {
 		// decoded into keys and values; verifyTables checks every block once
 		// at Open, where badger's own check would crash on some damage.
 		WithChecksumVerificationMode(options.OnBlockRead)
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
 	damaged, err := verifyTables(bopts, opts.Logger)
+	unlock()
 	if err != nil {
 		return nil, fmt.Errorf("cannot verify the tables of the store in %q: %w", dir, err)
 	}

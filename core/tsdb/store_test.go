@@ -1091,3 +1091,17 @@ func TestAppendByReference(t *testing.T) {
 		t.Errorf("samples after the series came back: %v", got)
 	}
 }
+
+// TestOpenRefusesAStoreInUse opens a store twice: the second Open says the
+// store is in use, before it reads any of its files.
+func TestOpenRefusesAStoreInUse(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "is in use by another process") {
+		t.Fatalf("second Open: %v", err)
+	}
+}
