@@ -1,10 +1,12 @@
 package tsdb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
@@ -21,8 +23,8 @@ type pendingSample struct {
 	oooSample
 }
 
-// appender buffers samples until Commit writes them as one write-ahead
-// record and adds them to the head. It implements storage.AppenderV2.
+// appender buffers samples until Commit writes them as write-ahead records
+// and adds them to the head. It implements storage.AppenderV2.
 type appender struct {
 	db        *DB
 	id        uint64
@@ -185,8 +187,9 @@ func sameOOOValue(a, b oooSample) bool {
 	}
 }
 
-// Commit writes the samples as one write-ahead record and adds them to the
-// head. When it returns nil, the samples survive a crash of the process.
+// Commit writes the samples as write-ahead records (one, unless it is very
+// large) and adds them to the head. When it returns nil, the samples survive
+// a crash of the process.
 func (a *appender) Commit() error {
 	if a.done {
 		return errors.New("appender was already committed or rolled back")
@@ -232,14 +235,12 @@ func (a *appender) clearPending() {
 	a.samples = nil
 }
 
-// commit persists samples as one record and applies them to the head.
+// commit persists samples as write-ahead records and applies them to the
+// head. A commit whose record fits in Options.maxRecordBytes writes that one
+// record; a larger one is split into several (splitWALRecord), written in
+// the same badger transaction.
 func (db *DB) commit(appID uint64, samples []pendingSample) error {
-	var newSeries []*memSeries
-	for _, p := range samples {
-		if !p.s.persisted.Load() {
-			newSeries = append(newSeries, p.s)
-		}
-	}
+	newSeries := newSeriesOf(samples)
 	// A commit that creates series, which allocates for each of them
 	// anyway, encodes into buffers of its own: the pooled ones stay the size
 	// of ordinary sample records, and the commits of many targets starting
@@ -247,34 +248,44 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	buf := &walBuffers{}
 	if len(newSeries) == 0 {
 		buf = walBufferPool.Get().(*walBuffers)
-		defer walBufferPool.Put(buf)
 	}
 	value := withChecksum(encodeWALRecord(buf, newSeries, samples))
 	buf.out = value[:0]
+	parts := []walPart{{samples: samples, value: value}}
+	if len(value) > db.opts.maxRecordBytes {
+		// The oversized buffers are left to the garbage collector.
+		parts = splitWALRecord(samples, len(value), db.opts.maxRecordBytes)
+	} else if len(newSeries) == 0 {
+		defer walBufferPool.Put(buf)
+	}
 
 	db.commitMu.RLock()
 	defer db.commitMu.RUnlock()
-	seq := db.wal.nextSeq.Add(1)
-	if err := db.writeRecord(seq, newSeries, value); err != nil {
+	last := db.wal.nextSeq.Add(uint64(len(parts)))
+	first := last - uint64(len(parts)) + 1
+	if err := db.writeRecords(first, parts, newSeries); err != nil {
 		return err
 	}
 	for _, s := range newSeries {
 		s.persisted.Store(true)
 	}
-	db.wal.add(seq, int64(len(value)))
 
 	mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
 	applied := 0
-	for _, p := range samples {
-		p.s.mu.Lock()
-		if p.s.pendingApp == appID {
-			p.s.pendingApp = 0
+	for i, part := range parts {
+		seq := first + uint64(i)
+		db.wal.add(seq, int64(len(part.value)))
+		for _, p := range part.samples {
+			p.s.mu.Lock()
+			if p.s.pendingApp == appID {
+				p.s.pendingApp = 0
+			}
+			if db.applySample(p.s, p.oooSample, seq, db.maxT.Load()) {
+				mint, maxt = min(mint, p.t), max(maxt, p.t)
+				applied++
+			}
+			p.s.mu.Unlock()
 		}
-		if db.applySample(p.s, p.oooSample, seq, db.maxT.Load()) {
-			mint, maxt = min(mint, p.t), max(maxt, p.t)
-			applied++
-		}
-		p.s.mu.Unlock()
 	}
 	if mint <= maxt {
 		db.updateBounds(mint, maxt)
@@ -283,15 +294,38 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	return nil
 }
 
-// writeRecord writes the write-ahead record and the series records of the
-// series it creates. Both go in one badger transaction when they fit;
-// otherwise the write-ahead record, which holds the series too, is
-// committed alone first and the series records follow in a write batch.
-func (db *DB) writeRecord(seq uint64, newSeries []*memSeries, value []byte) error {
+// newSeriesOf returns the series of samples that are not in badger yet,
+// once each, by reference.
+func newSeriesOf(samples []pendingSample) []*memSeries {
+	var series []*memSeries
+	for _, p := range samples {
+		if !p.s.persisted.Load() {
+			series = append(series, p.s)
+		}
+	}
+	if len(series) > 1 {
+		slices.SortFunc(series, func(a, b *memSeries) int { return cmp.Compare(a.ref, b.ref) })
+		series = slices.Compact(series)
+	}
+	return series
+}
+
+// writeRecords writes the write-ahead records of a commit, with sequence
+// numbers from first on, and the series records of the series it creates.
+// The write-ahead records go in one badger transaction, so that the commit
+// lands whole or not at all: values above the value threshold go to the
+// value log and count only their pointer towards the transaction's size
+// limit. The series records join them when they fit; otherwise they follow
+// in a write batch (the write-ahead records hold the series too, and the
+// replay writes the series records a crash left out).
+func (db *DB) writeRecords(first uint64, parts []walPart, newSeries []*memSeries) error {
 	txn := db.kv.NewTransaction(true)
 	defer txn.Discard()
-	if err := txn.Set(walKey(seq), value); err != nil {
-		return fmt.Errorf("cannot write write-ahead record %d of %d bytes: %w", seq, len(value), err)
+	for i, part := range parts {
+		seq := first + uint64(i)
+		if err := txn.Set(walKey(seq), part.value); err != nil {
+			return fmt.Errorf("cannot write write-ahead record %d of %d bytes: %w", seq, len(part.value), err)
+		}
 	}
 	rest := newSeries
 	for i, s := range newSeries {
@@ -306,7 +340,10 @@ func (db *DB) writeRecord(seq uint64, newSeries []*memSeries, value []byte) erro
 		rest = nil
 	}
 	if err := txn.Commit(); err != nil {
-		return fmt.Errorf("cannot commit write-ahead record %d: %w", seq, err)
+		if len(parts) == 1 {
+			return fmt.Errorf("cannot commit write-ahead record %d: %w", first, err)
+		}
+		return fmt.Errorf("cannot commit write-ahead records %d to %d: %w", first, first+uint64(len(parts))-1, err)
 	}
 	return db.writeSeries(rest)
 }

@@ -22,12 +22,30 @@ import (
 const (
 	crashDirEnv   = "VIGIL_TSDB_CRASH_DIR"
 	crashStartEnv = "VIGIL_TSDB_CRASH_START"
+	crashSplitEnv = "VIGIL_TSDB_CRASH_SPLIT"
 	crashSeries   = 50
 )
 
 // crashOptions make the writer seal chunks and drop write-ahead records
-// often, so that kills land in every phase of the store's life.
-var crashOptions = Options{SamplesPerChunk: 8, WALMaxBytes: 16 << 10}
+// often, so that kills land in every phase of the store's life. With
+// split, every commit is also written as several write-ahead records.
+func crashOptions(split bool) Options {
+	opts := Options{SamplesPerChunk: 8, WALMaxBytes: 16 << 10}
+	if split {
+		opts.maxRecordBytes = 1 << 10
+	}
+	return opts
+}
+
+// crashNewSeries is the series batch creates. With split, it carries a
+// label of 4 KiB, so that the records of a commit go both to badger's
+// value log (the one holding this series) and to its tree (the others).
+func crashNewSeries(batch int, split bool) labels.Labels {
+	if split {
+		return labels.FromStrings("__name__", "crash_new", "batch", strconv.Itoa(batch), "pad", strings.Repeat("p", 4<<10))
+	}
+	return labels.FromStrings("__name__", "crash_new", "batch", strconv.Itoa(batch))
+}
 
 // TestCrashWriter is the child process of TestCrashRecovery: it commits
 // batches forever and prints the number of each batch once Commit returned.
@@ -40,7 +58,8 @@ func TestCrashWriter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bad %s: %v", crashStartEnv, err)
 	}
-	db, err := Open(dir, crashOptions)
+	split := os.Getenv(crashSplitEnv) != ""
+	db, err := Open(dir, crashOptions(split))
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -54,7 +73,7 @@ func TestCrashWriter(t *testing.T) {
 			}
 		}
 		// One new series per batch, so series records are written all the time.
-		ls := labels.FromStrings("__name__", "crash_new", "batch", strconv.Itoa(batch))
+		ls := crashNewSeries(batch, split)
 		if _, err := app.Append(0, ls, 0, ts, float64(batch), nil, nil, storage.AppendV2Options{}); err != nil {
 			t.Fatalf("append batch %d: %v", batch, err)
 		}
@@ -71,28 +90,44 @@ func TestCrashWriter(t *testing.T) {
 }
 
 // TestCrashRecovery kills a writer with SIGKILL at random points, reopens
-// the store each time, and checks that every committed batch is there, once.
+// the store each time, and checks that every committed batch is there,
+// once, and that no batch is there in part.
 func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test is not short")
 	}
+	crashRecovery(t, false, 24)
+}
+
+// TestCrashRecoverySplitCommits is TestCrashRecovery with every commit
+// written as several write-ahead records: a kill never leaves a commit in
+// part.
+func TestCrashRecoverySplitCommits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test is not short")
+	}
+	crashRecovery(t, true, 16)
+}
+
+func crashRecovery(t *testing.T, split bool, rounds int) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
 	committed := map[int]bool{}
 	next := 1
-	const rounds = 24
 	for round := 0; round < rounds; round++ {
-		got := runCrashWriter(t, dir, next, time.Duration(20+rng.IntN(300))*time.Millisecond)
+		got := runCrashWriter(t, dir, next, split, time.Duration(20+rng.IntN(300))*time.Millisecond)
 		for _, b := range got {
 			committed[b] = true
-			next = max(next, b+1)
+			// The batch that was in flight at the kill is not written
+			// again, so that a batch stored in part would show.
+			next = max(next, b+2)
 		}
 	}
 	if len(committed) < rounds {
 		t.Fatalf("only %d batches committed over %d rounds; the writer did not get going", len(committed), rounds)
 	}
 
-	db, err := Open(dir, crashOptions)
+	db, err := Open(dir, crashOptions(split))
 	if err != nil {
 		t.Fatalf("reopen after crashes: %v", err)
 	}
@@ -127,29 +162,42 @@ func TestCrashRecovery(t *testing.T) {
 	if err := ss.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for b := range committed {
+	keys := make([]string, crashSeries)
+	for k := range keys {
+		keys[k] = labels.FromStrings("__name__", "crash_samples", "k", strconv.Itoa(k)).String()
+	}
+	for b := 1; b < next; b++ {
 		ts := int64(b) * 1000
-		for k := 0; k < crashSeries; k++ {
-			key := labels.FromStrings("__name__", "crash_samples", "k", strconv.Itoa(k)).String()
-			if v, ok := seen[key][ts]; !ok || v != float64(b) {
-				t.Fatalf("committed batch %d lost in %s (found %v, %v)", b, key, v, ok)
+		newKey := crashNewSeries(b, split).String()
+		found := 0
+		for _, key := range append(keys, newKey) {
+			if v, ok := seen[key][ts]; ok {
+				if v != float64(b) {
+					t.Fatalf("batch %d: %s has %g", b, key, v)
+				}
+				found++
 			}
 		}
-		key := labels.FromStrings("__name__", "crash_new", "batch", strconv.Itoa(b)).String()
-		if v, ok := seen[key][ts]; !ok || v != float64(b) {
-			t.Fatalf("committed batch %d lost its new series %s", b, key)
+		switch {
+		case committed[b] && found < crashSeries+1:
+			t.Fatalf("committed batch %d lost: %d of its %d samples found", b, found, crashSeries+1)
+		case found != 0 && found < crashSeries+1:
+			t.Fatalf("batch %d, in flight at a kill, is stored in part: %d of its %d samples found", b, found, crashSeries+1)
 		}
 	}
-	t.Logf("%d rounds of SIGKILL, %d committed batches all found", rounds, len(committed))
+	t.Logf("%d rounds of SIGKILL, %d committed batches all found, none in part", rounds, len(committed))
 }
 
 // runCrashWriter starts the writer child, lets it commit for about
 // runFor after its first commit, kills it with SIGKILL and returns the
 // batches it reported as committed.
-func runCrashWriter(t *testing.T, dir string, start int, runFor time.Duration) []int {
+func runCrashWriter(t *testing.T, dir string, start int, split bool, runFor time.Duration) []int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriter$", "-test.v=false")
 	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashStartEnv+"="+strconv.Itoa(start))
+	if split {
+		cmd.Env = append(cmd.Env, crashSplitEnv+"=1")
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,13 @@
 // Prometheus module, so the upstream PromQL engine, rule manager and test
 // harness run on it unchanged. Open first reads every block of badger's
 // tables and refuses a store with a damaged one (verify.go). A Commit
-// writes one write-ahead record to badger and adds the samples to the
-// in-memory head (head.go); full chunks are sealed into badger by a
-// background loop (seal.go), and the write-ahead records they covered are
-// dropped (wal.go). Queries (querier.go) read sealed chunks from a badger
-// snapshot plus the head through the upstream block querier. FORMAT.md
-// specifies the key layout and the records.
+// writes one write-ahead record to badger (several, in one transaction,
+// when it is large) and adds the samples to the in-memory head (head.go);
+// full chunks are sealed into badger by a background loop (seal.go), and
+// the write-ahead records they covered are dropped (wal.go). Queries
+// (querier.go) read sealed chunks from a badger snapshot plus the head
+// through the upstream block querier. FORMAT.md specifies the key layout
+// and the records.
 package tsdb
 
 import (

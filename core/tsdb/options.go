@@ -49,6 +49,10 @@ type Options struct {
 
 	// Logger receives the store's log lines. Default: hclog.NewNullLogger().
 	Logger hclog.Logger
+
+	// maxRecordBytes bounds one write-ahead record; a larger commit is
+	// written as several. Tests lower it. Default defaultMaxRecordBytes.
+	maxRecordBytes int
 }
 
 // validate reports the first option that cannot be used, by name.
@@ -99,6 +103,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
+	}
+	if o.maxRecordBytes <= 0 {
+		o.maxRecordBytes = defaultMaxRecordBytes
 	}
 	return o
 }

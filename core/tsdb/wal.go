@@ -19,8 +19,9 @@ import (
 	"github.com/prometheus/prometheus/tsdb/record"
 )
 
-// walState tracks the write-ahead records in badger: one per Commit, keyed
-// by sequence number, kept until every sample in it is in a sealed chunk.
+// walState tracks the write-ahead records in badger: one per Commit (or a
+// few for a large one), keyed by sequence number, kept until every sample in
+// it is in a sealed chunk.
 type walState struct {
 	nextSeq atomic.Uint64
 
@@ -95,6 +96,55 @@ func encodeWALRecord(buf *walBuffers, newSeries []*memSeries, samples []pendingS
 	buf.floats, buf.hists, buf.fhists = floats, hists[:0], fhists[:0]
 	buf.out = out
 	return out
+}
+
+// defaultMaxRecordBytes bounds one write-ahead record, with room to spare
+// under badger's limit on one value (the value log file size, 64 MiB).
+const defaultMaxRecordBytes = 32 << 20
+
+// walPart is one write-ahead record of a commit.
+type walPart struct {
+	samples []pendingSample
+	value   []byte // the encoded record and its checksum
+}
+
+// splitWALRecord encodes the samples of a commit, whose single record would
+// have size bytes, as several records of at most maxBytes: runs of about
+// maxBytes/2, so that a run with more series or larger histograms than the
+// average still fits, and is split again when it does not. Each record
+// carries the series the commit creates that its samples use, so that it
+// replays on its own. The samples are first put in time order (stably, so
+// the samples of a series keep theirs): the replay lets the newest sample of
+// each record move the out-of-order window of the next ones, and in time
+// order that accepts every sample the commit applied.
+func splitWALRecord(samples []pendingSample, size, maxBytes int) []walPart {
+	byTime := func(a, b pendingSample) int { return cmp.Compare(a.t, b.t) }
+	if !slices.IsSortedFunc(samples, byTime) {
+		slices.SortStableFunc(samples, byTime)
+	}
+	return splitSorted(&walBuffers{}, samples, size, maxBytes)
+}
+
+// splitSorted splits samples, whose single record would have size bytes,
+// into runs, encoding them with the scratch buffers of buf and each into an
+// output buffer of its own, sized for the run.
+func splitSorted(buf *walBuffers, samples []pendingSample, size, maxBytes int) []walPart {
+	half := max(1, maxBytes/2)
+	n := min(len(samples), max(2, (size+half-1)/half))
+	parts := make([]walPart, 0, n)
+	for i := 0; i < n; i++ {
+		run := samples[i*len(samples)/n : (i+1)*len(samples)/n]
+		// Room for the run's share of the size, a little more, and the
+		// checksum, so that the record is not copied as it grows.
+		buf.out = make([]byte, 0, size/n+size/(8*n)+4)
+		value := withChecksum(encodeWALRecord(buf, newSeriesOf(run), run))
+		if len(value) > maxBytes && len(run) > 1 {
+			parts = append(parts, splitSorted(buf, run, len(value), maxBytes)...)
+			continue
+		}
+		parts = append(parts, walPart{samples: run, value: value})
+	}
+	return parts
 }
 
 // walBuffers are the scratch buffers of one commit, reused across commits.

@@ -1,0 +1,369 @@
+package tsdb
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/record"
+)
+
+// TestCommitLargerThanABadgerValue commits at once more than one badger
+// value may hold (the value log file size, 64 MiB): 20000 new float series
+// with a sample, every hundredth with a second one, and 9000 new series of
+// float histograms of 1000 buckets (8 KiB each). The commit is stored, as
+// several write-ahead records, and reads back whole before and after a
+// restart, which replays those records.
+func TestCommitLargerThanABadgerValue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("commits 70 MiB")
+	}
+	const floats, hists = 20_000, 9_000
+	fh := &histogram.FloatHistogram{
+		Schema:          0,
+		Count:           1000,
+		Sum:             1,
+		PositiveSpans:   []histogram.Span{{Offset: 0, Length: 1000}},
+		PositiveBuckets: slices.Repeat([]float64{1}, 1000),
+	}
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	app := db.AppenderV2(context.Background())
+	for i := 0; i < floats; i++ {
+		ls := labels.FromStrings("__name__", "big_commit", "i", strconv.Itoa(i))
+		ref, err := app.Append(0, ls, 0, 1000, float64(i), nil, nil, storage.AppendV2Options{})
+		if err != nil {
+			t.Fatalf("append series %d: %v", i, err)
+		}
+		if i%100 == 0 {
+			if _, err := app.Append(ref, ls, 0, 2000, -float64(i), nil, nil, storage.AppendV2Options{}); err != nil {
+				t.Fatalf("append series %d at 2000: %v", i, err)
+			}
+		}
+	}
+	for i := 0; i < hists; i++ {
+		ls := labels.FromStrings("__name__", "big_commit", "h", strconv.Itoa(i))
+		if _, err := app.Append(0, ls, 0, 1000, 0, nil, fh, storage.AppendV2Options{}); err != nil {
+			t.Fatalf("append histogram %d: %v", i, err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+
+	db.wal.mu.Lock()
+	records := len(db.wal.records)
+	for _, r := range db.wal.records {
+		if r.size > 32<<20 {
+			t.Errorf("write-ahead record %d has %d bytes, more than 32 MiB", r.seq, r.size)
+		}
+	}
+	db.wal.mu.Unlock()
+	if records < 2 {
+		t.Fatalf("the commit wrote %d write-ahead records, want several", records)
+	}
+
+	check := func(stage string) {
+		t.Helper()
+		q, err := db.Querier(math.MinInt64, math.MaxInt64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		seenF, seenH := make([]bool, floats), make([]bool, hists)
+		ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "big_commit"))
+		var it chunkenc.Iterator
+		for ss.Next() {
+			lset := ss.At().Labels()
+			it = ss.At().Iterator(it)
+			if h := lset.Get("h"); h != "" {
+				i, err := strconv.Atoi(h)
+				if err != nil || i < 0 || i >= hists || seenH[i] {
+					t.Fatalf("%s: unexpected series %s", stage, lset)
+				}
+				seenH[i] = true
+				if it.Next() != chunkenc.ValFloatHistogram {
+					t.Fatalf("%s: %s has no float histogram", stage, lset)
+				}
+				if ts, got := it.AtFloatHistogram(nil); ts != 1000 || !got.Equals(fh) || it.Next() != chunkenc.ValNone {
+					t.Fatalf("%s: %s has %s at %d, want %s at 1000 alone", stage, lset, got, ts, fh)
+				}
+				continue
+			}
+			i, err := strconv.Atoi(lset.Get("i"))
+			if err != nil || i < 0 || i >= floats || seenF[i] {
+				t.Fatalf("%s: unexpected series %s", stage, lset)
+			}
+			seenF[i] = true
+			want := []sample{{T: 1000, V: float64(i)}}
+			if i%100 == 0 {
+				want = append(want, sample{T: 2000, V: -float64(i)})
+			}
+			var got []sample
+			for it.Next() == chunkenc.ValFloat {
+				ts, v := it.At()
+				got = append(got, sample{T: ts, V: v})
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: %s has %v, want %v", stage, lset, got, want)
+			}
+		}
+		if err := ss.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.Index(seenF, false); i >= 0 {
+			t.Fatalf("%s: float series %d is missing", stage, i)
+		}
+		if i := slices.Index(seenH, false); i >= 0 {
+			t.Fatalf("%s: histogram series %d is missing", stage, i)
+		}
+	}
+	check("in the head")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.wal.mu.Lock()
+	replayed := len(db.wal.records)
+	db.wal.mu.Unlock()
+	if replayed != records {
+		t.Errorf("%d write-ahead records after the restart, want the %d written", replayed, records)
+	}
+	check("after the replay")
+}
+
+// walRecord is a write-ahead record read back from badger.
+type walRecord struct {
+	seq     uint64
+	size    int
+	series  []record.RefSeries
+	samples []walSample
+}
+
+// readWALRecords returns the write-ahead records in badger, in sequence order.
+func readWALRecords(t *testing.T, db *DB) []walRecord {
+	t.Helper()
+	dec := record.NewDecoder(nil, nil)
+	var out []walRecord
+	err := db.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixWAL}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			seq := beUint64(it.Item().Key()[1:])
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			payload, err := verifyChecksum(v)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			series, samples, err := decodeWALRecord(&dec, payload)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			out = append(out, walRecord{seq: seq, size: len(v), series: series, samples: samples})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSplitCommit checks the records of a commit larger than the bound on
+// one record: each is within the bound and carries the series its samples
+// use that the commit creates; the samples run in time order across them;
+// the head holds each series' samples as coming from the record that has
+// them, so that no record goes while a sample of it is unsealed; and the
+// samples read back before and after a restart. A commit within the bound
+// is one record.
+func TestSplitCommit(t *testing.T) {
+	const maxBytes = 1 << 10
+	opts := Options{maxRecordBytes: maxBytes}
+	dir := t.TempDir()
+	db, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+
+	var old, created []labels.Labels
+	app := db.AppenderV2(context.Background())
+	for i := 0; i < 10; i++ {
+		old = append(old, labels.FromStrings("__name__", "old", "i", strconv.Itoa(i)))
+		if _, err := app.Append(0, old[i], 0, 1000, 1, nil, nil, storage.AppendV2Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if recs := readWALRecords(t, db); len(recs) != 1 {
+		t.Fatalf("a commit of %d bytes wrote %d records, want 1", recs[0].size, len(recs))
+	}
+	// Seal the first commit, so that the head's bookkeeping below is the
+	// large commit's alone.
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Series by series, so that the samples are not in time order.
+	app = db.AppenderV2(context.Background())
+	for i := 0; i < 200; i++ {
+		created = append(created, labels.FromStrings("__name__", "created", "i", strconv.Itoa(i)))
+	}
+	for _, ls := range append(slices.Clone(old), created...) {
+		for _, ts := range []int64{2000, 3000} {
+			if _, err := app.Append(0, ls, 0, ts, float64(ts), nil, nil, storage.AppendV2Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	recs := readWALRecords(t, db)
+	if len(recs) < 2 {
+		t.Fatalf("a commit of 420 samples and 200 series wrote %d records, want several", len(recs))
+	}
+	oldRefs := map[uint64]bool{}
+	for _, ls := range old {
+		oldRefs[db.series.getByLabels(ls.Hash(), ls).ref] = true
+	}
+	firstSeq := map[uint64]uint64{}
+	prevT := int64(math.MinInt64)
+	for i, r := range recs {
+		if r.size > maxBytes {
+			t.Errorf("record %d has %d bytes, more than %d", r.seq, r.size, maxBytes)
+		}
+		if i > 0 && r.seq != recs[i-1].seq+1 {
+			t.Errorf("record %d follows record %d", r.seq, recs[i-1].seq)
+		}
+		carried := map[uint64]bool{}
+		for _, s := range r.series {
+			carried[uint64(s.Ref)] = true
+		}
+		for _, s := range r.samples {
+			if !oldRefs[s.ref] && !carried[s.ref] {
+				t.Errorf("record %d has a sample of series %d, created by the commit, without the series", r.seq, s.ref)
+			}
+			if s.t < prevT {
+				t.Errorf("record %d has a sample at %d after one at %d", r.seq, s.t, prevT)
+			}
+			prevT = s.t
+			if _, ok := firstSeq[s.ref]; !ok {
+				firstSeq[s.ref] = r.seq
+			}
+		}
+	}
+	if len(firstSeq) != len(old)+len(created) {
+		t.Fatalf("the records hold samples of %d series, want %d", len(firstSeq), len(old)+len(created))
+	}
+	for ref, seq := range firstSeq {
+		s := db.series.getByRef(ref)
+		s.mu.Lock()
+		got := s.firstUnsealedSeq()
+		s.mu.Unlock()
+		if got != seq {
+			t.Errorf("series %s needs the records from %d on, want %d, the first with a sample of it", s.lset, got, seq)
+		}
+	}
+
+	want := map[string][]sample{}
+	for _, ls := range old {
+		want[ls.String()] = []sample{{T: 1000, V: 1}, {T: 2000, V: 2000}, {T: 3000, V: 3000}}
+	}
+	for _, ls := range created {
+		want[ls.String()] = []sample{{T: 2000, V: 2000}, {T: 3000, V: 3000}}
+	}
+	check := func(stage string) {
+		t.Helper()
+		if diff := cmp.Diff(want, readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)); diff != "" {
+			t.Fatalf("%s (-want +got):\n%s", stage, diff)
+		}
+	}
+	check("in the head")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	check("after the replay")
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if size := db.wal.size(); size != 0 {
+		t.Errorf("%d bytes of write-ahead records left once every sample is sealed", size)
+	}
+	check("sealed")
+}
+
+// TestSplitCommitReplaysOutOfOrderSamples commits, in one commit split
+// into several records, samples that move the store's newest sample two
+// hours on and an out-of-order sample within the window of the newest
+// sample before the commit. The commit accepts it, and so does the replay,
+// although the records before it would have moved the window past it had
+// they held the newer samples.
+func TestSplitCommitReplaysOutOfOrderSamples(t *testing.T) {
+	hour := time.Hour.Milliseconds()
+	opts := Options{OutOfOrderWindow: time.Hour, maxRecordBytes: 1 << 10}
+	dir := t.TempDir()
+	db, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	x := labels.FromStrings("__name__", "x")
+	mustAppend(t, db, x, 10*hour, 1)
+	app := db.AppenderV2(context.Background())
+	for i := 0; i < 200; i++ {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "y", "i", strconv.Itoa(i)), 0, 12*hour, 1, nil, nil, storage.AppendV2Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := app.Append(0, x, 0, 10*hour-hour/2, 2, nil, nil, storage.AppendV2Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if recs := readWALRecords(t, db); len(recs) < 3 {
+		t.Fatalf("%d records, want the first commit's and several of the second", len(recs))
+	}
+	want := []sample{{T: 10*hour - hour/2, V: 2}, {T: 10 * hour, V: 1}}
+	check := func(stage string) {
+		t.Helper()
+		if diff := cmp.Diff(want, readSeries(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "x"))[x.String()]); diff != "" {
+			t.Fatalf("%s (-want +got):\n%s", stage, diff)
+		}
+	}
+	check("in the head")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	check("after the replay")
+}
