@@ -347,7 +347,9 @@ func (l *loop) finish() {
 	l.scraper.markAllStale(app, time.Now())
 	if err := app.Commit(); err != nil {
 		l.logger.Error("cannot mark the series of a removed target stale", "error", err)
+		return
 	}
+	l.scraper.cache.forget()
 }
 
 // stop ends the loop and waits for it.

@@ -156,7 +156,10 @@ func (s *scraper) Health() Health {
 // scrapeOnce scrapes the target at ts and commits its samples, the stale
 // markers of series that went away and the report series (up and the
 // others). A failed scrape stores nothing of the target's but up=0, the
-// report series and stale markers for every series of the last scrape.
+// report series and stale markers for every series of the last good
+// scrape. A scrape the store refuses to commit fails like any other: the
+// failure goes in a commit of its own, and the health says why. The error
+// returned, for the loop to log, says what the store refused.
 func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	start := time.Now()
 	s.cache.begin()
@@ -188,16 +191,40 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 			app = s.store.AppenderV2(ctx)
 		}
 	}
+	duration := time.Since(start)
+	var storeErr error
+	if scrapeErr == nil {
+		s.appendReport(app, ts, duration, st, true)
+		if err := app.Commit(); err != nil {
+			// Nothing of this scrape is stored: the store still holds
+			// the last good scrape, which the cache still names.
+			storeErr = fmt.Errorf("cannot store the scraped samples: %w", err)
+			scrapeErr = storeErr
+			app = s.store.AppenderV2(ctx)
+		} else {
+			s.cache.succeeded()
+			s.meta.succeeded()
+		}
+	}
 	if scrapeErr != nil {
-		// Everything of the last scrape is gone: mark it stale.
+		// Everything of the last good scrape is gone: mark it stale.
 		s.meta.failed()
 		s.markAllStale(app, ts)
 		st = appendStats{}
-	}
-	duration := time.Since(start)
-	s.appendReport(app, ts, duration, st, scrapeErr == nil)
-	if err := app.Commit(); err != nil {
-		return fmt.Errorf("cannot commit the scrape of %s: %w", s.target.URL, err)
+		s.appendReport(app, ts, duration, st, false)
+		if err := app.Commit(); err != nil {
+			// The cache keeps the series of the last good scrape, so the
+			// next stored scrape marks them stale.
+			err = fmt.Errorf("cannot store up=0 and the stale markers: %w", err)
+			scrapeErr = fmt.Errorf("%w; %w", scrapeErr, err)
+			if storeErr != nil {
+				storeErr = scrapeErr
+			} else {
+				storeErr = err
+			}
+		} else {
+			s.cache.forget()
+		}
 	}
 	s.metrics.observe(scrapeErr == nil, duration, st.postRelabel)
 	s.mu.Lock()
@@ -206,7 +233,7 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 		s.health.LastError = scrapeErr.Error()
 	}
 	s.mu.Unlock()
-	return nil
+	return storeErr
 }
 
 // fetch gets the target's exposition within its timeout and body limit,
@@ -383,8 +410,6 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 		}
 	}
 	s.appendStale(app, ts)
-	s.cache.succeeded()
-	s.meta.succeeded()
 	return st, nil
 }
 
@@ -424,11 +449,11 @@ func (s *scraper) appendStale(app storage.AppenderV2, ts time.Time) {
 }
 
 // markAllStale appends a stale marker at ts for every series of the last
-// good scrape, and forgets them: the target is down or gone.
+// good scrape: the target is down or gone. Once they are committed, the
+// cache is to forget those series.
 func (s *scraper) markAllStale(app storage.AppenderV2, ts time.Time) {
 	s.cache.failed()
 	s.appendStale(app, ts)
-	s.cache.forget()
 }
 
 // appendStaleMarker appends a stale marker at ts for the series of e.

@@ -3,6 +3,7 @@ package scrape
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"github.com/vigilmon/vigil/core/tsdb"
@@ -322,4 +324,110 @@ func TestHugeTargetFails(t *testing.T) {
 			t.Fatalf("the failed scrape stored %s", series)
 		}
 	}
+}
+
+// failingStore is a store whose next failures commits fail, as a store
+// that ran out of disk would fail them.
+type failingStore struct {
+	*tsdb.DB
+	failures int
+}
+
+func (f *failingStore) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	return &failingAppender{AppenderV2: f.DB.AppenderV2(ctx), store: f}
+}
+
+type failingAppender struct {
+	storage.AppenderV2
+	store *failingStore
+}
+
+func (a *failingAppender) Commit() error {
+	if a.store.failures > 0 {
+		a.store.failures--
+		if err := a.AppenderV2.Rollback(); err != nil {
+			return err
+		}
+		return errors.New("no space left on device")
+	}
+	return a.AppenderV2.Commit()
+}
+
+// TestFailedCommitMarksTheTargetDown has the store refuse the commit of a
+// good scrape: the target is down with the store's error, up=0 and stale
+// markers for the series of the last stored scrape are written in a
+// commit of their own, and the next scrape is stored again. When the store
+// refuses that commit too, the target is still down with the error, and
+// the stale markers come with the next stored scrape.
+func TestFailedCommitMarksTheTargetDown(t *testing.T) {
+	f := newFixture(t)
+	s, db := newTestScraper(t, `scrape "app" {}`, f.addr())
+	store := &failingStore{DB: db}
+	s.store = store
+	series := func(name string) string {
+		return fmt.Sprintf(`{__name__=%q, instance=%q, job="app"}`, name, f.addr())
+	}
+	t1, t2, t3, t4, t5 := time.UnixMilli(1000000), time.UnixMilli(1015000), time.UnixMilli(1030000), time.UnixMilli(1045000), time.UnixMilli(1060000)
+
+	f.body = "a 1\nb 1\n"
+	if h := mustScrape(t, s, t1); !h.Up {
+		t.Fatalf("first scrape: %+v", h)
+	}
+
+	// The store refuses the samples of the second scrape, then takes the report.
+	f.body = "a 2\nc 2\n"
+	store.failures = 1
+	err := s.scrapeOnce(context.Background(), t2)
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Errorf("scrapeOnce returned %v, want the store's error for the loop to log", err)
+	}
+	const wantErr = "cannot store the scraped samples: no space left on device"
+	if h := s.Health(); h.Up || h.LastError != wantErr {
+		t.Fatalf("health after the refused commit: %+v, want down with %q", h, wantErr)
+	}
+
+	f.body = "a 3\nc 3\n"
+	if h := mustScrape(t, s, t3); !h.Up || h.LastError != "" {
+		t.Fatalf("scrape after the refused commit: %+v, want up", h)
+	}
+
+	// The store refuses everything of the fourth scrape.
+	store.failures = 2
+	if err := s.scrapeOnce(context.Background(), t4); err == nil {
+		t.Error("scrapeOnce returned no error although nothing of the scrape was stored")
+	}
+	if h := s.Health(); h.Up || !strings.HasPrefix(h.LastError, wantErr) {
+		t.Fatalf("health after two refused commits: %+v, want down with %q", h, wantErr)
+	}
+
+	f.body = "a 5\n"
+	if h := mustScrape(t, s, t5); !h.Up {
+		t.Fatalf("fifth scrape: %+v", h)
+	}
+
+	got := readAll(t, db)
+	stale := math.Float64frombits(value.StaleNaN)
+	for name, want := range map[string][]stored{
+		"a":  {{t: t1.UnixMilli(), v: 1}, {t: t2.UnixMilli(), v: stale}, {t: t3.UnixMilli(), v: 3}, {t: t5.UnixMilli(), v: 5}},
+		"b":  {{t: t1.UnixMilli(), v: 1}, {t: t2.UnixMilli(), v: stale}},
+		"c":  {{t: t3.UnixMilli(), v: 3}, {t: t5.UnixMilli(), v: stale}},
+		"up": {{t: t1.UnixMilli(), v: 1}, {t: t2.UnixMilli(), v: 0}, {t: t3.UnixMilli(), v: 1}, {t: t5.UnixMilli(), v: 1}},
+	} {
+		if !sameSamples(got[series(name)], want) {
+			t.Errorf("%s: %v, want %v", name, got[series(name)], want)
+		}
+	}
+}
+
+// sameSamples compares samples, stale markers included.
+func sameSamples(a, b []stored) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].t != b[i].t || a[i].h != b[i].h || math.Float64bits(a[i].v) != math.Float64bits(b[i].v) {
+			return false
+		}
+	}
+	return true
 }
