@@ -3,6 +3,7 @@ package hclconfig
 import (
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,8 +32,8 @@ const (
 // the lock file.
 type Plugin struct {
 	Name string
-	// Source is the plugin's file, resolved against the directory of the
-	// config file, or, for a registry address, the installed file.
+	// Source is the plugin's file (see findPluginFile), or, for a
+	// registry address, the installed file.
 	Source string
 	// Checksum is the SHA-256 the file must have; nil when not pinned.
 	// For a registry address it is the lock file's.
@@ -46,6 +47,47 @@ type Plugin struct {
 	CallTimeout time.Duration
 	// Range is where the block is declared, for diagnostics.
 	Range hcl.Range
+}
+
+// findPluginFile resolves a plugin source that is a path. A relative path
+// starts at baseDir, the folder of the configuration file. A bare file
+// name, without a folder, is looked for in baseDir, then in the folder of
+// the running vigil program (where `make plugins` puts the first-party
+// plugins, beside vigil), then in the folders of PATH, so that one
+// configuration works wherever it sits; a name found nowhere is returned
+// as it is, for the host to report.
+func findPluginFile(source, baseDir string) string {
+	if filepath.IsAbs(source) {
+		return source
+	}
+	if strings.ContainsRune(source, '/') || strings.ContainsRune(source, filepath.Separator) {
+		return filepath.Join(baseDir, source)
+	}
+	for _, dir := range PluginSearchPath(baseDir) {
+		path := filepath.Join(dir, source)
+		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+			return path
+		}
+	}
+	return source
+}
+
+// PluginSearchPath is where a plugin source given as a bare file name is
+// looked for, in order: baseDir (the configuration's folder), the folder
+// of the running vigil program, and the folders of PATH.
+func PluginSearchPath(baseDir string) []string {
+	dirs := []string{baseDir}
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			dirs = append(dirs, filepath.Dir(exe))
+		}
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if dir != "" {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
 }
 
 // IsWasm says whether the plugin is a WebAssembly module.
@@ -118,9 +160,7 @@ func (d *decoder) plugin(b *hcl.Block) *Plugin {
 		if constraint != "" {
 			d.errorf(attrRange(attrs, "version", b.Body), "Version of a plugin file", "version applies to registry addresses (HOST/NAMESPACE/NAME); %q is a path.", p.Source)
 		}
-		if !filepath.IsAbs(p.Source) {
-			p.Source = filepath.Join(d.baseDir, p.Source)
-		}
+		p.Source = findPluginFile(p.Source, d.baseDir)
 	}
 	var sum string
 	d.str(attrs, "checksum", &sum)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"sync"
@@ -68,6 +69,10 @@ func (h *Host) Metrics() *Metrics { return h.metrics }
 
 // Open starts or loads the plugin of a plugin block, unconfigured.
 func (h *Host) Open(ctx context.Context, p *hclconfig.Plugin) (Conn, error) {
+	if p.Registry == nil && filepath.Base(p.Source) == p.Source {
+		// hclconfig resolves a bare file name it finds to its path.
+		return nil, fmt.Errorf("plugin %q: %q is not in the configuration's folder, beside vigil, nor on PATH (run make plugins, or give its path)", p.Name, p.Source)
+	}
 	if p.IsWasm() {
 		return h.openWasm(ctx, p)
 	}

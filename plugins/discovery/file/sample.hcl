@@ -2,7 +2,7 @@
 # Build the plugin with: go build -o bin/vigil-discovery-file ./plugins/discovery/file
 
 plugin "file" {
-  source = "./bin/vigil-discovery-file" # relative to this file's folder, or absolute
+  source = "vigil-discovery-file" # beside vigil (make plugins), on PATH, or a path
 }
 
 discovery "files" {

@@ -2,7 +2,7 @@
 # Build the plugin with: go build -o bin/vigil-notifier-email ./plugins/notifier/email
 
 plugin "email" {
-  source = "./bin/vigil-notifier-email" # relative to this file's folder, or absolute
+  source = "vigil-notifier-email" # beside vigil (make plugins), on PATH, or a path
 }
 
 notifier "ops-mail" {

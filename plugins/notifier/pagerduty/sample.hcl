@@ -3,8 +3,8 @@
 #   GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/vigil-notifier-pagerduty.wasm ./plugins/notifier/pagerduty
 
 plugin "pagerduty" {
-  source      = "./bin/vigil-notifier-pagerduty.wasm" # relative to this file's folder, or absolute
-  allow_hosts = ["events.pagerduty.com"]              # the only host the module may reach
+  source      = "vigil-notifier-pagerduty.wasm" # beside vigil (make plugins), on PATH, or a path
+  allow_hosts = ["events.pagerduty.com"]        # the only host the module may reach
 }
 
 notifier "pagerduty" {

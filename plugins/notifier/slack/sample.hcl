@@ -3,8 +3,8 @@
 #   GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/vigil-notifier-slack.wasm ./plugins/notifier/slack
 
 plugin "slack" {
-  source      = "./bin/vigil-notifier-slack.wasm" # relative to this file's folder, or absolute
-  allow_hosts = ["hooks.slack.com"]               # the only host the module may reach
+  source      = "vigil-notifier-slack.wasm" # beside vigil (make plugins), on PATH, or a path
+  allow_hosts = ["hooks.slack.com"]         # the only host the module may reach
 }
 
 notifier "slack" {

@@ -2,7 +2,7 @@
 # Build the plugin with: go build -o bin/vigil-notifier-webhook ./plugins/notifier/webhook
 
 plugin "webhook" {
-  source = "./bin/vigil-notifier-webhook" # relative to this file's folder, or absolute
+  source = "vigil-notifier-webhook" # beside vigil (make plugins), on PATH, or a path
 }
 
 notifier "oncall" {
