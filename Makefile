@@ -34,20 +34,20 @@ lint: ## Check formatting (gofmt) and run go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-bench: bench-tsdb bench-scrape bench-plugins bench-alerting ## Run every benchmark against its upstream anchor
+bench: bench-tsdb bench-scrape bench-plugins bench-alerting ## Run every side-by-side benchmark in bench/ against its anchor
 
-bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB
-	$(GO) run ./core/tsdb/bench
+bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB (bench/tsdb)
+	$(GO) run ./bench/tsdb
 
-bench-scrape: ## Compare core/scrape with the upstream Prometheus scrape manager
-	$(GO) run ./core/scrape/bench
+bench-scrape: ## Compare core/scrape with the upstream Prometheus scrape manager (bench/scrape)
+	$(GO) run ./bench/scrape
 
-bench-plugins: ## Compare an exporter plugin with an HTTP scrape, and a Wasm notifier with a gRPC one
-	$(GO) run ./core/pluginhost/bench
+bench-plugins: ## Compare an exporter plugin with an HTTP scrape, and a Wasm notifier with a gRPC one (bench/plugins)
+	$(GO) run ./bench/plugins
 
-bench-alerting: build plugins ## Compare core/alert's dispatch with the Alertmanager binary (installs it with apt-get)
+bench-alerting: build plugins ## Compare core/alert's dispatch with the Alertmanager binary, installed with apt-get (bench/alerting)
 	command -v prometheus-alertmanager >/dev/null || { apt-get update && apt-get install -y prometheus-alertmanager; }
-	$(GO) run ./core/alert/bench
+	$(GO) run ./bench/alerting
 
 PROTO_DIR := sdk/proto
 proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc: apt-get install -y protobuf-compiler)

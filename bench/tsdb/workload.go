@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // scrapeInterval is the time between two scrapes of one target.
@@ -255,7 +255,7 @@ func newNodeTarget(i int, seed uint64) target {
 	t := target{
 		job:      jobs[i%len(jobs)],
 		instance: fmt.Sprintf("node-%05d:9100", i),
-		phase:    time.Duration(benchutil.Mix(seed, uint64(i), 0xfa5e) % uint64(scrapeInterval)),
+		phase:    time.Duration(harness.Mix(seed, uint64(i), 0xfa5e) % uint64(scrapeInterval)),
 	}
 	counts := map[seriesKind]int{}
 	add := func(f family, extra labels.Labels) {
@@ -266,7 +266,7 @@ func newNodeTarget(i int, seed uint64) target {
 		extra.Range(func(l labels.Label) { b.Add(l.Name, l.Value) })
 		b.Sort()
 		n := uint64(len(t.series))
-		h := benchutil.Mix(seed, uint64(i), n)
+		h := harness.Mix(seed, uint64(i), n)
 		// Vary the base per series and target so that not every instance
 		// reports identical numbers.
 		scale := 0.5 + float64(h%1000)/1000
@@ -352,7 +352,7 @@ type seriesState struct {
 
 // unit returns a pseudo-random float in [0, 1) and advances the state.
 func (s *seriesState) unit() float64 {
-	s.rng = benchutil.Splitmix(s.rng)
+	s.rng = harness.Splitmix(s.rng)
 	return float64(s.rng>>11) / (1 << 53)
 }
 
@@ -386,7 +386,7 @@ func (w *workload) newStates() [][]seriesState {
 	for i, t := range w.targets {
 		states[i] = make([]seriesState, len(t.series))
 		for j, s := range t.series {
-			states[i][j] = seriesState{value: s.base, rng: benchutil.Mix(w.seed, uint64(i), uint64(j), 0x5eed)}
+			states[i][j] = seriesState{value: s.base, rng: harness.Mix(w.seed, uint64(i), uint64(j), 0x5eed)}
 		}
 	}
 	return states
@@ -395,7 +395,7 @@ func (w *workload) newStates() [][]seriesState {
 // scrapeTime returns the timestamp (ms) of scrape round r of target i,
 // including the target's phase and a few milliseconds of jitter.
 func (w *workload) scrapeTime(i, r int) int64 {
-	jitter := time.Duration(benchutil.Mix(w.seed, uint64(i), uint64(r), 0x717e) % uint64(maxJitter))
+	jitter := time.Duration(harness.Mix(w.seed, uint64(i), uint64(r), 0x717e) % uint64(maxJitter))
 	ts := w.start.Add(time.Duration(r)*scrapeInterval + w.targets[i].phase + jitter)
 	return ts.UnixMilli()
 }

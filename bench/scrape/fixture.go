@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // histogramsPerTarget is the number of classic histograms every target
@@ -96,7 +96,7 @@ func newFixtureTarget(index, n int, seed uint64) *fixtureTarget {
 			kind           fixtureKind
 			start          float64
 		)
-		h := benchutil.Mix(seed, uint64(index), uint64(i))
+		h := harness.Mix(seed, uint64(index), uint64(i))
 		if i < counters {
 			family, member = i/familySize, i%familySize
 			name = fmt.Sprintf("bench_requests_%03d_total", family)
@@ -148,7 +148,7 @@ func newFixtureTarget(index, n int, seed uint64) *fixtureTarget {
 func (t *fixtureTarget) reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.rng = benchutil.Mix(t.seed, uint64(t.index), 0x5eed)
+	t.rng = harness.Mix(t.seed, uint64(t.index), 0x5eed)
 	t.values = make([]float64, len(t.series))
 	for i, s := range t.series {
 		t.values[i] = s.start
@@ -164,7 +164,7 @@ func (t *fixtureTarget) reset() {
 // unit returns a pseudo-random float in [0, 1) and advances the target's
 // generator.
 func (t *fixtureTarget) unit() float64 {
-	t.rng = benchutil.Splitmix(t.rng)
+	t.rng = harness.Splitmix(t.rng)
 	return float64(t.rng>>11) / (1 << 53)
 }
 

@@ -1,4 +1,4 @@
-// Command bench compares Vigil's alert dispatch with Alertmanager's, in
+// Command alerting compares Vigil's alert dispatch with Alertmanager's, in
 // one run (make bench-alerting).
 //
 // The workload is -groups groups of -per-group alerts each (1,000 x 10 =
@@ -47,10 +47,10 @@
 //
 // Run it from the repository root, after make build plugins, with
 //
-//	go run ./core/alert/bench
+//	go run ./bench/alerting
 //
 // (make bench-alerting does all of it, and installs Alertmanager when it
-// is missing); see go run ./core/alert/bench -h for the flags. With
+// is missing); see go run ./bench/alerting -h for the flags. With
 // -profile-dir it writes a CPU profile of part 1 there. The
 // program starts in runBenchmark; part 1 is in inprocess.go, the servers
 // in servers.go and process.go, the workload and the receiver in

@@ -1,4 +1,4 @@
-// Command bench compares Vigil's time-series store (core/tsdb) with the
+// Command tsdb compares Vigil's time-series store (core/tsdb) with the
 // upstream Prometheus TSDB (github.com/prometheus/prometheus/tsdb) on the
 // same synthetic node_exporter workload, in one run.
 //
@@ -46,9 +46,9 @@
 //
 // Run it from the repository root with
 //
-//	go run ./core/tsdb/bench
+//	go run ./bench/tsdb
 //
-// and see go run ./core/tsdb/bench -h for the flags. With the defaults it
+// and see go run ./bench/tsdb -h for the flags. With the defaults it
 // takes under five minutes on a 2-core machine. Data goes to temporary
 // directories under os.TempDir() (or -dir), which are removed afterwards.
 package main
@@ -64,7 +64,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // config holds the command-line settings.
@@ -252,7 +252,7 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	r.ingestOne = samples / took.Seconds()
 	r.heapPerSeries = (float64(heapAfter) - float64(heapBefore)) / float64(w.numSeries())
 	logf("%s: ingest 1 goroutine %s samples (%s); heap %s/series", tag,
-		humanRate(r.ingestOne), took.Round(time.Millisecond), benchutil.HumanBytes(r.heapPerSeries))
+		humanRate(r.ingestOne), took.Round(time.Millisecond), harness.HumanBytes(r.heapPerSeries))
 
 	sealStart := time.Now()
 	if db, r.disk, err = b.seal(db, dir); err != nil {
@@ -260,7 +260,7 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	}
 	r.bytesPerSample = float64(r.disk.measured) / samples
 	logf("%s: sealed in %s; %s = %s (%.3f B/sample), whole dir %s", tag, time.Since(sealStart).Round(time.Millisecond),
-		r.disk.what, benchutil.HumanBytes(float64(r.disk.measured)), r.bytesPerSample, benchutil.HumanBytes(float64(r.disk.wholeDir)))
+		r.disk.what, harness.HumanBytes(float64(r.disk.measured)), r.bytesPerSample, harness.HumanBytes(float64(r.disk.wholeDir)))
 
 	ng := newEngine()
 	if r.rateQuery, r.rateCheck, err = medianOf(cfg.queryRuns, func() (time.Duration, resultCheck, error) {

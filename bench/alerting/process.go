@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // readyTimeout bounds a server's start, until it is ready for alerts.
@@ -135,19 +135,19 @@ type treeUsage struct {
 func (p *serverProcess) usage() (treeUsage, error) {
 	var u treeUsage
 	var err error
-	if u.serverCPU, err = benchutil.ProcCPU(p.pid()); err != nil {
+	if u.serverCPU, err = harness.ProcCPU(p.pid()); err != nil {
 		return u, err
 	}
-	if u.serverRSS, err = benchutil.ProcPeakRSS(p.pid()); err != nil {
+	if u.serverRSS, err = harness.ProcPeakRSS(p.pid()); err != nil {
 		return u, err
 	}
-	children, err := benchutil.ProcDescendants(p.pid())
+	children, err := harness.ProcDescendants(p.pid())
 	if err != nil {
 		return u, err
 	}
 	for _, c := range children {
-		cpu, err1 := benchutil.ProcCPU(c)
-		rss, err2 := benchutil.ProcPeakRSS(c)
+		cpu, err1 := harness.ProcCPU(c)
+		rss, err2 := harness.ProcPeakRSS(c)
 		if errors.Join(err1, err2) != nil {
 			continue // it ended meanwhile
 		}

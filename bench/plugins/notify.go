@@ -20,14 +20,14 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/core/pluginhost"
-	"github.com/vigilmon/vigil/internal/benchutil"
 	"github.com/vigilmon/vigil/sdk"
 	"github.com/vigilmon/vigil/sdk/client"
 )
 
 // notifierPackage is the notifier both builds are made from.
-const notifierPackage = "github.com/vigilmon/vigil/core/pluginhost/bench/notifier"
+const notifierPackage = "github.com/vigilmon/vigil/bench/plugins/notifier"
 
 // notifyTimeout bounds one notification, and loading a plugin.
 const notifyTimeout = 2 * time.Minute
@@ -108,7 +108,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	res.compile = first.Load
-	logf("notify: compiled in %s", benchutil.FormatDuration(res.compile))
+	logf("notify: compiled in %s", harness.FormatDuration(res.compile))
 
 	w := res.notifiers[notifierWasm]
 	logf("notify: %s: %d cold starts, each in a fresh process with the warm compilation cache", notifierWasm, cfg.coldRuns)
@@ -196,7 +196,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 	for _, name := range []string{notifierWasm, notifierGRPC} {
 		r := res.notifiers[name]
 		logf("notify: %s: warm p50 %s, p99 %s; cold start %s", name,
-			benchutil.FormatDuration(benchutil.Percentile(r.latencies, 50)), benchutil.FormatDuration(benchutil.Percentile(r.latencies, 99)), benchutil.FormatDuration(median(r.cold)))
+			harness.FormatDuration(harness.Percentile(r.latencies, 50)), harness.FormatDuration(harness.Percentile(r.latencies, 99)), harness.FormatDuration(median(r.cold)))
 	}
 	return res, nil
 }

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 const (
@@ -29,7 +29,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 	row := func(fig *figureRows, name, workload string, v, u float64, format func(float64) string, better string) {
 		ratio := v / u
 		fig.ratios = append(fig.ratios, ratio)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, workload, format(v), format(u), benchutil.FormatRatio(ratio), better)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, workload, format(v), format(u), harness.FormatRatio(ratio), better)
 	}
 	get := func(res *sizeResult, name string) *storeResult {
 		if r, ok := res.byStore[name]; ok {
@@ -58,7 +58,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 	}
 	for _, res := range results {
 		v, u := get(res, vigilBackend.name), get(res, upstreamBackend.name)
-		row(&memory, "memory, heap/series", res.spec.String(), v.heapPerSeries, u.heapPerSeries, benchutil.HumanBytes, lowerBetter)
+		row(&memory, "memory, heap/series", res.spec.String(), v.heapPerSeries, u.heapPerSeries, harness.HumanBytes, lowerBetter)
 	}
 	for _, res := range results {
 		if res.spec.series < cfg.restartMinSeries {
@@ -71,7 +71,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 	fmt.Fprintln(tw, "\t\t\t\t\t")
 	combined := func(name string, fig figureRows, better string) {
 		fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t%s\n", name, fmt.Sprintf("geomean of %d ratios", len(fig.ratios)),
-			benchutil.FormatRatio(geomean(fig.ratios)), better)
+			harness.FormatRatio(geomean(fig.ratios)), better)
 	}
 	combined("ingest", ingest, higherBetter)
 	combined("disk", disk, lowerBetter)
@@ -91,7 +91,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 		for _, name := range []string{vigilBackend.name, upstreamBackend.name} {
 			if r, ok := res.byStore[name]; ok {
 				parts = append(parts, fmt.Sprintf("%s %s measured (%s), %s whole dir", name,
-					benchutil.HumanBytes(float64(r.disk.measured)), r.disk.what, benchutil.HumanBytes(float64(r.disk.wholeDir))))
+					harness.HumanBytes(float64(r.disk.measured)), r.disk.what, harness.HumanBytes(float64(r.disk.wholeDir))))
 			}
 		}
 		fmt.Fprintf(out, "        %s: %s\n", res.spec, strings.Join(parts, "; "))
@@ -114,8 +114,8 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 		}
 	}
 	fmt.Fprintf(out, "tsdb ratios (vigil/prometheus): ingest=%s disk=%s query=%s memory=%s restart=%s\n",
-		benchutil.FormatRatio(geomean(ingest.ratios)), benchutil.FormatRatio(geomean(disk.ratios)), benchutil.FormatRatio(geomean(query.ratios)),
-		benchutil.FormatRatio(geomean(memory.ratios)), benchutil.FormatRatio(geomean(restartFig.ratios)))
+		harness.FormatRatio(geomean(ingest.ratios)), harness.FormatRatio(geomean(disk.ratios)), harness.FormatRatio(geomean(query.ratios)),
+		harness.FormatRatio(geomean(memory.ratios)), harness.FormatRatio(geomean(restartFig.ratios)))
 }
 
 // describeTarget summarises the kind mix of a target.

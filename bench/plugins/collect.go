@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/sdk/client"
 )
 
@@ -82,7 +82,7 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find this executable: %w", err)
 	}
-	if _, err := benchutil.ProcCPU(os.Getpid()); err != nil {
+	if _, err := harness.ProcCPU(os.Getpid()); err != nil {
 		return nil, fmt.Errorf("the producer's CPU time is read from /proc/<pid>/stat, on Linux only: %w", err)
 	}
 	logf("collect: starting the producers (%d series each)", cfg.series)
@@ -142,7 +142,7 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 		r := res.modes[name]
 		r.payload = consumers[name].payload()
 		logf("collect: %s: p50 %s, p99 %s, %.3f CPU s per million samples", name,
-			benchutil.FormatDuration(benchutil.Percentile(r.latencies, 50)), benchutil.FormatDuration(benchutil.Percentile(r.latencies, 99)), r.cpuPerMillion())
+			harness.FormatDuration(harness.Percentile(r.latencies, 50)), harness.FormatDuration(harness.Percentile(r.latencies, 99)), r.cpuPerMillion())
 	}
 	return res, nil
 }
@@ -210,11 +210,11 @@ func boolInt(b bool) int {
 func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) error {
 	// Leave the garbage of what ran before out of this block's CPU time.
 	runtime.GC()
-	self0, err := benchutil.SelfCPU()
+	self0, err := harness.SelfCPU()
 	if err != nil {
 		return err
 	}
-	child0, err := benchutil.ProcCPU(c.pid())
+	child0, err := harness.ProcCPU(c.pid())
 	if err != nil {
 		return err
 	}
@@ -227,11 +227,11 @@ func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) er
 		r.latencies = append(r.latencies, time.Since(began))
 		r.samples += int64(got)
 	}
-	self1, err := benchutil.SelfCPU()
+	self1, err := harness.SelfCPU()
 	if err != nil {
 		return err
 	}
-	child1, err := benchutil.ProcCPU(c.pid())
+	child1, err := harness.ProcCPU(c.pid())
 	if err != nil {
 		return err
 	}

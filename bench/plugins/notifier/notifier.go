@@ -1,5 +1,5 @@
 // Command notifier is the notifier plugin of the plugin benchmark
-// (core/pluginhost/bench), built both ways from this one package: as a
+// (bench/plugins), built both ways from this one package: as a
 // WebAssembly module (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared, see
 // main_wasip1.go) and as a gRPC plugin program (any other target, see
 // main_grpc.go). The notifier logic, here, is the same in both: it posts

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 const lowerBetter = "(lower is better)"
@@ -28,10 +28,10 @@ func printReport(out io.Writer, cfg config, w *workload, ip *inProcessResult, ru
 	}
 	latency, cpu := math.NaN(), math.NaN()
 	if v != nil && a != nil {
-		latency = float64(benchutil.Percentile(v.latency, 50)) / float64(benchutil.Percentile(a.latency, 50))
+		latency = float64(harness.Percentile(v.latency, 50)) / float64(harness.Percentile(a.latency, 50))
 		cpu = float64(v.cpuPerAlert()) / float64(a.cpuPerAlert())
 	}
-	fmt.Fprintf(out, "alerting ratios (vigil/alertmanager): latency=%s cpu=%s\n", benchutil.FormatRatio(latency), benchutil.FormatRatio(cpu))
+	fmt.Fprintf(out, "alerting ratios (vigil/alertmanager): latency=%s cpu=%s\n", harness.FormatRatio(latency), harness.FormatRatio(cpu))
 }
 
 // printInProcess writes part 1's figures.
@@ -39,18 +39,18 @@ func printInProcess(out io.Writer, cfg config, r *inProcessResult) {
 	n := float64(r.alerts)
 	fmt.Fprintln(out, "part 1, in process: core/alert.Dispatcher (store from OpenStore) into a no-op notifier that counts alerts")
 	tw := newTable(out)
-	fmt.Fprintf(tw, "  Receive, all batches\t%s\t%s alerts/s\t\n", benchutil.FormatDuration(r.receive), rate(n, r.receive))
+	fmt.Fprintf(tw, "  Receive, all batches\t%s\t%s alerts/s\t\n", harness.FormatDuration(r.receive), rate(n, r.receive))
 	fmt.Fprintf(tw, "  first Receive to every alert notified\t%s\t%s alerts/s\t(of which group_wait %s)\n",
-		benchutil.FormatDuration(r.complete), rate(n, r.complete), cfg.groupWait)
+		harness.FormatDuration(r.complete), rate(n, r.complete), cfg.groupWait)
 	work := r.complete - cfg.groupWait
 	fmt.Fprintf(tw, "  the same less group_wait\t%s\t%s alerts/s\tdispatch throughput (higher is better)\n",
-		benchutil.FormatDuration(work), rate(n, work))
+		harness.FormatDuration(work), rate(n, work))
 	fmt.Fprintf(tw, "  CPU of this process, over that\t%.3f s\t%s per alert\t%s\n",
-		r.cpu.Seconds(), benchutil.FormatDuration(r.cpu/time.Duration(r.alerts)), lowerBetter)
+		r.cpu.Seconds(), harness.FormatDuration(r.cpu/time.Duration(r.alerts)), lowerBetter)
 	fmt.Fprintf(tw, "  heap in use, %d alerts held in %d groups\t%s\t%s per alert\t(+%s over the configured dispatcher; lower is better)\n",
-		r.alerts, r.groups, benchutil.HumanBytes(float64(r.heapAfter)),
-		benchutil.HumanBytes((float64(r.heapAfter)-float64(r.heapBefore))/n),
-		benchutil.HumanBytes(float64(r.heapAfter)-float64(r.heapBefore)))
+		r.alerts, r.groups, harness.HumanBytes(float64(r.heapAfter)),
+		harness.HumanBytes((float64(r.heapAfter)-float64(r.heapBefore))/n),
+		harness.HumanBytes(float64(r.heapAfter)-float64(r.heapBefore)))
 	fmt.Fprintf(tw, "  notifications\t%d\t%d firing alerts\t\n", r.notifications, r.notified)
 	tw.Flush()
 }
@@ -73,16 +73,16 @@ func printSystems(out io.Writer, cfg config, v, a *systemResult) {
 			as = format(av)
 		}
 		if v != nil && a != nil {
-			rs = benchutil.FormatRatio(vv / av)
+			rs = harness.FormatRatio(vv / av)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, vs, as, rs, note)
 	}
-	dur := func(x float64) string { return benchutil.FormatDuration(time.Duration(x)) }
+	dur := func(x float64) string { return harness.FormatDuration(time.Duration(x)) }
 	secs := func(x float64) string { return fmt.Sprintf("%.2f s", x) }
 	count := func(x float64) string { return fmt.Sprintf("%.0f", x) }
-	bytes := func(x float64) string { return benchutil.HumanBytes(x) }
+	bytes := func(x float64) string { return harness.HumanBytes(x) }
 	pct := func(p float64) func(r *systemResult) float64 {
-		return func(r *systemResult) float64 { return float64(benchutil.Percentile(r.latency, p)) }
+		return func(r *systemResult) float64 { return float64(harness.Percentile(r.latency, p)) }
 	}
 	row("latency p50, POST to first notification", pct(50), dur, lowerBetter)
 	row("latency p99", pct(99), dur, lowerBetter)

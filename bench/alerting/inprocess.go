@@ -13,9 +13,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/hclconfig"
-	"github.com/vigilmon/vigil/internal/benchutil"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -124,7 +124,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 		return nil, err
 	}
 	defer stopProfile()
-	cpu0, err := benchutil.SelfCPU()
+	cpu0, err := harness.SelfCPU()
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	cpu1, err := benchutil.SelfCPU()
+	cpu1, err := harness.SelfCPU()
 	if err != nil {
 		return nil, err
 	}

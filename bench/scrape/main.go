@@ -1,4 +1,4 @@
-// Command bench compares Vigil's scrape path (core/scrape's Manager
+// Command scrape compares Vigil's scrape path (core/scrape's Manager
 // appending to core/tsdb) with the upstream Prometheus scrape path (the
 // scrape.Manager of github.com/prometheus/prometheus appending to its own
 // tsdb) on the same targets, in one run.
@@ -49,9 +49,9 @@
 //
 // Run it from the repository root with
 //
-//	go run ./core/scrape/bench
+//	go run ./bench/scrape
 //
-// and see go run ./core/scrape/bench -h for the flags. With the defaults
+// and see go run ./bench/scrape -h for the flags. With the defaults
 // (200 targets x 1000 series scraped every second for 60s per side) it
 // takes a little over two minutes. With -profile-dir each child also
 // writes a CPU profile of its scrape window and a heap profile at its end
@@ -68,7 +68,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // jobName is the name of the benchmark's scrape job on both sides.
@@ -183,7 +183,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 	}
 	defer f.stop()
 	logf("%d targets x %d series on 127.0.0.1 (%s per body), scraped every %s (timeout %s) for %s per side",
-		cfg.targets, cfg.series, benchutil.HumanBytes(float64(f.bodyBytes())), cfg.interval, cfg.timeout, cfg.duration)
+		cfg.targets, cfg.series, harness.HumanBytes(float64(f.bodyBytes())), cfg.interval, cfg.timeout, cfg.duration)
 	if cfg.profileDir != "" {
 		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
 			return fmt.Errorf("create -profile-dir: %w", err)
@@ -197,7 +197,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 		}
 		logf("%s: %s samples ingested in %d scrapes; %.2f CPU s over the %s window, peak RSS %s",
 			name, humanCount(r.SamplesAppended), r.Scrapes, r.CPUUser+r.CPUSys, r.Window.Round(time.Millisecond),
-			benchutil.HumanBytes(float64(r.MaxRSSBytes)))
+			harness.HumanBytes(float64(r.MaxRSSBytes)))
 		runs[name] = r
 	}
 	logf("done in %s", time.Since(began).Round(time.Second))

@@ -1,7 +1,7 @@
-// Package benchutil holds what the benchmark programs (make bench-*)
+// Package harness holds what the benchmark programs (make bench-*)
 // share: a well-spread hash for deterministic workloads, and formatting
 // of the figures they print.
-package benchutil
+package harness
 
 import (
 	"fmt"

@@ -6,7 +6,7 @@ import (
 	"math"
 	"text/tabwriter"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 const lowerBetter = "(lower is better)"
@@ -38,7 +38,7 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 		ratio := vx / px
 		rs := ""
 		if withRatio {
-			rs = benchutil.FormatRatio(ratio)
+			rs = harness.FormatRatio(ratio)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, vs, ps, rs, note)
 		return ratio
@@ -65,7 +65,7 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "notes:")
 	fmt.Fprintf(out, "  fixture: %d targets x %d series on 127.0.0.1, text format, %s per body uncompressed; %d classic histograms of %d series each, the rest half counters, half gauges; values move at every scrape\n",
-		cfg.targets, cfg.series, benchutil.HumanBytes(float64(f.bodyBytes())), histogramsPerTarget, seriesPerHistogram)
+		cfg.targets, cfg.series, harness.HumanBytes(float64(f.bodyBytes())), histogramsPerTarget, seriesPerHistogram)
 	fmt.Fprintf(out, "  scraping: every %s, timeout %s, for %s per side, one side at a time, each in a child process with its store's server defaults in a fresh temp dir\n",
 		cfg.interval, cfg.timeout, cfg.duration)
 	fmt.Fprintln(out, "  samples ingested: vigil_tsdb_samples_appended_total / sum of prometheus_tsdb_head_samples_appended_total, read in the child after Stop")
@@ -90,7 +90,7 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 			fmt.Fprintf(out, "  WARNING %s: the store counted %.0f samples, scraped + report series + stale markers make %.0f to %.0f\n", name, r.SamplesAppended, low, high)
 		}
 	}
-	fmt.Fprintf(out, "scrape ratios (vigil/prometheus): cpu_per_sample=%s rss=%s\n", benchutil.FormatRatio(cpuRatio), benchutil.FormatRatio(rssRatio))
+	fmt.Fprintf(out, "scrape ratios (vigil/prometheus): cpu_per_sample=%s rss=%s\n", harness.FormatRatio(cpuRatio), harness.FormatRatio(rssRatio))
 }
 
 // cpuPerMillion is the CPU seconds of the scrape window per million samples

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -41,7 +41,7 @@ type workload struct {
 // labelled shard and zone (integer queue lengths and float temperatures,
 // alternately by family).
 func newWorkload(n int, seed uint64) *workload {
-	w := &workload{reg: prometheus.NewRegistry(), rng: benchutil.Mix(seed, 0x5eed)}
+	w := &workload{reg: prometheus.NewRegistry(), rng: harness.Mix(seed, 0x5eed)}
 	methods := []string{"GET", "POST", "PUT", "DELETE"}
 	codes := []string{"200", "201", "404", "429", "500"}
 	zones := []string{"zone-a", "zone-b", "zone-c"}
@@ -57,7 +57,7 @@ func newWorkload(n int, seed uint64) *workload {
 			w.reg.MustRegister(vec)
 			for m := range size {
 				c := vec.WithLabelValues(methods[m%4], codes[(m/4)%5], fmt.Sprintf("/api/v1/resource/%d", m/20))
-				c.Add(float64(benchutil.Mix(seed, uint64(family), uint64(m)) % 1e6))
+				c.Add(float64(harness.Mix(seed, uint64(family), uint64(m)) % 1e6))
 				w.counters = append(w.counters, c)
 			}
 		default:
@@ -72,7 +72,7 @@ func newWorkload(n int, seed uint64) *workload {
 			w.reg.MustRegister(vec)
 			for m := range size {
 				g := vec.WithLabelValues(fmt.Sprintf("shard-%02d", m), zones[m%3])
-				v := float64(benchutil.Mix(seed, uint64(family), uint64(m)) % 100)
+				v := float64(harness.Mix(seed, uint64(family), uint64(m)) % 100)
 				if float {
 					v = 20 + v/7
 				}
@@ -86,7 +86,7 @@ func newWorkload(n int, seed uint64) *workload {
 
 // unit returns a pseudo-random float in [0, 1).
 func (w *workload) unit() float64 {
-	w.rng = benchutil.Splitmix(w.rng)
+	w.rng = harness.Splitmix(w.rng)
 	return float64(w.rng>>11) / (1 << 53)
 }
 

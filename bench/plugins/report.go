@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/vigilmon/vigil/internal/benchutil"
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 const (
@@ -27,11 +27,11 @@ func printReport(out io.Writer, cfg config, cr *collectResult, nr *notifyResult)
 			fmt.Fprintln(out)
 		}
 		w := nr.notifiers[notifierWasm]
-		wasmP50, wasmP99, wasmCold = benchutil.Percentile(w.latencies, 50), benchutil.Percentile(w.latencies, 99), median(w.cold)
+		wasmP50, wasmP99, wasmCold = harness.Percentile(w.latencies, 50), harness.Percentile(w.latencies, 99), median(w.cold)
 		printNotify(out, cfg, nr)
 	}
 	fmt.Fprintf(out, "plugins ratios (vigil-plugin/vigil-http): collect=%s cpu=%s; wasm notify p50=%sus p99=%sus cold=%sms\n",
-		benchutil.FormatRatio(collectRatio), benchutil.FormatRatio(cpuRatio), micros(wasmP50), micros(wasmP99), millis(wasmCold))
+		harness.FormatRatio(collectRatio), harness.FormatRatio(cpuRatio), micros(wasmP50), micros(wasmP99), millis(wasmCold))
 }
 
 // printCollect writes part 1's table and notes, and returns the ratios
@@ -45,18 +45,18 @@ func printCollect(out io.Writer, cfg config, cr *collectResult) (collectRatio, c
 		ratio := pv / hv
 		rs := ""
 		if withRatio {
-			rs = benchutil.FormatRatio(ratio)
+			rs = harness.FormatRatio(ratio)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, format(pv), format(hv), rs, note)
 		return ratio
 	}
 	secs := func(d time.Duration) float64 { return d.Seconds() }
-	dur := func(x float64) string { return benchutil.FormatDuration(time.Duration(x * float64(time.Second))) }
+	dur := func(x float64) string { return harness.FormatDuration(time.Duration(x * float64(time.Second))) }
 	cpu := func(x float64) string { return fmt.Sprintf("%.3f s", x) }
 	perMillion := func(r *modeResult, x float64) float64 { return x / (float64(r.samples) / 1e6) }
 
-	collectRatio = row("collection latency p50", secs(benchutil.Percentile(p.latencies, 50)), secs(benchutil.Percentile(h.latencies, 50)), dur, true, lowerBetter)
-	row("collection latency p99", secs(benchutil.Percentile(p.latencies, 99)), secs(benchutil.Percentile(h.latencies, 99)), dur, true, lowerBetter)
+	collectRatio = row("collection latency p50", secs(harness.Percentile(p.latencies, 50)), secs(harness.Percentile(h.latencies, 50)), dur, true, lowerBetter)
+	row("collection latency p99", secs(harness.Percentile(p.latencies, 99)), secs(harness.Percentile(h.latencies, 99)), dur, true, lowerBetter)
 	row("collections per second, one at a time", 1/secs(mean(p.latencies)), 1/secs(mean(h.latencies)), func(x float64) string { return fmt.Sprintf("%.1f", x) }, true, higherBetter)
 	cpuRatio = row("CPU s per million samples, consumer+producer", p.cpuPerMillion(), h.cpuPerMillion(), cpu, true, lowerBetter)
 	row("  consumer (this process)", perMillion(p, p.consumerCPU), perMillion(h, h.consumerCPU), cpu, true, "")
@@ -85,22 +85,22 @@ func printNotify(out io.Writer, cfg config, nr *notifyResult) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "figure\t%s\t%s\twasm/grpc\t\n", notifierWasm, notifierGRPC)
 	row := func(name string, wv, gv time.Duration, note string) {
-		ws, gs, rs := benchutil.FormatDuration(wv), benchutil.FormatDuration(gv), benchutil.FormatRatio(float64(wv)/float64(gv))
+		ws, gs, rs := harness.FormatDuration(wv), harness.FormatDuration(gv), harness.FormatRatio(float64(wv)/float64(gv))
 		if gv < 0 {
 			gs, rs = "n/a", ""
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, ws, gs, rs, note)
 	}
-	row("warm Notify p50", benchutil.Percentile(w.latencies, 50), benchutil.Percentile(g.latencies, 50), lowerBetter)
-	row("warm Notify p99", benchutil.Percentile(w.latencies, 99), benchutil.Percentile(g.latencies, 99), lowerBetter)
+	row("warm Notify p50", harness.Percentile(w.latencies, 50), harness.Percentile(g.latencies, 50), lowerBetter)
+	row("warm Notify p99", harness.Percentile(w.latencies, 99), harness.Percentile(g.latencies, 99), lowerBetter)
 	row(fmt.Sprintf("cold start to first Notify done, median of %d", len(w.cold)), median(w.cold), median(g.cold), lowerBetter)
 	row("  of which LoadWasm / client.Start", median(w.load), median(g.load), "")
 	row("compile without cache (LoadWasm)", nr.compile, -1, lowerBetter)
-	fmt.Fprintf(tw, "size of the build\t%s\t%s\t%s\t\n", fmtBytes(w.size), fmtBytes(g.size), benchutil.FormatRatio(float64(w.size)/float64(g.size)))
+	fmt.Fprintf(tw, "size of the build\t%s\t%s\t%s\t\n", fmtBytes(w.size), fmtBytes(g.size), harness.FormatRatio(float64(w.size)/float64(g.size)))
 	tw.Flush()
 
 	fmt.Fprintln(out, "notes:")
-	fmt.Fprintln(out, "  notifier: core/pluginhost/bench/notifier, one package built with go build for GOOS=wasip1 GOARCH=wasm -buildmode=c-shared (posts through sdk/wasm.HTTPClient) and natively (posts with net/http)")
+	fmt.Fprintln(out, "  notifier: bench/plugins/notifier, one package built with go build for GOOS=wasip1 GOARCH=wasm -buildmode=c-shared (posts through sdk/wasm.HTTPClient) and natively (posts with net/http)")
 	fmt.Fprintln(out, "  wasm: pluginhost.LoadWasm with allow_hosts = the receiver, default pool; grpc: client.Start (go-plugin, mutual TLS)")
 	fmt.Fprintf(out, "  warm: %d warm-up notifications each, then %d timed each in %d blocks ordered wasm, grpc, grpc, wasm, one at a time; the receiver checked %d of %d messages\n",
 		cfg.notifyWarmup, cfg.notifies, cfg.blocks, nr.received, nr.sent)
@@ -137,9 +137,9 @@ func millis(d time.Duration) string {
 }
 
 // fmtBytes formats a byte count.
-func fmtBytes(n int64) string { return benchutil.HumanBytes(float64(n)) }
+func fmtBytes(n int64) string { return harness.HumanBytes(float64(n)) }
 
-func fmtBytes64(x float64) string { return benchutil.HumanBytes(x) }
+func fmtBytes64(x float64) string { return harness.HumanBytes(x) }
 
 // humanCount formats a series count like 10k.
 func humanCount(n int) string {

@@ -1,4 +1,4 @@
-// Command bench measures what running a plugin costs Vigil, in two parts,
+// Command plugins measures what running a plugin costs Vigil, in two parts,
 // in one run.
 //
 // Part 1, collect: the same collection of -series series (10k by default)
@@ -61,9 +61,9 @@
 //
 // Run it from the repository root with
 //
-//	go run ./core/pluginhost/bench
+//	go run ./bench/plugins
 //
-// and see go run ./core/pluginhost/bench -h for the flags. With the
+// and see go run ./bench/plugins -h for the flags. With the
 // defaults it takes about a minute once the Go build cache is warm.
 package main
 
