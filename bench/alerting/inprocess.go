@@ -115,7 +115,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 	if err := d.ApplyConfig(context.Background(), hcl); err != nil {
 		return nil, fmt.Errorf("apply the configuration: %w", err)
 	}
-	logf("in process: %d alerts through core/alert.Dispatcher into a no-op notifier", w.len())
+	harness.Logf("in process: %d alerts through core/alert.Dispatcher into a no-op notifier", w.len())
 
 	res := &inProcessResult{alerts: w.len()}
 	res.heapBefore = heapInUse()
@@ -124,7 +124,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 		return nil, err
 	}
 	defer stopProfile()
-	cpu0, err := harness.SelfCPU()
+	cpu0, err := harness.SelfUsage()
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	cpu1, err := harness.SelfCPU()
+	cpu1, err := harness.SelfUsage()
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +163,11 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 	res.complete = n.last.Sub(began)
 	res.notifications, res.notified = n.notifications, n.notified
 	n.mu.Unlock()
-	res.cpu = cpu1 - cpu0
+	res.cpu = cpu1.CPU() - cpu0.CPU()
 	stopProfile()
 	res.heapAfter = heapInUse()
 	res.groups = len(d.Groups(time.Now()))
-	logf("in process: every alert notified %s after the first Receive", res.complete.Round(time.Millisecond))
+	harness.Logf("in process: every alert notified %s after the first Receive", res.complete.Round(time.Millisecond))
 	return res, nil
 }
 
@@ -203,7 +203,7 @@ func startCPUProfile(dir, name string) (func(), error) {
 		once.Do(func() {
 			pprof.StopCPUProfile()
 			if err := f.Close(); err != nil {
-				logf("%s: close CPU profile: %v", name, err)
+				harness.Logf("%s: close CPU profile: %v", name, err)
 			}
 		})
 	}, nil

@@ -64,12 +64,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // config holds the command-line settings.
@@ -107,17 +107,13 @@ const (
 const repeatInterval = 24 * time.Hour
 
 func main() {
-	cfg, err := parseFlags()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runBenchmark(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	harness.Main(func(ctx context.Context) error {
+		cfg, err := parseFlags()
+		if err != nil {
+			return harness.UsageError(err)
+		}
+		return runBenchmark(ctx, cfg)
+	})
 }
 
 // parseFlags reads the command line into a config, with the binaries'
@@ -180,17 +176,12 @@ func parseFlags() (config, error) {
 	return cfg, nil
 }
 
-// logf prints a progress line to stderr.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-}
-
 // runBenchmark runs part 1, then every system of part 2 in turn, and
 // prints the report.
 func runBenchmark(ctx context.Context, cfg config) error {
 	began := time.Now()
 	w := newWorkload(cfg.groups, cfg.perGroup)
-	logf("%d alerts in %d groups of %d, batches of %d; group_wait %s, group_interval %s, repeat_interval %s",
+	harness.Logf("%d alerts in %d groups of %d, batches of %d; group_wait %s, group_interval %s, repeat_interval %s",
 		w.len(), cfg.groups, cfg.perGroup, cfg.batch, cfg.groupWait, cfg.groupInterval, repeatInterval)
 	var ip *inProcessResult
 	if cfg.inProcess {
@@ -224,7 +215,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 	if ctx.Err() != nil {
 		return errors.New("interrupted")
 	}
-	logf("done in %s", time.Since(began).Round(time.Second))
+	harness.Logf("done in %s", time.Since(began).Round(time.Second))
 	printReport(os.Stdout, cfg, w, ip, runs)
 	return nil
 }

@@ -59,7 +59,7 @@ func (p *serverProcess) kill() {
 	select {
 	case <-p.exited:
 	case <-time.After(10 * time.Second):
-		logf("%s did not exit within 10s of SIGTERM; killing it", p.name)
+		harness.Logf("%s did not exit within 10s of SIGTERM; killing it", p.name)
 	}
 	// The group's id is the server's pid; the server ran in it alone with
 	// its children.

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // receiver is the webhook receiver both systems notify, on 127.0.0.1: it
@@ -53,7 +55,7 @@ func startReceiver(w *workload) (*receiver, error) {
 	go func() {
 		defer close(r.done)
 		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logf("the receiver stopped: %v", err)
+			harness.Logf("the receiver stopped: %v", err)
 		}
 	}()
 	return r, nil

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // systemResult is what was measured of one system end to end.
@@ -59,13 +61,13 @@ func runSystem(ctx context.Context, cfg config, w *workload, recv *receiver, nam
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	logf("%s: starting", name)
+	harness.Logf("%s: starting", name)
 	p, baseURL, version, err := systems[name].start(ctx, cfg, dir, recv.url)
 	if err != nil {
 		return nil, err
 	}
 	defer p.kill()
-	logf("%s: %s ready at %s (pid %d)", name, version, baseURL, p.pid())
+	harness.Logf("%s: %s ready at %s (pid %d)", name, version, baseURL, p.pid())
 
 	recv.reset()
 	res := &systemResult{name: name, version: version}
@@ -76,7 +78,7 @@ func runSystem(ctx context.Context, cfg config, w *workload, recv *receiver, nam
 	if res.feed, err = feed(ctx, w, baseURL, cfg.batch); err != nil {
 		return nil, p.failed(err)
 	}
-	logf("%s: %d alerts posted in %d requests in %s; waiting for their notifications",
+	harness.Logf("%s: %d alerts posted in %d requests in %s; waiting for their notifications",
 		name, w.len(), res.feed.requests, res.feed.duration.Round(time.Millisecond))
 	deadline := time.NewTimer(cfg.deliverTimeout)
 	defer deadline.Stop()
@@ -108,10 +110,10 @@ func runSystem(ctx context.Context, cfg config, w *workload, recv *receiver, nam
 	}
 	res.complete = last.Sub(res.feed.sent[0])
 	for _, line := range complaints(p.logs.String(), 5) {
-		logf("%s logged: %s", name, line)
+		harness.Logf("%s logged: %s", name, line)
 	}
 	server, children := res.cpu()
-	logf("%s: every alert notified %s after the first POST, in %d messages; %.2f CPU s (server %.2f, children %.2f)",
+	harness.Logf("%s: every alert notified %s after the first POST, in %d messages; %.2f CPU s (server %.2f, children %.2f)",
 		name, res.complete.Round(time.Millisecond), res.recv.messages, server+children, server, children)
 	return res, nil
 }

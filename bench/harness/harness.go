@@ -1,44 +1,65 @@
-// Package harness holds what the benchmark programs (make bench-*)
-// share: a well-spread hash for deterministic workloads, and formatting
-// of the figures they print.
+// Package harness holds what the side-by-side benchmark programs in bench/
+// (make bench-*) share: how a program starts and reports progress, how it
+// runs parts of itself as child processes, what it measures of a process
+// (CPU time, peak resident set), loopback servers and CPU profiles, a
+// deterministic generator for synthetic workloads, and the report: tables
+// of Vigil against its anchor, formats of the figures, and the last line
+// every benchmark ends with,
+//
+//	<name> ratios (vigil/<anchor>): key=value ...
+//
+// where the table above it says for each key whether higher or lower is
+// better. Start with Main, RunChild and Table.
 package harness
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"math"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
 )
 
-// Mix hashes its inputs into a well-spread 64-bit value (splitmix64), so
-// a workload derived from a seed is the same in every run.
-func Mix(vals ...uint64) uint64 {
-	var h uint64 = 0x9e3779b97f4a7c15
-	for _, v := range vals {
-		h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)
-		h = Splitmix(h)
+// Main runs a benchmark program: run gets a context that ends on SIGINT
+// or SIGTERM. When run fails, Main prints the error to stderr and exits
+// with 2 for a UsageError, 1 for any other.
+func Main(run func(ctx context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err == nil {
+		return
 	}
-	return h
+	if mode := ChildMode(); mode != "" {
+		err = fmt.Errorf("%s child: %w", mode, err)
+	}
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		os.Exit(2)
+	}
+	os.Exit(1)
 }
 
-// Splitmix is the finaliser of splitmix64.
-func Splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
+// usageError is an error in the command line.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// UsageError marks err as a wrong use of the command line, for which Main
+// exits with 2.
+func UsageError(err error) error { return usageError{err} }
+
+// Logf prints a progress line to stderr.
+func Logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
-// HumanBytes formats a byte count in GiB, MiB, KiB or bytes.
-func HumanBytes(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "n/a"
-	case math.Abs(x) >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", x/(1<<30))
-	case math.Abs(x) >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", x/(1<<20))
-	case math.Abs(x) >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", x/(1<<10))
-	default:
-		return fmt.Sprintf("%.0f B", x)
-	}
+// Logger returns the logger a benchmark hands the code it runs, named
+// name: warnings and errors go to stderr.
+func Logger(name string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Warn, Output: os.Stderr})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,11 +121,41 @@ func ProcDescendants(pid int) ([]int, error) {
 	return out, nil
 }
 
-// SelfCPU returns the user+system CPU time of this process so far.
-func SelfCPU() (time.Duration, error) {
+// Usage is the CPU time and peak resident set of a process.
+type Usage struct {
+	User, System time.Duration
+	// MaxRSS is the peak resident set in bytes.
+	MaxRSS int64
+}
+
+// CPU returns the user plus system time.
+func (u Usage) CPU() time.Duration { return u.User + u.System }
+
+// SelfUsage returns the usage of this process so far (getrusage).
+func SelfUsage() (Usage, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
+		return Usage{}, fmt.Errorf("getrusage: %w", err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+	return usageOf(&ru), nil
+}
+
+// UsageOf returns the usage of a process that has ended, as the kernel
+// accounted it; zero where the system does not say.
+func UsageOf(ps *os.ProcessState) Usage {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return Usage{}
+	}
+	return usageOf(ru)
+}
+
+// usageOf converts a rusage, whose ru_maxrss is in KiB on Linux and in
+// bytes on macOS.
+func usageOf(ru *syscall.Rusage) Usage {
+	rss := int64(ru.Maxrss)
+	if runtime.GOOS != "darwin" {
+		rss *= 1024
+	}
+	return Usage{User: time.Duration(ru.Utime.Nano()), System: time.Duration(ru.Stime.Nano()), MaxRSS: rss}
 }

@@ -13,12 +13,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 
@@ -85,27 +83,22 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 	if _, err := harness.ProcCPU(os.Getpid()); err != nil {
 		return nil, fmt.Errorf("the producer's CPU time is read from /proc/<pid>/stat, on Linux only: %w", err)
 	}
-	logf("collect: starting the producers (%d series each)", cfg.series)
+	harness.Logf("collect: starting the producers (%d series each)", cfg.series)
 	consumers := map[string]consumer{}
 	defer func() {
 		for name, c := range consumers {
 			if err := c.close(); err != nil {
-				logf("collect: stop the %s producer: %v", name, err)
+				harness.Logf("collect: stop the %s producer: %v", name, err)
 			}
 		}
 	}()
-	args := []string{"-" + childFlag + "=", "-series=" + strconv.Itoa(cfg.series), "-seed=" + strconv.FormatUint(cfg.seed, 10)}
-	withMode := func(mode string) []string {
-		a := slices.Clone(args)
-		a[0] += mode
-		return a
-	}
-	pc, err := startPluginConsumer(ctx, exe, withMode(childProducerPlugin))
+	args := []string{"-series=" + strconv.Itoa(cfg.series), "-seed=" + strconv.FormatUint(cfg.seed, 10)}
+	pc, err := startPluginConsumer(ctx, exe, args)
 	if err != nil {
 		return nil, err
 	}
 	consumers[modePlugin] = pc
-	hc, err := startHTTPConsumer(ctx, exe, withMode(childProducerHTTP))
+	hc, err := startHTTPConsumer(ctx, exe, args)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +106,7 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 
 	res := &collectResult{series: cfg.series, modes: map[string]*modeResult{}}
 	for _, name := range []string{modePlugin, modeHTTP} {
-		logf("collect: %s: %d warm-up collections", name, cfg.warmup)
+		harness.Logf("collect: %s: %d warm-up collections", name, cfg.warmup)
 		for range cfg.warmup {
 			if _, err := checkedCollect(ctx, consumers[name], cfg.series); err != nil {
 				return nil, fmt.Errorf("%s: warm-up: %w", name, err)
@@ -125,7 +118,7 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 	profiled := map[string]bool{}
 	for i, name := range order {
 		n := blockSize(cfg.collections, cfg.blocks, i)
-		logf("collect: %s: block %d of %d, %d timed collections", name, i+1, len(order), n)
+		harness.Logf("collect: %s: block %d of %d, %d timed collections", name, i+1, len(order), n)
 		stopProfile, err := maybeProfile(cfg, profiled, "collect-"+name)
 		if err != nil {
 			return nil, err
@@ -141,7 +134,7 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 	for _, name := range []string{modePlugin, modeHTTP} {
 		r := res.modes[name]
 		r.payload = consumers[name].payload()
-		logf("collect: %s: p50 %s, p99 %s, %.3f CPU s per million samples", name,
+		harness.Logf("collect: %s: p50 %s, p99 %s, %.3f CPU s per million samples", name,
 			harness.FormatDuration(harness.Percentile(r.latencies, 50)), harness.FormatDuration(harness.Percentile(r.latencies, 99)), r.cpuPerMillion())
 	}
 	return res, nil
@@ -210,7 +203,7 @@ func boolInt(b bool) int {
 func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) error {
 	// Leave the garbage of what ran before out of this block's CPU time.
 	runtime.GC()
-	self0, err := harness.SelfCPU()
+	self0, err := harness.SelfUsage()
 	if err != nil {
 		return err
 	}
@@ -227,7 +220,7 @@ func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) er
 		r.latencies = append(r.latencies, time.Since(began))
 		r.samples += int64(got)
 	}
-	self1, err := harness.SelfCPU()
+	self1, err := harness.SelfUsage()
 	if err != nil {
 		return err
 	}
@@ -235,7 +228,7 @@ func timeBlock(ctx context.Context, c consumer, r *modeResult, n, series int) er
 	if err != nil {
 		return err
 	}
-	r.consumerCPU += (self1 - self0).Seconds()
+	r.consumerCPU += (self1.CPU() - self0.CPU()).Seconds()
 	r.producerCPU += child1 - child0
 	return nil
 }
@@ -309,8 +302,9 @@ type pluginConsumer struct {
 // startPluginConsumer starts the producer as a plugin, with args, and
 // configures it.
 func startPluginConsumer(ctx context.Context, exe string, args []string) (*pluginConsumer, error) {
-	logger := hclog.New(&hclog.LoggerOptions{Name: "producer", Level: hclog.Warn, Output: os.Stderr})
-	p, err := client.Start(client.Options{Path: exe, Args: args, Logger: logger})
+	p, err := client.Start(client.Options{
+		Path: exe, Args: args, Env: []string{harness.ChildEnv(childProducerPlugin)}, Logger: harness.Logger("producer"),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("start the plugin producer: %w", err)
 	}
@@ -359,6 +353,7 @@ type httpConsumer struct {
 // address.
 func startHTTPConsumer(ctx context.Context, exe string, args []string) (*httpConsumer, error) {
 	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), harness.ChildEnv(childProducerHTTP))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

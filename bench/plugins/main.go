@@ -4,7 +4,7 @@
 // Part 1, collect: the same collection of -series series (10k by default)
 // through an exporter plugin (gRPC) and through an HTTP scrape of the same
 // metrics in the Prometheus text format. In both cases the producer is a
-// child process (this binary, re-executed with a hidden flag) holding the
+// child process (this program, re-executed in a child mode) holding the
 // same series in a client_golang registry: families of 100 series, half
 // counters with uneven integer increments, half gauges (integer and float
 // random walks), each with two or three labels; every value moves before
@@ -72,14 +72,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
-)
 
-// childFlag is the hidden flag that runs this binary as a child process.
-const childFlag = "child"
+	"github.com/vigilmon/vigil/bench/harness"
+)
 
 // The child modes.
 const (
@@ -110,29 +107,21 @@ type config struct {
 }
 
 func main() {
-	cfg, child, err := parseFlags()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
-	}
-	if child != "" {
-		if err := runChild(child, cfg); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s child: %v\n", child, err)
-			os.Exit(1)
+	harness.Main(func(ctx context.Context) error {
+		cfg, err := parseFlags()
+		if err != nil {
+			return harness.UsageError(err)
 		}
-		return
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runBenchmark(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+		if mode := harness.ChildMode(); mode != "" {
+			return runChild(mode, cfg)
+		}
+		return runBenchmark(ctx, cfg)
+	})
 }
 
-// parseFlags reads the command line into a config. It returns the child
-// mode to run when the binary was started as a child.
-func parseFlags() (config, string, error) {
+// parseFlags reads the command line into a config; a child takes its
+// settings from it too.
+func parseFlags() (config, error) {
 	series := flag.Int("series", 10000, "series the producer holds (part 1)")
 	collections := flag.Int("collections", 300, "timed collections per mode (part 1)")
 	warmup := flag.Int("warmup", 30, "untimed collections per mode before the timed ones (part 1)")
@@ -143,46 +132,35 @@ func parseFlags() (config, string, error) {
 	dir := flag.String("dir", os.TempDir(), "parent of the temporary build and cache directory")
 	profileDir := flag.String("profile-dir", "", "if set, write there a CPU profile of this process over the first timed block of each mode, as collect-<mode>.cpu.pprof and notify-<notifier>.cpu.pprof")
 	seed := flag.Uint64("seed", 1, "seed of the producer's values")
-	child := flag.String(childFlag, "", "run as a child process (internal)")
-	flag.Usage = func() {
-		out := flag.CommandLine.Output()
-		fmt.Fprintf(out, "Usage: %s [flags]\n\nMeasures exporter plugins against an HTTP scrape, and Wasm notifiers against gRPC ones.\n\n", os.Args[0])
-		flag.VisitAll(func(f *flag.Flag) {
-			if f.Name == childFlag {
-				return
-			}
-			fmt.Fprintf(out, "  -%s\n    \t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
-		})
-	}
 	flag.Parse()
 	cfg := config{
 		series: *series, collections: *collections, warmup: *warmup, blocks: 4,
 		notifies: *notifies, notifyWarmup: *notifyWarmup, coldRuns: *coldRuns,
 		parts: map[string]bool{}, dir: *dir, profileDir: *profileDir, seed: *seed,
 	}
-	if *child != "" {
-		return cfg, *child, nil
+	if harness.ChildMode() != "" {
+		return cfg, nil
 	}
 	switch {
 	case cfg.series < 1:
-		return config{}, "", fmt.Errorf("-series must be at least 1, got %d", cfg.series)
+		return config{}, fmt.Errorf("-series must be at least 1, got %d", cfg.series)
 	case cfg.collections < cfg.blocks:
-		return config{}, "", fmt.Errorf("-collections must be at least %d, got %d", cfg.blocks, cfg.collections)
+		return config{}, fmt.Errorf("-collections must be at least %d, got %d", cfg.blocks, cfg.collections)
 	case cfg.warmup < 0 || cfg.notifyWarmup < 0:
-		return config{}, "", fmt.Errorf("-warmup and -notify-warmup must not be negative")
+		return config{}, fmt.Errorf("-warmup and -notify-warmup must not be negative")
 	case cfg.notifies < cfg.blocks:
-		return config{}, "", fmt.Errorf("-notifies must be at least %d, got %d", cfg.blocks, cfg.notifies)
+		return config{}, fmt.Errorf("-notifies must be at least %d, got %d", cfg.blocks, cfg.notifies)
 	case cfg.coldRuns < 1:
-		return config{}, "", fmt.Errorf("-cold-runs must be at least 1, got %d", cfg.coldRuns)
+		return config{}, fmt.Errorf("-cold-runs must be at least 1, got %d", cfg.coldRuns)
 	}
 	for _, p := range strings.Split(*parts, ",") {
 		p = strings.TrimSpace(p)
 		if p != partCollect && p != partNotify {
-			return config{}, "", fmt.Errorf("-parts: unknown part %q (want %s or %s)", p, partCollect, partNotify)
+			return config{}, fmt.Errorf("-parts: unknown part %q (want %s or %s)", p, partCollect, partNotify)
 		}
 		cfg.parts[p] = true
 	}
-	return cfg, "", nil
+	return cfg, nil
 }
 
 // runChild runs one of the child modes.
@@ -196,11 +174,6 @@ func runChild(mode string, cfg config) error {
 		return runWasmLoad()
 	}
 	return fmt.Errorf("unknown child mode %q", mode)
-}
-
-// logf prints a progress line to stderr.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
 // runBenchmark runs the parts and prints the report.
@@ -221,7 +194,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 			return fmt.Errorf("part 2, notify: %w", err)
 		}
 	}
-	logf("done in %s", time.Since(began).Round(time.Second))
+	harness.Logf("done in %s", time.Since(began).Round(time.Second))
 	printReport(os.Stdout, cfg, cr, nr)
 	return nil
 }

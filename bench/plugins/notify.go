@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/core/pluginhost"
@@ -102,16 +99,16 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 	spec := wasmLoadSpec{Module: module, CacheDir: filepath.Join(dir, "cache"), AllowHosts: []string{recv.host}, Config: string(configJSON)}
 
 	// A first load fills the compilation cache: the compile time.
-	logf("notify: compiling the module (%s) without a cache", fmtBytes(res.notifiers[notifierWasm].size))
+	harness.Logf("notify: compiling the module (%s) without a cache", fmtBytes(res.notifiers[notifierWasm].size))
 	first, err := runWasmLoadChild(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	res.compile = first.Load
-	logf("notify: compiled in %s", harness.FormatDuration(res.compile))
+	harness.Logf("notify: compiled in %s", harness.FormatDuration(res.compile))
 
 	w := res.notifiers[notifierWasm]
-	logf("notify: %s: %d cold starts, each in a fresh process with the warm compilation cache", notifierWasm, cfg.coldRuns)
+	harness.Logf("notify: %s: %d cold starts, each in a fresh process with the warm compilation cache", notifierWasm, cfg.coldRuns)
 	for range cfg.coldRuns {
 		r, err := runWasmLoadChild(ctx, spec)
 		if err != nil {
@@ -120,7 +117,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 		w.cold, w.load = append(w.cold, r.Total), append(w.load, r.Load)
 	}
 	g := res.notifiers[notifierGRPC]
-	logf("notify: %s: %d cold starts", notifierGRPC, cfg.coldRuns)
+	harness.Logf("notify: %s: %d cold starts", notifierGRPC, cfg.coldRuns)
 	for range cfg.coldRuns {
 		began := time.Now()
 		p, err := startGRPCNotifier(ctx, program, configJSON)
@@ -137,10 +134,9 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 		g.cold, g.load = append(g.cold, total), append(g.load, load)
 	}
 
-	logger := hclog.New(&hclog.LoggerOptions{Name: "notifier", Level: hclog.Warn, Output: os.Stderr})
 	lctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
-	wp, err := pluginhost.LoadWasm(lctx, pluginhost.WasmOptions{Path: module, CacheDir: spec.CacheDir, AllowHosts: spec.AllowHosts, Logger: logger})
+	wp, err := pluginhost.LoadWasm(lctx, pluginhost.WasmOptions{Path: module, CacheDir: spec.CacheDir, AllowHosts: spec.AllowHosts, Logger: harness.Logger("notifier")})
 	if err != nil {
 		return nil, fmt.Errorf("load the module: %w", err)
 	}
@@ -157,7 +153,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 
 	var sent int64
 	for _, name := range []string{notifierWasm, notifierGRPC} {
-		logf("notify: %s: %d warm-up notifications", name, cfg.notifyWarmup)
+		harness.Logf("notify: %s: %d warm-up notifications", name, cfg.notifyWarmup)
 		for range cfg.notifyWarmup {
 			if err := notifyOnce(ctx, conns[name]); err != nil {
 				return nil, fmt.Errorf("%s: warm-up: %w", name, err)
@@ -168,7 +164,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 	profiled := map[string]bool{}
 	for i, name := range abba(notifierWasm, notifierGRPC, cfg.blocks) {
 		n := blockSize(cfg.notifies, cfg.blocks, i)
-		logf("notify: %s: block %d of %d, %d timed notifications", name, i+1, cfg.blocks, n)
+		harness.Logf("notify: %s: block %d of %d, %d timed notifications", name, i+1, cfg.blocks, n)
 		stopProfile, err := maybeProfile(cfg, profiled, "notify-"+name)
 		if err != nil {
 			return nil, err
@@ -195,7 +191,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 	}
 	for _, name := range []string{notifierWasm, notifierGRPC} {
 		r := res.notifiers[name]
-		logf("notify: %s: warm p50 %s, p99 %s; cold start %s", name,
+		harness.Logf("notify: %s: warm p50 %s, p99 %s; cold start %s", name,
 			harness.FormatDuration(harness.Percentile(r.latencies, 50)), harness.FormatDuration(harness.Percentile(r.latencies, 99)), harness.FormatDuration(median(r.cold)))
 	}
 	return res, nil
@@ -205,7 +201,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 // dir, at once.
 func buildNotifiers(ctx context.Context, dir string) (module, program string, err error) {
 	module, program = filepath.Join(dir, "notifier.wasm"), filepath.Join(dir, "notifier")
-	logf("notify: building the notifier as a Wasm module and as a gRPC plugin")
+	harness.Logf("notify: building the notifier as a Wasm module and as a gRPC plugin")
 	builds := []struct {
 		out  string
 		args []string
@@ -236,8 +232,7 @@ func buildNotifiers(ctx context.Context, dir string) (module, program string, er
 
 // startGRPCNotifier starts the notifier program and configures it.
 func startGRPCNotifier(ctx context.Context, program string, configJSON []byte) (*client.Plugin, error) {
-	logger := hclog.New(&hclog.LoggerOptions{Name: "notifier", Level: hclog.Warn, Output: os.Stderr})
-	p, err := client.Start(client.Options{Path: program, Logger: logger})
+	p, err := client.Start(client.Options{Path: program, Logger: harness.Logger("notifier")})
 	if err != nil {
 		return nil, fmt.Errorf("start the grpc notifier: %w", err)
 	}
@@ -283,45 +278,24 @@ func notifyOnce(ctx context.Context, n sdk.Notifier) error {
 	return nil
 }
 
-// runWasmLoadChild re-executes this binary as a wasm-load child with
-// spec, and returns its report.
+// runWasmLoadChild runs this program as a wasm-load child with spec, and
+// returns its report.
 func runWasmLoadChild(ctx context.Context, spec wasmLoadSpec) (wasmLoadResult, error) {
-	in, err := json.Marshal(spec)
-	if err != nil {
-		return wasmLoadResult{}, fmt.Errorf("encode child spec: %w", err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return wasmLoadResult{}, fmt.Errorf("find this executable: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "-"+childFlag+"="+childWasmLoad)
-	cmd.Stdin = bytes.NewReader(in)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return wasmLoadResult{}, fmt.Errorf("child %s: %w", childWasmLoad, err)
-	}
 	var res wasmLoadResult
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		return wasmLoadResult{}, fmt.Errorf("child %s: decode its report %q: %w", childWasmLoad, out.String(), err)
-	}
-	return res, nil
+	_, err := harness.RunChild(ctx, harness.Child{Mode: childWasmLoad, Spec: spec, Timeout: notifyTimeout}, &res)
+	return res, err
 }
 
-// runWasmLoad is the wasm-load child: it loads the module of the
-// spec on its stdin, configures it, notifies once and reports the times
-// on stdout as JSON.
+// runWasmLoad is the wasm-load child: it loads the module of its spec,
+// configures it, notifies once and reports the times as its result.
 func runWasmLoad() error {
 	var spec wasmLoadSpec
-	if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
-		return fmt.Errorf("decode child spec: %w", err)
+	if err := harness.ReadSpec(&spec); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
 	defer cancel()
-	logger := hclog.New(&hclog.LoggerOptions{Name: "notifier", Level: hclog.Warn, Output: os.Stderr})
+	logger := harness.Logger("notifier")
 	began := time.Now()
 	p, err := pluginhost.LoadWasm(ctx, pluginhost.WasmOptions{Path: spec.Module, CacheDir: spec.CacheDir, AllowHosts: spec.AllowHosts, Logger: logger})
 	if err != nil {
@@ -336,10 +310,7 @@ func runWasmLoad() error {
 		return err
 	}
 	res.Total = time.Since(began)
-	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
-		return fmt.Errorf("report child result: %w", err)
-	}
-	return nil
+	return harness.WriteResult(res)
 }
 
 // receiver takes the notifiers' messages on 127.0.0.1.
@@ -372,7 +343,7 @@ func startReceiver() (*receiver, error) {
 	go func() {
 		defer close(r.done)
 		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logf("notify: the receiver stopped: %v", err)
+			harness.Logf("notify: the receiver stopped: %v", err)
 		}
 	}()
 	return r, nil

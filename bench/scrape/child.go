@@ -1,19 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,13 +14,14 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
+
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
-// childSpec is what the parent hands a child on its stdin: the targets to
-// scrape, how, for how long, and where to keep the store.
+// childSpec is what the parent hands a child, whose mode names the side
+// to run: the targets to scrape, how, for how long, and where to keep the
+// store.
 type childSpec struct {
-	// Side names the scrape path to run: vigil or prometheus.
-	Side string `json:"side"`
 	// Targets are the host:port of every fixture target.
 	Targets []string `json:"targets"`
 	// Interval and Timeout are the scrape interval and timeout of every
@@ -43,8 +37,6 @@ type childSpec struct {
 
 // childResult is what a child reports on its stdout, as one JSON object.
 type childResult struct {
-	// Side is the scrape path that ran.
-	Side string `json:"side"`
 	// SamplesAppended is the store's own count of samples committed:
 	// vigil_tsdb_samples_appended_total for Vigil, the sum over types of
 	// prometheus_tsdb_head_samples_appended_total for upstream. It covers
@@ -61,13 +53,10 @@ type childResult struct {
 	// prometheus_tsdb_head_series).
 	Series float64 `json:"series"`
 	// Window is the wall time from the start of the scrape manager to the
-	// end of its Stop; CPUUser and CPUSys are the process's CPU seconds over
-	// that window (getrusage deltas), and MaxRSSBytes its peak resident set
-	// at the end of it.
-	Window      time.Duration `json:"window"`
-	CPUUser     float64       `json:"cpu_user"`
-	CPUSys      float64       `json:"cpu_sys"`
-	MaxRSSBytes int64         `json:"max_rss_bytes"`
+	// end of its Stop; Usage is the process's CPU time over that window
+	// (getrusage deltas) and its peak resident set at the end of it.
+	Window time.Duration `json:"window"`
+	Usage  harness.Usage `json:"usage"`
 }
 
 // side is one scrape path under test, run inside a child process.
@@ -95,19 +84,16 @@ func sideByName(name string) (side, error) {
 	return side{}, fmt.Errorf("unknown side %q (want %s or %s)", name, vigilSide.name, prometheusSide.name)
 }
 
-// runChild is the child mode: it reads its spec from stdin, opens the
-// store, scrapes for the spec's duration, reads the figures back and writes
-// them to stdout as JSON.
+// runChild is the child mode of side name: it reads its spec, opens the
+// store, scrapes for the spec's duration, reads the figures back and
+// writes them as its result.
 func runChild(name string) error {
-	var spec childSpec
-	if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
-		return fmt.Errorf("decode child spec: %w", err)
-	}
-	if spec.Side != name {
-		return fmt.Errorf("child started as %q got a spec for %q", name, spec.Side)
-	}
 	s, err := sideByName(name)
 	if err != nil {
+		return err
+	}
+	var spec childSpec
+	if err := harness.ReadSpec(&spec); err != nil {
 		return err
 	}
 	db, reg, err := s.open(spec.Dir)
@@ -121,22 +107,19 @@ func runChild(name string) error {
 	if err != nil {
 		return err
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
-		return fmt.Errorf("report child result: %w", err)
-	}
-	return nil
+	return harness.WriteResult(res)
 }
 
 // scrapeFor runs side s's scrape manager on db for spec.Duration, measures
 // the process's CPU and peak RSS over that window, and then reads the
 // figures of the result back from the store and its metrics.
 func scrapeFor(s side, spec childSpec, db storage.Storage, reg *prometheus.Registry) (childResult, error) {
-	res := childResult{Side: s.name}
+	var res childResult
 	stopProfile, err := startCPUProfile(spec.ProfileDir, s.name)
 	if err != nil {
 		return res, err
 	}
-	before, err := getrusage()
+	before, err := harness.SelfUsage()
 	if err != nil {
 		stopProfile()
 		return res, err
@@ -150,14 +133,12 @@ func scrapeFor(s side, spec childSpec, db storage.Storage, reg *prometheus.Regis
 	time.Sleep(spec.Duration)
 	stop()
 	res.Window = time.Since(began)
-	after, err := getrusage()
+	after, err := harness.SelfUsage()
 	stopProfile()
 	if err != nil {
 		return res, err
 	}
-	res.CPUUser = after.user - before.user
-	res.CPUSys = after.sys - before.sys
-	res.MaxRSSBytes = after.maxRSS
+	res.Usage = harness.Usage{User: after.User - before.User, System: after.System - before.System, MaxRSS: after.MaxRSS}
 	if err := writeHeapProfile(spec.ProfileDir, s.name); err != nil {
 		return res, err
 	}
@@ -251,35 +232,6 @@ func gatherSum(reg prometheus.Gatherer, name string) (float64, error) {
 	return 0, fmt.Errorf("store metric %s not found", name)
 }
 
-// usage is the CPU time and peak resident set of this process so far.
-type usage struct {
-	user, sys float64 // seconds
-	maxRSS    int64   // bytes
-}
-
-// getrusage returns the usage of this process.
-func getrusage() (usage, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return usage{}, fmt.Errorf("getrusage: %w", err)
-	}
-	return usageOf(&ru), nil
-}
-
-// usageOf converts a rusage, whose ru_maxrss is in KiB on Linux and in
-// bytes on macOS.
-func usageOf(ru *syscall.Rusage) usage {
-	rss := int64(ru.Maxrss)
-	if runtime.GOOS != "darwin" {
-		rss *= 1024
-	}
-	return usage{
-		user:   time.Duration(ru.Utime.Nano()).Seconds(),
-		sys:    time.Duration(ru.Stime.Nano()).Seconds(),
-		maxRSS: rss,
-	}
-}
-
 // startCPUProfile starts a CPU profile of the scrape window into
 // dir/<side>.cpu.pprof when dir is set, and returns the function that ends
 // it.
@@ -299,7 +251,7 @@ func startCPUProfile(dir, name string) (func(), error) {
 	return func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
-			logf("%s: close CPU profile: %v", name, err)
+			harness.Logf("%s: close CPU profile: %v", name, err)
 		}
 	}, nil
 }
@@ -324,51 +276,21 @@ func writeHeapProfile(dir, name string) error {
 	return nil
 }
 
-// sideRun is what the parent learns from one child: its report and the
-// usage of the whole process as the kernel accounted it at exit.
+// sideRun is what the parent learns from one child: its report and how
+// the whole process ran.
 type sideRun struct {
 	childResult
-	process usage
-	wall    time.Duration // of the whole child process
-	served  int64         // scrapes the fixture answered during the run
+	process harness.ChildRun
+	served  int64 // scrapes the fixture answered during the run
 }
 
-// runSideInChild re-executes this binary with -side=name, hands it spec on
-// stdin and returns its report together with the process's rusage.
+// runSideInChild runs side name in a child process with spec, and returns
+// its report and how the process ran.
 func runSideInChild(ctx context.Context, name string, spec childSpec) (sideRun, error) {
-	in, err := json.Marshal(spec)
-	if err != nil {
-		return sideRun{}, fmt.Errorf("encode child spec: %w", err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return sideRun{}, fmt.Errorf("find this executable: %w", err)
-	}
 	// A child that hangs is killed well after it should have finished.
-	ctx, cancel := context.WithTimeout(ctx, spec.Duration+2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "-side="+name)
-	cmd.Stdin = bytes.NewReader(in)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = os.Stderr
-	began := time.Now()
-	runErr := cmd.Run()
-	wall := time.Since(began)
-	if runErr != nil {
-		return sideRun{}, fmt.Errorf("child %s: %w", name, runErr)
-	}
-	var res childResult
-	dec := json.NewDecoder(&out)
-	if err := dec.Decode(&res); err != nil {
-		return sideRun{}, fmt.Errorf("child %s: decode its report %q: %w", name, out.String(), err)
-	}
-	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
-		return sideRun{}, fmt.Errorf("child %s wrote more than its report to stdout: %q", name, out.String())
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return sideRun{}, fmt.Errorf("child %s: no rusage for the process", name)
-	}
-	return sideRun{childResult: res, process: usageOf(ru), wall: wall}, nil
+	child := harness.Child{Mode: name, Spec: spec, Timeout: spec.Duration + 2*time.Minute}
+	var r sideRun
+	var err error
+	r.process, err = harness.RunChild(ctx, child, &r.childResult)
+	return r, err
 }

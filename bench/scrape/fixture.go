@@ -274,7 +274,7 @@ func startFixture(n, seriesPerTarget int, seed uint64) (*fixture, error) {
 		go func() {
 			defer f.done.Done()
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logf("fixture target %s stopped: %v", t.addr, err)
+				harness.Logf("fixture target %s stopped: %v", t.addr, err)
 			}
 		}()
 	}

@@ -11,9 +11,9 @@
 // at every scrape, and the sequence of bodies a target serves is the same
 // for both sides.
 //
-// Each side runs in a child process of its own (this binary, re-executed
-// with the hidden flag -side=vigil or -side=prometheus, its settings on
-// stdin as JSON), so that the CPU time and memory measured are the
+// Each side runs in a child process of its own (this program, re-executed
+// by harness.RunChild in the child mode vigil or prometheus, its settings
+// on stdin as JSON), so that the CPU time and memory measured are the
 // scraper's and its store's alone. The child opens its store with the
 // defaults of its server in a fresh temporary directory (which the parent
 // removes afterwards), keeps its server's garbage collector setting (both
@@ -63,9 +63,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vigilmon/vigil/bench/harness"
@@ -73,9 +71,6 @@ import (
 
 // jobName is the name of the benchmark's scrape job on both sides.
 const jobName = "bench"
-
-// sideFlag is the hidden flag that runs one side in a child process.
-const sideFlag = "side"
 
 // config holds the command-line settings.
 type config struct {
@@ -91,29 +86,20 @@ type config struct {
 }
 
 func main() {
-	cfg, child, err := parseFlags()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
-	}
-	if child != "" {
-		if err := runChild(child); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s child: %v\n", child, err)
-			os.Exit(1)
+	harness.Main(func(ctx context.Context) error {
+		if side := harness.ChildMode(); side != "" {
+			return runChild(side)
 		}
-		return
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runBenchmark(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+		cfg, err := parseFlags()
+		if err != nil {
+			return harness.UsageError(err)
+		}
+		return runBenchmark(ctx, cfg)
+	})
 }
 
-// parseFlags reads the command line into a config. It returns the side to
-// run when the binary was started as a child.
-func parseFlags() (config, string, error) {
+// parseFlags reads the command line into a config.
+func parseFlags() (config, error) {
 	targets := flag.Int("targets", 200, "number of fixture targets")
 	series := flag.Int("series", 1000, fmt.Sprintf("series per target (at least %d)", minSeriesPerTarget))
 	interval := flag.Duration("interval", time.Second, "scrape interval of every target")
@@ -123,21 +109,7 @@ func parseFlags() (config, string, error) {
 	dir := flag.String("dir", os.TempDir(), "parent of the temporary store directories")
 	profileDir := flag.String("profile-dir", "", "if set, each child writes <side>.cpu.pprof and <side>.heap.pprof here")
 	seed := flag.Uint64("seed", 1, "seed of the fixture's values")
-	child := flag.String(sideFlag, "", "run one side as a child process (internal)")
-	flag.Usage = func() {
-		out := flag.CommandLine.Output()
-		fmt.Fprintf(out, "Usage: %s [flags]\n\nCompares Vigil's scrape path with upstream Prometheus's.\n\n", os.Args[0])
-		flag.VisitAll(func(f *flag.Flag) {
-			if f.Name == sideFlag {
-				return
-			}
-			fmt.Fprintf(out, "  -%s\n    \t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
-		})
-	}
 	flag.Parse()
-	if *child != "" {
-		return config{}, *child, nil
-	}
 
 	cfg := config{
 		targets: *targets, series: *series, interval: *interval, timeout: *timeout,
@@ -148,29 +120,24 @@ func parseFlags() (config, string, error) {
 	}
 	switch {
 	case cfg.targets < 1:
-		return config{}, "", fmt.Errorf("-targets must be at least 1, got %d", cfg.targets)
+		return config{}, fmt.Errorf("-targets must be at least 1, got %d", cfg.targets)
 	case cfg.series < minSeriesPerTarget:
-		return config{}, "", fmt.Errorf("-series must be at least %d, got %d", minSeriesPerTarget, cfg.series)
+		return config{}, fmt.Errorf("-series must be at least %d, got %d", minSeriesPerTarget, cfg.series)
 	case cfg.interval < 100*time.Millisecond || cfg.interval%time.Millisecond != 0:
-		return config{}, "", fmt.Errorf("-interval must be whole milliseconds, at least 100ms, got %s", cfg.interval)
+		return config{}, fmt.Errorf("-interval must be whole milliseconds, at least 100ms, got %s", cfg.interval)
 	case cfg.timeout < 0 || cfg.timeout > cfg.interval || cfg.timeout%time.Millisecond != 0:
-		return config{}, "", fmt.Errorf("-timeout must be whole milliseconds, at most -interval, got %s", cfg.timeout)
+		return config{}, fmt.Errorf("-timeout must be whole milliseconds, at most -interval, got %s", cfg.timeout)
 	case cfg.duration < 2*cfg.interval:
-		return config{}, "", fmt.Errorf("-duration must be at least two intervals, got %s", cfg.duration)
+		return config{}, fmt.Errorf("-duration must be at least two intervals, got %s", cfg.duration)
 	}
 	for _, name := range strings.Split(*sides, ",") {
 		name = strings.TrimSpace(name)
 		if _, err := sideByName(name); err != nil {
-			return config{}, "", fmt.Errorf("-sides: %w", err)
+			return config{}, fmt.Errorf("-sides: %w", err)
 		}
 		cfg.sides = append(cfg.sides, name)
 	}
-	return cfg, "", nil
-}
-
-// logf prints a progress line to stderr.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	return cfg, nil
 }
 
 // runBenchmark serves the fixture, runs every side in a child process in
@@ -182,7 +149,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer f.stop()
-	logf("%d targets x %d series on 127.0.0.1 (%s per body), scraped every %s (timeout %s) for %s per side",
+	harness.Logf("%d targets x %d series on 127.0.0.1 (%s per body), scraped every %s (timeout %s) for %s per side",
 		cfg.targets, cfg.series, harness.HumanBytes(float64(f.bodyBytes())), cfg.interval, cfg.timeout, cfg.duration)
 	if cfg.profileDir != "" {
 		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
@@ -195,12 +162,12 @@ func runBenchmark(ctx context.Context, cfg config) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		logf("%s: %s samples ingested in %d scrapes; %.2f CPU s over the %s window, peak RSS %s",
-			name, humanCount(r.SamplesAppended), r.Scrapes, r.CPUUser+r.CPUSys, r.Window.Round(time.Millisecond),
-			harness.HumanBytes(float64(r.MaxRSSBytes)))
+		harness.Logf("%s: %s samples ingested in %d scrapes; %.2f CPU s over the %s window, peak RSS %s",
+			name, humanCount(r.SamplesAppended), r.Scrapes, r.Usage.CPU().Seconds(), r.Window.Round(time.Millisecond),
+			harness.HumanBytes(float64(r.Usage.MaxRSS)))
 		runs[name] = r
 	}
-	logf("done in %s", time.Since(began).Round(time.Second))
+	harness.Logf("done in %s", time.Since(began).Round(time.Second))
 	printReport(os.Stdout, cfg, f, runs)
 	return nil
 }
@@ -213,9 +180,9 @@ func runSide(ctx context.Context, cfg config, f *fixture, name string) (sideRun,
 	if err != nil {
 		return sideRun{}, fmt.Errorf("create temp dir: %w", err)
 	}
-	logf("%s: scraping in a child process for %s", name, cfg.duration)
+	harness.Logf("%s: scraping in a child process for %s", name, cfg.duration)
 	r, err := runSideInChild(ctx, name, childSpec{
-		Side: name, Targets: f.addrs(), Interval: cfg.interval, Timeout: cfg.timeout,
+		Targets: f.addrs(), Interval: cfg.interval, Timeout: cfg.timeout,
 		Duration: cfg.duration, Dir: dir, ProfileDir: cfg.profileDir,
 	})
 	r.served = f.requests()

@@ -53,13 +53,13 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 	row("failed scrapes (up == 0)", func(r sideRun) float64 { return float64(r.Scrapes - r.ScrapesUp) }, count, false, "")
 	row("series in the store", func(r sideRun) float64 { return r.Series }, count, true, "")
 	row("scrape window", func(r sideRun) float64 { return r.Window.Seconds() }, secs, false, "")
-	row("CPU seconds (user+sys, scrape window)", func(r sideRun) float64 { return r.CPUUser + r.CPUSys }, secs, true, "")
+	row("CPU seconds (user+sys, scrape window)", func(r sideRun) float64 { return r.Usage.CPU().Seconds() }, secs, true, "")
 	cpuRatio := row("CPU seconds per million samples", cpuPerMillion, func(x float64) string { return fmt.Sprintf("%.3f s", x) }, true, lowerBetter)
-	rssRatio := row("peak RSS (to the end of the window)", func(r sideRun) float64 { return float64(r.MaxRSSBytes) }, mib, true, lowerBetter)
+	rssRatio := row("peak RSS (to the end of the window)", func(r sideRun) float64 { return float64(r.Usage.MaxRSS) }, mib, true, lowerBetter)
 	fmt.Fprintln(tw, "\t\t\t\t")
-	row("whole child: CPU seconds (user+sys)", func(r sideRun) float64 { return r.process.user + r.process.sys }, secs, true, "")
-	row("whole child: peak RSS", func(r sideRun) float64 { return float64(r.process.maxRSS) }, mib, true, "")
-	row("whole child: wall time", func(r sideRun) float64 { return r.wall.Seconds() }, secs, false, "")
+	row("whole child: CPU seconds (user+sys)", func(r sideRun) float64 { return r.process.Usage.CPU().Seconds() }, secs, true, "")
+	row("whole child: peak RSS", func(r sideRun) float64 { return float64(r.process.Usage.MaxRSS) }, mib, true, "")
+	row("whole child: wall time", func(r sideRun) float64 { return r.process.Wall.Seconds() }, secs, false, "")
 	tw.Flush()
 
 	fmt.Fprintln(out)
@@ -96,7 +96,7 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 // cpuPerMillion is the CPU seconds of the scrape window per million samples
 // ingested.
 func cpuPerMillion(r sideRun) float64 {
-	return (r.CPUUser + r.CPUSys) / (r.SamplesAppended / 1e6)
+	return r.Usage.CPU().Seconds() / (r.SamplesAppended / 1e6)
 }
 
 // humanCount formats a count: 950, 12.3k, 11.95M.

@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	promtsdb "github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/util/compression"
+
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // prometheusSide is the upstream scrape path: the scrape.Manager of the
@@ -89,7 +91,7 @@ func startUpstream(spec childSpec, db storage.Storage, reg *prometheus.Registry)
 	stop := func() {
 		m.Stop()
 		if err := <-done; err != nil {
-			logf("prometheus: scrape manager: %v", err)
+			harness.Logf("prometheus: scrape manager: %v", err)
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)

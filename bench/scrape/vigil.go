@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/storage"
 
+	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/core/scrape"
 	vigiltsdb "github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
@@ -68,7 +69,7 @@ func startVigil(spec childSpec, db storage.Storage, reg *prometheus.Registry) (f
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("vigil scrape configuration: %s", diags.Error())
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "bench", Level: hclog.Warn, Output: os.Stderr})
+	logger := harness.Logger("bench")
 	m := scrape.New(scrape.Options{Store: db, Logger: logger})
 	if err := reg.Register(m.Collector()); err != nil {
 		return nil, fmt.Errorf("register vigil scrape metrics: %w", err)

@@ -107,22 +107,16 @@ type sizeResult struct {
 }
 
 func main() {
-	if spec := os.Getenv(crashChildEnv); spec != "" {
-		if err := runCrashChild(spec); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
+	harness.Main(func(ctx context.Context) error {
+		if harness.ChildMode() == crashChild {
+			return runCrashChild(ctx)
 		}
-		return
-	}
-	cfg, err := parseFlags()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
-	}
-	if err := runBenchmark(context.Background(), cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+		cfg, err := parseFlags()
+		if err != nil {
+			return harness.UsageError(err)
+		}
+		return runBenchmark(ctx, cfg)
+	})
 }
 
 // parseFlags reads the command line into a config.
@@ -185,11 +179,6 @@ func backendByName(name string) (backend, error) {
 	return backend{}, fmt.Errorf("unknown store %q (want vigil or upstream)", name)
 }
 
-// logf prints a progress line to stderr.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-}
-
 // benchmarkEnd is where the data of every workload ends.
 var benchmarkEnd = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
@@ -203,7 +192,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 	for _, spec := range cfg.sizes {
 		w := newWorkload(spec.series, spec.span, now.Add(-spec.span), cfg.seed)
 		res := &sizeResult{spec: spec, w: w, byStore: map[string]*storeResult{}}
-		logf("%s: %d targets, %d series, %d samples per ingest", spec, len(w.targets), w.numSeries(), w.numSamples())
+		harness.Logf("%s: %d targets, %d series, %d samples per ingest", spec, len(w.targets), w.numSeries(), w.numSamples())
 		for _, b := range cfg.backends {
 			r, err := measureSize(ctx, cfg, b, w)
 			if err != nil {
@@ -213,7 +202,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 		}
 		results = append(results, res)
 	}
-	logf("done in %s", time.Since(began).Round(time.Second))
+	harness.Logf("done in %s", time.Since(began).Round(time.Second))
 	printReport(os.Stdout, cfg, results)
 	return nil
 }
@@ -251,7 +240,7 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	heapAfter := liveHeap()
 	r.ingestOne = samples / took.Seconds()
 	r.heapPerSeries = (float64(heapAfter) - float64(heapBefore)) / float64(w.numSeries())
-	logf("%s: ingest 1 goroutine %s samples (%s); heap %s/series", tag,
+	harness.Logf("%s: ingest 1 goroutine %s samples (%s); heap %s/series", tag,
 		humanRate(r.ingestOne), took.Round(time.Millisecond), harness.HumanBytes(r.heapPerSeries))
 
 	sealStart := time.Now()
@@ -259,7 +248,7 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 		return nil, err
 	}
 	r.bytesPerSample = float64(r.disk.measured) / samples
-	logf("%s: sealed in %s; %s = %s (%.3f B/sample), whole dir %s", tag, time.Since(sealStart).Round(time.Millisecond),
+	harness.Logf("%s: sealed in %s; %s = %s (%.3f B/sample), whole dir %s", tag, time.Since(sealStart).Round(time.Millisecond),
 		r.disk.what, harness.HumanBytes(float64(r.disk.measured)), r.bytesPerSample, harness.HumanBytes(float64(r.disk.wholeDir)))
 
 	ng := newEngine()
@@ -268,13 +257,13 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	}); err != nil {
 		return nil, err
 	}
-	logf("%s: rate query %s (%s)", tag, r.rateQuery.Round(time.Microsecond), r.rateCheck)
+	harness.Logf("%s: rate query %s (%s)", tag, r.rateQuery.Round(time.Microsecond), r.rateCheck)
 	if r.rawSelect, r.rawCheck, err = medianOf(cfg.queryRuns, func() (time.Duration, resultCheck, error) {
 		return timeRawSelect(ctx, db, w)
 	}); err != nil {
 		return nil, err
 	}
-	logf("%s: raw 2h select %s (%s)", tag, r.rawSelect.Round(time.Microsecond), r.rawCheck)
+	harness.Logf("%s: raw 2h select %s (%s)", tag, r.rawSelect.Round(time.Microsecond), r.rawCheck)
 	closed = true
 	if err := db.Close(); err != nil {
 		return nil, fmt.Errorf("close after queries: %w", err)
@@ -286,9 +275,9 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	if r.ingestMany, r.restart, err = measureParallelIngestAndRestart(ctx, cfg, b, w); err != nil {
 		return nil, err
 	}
-	logf("%s: ingest %d goroutines (child process) %s samples", tag, cfg.workers, humanRate(r.ingestMany))
+	harness.Logf("%s: ingest %d goroutines (child process) %s samples", tag, cfg.workers, humanRate(r.ingestMany))
 	if r.restart >= 0 {
-		logf("%s: reopen after SIGKILL took %s", tag, r.restart.Round(time.Millisecond))
+		harness.Logf("%s: reopen after SIGKILL took %s", tag, r.restart.Round(time.Millisecond))
 	}
 	return r, nil
 }

@@ -1,32 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
+
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
-// crashChildEnv, when set in the environment, makes the binary act as the
-// crashing child of the parallel ingest and restart measurement instead of
-// running the benchmark. Its value is a JSON-encoded crashSpec.
-const crashChildEnv = "VIGIL_TSDB_BENCH_CRASH_CHILD"
-
-// crashReadyLine starts the line the child prints once every sample is
-// committed, right before it kills itself. The ingest time in nanoseconds
-// follows it.
-const crashReadyLine = "crash-child: ingest took ns"
+// crashChild is the child mode of the parallel ingest and restart
+// measurement: the child fills a store and dies by SIGKILL.
+const crashChild = "crash"
 
 // crashSpec tells the child which store to fill, where, and with what.
 type crashSpec struct {
@@ -39,14 +27,21 @@ type crashSpec struct {
 	Workers int           `json:"workers"`
 }
 
-// runCrashChild opens the store named in spec, ingests the workload with
-// spec.Workers goroutines, reports the ingest time on stdout and then kills
+// crashResult is what the child reports once every sample is committed,
+// right before it kills itself.
+type crashResult struct {
+	// Ingest is the time the ingest took, process start and Open left out.
+	Ingest time.Duration `json:"ingest"`
+}
+
+// runCrashChild opens the store named in its spec, ingests the workload
+// with spec.Workers goroutines, reports the ingest time and then kills
 // itself with SIGKILL, so the store is never closed, flushed or
 // snapshotted.
-func runCrashChild(spec string) error {
+func runCrashChild(ctx context.Context) error {
 	var s crashSpec
-	if err := json.Unmarshal([]byte(spec), &s); err != nil {
-		return fmt.Errorf("decode crash child spec: %w", err)
+	if err := harness.ReadSpec(&s); err != nil {
+		return err
 	}
 	b, err := backendByName(s.Store)
 	if err != nil {
@@ -57,58 +52,30 @@ func runCrashChild(spec string) error {
 		return err
 	}
 	w := newWorkload(s.Series, s.Span, time.UnixMilli(s.StartMs), s.Seed)
-	took, err := newIngester(w).run(context.Background(), db, s.Workers)
+	took, err := newIngester(w).run(ctx, db, s.Workers)
 	if err != nil {
-		return fmt.Errorf("crash child ingest into %s: %w", s.Store, err)
+		return fmt.Errorf("ingest into %s: %w", s.Store, err)
 	}
-	if _, err := fmt.Fprintf(os.Stdout, "%s %d\n", crashReadyLine, took.Nanoseconds()); err != nil {
-		return fmt.Errorf("report crash child result: %w", err)
+	if err := harness.WriteResult(crashResult{Ingest: took}); err != nil {
+		return err
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGKILL); err != nil {
-		return fmt.Errorf("kill crash child: %w", err)
-	}
-	select {} // SIGKILL cannot be caught; wait for it to land.
+	return harness.KillSelf()
 }
 
-// ingestInCrashChild runs this binary again as a child process that opens
+// ingestInCrashChild runs this program again as a child process that opens
 // backend b in dir, ingests w with the given number of goroutines and dies
 // by SIGKILL without closing the store. It returns the ingest time the child
 // measured (excluding process start and Open).
 func ingestInCrashChild(ctx context.Context, b backend, dir string, w *workload, workers int) (time.Duration, error) {
-	spec, err := json.Marshal(crashSpec{
+	spec := crashSpec{
 		Store: b.name, Dir: dir, Series: w.numSeries(), Span: time.Duration(w.rounds) * scrapeInterval,
 		StartMs: w.start.UnixMilli(), Seed: w.seed, Workers: workers,
-	})
-	if err != nil {
-		return 0, fmt.Errorf("encode crash child spec: %w", err)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		exe = os.Args[0]
+	var res crashResult
+	if _, err := harness.RunChild(ctx, harness.Child{Mode: crashChild, Spec: spec, Crash: true}, &res); err != nil {
+		return 0, fmt.Errorf("%s: %w", b.name, err)
 	}
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+string(spec))
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = os.Stderr
-	runErr := cmd.Run()
-	var exitErr *exec.ExitError
-	if !errors.As(runErr, &exitErr) {
-		return 0, fmt.Errorf("crash child for %s did not die by a signal: %v (output %q)", b.name, runErr, out.String())
-	}
-	ws, ok := exitErr.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		return 0, fmt.Errorf("crash child for %s: %w (output %q)", b.name, runErr, out.String())
-	}
-	_, after, found := strings.Cut(out.String(), crashReadyLine)
-	if !found {
-		return 0, fmt.Errorf("crash child for %s was killed before committing its samples (output %q)", b.name, out.String())
-	}
-	ns, err := strconv.ParseInt(strings.TrimSpace(after), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("crash child for %s: parse ingest time from %q: %w", b.name, out.String(), err)
-	}
-	return time.Duration(ns), nil
+	return res.Ingest, nil
 }
 
 // timeReopen times opening backend b on dir, which a crash child left
