@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -44,4 +45,75 @@ func FormatDuration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.2fs", d.Seconds())
 	}
+}
+
+// Seconds returns d in seconds, for a table's value, and NaN when d is
+// negative: a figure that was not measured.
+func Seconds(d time.Duration) float64 {
+	if d < 0 {
+		return math.NaN()
+	}
+	return d.Seconds()
+}
+
+// FormatSeconds formats a time in seconds as FormatDuration does, n/a
+// when it is not a number.
+func FormatSeconds(x float64) string {
+	if math.IsNaN(x) {
+		return "n/a"
+	}
+	return FormatDuration(time.Duration(x * float64(time.Second)))
+}
+
+// HumanCount formats a count: 950, 12.3k, 100k, 11.95M, 2M; n/a when it
+// is not a number.
+func HumanCount(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "n/a"
+	case math.Abs(x) >= 1e6:
+		return wholeOrDecimals(fmt.Sprintf("%.2f", x/1e6)) + "M"
+	case math.Abs(x) >= 1e3:
+		return wholeOrDecimals(fmt.Sprintf("%.1f", x/1e3)) + "k"
+	default:
+		return fmt.Sprintf("%.0f", x)
+	}
+}
+
+// wholeOrDecimals drops the decimals of a number when they are all zeros:
+// 100.0 is 100, 1.50 stays.
+func wholeOrDecimals(s string) string {
+	if whole, decimals, ok := strings.Cut(s, "."); ok && strings.Trim(decimals, "0") == "" {
+		return whole
+	}
+	return s
+}
+
+// Which way a figure improves, as the tables say beside every figure the
+// last line carries.
+const (
+	HigherIsBetter = "(higher is better)"
+	LowerIsBetter  = "(lower is better)"
+)
+
+// Ratio is one key of a benchmark's last line and its value.
+type Ratio struct {
+	Key   string
+	Value float64
+}
+
+// RatioLine returns a benchmark's last line,
+//
+//	<name> ratios (<over>): key=value ...
+//
+// over saying what is divided by what (vigil/<anchor>), every value with
+// two decimals, n/a when it is not a number. The table above the line
+// says for each key whether higher or lower is better.
+func RatioLine(name, over string, ratios ...Ratio) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s ratios (%s):", name, over)
+	for _, r := range ratios {
+		fmt.Fprintf(&b, " %s=%s", r.Key, FormatRatio(r.Value))
+	}
+	return b.String()
 }

@@ -99,7 +99,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 	spec := wasmLoadSpec{Module: module, CacheDir: filepath.Join(dir, "cache"), AllowHosts: []string{recv.host}, Config: string(configJSON)}
 
 	// A first load fills the compilation cache: the compile time.
-	harness.Logf("notify: compiling the module (%s) without a cache", fmtBytes(res.notifiers[notifierWasm].size))
+	harness.Logf("notify: compiling the module (%s) without a cache", harness.HumanBytes(float64(res.notifiers[notifierWasm].size)))
 	first, err := runWasmLoadChild(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)

@@ -4,15 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"text/tabwriter"
 	"time"
 
 	"github.com/vigilmon/vigil/bench/harness"
-)
-
-const (
-	higherBetter = "(higher is better)"
-	lowerBetter  = "(lower is better)"
 )
 
 // printReport writes a table per part, the notes and the final line.
@@ -30,40 +24,30 @@ func printReport(out io.Writer, cfg config, cr *collectResult, nr *notifyResult)
 		wasmP50, wasmP99, wasmCold = harness.Percentile(w.latencies, 50), harness.Percentile(w.latencies, 99), median(w.cold)
 		printNotify(out, cfg, nr)
 	}
-	fmt.Fprintf(out, "plugins ratios (vigil-plugin/vigil-http): collect=%s cpu=%s; wasm notify p50=%sus p99=%sus cold=%sms\n",
-		harness.FormatRatio(collectRatio), harness.FormatRatio(cpuRatio), micros(wasmP50), micros(wasmP99), millis(wasmCold))
+	// The Wasm figures, absolute, follow the ratios on the same line.
+	line := harness.RatioLine("plugins", modePlugin+"/"+modeHTTP, harness.Ratio{Key: "collect", Value: collectRatio}, harness.Ratio{Key: "cpu", Value: cpuRatio})
+	fmt.Fprintf(out, "%s; wasm notify p50=%sus p99=%sus cold=%sms\n", line, micros(wasmP50), micros(wasmP99), millis(wasmCold))
 }
 
 // printCollect writes part 1's table and notes, and returns the ratios
 // of the final line.
 func printCollect(out io.Writer, cfg config, cr *collectResult) (collectRatio, cpuRatio float64) {
 	p, h := cr.modes[modePlugin], cr.modes[modeHTTP]
-	fmt.Fprintf(out, "part 1: one collection of %s series, through an exporter plugin (gRPC) and through an HTTP scrape (text format)\n", humanCount(cr.series))
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "figure\t%s\t%s\tplugin/http\t\n", modePlugin, modeHTTP)
-	row := func(name string, pv, hv float64, format func(float64) string, withRatio bool, note string) float64 {
-		ratio := pv / hv
-		rs := ""
-		if withRatio {
-			rs = harness.FormatRatio(ratio)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, format(pv), format(hv), rs, note)
-		return ratio
-	}
-	secs := func(d time.Duration) float64 { return d.Seconds() }
-	dur := func(x float64) string { return harness.FormatDuration(time.Duration(x * float64(time.Second))) }
+	fmt.Fprintf(out, "part 1: one collection of %s series, through an exporter plugin (gRPC) and through an HTTP scrape (text format)\n", harness.HumanCount(float64(cr.series)))
+	t := harness.NewTable(out, "figure", modePlugin, modeHTTP, "plugin/http")
 	cpu := func(x float64) string { return fmt.Sprintf("%.3f s", x) }
 	perMillion := func(r *modeResult, x float64) float64 { return x / (float64(r.samples) / 1e6) }
+	latency := func(r *modeResult, q float64) float64 { return harness.Seconds(harness.Percentile(r.latencies, q)) }
 
-	collectRatio = row("collection latency p50", secs(harness.Percentile(p.latencies, 50)), secs(harness.Percentile(h.latencies, 50)), dur, true, lowerBetter)
-	row("collection latency p99", secs(harness.Percentile(p.latencies, 99)), secs(harness.Percentile(h.latencies, 99)), dur, true, lowerBetter)
-	row("collections per second, one at a time", 1/secs(mean(p.latencies)), 1/secs(mean(h.latencies)), func(x float64) string { return fmt.Sprintf("%.1f", x) }, true, higherBetter)
-	cpuRatio = row("CPU s per million samples, consumer+producer", p.cpuPerMillion(), h.cpuPerMillion(), cpu, true, lowerBetter)
-	row("  consumer (this process)", perMillion(p, p.consumerCPU), perMillion(h, h.consumerCPU), cpu, true, "")
-	row("  producer (child process)", perMillion(p, p.producerCPU), perMillion(h, h.producerCPU), cpu, true, "")
-	row("payload per collection", float64(p.payload), float64(h.payload), fmtBytes64, true, "")
-	row("samples parsed, timed collections", float64(p.samples), float64(h.samples), func(x float64) string { return fmt.Sprintf("%.0f", x) }, false, "")
-	tw.Flush()
+	collectRatio = t.Compare("collection latency p50", latency(p, 50), latency(h, 50), harness.FormatSeconds, harness.LowerIsBetter)
+	t.Compare("collection latency p99", latency(p, 99), latency(h, 99), harness.FormatSeconds, harness.LowerIsBetter)
+	t.Compare("collections per second, one at a time", 1/harness.Seconds(mean(p.latencies)), 1/harness.Seconds(mean(h.latencies)), func(x float64) string { return fmt.Sprintf("%.1f", x) }, harness.HigherIsBetter)
+	cpuRatio = t.Compare("CPU s per million samples, consumer+producer", p.cpuPerMillion(), h.cpuPerMillion(), cpu, harness.LowerIsBetter)
+	t.Compare("  consumer (this process)", perMillion(p, p.consumerCPU), perMillion(h, h.consumerCPU), cpu, "")
+	t.Compare("  producer (child process)", perMillion(p, p.producerCPU), perMillion(h, h.producerCPU), cpu, "")
+	t.Compare("payload per collection", float64(p.payload), float64(h.payload), harness.HumanBytes, "")
+	t.Values("samples parsed, timed collections", float64(p.samples), float64(h.samples), func(x float64) string { return fmt.Sprintf("%.0f", x) }, "")
+	t.Flush()
 
 	fmt.Fprintln(out, "notes:")
 	fmt.Fprintf(out, "  producer: a child process holding %d series in a client_golang registry (families of %d: counters labelled method, code, handler; gauges labelled shard, zone); every value moves before every collection\n",
@@ -82,22 +66,17 @@ func printCollect(out io.Writer, cfg config, cr *collectResult) (collectRatio, c
 func printNotify(out io.Writer, cfg config, nr *notifyResult) {
 	w, g := nr.notifiers[notifierWasm], nr.notifiers[notifierGRPC]
 	fmt.Fprintln(out, "part 2: one notifier, built as a Wasm module and as a gRPC plugin, posting to a receiver on 127.0.0.1")
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "figure\t%s\t%s\twasm/grpc\t\n", notifierWasm, notifierGRPC)
+	t := harness.NewTable(out, "figure", notifierWasm, notifierGRPC, "wasm/grpc")
 	row := func(name string, wv, gv time.Duration, note string) {
-		ws, gs, rs := harness.FormatDuration(wv), harness.FormatDuration(gv), harness.FormatRatio(float64(wv)/float64(gv))
-		if gv < 0 {
-			gs, rs = "n/a", ""
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, ws, gs, rs, note)
+		t.Compare(name, harness.Seconds(wv), harness.Seconds(gv), harness.FormatSeconds, note)
 	}
-	row("warm Notify p50", harness.Percentile(w.latencies, 50), harness.Percentile(g.latencies, 50), lowerBetter)
-	row("warm Notify p99", harness.Percentile(w.latencies, 99), harness.Percentile(g.latencies, 99), lowerBetter)
-	row(fmt.Sprintf("cold start to first Notify done, median of %d", len(w.cold)), median(w.cold), median(g.cold), lowerBetter)
+	row("warm Notify p50", harness.Percentile(w.latencies, 50), harness.Percentile(g.latencies, 50), harness.LowerIsBetter)
+	row("warm Notify p99", harness.Percentile(w.latencies, 99), harness.Percentile(g.latencies, 99), harness.LowerIsBetter)
+	row(fmt.Sprintf("cold start to first Notify done, median of %d", len(w.cold)), median(w.cold), median(g.cold), harness.LowerIsBetter)
 	row("  of which LoadWasm / client.Start", median(w.load), median(g.load), "")
-	row("compile without cache (LoadWasm)", nr.compile, -1, lowerBetter)
-	fmt.Fprintf(tw, "size of the build\t%s\t%s\t%s\t\n", fmtBytes(w.size), fmtBytes(g.size), harness.FormatRatio(float64(w.size)/float64(g.size)))
-	tw.Flush()
+	t.Values("compile without cache (LoadWasm)", harness.Seconds(nr.compile), math.NaN(), harness.FormatSeconds, harness.LowerIsBetter)
+	t.Compare("size of the build", float64(w.size), float64(g.size), harness.HumanBytes, "")
+	t.Flush()
 
 	fmt.Fprintln(out, "notes:")
 	fmt.Fprintln(out, "  notifier: bench/plugins/notifier, one package built with go build for GOOS=wasip1 GOARCH=wasm -buildmode=c-shared (posts through sdk/wasm.HTTPClient) and natively (posts with net/http)")
@@ -134,17 +113,4 @@ func millis(d time.Duration) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond))
-}
-
-// fmtBytes formats a byte count.
-func fmtBytes(n int64) string { return harness.HumanBytes(float64(n)) }
-
-func fmtBytes64(x float64) string { return harness.HumanBytes(x) }
-
-// humanCount formats a series count like 10k.
-func humanCount(n int) string {
-	if n >= 1000 && n%1000 == 0 {
-		return fmt.Sprintf("%dk", n/1000)
-	}
-	return fmt.Sprint(n)
 }

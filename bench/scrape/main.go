@@ -163,7 +163,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		harness.Logf("%s: %s samples ingested in %d scrapes; %.2f CPU s over the %s window, peak RSS %s",
-			name, humanCount(r.SamplesAppended), r.Scrapes, r.Usage.CPU().Seconds(), r.Window.Round(time.Millisecond),
+			name, harness.HumanCount(r.SamplesAppended), r.Scrapes, r.Usage.CPU().Seconds(), r.Window.Round(time.Millisecond),
 			harness.HumanBytes(float64(r.Usage.MaxRSS)))
 		runs[name] = r
 	}

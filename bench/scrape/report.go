@@ -4,15 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"text/tabwriter"
 
 	"github.com/vigilmon/vigil/bench/harness"
 )
-
-const lowerBetter = "(lower is better)"
-
-// reportSides are the two sides in the order of the table's columns.
-var reportSides = []string{vigilSide.name, prometheusSide.name}
 
 // reportSeries is the number of report series a scraper appends per scrape
 // besides the target's samples.
@@ -22,45 +16,35 @@ const reportSeries = 5
 func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun) {
 	v, vok := runs[vigilSide.name]
 	p, pok := runs[prometheusSide.name]
-
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "figure\t%s\t%s\t%s/%s\t\n", reportSides[0], reportSides[1], reportSides[0], reportSides[1])
-	row := func(name string, fv func(sideRun) float64, format func(float64) string, withRatio bool, note string) float64 {
-		cell := func(r sideRun, ok bool) (string, float64) {
-			if !ok {
-				return "n/a", math.NaN()
-			}
-			x := fv(r)
-			return format(x), x
+	value := func(r sideRun, ok bool, fv func(sideRun) float64) float64 {
+		if !ok {
+			return math.NaN()
 		}
-		vs, vx := cell(v, vok)
-		ps, px := cell(p, pok)
-		ratio := vx / px
-		rs := ""
-		if withRatio {
-			rs = harness.FormatRatio(ratio)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, vs, ps, rs, note)
-		return ratio
+		return fv(r)
 	}
-	count := func(x float64) string { return humanCount(x) }
+	t := harness.NewTable(out, "figure", vigilSide.name, prometheusSide.name, vigilSide.name+"/"+prometheusSide.name)
+	compare := func(name string, fv func(sideRun) float64, format func(float64) string, note string) float64 {
+		return t.Compare(name, value(v, vok, fv), value(p, pok, fv), format, note)
+	}
+	values := func(name string, fv func(sideRun) float64, format func(float64) string) {
+		t.Values(name, value(v, vok, fv), value(p, pok, fv), format, "")
+	}
 	secs := func(x float64) string { return fmt.Sprintf("%.2f s", x) }
-	mib := func(x float64) string { return fmt.Sprintf("%.1f MiB", x/(1<<20)) }
 
-	row("samples ingested (store counter)", func(r sideRun) float64 { return r.SamplesAppended }, count, true, "")
-	row("samples scraped (sum of scrape_samples_scraped)", func(r sideRun) float64 { return r.SamplesScraped }, count, true, "")
-	row("scrapes (up samples)", func(r sideRun) float64 { return float64(r.Scrapes) }, count, true, "")
-	row("failed scrapes (up == 0)", func(r sideRun) float64 { return float64(r.Scrapes - r.ScrapesUp) }, count, false, "")
-	row("series in the store", func(r sideRun) float64 { return r.Series }, count, true, "")
-	row("scrape window", func(r sideRun) float64 { return r.Window.Seconds() }, secs, false, "")
-	row("CPU seconds (user+sys, scrape window)", func(r sideRun) float64 { return r.Usage.CPU().Seconds() }, secs, true, "")
-	cpuRatio := row("CPU seconds per million samples", cpuPerMillion, func(x float64) string { return fmt.Sprintf("%.3f s", x) }, true, lowerBetter)
-	rssRatio := row("peak RSS (to the end of the window)", func(r sideRun) float64 { return float64(r.Usage.MaxRSS) }, mib, true, lowerBetter)
-	fmt.Fprintln(tw, "\t\t\t\t")
-	row("whole child: CPU seconds (user+sys)", func(r sideRun) float64 { return r.process.Usage.CPU().Seconds() }, secs, true, "")
-	row("whole child: peak RSS", func(r sideRun) float64 { return float64(r.process.Usage.MaxRSS) }, mib, true, "")
-	row("whole child: wall time", func(r sideRun) float64 { return r.process.Wall.Seconds() }, secs, false, "")
-	tw.Flush()
+	compare("samples ingested (store counter)", func(r sideRun) float64 { return r.SamplesAppended }, harness.HumanCount, "")
+	compare("samples scraped (sum of scrape_samples_scraped)", func(r sideRun) float64 { return r.SamplesScraped }, harness.HumanCount, "")
+	compare("scrapes (up samples)", func(r sideRun) float64 { return float64(r.Scrapes) }, harness.HumanCount, "")
+	values("failed scrapes (up == 0)", func(r sideRun) float64 { return float64(r.Scrapes - r.ScrapesUp) }, harness.HumanCount)
+	compare("series in the store", func(r sideRun) float64 { return r.Series }, harness.HumanCount, "")
+	values("scrape window", func(r sideRun) float64 { return r.Window.Seconds() }, secs)
+	compare("CPU seconds (user+sys, scrape window)", func(r sideRun) float64 { return r.Usage.CPU().Seconds() }, secs, "")
+	cpuRatio := compare("CPU seconds per million samples", cpuPerMillion, func(x float64) string { return fmt.Sprintf("%.3f s", x) }, harness.LowerIsBetter)
+	rssRatio := compare("peak RSS (to the end of the window)", func(r sideRun) float64 { return float64(r.Usage.MaxRSS) }, harness.HumanBytes, harness.LowerIsBetter)
+	t.Gap()
+	compare("whole child: CPU seconds (user+sys)", func(r sideRun) float64 { return r.process.Usage.CPU().Seconds() }, secs, "")
+	compare("whole child: peak RSS", func(r sideRun) float64 { return float64(r.process.Usage.MaxRSS) }, harness.HumanBytes, "")
+	values("whole child: wall time", func(r sideRun) float64 { return r.process.Wall.Seconds() }, secs)
+	t.Flush()
 
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "notes:")
@@ -90,25 +74,11 @@ func printReport(out io.Writer, cfg config, f *fixture, runs map[string]sideRun)
 			fmt.Fprintf(out, "  WARNING %s: the store counted %.0f samples, scraped + report series + stale markers make %.0f to %.0f\n", name, r.SamplesAppended, low, high)
 		}
 	}
-	fmt.Fprintf(out, "scrape ratios (vigil/prometheus): cpu_per_sample=%s rss=%s\n", harness.FormatRatio(cpuRatio), harness.FormatRatio(rssRatio))
+	fmt.Fprintln(out, harness.RatioLine("scrape", "vigil/prometheus", harness.Ratio{Key: "cpu_per_sample", Value: cpuRatio}, harness.Ratio{Key: "rss", Value: rssRatio}))
 }
 
 // cpuPerMillion is the CPU seconds of the scrape window per million samples
 // ingested.
 func cpuPerMillion(r sideRun) float64 {
 	return r.Usage.CPU().Seconds() / (r.SamplesAppended / 1e6)
-}
-
-// humanCount formats a count: 950, 12.3k, 11.95M.
-func humanCount(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "n/a"
-	case x >= 1e6:
-		return fmt.Sprintf("%.2fM", x/1e6)
-	case x >= 1e4:
-		return fmt.Sprintf("%.1fk", x/1e3)
-	default:
-		return fmt.Sprintf("%.0f", x)
-	}
 }

@@ -85,7 +85,7 @@ type sizeSpec struct {
 }
 
 func (s sizeSpec) String() string {
-	return fmt.Sprintf("%s series x %s", humanCount(s.series), shortDuration(s.span))
+	return fmt.Sprintf("%s series x %s", harness.HumanCount(float64(s.series)), shortDuration(s.span))
 }
 
 // storeResult is everything measured for one store at one size.
@@ -214,7 +214,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*storeResult, error) {
 	r := &storeResult{}
 	samples := float64(w.numSamples())
-	tag := fmt.Sprintf("%s: %s", humanCount(w.numSeries()), b.name)
+	tag := fmt.Sprintf("%s: %s", harness.HumanCount(float64(w.numSeries())), b.name)
 
 	dir, err := tempDir(cfg.dir, "tsdb-bench-"+b.name+"-")
 	if err != nil {

@@ -5,32 +5,15 @@ import (
 	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/vigilmon/vigil/bench/harness"
 )
 
-const (
-	higherBetter = "(higher is better)"
-	lowerBetter  = "(lower is better)"
-)
-
-// figureRows collects the table rows and the ratios of one combined figure.
-type figureRows struct {
-	ratios []float64
-}
-
 // printReport writes the result table, the notes and the final ratio line.
 func printReport(out io.Writer, cfg config, results []*sizeResult) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\tworkload\tvigil\tupstream\tvigil/upstream\t")
-	var ingest, disk, query, memory, restartFig figureRows
-	row := func(fig *figureRows, name, workload string, v, u float64, format func(float64) string, better string) {
-		ratio := v / u
-		fig.ratios = append(fig.ratios, ratio)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, workload, format(v), format(u), harness.FormatRatio(ratio), better)
-	}
+	t := harness.NewTable(out, "figure", "workload", "vigil", "upstream", "vigil/upstream")
+	var ingest, disk, query, memory, restart []float64
 	get := func(res *sizeResult, name string) *storeResult {
 		if r, ok := res.byStore[name]; ok {
 			return r
@@ -39,47 +22,51 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 		return &storeResult{ingestOne: nan, ingestMany: nan, heapPerSeries: nan, bytesPerSample: nan,
 			rateQuery: -1, rawSelect: -1, restart: -1}
 	}
+	// label is a row's figure and workload columns.
+	label := func(figure string, res *sizeResult) string { return figure + "\t" + res.spec.String() }
+	bytesPerSample := func(x float64) string { return fmt.Sprintf("%.3f B", x) }
 	for _, res := range results {
 		v, u := get(res, vigilBackend.name), get(res, upstreamBackend.name)
-		wl := res.spec.String()
-		row(&ingest, "ingest, 1 goroutine", wl, v.ingestOne, u.ingestOne, humanRate, higherBetter)
-		row(&ingest, fmt.Sprintf("ingest, %d goroutines", cfg.workers), wl, v.ingestMany, u.ingestMany, humanRate, higherBetter)
+		ingest = append(ingest,
+			t.Compare(label("ingest, 1 goroutine", res), v.ingestOne, u.ingestOne, humanRate, harness.HigherIsBetter),
+			t.Compare(label(fmt.Sprintf("ingest, %d goroutines", cfg.workers), res), v.ingestMany, u.ingestMany, humanRate, harness.HigherIsBetter))
 	}
 	for _, res := range results {
 		v, u := get(res, vigilBackend.name), get(res, upstreamBackend.name)
-		row(&disk, "disk, bytes/sample", res.spec.String(), v.bytesPerSample, u.bytesPerSample,
-			func(x float64) string { return fmt.Sprintf("%.3f B", x) }, lowerBetter)
+		disk = append(disk, t.Compare(label("disk, bytes/sample", res), v.bytesPerSample, u.bytesPerSample, bytesPerSample, harness.LowerIsBetter))
 	}
 	for _, res := range results {
 		v, u := get(res, vigilBackend.name), get(res, upstreamBackend.name)
-		wl := res.spec.String()
-		row(&query, "query, sum by (job)(rate[5m])", wl, seconds(v.rateQuery), seconds(u.rateQuery), humanSeconds, lowerBetter)
-		row(&query, "query, raw 2h select all", wl, seconds(v.rawSelect), seconds(u.rawSelect), humanSeconds, lowerBetter)
+		query = append(query,
+			t.Compare(label("query, sum by (job)(rate[5m])", res), harness.Seconds(v.rateQuery), harness.Seconds(u.rateQuery), harness.FormatSeconds, harness.LowerIsBetter),
+			t.Compare(label("query, raw 2h select all", res), harness.Seconds(v.rawSelect), harness.Seconds(u.rawSelect), harness.FormatSeconds, harness.LowerIsBetter))
 	}
 	for _, res := range results {
 		v, u := get(res, vigilBackend.name), get(res, upstreamBackend.name)
-		row(&memory, "memory, heap/series", res.spec.String(), v.heapPerSeries, u.heapPerSeries, harness.HumanBytes, lowerBetter)
+		memory = append(memory, t.Compare(label("memory, heap/series", res), v.heapPerSeries, u.heapPerSeries, harness.HumanBytes, harness.LowerIsBetter))
 	}
 	for _, res := range results {
 		if res.spec.series < cfg.restartMinSeries {
 			continue
 		}
 		v, u := get(res, vigilBackend.name), get(res, upstreamBackend.name)
-		row(&restartFig, "restart after SIGKILL", res.spec.String(), seconds(v.restart), seconds(u.restart), humanSeconds, lowerBetter)
+		restart = append(restart, t.Compare(label("restart after SIGKILL", res), harness.Seconds(v.restart), harness.Seconds(u.restart), harness.FormatSeconds, harness.LowerIsBetter))
 	}
 
-	fmt.Fprintln(tw, "\t\t\t\t\t")
-	combined := func(name string, fig figureRows, better string) {
-		fmt.Fprintf(tw, "%s\t%s\t\t\t%s\t%s\n", name, fmt.Sprintf("geomean of %d ratios", len(fig.ratios)),
-			harness.FormatRatio(geomean(fig.ratios)), better)
+	t.Gap()
+	combined := func(name string, ratios []float64, better string) harness.Ratio {
+		g := geomean(ratios)
+		t.Row(name, fmt.Sprintf("geomean of %d ratios", len(ratios)), "", "", harness.FormatRatio(g), better)
+		return harness.Ratio{Key: name, Value: g}
 	}
-	combined("ingest", ingest, higherBetter)
-	combined("disk", disk, lowerBetter)
-	combined("query", query, lowerBetter)
-	combined("memory", memory, lowerBetter)
-	combined("restart", restartFig, lowerBetter)
-	tw.Flush()
-
+	line := []harness.Ratio{
+		combined("ingest", ingest, harness.HigherIsBetter),
+		combined("disk", disk, harness.LowerIsBetter),
+		combined("query", query, harness.LowerIsBetter),
+		combined("memory", memory, harness.LowerIsBetter),
+		combined("restart", restart, harness.LowerIsBetter),
+	}
+	t.Flush()
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "notes:")
 	fmt.Fprintf(out, "  workload: targets of %d series: %s; 15s scrapes, up to %s jitter, one Commit per scrape\n",
@@ -113,9 +100,7 @@ func printReport(out io.Writer, cfg config, results []*sizeResult) {
 			fmt.Fprintf(out, "  WARNING %s: raw select results differ: vigil %s, upstream %s\n", res.spec, v.rawCheck, u.rawCheck)
 		}
 	}
-	fmt.Fprintf(out, "tsdb ratios (vigil/prometheus): ingest=%s disk=%s query=%s memory=%s restart=%s\n",
-		harness.FormatRatio(geomean(ingest.ratios)), harness.FormatRatio(geomean(disk.ratios)), harness.FormatRatio(geomean(query.ratios)),
-		harness.FormatRatio(geomean(memory.ratios)), harness.FormatRatio(geomean(restartFig.ratios)))
+	fmt.Fprintln(out, harness.RatioLine("tsdb", "vigil/prometheus", line...))
 }
 
 // describeTarget summarises the kind mix of a target.
@@ -127,45 +112,8 @@ func describeTarget(results []*sizeResult) string {
 	return fmt.Sprintf("%d constant + %d slow-changing gauges, %d counters, %d noisy gauges; %d jobs", c, s, k, n, len(jobs))
 }
 
-// seconds converts a duration to seconds, NaN for a missing (negative) one.
-func seconds(d time.Duration) float64 {
-	if d < 0 {
-		return math.NaN()
-	}
-	return d.Seconds()
-}
-
 // humanRate formats samples per second.
-func humanRate(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "n/a"
-	case x >= 1e6:
-		return fmt.Sprintf("%.2fM/s", x/1e6)
-	default:
-		return fmt.Sprintf("%.0fk/s", x/1e3)
-	}
-}
-
-// humanSeconds formats a time in seconds.
-func humanSeconds(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "n/a"
-	case x >= 1:
-		return fmt.Sprintf("%.2fs", x)
-	default:
-		return fmt.Sprintf("%.1fms", x*1e3)
-	}
-}
-
-// humanCount formats a series count like 10k or 100k.
-func humanCount(n int) string {
-	if n >= 1000 && n%1000 == 0 {
-		return fmt.Sprintf("%dk", n/1000)
-	}
-	return fmt.Sprint(n)
-}
+func humanRate(x float64) string { return harness.HumanCount(x) + "/s" }
 
 // shortDuration formats a duration without trailing zero minutes and
 // seconds: 3h, 1h30m, 45m.

@@ -1,0 +1,61 @@
+package harness
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRatioLine(t *testing.T) {
+	got := RatioLine("scrape", "vigil/prometheus", Ratio{"cpu_per_sample", 0.914}, Ratio{"rss", math.NaN()})
+	if want := "scrape ratios (vigil/prometheus): cpu_per_sample=0.91 rss=n/a"; got != want {
+		t.Errorf("RatioLine = %q, want %q", got, want)
+	}
+}
+
+func TestHumanCount(t *testing.T) {
+	for x, want := range map[float64]string{
+		950: "950", 1000: "1k", 12345: "12.3k", 100000: "100k", 1.5e6: "1.50M", 2e6: "2M", 11.951e6: "11.95M", math.NaN(): "n/a",
+	} {
+		if got := HumanCount(x); got != want {
+			t.Errorf("HumanCount(%g) = %q, want %q", x, got, want)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ds := []time.Duration{5, 1, 4, 2, 3}
+	for p, want := range map[float64]time.Duration{0: 1, 50: 3, 99: 5, 100: 5} {
+		if got := Percentile(ds, p); got != want {
+			t.Errorf("Percentile(%v, %g) = %v, want %v", ds, p, got, want)
+		}
+	}
+	if got := Percentile(nil, 50); got != -1 {
+		t.Errorf("Percentile(nil, 50) = %v, want -1", got)
+	}
+}
+
+func TestTable(t *testing.T) {
+	var out strings.Builder
+	tab := NewTable(&out, "figure", "vigil", "anchor", "vigil/anchor")
+	ratio := tab.Compare("latency", 1, 2, FormatSeconds, LowerIsBetter)
+	tab.Values("window", 3, math.NaN(), FormatSeconds, "")
+	tab.Gap()
+	tab.Row("size", "1 B", "2 B", "0.50", "")
+	tab.Flush()
+	if ratio != 0.5 {
+		t.Errorf("Compare returned %g, want 0.5", ratio)
+	}
+	want := `figure   vigil  anchor  vigil/anchor
+latency  1.00s  2.00s   0.50          (lower is better)
+window   3.00s  n/a
+
+size     1 B    2 B     0.50
+`
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("table (-want +got):\n%s", diff)
+	}
+}
