@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -119,7 +117,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 
 	res := &inProcessResult{alerts: w.len()}
 	res.heapBefore = heapInUse()
-	stopProfile, err := startCPUProfile(cfg.profileDir, "inprocess")
+	stopProfile, err := harness.StartCPUProfile(cfg.profileDir, "inprocess")
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +162,9 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 	res.notifications, res.notified = n.notifications, n.notified
 	n.mu.Unlock()
 	res.cpu = cpu1.CPU() - cpu0.CPU()
-	stopProfile()
+	if err := stopProfile(); err != nil {
+		return nil, err
+	}
 	res.heapAfter = heapInUse()
 	res.groups = len(d.Groups(time.Now()))
 	harness.Logf("in process: every alert notified %s after the first Receive", res.complete.Round(time.Millisecond))
@@ -178,33 +178,4 @@ func heapInUse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
-}
-
-// startCPUProfile starts a CPU profile into dir/<name>.cpu.pprof when dir
-// is set, and returns the function that ends it, which may be called more
-// than once.
-func startCPUProfile(dir, name string) (func(), error) {
-	if dir == "" {
-		return func() {}, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create -profile-dir: %w", err)
-	}
-	f, err := os.Create(filepath.Join(dir, name+".cpu.pprof"))
-	if err != nil {
-		return nil, fmt.Errorf("create CPU profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("start CPU profile: %w", err)
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			pprof.StopCPUProfile()
-			if err := f.Close(); err != nil {
-				harness.Logf("%s: close CPU profile: %v", name, err)
-			}
-		})
-	}, nil
 }

@@ -2,10 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -16,10 +14,9 @@ import (
 // receiver is the webhook receiver both systems notify, on 127.0.0.1: it
 // keeps when each alert's first firing notification arrived.
 type receiver struct {
-	url  string
-	w    *workload
-	srv  *http.Server
-	done chan struct{} // closed when the server stops
+	url string
+	w   *workload
+	srv *harness.Server
 
 	mu        sync.Mutex
 	first     []time.Time   // by alert index; zero until its first firing notification
@@ -45,19 +42,13 @@ type webhookMessage struct {
 // startReceiver serves the receiver of w's alerts on a free port of
 // 127.0.0.1.
 func startReceiver(w *workload) (*receiver, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("listen for the receiver: %w", err)
-	}
-	r := &receiver{url: "http://" + ln.Addr().String() + "/hook", w: w, done: make(chan struct{})}
+	r := &receiver{w: w}
 	r.reset()
-	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(r.done)
-		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			harness.Logf("the receiver stopped: %v", err)
-		}
-	}()
+	srv, err := harness.Serve("the receiver", r)
+	if err != nil {
+		return nil, err
+	}
+	r.srv, r.url = srv, "http://"+srv.Addr+"/hook"
 	return r, nil
 }
 
@@ -138,7 +129,4 @@ func (r *receiver) stats() receiverStats {
 }
 
 // stop ends the receiver's server.
-func (r *receiver) stop() {
-	_ = r.srv.Close()
-	<-r.done
-}
+func (r *receiver) stop() { r.srv.Close() }

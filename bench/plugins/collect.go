@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -144,28 +142,11 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 // -profile-dir/<name>.cpu.pprof, unless there is no -profile-dir or that
 // profile was made already, and returns the function that ends it.
 func maybeProfile(cfg config, done map[string]bool, name string) (func() error, error) {
-	if cfg.profileDir == "" || done[name] {
+	if done[name] {
 		return func() error { return nil }, nil
 	}
 	done[name] = true
-	if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create -profile-dir: %w", err)
-	}
-	f, err := os.Create(filepath.Join(cfg.profileDir, name+".cpu.pprof"))
-	if err != nil {
-		return nil, fmt.Errorf("create CPU profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start CPU profile: %w", err)
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("close CPU profile: %w", err)
-		}
-		return nil
-	}, nil
+	return harness.StartCPUProfile(cfg.profileDir, name)
 }
 
 // abba returns blocks names in the order a, b, b, a, a, b, ...: each

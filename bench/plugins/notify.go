@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -317,8 +316,7 @@ func runWasmLoad() error {
 type receiver struct {
 	url  string
 	host string // host:port, for allow_hosts
-	srv  *http.Server
-	done chan struct{}
+	srv  *harness.Server
 
 	received atomic.Int64
 	bad      atomic.Int64
@@ -333,19 +331,12 @@ type receivedMessage struct {
 
 // startReceiver starts a receiver on a port of 127.0.0.1.
 func startReceiver() (*receiver, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	r := &receiver{}
+	srv, err := harness.Serve("the receiver", r)
 	if err != nil {
-		return nil, fmt.Errorf("listen for the receiver: %w", err)
+		return nil, err
 	}
-	r := &receiver{host: ln.Addr().String(), done: make(chan struct{})}
-	r.url = "http://" + r.host + "/hook"
-	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(r.done)
-		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			harness.Logf("notify: the receiver stopped: %v", err)
-		}
-	}()
+	r.srv, r.host, r.url = srv, srv.Addr, "http://"+srv.Addr+"/hook"
 	return r, nil
 }
 
@@ -369,10 +360,7 @@ func (r *receiver) count() int64    { return r.received.Load() }
 func (r *receiver) badCount() int64 { return r.bad.Load() }
 func (r *receiver) reset()          { r.received.Store(0) }
 
-func (r *receiver) stop() {
-	_ = r.srv.Close()
-	<-r.done
-}
+func (r *receiver) stop() { r.srv.Close() }
 
 // median returns the middle of ds.
 func median(ds []time.Duration) time.Duration {

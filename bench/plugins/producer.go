@@ -1,15 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -140,25 +137,17 @@ func runProducerPlugin(series int, seed uint64) error {
 // 127.0.0.1, which it writes to stdout as one line, until its stdin ends.
 func runProducerHTTP(series int, seed uint64) error {
 	w := newWorkload(series, seed)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(w, promhttp.HandlerOpts{DisableCompression: true}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	if _, err := fmt.Println(ln.Addr().String()); err != nil {
+	srv, err := harness.Serve("the producer", mux)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if _, err := fmt.Println(srv.Addr); err != nil {
 		return fmt.Errorf("write the address: %w", err)
 	}
 	// The parent closes stdin to stop the producer.
 	_, _ = io.Copy(io.Discard, os.Stdin)
-	if err := srv.Close(); err != nil {
-		return fmt.Errorf("close the server: %w", err)
-	}
-	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
 	return nil
 }

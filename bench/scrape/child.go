@@ -115,27 +115,28 @@ func runChild(name string) error {
 // figures of the result back from the store and its metrics.
 func scrapeFor(s side, spec childSpec, db storage.Storage, reg *prometheus.Registry) (childResult, error) {
 	var res childResult
-	stopProfile, err := startCPUProfile(spec.ProfileDir, s.name)
+	stopProfile, err := harness.StartCPUProfile(spec.ProfileDir, s.name)
 	if err != nil {
 		return res, err
 	}
+	defer stopProfile()
 	before, err := harness.SelfUsage()
 	if err != nil {
-		stopProfile()
 		return res, err
 	}
 	began := time.Now()
 	stop, err := s.start(spec, db, reg)
 	if err != nil {
-		stopProfile()
 		return res, err
 	}
 	time.Sleep(spec.Duration)
 	stop()
 	res.Window = time.Since(began)
 	after, err := harness.SelfUsage()
-	stopProfile()
 	if err != nil {
+		return res, err
+	}
+	if err := stopProfile(); err != nil {
 		return res, err
 	}
 	res.Usage = harness.Usage{User: after.User - before.User, System: after.System - before.System, MaxRSS: after.MaxRSS}
@@ -230,30 +231,6 @@ func gatherSum(reg prometheus.Gatherer, name string) (float64, error) {
 		return sum, nil
 	}
 	return 0, fmt.Errorf("store metric %s not found", name)
-}
-
-// startCPUProfile starts a CPU profile of the scrape window into
-// dir/<side>.cpu.pprof when dir is set, and returns the function that ends
-// it.
-func startCPUProfile(dir, name string) (func(), error) {
-	if dir == "" {
-		return func() {}, nil
-	}
-	path := filepath.Join(dir, name+".cpu.pprof")
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create CPU profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("start CPU profile: %w", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			harness.Logf("%s: close CPU profile: %v", name, err)
-		}
-	}, nil
 }
 
 // writeHeapProfile writes the heap profile to dir/<side>.heap.pprof when

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/vigilmon/vigil/bench/harness"
 )
@@ -251,8 +247,7 @@ func (t *fixtureTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // loopback port.
 type fixture struct {
 	targets []*fixtureTarget
-	servers []*http.Server
-	done    sync.WaitGroup
+	servers []*harness.Server
 }
 
 // startFixture starts n targets of seriesPerTarget series each on
@@ -261,22 +256,14 @@ func startFixture(n, seriesPerTarget int, seed uint64) (*fixture, error) {
 	f := &fixture{}
 	for i := 0; i < n; i++ {
 		t := newFixtureTarget(i, seriesPerTarget, seed)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		srv, err := harness.Serve(fmt.Sprintf("fixture target %d", i), t)
 		if err != nil {
 			f.stop()
-			return nil, fmt.Errorf("listen for fixture target %d: %w", i, err)
+			return nil, err
 		}
-		t.addr = ln.Addr().String()
-		srv := &http.Server{Handler: t, ReadHeaderTimeout: 10 * time.Second}
+		t.addr = srv.Addr
 		f.targets = append(f.targets, t)
 		f.servers = append(f.servers, srv)
-		f.done.Add(1)
-		go func() {
-			defer f.done.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				harness.Logf("fixture target %s stopped: %v", t.addr, err)
-			}
-		}()
 	}
 	return f, nil
 }
@@ -319,10 +306,7 @@ func (f *fixture) bodyBytes() int {
 
 // stop shuts every server down and waits for them.
 func (f *fixture) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	for _, srv := range f.servers {
-		_ = srv.Shutdown(ctx)
+		srv.Close()
 	}
-	f.done.Wait()
 }

@@ -151,11 +151,6 @@ func runBenchmark(ctx context.Context, cfg config) error {
 	defer f.stop()
 	harness.Logf("%d targets x %d series on 127.0.0.1 (%s per body), scraped every %s (timeout %s) for %s per side",
 		cfg.targets, cfg.series, harness.HumanBytes(float64(f.bodyBytes())), cfg.interval, cfg.timeout, cfg.duration)
-	if cfg.profileDir != "" {
-		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
-			return fmt.Errorf("create -profile-dir: %w", err)
-		}
-	}
 	runs := map[string]sideRun{}
 	for _, name := range cfg.sides {
 		r, err := runSide(ctx, cfg, f, name)
