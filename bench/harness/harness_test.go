@@ -26,7 +26,7 @@ func TestHumanCount(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
+func TestPercentileAndMedian(t *testing.T) {
 	ds := []time.Duration{5, 1, 4, 2, 3}
 	for p, want := range map[float64]time.Duration{0: 1, 50: 3, 99: 5, 100: 5} {
 		if got := Percentile(ds, p); got != want {
@@ -35,6 +35,18 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := Percentile(nil, 50); got != -1 {
 		t.Errorf("Percentile(nil, 50) = %v, want -1", got)
+	}
+	for _, c := range []struct {
+		ds   []time.Duration
+		want time.Duration
+	}{
+		{[]time.Duration{3, 1, 2}, 2},
+		{[]time.Duration{4, 1, 3, 2}, 3},
+		{nil, -1},
+	} {
+		if got := Median(c.ds); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.ds, got, c.want)
+		}
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,7 +190,7 @@ func runNotify(ctx context.Context, cfg config) (*notifyResult, error) {
 	for _, name := range []string{notifierWasm, notifierGRPC} {
 		r := res.notifiers[name]
 		harness.Logf("notify: %s: warm p50 %s, p99 %s; cold start %s", name,
-			harness.FormatDuration(harness.Percentile(r.latencies, 50)), harness.FormatDuration(harness.Percentile(r.latencies, 99)), harness.FormatDuration(median(r.cold)))
+			harness.FormatDuration(harness.Percentile(r.latencies, 50)), harness.FormatDuration(harness.Percentile(r.latencies, 99)), harness.FormatDuration(harness.Median(r.cold)))
 	}
 	return res, nil
 }
@@ -361,13 +360,3 @@ func (r *receiver) badCount() int64 { return r.bad.Load() }
 func (r *receiver) reset()          { r.received.Store(0) }
 
 func (r *receiver) stop() { r.srv.Close() }
-
-// median returns the middle of ds.
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return -1
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"sync"
@@ -30,7 +29,7 @@ type workload struct {
 	gauges   []prometheus.Gauge
 	floats   []bool    // whether gauges[i] is a float random walk
 	values   []float64 // of gauges
-	rng      uint64
+	rng      harness.Rand
 }
 
 // newWorkload registers n series: families of familySize series,
@@ -38,7 +37,7 @@ type workload struct {
 // labelled shard and zone (integer queue lengths and float temperatures,
 // alternately by family).
 func newWorkload(n int, seed uint64) *workload {
-	w := &workload{reg: prometheus.NewRegistry(), rng: harness.Mix(seed, 0x5eed)}
+	w := &workload{reg: prometheus.NewRegistry(), rng: harness.Rand(harness.Mix(seed, 0x5eed))}
 	methods := []string{"GET", "POST", "PUT", "DELETE"}
 	codes := []string{"200", "201", "404", "429", "500"}
 	zones := []string{"zone-a", "zone-b", "zone-c"}
@@ -81,29 +80,19 @@ func newWorkload(n int, seed uint64) *workload {
 	return w
 }
 
-// unit returns a pseudo-random float in [0, 1).
-func (w *workload) unit() float64 {
-	w.rng = harness.Splitmix(w.rng)
-	return float64(w.rng>>11) / (1 << 53)
-}
-
 // advance moves every value: counters grow by uneven integer increments
 // (a tenth of them stay put), gauges take a random step.
 func (w *workload) advance() {
 	for _, c := range w.counters {
-		if w.unit() >= 0.1 {
-			c.Add(math.Floor(w.unit() * 50))
-		}
+		c.Add(w.rng.CounterStep())
 	}
 	for i, g := range w.gauges {
-		v := w.values[i]
 		if w.floats[i] {
-			v += (w.unit() - 0.5) * 0.3
+			w.values[i] = w.rng.FloatWalk(w.values[i])
 		} else {
-			v = math.Max(0, v+math.Floor(w.unit()*5)-2)
+			w.values[i] = w.rng.IntWalk(w.values[i])
 		}
-		w.values[i] = v
-		g.Set(v)
+		g.Set(w.values[i])
 	}
 }
 

@@ -21,7 +21,7 @@ func printReport(out io.Writer, cfg config, cr *collectResult, nr *notifyResult)
 			fmt.Fprintln(out)
 		}
 		w := nr.notifiers[notifierWasm]
-		wasmP50, wasmP99, wasmCold = harness.Percentile(w.latencies, 50), harness.Percentile(w.latencies, 99), median(w.cold)
+		wasmP50, wasmP99, wasmCold = harness.Percentile(w.latencies, 50), harness.Percentile(w.latencies, 99), harness.Median(w.cold)
 		printNotify(out, cfg, nr)
 	}
 	// The Wasm figures, absolute, follow the ratios on the same line.
@@ -72,8 +72,8 @@ func printNotify(out io.Writer, cfg config, nr *notifyResult) {
 	}
 	row("warm Notify p50", harness.Percentile(w.latencies, 50), harness.Percentile(g.latencies, 50), harness.LowerIsBetter)
 	row("warm Notify p99", harness.Percentile(w.latencies, 99), harness.Percentile(g.latencies, 99), harness.LowerIsBetter)
-	row(fmt.Sprintf("cold start to first Notify done, median of %d", len(w.cold)), median(w.cold), median(g.cold), harness.LowerIsBetter)
-	row("  of which LoadWasm / client.Start", median(w.load), median(g.load), "")
+	row(fmt.Sprintf("cold start to first Notify done, median of %d", len(w.cold)), harness.Median(w.cold), harness.Median(g.cold), harness.LowerIsBetter)
+	row("  of which LoadWasm / client.Start", harness.Median(w.load), harness.Median(g.load), "")
 	t.Values("compile without cache (LoadWasm)", harness.Seconds(nr.compile), math.NaN(), harness.FormatSeconds, harness.LowerIsBetter)
 	t.Compare("size of the build", float64(w.size), float64(g.size), harness.HumanBytes, "")
 	t.Flush()

@@ -72,7 +72,7 @@ type fixtureTarget struct {
 	mu       sync.Mutex
 	values   []float64
 	hists    []fixtureHistogram
-	rng      uint64
+	rng      harness.Rand
 	buf      []byte
 	requests atomic.Int64
 }
@@ -144,7 +144,7 @@ func newFixtureTarget(index, n int, seed uint64) *fixtureTarget {
 func (t *fixtureTarget) reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.rng = harness.Mix(t.seed, uint64(t.index), 0x5eed)
+	t.rng = harness.Rand(harness.Mix(t.seed, uint64(t.index), 0x5eed))
 	t.values = make([]float64, len(t.series))
 	for i, s := range t.series {
 		t.values[i] = s.start
@@ -157,36 +157,25 @@ func (t *fixtureTarget) reset() {
 	t.requests.Store(0)
 }
 
-// unit returns a pseudo-random float in [0, 1) and advances the target's
-// generator.
-func (t *fixtureTarget) unit() float64 {
-	t.rng = harness.Splitmix(t.rng)
-	return float64(t.rng>>11) / (1 << 53)
-}
-
 // advance moves every value by one scrape: counters grow by uneven integer
 // increments (a tenth of them stay put), gauges take a random step and each
 // histogram observes a few dozen exponentially distributed values.
 func (t *fixtureTarget) advance() {
 	for i := range t.series {
-		v := t.values[i]
 		switch t.series[i].kind {
 		case fixtureCounter:
-			if u := t.unit(); u >= 0.1 {
-				v += math.Floor(t.unit() * 50)
-			}
+			t.values[i] += t.rng.CounterStep()
 		case fixtureGaugeInt:
-			v = math.Max(0, v+math.Floor(t.unit()*5)-2)
+			t.values[i] = t.rng.IntWalk(t.values[i])
 		case fixtureGaugeFloat:
-			v += (t.unit() - 0.5) * 0.3
+			t.values[i] = t.rng.FloatWalk(t.values[i])
 		}
-		t.values[i] = v
 	}
 	for k := range t.hists {
 		h := &t.hists[k]
-		n := 20 + int(t.unit()*30)
+		n := 20 + int(t.rng.Float64()*30)
 		for range n {
-			x := -math.Log(1-t.unit()) * h.mean
+			x := -math.Log(1-t.rng.Float64()) * h.mean
 			b := 0
 			for b < len(histogramBounds) && x > histogramBounds[b] {
 				b++

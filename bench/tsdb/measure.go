@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"syscall"
 	"time"
 
@@ -18,6 +17,8 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
+
+	"github.com/vigilmon/vigil/bench/harness"
 )
 
 // backend is one storage under test.
@@ -220,8 +221,7 @@ func medianOf(n int, f func() (time.Duration, resultCheck, error)) (time.Duratio
 		times = append(times, d)
 		last = c
 	}
-	slices.Sort(times)
-	return times[len(times)/2], last, nil
+	return harness.Median(times), last, nil
 }
 
 // tempDir creates a fresh directory for one store under parent.

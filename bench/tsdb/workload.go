@@ -347,13 +347,7 @@ func roundTo(v, q float64) float64 {
 // seriesState is the evolving value of one series during an ingest.
 type seriesState struct {
 	value float64
-	rng   uint64
-}
-
-// unit returns a pseudo-random float in [0, 1) and advances the state.
-func (s *seriesState) unit() float64 {
-	s.rng = harness.Splitmix(s.rng)
-	return float64(s.rng>>11) / (1 << 53)
+	rng   harness.Rand
 }
 
 // next advances the series by one scrape and returns its new value.
@@ -361,20 +355,20 @@ func (s *seriesState) next(spec *seriesSpec) float64 {
 	switch spec.kind {
 	case kindSlow:
 		// About once every 40 scrapes (10 min) the value moves by a few steps.
-		if s.unit() < 1.0/40 {
-			steps := math.Floor(s.unit()*7) - 3
+		if s.rng.Float64() < 1.0/40 {
+			steps := math.Floor(s.rng.Float64()*7) - 3
 			s.value = math.Max(0, s.value+steps*spec.step)
 		}
 	case kindCounter:
 		// Uneven increments: a tenth of the scrapes see no change, the rest
 		// an exponentially distributed one around step.
-		if u := s.unit(); u >= 0.1 {
-			inc := -math.Log(1-s.unit()) * spec.step
+		if u := s.rng.Float64(); u >= 0.1 {
+			inc := -math.Log(1-s.rng.Float64()) * spec.step
 			s.value = roundTo(s.value+inc, spec.quantum)
 		}
 	case kindNoisy:
 		// Mean-reverting random walk around base.
-		noise := (s.unit() + s.unit() + s.unit() - 1.5) * 2 * spec.step
+		noise := (s.rng.Float64() + s.rng.Float64() + s.rng.Float64() - 1.5) * 2 * spec.step
 		s.value = roundTo(spec.base+(s.value-spec.base)*0.8+noise, spec.quantum)
 	}
 	return s.value
@@ -386,7 +380,7 @@ func (w *workload) newStates() [][]seriesState {
 	for i, t := range w.targets {
 		states[i] = make([]seriesState, len(t.series))
 		for j, s := range t.series {
-			states[i][j] = seriesState{value: s.base, rng: harness.Mix(w.seed, uint64(i), uint64(j), 0x5eed)}
+			states[i][j] = seriesState{value: s.base, rng: harness.Rand(harness.Mix(w.seed, uint64(i), uint64(j), 0x5eed))}
 		}
 	}
 	return states
