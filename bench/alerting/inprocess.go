@@ -73,18 +73,13 @@ func (c *countingNotifier) Notify(_ context.Context, n *sdk.Notification) error 
 // inProcessConfig is the configuration of part 1: the route of part 2,
 // to a notifier block whose plugin is never started (the dispatcher is
 // handed the counting notifier instead).
-const inProcessConfig = `plugin "noop" { source = "noop" }
+func inProcessConfig(cfg config) string {
+	return `plugin "noop" { source = "noop" }
 
 notifier "bench" { plugin = "noop" }
 
-route {
-  receiver        = "bench"
-  group_by        = ["group"]
-  group_wait      = %q
-  group_interval  = %q
-  repeat_interval = %q
+` + vigilRoute(cfg)
 }
-`
 
 // runInProcess runs part 1: w's alerts through core/alert.Dispatcher into
 // a counting notifier.
@@ -99,7 +94,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 		return nil, fmt.Errorf("open the alert store: %w", err)
 	}
 	defer st.Close()
-	hcl, diags := hclconfig.Parse("bench.hcl", fmt.Appendf(nil, inProcessConfig, cfg.groupWait, cfg.groupInterval, repeatInterval))
+	hcl, diags := hclconfig.Parse("bench.hcl", []byte(inProcessConfig(cfg)))
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("parse the configuration: %s", diags.Error())
 	}

@@ -137,14 +137,7 @@ notifier "bench" {
   config { url = %q }
 }
 
-route {
-  receiver        = "bench"
-  group_by        = ["group"]
-  group_wait      = %q
-  group_interval  = %q
-  repeat_interval = %q
-}
-`, addr, filepath.Join(dir, "data"), cfg.webhookBin, receiverURL, cfg.groupWait, cfg.groupInterval, repeatInterval)
+`, addr, filepath.Join(dir, "data"), cfg.webhookBin, receiverURL) + vigilRoute(cfg)
 	file := filepath.Join(dir, "vigil.hcl")
 	if err := os.WriteFile(file, []byte(hcl), 0o644); err != nil {
 		return nil, "", "", fmt.Errorf("write the configuration: %w", err)
@@ -171,6 +164,19 @@ route {
 		version = strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
 	}
 	return p, baseURL, version, nil
+}
+
+// vigilRoute is the route block of Vigil's configuration in both parts:
+// every alert to the notifier block "bench", grouped by the group label.
+func vigilRoute(cfg config) string {
+	return fmt.Sprintf(`route {
+  receiver        = "bench"
+  group_by        = ["group"]
+  group_wait      = %q
+  group_interval  = %q
+  repeat_interval = %q
+}
+`, cfg.groupWait, cfg.groupInterval, repeatInterval)
 }
 
 // notifierUp says whether Vigil's metrics report a notifier plugin up.
