@@ -98,7 +98,9 @@ const (
 
 // Ratio is one key of a benchmark's last line and its value.
 type Ratio struct {
-	Key   string
+	// Key names the figure, as cpu or latency.
+	Key string
+	// Value is Vigil's figure divided by the anchor's.
 	Value float64
 }
 

@@ -123,6 +123,7 @@ func ProcDescendants(pid int) ([]int, error) {
 
 // Usage is the CPU time and peak resident set of a process.
 type Usage struct {
+	// User and System are the CPU time spent in user and in kernel mode.
 	User, System time.Duration
 	// MaxRSS is the peak resident set in bytes.
 	MaxRSS int64
