@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// ClockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ),
+// clockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ),
 // 100 per second on Linux.
-const ClockTicks = 100
+const clockTicks = 100
 
 // ProcCPU returns the user+system CPU seconds of process pid so far, all
 // its threads, from /proc/<pid>/stat (Linux only; 10 ms resolution).
@@ -41,7 +41,7 @@ func ProcCPU(pid int) (float64, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, fmt.Errorf("process %d: /proc stat line: %w", pid, err)
 	}
-	return float64(utime+stime) / ClockTicks, nil
+	return float64(utime+stime) / clockTicks, nil
 }
 
 // ProcPeakRSS returns the peak resident set size of process pid in bytes,
@@ -69,9 +69,9 @@ func ProcPeakRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("process %d: no VmHWM in /proc/%d/status", pid, pid)
 }
 
-// ProcChildren returns the process ids of the children of pid, from
+// procChildren returns the process ids of the children of pid, from
 // /proc/<pid>/task/*/children (Linux only), sorted.
-func ProcChildren(pid int) ([]int, error) {
+func procChildren(pid int) ([]int, error) {
 	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	if err != nil {
 		return nil, fmt.Errorf("list the threads of process %d: %w", pid, err)
@@ -108,7 +108,7 @@ func ProcDescendants(pid int) ([]int, error) {
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		children, err := ProcChildren(p)
+		children, err := procChildren(p)
 		if err != nil {
 			if p != pid {
 				continue // a descendant that ended meanwhile
