@@ -121,7 +121,7 @@ func TestHarnessInProcess(t *testing.T) {
 	conformance.Exporter(t, conformance.InProcess(&ok))
 }
 
-type fastExporter struct{ slowExporter }
+type fastExporter struct{}
 
 func (fastExporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	return slowExporter{}.Collect(context.WithoutCancel(ctx))

@@ -25,7 +25,6 @@ var discoveryChecks = []Check{
 // discoveryState holds the discovery the checks share.
 type discoveryState struct {
 	watch *watch
-	err   error
 	// updates are the updates received so far.
 	updates [][]sdk.TargetGroup
 }

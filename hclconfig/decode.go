@@ -336,7 +336,7 @@ func checkScrapeProtocol(p string) error {
 		known = append(known, string(k))
 	}
 	slices.Sort(known)
-	return fmt.Errorf("%q is not a scrape protocol; use one of %s.", p, strings.Join(known, ", "))
+	return fmt.Errorf("%q is not a scrape protocol; use one of %s", p, strings.Join(known, ", "))
 }
 
 func (d *decoder) query(body hcl.Body, q *Query) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/common/model"
 	"math"
 	"os"
 	"path/filepath"
@@ -178,7 +179,7 @@ func sumSeries(ctx context.Context, db storage.Queryable, metric string) (sample
 		return sampleSum{}, fmt.Errorf("open querier for %s: %w", metric, err)
 	}
 	defer q.Close()
-	ss := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, metric))
+	ss := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, metric))
 	var (
 		out sampleSum
 		it  chunkenc.Iterator

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/common/model"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -178,7 +179,7 @@ func timeRawSelect(ctx context.Context, db storage.Queryable, w *workload) (time
 		return 0, resultCheck{}, fmt.Errorf("open querier: %w", err)
 	}
 	hints := &storage.SelectHints{Start: mint, End: maxt}
-	ss := q.Select(ctx, false, hints, labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".+"))
+	ss := q.Select(ctx, false, hints, labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, ".+"))
 	var (
 		c  resultCheck
 		it chunkenc.Iterator

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/common/model"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -113,7 +114,7 @@ func checkLastScrapes(ctx context.Context, db storage.Queryable, w *workload) er
 		return fmt.Errorf("open querier: %w", err)
 	}
 	defer q.Close()
-	ss := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "up"))
+	ss := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "up"))
 	var (
 		got    int64
 		series int

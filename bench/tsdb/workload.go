@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/common/model"
 	"math"
 	"strconv"
 	"time"
@@ -260,7 +261,7 @@ func newNodeTarget(i int, seed uint64) target {
 	counts := map[seriesKind]int{}
 	add := func(f family, extra labels.Labels) {
 		b := labels.NewScratchBuilder(8)
-		b.Add(labels.MetricName, f.name)
+		b.Add(model.MetricNameLabel, f.name)
 		b.Add("instance", t.instance)
 		b.Add("job", t.job)
 		extra.Range(func(l labels.Label) { b.Add(l.Name, l.Value) })

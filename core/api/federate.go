@@ -59,7 +59,7 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 	if a.src.ExternalLabels != nil {
 		external = a.src.ExternalLabels()
 	}
-	format := expfmt.Negotiate(r.Header)
+	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 	var samples []federatedSample
 	var it chunkenc.Iterator
 	for set.Next() {

@@ -740,15 +740,6 @@ func (p *WasmPlugin) guard(ctx context.Context, inst *wasmInstance, name string,
 	return nil, fmt.Errorf("%s: %w", name, err)
 }
 
-// label names the plugin in messages: its name once known, else its
-// file.
-func (p *WasmPlugin) label() string {
-	if p.info.Name != "" {
-		return p.info.Name
-	}
-	return filepath.Base(p.path)
-}
-
 // newInstance starts an instance of the module, running its
 // _initialize export.
 func (p *WasmPlugin) newInstance(ctx context.Context) (*wasmInstance, error) {

@@ -419,9 +419,9 @@ func (db *DB) Close() error {
 	<-db.done
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
-	// Wait for commits in flight.
+	// Wait for commits in flight: they hold commitMu shared.
 	db.commitMu.Lock()
-	db.commitMu.Unlock()
+	db.commitMu.Unlock() //lint:ignore SA2001 a barrier: the lock is only waited for
 	err := db.sealPending()
 	if cerr := db.kv.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("cannot close badger: %w", cerr))

@@ -3,6 +3,7 @@ package tsdb
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/common/model"
 	"math"
 	"slices"
 	"strings"
@@ -415,7 +416,7 @@ func readIterator(t *testing.T, it chunkenc.Iterator, out []readSample) []readSa
 	return out
 }
 
-var allSeries = labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".+")
+var allSeries = labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, ".+")
 
 // selectSamples reads every series through Querier.Select, keyed by labels.
 func selectSamples(t *testing.T, st storage.Queryable) map[string][]readSample {
@@ -558,7 +559,7 @@ func TestCounterResetHints(t *testing.T) {
 	for name, sc := range hintScenarios() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			lset := labels.FromStrings(labels.MetricName, "hints", "case", name)
+			lset := labels.FromStrings(model.MetricNameLabel, "hints", "case", name)
 			up := openUpstream(t)
 			db := openTestDB(t, Options{})
 			appendHintSamples(t, up, lset, sc.samples, sc.batch)

@@ -1,9 +1,9 @@
 package tsdb
 
 import (
+	"github.com/prometheus/common/model"
 	"math"
 
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb/index"
 )
 
@@ -33,7 +33,7 @@ func (db *DB) Stats(limit int) (*Stats, error) {
 		MinTime:   db.minT.Load(),
 		MaxTime:   db.maxT.Load(),
 		WALBytes:  db.wal.size(),
-		Postings:  db.postings.Stats(labels.MetricName, limit, labelValueSize),
+		Postings:  db.postings.Stats(model.MetricNameLabel, limit, labelValueSize),
 	}
 	if s.NumSeries == 0 {
 		s.MinTime, s.MaxTime = math.MaxInt64, math.MinInt64

@@ -144,7 +144,7 @@ func checkFamilies(t *testing.T, families []*dto.MetricFamily) {
 	seen := map[string]bool{}
 	for _, f := range families {
 		name := f.GetName()
-		if !model.IsValidLegacyMetricName(name) {
+		if !model.LegacyValidation.IsValidMetricName(name) {
 			t.Errorf("invalid metric name %q", name)
 		}
 		if f.GetHelp() == "" || (f.GetType() != dto.MetricType_GAUGE && f.GetType() != dto.MetricType_COUNTER) {
@@ -156,7 +156,7 @@ func checkFamilies(t *testing.T, families []*dto.MetricFamily) {
 		for _, m := range f.Metric {
 			var labels []string
 			for _, l := range m.Label {
-				if !model.LabelName(l.GetName()).IsValidLegacy() {
+				if !model.LegacyValidation.IsValidLabelName(l.GetName()) {
 					t.Errorf("%s: invalid label name %q", name, l.GetName())
 				}
 				labels = append(labels, l.GetName()+"="+l.GetValue())
