@@ -14,8 +14,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vigilmon/vigil/core/pluginhost"
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/client"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
 )
 

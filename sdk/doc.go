@@ -16,7 +16,7 @@
 //
 // Serve speaks the gRPC protocol of sdk/proto through hashicorp/go-plugin;
 // package sdk/wasm serves the same Plugin from a WebAssembly module.
-// Package sdk/client is the other side, for hosts and tests.
+// Vigil's core/pluginhost/client is the other side, the host's.
 //
 // The package imports nothing of Vigil's core, so plugins stay small.
 package sdk

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/prometheus/model/textparse"
 
 	"github.com/vigilmon/vigil/bench/harness"
-	"github.com/vigilmon/vigil/sdk/client"
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 )
 
 // protobufContentType is the format Vigil parses an exporter plugin's

@@ -17,8 +17,8 @@ import (
 
 	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/core/pluginhost"
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/client"
 )
 
 // notifierPackage is the notifier both builds are made from.

@@ -22,10 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/registry"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/client"
 )
 
 // regVigil runs the vigil binary in dir and returns its exit code and outputs.

@@ -22,8 +22,8 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/client"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
 	"github.com/vigilmon/vigil/sdk/wasm"
 )

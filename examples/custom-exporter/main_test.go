@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/internal/testplugins"
-	"github.com/vigilmon/vigil/sdk/client"
 )
 
 func TestMain(m *testing.M) { testplugins.VerifyTestMain(m) }

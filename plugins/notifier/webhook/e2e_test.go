@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/client"
 )
 
 // TestPluginBinary drives the built binary through the host's client.

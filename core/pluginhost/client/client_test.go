@@ -16,8 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/client"
 )
 
 // The test binary is also the plugin under test: run with

@@ -2,7 +2,8 @@
 // of the gRPC plugin protocol. Start returns a *Plugin, which implements
 // sdk.Exporter, sdk.Discoverer and sdk.Notifier over the wire (the plugin
 // answers the one of its kind). Vigil's plugin host and the conformance
-// suite use it; plugin authors do not need it.
+// suite use it; plugin authors do not need it, so it lives in Vigil's
+// module, not in the SDK's.
 package client
 
 import (
