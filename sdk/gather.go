@@ -4,9 +4,17 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
+
+// Gatherer gathers metric families. It is client_golang's
+// prometheus.Gatherer, which *prometheus.Registry implements, declared
+// here so the SDK does not require client_golang: a plugin that does not
+// build its metrics with it does not depend on it.
+type Gatherer interface {
+	// Gather returns the metric families, sorted by name.
+	Gather() ([]*dto.MetricFamily, error)
+}
 
 // GathererExporter returns an Exporter whose Collect gathers g, typically
 // a *prometheus.Registry holding the plugin's collectors, so a plugin can
@@ -21,9 +29,9 @@ import (
 // collector) fails the whole collection, as promhttp does by default; a
 // collector that may fail on its own should report that in a metric
 // instead, the way node_exporter's node_scrape_collector_success does.
-func GathererExporter(g prometheus.Gatherer) Exporter { return gathererExporter{g: g} }
+func GathererExporter(g Gatherer) Exporter { return gathererExporter{g: g} }
 
-type gathererExporter struct{ g prometheus.Gatherer }
+type gathererExporter struct{ g Gatherer }
 
 func (e gathererExporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	if err := ctx.Err(); err != nil {

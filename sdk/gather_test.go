@@ -3,38 +3,37 @@ package sdk_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/vigilmon/vigil/sdk"
 )
 
-// duplicate collects the same series twice, which Gather refuses.
-type duplicate struct{ desc *prometheus.Desc }
+// gatherer returns fixed families, or an error, and counts its calls.
+type gatherer struct {
+	families []*dto.MetricFamily
+	err      error
+	calls    int
+}
 
-func (d duplicate) Describe(ch chan<- *prometheus.Desc) { ch <- d.desc }
-
-func (d duplicate) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, 1)
-	ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, 2)
+func (g *gatherer) Gather() ([]*dto.MetricFamily, error) {
+	g.calls++
+	return g.families, g.err
 }
 
 func TestGathererExporter(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "test_events_total", Help: "Events."}, []string{"kind"})
-	c.WithLabelValues("a").Add(3)
-	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "test_temperature", Help: "A temperature."})
-	g.Set(21.5)
-	reg.MustRegister(c, g)
-
-	families, err := sdk.GathererExporter(reg).Collect(context.Background())
+	g := &gatherer{families: []*dto.MetricFamily{
+		{Name: proto.String("test_events_total"), Type: dto.MetricType_COUNTER.Enum(), Metric: []*dto.Metric{{Counter: &dto.Counter{Value: proto.Float64(3)}}}},
+		{Name: proto.String("test_temperature"), Type: dto.MetricType_GAUGE.Enum(), Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(21.5)}}}},
+	}}
+	families, err := sdk.GathererExporter(g).Collect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(families) != 2 || families[0].GetName() != "test_events_total" || families[1].GetName() != "test_temperature" {
-		t.Fatalf("families %v", families)
+	if g.calls != 1 || len(families) != 2 || families[0].GetName() != "test_events_total" || families[1].GetName() != "test_temperature" {
+		t.Fatalf("%d calls, families %v", g.calls, families)
 	}
 	if v := families[0].Metric[0].GetCounter().GetValue(); v != 3 {
 		t.Errorf("counter %v, want 3", v)
@@ -45,15 +44,15 @@ func TestGathererExporter(t *testing.T) {
 }
 
 func TestGathererExporterErrors(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(duplicate{prometheus.NewDesc("test_dup", "Twice.", nil, nil)})
-	if _, err := sdk.GathererExporter(reg).Collect(context.Background()); err == nil || !strings.Contains(err.Error(), "test_dup") {
-		t.Errorf("duplicate series: %v", err)
+	failed := errors.New(`collected metric "test_dup" was collected before with the same name and label values`)
+	if _, err := sdk.GathererExporter(&gatherer{err: failed}).Collect(context.Background()); !errors.Is(err, failed) {
+		t.Errorf("a failed Gather: %v, want it wrapped", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := sdk.GathererExporter(prometheus.NewRegistry()).Collect(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled context: %v", err)
+	g := &gatherer{}
+	if _, err := sdk.GathererExporter(g).Collect(ctx); !errors.Is(err, context.Canceled) || g.calls != 0 {
+		t.Errorf("cancelled context: %v after %d calls, want context.Canceled before any", err, g.calls)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/prometheus/common/model"
 )
 
 // AttributeType is the type of a config attribute.
@@ -222,11 +220,11 @@ func convert(a Attribute, v any) (any, error) {
 	case TypeDuration:
 		switch d := v.(type) {
 		case string:
-			parsed, err := model.ParseDuration(d)
+			parsed, err := parseDuration(d)
 			if err != nil {
 				return nil, fmt.Errorf("%q is not a duration such as \"30s\" or \"1h30m\"", d)
 			}
-			return time.Duration(parsed), nil
+			return parsed, nil
 		case time.Duration:
 			return d, nil
 		}
@@ -321,7 +319,7 @@ func (c Config) JSON() ([]byte, error) {
 	out := make(map[string]any, len(c.values))
 	for k, v := range c.values {
 		if d, ok := v.(time.Duration); ok {
-			v = model.Duration(d).String()
+			v = formatDuration(d)
 		}
 		out[k] = v
 	}
@@ -336,7 +334,7 @@ func (c Config) Redacted() map[string]any {
 		if a, _ := c.schema.Attribute(k); a.Sensitive {
 			v = "<secret>"
 		} else if d, ok := v.(time.Duration); ok {
-			v = model.Duration(d).String()
+			v = formatDuration(d)
 		}
 		out[k] = v
 	}

@@ -20,13 +20,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/vigilmon/vigil/sdk"
 )
 
 // AddressLabel is the label that holds a target's host:port.
-const AddressLabel = model.AddressLabel
+const AddressLabel = "__address__"
 
 // StaticGroup is one target group as Prometheus's file and HTTP service
 // discovery write it. The struct tags serve encoding/json and the YAML
@@ -90,7 +88,7 @@ func (g *StaticGroup) Check() error {
 		}
 	}
 	for name, value := range g.Labels {
-		if !model.UTF8Validation.IsValidLabelName(name) {
+		if name == "" || !utf8.ValidString(name) {
 			return fmt.Errorf("%q is not a valid label name", name)
 		}
 		if !utf8.ValidString(value) {
