@@ -2,6 +2,10 @@
 GO      ?= go
 PKGS    ?= ./...
 BIN     := bin
+# The plugin SDK is a module of its own (github.com/vigilmon/vigil/sdk);
+# ./... in the root does not reach it, so each target also runs there.
+SDK     := sdk
+SDK_PKGS ?= ./...
 
 .DEFAULT_GOAL := help
 
@@ -12,8 +16,9 @@ help: ## List the targets
 GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook notifier/email
 WASM_PLUGINS := notifier/slack notifier/pagerduty
 
-build: ## Build every package, and the vigil binary into bin/
+build: ## Build every package of both modules, and the vigil binary into bin/
 	$(GO) build $(PKGS)
+	cd $(SDK) && $(GO) build $(SDK_PKGS)
 	$(GO) build -o $(BIN)/vigil ./cmd/vigil
 
 plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm for modules)
@@ -26,13 +31,17 @@ plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm fo
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(BIN)/vigil-$${p%%/*}-$${p##*/}.wasm ./plugins/$$p || exit 1; \
 	done
 
-test: build plugins ## Run all tests (unit, upstream PromQL suite, crash tests) with the race detector
+test: build plugins ## Run all tests of both modules (unit, upstream PromQL suite, crash tests) with the race detector
 	$(GO) vet $(PKGS)
+	cd $(SDK) && $(GO) vet $(SDK_PKGS)
 	$(GO) test -race -timeout 30m $(PKGS)
+	cd $(SDK) && $(GO) test -race -timeout 10m $(SDK_PKGS)
 
-lint: ## Check formatting (gofmt) and run go vet
+lint: ## Check formatting (gofmt) and run go vet, in both modules
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	cd $(SDK) && $(GO) vet $(SDK_PKGS)
+	cd $(SDK) && GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/...
 
 bench: bench-tsdb bench-scrape bench-plugins bench-alerting ## Run every side-by-side benchmark in bench/ against its anchor
 
@@ -49,6 +58,9 @@ bench-alerting: build plugins ## Compare core/alert's dispatch with the Alertman
 	command -v prometheus-alertmanager >/dev/null || { apt-get update && apt-get install -y prometheus-alertmanager; }
 	$(GO) run ./bench/alerting
 
+# The generated code lives in the SDK's module; the generators are tools of
+# the root module, whose module prefix protoc strips from the go_package
+# paths, so the files land in sdk/proto.
 PROTO_DIR := sdk/proto
 proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc: apt-get install -y protobuf-compiler)
 	@command -v protoc >/dev/null || { echo "make proto needs protoc: apt-get install -y protobuf-compiler"; exit 1; }

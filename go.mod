@@ -24,6 +24,7 @@ require (
 	github.com/prometheus/prometheus v0.316.0
 	github.com/spf13/cobra v1.10.2
 	github.com/tetratelabs/wazero v1.12.0
+	github.com/vigilmon/vigil/sdk v0.0.0-00010101000000-000000000000
 	github.com/zclconf/go-cty v1.19.0
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.5
@@ -154,3 +155,8 @@ tool (
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc
 	google.golang.org/protobuf/cmd/protoc-gen-go
 )
+
+// The plugin SDK is a module of its own, in sdk/, so that plugins do not
+// inherit this module's requirements; Vigil builds against the SDK in the
+// same checkout.
+replace github.com/vigilmon/vigil/sdk => ./sdk
