@@ -43,16 +43,12 @@ on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
 				return usageError{fmt.Errorf("--format must be text, json or junit, not %q", format)}
 			}
 			opts := conformance.Options{}
-			switch kind {
-			case "":
-			case "exporter":
-				opts.Kind = sdk.KindExporter
-			case "discovery", "discoverer":
-				opts.Kind = sdk.KindDiscoverer
-			case "notifier":
-				opts.Kind = sdk.KindNotifier
-			default:
-				return usageError{fmt.Errorf("--kind must be exporter, discovery or notifier, not %q", kind)}
+			if kind != "" {
+				k, err := parseKind(kind, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				opts.Kind = k
 			}
 			if configFile != "" {
 				inst, diags := hclconfig.LoadPluginConfig(configFile, opts.Kind)
@@ -98,7 +94,7 @@ on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&kind, "kind", "", "the kind the plugin must be: exporter, discovery or notifier (default: the plugin's own)")
+	addKindFlag(cmd, &kind, "the kind the plugin must be: "+kindList()+" (default: the plugin's own)")
 	cmd.Flags().StringVar(&configFile, "config", "", "an HCL file with the plugin's config attributes (default: built from the plugin's schema)")
 	cmd.Flags().StringVar(&format, "format", "text", "the report's format: text, json or junit")
 	cmd.Flags().StringVar(&wasmCache, "wasm-cache", "", "a directory to keep a compiled .wasm module in across runs")

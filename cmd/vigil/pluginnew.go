@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"text/template"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // pluginTemplates are the files of a new plugin project; each NAME.tmpl
@@ -41,9 +44,9 @@ var (
 type pluginProject struct {
 	// Name is the plugin's name, Module its Go module path.
 	Name, Module string
-	// Kind is "exporter", "discoverer" or "notifier"; Block the config
-	// block of the kind: "exporter", "discovery" or "notifier".
-	Kind, Block string
+	// Kind is "exporter", "discovery" or "notifier", the name of the
+	// kind's config block.
+	Kind string
 	// Wasm is set for a WebAssembly module.
 	Wasm bool
 	// Binary is the file go build writes, as the sample config uses it.
@@ -62,20 +65,20 @@ func newPluginNewCommand() *cobra.Command {
 	var kind, dir, module string
 	var wasm bool
 	cmd := &cobra.Command{
-		Use:   "new --kind exporter|discoverer|notifier [--wasm] [--dir DIR] [--module PATH] NAME",
+		Use:   "new --kind exporter|discovery|notifier [--wasm] [--dir DIR] [--module PATH] NAME",
 		Short: "Create a plugin project to start from",
 		Long: `Create a new plugin project in the folder NAME (or --dir): go.mod, main.go
 built on the plugin SDK, sample.hcl with the blocks that run it, README.md,
 and plugin_test.go, which runs the conformance suite and passes as created.
 
---kind is exporter, discoverer or notifier. --wasm makes a WebAssembly
-module (sdk/wasm) instead of a program speaking gRPC; a discoverer cannot
-be one. --module is the Go module path (default example.com/NAME). NAME is
+--kind is exporter, discovery or notifier, as the config block that runs
+the plugin is named. --wasm makes a WebAssembly module (sdk/wasm) instead
+of a program speaking gRPC; a discovery plugin cannot be one. --module is the Go module path (default example.com/NAME). NAME is
 the plugin's name: a lowercase letter, then lowercase letters, digits, '-'
 and '_'. The folder must not exist or be empty.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := newPluginProject(args[0], kind, module, wasm)
+			p, err := newPluginProject(args[0], kind, module, wasm, cmd.ErrOrStderr())
 			if err != nil {
 				return usageError{err}
 			}
@@ -93,33 +96,30 @@ and '_'. The folder must not exist or be empty.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&kind, "kind", "", "the kind of plugin: exporter, discoverer or notifier (required)")
+	addKindFlag(cmd, &kind, "the kind of plugin: "+kindList()+" (required)")
 	cmd.Flags().BoolVar(&wasm, "wasm", false, "make a WebAssembly module (exporter or notifier) instead of a gRPC program")
 	cmd.Flags().StringVar(&dir, "dir", "", "the folder to create the project in (default: NAME)")
 	cmd.Flags().StringVar(&module, "module", "", "the Go module path (default: example.com/NAME)")
 	return cmd
 }
 
-// newPluginProject checks the command's arguments and says what to write.
-func newPluginProject(name, kind, module string, wasm bool) (pluginProject, error) {
+// newPluginProject checks the command's arguments and says what to write;
+// note gets what the user should know but need not act on.
+func newPluginProject(name, kind, module string, wasm bool, note io.Writer) (pluginProject, error) {
 	p := pluginProject{Name: name, Module: module, Wasm: wasm}
 	if !newPluginNameRE.MatchString(name) {
 		return p, fmt.Errorf("plugin name %q: must be a lowercase letter, then at most 62 lowercase letters, digits, '-' and '_'", name)
 	}
-	switch kind {
-	case "exporter":
-		p.Kind, p.Block = "exporter", "exporter"
-	case "discoverer", "discovery":
-		p.Kind, p.Block = "discoverer", "discovery"
-	case "notifier":
-		p.Kind, p.Block = "notifier", "notifier"
-	case "":
-		return p, errors.New("--kind is required: exporter, discoverer or notifier")
-	default:
-		return p, fmt.Errorf("--kind must be exporter, discoverer or notifier, not %q", kind)
+	if kind == "" {
+		return p, errors.New("--kind is required: " + kindList())
 	}
-	if wasm && p.Kind == "discoverer" {
-		return p, errors.New("--wasm: a discoverer cannot be a WebAssembly module (Wasm ABI version 1 has no streaming call); leave out --wasm")
+	k, err := parseKind(kind, note)
+	if err != nil {
+		return p, err
+	}
+	p.Kind = k.String()
+	if wasm && k == sdk.KindDiscoverer {
+		return p, errors.New("--wasm: a discovery plugin cannot be a WebAssembly module (Wasm ABI version 1 has no streaming call); leave out --wasm")
 	}
 	if p.Module == "" {
 		p.Module = "example.com/" + name
@@ -127,7 +127,7 @@ func newPluginProject(name, kind, module string, wasm bool) (pluginProject, erro
 	if !modulePathRE.MatchString(p.Module) || strings.Contains(p.Module, "..") {
 		return p, fmt.Errorf("--module %q is not a Go module path such as example.com/%s", p.Module, name)
 	}
-	p.Binary = "vigil-" + p.Block + "-" + name
+	p.Binary = "vigil-" + p.Kind + "-" + name
 	if wasm {
 		p.Binary += ".wasm"
 	}

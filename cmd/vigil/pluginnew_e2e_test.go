@@ -24,13 +24,13 @@ func TestPluginNewUsage(t *testing.T) {
 		inStderr string
 	}{
 		"no kind":          {[]string{"demo"}, exitUsage, "--kind is required"},
-		"unknown kind":     {[]string{"--kind", "scraper", "demo"}, exitUsage, `--kind must be exporter, discoverer or notifier, not "scraper"`},
+		"unknown kind":     {[]string{"--kind", "scraper", "demo"}, exitUsage, `--kind must be exporter, discovery or notifier, not "scraper"`},
 		"no name":          {[]string{"--kind", "exporter"}, exitUsage, "accepts 1 arg(s)"},
 		"uppercase name":   {[]string{"--kind", "exporter", "Demo"}, exitUsage, `plugin name "Demo"`},
 		"name with slash":  {[]string{"--kind", "exporter", "a/b"}, exitUsage, `plugin name "a/b"`},
 		"name with digit":  {[]string{"--kind", "exporter", "1demo"}, exitUsage, `plugin name "1demo"`},
 		"bad module":       {[]string{"--kind", "exporter", "--module", "example.com/a b", "demo"}, exitUsage, `--module "example.com/a b"`},
-		"wasm discoverer":  {[]string{"--kind", "discoverer", "--wasm", "demo"}, exitUsage, "a discoverer cannot be a WebAssembly module"},
+		"wasm discovery":   {[]string{"--kind", "discovery", "--wasm", "demo"}, exitUsage, "a discovery plugin cannot be a WebAssembly module"},
 		"non-empty folder": {[]string{"--kind", "exporter", "--dir", full, "demo"}, exitFailure, "the folder exists and is not empty"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestPluginNewE2E(t *testing.T) {
 		passes []string
 	}{
 		{"demo-exporter", "exporter", false, []string{"exporter.collect", "exporter.counter-monotonic", "lifecycle.shutdown"}},
-		{"demo-discoverer", "discoverer", false, []string{"discovery.initial-update", "discovery.stops-on-cancel"}},
+		{"demo-discovery", "discovery", false, []string{"discovery.initial-update", "discovery.stops-on-cancel"}},
 		{"demo-notifier", "notifier", false, []string{"plugin.capabilities", "notifier.failure-reported", "notifier.failure-classified"}},
 		{"demo-wasm", "notifier", true, []string{"plugin.capabilities", "notifier.failure-reported", "notifier.failure-classified"}},
 	}
@@ -164,8 +164,7 @@ func TestPluginNewE2E(t *testing.T) {
 				goCmd(t, dir, []string{"GOOS=wasip1", "GOARCH=wasm"}, "build", "-buildmode=c-shared", "-o", target, ".")
 				cmdArgs = append(cmdArgs, "--wasm-cache", t.TempDir())
 			} else {
-				block := map[string]string{"exporter": "exporter", "discoverer": "discovery", "notifier": "notifier"}[tc.kind]
-				target = filepath.Join(dir, "bin", "vigil-"+block+"-"+tc.name)
+				target = filepath.Join(dir, "bin", "vigil-"+tc.kind+"-"+tc.name)
 				goCmd(t, dir, nil, "build", "-o", target, ".")
 			}
 
