@@ -7,7 +7,7 @@
 //	func main() {
 //		sdk.Serve(sdk.Plugin{
 //			Info:   sdk.Info{Name: "hello", Version: "0.1.0", Description: "Says hello."},
-//			Schema: sdk.Schema{sdk.String("greeting", "What to say.").Default("hello")},
+//			Schema: sdk.Schema{sdk.String("greeting", "What to say.", sdk.Default("hello"))},
 //			Exporter: func(cfg sdk.Config) (sdk.Exporter, error) {
 //				return &hello{greeting: cfg.String("greeting")}, nil
 //			},
@@ -18,5 +18,7 @@
 // package sdk/wasm serves the same Plugin from a WebAssembly module.
 // Vigil's core/pluginhost/client is the other side, the host's.
 //
-// The package imports nothing of Vigil's core, so plugins stay small.
+// The package imports nothing of Vigil's core, and is in a module of its
+// own, github.com/vigilmon/vigil/sdk, so plugins stay small. Package
+// sdk/plugintest tests a plugin through the vigil binary.
 package sdk
