@@ -1,4 +1,8 @@
 # Vigil: `make help` lists the targets.
+# The go command takes the toolchain go.mod names (a newer Go release than
+# the machine's, for the standard library's security fixes) from the Go
+# module proxy, unless the machine's own Go is newer.
+export GOTOOLCHAIN := auto
 GO      ?= go
 PKGS    ?= ./...
 BIN     := bin
@@ -37,11 +41,34 @@ test: build plugins ## Run all tests of both modules (unit, upstream PromQL suit
 	$(GO) test -race -timeout 30m $(PKGS)
 	cd $(SDK) && $(GO) test -race -timeout 10m $(SDK_PKGS)
 
-lint: ## Check formatting (gofmt) and run go vet, in both modules
+# Linters, run with go run at pinned versions so a fresh machine needs
+# nothing else. govulncheck reads a vulnerability database built from the
+# Go vulnerability database's own module, at a pinned snapshot, so it needs
+# no other network access than the module proxy.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB_DIR  := $(CURDIR)/.cache/vulndb
+
+lint: $(VULNDB_DIR)/index/db.json ## Check formatting (gofmt), go vet, staticcheck and govulncheck, in both modules
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	cd $(SDK) && $(GO) vet $(SDK_PKGS)
 	cd $(SDK) && GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/...
+	$(GO) run $(STATICCHECK) $(PKGS)
+	cd $(SDK) && $(GO) run $(STATICCHECK) $(SDK_PKGS)
+	$(GO) run $(GOVULNCHECK) -db file://$(VULNDB_DIR) $(PKGS)
+	cd $(SDK) && $(GO) run $(GOVULNCHECK) -db file://$(VULNDB_DIR) $(SDK_PKGS)
+
+# The database govulncheck reads, built once with the vulndb module's gendb
+# from its OSV reports (gendb reads them from a git repository).
+$(VULNDB_DIR)/index/db.json:
+	@set -e; src=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	repo=$$(mktemp -d); trap 'rm -rf "$$repo"' EXIT; \
+	mkdir -p "$$repo/data" && cp -R "$$src/data/osv" "$$repo/data/" && chmod -R u+w "$$repo"; \
+	git -C "$$repo" init -q && git -C "$$repo" add -A && \
+	git -C "$$repo" -c user.name=vigil -c user.email=vigil@localhost commit -q -m "vulndb snapshot"; \
+	rm -rf $(VULNDB_DIR); $(GO) run golang.org/x/vulndb/cmd/gendb@$(VULNDB_VERSION) -repo "$$repo" -out $(VULNDB_DIR)
 
 bench: bench-tsdb bench-scrape bench-plugins bench-alerting ## Run every side-by-side benchmark in bench/ against its anchor
 

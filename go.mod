@@ -2,6 +2,10 @@ module github.com/vigilmon/vigil
 
 go 1.26.8
 
+// The toolchain the Makefile builds with (GOTOOLCHAIN=auto): the newest
+// Go 1.26 release, for the standard library's security fixes.
+toolchain go1.26.11
+
 require (
 	github.com/agext/levenshtein v1.2.1
 	github.com/alecthomas/units v0.0.0-20240927000941-0f3dac36c52b

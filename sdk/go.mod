@@ -2,6 +2,10 @@ module github.com/vigilmon/vigil/sdk
 
 go 1.26.0
 
+// The toolchain the Makefile builds with (GOTOOLCHAIN=auto), for the
+// standard library's security fixes; plugins may build with any Go 1.26.
+toolchain go1.26.11
+
 require (
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/go-hclog v1.6.3

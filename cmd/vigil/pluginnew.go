@@ -118,7 +118,7 @@ folder must not exist or be empty.`,
 					err = errors.Join(err, rmErr)
 				}
 				if p.SDKDir == "" {
-					err = fmt.Errorf("%w\n\nIf %s %s is not published, build against a Vigil checkout: vigil plugin new --sdk PATH/TO/vigil/sdk ...", err, sdkModule, p.SDKVersion)
+					err = fmt.Errorf("%w; if %s %s is not published, build against a Vigil checkout: vigil plugin new --sdk PATH/TO/vigil/sdk NAME", err, sdkModule, p.SDKVersion)
 				}
 				return err
 			}

@@ -125,7 +125,7 @@ func TestPluginNewUnpublished(t *testing.T) {
 	empty := t.TempDir()
 	for _, dir := range []string{absent, empty} {
 		code, stdout, stderr := runCLI("plugin", "new", "--kind", "exporter", "--dir", dir, "demo")
-		for _, want := range []string{"go mod tidy in " + dir, "github.com/vigilmon/vigil/sdk", "If github.com/vigilmon/vigil/sdk v9.9.9 is not published, build against a Vigil checkout: vigil plugin new --sdk PATH/TO/vigil/sdk"} {
+		for _, want := range []string{"go mod tidy in " + dir, "github.com/vigilmon/vigil/sdk", "if github.com/vigilmon/vigil/sdk v9.9.9 is not published, build against a Vigil checkout: vigil plugin new --sdk PATH/TO/vigil/sdk"} {
 			if code != exitFailure || !strings.Contains(stderr, want) {
 				t.Errorf("%s: exit %d, stderr %q; want %d and %q", dir, code, stderr, exitFailure, want)
 			}
