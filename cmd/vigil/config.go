@@ -10,7 +10,7 @@ import (
 )
 
 func newConfigCommand() *cobra.Command {
-	return newGroupCommand("config", "Work with configuration files", newConfigValidateCommand())
+	return newGroupCommand("config", "Work with configuration files", newConfigValidateCommand(), newConfigImportCommand())
 }
 
 func newConfigValidateCommand() *cobra.Command {
