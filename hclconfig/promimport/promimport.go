@@ -308,18 +308,18 @@ func (c *converter) scrapeOption(e entry, o scrapeOptions, otherwise string) {
 // Vigil does not parse.
 func (c *converter) unknownProtocols(e entry, list []config.ScrapeProtocol) {
 	for _, p := range list {
-		if _, ok := vigilProtocols[string(p)]; !ok {
+		if !vigilProtocols[string(p)] {
 			c.skip(e.node, "Vigil does not parse %s; the list leaves it out", p)
 		}
 	}
 }
 
 // vigilProtocols are the exposition formats Vigil parses: Prometheus's
-// less the experimental OpenMetrics 2.0.
+// less the experimental OpenMetrics 2.0, as hclconfig checks them.
 var vigilProtocols = func() map[string]bool {
 	m := map[string]bool{}
-	for _, p := range hclconfig.DefaultScrapeProtocols {
-		m[p] = true
+	for p := range config.ScrapeProtocolsHeaders {
+		m[string(p)] = p != config.OpenMetricsText2_0_0
 	}
 	return m
 }()

@@ -807,6 +807,8 @@ scrape "files" {
 `,
 		},
 	} {
+		t.Setenv("CLUSTER", "eu-1") // for the global case
+		t.Setenv("REGION", "west")
 		t.Run(name, func(t *testing.T) {
 			res, err := Convert([]byte(tc.yaml), Options{Filename: "prometheus.yml", PluginDir: tc.pluginDir})
 			if err != nil {
@@ -821,6 +823,10 @@ scrape "files" {
 			}
 			if diff := cmp.Diff(tc.report, report); diff != "" {
 				t.Errorf("report (-want +got):\n%s", diff)
+			}
+			dir := t.TempDir()
+			if _, diags := hclconfig.Parse(filepath.Join(dir, "vigil.hcl"), []byte(withSecretFiles(t, dir, string(res.HCL)))); diags.HasErrors() {
+				t.Errorf("the HCL does not load: %s", diags.Error())
 			}
 		})
 	}
