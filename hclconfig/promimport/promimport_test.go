@@ -694,7 +694,7 @@ scrape_configs:
           - https://example.com
           - example.org:443
     enable_compression: false
-    track_timestamps_staleness: true
+    track_timestamps_staleness: false
     proxy_url: http://proxy:3128
     http_headers:
       X-Team:
@@ -744,7 +744,7 @@ scrape "pods" {
 				`11: consul_sd_configs is not converted: Vigil has no consul discovery plugin, so scrape "pods" has no targets from it`,
 				`20: targets is not converted: Vigil's targets are host:port, and "https://example.com" has a scheme or a path; scrape "pods" leaves it out`,
 				`22: enable_compression is not converted: Vigil always asks targets for gzip`,
-				`23: track_timestamps_staleness is not converted: Vigil does not mark the series of samples with timestamps stale`,
+				`23: track_timestamps_staleness is not converted: Vigil marks a series stale when it vanishes, also when its samples have timestamps`,
 				`24: proxy_url is not converted: Vigil's HTTP clients take no proxy settings, only the environment's HTTP_PROXY, HTTPS_PROXY and NO_PROXY`,
 				`25: http_headers is not converted: Vigil sends no extra headers`,
 				`32: size is not converted: the server block retains by time only`,

@@ -56,7 +56,8 @@ func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Bl
 		case "file_sd_configs", "http_sd_configs":
 			sdNodes[e.key] = items(e.value)
 		case "track_timestamps_staleness":
-			c.skipIf(sc.TrackTimestampsStaleness, e.node, "Vigil does not mark the series of samples with timestamps stale")
+			// Vigil tracks every series for staleness, as with true.
+			c.skipIf(!sc.TrackTimestampsStaleness, e.node, "Vigil marks a series stale when it vanishes, also when its samples have timestamps")
 		case "enable_compression":
 			c.skipIf(!sc.EnableCompression, e.node, "Vigil always asks targets for gzip")
 		case "target_limit":
