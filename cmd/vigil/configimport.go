@@ -33,9 +33,9 @@ Exit status: 0 when everything was converted; 1 when something was not (the
 HCL is written all the same), or when the file is not a configuration
 Prometheus would load (then nothing is written).
 
-The plugin blocks name the programs ./bin/vigil-discovery-file and
-./bin/vigil-discovery-http, where make plugins builds them, relative to the
-HCL file's folder; --plugin-dir names another folder.`,
+The plugin blocks name the programs vigil-discovery-file and
+vigil-discovery-http alone, which vigil finds beside itself (where make
+plugins builds them) or on PATH; --plugin-dir names their folder instead.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -64,7 +64,7 @@ HCL file's folder; --plugin-dir names another folder.`,
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the HCL to `FILE` instead of standard output")
-	cmd.Flags().StringVar(&pluginDir, "plugin-dir", promimport.DefaultPluginDir, "the `DIR` of the discovery plugin programs, relative to the HCL file's folder or absolute")
+	cmd.Flags().StringVar(&pluginDir, "plugin-dir", "", "the `DIR` of the discovery plugin programs, relative to the HCL file's folder or absolute (default: their names alone, found beside vigil or on PATH)")
 	return cmd
 }
 

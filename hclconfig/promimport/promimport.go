@@ -29,18 +29,13 @@ import (
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
-// DefaultPluginDir is where the plugin blocks the import writes look for
-// the discovery plugins, as `make plugins` builds them: a path relative to
-// the HCL file's folder.
-const DefaultPluginDir = "./bin"
-
 // Options tune a conversion.
 type Options struct {
 	// Filename names the YAML file in the HCL's header comment.
 	Filename string
 	// PluginDir is the folder of the plugin programs the plugin blocks
-	// name (vigil-discovery-file, vigil-discovery-http); DefaultPluginDir
-	// when empty.
+	// name (vigil-discovery-file, vigil-discovery-http); when empty they
+	// are named alone, and vigil looks for them beside itself and on PATH.
 	PluginDir string
 }
 
@@ -96,9 +91,6 @@ func Convert(src []byte, opts Options) (*Result, error) {
 	var root *yaml.Node
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		root = resolve(doc.Content[0])
-	}
-	if opts.PluginDir == "" {
-		opts.PluginDir = DefaultPluginDir
 	}
 	c := &converter{opts: opts, cfg: cfg, plugins: map[string]bool{}, names: map[string]bool{}, lossReported: map[*yaml.Node]bool{}}
 	return c.convert(root)
@@ -195,7 +187,10 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 	for _, p := range []string{"file", "http"} {
 		if c.plugins[p] {
 			body.AppendNewline()
-			source := strings.TrimRight(c.opts.PluginDir, "/") + "/vigil-discovery-" + p
+			source := "vigil-discovery-" + p
+			if c.opts.PluginDir != "" {
+				source = strings.TrimRight(c.opts.PluginDir, "/") + "/" + source
+			}
 			body.AppendNewBlock("plugin", []string{p}).Body().SetAttributeValue("source", cty.StringVal(source))
 		}
 	}

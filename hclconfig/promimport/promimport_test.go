@@ -276,7 +276,7 @@ scrape_configs:
 `,
 			hcl: header + textGlobal + `
 plugin "file" {
-  source = "./bin/vigil-discovery-file"
+  source = "vigil-discovery-file"
 }
 
 discovery "node-file" {
@@ -338,7 +338,7 @@ scrape_configs:
 `,
 			hcl: header + textGlobal + `
 plugin "http" {
-  source = "./bin/vigil-discovery-http"
+  source = "vigil-discovery-http"
 }
 
 discovery "inventory-http" {

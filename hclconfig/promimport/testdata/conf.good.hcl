@@ -18,11 +18,11 @@ global {
 }
 
 plugin "file" {
-  source = "./bin/vigil-discovery-file"
+  source = "vigil-discovery-file"
 }
 
 plugin "http" {
-  source = "./bin/vigil-discovery-http"
+  source = "vigil-discovery-http"
 }
 
 discovery "prometheus-file" {

@@ -13,11 +13,11 @@ global {
 }
 
 plugin "file" {
-  source = "./bin/vigil-discovery-file"
+  source = "vigil-discovery-file"
 }
 
 plugin "http" {
-  source = "./bin/vigil-discovery-http"
+  source = "vigil-discovery-http"
 }
 
 scrape "prometheus" {
