@@ -56,13 +56,7 @@ rules "records" {
 	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() { // before the store closes
-		cancel()
-		<-done
-	})
+	testfixture.Run(t, m.Run) // ends before the store closes
 	ready := func() bool {
 		for _, g := range m.RuleGroups() {
 			if g.GetLastEvaluation().IsZero() {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/testfixture"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -71,15 +72,8 @@ func TestStreamsFollowTheConfig(t *testing.T) {
 	rec := &recorder{}
 	d := twoUpdates{}
 	m := New(Options{Sink: rec, Discoverers: func(name string) (sdk.Discoverer, bool) { return d, name == "d" }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	testfixture.Run(t, m.Run)
+	ctx := t.Context()
 	cfg, diags := hclconfig.Parse("t.hcl", []byte(`plugin "p" { source = "p" }
 discovery "d" { plugin = "p" }`))
 	if diags.HasErrors() {

@@ -68,20 +68,7 @@ func newNotifyingManager(t *testing.T, store Storage, engine promql.QueryEngine)
 // sooner and waits for Run to return.
 func runManager(t *testing.T, m *Manager) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return testfixture.Run(t, m.Run)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -1,10 +1,8 @@
 package scrape
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
 // TestMain checks that no loop outlives its test.
@@ -47,20 +46,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func startManager(t *testing.T, opts Options) (m *Manager, stop func()) {
 	t.Helper()
 	m = New(opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return m, stop
+	return m, testfixture.Run(t, m.Run)
 }
 
 func TestManagerStartsReloadsAndStops(t *testing.T) {

@@ -1,10 +1,13 @@
 // Package testfixture gives tests a store holding samples and a query
-// engine over it, both closed when the test ends. Start with Store, then
-// AppendEvery to fill it.
+// engine over it, both closed when the test ends, and runs components
+// for the length of a test. Start with Store, then AppendEvery to fill
+// it; DemoStore holds a dashboard's worth of series; Run runs a
+// component.
 package testfixture
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -55,4 +58,25 @@ func Engine(t testing.TB) *promql.Engine {
 	}
 	t.Cleanup(func() { engine.Close() })
 	return engine
+}
+
+// Run runs a component's Run(ctx) until the test ends, and fails the
+// test when it returns an error; the function it returns ends it sooner
+// and waits for it, as the test's end does.
+func Run(t testing.TB, run func(context.Context) error) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
