@@ -309,7 +309,7 @@ func (d *decoder) scrapeProtocols(attrs hcl.Attributes, body hcl.Body, dst *[]st
 	seen := map[string]bool{}
 	for _, p := range list {
 		if err := checkScrapeProtocol(p); err != nil {
-			d.errorf(rng, "Invalid scrape_protocols", "%s", err)
+			d.errorf(rng, "Invalid scrape_protocols", "%s.", err)
 			return
 		}
 		if seen[p] {
@@ -392,7 +392,7 @@ func (d *decoder) job(b *hcl.Block, g *Global, cfg *Config, schema *hcl.BodySche
 	d.scrapeProtocols(attrs, b.Body, &s.ScrapeProtocols)
 	d.str(attrs, "fallback_scrape_protocol", &s.FallbackScrapeProtocol)
 	if err := checkScrapeProtocol(s.FallbackScrapeProtocol); err != nil {
-		d.errorf(attrRange(attrs, "fallback_scrape_protocol", b.Body), "Invalid fallback_scrape_protocol", "%s", err)
+		d.errorf(attrRange(attrs, "fallback_scrape_protocol", b.Body), "Invalid fallback_scrape_protocol", "%s.", err)
 	}
 
 	if _, set := attrs[timeoutName]; !set && s.ScrapeTimeout > s.ScrapeInterval {
