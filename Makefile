@@ -11,6 +11,18 @@ BIN     := bin
 SDK     := sdk
 SDK_PKGS ?= ./...
 
+# The version stamped into bin/vigil: `git describe` of the checkout (a
+# commit ID when there are no tags, -dirty with uncommitted changes); and
+# the commit it was built from. `make build VERSION=v1.2.0 REVISION=...`
+# sets them by hand, as a build without the git history must.
+ifeq ($(origin VERSION), undefined)
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+endif
+ifeq ($(origin REVISION), undefined)
+REVISION := $(shell git rev-parse HEAD 2>/dev/null)
+endif
+LDFLAGS := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -20,10 +32,10 @@ help: ## List the targets
 GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook notifier/email
 WASM_PLUGINS := notifier/slack notifier/pagerduty
 
-build: ## Build every package of both modules, and the vigil binary into bin/
+build: ## Build every package of both modules, and the vigil binary into bin/ with its version stamped
 	$(GO) build $(PKGS)
 	cd $(SDK) && $(GO) build $(SDK_PKGS)
-	$(GO) build -o $(BIN)/vigil ./cmd/vigil
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 
 plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm for modules)
 	@for p in $(GRPC_PLUGINS); do \
@@ -103,7 +115,7 @@ proto-check: proto ## Fail when the generated protocol code differs from sdk/pro
 	@if [ -n "$$(git status --porcelain -- $(PROTO_DIR))" ]; then git status --short -- $(PROTO_DIR); git diff -- $(PROTO_DIR) | head -40; echo "generated code is stale: run make proto and commit"; exit 1; fi
 
 run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
-	$(GO) build -o $(BIN)/vigil ./cmd/vigil
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
 .PHONY: help build plugins test lint bench bench-tsdb bench-scrape bench-plugins bench-alerting run

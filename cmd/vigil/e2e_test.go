@@ -24,13 +24,21 @@ import (
 	"github.com/prometheus/common/model"
 )
 
+// e2eVersion and e2eRevision are the version and revision the tests
+// stamp into the binary, as `make build` stamps git's.
+const (
+	e2eVersion  = "v0.0.0-e2e"
+	e2eRevision = "0123456789abcdef0123456789abcdef01234567"
+)
+
 var (
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
 )
 
-// vigilBinary builds the vigil binary once for the tests of this package.
+// vigilBinary builds the vigil binary once for the tests of this package,
+// with e2eVersion and e2eRevision stamped.
 func vigilBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -43,7 +51,7 @@ func vigilBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "vigil")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+e2eVersion+" -X main.revision="+e2eRevision, "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -276,9 +284,22 @@ scrape "fixture" {
 	srv.stop(t)
 }
 
+// TestServerDefaultConfigScrapesItself also checks status/buildinfo: the
+// version is the bare version stamped at build time, and the revision the
+// revision stamped.
 func TestServerDefaultConfigScrapesItself(t *testing.T) {
 	srv := startServer(t, "--data", t.TempDir())
 	prom := srv.api(t)
+	info, err := prom.Buildinfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Version != e2eVersion || strings.ContainsAny(info.Version, " \t\n") {
+		t.Errorf("buildinfo version %q, want the bare version %q", info.Version, e2eVersion)
+	}
+	if info.Revision != e2eRevision {
+		t.Errorf("buildinfo revision %q, want %q", info.Revision, e2eRevision)
+	}
 	// The default scrape interval is 15s; the first scrape comes within it.
 	waitFor(t, "the server scraping itself", func() bool {
 		v, _, _, err := prom.Query(context.Background(), `up{job="vigil"}`, time.Now())

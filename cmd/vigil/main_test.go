@@ -63,11 +63,49 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestVersion checks that vigil --version and vigil version print the
+// same line.
 func TestVersion(t *testing.T) {
 	code, stdout, _ := runCLI("version")
 	if code != exitOK || !strings.HasPrefix(stdout, "vigil version ") {
 		t.Fatalf("exit %d, output %q", code, stdout)
 	}
+	code, flag, stderr := runCLI("--version")
+	if code != exitOK || flag != stdout {
+		t.Fatalf("vigil --version: exit %d, output %q (stderr %q), want %q", code, flag, stderr, stdout)
+	}
+}
+
+// TestMakefileStampsVersion checks that make build and make run build
+// bin/vigil with the version of VERSION and the revision of REVISION, by
+// default git describe's and the commit's.
+func TestMakefileStampsVersion(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("needs make")
+	}
+	root := filepath.Join("..", "..")
+	stamps := func(version, revision string, args ...string) {
+		t.Helper()
+		out, err := exec.Command("make", append([]string{"-n", "-C", root}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("make -n %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		want := `build -ldflags "-X main.version=` + version + ` -X main.revision=` + revision + `" -o bin/vigil ./cmd/vigil`
+		if n := strings.Count(string(out), want); n != 2 {
+			t.Errorf("make -n %s has %d lines with %q, want 2 (build and run):\n%s", strings.Join(args, " "), n, want, out)
+		}
+	}
+	stamps("v9.9.9-test", "abc123", "build", "run", "VERSION=v9.9.9-test", "REVISION=abc123")
+	described, err := exec.Command("git", "-C", root, "describe", "--tags", "--always", "--dirty").Output()
+	if err != nil {
+		t.Logf("no git describe (%v): the default is not checked", err)
+		return
+	}
+	head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git describe works but git rev-parse HEAD does not: %v", err)
+	}
+	stamps(strings.TrimSpace(string(described)), strings.TrimSpace(string(head)), "build", "run")
 }
 
 func TestTSDBAnalyze(t *testing.T) {
@@ -110,12 +148,17 @@ func TestTSDBAnalyze(t *testing.T) {
 	}
 }
 
-// TestBinary runs the real vigil binary, as a user would.
+// TestBinary runs the real vigil binary, as a user would: version and
+// --version print the version stamped at build time.
 func TestBinary(t *testing.T) {
 	bin := vigilBinary(t)
 	out, err := exec.Command(bin, "version").Output()
-	if err != nil || !strings.HasPrefix(string(out), "vigil version ") {
+	if err != nil || !strings.HasPrefix(string(out), "vigil version "+e2eVersion+" (revision "+e2eRevision+", ") {
 		t.Fatalf("vigil version: %v, %q", err, out)
+	}
+	flag, err := exec.Command(bin, "--version").Output()
+	if err != nil || string(flag) != string(out) {
+		t.Fatalf("vigil --version: %v, %q, want %q", err, flag, out)
 	}
 	err = exec.Command(bin, "no-such-command").Run()
 	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != exitUsage {

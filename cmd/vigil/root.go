@@ -16,6 +16,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Vigil scrapes targets, stores samples in its own time-series store,
 answers PromQL through the Prometheus HTTP API, evaluates rules and routes
 alerts. Exporters, service discovery and notifiers are plugins.`,
+		// --version prints what `vigil version` prints.
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -28,6 +30,7 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 			return cmd.Help()
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

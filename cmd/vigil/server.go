@@ -37,7 +37,7 @@ refused and the running one stays); SIGTERM shuts down cleanly.`,
 // on SIGHUP.
 func runServer(ctx context.Context, opts server.Options, stderr io.Writer) error {
 	opts.Logger = hclog.New(&hclog.LoggerOptions{Name: "vigil", Output: stderr, Level: hclog.Info})
-	opts.Diagnostics, opts.Version = stderr, buildVersion()
+	opts.Diagnostics, opts.Version, opts.Revision = stderr, buildVersion(), buildRevision()
 	srv, err := server.New(ctx, opts)
 	if err != nil {
 		return err

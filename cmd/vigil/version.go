@@ -8,15 +8,19 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...";
-// otherwise it comes from the module's build information.
-var version = ""
+// version and revision are set at build time with -ldflags
+// "-X main.version=... -X main.revision=...", as `make build` does from
+// `git describe --tags --always --dirty` and `git rev-parse HEAD`;
+// otherwise they come from the module's build information.
+var version, revision = "", ""
 
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of vigil",
-		Args:  exactArgs(0),
+		Long: `Print the version of vigil, the source revision it was built from and the
+Go toolchain that built it; vigil --version prints the same.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), versionString())
 			return nil
@@ -26,13 +30,9 @@ func newVersionCommand() *cobra.Command {
 
 // versionString names the version, the source revision and the Go toolchain.
 func versionString() string {
-	revision := "unknown"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
+	revision := buildRevision()
+	if revision == "" {
+		revision = "unknown"
 	}
 	return fmt.Sprintf("vigil version %s (revision %s, %s %s/%s)", buildVersion(), revision, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
@@ -48,4 +48,21 @@ func buildVersion() string {
 		v = "devel"
 	}
 	return v
+}
+
+// buildRevision is the source revision as the build stamped it, or as
+// the Go toolchain recorded it in the build information (vcs.revision),
+// or "" when neither did.
+func buildRevision() string {
+	if revision != "" {
+		return revision
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
 }

@@ -339,7 +339,7 @@ func (a *API) amStatus(*http.Request) (any, *amError) {
 	}
 	return amStatus{
 		Cluster:     amClusterStatus{Status: "disabled", Peers: []any{}},
-		VersionInfo: amVersionInfo{GoVersion: runtime.Version(), Version: a.src.Version},
+		VersionInfo: amVersionInfo{GoVersion: runtime.Version(), Version: a.src.Version, Revision: a.src.Revision},
 		Config:      amConfig{Original: original},
 		Uptime:      a.start,
 	}, nil

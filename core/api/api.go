@@ -65,8 +65,10 @@ type Sources struct {
 	// ExternalLabels returns the labels added to federated series that
 	// lack them; nil adds none.
 	ExternalLabels func() labels.Labels
-	Version        string
-	Logger         hclog.Logger
+	// Version and Revision are the version and source revision of
+	// /api/v1/status/buildinfo and of /api/v2/status.
+	Version, Revision string
+	Logger            hclog.Logger
 }
 
 // API serves the endpoints of the Prometheus HTTP API v1.
@@ -542,7 +544,7 @@ func (a *API) flagsStatus(*http.Request) (any, annotations.Annotations, *apiErro
 func (a *API) buildInfo(*http.Request) (any, annotations.Annotations, *apiError) {
 	return map[string]string{
 		"version":   a.src.Version,
-		"revision":  "",
+		"revision":  a.src.Revision,
 		"branch":    "",
 		"buildUser": "",
 		"buildDate": "",

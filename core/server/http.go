@@ -32,7 +32,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		Config:               s.Config,
 		Flags:                map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir},
 		MaxConcurrentQueries: cfg.Query.MaxConcurrency,
-		Version:              s.opts.Version, Logger: s.logger.Named("api"),
+		Version:              s.opts.Version, Revision: s.opts.Revision, Logger: s.logger.Named("api"),
 	}).Register(mux)
 	api.RegisterUI(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

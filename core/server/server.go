@@ -60,8 +60,10 @@ type Options struct {
 	// Listen and DataDir, when set, override the server block's listen
 	// and data_dir.
 	Listen, DataDir string
-	// Version is the version /api/v1/status/buildinfo reports.
-	Version string
+	// Version is the version /api/v1/status/buildinfo reports, a bare
+	// version string such as "v1.2.0" or a commit ID; Revision is the
+	// source revision it reports.
+	Version, Revision string
 	// Logger receives the server's log lines; none when nil.
 	Logger hclog.Logger
 	// Diagnostics receives the configuration's diagnostics, as

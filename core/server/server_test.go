@@ -85,7 +85,7 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 	logger := hclog.New(&hclog.LoggerOptions{Output: &syncWriter{w: &logs}, Level: hclog.Info})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := New(ctx, Options{ConfigFile: file, Version: "1.2.3", Logger: logger})
+	srv, err := New(ctx, Options{ConfigFile: file, Version: "1.2.3", Revision: "abc123", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 		return ""
 	}
 	eventually(t, "target a scraped", func() bool { return value(`from_a`) == "7" && value(`up{job="a"}`) == "1" })
-	if info, err := prom.Buildinfo(ctx); err != nil || info.Version != "1.2.3" {
+	if info, err := prom.Buildinfo(ctx); err != nil || info.Version != "1.2.3" || info.Revision != "abc123" {
 		t.Errorf("buildinfo %+v, %v", info, err)
 	}
 
