@@ -50,7 +50,7 @@ Alertmanager's syntax, select the alerts whose labels satisfy them.`,
 			return printAlerts(cmd.OutOrStdout(), alerts)
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", defaultServer, "the server's URL")
+	addServerFlag(cmd, &server)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the alerts as JSON")
 	return cmd
 }

@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/spf13/cobra"
 
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/internal/testplugins"
@@ -163,5 +168,68 @@ func TestBinary(t *testing.T) {
 	err = exec.Command(bin, "no-such-command").Run()
 	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != exitUsage {
 		t.Fatalf("unknown command: %v, want exit code %d", err, exitUsage)
+	}
+}
+
+// TestServerFromEnvironment runs every command that takes --server:
+// without the flag it talks to the server VIGIL_SERVER names, with it to
+// the flag's, and its help says so.
+func TestServerFromEnvironment(t *testing.T) {
+	argsOf := map[string][]string{
+		"vigil query":          {"up"},
+		"vigil alerts list":    nil,
+		"vigil silence add":    {"alertname=Test"},
+		"vigil silence list":   nil,
+		"vigil silence expire": {"5f3c1b9e-8d2a-4c1e-9b7f-2a6d0e4c8b1a"},
+	}
+	// recorder is a server that counts the requests it gets and answers
+	// each with an error: the test asks only where a command went.
+	recorder := func() (*httptest.Server, *atomic.Int32) {
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			hits.Add(1)
+			http.Error(w, "recorded", http.StatusTeapot)
+		}))
+		t.Cleanup(srv.Close)
+		return srv, &hits
+	}
+	var found []string
+	var walk func(*cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, c := range cmd.Commands() {
+			walk(c)
+		}
+		flag := cmd.Flags().Lookup("server")
+		if flag == nil {
+			return
+		}
+		path := cmd.CommandPath()
+		found = append(found, path)
+		t.Run(path, func(t *testing.T) {
+			args, ok := argsOf[path]
+			if !ok {
+				t.Fatalf("%s takes --server, but this test does not know its arguments", path)
+			}
+			if !strings.Contains(flag.Usage, "$"+serverEnv) {
+				t.Errorf("--help of %s does not name %s: %q", path, serverEnv, flag.Usage)
+			}
+			words := append(strings.Fields(path)[1:], args...)
+			fromEnv, envHits := recorder()
+			t.Setenv(serverEnv, fromEnv.URL)
+			runCLI(words...)
+			if envHits.Load() == 0 {
+				t.Fatalf("%s without --server did not ask the server of %s", path, serverEnv)
+			}
+			fromFlag, flagHits := recorder()
+			before := envHits.Load()
+			runCLI(append(words, "--server", fromFlag.URL)...)
+			if flagHits.Load() == 0 || envHits.Load() != before {
+				t.Fatalf("%s --server asked the flag's server %d times and that of %s %d times, want the flag's only", path, flagHits.Load(), serverEnv, envHits.Load()-before)
+			}
+		})
+	}
+	walk(newRootCommand(io.Discard, io.Discard))
+	if len(found) != len(argsOf) {
+		t.Errorf("commands with --server: %v, want those of %v", found, argsOf)
 	}
 }

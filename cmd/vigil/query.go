@@ -37,7 +37,7 @@ with --json. Any Prometheus-compatible server answers it.`,
 			return runQuery(cmd.Context(), cmd.OutOrStdout(), f, args[0])
 		},
 	}
-	cmd.Flags().StringVar(&f.server, "server", "http://127.0.0.1:9090", "the server's URL")
+	addServerFlag(cmd, &f.server)
 	cmd.Flags().StringVar(&f.start, "start", "", "start of a range query")
 	cmd.Flags().StringVar(&f.end, "end", "", "end of a range query (default now)")
 	cmd.Flags().StringVar(&f.step, "step", "", "resolution of a range query, such as 15s (default: 250 points)")
@@ -49,7 +49,7 @@ with --json. Any Prometheus-compatible server answers it.`,
 func runQuery(ctx context.Context, out io.Writer, f queryFlags, expr string) error {
 	client, err := api.NewClient(api.Config{Address: f.server})
 	if err != nil {
-		return usageError{fmt.Errorf("invalid --server %q: %w", f.server, err)}
+		return usageError{fmt.Errorf("invalid server URL %q (--server or $%s): %w", f.server, serverEnv, err)}
 	}
 	prom := v1.NewAPI(client)
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)

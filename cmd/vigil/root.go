@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -41,6 +42,31 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 	root.AddCommand(newRegistryCommand())
 	root.AddCommand(newConformanceCommand())
 	return root
+}
+
+// defaultServer is the server the client commands talk to when neither
+// --server nor serverEnv names one.
+const defaultServer = "http://127.0.0.1:9090"
+
+// serverEnv names the environment variable whose URL the client commands
+// talk to when --server is not given.
+const serverEnv = "VIGIL_SERVER"
+
+// addServerFlag adds --server to a client command, into *server. When the
+// flag is not given, the URL in serverEnv, when set, is the value;
+// otherwise defaultServer.
+func addServerFlag(cmd *cobra.Command, server *string) {
+	cmd.Flags().StringVar(server, "server", defaultServer, "the server's URL; without it, $"+serverEnv+" when set")
+	next := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if env := os.Getenv(serverEnv); env != "" && !cmd.Flags().Changed("server") {
+			*server = env
+		}
+		if next != nil {
+			return next(cmd, args)
+		}
+		return nil
+	}
 }
 
 // newGroupCommand is a command that only holds subcommands and prints its

@@ -21,9 +21,6 @@ import (
 	"github.com/vigilmon/vigil/core/api"
 )
 
-// defaultServer is the server the client commands talk to by default.
-const defaultServer = "http://127.0.0.1:9090"
-
 func newSilenceCommand() *cobra.Command {
 	return newGroupCommand("silence", "Add, list and expire silences on a server",
 		newSilenceAddCommand(), newSilenceListCommand(), newSilenceExpireCommand())
@@ -79,7 +76,7 @@ are RFC 3339 or Unix seconds. The new silence's ID is printed.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", defaultServer, "the server's URL")
+	addServerFlag(cmd, &server)
 	cmd.Flags().StringVar(&author, "author", "", "who creates the silence (default: the current user)")
 	cmd.Flags().StringVar(&comment, "comment", "", "why the silence exists")
 	cmd.Flags().DurationVar(&duration, "duration", time.Hour, "how long the silence lasts")
@@ -174,7 +171,7 @@ Alertmanager's syntax, select the silences whose own matchers satisfy them.`,
 			return printSilences(cmd.OutOrStdout(), sils)
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", defaultServer, "the server's URL")
+	addServerFlag(cmd, &server)
 	cmd.Flags().BoolVar(&expired, "expired", false, "list the expired silences instead")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the silences as JSON")
 	return cmd
@@ -228,7 +225,7 @@ func newSilenceExpireCommand() *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", defaultServer, "the server's URL")
+	addServerFlag(cmd, &server)
 	return cmd
 }
 
@@ -241,7 +238,7 @@ var amClient = &http.Client{Timeout: 30 * time.Second}
 func amRequest(ctx context.Context, server, method, path string, in, out any) error {
 	u, err := url.Parse(server)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return usageError{fmt.Errorf("invalid --server %q: want a URL such as %s", server, defaultServer)}
+		return usageError{fmt.Errorf("invalid server URL %q (--server or $%s): want a URL such as %s", server, serverEnv, defaultServer)}
 	}
 	var body io.Reader
 	if in != nil {

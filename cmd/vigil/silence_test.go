@@ -111,7 +111,7 @@ func TestSilenceCommandErrors(t *testing.T) {
 		"add ending before start": {[]string{"silence", "add", "--server", srv.URL, "--start", "2100-01-02T00:00:00Z", "--end", "2100-01-01T00:00:00Z", "a=b"}, exitUsage, "is not after"},
 		"add ending in the past":  {[]string{"silence", "add", "--server", srv.URL, "--start", "1000", "--end", "2000", "a=b"}, exitFailure, "end time can't be in the past"},
 		"add matching everything": {[]string{"silence", "add", "--server", srv.URL, `a=~".*"`}, exitFailure, "400 Bad Request"},
-		"add to a bad server URL": {[]string{"silence", "add", "--server", "127.0.0.1:9090", "a=b"}, exitUsage, "invalid --server"},
+		"add to a bad server URL": {[]string{"silence", "add", "--server", "127.0.0.1:9090", "a=b"}, exitUsage, `invalid server URL "127.0.0.1:9090"`},
 		"add to a server down":    {[]string{"silence", "add", "--server", down, "a=b"}, exitFailure, "cannot add the silence"},
 		"list with a bad matcher": {[]string{"silence", "list", "--server", srv.URL, `a=~"("`}, exitUsage, "invalid matcher"},
 		"list from a server down": {[]string{"silence", "list", "--server", down}, exitFailure, "127.0.0.1:1"},
