@@ -3,14 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -300,6 +303,23 @@ func TestServerDefaultConfigScrapesItself(t *testing.T) {
 	if info.Revision != e2eRevision {
 		t.Errorf("buildinfo revision %q, want %q", info.Revision, e2eRevision)
 	}
+	// The curl lines of the README work when pasted: run by a shell, each
+	// gets a successful answer.
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Log("no curl: the README's curl lines are not run")
+	} else {
+		for _, l := range docCurlLines(t) {
+			if filepath.Base(l.file) != "README.md" || filepath.Dir(l.file) != repoRoot {
+				continue
+			}
+			line := strings.ReplaceAll(l.text, "http://127.0.0.1:9090", "http://"+srv.addr)
+			out, err := exec.Command("sh", "-c", line).Output()
+			var answer struct{ Status string }
+			if err != nil || json.Unmarshal(out, &answer) != nil || answer.Status != "success" {
+				t.Errorf("%s:%d: %s: %v\n%s", l.file, l.line, line, err, out)
+			}
+		}
+	}
 	// The default scrape interval is 15s; the first scrape comes within it.
 	waitFor(t, "the server scraping itself", func() bool {
 		v, _, _, err := prom.Query(context.Background(), `up{job="vigil"}`, time.Now())
@@ -307,6 +327,70 @@ func TestServerDefaultConfigScrapesItself(t *testing.T) {
 		return err == nil && ok && len(vec) == 1 && vec[0].Value == 1
 	})
 	srv.stop(t)
+}
+
+// repoRoot is the repository's root, seen from this package.
+var repoRoot = filepath.Join("..", "..")
+
+// docLine is a line of a Markdown file.
+type docLine struct {
+	file string
+	line int
+	text string
+}
+
+// docCurlLines returns the lines of the repository's Markdown files that
+// run curl.
+func docCurlLines(t *testing.T) []docLine {
+	t.Helper()
+	var lines []docLine
+	err := filepath.WalkDir(repoRoot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".md") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, text := range strings.Split(string(data), "\n") {
+			if text = strings.TrimSpace(text); strings.HasPrefix(text, "curl ") {
+				lines = append(lines, docLine{path, i + 1, text})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// TestDocCurlLinesDoNotGlob checks the curl lines of the documentation: a
+// URL with [, ], { or } needs -g (--globoff), or curl reads them as its
+// URL patterns and fails ("bad range in URL").
+func TestDocCurlLinesDoNotGlob(t *testing.T) {
+	urls := regexp.MustCompile(`https?://[^'"\s]+`)
+	lines := docCurlLines(t)
+	if len(lines) == 0 {
+		t.Fatal("no curl line in the documentation; the README has some")
+	}
+	for _, l := range lines {
+		words := strings.Fields(l.text)
+		if slices.Contains(words, "-g") || slices.Contains(words, "--globoff") {
+			continue
+		}
+		for _, u := range urls.FindAllString(l.text, -1) {
+			if strings.ContainsAny(u, "[]{}") {
+				t.Errorf("%s:%d: curl globs %s: add -g, or pass the parameter with -G --data-urlencode", l.file, l.line, u)
+			}
+		}
+	}
 }
 
 // queryValue returns the value of the single series expr gives now, or
