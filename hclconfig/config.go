@@ -15,8 +15,11 @@ import (
 
 // Defaults, as Prometheus has them.
 const (
-	DefaultListen             = "127.0.0.1:9090"
-	DefaultDataDir            = "./data"
+	DefaultListen  = "127.0.0.1:9090"
+	DefaultDataDir = "./data"
+	// DefaultRetention is how long samples are kept when the server block
+	// sets no retention: Prometheus's default of 15 days.
+	DefaultRetention          = 15 * 24 * time.Hour
 	DefaultScrapeInterval     = time.Minute
 	DefaultScrapeTimeout      = 10 * time.Second
 	DefaultEvaluationInterval = time.Minute
@@ -92,9 +95,11 @@ type Query struct {
 
 // Server is the `server` block.
 type Server struct {
-	Listen         string
-	DataDir        string
-	Retention      time.Duration // 0: keep samples forever
+	Listen  string
+	DataDir string
+	// Retention is how long samples are kept, back from the newest
+	// sample; DefaultRetention unless set; 0 ("0s") keeps them forever.
+	Retention      time.Duration
 	EnableAdminAPI bool
 	// ExternalURL is where people reach the server, for the links in
 	// notifications and alert templates; nil means http://<listen address>.

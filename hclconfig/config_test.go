@@ -75,6 +75,7 @@ func TestBadConfigs(t *testing.T) {
 		"external_url_bad.bad.hcl":           `external_url_bad.bad.hcl:2:18: Invalid external_url; "vigil.example.com" must start with http:// or https://`,
 		"notifier_send_resolved.bad.hcl":     `notifier_send_resolved.bad.hcl:4:19: Incorrect attribute value type; Inappropriate value for attribute "send_resolved": a bool is required.`,
 		"time_interval_bad_location.bad.hcl": `time_interval_bad_location.bad.hcl:3:14: Unknown location; "Europe/Berlinn" is not a time zone`,
+		"retention_negative.bad.hcl":         `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))
@@ -169,6 +170,45 @@ func TestFullConfig(t *testing.T) {
 	}
 	if time.Duration(defaults.Interval) != 30*time.Second || defaults.Rules[0].For != 0 {
 		t.Errorf("a group without interval takes the global evaluation_interval: %+v", defaults)
+	}
+}
+
+// TestRetention checks the server block's retention: 15 days, as in
+// Prometheus, when it is not set; "0s" keeps samples forever, and renders
+// back as "0s", not as the default.
+func TestRetention(t *testing.T) {
+	for name, tc := range map[string]struct {
+		server string
+		want   time.Duration
+	}{
+		"not set":     {``, DefaultRetention},
+		"no server":   {`-`, DefaultRetention},
+		"zero":        {`retention = "0s"`, 0},
+		"bare zero":   {`retention = "0"`, 0},
+		"explicit":    {`retention = "90d"`, 90 * 24 * time.Hour},
+		"short":       {`retention = "6h"`, 6 * time.Hour},
+		"the default": {`retention = "15d"`, 15 * 24 * time.Hour},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := "server {\n  " + tc.server + "\n}\n"
+			if tc.server == "-" {
+				src = ""
+			}
+			cfg, diags := Parse("retention.hcl", []byte(src))
+			if diags.HasErrors() {
+				t.Fatal(diagText(diags))
+			}
+			if cfg.Server.Retention != tc.want {
+				t.Fatalf("retention %s, want %s", cfg.Server.Retention, tc.want)
+			}
+			again, diags := Parse("rendered.hcl", cfg.HCL())
+			if diags.HasErrors() || again.Server.Retention != tc.want {
+				t.Fatalf("rendered and loaded back, retention %s, want %s (%s):\n%s", again.Server.Retention, tc.want, diagText(diags), cfg.HCL())
+			}
+		})
+	}
+	if DefaultRetention != 15*24*time.Hour {
+		t.Errorf("DefaultRetention %s, want Prometheus's 15d", DefaultRetention)
 	}
 }
 

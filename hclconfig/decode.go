@@ -153,7 +153,7 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyConten
 
 func (d *decoder) root(body hcl.Body) *Config {
 	cfg := &Config{
-		Server: Server{Listen: DefaultListen, DataDir: DefaultDataDir},
+		Server: Server{Listen: DefaultListen, DataDir: DefaultDataDir, Retention: DefaultRetention},
 		Global: Global{
 			ScrapeInterval:     DefaultScrapeInterval,
 			ScrapeTimeout:      DefaultScrapeTimeout,
@@ -256,7 +256,9 @@ func (d *decoder) server(body hcl.Body, s *Server) {
 	attrs := d.content(body, serverSchema).Attributes
 	d.str(attrs, "listen", &s.Listen)
 	d.str(attrs, "data_dir", &s.DataDir)
-	d.duration(attrs, "retention", &s.Retention)
+	retention := model.Duration(s.Retention)
+	d.durationOrZero(attrs, "retention", &retention) // "0s" keeps samples forever
+	s.Retention = time.Duration(retention)
 	d.boolean(attrs, "enable_admin_api", &s.EnableAdminAPI)
 	var external string
 	d.str(attrs, "external_url", &external)

@@ -32,9 +32,7 @@ func (c *Config) HCL() []byte {
 	server := root.AppendNewBlock("server", nil).Body()
 	server.SetAttributeValue("listen", cty.StringVal(c.Server.Listen))
 	server.SetAttributeValue("data_dir", cty.StringVal(c.Server.DataDir))
-	if c.Server.Retention > 0 {
-		server.SetAttributeValue("retention", durationVal(c.Server.Retention))
-	}
+	server.SetAttributeValue("retention", durationVal(c.Server.Retention)) // "0s": forever
 	server.SetAttributeValue("enable_admin_api", cty.BoolVal(c.Server.EnableAdminAPI))
 	if c.Server.ExternalURL != nil {
 		server.SetAttributeValue("external_url", cty.StringVal(c.Server.ExternalURL.Redacted()))

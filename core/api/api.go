@@ -553,6 +553,12 @@ func (a *API) buildInfo(*http.Request) (any, annotations.Annotations, *apiError)
 }
 
 func (a *API) runtimeInfo(*http.Request) (any, annotations.Annotations, *apiError) {
+	retention := ""
+	if a.src.Config != nil {
+		if cfg := a.src.Config(); cfg != nil {
+			retention = retentionString(cfg.Server.Retention)
+		}
+	}
 	return map[string]any{
 		"startTime":        a.start,
 		"CWD":              "",
@@ -560,8 +566,18 @@ func (a *API) runtimeInfo(*http.Request) (any, annotations.Annotations, *apiErro
 		"GOMAXPROCS":       runtime.GOMAXPROCS(0),
 		"GOGC":             "",
 		"GODEBUG":          "",
-		"storageRetention": "",
+		"storageRetention": retention,
 	}, nil, nil
+}
+
+// retentionString writes a retention as Prometheus shows it in
+// storageRetention, such as "15d"; a retention of 0 keeps samples
+// forever and says so.
+func retentionString(d time.Duration) string {
+	if d == 0 {
+		return "forever"
+	}
+	return model.Duration(d).String()
 }
 
 type statEntry struct {

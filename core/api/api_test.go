@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/internal/testfixture"
 )
 
@@ -98,6 +99,31 @@ func TestResponsesAndErrors(t *testing.T) {
 			}
 			if !strings.Contains(string(r.Data), tc.inData) {
 				t.Errorf("data %s does not contain %s", r.Data, tc.inData)
+			}
+		})
+	}
+}
+
+// TestRuntimeInfoRetention checks storageRetention of status/runtimeinfo:
+// the server block's retention as Prometheus writes it, or "forever".
+func TestRuntimeInfoRetention(t *testing.T) {
+	for want, retention := range map[string]time.Duration{
+		"15d":     hclconfig.DefaultRetention,
+		"1d12h":   36 * time.Hour,
+		"forever": 0,
+	} {
+		t.Run(want, func(t *testing.T) {
+			cfg := &hclconfig.Config{Server: hclconfig.Server{Retention: retention}}
+			mux := http.NewServeMux()
+			New(Sources{Config: func() *hclconfig.Config { return cfg }}).Register(mux)
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			status, r := get(t, srv, "/api/v1/status/runtimeinfo", nil)
+			var info struct {
+				StorageRetention string `json:"storageRetention"`
+			}
+			if err := json.Unmarshal(r.Data, &info); status != http.StatusOK || err != nil || info.StorageRetention != want {
+				t.Fatalf("%d %s (%v): storageRetention %q, want %q", status, r.Data, err, info.StorageRetention, want)
 			}
 		})
 	}

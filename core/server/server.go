@@ -320,7 +320,7 @@ func (s *Server) reload() error {
 // load loads the configuration file, or the default configuration
 // without one, with the overrides of the options.
 func (s *Server) load() (*hclconfig.Config, error) {
-	cfg := &hclconfig.Config{Server: hclconfig.Server{Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir}}
+	cfg := &hclconfig.Config{Server: hclconfig.Server{Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir, Retention: hclconfig.DefaultRetention}}
 	if s.opts.ConfigFile != "" {
 		var err error
 		if cfg, err = hclconfig.LoadChecked(s.opts.ConfigFile, s.opts.Diagnostics); err != nil {

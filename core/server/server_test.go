@@ -111,6 +111,9 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 	if info, err := prom.Buildinfo(ctx); err != nil || info.Version != "1.2.3" || info.Revision != "abc123" {
 		t.Errorf("buildinfo %+v, %v", info, err)
 	}
+	if info, err := prom.Runtimeinfo(ctx); err != nil || info.StorageRetention != "15d" {
+		t.Errorf("runtimeinfo %+v, %v: want the default retention, 15d", info, err)
+	}
 
 	reload := func() (int, string) {
 		resp, err := http.Post("http://"+srv.Addr()+"/-/reload", "", nil)

@@ -1,0 +1,3 @@
+server {
+  retention = "-1d"
+}
