@@ -375,10 +375,32 @@ func renderTimeInterval(b *hclwrite.Body, ti *TimeInterval) {
 		tb.SetAttributeValue("start_time", cty.StringVal(clock(tr.StartMinute)))
 		tb.SetAttributeValue("end_time", cty.StringVal(clock(tr.EndMinute)))
 	}
+	for _, f := range ti.rangeFields() {
+		if len(f.entries) > 0 {
+			b.SetAttributeValue(f.name, stringList(f.entries))
+		}
+	}
+	if ti.Location != nil {
+		b.SetAttributeValue("location", cty.StringVal(ti.Location.String()))
+	}
+}
+
+// rangeField is a field of ranges of a time interval, written as in the
+// configuration: "monday:friday", "1:5", "-1".
+type rangeField struct {
+	name    string
+	entries []string
+}
+
+// rangeFields writes the weekdays, days_of_month, months and years of a
+// time interval, each empty when the block leaves it out; the names and
+// the text are Alertmanager's.
+func (ti *TimeInterval) rangeFields() []rangeField {
 	named := func(names []string, offset int) func(int) string {
 		return func(i int) string { return names[i-offset] }
 	}
 	number := func(i int) string { return fmt.Sprint(i) }
+	var fields []rangeField
 	for _, f := range []struct {
 		name   string
 		ranges []InclusiveRange
@@ -389,9 +411,6 @@ func renderTimeInterval(b *hclwrite.Body, ti *TimeInterval) {
 		{"months", ti.Months, named(monthNames, 1)},
 		{"years", ti.Years, number},
 	} {
-		if len(f.ranges) == 0 {
-			continue
-		}
 		entries := make([]string, len(f.ranges))
 		for i, r := range f.ranges {
 			entries[i] = f.format(r.Begin)
@@ -399,11 +418,9 @@ func renderTimeInterval(b *hclwrite.Body, ti *TimeInterval) {
 				entries[i] += ":" + f.format(r.End)
 			}
 		}
-		b.SetAttributeValue(f.name, stringList(entries))
+		fields = append(fields, rangeField{f.name, entries})
 	}
-	if ti.Location != nil {
-		b.SetAttributeValue("location", cty.StringVal(ti.Location.String()))
-	}
+	return fields
 }
 
 func clock(minutes int) string {

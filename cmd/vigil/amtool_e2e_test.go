@@ -40,7 +40,9 @@ func amtoolPath(t *testing.T) string {
 // alert added with `amtool alert add` is listed by `amtool alert query`
 // and delivered; `amtool silence add` mutes it, `silence query` lists the
 // silence and `silence expire` ends it; `amtool config show` prints the
-// configuration in effect.
+// configuration in effect, which `amtool config routes show` loads with
+// Alertmanager's parser and `amtool config routes test` routes labels
+// through to the receivers the route blocks name.
 func TestAmtool(t *testing.T) {
 	amtool := amtoolPath(t)
 	webhook := testplugins.Build(t, "plugins/notifier/webhook")
@@ -62,12 +64,57 @@ func TestAmtool(t *testing.T) {
 plugin "webhook" { source = %q }
 notifier "ops" {
   plugin = "webhook"
-  config { url = %q }
+  config { url = %[3]q }
+}
+notifier "db" {
+  plugin = "webhook"
+  config { url = %[3]q }
+}
+notifier "dbpager" {
+  plugin = "webhook"
+  config { url = %[3]q }
+}
+notifier "audit" {
+  plugin = "webhook"
+  config { url = %[3]q }
+}
+time_interval "nights" {
+  times {
+    start_time = "22:00"
+    end_time   = "24:00"
+  }
+  weekdays = ["monday:friday", "sunday"]
+  location = "Europe/Berlin"
+}
+time_interval "holidays" {
+  days_of_month = ["1:5", "-1"]
+  months        = ["december"]
 }
 route {
   receiver   = "ops"
   group_by   = ["alertname"]
   group_wait = "1s"
+  route {
+    matchers = ["env=prod"]
+    receiver = "audit"
+    continue = true
+  }
+  route {
+    matchers            = ["team=db"]
+    receiver            = "db"
+    group_by            = ["..."]
+    mute_time_intervals = ["holidays"]
+    route {
+      matchers              = ["severity=~\"page|critical\""]
+      receiver              = "dbpager"
+      active_time_intervals = ["nights"]
+    }
+  }
+}
+inhibit {
+  source_matchers = ["severity=critical"]
+  target_matchers = ["severity=warning"]
+  equal           = ["team"]
 }
 `, filepath.Join(dir, "data"), webhook, receiver.URL), 0o644); err != nil {
 		t.Fatal(err)
@@ -131,8 +178,42 @@ route {
 	if out := am("alert", "query", "-o", "extended"); !strings.Contains(out, "active") {
 		t.Fatalf("the alert is not active again after the silence expired:\n%s", out)
 	}
-	if out := am("config", "show"); !strings.Contains(out, `receiver`) || !strings.Contains(out, `"ops"`) {
+	if out := am("config", "show"); !strings.Contains(out, "receiver: ops") || !strings.Contains(out, "- name: dbpager") {
 		t.Fatalf("config show:\n%s", out)
+	}
+	// The route tree, loaded by Alertmanager's own parser.
+	if out := am("config", "routes", "show"); !strings.Contains(out, "receiver: ops") || !strings.Contains(out, `{team="db"}`) ||
+		!strings.Contains(out, "receiver: dbpager") || !strings.Contains(out, "continue: true") {
+		t.Fatalf("config routes show:\n%s", out)
+	}
+	// amtool routes labels as the server does: each set of labels goes
+	// to the same receivers in `config routes test` as an alert with them
+	// in the server.
+	i := 0
+	for labels, want := range map[string]string{
+		"job=api":                        "ops",
+		"team=db":                        "db",
+		"team=db severity=critical":      "dbpager",
+		"env=prod team=db severity=page": "audit,dbpager",
+		"env=prod team=infra":            "audit", // a match with continue is a match: the root does not take it
+	} {
+		out := strings.TrimSpace(am(append([]string{"config", "routes", "test"}, strings.Fields(labels)...)...))
+		if out != want {
+			t.Errorf("config routes test %s: %q, want %q", labels, out, want)
+		}
+		i++
+		name := fmt.Sprintf("RouteTest%d", i)
+		am(append([]string{"alert", "add", "alertname=" + name}, strings.Fields(labels)...)...)
+		if err := json.Unmarshal([]byte(am("alert", "query", "-o", "json", "alertname="+name)), &alerts); err != nil || len(alerts) != 1 {
+			t.Fatalf("alert query alertname=%s (%s): %v %+v\n%s", name, labels, err, alerts, am("alert", "query", "-o", "extended"))
+		}
+		var receivers []string
+		for _, r := range alerts[0].Receivers {
+			receivers = append(receivers, r.Name)
+		}
+		if got := strings.Join(receivers, ","); got != want {
+			t.Errorf("the server routes %s to %q, amtool to %q", labels, got, out)
+		}
 	}
 	srv.stop(t)
 }

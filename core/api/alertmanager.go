@@ -329,12 +329,18 @@ func (a *API) deleteSilence(r *http.Request) (any, *amError) {
 }
 
 // amStatus answers GET /api/v2/status: no cluster, the version, the
-// configuration in effect as HCL, and the start time.
+// alerting configuration in effect as Alertmanager's YAML (what amtool's
+// config commands parse; /api/v1/status/config has the HCL), and the
+// start time.
 func (a *API) amStatus(*http.Request) (any, *amError) {
 	original := ""
 	if a.src.Config != nil {
 		if cfg := a.src.Config(); cfg != nil {
-			original = string(cfg.HCL())
+			text, err := cfg.AlertmanagerYAML()
+			if err != nil {
+				return nil, &amError{status: http.StatusInternalServerError, msg: err.Error()}
+			}
+			original = string(text)
 		}
 	}
 	return amStatus{
