@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -66,8 +67,12 @@ func (k PublicKey) ID() string {
 
 // GenerateKey makes a new signing key pair and writes the private key to
 // path (PKCS#8 PEM, mode 0600) and the public key to path+".pub" in its
-// text form. It refuses to overwrite either file.
+// text form. It creates path's folder when missing (mode 0700: it holds a
+// private key) and refuses to overwrite either file.
 func GenerateKey(path string) (PublicKey, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the folder of key file %q: %w", path, err)
+	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("cannot generate a key: %w", err)

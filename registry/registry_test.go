@@ -533,6 +533,36 @@ func TestSignatures(t *testing.T) {
 	}
 }
 
+// TestGenerateKeyCreatesFolder checks that a key file's missing folders
+// are made, the last one readable by its owner only, and that the key
+// written there signs what its public key verifies.
+func TestGenerateKeyCreatesFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys", "team")
+	path := filepath.Join(dir, "acme")
+	pub, err := GenerateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("key folder: %v, %v; want mode 0700", fi, err)
+	}
+	priv, err := ReadPrivateKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, err := ReadPublicKeyFile(path + ".pub")
+	if err != nil || !bytes.Equal(written, pub) {
+		t.Fatalf("public key file: %v, %v; want %v", written, err, pub)
+	}
+	message := []byte("SHA256SUMS")
+	if !ed25519.Verify(ed25519.PublicKey(written), message, ed25519.Sign(priv, message)) {
+		t.Fatal("the private key does not sign what the public key verifies")
+	}
+	if _, err := GenerateKey(path); err == nil {
+		t.Fatal("GenerateKey overwrote an existing key")
+	}
+}
+
 func TestParseSourceAndPlatform(t *testing.T) {
 	for in, want := range map[string]string{
 		"registry.example/acme/webhook":   "",

@@ -233,3 +233,38 @@ func TestServerFromEnvironment(t *testing.T) {
 		t.Errorf("commands with --server: %v, want those of %v", found, argsOf)
 	}
 }
+
+// TestPluginKeygenMakesFolder runs vigil plugin keygen keys/acme where
+// there is no keys folder yet: it makes it and writes both files there.
+func TestPluginKeygenMakesFolder(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, stdout, stderr := runCLI("plugin", "keygen", "keys/acme")
+	if code != exitOK || !strings.Contains(stdout, "wrote keys/acme and keys/acme.pub") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, f := range []string{"keys/acme", "keys/acme.pub"} {
+		if fi, err := os.Stat(f); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestGitignore checks that git ignores what building and running Vigil
+// in the checkout writes: bin/, the default data directory data/, and the
+// plugins vigil plugin install unpacks under .vigil/ beside a
+// configuration.
+func TestGitignore(t *testing.T) {
+	if err := exec.Command("git", "-C", repoRoot, "rev-parse", "--git-dir").Run(); err != nil {
+		t.Skipf("not in a git checkout: %v", err)
+	}
+	for _, path := range []string{"bin/vigil", "data/wal/00000000", ".vigil/plugins/x", "examples/.vigil/plugins/x"} {
+		if err := exec.Command("git", "-C", repoRoot, "check-ignore", "-q", "--no-index", path).Run(); err != nil {
+			t.Errorf("git does not ignore %s: %v", path, err)
+		}
+	}
+	for _, path := range []string{"README.md", "cmd/vigil/main.go", "core/tsdb/db.go"} {
+		if err := exec.Command("git", "-C", repoRoot, "check-ignore", "-q", "--no-index", path).Run(); err == nil {
+			t.Errorf("git ignores %s", path)
+		}
+	}
+}

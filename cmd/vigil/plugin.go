@@ -489,8 +489,9 @@ func newPluginKeygenCommand() *cobra.Command {
 		Short: "Make an ed25519 key pair to sign published plugins",
 		Long: `Write a new private key to KEYFILE (PKCS#8 PEM, mode 0600) and its public
 key to KEYFILE.pub, as "ed25519:BASE64": the text that goes into a
-registry block's trusted_keys, or to --trusted-key. Existing files are
-not overwritten.`,
+registry block's trusted_keys, or to --trusted-key. A missing folder of
+KEYFILE is made, readable by its owner only. Existing files are not
+overwritten.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pub, err := registry.GenerateKey(args[0])
