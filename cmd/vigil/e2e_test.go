@@ -289,9 +289,12 @@ scrape "fixture" {
 
 // TestServerDefaultConfigScrapesItself also checks status/buildinfo: the
 // version is the bare version stamped at build time, and the revision the
-// revision stamped.
+// revision stamped; and that --log.level debug logs debug lines.
 func TestServerDefaultConfigScrapesItself(t *testing.T) {
-	srv := startServer(t, "--data", t.TempDir())
+	srv := startServer(t, "--data", t.TempDir(), "--log.level", "debug")
+	if !strings.Contains(srv.logText(), "[DEBUG] vigil.") {
+		t.Errorf("no debug line with --log.level debug:\n%s", srv.logText())
+	}
 	prom := srv.api(t)
 	info, err := prom.Buildinfo(context.Background())
 	if err != nil {

@@ -55,6 +55,7 @@ func TestExitCodes(t *testing.T) {
 		"completion for bash":     {[]string{"completion", "bash"}, exitOK, ""},
 		"help of a subcommand":    {[]string{"tsdb", "analyze", "--help"}, exitOK, ""},
 		"help of the tsdb family": {[]string{"tsdb"}, exitOK, ""},
+		"unknown log level":       {[]string{"server", "--log.level", "loud"}, exitUsage, `invalid --log.level "loud": want debug, info, warn or error`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)

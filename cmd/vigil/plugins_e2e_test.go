@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,6 +53,8 @@ func pluginPID(t *testing.T, srv *runningServer, name string) int {
 
 // TestServerWithPlugins runs the server with the node exporter and file
 // discovery plugins, built from source as a third-party plugin would be.
+// Its log says nothing of plugins exiting at startup, and says that the
+// plugin it kills is restarted.
 func TestServerWithPlugins(t *testing.T) {
 	node := testplugins.Build(t, "plugins/exporter/node")
 	file := testplugins.Build(t, "plugins/discovery/file")
@@ -117,6 +120,11 @@ scrape "apps" {
 		v, ok := queryValue(t, prom, `app_requests_total{job="apps", team="infra"}`)
 		return ok && v == 42
 	})
+	// The startup log, at the default level info: the plugins started to
+	// read their schemas were stopped, which is no news; none exited.
+	if log := srv.logText(); strings.Contains(log, "exited") || strings.Contains(log, "[DEBUG]") {
+		t.Errorf("the startup log at info has an exit or a debug line:\n%s", log)
+	}
 
 	// A target that leaves the file leaves the scrapes: its series go stale.
 	writeTargets()
@@ -149,6 +157,8 @@ scrape "apps" {
 		p := pluginPID(t, srv, "vigil-exporter-node")
 		return p != 0 && p != pid
 	})
+	restarted := regexp.MustCompile(`\[INFO\]  vigil\.plugins: plugin restarted: .*plugin=node .*attempt=1`)
+	waitFor(t, "the restart in the log", func() bool { return restarted.MatchString(srv.logText()) })
 	start := time.Now()
 	waitFor(t, "node metrics after the restart", func() bool {
 		ts, ok := queryValue(t, prom, `timestamp(node_load1{job="node"})`)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -14,7 +15,10 @@ import (
 )
 
 func newServerCommand() *cobra.Command {
-	var opts server.Options
+	var (
+		opts     server.Options
+		logLevel string
+	)
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the Vigil server",
@@ -24,19 +28,39 @@ itself. SIGHUP or POST /-/reload reload the configuration (a bad one is
 refused and the running one stays); SIGTERM shuts down cleanly.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServer(cmd.Context(), opts, cmd.ErrOrStderr())
+			level, err := parseLogLevel(logLevel)
+			if err != nil {
+				return usageError{err}
+			}
+			return runServer(cmd.Context(), opts, level, cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&opts.ConfigFile, "config", "", "the HCL configuration file (default: scrape itself)")
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "the address to listen on, overriding the configuration (default 127.0.0.1:9090)")
 	cmd.Flags().StringVar(&opts.DataDir, "data", "", "the data directory, overriding the configuration (default ./data)")
+	cmd.Flags().StringVar(&logLevel, "log.level", "info", "the least severe log lines written: debug, info, warn or error")
 	return cmd
 }
 
-// runServer runs the server until ctx ends, reloading its configuration
-// on SIGHUP.
-func runServer(ctx context.Context, opts server.Options, stderr io.Writer) error {
-	opts.Logger = hclog.New(&hclog.LoggerOptions{Name: "vigil", Output: stderr, Level: hclog.Info})
+// parseLogLevel reads the value of --log.level.
+func parseLogLevel(s string) (hclog.Level, error) {
+	switch s {
+	case "debug":
+		return hclog.Debug, nil
+	case "info":
+		return hclog.Info, nil
+	case "warn":
+		return hclog.Warn, nil
+	case "error":
+		return hclog.Error, nil
+	}
+	return hclog.NoLevel, fmt.Errorf("invalid --log.level %q: want debug, info, warn or error", s)
+}
+
+// runServer runs the server, logging to stderr the lines of level and
+// above, until ctx ends, reloading its configuration on SIGHUP.
+func runServer(ctx context.Context, opts server.Options, level hclog.Level, stderr io.Writer) error {
+	opts.Logger = hclog.New(&hclog.LoggerOptions{Name: "vigil", Output: stderr, Level: level})
 	opts.Diagnostics, opts.Version, opts.Revision = stderr, buildVersion(), buildRevision()
 	srv, err := server.New(ctx, opts)
 	if err != nil {

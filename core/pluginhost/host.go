@@ -110,7 +110,10 @@ func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*h
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot load plugin", Detail: fmt.Sprintf("%v.", err), Subject: &rng}}
 	}
-	defer conn.Close()
+	defer func() {
+		h.logger.Debug("stopping the plugin started to check the configuration; it starts again when used", "plugin", p.Name)
+		conn.Close()
+	}()
 	info, kind, err := conn.Info(ctx)
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plugin does not answer", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}

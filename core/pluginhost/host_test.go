@@ -5,12 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -64,6 +66,41 @@ func newHost(t *testing.T) *Host {
 	return h
 }
 
+// newLoggedHost is newHost with its log lines, from level up, in the
+// returned buffer as text.
+func newLoggedHost(t *testing.T, level hclog.Level) (*Host, *logBuffer) {
+	logs := &logBuffer{}
+	h := New(Options{Logger: hclog.New(&hclog.LoggerOptions{Output: logs, Level: level})})
+	t.Cleanup(func() { h.Close() })
+	return h, logs
+}
+
+// TestResolveStopsPluginsQuietly checks the log of Resolve, which starts
+// each plugin to read its schema and then stops it: at info, nothing says
+// a plugin exited; at debug, the stop is logged as a stop.
+func TestResolveStopsPluginsQuietly(t *testing.T) {
+	src := `exporter "e" {
+  plugin = "test"
+  config { series = 1 }
+}`
+	h, logs := newLoggedHost(t, hclog.Info)
+	if _, diags := loadConfig(t, h, src); diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if strings.Contains(logs.String(), "exited") {
+		t.Errorf("the schema check's stop is logged as an exit at info:\n%s", logs)
+	}
+	h, logs = newLoggedHost(t, hclog.Debug)
+	if _, diags := loadConfig(t, h, src); diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	text := logs.String()
+	if strings.Contains(text, "plugin process exited") || !strings.Contains(text, "[DEBUG] plugins.test: plugin process stopped") ||
+		!strings.Contains(text, "[DEBUG] plugins: stopping the plugin started to check the configuration") {
+		t.Errorf("at debug, the schema check's stop is not logged as a stop:\n%s", text)
+	}
+}
+
 func TestResolveDiagnostics(t *testing.T) {
 	h := newHost(t)
 	for src, want := range map[string]string{
@@ -97,8 +134,11 @@ func TestResolveDiagnostics(t *testing.T) {
 	}
 }
 
+// TestSupervisionRestartsAKilledPlugin kills a plugin with SIGKILL: it
+// comes back, counted in vigil_plugin_restarts_total, and the log says it
+// died and was restarted.
 func TestSupervisionRestartsAKilledPlugin(t *testing.T) {
-	h := newHost(t)
+	h, logs := newLoggedHost(t, hclog.Info)
 	cfg, diags := loadConfig(t, h, `exporter "e" {
   plugin = "test"
   config { series = 3 }
@@ -143,6 +183,13 @@ func TestSupervisionRestartsAKilledPlugin(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(h.metrics.restarts.WithLabelValues("test", "e", "exporter")); got != 1 {
 		t.Errorf("vigil_plugin_restarts_total = %v, want 1", got)
+	}
+	text := logs.String()
+	if !strings.Contains(text, "[ERROR] plugins.test: plugin process exited:") || !strings.Contains(text, "error=\"signal: killed\"") {
+		t.Errorf("the killed plugin's end is not logged as an exit:\n%s", text)
+	}
+	if !regexp.MustCompile(`\[INFO\]  plugins: plugin restarted: .*plugin=test .*attempt=1`).MatchString(text) {
+		t.Errorf("the restart is not logged:\n%s", text)
 	}
 }
 

@@ -32,6 +32,10 @@ type Opener func(ctx context.Context) (Conn, error)
 // plugin can, a Wasm plugin recovers inside its pool instead.
 type healthChecker interface {
 	Healthy(ctx context.Context) error
+	// Kill stops a plugin that died or hangs. Unlike Close, an orderly
+	// stop, it leaves the end of the plugin to be logged as the failure
+	// it is.
+	Kill()
 }
 
 // ErrClosed is returned by the calls of an instance that was closed.
@@ -56,6 +60,10 @@ type Instance struct {
 	nextTry time.Time
 	backoff time.Duration
 	closed  bool
+	// ran says the plugin ran once; down that it failed since it last
+	// ran, and attempts counts the starts tried since.
+	ran, down bool
+	attempts  int
 }
 
 // NewInstance returns an instance of the plugin called plugin, for the
@@ -93,6 +101,7 @@ func (i *Instance) get(ctx context.Context) (Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	i.attempts++
 	conn, err := i.open(ctx)
 	if err == nil {
 		if err = conn.Configure(ctx, i.config); err != nil {
@@ -106,14 +115,22 @@ func (i *Instance) get(ctx context.Context) (Conn, error) {
 	}
 	i.conn, i.lastErr, i.backoff = conn, nil, 0
 	i.metrics.up.WithLabelValues(i.plugin, i.name, i.kind.String()).Set(1)
-	i.logger.Debug("plugin started")
+	switch {
+	case i.ran && i.down:
+		i.logger.Info("plugin restarted", "attempt", i.attempts)
+	case i.down:
+		i.logger.Info("plugin started", "attempt", i.attempts)
+	default:
+		i.logger.Debug("plugin started")
+	}
+	i.ran, i.down, i.attempts = true, false, 0
 	return conn, nil
 }
 
 // setDown records a failure and when to try again. It is called with mu
 // held.
 func (i *Instance) setDown(err error) {
-	i.lastErr = err
+	i.lastErr, i.down = err, true
 	if i.backoff == 0 {
 		i.backoff = minBackoff
 	} else {
@@ -153,7 +170,7 @@ func (i *Instance) checkHealth(conn Conn) error {
 	if i.conn != conn {
 		return err // someone else restarted it already
 	}
-	conn.Close()
+	hc.Kill()
 	i.conn = nil
 	i.metrics.restarts.WithLabelValues(i.plugin, i.name, i.kind.String()).Inc()
 	i.setDown(fmt.Errorf("the plugin died or hangs: %w", err))

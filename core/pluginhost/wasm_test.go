@@ -38,6 +38,13 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// String returns what was logged.
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // lines returns the logged lines whose message contains substr.
 func (b *logBuffer) lines(substr string) []map[string]any {
 	b.mu.Lock()
