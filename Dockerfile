@@ -12,7 +12,8 @@ FROM golang:1.26 AS build
 ENV CGO_ENABLED=0
 WORKDIR /src
 COPY go.mod go.sum ./
-RUN go mod download
+COPY sdk/go.mod sdk/go.sum sdk/
+RUN go mod download && cd sdk && go mod download
 COPY . .
 ARG VERSION
 ARG REVISION
@@ -25,9 +26,9 @@ RUN make build plugins ${VERSION:+VERSION="$VERSION"} ${REVISION:+REVISION="$REV
 # (where plugins' sockets go) and a non-root user, nonroot (65532).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/vigil /usr/local/bin/vigil
-# A configuration names these as plugin sources, such as
-# source = "/usr/local/lib/vigil/plugins/vigil-exporter-node".
-COPY --from=build /out/plugins/ /usr/local/lib/vigil/plugins/
+# The plugins sit beside vigil, where a configuration's bare plugin source,
+# such as source = "vigil-exporter-node", finds them.
+COPY --from=build /out/plugins/ /usr/local/bin/
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
 VOLUME ["/data"]

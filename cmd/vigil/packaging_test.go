@@ -155,7 +155,7 @@ func TestDockerfile(t *testing.T) {
 	if volume != `["/data"]` || expose != "9090" {
 		t.Errorf("VOLUME %s, EXPOSE %s; want [\"/data\"] and 9090", volume, expose)
 	}
-	for _, want := range []string{"--from=build /out/vigil /usr/local/bin/vigil", "--from=build /out/plugins/ /usr/local/lib/vigil/plugins/"} {
+	for _, want := range []string{"--from=build /out/vigil /usr/local/bin/vigil", "--from=build /out/plugins/ /usr/local/bin/"} {
 		if !slices.Contains(copies, want) {
 			t.Errorf("no COPY %s among %q", want, copies)
 		}
