@@ -2,7 +2,14 @@ package conformance_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/mail"
+	"net/smtp"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -166,5 +173,170 @@ func TestRemoveGroupOption(t *testing.T) {
 	wantStatus(t, rep, "discovery.removed-group-empty", conformance.Pass, "")
 	if rep.Failed() {
 		t.Errorf("failed checks %q", failed(rep))
+	}
+}
+
+// mailNotifier sends each notification as an email through its
+// smarthost with net/smtp, refusing a server without STARTTLS when
+// requireTLS is set.
+type mailNotifier struct {
+	addr       string
+	requireTLS bool
+	mailOptions
+}
+
+// mailOptions make a mailNotifier wrong: lax ignores the answer to the
+// message, retryAll reports every failure retryable; hostPort gives the
+// plugin host and port attributes rather than smarthost.
+type mailOptions struct{ lax, retryAll, hostPort bool }
+
+func (n mailNotifier) Notify(ctx context.Context, _ *sdk.Notification) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", n.addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if deadline, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	host, _, _ := net.SplitHostPort(n.addr)
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); !ok && n.requireTLS {
+		return sdk.Permanent(errors.New("the server does not offer STARTTLS"))
+	}
+	if err := c.Mail("vigil@example.invalid"); err != nil {
+		return n.classify(err)
+	}
+	if err := c.Rcpt("ops@example.invalid"); err != nil {
+		return n.classify(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return n.classify(err)
+	}
+	if _, err := io.WriteString(w, "Subject: test\r\n\r\nA test.\r\n"); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil && !n.lax {
+		return n.classify(err)
+	}
+	return c.Quit()
+}
+
+// classify marks err permanent when it is a 5xx answer, unless retryAll.
+func (n mailNotifier) classify(err error) error {
+	var te *textproto.Error
+	if errors.As(err, &te) && te.Code >= 500 && !n.retryAll {
+		return sdk.Permanent(err)
+	}
+	return err
+}
+
+// mailPlugin is a notifier that sends email through the SMTP server of
+// its schema, claiming caps.
+func mailPlugin(o mailOptions, caps ...string) *sdk.Plugin {
+	schema := sdk.Schema{sdk.String("smarthost", "The SMTP server, host:port.", sdk.Required)}
+	if o.hostPort {
+		schema = sdk.Schema{sdk.String("host", "The SMTP server.", sdk.Required), sdk.Number("port", "Its port.", sdk.Default(25))}
+	}
+	schema = append(schema,
+		sdk.String("from", "The sender.", sdk.Required),
+		sdk.StringList("to", "The recipients.", sdk.Required),
+		sdk.Bool("require_tls", "Whether the server must offer STARTTLS.", sdk.Default(true)),
+	)
+	return &sdk.Plugin{
+		Info:   sdk.Info{Name: "mail", Version: "1.0.0", Description: "Sends email.", Capabilities: caps},
+		Schema: schema,
+		Notifier: func(cfg sdk.Config) (sdk.Notifier, error) {
+			if _, err := mail.ParseAddress(cfg.String("from")); err != nil {
+				return nil, sdk.AttributeErrorf("from", "%v", err)
+			}
+			addr := cfg.String("smarthost")
+			if o.hostPort {
+				addr = net.JoinHostPort(cfg.String("host"), strconv.Itoa(int(cfg.Number("port"))))
+			}
+			return mailNotifier{addr: addr, requireTLS: cfg.Bool("require_tls"), mailOptions: o}, nil
+		},
+	}
+}
+
+// TestDeliversSMTP checks the SMTP receiver of delivers-smtp: the suite
+// points the server's attributes at it, whatever the config given says,
+// and makes it answer 451 and 554.
+func TestDeliversSMTP(t *testing.T) {
+	// Configs for another server, which requires TLS: a closed port of
+	// 127.0.0.1, so that a test that fails stays on loopback too.
+	elsewhere := func(server string) conformance.Options {
+		return conformance.Options{ConfigJSON: []byte(`{` + server + `, "require_tls": true, "from": "Vigil <vigil@example.com>"}`)}
+	}
+	for name, tc := range map[string]struct {
+		plugin *sdk.Plugin
+		opts   conformance.Options
+	}{
+		"smarthost":       {mailPlugin(mailOptions{}, sdk.CapabilityDeliversSMTP), conformance.Options{}},
+		"host-port":       {mailPlugin(mailOptions{hostPort: true}, sdk.CapabilityDeliversSMTP), conformance.Options{}},
+		"other-smarthost": {mailPlugin(mailOptions{}, sdk.CapabilityDeliversSMTP), elsewhere(`"smarthost": "127.0.0.1:1"`)},
+		"other-host-port": {mailPlugin(mailOptions{hostPort: true}, sdk.CapabilityDeliversSMTP), elsewhere(`"host": "127.0.0.1", "port": 1`)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep := runSuite(t, conformance.InProcess(tc.plugin), tc.opts)
+			for _, id := range []string{"plugin.capabilities", "config.sample", "notifier.v4-payload", "notifier.failure-reported", "notifier.failure-classified"} {
+				wantStatus(t, rep, id, conformance.Pass, "")
+			}
+			if rep.Failed() {
+				t.Errorf("failed checks %q", failed(rep))
+			}
+		})
+	}
+	t.Run("unclaimed", func(t *testing.T) {
+		rep := runSuite(t, conformance.InProcess(mailPlugin(mailOptions{})), conformance.Options{})
+		// Without the claim the suite runs no SMTP server, so the
+		// placeholders it gives cannot work.
+		wantStatus(t, rep, "config.sample", conformance.Fail, `attribute "from": mail: missing '@'`)
+		wantStatus(t, rep, "notifier.failure-reported", conformance.Skip, "the plugin does not claim delivers-to-url or delivers-smtp")
+	})
+	t.Run("claimed-not-kept", func(t *testing.T) {
+		// It claims delivers-smtp and ignores the answer to the message.
+		rep := runSuite(t, conformance.InProcess(mailPlugin(mailOptions{lax: true}, sdk.CapabilityDeliversSMTP)), conformance.Options{})
+		wantStatus(t, rep, "notifier.failure-reported", conformance.Fail, "Notify succeeded while the receiver answered 451 (SMTP)")
+		wantStatus(t, rep, "notifier.failure-reported", conformance.Fail, "Notify succeeded while the receiver answered 554 (SMTP)")
+		if got := failed(rep); len(got) != 1 {
+			t.Errorf("failed checks %q, want only notifier.failure-reported", got)
+		}
+	})
+	t.Run("misclassified", func(t *testing.T) {
+		rep := runSuite(t, conformance.InProcess(mailPlugin(mailOptions{retryAll: true}, sdk.CapabilityDeliversSMTP)), conformance.Options{})
+		wantStatus(t, rep, "notifier.failure-classified", conformance.Fail, "a 554 (SMTP) answer was reported retryable")
+		if rep.Failed() {
+			t.Errorf("a SHOULD check failed the plugin: %q", failed(rep))
+		}
+	})
+	t.Run("no-server-attributes", func(t *testing.T) {
+		p := postPlugin(false, sdk.CapabilityDeliversSMTP)
+		rep := runSuite(t, conformance.InProcess(p), conformance.Options{})
+		wantStatus(t, rep, "notifier.failure-reported", conformance.Fail, "yet has neither a string attribute smarthost nor a string host")
+	})
+	t.Run("not-reached", func(t *testing.T) {
+		// It claims delivers-smtp yet posts to its url.
+		p := postPlugin(false, sdk.CapabilityDeliversSMTP)
+		p.Schema = append(p.Schema, sdk.String("smarthost", "Unused.", sdk.Required))
+		rep := runSuite(t, conformance.InProcess(p), conformance.Options{})
+		wantStatus(t, rep, "notifier.failure-reported", conformance.Fail, "a notification did not reach the suite's SMTP server, where smarthost points")
+	})
+}
+
+// TestClaimedAttributesWin checks that the config given does not move
+// the attributes a claimed capability drives off the suite's receivers.
+func TestClaimedAttributesWin(t *testing.T) {
+	rep := runSuite(t, conformance.InProcess(postPlugin(false, sdk.CapabilityDeliversToURL)), conformance.Options{ConfigJSON: []byte(`{"url": "http://127.0.0.1:1/alerts"}`)})
+	for _, id := range []string{"config.sample", "notifier.v4-payload", "notifier.failure-reported", "notifier.failure-classified"} {
+		wantStatus(t, rep, id, conformance.Pass, "")
 	}
 }

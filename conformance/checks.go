@@ -30,10 +30,11 @@ type Check struct {
 	Kind sdk.Kind
 	// Reason is one line saying what the check asks and why.
 	Reason string
-	// Capability is the capability (an sdk.Capability* name) a plugin
-	// must claim for the check to run; empty for none. The check is
-	// skipped for a plugin that does not claim it.
-	Capability string
+	// Capabilities are the capabilities (sdk.Capability* names) of which
+	// a plugin must claim one for the check to run; none for a check
+	// that needs none. The check is skipped for a plugin that claims
+	// none of them.
+	Capabilities []string
 
 	run func(*session) error
 }
@@ -99,19 +100,23 @@ func checkHandshake(s *session) error {
 	s.schema, s.schemaErr = c.Schema(ctx)
 	user := s.opts.ConfigJSON
 	if s.schemaErr == nil && s.opts.DecodeConfig != nil {
-		user, s.decodeErr = s.opts.DecodeConfig(s.schema)
+		kind := s.opts.Kind
+		if kind == 0 {
+			kind = s.kind
+		}
+		user, s.decodeErr = s.opts.DecodeConfig(s.info, kind, s.schema)
 	}
 	if s.schemaErr == nil {
 		base, _ := SampleConfig(s.schema, s.recv.URL, nil)
-		if err := s.capabilityConfig(base); err != nil {
-			return err
-		}
+		s.capabilityDefaults(base)
 		s.sample = maps.Clone(base)
 		if err := overlay(s.sample, user); err != nil {
 			s.decodeErr = err
 			s.sample = base
 		}
-		s.afterOverlay()
+		if err := s.capabilityConfig(s.sample); err != nil {
+			return err
+		}
 		s.sampleJSON, _ = json.Marshal(s.sample)
 	}
 	return nil
@@ -244,7 +249,7 @@ func checkConfigSample(s *session) error {
 		return err
 	}
 	if s.decodeErr != nil {
-		return fmt.Errorf("the config given does not fit the plugin's schema: %w", s.decodeErr)
+		return fmt.Errorf("cannot use the config given: %w", s.decodeErr)
 	}
 	if err := s.configure(s.main); err != nil {
 		return fmt.Errorf("Configure with %s failed: %w; give a config that works (Options.ConfigJSON, or vigil conformance run --config)", s.redactedSample(), err)
@@ -515,12 +520,12 @@ func checkSensitive(s *session) error {
 	err = configure(secretJSON)
 	look("Configure", err)
 	if err == nil && s.kind != 0 {
-		// A call that fails, where the receiver is used.
-		s.recv.status.Store(400)
+		// A call that fails, where the receivers are used.
+		s.answerWith(answerPermanent)
 		ctx, cancel := context.WithTimeout(s.ctx, min(s.opts.CallTimeout, 3*time.Second))
 		look("a failing call", s.call(ctx, c))
 		cancel()
-		s.recv.status.Store(200)
+		s.answerWith(answerOK)
 	}
 	c.close()
 	time.Sleep(100 * time.Millisecond) // the plugin's last log lines.

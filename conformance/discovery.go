@@ -276,11 +276,8 @@ func (s *session) removeGroup() error {
 		s.recv.groups.Store(1)
 		return nil
 	case s.info.HasCapability(sdk.CapabilityReadsFiles):
-		switch {
-		case s.filesDir == "":
+		if s.filesDir == "" {
 			return fmt.Errorf("the plugin claims %s, yet has no string list attribute \"files\"", sdk.CapabilityReadsFiles)
-		case s.filesGlob == "":
-			return skipf("the config given sets files, so the suite's files are not read; set Options.RemoveGroup")
 		}
 		if err := os.Remove(filepath.Join(s.filesDir, filesGroupNames[len(filesGroupNames)-1])); err != nil {
 			return fmt.Errorf("cannot remove a file of %s: %w", sdk.CapabilityReadsFiles, err)

@@ -136,8 +136,8 @@ func Markdown() string {
 			for _, p := range sec.prefix {
 				if strings.HasPrefix(c.ID, p) {
 					reason := c.Reason
-					if c.Capability != "" {
-						reason += " Needs the capability `" + c.Capability + "`."
+					if len(c.Capabilities) > 0 {
+						reason += " Needs the capability `" + strings.Join(c.Capabilities, "` or `") + "`."
 					}
 					fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.ID, c.Level, strings.ReplaceAll(reason, "|", `\|`))
 				}
@@ -188,17 +188,16 @@ fails the SHOULD check ` + "`plugin.capabilities`" + `.
 `
 
 const checksOutro = `
-## The sample config and the loopback receiver
+## The sample config and the loopback receivers
 
 The suite configures the plugin with a config it builds from the
 schema (` + "`SampleConfig`" + `), with the attributes you give
-(` + "`Options.ConfigJSON`" + `, or ` + "`--config`" + `) laid over it:
+(` + "`Options.ConfigJSON`" + `, or the config block of ` + "`--config`" + `) laid over it:
 
 - each required attribute gets a value of its type: ` + "`\"conformance\"`" + `, ` + "`1`" + `,
   ` + "`false`" + `, ` + "`\"1m\"`" + `, ` + "`[\"conformance\"]`" + `, ` + "`{conformance = \"conformance\"}`" + `;
 - each string attribute named ` + "`url`" + ` or ` + "`*_url`" + ` that is required or has a
-  default (every one, for a plugin that claims ` + "`delivers-to-url`" + ` or
-  ` + "`polls-url`" + `) points at the suite's **loopback receiver**, an HTTP server on
+  default points at the suite's **loopback receiver**, an HTTP server on
   127.0.0.1 (never another address) that lives as long as the run: it
   answers POST and other deliveries with 200 (503 and 400 while the
   failure checks run), and GET with two target groups in the format of
@@ -206,6 +205,15 @@ schema (` + "`SampleConfig`" + `), with the attributes you give
   runs); a WebAssembly module is allowed to reach 127.0.0.1 for it;
 - each duration attribute whose name ends in ` + "`interval`" + ` is ` + "`\"1s\"`" + `, so that
   changes show within the suite's bounds.
+
+Then the attributes that the capabilities the plugin claims drive (see
+the table above: URL attributes, ` + "`files`" + `, ` + "`*interval`" + ` durations, the SMTP
+server's) are set as the table says **whatever the config given sets**:
+the checks that need a capability drive those. So a config written for
+production, such as a plugin's ` + "`sample.hcl`" + `, can be given as it is: its
+notifications and polls go to the suite's receivers on 127.0.0.1, not
+to production. The suite's **SMTP receiver**, for ` + "`delivers-smtp`" + `, is a
+plain SMTP server on 127.0.0.1 that lives as long as the run.
 
 The sensitive-value check sets each sensitive string, list or map
 attribute to a random marker (a receiver URL holding it, for a URL

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigilmon/vigil/sdk"
@@ -51,11 +52,14 @@ type Options struct {
 	// attributes are laid over the config the suite builds from the
 	// schema (see SampleConfig).
 	ConfigJSON []byte
-	// DecodeConfig, when set, is called with the plugin's schema and
-	// gives ConfigJSON: for a config written in HCL, which is decoded
-	// against the schema (hclconfig.DecodePluginConfig). Its error fails
-	// config.sample.
-	DecodeConfig func(sdk.Schema) ([]byte, error)
+	// DecodeConfig, when set, gives ConfigJSON once the plugin has said
+	// what it is: it is called with the plugin's Info, the kind checked
+	// (Kind, or else the plugin's own; zero when unknown) and the
+	// plugin's schema. It is for a config written in HCL, such as the
+	// config block of the plugin in a Vigil configuration file, which is
+	// decoded against the schema (hclconfig.DecodePluginConfig). Its
+	// error fails config.sample.
+	DecodeConfig func(info sdk.Info, kind sdk.Kind, schema sdk.Schema) ([]byte, error)
 	// RemoveGroup, for a discoverer that does not poll the suite's
 	// receiver, makes one of the groups it has sent go away (for a file
 	// discoverer, removing a file); without it the check
@@ -200,6 +204,9 @@ type session struct {
 	target Target
 	opts   Options
 	recv   *receiver
+	// smtp is the SMTP receiver, started for a plugin that claims
+	// delivers-smtp; nil otherwise.
+	smtp *smtpReceiver
 
 	// main is the plugin most checks use; others start their own.
 	main     *plugConn
@@ -217,11 +224,10 @@ type session struct {
 	configured bool
 
 	// receiverAttrs are the URL attributes the sample config points at
-	// the receiver.
-	receiverAttrs []string
+	// the receiver; smtpAttrs those it points at the SMTP receiver.
+	receiverAttrs, smtpAttrs []string
 	// filesDir holds the files written for a discoverer that claims
-	// reads-files, filesGlob the value of its "files" attribute, while
-	// the config given does not set another.
+	// reads-files, filesGlob the value of its "files" attribute.
 	filesDir, filesGlob string
 
 	exp   exporterState
@@ -276,8 +282,8 @@ func (s *session) run(c Check) Result {
 		err = skipf("%s", s.skipAll)
 	case c.Kind != 0 && s.kind != 0 && c.Kind != s.kind:
 		err = skipf("the plugin is %s plugin, this check is for %s plugins", article(s.kind), c.Kind)
-	case c.Capability != "" && s.main != nil && s.infoErr == nil && !s.info.HasCapability(c.Capability):
-		err = skipf("the plugin does not claim %s", c.Capability)
+	case len(c.Capabilities) > 0 && s.main != nil && s.infoErr == nil && !slices.ContainsFunc(c.Capabilities, s.info.HasCapability):
+		err = skipf("the plugin does not claim %s", strings.Join(c.Capabilities, " or "))
 	default:
 		err = s.safeRun(c)
 	}
@@ -327,6 +333,9 @@ func (s *session) close() {
 		c.close()
 	}
 	s.recv.close()
+	if s.smtp != nil {
+		s.smtp.close()
+	}
 	if s.filesDir != "" {
 		os.RemoveAll(s.filesDir)
 	}

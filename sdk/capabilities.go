@@ -19,6 +19,16 @@ const (
 	// points that attribute at its loopback receiver and makes it answer
 	// 503 and 400 (notifier.failure-reported, notifier.failure-classified).
 	CapabilityDeliversToURL = "delivers-to-url"
+	// CapabilityDeliversSMTP is claimed by a notifier that delivers every
+	// notification as an email through the SMTP server its config names
+	// (a string attribute "smarthost", "host:port", or a string "host"
+	// with a number "port"), and returns an error when the server does
+	// not accept the message: retryable for a 4xx answer, permanent
+	// (Permanent) for a 5xx one, as SMTP's reply codes mean. The suite
+	// runs a plain SMTP server on 127.0.0.1, points those attributes at
+	// it, and makes it answer 451 and 554 (notifier.failure-reported,
+	// notifier.failure-classified).
+	CapabilityDeliversSMTP = "delivers-smtp"
 	// CapabilityPollsURL is claimed by a discoverer that reads its target
 	// groups, in the format of Prometheus's http_sd_configs, with a GET of
 	// the URL of its URL attribute, polled at its refresh interval: the
@@ -37,6 +47,7 @@ const (
 // each is for.
 var capabilityKinds = map[string]Kind{
 	CapabilityDeliversToURL: KindNotifier,
+	CapabilityDeliversSMTP:  KindNotifier,
 	CapabilityPollsURL:      KindDiscoverer,
 	CapabilityReadsFiles:    KindDiscoverer,
 }

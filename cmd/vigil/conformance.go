@@ -56,7 +56,7 @@ on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
 					hclconfig.WriteDiagnostics(cmd.ErrOrStderr(), diags)
 					return errors.New("cannot read the plugin config")
 				}
-				opts.DecodeConfig = func(schema sdk.Schema) ([]byte, error) {
+				opts.DecodeConfig = func(_ sdk.Info, _ sdk.Kind, schema sdk.Schema) ([]byte, error) {
 					out, diags := hclconfig.DecodePluginConfig(inst, schema)
 					if diags.HasErrors() {
 						return nil, errors.New(strings.TrimSpace(diags.Error()))

@@ -201,7 +201,9 @@ type InfoResponse struct {
 	ProtocolVersion uint32 `protobuf:"varint,4,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	// Capabilities are optional behaviours the plugin claims, each a name
 	// the Go SDK defines (sdk.Capability*): "delivers-to-url" for a
-	// notifier that delivers to its url attribute, "polls-url" for a
+	// notifier that delivers to its url attribute, "delivers-smtp" for a
+	// notifier that sends email through the SMTP server of its smarthost
+	// (or host and port) attributes, "polls-url" for a
 	// discoverer that polls its url attribute for http_sd groups,
 	// "reads-files" for a discoverer that reads file_sd files from its
 	// files attribute. The conformance suite runs the checks that need a
