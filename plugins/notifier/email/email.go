@@ -76,6 +76,9 @@ var emailPlugin = sdk.Plugin{
 		Name:        "email",
 		Version:     "0.1.0",
 		Description: "Sends notifications as email through an SMTP server.",
+		// smarthost names the server; 4xx answers are retryable, 5xx
+		// permanent (see classify).
+		Capabilities: []string{sdk.CapabilityDeliversSMTP},
 	},
 	Schema: sdk.Schema{
 		sdk.String("smarthost", "The SMTP server, \"host:port\".", sdk.Required),
