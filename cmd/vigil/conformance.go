@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,9 +22,9 @@ func newConformanceCommand() *cobra.Command {
 }
 
 func newConformanceRunCommand() *cobra.Command {
-	var kind, configFile, format, wasmCache string
+	var kind, configFile, block, format, wasmCache string
 	cmd := &cobra.Command{
-		Use:   "run [--kind K] [--config FILE] [--format text|json|junit] PLUGIN",
+		Use:   "run [--kind K] [--config FILE [--block NAME]] [--format text|json|junit] PLUGIN",
 		Short: "Run the conformance suite against a plugin program or .wasm module",
 		Long: `Run every check of the conformance suite (see conformance/CHECKS.md)
 against PLUGIN, a plugin program or a WebAssembly module (a path ending in
@@ -31,11 +32,23 @@ against PLUGIN, a plugin program or a WebAssembly module (a path ending in
 a MUST check fails.
 
 --kind is the kind the plugin must be: exporter, discovery or notifier; by
-default the kind it says it is. --config is an HCL file holding the
-plugin's config attributes, as in a config {} block (bare, or inside one
-config block; env() and file() work); without it the suite builds a config
-from the plugin's schema, pointing URL attributes at a loopback receiver
-on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
+default the kind it says it is.
+
+--config is a Vigil configuration file, such as a plugin's sample.hcl: the
+suite takes the config {} block of the exporter, discovery or notifier
+block that uses PLUGIN, the one whose plugin block's source is PLUGIN or
+a file of the same name (a bare name such as "vigil-notifier-email"
+matches bin/vigil-notifier-email), or else whose plugin block has the
+plugin's name. When several blocks use it, --block NAME says which. A
+file holding only the plugin's config attributes, bare or inside one
+config {} block, works too. env() and file() work; the config is decoded
+against the plugin's schema as vigil server decodes it.
+
+Without --config the suite builds a config from the plugin's schema. In
+either case the attributes that the capabilities the plugin claims drive
+point at the suite's loopback receivers on 127.0.0.1, an HTTP one for URL
+attributes and an SMTP one for smarthost, whatever the file says. A
+progress line is shown on stderr when it is a terminal.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			write, ok := reportWriters[format]
@@ -50,19 +63,8 @@ on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
 				}
 				opts.Kind = k
 			}
-			if configFile != "" {
-				inst, diags := hclconfig.LoadPluginConfig(configFile, opts.Kind)
-				if diags.HasErrors() {
-					hclconfig.WriteDiagnostics(cmd.ErrOrStderr(), diags)
-					return errors.New("cannot read the plugin config")
-				}
-				opts.DecodeConfig = func(_ sdk.Info, _ sdk.Kind, schema sdk.Schema) ([]byte, error) {
-					out, diags := hclconfig.DecodePluginConfig(inst, schema)
-					if diags.HasErrors() {
-						return nil, errors.New(strings.TrimSpace(diags.Error()))
-					}
-					return out, nil
-				}
+			if block != "" && configFile == "" {
+				return usageError{errors.New("--block names a block of the --config file; give --config")}
 			}
 			if _, err := os.Stat(args[0]); err != nil {
 				return fmt.Errorf("cannot run the suite: %w", err)
@@ -71,6 +73,13 @@ on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
 			path, err := filepath.Abs(args[0])
 			if err != nil {
 				return err
+			}
+			if configFile != "" {
+				decode, err := pluginConfigDecoder(cmd.ErrOrStderr(), configFile, path, block)
+				if err != nil {
+					return err
+				}
+				opts.DecodeConfig = decode
 			}
 			target := conformance.Program(path)
 			target.WasmCacheDir = wasmCache
@@ -95,10 +104,44 @@ on 127.0.0.1. A progress line is shown on stderr when it is a terminal.`,
 		},
 	}
 	addKindFlag(cmd, &kind, "the kind the plugin must be: "+kindList()+" (default: the plugin's own)")
-	cmd.Flags().StringVar(&configFile, "config", "", "an HCL file with the plugin's config attributes (default: built from the plugin's schema)")
+	cmd.Flags().StringVar(&configFile, "config", "", "a Vigil configuration file, such as a plugin's sample.hcl, whose block that uses the plugin gives its config (default: built from the plugin's schema)")
+	cmd.Flags().StringVar(&block, "block", "", "the name of the exporter, discovery or notifier block of --config to take, when several use the plugin")
 	cmd.Flags().StringVar(&format, "format", "text", "the report's format: text, json or junit")
 	cmd.Flags().StringVar(&wasmCache, "wasm-cache", "", "a directory to keep a compiled .wasm module in across runs")
 	return cmd
+}
+
+// pluginConfigDecoder reads the --config file and returns the function
+// that gives the suite the config of the plugin at path, once the
+// plugin has said its name and kind: the config block of the block that
+// uses it (block, when set), decoded against its schema. A file that
+// cannot be read, or block when the file has no block of that name, is
+// an error at once, its diagnostics written to stderr.
+func pluginConfigDecoder(stderr io.Writer, configFile, path, block string) (func(sdk.Info, sdk.Kind, sdk.Schema) ([]byte, error), error) {
+	f, diags := hclconfig.LoadPluginConfigFile(configFile)
+	if diags.HasErrors() {
+		hclconfig.WriteDiagnostics(stderr, diags)
+		return nil, fmt.Errorf("cannot read the config file %s", configFile)
+	}
+	if block != "" {
+		if f.Config == nil {
+			return nil, usageError{fmt.Errorf("--block names a block of a Vigil configuration; %s holds one plugin's config attributes", configFile)}
+		}
+		if !slices.ContainsFunc(f.Config.Instances(), func(inst *hclconfig.PluginInstance) bool { return inst.Name == block }) {
+			return nil, fmt.Errorf("%s has no exporter, discovery or notifier block named %q", configFile, block)
+		}
+	}
+	return func(info sdk.Info, kind sdk.Kind, schema sdk.Schema) ([]byte, error) {
+		inst, err := f.Instance(hclconfig.PluginQuery{Path: path, Name: info.Name, Kind: kind, Block: block})
+		if err != nil {
+			return nil, err
+		}
+		out, diags := hclconfig.DecodePluginConfig(inst, schema)
+		if diags.HasErrors() {
+			return nil, errors.New(strings.TrimSpace(diags.Error()))
+		}
+		return out, nil
+	}, nil
 }
 
 var reportWriters = map[string]func(io.Writer, conformance.Report) error{
