@@ -58,7 +58,7 @@ func (s *session) capabilityDefaults(config map[string]any) {
 // laid over it, the attributes the plugin's claimed capabilities drive:
 // they point at the suite's receivers and files whatever the config
 // given says, since the checks that need the capability drive those,
-// and a test reaches no other place.
+// and so that a config written for production delivers nothing there.
 func (s *session) capabilityConfig(config map[string]any) error {
 	s.receiverAttrs, s.smtpAttrs = nil, nil
 	if s.info.HasCapability(sdk.CapabilityDeliversToURL) || s.info.HasCapability(sdk.CapabilityPollsURL) {

@@ -50,7 +50,8 @@ type Options struct {
 	Kind sdk.Kind
 	// ConfigJSON is a config for the plugin, a JSON object; its
 	// attributes are laid over the config the suite builds from the
-	// schema (see SampleConfig).
+	// schema (see SampleConfig), but for those that the capabilities the
+	// plugin claims drive, which stay on the suite's receivers.
 	ConfigJSON []byte
 	// DecodeConfig, when set, gives ConfigJSON once the plugin has said
 	// what it is: it is called with the plugin's Info, the kind checked
