@@ -10,12 +10,9 @@ import (
 	_ "time/tzdata" // time_interval locations work where the system has no zone database
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/vigilmon/vigil/internal/amatcher"
 )
 
 // Defaults of the route block, as Alertmanager has them.
@@ -101,225 +98,215 @@ type InclusiveRange struct {
 	End   int
 }
 
-var routeSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "receiver"}, {Name: "group_by"}, {Name: "group_wait"}, {Name: "group_interval"},
-		{Name: "repeat_interval"}, {Name: "matchers"}, {Name: "continue"},
-		{Name: "mute_time_intervals"}, {Name: "active_time_intervals"},
-	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "route"}},
+// routeAttrs are the attributes of route blocks, the root and the
+// nested ones. A child that leaves out receiver, group_by or a timing has
+// its parent's (inheritRoute).
+var routeAttrs = []attr[Route]{
+	field("receiver", str, func(r *Route) *string { return &r.Receiver },
+		"The notifier block the alerts go to; required on the root.").inherits("the parent route's"),
+	accessor("group_by", groupBy,
+		func(r *Route) groupByValue { return groupByValue{r.GroupBy, r.GroupByAll} },
+		func(r *Route, g groupByValue) { r.GroupBy, r.GroupByAll = g.labels, g.all },
+		"The labels alerts are grouped by; [\"...\"] for every label.").inherits("the parent route's"),
+	withDefault("group_wait", durationOrZero[time.Duration](), func(r *Route) *time.Duration { return &r.GroupWait }, DefaultGroupWait,
+		"The wait before the first notification of a group; a child has its parent's."),
+	withDefault("group_interval", duration[time.Duration](), func(r *Route) *time.Duration { return &r.GroupInterval }, DefaultGroupInterval,
+		"The wait before notifying a group's changes; a child has its parent's."),
+	withDefault("repeat_interval", duration[time.Duration](), func(r *Route) *time.Duration { return &r.RepeatInterval }, DefaultRepeatInterval,
+		"The wait before notifying a group again; a child has its parent's."),
+	field("matchers", matchers, func(r *Route) *[]*labels.Matcher { return &r.Matchers },
+		"What the alerts of a nested route must match, all of them."),
+	withDefault("continue", boolean, func(r *Route) *bool { return &r.Continue }, false,
+		"Whether the routes after a nested route are tried too."),
+	field("mute_time_intervals", strList, func(r *Route) *[]string { return &r.MuteTimeIntervals },
+		"time_interval blocks in any of which the route is muted."),
+	field("active_time_intervals", strList, func(r *Route) *[]string { return &r.ActiveTimeIntervals },
+		"time_interval blocks outside all of which the route is muted."),
 }
 
-var inhibitSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "source_matchers"}, {Name: "target_matchers"}, {Name: "equal"},
-}}
-
-var timeIntervalSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "weekdays"}, {Name: "days_of_month"}, {Name: "months"}, {Name: "years"}, {Name: "location"},
-	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "times"}},
-}
-
-var timesSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "start_time", Required: true}, {Name: "end_time", Required: true},
-}}
-
-// route decodes a route block; parent is nil for the root.
-func (d *decoder) route(b *hcl.Block, parent *Route, cfg *Config) *Route {
-	r := &Route{GroupWait: DefaultGroupWait, GroupInterval: DefaultGroupInterval, RepeatInterval: DefaultRepeatInterval, Range: b.DefRange}
-	if parent != nil {
-		r.Receiver = parent.Receiver
-		r.GroupBy = slices.Clone(parent.GroupBy)
-		r.GroupByAll = parent.GroupByAll
-		r.GroupWait, r.GroupInterval, r.RepeatInterval = parent.GroupWait, parent.GroupInterval, parent.RepeatInterval
+// routeSpec is a nested route block, rootRouteSpec the root: the same
+// attributes, with more checks for the root. Their children are set in
+// init, as a route holds routes.
+var (
+	routeSpec = &block[Route]{
+		name: "route", doc: "A node of the alert routing tree.",
+		rangeOf: func(r *Route) *hcl.Range { return &r.Range },
+		attrs:   routeAttrs,
+		check:   checkRoute,
 	}
-	content := d.content(b.Body, routeSchema)
-	attrs := content.Attributes
-	if _, ok := d.decodeInto(attrs, "receiver", cty.String, &r.Receiver); ok && !slices.Contains(cfg.notifierNames(), r.Receiver) {
+	rootRouteSpec = &block[Route]{
+		name: "route", doc: "The root of the alert routing tree: it takes every alert.",
+		rangeOf: func(r *Route) *hcl.Range { return &r.Range },
+		attrs:   routeAttrs,
+		check: func(s *scope, r *Route) {
+			checkRoute(s, r)
+			if r.Receiver == "" {
+				s.errorf("receiver", "Missing receiver", "The root route needs a receiver: the name of a notifier block.")
+			}
+			for _, name := range []string{"matchers", "continue", "mute_time_intervals", "active_time_intervals"} {
+				if s.set(name) {
+					s.errorf(name, "Invalid root route", "The root route takes every alert: it must not set %s.", name)
+				}
+			}
+		},
+	}
+)
+
+func init() {
+	children := []child[Route]{
+		listOf(func(r *Route) *[]*Route { return &r.Routes }, routeSpec).spacedOut().inheriting(inheritRoute),
+	}
+	routeSpec.children, rootRouteSpec.children = children, children
+}
+
+// inheritRoute gives a nested route its parent's receiver, group_by and
+// timings.
+func inheritRoute(_ *decoder, parent, r *Route) {
+	r.Receiver = parent.Receiver
+	r.GroupBy = slices.Clone(parent.GroupBy)
+	r.GroupByAll = parent.GroupByAll
+	r.GroupWait, r.GroupInterval, r.RepeatInterval = parent.GroupWait, parent.GroupInterval, parent.RepeatInterval
+}
+
+// checkRoute checks that a route names a notifier block and time_interval
+// blocks that exist.
+func checkRoute(s *scope, r *Route) {
+	notifiers := instanceNames(s.d.cfg.Notifiers)
+	if s.set("receiver") && !slices.Contains(notifiers, r.Receiver) {
 		detail := fmt.Sprintf("No notifier block is named %q.", r.Receiver)
-		if s := suggest(r.Receiver, cfg.notifierNames()); s != "" {
-			detail += fmt.Sprintf(" Did you mean %q?", s)
+		if sg := suggest(r.Receiver, notifiers); sg != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", sg)
 		}
-		d.errorf(attrRange(attrs, "receiver", b.Body), "Unknown receiver", "%s", detail)
+		s.errorf("receiver", "Unknown receiver", "%s", detail)
 	}
-	if parent == nil && r.Receiver == "" {
-		d.errorf(attrRange(attrs, "receiver", b.Body), "Missing receiver", "The root route needs a receiver: the name of a notifier block.")
+	var known []string
+	for _, ti := range s.d.cfg.TimeIntervals {
+		known = append(known, ti.Name)
 	}
-	d.groupBy(attrs, b.Body, r)
-	var wait model.Duration
-	if _, set := attrs["group_wait"]; set {
-		d.durationOrZero(attrs, "group_wait", &wait)
-		r.GroupWait = time.Duration(wait)
-	}
-	d.duration(attrs, "group_interval", &r.GroupInterval)
-	d.duration(attrs, "repeat_interval", &r.RepeatInterval)
-	r.Matchers = d.matchers(attrs, "matchers")
-	d.boolean(attrs, "continue", &r.Continue)
-	r.MuteTimeIntervals = d.intervalRefs(attrs, "mute_time_intervals", cfg)
-	r.ActiveTimeIntervals = d.intervalRefs(attrs, "active_time_intervals", cfg)
-	if parent == nil {
-		for _, name := range []string{"matchers", "continue", "mute_time_intervals", "active_time_intervals"} {
-			if _, set := attrs[name]; set {
-				d.errorf(attrRange(attrs, name, b.Body), "Invalid root route", "The root route takes every alert: it must not set %s.", name)
+	for _, name := range []string{"mute_time_intervals", "active_time_intervals"} {
+		if !s.set(name) {
+			continue
+		}
+		list := r.MuteTimeIntervals
+		if name == "active_time_intervals" {
+			list = r.ActiveTimeIntervals
+		}
+		for i, n := range list {
+			if !slices.Contains(known, n) {
+				detail := fmt.Sprintf("No time_interval block is named %q.", n)
+				if sg := suggest(n, known); sg != "" {
+					detail += fmt.Sprintf(" Did you mean %q?", sg)
+				}
+				s.elemErrorf(name, i, "Unknown time interval", "%s", detail)
 			}
 		}
 	}
-	for _, cb := range content.Blocks {
-		r.Routes = append(r.Routes, d.route(cb, r, cfg))
-	}
-	return r
 }
 
-// groupBy decodes a route's group_by: label names, or ["..."].
-func (d *decoder) groupBy(attrs hcl.Attributes, body hcl.Body, r *Route) {
-	var names []string
-	a, ok := d.decodeInto(attrs, "group_by", cty.List(cty.String), &names)
-	if !ok {
-		return
-	}
-	r.GroupBy, r.GroupByAll = nil, false
-	for i, n := range names {
-		rng := elemRange(a, i)
-		switch {
-		case n == GroupByAll && len(names) > 1:
-			d.errorf(rng, "Invalid group_by", "%q groups by every label and stands alone in group_by.", GroupByAll)
-		case n == GroupByAll:
-			r.GroupByAll = true
-		case !model.UTF8Validation.IsValidLabelName(n):
-			d.errorf(rng, "Invalid group_by", "%q is not a valid label name.", n)
-		case slices.Contains(r.GroupBy, n):
-			d.errorf(rng, "Invalid group_by", "Label %q is listed twice.", n)
-		default:
-			r.GroupBy = append(r.GroupBy, n)
-		}
-	}
+// groupByValue is a route's group_by: label names, or all of them.
+type groupByValue struct {
+	labels []string
+	all    bool
 }
 
-// matchers decodes a list of matchers in Alertmanager's syntax; each
-// string may hold one matcher or several.
-func (d *decoder) matchers(attrs hcl.Attributes, name string) []*labels.Matcher {
-	var texts []string
-	a, ok := d.decodeInto(attrs, name, cty.List(cty.String), &texts)
-	if !ok {
-		return nil
-	}
-	var out []*labels.Matcher
-	for i, text := range texts {
-		ms, err := amatcher.Parse(text)
-		if err != nil {
-			d.errorf(elemRange(a, i), "Invalid matcher", "%s.", err)
-			continue
-		}
-		out = append(out, ms...)
-	}
-	return out
-}
-
-// intervalRefs decodes a list of names of time_interval blocks.
-func (d *decoder) intervalRefs(attrs hcl.Attributes, name string, cfg *Config) []string {
-	var names []string
-	a, ok := d.decodeInto(attrs, name, cty.List(cty.String), &names)
-	if !ok {
-		return nil
-	}
-	known := cfg.timeIntervalNames()
-	for i, n := range names {
-		if !slices.Contains(known, n) {
-			detail := fmt.Sprintf("No time_interval block is named %q.", n)
-			if s := suggest(n, known); s != "" {
-				detail += fmt.Sprintf(" Did you mean %q?", s)
-			}
-			d.errorf(elemRange(a, i), "Unknown time interval", "%s", detail)
-		}
-	}
-	return names
-}
-
-func (c *Config) timeIntervalNames() []string {
-	var out []string
-	for _, ti := range c.TimeIntervals {
-		out = append(out, ti.Name)
-	}
-	return out
-}
-
-// inhibit decodes an inhibit block.
-func (d *decoder) inhibit(b *hcl.Block) *Inhibit {
-	in := &Inhibit{Range: b.DefRange}
-	attrs := d.content(b.Body, inhibitSchema).Attributes
-	in.SourceMatchers = d.matchers(attrs, "source_matchers")
-	in.TargetMatchers = d.matchers(attrs, "target_matchers")
-	if a, ok := d.decodeInto(attrs, "equal", cty.List(cty.String), &in.Equal); ok {
-		for i, n := range in.Equal {
-			if !model.UTF8Validation.IsValidLabelName(n) {
-				d.errorf(elemRange(a, i), "Invalid label name", "%q in equal is not a valid label name.", n)
+// groupBy is a list of label names, or ["..."].
+var groupBy = codec[groupByValue]{
+	typ: cty.List(cty.String), kind: "list of string",
+	decode: func(at attrValue, v cty.Value) (groupByValue, bool) {
+		names, ok := strList.decode(at, v)
+		var g groupByValue
+		for i, n := range names {
+			switch {
+			case n == GroupByAll && len(names) > 1:
+				at.elemErrorf(i, "Invalid group_by", "%q groups by every label and stands alone in group_by.", GroupByAll)
+			case n == GroupByAll:
+				g.all = true
+			case !model.UTF8Validation.IsValidLabelName(n):
+				at.elemErrorf(i, "Invalid group_by", "%q is not a valid label name.", n)
+			case slices.Contains(g.labels, n):
+				at.elemErrorf(i, "Invalid group_by", "Label %q is listed twice.", n)
+			default:
+				g.labels = append(g.labels, n)
 			}
 		}
-	}
-	return in
+		return g, ok
+	},
+	render: func(g groupByValue, o renderOptions) cty.Value {
+		if g.all {
+			return stringList([]string{GroupByAll})
+		}
+		return stringList(g.labels)
+	},
 }
 
-// timeInterval decodes a time_interval block.
-func (d *decoder) timeInterval(b *hcl.Block) *TimeInterval {
-	ti := &TimeInterval{Name: b.Labels[0], Range: b.DefRange}
-	if ti.Name == "" {
-		d.errorf(&b.LabelRanges[0], "Invalid time interval name", "A time_interval needs a name.")
-	}
-	content := d.content(b.Body, timeIntervalSchema)
-	attrs := content.Attributes
-	for _, tb := range content.Blocks {
-		if tr, ok := d.timeRange(tb); ok {
-			ti.Times = append(ti.Times, tr)
-		}
-	}
-	ti.Weekdays = d.inclusiveRanges(attrs, "weekdays", "weekday", parseWeekday, checkOrdered)
-	ti.DaysOfMonth = d.inclusiveRanges(attrs, "days_of_month", "day of month", parseDayOfMonth, checkDaysOfMonth)
-	ti.Months = d.inclusiveRanges(attrs, "months", "month", parseMonth, checkOrdered)
-	ti.Years = d.inclusiveRanges(attrs, "years", "year", parseYear, checkOrdered)
-	var loc string
-	if a, ok := d.decodeInto(attrs, "location", cty.String, &loc); ok {
-		l, err := time.LoadLocation(loc)
-		if err != nil || loc == "" {
-			r := a.Expr.Range()
-			d.errorf(&r, "Unknown location", "%q is not a time zone; write one of the IANA database, such as \"Europe/Berlin\", or \"UTC\".", loc)
-		} else {
-			ti.Location = l
-		}
-	}
-	return ti
+var inhibitSpec = &block[Inhibit]{
+	name: "inhibit", doc: "While an alert matching source_matchers fires, alerts matching target_matchers with the same equal labels are not notified.",
+	rangeOf: func(in *Inhibit) *hcl.Range { return &in.Range },
+	attrs: []attr[Inhibit]{
+		field("source_matchers", matchers, func(in *Inhibit) *[]*labels.Matcher { return &in.SourceMatchers },
+			"What the inhibiting alerts match."),
+		field("target_matchers", matchers, func(in *Inhibit) *[]*labels.Matcher { return &in.TargetMatchers },
+			"What the inhibited alerts match."),
+		field("equal", labelNameList, func(in *Inhibit) *[]string { return &in.Equal },
+			"The labels both must have the same values of."),
+	},
 }
 
-// timeRange decodes a times block.
-func (d *decoder) timeRange(b *hcl.Block) (TimeRange, bool) {
-	attrs := d.content(b.Body, timesSchema).Attributes
-	var tr TimeRange
-	ok := true
-	for _, f := range []struct {
-		name string
-		dst  *int
-	}{{"start_time", &tr.StartMinute}, {"end_time", &tr.EndMinute}} {
-		var s string
-		a, set := d.decodeInto(attrs, f.name, cty.String, &s)
-		if !set {
-			ok = false
-			continue
+var timeIntervalSpec = &block[TimeInterval]{
+	name: "time_interval", label: "NAME", doc: "A named time interval for mute_time_intervals and active_time_intervals.",
+	labelOf: func(ti *TimeInterval) *string { return &ti.Name },
+	checkLabel: func(d *decoder, rng *hcl.Range, name string) string {
+		if name == "" {
+			d.errorf(rng, "Invalid time interval name", "A time_interval needs a name.")
 		}
-		m, valid := parseClock(s)
-		if !valid {
-			r := a.Expr.Range()
-			d.errorf(&r, "Invalid time", "%q is not a time of day for %s; write it as \"HH:MM\", from \"00:00\" to \"24:00\".", s, f.name)
-			ok = false
-			continue
-		}
-		*f.dst = m
-	}
-	if ok && tr.StartMinute >= tr.EndMinute {
-		d.errorf(&b.DefRange, "Invalid time range", "start_time must be before end_time; a range across midnight is two times blocks.")
-		return tr, false
-	}
-	return tr, ok
+		return name
+	},
+	rangeOf: func(ti *TimeInterval) *hcl.Range { return &ti.Range },
+	attrs: []attr[TimeInterval]{
+		field("weekdays", ranges("weekday", `"monday:friday"`, parseWeekday, checkOrdered, named(weekdayNames, 0)),
+			func(ti *TimeInterval) *[]InclusiveRange { return &ti.Weekdays }, "Weekdays, or ranges of them."),
+		field("days_of_month", ranges("day of month", `"1:5" or "-3:-1"`, parseDayOfMonth, checkDaysOfMonth, strconv.Itoa),
+			func(ti *TimeInterval) *[]InclusiveRange { return &ti.DaysOfMonth }, "Days of the month from 1, or from -1 for the last, or ranges of them."),
+		field("months", ranges("month", `"january:march" or "1:3"`, parseMonth, checkOrdered, named(monthNames, 1)),
+			func(ti *TimeInterval) *[]InclusiveRange { return &ti.Months }, "Months, by name or 1 to 12, or ranges of them."),
+		field("years", ranges("year", `"2026:2027"`, parseYear, checkOrdered, strconv.Itoa),
+			func(ti *TimeInterval) *[]InclusiveRange { return &ti.Years }, "Years, or ranges of them."),
+		field("location", location, func(ti *TimeInterval) **time.Location { return &ti.Location },
+			"The time zone the fields are read in; unset, UTC."),
+	},
+	children: []child[TimeInterval]{
+		valuesOf(func(ti *TimeInterval) *[]TimeRange { return &ti.Times }, timesSpec),
+	},
 }
+
+var timesSpec = &block[TimeRange]{
+	name: "times", doc: "A range of the day; several: any of them.",
+	attrs: []attr[TimeRange]{
+		field("start_time", clock, func(tr *TimeRange) *int { return &tr.StartMinute }, "\"HH:MM\", included.").require(),
+		field("end_time", clock, func(tr *TimeRange) *int { return &tr.EndMinute }, "\"HH:MM\", up to \"24:00\", excluded.").require(),
+	},
+	check: func(s *scope, tr *TimeRange) {
+		if s.ok() && tr.StartMinute >= tr.EndMinute {
+			s.blockErrorf("Invalid time range", "start_time must be before end_time; a range across midnight is two times blocks.")
+		}
+	},
+}
+
+// clock is a time of day, "HH:MM", kept in minutes since midnight.
+var clock = codec[int]{
+	typ: cty.String, kind: "string",
+	decode: func(at attrValue, v cty.Value) (int, bool) {
+		m, ok := parseClock(v.AsString())
+		if !ok {
+			at.errorf("Invalid time", "%q is not a time of day for %s; write it as \"HH:MM\", from \"00:00\" to \"24:00\".", v.AsString(), at.name())
+		}
+		return m, ok
+	},
+	render: func(minutes int, _ renderOptions) cty.Value { return cty.StringVal(clockText(minutes)) },
+}
+
+// clockText writes minutes since midnight as "HH:MM".
+func clockText(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
 
 // parseClock parses "HH:MM" into minutes since midnight; "24:00" ends a day.
 func parseClock(s string) (int, bool) {
@@ -335,39 +322,56 @@ func parseClock(s string) (int, bool) {
 	return hh*60 + mm, true
 }
 
-// inclusiveRanges decodes a list of "a" or "a:b" entries, each end parsed
-// by parse and the range checked by check.
-func (d *decoder) inclusiveRanges(attrs hcl.Attributes, name, what string, parse func(string) (int, bool), check func(InclusiveRange) string) []InclusiveRange {
-	var entries []string
-	a, ok := d.decodeInto(attrs, name, cty.List(cty.String), &entries)
-	if !ok {
-		return nil
+// ranges is a list of "a" or "a:b" entries of what, each end parsed by
+// parse and written by format, each range checked by check; example shows
+// one in diagnostics.
+func ranges(what, example string, parse func(string) (int, bool), check func(InclusiveRange) string, format func(int) string) codec[[]InclusiveRange] {
+	return codec[[]InclusiveRange]{
+		typ: cty.List(cty.String), kind: "list of string",
+		decode: func(at attrValue, v cty.Value) ([]InclusiveRange, bool) {
+			entries, ok := strList.decode(at, v)
+			var out []InclusiveRange
+			for i, e := range entries {
+				lo, hi, isRange := strings.Cut(e, ":")
+				begin, ok1 := parse(strings.TrimSpace(lo))
+				end, ok2 := begin, true
+				if isRange {
+					end, ok2 = parse(strings.TrimSpace(hi))
+				}
+				if !ok1 || !ok2 {
+					at.elemErrorf(i, "Invalid "+what+" range", "%q is not a %s or a range of them such as %s.", e, what, example)
+					continue
+				}
+				r := InclusiveRange{Begin: begin, End: end}
+				if msg := check(r); msg != "" {
+					at.elemErrorf(i, "Invalid "+what+" range", "%q: %s.", e, msg)
+					continue
+				}
+				out = append(out, r)
+			}
+			return out, ok
+		},
+		render: func(rs []InclusiveRange, _ renderOptions) cty.Value { return stringList(rangeTexts(rs, format)) },
 	}
-	var out []InclusiveRange
-	for i, e := range entries {
-		rng := elemRange(a, i)
-		lo, hi, isRange := strings.Cut(e, ":")
-		begin, ok1 := parse(strings.TrimSpace(lo))
-		end, ok2 := begin, true
-		if isRange {
-			end, ok2 = parse(strings.TrimSpace(hi))
+}
+
+// rangeTexts writes ranges as the configuration does, "a" or "a:b", each
+// end written by format.
+func rangeTexts(rs []InclusiveRange, format func(int) string) []string {
+	var out []string
+	for _, r := range rs {
+		e := format(r.Begin)
+		if r.End != r.Begin {
+			e += ":" + format(r.End)
 		}
-		if !ok1 || !ok2 {
-			d.errorf(rng, "Invalid "+what+" range", "%q is not a %s or a range of them such as %s.", e, what, rangeExample[name])
-			continue
-		}
-		r := InclusiveRange{Begin: begin, End: end}
-		if msg := check(r); msg != "" {
-			d.errorf(rng, "Invalid "+what+" range", "%q: %s.", e, msg)
-			continue
-		}
-		out = append(out, r)
+		out = append(out, e)
 	}
 	return out
 }
 
-var rangeExample = map[string]string{
-	"weekdays": `"monday:friday"`, "days_of_month": `"1:5" or "-3:-1"`, "months": `"january:march" or "1:3"`, "years": `"2026:2027"`,
+// named writes i as names[i-offset].
+func named(names []string, offset int) func(int) string {
+	return func(i int) string { return names[i-offset] }
 }
 
 var weekdayNames = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
@@ -424,17 +428,6 @@ func checkDaysOfMonth(r InclusiveRange) string {
 	return ""
 }
 
-// elemRange is the range of element i of a list attribute, or of the
-// whole value when it is not written as a list.
-func elemRange(a *hcl.Attribute, i int) *hcl.Range {
-	if t, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(t.Exprs) {
-		r := t.Exprs[i].Range()
-		return &r
-	}
-	r := a.Expr.Range()
-	return &r
-}
-
 // Alertmanager is an `alertmanager` block: external Alertmanagers that
 // receive the alerts of the rules through their v2 API, as Prometheus's
 // alertmanager_config with static targets. Several blocks may be given.
@@ -447,45 +440,19 @@ type Alertmanager struct {
 	Range   hcl.Range
 }
 
-var alertmanagerSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "urls", Required: true}, {Name: "timeout"},
-}}
-
-func (d *decoder) alertmanager(b *hcl.Block) *Alertmanager {
-	am := &Alertmanager{Timeout: DefaultAlertmanagerTimeout, Range: b.DefRange}
-	attrs := d.content(b.Body, alertmanagerSchema).Attributes
-	var urls []string
-	a, ok := d.decodeInto(attrs, "urls", cty.List(cty.String), &urls)
-	if ok && len(urls) == 0 {
-		d.errorf(attrRange(attrs, "urls", b.Body), "Invalid urls", "An alertmanager block needs at least one URL.")
-	}
-	for i, s := range urls {
-		u, err := parseHTTPURL(s)
-		if err != nil {
-			d.errorf(elemRange(a, i), "Invalid Alertmanager URL", "%s", err)
-			continue
+var alertmanagerSpec = &block[Alertmanager]{
+	name: "alertmanager", doc: "External Alertmanagers the alerts of the rules are sent to as well.",
+	rangeOf: func(am *Alertmanager) *hcl.Range { return &am.Range },
+	attrs: []attr[Alertmanager]{
+		field("urls", listOfEach("list of URL", "Invalid Alertmanager URL", parseHTTPURL, urlString),
+			func(am *Alertmanager) *[]*url.URL { return &am.URLs },
+			"Base URLs; alerts go to URL/api/v2/alerts. A user and password in a URL are sent as basic authentication.").require(),
+		withDefault("timeout", duration[time.Duration](), func(am *Alertmanager) *time.Duration { return &am.Timeout }, DefaultAlertmanagerTimeout,
+			"How long one request may take."),
+	},
+	check: func(s *scope, am *Alertmanager) {
+		if s.set("urls") && s.ok() && len(am.URLs) == 0 {
+			s.errorf("urls", "Invalid urls", "An alertmanager block needs at least one URL.")
 		}
-		am.URLs = append(am.URLs, u)
-	}
-	d.duration(attrs, "timeout", &am.Timeout)
-	return am
-}
-
-// parseHTTPURL parses an absolute http or https URL without a query.
-func parseHTTPURL(s string) (*url.URL, error) {
-	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-		return nil, fmt.Errorf("%q must start with http:// or https://", s)
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("%q is not a URL: %v", s, err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%q must start with http:// or https://", s)
-	case u.Host == "":
-		return nil, fmt.Errorf("%q has no host", s)
-	case u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("%q must not have a query or fragment", s)
-	}
-	return u, nil
+	},
 }

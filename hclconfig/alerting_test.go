@@ -58,8 +58,8 @@ func TestAlertingConfig(t *testing.T) {
 		t.Errorf("external_url %v, resolve_timeout %v", cfg.Server.ExternalURL, cfg.Global.ResolveTimeout)
 	}
 	if !cfg.Notifiers[0].SendResolved || cfg.Notifiers[2].Name != "db" || cfg.Notifiers[2].SendResolved ||
-		cfg.Notifiers[0].Timeout != 0 || cfg.Notifiers[2].Timeout != 30*time.Second {
-		t.Errorf("send_resolved defaults to true and is false for db: %+v", cfg.Notifiers)
+		cfg.Notifiers[0].Timeout != DefaultNotifyTimeout || cfg.Notifiers[2].Timeout != 30*time.Second {
+		t.Errorf("send_resolved defaults to true and is false for db, timeout defaults to 10s: %+v %+v %+v", cfg.Notifiers[0], cfg.Notifiers[1], cfg.Notifiers[2])
 	}
 	if len(cfg.Alertmanagers) != 2 || len(cfg.Alertmanagers[0].URLs) != 2 || cfg.Alertmanagers[0].Timeout != 5*time.Second ||
 		cfg.Alertmanagers[0].URLs[1].Host != "am.example.com" || cfg.Alertmanagers[1].Timeout != DefaultAlertmanagerTimeout {
@@ -76,7 +76,7 @@ func TestAlertingRendersBack(t *testing.T) {
 	for _, want := range []string{`route {`, `group_by              = ["..."]`, `matchers              = ["service=~\"db.*\"", "\"k8s.io/team\"=\"storage\""]`,
 		`inhibit {`, `time_interval "offhours" {`, `start_time = "17:00"`, `weekdays = ["monday:friday"]`, `days_of_month = ["1:5", "-1"]`,
 		`months        = ["january:march", "december"]`, `location = "Europe/Berlin"`, `send_resolved = false`,
-		`external_url     = "https://vigil.example.com/prefix"`, `resolve_timeout     = "10m"`,
+		`external_url = "https://vigil.example.com/prefix"`, `resolve_timeout     = "10m"`,
 		`urls    = ["http://127.0.0.1:9093", "https://user:xxxxx@am.example.com/am"]`} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("rendered config lacks %s:\n%s", want, text)

@@ -2,6 +2,13 @@
 // blocks, their decoding into Config, the functions a file may call (env,
 // file) and diagnostics that point at file:line:col. Start with Load or
 // Parse; README.md in this folder is the reference of every block.
+//
+// Each block is described once, as data (schema.go): a block[T] lists
+// its attributes with their types, defaults and documentation, bound to
+// the fields of T. Decoding, Config.HCL and the reference's tables all
+// come from those descriptions; decode.go, plugins.go, rules.go,
+// alerting.go and registry.go hold them with the checks that span
+// attributes or blocks.
 package hclconfig
 
 import (
@@ -11,6 +18,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/prometheus/prometheus/model/rulefmt"
+
+	"github.com/vigilmon/vigil/registry"
 )
 
 // Defaults, as Prometheus has them.
@@ -80,6 +89,10 @@ type Config struct {
 	// Alertmanagers are the alertmanager blocks: external Alertmanagers
 	// the alerts of the rules are sent to as well, through their v2 API.
 	Alertmanagers []*Alertmanager
+	// Registries are the registry blocks: where plugins of a registry
+	// address come from. The server does not use them; vigil plugin
+	// commands do.
+	Registries []registry.Registry
 	// File is the name the configuration was loaded from, as given to Load
 	// or Parse. The rule groups of its rules blocks are filed under it.
 	File string

@@ -75,7 +75,9 @@ func TestBadConfigs(t *testing.T) {
 		"external_url_bad.bad.hcl":           `external_url_bad.bad.hcl:2:18: Invalid external_url; "vigil.example.com" must start with http:// or https://`,
 		"notifier_send_resolved.bad.hcl":     `notifier_send_resolved.bad.hcl:4:19: Incorrect attribute value type; Inappropriate value for attribute "send_resolved": a bool is required.`,
 		"time_interval_bad_location.bad.hcl": `time_interval_bad_location.bad.hcl:3:14: Unknown location; "Europe/Berlinn" is not a time zone`,
-		"retention_negative.bad.hcl":         `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
+		"registry_bad.bad.hcl": `registry_bad.bad.hcl:3:3: Unsupported argument; An argument named "bogus" is not expected here.
+registry_bad.bad.hcl:2:11: Invalid registry url; registry URL "42" is not an http:// or https:// URL.`,
+		"retention_negative.bad.hcl": `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))

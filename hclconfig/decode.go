@@ -2,36 +2,33 @@ package hclconfig
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/alecthomas/units"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/vigilmon/vigil/internal/hclfuncs"
 	"github.com/vigilmon/vigil/registry"
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // Load reads and decodes the configuration file at path. The diagnostics
 // name file, line and column; Config is nil when they hold an error.
 func Load(path string) (*Config, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Cannot read configuration file",
-			Detail:   fmt.Sprintf("Reading %q failed: %s.", path, err),
-		}}
+	src, diags := readConfig(path)
+	if diags.HasErrors() {
+		return nil, diags
 	}
 	return Parse(path, src)
 }
@@ -43,98 +40,82 @@ func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	d := &decoder{ctx: evalContext(filepath.Dir(filename)), baseDir: filepath.Dir(filename)}
-	cfg := d.root(file.Body)
+	d := newDecoder(filename)
+	configSpec.decode(d, nil, file.Body, d.cfg)
 	if d.diags.HasErrors() {
 		return nil, d.diags
 	}
-	cfg.File = filename
-	return cfg, d.diags
+	return d.cfg, d.diags
 }
 
-// evalContext offers env(NAME) and file(PATH) to expressions.
-func evalContext(baseDir string) *hcl.EvalContext { return hclfuncs.EvalContext(baseDir) }
-
-var rootSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "rule_files"}},
-	Blocks: []hcl.BlockHeaderSchema{
-		{Type: "server"},
-		{Type: "global"},
-		{Type: "query"},
-		{Type: "scrape", LabelNames: []string{"name"}},
-		{Type: "plugin", LabelNames: []string{"name"}},
-		{Type: "exporter", LabelNames: []string{"name"}},
-		{Type: "discovery", LabelNames: []string{"name"}},
-		{Type: "notifier", LabelNames: []string{"name"}},
-		{Type: "rules", LabelNames: []string{"group"}},
-		{Type: "route"},
-		{Type: "inhibit"},
-		{Type: "time_interval", LabelNames: []string{"name"}},
-		{Type: "alertmanager"},
-		// Decoded by package registry (registry.DecodeRegistries).
-		{Type: "registry", LabelNames: []string{"host"}},
-	},
+// loadPartial decodes only the top-level blocks of the given types of the
+// configuration file at path, leaving the others alone, and does not
+// resolve registry plugins through the lock file: it serves the commands
+// that run before the plugins are installed.
+func loadPartial(path string, types ...string) (*Config, hcl.Diagnostics) {
+	src, diags := readConfig(path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	d := newDecoder(path)
+	d.unresolved = true
+	var children []child[Config]
+	schema := &hcl.BodySchema{}
+	for _, c := range configSpec.children {
+		if slices.Contains(types, c.headers()[0].Type) {
+			children = append(children, c)
+			schema.Blocks = append(schema.Blocks, c.headers()...)
+		}
+	}
+	content, _, diags := file.Body.PartialContent(schema)
+	d.diags = append(d.diags, diags...)
+	configSpec.decodeChildren(d, children, content.Blocks, d.cfg)
+	return d.cfg, d.diags
 }
 
-var serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "listen"}, {Name: "data_dir"}, {Name: "retention"}, {Name: "enable_admin_api"}, {Name: "external_url"},
-}}
-
-var globalSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "evaluation_interval"}, {Name: "external_labels"},
-	{Name: "scrape_protocols"}, {Name: "resolve_timeout"},
-}}
-
-var querySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "timeout"}, {Name: "max_samples"}, {Name: "max_concurrency"}, {Name: "lookback_delta"},
-}}
-
-var scrapeSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "targets"}, {Name: "metrics_path"}, {Name: "scheme"}, {Name: "params"},
-		{Name: "scrape_interval"}, {Name: "scrape_timeout"}, {Name: "honor_labels"}, {Name: "honor_timestamps"},
-		{Name: "sample_limit"}, {Name: "label_limit"}, {Name: "label_name_length_limit"},
-		{Name: "label_value_length_limit"}, {Name: "body_size_limit"}, {Name: "bearer_token"},
-		{Name: "scrape_protocols"}, {Name: "fallback_scrape_protocol"}, {Name: "discovery"},
-	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "basic_auth"}, {Type: "tls"}, {Type: "relabel"}, {Type: "metric_relabel"}},
+func readConfig(path string) ([]byte, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration file",
+			Detail:   fmt.Sprintf("Reading %q failed: %s.", path, err),
+		}}
+	}
+	return src, nil
 }
-
-// exporterSchema is a scrape of an exporter plugin: the scrape options
-// that do not concern HTTP, with the plugin and its config.
-var exporterSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "plugin", Required: true}, {Name: "interval"}, {Name: "timeout"},
-		{Name: "honor_labels"}, {Name: "honor_timestamps"},
-		{Name: "sample_limit"}, {Name: "label_limit"}, {Name: "label_name_length_limit"},
-		{Name: "label_value_length_limit"}, {Name: "body_size_limit"},
-	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "config"}, {Type: "relabel"}, {Type: "metric_relabel"}},
-}
-
-var basicAuthSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "username", Required: true}, {Name: "password"},
-}}
-
-var tlsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "ca_file"}, {Name: "cert_file"}, {Name: "key_file"}, {Name: "server_name"}, {Name: "insecure_skip_verify"},
-}}
-
-var relabelSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "source_labels"}, {Name: "separator"}, {Name: "regex"}, {Name: "modulus"},
-	{Name: "target_label"}, {Name: "replacement"}, {Name: "action"},
-}}
 
 // decoder collects diagnostics while it decodes.
 type decoder struct {
 	ctx     *hcl.EvalContext
 	baseDir string // of the config file; relative paths start there
 	diags   hcl.Diagnostics
-	names   map[string]map[string]hcl.Range // block names by namespace, for unique
-	// lock is the lock file beside the configuration, read on first use.
-	lock    *registry.LockFile
-	lockErr error
+	// cfg is the configuration decoded so far, for references to the
+	// blocks decoded before.
+	cfg   *Config
+	names map[string]map[string]hcl.Range // block names by namespace, for unique
+	// lock is the lock file beside the configuration, read on first use;
+	// unresolved leaves registry plugins unresolved instead.
+	lock       *registry.LockFile
+	lockErr    error
+	unresolved bool
 }
+
+// newDecoder makes a decoder for the configuration file filename, and
+// the configuration it decodes, with the defaults.
+func newDecoder(filename string) *decoder {
+	baseDir := filepath.Dir(filename)
+	cfg := &Config{File: filename}
+	configSpec.defaults(cfg)
+	return &decoder{ctx: hclfuncs.EvalContext(baseDir), baseDir: baseDir, cfg: cfg}
+}
+
+// evalContext offers env(NAME) and file(PATH) to expressions.
+func evalContext(baseDir string) *hcl.EvalContext { return hclfuncs.EvalContext(baseDir) }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, detail string, args ...any) {
 	d.diags = append(d.diags, &hcl.Diagnostic{
@@ -151,176 +132,218 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyConten
 	return content
 }
 
-func (d *decoder) root(body hcl.Body) *Config {
-	cfg := &Config{
-		Server: Server{Listen: DefaultListen, DataDir: DefaultDataDir, Retention: DefaultRetention},
-		Global: Global{
-			ScrapeInterval:     DefaultScrapeInterval,
-			ScrapeTimeout:      DefaultScrapeTimeout,
-			EvaluationInterval: DefaultEvaluationInterval,
-			ScrapeProtocols:    DefaultScrapeProtocols,
-			ResolveTimeout:     DefaultResolveTimeout,
-		},
-		Query: Query{Timeout: DefaultQueryTimeout, MaxSamples: DefaultQueryMaxSamples, MaxConcurrency: DefaultQueryConcurrency, LookbackDelta: DefaultLookbackDelta},
+// eval evaluates attribute a converted to type ty; false when it has no
+// value (null) or a mistake, which is reported.
+func (d *decoder) eval(a *hcl.Attribute, ty cty.Type) (cty.Value, bool) {
+	v, diags := a.Expr.Value(d.ctx)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, false
 	}
-	content := d.content(body, rootSchema)
-	seen := map[string]*hcl.Range{}
-	var scrapes, plugins, discoveries, notifiers, ruleGroups, routes, inhibits, intervals []*hcl.Block
-	for _, b := range content.Blocks {
-		if len(b.Labels) == 0 && b.Type != "inhibit" && b.Type != "alertmanager" {
-			if prev, dup := seen[b.Type]; dup {
-				d.errorf(&b.DefRange, "Duplicate "+b.Type+" block", "Only one %s block is allowed; the first is at %s.", b.Type, prev)
-				continue
+	v, err := convert.Convert(v, ty)
+	if err != nil {
+		r := a.Expr.Range()
+		d.errorf(&r, "Incorrect attribute value type", "Inappropriate value for attribute %q: %s.", a.Name, err)
+		return cty.NilVal, false
+	}
+	return v, !v.IsNull()
+}
+
+// unique reports a block whose label is taken already in its namespace
+// (what), and says whether it is unique.
+func (d *decoder) unique(what, label string, rng hcl.Range) bool {
+	if d.names == nil {
+		d.names = map[string]map[string]hcl.Range{}
+	}
+	if d.names[what] == nil {
+		d.names[what] = map[string]hcl.Range{}
+	}
+	if prev, dup := d.names[what][label]; dup {
+		d.errorf(&rng, "Duplicate "+what+" name", "A %s named %q is already defined at %s; %s names must be unique.", what, label, prev, what)
+		return false
+	}
+	d.names[what][label] = rng
+	return true
+}
+
+// attrRange is the range of attribute name, or of the body that lacks it.
+func attrRange(attrs hcl.Attributes, name string, body hcl.Body) *hcl.Range {
+	if a, ok := attrs[name]; ok {
+		r := a.Expr.Range()
+		return &r
+	}
+	r := body.MissingItemRange()
+	return &r
+}
+
+// elemRange is the range of element i of a list attribute, or of the
+// whole value when it is not written as a list.
+func elemRange(a *hcl.Attribute, i int) *hcl.Range {
+	if t, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(t.Exprs) {
+		r := t.Exprs[i].Range()
+		return &r
+	}
+	r := a.Expr.Range()
+	return &r
+}
+
+// configSpec describes the file: its attributes and every top-level
+// block, in the order they are decoded, as each may refer to those
+// before it, and rendered.
+var configSpec = &block[Config]{
+	attrs: []attr[Config]{
+		field("rule_files", paths, func(c *Config) *[]string { return &c.RuleFiles },
+			"Patterns of Prometheus YAML rule files, relative to this file's folder."),
+	},
+	children: []child[Config]{
+		nested[Config, Server]{spec: serverSpec, ptr: func(c *Config) *Server { return &c.Server }, spaced: true},
+		nested[Config, Global]{spec: globalSpec, ptr: func(c *Config) *Global { return &c.Global }, spaced: true},
+		nested[Config, Query]{spec: querySpec, ptr: func(c *Config) *Query { return &c.Query }, spaced: true},
+		listOf(func(c *Config) *[]*Plugin { return &c.Plugins }, pluginSpec).unique("plugin").spacedOut(),
+		listOf(func(c *Config) *[]*PluginInstance { return &c.Discoveries }, discoverySpec).unique("discovery").spacedOut(),
+		listOf(func(c *Config) *[]*PluginInstance { return &c.Notifiers }, notifierSpec).unique("notifier").spacedOut(),
+		// Scrapes and exporters share one namespace: the job label.
+		listOf(func(c *Config) *[]*Scrape { return &c.Scrapes }, scrapeSpec, exporterSpec).unique("scrape").spacedOut().
+			inheriting(func(_ *decoder, c *Config, s *Scrape) {
+				s.ScrapeInterval, s.ScrapeTimeout, s.ScrapeProtocols = c.Global.ScrapeInterval, c.Global.ScrapeTimeout, c.Global.ScrapeProtocols
+			}),
+		valuesOf(func(c *Config) *[]rulefmt.RuleGroup { return &c.RuleGroups }, rulesSpec).unique("rule group").spacedOut().
+			inheriting(func(_ *decoder, c *Config, g *rulefmt.RuleGroup) {
+				g.Interval = model.Duration(c.Global.EvaluationInterval)
+			}),
+		listOf(func(c *Config) *[]*TimeInterval { return &c.TimeIntervals }, timeIntervalSpec).unique("time_interval").spacedOut(),
+		optional[Config, Route]{spec: rootRouteSpec, ptr: func(c *Config) **Route { return &c.Route }, spaced: true},
+		listOf(func(c *Config) *[]*Inhibit { return &c.Inhibits }, inhibitSpec).spacedOut(),
+		listOf(func(c *Config) *[]*Alertmanager { return &c.Alertmanagers }, alertmanagerSpec).spacedOut(),
+		valuesOf(func(c *Config) *[]registry.Registry { return &c.Registries }, registrySpec).unique("registry").spacedOut(),
+	},
+	check: func(s *scope, c *Config) { s.d.checkRuleFiles(s, c.RuleFiles) },
+}
+
+// paths are paths or patterns of files, relative ones joined to the
+// configuration file's folder.
+var paths = codec[[]string]{
+	typ: cty.List(cty.String), kind: "list of string",
+	decode: func(at attrValue, v cty.Value) ([]string, bool) {
+		list, ok := strList.decode(at, v)
+		for i, p := range list {
+			if !filepath.IsAbs(p) {
+				list[i] = filepath.Join(at.d.baseDir, p)
 			}
-			seen[b.Type] = &b.DefRange
 		}
-		switch b.Type {
-		case "server":
-			d.server(b.Body, &cfg.Server)
-		case "global":
-			d.global(b.Body, &cfg.Global)
-		case "query":
-			d.query(b.Body, &cfg.Query)
-		case "scrape", "exporter":
-			scrapes = append(scrapes, b)
-		case "plugin":
-			plugins = append(plugins, b)
-		case "discovery":
-			discoveries = append(discoveries, b)
-		case "notifier":
-			notifiers = append(notifiers, b)
-		case "rules":
-			ruleGroups = append(ruleGroups, b)
-		case "route":
-			routes = append(routes, b)
-		case "inhibit":
-			inhibits = append(inhibits, b)
-		case "time_interval":
-			intervals = append(intervals, b)
-		case "alertmanager":
-			cfg.Alertmanagers = append(cfg.Alertmanagers, d.alertmanager(b))
-		}
-	}
-	for _, b := range plugins {
-		if p := d.plugin(b); p != nil && d.unique("plugin", b) {
-			cfg.Plugins = append(cfg.Plugins, p)
-		}
-	}
-	for _, b := range discoveries {
-		if inst := d.pluginInstance(b, cfg, nil); inst != nil && d.unique("discovery", b) {
-			cfg.Discoveries = append(cfg.Discoveries, inst)
-		}
-	}
-	for _, b := range notifiers {
-		if inst := d.pluginInstance(b, cfg, nil); inst != nil && d.unique("notifier", b) {
-			cfg.Notifiers = append(cfg.Notifiers, inst)
-		}
-	}
-	// Scrapes and exporters are decoded after global, whose values they
-	// inherit. They share one namespace: the job label.
-	for _, b := range scrapes {
-		if !d.unique("scrape", b) {
-			continue
-		}
-		var sc *Scrape
-		if b.Type == "exporter" {
-			sc = d.exporter(b, cfg)
-		} else {
-			sc = d.scrape(b, &cfg.Global, cfg)
-		}
-		cfg.Scrapes = append(cfg.Scrapes, sc)
-	}
-	// Rule groups, too, inherit from global: their interval.
-	for _, b := range ruleGroups {
-		if d.unique("rule group", b) {
-			cfg.RuleGroups = append(cfg.RuleGroups, d.ruleGroup(b, &cfg.Global))
-		}
-	}
-	cfg.RuleFiles = d.ruleFiles(content.Attributes, body)
-	// The route names notifiers and time intervals: it comes after them.
-	for _, b := range intervals {
-		if d.unique("time_interval", b) {
-			cfg.TimeIntervals = append(cfg.TimeIntervals, d.timeInterval(b))
-		}
-	}
-	for _, b := range routes { // the duplicate check above keeps one
-		cfg.Route = d.route(b, nil, cfg)
-	}
-	for _, b := range inhibits {
-		cfg.Inhibits = append(cfg.Inhibits, d.inhibit(b))
-	}
-	return cfg
+		return list, ok
+	},
+	render: strList.render,
 }
 
-func (d *decoder) server(body hcl.Body, s *Server) {
-	attrs := d.content(body, serverSchema).Attributes
-	d.str(attrs, "listen", &s.Listen)
-	d.str(attrs, "data_dir", &s.DataDir)
-	retention := model.Duration(s.Retention)
-	d.durationOrZero(attrs, "retention", &retention) // "0s" keeps samples forever
-	s.Retention = time.Duration(retention)
-	d.boolean(attrs, "enable_admin_api", &s.EnableAdminAPI)
-	var external string
-	d.str(attrs, "external_url", &external)
-	if external != "" {
-		u, err := parseHTTPURL(external)
-		if err != nil {
-			d.errorf(attrRange(attrs, "external_url", body), "Invalid external_url", "%s", err)
+var serverSpec = &block[Server]{
+	name: "server", doc: "The server's address, store and API.",
+	attrs: []attr[Server]{
+		withDefault("listen", str, func(s *Server) *string { return &s.Listen }, DefaultListen,
+			"The address the API and UI listen on."),
+		withDefault("data_dir", str, func(s *Server) *string { return &s.DataDir }, DefaultDataDir,
+			"The folder of the store."),
+		withDefault("retention", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.Retention }, DefaultRetention,
+			"How long samples are kept, back from the newest sample; \"0s\" keeps them forever."),
+		withDefault("enable_admin_api", boolean, func(s *Server) *bool { return &s.EnableAdminAPI }, false,
+			"Whether the admin API (delete series, clean tombstones, snapshot) is served."),
+		field("external_url", httpURL("Invalid external_url"), func(s *Server) **url.URL { return &s.ExternalURL },
+			"Where people reach the server, for links in notifications; unset, http:// and the listen address."),
+	},
+	check: func(s *scope, v *Server) {
+		if v.Listen == "" {
+			s.errorf("listen", "Invalid listen address", "listen must not be empty.")
 		}
-		s.ExternalURL = u
-	}
-	if s.Listen == "" {
-		d.errorf(attrRange(attrs, "listen", body), "Invalid listen address", "listen must not be empty.")
-	}
+	},
 }
 
-func (d *decoder) global(body hcl.Body, g *Global) {
-	attrs := d.content(body, globalSchema).Attributes
-	d.duration(attrs, "scrape_interval", &g.ScrapeInterval)
-	d.duration(attrs, "scrape_timeout", &g.ScrapeTimeout)
-	d.duration(attrs, "evaluation_interval", &g.EvaluationInterval)
-	d.strMap(attrs, "external_labels", &g.ExternalLabels)
-	d.scrapeProtocols(attrs, body, &g.ScrapeProtocols)
-	d.duration(attrs, "resolve_timeout", &g.ResolveTimeout)
-	for name := range g.ExternalLabels {
-		if !model.UTF8Validation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
-			d.errorf(attrRange(attrs, "external_labels", body), "Invalid external label", "%q is not a valid label name for an external label.", name)
+var globalSpec = &block[Global]{
+	name: "global", doc: "Defaults for the other blocks.",
+	attrs: []attr[Global]{
+		withDefault("scrape_interval", duration[time.Duration](), func(g *Global) *time.Duration { return &g.ScrapeInterval }, DefaultScrapeInterval,
+			"How often targets are scraped."),
+		withDefault("scrape_timeout", duration[time.Duration](), func(g *Global) *time.Duration { return &g.ScrapeTimeout }, DefaultScrapeTimeout,
+			"How long a scrape may take; at most scrape_interval."),
+		withDefault("evaluation_interval", duration[time.Duration](), func(g *Global) *time.Duration { return &g.EvaluationInterval }, DefaultEvaluationInterval,
+			"How often rules are evaluated."),
+		field("external_labels", strMap, func(g *Global) *map[string]string { return &g.ExternalLabels },
+			"Labels added to alerts and to what leaves the server."),
+		withDefault("scrape_protocols", scrapeProtocols, func(g *Global) *[]string { return &g.ScrapeProtocols }, DefaultScrapeProtocols,
+			"The exposition formats scrapes ask for, most wanted first."),
+		withDefault("resolve_timeout", duration[time.Duration](), func(g *Global) *time.Duration { return &g.ResolveTimeout }, DefaultResolveTimeout,
+			"When an alert posted without an end resolves, as Alertmanager's resolve_timeout."),
+	},
+	check: func(s *scope, g *Global) {
+		for name := range g.ExternalLabels {
+			if !model.UTF8Validation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
+				s.errorf("external_labels", "Invalid external label", "%q is not a valid label name for an external label.", name)
+			}
 		}
-	}
-	if _, ok := attrs["scrape_timeout"]; !ok && g.ScrapeTimeout > g.ScrapeInterval {
-		g.ScrapeTimeout = g.ScrapeInterval
-	}
-	if g.ScrapeTimeout > g.ScrapeInterval {
-		d.errorf(attrRange(attrs, "scrape_timeout", body), "Invalid scrape timeout", "scrape_timeout (%s) must not exceed scrape_interval (%s).", g.ScrapeTimeout, g.ScrapeInterval)
-	}
+		if !s.set("scrape_timeout") && g.ScrapeTimeout > g.ScrapeInterval {
+			g.ScrapeTimeout = g.ScrapeInterval
+		}
+		if g.ScrapeTimeout > g.ScrapeInterval {
+			s.errorf("scrape_timeout", "Invalid scrape timeout", "scrape_timeout (%s) must not exceed scrape_interval (%s).", g.ScrapeTimeout, g.ScrapeInterval)
+		}
+	},
 }
 
-// scrapeProtocols decodes a scrape_protocols list: known protocol names,
-// none twice, at least one.
-func (d *decoder) scrapeProtocols(attrs hcl.Attributes, body hcl.Body, dst *[]string) {
-	if _, set := attrs["scrape_protocols"]; !set {
-		return
-	}
-	var list []string
-	d.strList(attrs, "scrape_protocols", &list)
-	rng := attrRange(attrs, "scrape_protocols", body)
-	if len(list) == 0 {
-		d.errorf(rng, "Invalid scrape_protocols", "scrape_protocols must name at least one protocol.")
-		return
-	}
-	seen := map[string]bool{}
-	for _, p := range list {
+var querySpec = &block[Query]{
+	name: "query", doc: "The limits of PromQL queries; read when the server starts.",
+	attrs: []attr[Query]{
+		withDefault("timeout", duration[time.Duration](), func(q *Query) *time.Duration { return &q.Timeout }, DefaultQueryTimeout,
+			"How long a query may run."),
+		withDefault("max_samples", positive, func(q *Query) *int { return &q.MaxSamples }, DefaultQueryMaxSamples,
+			"The samples one query may hold at once."),
+		withDefault("max_concurrency", positive, func(q *Query) *int { return &q.MaxConcurrency }, DefaultQueryConcurrency,
+			"The queries running at once; others wait."),
+		withDefault("lookback_delta", duration[time.Duration](), func(q *Query) *time.Duration { return &q.LookbackDelta }, DefaultLookbackDelta,
+			"How far back a query looks for a series' last sample."),
+	},
+}
+
+// scrapeProtocols is a list of known protocol names, none twice, at
+// least one.
+var scrapeProtocols = codec[[]string]{
+	typ: cty.List(cty.String), kind: "list of string",
+	decode: func(at attrValue, v cty.Value) ([]string, bool) {
+		list, ok := strList.decode(at, v)
+		if !ok {
+			return nil, false
+		}
+		if len(list) == 0 {
+			at.errorf("Invalid scrape_protocols", "scrape_protocols must name at least one protocol.")
+			return nil, false
+		}
+		seen := map[string]bool{}
+		for _, p := range list {
+			if err := checkScrapeProtocol(p); err != nil {
+				at.errorf("Invalid scrape_protocols", "%s.", err)
+				return nil, false
+			}
+			if seen[p] {
+				at.errorf("Invalid scrape_protocols", "Protocol %q is listed twice.", p)
+				return nil, false
+			}
+			seen[p] = true
+		}
+		return list, true
+	},
+	render: strList.render,
+}
+
+// scrapeProtocol is the name of one protocol.
+var scrapeProtocol = codec[string]{
+	typ: cty.String, kind: "string",
+	decode: func(at attrValue, v cty.Value) (string, bool) {
+		p := v.AsString()
 		if err := checkScrapeProtocol(p); err != nil {
-			d.errorf(rng, "Invalid scrape_protocols", "%s.", err)
-			return
+			at.errorf("Invalid "+at.name(), "%s.", err)
+			return "", false
 		}
-		if seen[p] {
-			d.errorf(rng, "Invalid scrape_protocols", "Protocol %q is listed twice.", p)
-			return
-		}
-		seen[p] = true
-	}
-	*dst = list
+		return p, true
+	},
+	render: str.render,
 }
 
 // checkScrapeProtocol says whether p names an exposition format Vigil
@@ -341,159 +364,218 @@ func checkScrapeProtocol(p string) error {
 	return fmt.Errorf("%q is not a scrape protocol; use one of %s", p, strings.Join(known, ", "))
 }
 
-func (d *decoder) query(body hcl.Body, q *Query) {
-	attrs := d.content(body, querySchema).Attributes
-	d.duration(attrs, "timeout", &q.Timeout)
-	d.integer(attrs, "max_samples", &q.MaxSamples)
-	d.integer(attrs, "max_concurrency", &q.MaxConcurrency)
-	d.duration(attrs, "lookback_delta", &q.LookbackDelta)
-	if q.MaxSamples == 0 {
-		d.errorf(attrRange(attrs, "max_samples", body), "Invalid max_samples", "max_samples must be positive.")
+// jobOptions are the attributes scrape and exporter blocks share.
+var jobOptions = []attr[Scrape]{
+	withDefault("honor_labels", boolean, func(s *Scrape) *bool { return &s.HonorLabels }, false,
+		"Whether the target's labels win over the job's when they clash."),
+	withDefault("honor_timestamps", boolean, func(s *Scrape) *bool { return &s.HonorTimestamps }, true,
+		"Whether the target's timestamps are kept."),
+	field("sample_limit", count, func(s *Scrape) *int { return &s.SampleLimit },
+		"The samples a scrape may give, or it fails; 0 for no limit."),
+	field("label_limit", count, func(s *Scrape) *int { return &s.LabelLimit },
+		"The labels a series may have; 0 for no limit."),
+	field("label_name_length_limit", count, func(s *Scrape) *int { return &s.LabelNameLengthLimit },
+		"The length of a label name; 0 for no limit."),
+	field("label_value_length_limit", count, func(s *Scrape) *int { return &s.LabelValueLengthLimit },
+		"The length of a label value; 0 for no limit."),
+	withDefault("body_size_limit", size, func(s *Scrape) *int64 { return &s.BodySizeLimit }, DefaultBodySizeLimit,
+		"The size of a scrape's body; \"0B\" for no limit."),
+}
+
+// relabelBlocks are the relabel and metric_relabel blocks of a job.
+var relabelBlocks = []child[Scrape]{
+	listOf(func(s *Scrape) *[]*relabel.Config { return &s.Relabel }, relabelSpec),
+	listOf(func(s *Scrape) *[]*relabel.Config { return &s.MetricRelabel },
+		relabelSpec.named("metric_relabel", "A relabeling of each sample's labels after the scrape; any number, in order.")),
+}
+
+var scrapeSpec = &block[Scrape]{
+	name: "scrape", label: "NAME", doc: "A job of HTTP targets; NAME is its job label.",
+	labelOf: func(s *Scrape) *string { return &s.Name },
+	attrs: slices.Concat([]attr[Scrape]{
+		field("targets", strList, func(s *Scrape) *[]string { return &s.Targets },
+			"The targets, host:port."),
+		field("discovery", strList, func(s *Scrape) *[]string { return &s.Discovery },
+			"Discovery blocks whose targets are scraped too."),
+		withDefault("metrics_path", str, func(s *Scrape) *string { return &s.MetricsPath }, DefaultMetricsPath,
+			"The path scraped."),
+		withDefault("scheme", str, func(s *Scrape) *string { return &s.Scheme }, DefaultScheme,
+			"\"http\" or \"https\"."),
+		field("params", strListMap, func(s *Scrape) *map[string][]string { return &s.Params },
+			"The query parameters of the scrape's URL."),
+		field("scrape_interval", duration[time.Duration](), func(s *Scrape) *time.Duration { return &s.ScrapeInterval },
+			"How often the targets are scraped.").inherits("global scrape_interval"),
+		field("scrape_timeout", duration[time.Duration](), func(s *Scrape) *time.Duration { return &s.ScrapeTimeout },
+			"How long a scrape may take; at most scrape_interval.").inherits("global scrape_timeout"),
+	}, jobOptions, []attr[Scrape]{
+		field("scrape_protocols", scrapeProtocols, func(s *Scrape) *[]string { return &s.ScrapeProtocols },
+			"The exposition formats asked for, most wanted first.").inherits("global scrape_protocols"),
+		withDefault("fallback_scrape_protocol", scrapeProtocol, func(s *Scrape) *string { return &s.FallbackScrapeProtocol }, DefaultFallbackScrapeProtocol,
+			"The format of a body without a known Content-Type."),
+		field("bearer_token", secret, func(s *Scrape) *Secret { return &s.BearerToken },
+			"A token sent as Authorization: Bearer; not with basic_auth."),
+	}),
+	children: append([]child[Scrape]{
+		optional[Scrape, BasicAuth]{spec: basicAuthSpec, ptr: func(s *Scrape) **BasicAuth { return &s.BasicAuth }},
+		optional[Scrape, TLS]{spec: tlsSpec, ptr: func(s *Scrape) **TLS { return &s.TLS }},
+	}, relabelBlocks...),
+	check: func(s *scope, sc *Scrape) {
+		checkJob(s, sc, "scrape_interval", "scrape_timeout")
+		s.d.checkDiscoveryRefs(s, sc.Discovery)
+		if sc.Scheme != "http" && sc.Scheme != "https" {
+			s.errorf("scheme", "Invalid scheme", "scheme must be \"http\" or \"https\", not %q.", sc.Scheme)
+		}
+		if !strings.HasPrefix(sc.MetricsPath, "/") {
+			s.errorf("metrics_path", "Invalid metrics path", "metrics_path must start with /, got %q.", sc.MetricsPath)
+		}
+		for _, t := range sc.Targets {
+			if t == "" || strings.Contains(t, "/") {
+				s.errorf("targets", "Invalid target", "Target %q must be host:port, without scheme or path (set scheme and metrics_path instead).", t)
+			}
+		}
+		if sc.BasicAuth != nil && sc.BearerToken != "" {
+			s.errorf("bearer_token", "Conflicting authentication", "Scrape %q sets both basic_auth and bearer_token; choose one.", sc.Name)
+		}
+	},
+	is: func(s *Scrape) bool { return s.Exporter == nil },
+}
+
+// exporterSpec is a job that collects an exporter plugin: the scrape
+// options that do not concern HTTP, with the plugin and its config. The
+// HTTP settings keep a scrape's defaults.
+var exporterSpec = &block[Scrape]{
+	name: "exporter", label: "NAME", doc: "A job whose samples come from an exporter plugin; NAME is its job label.",
+	labelOf: func(s *Scrape) *string { return &s.Name },
+	init: func(s *Scrape) {
+		scrapeSpec.defaults(s)
+		s.Exporter = &PluginInstance{Kind: sdk.KindExporter}
+	},
+	attrs: slices.Concat([]attr[Scrape]{
+		field("plugin", pluginRef, func(s *Scrape) **Plugin { return &s.Exporter.Plugin },
+			"The plugin block of the exporter.").require(),
+		field("interval", duration[time.Duration](), func(s *Scrape) *time.Duration { return &s.ScrapeInterval },
+			"How often the plugin is collected.").inherits("global scrape_interval"),
+		field("timeout", duration[time.Duration](), func(s *Scrape) *time.Duration { return &s.ScrapeTimeout },
+			"How long a collection may take; at most interval.").inherits("global scrape_timeout"),
+	}, jobOptions),
+	children: append([]child[Scrape]{
+		configBlock[Scrape]{inst: func(s *Scrape) *PluginInstance { return s.Exporter }},
+	}, relabelBlocks...),
+	check: func(s *scope, sc *Scrape) {
+		sc.Exporter.Name, sc.Exporter.Range = sc.Name, s.block.DefRange
+		s.d.resolvePlugin(s, sc.Exporter)
+		checkJob(s, sc, "interval", "timeout")
+	},
+	is: func(s *Scrape) bool { return s.Exporter != nil },
+}
+
+// checkJob checks a job's timeout against its interval, which the
+// attributes intervalName and timeoutName set. A timeout inherited from
+// the global block is cut to the interval.
+func checkJob(s *scope, sc *Scrape, intervalName, timeoutName string) {
+	if !s.set(timeoutName) && sc.ScrapeTimeout > sc.ScrapeInterval {
+		sc.ScrapeTimeout = sc.ScrapeInterval
 	}
-	if q.MaxConcurrency == 0 {
-		d.errorf(attrRange(attrs, "max_concurrency", body), "Invalid max_concurrency", "max_concurrency must be positive.")
+	if sc.ScrapeTimeout > sc.ScrapeInterval {
+		s.errorf(timeoutName, "Invalid scrape timeout", "%s (%s) must not exceed %s (%s) in %s %q.", timeoutName, sc.ScrapeTimeout, intervalName, sc.ScrapeInterval, s.block.Type, sc.Name)
 	}
 }
 
-func (d *decoder) scrape(b *hcl.Block, g *Global, cfg *Config) *Scrape {
-	s, _ := d.job(b, g, cfg, scrapeSchema, "scrape_interval", "scrape_timeout")
-	return s
+var basicAuthSpec = &block[BasicAuth]{
+	name: "basic_auth", doc: "Basic authentication of the scrape; not with bearer_token.",
+	attrs: []attr[BasicAuth]{
+		field("username", str, func(b *BasicAuth) *string { return &b.Username }, "The user name.").require(),
+		field("password", secret, func(b *BasicAuth) *Secret { return &b.Password }, "The password."),
+	},
 }
 
-// job decodes a scrape or exporter block: the schema says which
-// attributes it takes, and the names of its interval and timeout.
-func (d *decoder) job(b *hcl.Block, g *Global, cfg *Config, schema *hcl.BodySchema, intervalName, timeoutName string) (*Scrape, *hcl.BodyContent) {
-	s := &Scrape{
-		Name:            b.Labels[0],
-		MetricsPath:     DefaultMetricsPath,
-		Scheme:          DefaultScheme,
-		ScrapeInterval:  g.ScrapeInterval,
-		ScrapeTimeout:   g.ScrapeTimeout,
-		HonorTimestamps: true,
-		BodySizeLimit:   DefaultBodySizeLimit,
-		ScrapeProtocols: g.ScrapeProtocols,
-
-		FallbackScrapeProtocol: DefaultFallbackScrapeProtocol,
-	}
-	content := d.content(b.Body, schema)
-	attrs := content.Attributes
-	d.strList(attrs, "targets", &s.Targets)
-	d.str(attrs, "metrics_path", &s.MetricsPath)
-	d.str(attrs, "scheme", &s.Scheme)
-	d.strListMap(attrs, "params", &s.Params)
-	d.duration(attrs, intervalName, &s.ScrapeInterval)
-	d.duration(attrs, timeoutName, &s.ScrapeTimeout)
-	d.boolean(attrs, "honor_labels", &s.HonorLabels)
-	d.boolean(attrs, "honor_timestamps", &s.HonorTimestamps)
-	d.integer(attrs, "sample_limit", &s.SampleLimit)
-	d.integer(attrs, "label_limit", &s.LabelLimit)
-	d.integer(attrs, "label_name_length_limit", &s.LabelNameLengthLimit)
-	d.integer(attrs, "label_value_length_limit", &s.LabelValueLengthLimit)
-	d.bytes(attrs, "body_size_limit", &s.BodySizeLimit)
-	d.secret(attrs, "bearer_token", &s.BearerToken)
-	d.scrapeProtocols(attrs, b.Body, &s.ScrapeProtocols)
-	d.str(attrs, "fallback_scrape_protocol", &s.FallbackScrapeProtocol)
-	if err := checkScrapeProtocol(s.FallbackScrapeProtocol); err != nil {
-		d.errorf(attrRange(attrs, "fallback_scrape_protocol", b.Body), "Invalid fallback_scrape_protocol", "%s.", err)
-	}
-
-	if _, set := attrs[timeoutName]; !set && s.ScrapeTimeout > s.ScrapeInterval {
-		s.ScrapeTimeout = s.ScrapeInterval
-	}
-	if s.ScrapeTimeout > s.ScrapeInterval {
-		d.errorf(attrRange(attrs, timeoutName, b.Body), "Invalid scrape timeout", "%s (%s) must not exceed %s (%s) in %s %q.", timeoutName, s.ScrapeTimeout, intervalName, s.ScrapeInterval, b.Type, s.Name)
-	}
-	d.discoveryRefs(attrs, b.Body, cfg, &s.Discovery)
-	if s.Scheme != "http" && s.Scheme != "https" {
-		d.errorf(attrRange(attrs, "scheme", b.Body), "Invalid scheme", "scheme must be \"http\" or \"https\", not %q.", s.Scheme)
-	}
-	if !strings.HasPrefix(s.MetricsPath, "/") {
-		d.errorf(attrRange(attrs, "metrics_path", b.Body), "Invalid metrics path", "metrics_path must start with /, got %q.", s.MetricsPath)
-	}
-	for _, t := range s.Targets {
-		if t == "" || strings.Contains(t, "/") {
-			d.errorf(attrRange(attrs, "targets", b.Body), "Invalid target", "Target %q must be host:port, without scheme or path (set scheme and metrics_path instead).", t)
+var tlsSpec = &block[TLS]{
+	name: "tls", doc: "TLS settings of an https scrape.",
+	attrs: []attr[TLS]{
+		field("ca_file", str, func(t *TLS) *string { return &t.CAFile }, "The CA certificates the target's certificate is checked with."),
+		field("cert_file", str, func(t *TLS) *string { return &t.CertFile }, "The client certificate; with key_file."),
+		field("key_file", str, func(t *TLS) *string { return &t.KeyFile }, "The client certificate's key; with cert_file."),
+		field("server_name", str, func(t *TLS) *string { return &t.ServerName }, "The name the target's certificate must have."),
+		withDefault("insecure_skip_verify", boolean, func(t *TLS) *bool { return &t.InsecureSkipVerify }, false,
+			"Whether the target's certificate goes unchecked."),
+	},
+	check: func(s *scope, t *TLS) {
+		if (t.CertFile == "") != (t.KeyFile == "") {
+			s.blockErrorf("Incomplete client certificate", "cert_file and key_file must be set together.")
 		}
-	}
-	for _, ib := range content.Blocks {
-		switch ib.Type {
-		case "basic_auth":
-			if s.BasicAuth != nil {
-				d.errorf(&ib.DefRange, "Duplicate basic_auth block", "A scrape takes one basic_auth block.")
-				continue
-			}
-			ba := &BasicAuth{}
-			a := d.content(ib.Body, basicAuthSchema).Attributes
-			d.str(a, "username", &ba.Username)
-			d.secret(a, "password", &ba.Password)
-			s.BasicAuth = ba
-		case "tls":
-			if s.TLS != nil {
-				d.errorf(&ib.DefRange, "Duplicate tls block", "A scrape takes one tls block.")
-				continue
-			}
-			t := &TLS{}
-			a := d.content(ib.Body, tlsSchema).Attributes
-			d.str(a, "ca_file", &t.CAFile)
-			d.str(a, "cert_file", &t.CertFile)
-			d.str(a, "key_file", &t.KeyFile)
-			d.str(a, "server_name", &t.ServerName)
-			d.boolean(a, "insecure_skip_verify", &t.InsecureSkipVerify)
-			if (t.CertFile == "") != (t.KeyFile == "") {
-				d.errorf(&ib.DefRange, "Incomplete client certificate", "cert_file and key_file must be set together.")
-			}
-			s.TLS = t
-		case "relabel":
-			s.Relabel = append(s.Relabel, d.relabel(ib))
-		case "metric_relabel":
-			s.MetricRelabel = append(s.MetricRelabel, d.relabel(ib))
-		}
-	}
-	if s.BasicAuth != nil && s.BearerToken != "" {
-		d.errorf(attrRange(attrs, "bearer_token", b.Body), "Conflicting authentication", "Scrape %q sets both basic_auth and bearer_token; choose one.", s.Name)
-	}
-	return s, content
+	},
 }
 
-// relabel decodes a relabel or metric_relabel block with Prometheus's
-// defaults and checks it as Prometheus does.
-func (d *decoder) relabel(b *hcl.Block) *relabel.Config {
-	c := relabel.DefaultRelabelConfig
-	attrs := d.content(b.Body, relabelSchema).Attributes
-	var sources []string
-	d.strList(attrs, "source_labels", &sources)
-	for _, l := range sources {
-		c.SourceLabels = append(c.SourceLabels, model.LabelName(l))
-	}
-	d.str(attrs, "separator", &c.Separator)
-	d.str(attrs, "target_label", &c.TargetLabel)
-	d.str(attrs, "replacement", &c.Replacement)
-	var action, regex string
-	d.str(attrs, "action", &action)
-	if action != "" {
-		c.Action = relabel.Action(strings.ToLower(action))
-		if !knownAction(c.Action) {
-			d.errorf(attrRange(attrs, "action", b.Body), "Unknown relabel action", "%q is not a relabel action; use one of %s.", action, strings.Join(actionNames(), ", "))
-			return &c
+// relabelSpec is a relabel or metric_relabel block, with Prometheus's
+// defaults, checked as Prometheus checks it.
+var relabelSpec = &block[relabel.Config]{
+	name: "relabel", doc: "A relabeling of the target's labels before the scrape; any number, in order.",
+	init: func(c *relabel.Config) { c.NameValidationScheme = model.UTF8Validation },
+	attrs: []attr[relabel.Config]{
+		field("source_labels", labelNames, func(c *relabel.Config) *model.LabelNames { return &c.SourceLabels },
+			"The labels whose values are joined."),
+		withDefault("separator", str, func(c *relabel.Config) *string { return &c.Separator }, relabel.DefaultRelabelConfig.Separator,
+			"What joins the values."),
+		withDefault("regex", regex, func(c *relabel.Config) *relabel.Regexp { return &c.Regex }, relabel.DefaultRelabelConfig.Regex,
+			"What the joined value must match, anchored at both ends."),
+		field("modulus", modulus, func(c *relabel.Config) *uint64 { return &c.Modulus },
+			"The modulus of hashmod."),
+		field("target_label", str, func(c *relabel.Config) *string { return &c.TargetLabel },
+			"The label written."),
+		withDefault("replacement", str, func(c *relabel.Config) *string { return &c.Replacement }, relabel.DefaultRelabelConfig.Replacement,
+			"What is written, with the regex's groups."),
+		withDefault("action", action, func(c *relabel.Config) *relabel.Action { return &c.Action }, relabel.DefaultRelabelConfig.Action,
+			"One of Prometheus's relabel actions."),
+	},
+	check: func(s *scope, c *relabel.Config) {
+		if !s.ok() {
+			return
 		}
-	}
-	var modulus int
-	d.integer(attrs, "modulus", &modulus)
-	c.Modulus = uint64(modulus)
-	if _, ok := attrs["regex"]; ok {
-		d.str(attrs, "regex", &regex)
-		re, err := relabel.NewRegexp(regex)
+		if err := c.Validate(model.UTF8Validation); err != nil {
+			s.blockErrorf("Invalid "+s.block.Type+" block", "%s.", err)
+		}
+	},
+}
+
+var labelNames = codec[model.LabelNames]{
+	typ: cty.List(cty.String), kind: "list of string",
+	decode: func(at attrValue, v cty.Value) (model.LabelNames, bool) {
+		list, ok := strList.decode(at, v)
+		var out model.LabelNames
+		for _, l := range list {
+			out = append(out, model.LabelName(l))
+		}
+		return out, ok
+	},
+	render: func(names model.LabelNames, o renderOptions) cty.Value {
+		list := make([]string, len(names))
+		for i, n := range names {
+			list[i] = string(n)
+		}
+		return stringList(list)
+	},
+}
+
+var regex = codec[relabel.Regexp]{
+	typ: cty.String, kind: "string",
+	decode: func(at attrValue, v cty.Value) (relabel.Regexp, bool) {
+		re, err := relabel.NewRegexp(v.AsString())
 		if err != nil {
-			d.errorf(attrRange(attrs, "regex", b.Body), "Invalid regular expression", "%s.", err)
-			return &c
+			at.errorf("Invalid regular expression", "%s.", err)
+			return relabel.Regexp{}, false
 		}
-		c.Regex = re
-	}
-	c.NameValidationScheme = model.UTF8Validation
-	if err := c.Validate(model.UTF8Validation); err != nil {
-		d.errorf(&b.DefRange, "Invalid "+b.Type+" block", "%s.", err)
-	}
-	return &c
+		return re, true
+	},
+	render: func(re relabel.Regexp, _ renderOptions) cty.Value { return cty.StringVal(re.String()) },
+}
+
+var modulus = codec[uint64]{
+	typ: cty.Number, kind: "number",
+	decode: func(at attrValue, v cty.Value) (uint64, bool) {
+		n, ok := count.decode(at, v)
+		return uint64(n), ok
+	},
+	render: func(n uint64, _ renderOptions) cty.Value { return cty.NumberUIntVal(n) },
 }
 
 var relabelActions = []relabel.Action{
@@ -501,157 +583,19 @@ var relabelActions = []relabel.Action{
 	relabel.LabelMap, relabel.LabelDrop, relabel.LabelKeep, relabel.Lowercase, relabel.Uppercase,
 }
 
-func knownAction(a relabel.Action) bool {
-	for _, k := range relabelActions {
-		if a == k {
-			return true
+var action = codec[relabel.Action]{
+	typ: cty.String, kind: "string",
+	decode: func(at attrValue, v cty.Value) (relabel.Action, bool) {
+		a := relabel.Action(strings.ToLower(v.AsString()))
+		if !slices.Contains(relabelActions, a) {
+			names := make([]string, len(relabelActions))
+			for i, k := range relabelActions {
+				names[i] = string(k)
+			}
+			at.errorf("Unknown relabel action", "%q is not a relabel action; use one of %s.", v.AsString(), strings.Join(names, ", "))
+			return "", false
 		}
-	}
-	return false
-}
-
-func actionNames() []string {
-	names := make([]string, len(relabelActions))
-	for i, a := range relabelActions {
-		names[i] = string(a)
-	}
-	return names
-}
-
-// attrRange is the range of attribute name, or of the body that lacks it.
-func attrRange(attrs hcl.Attributes, name string, body hcl.Body) *hcl.Range {
-	if a, ok := attrs[name]; ok {
-		r := a.Expr.Range()
-		return &r
-	}
-	r := body.MissingItemRange()
-	return &r
-}
-
-// value evaluates attribute name, when set, converted to type ty.
-func (d *decoder) value(attrs hcl.Attributes, name string, ty cty.Type) (cty.Value, *hcl.Attribute, bool) {
-	a, ok := attrs[name]
-	if !ok {
-		return cty.NilVal, nil, false
-	}
-	v, diags := a.Expr.Value(d.ctx)
-	d.diags = append(d.diags, diags...)
-	if diags.HasErrors() {
-		return cty.NilVal, a, false
-	}
-	v, err := convert.Convert(v, ty)
-	if err != nil {
-		r := a.Expr.Range()
-		d.errorf(&r, "Incorrect attribute value type", "Inappropriate value for attribute %q: %s.", name, err)
-		return cty.NilVal, a, false
-	}
-	if v.IsNull() {
-		return cty.NilVal, a, false
-	}
-	return v, a, true
-}
-
-func (d *decoder) decodeInto(attrs hcl.Attributes, name string, ty cty.Type, dst any) (*hcl.Attribute, bool) {
-	v, a, ok := d.value(attrs, name, ty)
-	if !ok {
-		return a, false
-	}
-	if err := gocty.FromCtyValue(v, dst); err != nil {
-		r := a.Expr.Range()
-		d.errorf(&r, "Incorrect attribute value", "Attribute %q: %s.", name, err)
-		return a, false
-	}
-	return a, true
-}
-
-func (d *decoder) str(attrs hcl.Attributes, name string, dst *string) {
-	d.decodeInto(attrs, name, cty.String, dst)
-}
-
-func (d *decoder) secret(attrs hcl.Attributes, name string, dst *Secret) {
-	var s string
-	if _, ok := d.decodeInto(attrs, name, cty.String, &s); ok {
-		*dst = Secret(s)
-	}
-}
-
-func (d *decoder) boolean(attrs hcl.Attributes, name string, dst *bool) {
-	d.decodeInto(attrs, name, cty.Bool, dst)
-}
-
-func (d *decoder) integer(attrs hcl.Attributes, name string, dst *int) {
-	a, ok := d.decodeInto(attrs, name, cty.Number, dst)
-	if ok && *dst < 0 {
-		r := a.Expr.Range()
-		d.errorf(&r, "Invalid "+name, "%s must not be negative, got %d.", name, *dst)
-	}
-}
-
-func (d *decoder) strList(attrs hcl.Attributes, name string, dst *[]string) {
-	d.decodeInto(attrs, name, cty.List(cty.String), dst)
-}
-
-func (d *decoder) strMap(attrs hcl.Attributes, name string, dst *map[string]string) {
-	d.decodeInto(attrs, name, cty.Map(cty.String), dst)
-}
-
-func (d *decoder) strListMap(attrs hcl.Attributes, name string, dst *map[string][]string) {
-	d.decodeInto(attrs, name, cty.Map(cty.List(cty.String)), dst)
-}
-
-// duration decodes a Prometheus duration string such as "15s", "1h30m" or "15d".
-func (d *decoder) duration(attrs hcl.Attributes, name string, dst *time.Duration) {
-	var s string
-	a, ok := d.decodeInto(attrs, name, cty.String, &s)
-	if !ok {
-		return
-	}
-	v, err := model.ParseDuration(s)
-	if err != nil || v <= 0 {
-		r := a.Expr.Range()
-		d.invalidDuration(&r, name, s)
-		return
-	}
-	*dst = time.Duration(v)
-}
-
-// durationOrZero decodes a duration that may be zero, such as an alert's
-// for, and says so when it is negative.
-func (d *decoder) durationOrZero(attrs hcl.Attributes, name string, dst *model.Duration) {
-	var s string
-	a, ok := d.decodeInto(attrs, name, cty.String, &s)
-	if !ok {
-		return
-	}
-	r := a.Expr.Range()
-	if strings.HasPrefix(strings.TrimSpace(s), "-") {
-		d.errorf(&r, "Invalid "+name, "%s must not be negative, got %q.", name, s)
-		return
-	}
-	v, err := model.ParseDuration(s)
-	if err != nil {
-		d.invalidDuration(&r, name, s)
-		return
-	}
-	*dst = v
-}
-
-func (d *decoder) invalidDuration(rng *hcl.Range, name, value string) {
-	d.errorf(rng, "Invalid duration", "%q is not a valid duration for %s; write it as Prometheus does, such as \"15s\", \"1h30m\" or \"15d\".", value, name)
-}
-
-// bytes decodes a size such as "10MB" or "512KiB" (units of 1024).
-func (d *decoder) bytes(attrs hcl.Attributes, name string, dst *int64) {
-	var s string
-	a, ok := d.decodeInto(attrs, name, cty.String, &s)
-	if !ok {
-		return
-	}
-	v, err := units.ParseBase2Bytes(s)
-	if err != nil || v < 0 {
-		r := a.Expr.Range()
-		d.errorf(&r, "Invalid size", "%q is not a valid size for %s; write it like \"10MB\" or \"512KB\".", s, name)
-		return
-	}
-	*dst = int64(v)
+		return a, true
+	},
+	render: func(a relabel.Action, _ renderOptions) cty.Value { return cty.StringVal(string(a)) },
 }

@@ -3,6 +3,7 @@ package hclconfig
 import (
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/prometheus/common/model"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/gocty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/vigilmon/vigil/registry"
@@ -115,164 +118,264 @@ type PluginInstance struct {
 	// the block sets it.
 	SendResolved bool
 	// Timeout, for a notifier, bounds one attempt to deliver a
-	// notification; 0 when the block sets none, for DefaultNotifyTimeout.
+	// notification: DefaultNotifyTimeout unless the block sets it, and 0,
+	// meaning the same, in an instance not from a configuration file.
 	Timeout time.Duration
 	// Range is where the block is declared; PluginRange is the plugin
 	// attribute's value.
 	Range, PluginRange hcl.Range
 }
 
-var pluginSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "source", Required: true}, {Name: "version"}, {Name: "checksum"}, {Name: "allow_hosts"},
-	{Name: "memory_limit"}, {Name: "call_timeout"},
-}}
-
-var instanceSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "plugin", Required: true}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "config"}},
-}
-
-// notifierSchema is instanceSchema with the notifier's own settings.
-var notifierSchema = &hcl.BodySchema{
-	Attributes: append(slices.Clone(instanceSchema.Attributes), hcl.AttributeSchema{Name: "send_resolved"}, hcl.AttributeSchema{Name: "timeout"}),
-	Blocks:     instanceSchema.Blocks,
-}
-
-func (d *decoder) plugin(b *hcl.Block) *Plugin {
-	p := &Plugin{Name: b.Labels[0], MemoryLimit: DefaultPluginMemoryLimit, CallTimeout: DefaultPluginCallTimeout, Range: b.DefRange}
-	attrs := d.content(b.Body, pluginSchema).Attributes
-	d.str(attrs, "source", &p.Source)
-	var constraint string
-	d.str(attrs, "version", &constraint)
-	switch {
-	case p.Source == "":
-		d.errorf(attrRange(attrs, "source", b.Body), "Invalid plugin source", "Plugin %q needs a source: the path of its program or .wasm module, or a registry address HOST/NAMESPACE/NAME.", p.Name)
-	case isRegistryAddress(p.Source):
-		p.Registry = &RegistryPlugin{Address: p.Source, Constraint: constraint, LockFile: filepath.Join(d.baseDir, registry.LockFileName)}
-		if _, set := attrs["checksum"]; set {
-			d.errorf(attrRange(attrs, "checksum", b.Body), "Checksum of a registry plugin", "The checksum of %s comes from the lock file; remove the checksum attribute.", p.Source)
-		}
-		d.resolveRegistryPlugin(p, attrs, b.Body)
-		if p.Source == p.Registry.Address {
-			return p // not resolved: the diagnostics say why
-		}
-	default:
-		if constraint != "" {
-			d.errorf(attrRange(attrs, "version", b.Body), "Version of a plugin file", "version applies to registry addresses (HOST/NAMESPACE/NAME); %q is a path.", p.Source)
-		}
-		p.Source = findPluginFile(p.Source, d.baseDir)
+var (
+	// wasmOnly holds for a WebAssembly plugin, and for a registry plugin
+	// not resolved, whose file is not known.
+	wasmOnly = &condition[Plugin]{
+		holds:   func(p *Plugin) bool { return p.IsWasm() || (p.Registry != nil && p.Source == p.Registry.Address) },
+		summary: "Attribute for Wasm plugins only",
+		detail: func(attr string, p *Plugin) string {
+			return fmt.Sprintf("%s applies to WebAssembly plugins (a source ending in .wasm); plugin %q is a program.", attr, p.Name)
+		},
+		doc: "Wasm plugins only.",
 	}
-	var sum string
-	d.str(attrs, "checksum", &sum)
-	if sum != "" && p.Registry == nil {
+	registryOnly = &condition[Plugin]{
+		holds:   func(p *Plugin) bool { return p.Registry != nil },
+		summary: "Version of a plugin file",
+		detail: func(attr string, p *Plugin) string {
+			return fmt.Sprintf("%s applies to registry addresses (HOST/NAMESPACE/NAME); %q is a path.", attr, p.Source)
+		},
+		doc: "Registry addresses only.",
+	}
+	filesOnly = &condition[Plugin]{
+		holds:   func(p *Plugin) bool { return p.Registry == nil },
+		summary: "Checksum of a registry plugin",
+		detail: func(attr string, p *Plugin) string {
+			return fmt.Sprintf("The %s of %s comes from the lock file; remove the %s attribute.", attr, p.Registry.Address, attr)
+		},
+		doc: "Paths only.",
+	}
+)
+
+var pluginSpec = &block[Plugin]{
+	name: "plugin", label: "NAME", doc: "Where a plugin comes from: a program, a WebAssembly module or a registry address.",
+	labelOf: func(p *Plugin) *string { return &p.Name },
+	rangeOf: func(p *Plugin) *hcl.Range { return &p.Range },
+	attrs: []attr[Plugin]{
+		// A registry address is kept as Registry.Address, and Source
+		// becomes the installed file; version is kept only for one, and
+		// so comes after source.
+		accessor("source", str,
+			func(p *Plugin) string {
+				if p.Registry != nil {
+					return p.Registry.Address
+				}
+				return p.Source
+			},
+			func(p *Plugin, s string) {
+				p.Source = s
+				if isRegistryAddress(s) {
+					p.Registry = &RegistryPlugin{Address: s}
+				}
+			},
+			"A path, a bare file name looked for beside this file, vigil and on PATH, or a registry address HOST/NAMESPACE/NAME.").require(),
+		accessor("version", str,
+			func(p *Plugin) string { return p.Registry.Constraint },
+			func(p *Plugin, v string) {
+				if p.Registry != nil {
+					p.Registry.Constraint = v
+				}
+			},
+			"The versions of a registry plugin allowed, such as \"~> 1.2\".").onlyFor(registryOnly),
+		field("checksum", checksum, func(p *Plugin) *[]byte { return &p.Checksum },
+			"The SHA-256 the file must have, in hex, optionally prefixed \"sha256:\".").onlyFor(filesOnly),
+		field("allow_hosts", strList, func(p *Plugin) *[]string { return &p.AllowHosts },
+			"The only hosts the module may reach.").onlyFor(wasmOnly),
+		withDefault("memory_limit", size, func(p *Plugin) *int64 { return &p.MemoryLimit }, DefaultPluginMemoryLimit,
+			"The memory the module may use.").onlyFor(wasmOnly),
+		withDefault("call_timeout", duration[time.Duration](), func(p *Plugin) *time.Duration { return &p.CallTimeout }, DefaultPluginCallTimeout,
+			"How long a call may run before it is stopped.").onlyFor(wasmOnly),
+	},
+	check: func(s *scope, p *Plugin) {
+		switch {
+		case p.Source == "":
+			if s.set("source") {
+				s.errorf("source", "Invalid plugin source", "Plugin %q needs a source: the path of its program or .wasm module, or a registry address HOST/NAMESPACE/NAME.", p.Name)
+			}
+		case p.Registry != nil:
+			p.Registry.LockFile = filepath.Join(s.d.baseDir, registry.LockFileName)
+			if !s.d.unresolved {
+				s.d.resolveRegistryPlugin(s, p)
+			}
+		default:
+			p.Source = findPluginFile(p.Source, s.d.baseDir)
+		}
+	},
+}
+
+// checksum is a SHA-256 in hex, optionally prefixed "sha256:"; "" is
+// none.
+var checksum = codec[[]byte]{
+	typ: cty.String, kind: "string",
+	decode: func(at attrValue, v cty.Value) ([]byte, bool) {
+		sum := v.AsString()
+		if sum == "" {
+			return nil, true
+		}
 		raw, err := hex.DecodeString(strings.TrimPrefix(sum, "sha256:"))
 		if err != nil || len(raw) != 32 {
-			d.errorf(attrRange(attrs, "checksum", b.Body), "Invalid checksum", "checksum must be a SHA-256 in hex, optionally prefixed \"sha256:\", not %q.", sum)
+			at.errorf("Invalid checksum", "checksum must be a SHA-256 in hex, optionally prefixed \"sha256:\", not %q.", sum)
+			return nil, false
 		}
-		p.Checksum = raw
-	}
-	d.strList(attrs, "allow_hosts", &p.AllowHosts)
-	d.bytes(attrs, "memory_limit", &p.MemoryLimit)
-	d.duration(attrs, "call_timeout", &p.CallTimeout)
-	if !p.IsWasm() {
-		for _, name := range []string{"allow_hosts", "memory_limit", "call_timeout"} {
-			if _, set := attrs[name]; set {
-				d.errorf(attrRange(attrs, name, b.Body), "Attribute for Wasm plugins only", "%s applies to WebAssembly plugins (a source ending in .wasm); plugin %q is a program.", name, p.Name)
-			}
-		}
-	}
-	return p
+		return raw, true
+	},
+	render: func(sum []byte, _ renderOptions) cty.Value { return cty.StringVal(fmt.Sprintf("sha256:%x", sum)) },
 }
 
-// pluginInstance decodes a discovery or notifier block, or, given
-// content, the plugin part of an exporter block.
-func (d *decoder) pluginInstance(b *hcl.Block, cfg *Config, content *hcl.BodyContent) *PluginInstance {
-	if content == nil && b.Type == "notifier" {
-		content = d.content(b.Body, notifierSchema)
-	} else if content == nil {
-		content = d.content(b.Body, instanceSchema)
+// pluginRef is the name of a plugin block; the instance's check finds
+// the block (resolvePlugin).
+var pluginRef = codec[*Plugin]{
+	typ: cty.String, kind: "string",
+	decode: func(_ attrValue, v cty.Value) (*Plugin, bool) { return &Plugin{Name: v.AsString()}, true },
+	render: func(p *Plugin, _ renderOptions) cty.Value {
+		if p == nil {
+			return cty.StringVal("")
+		}
+		return cty.StringVal(p.Name)
+	},
+}
+
+// instanceAttrs are the attributes every plugin instance has.
+var instanceAttrs = []attr[PluginInstance]{
+	field("plugin", pluginRef, func(i *PluginInstance) **Plugin { return &i.Plugin }, "The plugin block.").require(),
+}
+
+var discoverySpec = &block[PluginInstance]{
+	name: "discovery", label: "NAME", doc: "A source of scrape targets, named by the discovery list of scrape blocks.",
+	labelOf:  func(i *PluginInstance) *string { return &i.Name },
+	rangeOf:  func(i *PluginInstance) *hcl.Range { return &i.Range },
+	init:     func(i *PluginInstance) { i.Kind = sdk.KindDiscoverer },
+	attrs:    instanceAttrs,
+	children: []child[PluginInstance]{configBlock[PluginInstance]{inst: func(i *PluginInstance) *PluginInstance { return i }}},
+	check:    func(s *scope, i *PluginInstance) { s.d.resolvePlugin(s, i) },
+}
+
+var notifierSpec = &block[PluginInstance]{
+	name: "notifier", label: "NAME", doc: "A way to deliver alerts, named by routes.",
+	labelOf: func(i *PluginInstance) *string { return &i.Name },
+	rangeOf: func(i *PluginInstance) *hcl.Range { return &i.Range },
+	init:    func(i *PluginInstance) { i.Kind = sdk.KindNotifier },
+	attrs: append(slices.Clone(instanceAttrs),
+		withDefault("send_resolved", boolean, func(i *PluginInstance) *bool { return &i.SendResolved }, true,
+			"Whether resolved alerts are notified too."),
+		withDefault("timeout", duration[time.Duration](), func(i *PluginInstance) *time.Duration { return &i.Timeout }, DefaultNotifyTimeout,
+			"How long one attempt to deliver may take."),
+	),
+	children: []child[PluginInstance]{configBlock[PluginInstance]{inst: func(i *PluginInstance) *PluginInstance { return i }}},
+	check:    func(s *scope, i *PluginInstance) { s.d.resolvePlugin(s, i) },
+}
+
+// resolvePlugin finds the plugin block an instance's plugin attribute
+// names, or reports it and leaves the instance without a plugin.
+func (d *decoder) resolvePlugin(s *scope, inst *PluginInstance) {
+	inst.Ctx = d.ctx
+	if inst.Plugin == nil {
+		return // not set or not decoded: reported already
 	}
-	inst := &PluginInstance{Name: b.Labels[0], Ctx: d.ctx, SendResolved: true, Range: b.DefRange}
-	d.boolean(content.Attributes, "send_resolved", &inst.SendResolved)
-	d.duration(content.Attributes, "timeout", &inst.Timeout)
-	switch b.Type {
-	case "exporter":
-		inst.Kind = sdk.KindExporter
-	case "discovery":
-		inst.Kind = sdk.KindDiscoverer
-	case "notifier":
-		inst.Kind = sdk.KindNotifier
-	}
-	var name string
-	a, ok := d.decodeInto(content.Attributes, "plugin", cty.String, &name)
-	if !ok {
-		return nil
-	}
-	inst.PluginRange = a.Expr.Range()
-	for _, p := range cfg.Plugins {
+	name := inst.Plugin.Name
+	inst.Plugin, inst.PluginRange = nil, *s.rangeOf("plugin")
+	for _, p := range d.cfg.Plugins {
 		if p.Name == name {
 			inst.Plugin = p
 		}
 	}
 	if inst.Plugin == nil {
 		detail := fmt.Sprintf("No plugin block is named %q.", name)
-		if s := suggest(name, cfg.pluginNames()); s != "" {
+		if s := suggest(name, d.cfg.pluginNames()); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 		d.errorf(&inst.PluginRange, "Unknown plugin", "%s", detail)
-		return nil
 	}
-	for _, cb := range content.Blocks {
-		if cb.Type != "config" {
-			continue
-		}
-		if inst.Body != nil {
-			d.errorf(&cb.DefRange, "Duplicate config block", "A %s block takes one config block.", b.Type)
-			continue
-		}
-		inst.Body = cb.Body
-	}
-	return inst
 }
 
-// exporter decodes an exporter block: a job that collects a plugin.
-func (d *decoder) exporter(b *hcl.Block, cfg *Config) *Scrape {
-	s, content := d.job(b, &cfg.Global, cfg, exporterSchema, "interval", "timeout")
-	s.Exporter = d.pluginInstance(b, cfg, content)
-	return s
+// configBlock is the config block of a plugin instance: its body is kept
+// as it is, to be decoded against the plugin's schema once it is known
+// (DecodePluginConfig).
+type configBlock[P any] struct {
+	inst func(*P) *PluginInstance
 }
 
-// discoveryRefs decodes a scrape's discovery list: names of discovery
-// blocks.
-func (d *decoder) discoveryRefs(attrs hcl.Attributes, body hcl.Body, cfg *Config, dst *[]string) {
-	d.strList(attrs, "discovery", dst)
-	for _, name := range *dst {
-		if !slices.Contains(cfg.discoveryNames(), name) {
-			detail := fmt.Sprintf("No discovery block is named %q.", name)
-			if s := suggest(name, cfg.discoveryNames()); s != "" {
-				detail += fmt.Sprintf(" Did you mean %q?", s)
+// configBlockSpec describes the config block in the reference.
+var configBlockSpec = &block[PluginInstance]{name: "config", doc: "The plugin's own attributes, checked against its schema; see its README."}
+
+func (c configBlock[P]) headers() []hcl.BlockHeaderSchema {
+	return []hcl.BlockHeaderSchema{{Type: "config"}}
+}
+func (c configBlock[P]) defaults(*P)    {}
+func (c configBlock[P]) specs() []spec  { return []spec{configBlockSpec} }
+func (c configBlock[P]) repeated() bool { return false }
+
+func (c configBlock[P]) decode(d *decoder, blocks []*hcl.Block, p *P) {
+	for i, hb := range blocks {
+		if i > 0 {
+			d.duplicate(hb, blocks[0])
+			continue
+		}
+		c.inst(p).Body = hb.Body
+	}
+}
+
+func (c configBlock[P]) render(body *hclwrite.Body, p *P, o renderOptions) {
+	values := configValues(c.inst(p), o)
+	if len(values) == 0 {
+		return
+	}
+	cb := body.AppendNewBlock("config", nil).Body()
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		cb.SetAttributeValue(name, values[name])
+	}
+}
+
+// configValues are the attributes of an instance's config block. With
+// o.secrets they are the block's as written, which parse back to the
+// same block. Otherwise they are the decoded config's, sensitive values
+// hidden; before the config is decoded against the plugin's schema it is
+// not known which are sensitive, and there are none.
+func configValues(inst *PluginInstance, o renderOptions) map[string]cty.Value {
+	out := map[string]cty.Value{}
+	switch {
+	case o.secrets && inst.Body != nil:
+		attrs, _ := inst.Body.JustAttributes()
+		for name, a := range attrs {
+			if v, diags := a.Expr.Value(inst.Ctx); !diags.HasErrors() {
+				out[name] = v
 			}
-			d.errorf(attrRange(attrs, "discovery", body), "Unknown discovery", "%s", detail)
+		}
+	case inst.Values != nil:
+		for name, v := range inst.Values.Redacted() {
+			ty, err := gocty.ImpliedType(v)
+			if err != nil {
+				continue
+			}
+			if cv, err := gocty.ToCtyValue(v, ty); err == nil {
+				out[name] = cv
+			}
 		}
 	}
+	return out
 }
 
-// unique reports a block whose name is taken already in its namespace
-// (what), and says whether it is unique.
-func (d *decoder) unique(what string, b *hcl.Block) bool {
-	if d.names == nil {
-		d.names = map[string]map[string]hcl.Range{}
+// checkDiscoveryRefs reports the names of a scrape's discovery list that
+// name no discovery block.
+func (d *decoder) checkDiscoveryRefs(s *scope, names []string) {
+	known := instanceNames(d.cfg.Discoveries)
+	for _, name := range names {
+		if !slices.Contains(known, name) {
+			detail := fmt.Sprintf("No discovery block is named %q.", name)
+			if sg := suggest(name, known); sg != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", sg)
+			}
+			s.errorf("discovery", "Unknown discovery", "%s", detail)
+		}
 	}
-	if d.names[what] == nil {
-		d.names[what] = map[string]hcl.Range{}
-	}
-	name := b.Labels[0]
-	if prev, dup := d.names[what][name]; dup {
-		d.errorf(&b.LabelRanges[0], "Duplicate "+what+" name", "A %s named %q is already defined at %s; %s names must be unique.", what, name, prev, what)
-		return false
-	}
-	d.names[what][name] = b.LabelRanges[0]
-	return true
 }
 
 func (c *Config) pluginNames() []string {
@@ -282,9 +385,6 @@ func (c *Config) pluginNames() []string {
 	}
 	return out
 }
-
-func (c *Config) discoveryNames() []string { return instanceNames(c.Discoveries) }
-func (c *Config) notifierNames() []string  { return instanceNames(c.Notifiers) }
 
 func instanceNames(list []*PluginInstance) []string {
 	var out []string

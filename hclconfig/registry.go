@@ -2,13 +2,13 @@ package hclconfig
 
 import (
 	"fmt"
-	"os"
+	"net/url"
 	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/vigilmon/vigil/registry"
 )
@@ -42,9 +42,9 @@ func isRegistryAddress(source string) bool {
 // records what it installed under .vigil/plugins. It reports a plugin
 // that is not installed, or whose locked version the constraint refuses,
 // at the block's attributes.
-func (d *decoder) resolveRegistryPlugin(p *Plugin, attrs hcl.Attributes, body hcl.Body) {
+func (d *decoder) resolveRegistryPlugin(s *scope, p *Plugin) {
 	ref := p.Registry
-	sourceRange := attrRange(attrs, "source", body)
+	sourceRange := s.rangeOf("source")
 	src, err := registry.ParseSource(ref.Address)
 	if err != nil {
 		d.errorf(sourceRange, "Invalid plugin source", "%s.", err)
@@ -53,7 +53,7 @@ func (d *decoder) resolveRegistryPlugin(p *Plugin, attrs hcl.Attributes, body hc
 	var constraints version.Constraints
 	if ref.Constraint != "" {
 		if constraints, err = version.NewConstraint(ref.Constraint); err != nil {
-			d.errorf(attrRange(attrs, "version", body), "Invalid version constraint", "%q: %s.", ref.Constraint, err)
+			d.errorf(s.rangeOf("version"), "Invalid version constraint", "%q: %s.", ref.Constraint, err)
 			return
 		}
 	}
@@ -77,7 +77,7 @@ func (d *decoder) resolveRegistryPlugin(p *Plugin, attrs hcl.Attributes, body hc
 		return
 	}
 	if constraints != nil && !constraints.Check(v) {
-		d.errorf(attrRange(attrs, "version", body), "Locked version does not match", "%s is locked at %s in %s, which %q refuses; run %s --upgrade.",
+		d.errorf(s.rangeOf("version"), "Locked version does not match", "%s is locked at %s in %s, which %q refuses; run %s --upgrade.",
 			src, locked.Version, ref.LockFile, ref.Constraint, install)
 		return
 	}
@@ -109,29 +109,58 @@ func (d *decoder) lockFile() (*registry.LockFile, error) {
 // RegistryPlugins returns the plugin blocks of the configuration file
 // whose source is a registry address, each with its version constraint,
 // without resolving them: what `vigil plugin install` installs when it is
-// given no plugin. Only the plugin blocks are read.
+// given no plugin. Only the plugin blocks are decoded.
 func RegistryPlugins(path string) ([]RegistryPlugin, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration", Detail: err.Error()}}
-	}
-	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	if diags.HasErrors() {
+	cfg, diags := loadPartial(path, "plugin")
+	if cfg == nil {
 		return nil, diags
 	}
-	d := &decoder{ctx: evalContext(filepath.Dir(path)), baseDir: filepath.Dir(path)}
-	content, _, diags := file.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "plugin", LabelNames: []string{"name"}}}})
-	d.diags = append(d.diags, diags...)
 	var out []RegistryPlugin
-	for _, b := range content.Blocks {
-		attrs, diags := b.Body.JustAttributes()
-		d.diags = append(d.diags, diags...)
-		var source, constraint string
-		d.str(attrs, "source", &source)
-		d.str(attrs, "version", &constraint)
-		if isRegistryAddress(source) {
-			out = append(out, RegistryPlugin{Address: source, Constraint: constraint, LockFile: filepath.Join(d.baseDir, registry.LockFileName)})
+	for _, p := range cfg.Plugins {
+		if p.Registry != nil {
+			out = append(out, *p.Registry)
 		}
 	}
-	return out, d.diags
+	return out, diags
 }
+
+var registrySpec = &block[registry.Registry]{
+	name: "registry", label: "HOST", doc: "Where the plugins of registry host HOST come from, and which keys vouch for them.",
+	labelOf: func(r *registry.Registry) *string { return &r.Host },
+	checkLabel: func(d *decoder, rng *hcl.Range, label string) string {
+		host := strings.ToLower(label)
+		if !registry.ValidHost(host) {
+			d.errorf(rng, "Invalid registry host", "%q is not a host name with an optional :port.", label)
+		}
+		return host
+	},
+	attrs: []attr[registry.Registry]{
+		field("url", registryURL, func(r *registry.Registry) **url.URL { return &r.URL },
+			"Where the registry is reached, such as a mirror.").inherits("https://HOST/"),
+		field("trusted_keys", publicKeys, func(r *registry.Registry) *[]registry.PublicKey { return &r.TrustedKeys },
+			"The ed25519 public keys whose signatures are accepted; required to install."),
+	},
+	check: func(_ *scope, r *registry.Registry) {
+		if r.URL == nil {
+			r.URL = registry.DefaultURL(r.Host)
+		}
+	},
+}
+
+// registryURL is the http or https URL of a registry.
+var registryURL = codec[*url.URL]{
+	typ: cty.String, kind: "URL",
+	decode: func(at attrValue, v cty.Value) (*url.URL, bool) {
+		u, err := registry.ParseRegistryURL(v.AsString())
+		if err != nil {
+			at.errorf("Invalid registry url", "%s.", err)
+			return nil, false
+		}
+		return u, true
+	},
+	render: func(u *url.URL, o renderOptions) cty.Value { return cty.StringVal(urlString(u, o)) },
+}
+
+// publicKeys are public keys as `vigil plugin keygen` prints them.
+var publicKeys = listOfEach("list of string", "Invalid trusted key", registry.ParsePublicKey,
+	func(k registry.PublicKey, _ renderOptions) string { return k.String() })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -43,20 +44,12 @@ func (c *Config) AlertmanagerYAML() ([]byte, error) {
 	for _, ti := range c.TimeIntervals {
 		spec := amTimeSpec{}
 		for _, tr := range ti.Times {
-			spec.Times = append(spec.Times, amTimeRange{StartTime: clock(tr.StartMinute), EndTime: clock(tr.EndMinute)})
+			spec.Times = append(spec.Times, amTimeRange{StartTime: clockText(tr.StartMinute), EndTime: clockText(tr.EndMinute)})
 		}
-		for _, f := range ti.rangeFields() {
-			switch f.name {
-			case "weekdays":
-				spec.Weekdays = f.entries
-			case "days_of_month":
-				spec.DaysOfMonth = f.entries
-			case "months":
-				spec.Months = f.entries
-			case "years":
-				spec.Years = f.entries
-			}
-		}
+		spec.Weekdays = rangeTexts(ti.Weekdays, named(weekdayNames, 0))
+		spec.DaysOfMonth = rangeTexts(ti.DaysOfMonth, strconv.Itoa)
+		spec.Months = rangeTexts(ti.Months, named(monthNames, 1))
+		spec.Years = rangeTexts(ti.Years, strconv.Itoa)
 		if ti.Location != nil {
 			spec.Location = ti.Location.String()
 		}

@@ -21,116 +21,122 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-var rulesSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "interval"}, {Name: "limit"}, {Name: "query_offset"}, {Name: "labels"}},
-	Blocks: []hcl.BlockHeaderSchema{
-		{Type: "record", LabelNames: []string{"name"}},
-		{Type: "alert", LabelNames: []string{"name"}},
-	},
-}
-
-var recordSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "expr", Required: true}, {Name: "labels"},
-}}
-
-var alertSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "expr", Required: true}, {Name: "for"}, {Name: "keep_firing_for"}, {Name: "labels"}, {Name: "annotations"},
-}}
-
 // ruleParser parses rule expressions as the query engine does.
 var ruleParser = parser.NewParser(parser.Options{})
 
-// ruleGroup decodes a `rules "<group>"` block; its interval is the global
-// evaluation_interval unless it sets one.
-func (d *decoder) ruleGroup(b *hcl.Block, g *Global) rulefmt.RuleGroup {
-	rg := rulefmt.RuleGroup{Name: b.Labels[0]}
-	if rg.Name == "" {
-		d.errorf(&b.LabelRanges[0], "Invalid rule group name", "A rule group needs a name.")
-	}
-	content := d.content(b.Body, rulesSchema)
-	interval := g.EvaluationInterval
-	d.duration(content.Attributes, "interval", &interval)
-	rg.Interval = model.Duration(interval)
-	d.integer(content.Attributes, "limit", &rg.Limit)
-	if _, set := content.Attributes["query_offset"]; set {
-		var offset model.Duration
-		d.durationOrZero(content.Attributes, "query_offset", &offset)
-		rg.QueryOffset = &offset
-	}
-	d.strMap(content.Attributes, "labels", &rg.Labels)
-	for _, k := range slices.Sorted(maps.Keys(rg.Labels)) {
-		if !model.UTF8Validation.IsValidLabelName(k) || k == model.MetricNameLabel {
-			d.errorf(attrRange(content.Attributes, "labels", b.Body), "Invalid label name", "%q is not a valid label name for a rule group's labels.", k)
+var rulesSpec = &block[rulefmt.RuleGroup]{
+	name: "rules", label: "GROUP", doc: "A group of recording and alerting rules, evaluated in order.",
+	labelOf: func(g *rulefmt.RuleGroup) *string { return &g.Name },
+	checkLabel: func(d *decoder, rng *hcl.Range, name string) string {
+		if name == "" {
+			d.errorf(rng, "Invalid rule group name", "A rule group needs a name.")
 		}
-	}
-	rg.Rules = []rulefmt.Rule{}
-	for _, rb := range content.Blocks {
-		rg.Rules = append(rg.Rules, d.rule(rb))
-	}
-	return rg
+		return name
+	},
+	init: func(g *rulefmt.RuleGroup) { g.Rules = []rulefmt.Rule{} },
+	attrs: []attr[rulefmt.RuleGroup]{
+		field("interval", duration[model.Duration](), func(g *rulefmt.RuleGroup) *model.Duration { return &g.Interval },
+			"How often the group is evaluated.").inherits("global evaluation_interval"),
+		field("limit", count, func(g *rulefmt.RuleGroup) *int { return &g.Limit },
+			"The series or alerts a rule may give, or it fails; 0 for no limit."),
+		field("query_offset", optionalDuration, func(g *rulefmt.RuleGroup) **model.Duration { return &g.QueryOffset },
+			"How far in the past the group is evaluated, so that late samples are in; unset, \"0s\"."),
+		field("labels", strMap, func(g *rulefmt.RuleGroup) *map[string]string { return &g.Labels },
+			"Labels added to every rule's series and alerts; a rule's own win."),
+	},
+	children: []child[rulefmt.RuleGroup]{
+		valuesOf(func(g *rulefmt.RuleGroup) *[]rulefmt.Rule { return &g.Rules }, recordSpec, alertSpec).spacedOut(),
+	},
+	check: func(s *scope, g *rulefmt.RuleGroup) {
+		for _, k := range slices.Sorted(maps.Keys(g.Labels)) {
+			if !model.UTF8Validation.IsValidLabelName(k) || k == model.MetricNameLabel {
+				s.errorf("labels", "Invalid label name", "%q is not a valid label name for a rule group's labels.", k)
+			}
+		}
+	},
 }
 
-// rule decodes a record or alert block and checks it as Prometheus checks
-// the rules of its rule files, each mistake at its place.
-func (d *decoder) rule(b *hcl.Block) rulefmt.Rule {
-	var r rulefmt.Rule
-	name, nameRange := b.Labels[0], &b.LabelRanges[0]
-	schema := alertSchema
-	if b.Type == "record" {
-		schema = recordSchema
-	}
-	errorsBefore := len(d.diags.Errs())
-	attrs := d.content(b.Body, schema).Attributes
-	exprAttr, exprSet := d.decodeInto(attrs, "expr", cty.String, &r.Expr)
-	d.strMap(attrs, "labels", &r.Labels)
-	if b.Type == "record" {
-		r.Record = name
-		if !model.UTF8Validation.IsValidMetricName(name) || strings.ContainsAny(name, "{}") {
-			d.errorf(nameRange, "Invalid metric name", "%q is not a valid metric name for a recording rule; the selector, if any, belongs in expr.", name)
-		}
-	} else {
-		r.Alert = name
-		if name == "" {
-			d.errorf(nameRange, "Invalid alert name", "An alert needs a name.")
-		}
-		d.durationOrZero(attrs, "for", &r.For)
-		d.durationOrZero(attrs, "keep_firing_for", &r.KeepFiringFor)
-		d.strMap(attrs, "annotations", &r.Annotations)
-	}
-	if exprSet { // a missing or mistyped expr has its diagnostic already
-		rng := exprAttr.Expr.Range()
-		if _, err := ruleParser.ParseExpr(r.Expr); r.Expr == "" {
-			d.errorf(&rng, "Invalid PromQL expression", "expr must not be empty.")
+// expr is a PromQL expression.
+var expr = codec[string]{
+	typ: cty.String, kind: "PromQL",
+	decode: func(at attrValue, v cty.Value) (string, bool) {
+		e := v.AsString()
+		if _, err := ruleParser.ParseExpr(e); e == "" {
+			at.errorf("Invalid PromQL expression", "expr must not be empty.")
 		} else if err != nil {
-			d.errorf(&rng, "Invalid PromQL expression", "%s.", err)
+			at.errorf("Invalid PromQL expression", "%s.", err)
 		}
-	}
+		return e, true
+	},
+	render: str.render,
+}
+
+var recordSpec = &block[rulefmt.Rule]{
+	name: "record", label: "NAME", doc: "A recording rule; NAME is the metric it records.",
+	labelOf: func(r *rulefmt.Rule) *string { return &r.Record },
+	checkLabel: func(d *decoder, rng *hcl.Range, name string) string {
+		if !model.UTF8Validation.IsValidMetricName(name) || strings.ContainsAny(name, "{}") {
+			d.errorf(rng, "Invalid metric name", "%q is not a valid metric name for a recording rule; the selector, if any, belongs in expr.", name)
+		}
+		return name
+	},
+	attrs: []attr[rulefmt.Rule]{
+		field("expr", expr, func(r *rulefmt.Rule) *string { return &r.Expr }, "The expression recorded.").require(),
+		field("labels", strMap, func(r *rulefmt.Rule) *map[string]string { return &r.Labels }, "Labels added to the recorded series."),
+	},
+	check: checkRule,
+	is:    func(r *rulefmt.Rule) bool { return r.Record != "" },
+}
+
+var alertSpec = &block[rulefmt.Rule]{
+	name: "alert", label: "NAME", doc: "An alerting rule; NAME is the alert's name.",
+	labelOf: func(r *rulefmt.Rule) *string { return &r.Alert },
+	checkLabel: func(d *decoder, rng *hcl.Range, name string) string {
+		if name == "" {
+			d.errorf(rng, "Invalid alert name", "An alert needs a name.")
+		}
+		return name
+	},
+	attrs: []attr[rulefmt.Rule]{
+		field("expr", expr, func(r *rulefmt.Rule) *string { return &r.Expr }, "The expression whose series are the alerts.").require(),
+		withDefault("for", durationOrZero[model.Duration](), func(r *rulefmt.Rule) *model.Duration { return &r.For }, 0,
+			"How long an alert is pending before it fires."),
+		withDefault("keep_firing_for", durationOrZero[model.Duration](), func(r *rulefmt.Rule) *model.Duration { return &r.KeepFiringFor }, 0,
+			"How long an alert keeps firing after its series are gone."),
+		field("labels", strMap, func(r *rulefmt.Rule) *map[string]string { return &r.Labels }, "Labels added to the alerts; templates."),
+		field("annotations", strMap, func(r *rulefmt.Rule) *map[string]string { return &r.Annotations }, "Annotations of the alerts; templates."),
+	},
+	check: checkRule,
+}
+
+// checkRule checks a record or alert block as Prometheus checks the rules
+// of its rule files, each mistake at its place.
+func checkRule(s *scope, r *rulefmt.Rule) {
 	for _, k := range slices.Sorted(maps.Keys(r.Labels)) {
 		v := r.Labels[k]
 		if !model.UTF8Validation.IsValidLabelName(k) || k == model.MetricNameLabel {
-			d.errorf(attrRange(attrs, "labels", b.Body), "Invalid label name", "%q is not a valid label name for a rule's labels.", k)
+			s.errorf("labels", "Invalid label name", "%q is not a valid label name for a rule's labels.", k)
 		}
 		if !model.LabelValue(v).IsValid() {
-			d.errorf(attrRange(attrs, "labels", b.Body), "Invalid label value", "The value of label %q is not valid UTF-8.", k)
+			s.errorf("labels", "Invalid label value", "The value of label %q is not valid UTF-8.", k)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.Annotations)) {
 		if !model.UTF8Validation.IsValidLabelName(k) {
-			d.errorf(attrRange(attrs, "annotations", b.Body), "Invalid annotation name", "%q is not a valid annotation name.", k)
+			s.errorf("annotations", "Invalid annotation name", "%q is not a valid annotation name.", k)
 		}
 	}
 	if r.Alert != "" {
-		d.checkTemplates(r.Alert, r.Labels, attrRange(attrs, "labels", b.Body), "label")
-		d.checkTemplates(r.Alert, r.Annotations, attrRange(attrs, "annotations", b.Body), "annotation")
+		s.d.checkTemplates(r.Alert, r.Labels, s.rangeOf("labels"), "label")
+		s.d.checkTemplates(r.Alert, r.Annotations, s.rangeOf("annotations"), "annotation")
 	}
 	// Whatever else Prometheus refuses in a rule file is refused here too,
 	// at the block.
-	if len(d.diags.Errs()) == errorsBefore {
+	if s.ok() {
 		for _, we := range r.Validate(rulefmt.RuleNode{}, model.UTF8Validation, ruleParser) {
-			d.errorf(&b.DefRange, "Invalid "+b.Type+" rule", "%s.", errors.Unwrap(&we))
+			s.blockErrorf("Invalid "+s.block.Type+" rule", "%s.", errors.Unwrap(&we))
 		}
 	}
-	return r
 }
 
 // checkTemplates parses the templates of an alert's labels or annotations
@@ -147,19 +153,12 @@ func (d *decoder) checkTemplates(alert string, texts map[string]string, rng *hcl
 	}
 }
 
-// ruleFiles decodes rule_files: patterns of Prometheus YAML rule files,
-// relative to the configuration file's folder. Every file they match is
-// parsed and checked by the upstream rulefmt, each mistake reported at its
-// line in the file.
-func (d *decoder) ruleFiles(attrs hcl.Attributes, body hcl.Body) []string {
-	var patterns []string
-	d.strList(attrs, "rule_files", &patterns)
-	rng := attrRange(attrs, "rule_files", body)
-	var out []string
+// checkRuleFiles parses and checks every file the rule_files patterns
+// match with the upstream rulefmt, each mistake reported at its line in
+// the file.
+func (d *decoder) checkRuleFiles(s *scope, patterns []string) {
+	rng := s.rangeOf("rule_files")
 	for _, p := range patterns {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(d.baseDir, p)
-		}
 		files, err := filepath.Glob(p)
 		if err != nil {
 			d.errorf(rng, "Invalid rule_files pattern", "%q is not a valid pattern: %s.", p, err)
@@ -175,9 +174,7 @@ func (d *decoder) ruleFiles(attrs hcl.Attributes, body hcl.Body) []string {
 				}
 			}
 		}
-		out = append(out, p)
 	}
-	return out
 }
 
 var (

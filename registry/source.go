@@ -22,6 +22,10 @@ var (
 	hostPart = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?$`)
 )
 
+// ValidHost says whether host is a registry host: a lower-case host name
+// with an optional :port.
+func ValidHost(host string) bool { return hostPart.MatchString(host) }
+
 // ParseSource parses HOST/NAMESPACE/NAME. Names are lower case: letters,
 // digits, "-" and "_".
 func ParseSource(s string) (Source, error) {

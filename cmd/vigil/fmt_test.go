@@ -124,6 +124,15 @@ func TestConfigValidate(t *testing.T) {
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
 	}
+	// The registry block is checked with the rest, though only the
+	// plugin commands use it.
+	registry := writeFile(t, "registry.hcl", "registry \"x\" {\n  url   = 42\n  bogus = true\n}\n")
+	code, _, stderr = runCLI("config", "validate", registry)
+	for _, want := range []string{registry + `:2:11: error: Invalid registry url`, registry + `:3:3: error: Unsupported argument; An argument named "bogus"`} {
+		if code != exitFailure || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, diagnostics lack %q:\n%s", code, want, stderr)
+		}
+	}
 	if code, _, _ := runCLI("config", "validate"); code != exitUsage {
 		t.Errorf("validate without a file: exit %d, want %d", code, exitUsage)
 	}

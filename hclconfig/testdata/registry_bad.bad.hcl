@@ -1,0 +1,4 @@
+registry "x" {
+  url   = 42
+  bogus = true
+}
