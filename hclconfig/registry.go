@@ -124,6 +124,16 @@ func RegistryPlugins(path string) ([]RegistryPlugin, hcl.Diagnostics) {
 	return out, diags
 }
 
+// Registries returns the registry blocks of the configuration file, for
+// the vigil plugin commands. Only the registry blocks are decoded.
+func Registries(path string) ([]registry.Registry, hcl.Diagnostics) {
+	cfg, diags := loadPartial(path, "registry")
+	if cfg == nil {
+		return nil, diags
+	}
+	return cfg.Registries, diags
+}
+
 var registrySpec = &block[registry.Registry]{
 	name: "registry", label: "HOST", doc: "Where the plugins of registry host HOST come from, and which keys vouch for them.",
 	labelOf: func(r *registry.Registry) *string { return &r.Host },

@@ -139,3 +139,48 @@ scrape "self" { targets = ["127.0.0.1:9090"] }
 		t.Error("a broken plugin block gave no diagnostic")
 	}
 }
+
+// TestRegistries decodes the registry blocks of a configuration as the
+// vigil plugin commands read them, the other blocks left alone, and
+// reports each mistake at its place.
+func TestRegistries(t *testing.T) {
+	dir := t.TempDir()
+	pub, err := registry.GenerateKey(filepath.Join(dir, "acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "vigil.hcl")
+	os.WriteFile(config, []byte(`
+server { listen = "127.0.0.1:9090" }
+plugin "x" { source = "registry.example.com/acme/x" }
+scrape "broken" { bogus = true }
+registry "Plugins.Example.com" {
+  url          = "http://127.0.0.1:8080/mirror"
+  trusted_keys = [file("acme.pub")]
+}
+registry "other.example" {}
+`), 0o644)
+	regs, diags := Registries(config)
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	if len(regs) != 2 || regs[0].Host != "plugins.example.com" || regs[0].URL.String() != "http://127.0.0.1:8080/mirror/" ||
+		len(regs[0].TrustedKeys) != 1 || !bytes.Equal(regs[0].TrustedKeys[0], pub) || regs[1].URL.String() != "https://other.example/" {
+		t.Fatalf("registries %+v", regs)
+	}
+	for name, tc := range map[string]struct{ src, want string }{
+		"bad key":   {`registry "a" { trusted_keys = ["ed25519:AAAA", "ssh-rsa AAAA"] }`, `vigil.hcl:1:48: Invalid trusted key; public key "ssh-rsa AAAA" does not start with "ed25519:".`},
+		"bad url":   {`registry "a" { url = "ftp://x" }`, `vigil.hcl:1:22: Invalid registry url; registry URL "ftp://x" is not an http:// or https:// URL.`},
+		"duplicate": {"registry \"a\" {}\nregistry \"A\" {}", `vigil.hcl:2:10: Duplicate registry name; A registry named "a" is already defined at`},
+		"bad host":  {`registry "a b" {}`, `vigil.hcl:1:10: Invalid registry host; "a b" is not a host name with an optional :port.`},
+		"bad attr":  {`registry "a" { keys = [] }`, `vigil.hcl:1:16: Unsupported argument; An argument named "keys" is not expected here.`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			os.WriteFile(config, []byte(tc.src), 0o644)
+			_, diags := Registries(config)
+			if got := diagText(diags); !strings.Contains(got, tc.want) {
+				t.Errorf("diagnostics:\n%s\nwant them to contain:\n%s", got, tc.want)
+			}
+		})
+	}
+}

@@ -12,7 +12,8 @@
 //     and CurrentPlatform, which say where a locked plugin's file is and
 //     which SHA-256 it must have (for go-plugin's SecureConfig);
 //   - publishing: GenerateKey, Publish and Handler;
-//   - configuration: DecodeRegistries reads the `registry "HOST"` blocks.
+//   - configuration: Registry is a `registry "HOST"` block, which package
+//     hclconfig decodes (hclconfig.Registries).
 //
 // Nothing here starts goroutines that outlive a call, except Handler's
 // HTTP server, which its caller runs.

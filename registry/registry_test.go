@@ -650,45 +650,6 @@ func TestLockFileRoundTripAndErrors(t *testing.T) {
 	}
 }
 
-func TestLoadRegistries(t *testing.T) {
-	dir := t.TempDir()
-	var priv ed25519.PrivateKey
-	pub := mustKey(t, filepath.Join(dir, "acme"), &priv)
-	config := filepath.Join(dir, "vigil.hcl")
-	os.WriteFile(config, []byte(`
-server { listen = "127.0.0.1:9090" }
-plugin "x" { source = "./x" }
-registry "Plugins.Example.com" {
-  url          = "http://127.0.0.1:8080/mirror"
-  trusted_keys = [file("acme.pub")]
-}
-registry "other.example" {}
-`), 0o644)
-	regs, err := LoadRegistries(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(regs) != 2 || regs[0].Host != "plugins.example.com" || regs[0].URL.String() != "http://127.0.0.1:8080/mirror/" ||
-		len(regs[0].TrustedKeys) != 1 || !bytes.Equal(regs[0].TrustedKeys[0], pub) || regs[1].URL.String() != "https://other.example/" {
-		t.Fatalf("registries %+v", regs)
-	}
-	for name, tc := range map[string]struct{ src, want string }{
-		"bad key":   {`registry "a" { trusted_keys = ["ssh-rsa AAAA"] }`, `does not start with "ed25519:"`},
-		"bad url":   {`registry "a" { url = "ftp://x" }`, "is not an http:// or https:// URL"},
-		"duplicate": {"registry \"a\" {}\nregistry \"A\" {}", "Duplicate registry block"},
-		"bad host":  {`registry "a b" {}`, "Invalid registry host"},
-		"bad attr":  {`registry "a" { keys = [] }`, "Unsupported argument"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			os.WriteFile(config, []byte(tc.src), 0o644)
-			_, err := LoadRegistries(config)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "vigil.hcl:") {
-				t.Fatalf("error %v, want %q at a position", err, tc.want)
-			}
-		})
-	}
-}
-
 // TestExclusive holds the lock of a lock file: a second holder waits
 // until the first releases it, and a cancelled wait gives up.
 func TestExclusive(t *testing.T) {

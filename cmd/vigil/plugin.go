@@ -65,9 +65,9 @@ func (f *pluginFlags) setup(cmd *cobra.Command) (*registry.Installer, error) {
 	}
 	if config != "" {
 		base = filepath.Dir(config)
-		regs, err := registry.LoadRegistries(config)
-		if err != nil {
-			return nil, err
+		regs, diags := hclconfig.Registries(config)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("configuration %q: %s", config, diags.Error())
 		}
 		in.Registries = regs
 	}
