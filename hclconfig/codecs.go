@@ -168,7 +168,7 @@ func bytesString(n int64) string {
 		suffix string
 		size   int64
 	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}} {
-		if n%u.size == 0 {
+		if n != 0 && n%u.size == 0 {
 			return strconv.FormatInt(n/u.size, 10) + u.suffix
 		}
 	}

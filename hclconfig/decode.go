@@ -233,7 +233,26 @@ var paths = codec[[]string]{
 		}
 		return list, ok
 	},
-	render: strList.render,
+	render: func(list []string, o renderOptions) cty.Value {
+		out := make([]string, len(list))
+		for i, p := range list {
+			out[i] = relativePath(p, o)
+		}
+		return stringList(out)
+	},
+}
+
+// relativePath writes a path that decoding joined to the configuration
+// file's folder relative to it again. A path without a folder in it, and
+// an absolute one, stay as they are.
+func relativePath(p string, o renderOptions) string {
+	if filepath.IsAbs(p) || !strings.ContainsAny(p, "/"+string(filepath.Separator)) {
+		return p
+	}
+	if rel, err := filepath.Rel(o.baseDir, p); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return p
 }
 
 var serverSpec = &block[Server]{

@@ -163,7 +163,7 @@ var pluginSpec = &block[Plugin]{
 		// A registry address is kept as Registry.Address, and Source
 		// becomes the installed file; version is kept only for one, and
 		// so comes after source.
-		accessor("source", str,
+		accessor("source", pluginSource,
 			func(p *Plugin) string {
 				if p.Registry != nil {
 					return p.Registry.Address
@@ -208,6 +208,19 @@ var pluginSpec = &block[Plugin]{
 		default:
 			p.Source = findPluginFile(p.Source, s.d.baseDir)
 		}
+	},
+}
+
+// pluginSource is a plugin's source: a registry address, or a path
+// written relative to the configuration file's folder.
+var pluginSource = codec[string]{
+	typ: cty.String, kind: "string",
+	decode: str.decode,
+	render: func(s string, o renderOptions) cty.Value {
+		if isRegistryAddress(s) {
+			return cty.StringVal(s)
+		}
+		return cty.StringVal(relativePath(s, o))
 	},
 }
 

@@ -24,6 +24,9 @@ type renderOptions struct {
 	// secrets writes secrets as they are. Otherwise they show as
 	// "<secret>", and the passwords in URLs as "xxxxx".
 	secrets bool
+	// baseDir is the folder of the configuration file: paths that
+	// decoding joined to it are written relative to it again.
+	baseDir string
 }
 
 // codec converts the values of one type of attribute. typ is the HCL type
