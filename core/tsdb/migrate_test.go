@@ -1,0 +1,175 @@
+package tsdb
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	cmpo "cmp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+)
+
+// The fixture testdata/v1store.tar.gz is a data directory written by the
+// store before the write-ahead log moved to segment files: its write-ahead
+// records are badger entries under the W prefix. testdata/README.md says
+// how it was made; v1FixtureCommits is what was committed to it.
+
+// fixtureSample is one sample of the fixture: a float, or an integer
+// histogram when h is set.
+type fixtureSample struct {
+	T int64
+	V float64
+	H *histogram.Histogram
+}
+
+// v1FixtureOptions are the options the fixture was written with: small
+// chunks and records, so that it holds sealed chunks, open chunks and
+// commits split into several write-ahead records.
+func v1FixtureOptions() Options {
+	return Options{SamplesPerChunk: 16, OutOfOrderWindow: time.Hour, maxRecordBytes: 2 << 10}
+}
+
+// v1FixtureCommits returns the commits written to the fixture, in order,
+// each as samples by series; flushAfter is the commit after which the
+// store was flushed, so that the samples before it are sealed chunks and
+// the samples after it write-ahead records.
+func v1FixtureCommits() (commits []map[string][]fixtureSample, flushAfter int) {
+	const scrapes = 60
+	for i := 0; i < scrapes; i++ {
+		c := map[string][]fixtureSample{}
+		ts := int64(i) * 15_000
+		for k := 0; k < 20; k++ {
+			ls := labels.FromStrings("__name__", "fixture_float", "k", strconv.Itoa(k)).String()
+			c[ls] = append(c[ls], fixtureSample{T: ts, V: float64(i*100 + k)})
+		}
+		hl := labels.FromStrings("__name__", "fixture_hist").String()
+		c[hl] = append(c[hl], fixtureSample{T: ts, H: &histogram.Histogram{
+			Count: uint64(2*(i/2+1) + i%2), Sum: float64(i), Schema: 0,
+			PositiveSpans:   []histogram.Span{{Offset: 0, Length: 2}},
+			PositiveBuckets: []int64{int64(i/2) + 1, int64(i % 2)},
+		}})
+		if i%10 == 9 {
+			// Out of order: 7 s behind the newest sample of this series.
+			ol := labels.FromStrings("__name__", "fixture_ooo").String()
+			c[ol] = append(c[ol], fixtureSample{T: ts + 1000, V: float64(i)}, fixtureSample{T: ts - 7000, V: -float64(i)})
+		}
+		commits = append(commits, c)
+	}
+	return commits, 35
+}
+
+// v1FixtureWant is every sample of the fixture by series, in time order.
+func v1FixtureWant() map[string][]fixtureSample {
+	commits, _ := v1FixtureCommits()
+	want := map[string][]fixtureSample{}
+	for _, c := range commits {
+		for ls, ss := range c {
+			want[ls] = append(want[ls], ss...)
+		}
+	}
+	for ls := range want {
+		slices.SortFunc(want[ls], func(a, b fixtureSample) int { return cmpo.Compare(a.T, b.T) })
+	}
+	return want
+}
+
+// readFixtureSamples reads every sample of db, floats and integer histograms.
+func readFixtureSamples(t *testing.T, db *DB) map[string][]fixtureSample {
+	t.Helper()
+	q, err := db.Querier(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	got := map[string][]fixtureSample{}
+	ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+"))
+	for ss.Next() {
+		s := ss.At()
+		it := s.Iterator(nil)
+		var out []fixtureSample
+		for vt := it.Next(); vt != chunkenc.ValNone; vt = it.Next() {
+			switch vt {
+			case chunkenc.ValFloat:
+				ts, v := it.At()
+				out = append(out, fixtureSample{T: ts, V: v})
+			case chunkenc.ValHistogram:
+				ts, h := it.AtHistogram(nil)
+				h.CounterResetHint = histogram.UnknownCounterReset
+				out = append(out, fixtureSample{T: ts, H: h})
+			default:
+				t.Fatalf("series %s: unexpected value type %s", s.Labels(), vt)
+			}
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		got[s.Labels().String()] = out
+	}
+	if err := ss.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// untarFixture unpacks a .tar.gz of testdata into a new directory.
+func untarFixture(t *testing.T, name string) string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return dir
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		out, err := os.OpenFile(filepath.Join(dir, filepath.Base(h.Name)), os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestOpenV1Store opens the fixture written by the earlier format and
+// finds every sample committed to it.
+func TestOpenV1Store(t *testing.T) {
+	dir := untarFixture(t, "v1store.tar.gz")
+	db, err := Open(dir, v1FixtureOptions())
+	if err != nil {
+		t.Fatalf("open the fixture: %v", err)
+	}
+	defer db.Close()
+	if diff := cmp.Diff(v1FixtureWant(), readFixtureSamples(t, db)); diff != "" {
+		t.Fatalf("samples of the fixture (-want +got):\n%s", diff)
+	}
+}
