@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -23,7 +22,7 @@ type pendingSample struct {
 	oooSample
 }
 
-// appender buffers samples until Commit writes them as write-ahead records
+// appender buffers samples until Commit writes them to the write-ahead log
 // and adds them to the head. It implements storage.AppenderV2.
 type appender struct {
 	db        *DB
@@ -187,7 +186,7 @@ func sameOOOValue(a, b oooSample) bool {
 	}
 }
 
-// Commit writes the samples as write-ahead records (one, unless it is very
+// Commit writes the samples to the write-ahead log (one write, however
 // large) and adds them to the head. When it returns nil, the samples survive
 // a crash of the process.
 func (a *appender) Commit() error {
@@ -235,10 +234,12 @@ func (a *appender) clearPending() {
 	a.samples = nil
 }
 
-// commit persists samples as write-ahead records and applies them to the
-// head. A commit whose record fits in Options.maxRecordBytes writes that one
-// record; a larger one is split into several (splitWALRecord), written in
-// the same badger transaction.
+// commit logs samples to the write-ahead log and applies them to the head.
+// The records of a commit (the series it creates, its floats, histograms
+// and float histograms) go to the log in one write followed by the commit
+// marker; a commit whose records would exceed Options.maxRecordBytes is cut
+// into parts (splitWALRecord), all in the same write. No badger
+// transaction is involved: the sealing writes the series records to badger.
 func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	newSeries := newSeriesOf(samples)
 	// A commit that creates series, which allocates for each of them
@@ -249,43 +250,42 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	if len(newSeries) == 0 {
 		buf = walBufferPool.Get().(*walBuffers)
 	}
-	value := withChecksum(encodeWALRecord(buf, newSeries, samples))
-	buf.out = value[:0]
-	parts := []walPart{{samples: samples, value: value}}
-	if len(value) > db.opts.maxRecordBytes {
+	recs, size := encodeWALRecords(buf, newSeries, samples)
+	if size > db.opts.maxRecordBytes {
 		// The oversized buffers are left to the garbage collector.
-		parts = splitWALRecord(samples, len(value), db.opts.maxRecordBytes)
+		parts := splitWALRecord(samples, size, db.opts.maxRecordBytes)
+		recs, size = recs[:0], 0
+		for _, part := range parts {
+			recs = append(recs, part.recs...)
+			size += part.size
+		}
 	} else if len(newSeries) == 0 {
 		defer walBufferPool.Put(buf)
 	}
 
 	db.commitMu.RLock()
 	defer db.commitMu.RUnlock()
-	last := db.wal.nextSeq.Add(uint64(len(parts)))
-	first := last - uint64(len(parts)) + 1
-	if err := db.writeRecords(first, parts, newSeries); err != nil {
+	seq, err := db.wal.write(recs, size, db.opts.SyncWrites)
+	if err != nil {
 		return err
 	}
 	for _, s := range newSeries {
-		s.persisted.Store(true)
+		s.logged.Store(true)
 	}
 
 	mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
 	applied := 0
-	for i, part := range parts {
-		seq := first + uint64(i)
-		db.wal.add(seq, int64(len(part.value)))
-		for _, p := range part.samples {
-			p.s.mu.Lock()
-			if p.s.pendingApp == appID {
-				p.s.pendingApp = 0
-			}
-			if db.applySample(p.s, p.oooSample, seq, db.maxT.Load()) {
-				mint, maxt = min(mint, p.t), max(maxt, p.t)
-				applied++
-			}
-			p.s.mu.Unlock()
+	headMaxT := db.maxT.Load()
+	for _, p := range samples {
+		p.s.mu.Lock()
+		if p.s.pendingApp == appID {
+			p.s.pendingApp = 0
 		}
+		if db.applySample(p.s, p.oooSample, seq, headMaxT) {
+			mint, maxt = min(mint, p.t), max(maxt, p.t)
+			applied++
+		}
+		p.s.mu.Unlock()
 	}
 	if mint <= maxt {
 		db.updateBounds(mint, maxt)
@@ -294,12 +294,12 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	return nil
 }
 
-// newSeriesOf returns the series of samples that are not in badger yet,
-// once each, by reference.
+// newSeriesOf returns the series of samples whose series record is not in
+// the write-ahead log or badger yet, once each, by reference.
 func newSeriesOf(samples []pendingSample) []*memSeries {
 	var series []*memSeries
 	for _, p := range samples {
-		if !p.s.persisted.Load() {
+		if !p.s.logged.Load() {
 			series = append(series, p.s)
 		}
 	}
@@ -310,45 +310,7 @@ func newSeriesOf(samples []pendingSample) []*memSeries {
 	return series
 }
 
-// writeRecords writes the write-ahead records of a commit, with sequence
-// numbers from first on, and the series records of the series it creates.
-// The write-ahead records go in one badger transaction, so that the commit
-// lands whole or not at all: values above the value threshold go to the
-// value log and count only their pointer towards the transaction's size
-// limit. The series records join them when they fit; otherwise they follow
-// in a write batch (the write-ahead records hold the series too, and the
-// replay writes the series records a crash left out).
-func (db *DB) writeRecords(first uint64, parts []walPart, newSeries []*memSeries) error {
-	txn := db.kv.NewTransaction(true)
-	defer txn.Discard()
-	for i, part := range parts {
-		seq := first + uint64(i)
-		if err := txn.Set(walKey(seq), part.value); err != nil {
-			return fmt.Errorf("cannot write write-ahead record %d of %d bytes: %w", seq, len(part.value), err)
-		}
-	}
-	rest := newSeries
-	for i, s := range newSeries {
-		err := txn.Set(seriesKey(s.ref), encodeSeriesValue(s.lset))
-		if errors.Is(err, badger.ErrTxnTooBig) {
-			rest = newSeries[i:]
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("cannot write series %s: %w", s.lset, err)
-		}
-		rest = nil
-	}
-	if err := txn.Commit(); err != nil {
-		if len(parts) == 1 {
-			return fmt.Errorf("cannot commit write-ahead record %d: %w", first, err)
-		}
-		return fmt.Errorf("cannot commit write-ahead records %d to %d: %w", first, first+uint64(len(parts))-1, err)
-	}
-	return db.writeSeries(rest)
-}
-
-// writeSeries writes series records in a write batch.
+// writeSeries writes series records to badger in a write batch.
 func (db *DB) writeSeries(series []*memSeries) error {
 	if len(series) == 0 {
 		return nil
@@ -363,10 +325,13 @@ func (db *DB) writeSeries(series []*memSeries) error {
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("cannot write %d series: %w", len(series), err)
 	}
+	for _, s := range series {
+		s.indexed.Store(true)
+	}
 	return nil
 }
 
-// applySample adds a sample that is in the write-ahead record seq to the
+// applySample adds a sample of the commit numbered seq to the
 // head, and reports whether it was added. A sample that a concurrent commit
 // made out of order in the meantime is dropped, as upstream does. s.mu must
 // be held.

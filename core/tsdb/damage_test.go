@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	scrapeSeries   = 20
+	scrapeSeries   = 100
 	scrapeInterval = 10 * time.Second
 )
 
@@ -66,8 +66,8 @@ func countOverTime(db *DB, scrape int) ([]float64, int, error) {
 	return counts, len(vec), nil
 }
 
-// writeStoreWithTables writes sealed chunks and 144 write-ahead records
-// of scrapeSeries series into a new store and closes it, so that badger
+// writeStoreWithTables writes 204 scrapes of scrapeSeries series into a
+// new store, seals them in two flushes and closes it, so that badger
 // writes them to a table file. It returns the directory and the table.
 func writeStoreWithTables(t *testing.T) (dir, table string) {
 	t.Helper()
@@ -81,8 +81,13 @@ func writeStoreWithTables(t *testing.T) (dir, table string) {
 		t.Fatal(err)
 	}
 	writeScrapes(t, db, 60, 204)
-	if got := len(db.wal.records); got != 144 {
-		t.Fatalf("%d write-ahead records, want 144", got)
+	if got := commitsIn(readWALRecords(t, db)); got != 144 {
+		t.Fatalf("%d commits in the write-ahead log, want 144", got)
+	}
+	// The write-ahead log is not in badger: seal these too, so that the
+	// table has several blocks.
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)

@@ -4,14 +4,16 @@
 // Start with Open, which returns a *DB implementing storage.Storage of the
 // Prometheus module, so the upstream PromQL engine, rule manager and test
 // harness run on it unchanged. Open first reads every block of badger's
-// tables and refuses a store with a damaged one (verify.go). A Commit
-// writes one write-ahead record to badger (several, in one transaction,
-// when it is large) and adds the samples to the in-memory head (head.go);
-// full chunks are sealed into badger by a background loop (seal.go), and
-// the write-ahead records they covered are dropped (wal.go). Queries
-// (querier.go) read sealed chunks from a badger snapshot plus the head
-// through the upstream block querier. FORMAT.md specifies the key layout
-// and the records.
+// tables and refuses a store with a damaged one (verify.go), migrates the
+// write-ahead records an earlier version kept in badger (migrate.go), and
+// replays the write-ahead log. A Commit writes its records to the
+// write-ahead log, upstream's wlog segment files in DATA/wal, in one write
+// ended by a commit marker (wal.go), and adds the samples to the in-memory
+// head (head.go); full chunks and the series records are sealed into badger
+// by a background loop (seal.go), and the segments they covered are
+// replaced by a checkpoint (wal.go). Queries (querier.go) read sealed
+// chunks from a badger snapshot plus the head through the upstream block
+// querier. FORMAT.md specifies the files, the key layout and the records.
 package tsdb
 
 import (
@@ -61,9 +63,9 @@ type DB struct {
 
 	// commitMu is held shared by commits between taking a write-ahead
 	// sequence and adding their samples to the head, and exclusively by the
-	// truncation of the write-ahead records to find the oldest one in use.
+	// truncation of the write-ahead log to find the oldest commit in use.
 	commitMu sync.RWMutex
-	wal      walState
+	wal      segmentWAL
 
 	queueMu   sync.Mutex
 	sealQueue []*memSeries
@@ -84,7 +86,7 @@ type DB struct {
 }
 
 // Open opens the store in dir, creating it if needed, and replays the
-// write-ahead records of the samples that were not sealed before the last
+// write-ahead log of the samples that were not sealed before the last
 // stop. It first reads every block of badger's tables and refuses a store
 // whose tables are damaged, naming each table file in its error and in an
 // error line of the log, as Prometheus refuses a corrupted block: badger
@@ -149,6 +151,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	db.minT.Store(math.MaxInt64)
 	db.maxT.Store(math.MinInt64)
 	if err := db.load(); err != nil {
+		if db.wal.log != nil {
+			db.wal.log.Close()
+		}
 		kv.Close()
 		return nil, err
 	}
@@ -156,8 +161,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// load reads the series index and the time bounds from badger and replays
-// the write-ahead records.
+// load reads the series index and the time bounds from badger, migrates
+// the write-ahead records of an earlier version, opens the write-ahead log
+// and replays it.
 func (db *DB) load() error {
 	start := time.Now()
 	if err := db.loadChunkRange(); err != nil {
@@ -173,7 +179,16 @@ func (db *DB) load() error {
 	if err := db.loadTombstones(); err != nil {
 		return err
 	}
+	if err := db.migrateBadgerWAL(); err != nil {
+		return err
+	}
+	if err := db.openWAL(); err != nil {
+		return err
+	}
 	if err := db.replayWAL(); err != nil {
+		return err
+	}
+	if err := db.wal.refreshSize(); err != nil {
 		return err
 	}
 	db.logger.Info("store opened", "dir", db.dir, "series", n, "duration", time.Since(start).Round(time.Millisecond))
@@ -210,7 +225,8 @@ func (db *DB) loadSeries() (int, error) {
 				return fmt.Errorf("cannot read series %x: %w", key, err)
 			}
 			s := newMemSeries(ref, lset, false)
-			s.persisted.Store(true)
+			s.logged.Store(true)
+			s.indexed.Store(true)
 			db.series.add(s, lset.Hash())
 			db.postings.Add(storage.SeriesRef(ref), lset)
 			maxRef = max(maxRef, ref)
@@ -283,7 +299,7 @@ func (db *DB) loadBounds() error {
 }
 
 // run does the maintenance in the background until Close: it seals cut
-// chunks every second, drops the write-ahead records no series needs every
+// chunks every second, drops the write-ahead segments no series needs every
 // few seconds, and applies retention and collects badger's value log every
 // minute.
 func (db *DB) run() {
@@ -307,9 +323,9 @@ func (db *DB) run() {
 			return
 		case <-seal.C:
 			maintain("seal chunks", db.sealPending)
-			maintain("truncate large write-ahead records", db.truncateWALIfLarge)
+			maintain("truncate a large write-ahead log", db.truncateWALIfLarge)
 		case <-truncate.C:
-			maintain("drop sealed write-ahead records", func() error { return db.truncateWAL(math.MaxUint64) })
+			maintain("drop sealed write-ahead segments", func() error { return db.truncateWAL(math.MaxUint64) })
 		case <-retention.C:
 			maintain("retention", db.applyRetention)
 			maintain("value log collection", db.collectValueLog)
@@ -318,7 +334,7 @@ func (db *DB) run() {
 }
 
 // Flush seals every open chunk and buffer of the head into badger and drops
-// the write-ahead records they covered. Samples committed afterwards start
+// the write-ahead segments they covered. Samples committed afterwards start
 // new chunks.
 func (db *DB) Flush() error {
 	if db.closed.Load() {
@@ -330,12 +346,17 @@ func (db *DB) Flush() error {
 }
 
 func (db *DB) flushLocked() error {
+	// A new segment, so that the segments holding every commit so far can
+	// go once the head is sealed.
+	if err := db.wal.switchSegment(true, 0); err != nil {
+		return err
+	}
 	return db.sealHeadBefore(math.MaxUint64)
 }
 
 // sealHeadBefore seals the open chunks and out-of-order buffers holding
-// samples from write-ahead records below seq, writes them to badger and
-// drops the records no longer needed.
+// samples from commits below seq, writes them to badger and drops the
+// write-ahead segments no longer needed.
 func (db *DB) sealHeadBefore(seq uint64) error {
 	if err := db.cutHeadBefore(seq); err != nil {
 		return err
@@ -344,7 +365,7 @@ func (db *DB) sealHeadBefore(seq uint64) error {
 }
 
 // cutHeadBefore cuts the open chunks and out-of-order buffers holding
-// samples from write-ahead records below seq and writes them to badger.
+// samples from commits below seq and writes them to badger.
 func (db *DB) cutHeadBefore(seq uint64) error {
 	db.series.forEach(func(s *memSeries) {
 		s.mu.Lock()
@@ -363,11 +384,11 @@ func (db *DB) cutHeadBefore(seq uint64) error {
 	return db.sealPending()
 }
 
-// Compact seals the whole head and removes every write-ahead record from
-// badger's tables (badger's own compaction drops deleted entries only when
-// it gets to them), then merges badger's levels and collects the garbage of
-// its value log, so that the size on disk reflects the sealed data alone.
-// Commits wait while it seals and drops the records.
+// Compact seals the whole head and drops every segment of the write-ahead
+// log (a checkpoint keeps the series records), then merges badger's levels
+// and collects the garbage of its value log, so that the size on disk
+// reflects the sealed data alone. Commits wait while it seals and drops the
+// segments.
 func (db *DB) Compact() error {
 	if db.closed.Load() {
 		return ErrClosed
@@ -384,20 +405,14 @@ func (db *DB) Compact() error {
 }
 
 // sealAndDropWAL seals everything in the head and drops all write-ahead
-// records, with commits held off so that none is written in between.
+// segments, with commits held off so that none is written in between.
 func (db *DB) sealAndDropWAL() error {
 	db.commitMu.Lock()
 	defer db.commitMu.Unlock()
 	if err := db.cutHeadBefore(math.MaxUint64); err != nil {
 		return err
 	}
-	if err := db.kv.DropPrefix([]byte{prefixWAL}); err != nil {
-		return fmt.Errorf("cannot drop the write-ahead records: %w", err)
-	}
-	db.wal.mu.Lock()
-	db.wal.records, db.wal.bytes = nil, 0
-	db.wal.mu.Unlock()
-	return nil
+	return db.dropAllWAL()
 }
 
 // StartTime returns the timestamp of the oldest sample in the store, or
@@ -409,8 +424,9 @@ func (db *DB) StartTime() (int64, error) {
 	return db.minT.Load(), nil
 }
 
-// Close seals the pending chunks and closes badger. The open chunks stay in
-// the write-ahead records and are replayed by the next Open.
+// Close seals the pending chunks and closes the write-ahead log and badger.
+// The open chunks stay in the write-ahead log and are replayed by the next
+// Open.
 func (db *DB) Close() error {
 	if !db.closed.CompareAndSwap(false, true) {
 		return ErrClosed
@@ -423,6 +439,9 @@ func (db *DB) Close() error {
 	db.commitMu.Lock()
 	db.commitMu.Unlock() //lint:ignore SA2001 a barrier: the lock is only waited for
 	err := db.sealPending()
+	if werr := db.wal.log.Close(); werr != nil {
+		err = errors.Join(err, fmt.Errorf("cannot close the write-ahead log: %w", werr))
+	}
 	if cerr := db.kv.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("cannot close badger: %w", cerr))
 	}

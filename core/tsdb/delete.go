@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -306,12 +308,19 @@ func inIntervals(t int64, ivs tombstones.Intervals) bool {
 
 // Snapshot writes a consistent copy of the store into dir, which must not
 // exist yet; the copy opens as a store of its own, for backups. Samples
-// not sealed yet come along as write-ahead records, unless skipHead leaves
-// them out, as Prometheus's skip_head leaves out its head block: the copy
-// then holds the sealed chunks only.
+// not sealed yet come along as a copy of the write-ahead log, unless
+// skipHead leaves them out, as Prometheus's skip_head leaves out its head
+// block: the copy then holds the sealed chunks only. With the log, the
+// sealing waits until the copy is done, so that no sample moves from the
+// log to badger between the two copies; a commit written meanwhile may be
+// in the copy or not, never in part.
 func (db *DB) Snapshot(dir string, skipHead bool) error {
 	if db.closed.Load() {
 		return ErrClosed
+	}
+	if !skipHead {
+		db.maintMu.Lock()
+		defer db.maintMu.Unlock()
 	}
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("snapshot directory %q exists already", dir)
@@ -325,9 +334,6 @@ func (db *DB) Snapshot(dir string, skipHead bool) error {
 	go func() {
 		stream := db.kv.NewStream()
 		stream.LogPrefix = "snapshot"
-		if skipHead {
-			stream.ChooseKey = func(item *badger.Item) bool { return item.Key()[0] != prefixWAL }
-		}
 		_, err := stream.Backup(pw, 0)
 		pw.CloseWithError(err)
 		backupErr <- err
@@ -335,9 +341,50 @@ func (db *DB) Snapshot(dir string, skipHead bool) error {
 	loadErr := dst.Load(pr, 256)
 	pr.CloseWithError(loadErr)
 	err = errors.Join(<-backupErr, loadErr, dst.Close())
+	if err == nil && !skipHead {
+		err = copyDir(db.wal.dir, filepath.Join(dir, walDirName))
+	}
 	if err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("cannot write snapshot %q: %w", dir, err)
 	}
 	return nil
+}
+
+// copyDir copies the files of src and of its folders into dst, leaving out
+// the temporary folders of an unfinished checkpoint.
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if strings.HasSuffix(d.Name(), ".tmp") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		in, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(filepath.Join(dst, rel))
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		if err := out.Sync(); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
 }

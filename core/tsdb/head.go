@@ -47,7 +47,9 @@ type memSeries struct {
 	ref  uint64
 	lset labels.Labels
 
-	persisted atomic.Bool // the series record is in badger
+	// logged: the series record is in the write-ahead log or in badger, so
+	// commits no longer carry it. indexed: the series record is in badger.
+	logged, indexed atomic.Bool
 
 	mu sync.Mutex
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	cmpo "cmp"
+	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -160,16 +161,56 @@ func untarFixture(t *testing.T, name string) string {
 	}
 }
 
-// TestOpenV1Store opens the fixture written by the earlier format and
-// finds every sample committed to it.
+// TestOpenV1Store opens the fixture written by the earlier format, whose
+// write-ahead records are in badger, and finds every sample committed to
+// it; the records are migrated (sealed, then deleted from badger), the
+// samples are there again after a restart, and later commits go to the
+// segment write-ahead log.
 func TestOpenV1Store(t *testing.T) {
 	dir := untarFixture(t, "v1store.tar.gz")
+	want := v1FixtureWant()
 	db, err := Open(dir, v1FixtureOptions())
 	if err != nil {
 		t.Fatalf("open the fixture: %v", err)
 	}
-	defer db.Close()
-	if diff := cmp.Diff(v1FixtureWant(), readFixtureSamples(t, db)); diff != "" {
+	defer func() { db.Close() }()
+	if diff := cmp.Diff(want, readFixtureSamples(t, db)); diff != "" {
 		t.Fatalf("samples of the fixture (-want +got):\n%s", diff)
 	}
+	if n := countKeys(t, db, prefixWAL); n != 0 {
+		t.Errorf("%d write-ahead records left in badger after the migration", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, walDirName)); err != nil {
+		t.Errorf("no write-ahead log folder: %v", err)
+	}
+	ls := labels.FromStrings("__name__", "after_migration")
+	mustAppend(t, db, ls, 10_000_000, 1)
+	want[ls.String()] = []fixtureSample{{T: 10_000_000, V: 1}}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(dir, v1FixtureOptions()); err != nil {
+		t.Fatalf("reopen the migrated fixture: %v", err)
+	}
+	if diff := cmp.Diff(want, readFixtureSamples(t, db)); diff != "" {
+		t.Fatalf("samples after a restart (-want +got):\n%s", diff)
+	}
+}
+
+// countKeys counts the badger keys of db with the prefix p.
+func countKeys(t *testing.T, db *DB, p byte) int {
+	t.Helper()
+	n := 0
+	err := db.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{p}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -39,10 +39,16 @@ type Options struct {
 	// chunk of a series is sealed. Default 120, as upstream.
 	SamplesPerChunk int
 
-	// WALMaxBytes bounds the write-ahead records kept for the open chunks.
-	// When they grow past it, the open chunks holding the oldest records are
-	// sealed early so those records can be dropped. Default 256 MiB.
+	// WALMaxBytes bounds the segments of the write-ahead log kept for the
+	// open chunks. When they grow past it, the open chunks holding the
+	// oldest half of the log are sealed early so that its segments can be
+	// dropped. Default 256 MiB.
 	WALMaxBytes int64
+
+	// WALCompression compresses the records of the write-ahead log: "snappy"
+	// (the default, as upstream's), "zstd" or "none". Readers of the log
+	// take every kind, record by record, so it may change between runs.
+	WALCompression string
 
 	// CacheBytes is the size of badger's block cache. Default 64 MiB.
 	CacheBytes int64
@@ -50,8 +56,9 @@ type Options struct {
 	// Logger receives the store's log lines. Default: hclog.NewNullLogger().
 	Logger hclog.Logger
 
-	// maxRecordBytes bounds one write-ahead record; a larger commit is
-	// written as several. Tests lower it. Default defaultMaxRecordBytes.
+	// maxRecordBytes bounds the write-ahead records of one commit taken
+	// together; a larger commit is cut into parts with records of their
+	// own. Tests lower it. Default defaultMaxRecordBytes.
 	maxRecordBytes int
 }
 
@@ -82,6 +89,11 @@ func (o Options) validate() error {
 			return fmt.Errorf("invalid option %s=%d: must not be negative", n.name, n.value)
 		}
 	}
+	switch o.WALCompression {
+	case "", "none", "snappy", "zstd":
+	default:
+		return fmt.Errorf("invalid option WALCompression=%q: must be none, snappy or zstd", o.WALCompression)
+	}
 	if o.ChunkRange > 0 && o.ChunkRange < time.Minute {
 		return fmt.Errorf("invalid option ChunkRange=%s: must be at least 1m", o.ChunkRange)
 	}
@@ -97,6 +109,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WALMaxBytes <= 0 {
 		o.WALMaxBytes = 256 << 20
+	}
+	if o.WALCompression == "" {
+		o.WALCompression = "snappy"
 	}
 	if o.CacheBytes <= 0 {
 		o.CacheBytes = 64 << 20

@@ -46,7 +46,7 @@ func (db *DB) applyRetention() error {
 }
 
 // storedBytes is the size of what the store holds: the keys and values of
-// its chunks and write-ahead records, before badger's block compression.
+// its chunks, before badger's block compression, and the write-ahead log.
 // Badger reclaims the space of deleted entries as it compacts, so the files
 // on disk follow it with a delay, and are usually smaller.
 func (db *DB) storedBytes() (int64, error) {
@@ -62,7 +62,7 @@ func (db *DB) storedBytes() (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot measure the store: %w", err)
 	}
-	return size + db.wal.size(), nil
+	return size + db.walSize(), nil
 }
 
 // collectValueLog rewrites value log files until badger finds none worth it.

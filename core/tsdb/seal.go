@@ -40,6 +40,19 @@ func (db *DB) sealPending() error {
 		wb := db.kv.NewWriteBatch()
 		defer wb.Cancel()
 		mint, maxt := db.minT.Load(), db.maxT.Load()
+		// The series records of series that only the write-ahead log
+		// holds join their chunks.
+		var indexed []*memSeries
+		for _, w := range writes {
+			if w.s.indexed.Load() || (len(indexed) > 0 && indexed[len(indexed)-1] == w.s) {
+				continue
+			}
+			indexed = append(indexed, w.s)
+			if err := wb.Set(seriesKey(w.s.ref), encodeSeriesValue(w.s.lset)); err != nil {
+				db.requeue(queue)
+				return fmt.Errorf("cannot write series %s: %w", w.s.lset, err)
+			}
+		}
 		for _, w := range writes {
 			key := chunkKey(w.s.ref, w.c.minT, w.c.maxT, chunkSeq(w.c))
 			if err := wb.Set(key, encodeChunkValue(w.c.chunk)); err != nil {
@@ -68,6 +81,9 @@ func (db *DB) sealPending() error {
 			w.s.mu.Lock()
 			w.c.persistedAt = version
 			w.s.mu.Unlock()
+		}
+		for _, s := range indexed {
+			s.indexed.Store(true)
 		}
 		db.counters.chunksSealed.Add(uint64(len(writes)))
 	}

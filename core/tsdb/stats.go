@@ -15,8 +15,8 @@ type Stats struct {
 	// MinTime and MaxTime bound the samples of the store, in milliseconds;
 	// MinTime > MaxTime when it holds none.
 	MinTime, MaxTime int64
-	// WALBytes is the size of the write-ahead records kept for unsealed
-	// samples.
+	// WALBytes is the size of the write-ahead log on disk (segments and
+	// checkpoint), which holds the unsealed samples.
 	WALBytes int64
 	// Postings are the top label names, values and pairs by cardinality.
 	Postings *index.PostingsStats
@@ -32,7 +32,7 @@ func (db *DB) Stats(limit int) (*Stats, error) {
 		NumSeries: db.series.count(),
 		MinTime:   db.minT.Load(),
 		MaxTime:   db.maxT.Load(),
-		WALBytes:  db.wal.size(),
+		WALBytes:  db.walSize(),
 		Postings:  db.postings.Stats(model.MetricNameLabel, limit, labelValueSize),
 	}
 	if s.NumSeries == 0 {

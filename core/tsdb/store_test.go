@@ -2,9 +2,11 @@ package tsdb
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
+	"github.com/prometheus/prometheus/tsdb/wlog"
 )
 
 type sample struct {
@@ -603,17 +606,49 @@ func (s *syncBuilder) String() string {
 	return s.b.String()
 }
 
+// corruptWALRecord flips a byte of the payload of the n-th record (from 0)
+// in the first segment of the write-ahead log of a closed store in dir,
+// whose records all fit in its first page.
+func corruptWALRecord(t *testing.T, dir string, n int) {
+	t.Helper()
+	first, _, err := wlog.Segments(filepath.Join(dir, walDirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := wlog.SegmentName(filepath.Join(dir, walDirName), first)
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 0
+	for i := 0; ; i++ {
+		if off+7 > len(b) || b[off] == 0 {
+			t.Fatalf("segment %s has %d records, want more than %d", name, i, n)
+		}
+		length := int(binary.BigEndian.Uint16(b[off+1:]))
+		if i == n {
+			b[off+7+length/2] ^= 0xff
+			break
+		}
+		off += 7 + length
+	}
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCorruptedRecordsAreSkippedOnOpen(t *testing.T) {
 	for name, tc := range map[string]struct {
-		prefix []byte
-		flush  bool // seal before corrupting, so no write-ahead record holds the series
-		// firstBack: the corrupted record's series comes back, repaired
-		// from the write-ahead record that also carries it.
-		firstBack bool
+		// wal: damage the samples of the second commit in the write-ahead
+		// log; otherwise the series record of the first series in badger,
+		// after a flush. The log is cut back to the last whole commit
+		// before the damage, as upstream's head repairs it; a series record
+		// comes back from the checkpoint of the log.
+		wal        bool
+		secondBack bool
 	}{
-		"write-ahead record":                    {prefix: []byte{prefixWAL}},
-		"series record, sealed":                 {prefix: []byte{prefixSeries}, flush: true},
-		"series record, repaired from the head": {prefix: []byte{prefixSeries}, firstBack: true},
+		"write-ahead record":                          {wal: true},
+		"series record, repaired from the checkpoint": {secondBack: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -625,33 +660,48 @@ func TestCorruptedRecordsAreSkippedOnOpen(t *testing.T) {
 			second := labels.FromStrings("__name__", "second")
 			mustAppend(t, db, first, 1000, 1)
 			mustAppend(t, db, second, 1000, 2)
-			if tc.flush {
+			if !tc.wal {
 				if err := db.Flush(); err != nil {
 					t.Fatal(err)
 				}
+				corruptValue(t, db, []byte{prefixSeries})
 			}
-			corruptValue(t, db, tc.prefix)
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
+			}
+			if tc.wal {
+				// Series, samples and marker of each commit.
+				corruptWALRecord(t, dir, 4)
 			}
 			var logs strings.Builder
 			db, err = Open(dir, Options{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs})})
 			if err != nil {
 				t.Fatalf("a corrupted record must not stop the store from opening: %v", err)
 			}
-			defer db.Close()
-			if !strings.Contains(logs.String(), "checksum mismatch") {
+			defer func() { db.Close() }()
+			if !strings.Contains(logs.String(), "checksum") {
 				t.Errorf("the corruption was not logged: %s", logs.String())
 			}
 			if got := corruptions(t, db); got != 1 {
 				t.Errorf("vigil_tsdb_corruptions_total = %v, want 1", got)
 			}
 			got := readSeries(t, db, 0, 10000, nameMatcher)
-			if len(got[second.String()]) != 1 {
-				t.Errorf("the intact series is lost: %v", got)
+			if len(got[first.String()]) != 1 {
+				t.Errorf("the series before the damage is lost: %v", got)
 			}
-			if _, ok := got[first.String()]; ok != tc.firstBack {
-				t.Errorf("series of the corrupted record returned: %v, want %v (%v)", ok, tc.firstBack, got)
+			if _, ok := got[second.String()]; ok != tc.secondBack {
+				t.Errorf("series of the damaged record returned: %v, want %v (%v)", ok, tc.secondBack, got)
+			}
+			// The store takes commits after the repair, and they replay.
+			mustAppend(t, db, second, 5000, 5)
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if db, err = Open(dir, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if got := readSeries(t, db, 0, 10000, nameMatcher); len(got[second.String()]) == 0 || got[second.String()][len(got[second.String()])-1].T != 5000 {
+				t.Errorf("a commit after the repair is lost: %v", got)
 			}
 		})
 	}
@@ -792,6 +842,8 @@ func TestCollector(t *testing.T) {
 	if err := appendOne(t, db, labels.FromStrings("", "x"), 3000, 1); err == nil {
 		t.Fatal("an invalid series was accepted")
 	}
+	// The flush drops the segment of the commits; what is left is the
+	// checkpoint with the series record, one page of 32 KiB.
 	if err := db.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -819,9 +871,9 @@ vigil_tsdb_samples_refused_total{reason="out_of_order"} 1
 # HELP vigil_tsdb_series Series in the index of the store.
 # TYPE vigil_tsdb_series gauge
 vigil_tsdb_series 1
-# HELP vigil_tsdb_wal_bytes Bytes of the write-ahead records kept for unsealed samples.
+# HELP vigil_tsdb_wal_bytes Bytes of the write-ahead log on disk: its segments and checkpoint.
 # TYPE vigil_tsdb_wal_bytes gauge
-vigil_tsdb_wal_bytes 0
+vigil_tsdb_wal_bytes 32768
 `
 	if err := testutil.CollectAndCompare(db.Collector(), strings.NewReader(want), "vigil_tsdb_chunks_sealed_total", "vigil_tsdb_corruptions_total",
 		"vigil_tsdb_highest_timestamp_seconds", "vigil_tsdb_lowest_timestamp_seconds", "vigil_tsdb_samples_appended_total",

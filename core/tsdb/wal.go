@@ -4,9 +4,13 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,58 +19,180 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/chunks"
-	"github.com/prometheus/prometheus/tsdb/encoding"
 	"github.com/prometheus/prometheus/tsdb/record"
+	"github.com/prometheus/prometheus/tsdb/wlog"
+	"github.com/prometheus/prometheus/util/compression"
+
+	"github.com/vigilmon/vigil/internal/hclogslog"
 )
 
-// walState tracks the write-ahead records in badger: one per Commit (or a
-// few for a large one), keyed by sequence number, kept until every sample in
-// it is in a sealed chunk.
-type walState struct {
-	nextSeq atomic.Uint64
+// walDirName is the folder of the write-ahead log in the data directory.
+const walDirName = "wal"
 
-	mu      sync.Mutex
-	records []walRecordInfo
+// commitMarker ends the records of every commit in the write-ahead log: an
+// upstream Series record with no series, which upstream's readers (the
+// head's replay, the remote-write watcher) take as a record that adds
+// nothing. The replay applies the records of a commit only once it reads
+// the marker, so a commit that a crash cut short is dropped whole.
+var commitMarker = []byte{byte(record.Series)}
+
+// segmentWAL is the write-ahead log: upstream's wlog segment files in
+// DATA/wal. Every commit is written with one Log call as its records and
+// the commit marker, and gets a sequence number. The head remembers, per
+// series, the sequence of the oldest commit its unsealed samples came from;
+// whole segments are dropped once every commit in them is below that.
+type segmentWAL struct {
+	dir string
+	log *wlog.WL
+
+	// mu serializes writes and segment switches, so that sequence numbers
+	// follow the order of the commits in the log.
+	mu sync.Mutex
+	// nextSeq is the sequence of the last commit written; written under mu.
+	nextSeq atomic.Uint64
+	// bounds are the segment switches the store made, oldest first: the
+	// segments below bounds[i].segment hold only commits up to
+	// bounds[i].lastSeq. wlog also switches segments by itself when one is
+	// full; those switches are not known here, so segments are dropped only
+	// at the switches listed.
+	bounds []walBound
+	// pending is the record bytes written since the last bound.
+	pending int64
+	// switched is when the store last switched segments.
+	switched time.Time
+	// failed is set when a write failed: the log may end in part of a
+	// commit, which would join the next one on replay, so no later commit
+	// is written.
+	failed error
+
+	// size is the bytes of the log on disk, segments and checkpoint;
+	// segmentBytes the bytes of its segments alone. Refreshed by the
+	// maintenance.
+	size, segmentBytes atomic.Int64
+}
+
+// walBound is a segment switch: the segments below segment hold only
+// commits up to lastSeq, bytes of records since the switch before.
+type walBound struct {
+	segment int
+	lastSeq uint64
 	bytes   int64
 }
 
-type walRecordInfo struct {
-	seq  uint64
-	size int64
+// walSegmentSize is the size of a segment file of the write-ahead log, as
+// upstream's.
+const walSegmentSize = wlog.DefaultSegmentSize
+
+// openWAL opens (or creates) the write-ahead log of the store. wlog starts
+// a new segment after the existing ones; the replay reads those.
+func (db *DB) openWAL() error {
+	dir := filepath.Join(db.dir, walDirName)
+	l, err := wlog.NewSize(hclogslog.New(db.logger.Named("wal")), nil, dir, walSegmentSize, compression.Type(db.opts.WALCompression))
+	if err != nil {
+		return fmt.Errorf("cannot open the write-ahead log in %q: %w", dir, err)
+	}
+	db.wal.dir = dir
+	db.wal.log = l
+	db.wal.switched = time.Now()
+	return nil
 }
 
-func (w *walState) add(seq uint64, size int64) {
-	w.mu.Lock()
-	w.records = append(w.records, walRecordInfo{seq, size})
-	w.bytes += size
-	w.mu.Unlock()
-}
-
-// size returns the bytes of the live write-ahead records.
-func (w *walState) size() int64 {
+// write logs the records of one commit, followed by the commit marker, in
+// one Log call, with fsync when sync is set, and returns the commit's
+// sequence number.
+func (w *segmentWAL) write(recs [][]byte, size int, sync bool) (uint64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.bytes
+	if w.failed != nil {
+		return 0, fmt.Errorf("the write-ahead log failed earlier, reopen the store: %w", w.failed)
+	}
+	seq := w.nextSeq.Load() + 1
+	err := w.log.Log(append(recs, commitMarker)...)
+	if err == nil && sync {
+		err = w.log.Sync()
+	}
+	if err != nil {
+		w.failed = err
+		return 0, fmt.Errorf("cannot write commit %d (%d records, %d bytes) to the write-ahead log: %w", seq, len(recs), size, err)
+	}
+	w.nextSeq.Store(seq)
+	w.pending += int64(size)
+	return seq, nil
 }
 
-// encodeWALRecord encodes the series created by a commit and its samples
-// with upstream's record encoding: a sequence of sub-records, each prefixed
-// by its length.
-func encodeWALRecord(buf *walBuffers, newSeries []*memSeries, samples []pendingSample) []byte {
+// switchSegment starts a new segment when the current one holds commits and
+// force is set, or it holds at least minBytes of records, or the last switch
+// is a minute old; the commits before it can then go as a whole.
+func (w *segmentWAL) switchSegment(force bool, minBytes int64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.pending == 0 || w.failed != nil {
+		return nil
+	}
+	if !force && w.pending < minBytes && time.Since(w.switched) < time.Minute {
+		return nil
+	}
+	n, err := w.log.NextSegment()
+	if err != nil {
+		return fmt.Errorf("cannot start a new segment of the write-ahead log: %w", err)
+	}
+	w.bounds = append(w.bounds, walBound{segment: n, lastSeq: w.nextSeq.Load(), bytes: w.pending})
+	w.pending = 0
+	w.switched = time.Now()
+	return nil
+}
+
+// refreshSize measures the log on disk.
+func (w *segmentWAL) refreshSize() error {
+	var segs, total int64
+	err := filepath.WalkDir(w.dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil // a segment or checkpoint deleted meanwhile
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		total += info.Size()
+		if filepath.Dir(path) == w.dir {
+			segs += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cannot measure the write-ahead log in %q: %w", w.dir, err)
+	}
+	w.size.Store(total)
+	w.segmentBytes.Store(segs)
+	return nil
+}
+
+// walSize returns the bytes of the write-ahead log on disk, as last measured.
+func (db *DB) walSize() int64 { return db.wal.size.Load() }
+
+// encodeWALRecords encodes the series created by a commit and its samples
+// with upstream's record encoding, one record per kind, and returns the
+// records and their total size. They share buf.out.
+func encodeWALRecords(buf *walBuffers, newSeries []*memSeries, samples []pendingSample) ([][]byte, int) {
 	enc := record.Encoder{EnableSTStorage: true}
 	out := buf.out[:0]
-	put := func(rec []byte) {
-		e := encoding.Encbuf{B: out}
-		e.PutUvarint(len(rec))
-		out = append(e.Get(), rec...)
-		buf.sub = rec[:0]
-	}
+	var ends []int
 	if len(newSeries) > 0 {
 		refs := make([]record.RefSeries, len(newSeries))
 		for i, s := range newSeries {
 			refs[i] = record.RefSeries{Ref: chunks.HeadSeriesRef(s.ref), Labels: s.lset}
 		}
-		put(enc.Series(refs, buf.sub))
+		out = enc.Series(refs, out)
+		ends = append(ends, len(out))
 	}
 	floats, hists, fhists := buf.floats[:0], buf.hists[:0], buf.fhists[:0]
 	for _, p := range samples {
@@ -81,42 +207,51 @@ func encodeWALRecord(buf *walBuffers, newSeries []*memSeries, samples []pendingS
 		}
 	}
 	if len(floats) > 0 {
-		put(enc.Samples(floats, buf.sub))
+		out = enc.Samples(floats, out)
+		ends = append(ends, len(out))
 	}
 	if len(hists) > 0 {
-		rec, _ := enc.HistogramSamples(hists, buf.sub)
-		put(rec)
+		// Histograms with custom buckets come back apart; the store logs
+		// them all in the one record, which decodes them all.
+		out, _ = enc.HistogramSamples(hists, out)
+		ends = append(ends, len(out))
 	}
 	if len(fhists) > 0 {
-		rec, _ := enc.FloatHistogramSamples(fhists, buf.sub)
-		put(rec)
+		out, _ = enc.FloatHistogramSamples(fhists, out)
+		ends = append(ends, len(out))
 	}
 	clear(hists)
 	clear(fhists)
 	buf.floats, buf.hists, buf.fhists = floats, hists[:0], fhists[:0]
 	buf.out = out
-	return out
+	recs := make([][]byte, len(ends))
+	start := 0
+	for i, end := range ends {
+		recs[i] = out[start:end:end]
+		start = end
+	}
+	return recs, len(out)
 }
 
-// defaultMaxRecordBytes bounds one write-ahead record, with room to spare
-// under badger's limit on one value (the value log file size, 64 MiB).
-const defaultMaxRecordBytes = 32 << 20
+// defaultMaxRecordBytes bounds the records of one commit taken together:
+// a larger commit is cut into parts, each with records of its own, so that
+// no record comes near the size of a segment (wlog puts a record in one
+// segment, starting a new one when it does not fit).
+const defaultMaxRecordBytes = 8 << 20
 
-// walPart is one write-ahead record of a commit.
+// walPart is one part of a commit: its samples and their records.
 type walPart struct {
 	samples []pendingSample
-	value   []byte // the encoded record and its checksum
+	recs    [][]byte
+	size    int
 }
 
-// splitWALRecord encodes the samples of a commit, whose single record would
-// have size bytes, as several records of at most maxBytes: runs of about
-// maxBytes/2, so that a run with more series or larger histograms than the
-// average still fits, and is split again when it does not. Each record
-// carries the series the commit creates that its samples use, so that it
-// replays on its own. The samples are first put in time order (stably, so
-// the samples of a series keep theirs): the replay lets the newest sample of
-// each record move the out-of-order window of the next ones, and in time
-// order that accepts every sample the commit applied.
+// splitWALRecord encodes the samples of a commit, whose records would have
+// size bytes, as parts of at most maxBytes: runs of about maxBytes/2, so
+// that a run with more series or larger histograms than the average still
+// fits, and is split again when it does not. Each part carries the series
+// the commit creates that its samples use. The samples are first put in time
+// order (stably, so the samples of a series keep theirs).
 func splitWALRecord(samples []pendingSample, size, maxBytes int) []walPart {
 	byTime := func(a, b pendingSample) int { return cmp.Compare(a.t, b.t) }
 	if !slices.IsSortedFunc(samples, byTime) {
@@ -125,8 +260,8 @@ func splitWALRecord(samples []pendingSample, size, maxBytes int) []walPart {
 	return splitSorted(&walBuffers{}, samples, size, maxBytes)
 }
 
-// splitSorted splits samples, whose single record would have size bytes,
-// into runs, encoding them with the scratch buffers of buf and each into an
+// splitSorted splits samples, whose records would have size bytes, into
+// runs, encoding them with the scratch buffers of buf and each into an
 // output buffer of its own, sized for the run.
 func splitSorted(buf *walBuffers, samples []pendingSample, size, maxBytes int) []walPart {
 	half := max(1, maxBytes/2)
@@ -134,25 +269,25 @@ func splitSorted(buf *walBuffers, samples []pendingSample, size, maxBytes int) [
 	parts := make([]walPart, 0, n)
 	for i := 0; i < n; i++ {
 		run := samples[i*len(samples)/n : (i+1)*len(samples)/n]
-		// Room for the run's share of the size, a little more, and the
-		// checksum, so that the record is not copied as it grows.
-		buf.out = make([]byte, 0, size/n+size/(8*n)+4)
-		value := withChecksum(encodeWALRecord(buf, newSeriesOf(run), run))
-		if len(value) > maxBytes && len(run) > 1 {
-			parts = append(parts, splitSorted(buf, run, len(value), maxBytes)...)
+		// Room for the run's share of the size and a little more, so that
+		// the records are not copied as they grow.
+		buf.out = make([]byte, 0, size/n+size/(8*n))
+		recs, runSize := encodeWALRecords(buf, newSeriesOf(run), run)
+		if runSize > maxBytes && len(run) > 1 {
+			parts = append(parts, splitSorted(buf, run, runSize, maxBytes)...)
 			continue
 		}
-		parts = append(parts, walPart{samples: run, value: value})
+		parts = append(parts, walPart{samples: run, recs: recs, size: runSize})
 	}
 	return parts
 }
 
 // walBuffers are the scratch buffers of one commit, reused across commits.
 type walBuffers struct {
-	out, sub []byte
-	floats   []record.RefSample
-	hists    []record.RefHistogramSample
-	fhists   []record.RefFloatHistogramSample
+	out    []byte
+	floats []record.RefSample
+	hists  []record.RefHistogramSample
+	fhists []record.RefFloatHistogramSample
 }
 
 var walBufferPool = sync.Pool{New: func() any { return &walBuffers{} }}
@@ -163,127 +298,211 @@ type walSample struct {
 	oooSample
 }
 
-// decodeWALRecord decodes a record written by encodeWALRecord.
-func decodeWALRecord(dec *record.Decoder, rec []byte) ([]record.RefSeries, []walSample, error) {
-	var (
-		series  []record.RefSeries
-		samples []walSample
-	)
-	for len(rec) > 0 {
-		buf := encoding.Decbuf{B: rec}
-		n := buf.Uvarint()
-		if buf.Err() != nil || n > buf.Len() {
-			return nil, nil, fmt.Errorf("truncated sub-record")
-		}
-		sub := buf.B[:n]
-		rec = buf.B[n:]
-		switch typ := dec.Type(sub); typ {
-		case record.Series:
-			s, err := dec.Series(sub, nil)
-			if err != nil {
-				return nil, nil, fmt.Errorf("cannot decode series: %w", err)
-			}
-			series = append(series, s...)
-		case record.Samples, record.SamplesV2:
-			ss, err := dec.Samples(sub, nil)
-			if err != nil {
-				return nil, nil, fmt.Errorf("cannot decode samples: %w", err)
-			}
-			for _, s := range ss {
-				samples = append(samples, walSample{uint64(s.Ref), oooSample{st: s.ST, t: s.T, v: s.V}})
-			}
-		case record.HistogramSamples, record.HistogramSamplesV2, record.CustomBucketsHistogramSamples:
-			hs, err := dec.HistogramSamples(sub, nil)
-			if err != nil {
-				return nil, nil, fmt.Errorf("cannot decode histograms: %w", err)
-			}
-			for _, h := range hs {
-				samples = append(samples, walSample{uint64(h.Ref), oooSample{st: h.ST, t: h.T, h: h.H}})
-			}
-		case record.FloatHistogramSamples, record.FloatHistogramSamplesV2, record.CustomBucketsFloatHistogramSamples:
-			fhs, err := dec.FloatHistogramSamples(sub, nil)
-			if err != nil {
-				return nil, nil, fmt.Errorf("cannot decode float histograms: %w", err)
-			}
-			for _, h := range fhs {
-				samples = append(samples, walSample{uint64(h.Ref), oooSample{st: h.ST, t: h.T, fh: h.FH}})
-			}
-		default:
-			return nil, nil, fmt.Errorf("unknown sub-record type %d", typ)
-		}
-	}
-	return series, samples, nil
+// walCommit is the records of one commit read back from the log.
+type walCommit struct {
+	series  []record.RefSeries
+	samples []walSample
+	records int
 }
 
-// replayWAL adds the samples of every write-ahead record to the head, in
-// the order they were committed. One goroutine reads and decodes the
-// records; as many as there are CPUs apply them, each to its own share of
-// the series, so the samples of a series keep their order. A record that
-// fails its checksum is reported and skipped: the records around it are
-// still replayed.
+// decodeRecord adds a record read from the log to c.
+func (c *walCommit) decodeRecord(dec *record.Decoder, rec []byte) error {
+	c.records++
+	switch typ := dec.Type(rec); typ {
+	case record.Series:
+		s, err := dec.Series(rec, nil)
+		if err != nil {
+			return fmt.Errorf("cannot decode series: %w", err)
+		}
+		c.series = append(c.series, s...)
+	case record.Samples, record.SamplesV2:
+		ss, err := dec.Samples(rec, nil)
+		if err != nil {
+			return fmt.Errorf("cannot decode samples: %w", err)
+		}
+		for _, s := range ss {
+			c.samples = append(c.samples, walSample{uint64(s.Ref), oooSample{st: s.ST, t: s.T, v: s.V}})
+		}
+	case record.HistogramSamples, record.HistogramSamplesV2, record.CustomBucketsHistogramSamples:
+		hs, err := dec.HistogramSamples(rec, nil)
+		if err != nil {
+			return fmt.Errorf("cannot decode histograms: %w", err)
+		}
+		for _, h := range hs {
+			c.samples = append(c.samples, walSample{uint64(h.Ref), oooSample{st: h.ST, t: h.T, h: h.H}})
+		}
+	case record.FloatHistogramSamples, record.FloatHistogramSamplesV2, record.CustomBucketsFloatHistogramSamples:
+		fhs, err := dec.FloatHistogramSamples(rec, nil)
+		if err != nil {
+			return fmt.Errorf("cannot decode float histograms: %w", err)
+		}
+		for _, h := range fhs {
+			c.samples = append(c.samples, walSample{uint64(h.Ref), oooSample{st: h.ST, t: h.T, fh: h.FH}})
+		}
+	default:
+		return fmt.Errorf("unknown record type %d", typ)
+	}
+	return nil
+}
+
+// isCommitMarker reports whether rec is the record that ends a commit.
+func isCommitMarker(rec []byte) bool {
+	return len(rec) == 1 && rec[0] == byte(record.Series)
+}
+
+// replayWAL reads the checkpoint and the segments of the write-ahead log
+// into the head, in the order they were written. The records of a commit
+// are applied once its commit marker is read. A log that ends in a commit
+// without its marker, or in a torn or damaged record (a crash in the middle
+// of a write), is repaired as upstream's head repairs it: the segment is cut
+// back to the end of the last whole commit and the segments after it are
+// deleted, so that the commits written next do not join the dropped part.
+// One goroutine reads and decodes the records; as many as there are CPUs
+// apply the samples, each to its own share of the series.
 func (db *DB) replayWAL() error {
 	start := time.Now()
-	lastLog := start
-	dec := record.NewDecoder(nil, nil)
-	var records, samples, corrupt int
-	var maxSeq uint64
-	err := db.kv.View(func(txn *badger.Txn) error {
+	w := &db.wal
+	if err := db.replayCheckpoint(); err != nil {
+		return err
+	}
+	first, last, err := wlog.Segments(w.dir)
+	if err != nil {
+		return fmt.Errorf("cannot list the segments of the write-ahead log in %q: %w", w.dir, err)
+	}
+	if _, cp, err := wlog.LastCheckpoint(w.dir); err == nil {
+		first = max(first, cp+1)
+	}
+	if first < 0 || first > last {
+		return nil
+	}
+	sr, err := wlog.NewSegmentsRangeReader(wlog.SegmentRange{Dir: w.dir, First: first, Last: last})
+	if err != nil {
+		return fmt.Errorf("cannot read the write-ahead log in %q: %w", w.dir, err)
+	}
+	defer sr.Close()
+
+	var (
+		dec              record.Decoder
+		commit           walCommit
+		commits, samples int
+		lastLog          = start
+		seq              = w.nextSeq.Load()
+		markSeg, markOff = first, int64(0) // the end of the last whole commit
+		pending          int64
+		damage           error
+		damageSeg        int
+	)
+	err = db.kv.View(func(txn *badger.Txn) error {
 		workers := newReplayWorkers(db, txn, runtime.GOMAXPROCS(0))
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixWAL}})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			key := item.KeyCopy(nil)
-			if len(key) != walKeyLen {
-				workers.stop()
-				return fmt.Errorf("malformed write-ahead key %x", key)
+		r := wlog.NewReader(sr)
+		for r.Next() {
+			rec := r.Record()
+			if commit.records == 0 && r.Segment() > markSeg {
+				// The commit starts a segment: the ones before hold only
+				// the commits read so far.
+				w.bounds = append(w.bounds, walBound{segment: r.Segment(), lastSeq: seq, bytes: pending})
+				pending = 0
 			}
-			seq := beUint64(key[1:])
-			maxSeq = max(maxSeq, seq)
-			var rec []byte
-			if err := item.Value(func(v []byte) error {
-				payload, err := verifyChecksum(v)
-				if err != nil {
+			pending += int64(len(rec))
+			if isCommitMarker(rec) {
+				seq++
+				if err := db.replaySeries(commit.series); err != nil {
+					workers.stop()
 					return err
 				}
-				rec = slices.Clone(payload)
-				return nil
-			}); err != nil {
-				if errors.Is(err, errChecksum) {
-					corrupt++
-					db.reportCorruption("skipping corrupted write-ahead record", key, err)
-					continue
+				workers.dispatch(seq, commit.samples)
+				commits++
+				samples += len(commit.samples)
+				commit = walCommit{}
+				markSeg, markOff = r.Segment(), r.Offset()
+				if time.Since(lastLog) > 5*time.Second {
+					lastLog = time.Now()
+					db.logger.Info("replaying the write-ahead log", "commits", commits, "samples", samples, "elapsed", time.Since(start).Round(time.Second))
 				}
-				workers.stop()
-				return fmt.Errorf("cannot read write-ahead record %x: %w", key, err)
-			}
-			series, smps, err := decodeWALRecord(&dec, rec)
-			if err != nil {
-				corrupt++
-				db.reportCorruption("skipping undecodable write-ahead record", key, err)
 				continue
 			}
-			if err := db.replaySeries(series); err != nil {
-				workers.stop()
-				return err
+			if err := commit.decodeRecord(&dec, rec); err != nil {
+				damage, damageSeg = fmt.Errorf("record ending at offset %d of segment %d: %w", r.Offset(), r.Segment(), err), r.Segment()
+				break
 			}
-			workers.dispatch(seq, smps)
-			db.wal.add(seq, int64(item.ValueSize()))
-			records++
-			samples += len(smps)
-			if time.Since(lastLog) > 5*time.Second {
-				lastLog = time.Now()
-				db.logger.Info("replaying write-ahead records", "records", records, "samples", samples, "elapsed", time.Since(start).Round(time.Second))
+		}
+		if damage == nil && r.Err() != nil {
+			damage = r.Err()
+			var cerr *wlog.CorruptionErr
+			if errors.As(damage, &cerr) {
+				damageSeg = cerr.Segment
 			}
 		}
 		return workers.stop()
 	})
 	if err != nil {
-		return fmt.Errorf("cannot replay write-ahead records: %w", err)
+		return fmt.Errorf("cannot replay the write-ahead log in %q: %w", w.dir, err)
 	}
-	db.wal.nextSeq.Store(maxSeq)
-	if records > 0 || corrupt > 0 {
-		db.logger.Info("replayed write-ahead records", "records", records, "samples", samples, "corrupted", corrupt, "duration", time.Since(start).Round(time.Millisecond))
+	w.nextSeq.Store(seq)
+	w.pending = pending
+	if damage != nil || commit.records > 0 {
+		// A crash in the middle of a write leaves a log that ends early:
+		// in a commit without its marker or in a record cut short. Other
+		// damage (a checksum that fails, bytes that do not decode) is
+		// counted.
+		if damage != nil && !isTornWrite(damage) {
+			db.reportCorruption("dropping the write-ahead log from a damaged record on", []byte(fmt.Sprintf("segment %d", damageSeg)), damage)
+		} else {
+			db.logger.Warn("dropping a commit that a crash left incomplete at the end of the write-ahead log", "segment", markSeg, "offset", markOff, "records", commit.records, "error", damage)
+		}
+		// Records end after markOff; those ending at or before it stay.
+		cerr := &wlog.CorruptionErr{Dir: w.dir, Segment: markSeg, Offset: markOff + 1, Err: errors.Join(damage, errors.New("incomplete commit"))}
+		if err := w.log.Repair(cerr); err != nil {
+			return fmt.Errorf("cannot cut the write-ahead log in %q back to its last whole commit: %w", w.dir, err)
+		}
+		w.bounds = append(w.bounds, walBound{segment: markSeg + 1, lastSeq: seq, bytes: w.pending})
+		w.pending = 0
+	} else if last > markSeg {
+		w.bounds = append(w.bounds, walBound{segment: last, lastSeq: seq, bytes: w.pending})
+		w.pending = 0
+	}
+	if commits > 0 {
+		db.logger.Info("replayed the write-ahead log", "commits", commits, "samples", samples, "duration", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// isTornWrite reports whether err, from reading the log, is its end cut
+// short, as a crash during a write leaves it.
+func isTornWrite(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "last record is torn")
+}
+
+// replayCheckpoint adds the series of the last checkpoint of the log.
+func (db *DB) replayCheckpoint() error {
+	dir, _, err := wlog.LastCheckpoint(db.wal.dir)
+	if errors.Is(err, record.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot find the checkpoint of the write-ahead log in %q: %w", db.wal.dir, err)
+	}
+	sr, err := wlog.NewSegmentsReader(dir)
+	if err != nil {
+		return fmt.Errorf("cannot read checkpoint %q: %w", dir, err)
+	}
+	defer sr.Close()
+	var dec record.Decoder
+	r := wlog.NewReader(sr)
+	for r.Next() {
+		if dec.Type(r.Record()) != record.Series {
+			continue
+		}
+		series, err := dec.Series(r.Record(), nil)
+		if err != nil {
+			return fmt.Errorf("cannot decode the series of checkpoint %q: %w", dir, err)
+		}
+		if err := db.replaySeries(series); err != nil {
+			return err
+		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("cannot read checkpoint %q: %w", dir, err)
 	}
 	return nil
 }
@@ -387,11 +606,10 @@ func (w *replayWorkers) stop() error {
 	return w.err
 }
 
-// replaySeries adds the series of a write-ahead record that have no series
-// record in badger (a large commit writes those after the write-ahead
-// record, so a crash can fall between) and writes their records.
+// replaySeries adds the series of the write-ahead log that the head does
+// not know: a commit writes its new series to the log only, and the
+// sealing writes their badger records later.
 func (db *DB) replaySeries(series []record.RefSeries) error {
-	var missing []*memSeries
 	for _, rs := range series {
 		ref := uint64(rs.Ref)
 		if db.series.getByRef(ref) != nil {
@@ -399,7 +617,7 @@ func (db *DB) replaySeries(series []record.RefSeries) error {
 		}
 		lset := rs.Labels.Copy()
 		s := newMemSeries(ref, lset, false)
-		s.persisted.Store(true)
+		s.logged.Store(true)
 		db.series.add(s, lset.Hash())
 		db.postings.Add(storage.SeriesRef(ref), lset)
 		for {
@@ -408,9 +626,8 @@ func (db *DB) replaySeries(series []record.RefSeries) error {
 				break
 			}
 		}
-		missing = append(missing, s)
 	}
-	return db.writeSeries(missing)
+	return nil
 }
 
 // ensureMaxT reads the newest sealed sample of a series loaded from badger,
@@ -471,32 +688,47 @@ func (db *DB) readNewestSample(s *memSeries, it *badger.Iterator) error {
 }
 
 // truncateWALIfLarge seals the chunks that hold the oldest half of the
-// write-ahead bytes when they exceed Options.WALMaxBytes, and drops those
-// records.
+// write-ahead log when its segments exceed Options.WALMaxBytes, and drops
+// the segments they covered.
 func (db *DB) truncateWALIfLarge() error {
-	if db.wal.size() <= db.opts.WALMaxBytes {
+	w := &db.wal
+	if err := w.refreshSize(); err != nil {
+		return err
+	}
+	if w.segmentBytes.Load() <= db.opts.WALMaxBytes {
 		return nil
 	}
-	db.wal.mu.Lock()
-	recs := slices.Clone(db.wal.records)
-	total := db.wal.bytes
-	db.wal.mu.Unlock()
-	slices.SortFunc(recs, func(a, b walRecordInfo) int { return cmp.Compare(a.seq, b.seq) })
+	if err := w.switchSegment(true, 0); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	bounds := slices.Clone(w.bounds)
+	w.mu.Unlock()
+	var total, acc int64
+	for _, b := range bounds {
+		total += b.bytes
+	}
 	var cutoff uint64
-	var acc int64
-	for _, r := range recs {
-		acc += r.size
-		cutoff = r.seq + 1
+	for _, b := range bounds {
+		acc += b.bytes
+		cutoff = b.lastSeq + 1
 		if acc >= total/2 {
 			break
 		}
 	}
+	if cutoff == 0 {
+		return nil
+	}
 	return db.sealHeadBefore(cutoff)
 }
 
-// truncateWAL deletes the write-ahead records below limit that no series
-// needs any more.
+// truncateWAL drops the segments of the write-ahead log that hold only
+// commits below limit whose samples are all sealed. It first starts a new
+// segment when the current one is large or old enough.
 func (db *DB) truncateWAL(limit uint64) error {
+	if err := db.wal.switchSegment(false, max(db.opts.WALMaxBytes/8, 1)); err != nil {
+		return err
+	}
 	db.commitMu.Lock()
 	water := min(limit, db.wal.nextSeq.Load()+1)
 	db.series.forEach(func(s *memSeries) {
@@ -507,38 +739,81 @@ func (db *DB) truncateWAL(limit uint64) error {
 		s.mu.Unlock()
 	})
 	db.commitMu.Unlock()
+	return db.dropWALBelow(water)
+}
 
-	db.wal.mu.Lock()
-	var drop []walRecordInfo
-	keep := db.wal.records[:0]
-	for _, r := range db.wal.records {
-		if r.seq < water {
-			drop = append(drop, r)
-		} else {
-			keep = append(keep, r)
+// dropWALBelow drops the segments that hold only commits below water: it
+// writes the badger records of the series that have none yet, then a
+// checkpoint of those segments with upstream's wlog.Checkpoint, keeping the
+// series records of the series still in the head (as upstream's head does),
+// and deletes the segments and the older checkpoint. A reader of the log,
+// such as upstream's remote-write watcher, starts from the checkpoint and
+// follows the segments after it.
+func (db *DB) dropWALBelow(water uint64) error {
+	w := &db.wal
+	w.mu.Lock()
+	i := -1
+	for j, b := range w.bounds {
+		if b.lastSeq < water {
+			i = j
 		}
 	}
-	db.wal.records = keep
-	db.wal.mu.Unlock()
-	if len(drop) == 0 {
+	var cut walBound
+	if i >= 0 {
+		cut = w.bounds[i]
+	}
+	w.mu.Unlock()
+	if i < 0 {
 		return nil
 	}
-	wb := db.kv.NewWriteBatch()
-	defer wb.Cancel()
-	var dropped int64
-	for _, r := range drop {
-		if err := wb.Delete(walKey(r.seq)); err != nil {
-			return fmt.Errorf("cannot delete write-ahead record %d: %w", r.seq, err)
+	first, _, err := wlog.Segments(w.dir)
+	if err != nil {
+		return fmt.Errorf("cannot list the segments of the write-ahead log in %q: %w", w.dir, err)
+	}
+	if _, cp, err := wlog.LastCheckpoint(w.dir); err == nil {
+		first = max(first, cp+1)
+	}
+	if first >= 0 && first < cut.segment {
+		if err := db.writeUnindexedSeries(); err != nil {
+			return err
 		}
-		dropped += r.size
+		keep := func(ref chunks.HeadSeriesRef) bool { return db.series.getByRef(uint64(ref)) != nil }
+		logger := hclogslog.New(db.logger.Named("wal"))
+		if _, err := wlog.Checkpoint(logger, w.log, first, cut.segment-1, keep, math.MaxInt64, true, false); err != nil {
+			return fmt.Errorf("cannot checkpoint the write-ahead log in %q up to segment %d: %w", w.dir, cut.segment-1, err)
+		}
+		if err := w.log.Truncate(cut.segment); err != nil {
+			return fmt.Errorf("cannot delete the segments of the write-ahead log in %q below %d: %w", w.dir, cut.segment, err)
+		}
+		if err := wlog.DeleteCheckpoints(w.dir, cut.segment-1); err != nil {
+			return fmt.Errorf("cannot delete the old checkpoints of the write-ahead log in %q: %w", w.dir, err)
+		}
+		db.counters.walTruncations.Add(1)
+		db.logger.Debug("dropped write-ahead segments", "below", cut.segment, "commits_below", water)
 	}
-	if err := wb.Flush(); err != nil {
-		return fmt.Errorf("cannot delete %d write-ahead records: %w", len(drop), err)
+	w.mu.Lock()
+	w.bounds = slices.Delete(w.bounds, 0, i+1)
+	w.mu.Unlock()
+	return w.refreshSize()
+}
+
+// writeUnindexedSeries writes the badger records of the series that only
+// the write-ahead log holds.
+func (db *DB) writeUnindexedSeries() error {
+	var series []*memSeries
+	db.series.forEach(func(s *memSeries) {
+		if !s.indexed.Load() {
+			series = append(series, s)
+		}
+	})
+	return db.writeSeries(series)
+}
+
+// dropAllWAL drops every segment of the write-ahead log, which must hold
+// no unsealed sample; commits are held off by the caller.
+func (db *DB) dropAllWAL() error {
+	if err := db.wal.switchSegment(true, 0); err != nil {
+		return err
 	}
-	db.wal.mu.Lock()
-	db.wal.bytes -= dropped
-	db.wal.mu.Unlock()
-	db.counters.walTruncations.Add(1)
-	db.logger.Debug("dropped write-ahead records", "records", len(drop), "bytes", dropped, "below", water)
-	return nil
+	return db.dropWALBelow(math.MaxUint64)
 }

@@ -2,29 +2,28 @@ package tsdb
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/record"
+	"github.com/prometheus/prometheus/tsdb/wlog"
 )
 
-// TestCommitLargerThanABadgerValue commits at once more than one badger
-// value may hold (the value log file size, 64 MiB): 20000 new float series
+// TestLargeCommit commits at once about 70 MiB: 20000 new float series
 // with a sample, every hundredth with a second one, and 9000 new series of
-// float histograms of 1000 buckets (8 KiB each). The commit is stored, as
-// several write-ahead records, and reads back whole before and after a
-// restart, which replays those records.
-func TestCommitLargerThanABadgerValue(t *testing.T) {
+// float histograms of 1000 buckets (8 KiB each). The commit is stored as
+// several write-ahead records, none over the bound on the records of one
+// part, followed by one commit marker, and reads back whole before and
+// after a restart, which replays those records.
+func TestLargeCommit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("commits 70 MiB")
 	}
@@ -65,16 +64,14 @@ func TestCommitLargerThanABadgerValue(t *testing.T) {
 		t.Fatalf("commit: %v", err)
 	}
 
-	db.wal.mu.Lock()
-	records := len(db.wal.records)
-	for _, r := range db.wal.records {
-		if r.size > 32<<20 {
-			t.Errorf("write-ahead record %d has %d bytes, more than 32 MiB", r.seq, r.size)
+	recs := readWALRecords(t, db)
+	for i, r := range recs {
+		if r.size > defaultMaxRecordBytes {
+			t.Errorf("write-ahead record %d has %d bytes, more than %d", i, r.size, defaultMaxRecordBytes)
 		}
 	}
-	db.wal.mu.Unlock()
-	if records < 2 {
-		t.Fatalf("the commit wrote %d write-ahead records, want several", records)
+	if n := commitsIn(recs); n != 1 || len(recs) < 4 {
+		t.Fatalf("the commit wrote %d records of %d commits, want several of one", len(recs), n)
 	}
 
 	check := func(stage string) {
@@ -140,53 +137,65 @@ func TestCommitLargerThanABadgerValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.wal.mu.Lock()
-	replayed := len(db.wal.records)
-	db.wal.mu.Unlock()
-	if replayed != records {
-		t.Errorf("%d write-ahead records after the restart, want the %d written", replayed, records)
+	if got := db.wal.nextSeq.Load(); got != 1 {
+		t.Errorf("%d commits replayed, want the 1 written", got)
 	}
 	check("after the replay")
 }
 
-// walRecord is a write-ahead record read back from badger.
+// walRecord is a record of the write-ahead log read back from its
+// segments: its size, the sequence number of its commit (counted from 1 at
+// the first segment), and its contents; marker is set for the record that
+// ends a commit.
 type walRecord struct {
 	seq     uint64
 	size    int
+	marker  bool
 	series  []record.RefSeries
 	samples []walSample
 }
 
-// readWALRecords returns the write-ahead records in badger, in sequence order.
+// readWALRecords returns the records in the segments of the write-ahead
+// log of db, in order.
 func readWALRecords(t *testing.T, db *DB) []walRecord {
 	t.Helper()
-	dec := record.NewDecoder(nil, nil)
-	var out []walRecord
-	err := db.kv.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixWAL}})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			seq := beUint64(it.Item().Key()[1:])
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			payload, err := verifyChecksum(v)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", seq, err)
-			}
-			series, samples, err := decodeWALRecord(&dec, payload)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", seq, err)
-			}
-			out = append(out, walRecord{seq: seq, size: len(v), series: series, samples: samples})
-		}
-		return nil
-	})
+	sr, err := wlog.NewSegmentsReader(db.wal.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer sr.Close()
+	dec := record.NewDecoder(nil, nil)
+	var out []walRecord
+	seq := uint64(1)
+	r := wlog.NewReader(sr)
+	for r.Next() {
+		rec := r.Record()
+		if isCommitMarker(rec) {
+			out = append(out, walRecord{seq: seq, size: len(rec), marker: true})
+			seq++
+			continue
+		}
+		var c walCommit
+		if err := c.decodeRecord(&dec, rec); err != nil {
+			t.Fatalf("record %d of commit %d: %v", len(out), seq, err)
+		}
+		out = append(out, walRecord{seq: seq, size: len(rec), series: c.series, samples: c.samples})
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
+}
+
+// commitsIn counts the commits of records.
+func commitsIn(recs []walRecord) int {
+	n := 0
+	for _, r := range recs {
+		if r.marker {
+			n++
+		}
+	}
+	return n
 }
 
 // TestSplitCommit checks the records of a commit larger than the bound on
@@ -217,8 +226,8 @@ func TestSplitCommit(t *testing.T) {
 	if err := app.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if recs := readWALRecords(t, db); len(recs) != 1 {
-		t.Fatalf("a commit of %d bytes wrote %d records, want 1", recs[0].size, len(recs))
+	if recs := readWALRecords(t, db); len(recs) != 3 || !recs[2].marker {
+		t.Fatalf("a commit of 10 new series wrote %d records, want its series, its samples and the marker", len(recs))
 	}
 	// Seal the first commit, so that the head's bookkeeping below is the
 	// large commit's alone.
@@ -243,49 +252,52 @@ func TestSplitCommit(t *testing.T) {
 	}
 
 	recs := readWALRecords(t, db)
-	if len(recs) < 2 {
-		t.Fatalf("a commit of 420 samples and 200 series wrote %d records, want several", len(recs))
+	// The flush dropped the segment of the first commit.
+	if n := commitsIn(recs); n != 1 {
+		t.Fatalf("%d commits in the log, want the large one alone", n)
 	}
+	var sampleRecords int
 	oldRefs := map[uint64]bool{}
 	for _, ls := range old {
 		oldRefs[db.series.getByLabels(ls.Hash(), ls).ref] = true
 	}
-	firstSeq := map[uint64]uint64{}
+	seen := map[uint64]bool{}
+	carried := map[uint64]bool{}
 	prevT := int64(math.MinInt64)
 	for i, r := range recs {
 		if r.size > maxBytes {
-			t.Errorf("record %d has %d bytes, more than %d", r.seq, r.size, maxBytes)
+			t.Errorf("record %d has %d bytes, more than %d", i, r.size, maxBytes)
 		}
-		if i > 0 && r.seq != recs[i-1].seq+1 {
-			t.Errorf("record %d follows record %d", r.seq, recs[i-1].seq)
-		}
-		carried := map[uint64]bool{}
 		for _, s := range r.series {
 			carried[uint64(s.Ref)] = true
 		}
+		if len(r.samples) > 0 {
+			sampleRecords++
+		}
 		for _, s := range r.samples {
 			if !oldRefs[s.ref] && !carried[s.ref] {
-				t.Errorf("record %d has a sample of series %d, created by the commit, without the series", r.seq, s.ref)
+				t.Errorf("record %d has a sample of series %d, created by the commit, before its series", i, s.ref)
 			}
 			if s.t < prevT {
-				t.Errorf("record %d has a sample at %d after one at %d", r.seq, s.t, prevT)
+				t.Errorf("record %d has a sample at %d after one at %d", i, s.t, prevT)
 			}
 			prevT = s.t
-			if _, ok := firstSeq[s.ref]; !ok {
-				firstSeq[s.ref] = r.seq
-			}
+			seen[s.ref] = true
 		}
 	}
-	if len(firstSeq) != len(old)+len(created) {
-		t.Fatalf("the records hold samples of %d series, want %d", len(firstSeq), len(old)+len(created))
+	if sampleRecords < 2 {
+		t.Fatalf("a commit of 420 samples and 200 series wrote %d sample records, want several", sampleRecords)
 	}
-	for ref, seq := range firstSeq {
+	if len(seen) != len(old)+len(created) {
+		t.Fatalf("the records hold samples of %d series, want %d", len(seen), len(old)+len(created))
+	}
+	for ref := range seen {
 		s := db.series.getByRef(ref)
 		s.mu.Lock()
 		got := s.firstUnsealedSeq()
 		s.mu.Unlock()
-		if got != seq {
-			t.Errorf("series %s needs the records from %d on, want %d, the first with a sample of it", s.lset, got, seq)
+		if want := db.wal.nextSeq.Load(); got != want {
+			t.Errorf("series %s needs the commits from %d on, want %d, the large commit", s.lset, got, want)
 		}
 	}
 
@@ -313,8 +325,8 @@ func TestSplitCommit(t *testing.T) {
 	if err := db.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if size := db.wal.size(); size != 0 {
-		t.Errorf("%d bytes of write-ahead records left once every sample is sealed", size)
+	if recs := readWALRecords(t, db); len(recs) != 0 {
+		t.Errorf("%d write-ahead records left in the segments once every sample is sealed", len(recs))
 	}
 	check("sealed")
 }
@@ -348,8 +360,8 @@ func TestSplitCommitReplaysOutOfOrderSamples(t *testing.T) {
 	if err := app.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if recs := readWALRecords(t, db); len(recs) < 3 {
-		t.Fatalf("%d records, want the first commit's and several of the second", len(recs))
+	if recs := readWALRecords(t, db); len(recs) < 5 || commitsIn(recs) != 2 {
+		t.Fatalf("%d records of %d commits, want the first commit's and several of the second", len(recs), commitsIn(recs))
 	}
 	want := []sample{{T: 10*hour - hour/2, V: 2}, {T: 10 * hour, V: 1}}
 	check := func(stage string) {
