@@ -150,17 +150,6 @@ func smtpServerConfig(schema sdk.Schema, addr string, config map[string]any) []s
 	return set
 }
 
-// urlAttributes are the names of the schema's URL attributes.
-func (s *session) urlAttributes() []string {
-	var out []string
-	for _, a := range s.schema {
-		if isURLAttribute(a) {
-			out = append(out, a.Name)
-		}
-	}
-	return out
-}
-
 // needReceiverAttr is nil when the sample config points a URL
 // attribute at the receiver, for a plugin that claims capability, and a
 // failure when it has no URL attribute.

@@ -79,13 +79,6 @@ func parseChunkKey(k []byte) (chunkKeyParts, error) {
 	}, nil
 }
 
-func walKey(seq uint64) []byte {
-	k := make([]byte, walKeyLen)
-	k[0] = prefixWAL
-	binary.BigEndian.PutUint64(k[1:], seq)
-	return k
-}
-
 func metaKey(name string) []byte {
 	return append([]byte{prefixMeta}, name...)
 }
