@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -378,4 +379,96 @@ func TestSplitCommitReplaysOutOfOrderSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after the replay")
+}
+
+// TestLoadNewestSamples checks that the scan of the chunk keys the replay
+// starts with finds, for every series, the newest sealed sample that a seek
+// of its newest chunk finds: float and histogram series with several sealed
+// chunks each, and out-of-order chunks older than the newest in-order one,
+// spread over three scanning goroutines.
+func TestLoadNewestSamples(t *testing.T) {
+	db := openTestDB(t, Options{SamplesPerChunk: 4, OutOfOrderWindow: time.Hour})
+	hist := func(n int) *histogram.Histogram {
+		return &histogram.Histogram{Count: uint64(n), Sum: float64(n), PositiveSpans: []histogram.Span{{Offset: 0, Length: 1}}, PositiveBuckets: []int64{int64(n)}}
+	}
+	const series = 40
+	for ts := int64(1); ts <= 30; ts++ {
+		app := db.AppenderV2(context.Background())
+		for i := 0; i < series; i++ {
+			if i%7 == 3 && ts > 10+int64(i) {
+				continue // series that end early
+			}
+			ls := labels.FromStrings("__name__", "x", "i", strconv.Itoa(i))
+			var err error
+			if i%5 == 0 {
+				_, err = app.Append(0, ls, 0, ts*1000, 0, hist(int(ts)*(i+1)), nil, storage.AppendV2Options{})
+			} else {
+				_, err = app.Append(0, ls, 0, ts*1000, float64(ts*100+int64(i)), nil, nil, storage.AppendV2Options{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < series; i += 2 { // out-of-order samples, sealed as chunks of their own
+		mustAppend(t, db, labels.FromStrings("__name__", "x", "i", strconv.Itoa(i+1)), 500, -1)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	type newest struct {
+		MaxT  int64
+		Value float64
+		H     *histogram.Histogram
+	}
+	read := func() map[uint64]newest {
+		got := map[uint64]newest{}
+		db.series.forEach(func(s *memSeries) {
+			s.mu.Lock()
+			got[s.ref] = newest{s.maxT, s.lastValue, s.lastH}
+			s.mu.Unlock()
+		})
+		return got
+	}
+	forget := func() {
+		db.series.forEach(func(s *memSeries) {
+			s.mu.Lock()
+			s.maxT, s.lastValue, s.lastH, s.lastFH, s.maxTKnown = math.MinInt64, 0, nil, nil, false
+			s.mu.Unlock()
+		})
+	}
+	forget()
+	db.series.forEach(func(s *memSeries) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := db.ensureMaxT(s); err != nil {
+			t.Error(err)
+		}
+	})
+	want := read()
+	if len(want) != series {
+		t.Fatalf("%d series, want %d", len(want), series)
+	}
+	for ref, n := range want {
+		if n.MaxT < 10000 {
+			t.Fatalf("series %d: newest sealed sample at %d, want the data sealed", ref, n.MaxT)
+		}
+	}
+
+	forget()
+	if err := db.kv.View(func(txn *badger.Txn) error { return db.loadNewestSamples(txn, 3) }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, read()); diff != "" {
+		t.Fatalf("newest samples found by the scan (-seek +scan):\n%s", diff)
+	}
+	db.series.forEach(func(s *memSeries) {
+		if !s.maxTKnown {
+			t.Errorf("series %d: not marked as known after the scan", s.ref)
+		}
+	})
 }
