@@ -60,6 +60,9 @@ type Options struct {
 	// together; a larger commit is cut into parts with records of their
 	// own. Tests lower it. Default defaultMaxRecordBytes.
 	maxRecordBytes int
+	// walSegmentBytes is the size of a write-ahead segment; tests lower
+	// it. Default walSegmentSize.
+	walSegmentBytes int
 }
 
 // validate reports the first option that cannot be used, by name.
@@ -121,6 +124,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.maxRecordBytes <= 0 {
 		o.maxRecordBytes = defaultMaxRecordBytes
+	}
+	if o.walSegmentBytes <= 0 {
+		o.walSegmentBytes = walSegmentSize
 	}
 	return o
 }

@@ -62,6 +62,9 @@ type segmentWAL struct {
 	pending int64
 	// switched is when the store last switched segments.
 	switched time.Time
+	// synced is the segment that the last fsync of a commit covered (with
+	// Options.SyncWrites): the segments before it are fsynced.
+	synced int
 	// failed is set when a write failed: the log may end in part of a
 	// commit, which would join the next one on replay, so no later commit
 	// is written.
@@ -89,13 +92,24 @@ const walSegmentSize = wlog.DefaultSegmentSize
 // a new segment after the existing ones; the replay reads those.
 func (db *DB) openWAL() error {
 	dir := filepath.Join(db.dir, walDirName)
-	l, err := wlog.NewSize(hclogslog.New(db.logger.Named("wal")), nil, dir, walSegmentSize, compression.Type(db.opts.WALCompression))
+	l, err := wlog.NewSize(hclogslog.New(db.logger.Named("wal")), nil, dir, db.opts.walSegmentBytes, compression.Type(db.opts.WALCompression))
 	if err != nil {
 		return fmt.Errorf("cannot open the write-ahead log in %q: %w", dir, err)
 	}
 	db.wal.dir = dir
 	db.wal.log = l
 	db.wal.switched = time.Now()
+	return db.wal.noteSegment()
+}
+
+// noteSegment records the segment being written as the last one fsynced:
+// the log has just started it, after the earlier segments were fsynced.
+func (w *segmentWAL) noteSegment() error {
+	seg, _, err := w.log.LastSegmentAndOffset()
+	if err != nil {
+		return fmt.Errorf("cannot find the segment the write-ahead log in %q writes to: %w", w.dir, err)
+	}
+	w.synced = seg
 	return nil
 }
 
@@ -111,7 +125,7 @@ func (w *segmentWAL) write(recs [][]byte, size int, sync bool) (uint64, error) {
 	seq := w.nextSeq.Load() + 1
 	err := w.log.Log(append(recs, commitMarker)...)
 	if err == nil && sync {
-		err = w.log.Sync()
+		err = w.sync()
 	}
 	if err != nil {
 		w.failed = err
@@ -120,6 +134,45 @@ func (w *segmentWAL) write(recs [][]byte, size int, sync bool) (uint64, error) {
 	w.nextSeq.Store(seq)
 	w.pending += int64(size)
 	return seq, nil
+}
+
+// sync fsyncs the segment the last commit was written to and, when wlog
+// started new segments during the commit's Log call because a record did
+// not fit, the segments before it: wlog fsyncs those in the background, so
+// the first records of a commit that straddles a switch would not be
+// durable yet when the commit returns. w.mu must be held.
+func (w *segmentWAL) sync() error {
+	if err := w.log.Sync(); err != nil {
+		return err
+	}
+	seg, _, err := w.log.LastSegmentAndOffset()
+	if err != nil {
+		return fmt.Errorf("cannot find the segment the write-ahead log writes to: %w", err)
+	}
+	for i := w.synced; i < seg; i++ {
+		if err := syncSegmentFile(wlog.SegmentName(w.dir, i)); err != nil {
+			return err
+		}
+	}
+	w.synced = seg
+	return nil
+}
+
+// syncSegmentFile fsyncs a segment file that wlog has left; a variable so
+// that a test can see the calls.
+var syncSegmentFile = func(name string) error {
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("cannot open segment %q to fsync it: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot fsync segment %q: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot close segment %q: %w", name, err)
+	}
+	return nil
 }
 
 // switchSegment starts a new segment when the current one holds commits and
@@ -141,6 +194,8 @@ func (w *segmentWAL) switchSegment(force bool, minBytes int64) error {
 	w.bounds = append(w.bounds, walBound{segment: n, lastSeq: w.nextSeq.Load(), bytes: w.pending})
 	w.pending = 0
 	w.switched = time.Now()
+	// Each commit before the switch fsynced its segment (with SyncWrites).
+	w.synced = n
 	return nil
 }
 
@@ -463,6 +518,9 @@ func (db *DB) replayWAL() error {
 		cerr := &wlog.CorruptionErr{Dir: w.dir, Segment: markSeg, Offset: markOff + 1, Err: errors.Join(damage, errors.New("incomplete commit"))}
 		if err := w.log.Repair(cerr); err != nil {
 			return fmt.Errorf("cannot cut the write-ahead log in %q back to its last whole commit: %w", w.dir, err)
+		}
+		if err := w.noteSegment(); err != nil {
+			return err
 		}
 		w.bounds = append(w.bounds, walBound{segment: markSeg + 1, lastSeq: seq, bytes: w.pending})
 		w.pending = 0

@@ -2,9 +2,12 @@ package tsdb
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -471,4 +474,99 @@ func TestLoadNewestSamples(t *testing.T) {
 			t.Errorf("series %d: not marked as known after the scan", s.ref)
 		}
 	})
+}
+
+// TestSyncWritesSyncsEverySegmentOfACommit writes commits whose records do
+// not fit together in what is left of a small segment, so that wlog starts
+// the next segment in the middle of a commit's Log call and leaves the
+// fsync of the previous one to the background. With SyncWrites, every
+// segment before the one written to must be fsynced by the time Commit
+// returns, and the commits read back after a restart.
+func TestSyncWritesSyncsEverySegmentOfACommit(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		synced = map[string]bool{}
+	)
+	orig := syncSegmentFile
+	syncSegmentFile = func(name string) error {
+		mu.Lock()
+		synced[filepath.Base(name)] = true
+		mu.Unlock()
+		return orig(name)
+	}
+	t.Cleanup(func() { syncSegmentFile = orig })
+
+	opts := Options{SyncWrites: true, WALCompression: "none", walSegmentBytes: 4 * 32 << 10}
+	dir := t.TempDir()
+	db, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	const commits = 12
+	first, created := -1, 0
+	for c := 0; c < commits; c++ {
+		// About 1000 to 1500 new series: a Series record of 50 bytes and
+		// a samples record of 11 bytes per series, sizes that make some
+		// commits end in the next segment.
+		app := db.AppenderV2(context.Background())
+		n := 1000 + 173*(c%3)
+		created += n
+		for i := 0; i < n; i++ {
+			ls := labels.FromStrings("__name__", "sync_test_series", "commit", strconv.Itoa(c), "i", strconv.Itoa(i))
+			if _, err := app.Append(0, ls, 0, int64(c+1)*1000, float64(i), nil, nil, storage.AppendV2Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		seg, _, err := db.wal.log.LastSegmentAndOffset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first < 0 {
+			first = seg
+		}
+		mu.Lock()
+		for i := first; i < seg; i++ {
+			if !synced[fmt.Sprintf("%08d", i)] {
+				t.Errorf("commit %d returned while segment %d, before the one written to (%d), was not fsynced", c, i, seg)
+			}
+		}
+		mu.Unlock()
+	}
+	if seg, _, _ := db.wal.log.LastSegmentAndOffset(); seg-first < 3 {
+		t.Fatalf("the commits filled segments %d to %d, want several switches", first, seg)
+	}
+	sr, err := wlog.NewSegmentsReader(db.wal.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	straddling, startSeg := 0, -1
+	for r := wlog.NewReader(sr); r.Next(); {
+		if startSeg < 0 {
+			startSeg = r.Segment()
+		}
+		if isCommitMarker(r.Record()) {
+			if r.Segment() != startSeg {
+				straddling++
+			}
+			startSeg = -1
+		}
+	}
+	sr.Close()
+	if straddling == 0 {
+		t.Fatal("no commit straddles two segments; the test proves nothing")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	got := readSeries(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "sync_test_series"))
+	if len(got) != created {
+		t.Fatalf("%d series after the restart, want %d", len(got), created)
+	}
 }
