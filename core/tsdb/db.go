@@ -182,10 +182,10 @@ func (db *DB) load() error {
 	if err := db.migrateBadgerWAL(); err != nil {
 		return err
 	}
-	if err := db.openWAL(); err != nil {
+	if err := db.replayWAL(); err != nil {
 		return err
 	}
-	if err := db.replayWAL(); err != nil {
+	if err := db.openWAL(); err != nil {
 		return err
 	}
 	if err := db.wal.refreshSize(); err != nil {

@@ -30,3 +30,19 @@ func lockDir(dir string) (func(), error) {
 		f.Close()
 	}, nil
 }
+
+// syncDir fsyncs a folder, so that the files removed from it stay removed.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("cannot open %q to fsync it: %w", dir, err)
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return fmt.Errorf("cannot fsync %q: %w", dir, err)
+	}
+	if err := d.Close(); err != nil {
+		return fmt.Errorf("cannot close %q: %w", dir, err)
+	}
+	return nil
+}

@@ -88,8 +88,8 @@ type walBound struct {
 // upstream's.
 const walSegmentSize = wlog.DefaultSegmentSize
 
-// openWAL opens (or creates) the write-ahead log of the store. wlog starts
-// a new segment after the existing ones; the replay reads those.
+// openWAL opens (or creates) the write-ahead log of the store, after the
+// replay read it. wlog starts a new segment after the existing ones.
 func (db *DB) openWAL() error {
 	dir := filepath.Join(db.dir, walDirName)
 	l, err := wlog.NewSize(hclogslog.New(db.logger.Named("wal")), nil, dir, db.opts.walSegmentBytes, compression.Type(db.opts.WALCompression))
@@ -411,14 +411,18 @@ func isCommitMarker(rec []byte) bool {
 // into the head, in the order they were written. The records of a commit
 // are applied once its commit marker is read. A log that ends in a commit
 // without its marker, or in a torn or damaged record (a crash in the middle
-// of a write), is repaired as upstream's head repairs it: the segment is cut
-// back to the end of the last whole commit and the segments after it are
-// deleted, so that the commits written next do not join the dropped part.
+// of a write), is cut back to the end of the last whole commit
+// (cutSegments) before openWAL opens it for writing, so that the commits
+// written next do not join the dropped part.
 // One goroutine reads and decodes the records; as many as there are CPUs
 // apply the samples, each to its own share of the series.
 func (db *DB) replayWAL() error {
 	start := time.Now()
 	w := &db.wal
+	w.dir = filepath.Join(db.dir, walDirName)
+	if _, err := os.Stat(w.dir); errors.Is(err, os.ErrNotExist) {
+		return nil // a new store; openWAL creates the folder
+	}
 	if err := db.replayCheckpoint(); err != nil {
 		return err
 	}
@@ -514,24 +518,51 @@ func (db *DB) replayWAL() error {
 		} else {
 			db.logger.Warn("dropping a commit that a crash left incomplete at the end of the write-ahead log", "segment", markSeg, "offset", markOff, "records", commit.records, "error", damage)
 		}
-		// Records end after markOff; those ending at or before it stay.
-		cerr := &wlog.CorruptionErr{Dir: w.dir, Segment: markSeg, Offset: markOff + 1, Err: errors.Join(damage, errors.New("incomplete commit"))}
-		if err := w.log.Repair(cerr); err != nil {
+		if err := cutSegments(w.dir, markSeg, markOff, last); err != nil {
 			return fmt.Errorf("cannot cut the write-ahead log in %q back to its last whole commit: %w", w.dir, err)
 		}
-		if err := w.noteSegment(); err != nil {
-			return err
-		}
-		w.bounds = append(w.bounds, walBound{segment: markSeg + 1, lastSeq: seq, bytes: w.pending})
-		w.pending = 0
-	} else if last > markSeg {
-		w.bounds = append(w.bounds, walBound{segment: last, lastSeq: seq, bytes: w.pending})
-		w.pending = 0
+		last = markSeg
 	}
+	// openWAL starts segment last+1 for the commits to come.
+	w.bounds = append(w.bounds, walBound{segment: last + 1, lastSeq: seq, bytes: w.pending})
+	w.pending = 0
 	if commits > 0 {
 		db.logger.Info("replayed the write-ahead log", "commits", commits, "samples", samples, "duration", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// cutSegments cuts the log in dir back to offset off of segment seg, the end
+// of its last whole commit, and deletes the segments after it up to last:
+// the segment file is truncated there, as a crash before the write of the
+// dropped part would have left it (a segment may end within a page; its
+// readers take the rest of the page for padding). openWAL then starts a new
+// segment, so the commits written next never follow the dropped part.
+// Upstream's wlog.Repair would rewrite, and compress again, the records of
+// the segment before off instead.
+func cutSegments(dir string, seg int, off int64, last int) error {
+	for i := last; i > seg; i-- {
+		if err := os.Remove(wlog.SegmentName(dir, i)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cannot delete segment %d: %w", i, err)
+		}
+	}
+	name := wlog.SegmentName(dir, seg)
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("cannot open segment %d: %w", seg, err)
+	}
+	if err := f.Truncate(off); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot truncate segment %d at %d: %w", seg, off, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot fsync segment %d: %w", seg, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot close segment %d: %w", seg, err)
+	}
+	return syncDir(dir)
 }
 
 // segmentsSize returns the bytes of the segments first to last of the log

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -568,5 +569,75 @@ func TestSyncWritesSyncsEverySegmentOfACommit(t *testing.T) {
 	got := readSeries(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "sync_test_series"))
 	if len(got) != created {
 		t.Fatalf("%d series after the restart, want %d", len(got), created)
+	}
+}
+
+// TestTornCommitIsCutOff cuts the log of a closed store in the middle of
+// the records of its last commit, as a crash during the write leaves it.
+// The replay drops that commit whole and truncates the segment at the end
+// of the commit before it; a commit written afterwards replays after the
+// next restart, and the dropped part is not joined to it.
+func TestTornCommitIsCutOff(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{WALCompression: "none"}
+	db, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	x := labels.FromStrings("__name__", "x")
+	mustAppend(t, db, x, 1000, 1)
+	mustAppend(t, db, x, 2000, 2)
+	segDir := filepath.Join(dir, walDirName)
+	_, seg, err := wlog.Segments(segDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := wlog.SegmentName(segDir, seg)
+	info, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := info.Size() // the end of the second commit
+	app := db.AppenderV2(context.Background())
+	for i := 0; i < 100; i++ {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "torn", "i", strconv.Itoa(i)), 0, 3000, 3, nil, nil, storage.AppendV2Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if info, err = os.Stat(name); err != nil || info.Size() < whole+200 {
+		t.Fatalf("segment %s: %v, %d bytes, want the third commit after byte %d", name, err, info.Size(), whole)
+	}
+	// Cut the third commit in its series record.
+	if err := os.Truncate(name, whole+100); err != nil {
+		t.Fatal(err)
+	}
+
+	if db, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(name); err != nil || info.Size() != whole {
+		t.Fatalf("segment %s after the replay: %v, %d bytes, want it cut at %d", name, err, info.Size(), whole)
+	}
+	want := map[string][]sample{x.String(): {{T: 1000, V: 1}, {T: 2000, V: 2}}}
+	if diff := cmp.Diff(want, readSeries(t, db, 0, 10000, nameMatcher)); diff != "" {
+		t.Fatalf("after the replay (-want +got):\n%s", diff)
+	}
+	mustAppend(t, db, x, 4000, 4)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	want[x.String()] = append(want[x.String()], sample{T: 4000, V: 4})
+	if diff := cmp.Diff(want, readSeries(t, db, 0, 10000, nameMatcher)); diff != "" {
+		t.Fatalf("after a commit and another restart (-want +got):\n%s", diff)
 	}
 }
