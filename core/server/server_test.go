@@ -81,8 +81,8 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 	base := fmt.Sprintf("server {\n  listen   = \"127.0.0.1:0\"\n  data_dir = %q\n}\n", filepath.Join(dir, "data"))
 	write(base + job("a", a))
 
-	var logs strings.Builder
-	logger := hclog.New(&hclog.LoggerOptions{Output: &syncWriter{w: &logs}, Level: hclog.Info})
+	logs := &syncBuilder{}
+	logger := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := New(ctx, Options{ConfigFile: file, Version: "1.2.3", Revision: "abc123", Logger: logger})

@@ -1,18 +1,25 @@
 package server
 
 import (
-	"io"
+	"strings"
 	"sync"
 )
 
-// syncWriter serializes writes to w, for a log read by the test.
-type syncWriter struct {
+// syncBuilder is a strings.Builder that a logger writes to from several
+// goroutines while the test reads it.
+type syncBuilder struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  strings.Builder
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
+func (s *syncBuilder) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(p)
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
