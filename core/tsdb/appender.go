@@ -276,17 +276,19 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 	mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
 	applied := 0
 	headMaxT := db.maxT.Load()
+	ci := db.iso.beginCommit()
 	for _, p := range samples {
 		p.s.mu.Lock()
 		if p.s.pendingApp == appID {
 			p.s.pendingApp = 0
 		}
-		if db.applySample(p.s, p.oooSample, seq, headMaxT) {
+		if db.applySample(p.s, p.oooSample, seq, headMaxT, ci) {
 			mint, maxt = min(mint, p.t), max(maxt, p.t)
 			applied++
 		}
 		p.s.mu.Unlock()
 	}
+	db.iso.endCommit()
 	if mint <= maxt {
 		db.updateBounds(mint, maxt)
 	}
@@ -333,12 +335,18 @@ func (db *DB) writeSeries(series []*memSeries) error {
 
 // applySample adds a sample of the commit numbered seq to the
 // head, and reports whether it was added. A sample that a concurrent commit
-// made out of order in the meantime is dropped, as upstream does. s.mu must
-// be held.
-func (db *DB) applySample(s *memSeries, smp oooSample, seq uint64, headMaxT int64) bool {
+// made out of order in the meantime is dropped, as upstream does. ci tells
+// whether the sample must be hidden from the open queries (isolation.go).
+// s.mu must be held.
+func (db *DB) applySample(s *memSeries, smp oooSample, seq uint64, headMaxT int64, ci commitIsolation) bool {
 	ooo, skip, err := db.appendable(s, smp, headMaxT, 0, false)
 	if err != nil || skip {
 		return false
+	}
+	if ci.mark {
+		s.addMark(ci, smp.t, ooo)
+	} else if s.marks != nil {
+		s.pruneMarks(ci.low)
 	}
 	sealedBefore := len(s.sealed)
 	if ooo {

@@ -74,6 +74,7 @@ type DB struct {
 
 	readersMu sync.Mutex
 	readers   map[*blockReader]uint64
+	iso       *isolation
 
 	counters    counters
 	appenderIDs atomic.Uint64
@@ -145,6 +146,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		postings:   index.NewMemPostings(),
 		readers:    map[*blockReader]uint64{},
 		tombstones: tombstones.NewMemTombstones(),
+		iso:        newIsolation(),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}

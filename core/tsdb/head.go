@@ -73,6 +73,10 @@ type memSeries struct {
 	nextAt          int64 // timestamp at which the open chunk is cut at the latest
 	histEndComputed bool
 
+	// marks are the isolation marks of recent commits (isolation.go); nil
+	// when no open query needs any.
+	marks *[]isolationMark
+
 	// pendingApp and pendingT track samples accepted by an appender that has
 	// not committed yet, so that one batch is checked against itself.
 	pendingApp uint64

@@ -40,13 +40,18 @@ type blockReader struct {
 	// groups holds the chunks of metas that stand for several overlapping
 	// chunks; such a meta has Ref = index+1 and no Chunk.
 	groups [][]chunkenc.Chunk
+
+	// iso is what the reader sees of commits; hidden holds, by series read,
+	// the time ranges of commits it must not see (isolation.go).
+	iso    *isolationState
+	hidden map[storage.SeriesRef]tombstones.Intervals
 }
 
 func (db *DB) newBlockReader(mint, maxt int64) (*blockReader, error) {
 	if db.closed.Load() {
 		return nil, ErrClosed
 	}
-	r := &blockReader{db: db, mint: mint, maxt: maxt}
+	r := &blockReader{db: db, mint: mint, maxt: maxt, iso: db.iso.beginRead()}
 	db.readersMu.Lock()
 	r.txn = db.kv.NewTransaction(false)
 	r.readTs = r.txn.ReadTs()
@@ -80,9 +85,10 @@ func (r *blockReader) Index() (tsdb.IndexReader, error) { return r, nil }
 // Chunks implements tsdb.BlockReader.
 func (r *blockReader) Chunks() (tsdb.ChunkReader, error) { return r, nil }
 
-// Tombstones implements tsdb.BlockReader: the intervals Delete hid.
+// Tombstones implements tsdb.BlockReader: the intervals Delete hid, and
+// those of the commits the reader must not see.
 func (r *blockReader) Tombstones() (tombstones.Reader, error) {
-	return r.db.tombstones, nil
+	return &readerTombstones{deleted: r.db.tombstones, r: r}, nil
 }
 
 // Meta implements tsdb.BlockReader.
@@ -105,6 +111,7 @@ func (r *blockReader) Close() error {
 	r.db.readersMu.Lock()
 	delete(r.db.readers, r)
 	r.db.readersMu.Unlock()
+	r.db.iso.endRead(r.iso)
 	return nil
 }
 
@@ -278,8 +285,28 @@ func (r *blockReader) Series(ref storage.SeriesRef, builder *labels.ScratchBuild
 		return err
 	}
 	metas = r.headChunks(s, metas)
+	if hidden := r.hidden[ref]; len(hidden) > 0 {
+		// Chunks made only of samples of commits hidden from the reader
+		// go, so that a series made only of them is left out, as one
+		// that has no samples yet.
+		metas = slices.DeleteFunc(metas, func(m chunks.Meta) bool { return allHidden(m, hidden) })
+	}
 	*chks = r.mergeOverlapping(metas)
 	return nil
+}
+
+// allHidden reports whether every sample of the chunk of m lies in hidden.
+func allHidden(m chunks.Meta, hidden tombstones.Intervals) bool {
+	if (tombstones.Interval{Mint: m.MinTime, Maxt: m.MaxTime}).IsSubrange(hidden) {
+		return true
+	}
+	it := m.Chunk.Iterator(nil)
+	for it.Next() != chunkenc.ValNone {
+		if t := it.AtT(); !(tombstones.Interval{Mint: t, Maxt: t}).IsSubrange(hidden) {
+			return false
+		}
+	}
+	return it.Err() == nil
 }
 
 // sealedChunks appends the chunks of series ref in badger that overlap the
@@ -364,6 +391,12 @@ func (r *blockReader) keep(v []byte) []byte {
 func (r *blockReader) headChunks(s *memSeries, metas []chunks.Meta) []chunks.Meta {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if hidden := s.hiddenFrom(r.iso); len(hidden) > 0 {
+		if r.hidden == nil {
+			r.hidden = map[storage.SeriesRef]tombstones.Intervals{}
+		}
+		r.hidden[storage.SeriesRef(s.ref)] = hidden
+	}
 	for _, c := range s.sealed {
 		if c.persistedAt != 0 && c.persistedAt <= r.readTs {
 			continue

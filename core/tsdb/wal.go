@@ -671,7 +671,7 @@ func (w *replayWorkers) run(jobs <-chan replayJob, chunks *badger.Iterator) {
 				}
 				s.maxTKnown = true
 			}
-			if w.db.applySample(s, smp.oooSample, job.seq, job.headMaxT) {
+			if w.db.applySample(s, smp.oooSample, job.seq, job.headMaxT, commitIsolation{}) {
 				mint, maxt = min(mint, smp.t), max(maxt, smp.t)
 			}
 			s.mu.Unlock()
