@@ -48,7 +48,8 @@
 //
 //	go run ./bench/tsdb
 //
-// and see go run ./bench/tsdb -h for the flags. With the defaults it
+// and see go run ./bench/tsdb -h for the flags; -profile DIR writes a CPU
+// profile of each store's queries there. With the defaults it
 // takes under five minutes on a 2-core machine. Data goes to temporary
 // directories under os.TempDir() (or -dir), which are removed afterwards.
 package main
@@ -75,6 +76,7 @@ type config struct {
 	workers          int
 	backends         []backend
 	dir              string
+	profileDir       string
 	seed             uint64
 }
 
@@ -128,9 +130,10 @@ func parseFlags() (config, error) {
 	stores := flag.String("stores", "vigil,upstream", "stores to run, comma-separated (vigil, upstream)")
 	dir := flag.String("dir", os.TempDir(), "parent of the temporary data directories")
 	seed := flag.Uint64("seed", 1, "seed of the synthetic workload")
+	profileDir := flag.String("profile", "", "write a CPU profile of each store's queries into this directory")
 	flag.Parse()
 
-	cfg := config{restartMinSeries: *restartMin, queryRuns: *queryRuns, workers: *workers, dir: *dir, seed: *seed}
+	cfg := config{restartMinSeries: *restartMin, queryRuns: *queryRuns, workers: *workers, dir: *dir, seed: *seed, profileDir: *profileDir}
 	for _, s := range strings.Split(*sizes, ",") {
 		spec, err := parseSizeSpec(s)
 		if err != nil {
@@ -251,6 +254,10 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 	harness.Logf("%s: sealed in %s; %s = %s (%.3f B/sample), whole dir %s", tag, time.Since(sealStart).Round(time.Millisecond),
 		r.disk.what, harness.HumanBytes(float64(r.disk.measured)), r.bytesPerSample, harness.HumanBytes(float64(r.disk.wholeDir)))
 
+	stopProfile, err := harness.StartCPUProfile(cfg.profileDir, fmt.Sprintf("query-%d-%s", w.numSeries(), b.name))
+	if err != nil {
+		return nil, err
+	}
 	ng := newEngine()
 	if r.rateQuery, r.rateCheck, err = medianOf(cfg.queryRuns, func() (time.Duration, resultCheck, error) {
 		return timeRateQuery(ctx, ng, db, w)
@@ -264,6 +271,9 @@ func measureSize(ctx context.Context, cfg config, b backend, w *workload) (*stor
 		return nil, err
 	}
 	harness.Logf("%s: raw 2h select %s (%s)", tag, r.rawSelect.Round(time.Microsecond), r.rawCheck)
+	if err := stopProfile(); err != nil {
+		return nil, err
+	}
 	closed = true
 	if err := db.Close(); err != nil {
 		return nil, fmt.Errorf("close after queries: %w", err)
