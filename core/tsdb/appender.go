@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/metadata"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 )
 
@@ -28,6 +29,7 @@ type appender struct {
 	db        *DB
 	id        uint64
 	samples   []pendingSample
+	exemplars []pendingExemplar
 	rejectOOO bool
 	done      bool
 }
@@ -39,8 +41,11 @@ func (db *DB) newAppender(context.Context) *appender {
 	return &appender{db: db, id: db.appenderIDs.Add(1), samples: (*samplePool.Get().(*[]pendingSample))[:0]}
 }
 
-// Append implements storage.AppenderV2. Exemplars and metadata are not
-// stored yet and are ignored.
+// Append implements storage.AppenderV2. The exemplars of opts are checked
+// as upstream's head checks them and stored with the sample at Commit; those
+// refused are reported in a *storage.AppendPartialError, returned with the
+// sample's reference: the sample itself was appended. Metadata is not
+// stored and is ignored.
 func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
 	if a.done {
 		return 0, errors.New("appender was already committed or rolled back")
@@ -91,7 +96,11 @@ func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, 
 			a.samples = append(a.samples, pendingSample{s: s, oooSample: smp})
 		}
 		s.mu.Unlock()
-		return storage.SeriesRef(s.ref), nil
+		if h == nil && fh == nil && value.IsStaleNaN(v) {
+			// As upstream: a stale marker carries no exemplars.
+			return storage.SeriesRef(s.ref), nil
+		}
+		return storage.SeriesRef(s.ref), a.checkExemplars(s, opts.Exemplars)
 	}
 }
 
@@ -195,13 +204,13 @@ func (a *appender) Commit() error {
 	}
 	a.done = true
 	defer a.clearPending()
-	if len(a.samples) == 0 {
+	if len(a.samples) == 0 && len(a.exemplars) == 0 {
 		return nil
 	}
 	if a.db.closed.Load() {
 		return ErrClosed
 	}
-	err := a.db.commit(a.id, a.samples)
+	err := a.db.commit(a.id, a.samples, a.exemplars)
 	if err == nil {
 		// commit cleared the pending marks while it held each series.
 		a.samples = a.samples[:0]
@@ -232,16 +241,21 @@ func (a *appender) clearPending() {
 	buf = buf[:0]
 	samplePool.Put(&buf)
 	a.samples = nil
+	a.exemplars = nil
 }
 
-// commit logs samples to the write-ahead log and applies them to the head.
-// The records of a commit (the series it creates, its floats, histograms
-// and float histograms) go to the log in one write followed by the commit
-// marker; a commit whose records would exceed Options.maxRecordBytes is cut
-// into parts (splitWALRecord), all in the same write. No badger
-// transaction is involved: the sealing writes the series records to badger.
-func (db *DB) commit(appID uint64, samples []pendingSample) error {
+// commit logs samples and exemplars to the write-ahead log and applies them
+// to the head and the exemplar storage. The records of a commit (the series
+// it creates, its floats, histograms and float histograms, its exemplars)
+// go to the log in one write followed by the commit marker; a commit whose
+// records would exceed Options.maxRecordBytes is cut into parts
+// (splitWALRecord), all in the same write. No badger transaction is
+// involved: the sealing writes the series records to badger.
+func (db *DB) commit(appID uint64, samples []pendingSample, exemplars []pendingExemplar) error {
 	newSeries := newSeriesOf(samples)
+	// Series given exemplars by AppendExemplar without a sample in this
+	// commit may not be in the log yet either.
+	exSeries := unloggedSeriesOf(exemplars, newSeries)
 	// A commit that creates series, which allocates for each of them
 	// anyway, encodes into buffers of its own: the pooled ones stay the size
 	// of ordinary sample records, and the commits of many targets starting
@@ -261,6 +275,13 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 		}
 	} else if len(newSeries) == 0 {
 		defer walBufferPool.Put(buf)
+	}
+	if len(exemplars) > 0 {
+		// After the samples, before the commit marker; in buffers of their
+		// own, as exemplars are rare next to samples.
+		exRecs, exSize := encodeExemplarRecords(exSeries, exemplars, db.opts.maxRecordBytes)
+		recs, size = append(recs, exRecs...), size+exSize
+		newSeries = append(newSeries, exSeries...)
 	}
 
 	db.commitMu.RLock()
@@ -293,7 +314,24 @@ func (db *DB) commit(appID uint64, samples []pendingSample) error {
 		db.updateBounds(mint, maxt)
 	}
 	db.counters.samplesAppended.Add(uint64(applied))
+	db.addExemplars(exemplars)
 	return nil
+}
+
+// unloggedSeriesOf returns the series of exemplars whose series record is
+// not in the write-ahead log yet, once each, leaving out those of
+// newSeries (sorted by reference), which the commit logs with its samples.
+func unloggedSeriesOf(exemplars []pendingExemplar, newSeries []*memSeries) []*memSeries {
+	var series []*memSeries
+	for _, p := range exemplars {
+		if p.s.logged.Load() || slices.Contains(series, p.s) {
+			continue
+		}
+		if _, found := slices.BinarySearchFunc(newSeries, p.s.ref, func(s *memSeries, ref uint64) int { return cmp.Compare(s.ref, ref) }); !found {
+			series = append(series, p.s)
+		}
+	}
+	return series
 }
 
 // newSeriesOf returns the series of samples whose series record is not in
@@ -412,9 +450,34 @@ func (a *appenderV1) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels
 	return r, err
 }
 
-// AppendExemplar reports that exemplars are not stored.
-func (a *appenderV1) AppendExemplar(storage.SeriesRef, labels.Labels, exemplar.Exemplar) (storage.SeriesRef, error) {
-	return 0, storage.ErrExemplarsDisabled
+// AppendExemplar adds an exemplar to a series that exists already (given
+// by ref or by its labels), stored at Commit, as upstream's head does: a
+// duplicate of the series' newest exemplar is dropped silently, and with
+// MaxExemplars 0 every exemplar is.
+func (a *appenderV1) AppendExemplar(ref storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
+	if a.a.done {
+		return 0, errors.New("appender was already committed or rolled back")
+	}
+	if a.a.db.maxExemplars.Load() <= 0 {
+		return 0, nil
+	}
+	s := a.a.db.series.getByRef(uint64(ref))
+	if s == nil {
+		if lset, err := validateLabels(l); err == nil {
+			s = a.a.db.series.getByLabels(lset.Hash(), lset)
+		}
+	}
+	if s == nil {
+		return 0, fmt.Errorf("unknown series %s (reference %d) for an exemplar: %w", l, ref, storage.ErrNotFound)
+	}
+	if err := a.a.checkExemplars(s, []exemplar.Exemplar{e}); err != nil {
+		var perr *storage.AppendPartialError
+		if errors.As(err, &perr) {
+			return 0, perr.ExemplarErrors[0].Err
+		}
+		return 0, err
+	}
+	return storage.SeriesRef(s.ref), nil
 }
 
 // UpdateMetadata accepts metadata without storing it; the scrape layer keeps it.

@@ -11,7 +11,9 @@
 // ended by a commit marker (wal.go), and adds the samples to the in-memory
 // head (head.go); full chunks and the series records are sealed into badger
 // by a background loop (seal.go), and the segments they covered are
-// replaced by a checkpoint (wal.go). Queries (querier.go) read sealed
+// replaced by a checkpoint (checkpoint.go). Exemplars go to the log with
+// their commit and are kept in memory in upstream's circular exemplar
+// storage (exemplars.go). Queries (querier.go) read sealed
 // chunks from a badger snapshot plus the head through the upstream block
 // querier. FORMAT.md specifies the files, the key layout and the records.
 package tsdb
@@ -71,6 +73,11 @@ type DB struct {
 	sealQueue []*memSeries
 
 	tombstones *tombstones.MemTombstones
+
+	// exemplars keeps the newest exemplars in memory; maxExemplars is its
+	// capacity, 0 when it keeps none.
+	exemplars    *exemplarStore
+	maxExemplars atomic.Int64
 
 	readersMu sync.Mutex
 	readers   map[*blockReader]uint64
@@ -152,6 +159,11 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db.minT.Store(math.MaxInt64)
 	db.maxT.Store(math.MinInt64)
+	db.maxExemplars.Store(opts.MaxExemplars)
+	if db.exemplars, err = newExemplarStore(opts.MaxExemplars, opts.OutOfOrderWindow.Milliseconds()); err != nil {
+		kv.Close()
+		return nil, err
+	}
 	if err := db.load(); err != nil {
 		if db.wal.log != nil {
 			db.wal.log.Close()

@@ -63,6 +63,9 @@ func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSeries, descAppended, descRefused, descChunks, descWALBytes, descTruncations, descMinTime, descMaxTime, descCorruptions} {
 		ch <- d
 	}
+	for _, m := range c.db.exemplars.metrics {
+		m.Describe(ch)
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -80,5 +83,10 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 	if minT, maxT := db.minT.Load(), db.maxT.Load(); minT != math.MaxInt64 && maxT != math.MinInt64 {
 		ch <- prometheus.MustNewConstMetric(descMinTime, prometheus.GaugeValue, float64(minT)/1000)
 		ch <- prometheus.MustNewConstMetric(descMaxTime, prometheus.GaugeValue, float64(maxT)/1000)
+	}
+	// Upstream's exemplar storage keeps its own metrics,
+	// prometheus_tsdb_exemplar_*, under the names Prometheus gives them.
+	for _, m := range db.exemplars.metrics {
+		m.Collect(ch)
 	}
 }

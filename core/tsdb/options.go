@@ -50,6 +50,15 @@ type Options struct {
 	// take every kind, record by record, so it may change between runs.
 	WALCompression string
 
+	// MaxExemplars is how many exemplars are kept in memory, in one
+	// circular buffer shared by every series (upstream's exemplar storage):
+	// the newest ones appended. They are written to the write-ahead log with
+	// their commit and replayed at Open. 0 keeps none and refuses none
+	// (appends drop them), as upstream's tsdb.Options.MaxExemplars; Prometheus's
+	// configuration default is DefaultMaxExemplars. SetMaxExemplars changes
+	// it while the store is open.
+	MaxExemplars int64
+
 	// CacheBytes is the size of badger's block cache. Default 64 MiB.
 	CacheBytes int64
 
@@ -87,6 +96,7 @@ func (o Options) validate() error {
 		{"SamplesPerChunk", int64(o.SamplesPerChunk)},
 		{"WALMaxBytes", o.WALMaxBytes},
 		{"CacheBytes", o.CacheBytes},
+		{"MaxExemplars", o.MaxExemplars},
 	} {
 		if n.value < 0 {
 			return fmt.Errorf("invalid option %s=%d: must not be negative", n.name, n.value)

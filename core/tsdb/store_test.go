@@ -744,8 +744,8 @@ func TestAppenderV1(t *testing.T) {
 	if _, err := app.AppendSTZeroSample(ref, ls, 30000, 30000); !errors.Is(err, storage.ErrSTNewerThanSample) {
 		t.Errorf("start timestamp not before the sample: got %v", err)
 	}
-	if _, err := app.AppendExemplar(ref, ls, exemplar.Exemplar{Value: 1, Ts: 20000}); !errors.Is(err, storage.ErrExemplarsDisabled) {
-		t.Errorf("exemplar: got %v, want ErrExemplarsDisabled", err)
+	if r, err := app.AppendExemplar(ref, ls, exemplar.Exemplar{Value: 1, Ts: 20000}); r != 0 || err != nil {
+		t.Errorf("exemplar with MaxExemplars 0: got %d, %v, want it dropped silently as upstream", r, err)
 	}
 	if err := app.Commit(); err != nil {
 		t.Fatal(err)

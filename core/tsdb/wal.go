@@ -244,11 +244,7 @@ func encodeWALRecords(buf *walBuffers, newSeries []*memSeries, samples []pending
 	out := buf.out[:0]
 	var ends []int
 	if len(newSeries) > 0 {
-		refs := make([]record.RefSeries, len(newSeries))
-		for i, s := range newSeries {
-			refs[i] = record.RefSeries{Ref: chunks.HeadSeriesRef(s.ref), Labels: s.lset}
-		}
-		out = enc.Series(refs, out)
+		out = seriesRecord(out, newSeries)
 		ends = append(ends, len(out))
 	}
 	floats, hists, fhists := buf.floats[:0], buf.hists[:0], buf.fhists[:0]
@@ -288,6 +284,16 @@ func encodeWALRecords(buf *walBuffers, newSeries []*memSeries, samples []pending
 		start = end
 	}
 	return recs, len(out)
+}
+
+// seriesRecord appends to out an upstream Series record of series.
+func seriesRecord(out []byte, series []*memSeries) []byte {
+	refs := make([]record.RefSeries, len(series))
+	for i, s := range series {
+		refs[i] = record.RefSeries{Ref: chunks.HeadSeriesRef(s.ref), Labels: s.lset}
+	}
+	var enc record.Encoder
+	return enc.Series(refs, out)
 }
 
 // defaultMaxRecordBytes bounds the records of one commit taken together:
@@ -357,9 +363,10 @@ type walSample struct {
 
 // walCommit is the records of one commit read back from the log.
 type walCommit struct {
-	series  []record.RefSeries
-	samples []walSample
-	records int
+	series    []record.RefSeries
+	samples   []walSample
+	exemplars []record.RefExemplar
+	records   int
 }
 
 // decodeRecord adds a record read from the log to c.
@@ -395,6 +402,11 @@ func (c *walCommit) decodeRecord(dec *record.Decoder, rec []byte) error {
 		}
 		for _, h := range fhs {
 			c.samples = append(c.samples, walSample{uint64(h.Ref), oooSample{st: h.ST, t: h.T, fh: h.FH}})
+		}
+	case record.Exemplars:
+		var err error
+		if c.exemplars, err = dec.Exemplars(rec, c.exemplars); err != nil {
+			return fmt.Errorf("cannot decode exemplars: %w", err)
 		}
 	default:
 		return fmt.Errorf("unknown record type %d", typ)
@@ -479,6 +491,7 @@ func (db *DB) replayWAL() error {
 					return err
 				}
 				workers.dispatch(seq, commit.samples)
+				db.replayExemplars(commit.exemplars)
 				commits++
 				samples += len(commit.samples)
 				commit = walCommit{}
@@ -585,7 +598,8 @@ func isTornWrite(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "last record is torn")
 }
 
-// replayCheckpoint adds the series of the last checkpoint of the log.
+// replayCheckpoint adds the series and exemplars of the last checkpoint of
+// the log.
 func (db *DB) replayCheckpoint() error {
 	dir, _, err := wlog.LastCheckpoint(db.wal.dir)
 	if errors.Is(err, record.ErrNotFound) {
@@ -602,15 +616,21 @@ func (db *DB) replayCheckpoint() error {
 	var dec record.Decoder
 	r := wlog.NewReader(sr)
 	for r.Next() {
-		if dec.Type(r.Record()) != record.Series {
-			continue
-		}
-		series, err := dec.Series(r.Record(), nil)
-		if err != nil {
-			return fmt.Errorf("cannot decode the series of checkpoint %q: %w", dir, err)
-		}
-		if err := db.replaySeries(series); err != nil {
-			return err
+		switch dec.Type(r.Record()) {
+		case record.Series:
+			series, err := dec.Series(r.Record(), nil)
+			if err != nil {
+				return fmt.Errorf("cannot decode the series of checkpoint %q: %w", dir, err)
+			}
+			if err := db.replaySeries(series); err != nil {
+				return err
+			}
+		case record.Exemplars:
+			exemplars, err := dec.Exemplars(r.Record(), nil)
+			if err != nil {
+				return fmt.Errorf("cannot decode the exemplars of checkpoint %q: %w", dir, err)
+			}
+			db.replayExemplars(exemplars)
 		}
 	}
 	if err := r.Err(); err != nil {
@@ -950,9 +970,10 @@ func (db *DB) truncateWAL(limit uint64) error {
 
 // dropWALBelow drops the segments that hold only commits below water: it
 // writes the badger records of the series that have none yet, then a
-// checkpoint of those segments with upstream's wlog.Checkpoint, keeping the
-// series records of the series still in the head (as upstream's head does),
-// and deletes the segments and the older checkpoint. A reader of the log,
+// checkpoint of those segments (writeCheckpoint), keeping the series
+// records of the series still in the head (as upstream's head does) and
+// their exemplars within retention, and deletes the segments and the older
+// checkpoint. A reader of the log,
 // such as upstream's remote-write watcher, starts from the checkpoint and
 // follows the segments after it.
 func (db *DB) dropWALBelow(water uint64) error {
@@ -985,7 +1006,11 @@ func (db *DB) dropWALBelow(water uint64) error {
 		}
 		keep := func(ref chunks.HeadSeriesRef) bool { return db.series.getByRef(uint64(ref)) != nil }
 		logger := hclogslog.New(db.logger.Named("wal"))
-		if _, err := wlog.Checkpoint(logger, w.log, first, cut.segment-1, keep, math.MaxInt64, true, false); err != nil {
+		exemplarMinT := int64(math.MinInt64)
+		if db.opts.Retention > 0 {
+			exemplarMinT = db.maxT.Load() - db.opts.Retention.Milliseconds()
+		}
+		if err := writeCheckpoint(logger, w.log, first, cut.segment-1, keep, exemplarMinT, int(db.maxExemplars.Load())); err != nil {
 			return fmt.Errorf("cannot checkpoint the write-ahead log in %q up to segment %d: %w", w.dir, cut.segment-1, err)
 		}
 		if err := w.log.Truncate(cut.segment); err != nil {
