@@ -12,6 +12,8 @@ type metrics struct {
 	scrapes  *prometheus.CounterVec
 	samples  prometheus.Counter
 	duration prometheus.Histogram
+	// exemplarsOOO counts exemplars the store refused as out of order.
+	exemplarsOOO prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -29,6 +31,18 @@ func newMetrics() *metrics {
 			Name: "vigil_scrape_duration_seconds", Help: "Time of one scrape, fetch to commit.",
 			Buckets: prometheus.DefBuckets, NativeHistogramBucketFactor: 1.1,
 		}),
+		exemplarsOOO: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigil_scrape_exemplars_out_of_order_total",
+			Help: "Exemplars the store refused as out of order, counted when all the exemplars of a sample were, as Prometheus's prometheus_target_scrapes_exemplar_out_of_order_total.",
+		}),
+	}
+}
+
+// exemplarsOutOfOrder counts n exemplars refused as out of order. A nil
+// *metrics counts nothing.
+func (m *metrics) exemplarsOutOfOrder(n int) {
+	if m != nil {
+		m.exemplarsOOO.Add(float64(n))
 	}
 }
 
@@ -52,6 +66,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.scrapes.Describe(ch)
 	m.samples.Describe(ch)
 	m.duration.Describe(ch)
+	m.exemplarsOOO.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -60,4 +75,5 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.scrapes.Collect(ch)
 	m.samples.Collect(ch)
 	m.duration.Collect(ch)
+	m.exemplarsOOO.Collect(ch)
 }

@@ -12,12 +12,14 @@ import (
 	"math/bits"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
@@ -93,6 +95,9 @@ type scraper struct {
 	meta         *metadataCache
 	lastBodySize int    // of the last exposition, to size the next one's buffer
 	key          []byte // the cache key of the current series
+	// exemplars holds the exemplars of the current sample; the store
+	// copies them at Append.
+	exemplars []exemplar.Exemplar
 
 	metrics *metrics // nil in tests that build a scraper alone
 
@@ -398,8 +403,16 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 		if s.cfg.HonorTimestamps && tsPtr != nil {
 			t = *tsPtr
 		}
-		ref, err := app.Append(ce.ref, ce.lset, 0, t, v, h, fh, storage.AppendV2Options{})
-		if err != nil && !errors.Is(err, storage.ErrOutOfOrderSample) && !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) && !errors.Is(err, storage.ErrTooOldSample) {
+		opts := storage.AppendV2Options{Exemplars: s.sampleExemplars(p, t, entry == textparse.EntryHistogram)}
+		ref, err := app.Append(ce.ref, ce.lset, 0, t, v, h, fh, opts)
+		var partial *storage.AppendPartialError
+		switch {
+		case err == nil:
+		case errors.As(err, &partial):
+			// The sample is appended; some exemplars were not.
+			s.exemplarsRefused(opts.Exemplars, partial)
+		case errors.Is(err, storage.ErrOutOfOrderSample), errors.Is(err, storage.ErrDuplicateSampleForTimestamp), errors.Is(err, storage.ErrTooOldSample):
+		default:
 			return st, fmt.Errorf("cannot append %s: %w", ce.lset, err)
 		}
 		if ref != 0 {
@@ -411,6 +424,48 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 	}
 	s.appendStale(app, ts)
 	return st, nil
+}
+
+// sampleExemplars returns the exemplars the parser gives for the current
+// sample, at time t, as upstream's scrape loop takes them: one without a
+// timestamp gets the sample's, except on a native histogram, where it is
+// dropped (upstream requires native histograms' exemplars to carry one);
+// they are sorted by time, value and labels.
+func (s *scraper) sampleExemplars(p textparse.Parser, t int64, nativeHistogram bool) []exemplar.Exemplar {
+	s.exemplars = s.exemplars[:0]
+	var e exemplar.Exemplar
+	for p.Exemplar(&e) {
+		if !e.HasTs {
+			if nativeHistogram {
+				e = exemplar.Exemplar{}
+				continue
+			}
+			e.Ts = t
+		}
+		s.exemplars = append(s.exemplars, e)
+		e = exemplar.Exemplar{}
+	}
+	if len(s.exemplars) == 0 {
+		return nil
+	}
+	slices.SortFunc(s.exemplars, exemplar.Compare)
+	return s.exemplars
+}
+
+// exemplarsRefused counts the exemplars of a sample that the store refused
+// as out of order when all of them were, as upstream's scrape loop does (a
+// part of them is an update of exemplars the store has); other refusals
+// do not fail the scrape either.
+func (s *scraper) exemplarsRefused(exemplars []exemplar.Exemplar, partial *storage.AppendPartialError) {
+	outOfOrder := 0
+	for _, e := range partial.ExemplarErrors {
+		if errors.Is(e.Err, storage.ErrOutOfOrderExemplar) {
+			outOfOrder++
+		}
+	}
+	if outOfOrder > 0 && outOfOrder == len(exemplars) {
+		s.metrics.exemplarsOutOfOrder(outOfOrder)
+	}
 }
 
 // typeTag is the part of a series' cache key that says which family type

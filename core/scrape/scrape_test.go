@@ -93,7 +93,7 @@ func newTestScraper(t *testing.T, config, addr string) (*scraper, *tsdb.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{MaxExemplars: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
