@@ -28,7 +28,11 @@ const (
 	DefaultDataDir = "./data"
 	// DefaultRetention is how long samples are kept when the server block
 	// sets no retention: Prometheus's default of 15 days.
-	DefaultRetention          = 15 * 24 * time.Hour
+	DefaultRetention = 15 * 24 * time.Hour
+	// DefaultMaxExemplars is how many exemplars the store keeps in memory
+	// when the server block sets no max_exemplars: Prometheus's default
+	// for storage.exemplars.max_exemplars.
+	DefaultMaxExemplars       = 100000
 	DefaultScrapeInterval     = time.Minute
 	DefaultScrapeTimeout      = 10 * time.Second
 	DefaultEvaluationInterval = time.Minute
@@ -112,7 +116,11 @@ type Server struct {
 	DataDir string
 	// Retention is how long samples are kept, back from the newest
 	// sample; DefaultRetention unless set; 0 ("0s") keeps them forever.
-	Retention      time.Duration
+	Retention time.Duration
+	// MaxExemplars is how many exemplars the store keeps in memory, for all
+	// series together; DefaultMaxExemplars unless set; 0 keeps none. A
+	// reload applies a new value.
+	MaxExemplars   int
 	EnableAdminAPI bool
 	// ExternalURL is where people reach the server, for the links in
 	// notifications and alert templates; nil means http://<listen address>.

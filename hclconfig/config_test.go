@@ -77,7 +77,8 @@ func TestBadConfigs(t *testing.T) {
 		"time_interval_bad_location.bad.hcl": `time_interval_bad_location.bad.hcl:3:14: Unknown location; "Europe/Berlinn" is not a time zone`,
 		"registry_bad.bad.hcl": `registry_bad.bad.hcl:3:3: Unsupported argument; An argument named "bogus" is not expected here.
 registry_bad.bad.hcl:2:11: Invalid registry url; registry URL "42" is not an http:// or https:// URL.`,
-		"retention_negative.bad.hcl": `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
+		"retention_negative.bad.hcl":     `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
+		"max_exemplars_negative.bad.hcl": `max_exemplars_negative.bad.hcl:2:19: Invalid max_exemplars; max_exemplars must not be negative, got -1.`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))
@@ -211,6 +212,41 @@ func TestRetention(t *testing.T) {
 	}
 	if DefaultRetention != 15*24*time.Hour {
 		t.Errorf("DefaultRetention %s, want Prometheus's 15d", DefaultRetention)
+	}
+}
+
+// TestMaxExemplars checks the server block's max_exemplars: Prometheus's
+// 100000 when it is not set, 0 keeps none, and both render back.
+func TestMaxExemplars(t *testing.T) {
+	for name, tc := range map[string]struct {
+		server string
+		want   int
+	}{
+		"not set":   {``, DefaultMaxExemplars},
+		"no server": {`-`, DefaultMaxExemplars},
+		"zero":      {`max_exemplars = 0`, 0},
+		"explicit":  {`max_exemplars = 5000`, 5000},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := "server {\n  " + tc.server + "\n}\n"
+			if tc.server == "-" {
+				src = ""
+			}
+			cfg, diags := Parse("exemplars.hcl", []byte(src))
+			if diags.HasErrors() {
+				t.Fatal(diagText(diags))
+			}
+			if cfg.Server.MaxExemplars != tc.want {
+				t.Fatalf("max_exemplars %d, want %d", cfg.Server.MaxExemplars, tc.want)
+			}
+			again, diags := Parse("rendered.hcl", cfg.HCL())
+			if diags.HasErrors() || again.Server.MaxExemplars != tc.want {
+				t.Fatalf("rendered and loaded back, max_exemplars %d, want %d (%s):\n%s", again.Server.MaxExemplars, tc.want, diagText(diags), cfg.HCL())
+			}
+		})
+	}
+	if DefaultMaxExemplars != 100000 {
+		t.Errorf("DefaultMaxExemplars %d, want Prometheus's 100000", DefaultMaxExemplars)
 	}
 }
 

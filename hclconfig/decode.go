@@ -264,6 +264,8 @@ var serverSpec = &block[Server]{
 			"The folder of the store."),
 		withDefault("retention", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.Retention }, DefaultRetention,
 			"How long samples are kept, back from the newest sample; \"0s\" keeps them forever."),
+		withDefault("max_exemplars", count, func(s *Server) *int { return &s.MaxExemplars }, DefaultMaxExemplars,
+			"How many exemplars are kept in memory, the newest, for all series together; 0 keeps none. A reload applies a new value."),
 		withDefault("enable_admin_api", boolean, func(s *Server) *bool { return &s.EnableAdminAPI }, false,
 			"Whether the admin API (delete series, clean tombstones, snapshot) is served."),
 		field("external_url", httpURL("Invalid external_url"), func(s *Server) **url.URL { return &s.ExternalURL },

@@ -170,7 +170,11 @@ func New(ctx context.Context, opts Options) (_ *Server, err error) {
 func (s *Server) build(cfg *hclconfig.Config) error {
 	var err error
 	dataDir := cfg.Server.DataDir
-	if s.db, err = tsdb.Open(dataDir, tsdb.Options{Retention: cfg.Server.Retention, Logger: s.logger.Named("tsdb")}); err != nil {
+	if s.db, err = tsdb.Open(dataDir, tsdb.Options{
+		Retention:    cfg.Server.Retention,
+		MaxExemplars: int64(cfg.Server.MaxExemplars),
+		Logger:       s.logger.Named("tsdb"),
+	}); err != nil {
 		return err
 	}
 	s.closers = append(s.closers, s.db.Close)
@@ -308,10 +312,19 @@ func (s *Server) reload() error {
 		return err
 	}
 	running := s.config.Load()
+	// The exemplar storage is resized in place, as Prometheus resizes its
+	// own on a reload; the rest of the server block waits for a restart.
+	maxExemplars := resolved.Server.MaxExemplars
+	if maxExemplars != running.Server.MaxExemplars {
+		if err := s.db.SetMaxExemplars(int64(maxExemplars)); err != nil {
+			return err
+		}
+	}
 	if !sameServer(resolved.Server, s.configured) || resolved.Query != running.Query {
 		s.logger.Warn("the server and query blocks take effect at the next start")
 	}
 	resolved.Server, resolved.Query = running.Server, running.Query
+	resolved.Server.MaxExemplars = maxExemplars
 	s.config.Store(resolved)
 	s.logger.Info("configuration reloaded", "file", s.opts.ConfigFile, "scrapes", len(resolved.Scrapes))
 	return nil
@@ -320,7 +333,10 @@ func (s *Server) reload() error {
 // load loads the configuration file, or the default configuration
 // without one, with the overrides of the options.
 func (s *Server) load() (*hclconfig.Config, error) {
-	cfg := &hclconfig.Config{Server: hclconfig.Server{Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir, Retention: hclconfig.DefaultRetention}}
+	cfg := &hclconfig.Config{Server: hclconfig.Server{
+		Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir,
+		Retention: hclconfig.DefaultRetention, MaxExemplars: hclconfig.DefaultMaxExemplars,
+	}}
 	if s.opts.ConfigFile != "" {
 		var err error
 		if cfg, err = hclconfig.LoadChecked(s.opts.ConfigFile, s.opts.Diagnostics); err != nil {
@@ -379,7 +395,8 @@ func (s *Server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 	return errors.Join(errs...)
 }
 
-// sameServer says whether two server blocks say the same.
+// sameServer says whether two server blocks say the same, leaving out
+// max_exemplars, which a reload applies.
 func sameServer(a, b hclconfig.Server) bool {
 	urlOf := func(u *url.URL) string {
 		if u == nil {

@@ -62,7 +62,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // TestServerScrapesQueriesAndReloads starts a server in process on a
 // loopback port, from a configuration file: it scrapes a target, answers
-// queries, takes a changed file on POST /-/reload, refuses a broken one
+// queries, takes a changed file on POST /-/reload (a new max_exemplars
+// resizes the exemplar storage), refuses a broken one
 // keeping the running configuration, says so in its reload metrics, and
 // releases its store when it stops.
 func TestServerScrapesQueriesAndReloads(t *testing.T) {
@@ -78,7 +79,10 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 	job := func(name, addr string) string {
 		return fmt.Sprintf("scrape %q {\n  targets         = [%q]\n  scrape_interval = \"100ms\"\n  scrape_timeout  = \"100ms\"\n}\n", name, addr)
 	}
-	base := fmt.Sprintf("server {\n  listen   = \"127.0.0.1:0\"\n  data_dir = %q\n}\n", filepath.Join(dir, "data"))
+	server := func(extra string) string {
+		return fmt.Sprintf("server {\n  listen   = \"127.0.0.1:0\"\n  data_dir = %q\n%s}\n", filepath.Join(dir, "data"), extra)
+	}
+	base := server("")
 	write(base + job("a", a))
 
 	logs := &syncBuilder{}
@@ -124,11 +128,20 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	write(base + job("a", a) + job("b", b))
+	if got := metric(t, srv.Addr(), "prometheus_tsdb_exemplar_max_exemplars"); got != "100000" {
+		t.Errorf("prometheus_tsdb_exemplar_max_exemplars %q, want Prometheus's default", got)
+	}
+	write(server("  max_exemplars = 5\n") + job("a", a) + job("b", b))
 	if code, body := reload(); code != http.StatusOK {
 		t.Fatalf("reload: %d %s", code, body)
 	}
 	eventually(t, "target b scraped after the reload", func() bool { return value(`from_b`) == "8" })
+	if got := metric(t, srv.Addr(), "prometheus_tsdb_exemplar_max_exemplars"); got != "5" || srv.Config().Server.MaxExemplars != 5 {
+		t.Errorf("after a reload with max_exemplars = 5: the store's capacity %q, the configuration's %d", got, srv.Config().Server.MaxExemplars)
+	}
+	if strings.Contains(logs.String(), "take effect at the next start") {
+		t.Errorf("a reload that changes max_exemplars alone says the server block waits for a restart:\n%s", logs.String())
+	}
 	if got := metric(t, srv.Addr(), "vigil_config_last_reload_successful"); got != "1" {
 		t.Errorf("vigil_config_last_reload_successful %q after a good reload", got)
 	}

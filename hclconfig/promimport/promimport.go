@@ -137,13 +137,16 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 	comment(body, "Converted from "+name+" by vigil config import.")
 	body.AppendNewline()
 
-	var retention time.Duration
+	var (
+		retention    time.Duration
+		maxExemplars = -1 // not set
+	)
 	for _, e := range entries(root) {
 		switch e.key {
 		case "global", "rule_files", "scrape_configs", "alerting":
 			// Below, with the blocks they become.
 		case "storage":
-			retention = c.storage(e)
+			retention, maxExemplars = c.storage(e)
 		case "runtime":
 			c.skip(e.node, "Vigil's configuration has no runtime settings; the server sets GOGC=75 unless the environment sets GOGC")
 		case "remote_write":
@@ -165,8 +168,14 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 		body.SetAttributeValue("rule_files", stringList(c.cfg.RuleFiles))
 		body.AppendNewline()
 	}
-	if retention > 0 {
-		body.AppendNewBlock("server", nil).Body().SetAttributeValue("retention", durationVal(retention))
+	if retention > 0 || maxExemplars >= 0 {
+		server := body.AppendNewBlock("server", nil).Body()
+		if retention > 0 {
+			server.SetAttributeValue("retention", durationVal(retention))
+		}
+		if maxExemplars >= 0 {
+			server.SetAttributeValue("max_exemplars", cty.NumberIntVal(int64(maxExemplars)))
+		}
 		body.AppendNewline()
 	}
 	global, _ := lookup(root, "global")
@@ -330,10 +339,12 @@ func protocolNames(list []config.ScrapeProtocol) []string {
 	return out
 }
 
-// storage returns the retention by time of storage.tsdb and reports the
-// rest.
-func (c *converter) storage(storage entry) time.Duration {
+// storage returns the retention by time of storage.tsdb, and
+// storage.exemplars.max_exemplars when it differs from Vigil's default (-1
+// when not), and reports the rest.
+func (c *converter) storage(storage entry) (time.Duration, int) {
 	var retention time.Duration
+	maxExemplars := -1
 	tsdb := c.cfg.StorageConfig.TSDBConfig
 	for _, e := range entries(storage.value) {
 		switch e.key {
@@ -360,10 +371,19 @@ func (c *converter) storage(storage entry) time.Duration {
 				}
 			}
 		case "exemplars":
-			c.skip(e.node, "Vigil does not store exemplars yet")
+			for _, x := range entries(e.value) {
+				if x.key != "max_exemplars" || c.cfg.StorageConfig.ExemplarsConfig == nil {
+					c.skip(x.node, "Vigil's exemplar storage has no such setting")
+					continue
+				}
+				// Prometheus keeps none at 0 or less.
+				if n := max(0, int(c.cfg.StorageConfig.ExemplarsConfig.MaxExemplars)); n != hclconfig.DefaultMaxExemplars {
+					maxExemplars = n
+				}
+			}
 		default:
 			c.skip(e.node, "Vigil's store has no such setting")
 		}
 	}
-	return retention
+	return retention, maxExemplars
 }

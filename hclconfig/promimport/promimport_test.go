@@ -719,7 +719,8 @@ tracing:
 			hcl: header + `rule_files = ["rules/*.yml"]
 
 server {
-  retention = "30d"
+  retention     = "30d"
+  max_exemplars = 10
 }
 
 ` + textGlobal + `
@@ -749,7 +750,6 @@ scrape "pods" {
 				`25: http_headers is not converted: Vigil sends no extra headers`,
 				`32: size is not converted: the server block retains by time only`,
 				`33: out_of_order_time_window is not converted: the server block has no out-of-order window`,
-				`34: exemplars is not converted: Vigil does not store exemplars yet`,
 				`36: remote_write is not converted: Vigil's configuration has no remote write`,
 				`38: remote_read is not converted: Vigil's configuration has no remote read`,
 				`40: runtime is not converted: Vigil's configuration has no runtime settings; the server sets GOGC=75 unless the environment sets GOGC`,

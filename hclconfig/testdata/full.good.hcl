@@ -2,6 +2,7 @@ server {
   listen           = "127.0.0.1:9191"
   data_dir         = "./vigil-data"
   retention        = "15d"
+  max_exemplars    = 50000
   enable_admin_api = true
 }
 

@@ -1,0 +1,3 @@
+server {
+  max_exemplars = -1
+}
