@@ -33,10 +33,14 @@ import (
 
 // Sources are what the API reads from.
 type Sources struct {
-	Engine  *promql.Engine
-	Store   storage.Queryable
-	Stats   func(limit int) (*tsdb.Stats, error)
-	Targets *scrape.Manager
+	Engine *promql.Engine
+	Store  storage.Queryable
+	// Exemplars, when set, are the exemplars of /api/v1/query_exemplars;
+	// without it that endpoint answers an empty list, as Prometheus with
+	// its exemplar storage off.
+	Exemplars storage.ExemplarQueryable
+	Stats     func(limit int) (*tsdb.Stats, error)
+	Targets   *scrape.Manager
 	// Rules, when set, are the rule groups of /api/v1/rules and the alerts
 	// of /api/v1/alerts; without it both are empty.
 	Rules RuleSource

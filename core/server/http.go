@@ -25,7 +25,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 	api.New(api.Sources{
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
-		Engine:      s.engine, Store: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
+		Engine:      s.engine, Store: s.db, Exemplars: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
 		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
 		Alertmanagers:        s.forwarder.Alertmanagers,
 		ExternalLabels:       s.externalLabels,
