@@ -417,7 +417,7 @@ func TestServerFormatsRelabelingLimitsAndStaleness(t *testing.T) {
 		return strings.TrimPrefix(srv.URL, "http://")
 	}
 	openMetrics := serve("application/openmetrics-text; version=1.0.0; charset=utf-8",
-		"# TYPE om_events counter\nom_events_total 5\n# EOF\n")
+		"# TYPE om_events counter\nom_events_total 5 # {trace_id=\"e2e\"} 1.5 1600000000.123\n# EOF\n")
 	text := serve("text/plain; version=0.0.4", "keep_me 1\ndrop_me 2\n")
 	limited := serve("text/plain; version=0.0.4", "a 1\nb 2\n")
 
@@ -463,6 +463,12 @@ func TestServerFormatsRelabelingLimitsAndStaleness(t *testing.T) {
 	})
 	if v, ok := queryValue(t, prom, `om_events_total`); !ok || v != 5 {
 		t.Errorf("OpenMetrics counter: %v, %v", v, ok)
+	}
+	exemplars, err := prom.QueryExemplars(context.Background(), `om_events_total`, time.Unix(1600000000, 0), time.Unix(1600000001, 0))
+	if err != nil || len(exemplars) != 1 || len(exemplars[0].Exemplars) != 1 ||
+		exemplars[0].Exemplars[0].Labels["trace_id"] != "e2e" || exemplars[0].Exemplars[0].Value != 1.5 ||
+		exemplars[0].Exemplars[0].Timestamp.Time() != time.UnixMilli(1600000000123) {
+		t.Errorf("the OpenMetrics counter's exemplar: %+v, %v", exemplars, err)
 	}
 	if v, ok := queryValue(t, prom, `histogram_count(latency_seconds)`); !ok || v != 3 {
 		t.Errorf("native histogram from protobuf: %v, %v", v, ok)
