@@ -3,11 +3,14 @@ package tsdb
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -440,5 +443,73 @@ func TestSplitCommitWithExemplars(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, queryExemplars(t, db, 0, 10000, nameMatcher)); diff != "" {
 		t.Fatalf("after a restart (-want +got):\n%s", diff)
+	}
+}
+
+// TestConcurrentExemplarAppendsAndQueries commits exemplars from several
+// goroutines at once, each to series of its own, while others query them
+// (run with -race); every committed exemplar is then found exactly once,
+// as committed.
+func TestConcurrentExemplarAppendsAndQueries(t *testing.T) {
+	const writers, commits, perCommit = 4, 50, 5
+	db := openTestDB(t, Options{MaxExemplars: writers * commits * perCommit})
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				q, err := db.ExemplarQuerier(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := q.Select(0, math.MaxInt64, []*labels.Matcher{nameMatcher}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var writing sync.WaitGroup
+	for w := range writers {
+		writing.Go(func() {
+			for c := range commits {
+				app := db.AppenderV2(context.Background())
+				for k := range perCommit {
+					ls := labels.FromStrings("__name__", "concurrent", "writer", strconv.Itoa(w), "k", strconv.Itoa(k))
+					ts := int64(c+1) * 1000
+					e := ex(fmt.Sprintf("w%d-c%d-k%d", w, c, k), float64(c), ts)
+					if _, err := app.Append(0, ls, 0, ts, 1, nil, nil, storage.AppendV2Options{Exemplars: []exemplar.Exemplar{e}}); err != nil {
+						t.Error(err)
+					}
+				}
+				if err := app.Commit(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	writing.Wait()
+	close(done)
+	wg.Wait()
+	var want []string
+	for w := range writers {
+		for k := range perCommit {
+			ls := labels.FromStrings("__name__", "concurrent", "writer", strconv.Itoa(w), "k", strconv.Itoa(k))
+			for c := range commits {
+				want = append(want, ls.String()+": "+exemplarString(ex(fmt.Sprintf("w%d-c%d-k%d", w, c, k), float64(c), int64(c+1)*1000)))
+			}
+		}
+	}
+	slices.Sort(want)
+	got := queryExemplars(t, db, 0, math.MaxInt64, nameMatcher)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
