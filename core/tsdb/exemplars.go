@@ -34,10 +34,13 @@ type exemplarStore struct {
 	metrics collectorList
 }
 
-func newExemplarStore(max int64, oooWindowMillis int64) (*exemplarStore, error) {
+// newExemplarStore makes an exemplar storage of capacity entries that
+// accepts exemplars up to oooWindowMillis older than a series' newest, as
+// upstream's head makes one with its out-of-order window.
+func newExemplarStore(capacity, oooWindowMillis int64) (*exemplarStore, error) {
 	es := &exemplarStore{}
 	m := tsdb.NewExemplarMetrics(&es.metrics)
-	s, err := tsdb.NewCircularExemplarStorage(max, m, oooWindowMillis)
+	s, err := tsdb.NewCircularExemplarStorage(capacity, m, oooWindowMillis)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create the exemplar storage: %w", err)
 	}
