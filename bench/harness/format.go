@@ -112,8 +112,14 @@ type Ratio struct {
 // two decimals, n/a when it is not a number. The table above the line
 // says for each key whether higher or lower is better.
 func RatioLine(name, over string, ratios ...Ratio) string {
+	return fmt.Sprintf("%s ratios (%s):%s", name, over, FormatRatios(ratios...))
+}
+
+// FormatRatios returns " key=value" for each ratio, in order, every value
+// with two decimals, n/a when it is not a number: the end of a last line
+// whose head RatioLine does not write.
+func FormatRatios(ratios ...Ratio) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s ratios (%s):", name, over)
 	for _, r := range ratios {
 		fmt.Fprintf(&b, " %s=%s", r.Key, FormatRatio(r.Value))
 	}

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,19 @@ size     1 B    2 B     0.50
 `
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("table (-want +got):\n%s", diff)
+	}
+}
+
+func TestProcRSS(t *testing.T) {
+	rss, err := ProcRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak, err := ProcPeakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss <= 0 || rss > peak {
+		t.Errorf("ProcRSS = %d, want above 0 and at most ProcPeakRSS = %d", rss, peak)
 	}
 }

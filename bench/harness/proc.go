@@ -46,27 +46,35 @@ func ProcCPU(pid int) (float64, error) {
 
 // ProcPeakRSS returns the peak resident set size of process pid in bytes,
 // VmHWM of /proc/<pid>/status (Linux only).
-func ProcPeakRSS(pid int) (int64, error) {
+func ProcPeakRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmHWM") }
+
+// ProcRSS returns the resident set size of process pid in bytes, VmRSS of
+// /proc/<pid>/status (Linux only): what top and ps show a user.
+func ProcRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmRSS") }
+
+// procStatusBytes returns the field of /proc/<pid>/status that is a size
+// in kB, such as VmHWM, in bytes.
+func procStatusBytes(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("read the status of process %d: %w", pid, err)
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		rest, ok := strings.CutPrefix(line, field+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("process %d: malformed VmHWM line %q", pid, line)
+			return 0, fmt.Errorf("process %d: malformed %s line %q", pid, field, line)
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("process %d: VmHWM: %w", pid, err)
+			return 0, fmt.Errorf("process %d: %s: %w", pid, field, err)
 		}
 		return kb << 10, nil
 	}
-	return 0, fmt.Errorf("process %d: no VmHWM in /proc/%d/status", pid, pid)
+	return 0, fmt.Errorf("process %d: no %s in /proc/%d/status", pid, field, pid)
 }
 
 // procChildren returns the process ids of the children of pid, from
