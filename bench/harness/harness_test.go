@@ -85,4 +85,11 @@ func TestProcRSS(t *testing.T) {
 	if rss <= 0 || rss > peak {
 		t.Errorf("ProcRSS = %d, want above 0 and at most ProcPeakRSS = %d", rss, peak)
 	}
+	file, err := ProcFileRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file < 0 || file > rss {
+		t.Errorf("ProcFileRSS = %d, want at least 0 and at most ProcRSS = %d", file, rss)
+	}
 }

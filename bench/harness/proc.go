@@ -52,6 +52,11 @@ func ProcPeakRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmHWM") 
 // /proc/<pid>/status (Linux only): what top and ps show a user.
 func ProcRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmRSS") }
 
+// ProcFileRSS returns the part of the resident set of process pid that
+// is pages of mapped files, RssFile of /proc/<pid>/status (Linux only):
+// the kernel may drop them under memory pressure and read them again.
+func ProcFileRSS(pid int) (int64, error) { return procStatusBytes(pid, "RssFile") }
+
 // procStatusBytes returns the field of /proc/<pid>/status that is a size
 // in kB, such as VmHWM, in bytes.
 func procStatusBytes(pid int, field string) (int64, error) {
