@@ -75,18 +75,36 @@ type target struct {
 type workload struct {
 	targets []target
 	start   time.Time // timestamp of the first scrape round (before phase)
-	rounds  int       // scrapes per target
+	rounds  int       // scrape rounds
 	seed    uint64
+	// active, unless 0, makes the workload churn: each round scrapes only
+	// this many targets, a window that slides from the first targets to
+	// the last over the rounds, as pods roll and new ones replace them.
+	// The targets are then built when they enter the window and dropped
+	// when they leave it (see ingester.slide); until then they are zero.
+	active int
 }
 
-// numSeries returns the number of series of the workload.
+// numSeries returns the number of series of the workload, over all rounds.
 func (w *workload) numSeries() int {
 	return len(w.targets) * seriesPerTarget
 }
 
 // numSamples returns the number of samples one ingest of the workload appends.
 func (w *workload) numSamples() int64 {
-	return int64(w.numSeries()) * int64(w.rounds)
+	lo, hi := w.window(0)
+	return int64(hi-lo) * seriesPerTarget * int64(w.rounds)
+}
+
+// window returns the targets [lo, hi) that round r scrapes: all of them,
+// or for a churning workload the active ones, starting at the first
+// targets in round 0 and ending at the last ones in the last round.
+func (w *workload) window(r int) (lo, hi int) {
+	if w.active == 0 {
+		return 0, len(w.targets)
+	}
+	lo = r * (len(w.targets) - w.active) / max(w.rounds-1, 1)
+	return lo, lo + w.active
 }
 
 // end returns a time after the last sample of the workload: every sample
@@ -109,6 +127,23 @@ func newWorkload(numSeries int, span time.Duration, start time.Time, seed uint64
 		w.targets[i] = newNodeTarget(i, seed)
 	}
 	return w
+}
+
+// newWindowedWorkload builds a workload of at least numSeries series in
+// all, of which activeSeries (both rounded up to whole targets) are scraped
+// in each round, covering span from start: a churning one when
+// activeSeries is the smaller. Its targets are built during the ingest, as
+// they enter the window.
+func newWindowedWorkload(numSeries, activeSeries int, span time.Duration, start time.Time, seed uint64) *workload {
+	numTargets := (numSeries + seriesPerTarget - 1) / seriesPerTarget
+	active := (activeSeries + seriesPerTarget - 1) / seriesPerTarget
+	return &workload{
+		targets: make([]target, numTargets),
+		start:   start,
+		rounds:  int(span / scrapeInterval),
+		seed:    seed,
+		active:  min(active, numTargets),
+	}
 }
 
 // family is a metric of node_exporter with its label dimensions; it expands
@@ -375,14 +410,12 @@ func (s *seriesState) next(spec *seriesSpec) float64 {
 	return s.value
 }
 
-// newStates returns the initial value state of every series of the workload.
-func (w *workload) newStates() [][]seriesState {
-	states := make([][]seriesState, len(w.targets))
-	for i, t := range w.targets {
-		states[i] = make([]seriesState, len(t.series))
-		for j, s := range t.series {
-			states[i][j] = seriesState{value: s.base, rng: harness.Rand(harness.Mix(w.seed, uint64(i), uint64(j), 0x5eed))}
-		}
+// newStates returns the initial value state of every series of target i.
+func (w *workload) newStates(i int) []seriesState {
+	t := &w.targets[i]
+	states := make([]seriesState, len(t.series))
+	for j, s := range t.series {
+		states[j] = seriesState{value: s.base, rng: harness.Rand(harness.Mix(w.seed, uint64(i), uint64(j), 0x5eed))}
 	}
 	return states
 }
@@ -401,16 +434,47 @@ type ingester struct {
 	w      *workload
 	states [][]seriesState
 	refs   [][]storage.SeriesRef
+	// For a churning workload, the targets [dropped, built) are the ones
+	// built and not yet dropped, and building is the time spent building
+	// them, which run leaves out of the ingest time.
+	dropped, built int
+	building       time.Duration
 }
 
 // newIngester allocates the per-series state of an ingest up front, so that
-// heap measurements around ingest see only what the storage keeps.
+// heap measurements around ingest see only what the storage keeps. For a
+// churning workload it allocates that of each target as the target enters
+// the window.
 func newIngester(w *workload) *ingester {
-	in := &ingester{w: w, states: w.newStates(), refs: make([][]storage.SeriesRef, len(w.targets))}
+	in := &ingester{w: w, states: make([][]seriesState, len(w.targets)), refs: make([][]storage.SeriesRef, len(w.targets))}
+	if w.active != 0 {
+		return in
+	}
 	for i, t := range w.targets {
+		in.states[i] = w.newStates(i)
 		in.refs[i] = make([]storage.SeriesRef, len(t.series))
 	}
 	return in
+}
+
+// slide builds the targets of a churning workload that enter the window
+// [lo, hi) and drops those that left it, with their state, as a scraper
+// forgets a target that is gone. It does nothing for other workloads.
+func (in *ingester) slide(lo, hi int) {
+	if in.w.active == 0 {
+		return
+	}
+	began := time.Now()
+	for ; in.dropped < lo; in.dropped++ {
+		in.w.targets[in.dropped], in.states[in.dropped], in.refs[in.dropped] = target{}, nil, nil
+	}
+	for ; in.built < hi; in.built++ {
+		i := in.built
+		in.w.targets[i] = newNodeTarget(i, in.w.seed)
+		in.states[i] = in.w.newStates(i)
+		in.refs[i] = make([]storage.SeriesRef, len(in.w.targets[i].series))
+	}
+	in.building += time.Since(began)
 }
 
 // scrape appends round r of target i in one transaction.
@@ -423,10 +487,11 @@ func (in *ingester) scrape(ctx context.Context, db storage.AppendableV2, i, r in
 		spec := &t.series[j]
 		v := states[j].next(spec)
 		lset := spec.lset
-		if r == 0 {
-			// Hand the storage labels of its own on the first scrape, as a
-			// scraper builds them from the parsed text; whatever it keeps
-			// is then counted in its heap and not shared with the workload.
+		if refs[j] == 0 {
+			// Hand the storage labels of its own on the first scrape of a
+			// series, as a scraper builds them from the parsed text;
+			// whatever it keeps is then counted in its heap and not shared
+			// with the workload.
 			lset = lset.Copy()
 		}
 		ref, err := app.Append(refs[j], lset, 0, ts, v, nil, nil, storage.AOptions{})
@@ -443,20 +508,23 @@ func (in *ingester) scrape(ctx context.Context, db storage.AppendableV2, i, r in
 }
 
 // run ingests the whole workload with the given number of goroutines and
-// returns the wall time. Targets are split among the goroutines, which move
-// through the scrape rounds in lockstep, as parallel scrapers of one server
-// stay within an interval of each other.
+// returns the wall time, leaving out the time spent building the targets
+// of a churning workload. The targets of a round are split among the
+// goroutines, which move through the scrape rounds in lockstep, as
+// parallel scrapers of one server stay within an interval of each other.
 func (in *ingester) run(ctx context.Context, db storage.AppendableV2, workers int) (time.Duration, error) {
 	startTime := time.Now()
 	if workers <= 1 {
 		for r := 0; r < in.w.rounds; r++ {
-			for i := range in.w.targets {
+			lo, hi := in.w.window(r)
+			in.slide(lo, hi)
+			for i := lo; i < hi; i++ {
 				if err := in.scrape(ctx, db, i, r); err != nil {
 					return 0, err
 				}
 			}
 		}
-		return time.Since(startTime), nil
+		return time.Since(startTime) - in.building, nil
 	}
 	rounds := make([]chan int, workers)
 	done := make(chan error, workers)
@@ -465,7 +533,8 @@ func (in *ingester) run(ctx context.Context, db storage.AppendableV2, workers in
 		go func(k int) {
 			for r := range rounds[k] {
 				var err error
-				for i := k; i < len(in.w.targets) && err == nil; i += workers {
+				lo, hi := in.w.window(r)
+				for i := lo + k; i < hi && err == nil; i += workers {
 					err = in.scrape(ctx, db, i, r)
 				}
 				done <- err
@@ -478,6 +547,7 @@ func (in *ingester) run(ctx context.Context, db storage.AppendableV2, workers in
 		}
 	}()
 	for r := 0; r < in.w.rounds; r++ {
+		in.slide(in.w.window(r))
 		for _, c := range rounds {
 			c <- r
 		}
@@ -491,5 +561,5 @@ func (in *ingester) run(ctx context.Context, db storage.AppendableV2, workers in
 			return 0, firstErr
 		}
 	}
-	return time.Since(startTime), nil
+	return time.Since(startTime) - in.building, nil
 }
