@@ -26,7 +26,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 # First-party plugins: programs speaking gRPC, and WebAssembly modules.
 GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook notifier/email
@@ -87,6 +87,9 @@ bench: bench-tsdb bench-scrape bench-plugins bench-alerting ## Run every side-by
 bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB (bench/tsdb)
 	$(GO) run ./bench/tsdb
 
+bench-tsdb-scale: ## Compare core/tsdb with the upstream TSDB at a server's size: RSS with 1M active series and with 2M churning, ingest (bench/tsdb -scale)
+	$(GO) run ./bench/tsdb -scale
+
 bench-scrape: ## Compare core/scrape with the upstream Prometheus scrape manager (bench/scrape)
 	$(GO) run ./bench/scrape
 
@@ -118,4 +121,4 @@ run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrap
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test lint bench bench-tsdb bench-scrape bench-plugins bench-alerting run
+.PHONY: help build plugins test lint bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting run

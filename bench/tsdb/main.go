@@ -44,6 +44,24 @@
 // where each X is the geometric mean of that figure's ratios. Progress goes
 // to stderr, results to stdout.
 //
+// With -scale (make bench-tsdb-scale) it measures the stores at a
+// server's size instead, each phase of each store in a child process of
+// its own, one after the other:
+//
+//   - active: 1M series (-active-series) scraped every 15 s over 45 min of
+//     synthetic time (-active-span), so that every series cuts a chunk;
+//   - churn: 2M series (-churn-series) pass through over 6 h (-churn-span),
+//     100k of them (-churn-active) scraped in each round: a window of
+//     targets that slides on every round, as pods roll. Upstream compacts
+//     its head into 2h blocks and drops the series gone from it twice.
+//
+// It measures the resident set of the child at the end of each phase (and
+// its peak), and the ingest rate over both phases, and ends with the line
+//
+//	tsdb scale (vigil/prometheus): rss_active=X rss_churn=X ingest=X
+//
+// See scale.go.
+//
 // Run it from the repository root with
 //
 //	go run ./bench/tsdb
@@ -78,6 +96,7 @@ type config struct {
 	dir              string
 	profileDir       string
 	seed             uint64
+	scale            scaleConfig
 }
 
 // sizeSpec is a workload size: how many series over how long a time span.
@@ -110,8 +129,11 @@ type sizeResult struct {
 
 func main() {
 	harness.Main(func(ctx context.Context) error {
-		if harness.ChildMode() == crashChild {
+		switch harness.ChildMode() {
+		case crashChild:
 			return runCrashChild(ctx)
+		case scaleChild:
+			return runScaleChildMode(ctx)
 		}
 		cfg, err := parseFlags()
 		if err != nil {
@@ -130,10 +152,19 @@ func parseFlags() (config, error) {
 	stores := flag.String("stores", "vigil,upstream", "stores to run, comma-separated (vigil, upstream)")
 	dir := flag.String("dir", os.TempDir(), "parent of the temporary data directories")
 	seed := flag.Uint64("seed", 1, "seed of the synthetic workload")
+	var sc scaleConfig
+	flag.BoolVar(&sc.enabled, "scale", false, "measure RSS and ingest at a server's size (the active and churn phases) instead of the per-size figures")
+	flag.IntVar(&sc.activeSeries, "active-series", 1000000, "with -scale: series scraped in every round of the active phase")
+	flag.DurationVar(&sc.activeSpan, "active-span", 45*time.Minute, "with -scale: synthetic time the active phase covers")
+	flag.IntVar(&sc.churnSeries, "churn-series", 2000000, "with -scale: series that pass through the churn phase in all")
+	flag.IntVar(&sc.churnActive, "churn-active", 100000, "with -scale: series scraped in each round of the churn phase")
+	flag.DurationVar(&sc.churnSpan, "churn-span", 6*time.Hour, "with -scale: synthetic time the churn phase covers (more than "+shortDuration(minChurnSpan)+", for upstream to compact its head)")
+	flag.DurationVar(&sc.settle, "settle", 5*time.Second, "with -scale: wait after the last commit of a phase before measuring")
+	flag.StringVar(&sc.heapProfileDir, "heap-profile", "", "with -scale: write a heap profile of each store at the end of each phase into this directory")
 	profileDir := flag.String("profile", "", "write a CPU profile of each store's queries into this directory")
 	flag.Parse()
 
-	cfg := config{restartMinSeries: *restartMin, queryRuns: *queryRuns, workers: *workers, dir: *dir, seed: *seed, profileDir: *profileDir}
+	cfg := config{restartMinSeries: *restartMin, queryRuns: *queryRuns, workers: *workers, dir: *dir, seed: *seed, profileDir: *profileDir, scale: sc}
 	for _, s := range strings.Split(*sizes, ",") {
 		spec, err := parseSizeSpec(s)
 		if err != nil {
@@ -150,6 +181,14 @@ func parseFlags() (config, error) {
 	}
 	if cfg.workers < 1 {
 		return config{}, fmt.Errorf("-workers must be at least 1, got %d", cfg.workers)
+	}
+	if sc.enabled {
+		if sc.activeSeries <= 0 || sc.churnSeries <= 0 || sc.churnActive <= 0 || sc.churnActive > sc.churnSeries {
+			return config{}, fmt.Errorf("-active-series, -churn-series and -churn-active must be positive, -churn-active at most -churn-series")
+		}
+		if sc.activeSpan < 10*time.Minute || sc.churnSpan < minChurnSpan {
+			return config{}, fmt.Errorf("-active-span must be at least 10m and -churn-span at least %s", shortDuration(minChurnSpan))
+		}
 	}
 	return cfg, nil
 }
@@ -185,8 +224,12 @@ func backendByName(name string) (backend, error) {
 // benchmarkEnd is where the data of every workload ends.
 var benchmarkEnd = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// runBenchmark measures every size for every store and prints the report.
+// runBenchmark measures every size for every store and prints the report,
+// or runs the scale mode.
 func runBenchmark(ctx context.Context, cfg config) error {
+	if cfg.scale.enabled {
+		return runScale(ctx, cfg)
+	}
 	began := time.Now()
 	// Data ends at a fixed time, so that every run cuts chunks and blocks
 	// at the same places and the figures compare across runs.

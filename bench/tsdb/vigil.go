@@ -22,7 +22,16 @@ var _ storage.Storage = (*vigiltsdb.DB)(nil)
 // openVigil opens (or, after a crash, recovers) a Vigil TSDB in dir with the
 // zero Options, i.e. its defaults, and a logger that discards.
 func openVigil(dir string) (storage.Storage, error) {
-	db, err := vigiltsdb.Open(dir, vigiltsdb.Options{Logger: hclog.NewNullLogger()})
+	return openVigilWith(dir, vigiltsdb.Options{})
+}
+
+// openVigilWith opens a Vigil TSDB in dir with opts, its logger one that
+// discards unless opts has one.
+func openVigilWith(dir string, opts vigiltsdb.Options) (storage.Storage, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	db, err := vigiltsdb.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open vigil tsdb in %s: %w", dir, err)
 	}
