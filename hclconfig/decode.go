@@ -400,7 +400,7 @@ var jobOptions = []attr[Scrape]{
 	field("label_value_length_limit", count, func(s *Scrape) *int { return &s.LabelValueLengthLimit },
 		"The length of a label value; 0 for no limit."),
 	withDefault("body_size_limit", size, func(s *Scrape) *int64 { return &s.BodySizeLimit }, DefaultBodySizeLimit,
-		"The size of a scrape's body; \"0B\" for no limit."),
+		"The size of a scrape's body; a larger body fails the scrape, unread when its Content-Length announces it; \"0B\" for no limit."),
 }
 
 // relabelBlocks are the relabel and metric_relabel blocks of a job.

@@ -12,9 +12,11 @@ import (
 	"math/bits"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -271,17 +273,47 @@ func (s *scraper) fetch(ctx context.Context) (*bodyBuffer, string, error) {
 	if limit <= 0 {
 		limit = math.MaxInt64 - 1
 	}
+	if resp.ContentLength > limit {
+		// Refused before a byte of it is read.
+		return nil, "", fmt.Errorf("%w: the target declares %d bytes, more than %d", errBodySize, resp.ContentLength, limit)
+	}
 	body := s.getBodyBuffer()
 	if _, err := body.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
 		putBodyBuffer(body)
 		return nil, "", fmt.Errorf("cannot read the body: %w", err)
 	}
 	if int64(body.Len()) > limit {
+		size := body.Cap()
 		putBodyBuffer(body)
+		releaseRefusedBody(size)
 		return nil, "", fmt.Errorf("%w: more than %d bytes", errBodySize, limit)
 	}
 	s.lastBodySize = body.Len()
 	return body, resp.Header.Get("Content-Type"), nil
+}
+
+// largeRefusedBody is the size of a refused body's buffer from which its
+// memory is given back to the system at once.
+const largeRefusedBody = 64 << 20
+
+// lastRelease is when releaseRefusedBody last gave memory back, in Unix
+// nanoseconds.
+var lastRelease atomic.Int64
+
+// releaseRefusedBody gives the memory of a large refused body back to the
+// system, at most once a minute: the runtime would keep it for minutes, so
+// a target that sent a huge body once would leave the server's resident
+// memory that much higher.
+func releaseRefusedBody(size int) {
+	if size < largeRefusedBody {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := lastRelease.Load()
+	if now-last < int64(time.Minute) || !lastRelease.CompareAndSwap(last, now) {
+		return
+	}
+	go debug.FreeOSMemory()
 }
 
 // bodyPools keep the buffers of expositions from one scrape to the next,

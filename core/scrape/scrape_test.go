@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,6 +324,28 @@ func TestHugeTargetFails(t *testing.T) {
 		if !strings.Contains(series, `__name__="up"`) && !strings.Contains(series, `__name__="scrape_`) {
 			t.Fatalf("the failed scrape stored %s", series)
 		}
+	}
+}
+
+// TestDeclaredHugeBodyIsNotRead: a target that declares a body over the
+// limit in its Content-Length is refused before any of it is read, so the
+// scraper never holds it in memory.
+func TestDeclaredHugeBodyIsNotRead(t *testing.T) {
+	chunk := bytes.Repeat([]byte(strings.Repeat("x", 60)+" 1\n"), 1<<14) // about 1 MiB
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		w.Header().Set("Content-Length", strconv.Itoa(1<<30))
+		for sent := 0; sent < 1<<30; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return // the scraper hung up
+			}
+		}
+	}))
+	defer huge.Close()
+	s, _ := newTestScraper(t, `scrape "app" { body_size_limit = "4MB" }`, strings.TrimPrefix(huge.URL, "http://"))
+	h := mustScrape(t, s, time.UnixMilli(1000))
+	if h.Up || !strings.Contains(h.LastError, "body size limit exceeded: the target declares 1073741824 bytes, more than 4194304") {
+		t.Fatalf("health %+v", h)
 	}
 }
 
