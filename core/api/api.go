@@ -589,12 +589,19 @@ type statEntry struct {
 	Value uint64 `json:"value"`
 }
 
+// maxTSDBStatusLimit bounds the limit parameter of /api/v1/status/tsdb,
+// as Prometheus bounds it.
+const maxTSDBStatusLimit = 10000
+
 func (a *API) tsdbStatus(r *http.Request) (any, annotations.Annotations, *apiError) {
 	limit := 10
 	if s := r.FormValue("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
 			return nil, nil, badData("limit must be a positive number")
+		}
+		if n > maxTSDBStatusLimit {
+			return nil, nil, badData("limit must not exceed %d", maxTSDBStatusLimit)
 		}
 		limit = n
 	}

@@ -104,6 +104,27 @@ func TestResponsesAndErrors(t *testing.T) {
 	}
 }
 
+// TestTSDBStatusLimit checks that status/tsdb refuses a limit above
+// Prometheus's bound of 10,000 with its message, before the store is
+// asked: a huge limit once made the store allocate for it.
+func TestTSDBStatusLimit(t *testing.T) {
+	srv := newTestServer(t)
+	for limit, want := range map[string]string{
+		"10000":      "",
+		"10001":      "limit must not exceed 10000",
+		"2000000000": "limit must not exceed 10000",
+		"0":          "limit must be a positive number",
+	} {
+		status, r := get(t, srv, "/api/v1/status/tsdb", url.Values{"limit": {limit}})
+		switch {
+		case want == "" && status != http.StatusOK:
+			t.Errorf("limit=%s: %d %s", limit, status, r.Error)
+		case want != "" && (status != http.StatusBadRequest || r.ErrorType != "bad_data" || r.Error != want):
+			t.Errorf("limit=%s: %d %s %q, want 400 bad_data %q", limit, status, r.ErrorType, r.Error, want)
+		}
+	}
+}
+
 // TestRuntimeInfoRetention checks storageRetention of status/runtimeinfo:
 // the server block's retention as Prometheus writes it, or "forever".
 func TestRuntimeInfoRetention(t *testing.T) {

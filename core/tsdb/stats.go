@@ -1,9 +1,10 @@
 package tsdb
 
 import (
-	"github.com/prometheus/common/model"
 	"math"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb/index"
 )
 
@@ -23,11 +24,15 @@ type Stats struct {
 }
 
 // Stats returns statistics of the store, with at most limit entries in
-// each top list of Postings.
+// each top list of Postings. What it allocates follows what the index
+// holds, not limit: no list can have more entries than the index has
+// label pairs, so a larger limit is lowered to that.
 func (db *DB) Stats(limit int) (*Stats, error) {
 	if db.closed.Load() {
 		return nil, ErrClosed
 	}
+	// The upstream top lists reserve room for limit entries at once.
+	limit = max(min(limit, db.labelPairs()), 0)
 	s := &Stats{
 		NumSeries: db.series.count(),
 		MinTime:   db.minT.Load(),
@@ -45,4 +50,14 @@ func (db *DB) Stats(limit int) (*Stats, error) {
 // counts it for the label-value statistics.
 func labelValueSize(_, value string, n uint64) uint64 {
 	return uint64(len(value)) * n
+}
+
+// labelPairs counts the label pairs of the index.
+func (db *DB) labelPairs() int {
+	n := 0
+	db.postings.Iter(func(labels.Label, index.Postings) error {
+		n++
+		return nil
+	})
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -825,6 +826,26 @@ func TestStats(t *testing.T) {
 	}
 	if top := s.Postings.CardinalityMetricsStats[0]; top.Name != "up" || top.Count != 3 {
 		t.Fatalf("top metric: %+v", top)
+	}
+}
+
+// TestStatsHugeLimit asks for more entries than the index holds: Stats
+// allocates by what the index holds, not by the limit.
+func TestStatsHugeLimit(t *testing.T) {
+	db := openTestDB(t, Options{})
+	mustAppend(t, db, labels.FromStrings("__name__", "up", "instance", "0"), 1000, 1)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s, err := db.Stats(1 << 22)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("Stats(1<<22) allocated %d bytes for a store of one series", got)
+	}
+	if len(s.Postings.CardinalityMetricsStats) != 1 || len(s.Postings.LabelValuePairsStats) != 2 {
+		t.Errorf("stats: %+v", s.Postings)
 	}
 }
 
