@@ -674,8 +674,15 @@ func parseTimeParam(r *http.Request, name string, def time.Time) (time.Time, *ap
 	return t, nil
 }
 
+// parseTime parses a time given as Unix seconds or RFC 3339. NaN,
+// infinities and seconds outside the times the API can represent (the
+// range of int64 milliseconds) are refused: converted, they would give an
+// arbitrary time and a query with an empty answer.
 func parseTime(s string) (time.Time, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || f < float64(minTime.Unix()) || f > float64(maxTime.Unix()) {
+			return time.Time{}, fmt.Errorf("cannot parse %q to a valid timestamp: it is not a number of seconds between %d and %d", s, minTime.Unix(), maxTime.Unix())
+		}
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(math.Round(frac*1000))*int64(time.Millisecond)).UTC(), nil
 	}
@@ -695,7 +702,9 @@ func parseTime(s string) (time.Time, error) {
 func parseDuration(s string) (time.Duration, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		d := f * float64(time.Second)
-		if d > float64(math.MaxInt64) || d < float64(math.MinInt64) {
+		// float64(math.MaxInt64) is 2^63, which int64 cannot hold, and
+		// NaN passes every comparison.
+		if math.IsNaN(d) || d >= float64(math.MaxInt64) || d < float64(math.MinInt64) {
 			return 0, fmt.Errorf("cannot parse %q to a valid duration. It overflows int64", s)
 		}
 		return time.Duration(d), nil

@@ -104,6 +104,45 @@ func TestResponsesAndErrors(t *testing.T) {
 	}
 }
 
+// TestNonFiniteParameters checks that NaN, infinities and times beyond
+// the representable range are refused with 400 bad_data naming the
+// parameter, as Prometheus refuses what it cannot parse, rather than
+// turned into an arbitrary time or an expired timeout.
+func TestNonFiniteParameters(t *testing.T) {
+	srv := newTestServer(t)
+	instant := func(name, value string) url.Values {
+		return url.Values{"query": {"1"}, "time": {"600"}, name: {value}}
+	}
+	ranged := func(name, value string) url.Values {
+		v := url.Values{"query": {"1"}, "start": {"0"}, "end": {"30"}, "step": {"15"}}
+		v.Set(name, value)
+		return v
+	}
+	for _, value := range []string{"NaN", "Inf", "-Inf", "1e300", "-1e300"} {
+		for _, tc := range []struct {
+			path, param string
+			params      url.Values
+		}{
+			{"/api/v1/query", "time", instant("time", value)},
+			{"/api/v1/query", "timeout", instant("timeout", value)},
+			{"/api/v1/query_range", "start", ranged("start", value)},
+			{"/api/v1/query_range", "end", ranged("end", value)},
+			{"/api/v1/query_range", "step", ranged("step", value)},
+			{"/api/v1/query_range", "timeout", ranged("timeout", value)},
+			{"/api/v1/series", "start", url.Values{"match[]": {"up"}, "start": {value}}},
+			{"/api/v1/labels", "end", url.Values{"end": {value}}},
+		} {
+			if tc.param == "timeout" && strings.HasPrefix(value, "-") {
+				continue // a negative timeout has expired, as in Prometheus
+			}
+			status, r := get(t, srv, tc.path, tc.params)
+			if status != http.StatusBadRequest || r.ErrorType != "bad_data" || !strings.Contains(r.Error, `"`+tc.param+`"`) {
+				t.Errorf("%s %s=%s: %d %s %q, want 400 bad_data naming %q", tc.path, tc.param, value, status, r.ErrorType, r.Error, tc.param)
+			}
+		}
+	}
+}
+
 // TestTSDBStatusLimit checks that status/tsdb refuses a limit above
 // Prometheus's bound of 10,000 with its message, before the store is
 // asked: a huge limit once made the store allocate for it.
