@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -67,7 +68,29 @@ func Serve(p Plugin) {
 		serveDebug(cfg, p.Info.Name)
 		return
 	}
+	go exitWithHost(os.Getppid, parentCheckInterval, func() { os.Exit(1) })
 	plugin.Serve(cfg)
+}
+
+// parentCheckInterval is how often a plugin checks that its host runs.
+const parentCheckInterval = time.Second
+
+// exitWithHost calls exit once the process's parent, the host that
+// started it, has gone: its parent process ID, read with ppid, is no
+// longer the one it started with, as an orphan is given to init or to a
+// subreaper. On Linux the host also has the kernel kill the plugin when
+// it ends; this check ends a plugin on the other systems, and one whose
+// host ended before the kernel was told.
+func exitWithHost(ppid func() int, interval time.Duration, exit func()) {
+	host := ppid()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for range t.C {
+		if ppid() != host {
+			exit()
+			return
+		}
+	}
 }
 
 // serveDebug serves until interrupted, after printing how a host reaches

@@ -175,6 +175,55 @@ scrape "apps" {
 	}
 }
 
+// processRuns says whether the process pid runs: it exists and is not a
+// zombie waiting for its parent to collect it.
+func processRuns(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil // no /proc: a zombie counts as running
+	}
+	// The state follows the command name, which is in parentheses.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
+}
+
+// TestPluginsEndWithAKilledServer kills the server with SIGKILL, which
+// it cannot catch to stop its plugins: the plugin processes end with it
+// all the same.
+func TestPluginsEndWithAKilledServer(t *testing.T) {
+	plugin := testplugins.Build(t, "core/pluginhost/testdata/grpcplugin")
+	dir := t.TempDir()
+	config := filepath.Join(dir, "vigil.hcl")
+	os.WriteFile(config, []byte(fmt.Sprintf(`plugin "test" { source = %q }
+exporter "e" {
+  plugin   = "test"
+  interval = "1s"
+}
+`, plugin)), 0o644)
+	srv := startServer(t, "--config", config, "--data", filepath.Join(dir, "data"))
+	prom := srv.api(t)
+	waitFor(t, "a collection from the plugin", func() bool {
+		v, ok := queryValue(t, prom, `up{job="e"}`)
+		return ok && v == 1
+	})
+	pid := pluginPID(t, srv, "grpcplugin")
+	if pid == 0 {
+		t.Fatalf("no plugin process among %v", childPIDs(t, srv.cmd.Process.Pid))
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.done
+	deadline := time.Now().Add(30 * time.Second)
+	for processRuns(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("plugin process %d still runs 30s after its server was killed", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestConfigValidateChecksPluginConfigs shows a plugin config mistake at
 // its place in the file, found by asking the plugin for its schema.
 func TestConfigValidateChecksPluginConfigs(t *testing.T) {

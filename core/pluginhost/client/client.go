@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -60,7 +62,11 @@ type Options struct {
 
 // Plugin is a running plugin.
 type Plugin struct {
-	client   *plugin.Client
+	client *plugin.Client
+	// started is closed once the process has ended, letting the thread
+	// that started it go.
+	started  chan<- struct{}
+	stopOnce sync.Once
 	rpc      plugin.ClientProtocol
 	health   healthpb.HealthClient
 	plugin   pbgrpc.PluginClient
@@ -94,13 +100,14 @@ func Start(opts Options) (*Plugin, error) {
 	} else {
 		cmd := exec.Command(opts.Path, opts.Args...)
 		cmd.Env = append(cmd.Environ(), opts.Env...)
+		endWithParent(cmd)
 		cfg.Cmd = cmd
 		if len(opts.Checksum) > 0 {
 			cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.Checksum, Hash: sha256.New()}
 		}
 	}
 	c := plugin.NewClient(cfg)
-	rpc, err := c.Client()
+	rpc, started, err := startOnOwnThread(c)
 	if err != nil {
 		c.Kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
@@ -116,6 +123,7 @@ func Start(opts Options) (*Plugin, error) {
 	conn := raw.(*grpc.ClientConn)
 	return &Plugin{
 		client:   c,
+		started:  started,
 		rpc:      rpc,
 		health:   healthpb.NewHealthClient(conn),
 		plugin:   pbgrpc.NewPluginClient(conn),
@@ -140,7 +148,41 @@ func fileSHA256(path string) string {
 }
 
 // Kill stops the plugin process and waits for it to end.
-func (p *Plugin) Kill() { p.client.Kill() }
+func (p *Plugin) Kill() {
+	p.client.Kill()
+	p.stopOnce.Do(func() { close(p.started) })
+}
+
+// startOnOwnThread starts the plugin from a goroutine locked to its OS
+// thread, and keeps that thread until the returned channel is closed,
+// after the process ended. On Linux the plugin's parent-death signal
+// fires when the thread that forked it ends, not the process: the Go
+// runtime ends a thread when a goroutine locked to it returns, so a
+// plugin started from an ordinary goroutine could be killed at any time
+// by some goroutine of the host that locks its thread and returns (Go
+// issue 27505). A thread kept locked by a goroutine waiting for the
+// plugin to end cannot be ended that way; it ends with the process.
+// Starting or reattaching without a process, the channel is closed when
+// the start fails.
+func startOnOwnThread(c *plugin.Client) (plugin.ClientProtocol, chan<- struct{}, error) {
+	type result struct {
+		rpc plugin.ClientProtocol
+		err error
+	}
+	done := make(chan struct{})
+	res := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		rpc, err := c.Client()
+		res <- result{rpc, err}
+		if err == nil {
+			<-done
+		}
+	}()
+	r := <-res
+	return r.rpc, done, r.err
+}
 
 // Exited says whether the plugin process has ended.
 func (p *Plugin) Exited() bool { return p.client.Exited() }
