@@ -47,11 +47,14 @@ plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm fo
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(BIN)/vigil-$${p%%/*}-$${p##*/}.wasm ./plugins/$$p || exit 1; \
 	done
 
-test: build plugins ## Run all tests of both modules (unit, upstream PromQL suite, crash tests) with the race detector
+# The tests run under bin/noleftovers, which fails when a process they
+# started (a plugin, a server) outlives them, and names it.
+test: build plugins ## Run all tests of both modules (unit, upstream PromQL suite, crash tests) with the race detector; fail if they leave processes behind
+	$(GO) build -o $(BIN)/noleftovers ./internal/cmd/noleftovers
 	$(GO) vet $(PKGS)
 	cd $(SDK) && $(GO) vet $(SDK_PKGS)
-	$(GO) test -race -timeout 30m $(PKGS)
-	cd $(SDK) && $(GO) test -race -timeout 10m $(SDK_PKGS)
+	$(BIN)/noleftovers $(GO) test -race -timeout 30m $(PKGS)
+	cd $(SDK) && $(CURDIR)/$(BIN)/noleftovers $(GO) test -race -timeout 10m $(SDK_PKGS)
 
 # Linters, run with go run at pinned versions so a fresh machine needs
 # nothing else. govulncheck reads a vulnerability database built from the
