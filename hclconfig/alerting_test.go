@@ -54,7 +54,7 @@ func TestAlertingConfig(t *testing.T) {
 		!slices.Equal(hol.Years, []InclusiveRange{{2026, 2027}}) || hol.Location != nil {
 		t.Errorf("holidays: %+v", hol)
 	}
-	if cfg.Server.ExternalURL.String() != "https://vigil.example.com/prefix" || cfg.Global.ResolveTimeout != 10*time.Minute {
+	if cfg.Server.ExternalURL.String() != "https://vigil.example.com/prefix" || cfg.Global.ResolveTimeout != 10*time.Minute || cfg.Global.MaxAlerts != 5000 {
 		t.Errorf("external_url %v, resolve_timeout %v", cfg.Server.ExternalURL, cfg.Global.ResolveTimeout)
 	}
 	if !cfg.Notifiers[0].SendResolved || cfg.Notifiers[2].Name != "db" || cfg.Notifiers[2].SendResolved ||

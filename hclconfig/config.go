@@ -48,6 +48,9 @@ const (
 	DefaultLookbackDelta    = 5 * time.Minute
 	// DefaultResolveTimeout is Alertmanager's resolve_timeout.
 	DefaultResolveTimeout = 5 * time.Minute
+	// DefaultMaxAlerts bounds the alerts the dispatcher holds when the
+	// global block sets no max_alerts.
+	DefaultMaxAlerts = 100_000
 	// DefaultNotifyTimeout bounds one attempt of a notifier block to
 	// deliver a notification.
 	DefaultNotifyTimeout = 10 * time.Second
@@ -140,6 +143,9 @@ type Global struct {
 	// without an end time resolves unless it is posted again, as
 	// Alertmanager's resolve_timeout.
 	ResolveTimeout time.Duration
+	// MaxAlerts bounds the alerts the dispatcher holds, from the rules
+	// and the Alertmanager API; new ones beyond it are refused.
+	MaxAlerts int
 }
 
 // DefaultScrapeProtocols ask for the protobuf format first, the one that

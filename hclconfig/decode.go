@@ -293,6 +293,8 @@ var globalSpec = &block[Global]{
 			"The exposition formats scrapes ask for, most wanted first."),
 		withDefault("resolve_timeout", duration[time.Duration](), func(g *Global) *time.Duration { return &g.ResolveTimeout }, DefaultResolveTimeout,
 			"When an alert posted without an end resolves, as Alertmanager's resolve_timeout."),
+		withDefault("max_alerts", positive, func(g *Global) *int { return &g.MaxAlerts }, DefaultMaxAlerts,
+			"The alerts held at once, from the rules and the Alertmanager API; new ones beyond it are refused (429) and counted in vigil_alerts_limited_total."),
 	},
 	check: func(s *scope, g *Global) {
 		for name := range g.ExternalLabels {

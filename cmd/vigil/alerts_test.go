@@ -20,7 +20,7 @@ type fixedAlerts []alert.AlertStatus
 
 func (f fixedAlerts) Alerts(time.Time) []alert.AlertStatus { return f }
 func (f fixedAlerts) Groups(time.Time) []alert.AlertGroup  { return nil }
-func (f fixedAlerts) Receive([]*alert.Alert)               {}
+func (f fixedAlerts) Receive([]*alert.Alert) error         { return nil }
 
 func TestAlertsList(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

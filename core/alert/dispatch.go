@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -108,6 +109,9 @@ type Dispatcher struct {
 	sources       map[uint64]*Alert     // those of alerts that may inhibit others
 	updated       map[uint64]time.Time  // when each alert was last received
 	groups        map[string]*aggrGroup // by route ID and group labels
+	// maxAlerts bounds len(alerts): the global block's max_alerts; 0
+	// sets no bound.
+	maxAlerts int
 
 	// afterFlush, when set, is called after each flush; tests set it.
 	afterFlush func(groupID string)
@@ -168,6 +172,7 @@ func (d *Dispatcher) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error
 		return nil
 	}
 	d.route = route
+	d.maxAlerts = cfg.Global.MaxAlerts
 	d.inhibitor = NewInhibitor(cfg.Inhibits)
 	d.quietResolved = map[string]bool{}
 	d.timeouts = map[string]time.Duration{}
@@ -206,21 +211,34 @@ func (d *Dispatcher) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error
 	return nil
 }
 
+// ErrTooManyAlerts is the error of Receive when it refused alerts: the
+// dispatcher holds the global block's max_alerts already.
+var ErrTooManyAlerts = errors.New("too many alerts")
+
 // Receive takes alerts, from the rules or the Alertmanager API: new ones,
 // and new states of those received before, told apart by their labels.
 // As in Alertmanager, a new state of an alert that has not resolved keeps
 // the earlier start. The dispatcher keeps the alerts: callers must not
-// change them afterwards.
-func (d *Dispatcher) Receive(alerts []*Alert) {
+// change them afterwards. While it holds max_alerts alerts, it refuses
+// new ones, though not new states of those it holds: it takes the others,
+// counts the refused ones in vigil_alerts_limited_total, and returns an
+// error that wraps ErrTooManyAlerts.
+func (d *Dispatcher) Receive(alerts []*Alert) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stopped || d.route == nil {
-		return // without a route block, alerts go nowhere
+		return nil // without a route block, alerts go nowhere
 	}
 	now := time.Now()
+	refused := 0
 	for _, a := range alerts {
 		fp := a.Fingerprint()
-		if old, ok := d.alerts[fp]; ok && !old.Resolved(now) && old.StartsAt.Before(a.StartsAt) {
+		old, known := d.alerts[fp]
+		if !known && d.maxAlerts > 0 && len(d.alerts) >= d.maxAlerts {
+			refused++
+			continue
+		}
+		if known && !old.Resolved(now) && old.StartsAt.Before(a.StartsAt) {
 			merged := *a
 			merged.StartsAt = old.StartsAt
 			a = &merged
@@ -232,6 +250,13 @@ func (d *Dispatcher) Receive(alerts []*Alert) {
 		}
 		d.insert(a) // the root takes every alert: each is in a group
 	}
+	if refused == 0 {
+		return nil
+	}
+	d.metrics.limited.Add(float64(refused))
+	d.logger.Warn("alerts refused: the server holds its maximum of alerts (global max_alerts)", "refused", refused, "received", len(alerts), "max_alerts", d.maxAlerts)
+	return fmt.Errorf("%w: %d of %d alerts refused, as the server holds its maximum of %d alerts (global max_alerts); new states of those it holds are taken",
+		ErrTooManyAlerts, refused, len(alerts), d.maxAlerts)
 }
 
 // insert puts a into the groups of the routes it matches, creating those

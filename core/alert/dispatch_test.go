@@ -504,6 +504,34 @@ route {
 	}
 }
 
+// TestDispatcherMaxAlerts fills the dispatcher to the global max_alerts:
+// new alerts beyond it are refused, counted and reported, while new
+// states of the alerts it holds are still taken.
+func TestDispatcherMaxAlerts(t *testing.T) {
+	d := newTestDispatcher(t, openStoreForTest(t, t.TempDir()), &fakeNotifier{}, `
+global { max_alerts = 2 }
+route {
+  receiver   = "a"
+  group_wait = "1h"
+}`)
+	if err := d.Receive([]*Alert{firing("alertname", "A"), firing("alertname", "B")}); err != nil {
+		t.Fatal(err)
+	}
+	err := d.Receive([]*Alert{firing("alertname", "C"), firing("alertname", "A"), firing("alertname", "D")})
+	if !errors.Is(err, ErrTooManyAlerts) || err.Error() != "too many alerts: 2 of 3 alerts refused, as the server holds its maximum of 2 alerts (global max_alerts); new states of those it holds are taken" {
+		t.Fatalf("Receive over max_alerts: %v", err)
+	}
+	if got := len(d.Alerts(time.Now())); got != 2 {
+		t.Errorf("%d alerts held, want 2", got)
+	}
+	if got := testutil.ToFloat64(d.Collector().limited); got != 2 {
+		t.Errorf("vigil_alerts_limited_total = %v, want 2", got)
+	}
+	if err := d.Receive([]*Alert{firing("alertname", "B")}); err != nil {
+		t.Errorf("a new state of a held alert: %v", err)
+	}
+}
+
 // TestDispatcherInhibitRulesReloaded adds an inhibit block by reload to
 // alerts already received: the critical alert, received before, inhibits
 // the warning one; resolving it lifts the inhibition.

@@ -59,7 +59,8 @@ func (in *Intake) Send(alerts []*Alert) {
 		alerts = out
 	}
 	if in.dispatcher != nil {
-		in.dispatcher.Receive(alerts)
+		// The dispatcher logs and counts the alerts it refuses.
+		_ = in.dispatcher.Receive(alerts)
 	}
 	if in.forwarder != nil {
 		in.forwarder.Send(alerts)

@@ -103,6 +103,7 @@ type Metrics struct {
 	requests       *prometheus.CounterVec
 	requestsFailed *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
+	limited        prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -129,6 +130,10 @@ func newMetrics() *Metrics {
 			Buckets:                     []float64{0.01, 0.1, 0.5, 1, 5, 10},
 			NativeHistogramBucketFactor: 1.1,
 		}, []string{"receiver"}),
+		limited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigil_alerts_limited_total",
+			Help: "Alerts refused because the dispatcher held the global block's max_alerts alerts.",
+		}),
 	}
 }
 
@@ -139,6 +144,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.requests.Describe(ch)
 	m.requestsFailed.Describe(ch)
 	m.latency.Describe(ch)
+	m.limited.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -148,4 +154,5 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.requests.Collect(ch)
 	m.requestsFailed.Collect(ch)
 	m.latency.Collect(ch)
+	m.limited.Collect(ch)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime"
 	"slices"
@@ -169,10 +168,28 @@ func (a *API) amAlertsWrap(h amHandler) http.HandlerFunc {
 	return a.amServe(func() bool { return a.src.Alerts != nil }, h)
 }
 
+// Bounds of request bodies of the Alertmanager API: any, and that of a
+// silence.
+const (
+	maxAMBodyBytes  = maxPostedAlertsBytes
+	maxSilenceBytes = 1 << 20
+)
+
+// decodeError is the answer to a body that cannot be decoded as what: 413
+// when it exceeds its limit, 400 otherwise.
+func decodeError(what string, err error) *amError {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &amError{http.StatusRequestEntityTooLarge, fmt.Sprintf("cannot decode %s: the request body exceeds the limit of %d bytes", what, tooLarge.Limit)}
+	}
+	return &amError{http.StatusBadRequest, fmt.Sprintf("cannot decode %s: %v", what, err)}
+}
+
 // amServe writes h's result as amWrap does, or 503 when configured says
-// the source h reads is missing.
+// the source h reads is missing. It bounds the request body.
 func (a *API) amServe(configured func() bool, h amHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxAMBodyBytes)
 		var (
 			data   any
 			apiErr *amError
@@ -274,9 +291,12 @@ func (a *API) getSilences(r *http.Request) (any, *amError) {
 // silence and returns its ID, a new one when the store had to replace it.
 func (a *API) postSilence(r *http.Request) (any, *amError) {
 	var ps PostableSilence
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	// amServe's limit on the body, for alerts, is larger: the silence has
+	// its own. Its reader tells the server already when a body is too
+	// large, so this one needs no ResponseWriter.
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxSilenceBytes))
 	if err := dec.Decode(&ps); err != nil {
-		return nil, &amError{http.StatusBadRequest, fmt.Sprintf("cannot decode the silence: %v", err)}
+		return nil, decodeError("the silence", err)
 	}
 	ms, err := LabelMatchers(ps.Matchers)
 	if err != nil {

@@ -203,6 +203,8 @@ func TestAlertmanagerSilenceErrors(t *testing.T) {
 		"get unknown id":     {"GET", "/api/v2/silence/" + unknown, "", 404, "not found"},
 		"delete unknown id":  {"DELETE", "/api/v2/silence/" + unknown, "", 404, "not found"},
 		"method not allowed": {"PUT", "/api/v2/silence/" + id, "", 405, ""},
+		"body too large": {"POST", "/api/v2/silences", silenceBody(`[{"name":"a","value":"b","isRegex":false}]`, now, now.Add(time.Hour), `,"comment":"`+strings.Repeat("x", 1<<20)+`"`),
+			413, "cannot decode the silence: the request body exceeds the limit of 1048576 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, body := amDo(t, tc.method, srv.URL+tc.path, tc.body)

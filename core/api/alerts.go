@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -28,7 +27,9 @@ type AlertSource interface {
 	// Groups returns the aggregation groups and their alerts firing at now.
 	Groups(now time.Time) []amalert.AlertGroup
 	// Receive takes posted alerts, new ones and new states of known ones.
-	Receive(alerts []*amalert.Alert)
+	// An error wrapping amalert.ErrTooManyAlerts says it refused some,
+	// holding as many as it may; it took the others.
+	Receive(alerts []*amalert.Alert) error
 }
 
 // The alert states of Alertmanager's API v2.
@@ -217,11 +218,12 @@ const maxPostedAlertsBytes = 32 << 20
 // without an end resolves after the resolve_timeout unless it is posted
 // again. Empty label values are dropped. The valid alerts are taken even
 // when others are not; those are reported in one 400 answer, each with
-// its index.
+// its index. New alerts beyond the global max_alerts are refused with
+// 429, the others taken.
 func (a *API) postAlerts(r *http.Request) (any, *amError) {
 	var posted []PostableAlert
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxPostedAlertsBytes)).Decode(&posted); err != nil {
-		return nil, &amError{http.StatusBadRequest, fmt.Sprintf("cannot decode the alerts: %v", err)}
+	if err := json.NewDecoder(r.Body).Decode(&posted); err != nil {
+		return nil, decodeError("the alerts", err)
 	}
 	resolveTimeout := hclconfig.DefaultResolveTimeout
 	if a.src.Config != nil {
@@ -240,11 +242,21 @@ func (a *API) postAlerts(r *http.Request) (any, *amError) {
 		}
 		valid = append(valid, al)
 	}
+	var limited error
 	if len(valid) > 0 {
-		a.src.Alerts.Receive(valid)
+		if err := a.src.Alerts.Receive(valid); err != nil {
+			if !errors.Is(err, amalert.ErrTooManyAlerts) {
+				return nil, &amError{http.StatusInternalServerError, err.Error()}
+			}
+			limited = err
+			errs = append(errs, err.Error())
+		}
 	}
-	if len(errs) > 0 {
+	switch {
+	case len(errs) > 1 || (len(errs) == 1 && limited == nil):
 		return nil, &amError{http.StatusBadRequest, strings.Join(errs, "; ")}
+	case limited != nil:
+		return nil, &amError{http.StatusTooManyRequests, limited.Error()}
 	}
 	return nil, nil
 }

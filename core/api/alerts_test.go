@@ -23,11 +23,21 @@ type fakeAlerts struct {
 	alerts   []amalert.AlertStatus
 	groups   []amalert.AlertGroup
 	received []*amalert.Alert
+	// max, when set, is the number of alerts it takes; it refuses more.
+	max int
 }
 
 func (f *fakeAlerts) Alerts(time.Time) []amalert.AlertStatus { return f.alerts }
 func (f *fakeAlerts) Groups(time.Time) []amalert.AlertGroup  { return f.groups }
-func (f *fakeAlerts) Receive(alerts []*amalert.Alert)        { f.received = append(f.received, alerts...) }
+func (f *fakeAlerts) Receive(alerts []*amalert.Alert) error {
+	if f.max > 0 && len(f.received)+len(alerts) > f.max {
+		taken := max(f.max-len(f.received), 0)
+		f.received = append(f.received, alerts[:taken]...)
+		return fmt.Errorf("%w: %d refused", amalert.ErrTooManyAlerts, len(alerts)-taken)
+	}
+	f.received = append(f.received, alerts...)
+	return nil
+}
 
 func newAlertsServer(t *testing.T, src AlertSource) *httptest.Server {
 	t.Helper()
@@ -249,5 +259,27 @@ func TestPostAlerts(t *testing.T) {
 	// The valid alert of the second body was taken.
 	if len(src.received) != 1 || src.received[0].Labels.Get("alertname") != "Ok" {
 		t.Errorf("received %+v", src.received)
+	}
+}
+
+// TestPostAlertsLimits checks the answers to posted alerts beyond the
+// limits: 429 for alerts beyond the number held, 413 for a body beyond
+// its size limit, not a decoding error.
+func TestPostAlertsLimits(t *testing.T) {
+	src := &fakeAlerts{max: 1}
+	srv := newAlertsServer(t, src)
+	code, body := amDo(t, http.MethodPost, srv.URL+"/api/v2/alerts", `[{"labels": {"alertname": "A"}}, {"labels": {"alertname": "B"}}]`)
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "too many alerts: 1 refused") || len(src.received) != 1 {
+		t.Errorf("alerts beyond the limit: %d %s, %d taken", code, body, len(src.received))
+	}
+	code, body = amDo(t, http.MethodPost, srv.URL+"/api/v2/alerts", `[{"labels": {"alertname": "C"}}, {"labels": {}}]`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "alert 1: at least one label pair required; too many alerts") {
+		t.Errorf("a bad alert and one beyond the limit: %d %s", code, body)
+	}
+
+	huge := `[{"labels": {"alertname": "` + strings.Repeat("x", maxPostedAlertsBytes) + `"}}]`
+	code, body = amDo(t, http.MethodPost, srv.URL+"/api/v2/alerts", huge)
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "exceeds the limit of 33554432 bytes") {
+		t.Errorf("a body beyond the limit: %d %.200s", code, body)
 	}
 }

@@ -155,13 +155,23 @@ type response struct {
 	Infos     []string `json:"infos,omitempty"`
 }
 
+// maxFormBytes bounds the body of a request to the API v1, a form: the
+// bound Go's ParseForm sets, made one that answers 413.
+const maxFormBytes = 10 << 20
+
 type handler func(r *http.Request) (data any, warnings annotations.Annotations, err *apiError)
 
 // wrap writes a handler's result as Prometheus does.
 func (a *API) wrap(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			a.write(w, http.StatusBadRequest, response{Status: "error", ErrorType: errorBadData, Error: fmt.Sprintf("cannot parse the form: %v", err)})
+			status := http.StatusBadRequest
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				status = http.StatusRequestEntityTooLarge
+			}
+			a.write(w, status, response{Status: "error", ErrorType: errorBadData, Error: fmt.Sprintf("cannot parse the form: %v", err)})
 			return
 		}
 		data, annos, apiErr := h(r)

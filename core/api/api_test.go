@@ -143,6 +143,22 @@ func TestNonFiniteParameters(t *testing.T) {
 	}
 }
 
+// TestFormBodyLimit posts a form beyond the 10 MB a form may have: 413,
+// not 400.
+func TestFormBodyLimit(t *testing.T) {
+	srv := newTestServer(t)
+	form := url.Values{"query": {"1"}, "pad": {strings.Repeat("x", 10<<20)}}.Encode()
+	resp, err := http.Post(srv.URL+"/api/v1/query", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"errorType":"bad_data"`) {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+}
+
 // TestTSDBStatusLimit checks that status/tsdb refuses a limit above
 // Prometheus's bound of 10,000 with its message, before the store is
 // asked: a huge limit once made the store allocate for it.

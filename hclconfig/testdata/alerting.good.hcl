@@ -14,6 +14,7 @@ server {
 
 global {
   resolve_timeout = "10m"
+  max_alerts      = 5000
 }
 
 alertmanager {
