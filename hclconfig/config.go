@@ -22,6 +22,10 @@ import (
 	"github.com/vigilmon/vigil/registry"
 )
 
+// DefaultCORSOrigin lets web pages of every origin read the API v1, as
+// Prometheus's --web.cors.origin does by default.
+var DefaultCORSOrigin = relabel.MustNewRegexp(".*")
+
 // Defaults, as Prometheus has them.
 const (
 	DefaultListen  = "127.0.0.1:9090"
@@ -128,6 +132,10 @@ type Server struct {
 	// ExternalURL is where people reach the server, for the links in
 	// notifications and alert templates; nil means http://<listen address>.
 	ExternalURL *url.URL
+	// CORSOrigin is the fully anchored regular expression of the origins
+	// whose web pages may read the API v1, as Prometheus's
+	// --web.cors.origin; DefaultCORSOrigin unless set.
+	CORSOrigin relabel.Regexp
 }
 
 // Global is the `global` block: defaults for the other blocks.

@@ -270,6 +270,8 @@ var serverSpec = &block[Server]{
 			"Whether the admin API (delete series, clean tombstones, snapshot) is served."),
 		field("external_url", httpURL("Invalid external_url"), func(s *Server) **url.URL { return &s.ExternalURL },
 			"Where people reach the server, for links in notifications; unset, http:// and the listen address."),
+		withDefault("cors_origin", regex, func(s *Server) *relabel.Regexp { return &s.CORSOrigin }, DefaultCORSOrigin,
+			"The origins, a fully anchored regular expression, whose web pages may read the API v1 (Access-Control-Allow-Origin), as Prometheus's --web.cors.origin. Requests that change state are never allowed from other origins."),
 	},
 	check: func(s *scope, v *Server) {
 		if v.Listen == "" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"runtime"
 	"slices"
@@ -175,6 +176,17 @@ const (
 	maxSilenceBytes = 1 << 20
 )
 
+// requireJSON refuses a body that is not JSON by its Content-Type, with
+// 415, as Alertmanager does. Web pages of other origins can send text,
+// forms and multipart bodies without asking, JSON not.
+func requireJSON(r *http.Request) *amError {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return &amError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Type %q: the body must be JSON, application/json", ct)}
+	}
+	return nil
+}
+
 // decodeError is the answer to a body that cannot be decoded as what: 413
 // when it exceeds its limit, 400 otherwise.
 func decodeError(what string, err error) *amError {
@@ -290,6 +302,9 @@ func (a *API) getSilences(r *http.Request) (any, *amError) {
 // postSilence answers POST /api/v2/silences: it creates or updates a
 // silence and returns its ID, a new one when the store had to replace it.
 func (a *API) postSilence(r *http.Request) (any, *amError) {
+	if err := requireJSON(r); err != nil {
+		return nil, err
+	}
 	var ps PostableSilence
 	// amServe's limit on the body, for alerts, is larger: the silence has
 	// its own. Its reader tells the server already when a body is too

@@ -34,7 +34,7 @@ route { receiver = "team" }`))
 		t.Fatal(diags.Error())
 	}
 	mux := http.NewServeMux()
-	New(Sources{Silences: st.Silences(), Version: "1.2.3", Config: func() *hclconfig.Config { return cfg }}).Register(mux)
+	New(Sources{Silences: st.Silences(), Alerts: &fakeAlerts{}, Version: "1.2.3", Config: func() *hclconfig.Config { return cfg }}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -274,6 +274,47 @@ func TestAlertmanagerNotConfigured(t *testing.T) {
 		code, body := amDo(t, r[0], srv.URL+r[1], "")
 		if code != http.StatusServiceUnavailable || body != `"alerting is not configured"` {
 			t.Errorf("%s %s: %d %s", r[0], r[1], code, body)
+		}
+	}
+}
+
+// TestPostsNeedJSON sends the bodies a web page of another origin can
+// send without asking (text, form, multipart) to the endpoints that
+// change state: they are refused with 415, as Alertmanager refuses them;
+// JSON is taken.
+func TestPostsNeedJSON(t *testing.T) {
+	srv := newAMServer(t)
+	now := time.Now()
+	silence := silenceBody(`[{"name":"a","value":"b","isRegex":false}]`, now, now.Add(time.Hour), "")
+	for _, path := range []string{"/api/v2/silences", "/api/v2/alerts"} {
+		body := silence
+		if path == "/api/v2/alerts" {
+			body = `[{"labels": {"alertname": "A"}}]`
+		}
+		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(string(msg), "the body must be JSON") {
+				t.Errorf("POST %s as %q: %d %s, want 415", path, ct, resp.StatusCode, msg)
+			}
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("POST %s as JSON: %d", path, resp.StatusCode)
 		}
 	}
 }

@@ -221,6 +221,9 @@ const maxPostedAlertsBytes = 32 << 20
 // its index. New alerts beyond the global max_alerts are refused with
 // 429, the others taken.
 func (a *API) postAlerts(r *http.Request) (any, *amError) {
+	if err := requireJSON(r); err != nil {
+		return nil, err
+	}
 	var posted []PostableAlert
 	if err := json.NewDecoder(r.Body).Decode(&posted); err != nil {
 		return nil, decodeError("the alerts", err)

@@ -69,6 +69,10 @@ type Sources struct {
 	// ExternalLabels returns the labels added to federated series that
 	// lack them; nil adds none.
 	ExternalLabels func() labels.Labels
+	// CORSOrigin, when set, says whether web pages of an origin may read
+	// the API v1: its answers to them carry Access-Control-Allow-Origin,
+	// as Prometheus's do.
+	CORSOrigin func(origin string) bool
 	// Version and Revision are the version and source revision of
 	// /api/v1/status/buildinfo and of /api/v2/status.
 	Version, Revision string
@@ -95,18 +99,39 @@ func New(src Sources) *API {
 	return a
 }
 
+// readPOSTPaths are the endpoints that take POST as well as GET, only to
+// read: a form's parameters may be too long for a URL.
+var readPOSTPaths = []string{
+	"/api/v1/query", "/api/v1/query_range", "/api/v1/query_exemplars", "/api/v1/series",
+	"/api/v1/labels", "/api/v1/format_query", "/api/v1/parse_query",
+}
+
+// ReadPOSTPatterns are the route patterns of the POST requests that only
+// read, such as a query sent as a form. Web pages of any origin may send
+// them, as to Prometheus; a server refuses every other POST, PUT and
+// DELETE from another origin's page (http.CrossOriginProtection).
+func ReadPOSTPatterns() []string {
+	out := make([]string, 0, len(readPOSTPaths))
+	for _, p := range readPOSTPaths {
+		out = append(out, http.MethodPost+" "+p)
+	}
+	return out
+}
+
 // Register adds the endpoints to mux: /api/v1/..., the Alertmanager
 // subset of /api/v2/... and /federate.
 func (a *API) Register(mux *http.ServeMux) {
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		mux.HandleFunc(method+" /api/v1/query", a.wrap(a.query))
-		mux.HandleFunc(method+" /api/v1/query_range", a.wrap(a.queryRange))
-		mux.HandleFunc(method+" /api/v1/query_exemplars", a.wrap(a.queryExemplars))
-		mux.HandleFunc(method+" /api/v1/series", a.wrap(a.series))
-		mux.HandleFunc(method+" /api/v1/labels", a.wrap(a.labelNames))
-		mux.HandleFunc(method+" /api/v1/format_query", a.wrap(a.formatQuery))
-		mux.HandleFunc(method+" /api/v1/parse_query", a.wrap(a.parseQuery))
+	read := map[string]handler{
+		"/api/v1/query": a.query, "/api/v1/query_range": a.queryRange, "/api/v1/query_exemplars": a.queryExemplars,
+		"/api/v1/series": a.series, "/api/v1/labels": a.labelNames, "/api/v1/format_query": a.formatQuery,
+		"/api/v1/parse_query": a.parseQuery,
 	}
+	for _, path := range readPOSTPaths {
+		mux.HandleFunc(http.MethodGet+" "+path, a.wrap(read[path]))
+		mux.HandleFunc(http.MethodPost+" "+path, a.wrap(read[path]))
+	}
+	// A browser asks before it sends a request a form could not send.
+	mux.HandleFunc("OPTIONS /api/v1/", a.wrap(func(*http.Request) (any, annotations.Annotations, *apiError) { return nil, nil, nil }))
 	mux.HandleFunc("GET /api/v1/label/{name}/values", a.wrap(a.labelValues))
 	mux.HandleFunc("GET /api/v1/targets", a.wrap(a.targets))
 	mux.HandleFunc("GET /api/v1/targets/metadata", a.wrap(a.targetsMetadata))
@@ -164,6 +189,7 @@ type handler func(r *http.Request) (data any, warnings annotations.Annotations, 
 // wrap writes a handler's result as Prometheus does.
 func (a *API) wrap(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		a.setCORS(w, r)
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			status := http.StatusBadRequest
@@ -191,6 +217,21 @@ func (a *API) wrap(h handler) http.HandlerFunc {
 		}
 		a.write(w, http.StatusOK, response{Status: "success", Data: data, Warnings: warnings, Infos: infos})
 	}
+}
+
+// setCORS lets a web page of an origin CORSOrigin matches read the
+// answer, as Prometheus's API does.
+func (a *API) setCORS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Origin")
+	origin := r.Header.Get("Origin")
+	if origin == "" || a.src.CORSOrigin == nil || !a.src.CORSOrigin(origin) {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	h.Set("Access-Control-Expose-Headers", "Date")
 }
 
 func statusOf(typ string) int {

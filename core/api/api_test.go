@@ -441,3 +441,33 @@ func TestDeleteSeriesKeepsLaterSamples(t *testing.T) {
 		`{"metric":{"__name__":"up","job":"b"},"values":[[1,"1"],[2,"2"],[3,"3"],[4,"4"],[5,"5"],[6,"6"]]}]}`
 	check("a sample appended after reopening", want)
 }
+
+// TestCORS checks Access-Control-Allow-Origin on the API v1, for an
+// allowed origin only, and the answer to a browser's preflight request.
+func TestCORS(t *testing.T) {
+	db := testfixture.Store(t)
+	mux := http.NewServeMux()
+	New(Sources{Engine: testfixture.Engine(t), Store: db, Stats: db.Stats,
+		CORSOrigin: func(o string) bool { return o == "https://grafana.example" }}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, tc := range []struct{ method, origin, want string }{
+		{http.MethodGet, "https://grafana.example", "https://grafana.example"},
+		{http.MethodOptions, "https://grafana.example", "https://grafana.example"},
+		{http.MethodGet, "https://evil.example", ""},
+		{http.MethodGet, "", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+"/api/v1/query?query=1", nil)
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != http.StatusOK || got != tc.want {
+			t.Errorf("%s from %q: %d, Access-Control-Allow-Origin %q, want %q", tc.method, tc.origin, resp.StatusCode, got, tc.want)
+		}
+	}
+}

@@ -32,6 +32,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		Config:               s.Config,
 		Flags:                map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir},
 		MaxConcurrentQueries: cfg.Query.MaxConcurrency,
+		CORSOrigin:           corsOrigin(cfg.Server),
 		Version:              s.opts.Version, Revision: s.opts.Revision, Logger: s.logger.Named("api"),
 	}).Register(mux)
 	api.RegisterUI(mux)
@@ -50,7 +51,31 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		}
 		fmt.Fprintln(w, "configuration reloaded")
 	})
-	return instrument(reg, mux)
+	return crossOriginProtection().Handler(instrument(reg, mux))
+}
+
+// corsOrigin says whether web pages of an origin may read the API, by
+// the server block's cors_origin.
+func corsOrigin(s hclconfig.Server) func(string) bool {
+	if s.CORSOrigin.Regexp == nil {
+		return nil
+	}
+	return s.CORSOrigin.MatchString
+}
+
+// crossOriginProtection refuses, with 403, the requests that change state
+// (POST, PUT, DELETE) which a browser sends from a page of another origin,
+// as a form or a script of any web site can: a silence, a reload, an
+// alert, an admin call. It knows them by the Sec-Fetch-Site and Origin
+// headers browsers add; clients that are not browsers (curl, amtool,
+// Grafana's server, promtool) send neither and pass. The POSTs that only
+// read, such as queries, pass from every origin, as in Prometheus.
+func crossOriginProtection() *http.CrossOriginProtection {
+	p := http.NewCrossOriginProtection()
+	for _, pattern := range api.ReadPOSTPatterns() {
+		p.AddInsecureBypassPattern(pattern)
+	}
+	return p
 }
 
 // instrument counts the HTTP requests the server answers and times them,

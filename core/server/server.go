@@ -336,6 +336,7 @@ func (s *Server) load() (*hclconfig.Config, error) {
 	cfg := &hclconfig.Config{Server: hclconfig.Server{
 		Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir,
 		Retention: hclconfig.DefaultRetention, MaxExemplars: hclconfig.DefaultMaxExemplars,
+		CORSOrigin: hclconfig.DefaultCORSOrigin,
 	}}
 	if s.opts.ConfigFile != "" {
 		var err error
@@ -405,7 +406,8 @@ func sameServer(a, b hclconfig.Server) bool {
 		return u.String()
 	}
 	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.Retention == b.Retention &&
-		a.EnableAdminAPI == b.EnableAdminAPI && urlOf(a.ExternalURL) == urlOf(b.ExternalURL)
+		a.EnableAdminAPI == b.EnableAdminAPI && urlOf(a.ExternalURL) == urlOf(b.ExternalURL) &&
+		a.CORSOrigin.String() == b.CORSOrigin.String()
 }
 
 // externalLabels returns the external labels of the configuration in

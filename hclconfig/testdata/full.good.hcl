@@ -4,6 +4,7 @@ server {
   retention        = "15d"
   max_exemplars    = 50000
   enable_admin_api = true
+  cors_origin      = "https://grafana\\.example\\.com"
 }
 
 global {
