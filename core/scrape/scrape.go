@@ -590,8 +590,11 @@ func (s *scraper) checkLabelLimits(lset labels.Labels) error {
 func sampleLabels(sample, target labels.Labels, honor bool) labels.Labels {
 	b := labels.NewBuilder(sample)
 	if honor {
+		// A label the sample has, even empty, keeps the target's out, as
+		// in Prometheus: a Pushgateway exposes instance="" so that the
+		// series of a push without an instance get none.
 		target.Range(func(l labels.Label) {
-			if sample.Get(l.Name) == "" {
+			if !sample.Has(l.Name) {
 				b.Set(l.Name, l.Value)
 			}
 		})

@@ -280,6 +280,31 @@ func TestScrapeLabelsAndRelabeling(t *testing.T) {
 	}
 }
 
+// TestScrapeHonorLabelsEmptyInstance scrapes what a Pushgateway exposes
+// for a push without an instance label: with honor_labels, the empty
+// instance keeps the target's out, and the series has no instance, as in
+// Prometheus; without, the target's instance is set.
+func TestScrapeHonorLabelsEmptyInstance(t *testing.T) {
+	f := newFixture(t)
+	f.body = "m{instance=\"\",job=\"batch\"} 1\n"
+	for name, tc := range map[string]struct {
+		honor bool
+		want  string
+	}{
+		"honor_labels = true":  {true, `{__name__="m", job="batch"}`},
+		"honor_labels = false": {false, fmt.Sprintf(`{__name__="m", exported_job="batch", instance=%q, job="app"}`, f.addr())},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, db := newTestScraper(t, fmt.Sprintf("scrape \"app\" {\n  honor_labels = %v\n}", tc.honor), f.addr())
+			mustScrape(t, s, time.UnixMilli(1000))
+			got := readAll(t, db)
+			if _, ok := got[tc.want]; !ok {
+				t.Errorf("series %s not stored; have %v", tc.want, got)
+			}
+		})
+	}
+}
+
 func TestScrapeProtobufNativeHistogram(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	hist := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "latency_seconds", Help: "Latency.", NativeHistogramBucketFactor: 1.1})
