@@ -50,14 +50,14 @@ func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 	}
 	families, err := s.exporter.Collect(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("exporter plugin %s: %w", s.cfg.Exporter.Plugin.Name, err)
+		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
 	}
 	buf := s.getBodyBuffer()
 	enc := expfmt.NewEncoder(buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
 	for _, f := range families {
 		if err := enc.Encode(f); err != nil {
 			putBodyBuffer(buf)
-			return nil, "", fmt.Errorf("exporter plugin %s returned a family it cannot encode: %w", s.cfg.Exporter.Plugin.Name, err)
+			return nil, "", fmt.Errorf("%s returned a family it cannot encode: %w", s.exporterName(), err)
 		}
 		if limit := s.cfg.BodySizeLimit; limit > 0 && int64(buf.Len()) > limit {
 			putBodyBuffer(buf)
@@ -78,7 +78,7 @@ type delimitedCollector interface {
 func (s *scraper) collectDelimited(ctx context.Context, dc delimitedCollector) (*bodyBuffer, string, error) {
 	b, err := dc.CollectDelimited(ctx)
 	if err != nil {
-		return nil, "", fmt.Errorf("exporter plugin %s: %w", s.cfg.Exporter.Plugin.Name, err)
+		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
 	}
 	if limit := s.cfg.BodySizeLimit; limit > 0 && int64(len(b)) > limit {
 		return nil, "", fmt.Errorf("%w: the collection is larger than %d bytes", errBodySize, limit)
@@ -87,4 +87,13 @@ func (s *scraper) collectDelimited(ctx context.Context, dc delimitedCollector) (
 	body := &bodyBuffer{pool: -1}
 	body.Buffer = *bytes.NewBuffer(b)
 	return body, protobufContentType, nil
+}
+
+// exporterName names the exporter in errors: the plugin of an exporter
+// block, or the job of a Source.
+func (s *scraper) exporterName() string {
+	if s.cfg.Exporter != nil && s.cfg.Exporter.Plugin != nil {
+		return "exporter plugin " + s.cfg.Exporter.Plugin.Name
+	}
+	return "source " + s.cfg.Name
 }

@@ -32,6 +32,7 @@ type Manager struct {
 	mu         sync.Mutex
 	cfg        *hclconfig.Config // the last one applied
 	exporters  Exporters
+	sources    []Source
 	discovered map[string]map[string]sdk.TargetGroup // by discovery block name, then group source
 	loops      map[string]*loop
 	dropped    []DroppedTarget
@@ -44,6 +45,9 @@ type Options struct {
 	// Exporters gives the exporter plugin instances; without it, exporter
 	// blocks have no target.
 	Exporters Exporters
+	// Sources are targets collected in the process, in every
+	// configuration.
+	Sources []Source
 	// Logger receives the manager's log lines; none when nil.
 	Logger hclog.Logger
 }
@@ -80,7 +84,7 @@ func New(opts Options) *Manager {
 		logger = hclog.NewNullLogger()
 	}
 	return &Manager{
-		store: opts.Store, exporters: opts.Exporters, logger: logger.Named("scrape"), metrics: newMetrics(),
+		store: opts.Store, exporters: opts.Exporters, sources: opts.Sources, logger: logger.Named("scrape"), metrics: newMetrics(),
 		loops: map[string]*loop{}, discovered: map[string]map[string]sdk.TargetGroup{},
 	}
 }
@@ -136,14 +140,16 @@ func (m *Manager) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 type wantedTarget struct {
 	target *Target
 	cfg    *hclconfig.Scrape
+	// source is collected for a target of Sources.
+	source sdk.Exporter
 }
 
-// targets builds every target of the configuration: static ones,
-// discovered ones and exporters.
+// targets builds every target of the configuration: the sources, static
+// ones, discovered ones and exporters.
 func (m *Manager) targets() (map[string]wantedTarget, []DroppedTarget) {
 	want := map[string]wantedTarget{}
 	var dropped []DroppedTarget
-	add := func(sc *hclconfig.Scrape, tl, gl labels.Labels, t *Target, err error) {
+	addSource := func(sc *hclconfig.Scrape, tl, gl labels.Labels, t *Target, err error, source sdk.Exporter) {
 		switch {
 		case err != nil:
 			m.logger.Warn("target dropped", "scrape", sc.Name, "labels", tl.String(), "error", err)
@@ -151,8 +157,16 @@ func (m *Manager) targets() (map[string]wantedTarget, []DroppedTarget) {
 		case t == nil:
 			dropped = append(dropped, DroppedTarget{ScrapePool: sc.Name, Labels: DiscoveredLabels(sc, tl, gl), Reason: "dropped by relabeling"})
 		default:
-			want[sc.Name+"/"+t.Labels.String()] = wantedTarget{t, sc}
+			want[sc.Name+"/"+t.Labels.String()] = wantedTarget{t, sc, source}
 		}
+	}
+	add := func(sc *hclconfig.Scrape, tl, gl labels.Labels, t *Target, err error) {
+		addSource(sc, tl, gl, t, err, nil)
+	}
+	for _, src := range m.sources {
+		sc := src.scrapeConfig(m.cfg)
+		t, err := sourceTarget(src, sc)
+		addSource(sc, labels.FromStrings("__address__", src.Address), labels.EmptyLabels(), t, err, src.Exporter)
 	}
 	for _, sc := range m.cfg.Scrapes {
 		if sc.Exporter != nil {
@@ -210,6 +224,7 @@ func (m *Manager) sync() error {
 		}
 		sc := newScraper(w.target, w.cfg, client, m.store)
 		sc.metrics = m.metrics
+		sc.exporter = w.source
 		if w.cfg.Exporter != nil {
 			e, ok := m.exporters(w.cfg.Name)
 			if !ok {
