@@ -36,7 +36,10 @@ const (
 	// DefaultMaxExemplars is how many exemplars the store keeps in memory
 	// when the server block sets no max_exemplars: Prometheus's default
 	// for storage.exemplars.max_exemplars.
-	DefaultMaxExemplars       = 100000
+	DefaultMaxExemplars = 100000
+	// DefaultPushBodySizeLimit is the largest push the push API takes,
+	// uncompressed, when the server block sets no push_body_size_limit.
+	DefaultPushBodySizeLimit  = 16 << 20
 	DefaultScrapeInterval     = time.Minute
 	DefaultScrapeTimeout      = 10 * time.Second
 	DefaultEvaluationInterval = time.Minute
@@ -129,6 +132,18 @@ type Server struct {
 	// reload applies a new value.
 	MaxExemplars   int
 	EnableAdminAPI bool
+	// EnablePush serves the Pushgateway's API and collects the pushed
+	// groups as a target of job "pushgateway".
+	EnablePush bool
+	// PushGroupTTL, when not 0, is how long a pushed group lives after
+	// its last successful push.
+	PushGroupTTL time.Duration
+	// PushBodySizeLimit is the largest push, uncompressed, in bytes; 0
+	// for no limit; DefaultPushBodySizeLimit unless set.
+	PushBodySizeLimit int64
+	// PushMaxGroups, when not 0, is how many groups the push store holds
+	// at most.
+	PushMaxGroups int
 	// ExternalURL is where people reach the server, for the links in
 	// notifications and alert templates; nil means http://<listen address>.
 	ExternalURL *url.URL

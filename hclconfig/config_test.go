@@ -79,6 +79,7 @@ func TestBadConfigs(t *testing.T) {
 registry_bad.bad.hcl:2:11: Invalid registry url; registry URL "42" is not an http:// or https:// URL.`,
 		"retention_negative.bad.hcl":     `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
 		"max_exemplars_negative.bad.hcl": `max_exemplars_negative.bad.hcl:2:19: Invalid max_exemplars; max_exemplars must not be negative, got -1.`,
+		"push_limits.bad.hcl":            `push_limits.bad.hcl:3:26: Invalid size; "16 megs" is not a valid size for push_body_size_limit; write it like "10MB" or "512KB".`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))
@@ -119,7 +120,9 @@ func TestFullConfig(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diagText(diags))
 	}
-	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || !cfg.Server.EnableAdminAPI {
+	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || !cfg.Server.EnableAdminAPI ||
+		!cfg.Server.EnablePush || cfg.Server.PushGroupTTL != 6*time.Hour || cfg.Server.PushMaxGroups != 1000 ||
+		cfg.Server.PushBodySizeLimit != 1<<20 {
 		t.Errorf("server: %+v", cfg.Server)
 	}
 	if cfg.Global.ScrapeInterval != 15*time.Second || cfg.Global.ScrapeTimeout != 10*time.Second || cfg.Global.ExternalLabels["cluster"] != "dev" {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilmon/vigil/core/api"
+	"github.com/vigilmon/vigil/core/push"
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
@@ -36,6 +37,11 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		Version:              s.opts.Version, Revision: s.opts.Revision, Logger: s.logger.Named("api"),
 	}).Register(mux)
 	api.RegisterUI(mux)
+	if s.push != nil {
+		push.NewHandler(s.push, push.HandlerOptions{
+			MaxBodyBytes: cfg.Server.PushBodySizeLimit, EnableWipe: cfg.Server.EnableAdminAPI, Logger: s.logger.Named("push"),
+		}).Register(mux)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

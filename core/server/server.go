@@ -34,6 +34,7 @@ import (
 	"github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/core/discovery"
 	"github.com/vigilmon/vigil/core/pluginhost"
+	"github.com/vigilmon/vigil/core/push"
 	"github.com/vigilmon/vigil/core/query"
 	"github.com/vigilmon/vigil/core/rules"
 	"github.com/vigilmon/vigil/core/scrape"
@@ -52,6 +53,10 @@ scrape "vigil" {
   targets = [%q]
 }
 `
+
+// PushJob is the job label of the target that collects the pushed
+// groups, when the server block enables pushes.
+const PushJob = "pushgateway"
 
 // Options say how to start a server.
 type Options struct {
@@ -81,6 +86,7 @@ type Server struct {
 	db         *tsdb.DB
 	engine     *promql.Engine
 	alertStore *alert.Store
+	push       *push.Store // nil unless the server block enables pushes
 	plugins    *pluginhost.Host
 	scrapes    *scrape.Manager
 	discovery  *discovery.Manager
@@ -209,7 +215,23 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 		Store: s.db, Engine: s.engine, Registerer: reg, Logger: s.logger.Named("rules"),
 		ExternalURL: externalURL, Notify: s.intake.Send,
 	})
-	s.scrapes = scrape.New(scrape.Options{Store: s.db, Exporters: s.plugins.Exporter, Logger: s.logger})
+	var sources []scrape.Source
+	if cfg.Server.EnablePush {
+		if s.push, err = push.Open(push.Options{
+			Dir: filepath.Join(dataDir, "push"), TTL: cfg.Server.PushGroupTTL, MaxGroups: cfg.Server.PushMaxGroups,
+			Logger: s.logger.Named("push"),
+		}); err != nil {
+			return err
+		}
+		s.closers = append(s.closers, s.push.Close)
+		// The pushed groups are ingested as Prometheus ingests a
+		// Pushgateway: a scrape of them at the global interval, with
+		// honor_labels, as if of this server's /push/metrics.
+		sources = append(sources, scrape.Source{
+			Job: PushJob, Address: s.ln.Addr().String(), MetricsPath: "/push/metrics", HonorLabels: true, Exporter: s.push,
+		})
+	}
+	s.scrapes = scrape.New(scrape.Options{Store: s.db, Exporters: s.plugins.Exporter, Sources: sources, Logger: s.logger})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), s.dispatcher.Collector())
 	s.http = &http.Server{Handler: s.handler(cfg, reg), ReadHeaderTimeout: 10 * time.Second}
@@ -336,7 +358,8 @@ func (s *Server) load() (*hclconfig.Config, error) {
 	cfg := &hclconfig.Config{Server: hclconfig.Server{
 		Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir,
 		Retention: hclconfig.DefaultRetention, MaxExemplars: hclconfig.DefaultMaxExemplars,
-		CORSOrigin: hclconfig.DefaultCORSOrigin,
+		CORSOrigin:        hclconfig.DefaultCORSOrigin,
+		PushBodySizeLimit: hclconfig.DefaultPushBodySizeLimit,
 	}}
 	if s.opts.ConfigFile != "" {
 		var err error
@@ -407,7 +430,9 @@ func sameServer(a, b hclconfig.Server) bool {
 	}
 	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.Retention == b.Retention &&
 		a.EnableAdminAPI == b.EnableAdminAPI && urlOf(a.ExternalURL) == urlOf(b.ExternalURL) &&
-		a.CORSOrigin.String() == b.CORSOrigin.String()
+		a.CORSOrigin.String() == b.CORSOrigin.String() &&
+		a.EnablePush == b.EnablePush && a.PushGroupTTL == b.PushGroupTTL &&
+		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups
 }
 
 // externalLabels returns the external labels of the configuration in

@@ -1,10 +1,14 @@
 server {
-  listen           = "127.0.0.1:9191"
-  data_dir         = "./vigil-data"
-  retention        = "15d"
-  max_exemplars    = 50000
-  enable_admin_api = true
-  cors_origin      = "https://grafana\\.example\\.com"
+  listen               = "127.0.0.1:9191"
+  data_dir             = "./vigil-data"
+  retention            = "15d"
+  max_exemplars        = 50000
+  enable_admin_api     = true
+  enable_push          = true
+  push_group_ttl       = "6h"
+  push_max_groups      = 1000
+  push_body_size_limit = "1MB"
+  cors_origin          = "https://grafana\\.example\\.com"
 }
 
 global {
