@@ -121,30 +121,43 @@ func ReadPOSTPatterns() []string {
 // Register adds the endpoints to mux: /api/v1/..., the Alertmanager
 // subset of /api/v2/... and /federate.
 func (a *API) Register(mux *http.ServeMux) {
+	var paths []string
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.HandleFunc(pattern, h)
+		if _, path, _ := strings.Cut(pattern, " "); strings.HasPrefix(path, "/api/v1/") && !slices.Contains(paths, path) {
+			paths = append(paths, path)
+		}
+	}
 	read := map[string]handler{
 		"/api/v1/query": a.query, "/api/v1/query_range": a.queryRange, "/api/v1/query_exemplars": a.queryExemplars,
 		"/api/v1/series": a.series, "/api/v1/labels": a.labelNames, "/api/v1/format_query": a.formatQuery,
 		"/api/v1/parse_query": a.parseQuery,
 	}
 	for _, path := range readPOSTPaths {
-		mux.HandleFunc(http.MethodGet+" "+path, a.wrap(read[path]))
-		mux.HandleFunc(http.MethodPost+" "+path, a.wrap(read[path]))
+		handle(http.MethodGet+" "+path, a.wrap(read[path]))
+		handle(http.MethodPost+" "+path, a.wrap(read[path]))
 	}
-	// A browser asks before it sends a request a form could not send.
-	mux.HandleFunc("OPTIONS /api/v1/", a.wrap(func(*http.Request) (any, annotations.Annotations, *apiError) { return nil, nil, nil }))
-	mux.HandleFunc("GET /api/v1/label/{name}/values", a.wrap(a.labelValues))
-	mux.HandleFunc("GET /api/v1/targets", a.wrap(a.targets))
-	mux.HandleFunc("GET /api/v1/targets/metadata", a.wrap(a.targetsMetadata))
-	mux.HandleFunc("GET /api/v1/metadata", a.wrap(a.metadata))
-	mux.HandleFunc("GET /api/v1/rules", a.wrap(a.rules))
-	mux.HandleFunc("GET /api/v1/alerts", a.wrap(a.alerts))
-	mux.HandleFunc("GET /api/v1/alertmanagers", a.wrap(a.alertmanagers))
-	mux.HandleFunc("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
-	mux.HandleFunc("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
-	mux.HandleFunc("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))
-	mux.HandleFunc("GET /api/v1/status/config", a.wrap(a.configStatus))
-	mux.HandleFunc("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
-	mux.HandleFunc("GET /federate", a.federate)
+	handle("GET /api/v1/label/{name}/values", a.wrap(a.labelValues))
+	handle("GET /api/v1/targets", a.wrap(a.targets))
+	handle("GET /api/v1/targets/metadata", a.wrap(a.targetsMetadata))
+	handle("GET /api/v1/metadata", a.wrap(a.metadata))
+	handle("GET /api/v1/rules", a.wrap(a.rules))
+	handle("GET /api/v1/alerts", a.wrap(a.alerts))
+	handle("GET /api/v1/alertmanagers", a.wrap(a.alertmanagers))
+	handle("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
+	handle("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
+	handle("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))
+	handle("GET /api/v1/status/config", a.wrap(a.configStatus))
+	handle("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
+	handle("GET /federate", a.federate)
+	// A browser asks before it sends a request a form could not send. Each
+	// path has its own OPTIONS pattern: one for all of /api/v1/ would turn
+	// the 404 of an unknown path, or of one only other endpoints serve
+	// under /api/v1/, into a 405.
+	preflight := a.wrap(func(*http.Request) (any, annotations.Annotations, *apiError) { return nil, nil, nil })
+	for _, path := range paths {
+		mux.HandleFunc(http.MethodOptions+" "+path, preflight)
+	}
 	a.registerAdmin(mux)
 	a.registerAlertmanager(mux)
 }

@@ -470,4 +470,25 @@ func TestCORS(t *testing.T) {
 			t.Errorf("%s from %q: %d, Access-Control-Allow-Origin %q, want %q", tc.method, tc.origin, resp.StatusCode, got, tc.want)
 		}
 	}
+	// Answering preflight requests leaves the answers of other methods
+	// alone: an unknown path is still not found, and a known one refuses
+	// a method it does not serve.
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/api/v1/no_such_endpoint", http.StatusNotFound},
+		{http.MethodPut, "/api/v1/admin/wipe", http.StatusNotFound},
+		{http.MethodDelete, "/api/v1/query", http.StatusMethodNotAllowed},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
 }
