@@ -350,7 +350,8 @@ func newSeriesOf(samples []pendingSample) []*memSeries {
 	return series
 }
 
-// writeSeries writes series records to badger in a write batch.
+// writeSeries writes series records, with their index keys, to badger in
+// a write batch.
 func (db *DB) writeSeries(series []*memSeries) error {
 	if len(series) == 0 {
 		return nil
@@ -358,8 +359,8 @@ func (db *DB) writeSeries(series []*memSeries) error {
 	wb := db.kv.NewWriteBatch()
 	defer wb.Cancel()
 	for _, s := range series {
-		if err := wb.Set(seriesKey(s.ref), encodeSeriesValue(s.lset)); err != nil {
-			return fmt.Errorf("cannot write series %s: %w", s.lset, err)
+		if err := indexSeries(wb, s.ref, s.lset); err != nil {
+			return err
 		}
 	}
 	if err := wb.Flush(); err != nil {

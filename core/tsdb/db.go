@@ -190,6 +190,9 @@ func (db *DB) load() error {
 	if err := db.loadBounds(); err != nil {
 		return err
 	}
+	if err := db.buildSeriesIndex(); err != nil {
+		return err
+	}
 	if err := db.loadTombstones(); err != nil {
 		return err
 	}

@@ -13,6 +13,9 @@ const (
 	prefixChunk  byte = 'C' // C | ref | maxT | minT | seq     -> encoding | chunk bytes | crc32
 	prefixWAL    byte = 'W' // W | seq                         -> record | crc32
 	prefixMeta   byte = 'M' // M | name                        -> value
+	// The series index, see index.go.
+	prefixPostings byte = 'P' // P | len name | name | len value | value | ref -> crc32
+	prefixHash     byte = 'H' // H | stable hash of the labels | ref          -> crc32
 )
 
 const (

@@ -183,6 +183,7 @@ func TestOpenV1Store(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, walDirName)); err != nil {
 		t.Errorf("no write-ahead log folder: %v", err)
 	}
+	checkSeriesIndex(t, db)
 	ls := labels.FromStrings("__name__", "after_migration")
 	mustAppend(t, db, ls, 10_000_000, 1)
 	want[ls.String()] = []fixtureSample{{T: 10_000_000, V: 1}}
@@ -213,4 +214,121 @@ func countKeys(t *testing.T, db *DB, p byte) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestSeriesIndexIsBuiltOnce checks the migration of a store without a
+// series index: Open builds the index keys of every series record and
+// records the index version; a build interrupted before the version was
+// written is done again to the same keys; a store with the version is
+// left alone.
+func TestSeriesIndexIsBuiltOnce(t *testing.T) {
+	dir := untarFixture(t, "v1store.tar.gz")
+	db, err := Open(dir, v1FixtureOptions())
+	if err != nil {
+		t.Fatalf("open the fixture: %v", err)
+	}
+	defer func() { db.Close() }()
+	built := checkSeriesIndex(t, db)
+
+	// A build interrupted before it wrote the version: half of the keys
+	// are missing, and the version too.
+	wb := db.kv.NewWriteBatch()
+	i := 0
+	for k := range built {
+		if i%2 == 0 {
+			if err := wb.Delete([]byte(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		i++
+	}
+	if err := wb.Delete(metaKey("seriesindex")); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.buildSeriesIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(built, checkSeriesIndex(t, db)); diff != "" {
+		t.Fatalf("index keys after a second build (-first +second):\n%s", diff)
+	}
+
+	// With the version in place, a key missing stays missing: the index
+	// is not built again at every Open.
+	for k := range built {
+		if err := db.kv.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(k)) }); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	if err := db.buildSeriesIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(indexKeys(t, db)); got != len(built)-1 {
+		t.Errorf("%d index keys after a build with the version present, want %d", got, len(built)-1)
+	}
+}
+
+// indexKeys returns the postings and hash keys of db.
+func indexKeys(t *testing.T, db *DB) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
+	err := db.kv.View(func(txn *badger.Txn) error {
+		for _, p := range []byte{prefixPostings, prefixHash} {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{p}})
+			for it.Rewind(); it.Valid(); it.Next() {
+				keys[string(it.Item().KeyCopy(nil))] = true
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// checkSeriesIndex requires the postings and hash keys of db to be
+// exactly those of its series records, and the index version to be
+// recorded; it returns the keys.
+func checkSeriesIndex(t *testing.T, db *DB) map[string]bool {
+	t.Helper()
+	want := map[string]bool{}
+	err := db.kv.View(func(txn *badger.Txn) error {
+		if _, err := txn.Get(metaKey("seriesindex")); err != nil {
+			t.Errorf("index version: %v", err)
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixSeries}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			ref := refFromKey(it.Item().Key())
+			err := it.Item().Value(func(v []byte) error {
+				lset, err := decodeSeriesValue(v)
+				if err != nil {
+					return err
+				}
+				want[string(hashKey(labels.StableHash(lset), ref))] = true
+				lset.Range(func(l labels.Label) { want[string(postingKey(l.Name, l.Value, ref))] = true })
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 {
+		t.Fatal("no series records")
+	}
+	got := indexKeys(t, db)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("index keys (-from the series records +stored):\n%s", diff)
+	}
+	return got
 }

@@ -164,8 +164,8 @@ func (db *DB) removeEmptySeries(candidates []*memSeries) (int, error) {
 		db.series.remove(s)
 		deleted[storage.SeriesRef(s.ref)] = struct{}{}
 		s.lset.Range(func(l labels.Label) { affected[l] = struct{}{} })
-		if err := wb.Delete(seriesKey(s.ref)); err != nil {
-			return 0, fmt.Errorf("cannot delete series %s: %w", s.lset, err)
+		if err := unindexSeries(wb, s.ref, s.lset); err != nil {
+			return 0, err
 		}
 	}
 	if len(deleted) == 0 {

@@ -41,16 +41,16 @@ func (db *DB) sealPending() error {
 		defer wb.Cancel()
 		mint, maxt := db.minT.Load(), db.maxT.Load()
 		// The series records of series that only the write-ahead log
-		// holds join their chunks.
+		// holds join their chunks, with their index keys.
 		var indexed []*memSeries
 		for _, w := range writes {
 			if w.s.indexed.Load() || (len(indexed) > 0 && indexed[len(indexed)-1] == w.s) {
 				continue
 			}
 			indexed = append(indexed, w.s)
-			if err := wb.Set(seriesKey(w.s.ref), encodeSeriesValue(w.s.lset)); err != nil {
+			if err := indexSeries(wb, w.s.ref, w.s.lset); err != nil {
 				db.requeue(queue)
-				return fmt.Errorf("cannot write series %s: %w", w.s.lset, err)
+				return err
 			}
 		}
 		for _, w := range writes {

@@ -382,6 +382,8 @@ func TestRetentionByTime(t *testing.T) {
 	if st, _ := db.StartTime(); st < 4*hour {
 		t.Errorf("StartTime after retention = %d, want >= %d", st, 4*hour)
 	}
+	// The series record of the removed series went with its index keys.
+	checkSeriesIndex(t, db)
 }
 
 func TestRetentionBySize(t *testing.T) {
