@@ -124,6 +124,9 @@ func (db *DB) lookupSeries(ref uint64, ls labels.Labels) (*memSeries, error) {
 	// postings in increasing order, which their lists rely on.
 	db.createMu.Lock()
 	defer db.createMu.Unlock()
+	if s, err := db.lookupEvicted(hash, lset); s != nil || err != nil {
+		return s, err
+	}
 	s, created := db.series.getOrCreate(hash, lset, func() uint64 { return db.nextRef.Add(1) })
 	if created {
 		db.postings.Add(storage.SeriesRef(s.ref), lset)
@@ -299,15 +302,18 @@ func (db *DB) commit(appID uint64, samples []pendingSample, exemplars []pendingE
 	headMaxT := db.maxT.Load()
 	ci := db.iso.beginCommit()
 	for _, p := range samples {
-		p.s.mu.Lock()
-		if p.s.pendingApp == appID {
-			p.s.pendingApp = 0
+		s := db.lockLive(p.s)
+		if s == nil {
+			continue
 		}
-		if db.applySample(p.s, p.oooSample, seq, headMaxT, ci) {
+		if s.pendingApp == appID {
+			s.pendingApp = 0
+		}
+		if db.applySample(s, p.oooSample, seq, headMaxT, ci) {
 			mint, maxt = min(mint, p.t), max(maxt, p.t)
 			applied++
 		}
-		p.s.mu.Unlock()
+		s.mu.Unlock()
 	}
 	db.iso.endCommit()
 	if mint <= maxt {
@@ -366,7 +372,9 @@ func (db *DB) writeSeries(series []*memSeries) error {
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("cannot write %d series: %w", len(series), err)
 	}
+	version := db.badgerVersion()
 	for _, s := range series {
+		s.indexedAt.Store(version)
 		s.indexed.Store(true)
 	}
 	return nil

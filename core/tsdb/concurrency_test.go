@@ -3,8 +3,10 @@ package tsdb_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/internal/concurrencytest"
 	"github.com/vigilmon/vigil/internal/testfixture"
 )
@@ -15,12 +17,26 @@ import (
 // bit for bit, the answer of the same query run alone. The engine reuses
 // the memory of closed queries, and the store reuses iterators and
 // buffers: an answer read after its memory went to another query shows
-// here as a difference.
+// here as a difference. The layout "evicted" has every series of the
+// sealed layout evicted from memory, so that the queries read their
+// postings and labels from badger.
 func TestConcurrentQueriesAnswerAsAlone(t *testing.T) {
 	engine := testfixture.Engine(t)
-	for _, layout := range testfixture.Layouts {
+	for _, layout := range append(slices.Clone(testfixture.Layouts), "evicted") {
 		t.Run(string(layout), func(t *testing.T) {
-			db, demo := testfixture.DemoStore(t, layout)
+			var db *tsdb.DB
+			var demo testfixture.Demo
+			if layout == "evicted" {
+				db, demo = testfixture.DemoStore(t, testfixture.Sealed)
+				if err := tsdb.EvictAll(db); err != nil {
+					t.Fatal(err)
+				}
+				if st, err := db.Stats(1); err != nil || st.NumSeries != 0 {
+					t.Fatalf("series in memory after the eviction: %+v, %v", st, err)
+				}
+			} else {
+				db, demo = testfixture.DemoStore(t, layout)
+			}
 			calls := map[string]concurrencytest.Call{}
 			for _, expr := range demo.Queries {
 				calls[expr] = func() ([]byte, error) {

@@ -33,7 +33,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb/index"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
 
 	"github.com/vigilmon/vigil/internal/badgerlog"
@@ -55,13 +54,17 @@ type DB struct {
 	chunkO chunkOpts
 
 	series   *seriesMap
-	postings *index.MemPostings
+	postings *headPostings
 	nextRef  atomic.Uint64
 	createMu sync.Mutex // held while a series is created
 
 	// minT and maxT bound the samples of the store; math.MaxInt64 and
 	// math.MinInt64 while it is empty.
 	minT, maxT atomic.Int64
+	// evictedMaxT is the newest sample of the series evicted since Open
+	// (evict.go); math.MinInt64 while none was. A query starting after it
+	// finds every series it needs in memory.
+	evictedMaxT atomic.Int64
 
 	// commitMu is held shared by commits between taking a write-ahead
 	// sequence and adding their samples to the head, and exclusively by the
@@ -150,7 +153,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		kv:         kv,
 		chunkO:     chunkOpts{chunkRange: opts.ChunkRange.Milliseconds(), samplesPerChunk: opts.SamplesPerChunk},
 		series:     newSeriesMap(),
-		postings:   index.NewMemPostings(),
+		postings:   newHeadPostings(),
 		readers:    map[*blockReader]uint64{},
 		tombstones: tombstones.NewMemTombstones(),
 		iso:        newIsolation(),
@@ -159,6 +162,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db.minT.Store(math.MaxInt64)
 	db.maxT.Store(math.MinInt64)
+	db.evictedMaxT.Store(math.MinInt64)
 	db.maxExemplars.Store(opts.MaxExemplars)
 	if db.exemplars, err = newExemplarStore(opts.MaxExemplars, opts.OutOfOrderWindow.Milliseconds()); err != nil {
 		kv.Close()
@@ -343,6 +347,7 @@ func (db *DB) run() {
 			maintain("truncate a large write-ahead log", db.truncateWALIfLarge)
 		case <-truncate.C:
 			maintain("drop sealed write-ahead segments", func() error { return db.truncateWAL(math.MaxUint64) })
+			maintain("evict idle series", db.evictIdle)
 		case <-retention.C:
 			maintain("retention", db.applyRetention)
 			maintain("value log collection", db.collectValueLog)

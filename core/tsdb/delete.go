@@ -126,13 +126,11 @@ func (db *DB) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 			return fmt.Errorf("cannot select series to delete: %w", err)
 		}
 		ref := p.At()
+		// nil for an evicted series, whose samples are all in badger.
 		s := db.series.getByRef(uint64(ref))
-		if s == nil {
-			continue // removed by retention since the postings were read
-		}
-		minT, maxT, overlap, err := r.dataRange(s, mint, maxt)
+		minT, maxT, overlap, err := r.dataRange(uint64(ref), s, mint, maxt)
 		if err != nil {
-			return fmt.Errorf("cannot read the time range of series %s: %w", s.lset, err)
+			return fmt.Errorf("cannot read the time range of series %d: %w", ref, err)
 		}
 		if !overlap {
 			continue
@@ -152,19 +150,20 @@ func (db *DB) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matche
 	return nil
 }
 
-// dataRange returns the oldest and newest sample time of series s, in the
-// reader's badger snapshot and in the head, in-order and out-of-order, and
-// whether any of its chunks (or out-of-order samples) overlaps [mint, maxt];
-// overlap is false for a series without samples. Only chunk keys are read
-// from badger, not the chunks.
-func (r *blockReader) dataRange(s *memSeries, mint, maxt int64) (minT, maxT int64, overlap bool, err error) {
+// dataRange returns the oldest and newest sample time of series ref, in the
+// reader's badger snapshot and in the head (s, nil for a series not in
+// memory), in-order and out-of-order, and whether any of its chunks (or
+// out-of-order samples) overlaps [mint, maxt]; overlap is false for a
+// series without samples (one removed by retention since the postings were
+// read). Only chunk keys are read from badger, not the chunks.
+func (r *blockReader) dataRange(ref uint64, s *memSeries, mint, maxt int64) (minT, maxT int64, overlap bool, err error) {
 	minT, maxT = math.MaxInt64, math.MinInt64
 	add := func(cmin, cmax int64) {
 		minT, maxT = min(minT, cmin), max(maxT, cmax)
 		overlap = overlap || (cmin <= maxt && mint <= cmax)
 	}
-	prefix := chunkPrefix(s.ref)
-	for r.seekChunks(s.ref, prefix); r.it.Valid(); r.it.Next() {
+	prefix := chunkPrefix(ref)
+	for r.seekChunks(ref, prefix); r.it.Valid(); r.it.Next() {
 		key := r.it.Item().Key()
 		if !bytes.HasPrefix(key, prefix) {
 			break
@@ -174,6 +173,9 @@ func (r *blockReader) dataRange(s *memSeries, mint, maxt int64) (minT, maxT int6
 			return 0, 0, false, err
 		}
 		add(k.minT, k.maxT)
+	}
+	if s == nil {
+		return minT, maxT, overlap, nil
 	}
 	// Chunks written to badger after the snapshot are still in memory: the
 	// reader keeps them there until it is closed.

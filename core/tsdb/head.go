@@ -48,8 +48,11 @@ type memSeries struct {
 	lset labels.Labels
 
 	// logged: the series record is in the write-ahead log or in badger, so
-	// commits no longer carry it. indexed: the series record is in badger.
+	// commits no longer carry it. indexed: the series record is in badger,
+	// with its index keys, as of badger version indexedAt (0 for the series
+	// loaded at Open).
 	logged, indexed atomic.Bool
+	indexedAt       atomic.Uint64
 
 	mu sync.Mutex
 
@@ -59,7 +62,7 @@ type memSeries struct {
 	ooo     []oooSample // out-of-order samples, unsorted
 	oooSeq  uint64      // write-ahead sequence of the oldest sample in ooo
 	queued  bool        // in the seal queue of the DB
-	deleted bool        // removed from the index by retention; look the series up again
+	deleted bool        // removed from the index by retention or evicted; look the series up again
 
 	// maxT is the newest in-order sample of the series, in memory or sealed;
 	// math.MinInt64 when it has none. maxTKnown is false after a restart

@@ -105,3 +105,55 @@ func BenchmarkSelectAll(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSelectEvicted selects one metric name (200 of 10,000 series)
+// over the last hour of two hours of samples: with every series in
+// memory; with the half of the series that stopped after the first hour
+// evicted, which the query's range does not reach; and over both hours,
+// reaching the evicted ones in badger's index.
+func BenchmarkSelectEvicted(b *testing.B) {
+	minute := int64(60_000)
+	db := openTestDB(b, Options{})
+	st := newScrapeTargets(20)
+	for ts := int64(0); ts < 120*minute; ts += minute {
+		for i := range st.series {
+			if i%2 == 0 || ts < 60*minute {
+				st.scrape(b, db, i, ts)
+			}
+		}
+	}
+	if err := db.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	m := labels.MustNewMatcher(labels.MatchEqual, "__name__", "metric_7")
+	run := func(b *testing.B, mint int64, want int) {
+		for b.Loop() {
+			q, err := db.Querier(mint, 120*minute)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			ss := q.Select(context.Background(), false, nil, m)
+			for ss.Next() {
+				it := ss.At().Iterator(nil)
+				for it.Next() != chunkenc.ValNone {
+				}
+				n++
+			}
+			if err := ss.Err(); err != nil {
+				b.Fatal(err)
+			}
+			q.Close()
+			if n != want {
+				b.Fatalf("%d series, want %d", n, want)
+			}
+		}
+	}
+	b.Run("in memory", func(b *testing.B) { run(b, 61*minute, 100) })
+	evictBefore(b, db, 61*minute)
+	if n := db.series.count(); n != 5000 {
+		b.Fatalf("%d series in memory after the eviction, want 5000", n)
+	}
+	b.Run("evicted, after their samples", func(b *testing.B) { run(b, 61*minute, 100) })
+	b.Run("evicted, reaching back", func(b *testing.B) { run(b, 0, 200) })
+}

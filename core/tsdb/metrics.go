@@ -19,6 +19,7 @@ type counters struct {
 	chunksSealed      atomic.Uint64
 	walTruncations    atomic.Uint64
 	corruptions       atomic.Uint64 // records found damaged, see reportCorruption
+	seriesEvicted     atomic.Uint64 // series that left memory, see evict.go
 }
 
 // countRefusal counts a sample Append refused, by the kind of its error.
@@ -34,7 +35,8 @@ func (c *counters) countRefusal(err error) {
 }
 
 var (
-	descSeries      = prometheus.NewDesc("vigil_tsdb_series", "Series in the index of the store.", nil, nil)
+	descSeries      = prometheus.NewDesc("vigil_tsdb_series", "Series in memory: those with a sample within the idle timeout, or not all sealed yet.", nil, nil)
+	descEvicted     = prometheus.NewDesc("vigil_tsdb_series_evicted_total", "Series that left memory after the idle timeout without a sample; they stay in badger and come back with their next sample.", nil, nil)
 	descAppended    = prometheus.NewDesc("vigil_tsdb_samples_appended_total", "Samples committed to the store.", nil, nil)
 	descRefused     = prometheus.NewDesc("vigil_tsdb_samples_refused_total", "Samples Append refused, by reason.", []string{"reason"}, nil)
 	descChunks      = prometheus.NewDesc("vigil_tsdb_chunks_sealed_total", "Chunks written to badger.", nil, nil)
@@ -60,7 +62,7 @@ type dbCollector struct{ db *DB }
 
 // Describe implements prometheus.Collector.
 func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSeries, descAppended, descRefused, descChunks, descWALBytes, descTruncations, descMinTime, descMaxTime, descCorruptions} {
+	for _, d := range []*prometheus.Desc{descSeries, descEvicted, descAppended, descRefused, descChunks, descWALBytes, descTruncations, descMinTime, descMaxTime, descCorruptions} {
 		ch <- d
 	}
 	for _, m := range c.db.exemplars.metrics {
@@ -72,6 +74,7 @@ func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 	db, n := c.db, &c.db.counters
 	ch <- prometheus.MustNewConstMetric(descSeries, prometheus.GaugeValue, float64(db.series.count()))
+	ch <- prometheus.MustNewConstMetric(descEvicted, prometheus.CounterValue, float64(n.seriesEvicted.Load()))
 	ch <- prometheus.MustNewConstMetric(descAppended, prometheus.CounterValue, float64(n.samplesAppended.Load()))
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesOutOfOrder.Load()), "out_of_order")
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesDuplicate.Load()), "duplicate")

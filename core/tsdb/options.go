@@ -7,6 +7,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
+// DefaultSeriesIdleTimeout is the default of Options.SeriesIdleTimeout.
+const DefaultSeriesIdleTimeout = 2 * time.Hour
+
 // Options configures a DB. The zero value is usable: Open fills every unset
 // field with the default named in its comment.
 type Options struct {
@@ -59,6 +62,15 @@ type Options struct {
 	// it while the store is open.
 	MaxExemplars int64
 
+	// SeriesIdleTimeout is how long a series stays in memory without a
+	// sample, measured back from the newest sample of the store as
+	// Retention is. Then its open chunk is sealed and the series leaves
+	// memory: queries read its labels and postings from badger, and its
+	// next sample brings it back with the same reference. Default 2h:
+	// Prometheus drops a series from its head at the first head compaction
+	// that finds it without samples, 1 to 3 hours after its last one.
+	SeriesIdleTimeout time.Duration
+
 	// CacheBytes is the size of badger's block cache. Default 64 MiB.
 	CacheBytes int64
 
@@ -83,6 +95,7 @@ func (o Options) validate() error {
 		{"Retention", o.Retention},
 		{"OutOfOrderWindow", o.OutOfOrderWindow},
 		{"ChunkRange", o.ChunkRange},
+		{"SeriesIdleTimeout", o.SeriesIdleTimeout},
 	} {
 		if d.value < 0 {
 			return fmt.Errorf("invalid option %s=%s: must not be negative", d.name, d.value)
@@ -125,6 +138,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WALCompression == "" {
 		o.WALCompression = "snappy"
+	}
+	if o.SeriesIdleTimeout <= 0 {
+		o.SeriesIdleTimeout = DefaultSeriesIdleTimeout
 	}
 	if o.CacheBytes <= 0 {
 		o.CacheBytes = 64 << 20

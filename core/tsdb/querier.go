@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 
@@ -115,8 +116,75 @@ func (r *blockReader) Close() error {
 	return nil
 }
 
+// readsIndex reports whether the reader needs badger's series index: when
+// series were evicted from memory that may have samples in its time range.
+// An evicted series has no sample after evictedMaxT, which is raised
+// before the series leaves the postings in memory, so a reader that does
+// not read the index for a call finds every series it needs in memory.
+func (r *blockReader) readsIndex() bool {
+	evictedMaxT := r.db.evictedMaxT.Load()
+	return evictedMaxT != math.MinInt64 && evictedMaxT >= r.mint
+}
+
+// index returns the reader of the series index of the reader's snapshot.
+func (r *blockReader) index() indexReader { return indexReader{r.txn} }
+
+// labelsOf returns the labels of series ref: from memory, or from its
+// series record in the reader's snapshot when it was evicted; ok is false
+// when there is neither.
+func (r *blockReader) labelsOf(ref storage.SeriesRef) (lset labels.Labels, ok bool, err error) {
+	if s := r.db.series.getByRef(uint64(ref)); s != nil {
+		return s.lset, true, nil
+	}
+	return r.index().series(uint64(ref))
+}
+
+// withIndex merges mem, the postings of the series in memory, with those
+// that read returns from the series index when the reader needs it.
+func (r *blockReader) withIndex(ctx context.Context, mem index.Postings, read func(indexReader) ([]storage.SeriesRef, error)) index.Postings {
+	if !r.readsIndex() {
+		return mem
+	}
+	refs, err := read(r.index())
+	if err != nil {
+		return index.ErrPostings(err)
+	}
+	if len(refs) == 0 {
+		return mem
+	}
+	return index.Merge(ctx, mem, index.NewListPostings(refs))
+}
+
 // Symbols implements tsdb.IndexReader.
-func (r *blockReader) Symbols() index.StringIter { return r.db.postings.Symbols() }
+func (r *blockReader) Symbols() index.StringIter {
+	if !r.readsIndex() {
+		return r.db.postings.Symbols()
+	}
+	var symbols []string
+	for it := r.db.postings.Symbols(); it.Next(); {
+		symbols = append(symbols, it.At())
+	}
+	names, err := r.index().labelNames()
+	if err != nil {
+		return errStringIter{err}
+	}
+	for _, name := range names {
+		values, err := r.index().labelValues(name)
+		if err != nil {
+			return errStringIter{err}
+		}
+		symbols = append(append(symbols, name), values...)
+	}
+	slices.Sort(symbols)
+	return index.NewStringListIter(slices.Compact(symbols))
+}
+
+// errStringIter is a StringIter that failed.
+type errStringIter struct{ err error }
+
+func (errStringIter) Next() bool   { return false }
+func (errStringIter) At() string   { return "" }
+func (e errStringIter) Err() error { return e.err }
 
 // SortedLabelValues implements tsdb.IndexReader.
 func (r *blockReader) SortedLabelValues(ctx context.Context, name string, hints *storage.LabelHints, matchers ...*labels.Matcher) ([]string, error) {
@@ -142,8 +210,27 @@ func (r *blockReader) LabelValues(ctx context.Context, name string, hints *stora
 	return values, nil
 }
 
+// allLabelValues returns the values of label name, in memory and, when
+// the reader needs it, in the series index; unsorted.
+func (r *blockReader) allLabelValues(ctx context.Context, name string) ([]string, error) {
+	all := r.db.postings.LabelValues(ctx, name)
+	if !r.readsIndex() {
+		return all, nil
+	}
+	evicted, err := r.index().labelValues(name)
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, evicted...)
+	slices.Sort(all)
+	return slices.Compact(all), nil
+}
+
 func (r *blockReader) labelValues(ctx context.Context, name string, matchers ...*labels.Matcher) ([]string, error) {
-	all := slices.Clone(r.db.postings.LabelValues(ctx, name, nil))
+	all, err := r.allLabelValues(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	if len(matchers) == 0 {
 		return all, nil
 	}
@@ -164,7 +251,9 @@ func (r *blockReader) labelValues(ctx context.Context, name string, matchers ...
 	}
 	perValue := make([]index.Postings, len(all))
 	for i, v := range all {
-		perValue[i] = r.db.postings.Postings(ctx, name, v)
+		if perValue[i], err = r.Postings(ctx, name, v); err != nil {
+			return nil, err
+		}
 	}
 	idx, err := index.FindIntersectingPostings(p, perValue)
 	if err != nil {
@@ -179,34 +268,54 @@ func (r *blockReader) labelValues(ctx context.Context, name string, matchers ...
 
 // Postings implements tsdb.IndexReader.
 func (r *blockReader) Postings(ctx context.Context, name string, values ...string) (index.Postings, error) {
-	return r.db.postings.Postings(ctx, name, values...), nil
+	mem := r.db.postings.Postings(ctx, name, values...)
+	return r.withIndex(ctx, mem, func(ir indexReader) ([]storage.SeriesRef, error) {
+		if k, v := index.AllPostingsKey(); name == k && len(values) == 1 && values[0] == v {
+			return ir.allRefs()
+		}
+		return ir.postings(name, values...)
+	}), nil
 }
 
 // PostingsForLabelMatching implements tsdb.IndexReader.
 func (r *blockReader) PostingsForLabelMatching(ctx context.Context, name string, match func(string) bool) index.Postings {
-	return r.db.postings.PostingsForLabelMatching(ctx, name, match)
+	mem := r.db.postings.PostingsForLabelMatching(ctx, name, match)
+	return r.withIndex(ctx, mem, func(ir indexReader) ([]storage.SeriesRef, error) {
+		return ir.postingsMatching(name, match)
+	})
 }
 
 // PostingsForAllLabelValues implements tsdb.IndexReader.
 func (r *blockReader) PostingsForAllLabelValues(ctx context.Context, name string) index.Postings {
-	return r.db.postings.PostingsForAllLabelValues(ctx, name)
+	mem := r.db.postings.PostingsForAllLabelValues(ctx, name)
+	return r.withIndex(ctx, mem, func(ir indexReader) ([]storage.SeriesRef, error) {
+		return ir.postingsMatching(name, func(string) bool { return true })
+	})
 }
 
 // SortedPostings implements tsdb.IndexReader: it orders series by labels.
 func (r *blockReader) SortedPostings(p index.Postings) index.Postings {
-	var series []*memSeries
+	type refLabels struct {
+		ref  storage.SeriesRef
+		lset labels.Labels
+	}
+	var series []refLabels
 	for p.Next() {
-		if s := r.db.series.getByRef(uint64(p.At())); s != nil {
-			series = append(series, s)
+		lset, ok, err := r.labelsOf(p.At())
+		if err != nil {
+			return index.ErrPostings(err)
+		}
+		if ok {
+			series = append(series, refLabels{p.At(), lset})
 		}
 	}
 	if err := p.Err(); err != nil {
 		return index.ErrPostings(fmt.Errorf("cannot expand postings: %w", err))
 	}
-	slices.SortFunc(series, func(a, b *memSeries) int { return labels.Compare(a.lset, b.lset) })
+	slices.SortFunc(series, func(a, b refLabels) int { return labels.Compare(a.lset, b.lset) })
 	refs := make([]storage.SeriesRef, len(series))
 	for i, s := range series {
-		refs[i] = storage.SeriesRef(s.ref)
+		refs[i] = s.ref
 	}
 	return index.NewListPostings(refs)
 }
@@ -216,11 +325,11 @@ func (r *blockReader) SortedPostings(p index.Postings) index.Postings {
 func (r *blockReader) ShardedPostings(p index.Postings, shardIndex, shardCount uint64) index.Postings {
 	var refs []storage.SeriesRef
 	for p.Next() {
-		s := r.db.series.getByRef(uint64(p.At()))
-		if s == nil {
-			continue
+		lset, ok, err := r.labelsOf(p.At())
+		if err != nil {
+			return index.ErrPostings(err)
 		}
-		if labels.StableHash(s.lset)%shardCount == shardIndex {
+		if ok && labels.StableHash(lset)%shardCount == shardIndex {
 			refs = append(refs, p.At())
 		}
 	}
@@ -234,8 +343,15 @@ func (r *blockReader) ShardedPostings(p index.Postings, shardIndex, shardCount u
 func (r *blockReader) LabelNames(ctx context.Context, matchers ...*labels.Matcher) ([]string, error) {
 	if len(matchers) == 0 {
 		names := r.db.postings.LabelNames()
+		if r.readsIndex() {
+			evicted, err := r.index().labelNames()
+			if err != nil {
+				return nil, err
+			}
+			names = append(names, evicted...)
+		}
 		slices.Sort(names)
-		return names, nil
+		return slices.Compact(names), nil
 	}
 	p, err := tsdb.PostingsForMatchers(ctx, r, matchers...)
 	if err != nil {
@@ -253,11 +369,14 @@ func (r *blockReader) LabelNamesFor(ctx context.Context, p index.Postings) ([]st
 		if n%1024 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		s := r.db.series.getByRef(uint64(p.At()))
-		if s == nil {
+		lset, ok, err := r.labelsOf(p.At())
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
-		s.lset.Range(func(l labels.Label) { seen[l.Name] = struct{}{} })
+		lset.Range(func(l labels.Label) { seen[l.Name] = struct{}{} })
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -272,19 +391,30 @@ func (r *blockReader) LabelNamesFor(ctx context.Context, p index.Postings) ([]st
 
 // Series implements tsdb.IndexReader: it fills the labels of a series and
 // the chunks that overlap the time range of the reader, from badger and
-// from the head.
+// from the head. The labels of an evicted series come from its series
+// record.
 func (r *blockReader) Series(ref storage.SeriesRef, builder *labels.ScratchBuilder, chks *[]chunks.Meta) error {
 	s := r.db.series.getByRef(uint64(ref))
 	if s == nil {
-		return storage.ErrNotFound
+		lset, ok, err := r.index().series(uint64(ref))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return storage.ErrNotFound
+		}
+		builder.Assign(lset)
+	} else {
+		builder.Assign(s.lset)
 	}
-	builder.Assign(s.lset)
 	*chks = (*chks)[:0]
 	metas, err := r.sealedChunks(uint64(ref), *chks)
 	if err != nil {
 		return err
 	}
-	metas = r.headChunks(s, metas)
+	if s != nil {
+		metas = r.headChunks(s, metas)
+	}
 	if hidden := r.hidden[ref]; len(hidden) > 0 {
 		// Chunks made only of samples of commits hidden from the reader
 		// go, so that a series made only of them is left out, as one

@@ -85,6 +85,7 @@ func (db *DB) deleteBefore(cutoff int64) (int64, error) {
 		freed   int64
 		deleted int
 		empty   []*memSeries
+		idle    []uint64 // evicted series left empty
 		err     error
 	)
 	wb := db.kv.NewWriteBatch()
@@ -93,39 +94,62 @@ func (db *DB) deleteBefore(cutoff int64) (int64, error) {
 	defer txn.Discard()
 	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte{prefixChunk}})
 	defer it.Close()
-	db.series.forEach(func(s *memSeries) {
-		if err != nil {
-			return
-		}
-		prefix := chunkPrefix(s.ref)
-		left := false
+	// deleteChunks deletes the chunks of series ref older than cutoff and
+	// reports whether it has chunks left.
+	deleteChunks := func(ref uint64) (bool, error) {
+		prefix := chunkPrefix(ref)
 		for it.Seek(prefix); it.Valid(); it.Next() {
 			key := it.Item().Key()
 			if !bytes.HasPrefix(key, prefix) {
 				break
 			}
-			k, perr := parseChunkKey(key)
-			if perr != nil {
-				err = perr
-				return
+			k, err := parseChunkKey(key)
+			if err != nil {
+				return false, err
 			}
 			if k.maxT >= cutoff {
-				left = true
-				break
+				return true, nil
 			}
-			if err = wb.Delete(it.Item().KeyCopy(nil)); err != nil {
-				err = fmt.Errorf("cannot delete chunk %x: %w", key, err)
-				return
+			if err := wb.Delete(it.Item().KeyCopy(nil)); err != nil {
+				return false, fmt.Errorf("cannot delete chunk %x: %w", key, err)
 			}
 			freed += it.Item().EstimatedSize()
 			deleted++
 		}
-		if !left {
+		return false, nil
+	}
+	db.series.forEach(func(s *memSeries) {
+		if err != nil {
+			return
+		}
+		var left bool
+		if left, err = deleteChunks(s.ref); err == nil && !left {
 			empty = append(empty, s)
 		}
 	})
 	if err != nil {
 		return 0, err
+	}
+	if db.anyEvicted() {
+		// The evicted series are in badger alone. Sealing and eviction
+		// wait for retention (maintMu), so a series not in memory now has
+		// no chunk that the snapshot misses.
+		refs, err := indexReader{txn}.allRefs()
+		if err != nil {
+			return 0, err
+		}
+		for _, ref := range refs {
+			if db.series.getByRef(uint64(ref)) != nil {
+				continue
+			}
+			left, err := deleteChunks(uint64(ref))
+			if err != nil {
+				return 0, err
+			}
+			if !left {
+				idle = append(idle, uint64(ref))
+			}
+		}
 	}
 	db.minT.Store(max(db.minT.Load(), cutoff))
 	if err := wb.Set(metaKey("mint"), withChecksum(be64(orderedInt64(db.minT.Load())))); err != nil {
@@ -138,6 +162,11 @@ func (db *DB) deleteBefore(cutoff int64) (int64, error) {
 	if err != nil {
 		return freed, err
 	}
+	removedIdle, err := db.removeEvictedSeries(txn, idle)
+	if err != nil {
+		return freed, err
+	}
+	removed += removedIdle
 	db.logger.Debug("retention deleted chunks", "before", cutoff, "chunks", deleted, "series_removed", removed)
 	return freed, nil
 }
@@ -149,6 +178,10 @@ func (db *DB) removeEmptySeries(candidates []*memSeries) (int, error) {
 	if len(candidates) == 0 {
 		return 0, nil
 	}
+	// An append of the same labels waits, so that it does not bring the
+	// series back from its badger records as they are deleted.
+	db.createMu.Lock()
+	defer db.createMu.Unlock()
 	wb := db.kv.NewWriteBatch()
 	defer wb.Cancel()
 	deleted := map[storage.SeriesRef]struct{}{}
@@ -176,4 +209,41 @@ func (db *DB) removeEmptySeries(candidates []*memSeries) (int, error) {
 	}
 	db.postings.Delete(deleted, affected)
 	return len(deleted), nil
+}
+
+// removeEvictedSeries deletes the series records and index keys of the
+// evicted series refs, which have no chunk left, as of the snapshot txn;
+// a series brought back into memory since is left to the next retention.
+func (db *DB) removeEvictedSeries(txn *badger.Txn, refs []uint64) (int, error) {
+	if len(refs) == 0 {
+		return 0, nil
+	}
+	db.createMu.Lock()
+	defer db.createMu.Unlock()
+	wb := db.kv.NewWriteBatch()
+	defer wb.Cancel()
+	n := 0
+	for _, ref := range refs {
+		if db.series.getByRef(ref) != nil {
+			continue
+		}
+		lset, ok, err := indexReader{txn}.series(ref)
+		if errors.Is(err, errChecksum) {
+			continue // reported at Open; its index keys cannot be named
+		}
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			continue
+		}
+		if err := unindexSeries(wb, ref, lset); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	if err := wb.Flush(); err != nil {
+		return 0, fmt.Errorf("cannot delete %d evicted series: %w", n, err)
+	}
+	return n, nil
 }

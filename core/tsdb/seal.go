@@ -72,17 +72,14 @@ func (db *DB) sealPending() error {
 			db.requeue(queue)
 			return fmt.Errorf("cannot write %d chunks: %w", len(writes), err)
 		}
-		// A read timestamp taken now is at or after the batch's commit, so
-		// a reader whose snapshot is at least as new sees the chunks.
-		txn := db.kv.NewTransaction(false)
-		version := txn.ReadTs()
-		txn.Discard()
+		version := db.badgerVersion()
 		for _, w := range writes {
 			w.s.mu.Lock()
 			w.c.persistedAt = version
 			w.s.mu.Unlock()
 		}
 		for _, s := range indexed {
+			s.indexedAt.Store(version)
 			s.indexed.Store(true)
 		}
 		db.counters.chunksSealed.Add(uint64(len(writes)))
@@ -173,6 +170,15 @@ func (db *DB) readChunkValue(item *badger.Item) (chunkenc.Chunk, error) {
 		return nil, fmt.Errorf("chunk %x: %w", item.Key(), err)
 	}
 	return c, nil
+}
+
+// badgerVersion returns a read timestamp of badger: taken after a write
+// batch is flushed, it is at or after the batch's commit, so a reader
+// whose snapshot is at least as new sees the batch.
+func (db *DB) badgerVersion() uint64 {
+	txn := db.kv.NewTransaction(false)
+	defer txn.Discard()
+	return txn.ReadTs()
 }
 
 func be64(u uint64) []byte { return binary.BigEndian.AppendUint64(nil, u) }

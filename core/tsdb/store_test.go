@@ -891,7 +891,7 @@ vigil_tsdb_samples_appended_total 2
 vigil_tsdb_samples_refused_total{reason="duplicate"} 1
 vigil_tsdb_samples_refused_total{reason="invalid"} 1
 vigil_tsdb_samples_refused_total{reason="out_of_order"} 1
-# HELP vigil_tsdb_series Series in the index of the store.
+# HELP vigil_tsdb_series Series in memory: those with a sample within the idle timeout, or not all sealed yet.
 # TYPE vigil_tsdb_series gauge
 vigil_tsdb_series 1
 # HELP vigil_tsdb_wal_bytes Bytes of the write-ahead log on disk: its segments and checkpoint.
@@ -901,6 +901,19 @@ vigil_tsdb_wal_bytes 32768
 	if err := testutil.CollectAndCompare(db.Collector(), strings.NewReader(want), "vigil_tsdb_chunks_sealed_total", "vigil_tsdb_corruptions_total",
 		"vigil_tsdb_highest_timestamp_seconds", "vigil_tsdb_lowest_timestamp_seconds", "vigil_tsdb_samples_appended_total",
 		"vigil_tsdb_samples_refused_total", "vigil_tsdb_series", "vigil_tsdb_wal_bytes"); err != nil {
+		t.Fatal(err)
+	}
+	// The series leaves memory.
+	evictBefore(t, db, math.MaxInt64)
+	want = `
+# HELP vigil_tsdb_series Series in memory: those with a sample within the idle timeout, or not all sealed yet.
+# TYPE vigil_tsdb_series gauge
+vigil_tsdb_series 0
+# HELP vigil_tsdb_series_evicted_total Series that left memory after the idle timeout without a sample; they stay in badger and come back with their next sample.
+# TYPE vigil_tsdb_series_evicted_total counter
+vigil_tsdb_series_evicted_total 1
+`
+	if err := testutil.CollectAndCompare(db.Collector(), strings.NewReader(want), "vigil_tsdb_series", "vigil_tsdb_series_evicted_total"); err != nil {
 		t.Fatal(err)
 	}
 }
