@@ -39,7 +39,11 @@ const (
 	DefaultMaxExemplars = 100000
 	// DefaultPushBodySizeLimit is the largest push the push API takes,
 	// uncompressed, when the server block sets no push_body_size_limit.
-	DefaultPushBodySizeLimit  = 16 << 20
+	DefaultPushBodySizeLimit = 16 << 20
+	// DefaultSeriesIdleTimeout is how long a series stays in memory without
+	// a sample when the server block does not say: the store's default,
+	// within the 1 to 3 hours after which Prometheus's head drops it.
+	DefaultSeriesIdleTimeout  = 2 * time.Hour
 	DefaultScrapeInterval     = time.Minute
 	DefaultScrapeTimeout      = 10 * time.Second
 	DefaultEvaluationInterval = time.Minute
@@ -144,6 +148,9 @@ type Server struct {
 	// PushMaxGroups, when not 0, is how many groups the push store holds
 	// at most.
 	PushMaxGroups int
+	// SeriesIdleTimeout is how long a series without a sample stays in
+	// memory; DefaultSeriesIdleTimeout unless set.
+	SeriesIdleTimeout time.Duration
 	// ExternalURL is where people reach the server, for the links in
 	// notifications and alert templates; nil means http://<listen address>.
 	ExternalURL *url.URL

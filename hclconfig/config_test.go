@@ -77,9 +77,11 @@ func TestBadConfigs(t *testing.T) {
 		"time_interval_bad_location.bad.hcl": `time_interval_bad_location.bad.hcl:3:14: Unknown location; "Europe/Berlinn" is not a time zone`,
 		"registry_bad.bad.hcl": `registry_bad.bad.hcl:3:3: Unsupported argument; An argument named "bogus" is not expected here.
 registry_bad.bad.hcl:2:11: Invalid registry url; registry URL "42" is not an http:// or https:// URL.`,
-		"retention_negative.bad.hcl":     `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
-		"max_exemplars_negative.bad.hcl": `max_exemplars_negative.bad.hcl:2:19: Invalid max_exemplars; max_exemplars must not be negative, got -1.`,
-		"push_limits.bad.hcl":            `push_limits.bad.hcl:3:26: Invalid size; "16 megs" is not a valid size for push_body_size_limit; write it like "10MB" or "512KB".`,
+		"retention_negative.bad.hcl":           `retention_negative.bad.hcl:2:15: Invalid retention; retention must not be negative, got "-1d".`,
+		"max_exemplars_negative.bad.hcl":       `max_exemplars_negative.bad.hcl:2:19: Invalid max_exemplars; max_exemplars must not be negative, got -1.`,
+		"push_limits.bad.hcl":                  `push_limits.bad.hcl:3:26: Invalid size; "16 megs" is not a valid size for push_body_size_limit; write it like "10MB" or "512KB".`,
+		"series_idle_timeout_zero.bad.hcl":     `series_idle_timeout_zero.bad.hcl:2:25: Invalid series_idle_timeout; series_idle_timeout must be longer than 0s.`,
+		"series_idle_timeout_negative.bad.hcl": `series_idle_timeout_negative.bad.hcl:2:25: Invalid series_idle_timeout; series_idle_timeout must not be negative, got "-2h".`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))
@@ -120,7 +122,7 @@ func TestFullConfig(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diagText(diags))
 	}
-	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || !cfg.Server.EnableAdminAPI ||
+	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || cfg.Server.SeriesIdleTimeout != 3*time.Hour || !cfg.Server.EnableAdminAPI ||
 		!cfg.Server.EnablePush || cfg.Server.PushGroupTTL != 6*time.Hour || cfg.Server.PushMaxGroups != 1000 ||
 		cfg.Server.PushBodySizeLimit != 1<<20 {
 		t.Errorf("server: %+v", cfg.Server)
@@ -215,6 +217,41 @@ func TestRetention(t *testing.T) {
 	}
 	if DefaultRetention != 15*24*time.Hour {
 		t.Errorf("DefaultRetention %s, want Prometheus's 15d", DefaultRetention)
+	}
+}
+
+// TestSeriesIdleTimeout checks the server block's series_idle_timeout: 2
+// hours when it is not set, and what it says otherwise, rendered back.
+func TestSeriesIdleTimeout(t *testing.T) {
+	for name, tc := range map[string]struct {
+		server string
+		want   time.Duration
+	}{
+		"not set":   {``, DefaultSeriesIdleTimeout},
+		"no server": {`-`, DefaultSeriesIdleTimeout},
+		"explicit":  {`series_idle_timeout = "30m"`, 30 * time.Minute},
+		"long":      {`series_idle_timeout = "1d"`, 24 * time.Hour},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := "server {\n  " + tc.server + "\n}\n"
+			if tc.server == "-" {
+				src = ""
+			}
+			cfg, diags := Parse("idle.hcl", []byte(src))
+			if diags.HasErrors() {
+				t.Fatal(diagText(diags))
+			}
+			if cfg.Server.SeriesIdleTimeout != tc.want {
+				t.Fatalf("series_idle_timeout %s, want %s", cfg.Server.SeriesIdleTimeout, tc.want)
+			}
+			again, diags := Parse("rendered.hcl", cfg.HCL())
+			if diags.HasErrors() || again.Server.SeriesIdleTimeout != tc.want {
+				t.Fatalf("rendered and loaded back, series_idle_timeout %s, want %s (%s):\n%s", again.Server.SeriesIdleTimeout, tc.want, diagText(diags), cfg.HCL())
+			}
+		})
+	}
+	if DefaultSeriesIdleTimeout != 2*time.Hour {
+		t.Errorf("DefaultSeriesIdleTimeout %s, want 2h", DefaultSeriesIdleTimeout)
 	}
 }
 

@@ -266,6 +266,8 @@ var serverSpec = &block[Server]{
 			"How long samples are kept, back from the newest sample; \"0s\" keeps them forever."),
 		withDefault("max_exemplars", count, func(s *Server) *int { return &s.MaxExemplars }, DefaultMaxExemplars,
 			"How many exemplars are kept in memory, the newest, for all series together; 0 keeps none. A reload applies a new value."),
+		withDefault("series_idle_timeout", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.SeriesIdleTimeout }, DefaultSeriesIdleTimeout,
+			"How long a series without a sample stays in memory, back from the newest sample; then queries read it from disk, and its next sample brings it back."),
 		withDefault("enable_admin_api", boolean, func(s *Server) *bool { return &s.EnableAdminAPI }, false,
 			"Whether the admin API (delete series, clean tombstones, snapshot) is served."),
 		withDefault("enable_push", boolean, func(s *Server) *bool { return &s.EnablePush }, false,
@@ -284,6 +286,9 @@ var serverSpec = &block[Server]{
 	check: func(s *scope, v *Server) {
 		if v.Listen == "" {
 			s.errorf("listen", "Invalid listen address", "listen must not be empty.")
+		}
+		if v.SeriesIdleTimeout == 0 {
+			s.errorf("series_idle_timeout", "Invalid series_idle_timeout", "series_idle_timeout must be longer than 0s.")
 		}
 	},
 }

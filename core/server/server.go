@@ -177,9 +177,10 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	var err error
 	dataDir := cfg.Server.DataDir
 	if s.db, err = tsdb.Open(dataDir, tsdb.Options{
-		Retention:    cfg.Server.Retention,
-		MaxExemplars: int64(cfg.Server.MaxExemplars),
-		Logger:       s.logger.Named("tsdb"),
+		Retention:         cfg.Server.Retention,
+		MaxExemplars:      int64(cfg.Server.MaxExemplars),
+		SeriesIdleTimeout: cfg.Server.SeriesIdleTimeout,
+		Logger:            s.logger.Named("tsdb"),
 	}); err != nil {
 		return err
 	}
@@ -360,6 +361,7 @@ func (s *Server) load() (*hclconfig.Config, error) {
 		Retention: hclconfig.DefaultRetention, MaxExemplars: hclconfig.DefaultMaxExemplars,
 		CORSOrigin:        hclconfig.DefaultCORSOrigin,
 		PushBodySizeLimit: hclconfig.DefaultPushBodySizeLimit,
+		SeriesIdleTimeout: hclconfig.DefaultSeriesIdleTimeout,
 	}}
 	if s.opts.ConfigFile != "" {
 		var err error
@@ -432,7 +434,8 @@ func sameServer(a, b hclconfig.Server) bool {
 		a.EnableAdminAPI == b.EnableAdminAPI && urlOf(a.ExternalURL) == urlOf(b.ExternalURL) &&
 		a.CORSOrigin.String() == b.CORSOrigin.String() &&
 		a.EnablePush == b.EnablePush && a.PushGroupTTL == b.PushGroupTTL &&
-		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups
+		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups &&
+		a.SeriesIdleTimeout == b.SeriesIdleTimeout
 }
 
 // externalLabels returns the external labels of the configuration in

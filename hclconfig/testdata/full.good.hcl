@@ -3,6 +3,7 @@ server {
   data_dir             = "./vigil-data"
   retention            = "15d"
   max_exemplars        = 50000
+  series_idle_timeout = "3h"
   enable_admin_api     = true
   enable_push          = true
   push_group_ttl       = "6h"

@@ -1,0 +1,3 @@
+server {
+  series_idle_timeout = "-2h"
+}
