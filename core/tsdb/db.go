@@ -13,9 +13,15 @@
 // by a background loop (seal.go), and the segments they covered are
 // replaced by a checkpoint (checkpoint.go). Exemplars go to the log with
 // their commit and are kept in memory in upstream's circular exemplar
-// storage (exemplars.go). Queries (querier.go) read sealed
-// chunks from a badger snapshot plus the head through the upstream block
-// querier. FORMAT.md specifies the files, the key layout and the records.
+// storage (exemplars.go). Badger also keeps an inverted index of the
+// series records (index.go). A series idle for Options.SeriesIdleTimeout
+// leaves memory and comes back with its next sample (evict.go); the
+// postings in memory keep the series brought back apart until they are
+// folded in (postings.go). A query never sees part of a commit
+// (isolation.go). Queries (querier.go) read sealed chunks from a badger
+// snapshot plus the head through the upstream block querier, with the
+// postings and labels of evicted series from the index. FORMAT.md
+// specifies the files, the key layout and the records.
 package tsdb
 
 import (

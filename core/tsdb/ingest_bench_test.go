@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"testing"
 
@@ -156,4 +157,35 @@ func BenchmarkSelectEvicted(b *testing.B) {
 	}
 	b.Run("evicted, after their samples", func(b *testing.B) { run(b, 61*minute, 100) })
 	b.Run("evicted, reaching back", func(b *testing.B) { run(b, 0, 200) })
+}
+
+// BenchmarkCreateSeries commits one sample of a new series per op: in a
+// store that evicted nothing, and in one that
+// evicted 10,000 series, where a new series is first looked up among the
+// evicted ones in badger's index.
+func BenchmarkCreateSeries(b *testing.B) {
+	for _, evicted := range []bool{false, true} {
+		b.Run(map[bool]string{false: "nothing evicted", true: "after evictions"}[evicted], func(b *testing.B) {
+			db := openTestDB(b, Options{})
+			if evicted {
+				st := newScrapeTargets(20)
+				for i := range st.series {
+					st.scrape(b, db, i, 0)
+				}
+				evictBefore(b, db, math.MaxInt64)
+			}
+			n := 0
+			for b.Loop() {
+				app := db.AppenderV2(context.Background())
+				ls := labels.FromStrings("__name__", "new_series", "n", strconv.Itoa(n))
+				if _, err := app.Append(0, ls, 0, 1000, 1, nil, nil, storage.AppendV2Options{}); err != nil {
+					b.Fatal(err)
+				}
+				if err := app.Commit(); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+		})
+	}
 }
