@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -25,7 +26,7 @@ const seriesIndexVersion = 1
 // emptyValue is the value of the index keys: the checksum of nothing.
 var emptyValue = withChecksum(nil)
 
-// postingKeyPrefix appends to b the postings key prefix of label name:
+// postingNamePrefix appends to b the prefix of the postings keys of label name:
 // P · uvarint(len(name)) · name.
 func postingNamePrefix(b []byte, name string) []byte {
 	b = append(b, prefixPostings)
@@ -262,14 +263,20 @@ func (ir indexReader) postings(name string, values ...string) ([]storage.SeriesR
 // postingsMatching returns the references of the series with a value of
 // label name for which match is true, in order. match is called once per value.
 func (ir indexReader) postingsMatching(name string, match func(string) bool) ([]storage.SeriesRef, error) {
-	var refs []storage.SeriesRef
+	var (
+		refs    []storage.SeriesRef
+		matched []byte // the value whose keys are being read, which matches
+	)
 	err := ir.keys(postingNamePrefix(nil, name), func(k []byte) ([]byte, error) {
 		_, value, ref, err := parsePostingKey(k)
 		if err != nil {
 			return nil, err
 		}
-		if !match(string(value)) {
-			return prefixEnd(k[:len(k)-8]), nil
+		if matched == nil || !bytes.Equal(value, matched) {
+			if !match(string(value)) {
+				return prefixEnd(k[:len(k)-8]), nil
+			}
+			matched = append(matched[:0:0], value...)
 		}
 		refs = append(refs, storage.SeriesRef(ref))
 		return nil, nil
