@@ -118,24 +118,19 @@ type scaleRun struct {
 // vigilScaleOptions returns the options the scale mode opens Vigil's store
 // with: its defaults.
 //
-// The store is about to get Options.SeriesIdleTimeout, which evicts from
-// the head the series that received no sample for that long, as upstream's
-// head compaction drops the series left without samples in the head. It
-// is not set here yet. Once the option exists, set it with
-//
-//	opts.SeriesIdleTimeout = 2 * time.Hour
-//
-// the mean idle time after which upstream drops a series here: its head
-// is truncated to a 2h boundary an hour after it, so a series idle since
-// time t goes after between 1h and 3h.
+// Options.SeriesIdleTimeout evicts from the head the series that received
+// no sample for that long, as upstream's head compaction drops the series
+// left without samples in the head. It is set to its default, 2h, the
+// mean idle time after which upstream drops a series here: its head is
+// truncated to a 2h boundary an hour after it, so a series idle since time
+// t goes after between 1h and 3h.
 func vigilScaleOptions() vigiltsdb.Options {
-	opts := vigiltsdb.Options{}
-	return opts
+	return vigiltsdb.Options{SeriesIdleTimeout: vigiltsdb.DefaultSeriesIdleTimeout}
 }
 
 // vigilScaleNote says in the report what vigilScaleOptions sets; change
 // it with them.
-const vigilScaleNote = "default Options, SeriesIdleTimeout not set"
+const vigilScaleNote = "default Options (SeriesIdleTimeout 2h)"
 
 // openScaleStore opens backend b in dir as the scale mode runs it.
 func openScaleStore(b backend, dir string) (storage.Storage, error) {
