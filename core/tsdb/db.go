@@ -99,7 +99,13 @@ type DB struct {
 	// retention, Flush, and the tombstone writes of Delete and CleanTombstones.
 	maintMu sync.Mutex
 	stop    chan struct{}
-	done    chan struct{}
+	// evictc asks the maintenance for an eviction pass: commits send on it
+	// when the newest sample moved on by evictStep since the last pass they
+	// asked for (evictAskedAt), so that eviction follows the time of the
+	// data, as upstream's head compaction does, and not only the clock.
+	evictc       chan struct{}
+	evictAskedAt atomic.Int64
+	done         chan struct{}
 }
 
 // Open opens the store in dir, creating it if needed, and replays the
@@ -164,6 +170,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		tombstones: tombstones.NewMemTombstones(),
 		iso:        newIsolation(),
 		stop:       make(chan struct{}),
+		evictc:     make(chan struct{}, 1),
 		done:       make(chan struct{}),
 	}
 	db.minT.Store(math.MaxInt64)
@@ -333,7 +340,7 @@ func (db *DB) run() {
 	defer close(db.done)
 	seal := time.NewTicker(time.Second)
 	defer seal.Stop()
-	truncate := time.NewTicker(5 * time.Second)
+	truncate := time.NewTicker(truncateEvery)
 	defer truncate.Stop()
 	retention := time.NewTicker(time.Minute)
 	defer retention.Stop()
@@ -354,12 +361,18 @@ func (db *DB) run() {
 		case <-truncate.C:
 			maintain("drop sealed write-ahead segments", func() error { return db.truncateWAL(math.MaxUint64) })
 			maintain("evict idle series", db.evictIdle)
+		case <-db.evictc:
+			maintain("evict idle series", db.evictIdle)
 		case <-retention.C:
 			maintain("retention", db.applyRetention)
 			maintain("value log collection", db.collectValueLog)
 		}
 	}
 }
+
+// truncateEvery is how often the maintenance drops the write-ahead
+// segments it no longer needs and evicts idle series; a variable for tests.
+var truncateEvery = 5 * time.Second
 
 // Flush seals every open chunk and buffer of the head into badger and drops
 // the write-ahead segments they covered. Samples committed afterwards start
@@ -489,9 +502,30 @@ func (db *DB) updateBounds(mint, maxt int64) {
 	}
 	for {
 		cur := db.maxT.Load()
-		if maxt <= cur || db.maxT.CompareAndSwap(cur, maxt) {
+		if maxt <= cur {
+			return
+		}
+		if db.maxT.CompareAndSwap(cur, maxt) {
 			break
 		}
+	}
+	db.askEvictionIfDue(maxt)
+}
+
+// askEvictionIfDue asks the maintenance for an eviction pass when the
+// newest sample, now maxt, moved on by an eighth of the idle timeout since
+// the last pass asked for: data written faster than the clock, as a
+// backfill or a replay of old data, then leaves memory as it goes idle in
+// its own time.
+func (db *DB) askEvictionIfDue(maxt int64) {
+	step := db.opts.SeriesIdleTimeout.Milliseconds() / 8
+	asked := db.evictAskedAt.Load()
+	if maxt-asked < step || !db.evictAskedAt.CompareAndSwap(asked, maxt) {
+		return
+	}
+	select {
+	case db.evictc <- struct{}{}:
+	default: // a pass is asked for already
 	}
 }
 

@@ -69,6 +69,15 @@ func TestIdleSeriesLeaveMemoryAndComeBack(t *testing.T) {
 	busy := labels.FromStrings("__name__", "busy", "job", "a")
 	var idleRef storage.SeriesRef
 	want := map[string][]sample{}
+	// The maintenance, which evicts as the data's time moves on, waits
+	// until the eviction below.
+	db.maintMu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			db.maintMu.Unlock()
+		}
+	}()
 	for ts := int64(0); ts <= 180*minute; ts += minute {
 		if ts <= 30*minute {
 			ref, err := appendRef(t, db, idleRef, idle, ts, float64(ts))
@@ -84,9 +93,9 @@ func TestIdleSeriesLeaveMemoryAndComeBack(t *testing.T) {
 	if got := db.series.count(); got != 2 {
 		t.Fatalf("%d series in memory before the eviction, want 2", got)
 	}
-	db.maintMu.Lock()
 	err := db.evictIdle()
 	db.maintMu.Unlock()
+	locked = false
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -665,5 +674,35 @@ func TestDeleteCoversEvictedSeries(t *testing.T) {
 	want := map[string][]sample{ls.String(): {{T: 1000, V: 1000}, {T: 4000, V: 4000}, {T: 5000, V: 5000}}}
 	if diff := cmp.Diff(want, readSeries(t, db, math.MinInt64, math.MaxInt64, nameMatcher)); diff != "" {
 		t.Errorf("samples after the deletion (-want +got):\n%s", diff)
+	}
+}
+
+// TestEvictionFollowsDataTime writes data faster than the clock, as a
+// backfill does: a series idle for longer than the idle timeout in the
+// time of the data leaves memory without waiting for the clock's
+// maintenance, which this test holds off.
+func TestEvictionFollowsDataTime(t *testing.T) {
+	defer func(every time.Duration) { truncateEvery = every }(truncateEvery)
+	truncateEvery = time.Hour
+	db := openTestDB(t, Options{SeriesIdleTimeout: time.Hour})
+	gone := labels.FromStrings("__name__", "gone", "pod", "a")
+	stays := labels.FromStrings("__name__", "stays", "pod", "b")
+	if _, err := appendRef(t, db, 0, gone, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	for ts := int64(0); ts <= 3*time.Hour.Milliseconds(); ts += 15_000 {
+		if _, err := appendRef(t, db, 0, stays, ts, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(memPostings(t, db, "pod", "a")) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the series idle for 3h of data time is still in memory after a minute; in memory: %d series", db.series.count())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := memPostings(t, db, "pod", "b"); len(got) != 1 {
+		t.Fatalf("the active series left memory: postings %v", got)
 	}
 }
