@@ -52,8 +52,12 @@ const (
 	// DefaultBodySizeLimit bounds what one scrape reads when the scrape
 	// block sets no body_size_limit, so that a runaway target fails its
 	// scrape instead of filling the server's memory.
-	DefaultBodySizeLimit    = 256 << 20
-	DefaultQueryTimeout     = 2 * time.Minute
+	DefaultBodySizeLimit = 256 << 20
+	DefaultQueryTimeout  = 2 * time.Minute
+	// DefaultReadTimeout and DefaultMaxConnections are Prometheus's
+	// --web.read-timeout and --web.max-connections.
+	DefaultReadTimeout      = 5 * time.Minute
+	DefaultMaxConnections   = 512
 	DefaultQueryMaxSamples  = 50_000_000
 	DefaultQueryConcurrency = 20
 	DefaultLookbackDelta    = 5 * time.Minute
@@ -154,6 +158,16 @@ type Server struct {
 	// ExternalURL is where people reach the server, for the links in
 	// notifications and alert templates; nil means http://<listen address>.
 	ExternalURL *url.URL
+	// ReadTimeout bounds reading a request, its body included, and how
+	// long an idle connection stays open; DefaultReadTimeout unless set.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds answering a request, from the end of its
+	// headers; it must exceed the query timeout. 0, unset, is the query
+	// timeout and a minute.
+	WriteTimeout time.Duration
+	// MaxConnections bounds the connections served at once; others wait
+	// to be accepted. DefaultMaxConnections unless set.
+	MaxConnections int
 	// CORSOrigin is the fully anchored regular expression of the origins
 	// whose web pages may read the API v1, as Prometheus's
 	// --web.cors.origin; DefaultCORSOrigin unless set.

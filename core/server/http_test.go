@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -125,4 +127,91 @@ func TestCORSOrigin(t *testing.T) {
 			t.Errorf("origin %s: Access-Control-Allow-Origin %q, want %q", origin, got, want)
 		}
 	}
+}
+
+// newTestServer makes, without running it, a server of the
+// configuration src on a loopback port.
+func newTestServer(t *testing.T, src string) (*Server, error) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "vigil.hcl")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(t.Context(), Options{ConfigFile: file, Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data")})
+	if err == nil {
+		t.Cleanup(func() { srv.Close() })
+	}
+	return srv, err
+}
+
+// TestHTTPTimeoutsAndConnectionLimit checks the defaults, Prometheus's,
+// and that a write timeout that would cut the answer to a long query is
+// refused.
+func TestHTTPTimeoutsAndConnectionLimit(t *testing.T) {
+	srv, err := newTestServer(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.http.ReadTimeout != 5*time.Minute || srv.http.WriteTimeout != 3*time.Minute || srv.maxConnections != 512 {
+		t.Errorf("read timeout %s, write timeout %s, max connections %d; want 5m, the query timeout and a minute, 512",
+			srv.http.ReadTimeout, srv.http.WriteTimeout, srv.maxConnections)
+	}
+	_, err = newTestServer(t, "server {\n  write_timeout = \"1m\"\n}\nquery {\n  timeout = \"2m\"\n}\n")
+	if err == nil || !strings.Contains(err.Error(), "write_timeout (1m0s) must exceed the query block's timeout (2m0s)") {
+		t.Errorf("a write timeout below the query timeout: %v", err)
+	}
+}
+
+// TestSlowRequestBodyTimesOut sends the headers of a request and never
+// its body: the server closes the connection at its read timeout instead
+// of waiting for ever.
+func TestSlowRequestBodyTimesOut(t *testing.T) {
+	addr := startTestServer(t, "  read_timeout = \"1s\"\n")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/query HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery=", addr)
+	// The bound only ends a failing test: the server, with its timeout of
+	// a second, closes the connection long before.
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Fatalf("the server did not close the connection of a stalled body: %v", err)
+	}
+}
+
+// TestMaxConnections holds the connections max_connections allows: a
+// request on one more is not served until one of them closes.
+func TestMaxConnections(t *testing.T) {
+	addr := startTestServer(t, "  max_connections = 2\n")
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	// Each held connection is accepted once the server answers on it.
+	for _, c := range held {
+		fmt.Fprintf(c, "GET /-/healthy HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+		if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.Contains(line, "200") {
+			t.Fatalf("a held connection: %q %v", line, err)
+		}
+	}
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := client.Get("http://" + addr + "/-/healthy"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a request beyond max_connections was served")
+	}
+	held[0].Close()
+	client.Timeout = time.Minute
+	resp, err := client.Get("http://" + addr + "/-/healthy")
+	if err != nil {
+		t.Fatalf("a request once a connection closed: %v", err)
+	}
+	resp.Body.Close()
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"golang.org/x/net/netutil"
 
 	"github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/core/discovery"
@@ -96,6 +97,9 @@ type Server struct {
 	intake     *alert.Intake
 	http       *http.Server
 	reloads    *reloadMetrics
+	// maxConnections bounds the connections served at once; 0 sets no
+	// bound.
+	maxConnections int
 
 	// components run in this order, and stop in the reverse one; each
 	// that reloads applies a configuration in this order too.
@@ -156,6 +160,9 @@ func New(ctx context.Context, opts Options) (_ *Server, err error) {
 	}
 	s.configured = cfg.Server
 	cfg.Server.Listen = s.ln.Addr().String()
+	if wt := cfg.Server.WriteTimeout; wt != 0 && wt <= cfg.Query.Timeout {
+		return nil, fmt.Errorf("the server block's write_timeout (%s) must exceed the query block's timeout (%s), or answers to long queries are cut", wt, cfg.Query.Timeout)
+	}
 
 	if err := s.build(cfg); err != nil {
 		return nil, err
@@ -235,7 +242,13 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.scrapes = scrape.New(scrape.Options{Store: s.db, Exporters: s.plugins.Exporter, Sources: sources, Logger: s.logger})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), s.dispatcher.Collector())
-	s.http = &http.Server{Handler: s.handler(cfg, reg), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{
+		Handler:           s.handler(cfg, reg),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      writeTimeout(cfg),
+	}
+	s.maxConnections = cfg.Server.MaxConnections
 
 	// Plugins start first and stop last: the scrapes, discoveries and
 	// the dispatcher use them. The rules stop before the dispatcher, so
@@ -287,7 +300,11 @@ func (s *Server) Close() error {
 // letting requests in progress finish for up to 10 seconds.
 func (s *Server) serve(ctx context.Context) error {
 	served := make(chan error, 1)
-	go func() { served <- s.http.Serve(s.ln) }()
+	ln := s.ln
+	if s.maxConnections > 0 {
+		ln = netutil.LimitListener(ln, s.maxConnections)
+	}
+	go func() { served <- s.http.Serve(ln) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("the HTTP server stopped: %w", err)
@@ -421,6 +438,16 @@ func (s *Server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 	return errors.Join(errs...)
 }
 
+// writeTimeout is how long answering a request may take: the server
+// block's write_timeout, or the query timeout and a minute, so that an
+// answer to the longest query has time to be written.
+func writeTimeout(cfg *hclconfig.Config) time.Duration {
+	if cfg.Server.WriteTimeout > 0 {
+		return cfg.Server.WriteTimeout
+	}
+	return cfg.Query.Timeout + time.Minute
+}
+
 // sameServer says whether two server blocks say the same, leaving out
 // max_exemplars, which a reload applies.
 func sameServer(a, b hclconfig.Server) bool {
@@ -435,7 +462,8 @@ func sameServer(a, b hclconfig.Server) bool {
 		a.CORSOrigin.String() == b.CORSOrigin.String() &&
 		a.EnablePush == b.EnablePush && a.PushGroupTTL == b.PushGroupTTL &&
 		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups &&
-		a.SeriesIdleTimeout == b.SeriesIdleTimeout
+		a.SeriesIdleTimeout == b.SeriesIdleTimeout &&
+		a.ReadTimeout == b.ReadTimeout && a.WriteTimeout == b.WriteTimeout && a.MaxConnections == b.MaxConnections
 }
 
 // externalLabels returns the external labels of the configuration in

@@ -3,12 +3,15 @@ server {
   data_dir             = "./vigil-data"
   retention            = "15d"
   max_exemplars        = 50000
-  series_idle_timeout = "3h"
+  series_idle_timeout  = "3h"
   enable_admin_api     = true
   enable_push          = true
   push_group_ttl       = "6h"
   push_max_groups      = 1000
   push_body_size_limit = "1MB"
+  read_timeout         = "2m"
+  write_timeout        = "3m"
+  max_connections      = 100
   cors_origin          = "https://grafana\\.example\\.com"
 }
 
