@@ -60,7 +60,12 @@ const (
 	DefaultMaxConnections   = 512
 	DefaultQueryMaxSamples  = 50_000_000
 	DefaultQueryConcurrency = 20
-	DefaultLookbackDelta    = 5 * time.Minute
+	// DefaultMaxQueryLength bounds the expressions the API parses: the
+	// upstream parser cannot be stopped and takes time growing with the
+	// square of some expressions' length, about half a second for the
+	// worst of 32 KiB on a small machine.
+	DefaultMaxQueryLength = 32 << 10
+	DefaultLookbackDelta  = 5 * time.Minute
 	// DefaultResolveTimeout is Alertmanager's resolve_timeout.
 	DefaultResolveTimeout = 5 * time.Minute
 	// DefaultMaxAlerts bounds the alerts the dispatcher holds when the
@@ -126,6 +131,9 @@ type Query struct {
 	MaxSamples     int
 	MaxConcurrency int
 	LookbackDelta  time.Duration
+	// MaxQueryLength bounds the length of a PromQL expression sent to
+	// the API, in bytes; DefaultMaxQueryLength unless set.
+	MaxQueryLength int
 }
 
 // Server is the `server` block.

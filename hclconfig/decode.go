@@ -343,6 +343,8 @@ var querySpec = &block[Query]{
 			"The queries running at once; others wait."),
 		withDefault("lookback_delta", duration[time.Duration](), func(q *Query) *time.Duration { return &q.LookbackDelta }, DefaultLookbackDelta,
 			"How far back a query looks for a series' last sample."),
+		withDefault("max_query_length", positive, func(q *Query) *int { return &q.MaxQueryLength }, DefaultMaxQueryLength,
+			"The length in bytes of a PromQL expression the API takes; longer ones are refused (400). It bounds the time parsing takes, which cannot be stopped."),
 	},
 }
 

@@ -492,3 +492,46 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryAdmission checks what bounds the parser's work, which cannot
+// be stopped: a query longer than MaxQueryLength is refused before it is
+// parsed, format_query refuses a tree too large to format in good time,
+// and parsing waits for a query slot, within the query's time.
+func TestQueryAdmission(t *testing.T) {
+	db := testfixture.Store(t)
+	a := New(Sources{Engine: testfixture.Engine(t), Store: db, MaxQueryLength: 4000, MaxConcurrentQueries: 1})
+	mux := http.NewServeMux()
+	a.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	long := "1" + strings.Repeat("+1", 2000) // 4001 bytes
+	for _, path := range []string{"/api/v1/query", "/api/v1/query_range", "/api/v1/parse_query"} {
+		status, r := get(t, srv, path, url.Values{"query": {long}, "start": {"0"}, "end": {"1"}, "step": {"1"}})
+		if status != http.StatusBadRequest || r.Error != `invalid parameter "query": the query is 4001 bytes long, more than the 4000 of the query block's max_query_length` {
+			t.Errorf("%s of a long query: %d %s", path, status, r.Error)
+		}
+	}
+	for query, want := range map[string]string{
+		"up" + strings.Repeat("+up", 200):              `invalid parameter "query": the query has 401 nodes, more than the 256 format_query formats`,
+		"up{a=~\"" + strings.Repeat("x", 4096) + "\"}": `invalid parameter "query": the query is 4105 bytes long, more than the 4096 format_query formats`,
+	} {
+		status, r := get(t, srv, "/api/v1/format_query", url.Values{"query": {query}})
+		if status != http.StatusBadRequest || r.Error != want {
+			t.Errorf("format_query of %.40s: %d %s, want %s", query, status, r.Error, want)
+		}
+	}
+
+	a.slots <- struct{}{} // every slot taken
+	for _, path := range []string{"/api/v1/query", "/api/v1/query_range", "/api/v1/format_query", "/api/v1/parse_query"} {
+		params := url.Values{"query": {"rate("}, "timeout": {"0.1"}, "start": {"0"}, "end": {"1"}, "step": {"1"}}
+		status, r := get(t, srv, path, params)
+		if status != http.StatusServiceUnavailable || r.ErrorType != "timeout" || !strings.Contains(r.Error, "waiting for a query slot") {
+			t.Errorf("%s parsed without a slot: %d %s %s", path, status, r.ErrorType, r.Error)
+		}
+	}
+	<-a.slots
+	if status, r := get(t, srv, "/api/v1/format_query", url.Values{"query": {"sum(up)"}}); status != http.StatusOK {
+		t.Errorf("format_query with a free slot: %d %s", status, r.Error)
+	}
+}

@@ -13,10 +13,11 @@ import (
 // parseQuery answers /api/v1/parse_query: the expression's syntax tree in
 // the JSON shape Prometheus's own UI and PromLens read.
 func (a *API) parseQuery(r *http.Request) (any, annotations.Annotations, *apiError) {
-	expr, err := a.parser.ParseExpr(r.FormValue("query"))
-	if err != nil {
-		return nil, nil, &apiError{errorBadData, err}
+	expr, done, apiErr := a.parseExpr(r)
+	if apiErr != nil {
+		return nil, nil, apiErr
 	}
+	defer done()
 	node, err := astNode(expr)
 	if err != nil {
 		return nil, nil, &apiError{errorInternal, err}

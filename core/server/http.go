@@ -33,6 +33,8 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		Config:               s.Config,
 		Flags:                map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir},
 		MaxConcurrentQueries: cfg.Query.MaxConcurrency,
+		MaxQueryLength:       cfg.Query.MaxQueryLength,
+		QueryTimeout:         cfg.Query.Timeout,
 		CORSOrigin:           corsOrigin(cfg.Server),
 		Version:              s.opts.Version, Revision: s.opts.Revision, Logger: s.logger.Named("api"),
 	}).Register(mux)

@@ -23,10 +23,11 @@ global {
 }
 
 query {
-  timeout         = "30s"
-  max_samples     = 1000000
-  max_concurrency = 4
-  lookback_delta  = "10m"
+  timeout          = "30s"
+  max_samples      = 1000000
+  max_concurrency  = 4
+  lookback_delta   = "10m"
+  max_query_length = 8192
 }
 
 scrape "self" {
