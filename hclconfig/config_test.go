@@ -73,6 +73,7 @@ func TestBadConfigs(t *testing.T) {
 		"alertmanager_bad_url.bad.hcl":       `alertmanager_bad_url.bad.hcl:2:36: Invalid Alertmanager URL; "127.0.0.1:9093" must start with http:// or https://`,
 		"alertmanager_no_urls.bad.hcl":       `alertmanager_no_urls.bad.hcl:2:10: Invalid urls; An alertmanager block needs at least one URL.`,
 		"external_url_bad.bad.hcl":           `external_url_bad.bad.hcl:2:18: Invalid external_url; "vigil.example.com" must start with http:// or https://`,
+		"plugin_env_bad.bad.hcl":             `plugin_env_bad.bad.hcl:3:12: Invalid environment variable name; "HOME=/root" is not the name of an environment variable.`,
 		"notifier_send_resolved.bad.hcl":     `notifier_send_resolved.bad.hcl:4:19: Incorrect attribute value type; Inappropriate value for attribute "send_resolved": a bool is required.`,
 		"time_interval_bad_location.bad.hcl": `time_interval_bad_location.bad.hcl:3:14: Unknown location; "Europe/Berlinn" is not a time zone`,
 		"registry_bad.bad.hcl": `registry_bad.bad.hcl:3:3: Unsupported argument; An argument named "bogus" is not expected here.

@@ -48,6 +48,9 @@ type Plugin struct {
 	// MemoryLimit (bytes) and CallTimeout bound a Wasm plugin.
 	MemoryLimit int64
 	CallTimeout time.Duration
+	// Env names the variables of the server's environment a plugin
+	// program gets; it gets no others.
+	Env []string
 	// Range is where the block is declared, for diagnostics.
 	Range hcl.Range
 }
@@ -155,6 +158,22 @@ var (
 	}
 )
 
+// envNames are names of environment variables: not empty, without "=".
+var envNames = codec[[]string]{
+	typ: cty.List(cty.String), kind: "list of string",
+	decode: func(at attrValue, v cty.Value) ([]string, bool) {
+		names, ok := strList.decode(at, v)
+		for _, n := range names {
+			if n == "" || strings.ContainsAny(n, "=\x00") {
+				at.errorf("Invalid environment variable name", "%q is not the name of an environment variable.", n)
+				return nil, false
+			}
+		}
+		return names, ok
+	},
+	render: strList.render,
+}
+
 var pluginSpec = &block[Plugin]{
 	name: "plugin", label: "NAME", doc: "Where a plugin comes from: a program, a WebAssembly module or a registry address.",
 	labelOf: func(p *Plugin) *string { return &p.Name },
@@ -187,6 +206,8 @@ var pluginSpec = &block[Plugin]{
 			"The versions of a registry plugin allowed, such as \"~> 1.2\".").onlyFor(registryOnly),
 		field("checksum", checksum, func(p *Plugin) *[]byte { return &p.Checksum },
 			"The SHA-256 the file must have, in hex, optionally prefixed \"sha256:\".").onlyFor(filesOnly),
+		field("env", envNames, func(p *Plugin) *[]string { return &p.Env },
+			"The names of the server's environment variables a plugin program gets, those set; it gets no others (a Wasm module gets none)."),
 		field("allow_hosts", strList, func(p *Plugin) *[]string { return &p.AllowHosts },
 			"The only hosts the module may reach.").onlyFor(wasmOnly),
 		withDefault("memory_limit", size, func(p *Plugin) *int64 { return &p.MemoryLimit }, DefaultPluginMemoryLimit,

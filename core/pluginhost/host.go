@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -76,7 +77,19 @@ func (h *Host) Open(ctx context.Context, p *hclconfig.Plugin) (Conn, error) {
 	if p.IsWasm() {
 		return h.openWasm(ctx, p)
 	}
-	return StartGRPC(p.Name, p.Source, p.Checksum, h.logger)
+	return StartGRPC(p.Name, p.Source, p.Checksum, grantedEnv(p.Env), h.logger)
+}
+
+// grantedEnv is the environment of a plugin program: the variables of the
+// server's environment that its block names, those set.
+func grantedEnv(names []string) []string {
+	var env []string
+	for _, name := range names {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
 }
 
 // Resolve checks the configuration's plugins before anything runs: it

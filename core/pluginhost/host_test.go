@@ -2,10 +2,12 @@ package pluginhost
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,7 +54,11 @@ func testPlugin(t *testing.T) string {
 // resolves its plugins.
 func loadConfig(t *testing.T, h *Host, src string) (*hclconfig.Config, hcl.Diagnostics) {
 	t.Helper()
-	src = `plugin "test" { source = "` + testPlugin(t) + `" }` + "\n" + src
+	// After src, which starts on line 2, as the tests' diagnostics say.
+	src = "\n" + src + "\n" + `plugin "test" {
+  source = "` + testPlugin(t) + `"
+  env    = ["VIGIL_TEST_KIND", "VIGIL_TEST_GRANTED"]
+}` + "\n"
 	cfg, diags := hclconfig.Parse("test.hcl", []byte(src))
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
@@ -291,5 +297,45 @@ func TestNotifierErrorsKeepTheirKind(t *testing.T) {
 	}
 	if err := n.Notify(context.Background(), &sdk.Notification{Receiver: "permanent"}); !sdk.IsPermanent(err) {
 		t.Fatalf("a permanent error: %v", err)
+	}
+}
+
+// TestPluginEnvironment checks that a plugin program gets, of the
+// server's environment, only the variables its block names.
+func TestPluginEnvironment(t *testing.T) {
+	if _, err := os.Stat("/proc/self/environ"); err != nil {
+		t.Skip("no /proc to read a process's environment from")
+	}
+	t.Setenv("VIGIL_TEST_GRANTED", "granted")
+	t.Setenv("VIGIL_TEST_SECRET", "s3cret")
+	h := newHost(t)
+	cfg, diags := loadConfig(t, h, `exporter "e" { plugin = "test" }`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := h.Exporter("e")
+	if _, err := exp.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	inst := exp.(*Instance)
+	inst.mu.Lock()
+	pid := inst.conn.(*GRPCPlugin).ReattachConfig().Pid
+	inst.mu.Unlock()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := strings.Split(string(data), "\x00")
+	if !slices.Contains(env, "VIGIL_TEST_GRANTED=granted") {
+		t.Errorf("the granted variable is missing from the plugin's environment %q", env)
+	}
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "VIGIL_TEST_SECRET" || name == "PATH" || name == "HOME" {
+			t.Errorf("the plugin got %s, which its block does not name", name)
+		}
 	}
 }

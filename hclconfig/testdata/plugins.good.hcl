@@ -1,6 +1,7 @@
 plugin "node" {
   source   = "../bin/vigil-exporter-node"
   checksum = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+  env      = ["HTTPS_PROXY", "NO_PROXY"]
 }
 
 plugin "file" { source = "../bin/vigil-discovery-file" }

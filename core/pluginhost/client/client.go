@@ -42,7 +42,9 @@ type Options struct {
 	// Path is the plugin's executable; Args are its arguments.
 	Path string
 	Args []string
-	// Env is added to the plugin's environment.
+	// Env is the plugin's environment, as NAME=value, besides the
+	// variables of go-plugin's handshake: the host's own environment is
+	// not passed on.
 	Env []string
 	// Checksum is the SHA-256 the executable must have; when set, a
 	// binary that does not match is refused before it runs.
@@ -88,6 +90,7 @@ func Start(opts Options) (*Plugin, error) {
 		VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginName: &grpcClientPlugin{}}},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
+		SkipHostEnv:      true,
 		Logger:           opts.Logger,
 		StartTimeout:     opts.StartTimeout,
 		SyncStdout:       opts.Stdout,
@@ -99,7 +102,8 @@ func Start(opts Options) (*Plugin, error) {
 		cfg.Plugins = cfg.VersionedPlugins[sdk.ProtocolVersion]
 	} else {
 		cmd := exec.Command(opts.Path, opts.Args...)
-		cmd.Env = append(cmd.Environ(), opts.Env...)
+		// Not nil: a nil Env would run the plugin with the host's.
+		cmd.Env = append([]string{}, opts.Env...)
 		endWithParent(cmd)
 		cfg.Cmd = cmd
 		if len(opts.Checksum) > 0 {

@@ -1,0 +1,4 @@
+plugin "p" {
+  source = "p"
+  env    = ["HOME=/root"]
+}
