@@ -42,7 +42,7 @@ var webhookPlugin = sdk.Plugin{
 		Capabilities: []string{sdk.CapabilityDeliversToURL},
 	},
 	Schema: sdk.Schema{
-		sdk.String("url", "The http or https URL to POST notifications to.", sdk.Required),
+		sdk.String("url", "The http or https URL to POST notifications to; a secret, as in Alertmanager, since it often holds a token.", sdk.Required, sdk.Sensitive),
 		sdk.String("bearer_token", "A token sent as \"Authorization: Bearer <token>\".", sdk.Sensitive),
 		sdk.String("basic_auth_username", "The user name of HTTP basic authentication."),
 		sdk.String("basic_auth_password", "The password of HTTP basic authentication.", sdk.Sensitive),
@@ -83,6 +83,10 @@ func newWebhook(cfg sdk.Config) (*webhook, error) {
 	raw := cfg.String("url")
 	u, err := url.Parse(raw)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, a secret
+		}
 		return nil, sdk.AttributeErrorf("url", "is not a URL: %v", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {

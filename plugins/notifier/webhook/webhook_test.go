@@ -7,12 +7,14 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/internal/testplugins"
 	"github.com/vigilmon/vigil/internal/testreceiver"
 	"github.com/vigilmon/vigil/sdk"
@@ -323,5 +325,42 @@ func TestTimeout(t *testing.T) {
 	}
 	if elapsed := time.Since(began); elapsed > 5*time.Second {
 		t.Errorf("Notify took %s with a timeout of 100ms", elapsed)
+	}
+}
+
+// TestURLIsSecret renders a configuration with a webhook notifier as
+// /api/v1/status/config shows it: the URL, which often holds a token, is
+// hidden, as Alertmanager hides a webhook's URL; nor does an error about
+// a bad URL repeat it.
+func TestURLIsSecret(t *testing.T) {
+	cfg, diags := hclconfig.Parse("vigil.hcl", []byte(`plugin "webhook" { source = "vigil-notifier-webhook" }
+notifier "team" {
+  plugin = "webhook"
+  config { url = "https://hooks.example.com/services/T0KEN" }
+}
+`))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	inst := cfg.Notifiers[0]
+	out, diags := hclconfig.DecodePluginConfig(inst, webhookPlugin.Schema)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	values, err := webhookPlugin.Schema.Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst.Values = &values
+	if text := string(cfg.HCL()); strings.Contains(text, "T0KEN") || !regexp.MustCompile(`url += "<secret>"`).MatchString(text) {
+		t.Errorf("the rendered configuration shows the URL:\n%s", text)
+	}
+
+	bad, err := webhookPlugin.Schema.Values(map[string]any{"url": "https://hooks.example.com/T0KEN\x7f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newWebhook(bad); err == nil || strings.Contains(err.Error(), "T0KEN") {
+		t.Errorf("the error of a bad URL: %v", err)
 	}
 }
