@@ -104,6 +104,32 @@ func (a *appender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, 
 	}
 }
 
+// AppendExemplars implements storage.ExemplarAppenderV2: it adds exemplars
+// to a series that exists already (given by ref or by its labels), stored
+// at Commit with the appender's samples, as upstream's head does. The
+// remote-write receiver gives exemplars this way. A duplicate of the
+// series' newest exemplar is dropped silently, and with MaxExemplars 0
+// every exemplar is; the others that cannot be stored are reported in a
+// *storage.AppendPartialError, and the rest are kept. A series that does
+// not exist is storage.ErrNotFound.
+func (a *appender) AppendExemplars(ref storage.SeriesRef, l labels.Labels, exemplars []exemplar.Exemplar) (storage.SeriesRef, error) {
+	if a.done {
+		return 0, errors.New("appender was already committed or rolled back")
+	}
+	s := a.db.series.getByRef(uint64(ref))
+	if s == nil {
+		if lset, err := validateLabels(l); err == nil {
+			s = a.db.series.getByLabels(lset.Hash(), lset)
+		}
+	}
+	if s == nil {
+		return 0, fmt.Errorf("unknown series %s (reference %d) for an exemplar: %w", l, ref, storage.ErrNotFound)
+	}
+	return storage.SeriesRef(s.ref), a.checkExemplars(s, exemplars)
+}
+
+var _ storage.ExemplarAppenderV2 = (*appender)(nil)
+
 // lookupSeries finds the series for ref, or for ls when ref is unknown,
 // creating it in the head (not yet in badger) when needed.
 func (db *DB) lookupSeries(ref uint64, ls labels.Labels) (*memSeries, error) {
@@ -464,29 +490,17 @@ func (a *appenderV1) AppendHistogramSTZeroSample(ref storage.SeriesRef, l labels
 // duplicate of the series' newest exemplar is dropped silently, and with
 // MaxExemplars 0 every exemplar is.
 func (a *appenderV1) AppendExemplar(ref storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
-	if a.a.done {
-		return 0, errors.New("appender was already committed or rolled back")
-	}
-	if a.a.db.maxExemplars.Load() <= 0 {
+	if !a.a.done && a.a.db.maxExemplars.Load() <= 0 {
 		return 0, nil
 	}
-	s := a.a.db.series.getByRef(uint64(ref))
-	if s == nil {
-		if lset, err := validateLabels(l); err == nil {
-			s = a.a.db.series.getByLabels(lset.Hash(), lset)
-		}
+	r, err := a.a.AppendExemplars(ref, l, []exemplar.Exemplar{e})
+	if perr, ok := errors.AsType[*storage.AppendPartialError](err); ok {
+		return 0, perr.ExemplarErrors[0].Err
 	}
-	if s == nil {
-		return 0, fmt.Errorf("unknown series %s (reference %d) for an exemplar: %w", l, ref, storage.ErrNotFound)
-	}
-	if err := a.a.checkExemplars(s, []exemplar.Exemplar{e}); err != nil {
-		var perr *storage.AppendPartialError
-		if errors.As(err, &perr) {
-			return 0, perr.ExemplarErrors[0].Err
-		}
+	if err != nil {
 		return 0, err
 	}
-	return storage.SeriesRef(s.ref), nil
+	return r, nil
 }
 
 // UpdateMetadata accepts metadata without storing it; the scrape layer keeps it.

@@ -513,3 +513,49 @@ func TestConcurrentExemplarAppendsAndQueries(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestAppendExemplars appends exemplars apart from their samples, as the
+// remote-write receiver does through storage.ExemplarAppenderV2: kept at
+// Commit, dropped by Rollback, refused for an unknown series, and the bad
+// ones reported in a partial error while the others are kept.
+func TestAppendExemplars(t *testing.T) {
+	db := openTestDB(t, Options{MaxExemplars: 100})
+	app := db.AppenderV2(context.Background()).(storage.ExemplarAppenderV2)
+	ref, err := app.Append(0, exA, 0, 1000, 1, nil, nil, storage.AppendV2Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.AppendExemplars(ref, exA, []exemplar.Exemplar{ex("a1", 1, 900), ex("a2", 2, 950)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.AppendExemplars(0, labels.FromStrings("__name__", "nothing"), []exemplar.Exemplar{ex("x", 1, 950)}); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("exemplars of an unknown series: %v, want ErrNotFound", err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	app = db.AppenderV2(context.Background()).(storage.ExemplarAppenderV2)
+	// By labels alone; the first is out of order, the second a duplicate.
+	_, err = app.AppendExemplars(0, exA, []exemplar.Exemplar{ex("old", 1, 100), ex("a2", 2, 950), ex("a3", 3, 990)})
+	var perr *storage.AppendPartialError
+	if !errors.As(err, &perr) || len(perr.ExemplarErrors) != 1 || perr.ExemplarErrors[0].Index != 0 ||
+		!errors.Is(perr.ExemplarErrors[0].Err, storage.ErrOutOfOrderExemplar) {
+		t.Errorf("got %v, want a partial error for exemplar 0, out of order", err)
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	app = db.AppenderV2(context.Background()).(storage.ExemplarAppenderV2)
+	if _, err := app.AppendExemplars(0, exA, []exemplar.Exemplar{ex("gone", 4, 2000)}); err != nil {
+		t.Fatal(err)
+	}
+	app.Rollback()
+	want := []string{
+		`{__name__="requests_total", job="a"}: {trace_id="a1"} 1@00:00:00.900`,
+		`{__name__="requests_total", job="a"}: {trace_id="a2"} 2@00:00:00.950`,
+		`{__name__="requests_total", job="a"}: {trace_id="a3"} 3@00:00:00.990`,
+	}
+	if diff := cmp.Diff(want, queryExemplars(t, db, 0, 10000, nameMatcher)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
