@@ -319,6 +319,9 @@ func (db *DB) commit(appID uint64, samples []pendingSample, exemplars []pendingE
 	if err != nil {
 		return err
 	}
+	if db.opts.WALReader != nil {
+		db.opts.WALReader.Notify()
+	}
 	for _, s := range newSeries {
 		s.logged.Store(true)
 	}

@@ -71,6 +71,12 @@ type Options struct {
 	// that finds it without samples, 1 to 3 hours after its last one.
 	SeriesIdleTimeout time.Duration
 
+	// WALReader, when set, follows the write-ahead log from outside the
+	// store, as the remote-write sender's watchers do: it is notified of
+	// every commit written to the log, and the segments it has not read
+	// yet are kept. Nil keeps only what the store needs.
+	WALReader WALReader
+
 	// CacheBytes is the size of badger's block cache. Default 64 MiB.
 	CacheBytes int64
 
@@ -84,6 +90,20 @@ type Options struct {
 	// walSegmentBytes is the size of a write-ahead segment; tests lower
 	// it. Default walSegmentSize.
 	walSegmentBytes int
+}
+
+// WALReader is a reader of the write-ahead log outside the store, such as
+// upstream's remote-write watcher (wlog.Watcher), which reads the last
+// checkpoint and then follows the segments after it.
+type WALReader interface {
+	// Notify is called after each commit is written to the log, so that
+	// the reader need not poll for it. It MUST NOT block.
+	Notify()
+	// LowestSegment returns the lowest segment the reader still needs: it
+	// and the segments after it are kept, even when every sample in them
+	// is sealed. math.MaxInt needs none; 0 keeps every segment. It is
+	// called when segments could be dropped, at most every few seconds.
+	LowestSegment() int
 }
 
 // validate reports the first option that cannot be used, by name.

@@ -924,12 +924,31 @@ func (db *DB) truncateWALIfLarge() error {
 	if w.segmentBytes.Load() <= db.opts.WALMaxBytes {
 		return nil
 	}
+	// Segments a reader of the log holds do not count: sealing cannot
+	// free them.
+	keep := db.walKeptFrom()
+	if keep != math.MaxInt {
+		first, last, err := wlog.Segments(w.dir)
+		if err != nil {
+			return fmt.Errorf("cannot list the segments of the write-ahead log in %q: %w", w.dir, err)
+		}
+		if first >= 0 && keep <= last {
+			held, err := segmentsSize(w.dir, max(first, keep), last)
+			if err != nil {
+				return err
+			}
+			if w.segmentBytes.Load()-held <= db.opts.WALMaxBytes {
+				return nil
+			}
+		}
+	}
 	if err := w.switchSegment(true, 0); err != nil {
 		return err
 	}
 	w.mu.Lock()
 	bounds := slices.Clone(w.bounds)
 	w.mu.Unlock()
+	bounds = slices.DeleteFunc(bounds, func(b walBound) bool { return b.segment > keep })
 	var total, acc int64
 	for _, b := range bounds {
 		total += b.bytes
@@ -975,7 +994,8 @@ func (db *DB) truncateWAL(limit uint64) error {
 // their exemplars within retention, and deletes the segments and the older
 // checkpoint. A reader of the log,
 // such as upstream's remote-write watcher, starts from the checkpoint and
-// follows the segments after it.
+// follows the segments after it; the segments from the one
+// Options.WALReader still needs are kept.
 func (db *DB) dropWALBelow(water uint64) error {
 	w := &db.wal
 	w.mu.Lock()
@@ -985,14 +1005,20 @@ func (db *DB) dropWALBelow(water uint64) error {
 			i = j
 		}
 	}
-	var cut walBound
-	if i >= 0 {
-		cut = w.bounds[i]
-	}
+	bounds := slices.Clone(w.bounds[:i+1])
 	w.mu.Unlock()
+	if i >= 0 {
+		// Asked only now, outside w.mu, which commits take. Only the
+		// maintenance, which holds db.maintMu, removes bounds.
+		keep := db.walKeptFrom()
+		for i >= 0 && bounds[i].segment > keep {
+			i--
+		}
+	}
 	if i < 0 {
 		return nil
 	}
+	cut := bounds[i]
 	first, _, err := wlog.Segments(w.dir)
 	if err != nil {
 		return fmt.Errorf("cannot list the segments of the write-ahead log in %q: %w", w.dir, err)
@@ -1026,6 +1052,15 @@ func (db *DB) dropWALBelow(water uint64) error {
 	w.bounds = slices.Delete(w.bounds, 0, i+1)
 	w.mu.Unlock()
 	return w.refreshSize()
+}
+
+// walKeptFrom is the lowest segment Options.WALReader still needs, or
+// math.MaxInt without one.
+func (db *DB) walKeptFrom() int {
+	if db.opts.WALReader == nil {
+		return math.MaxInt
+	}
+	return db.opts.WALReader.LowestSegment()
 }
 
 // writeUnindexedSeries writes the badger records of the series that only
