@@ -116,6 +116,9 @@ type Config struct {
 	// Alertmanagers are the alertmanager blocks: external Alertmanagers
 	// the alerts of the rules are sent to as well, through their v2 API.
 	Alertmanagers []*Alertmanager
+	// RemoteWrites are the remote_write blocks: receivers the samples of
+	// the store are sent to.
+	RemoteWrites []*RemoteWrite
 	// Registries are the registry blocks: where plugins of a registry
 	// address come from. The server does not use them; vigil plugin
 	// commands do.
@@ -180,6 +183,17 @@ type Server struct {
 	// whose web pages may read the API v1, as Prometheus's
 	// --web.cors.origin; DefaultCORSOrigin unless set.
 	CORSOrigin relabel.Regexp
+	// EnableRemoteWriteReceiver serves POST /api/v1/write, Remote-Write
+	// 1.0 and 2.0.
+	EnableRemoteWriteReceiver bool
+	// RemoteReadSampleLimit, RemoteReadConcurrentLimit and
+	// RemoteReadMaxBytesInFrame limit POST /api/v1/read as Prometheus's
+	// storage.remote.read-* flags: the samples of one sampled answer, the
+	// requests served at once (0 for no limit) and the bytes of one frame
+	// of a streamed answer.
+	RemoteReadSampleLimit     int
+	RemoteReadConcurrentLimit int
+	RemoteReadMaxBytesInFrame int64
 }
 
 // Global is the `global` block: defaults for the other blocks.

@@ -215,6 +215,7 @@ var configSpec = &block[Config]{
 		optional[Config, Route]{spec: rootRouteSpec, ptr: func(c *Config) **Route { return &c.Route }, spaced: true},
 		listOf(func(c *Config) *[]*Inhibit { return &c.Inhibits }, inhibitSpec).spacedOut(),
 		listOf(func(c *Config) *[]*Alertmanager { return &c.Alertmanagers }, alertmanagerSpec).spacedOut(),
+		listOf(func(c *Config) *[]*RemoteWrite { return &c.RemoteWrites }, remoteWriteSpec).unique("remote_write").spacedOut(),
 		valuesOf(func(c *Config) *[]registry.Registry { return &c.Registries }, registrySpec).unique("registry").spacedOut(),
 	},
 	check: func(s *scope, c *Config) { s.d.checkRuleFiles(s, c.RuleFiles) },
@@ -288,6 +289,14 @@ var serverSpec = &block[Server]{
 			"The connections served at once; more wait to be accepted, as Prometheus's --web.max-connections."),
 		withDefault("cors_origin", regex, func(s *Server) *relabel.Regexp { return &s.CORSOrigin }, DefaultCORSOrigin,
 			"The origins, a fully anchored regular expression, whose web pages may read the API v1 (Access-Control-Allow-Origin), as Prometheus's --web.cors.origin. Requests that change state are never allowed from other origins."),
+		withDefault("enable_remote_write_receiver", boolean, func(s *Server) *bool { return &s.EnableRemoteWriteReceiver }, false,
+			"Whether POST /api/v1/write takes samples by Remote-Write 1.0 and 2.0."),
+		withDefault("remote_read_sample_limit", count, func(s *Server) *int { return &s.RemoteReadSampleLimit }, DefaultRemoteReadSampleLimit,
+			"The samples one sampled remote read may return; 0 for no limit. Streamed reads are not limited."),
+		withDefault("remote_read_concurrent_limit", count, func(s *Server) *int { return &s.RemoteReadConcurrentLimit }, DefaultRemoteReadConcurrentLimit,
+			"The remote reads served at once, others wait; 0 for no limit."),
+		withDefault("remote_read_max_bytes_in_frame", size, func(s *Server) *int64 { return &s.RemoteReadMaxBytesInFrame }, DefaultRemoteReadMaxBytesInFrame,
+			"The bytes of one frame of a streamed remote read, before encoding."),
 	},
 	check: func(s *scope, v *Server) {
 		if v.Listen == "" {
@@ -295,6 +304,9 @@ var serverSpec = &block[Server]{
 		}
 		if v.SeriesIdleTimeout == 0 {
 			s.errorf("series_idle_timeout", "Invalid series_idle_timeout", "series_idle_timeout must be longer than 0s.")
+		}
+		if s.set("remote_read_max_bytes_in_frame") && v.RemoteReadMaxBytesInFrame <= 0 {
+			s.errorf("remote_read_max_bytes_in_frame", "Invalid remote_read_max_bytes_in_frame", "remote_read_max_bytes_in_frame must be positive.")
 		}
 	},
 }
