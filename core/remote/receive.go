@@ -1,0 +1,205 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gogo/protobuf/proto"
+	"github.com/golang/snappy"
+	"github.com/hashicorp/go-hclog"
+	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/storage/remote"
+
+	"github.com/vigilmon/vigil/internal/hclogslog"
+)
+
+// writtenHeaders are the headers of a Remote-Write 2.0 answer that count
+// what was written.
+var writtenHeaders = []string{
+	"X-Prometheus-Remote-Write-Samples-Written",
+	"X-Prometheus-Remote-Write-Histograms-Written",
+	"X-Prometheus-Remote-Write-Exemplars-Written",
+}
+
+// NewWriteHandler serves remote write (POST /api/v1/write) into store, by
+// Remote-Write 1.0 and 2.0, with upstream's remote.NewWriteHandler. Where
+// upstream keeps the valid part of a request with a bad sample (invalid
+// labels in 1.0 are skipped; 2.0 writes the rest, as its specification
+// allows), this handler keeps a request whole or not at all: the
+// appender's Commit waits for the answer, and anything but a 2xx rolls it
+// back. Metadata is not kept. Its metrics, upstream's, go to reg.
+func NewWriteHandler(logger hclog.Logger, reg prometheus.Registerer, store storage.AppendableV2) http.Handler {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	accepted := remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}
+	return &wholeRequests{
+		logger: logger,
+		next:   remote.NewWriteHandler(hclogslog.New(logger), reg, deferredAppendable{store}, accepted, false, false),
+	}
+}
+
+// wholeRequests applies a remote-write request whole or not at all.
+type wholeRequests struct {
+	logger hclog.Logger
+	next   http.Handler
+}
+
+func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("cannot read the request: %v", err), http.StatusBadRequest)
+			return
+		}
+		if err := checkV1Labels(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	t := &transaction{}
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	h.next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), transactionKey{}, t)))
+	if rec.status/100 == 2 {
+		if err := t.commit(); err != nil {
+			h.logger.Error("cannot store a remote-write request", "error", err)
+			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), http.StatusInternalServerError)
+			return
+		}
+	} else {
+		if err := t.rollback(); err != nil {
+			h.logger.Error("cannot roll a refused remote-write request back", "error", err)
+		}
+		for _, name := range writtenHeaders {
+			if rec.header.Get(name) != "" {
+				rec.header.Set(name, "0")
+			}
+		}
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+}
+
+// checkV1Labels refuses a Remote-Write 1.0 request with a series whose
+// labels upstream's handler would skip without a word: no metric name,
+// invalid label names or values, or a label name twice. A body that does
+// not decode is left to upstream's handler, which says why.
+func checkV1Labels(contentType, encoding string, body []byte) error {
+	if contentType == "" {
+		contentType = "application/x-protobuf"
+	}
+	if msg, err := remoteapi.ParseProtoMsg(contentType); err != nil || msg != remoteapi.WriteV1MessageType || encoding != "snappy" {
+		return nil
+	}
+	raw, err := snappy.Decode(nil, body)
+	if err != nil {
+		return nil
+	}
+	var req prompb.WriteRequest
+	if err := proto.Unmarshal(raw, &req); err != nil {
+		return nil
+	}
+	b := labels.NewScratchBuilder(0)
+	for i, ts := range req.Timeseries {
+		ls := ts.ToLabels(&b, nil)
+		switch {
+		case !ls.Has(labels.MetricName):
+			return fmt.Errorf("series %d, %s, has no metric name; nothing of the request was stored", i, ls)
+		case !ls.IsValid(model.UTF8Validation):
+			return fmt.Errorf("series %d, %s, has an invalid label name or value; nothing of the request was stored", i, ls)
+		}
+		if name, dup := ls.HasDuplicateLabelNames(); dup {
+			return fmt.Errorf("series %d, %s, has the label %q twice; nothing of the request was stored", i, ls, name)
+		}
+	}
+	return nil
+}
+
+// transactionKey keys the transaction of a request in its context.
+type transactionKey struct{}
+
+// transaction holds the appenders of one request whose Commit waits for
+// the answer.
+type transaction struct {
+	pending []storage.AppenderV2
+}
+
+func (t *transaction) commit() error {
+	for i, app := range t.pending {
+		if err := app.Commit(); err != nil {
+			for _, rest := range t.pending[i+1:] {
+				rest.Rollback()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *transaction) rollback() error {
+	var first error
+	for _, app := range t.pending {
+		if err := app.Rollback(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// deferredAppendable gives the appenders of a request with a transaction
+// in its context a Commit that waits for the answer.
+type deferredAppendable struct{ store storage.AppendableV2 }
+
+func (d deferredAppendable) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	app := d.store.AppenderV2(ctx)
+	t, _ := ctx.Value(transactionKey{}).(*transaction)
+	ex, ok := app.(storage.ExemplarAppenderV2)
+	if t == nil || !ok {
+		return app
+	}
+	return &deferredAppender{ExemplarAppenderV2: ex, t: t}
+}
+
+// deferredAppender leaves its Commit to the transaction.
+type deferredAppender struct {
+	storage.ExemplarAppenderV2
+	t *transaction
+}
+
+func (a *deferredAppender) Commit() error {
+	a.t.pending = append(a.t.pending, a.ExemplarAppenderV2)
+	return nil
+}
+
+// recorder keeps an answer until the transaction is settled.
+type recorder struct {
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.wrote = true
+	return r.body.Write(p)
+}

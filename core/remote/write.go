@@ -1,0 +1,161 @@
+// Package remote connects Vigil's store to other stores through
+// Prometheus's remote protocols, with upstream's code
+// (github.com/prometheus/prometheus/storage/remote):
+//
+//   - Sender (remote_write blocks) sends the samples of the store to
+//     remote-write receivers: upstream's WriteStorage, whose queue managers
+//     follow the store's write-ahead log with upstream's wlog.Watcher.
+//     It is the store's tsdb.Options.WALReader, so the store keeps the
+//     segments the watchers have not read.
+//   - NewWriteHandler serves POST /api/v1/write into the store, whole
+//     requests or nothing.
+//   - NewReadHandler serves POST /api/v1/read from the store.
+package remote
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/storage/remote"
+
+	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/hclogslog"
+)
+
+// FlushDeadline is how long a stopping sender tries to send what it has
+// queued, as Prometheus's storage.remote.flush-deadline.
+const FlushDeadline = time.Minute
+
+// currentSegmentMetric is the gauge of upstream's watcher that names the
+// segment it reads, by consumer (the remote_write block's name).
+const currentSegmentMetric = "prometheus_wal_watcher_current_segment"
+
+// SenderOptions say where a Sender reads from and where it reports.
+type SenderOptions struct {
+	// DataDir is the store's data directory; the write-ahead log is its
+	// wal folder.
+	DataDir string
+	// Logger receives the sender's log lines; none when nil.
+	Logger hclog.Logger
+}
+
+// Sender sends the samples of the store to the remote_write blocks of the
+// configuration, with upstream's remote.WriteStorage: one queue manager per
+// block, each following the write-ahead log with its own watcher. It
+// implements tsdb.WALReader: Notify wakes the watchers after each commit,
+// and LowestSegment names the oldest segment a watcher still reads.
+type Sender struct {
+	logger  hclog.Logger
+	reg     *prometheus.Registry
+	storage *remote.WriteStorage
+	// queues are the names of the queues in effect, from the last
+	// configuration the storage took.
+	queues    atomic.Pointer[[]string]
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewSender makes a sender without queues; ApplyConfig starts them.
+func NewSender(opts SenderOptions) *Sender {
+	logger := opts.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	reg := prometheus.NewRegistry()
+	s := &Sender{logger: logger, reg: reg}
+	// No scrape manager: metadata is not sent (metadata_config.send is
+	// off), which is the only use upstream has for one.
+	s.storage = remote.NewWriteStorage(hclogslog.New(logger), reg, opts.DataDir, FlushDeadline, nil, false)
+	s.queues.Store(&[]string{})
+	return s
+}
+
+// Gatherer gathers the sender's metrics, upstream's
+// prometheus_remote_storage_* and prometheus_wal_watcher_*, for the
+// server's /metrics.
+func (s *Sender) Gatherer() prometheus.Gatherer { return s.reg }
+
+// ApplyConfig starts a queue for each new or changed remote_write block,
+// stops those of removed or changed ones, and leaves the others running,
+// as upstream's WriteStorage.ApplyConfig does. A change of the external
+// labels restarts every queue.
+func (s *Sender) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
+	conf, err := upstreamConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.storage.ApplyConfig(conf); err != nil {
+		return fmt.Errorf("cannot apply the remote_write blocks: %w", err)
+	}
+	names := make([]string, len(cfg.RemoteWrites))
+	for i, rw := range cfg.RemoteWrites {
+		names[i] = rw.Name
+	}
+	s.queues.Store(&names)
+	return nil
+}
+
+// Run waits until ctx ends, then stops the queues, giving them
+// FlushDeadline to send what they hold.
+func (s *Sender) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return s.Close()
+}
+
+// Close stops the queues; later calls do nothing.
+func (s *Sender) Close() error {
+	s.closeOnce.Do(func() {
+		if err := s.storage.Close(); err != nil {
+			s.closeErr = fmt.Errorf("cannot stop the remote-write queues: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// Notify implements tsdb.WALReader: it wakes the watchers, which read the
+// new commit at once instead of at their next poll.
+func (s *Sender) Notify() { s.storage.Notify() }
+
+// LowestSegment implements tsdb.WALReader: the lowest segment any queue's
+// watcher reads, from upstream's gauge of it, or math.MaxInt without
+// queues. A queue whose watcher has not reported a segment yet (it is
+// starting) keeps every segment.
+func (s *Sender) LowestSegment() int {
+	names := *s.queues.Load()
+	if len(names) == 0 {
+		return math.MaxInt
+	}
+	families, err := s.reg.Gather()
+	if err != nil {
+		s.logger.Warn("cannot read the segments the remote-write watchers read; keeping every segment", "error", err)
+		return 0
+	}
+	current := map[string]int{}
+	for _, mf := range families {
+		if mf.GetName() != currentSegmentMetric {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "consumer" {
+					current[l.GetValue()] = int(m.GetGauge().GetValue())
+				}
+			}
+		}
+	}
+	lowest := math.MaxInt
+	for _, name := range names {
+		seg, ok := current[name]
+		if !ok {
+			return 0
+		}
+		lowest = min(lowest, seg)
+	}
+	return lowest
+}
