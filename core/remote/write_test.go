@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -178,7 +179,12 @@ func TestReceiverDownThenUp(t *testing.T) {
 
 	receiver.down.Store(false)
 	total := 10 * 20 * 3
-	waitFor(t, "every sample to arrive", func() bool { return receiver.count() >= total })
+	waitFor(t, "every sample to arrive", func() bool {
+		// As later commits would: a watcher that is not yet waiting misses
+		// a notification, and would read only at its next poll.
+		sender.Notify()
+		return receiver.count() >= total
+	})
 	// Anything queued twice would be sent by now too.
 	waitFor(t, "the queue to drain", func() bool { return pending(t, sender) == 0 })
 	receiver.mu.Lock()
@@ -220,4 +226,62 @@ func watcherStarted(t *testing.T, s *Sender) bool {
 func pending(t *testing.T, s *Sender) float64 {
 	n, _ := gauge(t, s, "prometheus_remote_storage_samples_pending")
 	return n
+}
+
+// TestSenderReload applies a changed remote_write block, whose queue then
+// sends to the new URL, and a configuration without one, after which the
+// sender holds no segment of the log.
+func TestSenderReload(t *testing.T) {
+	first := &fakeReceiver{samples: map[string][]prompb.Sample{}}
+	second := &fakeReceiver{samples: map[string][]prompb.Sample{}}
+	srv1, srv2 := httptest.NewServer(first), httptest.NewServer(second)
+	defer srv1.Close()
+	defer srv2.Close()
+	dir := t.TempDir()
+	sender := NewSender(SenderOptions{DataDir: dir})
+	db, err := tsdb.Open(dir, tsdb.Options{WALReader: sender})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	defer sender.Close()
+	if got := sender.LowestSegment(); got != math.MaxInt {
+		t.Errorf("without queues the sender holds segment %d", got)
+	}
+	base := time.Now().Add(time.Hour).UnixMilli()
+	send := func(rw *hclconfig.RemoteWrite, to *fakeReceiver, ts int64) {
+		t.Helper()
+		if err := sender.ApplyConfig(context.Background(), &hclconfig.Config{RemoteWrites: []*hclconfig.RemoteWrite{rw}}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the watcher to start", func() bool { return watcherStarted(t, sender) })
+		app := db.AppenderV2(context.Background())
+		if _, err := app.Append(0, labels.FromStrings("__name__", "reload_test"), 0, ts, 1, nil, nil, storage.AppendV2Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the sample to arrive", func() bool {
+			sender.Notify()
+			to.mu.Lock()
+			defer to.mu.Unlock()
+			s := to.samples[`{__name__="reload_test"}`]
+			return len(s) > 0 && s[len(s)-1].Timestamp == ts
+		})
+	}
+	send(remoteWrite(t, "peer", srv1.URL, hclconfig.RemoteWriteV1), first, base)
+	if got := sender.LowestSegment(); got == math.MaxInt {
+		t.Error("with a queue the sender holds no segment")
+	}
+	send(remoteWrite(t, "peer", srv2.URL, hclconfig.RemoteWriteV1), second, base+1000)
+	if n := first.count(); n != 1 {
+		t.Errorf("the first receiver got %d samples, want the one sent before the reload", n)
+	}
+	if err := sender.ApplyConfig(context.Background(), &hclconfig.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sender.LowestSegment(); got != math.MaxInt {
+		t.Errorf("after the queues were removed the sender holds segment %d", got)
+	}
 }
