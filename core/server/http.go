@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigilmon/vigil/core/api"
 	"github.com/vigilmon/vigil/core/push"
+	"github.com/vigilmon/vigil/core/remote"
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
@@ -44,7 +45,19 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 			MaxBodyBytes: cfg.Server.PushBodySizeLimit, EnableWipe: cfg.Server.EnableAdminAPI, Logger: s.logger.Named("push"),
 		}).Register(mux)
 	}
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.Server.EnableRemoteWriteReceiver {
+		mux.Handle("POST /api/v1/write", remote.NewWriteHandler(s.logger.Named("remote_write_receiver"), reg, s.db))
+	} else {
+		mux.HandleFunc("POST /api/v1/write", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "remote write receiver needs to be enabled with server { enable_remote_write_receiver = true }", http.StatusNotFound)
+		})
+	}
+	mux.Handle("POST /api/v1/read", remote.NewReadHandler(s.logger.Named("remote_read"), reg, s.db, s.externalLabels, remote.ReadLimits{
+		SampleLimit:     cfg.Server.RemoteReadSampleLimit,
+		ConcurrentLimit: cfg.Server.RemoteReadConcurrentLimit,
+		MaxBytesInFrame: int(cfg.Server.RemoteReadMaxBytesInFrame),
+	}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, s.sender.Gatherer()}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

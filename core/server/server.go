@@ -37,6 +37,7 @@ import (
 	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/core/push"
 	"github.com/vigilmon/vigil/core/query"
+	"github.com/vigilmon/vigil/core/remote"
 	"github.com/vigilmon/vigil/core/rules"
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tsdb"
@@ -85,6 +86,7 @@ type Server struct {
 	ln     net.Listener
 
 	db         *tsdb.DB
+	sender     *remote.Sender
 	engine     *promql.Engine
 	alertStore *alert.Store
 	push       *push.Store // nil unless the server block enables pushes
@@ -183,15 +185,20 @@ func New(ctx context.Context, opts Options) (_ *Server, err error) {
 func (s *Server) build(cfg *hclconfig.Config) error {
 	var err error
 	dataDir := cfg.Server.DataDir
+	// The remote-write sender follows the store's write-ahead log, and the
+	// store keeps the segments it has not read.
+	s.sender = remote.NewSender(remote.SenderOptions{DataDir: dataDir, Logger: s.logger.Named("remote_write")})
 	if s.db, err = tsdb.Open(dataDir, tsdb.Options{
 		Retention:         cfg.Server.Retention,
 		MaxExemplars:      int64(cfg.Server.MaxExemplars),
 		SeriesIdleTimeout: cfg.Server.SeriesIdleTimeout,
+		WALReader:         s.sender,
 		Logger:            s.logger.Named("tsdb"),
 	}); err != nil {
+		s.sender.Close()
 		return err
 	}
-	s.closers = append(s.closers, s.db.Close)
+	s.closers = append(s.closers, s.db.Close, s.sender.Close)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.db.Collector())
 	s.reloads = newReloadMetrics(reg)
@@ -253,10 +260,12 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	// Plugins start first and stop last: the scrapes, discoveries and
 	// the dispatcher use them. The rules stop before the dispatcher, so
 	// that no alert arrives after it stopped; the dispatcher stops before
-	// the plugins, letting a delivery in progress finish. The HTTP server
-	// stops first.
+	// the plugins, letting a delivery in progress finish. The remote-write
+	// sender stops after everything that stores samples, sending what it
+	// holds. The HTTP server stops first.
 	s.components = []component{
 		{"plugins", s.plugins.ApplyConfig, s.plugins.Run},
+		{"remote write", s.sender.ApplyConfig, s.sender.Run},
 		{"dispatcher", s.dispatcher.ApplyConfig, s.dispatcher.Run},
 		{"alertmanagers", s.forwarder.ApplyConfig, s.forwarder.Run},
 		{"alert intake", s.intake.ApplyConfig, nil},
@@ -376,9 +385,11 @@ func (s *Server) load() (*hclconfig.Config, error) {
 	cfg := &hclconfig.Config{Server: hclconfig.Server{
 		Listen: hclconfig.DefaultListen, DataDir: hclconfig.DefaultDataDir,
 		Retention: hclconfig.DefaultRetention, MaxExemplars: hclconfig.DefaultMaxExemplars,
-		CORSOrigin:        hclconfig.DefaultCORSOrigin,
-		PushBodySizeLimit: hclconfig.DefaultPushBodySizeLimit,
-		SeriesIdleTimeout: hclconfig.DefaultSeriesIdleTimeout,
+		CORSOrigin:            hclconfig.DefaultCORSOrigin,
+		PushBodySizeLimit:     hclconfig.DefaultPushBodySizeLimit,
+		SeriesIdleTimeout:     hclconfig.DefaultSeriesIdleTimeout,
+		RemoteReadSampleLimit: hclconfig.DefaultRemoteReadSampleLimit, RemoteReadConcurrentLimit: hclconfig.DefaultRemoteReadConcurrentLimit,
+		RemoteReadMaxBytesInFrame: hclconfig.DefaultRemoteReadMaxBytesInFrame,
 	}}
 	if s.opts.ConfigFile != "" {
 		var err error
@@ -463,7 +474,9 @@ func sameServer(a, b hclconfig.Server) bool {
 		a.EnablePush == b.EnablePush && a.PushGroupTTL == b.PushGroupTTL &&
 		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups &&
 		a.SeriesIdleTimeout == b.SeriesIdleTimeout &&
-		a.ReadTimeout == b.ReadTimeout && a.WriteTimeout == b.WriteTimeout && a.MaxConnections == b.MaxConnections
+		a.ReadTimeout == b.ReadTimeout && a.WriteTimeout == b.WriteTimeout && a.MaxConnections == b.MaxConnections &&
+		a.EnableRemoteWriteReceiver == b.EnableRemoteWriteReceiver && a.RemoteReadSampleLimit == b.RemoteReadSampleLimit &&
+		a.RemoteReadConcurrentLimit == b.RemoteReadConcurrentLimit && a.RemoteReadMaxBytesInFrame == b.RemoteReadMaxBytesInFrame
 }
 
 // externalLabels returns the external labels of the configuration in
