@@ -8,7 +8,9 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,5 +299,66 @@ func TestReceiveBadInput(t *testing.T) {
 				t.Errorf("stored (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestReceiveConcurrent posts requests of both versions from several
+// goroutines at once, each with series of its own, half of them bad, and
+// finds exactly the samples of the good ones stored: each request's
+// transaction is its own.
+func TestReceiveConcurrent(t *testing.T) {
+	r := newReceiver(t)
+	now := time.Now().UnixMilli()
+	var want []string
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 8 {
+		for i := range 8 {
+			ls := labels.FromStrings("__name__", "concurrent", "worker", fmt.Sprint(w), "request", fmt.Sprint(i))
+			bad := i%2 == 1
+			samples := []prompb.Sample{{Timestamp: now, Value: float64(w)}, {Timestamp: now + 1000, Value: float64(i)}}
+			if !bad {
+				for _, s := range samples {
+					want = append(want, fmt.Sprintf("%s 0/%d %g", ls, s.Timestamp, s.Value))
+				}
+			}
+			var msg proto.Message
+			version := fmt.Sprint(1 + w%2)
+			if version == "1" {
+				series := []prompb.TimeSeries{v1Series(ls, samples...)}
+				if bad {
+					series = append(series, v1Series(labels.FromStrings("worker", "nameless"), samples...))
+				}
+				msg = &prompb.WriteRequest{Timeseries: series}
+			} else {
+				fill := func(_ *writev2.SymbolsTable, ts *writev2.TimeSeries) {
+					for _, s := range samples {
+						ts.Samples = append(ts.Samples, writev2.Sample{Value: s.Value, Timestamp: s.Timestamp})
+					}
+				}
+				series := []v2Series{{ls, fill}}
+				if bad {
+					series = append(series, v2Series{labels.FromStrings("worker", "nameless"), fill})
+				}
+				msg = v2Request(series...)
+			}
+			wg.Go(func() {
+				status, body, _ := r.post(t, msg, version)
+				if (status == http.StatusNoContent) == bad {
+					errs <- fmt.Errorf("request %d of worker %d (bad: %v): %d %s", i, w, bad, status, body)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	slices.Sort(want)
+	got := r.dump(t)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
 	}
 }
