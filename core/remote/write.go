@@ -56,9 +56,13 @@ type Sender struct {
 	storage *remote.WriteStorage
 	// queues are the names of the queues in effect, from the last
 	// configuration the storage took.
-	queues    atomic.Pointer[[]string]
-	closeOnce sync.Once
-	closeErr  error
+	queues atomic.Pointer[[]string]
+	// notify takes Notify's calls to the forwarding goroutine, which ends
+	// when stop closes and then closes forwarded.
+	notify          chan struct{}
+	stop, forwarded chan struct{}
+	closeOnce       sync.Once
+	closeErr        error
 }
 
 // NewSender makes a sender without queues; ApplyConfig starts them.
@@ -68,12 +72,29 @@ func NewSender(opts SenderOptions) *Sender {
 		logger = hclog.NewNullLogger()
 	}
 	reg := prometheus.NewRegistry()
-	s := &Sender{logger: logger, reg: reg}
+	s := &Sender{logger: logger, reg: reg, notify: make(chan struct{}, 1), stop: make(chan struct{}), forwarded: make(chan struct{})}
 	// No scrape manager: metadata is not sent (metadata_config.send is
 	// off), which is the only use upstream has for one.
 	s.storage = remote.NewWriteStorage(hclogslog.New(logger), reg, opts.DataDir, FlushDeadline, nil, false)
 	s.queues.Store(&[]string{})
+	go s.forward()
 	return s
+}
+
+// forward passes notifications on to the watchers until stop closes.
+// Upstream's WriteStorage.Notify takes the lock that ApplyConfig holds
+// while it stops queues, for up to FlushDeadline; the store's commits,
+// which call Notify, must not wait for it.
+func (s *Sender) forward() {
+	defer close(s.forwarded)
+	for {
+		select {
+		case <-s.notify:
+			s.storage.Notify()
+		case <-s.stop:
+			return
+		}
+	}
 }
 
 // Gatherer gathers the sender's metrics, upstream's
@@ -111,6 +132,8 @@ func (s *Sender) Run(ctx context.Context) error {
 // Close stops the queues; later calls do nothing.
 func (s *Sender) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.forwarded
 		if err := s.storage.Close(); err != nil {
 			s.closeErr = fmt.Errorf("cannot stop the remote-write queues: %w", err)
 		}
@@ -119,8 +142,13 @@ func (s *Sender) Close() error {
 }
 
 // Notify implements tsdb.WALReader: it wakes the watchers, which read the
-// new commit at once instead of at their next poll.
-func (s *Sender) Notify() { s.storage.Notify() }
+// new commit at once instead of at their next poll. It never blocks.
+func (s *Sender) Notify() {
+	select {
+	case s.notify <- struct{}{}:
+	default: // a notification is on its way already
+	}
+}
 
 // LowestSegment implements tsdb.WALReader: the lowest segment any queue's
 // watcher reads, from upstream's gauge of it, or math.MaxInt without
