@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	commoncfg "github.com/prometheus/common/config"
@@ -25,9 +26,10 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
-// appTarget serves a counter, a gauge and a histogram with native
-// buckets, which change at each scrape, in every format client_golang
-// speaks (protobuf first, so the native histogram is scraped).
+// appTarget serves a counter with an exemplar, a gauge and a histogram
+// with native buckets, which change at each scrape, in every format
+// client_golang speaks (protobuf first, so the native histogram is
+// scraped).
 func appTarget(t *testing.T) *httptest.Server {
 	t.Helper()
 	reg := prometheus.NewRegistry()
@@ -43,7 +45,7 @@ func appTarget(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		n++
-		requests.Add(3)
+		requests.(prometheus.ExemplarAdder).AddWithExemplar(3, prometheus.Labels{"trace_id": fmt.Sprint(n)})
 		inflight.Set(float64(n % 7))
 		latency.Observe(float64(n%10) / 20)
 		mu.Unlock()
@@ -103,7 +105,8 @@ func lastTimestamps(v model.Value, drop ...model.LabelName) map[string]model.Tim
 // remote-writes to a second one with the receiver enabled, by Remote-Write
 // 1.0 and 2.0, and checks that the same PromQL on both ends gives the
 // same answer for the forwarded series, native histograms included, once
-// the receiver has caught up to a time in the past. Upstream's
+// the receiver has caught up to a time in the past, and the same
+// exemplars. Upstream's
 // remote-read client then reads the same floats from the receiver,
 // sampled and streamed.
 func TestRemoteWriteEndToEnd(t *testing.T) {
@@ -134,6 +137,7 @@ remote_write "receiver" {
   url                    = "http://%s/api/v1/write"
   protobuf_message       = %q
   send_native_histograms = true
+  send_exemplars         = true
 
   queue {
     batch_send_deadline = "200ms"
@@ -142,6 +146,11 @@ remote_write "receiver" {
 `, filepath.Join(dir, "sender"), strings.TrimPrefix(target.URL, "http://"), receiver.addr, msg)))
 			ctx := context.Background()
 			fromSender, fromReceiver := sender.api(t), receiver.api(t)
+			defer func() {
+				if t.Failed() {
+					t.Logf("sender:\n%s\nreceiver:\n%s", sender.logText(), receiver.logText())
+				}
+			}()
 			waitFor(t, "five scrapes forwarded", func() bool {
 				v, _, _, err := fromReceiver.Query(ctx, `count_over_time(app_requests_total{job="app"}[5m])`, time.Now())
 				vec, ok := v.(model.Vector)
@@ -199,6 +208,28 @@ remote_write "receiver" {
 					t.Errorf("%s: sender %s, receiver %s", q, a, b)
 				}
 			}
+			// The exemplars too.
+			exemplarsOf := func(api v1.API) []string {
+				res, err := api.QueryExemplars(ctx, `app_requests_total`, at.Add(-5*time.Minute), at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, r := range res {
+					delete(r.SeriesLabels, "replica")
+					for _, e := range r.Exemplars {
+						out = append(out, fmt.Sprintf("%s %s %s@%s", r.SeriesLabels, e.Labels, e.Value, e.Timestamp))
+					}
+				}
+				slices.Sort(out)
+				return out
+			}
+			var sentExemplars []string
+			waitFor(t, "the exemplars to arrive", func() bool {
+				sentExemplars = exemplarsOf(fromSender)
+				return len(sentExemplars) >= 5 && slices.Equal(sentExemplars, exemplarsOf(fromReceiver))
+			})
+
 			// Upstream's metrics of the queue are on /metrics.
 			checkMetric(t, sender, `prometheus_remote_storage_samples_total{remote_name="receiver"`)
 

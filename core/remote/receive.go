@@ -3,9 +3,12 @@ package remote
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/golang/snappy"
@@ -13,8 +16,10 @@ import (
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
 
@@ -35,7 +40,12 @@ var writtenHeaders = []string{
 // labels in 1.0 are skipped; 2.0 writes the rest, as its specification
 // allows), this handler keeps a request whole or not at all: the
 // appender's Commit waits for the answer, and anything but a 2xx rolls it
-// back. Metadata is not kept. Its metrics, upstream's, go to reg.
+// back. Upstream's 2.0 sender sends exemplars in series of their own,
+// without samples, which upstream's handler refuses: this handler takes
+// them out of the request and adds them to the request's appender before
+// its Commit, as upstream's handler adds exemplars (one that cannot be
+// stored is logged and dropped). Metadata is not kept. Its metrics,
+// upstream's, go to reg.
 func NewWriteHandler(logger hclog.Logger, reg prometheus.Registerer, store storage.AppendableV2) http.Handler {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
@@ -43,6 +53,7 @@ func NewWriteHandler(logger hclog.Logger, reg prometheus.Registerer, store stora
 	accepted := remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}
 	return &wholeRequests{
 		logger: logger,
+		store:  store,
 		next:   remote.NewWriteHandler(hclogslog.New(logger), reg, deferredAppendable{store}, accepted, false, false),
 	}
 }
@@ -50,10 +61,12 @@ func NewWriteHandler(logger hclog.Logger, reg prometheus.Registerer, store stora
 // wholeRequests applies a remote-write request whole or not at all.
 type wholeRequests struct {
 	logger hclog.Logger
+	store  storage.AppendableV2
 	next   http.Handler
 }
 
 func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t := &transaction{}
 	if r.Method == http.MethodPost {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -64,12 +77,21 @@ func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		body, t.exemplars, err = splitExemplarSeries(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	t := &transaction{}
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	h.next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), transactionKey{}, t)))
 	if rec.status/100 == 2 {
+		if added := t.addExemplars(r.Context(), h.store, h.logger); added > 0 {
+			name := writtenHeaders[2]
+			n, _ := strconv.Atoi(rec.header.Get(name))
+			rec.header.Set(name, strconv.Itoa(n+added))
+		}
 		if err := t.commit(); err != nil {
 			h.logger.Error("cannot store a remote-write request", "error", err)
 			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), http.StatusInternalServerError)
@@ -127,13 +149,104 @@ func checkV1Labels(contentType, encoding string, body []byte) error {
 	return nil
 }
 
+// seriesExemplars are the exemplars of a series.
+type seriesExemplars struct {
+	labels    labels.Labels
+	exemplars []exemplar.Exemplar
+}
+
+// splitExemplarSeries takes the series that hold exemplars alone out of
+// a Remote-Write 2.0 request, as upstream's sender sends them, and returns
+// the request without them and their exemplars. Other requests, and one
+// without such series, are returned as they are; one that does not
+// decode is left to upstream's handler, which says why.
+func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []seriesExemplars, error) {
+	if msg, err := remoteapi.ParseProtoMsg(contentType); err != nil || msg != remoteapi.WriteV2MessageType || encoding != "snappy" {
+		return body, nil, nil
+	}
+	raw, err := snappy.Decode(nil, body)
+	if err != nil {
+		return body, nil, nil
+	}
+	var req writev2.Request
+	if err := proto.Unmarshal(raw, &req); err != nil {
+		return body, nil, nil
+	}
+	var held []seriesExemplars
+	b := labels.NewScratchBuilder(0)
+	kept := req.Timeseries[:0]
+	for _, ts := range req.Timeseries {
+		if len(ts.Samples) > 0 || len(ts.Histograms) > 0 || len(ts.Exemplars) == 0 {
+			kept = append(kept, ts)
+			continue
+		}
+		ls, err := ts.ToLabels(&b, req.Symbols)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parsing labels for series %v: %w; nothing of the request was stored", ts.LabelsRefs, err)
+		}
+		se := seriesExemplars{labels: ls}
+		for _, ep := range ts.Exemplars {
+			e, err := ep.ToExemplar(&b, req.Symbols)
+			if err != nil {
+				return nil, nil, fmt.Errorf("parsing exemplar for series %v: %w; nothing of the request was stored", ls, err)
+			}
+			se.exemplars = append(se.exemplars, e)
+		}
+		slices.SortFunc(se.exemplars, exemplar.Compare)
+		held = append(held, se)
+	}
+	if len(held) == 0 {
+		return body, nil, nil
+	}
+	req.Timeseries = kept
+	raw, err = proto.Marshal(&req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot encode the request again: %w", err)
+	}
+	return snappy.Encode(nil, raw), held, nil
+}
+
 // transactionKey keys the transaction of a request in its context.
 type transactionKey struct{}
 
 // transaction holds the appenders of one request whose Commit waits for
-// the answer.
+// the answer, and the exemplars taken out of the request.
 type transaction struct {
-	pending []storage.AppenderV2
+	pending   []storage.AppenderV2
+	exemplars []seriesExemplars
+}
+
+// addExemplars adds the exemplars taken out of the request to its
+// appender, and returns how many were kept. As upstream's handler does
+// with exemplars, one that cannot be stored (of a series not in the
+// store, or out of order) is logged and dropped.
+func (t *transaction) addExemplars(ctx context.Context, store storage.AppendableV2, logger hclog.Logger) int {
+	if len(t.exemplars) == 0 {
+		return 0
+	}
+	if len(t.pending) == 0 {
+		t.pending = append(t.pending, store.AppenderV2(ctx))
+	}
+	app, ok := t.pending[len(t.pending)-1].(storage.ExemplarAppenderV2)
+	if !ok {
+		logger.Warn("the store takes no exemplars apart from their samples; dropping them", "series", len(t.exemplars))
+		return 0
+	}
+	added := 0
+	for _, se := range t.exemplars {
+		_, err := app.AppendExemplars(0, se.labels, se.exemplars)
+		failed := len(se.exemplars)
+		if pErr, ok := errors.AsType[*storage.AppendPartialError](err); ok {
+			failed = len(pErr.ExemplarErrors)
+		} else if err == nil {
+			failed = 0
+		}
+		if err != nil {
+			logger.Debug("dropping exemplars of a remote-write request", "series", se.labels.String(), "error", err)
+		}
+		added += len(se.exemplars) - failed
+	}
+	return added
 }
 
 func (t *transaction) commit() error {

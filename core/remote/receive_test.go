@@ -362,3 +362,38 @@ func TestReceiveConcurrent(t *testing.T) {
 		t.Errorf("stored (-want +got):\n%s", diff)
 	}
 }
+
+// TestReceiveV2ExemplarSeries takes a Remote-Write 2.0 request as
+// upstream's sender makes it, with each exemplar in a series of its own
+// without samples, which upstream's handler alone refuses: the samples and
+// the exemplars are stored, except an exemplar of a series the store does
+// not have, which is dropped.
+func TestReceiveV2ExemplarSeries(t *testing.T) {
+	r := newReceiver(t)
+	now := time.Now().UnixMilli()
+	ls := labels.FromStrings("__name__", "requests_total", "job", "a")
+	exemplarOf := func(trace string, v float64, ts int64) func(st *writev2.SymbolsTable, s *writev2.TimeSeries) {
+		return func(st *writev2.SymbolsTable, s *writev2.TimeSeries) {
+			s.Exemplars = []writev2.Exemplar{{LabelsRefs: st.SymbolizeLabels(labels.FromStrings("trace_id", trace), nil), Value: v, Timestamp: ts}}
+		}
+	}
+	req := v2Request(
+		v2Series{ls, func(_ *writev2.SymbolsTable, s *writev2.TimeSeries) { s.Samples = []writev2.Sample{{Value: 3, Timestamp: now}} }},
+		v2Series{ls, exemplarOf("one", 3, now)},
+		v2Series{labels.FromStrings("__name__", "unknown"), exemplarOf("two", 1, now)},
+	)
+	status, body, header := r.post(t, req, "2")
+	if status != http.StatusNoContent {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	if s, e := header.Get("X-Prometheus-Remote-Write-Samples-Written"), header.Get("X-Prometheus-Remote-Write-Exemplars-Written"); s != "1" || e != "1" {
+		t.Errorf("written: %s samples, %s exemplars; want 1 and 1", s, e)
+	}
+	want := []string{
+		fmt.Sprintf(`{__name__="requests_total", job="a"} 0/%d 3`, now),
+		fmt.Sprintf(`{__name__="requests_total", job="a"} exemplar {trace_id="one"} 3@%d`, now),
+	}
+	if diff := cmp.Diff(want, r.dump(t)); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
+	}
+}
