@@ -378,7 +378,9 @@ func TestReceiveV2ExemplarSeries(t *testing.T) {
 		}
 	}
 	req := v2Request(
-		v2Series{ls, func(_ *writev2.SymbolsTable, s *writev2.TimeSeries) { s.Samples = []writev2.Sample{{Value: 3, Timestamp: now}} }},
+		v2Series{ls, func(_ *writev2.SymbolsTable, s *writev2.TimeSeries) {
+			s.Samples = []writev2.Sample{{Value: 3, Timestamp: now}}
+		}},
 		v2Series{ls, exemplarOf("one", 3, now)},
 		v2Series{labels.FromStrings("__name__", "unknown"), exemplarOf("two", 1, now)},
 	)
