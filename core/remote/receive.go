@@ -137,7 +137,7 @@ func checkV1Labels(contentType, encoding string, body []byte) error {
 	for i, ts := range req.Timeseries {
 		ls := ts.ToLabels(&b, nil)
 		switch {
-		case !ls.Has(labels.MetricName):
+		case !ls.Has(model.MetricNameLabel):
 			return fmt.Errorf("series %d, %s, has no metric name; nothing of the request was stored", i, ls)
 		case !ls.IsValid(model.UTF8Validation):
 			return fmt.Errorf("series %d, %s, has an invalid label name or value; nothing of the request was stored", i, ls)
