@@ -40,6 +40,10 @@ const (
 	// DefaultPushBodySizeLimit is the largest push the push API takes,
 	// uncompressed, when the server block sets no push_body_size_limit.
 	DefaultPushBodySizeLimit = 16 << 20
+	// DefaultOTLPBodySizeLimit is the largest OTLP request, compressed
+	// and uncompressed, when the server block sets no
+	// otlp_body_size_limit: the limit of Prometheus's OTLP receiver.
+	DefaultOTLPBodySizeLimit = 32 << 20
 	// DefaultSeriesIdleTimeout is how long a series stays in memory without
 	// a sample when the server block does not say: the store's default,
 	// within the 1 to 3 hours after which Prometheus's head drops it.
@@ -92,6 +96,8 @@ type Config struct {
 	Server Server
 	Global Global
 	Query  Query
+	// OTLP is the otlp block: how the OTLP receiver names series.
+	OTLP OTLP
 	// Scrapes are the jobs: scrape blocks of HTTP targets and exporter
 	// blocks, whose Exporter is set.
 	Scrapes []*Scrape
@@ -186,6 +192,11 @@ type Server struct {
 	// EnableRemoteWriteReceiver serves POST /api/v1/write, Remote-Write
 	// 1.0 and 2.0.
 	EnableRemoteWriteReceiver bool
+	// EnableOTLPReceiver serves POST /api/v1/otlp/v1/metrics, translated
+	// as the otlp block says; OTLPBodySizeLimit is the largest request
+	// in bytes, compressed and uncompressed.
+	EnableOTLPReceiver bool
+	OTLPBodySizeLimit  int64
 	// RemoteReadSampleLimit, RemoteReadConcurrentLimit and
 	// RemoteReadMaxBytesInFrame limit POST /api/v1/read as Prometheus's
 	// storage.remote.read-* flags: the samples of one sampled answer, the

@@ -199,6 +199,7 @@ var configSpec = &block[Config]{
 		nested[Config, Server]{spec: serverSpec, ptr: func(c *Config) *Server { return &c.Server }, spaced: true},
 		nested[Config, Global]{spec: globalSpec, ptr: func(c *Config) *Global { return &c.Global }, spaced: true},
 		nested[Config, Query]{spec: querySpec, ptr: func(c *Config) *Query { return &c.Query }, spaced: true},
+		nested[Config, OTLP]{spec: otlpSpec, ptr: func(c *Config) *OTLP { return &c.OTLP }, spaced: true},
 		listOf(func(c *Config) *[]*Plugin { return &c.Plugins }, pluginSpec).unique("plugin").spacedOut(),
 		listOf(func(c *Config) *[]*PluginInstance { return &c.Discoveries }, discoverySpec).unique("discovery").spacedOut(),
 		listOf(func(c *Config) *[]*PluginInstance { return &c.Notifiers }, notifierSpec).unique("notifier").spacedOut(),
@@ -291,6 +292,10 @@ var serverSpec = &block[Server]{
 			"The origins, a fully anchored regular expression, whose web pages may read the API v1 (Access-Control-Allow-Origin), as Prometheus's --web.cors.origin. Requests that change state are never allowed from other origins."),
 		withDefault("enable_remote_write_receiver", boolean, func(s *Server) *bool { return &s.EnableRemoteWriteReceiver }, false,
 			"Whether POST /api/v1/write takes samples by Remote-Write 1.0 and 2.0."),
+		withDefault("enable_otlp_receiver", boolean, func(s *Server) *bool { return &s.EnableOTLPReceiver }, false,
+			"Whether POST /api/v1/otlp/v1/metrics takes OpenTelemetry metrics (OTLP/HTTP, protobuf or JSON), translated as the otlp block says."),
+		withDefault("otlp_body_size_limit", size, func(s *Server) *int64 { return &s.OTLPBodySizeLimit }, DefaultOTLPBodySizeLimit,
+			"The largest OTLP request, compressed and uncompressed; a larger one is refused with 413."),
 		withDefault("remote_read_sample_limit", count, func(s *Server) *int { return &s.RemoteReadSampleLimit }, DefaultRemoteReadSampleLimit,
 			"The samples one sampled remote read may return; 0 for no limit. Streamed reads are not limited."),
 		withDefault("remote_read_concurrent_limit", count, func(s *Server) *int { return &s.RemoteReadConcurrentLimit }, DefaultRemoteReadConcurrentLimit,
@@ -304,6 +309,9 @@ var serverSpec = &block[Server]{
 		}
 		if v.SeriesIdleTimeout == 0 {
 			s.errorf("series_idle_timeout", "Invalid series_idle_timeout", "series_idle_timeout must be longer than 0s.")
+		}
+		if v.OTLPBodySizeLimit <= 0 {
+			s.errorf("otlp_body_size_limit", "Invalid otlp_body_size_limit", "otlp_body_size_limit must be positive.")
 		}
 		if s.set("remote_read_max_bytes_in_frame") && v.RemoteReadMaxBytesInFrame <= 0 {
 			s.errorf("remote_read_max_bytes_in_frame", "Invalid remote_read_max_bytes_in_frame", "remote_read_max_bytes_in_frame must be positive.")

@@ -1,0 +1,3 @@
+server {
+  otlp_body_size_limit = "0B"
+}

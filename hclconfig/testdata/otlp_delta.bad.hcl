@@ -1,0 +1,3 @@
+otlp {
+  delta = "keep"
+}

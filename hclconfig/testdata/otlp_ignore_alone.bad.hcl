@@ -1,0 +1,3 @@
+otlp {
+  ignore_resource_attributes = ["process.pid"]
+}

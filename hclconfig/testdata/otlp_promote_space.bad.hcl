@@ -1,0 +1,3 @@
+otlp {
+  promote_resource_attributes = ["host.name", " region"]
+}

@@ -1,0 +1,3 @@
+otlp {
+  translation_strategy = "Underscores"
+}
