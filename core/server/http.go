@@ -52,6 +52,18 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 			http.Error(w, "remote write receiver needs to be enabled with server { enable_remote_write_receiver = true }", http.StatusNotFound)
 		})
 	}
+	if cfg.Server.EnableOTLPReceiver {
+		mux.Handle("POST /api/v1/otlp/v1/metrics", remote.NewOTLPHandler(s.logger.Named("otlp_receiver"), reg, s.db, remote.OTLPOptions{
+			Config:        func() hclconfig.OTLP { return s.config.Load().OTLP },
+			ConvertDelta:  cfg.OTLP.Delta == hclconfig.OTLPDeltaConvert,
+			LookbackDelta: cfg.Query.LookbackDelta,
+			MaxBodyBytes:  cfg.Server.OTLPBodySizeLimit,
+		}))
+	} else {
+		mux.HandleFunc("POST /api/v1/otlp/v1/metrics", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "OTLP receiver needs to be enabled with server { enable_otlp_receiver = true }", http.StatusNotFound)
+		})
+	}
 	mux.Handle("POST /api/v1/read", remote.NewReadHandler(s.logger.Named("remote_read"), reg, s.db, s.externalLabels, remote.ReadLimits{
 		SampleLimit:     cfg.Server.RemoteReadSampleLimit,
 		ConcurrentLimit: cfg.Server.RemoteReadConcurrentLimit,

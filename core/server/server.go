@@ -372,7 +372,10 @@ func (s *Server) reload() error {
 	if !sameServer(resolved.Server, s.configured) || resolved.Query != running.Query {
 		s.logger.Warn("the server and query blocks take effect at the next start")
 	}
-	resolved.Server, resolved.Query = running.Server, running.Query
+	if resolved.OTLP.Delta != running.OTLP.Delta {
+		s.logger.Warn("the otlp block's delta takes effect at the next start")
+	}
+	resolved.Server, resolved.Query, resolved.OTLP.Delta = running.Server, running.Query, running.OTLP.Delta
 	resolved.Server.MaxExemplars = maxExemplars
 	s.config.Store(resolved)
 	s.logger.Info("configuration reloaded", "file", s.opts.ConfigFile, "scrapes", len(resolved.Scrapes))
@@ -387,10 +390,11 @@ func (s *Server) load() (*hclconfig.Config, error) {
 		Retention: hclconfig.DefaultRetention, MaxExemplars: hclconfig.DefaultMaxExemplars,
 		CORSOrigin:            hclconfig.DefaultCORSOrigin,
 		PushBodySizeLimit:     hclconfig.DefaultPushBodySizeLimit,
+		OTLPBodySizeLimit:     hclconfig.DefaultOTLPBodySizeLimit,
 		SeriesIdleTimeout:     hclconfig.DefaultSeriesIdleTimeout,
 		RemoteReadSampleLimit: hclconfig.DefaultRemoteReadSampleLimit, RemoteReadConcurrentLimit: hclconfig.DefaultRemoteReadConcurrentLimit,
 		RemoteReadMaxBytesInFrame: hclconfig.DefaultRemoteReadMaxBytesInFrame,
-	}}
+	}, OTLP: hclconfig.OTLP{TranslationStrategy: hclconfig.OTLPTranslationStrategies[0], Delta: hclconfig.OTLPDeltaRefuse}}
 	if s.opts.ConfigFile != "" {
 		var err error
 		if cfg, err = hclconfig.LoadChecked(s.opts.ConfigFile, s.opts.Diagnostics); err != nil {
@@ -475,7 +479,9 @@ func sameServer(a, b hclconfig.Server) bool {
 		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups &&
 		a.SeriesIdleTimeout == b.SeriesIdleTimeout &&
 		a.ReadTimeout == b.ReadTimeout && a.WriteTimeout == b.WriteTimeout && a.MaxConnections == b.MaxConnections &&
-		a.EnableRemoteWriteReceiver == b.EnableRemoteWriteReceiver && a.RemoteReadSampleLimit == b.RemoteReadSampleLimit &&
+		a.EnableRemoteWriteReceiver == b.EnableRemoteWriteReceiver &&
+		a.EnableOTLPReceiver == b.EnableOTLPReceiver && a.OTLPBodySizeLimit == b.OTLPBodySizeLimit &&
+		a.RemoteReadSampleLimit == b.RemoteReadSampleLimit &&
 		a.RemoteReadConcurrentLimit == b.RemoteReadConcurrentLimit && a.RemoteReadMaxBytesInFrame == b.RemoteReadMaxBytesInFrame
 }
 
