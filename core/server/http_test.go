@@ -215,3 +215,26 @@ func TestMaxConnections(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestOTLPReceiverSetting serves the OTLP receiver only when the server
+// block enables it, and otherwise names the setting in a 404.
+func TestOTLPReceiverSetting(t *testing.T) {
+	for src, want := range map[string]struct {
+		status int
+		body   string
+	}{
+		"":                              {http.StatusNotFound, "server { enable_otlp_receiver = true }"},
+		"enable_otlp_receiver = true\n": {http.StatusOK, ""},
+	} {
+		addr := startTestServer(t, src)
+		resp, err := http.Post("http://"+addr+"/api/v1/otlp/v1/metrics", "application/json", strings.NewReader(`{"resourceMetrics":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want.status || !strings.Contains(string(body), want.body) {
+			t.Errorf("with %q: answered %d %q, want %d and %q", src, resp.StatusCode, body, want.status, want.body)
+		}
+	}
+}
