@@ -16,6 +16,14 @@ const (
 	OTLPDeltaConvert = "convert"
 )
 
+// DefaultOTLP is the otlp block left out: Prometheus's defaults.
+var DefaultOTLP = OTLP{
+	TranslationStrategy:                  "UnderscoreEscapingWithSuffixes",
+	LabelNameUnderscoreSanitization:      true,
+	LabelNamePreserveMultipleUnderscores: true,
+	Delta:                                OTLPDeltaRefuse,
+}
+
 // OTLPTranslationStrategies are the values of the otlp block's
 // translation_strategy, Prometheus's, the default first.
 var OTLPTranslationStrategies = []string{
@@ -50,7 +58,8 @@ type OTLP struct {
 	PromoteScopeMetadata bool
 	// LabelNameUnderscoreSanitization and
 	// LabelNamePreserveMultipleUnderscores say how attribute names become
-	// label names when they are escaped, as in Prometheus.
+	// label names when they are escaped; both are true by default, as in
+	// Prometheus.
 	LabelNameUnderscoreSanitization      bool
 	LabelNamePreserveMultipleUnderscores bool
 	// Delta is OTLPDeltaRefuse or OTLPDeltaConvert; it is read when the
@@ -75,10 +84,10 @@ var otlpSpec = &block[OTLP]{
 			"Whether OTLP histograms with explicit buckets are stored as native histograms with custom buckets rather than as _bucket, _sum and _count series."),
 		withDefault("promote_scope_metadata", boolean, func(o *OTLP) *bool { return &o.PromoteScopeMetadata }, false,
 			"Whether the instrumentation scope's name, version, schema URL and attributes become labels (otel_scope_name and so on)."),
-		withDefault("label_name_underscore_sanitization", boolean, func(o *OTLP) *bool { return &o.LabelNameUnderscoreSanitization }, false,
-			"Whether an escaped label name that starts with one _ gets the prefix key_, as in Prometheus."),
-		withDefault("label_name_preserve_multiple_underscores", boolean, func(o *OTLP) *bool { return &o.LabelNamePreserveMultipleUnderscores }, false,
-			"Whether escaping keeps several _ in a row in label names rather than making them one."),
+		withDefault("label_name_underscore_sanitization", boolean, func(o *OTLP) *bool { return &o.LabelNameUnderscoreSanitization }, true,
+			"Whether an escaped label name that starts with one _ gets the prefix key_; Prometheus's default."),
+		withDefault("label_name_preserve_multiple_underscores", boolean, func(o *OTLP) *bool { return &o.LabelNamePreserveMultipleUnderscores }, true,
+			"Whether escaping keeps several _ in a row in label names rather than making them one; Prometheus's default."),
 		withDefault("delta", str, func(o *OTLP) *string { return &o.Delta }, OTLPDeltaRefuse,
 			"What is done with sums and histograms of delta temporality: \""+OTLPDeltaRefuse+"\" answers 400 naming them and stores nothing of the request; \""+OTLPDeltaConvert+"\" adds them up into cumulative series in memory, as Prometheus's --enable-feature=otlp-deltatocumulative. Read when the server starts."),
 	},

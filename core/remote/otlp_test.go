@@ -237,7 +237,9 @@ func newOTLPPair(t *testing.T, cfg hclconfig.OTLP, convertDelta bool) *otlpPair 
 
 // defaultOTLP is the otlp block left out, but for promoted attributes.
 func defaultOTLP(promote ...string) hclconfig.OTLP {
-	return hclconfig.OTLP{TranslationStrategy: "UnderscoreEscapingWithSuffixes", Delta: hclconfig.OTLPDeltaRefuse, PromoteResourceAttributes: promote}
+	o := hclconfig.DefaultOTLP
+	o.PromoteResourceAttributes = promote
+	return o
 }
 
 // TestOTLPLikePrometheus sends every OTLP metric type, by protobuf, JSON
@@ -318,7 +320,9 @@ func TestOTLPDelta(t *testing.T) {
 		}
 	})
 	t.Run("convert", func(t *testing.T) {
-		p := newOTLPPair(t, hclconfig.OTLP{TranslationStrategy: "UnderscoreEscapingWithSuffixes", Delta: hclconfig.OTLPDeltaConvert}, true)
+		cfg := defaultOTLP()
+		cfg.Delta = hclconfig.OTLPDeltaConvert
+		p := newOTLPPair(t, cfg, true)
 		for i, v := range []float64{2, 3, 5} {
 			body, h := otlpBody(t, otlpMetrics("i-1", at.Add(time.Duration(i)*time.Second), pmetric.AggregationTemporalityDelta, v), "protobuf")
 			for _, url := range []string{p.vigilURL, p.promURL} {

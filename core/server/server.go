@@ -394,7 +394,7 @@ func (s *Server) load() (*hclconfig.Config, error) {
 		SeriesIdleTimeout:     hclconfig.DefaultSeriesIdleTimeout,
 		RemoteReadSampleLimit: hclconfig.DefaultRemoteReadSampleLimit, RemoteReadConcurrentLimit: hclconfig.DefaultRemoteReadConcurrentLimit,
 		RemoteReadMaxBytesInFrame: hclconfig.DefaultRemoteReadMaxBytesInFrame,
-	}, OTLP: hclconfig.OTLP{TranslationStrategy: hclconfig.OTLPTranslationStrategies[0], Delta: hclconfig.OTLPDeltaRefuse}}
+	}, OTLP: hclconfig.DefaultOTLP}
 	if s.opts.ConfigFile != "" {
 		var err error
 		if cfg, err = hclconfig.LoadChecked(s.opts.ConfigFile, s.opts.Diagnostics); err != nil {

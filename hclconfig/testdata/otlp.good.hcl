@@ -9,7 +9,7 @@ otlp {
   keep_identifying_resource_attributes     = true
   convert_histograms_to_nhcb               = true
   promote_scope_metadata                   = true
-  label_name_underscore_sanitization       = true
-  label_name_preserve_multiple_underscores = true
+  label_name_underscore_sanitization       = false
+  label_name_preserve_multiple_underscores = false
   delta                                    = "convert"
 }
