@@ -10,6 +10,9 @@
 //   - NewWriteHandler serves POST /api/v1/write into the store, whole
 //     requests or nothing.
 //   - NewReadHandler serves POST /api/v1/read from the store.
+//   - NewOTLPHandler serves POST /api/v1/otlp/v1/metrics into the store:
+//     OpenTelemetry metrics translated by upstream's OTLP write handler,
+//     whole requests or nothing.
 package remote
 
 import (

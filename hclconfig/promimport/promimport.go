@@ -154,7 +154,7 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 		case "remote_read":
 			c.skip(e.node, "Vigil's configuration has no remote read")
 		case "otlp":
-			c.skip(e.node, "Vigil does not receive OTLP")
+			// Below, after the global block.
 		case "tracing":
 			c.skip(e.node, "Vigil does not export traces")
 		case "scrape_config_files":
@@ -180,6 +180,10 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 	}
 	global, _ := lookup(root, "global")
 	c.global(body.AppendNewBlock("global", nil).Body(), global)
+	if _, ok := lookup(root, "otlp"); ok {
+		body.AppendNewline()
+		c.otlp(body.AppendNewBlock("otlp", nil).Body())
+	}
 
 	var jobs []*hclwrite.Block
 	scrapes, _ := lookup(root, "scrape_configs")
@@ -209,6 +213,44 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 	}
 	slices.SortStableFunc(c.report, func(a, b Unconverted) int { return a.Line - b.Line })
 	return &Result{HCL: hclwrite.Format(f.Bytes()), Unconverted: c.report}, nil
+}
+
+// otlp writes the otlp block of Prometheus's otlp section, whose
+// attributes have the same names; those at their defaults are left out.
+// Prometheus enables its receiver by a flag, Vigil by the server block's
+// enable_otlp_receiver, which a comment recalls.
+func (c *converter) otlp(b *hclwrite.Body) {
+	o := c.cfg.OTLPConfig
+	comment(b, "The receiver is on with server { enable_otlp_receiver = true }, as --web.enable-otlp-receiver.")
+	for _, a := range []struct {
+		name  string
+		value bool
+	}{
+		{"promote_all_resource_attributes", o.PromoteAllResourceAttributes},
+		{"keep_identifying_resource_attributes", o.KeepIdentifyingResourceAttributes},
+		{"convert_histograms_to_nhcb", o.ConvertHistogramsToNHCB},
+		{"promote_scope_metadata", o.PromoteScopeMetadata},
+	} {
+		if a.value {
+			b.SetAttributeValue(a.name, cty.True)
+		}
+	}
+	// These two are true unless set.
+	if !o.LabelNameUnderscoreSanitization {
+		b.SetAttributeValue("label_name_underscore_sanitization", cty.False)
+	}
+	if !o.LabelNamePreserveMultipleUnderscores {
+		b.SetAttributeValue("label_name_preserve_multiple_underscores", cty.False)
+	}
+	if len(o.PromoteResourceAttributes) > 0 {
+		b.SetAttributeValue("promote_resource_attributes", stringList(o.PromoteResourceAttributes))
+	}
+	if len(o.IgnoreResourceAttributes) > 0 {
+		b.SetAttributeValue("ignore_resource_attributes", stringList(o.IgnoreResourceAttributes))
+	}
+	if s := string(o.TranslationStrategy); s != "" && s != hclconfig.OTLPTranslationStrategies[0] {
+		b.SetAttributeValue("translation_strategy", cty.StringVal(s))
+	}
 }
 
 // global writes the global block and reports its keys that have no place

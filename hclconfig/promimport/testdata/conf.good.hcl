@@ -17,6 +17,11 @@ global {
   scrape_protocols = ["OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0", "PrometheusText0.0.4"]
 }
 
+otlp {
+  # The receiver is on with server { enable_otlp_receiver = true }, as --web.enable-otlp-receiver.
+  promote_resource_attributes = ["k8s.cluster.name", "k8s.job.name", "k8s.namespace.name"]
+}
+
 plugin "file" {
   source = "vigil-discovery-file"
 }
