@@ -260,3 +260,38 @@ func TestPushPython(t *testing.T) {
 	}
 	srv.stop(t)
 }
+
+// TestPushReadmeLines runs the push lines of the README, pasted into a
+// shell, against a server with pushes enabled: each is answered with
+// success, and the pushed value shows in PromQL before the delete.
+func TestPushReadmeLines(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl: the README's push lines are not run")
+	}
+	srv := startPushServer(t, t.TempDir())
+	data, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.Contains(line, "curl") || !strings.Contains(line, "http://127.0.0.1:9090/metrics/job/") {
+			continue
+		}
+		if strings.Contains(line, "-X DELETE") {
+			waitFor(t, "the pushed value in PromQL", func() bool {
+				return len(querySeries(srv, t, `backup_bytes{job="backup",instance="db1"}`)) == 1
+			})
+		}
+		cmd := strings.ReplaceAll(line, "http://127.0.0.1:9090", "http://"+srv.addr) + ` -s -o /dev/null -w '%{http_code}'`
+		out, err := exec.Command("sh", "-c", cmd).Output()
+		if err != nil || len(out) != 3 || out[0] != '2' {
+			t.Errorf("README.md:%d: %s: %v, HTTP status %q", i+1, line, err, out)
+		}
+		ran++
+	}
+	if ran < 2 {
+		t.Fatalf("%d push lines found in the README, want the push and the delete", ran)
+	}
+}
