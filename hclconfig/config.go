@@ -125,6 +125,9 @@ type Config struct {
 	// RemoteWrites are the remote_write blocks: receivers the samples of
 	// the store are sent to.
 	RemoteWrites []*RemoteWrite
+	// RemoteReads are the remote_read blocks: other stores the queries
+	// read beside the local one.
+	RemoteReads []*RemoteRead
 	// Registries are the registry blocks: where plugins of a registry
 	// address come from. The server does not use them; vigil plugin
 	// commands do.

@@ -217,6 +217,7 @@ var configSpec = &block[Config]{
 		listOf(func(c *Config) *[]*Inhibit { return &c.Inhibits }, inhibitSpec).spacedOut(),
 		listOf(func(c *Config) *[]*Alertmanager { return &c.Alertmanagers }, alertmanagerSpec).spacedOut(),
 		listOf(func(c *Config) *[]*RemoteWrite { return &c.RemoteWrites }, remoteWriteSpec).unique("remote_write").spacedOut(),
+		listOf(func(c *Config) *[]*RemoteRead { return &c.RemoteReads }, remoteReadSpec).unique("remote_read").spacedOut(),
 		valuesOf(func(c *Config) *[]registry.Registry { return &c.Registries }, registrySpec).unique("registry").spacedOut(),
 	},
 	check: func(s *scope, c *Config) { s.d.checkRuleFiles(s, c.RuleFiles) },

@@ -1,12 +1,14 @@
 package hclconfig
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -15,6 +17,8 @@ import (
 const (
 	// DefaultRemoteTimeout bounds one request of a remote_write block.
 	DefaultRemoteTimeout = 30 * time.Second
+	// DefaultRemoteReadTimeout bounds one request of a remote_read block.
+	DefaultRemoteReadTimeout = time.Minute
 	// RemoteWriteV1 and RemoteWriteV2 are the protobuf messages of
 	// Remote-Write 1.0 and 2.0, the values of protobuf_message.
 	RemoteWriteV1 = "prometheus.WriteRequest"
@@ -49,22 +53,50 @@ type RemoteWrite struct {
 	// ProtobufMessage is RemoteWriteV1 (the default) or RemoteWriteV2.
 	ProtobufMessage string
 	// RemoteTimeout bounds one request.
-	RemoteTimeout time.Duration
-	// Headers are added to every request.
-	Headers              map[string]string
+	RemoteTimeout        time.Duration
 	SendExemplars        bool
 	SendNativeHistograms bool
+	RemoteClient
+	Queue RemoteWriteQueue
+	// WriteRelabel relabels each sample's labels before it is sent; a
+	// sample whose labels are dropped is not sent.
+	WriteRelabel []*relabel.Config
+	Range        hcl.Range
+}
+
+// RemoteRead is a `remote_read "<name>"` block: another store whose
+// series the queries read beside the local ones, as Prometheus's
+// remote_read. Name names it in logs and in its errors.
+type RemoteRead struct {
+	Name string
+	URL  *url.URL
+	// RemoteTimeout bounds one request.
+	RemoteTimeout time.Duration
+	// ReadRecent reads the remote store for every time range; without it,
+	// only for the part of a query's range older than the oldest sample
+	// of the local store.
+	ReadRecent bool
+	// RequiredMatchers, label name to value, are the equality matchers a
+	// query's selector must have for the remote store to be read.
+	RequiredMatchers map[string]string
+	// FilterExternalLabels adds the external labels to the matchers sent
+	// and takes them off the series received.
+	FilterExternalLabels bool
+	RemoteClient
+	Range hcl.Range
+}
+
+// RemoteClient is the HTTP client of a remote_write or remote_read block:
+// the headers of its requests, their authentication and TLS.
+type RemoteClient struct {
+	// Headers are added to every request.
+	Headers map[string]string
 	// BearerToken, BasicAuth and OAuth2 authenticate the requests; one at
 	// most.
 	BearerToken Secret
 	BasicAuth   *BasicAuth
 	OAuth2      *OAuth2
 	TLS         *TLS
-	Queue       RemoteWriteQueue
-	// WriteRelabel relabels each sample's labels before it is sent; a
-	// sample whose labels are dropped is not sent.
-	WriteRelabel []*relabel.Config
-	Range        hcl.Range
 }
 
 // RemoteWriteQueue is the `queue` block of a remote_write block, as
@@ -99,6 +131,56 @@ var reservedHeaders = []string{
 	"x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
 }
 
+// remoteClientSpec describes the RemoteClient of blocks of type T: the
+// headers and bearer_token attributes, and the blocks of authentication
+// and TLS.
+type remoteClientSpec[T any] struct {
+	headers, bearerToken attr[T]
+	blocks               []child[T]
+}
+
+// remoteClient describes the RemoteClient that client returns of a block.
+func remoteClient[T any](client func(*T) *RemoteClient) remoteClientSpec[T] {
+	return remoteClientSpec[T]{
+		headers: field("headers", strMap, func(t *T) *map[string]string { return &client(t).Headers },
+			"Headers added to every request, such as X-Scope-OrgID; not Authorization."),
+		bearerToken: field("bearer_token", secret, func(t *T) *Secret { return &client(t).BearerToken },
+			"A token sent as Authorization: Bearer; not with basic_auth or oauth2."),
+		blocks: []child[T]{
+			optional[T, BasicAuth]{spec: basicAuthSpec.named("basic_auth", "Basic authentication of the requests; not with bearer_token or oauth2."),
+				ptr: func(t *T) **BasicAuth { return &client(t).BasicAuth }},
+			optional[T, OAuth2]{spec: oauth2Spec, ptr: func(t *T) **OAuth2 { return &client(t).OAuth2 }},
+			optional[T, TLS]{spec: tlsSpec.named("tls", "TLS settings of an https URL."), ptr: func(t *T) **TLS { return &client(t).TLS }},
+		},
+	}
+}
+
+// checkRemoteClient checks what the client of block kind NAME cannot
+// check alone: no reserved header, and one authentication at most.
+func checkRemoteClient(s *scope, kind, name string, c *RemoteClient) {
+	names := slices.Sorted(maps.Keys(c.Headers))
+	for _, h := range names {
+		if slices.Contains(reservedHeaders, strings.ToLower(h)) {
+			s.errorf("headers", "Reserved header", "Header %q is set by Vigil or by the authentication settings; a %s block must not set it.", h, kind)
+		}
+	}
+	var auth []string
+	if c.BearerToken != "" {
+		auth = append(auth, "bearer_token")
+	}
+	if c.BasicAuth != nil {
+		auth = append(auth, "basic_auth")
+	}
+	if c.OAuth2 != nil {
+		auth = append(auth, "oauth2")
+	}
+	if len(auth) > 1 {
+		s.blockErrorf("Conflicting authentication", "%s %q sets %s; choose one.", kind, name, strings.Join(auth, " and "))
+	}
+}
+
+var remoteWriteClient = remoteClient(func(r *RemoteWrite) *RemoteClient { return &r.RemoteClient })
+
 var remoteWriteSpec = &block[RemoteWrite]{
 	name: "remote_write", label: "NAME", doc: "A receiver the samples are sent to as they are stored; NAME names its queue.",
 	labelOf: func(r *RemoteWrite) *string { return &r.Name },
@@ -110,53 +192,54 @@ var remoteWriteSpec = &block[RemoteWrite]{
 			"\""+RemoteWriteV1+"\" (Remote-Write 1.0) or \""+RemoteWriteV2+"\" (2.0)."),
 		withDefault("remote_timeout", duration[time.Duration](), func(r *RemoteWrite) *time.Duration { return &r.RemoteTimeout }, DefaultRemoteTimeout,
 			"How long one request may take."),
-		field("headers", strMap, func(r *RemoteWrite) *map[string]string { return &r.Headers },
-			"Headers added to every request, such as X-Scope-OrgID; not Authorization."),
+		remoteWriteClient.headers,
 		withDefault("send_exemplars", boolean, func(r *RemoteWrite) *bool { return &r.SendExemplars }, false,
 			"Whether exemplars are sent."),
 		withDefault("send_native_histograms", boolean, func(r *RemoteWrite) *bool { return &r.SendNativeHistograms }, false,
 			"Whether native histograms are sent."),
-		field("bearer_token", secret, func(r *RemoteWrite) *Secret { return &r.BearerToken },
-			"A token sent as Authorization: Bearer; not with basic_auth or oauth2."),
+		remoteWriteClient.bearerToken,
 	},
-	children: []child[RemoteWrite]{
-		optional[RemoteWrite, BasicAuth]{spec: basicAuthSpec.named("basic_auth", "Basic authentication of the requests; not with bearer_token or oauth2."),
-			ptr: func(r *RemoteWrite) **BasicAuth { return &r.BasicAuth }},
-		optional[RemoteWrite, OAuth2]{spec: oauth2Spec, ptr: func(r *RemoteWrite) **OAuth2 { return &r.OAuth2 }},
-		optional[RemoteWrite, TLS]{spec: tlsSpec.named("tls", "TLS settings of an https URL."), ptr: func(r *RemoteWrite) **TLS { return &r.TLS }},
+	children: append(slices.Clone(remoteWriteClient.blocks),
 		nested[RemoteWrite, RemoteWriteQueue]{spec: queueSpec, ptr: func(r *RemoteWrite) *RemoteWriteQueue { return &r.Queue }},
 		listOf(func(r *RemoteWrite) *[]*relabel.Config { return &r.WriteRelabel },
 			relabelSpec.named("write_relabel", "A relabeling of each sample's labels before it is sent; any number, in order.")),
-	},
+	),
 	check: func(s *scope, r *RemoteWrite) {
 		if r.ProtobufMessage != RemoteWriteV1 && r.ProtobufMessage != RemoteWriteV2 {
 			s.errorf("protobuf_message", "Invalid protobuf_message", "protobuf_message must be %q or %q, not %q.", RemoteWriteV1, RemoteWriteV2, r.ProtobufMessage)
 		}
-		names := slices.Sorted(func(yield func(string) bool) {
-			for h := range r.Headers {
-				if !yield(h) {
-					return
-				}
+		checkRemoteClient(s, "remote_write", r.Name, &r.RemoteClient)
+	},
+}
+
+var remoteReadClient = remoteClient(func(r *RemoteRead) *RemoteClient { return &r.RemoteClient })
+
+var remoteReadSpec = &block[RemoteRead]{
+	name: "remote_read", label: "NAME", doc: "Another store the queries read beside the local one; NAME names it in logs and errors.",
+	labelOf: func(r *RemoteRead) *string { return &r.Name },
+	rangeOf: func(r *RemoteRead) *hcl.Range { return &r.Range },
+	attrs: []attr[RemoteRead]{
+		field("url", remoteURL, func(r *RemoteRead) **url.URL { return &r.URL },
+			"Where remote reads are posted, such as http://prometheus.example.com:9090/api/v1/read.").require(),
+		withDefault("remote_timeout", duration[time.Duration](), func(r *RemoteRead) *time.Duration { return &r.RemoteTimeout }, DefaultRemoteReadTimeout,
+			"How long one request may take."),
+		remoteReadClient.headers,
+		withDefault("read_recent", boolean, func(r *RemoteRead) *bool { return &r.ReadRecent }, false,
+			"Whether the remote store is read for the time the local store holds too; otherwise only for the time before its oldest sample."),
+		field("required_matchers", strMap, func(r *RemoteRead) *map[string]string { return &r.RequiredMatchers },
+			"Label name to value: only queries whose selectors have these equality matchers read the remote store."),
+		withDefault("filter_external_labels", boolean, func(r *RemoteRead) *bool { return &r.FilterExternalLabels }, true,
+			"Whether the external labels are added to the matchers sent and taken off the series received."),
+		remoteReadClient.bearerToken,
+	},
+	children: remoteReadClient.blocks,
+	check: func(s *scope, r *RemoteRead) {
+		for _, name := range slices.Sorted(maps.Keys(r.RequiredMatchers)) {
+			if !model.UTF8Validation.IsValidLabelName(name) {
+				s.errorf("required_matchers", "Invalid label name", "%q in required_matchers is not a valid label name.", name)
 			}
-		})
-		for _, h := range names {
-			if slices.Contains(reservedHeaders, strings.ToLower(h)) {
-				s.errorf("headers", "Reserved header", "Header %q is set by Vigil or by the authentication settings; a remote_write block must not set it.", h)
-			}
 		}
-		var auth []string
-		if r.BearerToken != "" {
-			auth = append(auth, "bearer_token")
-		}
-		if r.BasicAuth != nil {
-			auth = append(auth, "basic_auth")
-		}
-		if r.OAuth2 != nil {
-			auth = append(auth, "oauth2")
-		}
-		if len(auth) > 1 {
-			s.blockErrorf("Conflicting authentication", "remote_write %q sets %s; choose one.", r.Name, strings.Join(auth, " and "))
-		}
+		checkRemoteClient(s, "remote_read", r.Name, &r.RemoteClient)
 	},
 }
 

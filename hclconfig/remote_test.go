@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestRemoteConfig decodes the remote_write blocks and the server's
+// TestRemoteConfig decodes the remote_write and remote_read blocks and the server's
 // remote attributes, with their defaults, and checks that rendering hides
 // every secret and loads back to the same configuration.
 func TestRemoteConfig(t *testing.T) {
@@ -45,11 +45,27 @@ func TestRemoteConfig(t *testing.T) {
 		t.Errorf("plain: %+v", plain)
 	}
 
+	if len(cfg.RemoteReads) != 2 {
+		t.Fatalf("%d remote_read blocks, want 2", len(cfg.RemoteReads))
+	}
+	archive, plainRead := cfg.RemoteReads[0], cfg.RemoteReads[1]
+	if archive.Name != "archive" || archive.URL.String() != "https://archive.example.com/api/v1/read" || archive.RemoteTimeout != 20*time.Second ||
+		archive.Headers["X-Scope-OrgID"] != "team-a" || !archive.ReadRecent || archive.FilterExternalLabels ||
+		!cmp.Equal(archive.RequiredMatchers, map[string]string{"job": "node", "service.name": "api"}) ||
+		archive.BearerToken.Value() != "s3cr3t-token" || archive.TLS == nil || !archive.TLS.InsecureSkipVerify {
+		t.Errorf("archive: %+v", archive)
+	}
+	if plainRead.RemoteTimeout != DefaultRemoteReadTimeout || plainRead.ReadRecent || !plainRead.FilterExternalLabels ||
+		plainRead.RequiredMatchers != nil || plainRead.BasicAuth == nil || plainRead.BasicAuth.Password.Value() != "s3cr3t-token" {
+		t.Errorf("plain remote_read, with defaults: %+v", plainRead)
+	}
+
 	text := string(cfg.HCL())
 	if strings.Contains(text, "s3cr3t") {
 		t.Fatalf("a secret is in the rendered config:\n%s", text)
 	}
-	for _, want := range []string{`password = "<secret>"`, `client_secret = "<secret>"`, `bearer_token = "<secret>"`, `ops:xxxxx@thanos.example.com`} {
+	for _, want := range []string{`password = "<secret>"`, `client_secret = "<secret>"`, `bearer_token = "<secret>"`, `ops:xxxxx@thanos.example.com`, `ops:xxxxx@127.0.0.1:9092`,
+		`read_recent = true`, `filter_external_labels = false`, `required_matchers = { job = "node" "service.name" = "api" }`} {
 		if !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
 			t.Errorf("the rendered config lacks %s:\n%s", want, text)
 		}

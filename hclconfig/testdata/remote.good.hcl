@@ -60,3 +60,26 @@ remote_write "plain" {
   url          = "http://127.0.0.1:9091/api/v1/write"
   bearer_token = file("token.txt")
 }
+
+remote_read "archive" {
+  url                    = "https://archive.example.com/api/v1/read"
+  remote_timeout         = "20s"
+  headers                = { "X-Scope-OrgID" = "team-a" }
+  read_recent            = true
+  required_matchers      = { job = "node", "service.name" = "api" }
+  filter_external_labels = false
+  bearer_token           = file("token.txt")
+
+  tls {
+    insecure_skip_verify = true
+  }
+}
+
+remote_read "plain" {
+  url = "http://ops:s3cr3t-url@127.0.0.1:9092/api/v1/read"
+
+  basic_auth {
+    username = "vigil"
+    password = file("token.txt")
+  }
+}
