@@ -80,6 +80,12 @@ func (a *API) federate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	// The format has no place for warnings, such as those of a remote
+	// store that failed; as Prometheus, the server logs them.
+	if ws := set.Warnings(); len(ws) > 0 {
+		warnings, _ := ws.AsStrings("", 10, 0)
+		a.src.Logger.Debug("federation read with warnings", "warnings", warnings)
+	}
 	sort.SliceStable(samples, func(i, j int) bool {
 		return samples[i].lset.Get(model.MetricNameLabel) < samples[j].lset.Get(model.MetricNameLabel)
 	})

@@ -53,27 +53,7 @@ func remoteWriteConfig(rw *hclconfig.RemoteWrite) (*config.RemoteWriteConfig, er
 	// Metadata would come from upstream's scrape manager, which Vigil
 	// does not have.
 	c.MetadataConfig.Send = false
-	h := config.DefaultRemoteWriteHTTPClientConfig
-	if rw.BearerToken != "" {
-		h.Authorization = &commoncfg.Authorization{Type: "Bearer", Credentials: commoncfg.Secret(rw.BearerToken.Value())}
-	}
-	if b := rw.BasicAuth; b != nil {
-		h.BasicAuth = &commoncfg.BasicAuth{Username: b.Username, Password: commoncfg.Secret(b.Password.Value())}
-	}
-	if o := rw.OAuth2; o != nil {
-		h.OAuth2 = &commoncfg.OAuth2{
-			ClientID: o.ClientID, ClientSecret: commoncfg.Secret(o.ClientSecret.Value()), Scopes: o.Scopes, EndpointParams: o.EndpointParams,
-		}
-		if o.TokenURL != nil {
-			h.OAuth2.TokenURL = o.TokenURL.String()
-		}
-	}
-	if t := rw.TLS; t != nil {
-		h.TLSConfig = commoncfg.TLSConfig{
-			CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify,
-		}
-	}
-	c.HTTPClientConfig = h
+	c.HTTPClientConfig = httpClientConfig(config.DefaultRemoteWriteHTTPClientConfig, &rw.RemoteClient)
 	if err := c.HTTPClientConfig.Validate(); err != nil {
 		return nil, err
 	}
@@ -84,4 +64,69 @@ func remoteWriteConfig(rw *hclconfig.RemoteWrite) (*config.RemoteWriteConfig, er
 		return nil, fmt.Errorf("invalid protobuf_message: %w", err)
 	}
 	return &c, nil
+}
+
+// readConfig is the part of Prometheus's configuration that upstream's
+// remote Storage reads for its read side: the external labels and the
+// remote_read blocks as remote_read entries. It has no remote_write
+// entries, so that the storage starts no queue.
+func readConfig(cfg *hclconfig.Config) (*config.Config, error) {
+	conf := &config.Config{GlobalConfig: config.GlobalConfig{ExternalLabels: labels.FromMap(cfg.Global.ExternalLabels)}}
+	for _, rr := range cfg.RemoteReads {
+		c, err := remoteReadConfig(rr)
+		if err != nil {
+			return nil, fmt.Errorf("remote_read %q: %w", rr.Name, err)
+		}
+		conf.RemoteReadConfigs = append(conf.RemoteReadConfigs, c)
+	}
+	return conf, nil
+}
+
+// remoteReadConfig converts a remote_read block into Prometheus's
+// remote_read entry, with its defaults for what the block does not say.
+func remoteReadConfig(rr *hclconfig.RemoteRead) (*config.RemoteReadConfig, error) {
+	c := config.DefaultRemoteReadConfig
+	c.Name = rr.Name
+	c.URL = &commoncfg.URL{URL: rr.URL}
+	c.RemoteTimeout = model.Duration(rr.RemoteTimeout)
+	c.Headers = rr.Headers
+	c.ReadRecent = rr.ReadRecent
+	c.FilterExternalLabels = rr.FilterExternalLabels
+	if len(rr.RequiredMatchers) > 0 {
+		c.RequiredMatchers = model.LabelSet{}
+		for name, value := range rr.RequiredMatchers {
+			c.RequiredMatchers[model.LabelName(name)] = model.LabelValue(value)
+		}
+	}
+	c.HTTPClientConfig = httpClientConfig(commoncfg.DefaultHTTPClientConfig, &rr.RemoteClient)
+	if err := c.HTTPClientConfig.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// httpClientConfig is base with the authentication and TLS of a
+// remote_write or remote_read block.
+func httpClientConfig(base commoncfg.HTTPClientConfig, rc *hclconfig.RemoteClient) commoncfg.HTTPClientConfig {
+	h := base
+	if rc.BearerToken != "" {
+		h.Authorization = &commoncfg.Authorization{Type: "Bearer", Credentials: commoncfg.Secret(rc.BearerToken.Value())}
+	}
+	if b := rc.BasicAuth; b != nil {
+		h.BasicAuth = &commoncfg.BasicAuth{Username: b.Username, Password: commoncfg.Secret(b.Password.Value())}
+	}
+	if o := rc.OAuth2; o != nil {
+		h.OAuth2 = &commoncfg.OAuth2{
+			ClientID: o.ClientID, ClientSecret: commoncfg.Secret(o.ClientSecret.Value()), Scopes: o.Scopes, EndpointParams: o.EndpointParams,
+		}
+		if o.TokenURL != nil {
+			h.OAuth2.TokenURL = o.TokenURL.String()
+		}
+	}
+	if t := rc.TLS; t != nil {
+		h.TLSConfig = commoncfg.TLSConfig{
+			CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify,
+		}
+	}
+	return h
 }

@@ -46,3 +46,32 @@ func TestUpstreamConfig(t *testing.T) {
 		t.Errorf("plain: %+v", plain.HTTPClientConfig.Authorization)
 	}
 }
+
+// TestReadConfig converts remote_read blocks into Prometheus's remote_read
+// entries, with the client settings of remote_write and Prometheus's
+// defaults, and no remote_write entry.
+func TestReadConfig(t *testing.T) {
+	cfg, diags := hclconfig.Load("../../hclconfig/testdata/remote.good.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	conf, err := readConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conf.RemoteWriteConfigs) != 0 || len(conf.RemoteReadConfigs) != 2 || conf.GlobalConfig.ExternalLabels.String() != `{cluster="dev"}` {
+		t.Fatalf("%+v", conf)
+	}
+	archive, plain := conf.RemoteReadConfigs[0], conf.RemoteReadConfigs[1]
+	if archive.Name != "archive" || archive.URL.String() != "https://archive.example.com/api/v1/read" || archive.RemoteTimeout != model.Duration(20*time.Second) ||
+		archive.Headers["X-Scope-OrgID"] != "team-a" || !archive.ReadRecent || archive.FilterExternalLabels ||
+		archive.RequiredMatchers["job"] != "node" || archive.RequiredMatchers["service.name"] != "api" || len(archive.RequiredMatchers) != 2 ||
+		archive.HTTPClientConfig.Authorization == nil || string(archive.HTTPClientConfig.Authorization.Credentials) != "s3cr3t-token" ||
+		!archive.HTTPClientConfig.TLSConfig.InsecureSkipVerify || archive.ChunkedReadLimit != config.DefaultChunkedReadLimit {
+		t.Errorf("archive: %+v", archive)
+	}
+	if plain.RemoteTimeout != config.DefaultRemoteReadConfig.RemoteTimeout || plain.ReadRecent || !plain.FilterExternalLabels || plain.RequiredMatchers != nil ||
+		plain.HTTPClientConfig.BasicAuth == nil || string(plain.HTTPClientConfig.BasicAuth.Password) != "s3cr3t-token" || !plain.HTTPClientConfig.EnableHTTP2 {
+		t.Errorf("plain: %+v", plain)
+	}
+}

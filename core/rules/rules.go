@@ -63,6 +63,11 @@ type Options struct {
 	Store Storage
 	// Engine evaluates the rules' expressions.
 	Engine promql.QueryEngine
+	// Queryable, when set, is what the rules' expressions read, such as
+	// the store merged with other stores, as Prometheus's rules read its
+	// fanout storage. Default: Store. The for state of alerts is always
+	// restored from Store.
+	Queryable storage.Queryable
 	// ExternalURL is where people reach the server: alerts link to it and
 	// templates see it as $externalURL. Default: none.
 	ExternalURL *url.URL
@@ -118,10 +123,14 @@ func New(opts Options) *Manager {
 		externalURL: externalURL,
 		cancel:      cancel,
 	}
+	queryable := opts.Queryable
+	if queryable == nil {
+		queryable = opts.Store
+	}
 	m.manager = rules.NewManager(&rules.ManagerOptions{
 		NameValidationScheme: model.UTF8Validation,
 		ExternalURL:          opts.ExternalURL,
-		QueryFunc:            rules.EngineQueryFunc(opts.Engine, opts.Store),
+		QueryFunc:            rules.EngineQueryFunc(opts.Engine, queryable),
 		NotifyFunc:           rules.SendAlerts(sender(opts.Notify), externalURL),
 		Context:              ctx,
 		AppendableV2:         opts.Store,

@@ -27,7 +27,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 	api.New(api.Sources{
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
-		Engine:      s.engine, Store: s.db, Exemplars: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
+		Engine:      s.engine, Store: s.reader.Queryable(), Exemplars: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
 		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
 		Alertmanagers:        s.forwarder.Alertmanagers,
 		ExternalLabels:       s.externalLabels,
@@ -69,7 +69,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		ConcurrentLimit: cfg.Server.RemoteReadConcurrentLimit,
 		MaxBytesInFrame: int(cfg.Server.RemoteReadMaxBytesInFrame),
 	}))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, s.sender.Gatherer()}, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, s.sender.Gatherer(), remote.ReadMetrics()}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

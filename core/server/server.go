@@ -87,6 +87,7 @@ type Server struct {
 
 	db         *tsdb.DB
 	sender     *remote.Sender
+	reader     *remote.Reader
 	engine     *promql.Engine
 	alertStore *alert.Store
 	push       *push.Store // nil unless the server block enables pushes
@@ -199,6 +200,11 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 		return err
 	}
 	s.closers = append(s.closers, s.db.Close, s.sender.Close)
+	// Queries, rules and federation read the store merged with the
+	// remote_read blocks, as Prometheus's read its fanout storage; the
+	// remote-read handler, exemplars and the admin API the store alone.
+	s.reader = remote.NewReader(remote.ReaderOptions{Local: s.db, Logger: s.logger.Named("remote_read")})
+	s.closers = append(s.closers, s.reader.Close)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.db.Collector())
 	s.reloads = newReloadMetrics(reg)
@@ -227,7 +233,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.forwarder = alert.NewForwarder(alert.ForwarderOptions{Registerer: reg, Logger: s.logger.Named("alertmanagers")})
 	s.intake = alert.NewIntake(s.dispatcher, s.forwarder)
 	s.rules = rules.New(rules.Options{
-		Store: s.db, Engine: s.engine, Registerer: reg, Logger: s.logger.Named("rules"),
+		Store: s.db, Queryable: s.reader.Queryable(), Engine: s.engine, Registerer: reg, Logger: s.logger.Named("rules"),
 		ExternalURL: externalURL, Notify: s.intake.Send,
 	})
 	var sources []scrape.Source
@@ -266,6 +272,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.components = []component{
 		{"plugins", s.plugins.ApplyConfig, s.plugins.Run},
 		{"remote write", s.sender.ApplyConfig, s.sender.Run},
+		{"remote read", s.reader.ApplyConfig, nil},
 		{"dispatcher", s.dispatcher.ApplyConfig, s.dispatcher.Run},
 		{"alertmanagers", s.forwarder.ApplyConfig, s.forwarder.Run},
 		{"alert intake", s.intake.ApplyConfig, nil},
