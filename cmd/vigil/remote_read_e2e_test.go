@@ -60,10 +60,11 @@ func metricValue(t *testing.T, s *runningServer, prefix string) float64 {
 	return sum
 }
 
-// readingConfig is the configuration of the reading server: it scrapes
-// own and has remote_read with the attributes of block, none for no
+// scrapingConfig is the configuration of a server that keeps its data in
+// dataDir, has the external label site="a" and scrapes target as job, and
+// has remote_read "a" with the attributes of block, none for no
 // remote_read block.
-func readingConfig(dataDir, own, block string) string {
+func scrapingConfig(dataDir, job, target, block string) string {
 	cfg := fmt.Sprintf(`server {
   data_dir = %q
 }
@@ -74,10 +75,10 @@ global {
   external_labels = { site = "a" }
 }
 
-scrape "own" {
+scrape %q {
   targets = [%q]
 }
-`, dataDir, own)
+`, dataDir, job, strings.TrimPrefix(target, "http://"))
 	if block != "" {
 		cfg += "\nremote_read \"a\" {\n" + block + "\n}\n"
 	}
@@ -94,24 +95,11 @@ scrape "own" {
 func TestRemoteReadEndToEnd(t *testing.T) {
 	target, own := appTarget(t), ownTarget(t)
 	dir := t.TempDir()
-	a := startServer(t, "--config", writeFile(t, "a.hcl", fmt.Sprintf(`server {
-  data_dir = %q
-}
-
-global {
-  scrape_interval = "1s"
-  scrape_timeout  = "1s"
-  external_labels = { site = "a" }
-}
-
-scrape "app" {
-  targets = [%q]
-}
-`, filepath.Join(dir, "a"), strings.TrimPrefix(target.URL, "http://"))))
+	a := startServer(t, "--config", writeFile(t, "a.hcl", scrapingConfig(filepath.Join(dir, "a"), "app", target.URL, "")))
 	readA := fmt.Sprintf(`  url          = "http://%s/api/v1/read"
   read_recent  = true
   bearer_token = "s3cr3t-token"`, a.addr)
-	bConfig := writeFile(t, "b.hcl", readingConfig(filepath.Join(dir, "b"), strings.TrimPrefix(own.URL, "http://"), readA))
+	bConfig := writeFile(t, "b.hcl", scrapingConfig(filepath.Join(dir, "b"), "own", own.URL, readA))
 	b := startServer(t, "--config", bConfig)
 	defer func() {
 		if t.Failed() {
@@ -120,7 +108,7 @@ scrape "app" {
 	}()
 	reconfigure := func(block string) {
 		t.Helper()
-		if err := os.WriteFile(bConfig, []byte(readingConfig(filepath.Join(dir, "b"), strings.TrimPrefix(own.URL, "http://"), block)), 0o640); err != nil {
+		if err := os.WriteFile(bConfig, []byte(scrapingConfig(filepath.Join(dir, "b"), "own", own.URL, block)), 0o640); err != nil {
 			t.Fatal(err)
 		}
 		if code, body := b.reload(t); code != http.StatusOK {
