@@ -85,7 +85,7 @@ func NewReader(opts ReaderOptions) *Reader {
 	// gives it no remote_write entry, so it starts no queue, and its
 	// metrics go to a registry of its own that nobody reads.
 	r := &Reader{remote: remote.NewStorage(slogger, prometheus.NewRegistry(), opts.Local.StartTime, "", FlushDeadline, nil, false)}
-	r.merged = storage.NewFanout(slogger, opts.Local, r.remote)
+	r.merged = storage.NewFanout(slogger, opts.Local, joiningStorage{r.remote})
 	return r
 }
 
@@ -118,6 +118,69 @@ func (r *Reader) Close() error {
 	})
 	return r.closeErr
 }
+
+// joiningStorage is upstream's remote.Storage, whose queriers give a
+// series whose chunks a streamed remote-read answer spreads over several
+// frames as several series, one a frame, with the same labels; its
+// queriers join them into one, as the PromQL engine needs.
+type joiningStorage struct{ *remote.Storage }
+
+// Querier implements storage.Queryable.
+func (s joiningStorage) Querier(mint, maxt int64) (storage.Querier, error) {
+	q, err := s.Storage.Querier(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	return joiningQuerier{q}, nil
+}
+
+// joiningQuerier joins the consecutive series of one label set that its
+// Querier's Select gives.
+type joiningQuerier struct{ storage.Querier }
+
+// Select implements storage.Querier.
+func (q joiningQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+	return &joinedSeriesSet{SeriesSet: q.Querier.Select(ctx, sortSeries, hints, ms...)}
+}
+
+// joinedSeriesSet is a series set whose consecutive series of one label
+// set are merged into one with storage.ChainedSeriesMerge.
+type joinedSeriesSet struct {
+	storage.SeriesSet
+	// next is the series read after the current one's last part, not yet
+	// given; nil when there is none.
+	next storage.Series
+	cur  storage.Series
+}
+
+// Next implements storage.SeriesSet.
+func (s *joinedSeriesSet) Next() bool {
+	first := s.next
+	s.next = nil
+	if first == nil {
+		if !s.SeriesSet.Next() {
+			return false
+		}
+		first = s.SeriesSet.At()
+	}
+	parts := []storage.Series{first}
+	for s.SeriesSet.Next() {
+		series := s.SeriesSet.At()
+		if !labels.Equal(series.Labels(), first.Labels()) {
+			s.next = series
+			break
+		}
+		parts = append(parts, series)
+	}
+	s.cur = first
+	if len(parts) > 1 {
+		s.cur = storage.ChainedSeriesMerge(parts...)
+	}
+	return true
+}
+
+// At implements storage.SeriesSet.
+func (s *joinedSeriesSet) At() storage.Series { return s.cur }
 
 // readMetricsPrefix starts the names of upstream's remote-read client
 // metrics, which upstream registers with the default registry.

@@ -92,9 +92,11 @@ func sortedLines(texts ...string) string {
 // of another store, with the local store: with the external labels
 // filtered or not, read_recent or only for the time before the local
 // store's oldest sample, required matchers, a remote store that is down,
-// and a reload without the block.
+// and a reload without the block. The remote store's streamed answers
+// split its series over several frames, which must come back whole.
 func TestReader(t *testing.T) {
-	remoteDB, u := readStore(t, ReadLimits{MaxBytesInFrame: 1 << 20})
+	// Frames of 1KB split each series of the remote store over several.
+	remoteDB, u := readStore(t, ReadLimits{MaxBytesInFrame: 1024})
 	localDB := localStore(t)
 	reader := NewReader(ReaderOptions{Local: localDB})
 	defer reader.Close()
