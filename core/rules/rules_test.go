@@ -148,6 +148,28 @@ rules "up" {
 	}
 }
 
+// TestRulesReadQueryable records from Options.Queryable, such as the
+// store merged with remote stores, into Store: up is only in the former.
+func TestRulesReadQueryable(t *testing.T) {
+	db, other, engine := testfixture.Store(t), testfixture.Store(t), testfixture.Engine(t)
+	now := time.Now().UnixMilli()
+	testfixture.AppendEvery(t, other, now-time.Minute.Milliseconds(), now, 10_000, func(int, int64) float64 { return 1 },
+		labels.FromStrings("__name__", "up", "job", "a", "instance", "1"))
+	m := New(Options{Store: db, Queryable: other, Engine: engine})
+	cfg := parseConfig(t, t.TempDir(), `
+rules "up" {
+  interval = "100ms"
+  record "job:up:sum" { expr = "sum by (job) (up)" }
+}`)
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	runManager(t, m)
+	waitFor(t, "the series recorded from the queryable", func() bool {
+		return fmt.Sprint(instant(t, engine, db, "job:up:sum", time.Now())) == fmt.Sprint(map[string]float64{`{__name__="job:up:sum", job="a"}`: 1})
+	})
+}
+
 // evalGroups loads cfg's groups without running them, so that a test
 // evaluates them at the times it chooses. The alerting rules count as
 // restored: they write ALERTS from the first evaluation.
