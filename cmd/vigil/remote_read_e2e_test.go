@@ -181,6 +181,9 @@ func TestRemoteReadEndToEnd(t *testing.T) {
 	if !strings.Contains(string(federated), `app_requests_total{instance=`) {
 		t.Errorf("B's federation lacks A's series:\n%s", federated)
 	}
+	if n := metricValue(t, b, `prometheus_remote_read_client_queries_total{code="200",remote_name="a"`); n == 0 {
+		t.Error("B's /metrics count no remote read of A")
+	}
 	// B's remote-read endpoint serves B's store only, as Prometheus's.
 	job := labels.MustNewMatcher(labels.MatchRegexp, "job", "app|own")
 	if got := readRemote(t, b.addr, prompb.ReadRequest_STREAMED_XOR_CHUNKS, 0, time.Now().UnixMilli(), job); len(got) == 0 || slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, `job="app"`) }) {
