@@ -34,7 +34,7 @@ func TestConfigImport(t *testing.T) {
 		if !strings.Contains(stdout, `scrape "prometheus" {`) {
 			t.Errorf("the HCL is not written:\n%s", stdout)
 		}
-		want := file + ":20: remote_write is not converted: Vigil's configuration has no remote write\n" +
+		want := file + ":20: remote_write is not converted: the import does not convert it; write a remote_write block for each entry\n" +
 			`vigil: 1 settings of "` + file + `" are not converted; the HCL leaves them out` + "\n"
 		if stderr != want {
 			t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)

@@ -150,9 +150,9 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 		case "runtime":
 			c.skip(e.node, "Vigil's configuration has no runtime settings; the server sets GOGC=75 unless the environment sets GOGC")
 		case "remote_write":
-			c.skip(e.node, "Vigil's configuration has no remote write")
+			c.skip(e.node, "the import does not convert it; write a remote_write block for each entry")
 		case "remote_read":
-			c.skip(e.node, "Vigil's configuration has no remote read")
+			c.skip(e.node, "the import does not convert it; write a remote_read block for each entry")
 		case "otlp":
 			// Below, after the global block.
 		case "tracing":
