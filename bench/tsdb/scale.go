@@ -261,11 +261,18 @@ func runScaleChildMode(ctx context.Context) error {
 // runs hours of synthetic time in a minute: for upstream it waits for the
 // head compactions its commits started and runs those still due, as its
 // minutely loop would (Compact returns once the head no longer spans more
-// than 1.5 block ranges); then it waits d for both stores.
+// than 1.5 block ranges); for Vigil it runs the maintenance its loop runs
+// every few seconds (Maintain: sealing, log truncation, eviction of idle
+// series); then it waits d for both stores.
 func settle(db storage.Storage, d time.Duration) error {
-	if u, ok := db.(*promtsdb.DB); ok {
-		if err := u.Compact(context.Background()); err != nil {
+	switch s := db.(type) {
+	case *promtsdb.DB:
+		if err := s.Compact(context.Background()); err != nil {
 			return fmt.Errorf("compact upstream head: %w", err)
+		}
+	case *vigiltsdb.DB:
+		if err := s.Maintain(); err != nil {
+			return fmt.Errorf("vigil maintenance: %w", err)
 		}
 	}
 	time.Sleep(d)

@@ -78,7 +78,7 @@ func printScaleReport(out io.Writer, cfg config, phases []*scaleRun) {
 	}
 	fmt.Fprintln(out, "         each round, the window of active targets slides on by the targets it takes to reach the last one in the last round")
 	fmt.Fprintln(out, "  each phase of each store in a child process of its own, one after the other; RSS = VmRSS of the child, peak RSS = its VmHWM,")
-	fmt.Fprintf(out, "  both measured %s after the last commit (upstream's due head compactions run first), before any forced GC;\n", sc.settle)
+	fmt.Fprintf(out, "  both measured %s after the last commit (upstream's due head compactions and Vigil's due maintenance run first), before any forced GC;\n", sc.settle)
 	fmt.Fprintln(out, "  mapped files = RssFile at the same time; the workload's part = VmRSS once the targets were built, before Open")
 	fmt.Fprintln(out, "  (churn builds them as they enter); live heap = the Go heap after two forced GCs, measured after RSS")
 	fmt.Fprintln(out, "  upstream: tsdb.DefaultOptions (2h blocks) and snappy WAL; vigil: "+vigilScaleNote)

@@ -370,6 +370,33 @@ func (db *DB) run() {
 	}
 }
 
+// Maintain runs at once, and waits for, the maintenance that the store's
+// background loop runs every few seconds: it seals the full chunks,
+// drops the write-ahead segments no longer needed and evicts the idle
+// series. Data written much faster than the clock, as a backfill or a
+// benchmark writes it, leaves that loop behind; Maintain lets the caller
+// catch up, as upstream's Compact runs the head compactions that are due.
+func (db *DB) Maintain() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	db.maintMu.Lock()
+	defer db.maintMu.Unlock()
+	if err := db.sealPending(); err != nil {
+		return fmt.Errorf("cannot seal chunks: %w", err)
+	}
+	if err := db.truncateWALIfLarge(); err != nil {
+		return fmt.Errorf("cannot truncate a large write-ahead log: %w", err)
+	}
+	if err := db.truncateWAL(math.MaxUint64); err != nil {
+		return fmt.Errorf("cannot drop sealed write-ahead segments: %w", err)
+	}
+	if err := db.evictIdle(); err != nil {
+		return fmt.Errorf("cannot evict idle series: %w", err)
+	}
+	return nil
+}
+
 // truncateEvery is how often the maintenance drops the write-ahead
 // segments it no longer needs and evicts idle series; a variable for tests.
 var truncateEvery = 5 * time.Second

@@ -706,3 +706,40 @@ func TestEvictionFollowsDataTime(t *testing.T) {
 		t.Fatalf("the active series left memory: postings %v", got)
 	}
 }
+
+// TestMaintainEvictsAtOnce: Maintain runs the due maintenance before it
+// returns, eviction of the idle series included, without waiting for the
+// background loop, which this test holds off (its clock and its data-time
+// trigger).
+func TestMaintainEvictsAtOnce(t *testing.T) {
+	defer func(every time.Duration) { truncateEvery = every }(truncateEvery)
+	truncateEvery = time.Hour
+	db := openTestDB(t, Options{SeriesIdleTimeout: time.Hour})
+	db.evictAskedAt.Store(math.MaxInt64)
+	gone := labels.FromStrings("__name__", "gone", "pod", "a")
+	stays := labels.FromStrings("__name__", "stays", "pod", "b")
+	if _, err := appendRef(t, db, 0, gone, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := appendRef(t, db, 0, stays, 2*time.Hour.Milliseconds(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := memPostings(t, db, "pod", "a"); len(got) != 1 {
+		t.Fatalf("the idle series left memory before Maintain: postings %v", got)
+	}
+	if err := db.Maintain(); err != nil {
+		t.Fatal(err)
+	}
+	if got := memPostings(t, db, "pod", "a"); len(got) != 0 {
+		t.Fatalf("the idle series is still in memory after Maintain: postings %v", got)
+	}
+	if got := memPostings(t, db, "pod", "b"); len(got) != 1 {
+		t.Fatalf("the active series left memory: postings %v", got)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Maintain(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Maintain after Close: %v, want ErrClosed", err)
+	}
+}
