@@ -78,7 +78,15 @@ type runningServer struct {
 // waits until it listens.
 func startServer(t *testing.T, args ...string) *runningServer {
 	t.Helper()
-	cmd := exec.Command(vigilBinary(t), append([]string{"server", "--listen", "127.0.0.1:0"}, args...)...)
+	return startVigil(t, "server", args...)
+}
+
+// startVigil runs `vigil command` (server or agent) with args on a free
+// loopback port, unless args name one with --listen, and waits until it
+// listens.
+func startVigil(t *testing.T, command string, args ...string) *runningServer {
+	t.Helper()
+	cmd := exec.Command(vigilBinary(t), append([]string{command, "--listen", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -85,6 +85,13 @@ type Sources struct {
 	// /api/v1/status/buildinfo and of /api/v2/status.
 	Version, Revision string
 	Logger            hclog.Logger
+	// Agent says the server runs in agent mode, without a store to read:
+	// the endpoints that query it, and those of rules and alerts, answer
+	// 422 with an error of type execution, "not available in agent mode",
+	// as Prometheus's agent answers them; federation answers 404, and the
+	// admin and Alertmanager endpoints are not served. Engine, Store,
+	// Exemplars, Stats, Rules, Silences and Alerts may then be nil.
+	Agent bool
 }
 
 // API serves the endpoints of the Prometheus HTTP API v1.
@@ -141,23 +148,33 @@ func (a *API) Register(mux *http.ServeMux) {
 		"/api/v1/series": a.series, "/api/v1/labels": a.labelNames, "/api/v1/format_query": a.formatQuery,
 		"/api/v1/parse_query": a.parseQuery,
 	}
-	for _, path := range readPOSTPaths {
-		handle(http.MethodGet+" "+path, a.wrap(read[path]))
-		handle(http.MethodPost+" "+path, a.wrap(read[path]))
+	// store wraps the handlers that need the store, the rules or the
+	// alerts: in agent mode they say they are not available.
+	store := a.wrap
+	federate := a.federate
+	if a.src.Agent {
+		store = func(handler) http.HandlerFunc { return a.wrap(notInAgentMode) }
+		federate = func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "federation is "+errNotInAgentMode.Error(), http.StatusNotFound)
+		}
 	}
-	handle("GET /api/v1/label/{name}/values", a.wrap(a.labelValues))
+	for _, path := range readPOSTPaths {
+		handle(http.MethodGet+" "+path, store(read[path]))
+		handle(http.MethodPost+" "+path, store(read[path]))
+	}
+	handle("GET /api/v1/label/{name}/values", store(a.labelValues))
 	handle("GET /api/v1/targets", a.wrap(a.targets))
 	handle("GET /api/v1/targets/metadata", a.wrap(a.targetsMetadata))
 	handle("GET /api/v1/metadata", a.wrap(a.metadata))
-	handle("GET /api/v1/rules", a.wrap(a.rules))
-	handle("GET /api/v1/alerts", a.wrap(a.alerts))
-	handle("GET /api/v1/alertmanagers", a.wrap(a.alertmanagers))
+	handle("GET /api/v1/rules", store(a.rules))
+	handle("GET /api/v1/alerts", store(a.alerts))
+	handle("GET /api/v1/alertmanagers", store(a.alertmanagers))
 	handle("GET /api/v1/status/buildinfo", a.wrap(a.buildInfo))
 	handle("GET /api/v1/status/runtimeinfo", a.wrap(a.runtimeInfo))
-	handle("GET /api/v1/status/tsdb", a.wrap(a.tsdbStatus))
+	handle("GET /api/v1/status/tsdb", store(a.tsdbStatus))
 	handle("GET /api/v1/status/config", a.wrap(a.configStatus))
 	handle("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
-	handle("GET /federate", a.federate)
+	handle("GET /federate", federate)
 	// A browser asks before it sends a request a form could not send. Each
 	// path has its own OPTIONS pattern: one for all of /api/v1/ would turn
 	// the 404 of an unknown path, or of one only other endpoints serve
@@ -166,8 +183,21 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, path := range paths {
 		mux.HandleFunc(http.MethodOptions+" "+path, preflight)
 	}
+	if a.src.Agent {
+		return
+	}
 	a.registerAdmin(mux)
 	a.registerAlertmanager(mux)
+}
+
+// errNotInAgentMode is what the endpoints that need a store answer in
+// agent mode.
+var errNotInAgentMode = errors.New("not available in agent mode")
+
+// notInAgentMode answers an endpoint that needs a store in agent mode, as
+// Prometheus's agent answers it: 422, an error of type execution.
+func notInAgentMode(*http.Request) (any, annotations.Annotations, *apiError) {
+	return nil, nil, &apiError{errorExecution, errNotInAgentMode}
 }
 
 // Error types of the API, as Prometheus names them.

@@ -56,7 +56,7 @@ type SenderOptions struct {
 type Sender struct {
 	logger  hclog.Logger
 	reg     *prometheus.Registry
-	storage *remote.WriteStorage
+	storage *remote.Storage
 	// queues are the names of the queues in effect, from the last
 	// configuration the storage took.
 	queues atomic.Pointer[[]string]
@@ -78,7 +78,10 @@ func NewSender(opts SenderOptions) *Sender {
 	s := &Sender{logger: logger, reg: reg, notify: make(chan struct{}, 1), stop: make(chan struct{}), forwarded: make(chan struct{})}
 	// No scrape manager: metadata is not sent (metadata_config.send is
 	// off), which is the only use upstream has for one.
-	s.storage = remote.NewWriteStorage(hclogslog.New(logger), reg, opts.DataDir, FlushDeadline, nil, false)
+	// Upstream's Storage holds the WriteStorage; it has no remote_read
+	// configured, and so no use for the start time of the local store.
+	noStartTime := func() (int64, error) { return 0, nil }
+	s.storage = remote.NewStorage(hclogslog.New(logger), reg, noStartTime, opts.DataDir, FlushDeadline, nil, false)
 	s.queues.Store(&[]string{})
 	go s.forward()
 	return s
@@ -99,6 +102,11 @@ func (s *Sender) forward() {
 		}
 	}
 }
+
+// Storage is upstream's remote storage the queues run in, for upstream's
+// agent DB (tsdb/agent), which keeps in its log what the queues have not
+// sent by the lowest timestamp they sent.
+func (s *Sender) Storage() *remote.Storage { return s.storage }
 
 // Gatherer gathers the sender's metrics, upstream's
 // prometheus_remote_storage_* and prometheus_wal_watcher_*, for the

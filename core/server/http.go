@@ -69,6 +69,37 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		ConcurrentLimit: cfg.Server.RemoteReadConcurrentLimit,
 		MaxBytesInFrame: int(cfg.Server.RemoteReadMaxBytesInFrame),
 	}))
+	s.handleCommon(mux, reg)
+	return crossOriginProtection().Handler(instrument(reg, mux))
+}
+
+// agentHandler serves what an agent answers: the targets, the status
+// endpoints, /metrics, profiles, and the health, readiness and reload
+// endpoints; the endpoints that need a store say they are not available.
+func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	api.New(api.Sources{
+		Agent:          true,
+		Targets:        s.scrapes,
+		ExternalLabels: s.externalLabels,
+		Config:         s.Config,
+		Flags:          map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir, "agent": "true"},
+		CORSOrigin:     corsOrigin(cfg.Server),
+		Version:        s.opts.Version, Revision: s.opts.Revision, Logger: s.logger.Named("api"),
+	}).Register(mux)
+	api.RegisterUI(mux)
+	for _, pattern := range []string{"POST /api/v1/write", "POST /api/v1/read"} {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "not available in agent mode", http.StatusNotFound)
+		})
+	}
+	s.handleCommon(mux, reg)
+	return crossOriginProtection().Handler(instrument(reg, mux))
+}
+
+// handleCommon adds what servers and agents both answer: /metrics,
+// profiles, and the health, readiness and reload endpoints.
+func (s *Server) handleCommon(mux *http.ServeMux, reg *prometheus.Registry) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, s.sender.Gatherer(), remote.ReadMetrics()}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -84,7 +115,6 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		}
 		fmt.Fprintln(w, "configuration reloaded")
 	})
-	return crossOriginProtection().Handler(instrument(reg, mux))
 }
 
 // corsOrigin says whether web pages of an origin may read the API, by

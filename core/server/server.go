@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/tsdb/agent"
 	"golang.org/x/net/netutil"
 
 	"github.com/vigilmon/vigil/core/alert"
@@ -73,6 +74,11 @@ type Options struct {
 	Version, Revision string
 	// Logger receives the server's log lines; none when nil.
 	Logger hclog.Logger
+	// Agent runs the server as an agent, as Prometheus's --agent: it
+	// scrapes, runs plugins and discovery, and remote-writes, keeping only
+	// the write-ahead log; it has no store to query, no rules and no
+	// alerting, and refuses a configuration that has them.
+	Agent bool
 	// Diagnostics receives the configuration's diagnostics, as
 	// file:line:col with the source line, when not nil; errors also go
 	// into the error returned.
@@ -86,6 +92,7 @@ type Server struct {
 	ln     net.Listener
 
 	db         *tsdb.DB
+	agentDB    *agent.DB // instead of db, in agent mode
 	sender     *remote.Sender
 	reader     *remote.Reader
 	engine     *promql.Engine
@@ -167,7 +174,11 @@ func New(ctx context.Context, opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("the server block's write_timeout (%s) must exceed the query block's timeout (%s), or answers to long queries are cut", wt, cfg.Query.Timeout)
 	}
 
-	if err := s.build(cfg); err != nil {
+	build := s.build
+	if opts.Agent {
+		build = s.buildAgent
+	}
+	if err := build(cfg); err != nil {
 		return nil, err
 	}
 	resolved, err := s.resolve(ctx, cfg)
@@ -371,7 +382,7 @@ func (s *Server) reload() error {
 	// The exemplar storage is resized in place, as Prometheus resizes its
 	// own on a reload; the rest of the server block waits for a restart.
 	maxExemplars := resolved.Server.MaxExemplars
-	if maxExemplars != running.Server.MaxExemplars {
+	if maxExemplars != running.Server.MaxExemplars && s.db != nil {
 		if err := s.db.SetMaxExemplars(int64(maxExemplars)); err != nil {
 			return err
 		}
@@ -409,6 +420,11 @@ func (s *Server) load() (*hclconfig.Config, error) {
 		}
 	}
 	s.override(cfg)
+	if s.opts.Agent {
+		if err := checkAgent(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return cfg, nil
 }
 
