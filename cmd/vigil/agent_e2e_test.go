@@ -186,8 +186,9 @@ func checkContiguous(t *testing.T, samples []model.SamplePair, interval time.Dur
 	}
 }
 
-// TestAgentRefusesRulesAndAlerting checks that `vigil agent` refuses a
-// configuration with blocks it cannot honour, naming each.
+// TestAgentRefusesRulesAndAlerting checks that `vigil agent` and `vigil
+// config validate --agent` refuse a configuration with blocks an agent
+// cannot honour, naming each, which a server takes.
 func TestAgentRefusesRulesAndAlerting(t *testing.T) {
 	cfg := writeFile(t, "agent.hcl", fmt.Sprintf(`server {
   data_dir = %q
@@ -203,13 +204,18 @@ alertmanager {
   urls = ["http://127.0.0.1:9093"]
 }
 `, t.TempDir()))
-	code, _, stderr := runCLI("agent", "--config", cfg, "--listen", "127.0.0.1:0")
-	if code != exitFailure {
-		t.Errorf("exit code %d, want %d", code, exitFailure)
+	if code, _, stderr := runCLI("config", "validate", cfg); code != exitOK {
+		t.Errorf("config validate: exit code %d, want %d:\n%s", code, exitOK, stderr)
 	}
-	for _, want := range []string{`rules block "recording": not available in agent mode`, "alertmanager block: not available in agent mode"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	for _, args := range [][]string{{"agent", "--config", cfg, "--listen", "127.0.0.1:0"}, {"config", "validate", "--agent", cfg}} {
+		code, _, stderr := runCLI(args...)
+		if code != exitFailure {
+			t.Errorf("%v: exit code %d, want %d", args, code, exitFailure)
+		}
+		for _, want := range []string{`rules block "recording": not available in agent mode`, "alertmanager block: not available in agent mode"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%v: stderr lacks %q:\n%s", args, want, stderr)
+			}
 		}
 	}
 }

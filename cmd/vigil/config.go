@@ -14,13 +14,16 @@ func newConfigCommand() *cobra.Command {
 }
 
 func newConfigValidateCommand() *cobra.Command {
-	return &cobra.Command{
+	var agent bool
+	cmd := &cobra.Command{
 		Use:   "validate FILE",
 		Short: "Check a configuration file and print its diagnostics",
 		Long: `Decode FILE as Vigil's HCL configuration and report every mistake with
 file, line, column and the line it is on. The plugins the file uses are
 started (or loaded) to check each config block against the plugin's own
-schema, then stopped. Exit 0 when it is valid, 1 when it is not.`,
+schema, then stopped. With --agent, the blocks that vigil agent refuses
+(rules, alerting, pushes, the remote-write receiver) are mistakes too.
+Exit 0 when it is valid, 1 when it is not.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, diags := hclconfig.Load(args[0])
@@ -38,8 +41,15 @@ schema, then stopped. Exit 0 when it is valid, 1 when it is not.`,
 			if diags.HasErrors() {
 				return fmt.Errorf("configuration %q is not valid", args[0])
 			}
+			if agent {
+				if err := cfg.CheckAgent(); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "configuration %q is valid: %d scrape and exporter blocks, %d plugins\n", args[0], len(cfg.Scrapes), len(cfg.Plugins))
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&agent, "agent", false, "check the file for vigil agent")
+	return cmd
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -58,45 +57,6 @@ func (s *Server) buildAgent(cfg *hclconfig.Config) error {
 		{"scrapes", s.scrapes.ApplyConfig, s.scrapes.Run},
 		{"discovery", s.discovery.ApplyConfig, s.discovery.Run},
 		{"http", nil, s.serve},
-	}
-	return nil
-}
-
-// checkAgent refuses a configuration with blocks an agent cannot honour:
-// it keeps no store, so it evaluates no rules and sends no alerts, and
-// takes no pushes or remote writes. Prometheus's agent refuses rule_files
-// the same way.
-func checkAgent(cfg *hclconfig.Config) error {
-	var errs []error
-	refuse := func(what string) {
-		errs = append(errs, fmt.Errorf("%s: not available in agent mode, which only scrapes and remote-writes", what))
-	}
-	for _, g := range cfg.RuleGroups {
-		refuse(fmt.Sprintf("rules block %q", g.Name))
-	}
-	if len(cfg.RuleFiles) > 0 {
-		refuse("rule_files")
-	}
-	if cfg.Route != nil {
-		refuse("route block")
-	}
-	if len(cfg.Inhibits) > 0 {
-		refuse("inhibit block")
-	}
-	for _, n := range cfg.Notifiers {
-		refuse(fmt.Sprintf("notifier block %q", n.Name))
-	}
-	if len(cfg.Alertmanagers) > 0 {
-		refuse("alertmanager block")
-	}
-	if cfg.Server.EnablePush {
-		refuse("server block's enable_push")
-	}
-	if cfg.Server.EnableRemoteWriteReceiver {
-		refuse("server block's enable_remote_write_receiver")
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("the configuration %q cannot run as an agent: %w", cfg.File, err)
 	}
 	return nil
 }

@@ -421,8 +421,11 @@ func (s *Server) load() (*hclconfig.Config, error) {
 	}
 	s.override(cfg)
 	if s.opts.Agent {
-		if err := checkAgent(cfg); err != nil {
+		if err := cfg.CheckAgent(); err != nil {
 			return nil, err
+		}
+		if len(cfg.RemoteWrites) == 0 {
+			s.logger.Warn("the agent has no remote_write blocks: its samples go nowhere, and its log drops them after four hours")
 		}
 	}
 	return cfg, nil

@@ -1,10 +1,8 @@
-package server
+package hclconfig
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/vigilmon/vigil/hclconfig"
 )
 
 // TestCheckAgent checks that an agent refuses each block it cannot
@@ -35,11 +33,11 @@ remote_write "central" {
 			"enable_remote_write_receiver: not available in agent mode"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg, diags := hclconfig.Parse("agent.hcl", []byte(tc.hcl))
+			cfg, diags := Parse("agent.hcl", []byte(tc.hcl))
 			if diags.HasErrors() {
 				t.Fatal(diags.Error())
 			}
-			err := checkAgent(cfg)
+			err := cfg.CheckAgent()
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)
