@@ -166,6 +166,13 @@ remote_write "central" {
 	}
 	agent.stop(t)
 	receiver.stop(t)
+
+	// The receiver's data directory is a server's store, which an agent
+	// must not take for its log.
+	code, _, stderr := runCLI("agent", "--data", filepath.Join(dir, "receiver"), "--listen", "127.0.0.1:0")
+	if want := "holds a server's store: an agent needs a directory of its own"; code != exitFailure || !strings.Contains(stderr, want) {
+		t.Errorf("an agent on a server's data directory: exit code %d, stderr %q; want %d and %q", code, stderr, exitFailure, want)
+	}
 }
 
 // checkContiguous checks that samples of a scrape counter hold each of its

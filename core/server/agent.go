@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -25,6 +26,11 @@ import (
 // timestamp they sent, as Prometheus's agent does.
 func (s *Server) buildAgent(cfg *hclconfig.Config) error {
 	dataDir := cfg.Server.DataDir
+	// A server's store keeps its own log in the same wal folder, with
+	// records upstream's agent DB would take for damage and cut away.
+	if _, err := os.Stat(filepath.Join(dataDir, "MANIFEST")); err == nil {
+		return fmt.Errorf("the data directory %q holds a server's store: an agent needs a directory of its own", dataDir)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.sender = remote.NewSender(remote.SenderOptions{DataDir: dataDir, Logger: s.logger.Named("remote_write")})
