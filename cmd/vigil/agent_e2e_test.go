@@ -88,10 +88,12 @@ func rawSamples(t *testing.T, s *runningServer, expr string) map[string][]model.
 }
 
 // TestAgentEndToEnd runs `vigil agent` scraping a target and remote-writing
-// to a vigil server, checks what the agent answers and what it refuses,
-// then stops the receiver while the agent scrapes on, and finds every
-// scrape the agent made in the receiver once it is back: each value of the
-// target's scrape counter once, at timestamps a scrape interval apart.
+// to a vigil server, and checks what the agent answers and what it
+// refuses. Then it kills the receiver, lets the agent scrape on, kills
+// the agent with SIGKILL and starts it again on the same data directory,
+// and starts the receiver again: the receiver has every scrape the agent
+// made, each value of the target's scrape counter once, at timestamps a
+// scrape interval apart but for the one gap while the agent was down.
 func TestAgentEndToEnd(t *testing.T) {
 	target, scrapes := countingTarget(t)
 	dir := t.TempDir()
@@ -151,6 +153,9 @@ remote_write "central" {
 	receiver.kill9(t)
 	down := scrapes()
 	waitFor(t, "five scrapes while the receiver is down", func() bool { return scrapes() >= down+5 })
+	agent.kill9(t)
+	agent = startVigil(t, "agent", agentArgs...)
+	waitFor(t, "two scrapes by the restarted agent", func() bool { return scrapes() >= down+7 })
 	receiver = startServer(t, "--config", receiverCfg, "--listen", receiverAddr)
 	made := scrapes()
 	var samples []model.SamplePair
@@ -160,7 +165,7 @@ remote_write "central" {
 		}
 		return len(samples) > 0 && int(samples[len(samples)-1].Value) >= made
 	})
-	checkContiguous(t, samples, time.Second, 0)
+	checkContiguous(t, samples, time.Second, 1)
 	if samples[0].Value != 1 {
 		t.Errorf("the receiver's first sample is scrape %v, want 1", samples[0].Value)
 	}

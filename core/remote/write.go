@@ -6,7 +6,9 @@
 //     remote-write receivers: upstream's WriteStorage, whose queue managers
 //     follow the store's write-ahead log with upstream's wlog.Watcher.
 //     It is the store's tsdb.Options.WALReader, so the store keeps the
-//     segments the watchers have not read.
+//     segments the watchers have not read. For an agent (Resume) it also
+//     sends, when it starts, what the queues had not sent when the process
+//     stopped (backlog.go, resume.go).
 //   - NewWriteHandler serves POST /api/v1/write into the store, whole
 //     requests or nothing.
 //   - NewReadHandler serves POST /api/v1/read from the store.
@@ -25,6 +27,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/storage/remote"
 
 	"github.com/vigilmon/vigil/hclconfig"
@@ -46,6 +49,14 @@ type SenderOptions struct {
 	DataDir string
 	// Logger receives the sender's log lines; none when nil.
 	Logger hclog.Logger
+	// Resume makes the sender keep, in DataDir, the newest timestamp each
+	// queue has sent, and, when it starts, send each queue what the log
+	// holds after it before the queues start: upstream's watchers read
+	// only what is written after they start. Hold is then required: the
+	// scrapes' Options.Hold, which the sender write-locks while the queues
+	// start, so that what it sent and what they send meet exactly.
+	Resume bool
+	Hold   *sync.RWMutex
 }
 
 // Sender sends the samples of the store to the remote_write blocks of the
@@ -66,6 +77,9 @@ type Sender struct {
 	stop, forwarded chan struct{}
 	closeOnce       sync.Once
 	closeErr        error
+
+	// resume is set with SenderOptions.Resume.
+	resume *resume
 }
 
 // NewSender makes a sender without queues; ApplyConfig starts them.
@@ -83,6 +97,9 @@ func NewSender(opts SenderOptions) *Sender {
 	noStartTime := func() (int64, error) { return 0, nil }
 	s.storage = remote.NewStorage(hclogslog.New(logger), reg, noStartTime, opts.DataDir, FlushDeadline, nil, false)
 	s.queues.Store(&[]string{})
+	if opts.Resume {
+		s.resume = newResume(opts.DataDir, opts.Hold, logger)
+	}
 	go s.forward()
 	return s
 }
@@ -122,6 +139,14 @@ func (s *Sender) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 	if err != nil {
 		return err
 	}
+	if s.resume != nil && s.resume.wait(cfg) {
+		return nil // the queues start once the backlogs are sent
+	}
+	return s.applyConfig(cfg, conf)
+}
+
+// applyConfig has upstream's storage take conf, made of cfg.
+func (s *Sender) applyConfig(cfg *hclconfig.Config, conf *config.Config) error {
 	if err := s.storage.ApplyConfig(conf); err != nil {
 		return fmt.Errorf("cannot apply the remote_write blocks: %w", err)
 	}
@@ -134,8 +159,13 @@ func (s *Sender) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 }
 
 // Run waits until ctx ends, then stops the queues, giving them
-// FlushDeadline to send what they hold.
+// FlushDeadline to send what they hold. With SenderOptions.Resume, it
+// first sends the backlogs and starts the queues, then keeps the newest
+// timestamp each queue sent.
 func (s *Sender) Run(ctx context.Context) error {
+	if s.resume != nil {
+		s.resume.run(ctx, s)
+	}
 	<-ctx.Done()
 	return s.Close()
 }
@@ -147,6 +177,9 @@ func (s *Sender) Close() error {
 		<-s.forwarded
 		if err := s.storage.Close(); err != nil {
 			s.closeErr = fmt.Errorf("cannot stop the remote-write queues: %w", err)
+		}
+		if s.resume != nil {
+			s.resume.save(s)
 		}
 	})
 	return s.closeErr

@@ -26,6 +26,7 @@ import (
 // context ends.
 type Manager struct {
 	store   storage.AppendableV2
+	hold    *sync.RWMutex // nil: scrapes are never held back
 	logger  hclog.Logger
 	metrics *metrics
 
@@ -50,6 +51,12 @@ type Options struct {
 	Sources []Source
 	// Logger receives the manager's log lines; none when nil.
 	Logger hclog.Logger
+	// Hold, when set, is read-locked by each scrape from the moment it
+	// takes its timestamp until its samples are committed, and by the
+	// stale markers of a target that goes: whoever write-locks it holds
+	// the scrapes back, and knows that every sample committed after it
+	// unlocks is newer than the moment it did.
+	Hold *sync.RWMutex
 }
 
 // TargetStatus is a running target and the health of its last scrape.
@@ -85,6 +92,7 @@ func New(opts Options) *Manager {
 	}
 	return &Manager{
 		store: opts.Store, exporters: opts.Exporters, sources: opts.Sources, logger: logger.Named("scrape"), metrics: newMetrics(),
+		hold:  opts.Hold,
 		loops: map[string]*loop{}, discovered: map[string]map[string]sdk.TargetGroup{},
 	}
 }
@@ -234,6 +242,7 @@ func (m *Manager) sync() error {
 			sc.exporter = e
 		}
 		l := newLoop(key, sc, w.cfg, m.logger)
+		l.hold = m.hold
 		m.loops[key] = l
 		go l.run()
 	}
@@ -308,7 +317,8 @@ type loop struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	done      chan struct{}
-	markStale bool // set before cancel: append stale markers when ending
+	markStale bool          // set before cancel: append stale markers when ending
+	hold      *sync.RWMutex // Options.Hold
 }
 
 func newLoop(key string, s *scraper, cfg *hclconfig.Scrape, logger hclog.Logger) *loop {
@@ -340,7 +350,7 @@ func (l *loop) run() {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
-		if err := l.scraper.scrapeOnce(l.ctx, time.Now()); err != nil && l.ctx.Err() == nil {
+		if err := l.scrapeOnce(); err != nil && l.ctx.Err() == nil {
 			l.logger.Error("scrape failed to store", "error", err)
 		}
 		select {
@@ -352,11 +362,24 @@ func (l *loop) run() {
 	}
 }
 
+// scrapeOnce scrapes the target now, unless held back.
+func (l *loop) scrapeOnce() error {
+	if l.hold != nil {
+		l.hold.RLock()
+		defer l.hold.RUnlock()
+	}
+	return l.scraper.scrapeOnce(l.ctx, time.Now())
+}
+
 // finish marks the target's series stale when the loop ends because the
 // target is gone.
 func (l *loop) finish() {
 	if !l.markStale {
 		return
+	}
+	if l.hold != nil {
+		l.hold.RLock()
+		defer l.hold.RUnlock()
 	}
 	app := l.scraper.store.AppenderV2(context.Background())
 	l.scraper.markAllStale(app, time.Now())

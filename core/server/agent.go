@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,7 +34,10 @@ func (s *Server) buildAgent(cfg *hclconfig.Config) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.sender = remote.NewSender(remote.SenderOptions{DataDir: dataDir, Logger: s.logger.Named("remote_write")})
+	// The sender sends, when it starts, what the queues had not sent when
+	// the agent stopped, holding the scrapes back while its queues start.
+	hold := &sync.RWMutex{}
+	s.sender = remote.NewSender(remote.SenderOptions{DataDir: dataDir, Logger: s.logger.Named("remote_write"), Resume: true, Hold: hold})
 	db, err := agent.Open(hclogslog.New(s.logger.Named("wal")), reg, s.sender.Storage(), dataDir, agent.DefaultOptions())
 	if err != nil {
 		s.sender.Close()
@@ -45,7 +49,7 @@ func (s *Server) buildAgent(cfg *hclconfig.Config) error {
 	s.reloads = newReloadMetrics(reg)
 
 	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache")})
-	s.scrapes = scrape.New(scrape.Options{Store: db, Exporters: s.plugins.Exporter, Logger: s.logger})
+	s.scrapes = scrape.New(scrape.Options{Store: db, Exporters: s.plugins.Exporter, Logger: s.logger, Hold: hold})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics())
 	s.http = &http.Server{
