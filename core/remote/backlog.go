@@ -118,8 +118,14 @@ func (b *backlog) CatchUp(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := b.reader.Err(); err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("cannot read segment %d of %q: %w", b.segment, b.walDir, err)
+		err = b.reader.Err()
+		if err != nil && !errors.Is(err, io.EOF) {
+			if b.segment >= last {
+				return fmt.Errorf("cannot read segment %d of %q: %w", b.segment, b.walDir, err)
+			}
+			// A damaged record in a complete segment: the rest of it is
+			// lost, but not the segments after it.
+			b.logger.Warn("cannot read the rest of a segment of the backlog; going on with the next", "queue", b.name, "segment", b.segment, "error", err)
 		}
 		if b.segment >= last {
 			break // the segment written: its end for now
