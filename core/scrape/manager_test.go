@@ -3,6 +3,7 @@ package scrape
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,5 +137,43 @@ func TestLoopOffsetIsStableAndWithinTheInterval(t *testing.T) {
 	other := &loop{key: "app/{instance=\"b\"}", scraper: s}
 	if other.offset(now) == first {
 		t.Fatalf("two targets share the offset %s", first)
+	}
+}
+
+// TestHoldKeepsScrapesBack write-locks Options.Hold before the first
+// scrape: no sample is stored while it is held, and every sample stored
+// after it is released is newer than the release.
+func TestHoldKeepsScrapesBack(t *testing.T) {
+	f := newFixture(t)
+	f.body = "held 1\n"
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hold := &sync.RWMutex{}
+	hold.Lock()
+	m, stop := startManager(t, Options{Store: db, Hold: hold})
+	defer stop()
+	if err := m.ApplyConfig(t.Context(), parseConfig(t, fmt.Sprintf(`scrape "app" {
+  targets         = [%q]
+  scrape_interval = "50ms"
+  scrape_timeout  = "50ms"
+}`, f.addr()))); err != nil {
+		t.Fatal(err)
+	}
+	// Four intervals: a scrape that is not held back would have stored.
+	time.Sleep(200 * time.Millisecond)
+	series := fmt.Sprintf(`{__name__="held", instance=%q, job="app"}`, f.addr())
+	if got := readAll(t, db)[series]; len(got) != 0 {
+		t.Fatalf("samples stored while held: %v", got)
+	}
+	released := time.Now().UnixMilli()
+	hold.Unlock()
+	eventually(t, "a scrape after the release", func() bool { return len(readAll(t, db)[series]) >= 2 })
+	for _, s := range readAll(t, db)[series] {
+		if s.t < released {
+			t.Fatalf("a sample at %d, before the release at %d", s.t, released)
+		}
 	}
 }
