@@ -305,7 +305,7 @@ func (s *Server) Config() *hclconfig.Config { return s.config.Load() }
 // them in the reverse order and releases the stores. It returns the first
 // error a component returned.
 func (s *Server) Run(ctx context.Context) error {
-	s.logger.Info("listening", "address", s.Addr(), "data_dir", s.config.Load().Server.DataDir, "scrapes", len(s.config.Load().Scrapes))
+	s.logger.Info("listening", "address", s.Addr(), "data_dir", s.config.Load().Server.DataDir, "scrapes", len(s.config.Load().Scrapes), "agent", s.opts.Agent)
 	err := runInOrder(ctx, s.components, s.logger)
 	return errors.Join(err, s.Close())
 }
