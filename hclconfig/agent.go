@@ -38,6 +38,9 @@ func (c *Config) CheckAgent() error {
 	if c.Server.EnableRemoteWriteReceiver {
 		refuse("server block's enable_remote_write_receiver")
 	}
+	if c.Server.EnableOTLPReceiver {
+		refuse("server block's enable_otlp_receiver")
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("the configuration %q cannot run as an agent: %w", c.File, err)
 	}

@@ -31,6 +31,8 @@ remote_write "central" {
 		"push":         {"server {\n  enable_push = true\n}\n", "enable_push: not available in agent mode"},
 		"receiver": {"server {\n  enable_remote_write_receiver = true\n}\n",
 			"enable_remote_write_receiver: not available in agent mode"},
+		"otlp": {"server {\n  enable_otlp_receiver = true\n}\n",
+			"enable_otlp_receiver: not available in agent mode"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, diags := Parse("agent.hcl", []byte(tc.hcl))
