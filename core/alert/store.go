@@ -8,10 +8,9 @@ import (
 	"os"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/vigilmon/vigil/internal/badgerlog"
+	"github.com/vigilmon/vigil/internal/smallkv"
 )
 
 // Key prefixes of the store's records; FORMAT.md describes them.
@@ -55,23 +54,7 @@ func OpenStore(dir string, logger hclog.Logger) (*Store, error) {
 	// operating system's hands when Log returns, so it survives the
 	// server's crash, not the machine's. Silences, which people enter, are
 	// synced to disk before Set returns.
-	bopts := badger.DefaultOptions(dir).
-		WithLogger(badgerlog.New(logger.Named("badger"))).
-		WithSyncWrites(false).
-		WithCompression(options.None).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(0).
-		WithMemTableSize(2 << 20).
-		WithNumMemtables(2).
-		WithBaseTableSize(1 << 20).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(8 << 20).
-		WithNumVersionsToKeep(1).
-		WithDetectConflicts(false).
-		WithMetricsEnabled(false).
-		WithNumCompactors(2)
+	bopts := smallkv.Options(dir, logger, false)
 	kv, err := badger.Open(bopts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open alert store in %q: %w", dir, err)

@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -39,7 +38,7 @@ import (
 	"github.com/prometheus/pushgateway/storage"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/vigilmon/vigil/internal/badgerlog"
+	"github.com/vigilmon/vigil/internal/smallkv"
 )
 
 // The metrics every group carries, with the Pushgateway's names and help.
@@ -109,23 +108,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	// A few thousand groups of a few kilobytes at most: small tables, no
 	// block cache. A push is answered once its group is synced to disk.
-	bopts := badger.DefaultOptions(opts.Dir).
-		WithLogger(badgerlog.New(logger.Named("badger"))).
-		WithSyncWrites(true).
-		WithCompression(options.None).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(0).
-		WithMemTableSize(2 << 20).
-		WithNumMemtables(2).
-		WithBaseTableSize(1 << 20).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(8 << 20).
-		WithNumVersionsToKeep(1).
-		WithDetectConflicts(false).
-		WithMetricsEnabled(false).
-		WithNumCompactors(2)
+	bopts := smallkv.Options(opts.Dir, logger, true)
 	kv, err := badger.Open(bopts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the push store in %q: %w", opts.Dir, err)
