@@ -2,11 +2,9 @@ package server
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -52,13 +50,7 @@ func (s *Server) buildAgent(cfg *hclconfig.Config) error {
 	s.scrapes = scrape.New(scrape.Options{Store: db, Exporters: s.plugins.Exporter, Logger: s.logger, Hold: hold})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics())
-	s.http = &http.Server{
-		Handler:           s.agentHandler(cfg, reg),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       cfg.Server.ReadTimeout,
-		WriteTimeout:      writeTimeout(cfg),
-	}
-	s.maxConnections = cfg.Server.MaxConnections
+	s.setHTTP(s.agentHandler(cfg, reg), cfg)
 	// As in a server: the plugins first, the sender before what stores
 	// samples, so that it stops after them, sending what it holds.
 	s.components = []component{

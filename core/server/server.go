@@ -266,13 +266,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.scrapes = scrape.New(scrape.Options{Store: s.db, Exporters: s.plugins.Exporter, Sources: sources, Logger: s.logger})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), s.dispatcher.Collector())
-	s.http = &http.Server{
-		Handler:           s.handler(cfg, reg),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       cfg.Server.ReadTimeout,
-		WriteTimeout:      writeTimeout(cfg),
-	}
-	s.maxConnections = cfg.Server.MaxConnections
+	s.setHTTP(s.handler(cfg, reg), cfg)
 
 	// Plugins start first and stop last: the scrapes, discoveries and
 	// the dispatcher use them. The rules stop before the dispatcher, so
@@ -477,6 +471,18 @@ func (s *Server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// setHTTP makes the HTTP server of s, serving h with the timeouts and the
+// connection limit of cfg's server block.
+func (s *Server) setHTTP(h http.Handler, cfg *hclconfig.Config) {
+	s.http = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      writeTimeout(cfg),
+	}
+	s.maxConnections = cfg.Server.MaxConnections
 }
 
 // writeTimeout is how long answering a request may take: the server
