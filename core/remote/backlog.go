@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"time"
 
@@ -308,7 +307,3 @@ func (b *backlog) Close() {
 		b.file, b.reader = nil, nil
 	}
 }
-
-// noBacklog is the timestamp after which a queue without progress sends
-// nothing from the log.
-const noBacklog = math.MaxInt64
