@@ -100,6 +100,9 @@ type scraper struct {
 	// exemplars holds the exemplars of the current sample; the store
 	// copies them at Append.
 	exemplars []exemplar.Exemplar
+	// exemplar receives each exemplar from the parser: a field, so that
+	// asking the parser for the exemplars of a sample allocates nothing.
+	exemplar exemplar.Exemplar
 
 	metrics *metrics // nil in tests that build a scraper alone
 
@@ -465,17 +468,15 @@ func (s *scraper) appendScrape(app storage.AppenderV2, body []byte, contentType 
 // they are sorted by time, value and labels.
 func (s *scraper) sampleExemplars(p textparse.Parser, t int64, nativeHistogram bool) []exemplar.Exemplar {
 	s.exemplars = s.exemplars[:0]
-	var e exemplar.Exemplar
-	for p.Exemplar(&e) {
+	e := &s.exemplar
+	for *e = (exemplar.Exemplar{}); p.Exemplar(e); *e = (exemplar.Exemplar{}) {
 		if !e.HasTs {
 			if nativeHistogram {
-				e = exemplar.Exemplar{}
 				continue
 			}
 			e.Ts = t
 		}
-		s.exemplars = append(s.exemplars, e)
-		e = exemplar.Exemplar{}
+		s.exemplars = append(s.exemplars, *e)
 	}
 	if len(s.exemplars) == 0 {
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
@@ -478,4 +479,28 @@ func sameSamples(a, b []stored) bool {
 		}
 	}
 	return true
+}
+
+// TestSampleExemplarsAllocatesNothingWithout: asking the parser for the
+// exemplars of a sample that has none allocates nothing, as most samples
+// have none; it once allocated for every sample scraped.
+func TestSampleExemplarsAllocatesNothingWithout(t *testing.T) {
+	body := []byte("# TYPE a counter\na_total 1\n")
+	p, err := textparse.New(body, "text/plain; version=0.0.4", nil, textparse.ParserOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		entry, err := p.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if entry == textparse.EntrySeries {
+			break
+		}
+	}
+	s := &scraper{}
+	if allocs := testing.AllocsPerRun(100, func() { s.sampleExemplars(p, 1000, false) }); allocs != 0 {
+		t.Fatalf("%v allocations for a sample without exemplars, want 0", allocs)
+	}
 }
