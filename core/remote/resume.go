@@ -280,25 +280,12 @@ func writeFileAtomic(path string, data []byte) error {
 // watchersStarted reports whether the watcher of every queue in effect
 // reports the segment it reads.
 func (s *Sender) watchersStarted() bool {
-	families, err := s.reg.Gather()
+	seen, err := s.watcherSegments()
 	if err != nil {
 		return false
 	}
-	seen := map[string]bool{}
-	for _, mf := range families {
-		if mf.GetName() != currentSegmentMetric {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "consumer" {
-					seen[l.GetValue()] = true
-				}
-			}
-		}
-	}
 	for _, name := range *s.queues.Load() {
-		if !seen[name] {
+		if _, ok := seen[name]; !ok {
 			return false
 		}
 	}

@@ -194,19 +194,13 @@ func (s *Sender) Notify() {
 	}
 }
 
-// LowestSegment implements tsdb.WALReader: the lowest segment any queue's
-// watcher reads, from upstream's gauge of it, or math.MaxInt without
-// queues. A queue whose watcher has not reported a segment yet (it is
-// starting) keeps every segment.
-func (s *Sender) LowestSegment() int {
-	names := *s.queues.Load()
-	if len(names) == 0 {
-		return math.MaxInt
-	}
+// watcherSegments returns the segment each queue's watcher reads, by
+// queue name, from upstream's gauge of it; a watcher that is starting
+// has not reported one yet.
+func (s *Sender) watcherSegments() (map[string]int, error) {
 	families, err := s.reg.Gather()
 	if err != nil {
-		s.logger.Warn("cannot read the segments the remote-write watchers read; keeping every segment", "error", err)
-		return 0
+		return nil, err
 	}
 	current := map[string]int{}
 	for _, mf := range families {
@@ -220,6 +214,23 @@ func (s *Sender) LowestSegment() int {
 				}
 			}
 		}
+	}
+	return current, nil
+}
+
+// LowestSegment implements tsdb.WALReader: the lowest segment any queue's
+// watcher reads, from upstream's gauge of it, or math.MaxInt without
+// queues. A queue whose watcher has not reported a segment yet (it is
+// starting) keeps every segment.
+func (s *Sender) LowestSegment() int {
+	names := *s.queues.Load()
+	if len(names) == 0 {
+		return math.MaxInt
+	}
+	current, err := s.watcherSegments()
+	if err != nil {
+		s.logger.Warn("cannot read the segments the remote-write watchers read; keeping every segment", "error", err)
+		return 0
 	}
 	lowest := math.MaxInt
 	for _, name := range names {
