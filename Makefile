@@ -49,7 +49,22 @@ plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm fo
 
 # The tests run under bin/noleftovers, which fails when a process they
 # started (a plugin, a server) outlives them, and names it.
-test: build plugins ## Run all tests of both modules (unit, upstream PromQL suite, crash tests) with the race detector; fail if they leave processes behind
+# Peer servers the end-to-end tests run beside Vigil, built with go install
+# at pinned versions once into .cache/peers and reused (internal/peers finds
+# them there). Debian's packages provide the others (see .ci/run).
+PEERS_DIR := $(CURDIR)/.cache/peers
+PROMETHEUS_VERSION := v0.316.0
+VICTORIAMETRICS_VERSION := v1.151.0
+PROMETHEUS_DIR := $(PEERS_DIR)/prometheus-$(PROMETHEUS_VERSION)
+VICTORIAMETRICS_DIR := $(PEERS_DIR)/victoria-metrics-$(VICTORIAMETRICS_VERSION)
+
+peers: ## Build the peer servers end-to-end tests compare with (Prometheus, promtool, VictoriaMetrics) into .cache/peers, once
+	@test -x $(PROMETHEUS_DIR)/prometheus -a -x $(PROMETHEUS_DIR)/promtool || \
+		GOBIN=$(PROMETHEUS_DIR) $(GO) install github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS_VERSION) github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
+	@test -x $(VICTORIAMETRICS_DIR)/victoria-metrics || \
+		GOBIN=$(VICTORIAMETRICS_DIR) $(GO) install github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$(VICTORIAMETRICS_VERSION)
+
+test: build plugins peers ## Run all tests of both modules (unit, upstream PromQL suite, crash tests) with the race detector; fail if they leave processes behind
 	$(GO) build -o $(BIN)/noleftovers ./internal/cmd/noleftovers
 	$(GO) vet $(PKGS)
 	cd $(SDK) && $(GO) vet $(SDK_PKGS)
