@@ -152,6 +152,9 @@ type Query struct {
 type Server struct {
 	Listen  string
 	DataDir string
+	// EncryptionKeyFile, when set, holds the key badger's files are
+	// encrypted with (see package atrest); checked at load.
+	EncryptionKeyFile string
 	// Retention is how long samples are kept, back from the newest
 	// sample; DefaultRetention unless set; 0 ("0s") keeps them forever.
 	Retention time.Duration

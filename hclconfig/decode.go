@@ -18,6 +18,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/hclfuncs"
 	"github.com/vigilmon/vigil/registry"
 	"github.com/vigilmon/vigil/sdk"
@@ -260,6 +261,24 @@ var filePath = codec[string]{
 	render: func(p string, o renderOptions) cty.Value { return cty.StringVal(relativePath(p, o)) },
 }
 
+// encryptionKeyFile is a filePath whose file holds an encryption key, in
+// the form atrest.ReadKey reads.
+var encryptionKeyFile = codec[string]{
+	typ: cty.String, kind: "path",
+	decode: func(at attrValue, v cty.Value) (string, bool) {
+		p, ok := filePath.decode(at, v)
+		if !ok || p == "" {
+			return p, ok
+		}
+		if _, err := atrest.ReadKey(p); err != nil {
+			at.errorf("Invalid "+at.name(), "%s.", err)
+			return "", false
+		}
+		return p, true
+	},
+	render: filePath.render,
+}
+
 // relativePath writes a path that decoding joined to the configuration
 // file's folder relative to it again. A path without a folder in it, and
 // an absolute one, stay as they are.
@@ -280,6 +299,8 @@ var serverSpec = &block[Server]{
 			"The address the API and UI listen on."),
 		withDefault("data_dir", str, func(s *Server) *string { return &s.DataDir }, DefaultDataDir,
 			"The folder of the store."),
+		field("encryption_key_file", encryptionKeyFile, func(s *Server) *string { return &s.EncryptionKeyFile },
+			"A file of 64 hexadecimal digits (openssl rand -hex 32), the AES key the store's files are encrypted with; not the write-ahead log. Set it when the data folder is made: an existing store is refused with another key, or none."),
 		withDefault("retention", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.Retention }, DefaultRetention,
 			"How long samples are kept, back from the newest sample; \"0s\" keeps them forever."),
 		withDefault("max_exemplars", count, func(s *Server) *int { return &s.MaxExemplars }, DefaultMaxExemplars,

@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/smallkv"
 )
 
@@ -40,8 +41,9 @@ type Store struct {
 }
 
 // OpenStore opens the store in dir, creating it if needed, and loads the
-// silences into memory.
-func OpenStore(dir string, logger hclog.Logger) (*Store, error) {
+// silences into memory. A key, when set, encrypts its files (see package
+// atrest).
+func OpenStore(dir string, logger hclog.Logger, key []byte) (*Store, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
@@ -54,10 +56,10 @@ func OpenStore(dir string, logger hclog.Logger) (*Store, error) {
 	// operating system's hands when Log returns, so it survives the
 	// server's crash, not the machine's. Silences, which people enter, are
 	// synced to disk before Set returns.
-	bopts := smallkv.Options(dir, logger, false)
+	bopts := atrest.Encrypt(smallkv.Options(dir, logger, false), key, smallkv.EncryptedCacheBytes)
 	kv, err := badger.Open(bopts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open alert store in %q: %w", dir, err)
+		return nil, atrest.OpenError(err, "alert store", dir)
 	}
 	st := &Store{kv: kv, logger: logger}
 	st.silences, err = loadSilences(kv, logger.Named("silences"))

@@ -14,7 +14,7 @@ import (
 // unless the test closed it.
 func openStoreForTest(t *testing.T, dir string) *Store {
 	t.Helper()
-	st, err := OpenStore(dir, hclog.NewNullLogger())
+	st, err := OpenStore(dir, hclog.NewNullLogger(), nil)
 	if err != nil {
 		t.Fatalf("OpenStore: %v", err)
 	}
@@ -99,7 +99,7 @@ func TestStoreUnreadableRecords(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenStore(dir, hclog.NewNullLogger()); !errors.Is(err, errCorrupt) {
+	if _, err := OpenStore(dir, hclog.NewNullLogger(), nil); !errors.Is(err, errCorrupt) {
 		t.Fatalf("OpenStore with an unreadable silence: got %v, want errCorrupt", err)
 	}
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/atrest"
 )
 
 // DefaultConfig is the configuration of a server without a configuration
@@ -199,8 +200,15 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	dataDir := cfg.Server.DataDir
 	// The remote-write sender follows the store's write-ahead log, and the
 	// store keeps the segments it has not read.
+	var key []byte
+	if cfg.Server.EncryptionKeyFile != "" {
+		if key, err = atrest.ReadKey(cfg.Server.EncryptionKeyFile); err != nil {
+			return err
+		}
+	}
 	s.sender = remote.NewSender(remote.SenderOptions{DataDir: dataDir, Logger: s.logger.Named("remote_write")})
 	if s.db, err = tsdb.Open(dataDir, tsdb.Options{
+		EncryptionKey:     key,
 		Retention:         cfg.Server.Retention,
 		MaxExemplars:      int64(cfg.Server.MaxExemplars),
 		SeriesIdleTimeout: cfg.Server.SeriesIdleTimeout,
@@ -228,7 +236,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 		return err
 	}
 	s.closers = append(s.closers, s.engine.Close)
-	if s.alertStore, err = alert.OpenStore(filepath.Join(dataDir, "alerts"), s.logger.Named("alerts")); err != nil {
+	if s.alertStore, err = alert.OpenStore(filepath.Join(dataDir, "alerts"), s.logger.Named("alerts"), key); err != nil {
 		return err
 	}
 	s.closers = append(s.closers, s.alertStore.Close)
@@ -251,7 +259,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	if cfg.Server.EnablePush {
 		if s.push, err = push.Open(push.Options{
 			Dir: filepath.Join(dataDir, "push"), TTL: cfg.Server.PushGroupTTL, MaxGroups: cfg.Server.PushMaxGroups,
-			Logger: s.logger.Named("push"),
+			Logger: s.logger.Named("push"), EncryptionKey: key,
 		}); err != nil {
 			return err
 		}
