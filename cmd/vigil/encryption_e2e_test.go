@@ -39,15 +39,7 @@ server {
 `)
 	}
 	srv := startServer(t, "--config", config("key.hex"), "--data", data)
-	req, _ := http.NewRequest(http.MethodPut, "http://"+srv.addr+"/metrics/job/billing", strings.NewReader("invoices_total{customer=\"acme\"} 42\n"))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("push: %s", resp.Status)
-	}
+	srv.put(t, "/metrics/job/billing", "invoices_total{customer=\"acme\"} 42\n")
 	prom := srv.api(t)
 	waitFor(t, "the pushed sample", func() bool {
 		v, ok := queryValue(t, prom, `invoices_total{customer="acme"}`)

@@ -44,6 +44,19 @@ func fakeAlertmanager(t *testing.T) (*httptest.Server, chan postedAlerts) {
 	return srv, got
 }
 
+// waitForAlertmanagers waits, at most 30s, until f knows n
+// Alertmanagers: once its manager has synced its targets.
+func waitForAlertmanagers(t *testing.T, f *Forwarder, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(f.Alertmanagers()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanagers: %v", f.Alertmanagers())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestForwarderPostsToAlertmanagers sends alerts to two external
 // Alertmanagers, one with a path prefix and credentials in its URL: each
 // gets the alerts on its v2 API with the external labels added.
@@ -77,14 +90,7 @@ alertmanager {
 		GeneratorURL: "http://vigil/graph",
 	}
 	other := &Alert{Labels: labels.FromStrings("alertname", "Slow"), StartsAt: start}
-	// The Alertmanagers are known once the manager has synced its targets.
-	deadline := time.Now().Add(30 * time.Second)
-	for len(f.Alertmanagers()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanagers: %v", f.Alertmanagers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForAlertmanagers(t, f, 2)
 	f.Send([]*Alert{alert, other})
 
 	for name, ch := range map[string]chan postedAlerts{"plain": plainGot, "prefixed": prefixedGot} {
@@ -142,13 +148,7 @@ alertmanager {
 	if err := f.ApplyConfig(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(f.Alertmanagers()) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanagers: %v", f.Alertmanagers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForAlertmanagers(t, f, 1)
 	f.Send([]*Alert{{Labels: labels.FromStrings("alertname", "Down"), StartsAt: time.Now()}})
 	select {
 	case p := <-got:
