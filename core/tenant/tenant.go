@@ -149,6 +149,51 @@ func (c contextQuerier) LabelNames(ctx context.Context, hints *storage.LabelHint
 
 func (c contextQuerier) Close() error { return c.q.Close() }
 
+// SampleAndChunksByContext returns q confined as ByContext, for the
+// samples and for the chunks (remote read) it reads.
+func SampleAndChunksByContext(q storage.SampleAndChunkQueryable) storage.SampleAndChunkQueryable {
+	return sampleAndChunks{Queryable: ByContext(q), q: q}
+}
+
+type sampleAndChunks struct {
+	storage.Queryable
+	q storage.SampleAndChunkQueryable
+}
+
+func (c sampleAndChunks) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, error) {
+	q, err := c.q.ChunkQuerier(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	return contextChunkQuerier{q}, nil
+}
+
+// contextChunkQuerier adds the matchers of the call's context to every
+// call that takes matchers, as contextQuerier.
+type contextChunkQuerier struct{ q storage.ChunkQuerier }
+
+func (c contextChunkQuerier) with(ctx context.Context, ms []*labels.Matcher) []*labels.Matcher {
+	confined := MatchersOf(ctx)
+	if len(confined) == 0 {
+		return ms
+	}
+	return append(append(make([]*labels.Matcher, 0, len(ms)+len(confined)), ms...), confined...)
+}
+
+func (c contextChunkQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.ChunkSeriesSet {
+	return c.q.Select(ctx, sortSeries, hints, c.with(ctx, ms)...)
+}
+
+func (c contextChunkQuerier) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return c.q.LabelValues(ctx, name, hints, c.with(ctx, ms)...)
+}
+
+func (c contextChunkQuerier) LabelNames(ctx context.Context, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
+	return c.q.LabelNames(ctx, hints, c.with(ctx, ms)...)
+}
+
+func (c contextChunkQuerier) Close() error { return c.q.Close() }
+
 // ExemplarsByContext returns q confined to the matchers of the context
 // its querier is made with, as ByContext.
 func ExemplarsByContext(q storage.ExemplarQueryable) storage.ExemplarQueryable {
