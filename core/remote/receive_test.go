@@ -399,3 +399,46 @@ func TestReceiveV2ExemplarSeries(t *testing.T) {
 		t.Errorf("stored (-want +got):\n%s", diff)
 	}
 }
+
+// TestReceiveRefusesOversizedBodies checks the bounds of a request: a
+// body over 32 MB answers 413, and one whose snappy header claims more
+// than 32 MB decoded answers 400 (FuzzReceive checks that it does so
+// without allocating what it claims).
+func TestReceiveRefusesOversizedBodies(t *testing.T) {
+	r := newReceiver(t)
+	for name, tc := range map[string]struct {
+		body   []byte
+		status int
+	}{
+		"too long":         {make([]byte, maxWriteBytes+1), http.StatusRequestEntityTooLarge},
+		"claims 4 GB":      {[]byte{0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}, http.StatusBadRequest},
+		"claims 32 MB + 1": {snappyHeader(maxWriteBytes + 1), http.StatusBadRequest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Encoding", "snappy")
+			req.Header.Set("Content-Type", "application/x-protobuf")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tc.status)
+			}
+		})
+	}
+}
+
+// snappyHeader is the start of a snappy block claiming n bytes decoded.
+func snappyHeader(n int) []byte {
+	var b []byte
+	for ; n >= 0x80; n >>= 7 {
+		b = append(b, byte(n)|0x80)
+	}
+	return append(b, byte(n), 0)
+}
