@@ -185,9 +185,12 @@ func parseBody(body []byte, contentType string) (map[string]*dto.MetricFamily, e
 		params["encoding"] == "delimited" && params["proto"] == "io.prometheus.client.MetricFamily" {
 		families := map[string]*dto.MetricFamily{}
 		in := bufio.NewReader(bytes.NewReader(body))
+		// No message is longer than the body: a size claiming more would
+		// have UnmarshalFrom allocate it before finding the body short.
+		opts := protodelim.UnmarshalOptions{MaxSize: int64(len(body))}
 		for {
 			mf := &dto.MetricFamily{}
-			if err := (protodelim.UnmarshalOptions{MaxSize: -1}).UnmarshalFrom(in, mf); err != nil {
+			if err := opts.UnmarshalFrom(in, mf); err != nil {
 				if errors.Is(err, io.EOF) {
 					return families, nil
 				}
