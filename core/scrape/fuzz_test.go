@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func FuzzAppendScrape(f *testing.F) {
 // protoBody is a delimited protobuf exposition: a counter with an
 // exemplar, a gauge and a native histogram.
 func protoBody(f *testing.F) []byte {
-	var out []byte
+	var out bytes.Buffer
 	for _, mf := range []*dto.MetricFamily{
 		{Name: proto.String("jobs_total"), Type: dto.MetricType_COUNTER.Enum(), Metric: []*dto.Metric{{
 			Label:   []*dto.LabelPair{{Name: proto.String("queue"), Value: proto.String("a")}},
@@ -101,11 +102,9 @@ func protoBody(f *testing.F) []byte {
 			PositiveSpan: []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(2)}}, PositiveDelta: []int64{1, 0},
 		}}}},
 	} {
-		b, err := protodelim.MarshalOptions{}.MarshalAppend(out, mf)
-		if err != nil {
+		if _, err := protodelim.MarshalTo(&out, mf); err != nil {
 			f.Fatal(err)
 		}
-		out = b
 	}
-	return out
+	return out.Bytes()
 }
