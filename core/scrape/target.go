@@ -97,6 +97,11 @@ func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*T
 	if strings.Contains(addr, "/") {
 		return nil, fmt.Errorf("target address %q must be host:port, without scheme or path", addr)
 	}
+	// An address that is not a URL's host as it is (a space, '@', '?',
+	// '#', a bad IPv6 literal) would make a URL no scrape can fetch.
+	if u, err := url.Parse("http://" + addr); err != nil || u.Host != addr {
+		return nil, fmt.Errorf("target address %q is not a valid host:port", addr)
+	}
 	interval, err := labelDuration(b, model.ScrapeIntervalLabel)
 	if err != nil {
 		return nil, err

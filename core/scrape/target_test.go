@@ -135,8 +135,12 @@ func TestNewTargetErrors(t *testing.T) {
 		target labels.Labels
 		want   string
 	}{
-		"no address":          {base, labels.FromStrings("a", "b"), "no __address__"},
-		"address with a path": {base, labels.FromStrings("__address__", "http://h:1/x"), "must be host:port"},
+		"no address":           {base, labels.FromStrings("a", "b"), "no __address__"},
+		"address with a path":  {base, labels.FromStrings("__address__", "http://h:1/x"), "must be host:port"},
+		"address with a space": {base, labels.FromStrings("__address__", "h 1:80"), "not a valid host:port"},
+		"address with a query": {base, labels.FromStrings("__address__", "h:1?x"), "not a valid host:port"},
+		"address with a user":  {base, labels.FromStrings("__address__", "u@h:1"), "not a valid host:port"},
+		"address, bad IPv6":    {base, labels.FromStrings("__address__", "[::1:80"), "not a valid host:port"},
 		"timeout over interval": {with(func(s *hclconfig.Scrape) {
 			s.Relabel = []*relabel.Config{setLabel("__scrape_timeout__", "2m")}
 		}), labels.FromStrings("__address__", "h:1"), "greater than its scrape interval"},
