@@ -37,6 +37,10 @@ type HandlerOptions struct {
 	// EnableWipe serves PUT /api/v1/admin/wipe, as the Pushgateway does
 	// with --web.enable-admin-api.
 	EnableWipe bool
+	// SpaceCheck, when set, says whether the store may grow on disk: a
+	// push it refuses is answered 503 with its error, unread. Deletes
+	// are still served.
+	SpaceCheck func() error
 	// Logger receives the handler's log lines; none when nil.
 	Logger hclog.Logger
 }
@@ -92,6 +96,12 @@ func (h *Handler) push(replace bool) http.HandlerFunc {
 		if err != nil {
 			h.refuse(w, r, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if h.opts.SpaceCheck != nil {
+			if err := h.opts.SpaceCheck(); err != nil {
+				h.refuse(w, r, fmt.Sprintf("cannot store the push: %v", err), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		body, status, err := h.readBody(r)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
 
+	"github.com/vigilmon/vigil/internal/diskguard"
 	"github.com/vigilmon/vigil/internal/hclogslog"
 )
 
@@ -97,8 +98,14 @@ func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.header.Set(name, strconv.Itoa(n+added))
 		}
 		if err := t.commit(); err != nil {
+			// A full disk is a 503, which senders retry, as they retry
+			// every 5xx: the samples arrive once space is back.
+			status := http.StatusInternalServerError
+			if errors.Is(err, diskguard.ErrDiskFull) {
+				status = http.StatusServiceUnavailable
+			}
 			h.logger.Error("cannot store a remote-write request", "error", err)
-			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), http.StatusInternalServerError)
+			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), status)
 			return
 		}
 	} else {

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/tsdbutil"
 
 	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/internal/diskguard"
 )
 
 // receiver is a store behind the remote-write handler.
@@ -441,4 +442,27 @@ func snappyHeader(n int) []byte {
 		b = append(b, byte(n)|0x80)
 	}
 	return append(b, byte(n), 0)
+}
+
+// TestReceiveOnAFullDisk checks that a request the store refuses for a
+// full disk answers 503, which senders retry, and stores nothing.
+func TestReceiveOnAFullDisk(t *testing.T) {
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{SpaceCheck: func() error {
+		return fmt.Errorf("%w: 0 bytes free", diskguard.ErrDiskFull)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv := httptest.NewServer(NewWriteHandler(nil, prometheus.NewRegistry(), db))
+	t.Cleanup(srv.Close)
+	r := &receiver{db: db, url: srv.URL}
+	up := v1Series(labels.FromStrings("__name__", "up", "job", "a"), prompb.Sample{Timestamp: time.Now().UnixMilli(), Value: 1})
+	status, body, _ := r.post(t, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{up}}, "1")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "disk full") {
+		t.Fatalf("status %d (%s), want 503 saying the disk is full", status, body)
+	}
+	if got := r.dump(t); len(got) != 0 {
+		t.Errorf("stored on a full disk: %v", got)
+	}
 }
