@@ -33,7 +33,9 @@ func mountTmpfs(t *testing.T, size int64) string {
 		t.Skipf("cannot mount a tmpfs, which needs root or CAP_SYS_ADMIN: %v: %s", err, bytes.TrimSpace(out))
 	}
 	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+		// Lazily: a server the test killed may still be letting go of
+		// its files.
+		if out, err := exec.Command("umount", "--lazy", dir).CombinedOutput(); err != nil {
 			t.Errorf("umount %s: %v: %s", dir, err, out)
 		}
 	})
