@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	amalert "github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/internal/diskguard"
 )
 
 // SilenceStore is what the Alertmanager API v2 reads and changes: the
@@ -241,7 +242,7 @@ func silenceError(err error) *amError {
 		return &amError{http.StatusNotFound, err.Error()}
 	case errors.Is(err, amalert.ErrInvalidSilence):
 		return &amError{http.StatusBadRequest, err.Error()}
-	case errors.Is(err, amalert.ErrStoreClosed):
+	case errors.Is(err, amalert.ErrStoreClosed), errors.Is(err, diskguard.ErrDiskFull):
 		return &amError{http.StatusServiceUnavailable, err.Error()}
 	}
 	return &amError{http.StatusInternalServerError, err.Error()}

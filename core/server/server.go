@@ -234,7 +234,9 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 		return err
 	}
 	s.closers = append(s.closers, s.engine.Close)
-	if s.alertStore, err = alert.OpenStore(filepath.Join(dataDir, "alerts"), s.logger.Named("alerts")); err != nil {
+	if s.alertStore, err = alert.OpenStore(alert.StoreOptions{
+		Dir: filepath.Join(dataDir, "alerts"), Logger: s.logger.Named("alerts"), SpaceCheck: s.disk.Check,
+	}); err != nil {
 		return err
 	}
 	s.closers = append(s.closers, s.alertStore.Close)
