@@ -158,6 +158,9 @@ type Query struct {
 type Server struct {
 	Listen  string
 	DataDir string
+	// EncryptionKeyFile, when set, holds the key badger's files are
+	// encrypted with (see package atrest); checked at load.
+	EncryptionKeyFile string
 	// Retention is how long samples are kept, back from the newest
 	// sample; DefaultRetention unless set; 0 ("0s") keeps them forever.
 	Retention time.Duration
@@ -272,27 +275,12 @@ type Scrape struct {
 	Discovery []string
 	// Exporter is set for an exporter block: the job collects the plugin
 	// instead of scraping HTTP targets.
-	Exporter      *PluginInstance
-	BasicAuth     *BasicAuth
-	BearerToken   Secret
-	TLS           *TLS
+	Exporter *PluginInstance
+	// HTTPClient is how the targets are reached: authentication, TLS,
+	// proxy, headers.
+	HTTPClient
 	Relabel       []*relabel.Config
 	MetricRelabel []*relabel.Config
-}
-
-// BasicAuth is the `basic_auth` block of a scrape.
-type BasicAuth struct {
-	Username string
-	Password Secret
-}
-
-// TLS is the `tls` block of a scrape.
-type TLS struct {
-	CAFile             string
-	CertFile           string
-	KeyFile            string
-	ServerName         string
-	InsecureSkipVerify bool
 }
 
 // Secret is a string that never shows in logs, errors or the status API:

@@ -63,20 +63,33 @@ type Plugin struct {
 // plugins, beside vigil), then in the folders of PATH, so that one
 // configuration works wherever it sits; a name found nowhere is returned
 // as it is, for the host to report.
+//
+// A path it returns is absolute: joined to a configuration in the working
+// directory, a relative one would be a bare name again, which the host
+// takes for one found nowhere.
 func findPluginFile(source, baseDir string) string {
 	if filepath.IsAbs(source) {
 		return source
 	}
 	if strings.ContainsRune(source, '/') || strings.ContainsRune(source, filepath.Separator) {
-		return filepath.Join(baseDir, source)
+		return absolute(filepath.Join(baseDir, source))
 	}
 	for _, dir := range PluginSearchPath(baseDir) {
 		path := filepath.Join(dir, source)
 		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
-			return path
+			return absolute(path)
 		}
 	}
 	return source
+}
+
+// absolute is path made absolute, or path when the working directory
+// cannot be known.
+func absolute(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // PluginSearchPath is where a plugin source given as a bare file name is

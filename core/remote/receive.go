@@ -42,10 +42,12 @@ var writtenHeaders = []string{
 // allows), this handler keeps a request whole or not at all: the
 // appender's Commit waits for the answer, and anything but a 2xx rolls it
 // back. Upstream's 2.0 sender sends exemplars in series of their own,
-// without samples, which upstream's handler refuses: this handler takes
-// them out of the request and adds them to the request's appender before
-// its Commit, as upstream's handler adds exemplars (one that cannot be
-// stored is logged and dropped). Metadata is not kept. Its metrics,
+// without samples, which upstream's handler refuses, and upstream's
+// handler answers 400 for an out-of-order exemplar: this handler takes
+// every exemplar out of a 2.0 request and adds them to the request's
+// appender before its Commit, as upstream's handler adds 1.0 exemplars
+// (one that cannot be stored is logged and dropped, and the samples are
+// kept). Metadata is not kept. Its metrics,
 // upstream's, go to reg.
 func NewWriteHandler(logger hclog.Logger, reg prometheus.Registerer, store storage.AppendableV2) http.Handler {
 	if logger == nil {
@@ -184,11 +186,16 @@ type seriesExemplars struct {
 	exemplars []exemplar.Exemplar
 }
 
-// splitExemplarSeries takes the series that hold exemplars alone out of
-// a Remote-Write 2.0 request, as upstream's sender sends them, and returns
-// the request without them and their exemplars. Other requests, and one
-// without such series, are returned as they are; one that does not
-// decode is left to upstream's handler, which says why.
+// splitExemplarSeries takes the exemplars out of a Remote-Write 2.0
+// request, and the series that hold exemplars alone (as upstream's sender
+// sends them) with them, and returns the request without them and the
+// exemplars, to be added apart. Upstream's handler refuses a series
+// without samples, and answers 400 for an exemplar older than its series'
+// newest, which would roll the request's samples back here; added apart,
+// such an exemplar is dropped and the samples kept, as by Remote-Write
+// 1.0. Other requests, and one without exemplars, are returned as they
+// are; one that does not decode is left to upstream's handler, which says
+// why.
 func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []seriesExemplars, error) {
 	if msg, err := remoteapi.ParseProtoMsg(contentType); err != nil || msg != remoteapi.WriteV2MessageType || encoding != "snappy" {
 		return body, nil, nil
@@ -205,7 +212,7 @@ func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []s
 	b := labels.NewScratchBuilder(0)
 	kept := req.Timeseries[:0]
 	for _, ts := range req.Timeseries {
-		if len(ts.Samples) > 0 || len(ts.Histograms) > 0 || len(ts.Exemplars) == 0 {
+		if len(ts.Exemplars) == 0 {
 			kept = append(kept, ts)
 			continue
 		}
@@ -223,6 +230,10 @@ func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []s
 		}
 		slices.SortFunc(se.exemplars, exemplar.Compare)
 		held = append(held, se)
+		if len(ts.Samples) > 0 || len(ts.Histograms) > 0 {
+			ts.Exemplars = nil
+			kept = append(kept, ts)
+		}
 	}
 	if len(held) == 0 {
 		return body, nil, nil

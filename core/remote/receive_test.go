@@ -401,6 +401,50 @@ func TestReceiveV2ExemplarSeries(t *testing.T) {
 	}
 }
 
+// TestReceiveOutOfOrderExemplarKeepsSamples: an exemplar older than the
+// newest one its series has, sent beside new samples, is dropped as
+// upstream's handler drops it, and the samples of the request are
+// stored, by both versions.
+func TestReceiveOutOfOrderExemplarKeepsSamples(t *testing.T) {
+	now := time.Now().UnixMilli()
+	ls := labels.FromStrings("__name__", "requests_total", "job", "a")
+	for _, version := range []string{"1", "2"} {
+		t.Run("Remote-Write "+version, func(t *testing.T) {
+			r := newReceiver(t)
+			send := func(v float64, ts, exemplarTS int64) (int, string) {
+				var msg proto.Message
+				if version == "1" {
+					s := v1Series(ls, prompb.Sample{Value: v, Timestamp: ts})
+					s.Exemplars = []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: fmt.Sprint(exemplarTS)}}, Value: v, Timestamp: exemplarTS}}
+					msg = &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{s}}
+				} else {
+					msg = v2Request(v2Series{ls, func(st *writev2.SymbolsTable, s *writev2.TimeSeries) {
+						s.Samples = []writev2.Sample{{Value: v, Timestamp: ts}}
+						s.Exemplars = []writev2.Exemplar{{LabelsRefs: st.SymbolizeLabels(labels.FromStrings("trace_id", fmt.Sprint(exemplarTS)), nil), Value: v, Timestamp: exemplarTS}}
+					}})
+				}
+				status, body, _ := r.post(t, msg, version)
+				return status, body
+			}
+			if status, body := send(1, now, now); status != http.StatusNoContent {
+				t.Fatalf("first request: %d %s", status, body)
+			}
+			// The second request's sample is newer, its exemplar older.
+			if status, body := send(2, now+1000, now-1000); status != http.StatusNoContent {
+				t.Fatalf("a request with an out-of-order exemplar: %d %s", status, body)
+			}
+			want := []string{
+				fmt.Sprintf(`{__name__="requests_total", job="a"} 0/%d 1`, now),
+				fmt.Sprintf(`{__name__="requests_total", job="a"} 0/%d 2`, now+1000),
+				fmt.Sprintf(`{__name__="requests_total", job="a"} exemplar {trace_id="%d"} 1@%d`, now, now),
+			}
+			if diff := cmp.Diff(want, r.dump(t)); diff != "" {
+				t.Errorf("stored (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestReceiveRefusesOversizedBodies checks the bounds of a request: a
 // body over 32 MB answers 413, and one whose snappy header claims more
 // than 32 MB decoded answers 400 (FuzzReceive checks that it does so

@@ -13,6 +13,7 @@ import (
 	"github.com/vigilmon/vigil/core/api"
 	"github.com/vigilmon/vigil/core/push"
 	"github.com/vigilmon/vigil/core/remote"
+	"github.com/vigilmon/vigil/core/tenant"
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
@@ -27,7 +28,10 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 	api.New(api.Sources{
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
-		Engine:      s.engine, Store: s.reader.Queryable(), Exemplars: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
+		// What the API reads is confined, request by request, to the
+		// tenant of its user, if any.
+		Engine: s.engine, Store: tenant.ByContext(s.reader.Queryable()), Exemplars: tenant.ExemplarsByContext(s.db),
+		Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
 		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
 		Alertmanagers:        s.forwarder.Alertmanagers,
 		ExternalLabels:       s.externalLabels,
@@ -64,7 +68,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 			http.Error(w, "OTLP receiver needs to be enabled with server { enable_otlp_receiver = true }", http.StatusNotFound)
 		})
 	}
-	mux.Handle("POST /api/v1/read", remote.NewReadHandler(s.logger.Named("remote_read"), reg, s.db, s.externalLabels, remote.ReadLimits{
+	mux.Handle("POST /api/v1/read", remote.NewReadHandler(s.logger.Named("remote_read"), reg, tenant.SampleAndChunksByContext(s.db), s.externalLabels, remote.ReadLimits{
 		SampleLimit:     cfg.Server.RemoteReadSampleLimit,
 		ConcurrentLimit: cfg.Server.RemoteReadConcurrentLimit,
 		MaxBytesInFrame: int(cfg.Server.RemoteReadMaxBytesInFrame),

@@ -43,6 +43,7 @@ import (
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/diskguard"
 )
 
@@ -204,8 +205,15 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	if err := s.checkDisk(cfg); err != nil {
 		return err
 	}
+	var key []byte
+	if cfg.Server.EncryptionKeyFile != "" {
+		if key, err = atrest.ReadKey(cfg.Server.EncryptionKeyFile); err != nil {
+			return err
+		}
+	}
 	s.sender = remote.NewSender(remote.SenderOptions{DataDir: dataDir, Logger: s.logger.Named("remote_write")})
 	if s.db, err = tsdb.Open(dataDir, tsdb.Options{
+		EncryptionKey:     key,
 		SpaceCheck:        s.disk.Check,
 		Retention:         cfg.Server.Retention,
 		MaxExemplars:      int64(cfg.Server.MaxExemplars),
@@ -235,7 +243,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	}
 	s.closers = append(s.closers, s.engine.Close)
 	if s.alertStore, err = alert.OpenStore(alert.StoreOptions{
-		Dir: filepath.Join(dataDir, "alerts"), Logger: s.logger.Named("alerts"), SpaceCheck: s.disk.Check,
+		Dir: filepath.Join(dataDir, "alerts"), Logger: s.logger.Named("alerts"), Key: key, SpaceCheck: s.disk.Check,
 	}); err != nil {
 		return err
 	}
@@ -259,7 +267,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	if cfg.Server.EnablePush {
 		if s.push, err = push.Open(push.Options{
 			Dir: filepath.Join(dataDir, "push"), TTL: cfg.Server.PushGroupTTL, MaxGroups: cfg.Server.PushMaxGroups,
-			Logger: s.logger.Named("push"),
+			Logger: s.logger.Named("push"), EncryptionKey: key,
 		}); err != nil {
 			return err
 		}

@@ -41,6 +41,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/badgerlog"
 )
 
@@ -142,6 +143,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		// decoded into keys and values; verifyTables checks every block once
 		// at Open, where badger's own check would crash on some damage.
 		WithChecksumVerificationMode(options.OnBlockRead)
+	bopts = atrest.Encrypt(bopts, opts.EncryptionKey, opts.CacheBytes)
 	unlock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
@@ -156,7 +158,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	kv, err := badger.Open(bopts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open badger store in %q: %w", dir, err)
+		return nil, atrest.OpenError(err, "badger store", dir)
 	}
 	db := &DB{
 		dir:        dir,
