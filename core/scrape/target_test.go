@@ -39,6 +39,13 @@ func TestNewTarget(t *testing.T) {
 			wantURL:      "http://127.0.0.1:9100/metrics",
 			wantInterval: time.Minute,
 		},
+		"an IPv6 address with a zone": {
+			config:       `scrape "node" {}`,
+			target:       labels.FromStrings("__address__", "[fe80::1%eth0]:9100"),
+			wantLabels:   map[string]string{"job": "node", "instance": "[fe80::1%eth0]:9100"},
+			wantURL:      "http://[fe80::1%25eth0]:9100/metrics",
+			wantInterval: time.Minute,
+		},
 		"group labels, overridden by the target's": {
 			config:       `scrape "node" { scrape_interval = "15s" }`,
 			target:       labels.FromStrings("__address__", "127.0.0.1:9100", "zone", "a"),
