@@ -27,7 +27,8 @@ type Options struct {
 	// Dir is the data folder whose filesystem is watched.
 	Dir string
 	// MinFree is the reserve: below it, in bytes free, the disk counts
-	// as full. 0 turns the guard off.
+	// as full. 0 turns the check off; the metrics still show the free
+	// space.
 	MinFree uint64
 	// FreeSpace returns the bytes free for an unprivileged user on the
 	// filesystem of dir; nil reads them from the system (statfs), where
@@ -65,9 +66,6 @@ func New(opts Options) *Guard {
 	if opts.FreeSpace == nil {
 		opts.FreeSpace = systemFreeSpace
 	}
-	if opts.FreeSpace == nil {
-		opts.MinFree = 0
-	}
 	return &Guard{opts: opts, logger: opts.Logger}
 }
 
@@ -77,7 +75,7 @@ func New(opts Options) *Guard {
 // free space again when its last reading is more than a second old. A
 // free space it cannot read lets writes through, logged once.
 func (g *Guard) Check() error {
-	if g == nil || g.opts.MinFree == 0 {
+	if g == nil || g.opts.FreeSpace == nil {
 		return nil
 	}
 	g.mu.Lock()
@@ -90,7 +88,7 @@ func (g *Guard) Check() error {
 
 // Refresh reads the free space now and returns what Check then returns.
 func (g *Guard) Refresh() error {
-	if g == nil || g.opts.MinFree == 0 {
+	if g == nil || g.opts.FreeSpace == nil {
 		return nil
 	}
 	g.mu.Lock()
@@ -110,7 +108,7 @@ func (g *Guard) refreshLocked() {
 		return
 	}
 	g.readErr, g.free = nil, free
-	switch full := free < g.opts.MinFree; {
+	switch full := g.opts.MinFree > 0 && free < g.opts.MinFree; {
 	case full && !g.full:
 		g.logger.Error("disk full: the data folder's free space is below min_free_disk; new samples are refused until space is freed",
 			"dir", g.opts.Dir, "free_bytes", free, "min_free_bytes", g.opts.MinFree)

@@ -93,11 +93,16 @@ func (o onlyFree) Collect(ch chan<- prometheus.Metric) {
 }
 
 // TestGuardOff checks that a reserve of 0, a nil guard and a free space
-// that cannot be read let every write through.
+// that cannot be read let every write through, and that the free space
+// shows without a reserve.
 func TestGuardOff(t *testing.T) {
-	empty := func(string) (uint64, error) { return 0, nil }
-	if err := New(Options{Dir: "/data", FreeSpace: empty}).Refresh(); err != nil {
+	some := func(string) (uint64, error) { return 7, nil }
+	off := New(Options{Dir: "/data", FreeSpace: some})
+	if err := off.Refresh(); err != nil {
 		t.Errorf("reserve 0: %v", err)
+	}
+	if got := testutil.ToFloat64(onlyFree{off}); got != 7 {
+		t.Errorf("reserve 0: vigil_storage_disk_free_bytes = %v, want 7", got)
 	}
 	var g *Guard
 	if err := g.Check(); err != nil {
