@@ -146,7 +146,7 @@ func TestFullConfig(t *testing.T) {
 	}
 	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || cfg.Server.SeriesIdleTimeout != 3*time.Hour || !cfg.Server.EnableAdminAPI ||
 		!cfg.Server.EnablePush || cfg.Server.PushGroupTTL != 6*time.Hour || cfg.Server.PushMaxGroups != 1000 ||
-		cfg.Server.PushBodySizeLimit != 1<<20 {
+		cfg.Server.PushBodySizeLimit != 1<<20 || cfg.Server.MinFreeDisk != 1<<30 {
 		t.Errorf("server: %+v", cfg.Server)
 	}
 	if cfg.Global.ScrapeInterval != 15*time.Second || cfg.Global.ScrapeTimeout != 10*time.Second || cfg.Global.ExternalLabels["cluster"] != "dev" {

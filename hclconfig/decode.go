@@ -303,6 +303,8 @@ var serverSpec = &block[Server]{
 			"A file of 64 hexadecimal digits (openssl rand -hex 32), the AES key the store's files are encrypted with; not the write-ahead log. Set it when the data folder is made: an existing store is refused with another key, or none."),
 		withDefault("retention", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.Retention }, DefaultRetention,
 			"How long samples are kept, back from the newest sample; \"0s\" keeps them forever."),
+		withDefault("min_free_disk", size, func(s *Server) *int64 { return &s.MinFreeDisk }, DefaultMinFreeDisk,
+			"The free space to keep on the data folder's filesystem: below it new samples, pushes and silences are refused (scrapes fail, remote write answers 503), /-/ready answers 503, and the server does not start; all resume once space is back. \"0B\" turns the check off. Read when the server starts."),
 		withDefault("max_exemplars", count, func(s *Server) *int { return &s.MaxExemplars }, DefaultMaxExemplars,
 			"How many exemplars are kept in memory, the newest, for all series together; 0 keeps none. A reload applies a new value."),
 		withDefault("series_idle_timeout", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.SeriesIdleTimeout }, DefaultSeriesIdleTimeout,

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -534,6 +535,14 @@ func DecodePluginConfig(inst *PluginInstance, schema sdk.Schema) ([]byte, hcl.Di
 		if v.IsNull() {
 			continue
 		}
+		if problem := checkPluginValue(a, v); problem != "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Invalid attribute value",
+				Detail:  fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, problem),
+				Subject: &rng,
+			})
+			continue
+		}
 		if a.Type == sdk.TypeDuration {
 			if _, err := model.ParseDuration(v.AsString()); err != nil {
 				shown := fmt.Sprintf("%q", v.AsString())
@@ -563,6 +572,25 @@ func DecodePluginConfig(inst *PluginInstance, schema sdk.Schema) ([]byte, hcl.Di
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot encode plugin config", Detail: err.Error(), Subject: &r}}
 	}
 	return out, diags
+}
+
+// checkPluginValue says what is wrong with a value of the attribute's
+// type that the plugin would refuse, in JSON: a number a float64 cannot
+// hold, or a null element of a list or a map. It returns "" for none.
+func checkPluginValue(a sdk.Attribute, v cty.Value) string {
+	switch a.Type {
+	case sdk.TypeNumber:
+		if f, _ := v.AsBigFloat().Float64(); math.IsInf(f, 0) {
+			return "the number is too large"
+		}
+	case sdk.TypeStringList, sdk.TypeStringMap:
+		for it := v.ElementIterator(); it.Next(); {
+			if _, e := it.Element(); e.IsNull() {
+				return fmt.Sprintf("a %s must not hold null", a.Type)
+			}
+		}
+	}
+	return ""
 }
 
 // ctyType is the HCL type of an attribute type.

@@ -40,12 +40,33 @@ type Store struct {
 	nflog    *NotificationLog
 }
 
-// OpenStore opens the store in dir, creating it if needed, and loads the
-// silences into memory. A key, when set, encrypts its files (see package
-// atrest).
-func OpenStore(dir string, logger hclog.Logger, key []byte) (*Store, error) {
+// StoreOptions say where a Store lives, how it is kept and what it may
+// write.
+type StoreOptions struct {
+	// Dir is the folder of the store's badger database; required.
+	Dir string
+	// Logger receives the store's log lines; none when nil.
+	Logger hclog.Logger
+	// Key, when set, encrypts the store's files (see package atrest).
+	Key []byte
+	// SpaceCheck, when set, says whether the store may grow on disk:
+	// while it returns an error, writing a silence or a notification log
+	// entry, and deleting expired ones, fail with it and write nothing.
+	// Badger maps its files into memory, and a write into a mapped page
+	// the full disk cannot hold kills the process with SIGBUS.
+	SpaceCheck func() error
+}
+
+// OpenStore opens the store in opts.Dir, creating it if needed, and loads
+// the silences into memory.
+func OpenStore(opts StoreOptions) (*Store, error) {
+	dir, logger, key := opts.Dir, opts.Logger, opts.Key
 	if logger == nil {
 		logger = hclog.NewNullLogger()
+	}
+	space := opts.SpaceCheck
+	if space == nil {
+		space = func() error { return nil }
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create alert store directory %q: %w", dir, err)
@@ -62,12 +83,12 @@ func OpenStore(dir string, logger hclog.Logger, key []byte) (*Store, error) {
 		return nil, atrest.OpenError(err, "alert store", dir)
 	}
 	st := &Store{kv: kv, logger: logger}
-	st.silences, err = loadSilences(kv, logger.Named("silences"))
+	st.silences, err = loadSilences(kv, logger.Named("silences"), space)
 	if err != nil {
 		kv.Close()
 		return nil, err
 	}
-	st.nflog, err = loadNotificationLog(kv, logger.Named("nflog"))
+	st.nflog, err = loadNotificationLog(kv, logger.Named("nflog"), space)
 	if err != nil {
 		kv.Close()
 		return nil, err

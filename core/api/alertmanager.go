@@ -14,6 +14,7 @@ import (
 
 	amalert "github.com/vigilmon/vigil/core/alert"
 	"github.com/vigilmon/vigil/core/tenant"
+	"github.com/vigilmon/vigil/internal/diskguard"
 )
 
 // SilenceStore is what the Alertmanager API v2 reads and changes: the
@@ -242,7 +243,7 @@ func silenceError(err error) *amError {
 		return &amError{http.StatusNotFound, err.Error()}
 	case errors.Is(err, amalert.ErrInvalidSilence):
 		return &amError{http.StatusBadRequest, err.Error()}
-	case errors.Is(err, amalert.ErrStoreClosed):
+	case errors.Is(err, amalert.ErrStoreClosed), errors.Is(err, diskguard.ErrDiskFull):
 		return &amError{http.StatusServiceUnavailable, err.Error()}
 	}
 	return &amError{http.StatusInternalServerError, err.Error()}

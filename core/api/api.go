@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/index"
 	"github.com/prometheus/prometheus/util/annotations"
 
+	"github.com/vigilmon/vigil/core/query"
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tenant"
 	"github.com/vigilmon/vigil/core/tsdb"
@@ -425,6 +426,10 @@ func (a *API) runQuery(r *http.Request, newQuery func(ctx context.Context, expr 
 	if err := parsed(ctx); err != nil {
 		q.Close()
 		return nil, nil, err
+	}
+	if err := query.CheckSubqueries(q); err != nil {
+		q.Close()
+		return nil, nil, badData("invalid parameter \"query\": %v", err)
 	}
 	res := q.Exec(ctx)
 	if res.Err != nil {

@@ -29,7 +29,7 @@ func newTenantServer(t *testing.T) (*httptest.Server, *fakeAlerts) {
 		labels.FromStrings("__name__", "requests_total", "team", "a"),
 		labels.FromStrings("__name__", "requests_total", "team", "b"),
 		labels.FromStrings("__name__", "b_secret_total", "team", "b"))
-	st, err := amalert.OpenStore(t.TempDir(), nil, nil)
+	st, err := amalert.OpenStore(amalert.StoreOptions{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
 
+	"github.com/vigilmon/vigil/internal/diskguard"
 	"github.com/vigilmon/vigil/internal/hclogslog"
 )
 
@@ -70,9 +71,13 @@ type wholeRequests struct {
 func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := &transaction{}
 	if r.Method == http.MethodPost {
-		body, err := io.ReadAll(r.Body)
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxWriteBytes+1))
 		if err != nil {
 			http.Error(w, fmt.Sprintf("cannot read the request: %v", err), http.StatusBadRequest)
+			return
+		}
+		if len(body) > maxWriteBytes {
+			http.Error(w, fmt.Sprintf("request body exceeds the %d bytes limit", maxWriteBytes), http.StatusRequestEntityTooLarge)
 			return
 		}
 		if err := checkV1Labels(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), body); err != nil {
@@ -95,8 +100,14 @@ func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.header.Set(name, strconv.Itoa(n+added))
 		}
 		if err := t.commit(); err != nil {
+			// A full disk is a 503, which senders retry, as they retry
+			// every 5xx: the samples arrive once space is back.
+			status := http.StatusInternalServerError
+			if errors.Is(err, diskguard.ErrDiskFull) {
+				status = http.StatusServiceUnavailable
+			}
 			h.logger.Error("cannot store a remote-write request", "error", err)
-			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), http.StatusInternalServerError)
+			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), status)
 			return
 		}
 	} else {
@@ -116,6 +127,24 @@ func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(rec.body.Bytes())
 }
 
+// maxWriteBytes bounds a remote-write request, compressed and decoded,
+// as upstream's handler bounds it.
+const maxWriteBytes = 32 << 20
+
+// decodeSnappy decodes a snappy-compressed body whose decoded length is
+// within maxWriteBytes. The length is the body's own claim, which
+// snappy.Decode would allocate at once: six bytes may claim 4 GB.
+func decodeSnappy(body []byte) ([]byte, error) {
+	n, err := snappy.DecodedLen(body)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxWriteBytes {
+		return nil, fmt.Errorf("decoded size exceeds the %d bytes limit", maxWriteBytes)
+	}
+	return snappy.Decode(nil, body)
+}
+
 // checkV1Labels refuses a Remote-Write 1.0 request with a series whose
 // labels upstream's handler would skip without a word: no metric name,
 // invalid label names or values, or a label name twice. A body that does
@@ -127,7 +156,7 @@ func checkV1Labels(contentType, encoding string, body []byte) error {
 	if msg, err := remoteapi.ParseProtoMsg(contentType); err != nil || msg != remoteapi.WriteV1MessageType || encoding != "snappy" {
 		return nil
 	}
-	raw, err := snappy.Decode(nil, body)
+	raw, err := decodeSnappy(body)
 	if err != nil {
 		return nil
 	}
@@ -171,7 +200,7 @@ func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []s
 	if msg, err := remoteapi.ParseProtoMsg(contentType); err != nil || msg != remoteapi.WriteV2MessageType || encoding != "snappy" {
 		return body, nil, nil
 	}
-	raw, err := snappy.Decode(nil, body)
+	raw, err := decodeSnappy(body)
 	if err != nil {
 		return body, nil, nil
 	}

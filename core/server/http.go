@@ -46,7 +46,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 	api.RegisterUI(mux)
 	if s.push != nil {
 		push.NewHandler(s.push, push.HandlerOptions{
-			MaxBodyBytes: cfg.Server.PushBodySizeLimit, EnableWipe: cfg.Server.EnableAdminAPI, Logger: s.logger.Named("push"),
+			MaxBodyBytes: cfg.Server.PushBodySizeLimit, EnableWipe: cfg.Server.EnableAdminAPI, SpaceCheck: s.disk.Check, Logger: s.logger.Named("push"),
 		}).Register(mux)
 	}
 	if cfg.Server.EnableRemoteWriteReceiver {
@@ -111,7 +111,13 @@ func (s *Server) handleCommon(mux *http.ServeMux, reg *prometheus.Registry) {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Healthy.") })
-	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Ready.") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.disk.Check(); err != nil {
+			http.Error(w, "Vigil is not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Vigil is Ready.")
+	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
 		if err := s.Reload(); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -349,6 +349,10 @@ func (db *DB) run() {
 	maintain := func(what string, f func() error) {
 		db.maintMu.Lock()
 		defer db.maintMu.Unlock()
+		if err := db.spaceCheck(); err != nil {
+			db.logger.Debug("maintenance skipped", "task", what, "error", err)
+			return
+		}
 		if err := f(); err != nil {
 			db.logger.Error("maintenance failed", "task", what, "error", err)
 		}
@@ -384,6 +388,9 @@ func (db *DB) Maintain() error {
 	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
+	if err := db.spaceCheck(); err != nil {
+		return fmt.Errorf("cannot run the maintenance: %w", err)
+	}
 	if err := db.sealPending(); err != nil {
 		return fmt.Errorf("cannot seal chunks: %w", err)
 	}
@@ -412,7 +419,18 @@ func (db *DB) Flush() error {
 	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
+	if err := db.spaceCheck(); err != nil {
+		return fmt.Errorf("cannot flush: %w", err)
+	}
 	return db.flushLocked()
+}
+
+// spaceCheck asks Options.SpaceCheck whether the store may grow on disk.
+func (db *DB) spaceCheck() error {
+	if db.opts.SpaceCheck == nil {
+		return nil
+	}
+	return db.opts.SpaceCheck()
 }
 
 func (db *DB) flushLocked() error {
@@ -508,7 +526,12 @@ func (db *DB) Close() error {
 	// Wait for commits in flight: they hold commitMu shared.
 	db.commitMu.Lock()
 	db.commitMu.Unlock() //lint:ignore SA2001 a barrier: the lock is only waited for
-	err := db.sealPending()
+	// On a full disk the open chunks stay in the write-ahead log, which
+	// the next Open replays.
+	var err error
+	if db.spaceCheck() == nil {
+		err = db.sealPending()
+	}
 	if werr := db.wal.log.Close(); werr != nil {
 		err = errors.Join(err, fmt.Errorf("cannot close the write-ahead log: %w", werr))
 	}

@@ -77,6 +77,18 @@ type Options struct {
 	// yet are kept. Nil keeps only what the store needs.
 	WALReader WALReader
 
+	// SpaceCheck, when set, says whether the store may grow on disk: a
+	// Commit asks it before it writes to the write-ahead log, and the
+	// maintenance before it writes to badger or the log (sealing,
+	// checkpoints, retention, eviction, value-log collection, the sealing
+	// of Close). An error refuses the Commit, wrapped, with its samples
+	// counted as refused (reason disk_full), and skips the maintenance
+	// until it returns nil again; the samples committed before stay in
+	// the log and the head. The server passes its disk guard's Check:
+	// badger maps its files into memory, and a write into a mapped page
+	// the full disk cannot hold kills the process with SIGBUS.
+	SpaceCheck func() error
+
 	// CacheBytes is the size of badger's block cache. Default 64 MiB.
 	CacheBytes int64
 
