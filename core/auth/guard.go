@@ -1,0 +1,96 @@
+package auth
+
+import (
+	"net/http"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Guard lets a request through to its handler when its identity's role
+// allows its route, and writes the requests that change something to the
+// audit log.
+type Guard struct {
+	// Auth finds who a request comes from; nil lets everyone do
+	// everything, as a server without an auth block does, the identity
+	// being anonymous.
+	Auth *Authenticator
+	// Route returns what a request's route needs, and the route's name
+	// (its pattern) for the audit log.
+	Route func(*http.Request) (Access, string)
+	// Audit, when set, receives a line for each request that changes
+	// something, served or refused.
+	Audit *Audit
+	// Logger receives the refusals, at debug level.
+	Logger hclog.Logger
+}
+
+// Realm is the realm of the WWW-Authenticate header of a 401.
+const Realm = "Vigil"
+
+// Handler wraps next. A request without valid credentials is answered
+// 401 with a WWW-Authenticate header; one whose role does not allow its
+// route 403. next finds the identity with IdentityOf.
+func (g *Guard) Handler(next http.Handler) http.Handler {
+	logger := g.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		access, route := g.Route(r)
+		id := Identity{Kind: Anonymous, Role: Admin, Certificate: certificateName(r)}
+		if g.Auth != nil {
+			id.Role = NoRole
+			if access != Public {
+				found, err := g.Auth.Authenticate(r)
+				if err != nil {
+					logger.Debug("request refused", "route", route, "remote", r.RemoteAddr, "error", err)
+					if access.Changes() {
+						g.Audit.Refused(r, id, route, http.StatusUnauthorized)
+					}
+					w.Header().Add("WWW-Authenticate", `Basic realm="`+Realm+`", charset="UTF-8"`)
+					w.Header().Add("WWW-Authenticate", `Bearer realm="`+Realm+`"`)
+					http.Error(w, "Unauthorized: "+route+" needs credentials (basic auth or a bearer token)", http.StatusUnauthorized)
+					return
+				}
+				id = found
+			}
+		}
+		if !id.Role.Allows(access) {
+			logger.Debug("request refused", "route", route, "remote", r.RemoteAddr, "who", id.String(), "role", id.Role)
+			if access.Changes() {
+				g.Audit.Refused(r, id, route, http.StatusForbidden)
+			}
+			http.Error(w, "Forbidden: the role "+id.Role.String()+" of "+id.String()+" does not allow "+route, http.StatusForbidden)
+			return
+		}
+		r = r.WithContext(WithIdentity(r.Context(), id))
+		if !access.Changes() || g.Audit == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		g.Audit.Served(r, id, route, rec.status)
+	})
+}
+
+// statusRecorder remembers the status code a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets streaming handlers flush through.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the ResponseWriter.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
