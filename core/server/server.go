@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/core/auth"
 	"github.com/vigilmon/vigil/core/discovery"
 	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/core/push"
@@ -106,7 +108,10 @@ type Server struct {
 	forwarder  *alert.Forwarder
 	intake     *alert.Intake
 	http       *http.Server
-	reloads    *reloadMetrics
+	// routePatterns are the patterns of the HTTP routes, each listed in
+	// routeAccess.
+	routePatterns []string
+	reloads       *reloadMetrics
 	// maxConnections bounds the connections served at once; 0 sets no
 	// bound.
 	maxConnections int
@@ -235,6 +240,9 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	externalURL := cfg.Server.ExternalURL
 	if externalURL == nil {
 		externalURL = &url.URL{Scheme: "http", Host: s.ln.Addr().String()}
+		if cfg.Server.TLS != nil {
+			externalURL.Scheme = "https"
+		}
 	}
 
 	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache")})
@@ -266,7 +274,13 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.scrapes = scrape.New(scrape.Options{Store: s.db, Exporters: s.plugins.Exporter, Sources: sources, Logger: s.logger})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), s.dispatcher.Collector())
-	s.setHTTP(s.handler(cfg, reg), cfg)
+	h, err := s.handler(cfg, reg)
+	if err != nil {
+		return err
+	}
+	if err := s.setHTTP(h, cfg); err != nil {
+		return err
+	}
 
 	// Plugins start first and stop last: the scrapes, discoveries and
 	// the dispatcher use them. The rules stop before the dispatcher, so
@@ -299,7 +313,9 @@ func (s *Server) Config() *hclconfig.Config { return s.config.Load() }
 // them in the reverse order and releases the stores. It returns the first
 // error a component returned.
 func (s *Server) Run(ctx context.Context) error {
-	s.logger.Info("listening", "address", s.Addr(), "data_dir", s.config.Load().Server.DataDir, "scrapes", len(s.config.Load().Scrapes), "agent", s.opts.Agent)
+	cfg := s.config.Load()
+	s.logger.Info("listening", "address", s.Addr(), "https", cfg.Server.TLS != nil, "auth", cfg.Server.Auth != nil,
+		"data_dir", cfg.Server.DataDir, "scrapes", len(cfg.Scrapes), "agent", s.opts.Agent)
 	err := runInOrder(ctx, s.components, s.logger)
 	return errors.Join(err, s.Close())
 }
@@ -325,7 +341,13 @@ func (s *Server) serve(ctx context.Context) error {
 	if s.maxConnections > 0 {
 		ln = netutil.LimitListener(ln, s.maxConnections)
 	}
-	go func() { served <- s.http.Serve(ln) }()
+	go func() {
+		if s.http.TLSConfig != nil {
+			served <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		served <- s.http.Serve(ln)
+	}()
 	select {
 	case err := <-served:
 		return fmt.Errorf("the HTTP server stopped: %w", err)
@@ -406,6 +428,7 @@ func (s *Server) load() (*hclconfig.Config, error) {
 		SeriesIdleTimeout:     hclconfig.DefaultSeriesIdleTimeout,
 		RemoteReadSampleLimit: hclconfig.DefaultRemoteReadSampleLimit, RemoteReadConcurrentLimit: hclconfig.DefaultRemoteReadConcurrentLimit,
 		RemoteReadMaxBytesInFrame: hclconfig.DefaultRemoteReadMaxBytesInFrame,
+		Audit:                     hclconfig.Audit{Enabled: true},
 	}, OTLP: hclconfig.DefaultOTLP}
 	if s.opts.ConfigFile != "" {
 		var err error
@@ -474,15 +497,25 @@ func (s *Server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 }
 
 // setHTTP makes the HTTP server of s, serving h with the timeouts and the
-// connection limit of cfg's server block.
-func (s *Server) setHTTP(h http.Handler, cfg *hclconfig.Config) {
+// connection limit of cfg's server block, and HTTPS only when it has a
+// tls block.
+func (s *Server) setHTTP(h http.Handler, cfg *hclconfig.Config) error {
 	s.http = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		WriteTimeout:      writeTimeout(cfg),
+		ErrorLog:          s.logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Warn}),
 	}
 	s.maxConnections = cfg.Server.MaxConnections
+	if cfg.Server.TLS != nil {
+		tc, err := auth.TLSConfig(cfg.Server.TLS, s.logger.Named("tls"))
+		if err != nil {
+			return fmt.Errorf("the server block's %w", err)
+		}
+		s.http.TLSConfig = tc
+	}
+	return nil
 }
 
 // writeTimeout is how long answering a request may take: the server
@@ -514,7 +547,8 @@ func sameServer(a, b hclconfig.Server) bool {
 		a.EnableRemoteWriteReceiver == b.EnableRemoteWriteReceiver &&
 		a.EnableOTLPReceiver == b.EnableOTLPReceiver && a.OTLPBodySizeLimit == b.OTLPBodySizeLimit &&
 		a.RemoteReadSampleLimit == b.RemoteReadSampleLimit &&
-		a.RemoteReadConcurrentLimit == b.RemoteReadConcurrentLimit && a.RemoteReadMaxBytesInFrame == b.RemoteReadMaxBytesInFrame
+		a.RemoteReadConcurrentLimit == b.RemoteReadConcurrentLimit && a.RemoteReadMaxBytesInFrame == b.RemoteReadMaxBytesInFrame &&
+		reflect.DeepEqual(a.TLS, b.TLS) && reflect.DeepEqual(a.Auth, b.Auth) && a.Audit == b.Audit
 }
 
 // externalLabels returns the external labels of the configuration in

@@ -1,0 +1,175 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/vigilmon/vigil/core/auth"
+)
+
+// newUnstartedServer makes, without running it, a server or an agent whose
+// server block holds block.
+func newUnstartedServer(t *testing.T, block string, agent bool) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "vigil.hcl")
+	src := fmt.Sprintf("server {\n  listen = \"127.0.0.1:0\"\n  data_dir = %q\n%s\n}\n", filepath.Join(dir, "data"), block)
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(context.Background(), Options{ConfigFile: file, Agent: agent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// TestEveryRouteHasAccess keeps routeAccess whole: every route of a
+// server with every optional endpoint, and of an agent, is listed there,
+// and every route listed is registered by one of them. A server with a
+// route not listed does not start.
+func TestEveryRouteHasAccess(t *testing.T) {
+	server := newUnstartedServer(t, `
+  enable_admin_api = true
+  enable_push = true
+  enable_remote_write_receiver = true
+  enable_otlp_receiver = true`, false)
+	agent := newUnstartedServer(t, "", true)
+	registered := map[string]bool{}
+	for _, p := range append(server.routePatterns, agent.routePatterns...) {
+		registered[p] = true
+		if _, ok := accessOf(p); !ok {
+			t.Errorf("route %q has no access", p)
+		}
+	}
+	for p := range routeAccess {
+		if !registered[p] {
+			t.Errorf("routeAccess lists %q, which neither the server nor the agent registers", p)
+		}
+	}
+	r := newRoutes()
+	r.HandleFunc("GET /api/v1/new", func(http.ResponseWriter, *http.Request) {})
+	if err := r.check(); err == nil || !strings.Contains(err.Error(), `"GET /api/v1/new"`) {
+		t.Errorf("a route without access: %v", err)
+	}
+}
+
+// TestRoles sends requests of each role to routes of each access, to a
+// server with an auth block: no credentials get 401, a role that does
+// not allow the route 403, the others the route's answer.
+func TestRoles(t *testing.T) {
+	users := ""
+	for _, role := range []string{"viewer", "writer", "operator", "admin"} {
+		h, err := bcrypt.GenerateFromPassword([]byte(role+"-pass"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users += fmt.Sprintf("    user %q {\n      password_hash = %q\n      role = %q\n    }\n", role, h, role)
+	}
+	sum := sha256.Sum256([]byte("ci-token"))
+	dir := t.TempDir()
+	addr := startTestServer(t, fmt.Sprintf(`
+  enable_remote_write_receiver = true
+  auth {
+%s    token "ci" {
+      sha256 = %q
+      role = "writer"
+    }
+  }
+  audit {
+    file = %q
+  }
+`, users, hex.EncodeToString(sum[:]), filepath.Join(dir, "audit.log")))
+	now := time.Now().UTC()
+	silence := fmt.Sprintf(`{"matchers":[{"name":"a","value":"b","isRegex":false}],"startsAt":%q,"endsAt":%q,"createdBy":"x","comment":"x"}`,
+		now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	type request struct{ method, path, body string }
+	// want is the status for no credentials, then for each role.
+	for _, tc := range []struct {
+		request
+		none, viewer, writer, operator, admin int
+	}{
+		{request{"GET", "/-/healthy", ""}, 401, 200, 200, 200, 200},
+		{request{"GET", "/api/v1/query?query=1", ""}, 401, 200, 403, 200, 200},
+		{request{"POST", "/api/v1/query", "query=1"}, 401, 200, 403, 200, 200},
+		{request{"GET", "/metrics", ""}, 401, 200, 403, 200, 200},
+		{request{"GET", "/api/v1/nope", ""}, 401, 404, 404, 404, 404},
+		{request{"OPTIONS", "/api/v1/query", ""}, 200, 200, 200, 200, 200},
+		{request{"POST", "/api/v1/write", ""}, 401, 403, 400, 400, 400},
+		{request{"POST", "/api/v2/alerts", `[{"labels":{"alertname":"A"}}]`}, 401, 403, 200, 200, 200},
+		{request{"POST", "/api/v2/silences", silence}, 401, 403, 403, 200, 200},
+		{request{"POST", "/-/reload", ""}, 401, 403, 403, 200, 200},
+		{request{"GET", "/api/v1/status/config", ""}, 401, 403, 403, 403, 200},
+		{request{"GET", "/debug/pprof/", ""}, 401, 403, 403, 403, 200},
+		{request{"POST", "/api/v1/admin/tsdb/clean_tombstones", ""}, 401, 403, 403, 403, 204},
+	} {
+		for i, role := range []string{"", "viewer", "writer", "operator", "admin"} {
+			want := []int{tc.none, tc.viewer, tc.writer, tc.operator, tc.admin}[i]
+			req, err := http.NewRequest(tc.method, "http://"+addr+tc.path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.body != "" && strings.HasPrefix(tc.body, "query=") {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			} else if tc.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			if role != "" {
+				req.SetBasicAuth(role, role+"-pass")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("%s %s as %q: %d, want %d: %s", tc.method, tc.path, role, resp.StatusCode, want, body)
+			}
+			if resp.StatusCode == 401 && !strings.Contains(resp.Header.Get("WWW-Authenticate"), `realm="`+auth.Realm+`"`) {
+				t.Errorf("%s %s: 401 without WWW-Authenticate", tc.method, tc.path)
+			}
+			if tc.path == "/api/v1/status/config" && resp.StatusCode == 200 {
+				var status struct{ Data struct{ YAML string } }
+				if err := json.Unmarshal(body, &status); err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(status.Data.YAML, "$2a$") || strings.Contains(status.Data.YAML, hex.EncodeToString(sum[:])) ||
+					!strings.Contains(status.Data.YAML, `password_hash = "<secret>"`) {
+					t.Errorf("the configuration shows the hashes:\n%s", status.Data.YAML)
+				}
+			}
+		}
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"action":"POST /-/reload","outcome":"done","path":"/-/reload","remote":"127.0.0.1:`,
+		`"role":"operator","status":200,"who":"user operator"`,
+		`"action":"POST /api/v2/silences","outcome":"refused","path":"/api/v2/silences","remote":"127.0.0.1:`,
+		`"action":"POST /api/v1/admin/tsdb/clean_tombstones","outcome":"done"`,
+		`"action":"POST /api/v1/write","outcome":"failed"`,
+	} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("the audit log lacks %s:\n%s", want, log)
+		}
+	}
+	if strings.Contains(string(log), "GET /api/v1/query") {
+		t.Errorf("reads are in the audit log:\n%s", log)
+	}
+}
