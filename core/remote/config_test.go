@@ -35,7 +35,7 @@ func TestUpstreamConfig(t *testing.T) {
 		mimir.RemoteTimeout != model.Duration(10*time.Second) || mimir.Headers["X-Scope-OrgID"] != "team-a" || !mimir.SendExemplars || !mimir.SendNativeHistograms ||
 		mimir.QueueConfig != wantQueue || mimir.MetadataConfig.Send || len(mimir.WriteRelabelConfigs) != 1 ||
 		mimir.HTTPClientConfig.BasicAuth == nil || string(mimir.HTTPClientConfig.BasicAuth.Password) != "s3cr3t-token" ||
-		mimir.HTTPClientConfig.TLSConfig.CAFile != "ca.pem" || !mimir.HTTPClientConfig.FollowRedirects {
+		mimir.HTTPClientConfig.TLSConfig.CAFile != "../../hclconfig/testdata/ca.pem" || !mimir.HTTPClientConfig.FollowRedirects {
 		t.Errorf("mimir: %+v", mimir)
 	}
 	if o := thanos.HTTPClientConfig.OAuth2; o == nil || string(o.ClientSecret) != "s3cr3t-token" || o.TokenURL != "https://auth.example.com/token" ||
