@@ -41,6 +41,7 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 	root.AddCommand(newPluginCommand())
 	root.AddCommand(newRegistryCommand())
 	root.AddCommand(newConformanceCommand())
+	root.AddCommand(newHashPasswordCommand())
 	return root
 }
 
