@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -331,5 +332,47 @@ func TestOpenAudit(t *testing.T) {
 	}
 	if _, err := OpenAudit(hclconfig.Audit{Enabled: true, File: "audit.log"}, filepath.Join(dir, "logs", "audit.log"), nil); err == nil || !strings.Contains(err.Error(), "audit.log") {
 		t.Errorf("an audit log under a file: %v", err)
+	}
+}
+
+// TestJWKSURL fetches the keys from a JWKS URL: a token signed by one of
+// them is accepted, and one signed by a key the URL does not serve is
+// not.
+func TestJWKSURL(t *testing.T) {
+	idp := newSigner(t)
+	jwks, err := os.ReadFile(idp.jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetches := make(chan struct{}, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fetches <- struct{}{}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(jwks)
+	}))
+	defer srv.Close()
+	u, err := url.Parse(srv.URL + "/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), &hclconfig.Auth{JWT: &hclconfig.JWT{
+		JWKSURL: u, Issuer: "https://idp.example.com/", Audience: "vigil", Role: "operator", NameClaim: "sub",
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	claims := jwt.MapClaims{"iss": "https://idp.example.com/", "aud": "vigil", "sub": "carol", "exp": time.Now().Add(time.Hour).Unix()}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+idp.sign(t, claims))
+	if id, err := a.Authenticate(r); err != nil || id != (Identity{Kind: "jwt", Name: "carol", Role: Operator}) {
+		t.Errorf("a token of the URL's key: %+v, %v", id, err)
+	}
+	r.Header.Set("Authorization", "Bearer "+newSigner(t).sign(t, claims))
+	if _, err := a.Authenticate(r); !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("a token of another key: %v", err)
+	}
+	if len(fetches) == 0 {
+		t.Error("the JWKS was never fetched")
 	}
 }
