@@ -261,7 +261,7 @@ var jwtSpec = &block[JWT]{
 }
 
 var authSpec = &block[Auth]{
-	name: "auth", doc: "Who may use the server: every request needs a user, a token or a JWT, and a role that allows it.",
+	name: "auth", doc: "Who may use the server: every request needs a user, a token or a JWT, and a role that allows it. A reload applies it.",
 	children: []child[Auth]{
 		listOf(func(a *Auth) *[]*User { return &a.Users }, userSpec).unique("user"),
 		listOf(func(a *Auth) *[]*Token { return &a.Tokens }, tokenSpec).unique("token"),

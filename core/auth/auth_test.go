@@ -234,7 +234,7 @@ func TestGuard(t *testing.T) {
 	audit := &Audit{logger: hclog.New(&hclog.LoggerOptions{Output: &log, JSONFormat: true}).Named("audit")}
 	routes := map[string]Access{"/query": Read, "/silence": Operate, "/write": Write, "/healthy": Authenticated, "/preflight": Public}
 	var seen Identity
-	g := &Guard{Auth: a, Audit: audit, Route: func(r *http.Request) (Access, string) { return routes[r.URL.Path], r.Method + " " + r.URL.Path }}
+	g := &Guard{Auth: func() *Authenticator { return a }, Audit: audit, Route: func(r *http.Request) (Access, string) { return routes[r.URL.Path], r.Method + " " + r.URL.Path }}
 	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = IdentityOf(r.Context())
 		w.WriteHeader(http.StatusAccepted)

@@ -10,10 +10,11 @@ import (
 // allows its route, and writes the requests that change something to the
 // audit log.
 type Guard struct {
-	// Auth finds who a request comes from; nil lets everyone do
-	// everything, as a server without an auth block does, the identity
-	// being anonymous.
-	Auth *Authenticator
+	// Auth returns what finds who a request comes from, the one in
+	// effect at each request, so that a reload may change it. When it or
+	// what it returns is nil, everyone may do everything, as with a
+	// server without an auth block, the identity being anonymous.
+	Auth func() *Authenticator
 	// Route returns what a request's route needs, and the route's name
 	// (its pattern) for the audit log.
 	Route func(*http.Request) (Access, string)
@@ -38,10 +39,14 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		access, route := g.Route(r)
 		id := Identity{Kind: Anonymous, Role: Admin, Certificate: certificateName(r)}
+		var authn *Authenticator
 		if g.Auth != nil {
+			authn = g.Auth()
+		}
+		if authn != nil {
 			id.Role = NoRole
 			if access != Public {
-				found, err := g.Auth.Authenticate(r)
+				found, err := authn.Authenticate(r)
 				if err != nil {
 					logger.Debug("request refused", "route", route, "remote", r.RemoteAddr, "error", err)
 					if access.Changes() {

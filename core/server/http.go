@@ -99,6 +99,19 @@ func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) (
 	return s.guard(cfg, reg, mux)
 }
 
+// newAuthenticator makes the Authenticator of the server block's auth
+// block; nil without one.
+func (s *Server) newAuthenticator(cfg *hclconfig.Auth) (*auth.Authenticator, error) {
+	if cfg == nil {
+		return nil, nil
+	}
+	authn, err := auth.New(context.Background(), cfg, s.logger.Named("auth"))
+	if err != nil {
+		return nil, fmt.Errorf("the server block's auth: %w", err)
+	}
+	return authn, nil
+}
+
 // guard wraps the routes of mux: the cross-origin protection, the
 // metrics of the requests, then who may use each route (the server
 // block's auth block) and the audit log of the changes. It refuses a
@@ -108,15 +121,18 @@ func (s *Server) guard(cfg *hclconfig.Config, reg *prometheus.Registry, mux *rou
 		return nil, err
 	}
 	s.routePatterns = mux.patterns
-	g := &auth.Guard{Route: mux.access, Logger: s.logger.Named("auth")}
-	if a := cfg.Server.Auth; a != nil {
-		authn, err := auth.New(context.Background(), a, s.logger.Named("auth"))
-		if err != nil {
-			return nil, fmt.Errorf("the server block's auth: %w", err)
-		}
-		s.closers = append(s.closers, authn.Close)
-		g.Auth = authn
+	g := &auth.Guard{Route: mux.access, Auth: s.authn.Load, Logger: s.logger.Named("auth")}
+	authn, err := s.newAuthenticator(cfg.Server.Auth)
+	if err != nil {
+		return nil, err
 	}
+	s.authn.Store(authn)
+	s.closers = append(s.closers, func() error {
+		if a := s.authn.Load(); a != nil {
+			return a.Close()
+		}
+		return nil
+	})
 	audit, err := auth.OpenAudit(cfg.Server.Audit, cfg.Server.DataDir, s.logger)
 	if err != nil {
 		return nil, fmt.Errorf("the server block's audit: %w", err)

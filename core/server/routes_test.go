@@ -173,3 +173,74 @@ func TestRoles(t *testing.T) {
 		t.Errorf("reads are in the audit log:\n%s", log)
 	}
 }
+
+// TestReloadAppliesAuth has a reload apply a changed auth block at once:
+// a user added can sign in, one removed no longer can, and an auth block
+// that does not load leaves the running one.
+func TestReloadAppliesAuth(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "vigil.hcl")
+	write := func(users ...string) {
+		t.Helper()
+		src := fmt.Sprintf("server {\n  listen = \"127.0.0.1:0\"\n  data_dir = %q\n  auth {\n", filepath.Join(dir, "data"))
+		for _, u := range users {
+			h, err := bcrypt.GenerateFromPassword([]byte(u+"-pass"), bcrypt.MinCost)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src += fmt.Sprintf("    user %q {\n      password_hash = %q\n      role = \"viewer\"\n    }\n", u, h)
+		}
+		if len(users) == 0 {
+			src += "    jwt {\n      jwks_file = \"missing.json\"\n      issuer = \"i\"\n      audience = \"a\"\n    }\n"
+		}
+		if err := os.WriteFile(file, []byte(src+"  }\n}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("alice")
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, Options{ConfigFile: file})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	status := func(user string) int {
+		t.Helper()
+		req, err := http.NewRequest("GET", "http://"+srv.Addr()+"/api/v1/status/buildinfo", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(user, user+"-pass")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if a, b := status("alice"), status("bob"); a != 200 || b != 401 {
+		t.Fatalf("before the reload: alice %d, bob %d", a, b)
+	}
+	write("bob")
+	if err := srv.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := status("alice"), status("bob"); a != 401 || b != 200 {
+		t.Errorf("after the reload: alice %d, bob %d", a, b)
+	}
+	write() // a jwt block whose JWKS file is missing
+	if err := srv.Reload(); err == nil || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("a reload with a missing JWKS file: %v", err)
+	}
+	if b := status("bob"); b != 200 {
+		t.Errorf("after a refused reload, bob %d", b)
+	}
+}

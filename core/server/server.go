@@ -108,6 +108,9 @@ type Server struct {
 	forwarder  *alert.Forwarder
 	intake     *alert.Intake
 	http       *http.Server
+	// authn finds who requests come from, by the auth block in effect;
+	// nil without one. A reload may replace it.
+	authn atomic.Pointer[auth.Authenticator]
 	// routePatterns are the patterns of the HTTP routes, each listed in
 	// routeAccess.
 	routePatterns []string
@@ -391,10 +394,29 @@ func (s *Server) reload() error {
 	if err != nil {
 		return err
 	}
+	// The auth block applies at once, as Prometheus reads its web
+	// configuration at each request: users and tokens come and go
+	// without a restart.
+	running := s.config.Load()
+	authChanged := !reflect.DeepEqual(resolved.Server.Auth, running.Server.Auth)
+	var authn *auth.Authenticator
+	if authChanged {
+		if authn, err = s.newAuthenticator(resolved.Server.Auth); err != nil {
+			return err
+		}
+	}
 	if err := s.apply(ctx, resolved); err != nil {
+		if authn != nil {
+			authn.Close()
+		}
 		return err
 	}
-	running := s.config.Load()
+	if authChanged {
+		if old := s.authn.Swap(authn); old != nil {
+			old.Close()
+		}
+		s.logger.Info("the auth block applied", "auth", resolved.Server.Auth != nil)
+	}
 	// The exemplar storage is resized in place, as Prometheus resizes its
 	// own on a reload; the rest of the server block waits for a restart.
 	maxExemplars := resolved.Server.MaxExemplars
@@ -409,8 +431,9 @@ func (s *Server) reload() error {
 	if resolved.OTLP.Delta != running.OTLP.Delta {
 		s.logger.Warn("the otlp block's delta takes effect at the next start")
 	}
+	authBlock := resolved.Server.Auth
 	resolved.Server, resolved.Query, resolved.OTLP.Delta = running.Server, running.Query, running.OTLP.Delta
-	resolved.Server.MaxExemplars = maxExemplars
+	resolved.Server.MaxExemplars, resolved.Server.Auth = maxExemplars, authBlock
 	s.config.Store(resolved)
 	s.logger.Info("configuration reloaded", "file", s.opts.ConfigFile, "scrapes", len(resolved.Scrapes))
 	return nil
@@ -529,7 +552,7 @@ func writeTimeout(cfg *hclconfig.Config) time.Duration {
 }
 
 // sameServer says whether two server blocks say the same, leaving out
-// max_exemplars, which a reload applies.
+// max_exemplars and the auth block, which a reload applies.
 func sameServer(a, b hclconfig.Server) bool {
 	urlOf := func(u *url.URL) string {
 		if u == nil {
@@ -548,7 +571,7 @@ func sameServer(a, b hclconfig.Server) bool {
 		a.EnableOTLPReceiver == b.EnableOTLPReceiver && a.OTLPBodySizeLimit == b.OTLPBodySizeLimit &&
 		a.RemoteReadSampleLimit == b.RemoteReadSampleLimit &&
 		a.RemoteReadConcurrentLimit == b.RemoteReadConcurrentLimit && a.RemoteReadMaxBytesInFrame == b.RemoteReadMaxBytesInFrame &&
-		reflect.DeepEqual(a.TLS, b.TLS) && reflect.DeepEqual(a.Auth, b.Auth) && a.Audit == b.Audit
+		reflect.DeepEqual(a.TLS, b.TLS) && a.Audit == b.Audit
 }
 
 // externalLabels returns the external labels of the configuration in
