@@ -202,6 +202,23 @@ func TestSecureExample(t *testing.T) {
 		t.Errorf("ops reading the configuration: %d %s", code, body)
 	}
 
+	// vigil's own client commands take the same files.
+	if code, out, errOut := runCLI("query", "--server", base, "--http.config.file", filepath.Join(dir, "promtool.yml"), `up{team="b"}`); code != exitOK || !strings.Contains(out, `team="b"`) {
+		t.Errorf("vigil query as alice: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI("query", "--server", base, "up"); code != exitFailure || !strings.Contains(errOut, "certificate") {
+		t.Errorf("vigil query without the authority: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := runCLI("silence", "add", "--server", base, "--http.config.file", filepath.Join(dir, "promtool.yml"), "--comment", "x", "alertname=X"); code != exitFailure || !strings.Contains(errOut, "403") {
+		t.Errorf("vigil silence add as alice: exit %d: %s", code, errOut)
+	}
+	if code, out, errOut := runCLI("silence", "add", "--server", base, "--http.config.file", filepath.Join(dir, "ops.yml"), "--comment", "x", "alertname=X"); code != exitOK || len(strings.TrimSpace(out)) != 36 {
+		t.Errorf("vigil silence add as ops: exit %d: %s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI("alerts", "list", "--server", base, "--http.config.file", filepath.Join(dir, "nope.yml")); code != exitFailure || !strings.Contains(errOut, "nope.yml") {
+		t.Errorf("vigil alerts list with a missing --http.config.file: exit %d: %s", code, errOut)
+	}
+
 	promtool := peers.Path(t, peers.Promtool)
 	out, err := exec.Command(promtool, "query", "instant", "--http.config.file="+filepath.Join(dir, "promtool.yml"), base, `up{team="a"}`).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `job="a"`) || !strings.Contains(string(out), "=> 1") {
