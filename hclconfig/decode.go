@@ -564,9 +564,9 @@ var basicAuthSpec = &block[BasicAuth]{
 var tlsSpec = &block[TLS]{
 	name: "tls", doc: "TLS settings of an https scrape.",
 	attrs: []attr[TLS]{
-		field("ca_file", path, func(t *TLS) *string { return &t.CAFile }, "The CA certificates the target's certificate is checked with, relative to this file's folder."),
-		field("cert_file", path, func(t *TLS) *string { return &t.CertFile }, "The client certificate; with key_file."),
-		field("key_file", path, func(t *TLS) *string { return &t.KeyFile }, "The client certificate's key; with cert_file."),
+		field("ca_file", filePath, func(t *TLS) *string { return &t.CAFile }, "The CA certificates the target's certificate is checked with, relative to this file's folder."),
+		field("cert_file", filePath, func(t *TLS) *string { return &t.CertFile }, "The client certificate; with key_file."),
+		field("key_file", filePath, func(t *TLS) *string { return &t.KeyFile }, "The client certificate's key; with cert_file."),
 		field("server_name", str, func(t *TLS) *string { return &t.ServerName }, "The name the target's certificate must have."),
 		withDefault("insecure_skip_verify", boolean, func(t *TLS) *bool { return &t.InsecureSkipVerify }, false,
 			"Whether the target's certificate goes unchecked."),

@@ -112,9 +112,9 @@ type Audit struct {
 	File string
 }
 
-// path is a file path; a relative one starts at the configuration file's
+// filePath is a file path; a relative one starts at the configuration file's
 // folder.
-var path = codec[string]{
+var filePath = codec[string]{
 	typ: cty.String, kind: "path",
 	decode: func(at attrValue, v cty.Value) (string, bool) {
 		p := v.AsString()
@@ -160,13 +160,13 @@ var cipherSuites = listOfEach("list of string", "Invalid cipher_suites", func(na
 var serverTLSSpec = &block[ServerTLS]{
 	name: "tls", doc: "HTTPS: the server answers only HTTPS, as with tls_server_config in Prometheus's web configuration.",
 	attrs: []attr[ServerTLS]{
-		field("cert_file", path, func(t *ServerTLS) *string { return &t.CertFile },
+		field("cert_file", filePath, func(t *ServerTLS) *string { return &t.CertFile },
 			"The server's certificate, PEM, relative to this file's folder; read again when it changes.").require(),
-		field("key_file", path, func(t *ServerTLS) *string { return &t.KeyFile },
+		field("key_file", filePath, func(t *ServerTLS) *string { return &t.KeyFile },
 			"The certificate's key, PEM; read again when it changes.").require(),
 		withDefault("client_auth_type", oneOf(ClientAuthTypes...), func(t *ServerTLS) *string { return &t.ClientAuthType }, "NoClientCert",
 			"Whether clients must show a certificate, and whether it is checked: "+strings.Join(ClientAuthTypes, ", ")+"."),
-		field("client_ca_file", path, func(t *ServerTLS) *string { return &t.ClientCAFile },
+		field("client_ca_file", filePath, func(t *ServerTLS) *string { return &t.ClientCAFile },
 			"The authorities client certificates are checked with, PEM."),
 		withDefault("min_version", oneOf(slices.Sorted(maps.Keys(TLSVersions))...), func(t *ServerTLS) *string { return &t.MinVersion }, "TLS12",
 			"The oldest TLS version accepted: \"TLS12\" or \"TLS13\"."),
@@ -238,7 +238,7 @@ var sha256Hex = codec[Secret]{
 var jwtSpec = &block[JWT]{
 	name: "jwt", doc: "JSON Web Tokens sent as bearer tokens, such as an OpenID Connect provider issues, checked against the keys of a JWKS.",
 	attrs: []attr[JWT]{
-		field("jwks_file", path, func(j *JWT) *string { return &j.JWKSFile },
+		field("jwks_file", filePath, func(j *JWT) *string { return &j.JWKSFile },
 			"A file holding the JWKS, read at start; not with jwks_url."),
 		field("jwks_url", httpURL("Invalid jwks_url"), func(j *JWT) **url.URL { return &j.JWKSURL },
 			"Where the JWKS is fetched, then again every hour and for a key it does not know; not with jwks_file."),
