@@ -11,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/vigilmon/vigil/core/auth"
@@ -209,7 +211,8 @@ func TestReloadAppliesAuth(t *testing.T) {
 	}
 	write("alice")
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, Options{ConfigFile: file})
+	log := &syncLog{}
+	srv, err := New(ctx, Options{ConfigFile: file, Logger: hclog.New(&hclog.LoggerOptions{Output: log})})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -239,6 +242,9 @@ func TestReloadAppliesAuth(t *testing.T) {
 	if a, b := status("alice"), status("bob"); a != 200 || b != 401 {
 		t.Fatalf("before the reload: alice %d, bob %d", a, b)
 	}
+	if !strings.Contains(log.String(), "auth block but no tls block: passwords and tokens cross the network in clear text") {
+		t.Errorf("no warning of credentials in clear text:\n%s", log.String())
+	}
 	write("bob")
 	if err := srv.Reload(); err != nil {
 		t.Fatal(err)
@@ -253,4 +259,22 @@ func TestReloadAppliesAuth(t *testing.T) {
 	if b := status("bob"); b != 200 {
 		t.Errorf("after a refused reload, bob %d", b)
 	}
+}
+
+// syncLog keeps what the server's goroutines log, one write at a time.
+type syncLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

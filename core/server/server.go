@@ -177,6 +177,9 @@ func New(ctx context.Context, opts Options) (_ *Server, err error) {
 		s.override(cfg)
 	}
 	s.configured = cfg.Server
+	if cfg.Server.Auth != nil && cfg.Server.TLS == nil {
+		logger.Warn("the server block has an auth block but no tls block: passwords and tokens cross the network in clear text")
+	}
 	cfg.Server.Listen = s.ln.Addr().String()
 	if wt := cfg.Server.WriteTimeout; wt != 0 && wt <= cfg.Query.Timeout {
 		return nil, fmt.Errorf("the server block's write_timeout (%s) must exceed the query block's timeout (%s), or answers to long queries are cut", wt, cfg.Query.Timeout)
