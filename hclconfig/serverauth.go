@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -69,12 +70,14 @@ type Auth struct {
 }
 
 // User is a `user "NAME"` block: a user who signs in with basic auth.
-// Matchers binding a user to a tenant are meant to be added here.
 type User struct {
 	Name string
 	// PasswordHash is the bcrypt hash of the password.
 	PasswordHash Secret
 	Role         string
+	// Matchers, when set, confine the user to a tenant: the series that
+	// match all of them.
+	Matchers []*labels.Matcher
 }
 
 // Token is a `token "NAME"` block: a bearer token, kept as the hex
@@ -83,6 +86,8 @@ type Token struct {
 	Name   string
 	SHA256 Secret
 	Role   string
+	// Matchers, when set, confine the token to a tenant, as a user's.
+	Matchers []*labels.Matcher
 }
 
 // JWT is the auth block's jwt block: bearer tokens that are JSON Web
@@ -194,8 +199,13 @@ var userSpec = &block[User]{
 			"The bcrypt hash of the password (vigil hash-password makes one).").require(),
 		field("role", roleAttr, func(u *User) *string { return &u.Role },
 			"The user's role: "+strings.Join(Roles, ", ")+".").require(),
+		field("matchers", matchers, func(u *User) *[]*labels.Matcher { return &u.Matchers },
+			tenantDoc),
 	},
 }
+
+// tenantDoc documents the matchers of users and tokens.
+const tenantDoc = "Label matchers, in Alertmanager's syntax such as team=\"a\", confining the caller to a tenant: it reads only the series matching them all, and may use only the routes that confine it."
 
 // bcryptHash is a bcrypt hash, a secret.
 var bcryptHash = codec[Secret]{
@@ -218,6 +228,8 @@ var tokenSpec = &block[Token]{
 			"The SHA-256 of the token, 64 hexadecimal digits (vigil hash-password --token makes it).").require(),
 		field("role", roleAttr, func(t *Token) *string { return &t.Role },
 			"The token's role: "+strings.Join(Roles, ", ")+".").require(),
+		field("matchers", matchers, func(t *Token) *[]*labels.Matcher { return &t.Matchers },
+			tenantDoc),
 	},
 }
 

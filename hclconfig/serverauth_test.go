@@ -2,6 +2,7 @@ package hclconfig
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,9 @@ func TestServerAuthDecoded(t *testing.T) {
 	if s.Auth == nil || len(s.Auth.Users) != 2 || s.Auth.Users[1].Name != "ops" || s.Auth.Users[1].Role != RoleAdmin {
 		t.Fatalf("auth block decoded as %+v", s.Auth)
 	}
+	if m := s.Auth.Users[0].Matchers; len(m) != 2 || m[0].String() != `team="a"` || m[1].String() != `env=~"prod|staging"` {
+		t.Errorf("alice's matchers: %v", m)
+	}
 	if len(s.Auth.Tokens) != 1 || s.Auth.Tokens[0].Role != RoleWriter || s.Auth.JWT == nil || s.Auth.JWT.NameClaim != "email" {
 		t.Errorf("tokens %+v and jwt %+v", s.Auth.Tokens, s.Auth.JWT)
 	}
@@ -33,7 +37,7 @@ func TestServerAuthDecoded(t *testing.T) {
 			t.Fatalf("a secret is in the rendered config:\n%s", text)
 		}
 	}
-	if !strings.Contains(text, `password_hash = "<secret>"`) || !strings.Contains(text, `sha256 = "<secret>"`) {
+	if !regexp.MustCompile(`password_hash\s+= "<secret>"`).MatchString(text) || !regexp.MustCompile(`sha256\s+= "<secret>"`).MatchString(text) {
 		t.Errorf("the secrets are not shown as <secret>:\n%s", text)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
@@ -116,6 +118,9 @@ type Identity struct {
 	// Certificate is the common name of the client certificate, when the
 	// connection showed one that was checked against client_ca_file.
 	Certificate string
+	// Matchers, when set, confine the caller to a tenant: the series
+	// matching them all.
+	Matchers []*labels.Matcher
 }
 
 // Anonymous is the kind of an identity without credentials.

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/prometheus/model/labels"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/vigilmon/vigil/hclconfig"
@@ -39,13 +40,15 @@ type Authenticator struct {
 }
 
 type user struct {
-	hash []byte
-	role Role
+	hash     []byte
+	role     Role
+	matchers []*labels.Matcher
 }
 
 type token struct {
-	name string
-	role Role
+	name     string
+	role     Role
+	matchers []*labels.Matcher
 }
 
 // fakeHash is compared with the password of an unknown user, so that the
@@ -65,7 +68,7 @@ func New(ctx context.Context, cfg *hclconfig.Auth, logger hclog.Logger) (*Authen
 		if err != nil {
 			return nil, fmt.Errorf("user %q: %w", u.Name, err)
 		}
-		a.users[u.Name] = user{hash: []byte(u.PasswordHash.Value()), role: role}
+		a.users[u.Name] = user{hash: []byte(u.PasswordHash.Value()), role: role, matchers: u.Matchers}
 	}
 	for _, t := range cfg.Tokens {
 		role, err := ParseRole(t.Role)
@@ -76,7 +79,7 @@ func New(ctx context.Context, cfg *hclconfig.Auth, logger hclog.Logger) (*Authen
 		if err != nil || len(sum) != sha256.Size {
 			return nil, fmt.Errorf("token %q: sha256 is not a SHA-256 sum in hexadecimal", t.Name)
 		}
-		a.tokens[[sha256.Size]byte(sum)] = token{name: t.Name, role: role}
+		a.tokens[[sha256.Size]byte(sum)] = token{name: t.Name, role: role, matchers: t.Matchers}
 	}
 	if cfg.JWT != nil {
 		j, closeJWT, err := newJWTChecker(ctx, cfg.JWT, logger.Named("jwks"))
@@ -105,18 +108,18 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 		return Identity{}, ErrNoCredentials
 	}
 	if name, pass, ok := r.BasicAuth(); ok {
-		role, ok := a.checkPassword(name, pass)
-		if !ok {
+		if !a.checkPassword(name, pass) {
 			return Identity{}, fmt.Errorf("%w: basic auth of user %q", ErrBadCredentials, name)
 		}
-		return Identity{Kind: "user", Name: name, Role: role, Certificate: cert}, nil
+		u := a.users[name]
+		return Identity{Kind: "user", Name: name, Role: u.role, Certificate: cert, Matchers: u.matchers}, nil
 	}
 	scheme, credential, _ := strings.Cut(header, " ")
 	if !strings.EqualFold(scheme, "Bearer") || credential == "" {
 		return Identity{}, fmt.Errorf("%w: the Authorization header is neither Basic nor Bearer", ErrBadCredentials)
 	}
 	if t, ok := a.tokens[sha256.Sum256([]byte(credential))]; ok {
-		return Identity{Kind: "token", Name: t.name, Role: t.role, Certificate: cert}, nil
+		return Identity{Kind: "token", Name: t.name, Role: t.role, Certificate: cert, Matchers: t.matchers}, nil
 	}
 	if a.jwt != nil && strings.Count(credential, ".") == 2 {
 		name, role, err := a.jwt.check(r.Context(), credential)
@@ -128,11 +131,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 	return Identity{}, fmt.Errorf("%w: unknown bearer token", ErrBadCredentials)
 }
 
-// checkPassword says whether pass is the password of user name, and its
-// role. The answers are cached by a hash of the name, the user's hash
+// checkPassword says whether pass is the password of user name. The
+// answers are cached by a hash of the name, the user's hash
 // and the password, so that a client sending the same credentials with
 // every request pays for bcrypt once; a changed hash changes the key.
-func (a *Authenticator) checkPassword(name, pass string) (Role, bool) {
+func (a *Authenticator) checkPassword(name, pass string) bool {
 	u, known := a.users[name]
 	hash := u.hash
 	if !known {
@@ -147,7 +150,7 @@ func (a *Authenticator) checkPassword(name, pass string) (Role, bool) {
 		ok = known && err == nil
 		a.cache.set(key, ok)
 	}
-	return u.role, ok
+	return ok
 }
 
 // cacheKey is the SHA-256 of the name, the hash and the password, each

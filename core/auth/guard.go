@@ -18,6 +18,10 @@ type Guard struct {
 	// Route returns what a request's route needs, and the route's name
 	// (its pattern) for the audit log.
 	Route func(*http.Request) (Access, string)
+	// Confines says whether a route confines what it answers to the
+	// caller's tenant (see Confine); a caller bound to a tenant is refused
+	// (403) the other routes. Nil: no route does.
+	Confines func(route string) bool
 	// Audit, when set, receives a line for each request that changes
 	// something, served or refused.
 	Audit *Audit
@@ -59,6 +63,14 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 				}
 				id = found
 			}
+		}
+		if len(id.Matchers) > 0 && (g.Confines == nil || !g.Confines(route)) {
+			logger.Debug("request refused", "route", route, "remote", r.RemoteAddr, "who", id.String(), "tenant", true)
+			if access.Changes() {
+				g.Audit.Refused(r, id, route, http.StatusForbidden)
+			}
+			http.Error(w, "Forbidden: "+id.String()+" is confined to a tenant, and "+route+" does not confine its answers to one", http.StatusForbidden)
+			return
 		}
 		if !id.Role.Allows(access) {
 			logger.Debug("request refused", "route", route, "remote", r.RemoteAddr, "who", id.String(), "role", id.Role)

@@ -29,7 +29,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) (http.
 	api.New(api.Sources{
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
-		Engine:      s.engine, Store: s.reader.Queryable(), Exemplars: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
+		Engine:      s.engine, Store: auth.Confine(s.reader.Queryable()), Exemplars: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
 		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
 		Alertmanagers:        s.forwarder.Alertmanagers,
 		ExternalLabels:       s.externalLabels,
@@ -121,7 +121,10 @@ func (s *Server) guard(cfg *hclconfig.Config, reg *prometheus.Registry, mux *rou
 		return nil, err
 	}
 	s.routePatterns = mux.patterns
-	g := &auth.Guard{Route: mux.access, Auth: s.authn.Load, Logger: s.logger.Named("auth")}
+	g := &auth.Guard{
+		Route: mux.access, Auth: s.authn.Load, Logger: s.logger.Named("auth"),
+		Confines: func(route string) bool { return confinedRoutes[route] },
+	}
 	authn, err := s.newAuthenticator(cfg.Server.Auth)
 	if err != nil {
 		return nil, err

@@ -95,6 +95,34 @@ var routeAccess = map[string]auth.Access{
 	"GET /-/ready":                             auth.Authenticated,
 }
 
+// confinedRoutes are the routes that confine their answers to the tenant
+// of a caller bound to label matchers: those that read series through
+// the store that auth.Confine wraps, and those that answer no data. A
+// caller bound to a tenant is refused (403) every other route, such as
+// alerts, silences, targets, rules, exemplars, remote read, /metrics and
+// the status of the store, until they confine their answers too.
+var confinedRoutes = map[string]bool{
+	"GET /api/v1/query":               true,
+	"POST /api/v1/query":              true,
+	"GET /api/v1/query_range":         true,
+	"POST /api/v1/query_range":        true,
+	"GET /api/v1/series":              true,
+	"POST /api/v1/series":             true,
+	"GET /api/v1/labels":              true,
+	"POST /api/v1/labels":             true,
+	"GET /api/v1/label/{name}/values": true,
+	"GET /federate":                   true,
+	"GET /api/v1/format_query":        true,
+	"POST /api/v1/format_query":       true,
+	"GET /api/v1/parse_query":         true,
+	"POST /api/v1/parse_query":        true,
+	"GET /api/v1/status/buildinfo":    true,
+	"GET /{$}":                        true,
+	"GET /graph":                      true,
+	"GET /-/healthy":                  true,
+	"GET /-/ready":                    true,
+}
+
 // accessOf is what the route of pattern needs: routeAccess's entry, or
 // nothing for a CORS preflight; false for a route missing from both.
 func accessOf(pattern string) (auth.Access, bool) {

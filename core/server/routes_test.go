@@ -62,6 +62,11 @@ func TestEveryRouteHasAccess(t *testing.T) {
 			t.Errorf("routeAccess lists %q, which neither the server nor the agent registers", p)
 		}
 	}
+	for p := range confinedRoutes {
+		if !registered[p] {
+			t.Errorf("confinedRoutes lists %q, which neither the server nor the agent registers", p)
+		}
+	}
 	r := newRoutes()
 	r.HandleFunc("GET /api/v1/new", func(http.ResponseWriter, *http.Request) {})
 	if err := r.check(); err == nil || !strings.Contains(err.Error(), `"GET /api/v1/new"`) {
