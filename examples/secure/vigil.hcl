@@ -18,16 +18,18 @@ server {
     client_ca_file   = "ca.pem"
   }
 
-  # Every request needs one of these. alice and bob are viewers; each
-  # will see only their team's series once tenants are built.
+  # Every request needs one of these. alice and bob are viewers, each
+  # confined to their team's series.
   auth {
     user "alice" {
       password_hash = "$2a$10$WSY4ZeYiSPFaD7EpGZI7A.zI6EcRauEacn1g5UngspKbq38dY9es2" # alice-pass
       role          = "viewer"
+      matchers      = ["team=\"a\""]
     }
     user "bob" {
       password_hash = "$2a$10$lMiVCjFKDpIptuas9oHhJ.AElHlgz5dA2hsshluTVtYq/pE6BRvpW" # bob-pass
       role          = "viewer"
+      matchers      = ["team=\"b\""]
     }
     user "ops" {
       password_hash = "$2a$10$bSe4N6rS7xp1ai4I8hIguuRzROEY10I/v.akXglaDeT.9k5lWLzOW" # ops-pass
