@@ -222,6 +222,13 @@ type Server struct {
 	RemoteReadSampleLimit     int
 	RemoteReadConcurrentLimit int
 	RemoteReadMaxBytesInFrame int64
+	// TLS, when set, makes the server answer HTTPS only.
+	TLS *ServerTLS
+	// Auth, when set, makes every request need a user, a token or a JWT
+	// with a role that allows it; without it, anyone may do anything.
+	Auth *Auth
+	// Audit says where the audit log goes.
+	Audit Audit
 }
 
 // Global is the `global` block: defaults for the other blocks.

@@ -104,6 +104,19 @@ registry_bad.bad.hcl:2:11: Invalid registry url; registry URL "42" is not an htt
 		"push_limits.bad.hcl":                  `push_limits.bad.hcl:3:26: Invalid size; "16 megs" is not a valid size for push_body_size_limit; write it like "10MB" or "512KB".`,
 		"series_idle_timeout_zero.bad.hcl":     `series_idle_timeout_zero.bad.hcl:2:25: Invalid series_idle_timeout; series_idle_timeout must be longer than 0s.`,
 		"series_idle_timeout_negative.bad.hcl": `series_idle_timeout_negative.bad.hcl:2:25: Invalid series_idle_timeout; series_idle_timeout must not be negative, got "-2h".`,
+		"server_auth_empty.bad.hcl":            `server_auth_empty.bad.hcl:2:3: Empty auth block; The auth block has no user, token or jwt block: nobody could use the server.`,
+		"server_auth_role.bad.hcl":             `server_auth_role.bad.hcl:5:23: Invalid role; "reader" is not a valid role; use one of viewer, writer, operator, admin.`,
+		"server_auth_hash.bad.hcl":             `server_auth_hash.bad.hcl:4:23: Invalid password_hash; The password_hash is not a bcrypt hash`,
+		"server_auth_token.bad.hcl":            `server_auth_token.bad.hcl:4:16: Invalid sha256; The sha256 must be a SHA-256 sum, 64 hexadecimal digits`,
+		"server_auth_duplicate_user.bad.hcl":   `server_auth_duplicate_user.bad.hcl:7:10: Duplicate user name; A user named "alice" is already defined`,
+		"server_jwt_two_sources.bad.hcl":       `server_jwt_two_sources.bad.hcl:3:5: Invalid jwt block; Set one of jwks_file and jwks_url.`,
+		"server_jwt_no_audience.bad.hcl":       `server_jwt_no_audience.bad.hcl:3:9: Missing required argument; The argument "audience" is required`,
+		"server_tls_client_auth.bad.hcl":       `server_tls_client_auth.bad.hcl:5:24: Invalid client_auth_type; "RequireClientCertificate" is not a valid client_auth_type; use one of NoClientCert,`,
+		"server_tls_no_ca.bad.hcl":             `server_tls_no_ca.bad.hcl:2:7: Missing client_ca_file; client_auth_type "RequireAndVerifyClientCert" checks client certificates`,
+		"server_tls_unused_ca.bad.hcl":         `server_tls_unused_ca.bad.hcl:5:22: Unused client_ca_file; client_ca_file is set but client_auth_type "NoClientCert" does not check client certificates`,
+		"server_tls_version.bad.hcl":           `server_tls_version.bad.hcl:5:19: Invalid min_version; "TLS10" is not a valid min_version; use one of TLS12, TLS13.`,
+		"server_tls_cipher.bad.hcl":            `server_tls_cipher.bad.hcl:5:22: Invalid cipher_suites; "TLS_RSA_WITH_RC4_128_SHA" is not a secure TLS 1.2 cipher suite`,
+		"server_tls_no_key.bad.hcl":            `server_tls_no_key.bad.hcl:2:7: Missing required argument; The argument "key_file" is required`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, diags := Load(filepath.Join("testdata", file))

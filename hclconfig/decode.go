@@ -342,6 +342,11 @@ var serverSpec = &block[Server]{
 		withDefault("remote_read_max_bytes_in_frame", size, func(s *Server) *int64 { return &s.RemoteReadMaxBytesInFrame }, DefaultRemoteReadMaxBytesInFrame,
 			"The bytes of one frame of a streamed remote read, before encoding."),
 	},
+	children: []child[Server]{
+		optional[Server, ServerTLS]{spec: serverTLSSpec, ptr: func(s *Server) **ServerTLS { return &s.TLS }},
+		optional[Server, Auth]{spec: authSpec, ptr: func(s *Server) **Auth { return &s.Auth }},
+		nested[Server, Audit]{spec: auditSpec, ptr: func(s *Server) *Audit { return &s.Audit }},
+	},
 	check: func(s *scope, v *Server) {
 		if v.Listen == "" {
 			s.errorf("listen", "Invalid listen address", "listen must not be empty.")

@@ -222,7 +222,7 @@ var basicAuthSpec = &block[BasicAuth]{
 var tlsSpec = &block[TLS]{
 	name: "tls", doc: "TLS settings of an https scrape: the certificate authority, a client certificate.",
 	attrs: []attr[TLS]{
-		field("ca_file", filePath, func(t *TLS) *string { return &t.CAFile }, "The CA certificates the server's certificate is checked with."),
+		field("ca_file", filePath, func(t *TLS) *string { return &t.CAFile }, "The CA certificates the server's certificate is checked with; paths are relative to this file's folder."),
 		field("cert_file", filePath, func(t *TLS) *string { return &t.CertFile }, "The client certificate; with key_file."),
 		field("key_file", filePath, func(t *TLS) *string { return &t.KeyFile }, "The client certificate's key; with cert_file."),
 		field("server_name", str, func(t *TLS) *string { return &t.ServerName }, "The name the server's certificate must have."),

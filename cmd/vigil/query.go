@@ -47,7 +47,7 @@ with --json. Any Prometheus-compatible server answers it.`,
 }
 
 func runQuery(ctx context.Context, out io.Writer, f queryFlags, expr string) error {
-	client, err := api.NewClient(api.Config{Address: f.server})
+	client, err := api.NewClient(api.Config{Address: f.server, Client: httpClientOf(ctx)})
 	if err != nil {
 		return usageError{fmt.Errorf("invalid server URL %q (--server or $%s): %w", f.server, serverEnv, err)}
 	}

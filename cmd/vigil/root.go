@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 
+	"github.com/prometheus/common/config"
 	"github.com/spf13/cobra"
 )
 
@@ -41,6 +44,7 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 	root.AddCommand(newPluginCommand())
 	root.AddCommand(newRegistryCommand())
 	root.AddCommand(newConformanceCommand())
+	root.AddCommand(newHashPasswordCommand())
 	return root
 }
 
@@ -54,19 +58,57 @@ const serverEnv = "VIGIL_SERVER"
 
 // addServerFlag adds --server to a client command, into *server. When the
 // flag is not given, the URL in serverEnv, when set, is the value;
-// otherwise defaultServer.
+// otherwise defaultServer. It adds --http.config.file too: an HTTP client
+// configuration, as promtool and amtool take, for a server that asks for
+// credentials or a client certificate; the client it makes is in the
+// command's context, for httpClientOf.
 func addServerFlag(cmd *cobra.Command, server *string) {
 	cmd.Flags().StringVar(server, "server", defaultServer, "the server's URL; without it, $"+serverEnv+" when set")
+	var httpConfig string
+	cmd.Flags().StringVar(&httpConfig, "http.config.file", "", "an HTTP client configuration file (Prometheus's http_config: basic_auth, authorization, tls_config...)")
 	next := cmd.PreRunE
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		if env := os.Getenv(serverEnv); env != "" && !cmd.Flags().Changed("server") {
 			*server = env
+		}
+		if httpConfig != "" {
+			client, err := loadHTTPClient(httpConfig)
+			if err != nil {
+				return err
+			}
+			cmd.SetContext(context.WithValue(cmd.Context(), httpClientKey{}, client))
 		}
 		if next != nil {
 			return next(cmd, args)
 		}
 		return nil
 	}
+}
+
+type httpClientKey struct{}
+
+// httpClientOf is the HTTP client of --http.config.file in ctx, or a
+// plain one. Neither has a timeout: the commands bound their requests
+// with ctx.
+func httpClientOf(ctx context.Context) *http.Client {
+	if c, ok := ctx.Value(httpClientKey{}).(*http.Client); ok {
+		return c
+	}
+	return &http.Client{}
+}
+
+// loadHTTPClient makes the HTTP client of the configuration file at
+// path, with prometheus/common's HTTPClientConfig as promtool does.
+func loadHTTPClient(path string) (*http.Client, error) {
+	cfg, _, err := config.LoadHTTPConfigFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load --http.config.file %q: %w", path, err)
+	}
+	client, err := config.NewClientFromConfig(*cfg, "vigil")
+	if err != nil {
+		return nil, fmt.Errorf("--http.config.file %q: %w", path, err)
+	}
+	return client, nil
 }
 
 // newGroupCommand is a command that only holds subcommands and prints its

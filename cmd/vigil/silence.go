@@ -229,8 +229,8 @@ func newSilenceExpireCommand() *cobra.Command {
 	return cmd
 }
 
-// amClient is the HTTP client of the silence commands.
-var amClient = &http.Client{Timeout: 30 * time.Second}
+// amTimeout bounds a request of the silence and alerts commands.
+const amTimeout = 30 * time.Second
 
 // amRequest sends a request to the Alertmanager API v2 of server, with in
 // as the JSON body unless nil, and decodes the JSON answer into out unless
@@ -248,6 +248,8 @@ func amRequest(ctx context.Context, server, method, path string, in, out any) er
 		}
 		body = bytes.NewReader(b)
 	}
+	ctx, cancel := context.WithTimeout(ctx, amTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(server, "/")+path, body)
 	if err != nil {
 		return fmt.Errorf("cannot build the request: %w", err)
@@ -256,7 +258,7 @@ func amRequest(ctx context.Context, server, method, path string, in, out any) er
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := amClient.Do(req)
+	resp, err := httpClientOf(ctx).Do(req)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ type Admin interface {
 
 // registerAdmin adds the admin endpoints; without an Admin they answer
 // that they are disabled, as Prometheus does.
-func (a *API) registerAdmin(mux *http.ServeMux) {
+func (a *API) registerAdmin(mux Mux) {
 	for _, method := range []string{http.MethodPost, http.MethodPut} {
 		mux.HandleFunc(method+" /api/v1/admin/tsdb/delete_series", a.wrap(a.deleteSeries))
 		mux.HandleFunc(method+" /api/v1/admin/tsdb/clean_tombstones", a.wrap(a.cleanTombstones))

@@ -139,7 +139,7 @@ func LabelMatchers(ms []AMMatcher) ([]*labels.Matcher, error) {
 }
 
 // registerAlertmanager adds the Alertmanager API v2 endpoints to mux.
-func (a *API) registerAlertmanager(mux *http.ServeMux) {
+func (a *API) registerAlertmanager(mux Mux) {
 	mux.HandleFunc("GET /api/v2/silences", a.amWrap(a.getSilences))
 	mux.HandleFunc("POST /api/v2/silences", a.amWrap(a.postSilence))
 	mux.HandleFunc("GET /api/v2/silence/{id}", a.amWrap(a.getSilence))

@@ -135,9 +135,16 @@ func ReadPOSTPatterns() []string {
 	return out
 }
 
+// Mux is what the endpoints are registered with: an *http.ServeMux, or
+// what wraps one to know its routes.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Register adds the endpoints to mux: /api/v1/..., the Alertmanager
 // subset of /api/v2/... and /federate.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux Mux) {
 	var paths []string
 	handle := func(pattern string, h http.HandlerFunc) {
 		mux.HandleFunc(pattern, h)

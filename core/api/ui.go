@@ -14,7 +14,7 @@ var indexPage []byte
 // RegisterUI serves the page at / (exactly), and at /graph, where the
 // generator URLs of alerts point, as in Prometheus: there the page runs
 // the g0.expr of the link.
-func RegisterUI(mux *http.ServeMux) {
+func RegisterUI(mux Mux) {
 	page := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(indexPage)

@@ -62,6 +62,13 @@ func NewHandler(store *Store, opts HandlerOptions) *Handler {
 	return &Handler{store: store, opts: opts, logger: logger, now: store.opts.Now}
 }
 
+// Mux is what the endpoints are registered with: an *http.ServeMux, or
+// what wraps one to know its routes.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Register adds the endpoints to mux:
 //   - PUT, POST and DELETE on /metrics/job/<JOB>{/<LABEL>/<VALUE>} and
 //     /metrics/job@base64/<JOB>{/<LABEL>/<VALUE>}: push and delete groups;
@@ -69,7 +76,7 @@ func NewHandler(store *Store, opts HandlerOptions) *Handler {
 //   - GET /push/metrics: the groups as the Pushgateway exposes them on its
 //     /metrics, for another Prometheus to scrape with honor_labels;
 //   - PUT /api/v1/admin/wipe, with EnableWipe: delete every group.
-func (h *Handler) Register(mux *http.ServeMux) {
+func (h *Handler) Register(mux Mux) {
 	for _, prefix := range []string{"/metrics/job/", "/metrics/job" + handler.Base64Suffix + "/"} {
 		mux.HandleFunc("PUT "+prefix, h.push(true))
 		mux.HandleFunc("POST "+prefix, h.push(false))

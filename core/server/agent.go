@@ -50,7 +50,13 @@ func (s *Server) buildAgent(cfg *hclconfig.Config) error {
 	s.scrapes = scrape.New(scrape.Options{Store: db, Exporters: s.plugins.Exporter, Logger: s.logger, Hold: hold})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics())
-	s.setHTTP(s.agentHandler(cfg, reg), cfg)
+	h, err := s.agentHandler(cfg, reg)
+	if err != nil {
+		return err
+	}
+	if err := s.setHTTP(h, cfg); err != nil {
+		return err
+	}
 	// As in a server: the plugins first, the sender before what stores
 	// samples, so that it stops after them, sending what it holds.
 	s.components = []component{

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/pprof"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilmon/vigil/core/api"
+	"github.com/vigilmon/vigil/core/auth"
 	"github.com/vigilmon/vigil/core/push"
 	"github.com/vigilmon/vigil/core/remote"
 	"github.com/vigilmon/vigil/core/tenant"
@@ -19,8 +21,8 @@ import (
 
 // handler serves the API, the UI, /metrics, profiles, and the health,
 // readiness and reload endpoints.
-func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.Handler {
-	mux := http.NewServeMux()
+func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) (http.Handler, error) {
+	mux := newRoutes()
 	var admin api.Admin
 	if cfg.Server.EnableAdminAPI {
 		admin = s.db
@@ -74,14 +76,14 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 		MaxBytesInFrame: int(cfg.Server.RemoteReadMaxBytesInFrame),
 	}))
 	s.handleCommon(mux, reg)
-	return crossOriginProtection().Handler(instrument(reg, mux))
+	return s.guard(cfg, reg, mux)
 }
 
 // agentHandler serves what an agent answers: the targets, the status
 // endpoints, /metrics, profiles, and the health, readiness and reload
 // endpoints; the endpoints that need a store say they are not available.
-func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) http.Handler {
-	mux := http.NewServeMux()
+func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) (http.Handler, error) {
+	mux := newRoutes()
 	api.New(api.Sources{
 		Agent:          true,
 		Targets:        s.scrapes,
@@ -98,12 +100,60 @@ func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) h
 		})
 	}
 	s.handleCommon(mux, reg)
-	return crossOriginProtection().Handler(instrument(reg, mux))
+	return s.guard(cfg, reg, mux)
+}
+
+// newAuthenticator makes the Authenticator of the server block's auth
+// block; nil without one.
+func (s *Server) newAuthenticator(cfg *hclconfig.Auth) (*auth.Authenticator, error) {
+	if cfg == nil {
+		return nil, nil
+	}
+	authn, err := auth.New(context.Background(), cfg, s.logger.Named("auth"))
+	if err != nil {
+		return nil, fmt.Errorf("the server block's auth: %w", err)
+	}
+	return authn, nil
+}
+
+// guard wraps the routes of mux: the cross-origin protection, the
+// metrics of the requests, then who may use each route (the server
+// block's auth block) and the audit log of the changes. It refuses a
+// route that routeAccess does not list.
+func (s *Server) guard(cfg *hclconfig.Config, reg *prometheus.Registry, mux *routes) (http.Handler, error) {
+	if err := mux.check(); err != nil {
+		return nil, err
+	}
+	s.routePatterns = mux.patterns
+	g := &auth.Guard{
+		Route: mux.access, Auth: s.authn.Load, Logger: s.logger.Named("auth"),
+		Confines: func(route string) bool { return confinedRoutes[route] },
+	}
+	authn, err := s.newAuthenticator(cfg.Server.Auth)
+	if err != nil {
+		return nil, err
+	}
+	s.authn.Store(authn)
+	s.closers = append(s.closers, func() error {
+		if a := s.authn.Load(); a != nil {
+			return a.Close()
+		}
+		return nil
+	})
+	audit, err := auth.OpenAudit(cfg.Server.Audit, cfg.Server.DataDir, s.logger)
+	if err != nil {
+		return nil, fmt.Errorf("the server block's audit: %w", err)
+	}
+	if audit != nil {
+		s.closers = append(s.closers, audit.Close)
+		g.Audit = audit
+	}
+	return crossOriginProtection().Handler(instrument(reg, mux.mux, g.Handler(mux.mux))), nil
 }
 
 // handleCommon adds what servers and agents both answer: /metrics,
 // profiles, and the health, readiness and reload endpoints.
-func (s *Server) handleCommon(mux *http.ServeMux, reg *prometheus.Registry) {
+func (s *Server) handleCommon(mux *routes, reg *prometheus.Registry) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, s.sender.Gatherer(), remote.ReadMetrics()}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -151,9 +201,9 @@ func crossOriginProtection() *http.CrossOriginProtection {
 	return p
 }
 
-// instrument counts the HTTP requests the server answers and times them,
-// by the route pattern that served them.
-func instrument(reg prometheus.Registerer, mux *http.ServeMux) http.Handler {
+// instrument counts the HTTP requests h answers and times them, by the
+// route pattern of mux that served them.
+func instrument(reg prometheus.Registerer, mux *http.ServeMux, h http.Handler) http.Handler {
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:                        "vigil_http_request_duration_seconds",
 		Help:                        "Time taken to answer HTTP requests, by route.",
@@ -172,7 +222,7 @@ func instrument(reg prometheus.Registerer, mux *http.ServeMux) http.Handler {
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
-		mux.ServeHTTP(rec, r)
+		h.ServeHTTP(rec, r)
 		duration.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
 		requests.WithLabelValues(pattern, fmt.Sprint(rec.status)).Inc()
 	})

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/core/auth"
 	"github.com/vigilmon/vigil/core/discovery"
 	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/core/push"
@@ -109,7 +111,13 @@ type Server struct {
 	forwarder  *alert.Forwarder
 	intake     *alert.Intake
 	http       *http.Server
-	reloads    *reloadMetrics
+	// authn finds who requests come from, by the auth block in effect;
+	// nil without one. A reload may replace it.
+	authn atomic.Pointer[auth.Authenticator]
+	// routePatterns are the patterns of the HTTP routes, each listed in
+	// routeAccess.
+	routePatterns []string
+	reloads       *reloadMetrics
 	// maxConnections bounds the connections served at once; 0 sets no
 	// bound.
 	maxConnections int
@@ -172,6 +180,9 @@ func New(ctx context.Context, opts Options) (_ *Server, err error) {
 		s.override(cfg)
 	}
 	s.configured = cfg.Server
+	if cfg.Server.Auth != nil && cfg.Server.TLS == nil {
+		logger.Warn("the server block has an auth block but no tls block: passwords and tokens cross the network in clear text")
+	}
 	cfg.Server.Listen = s.ln.Addr().String()
 	if wt := cfg.Server.WriteTimeout; wt != 0 && wt <= cfg.Query.Timeout {
 		return nil, fmt.Errorf("the server block's write_timeout (%s) must exceed the query block's timeout (%s), or answers to long queries are cut", wt, cfg.Query.Timeout)
@@ -251,6 +262,9 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	externalURL := cfg.Server.ExternalURL
 	if externalURL == nil {
 		externalURL = &url.URL{Scheme: "http", Host: s.ln.Addr().String()}
+		if cfg.Server.TLS != nil {
+			externalURL.Scheme = "https"
+		}
 	}
 
 	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache")})
@@ -282,7 +296,13 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.scrapes = scrape.New(scrape.Options{Store: s.db, Exporters: s.plugins.Exporter, Sources: sources, Logger: s.logger})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics(), s.dispatcher.Collector())
-	s.setHTTP(s.handler(cfg, reg), cfg)
+	h, err := s.handler(cfg, reg)
+	if err != nil {
+		return err
+	}
+	if err := s.setHTTP(h, cfg); err != nil {
+		return err
+	}
 
 	// Plugins start first and stop last: the scrapes, discoveries and
 	// the dispatcher use them. The rules stop before the dispatcher, so
@@ -332,7 +352,9 @@ func (s *Server) Config() *hclconfig.Config { return s.config.Load() }
 // them in the reverse order and releases the stores. It returns the first
 // error a component returned.
 func (s *Server) Run(ctx context.Context) error {
-	s.logger.Info("listening", "address", s.Addr(), "data_dir", s.config.Load().Server.DataDir, "scrapes", len(s.config.Load().Scrapes), "agent", s.opts.Agent)
+	cfg := s.config.Load()
+	s.logger.Info("listening", "address", s.Addr(), "https", cfg.Server.TLS != nil, "auth", cfg.Server.Auth != nil,
+		"data_dir", cfg.Server.DataDir, "scrapes", len(cfg.Scrapes), "agent", s.opts.Agent)
 	err := runInOrder(ctx, s.components, s.logger)
 	return errors.Join(err, s.Close())
 }
@@ -358,7 +380,13 @@ func (s *Server) serve(ctx context.Context) error {
 	if s.maxConnections > 0 {
 		ln = netutil.LimitListener(ln, s.maxConnections)
 	}
-	go func() { served <- s.http.Serve(ln) }()
+	go func() {
+		if s.http.TLSConfig != nil {
+			served <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		served <- s.http.Serve(ln)
+	}()
 	select {
 	case err := <-served:
 		return fmt.Errorf("the HTTP server stopped: %w", err)
@@ -402,10 +430,29 @@ func (s *Server) reload() error {
 	if err != nil {
 		return err
 	}
+	// The auth block applies at once, as Prometheus reads its web
+	// configuration at each request: users and tokens come and go
+	// without a restart.
+	running := s.config.Load()
+	authChanged := !reflect.DeepEqual(resolved.Server.Auth, running.Server.Auth)
+	var authn *auth.Authenticator
+	if authChanged {
+		if authn, err = s.newAuthenticator(resolved.Server.Auth); err != nil {
+			return err
+		}
+	}
 	if err := s.apply(ctx, resolved); err != nil {
+		if authn != nil {
+			authn.Close()
+		}
 		return err
 	}
-	running := s.config.Load()
+	if authChanged {
+		if old := s.authn.Swap(authn); old != nil {
+			old.Close()
+		}
+		s.logger.Info("the auth block applied", "auth", resolved.Server.Auth != nil)
+	}
 	// The exemplar storage is resized in place, as Prometheus resizes its
 	// own on a reload; the rest of the server block waits for a restart.
 	maxExemplars := resolved.Server.MaxExemplars
@@ -420,8 +467,9 @@ func (s *Server) reload() error {
 	if resolved.OTLP.Delta != running.OTLP.Delta {
 		s.logger.Warn("the otlp block's delta takes effect at the next start")
 	}
+	authBlock := resolved.Server.Auth
 	resolved.Server, resolved.Query, resolved.OTLP.Delta = running.Server, running.Query, running.OTLP.Delta
-	resolved.Server.MaxExemplars = maxExemplars
+	resolved.Server.MaxExemplars, resolved.Server.Auth = maxExemplars, authBlock
 	s.config.Store(resolved)
 	s.logger.Info("configuration reloaded", "file", s.opts.ConfigFile, "scrapes", len(resolved.Scrapes))
 	return nil
@@ -439,6 +487,7 @@ func (s *Server) load() (*hclconfig.Config, error) {
 		SeriesIdleTimeout:     hclconfig.DefaultSeriesIdleTimeout,
 		RemoteReadSampleLimit: hclconfig.DefaultRemoteReadSampleLimit, RemoteReadConcurrentLimit: hclconfig.DefaultRemoteReadConcurrentLimit,
 		RemoteReadMaxBytesInFrame: hclconfig.DefaultRemoteReadMaxBytesInFrame,
+		Audit:                     hclconfig.Audit{Enabled: true},
 	}, OTLP: hclconfig.DefaultOTLP}
 	if s.opts.ConfigFile != "" {
 		var err error
@@ -507,15 +556,25 @@ func (s *Server) apply(ctx context.Context, cfg *hclconfig.Config) error {
 }
 
 // setHTTP makes the HTTP server of s, serving h with the timeouts and the
-// connection limit of cfg's server block.
-func (s *Server) setHTTP(h http.Handler, cfg *hclconfig.Config) {
+// connection limit of cfg's server block, and HTTPS only when it has a
+// tls block.
+func (s *Server) setHTTP(h http.Handler, cfg *hclconfig.Config) error {
 	s.http = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		WriteTimeout:      writeTimeout(cfg),
+		ErrorLog:          s.logger.Named("http").StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Warn}),
 	}
 	s.maxConnections = cfg.Server.MaxConnections
+	if cfg.Server.TLS != nil {
+		tc, err := auth.TLSConfig(cfg.Server.TLS, s.logger.Named("tls"))
+		if err != nil {
+			return fmt.Errorf("the server block's %w", err)
+		}
+		s.http.TLSConfig = tc
+	}
+	return nil
 }
 
 // writeTimeout is how long answering a request may take: the server
@@ -529,7 +588,7 @@ func writeTimeout(cfg *hclconfig.Config) time.Duration {
 }
 
 // sameServer says whether two server blocks say the same, leaving out
-// max_exemplars, which a reload applies.
+// max_exemplars and the auth block, which a reload applies.
 func sameServer(a, b hclconfig.Server) bool {
 	urlOf := func(u *url.URL) string {
 		if u == nil {
@@ -547,7 +606,8 @@ func sameServer(a, b hclconfig.Server) bool {
 		a.EnableRemoteWriteReceiver == b.EnableRemoteWriteReceiver &&
 		a.EnableOTLPReceiver == b.EnableOTLPReceiver && a.OTLPBodySizeLimit == b.OTLPBodySizeLimit &&
 		a.RemoteReadSampleLimit == b.RemoteReadSampleLimit &&
-		a.RemoteReadConcurrentLimit == b.RemoteReadConcurrentLimit && a.RemoteReadMaxBytesInFrame == b.RemoteReadMaxBytesInFrame
+		a.RemoteReadConcurrentLimit == b.RemoteReadConcurrentLimit && a.RemoteReadMaxBytesInFrame == b.RemoteReadMaxBytesInFrame &&
+		reflect.DeepEqual(a.TLS, b.TLS) && a.Audit == b.Audit
 }
 
 // externalLabels returns the external labels of the configuration in

@@ -1,0 +1,8 @@
+server {
+  auth {
+    user "alice" {
+      password_hash = "alice-pass"
+      role          = "viewer"
+    }
+  }
+}

@@ -1,0 +1,8 @@
+server {
+  auth {
+    token "ci" {
+      sha256 = "ci-token"
+      role   = "writer"
+    }
+  }
+}

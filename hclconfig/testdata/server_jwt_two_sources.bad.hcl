@@ -1,0 +1,10 @@
+server {
+  auth {
+    jwt {
+      jwks_file = "jwks.json"
+      jwks_url  = "https://idp.example.com/.well-known/jwks.json"
+      issuer    = "https://idp.example.com/"
+      audience  = "vigil"
+    }
+  }
+}

@@ -1,0 +1,7 @@
+server {
+  tls {
+    cert_file        = "server.pem"
+    key_file         = "server-key.pem"
+    client_auth_type = "RequireAndVerifyClientCert"
+  }
+}
