@@ -77,9 +77,9 @@ func printSystems(out io.Writer, cfg config, v, a *systemResult) {
 	row("  server process", func(r *systemResult) float64 { s, _ := r.cpu(); return s }, secs, "")
 	row("  notifier plugin process(es)", func(r *systemResult) float64 { _, c := r.cpu(); return c }, secs, "")
 	row("CPU per alert", func(r *systemResult) float64 { return r.cpuPerAlert().Seconds() }, harness.FormatSeconds, harness.LowerIsBetter)
-	row("peak RSS, server + children", func(r *systemResult) float64 { return float64(r.after.serverRSS + r.after.childrenRSS) }, harness.HumanBytes, harness.LowerIsBetter)
-	row("  server process", func(r *systemResult) float64 { return float64(r.after.serverRSS) }, harness.HumanBytes, "")
-	row("  child processes", func(r *systemResult) float64 { return float64(r.after.childrenRSS) }, harness.HumanBytes, "")
+	row("peak RSS, server + children", func(r *systemResult) float64 { return float64(r.after.ServerRSS + r.after.ChildrenRSS) }, harness.HumanBytes, harness.LowerIsBetter)
+	row("  server process", func(r *systemResult) float64 { return float64(r.after.ServerRSS) }, harness.HumanBytes, "")
+	row("  child processes", func(r *systemResult) float64 { return float64(r.after.ChildrenRSS) }, harness.HumanBytes, "")
 	row("webhook messages", func(r *systemResult) float64 { return float64(r.recv.messages) }, count, "")
 	row("firing alerts in them, repeats included", func(r *systemResult) float64 { return float64(r.recv.firing) }, count, "")
 	t.Flush()
@@ -87,7 +87,7 @@ func printSystems(out io.Writer, cfg config, v, a *systemResult) {
 	fmt.Fprintln(out, "notes:")
 	for _, r := range []*systemResult{v, a} {
 		if r != nil {
-			fmt.Fprintf(out, "  %s: %s, %d child process(es)\n", r.name, r.version, r.after.children)
+			fmt.Fprintf(out, "  %s: %s, %d child process(es)\n", r.name, r.version, r.after.Children)
 		}
 	}
 	fmt.Fprintf(out, "  feeding: %d POSTs of up to %d alerts, one after the other over one connection; each alert starts when its batch is posted and ends %s later\n",

@@ -23,13 +23,13 @@ type systemResult struct {
 	complete time.Duration   // from the first POST to the last first arrival
 	// before and after are the server's usage when the first POST began
 	// and when the last alert arrived.
-	before, after treeUsage
+	before, after harness.TreeUsage
 }
 
 // cpu returns the CPU seconds the system used from the first POST to the
 // last arrival: the server's, and its children's.
 func (r *systemResult) cpu() (server, children float64) {
-	return r.after.serverCPU - r.before.serverCPU, r.after.childrenCPU - r.before.childrenCPU
+	return r.after.ServerCPU - r.before.ServerCPU, r.after.ChildrenCPU - r.before.ChildrenCPU
 }
 
 // cpuPerAlert returns the CPU time the system used per alert.
@@ -43,7 +43,7 @@ type system struct {
 	// start writes the server's configuration into dir, starts it
 	// delivering to receiverURL, waits until it is ready and returns it
 	// with its base URL and version.
-	start func(ctx context.Context, cfg config, dir, receiverURL string) (p *serverProcess, baseURL, version string, err error)
+	start func(ctx context.Context, cfg config, dir, receiverURL string) (p *harness.Process, baseURL, version string, err error)
 }
 
 // systems are the servers of part 2, by name.
@@ -66,17 +66,17 @@ func runSystem(ctx context.Context, cfg config, w *workload, recv *receiver, nam
 	if err != nil {
 		return nil, err
 	}
-	defer p.kill()
-	harness.Logf("%s: %s ready at %s (pid %d)", name, version, baseURL, p.pid())
+	defer p.Kill()
+	harness.Logf("%s: %s ready at %s (pid %d)", name, version, baseURL, p.Pid())
 
 	recv.reset()
 	res := &systemResult{name: name, version: version}
-	if res.before, err = p.usage(); err != nil {
+	if res.before, err = p.Usage(); err != nil {
 		return nil, err
 	}
 	all := recv.allDelivered()
 	if res.feed, err = feed(ctx, w, baseURL, cfg.batch); err != nil {
-		return nil, p.failed(err)
+		return nil, p.Failed(err)
 	}
 	harness.Logf("%s: %d alerts posted in %d requests in %s; waiting for their notifications",
 		name, w.len(), res.feed.requests, res.feed.duration.Round(time.Millisecond))
@@ -86,14 +86,14 @@ func runSystem(ctx context.Context, cfg config, w *workload, recv *receiver, nam
 	case <-all:
 	case <-deadline.C:
 		s := recv.stats()
-		return nil, p.failed(fmt.Errorf("only %d of %d alerts notified within %s (%d messages, %d bad)",
+		return nil, p.Failed(fmt.Errorf("only %d of %d alerts notified within %s (%d messages, %d bad)",
 			s.delivered, w.len(), cfg.deliverTimeout, s.messages, s.bad))
-	case <-p.exited:
-		return nil, p.failed(fmt.Errorf("%s exited while delivering: %v", name, p.err))
+	case <-p.Exited():
+		return nil, p.Failed(fmt.Errorf("%s exited while delivering: %v", name, p.Err()))
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if res.after, err = p.usage(); err != nil {
+	if res.after, err = p.Usage(); err != nil {
 		return nil, err
 	}
 	res.recv = recv.stats()
@@ -109,7 +109,7 @@ func runSystem(ctx context.Context, cfg config, w *workload, recv *receiver, nam
 		}
 	}
 	res.complete = last.Sub(res.feed.sent[0])
-	for _, line := range complaints(p.logs.String(), 5) {
+	for _, line := range harness.Complaints(p.Logs(), 5) {
 		harness.Logf("%s logged: %s", name, line)
 	}
 	server, children := res.cpu()
@@ -120,8 +120,8 @@ func runSystem(ctx context.Context, cfg config, w *workload, recv *receiver, nam
 
 // startVigil starts bin/vigil server with a configuration that routes
 // every alert to the webhook plugin, and waits until the plugin runs.
-func startVigil(ctx context.Context, cfg config, dir, receiverURL string) (*serverProcess, string, string, error) {
-	addr, err := freeAddr()
+func startVigil(ctx context.Context, cfg config, dir, receiverURL string) (*harness.Process, string, string, error) {
+	addr, err := harness.FreeAddr()
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -142,21 +142,21 @@ notifier "bench" {
 	if err := os.WriteFile(file, []byte(hcl), 0o644); err != nil {
 		return nil, "", "", fmt.Errorf("write the configuration: %w", err)
 	}
-	p, err := startServerProcess(systemVigil, []string{cfg.vigilBin, "server", "--config", file})
+	p, err := harness.StartProcess(systemVigil, []string{cfg.vigilBin, "server", "--config", file})
 	if err != nil {
 		return nil, "", "", err
 	}
 	baseURL := "http://" + addr
 	ready := func() error {
-		if err := p.waitReady(ctx, baseURL+"/-/ready", func(string) bool { return true }); err != nil {
+		if err := p.WaitReady(ctx, baseURL+"/-/ready", func(string) bool { return true }); err != nil {
 			return err
 		}
 		// The notifier plugin starts after the server listens; alerts
 		// sent before would wait for a retry.
-		return p.waitReady(ctx, baseURL+"/metrics", notifierUp)
+		return p.WaitReady(ctx, baseURL+"/metrics", notifierUp)
 	}
 	if err := ready(); err != nil {
-		p.kill()
+		p.Kill()
 		return nil, "", "", err
 	}
 	version := "vigil"
@@ -191,8 +191,8 @@ func notifierUp(metrics string) bool {
 
 // startAlertmanager starts Alertmanager, clustering off, with a
 // configuration that routes every alert to a webhook_config.
-func startAlertmanager(ctx context.Context, cfg config, dir, receiverURL string) (*serverProcess, string, string, error) {
-	addr, err := freeAddr()
+func startAlertmanager(ctx context.Context, cfg config, dir, receiverURL string) (*harness.Process, string, string, error) {
+	addr, err := harness.FreeAddr()
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -212,7 +212,7 @@ receivers:
 	if err := os.WriteFile(file, []byte(yml), 0o644); err != nil {
 		return nil, "", "", fmt.Errorf("write the configuration: %w", err)
 	}
-	p, err := startServerProcess(systemAlertmanager, []string{
+	p, err := harness.StartProcess(systemAlertmanager, []string{
 		cfg.alertmanagerBin,
 		"--config.file=" + file,
 		"--storage.path=" + filepath.Join(dir, "data"),
@@ -225,10 +225,10 @@ receivers:
 	baseURL := "http://" + addr
 	version := "alertmanager"
 	ready := func() error {
-		if err := p.waitReady(ctx, baseURL+"/-/ready", func(string) bool { return true }); err != nil {
+		if err := p.WaitReady(ctx, baseURL+"/-/ready", func(string) bool { return true }); err != nil {
 			return err
 		}
-		return p.waitReady(ctx, baseURL+"/api/v2/status", func(body string) bool {
+		return p.WaitReady(ctx, baseURL+"/api/v2/status", func(body string) bool {
 			var st struct {
 				VersionInfo struct {
 					Version string `json:"version"`
@@ -241,7 +241,7 @@ receivers:
 		})
 	}
 	if err := ready(); err != nil {
-		p.kill()
+		p.Kill()
 		return nil, "", "", err
 	}
 	return p, baseURL, version, nil
@@ -272,22 +272,4 @@ func runOutput(ctx context.Context, name string, args ...string) (string, error)
 		return "", fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 	}
 	return string(out), nil
-}
-
-// complaints returns up to max warning and error lines of a server's
-// output, in hclog's format (Vigil) or go-kit's (Alertmanager).
-func complaints(logs string, max int) []string {
-	var out []string
-	for line := range strings.SplitSeq(logs, "\n") {
-		if len(out) == max {
-			break
-		}
-		for _, marker := range []string{"[WARN]", "[ERROR]", "level=warn", "level=error"} {
-			if strings.Contains(line, marker) {
-				out = append(out, line)
-				break
-			}
-		}
-	}
-	return out
 }

@@ -1,7 +1,8 @@
 // Package harness holds what the side-by-side benchmark programs in bench/
 // (make bench-*) share: how a program starts and reports progress, how it
-// runs parts of itself as child processes, what it measures of a process
-// (CPU time, peak resident set), loopback servers and CPU profiles, a
+// runs parts of itself as child processes, how it starts the servers
+// under test (StartProcess), what it measures of a process (CPU time,
+// peak resident set), loopback servers and CPU profiles, a
 // deterministic generator for synthetic workloads, and the report: tables
 // of Vigil against its anchor, formats of the figures, and the last line
 // every benchmark ends with,
