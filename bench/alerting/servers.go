@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -160,7 +159,7 @@ notifier "bench" {
 		return nil, "", "", err
 	}
 	version := "vigil"
-	if out, err := runOutput(ctx, cfg.vigilBin, "version"); err == nil {
+	if out, err := harness.RunOutput(ctx, cfg.vigilBin, "version"); err == nil {
 		version = strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
 	}
 	return p, baseURL, version, nil
@@ -207,7 +206,7 @@ receivers:
     webhook_configs:
       - url: %q
         send_resolved: true
-`, promDuration(cfg.groupWait), promDuration(cfg.groupInterval), promDuration(repeatInterval), receiverURL)
+`, harness.PromDuration(cfg.groupWait), harness.PromDuration(cfg.groupInterval), harness.PromDuration(repeatInterval), receiverURL)
 	file := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(file, []byte(yml), 0o644); err != nil {
 		return nil, "", "", fmt.Errorf("write the configuration: %w", err)
@@ -245,31 +244,4 @@ receivers:
 		return nil, "", "", err
 	}
 	return p, baseURL, version, nil
-}
-
-// promDuration formats d as Prometheus's configuration durations are
-// written: whole milliseconds, seconds, minutes or hours.
-func promDuration(d time.Duration) string {
-	switch {
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	case d%time.Second == 0:
-		return fmt.Sprintf("%ds", d/time.Second)
-	default:
-		return fmt.Sprintf("%dms", d/time.Millisecond)
-	}
-}
-
-// runOutput runs a short command and returns its stdout.
-func runOutput(ctx context.Context, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
-	}
-	return string(out), nil
 }
