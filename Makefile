@@ -114,7 +114,7 @@ $(VULNDB_DIR)/index/db.json:
 	git -C "$$repo" -c user.name=vigil -c user.email=vigil@localhost commit -q -m "vulndb snapshot"; \
 	rm -rf $(VULNDB_DIR); $(GO) run golang.org/x/vulndb/cmd/gendb@$(VULNDB_VERSION) -repo "$$repo" -out $(VULNDB_DIR)
 
-bench: bench-tsdb bench-scrape bench-plugins bench-alerting ## Run every side-by-side benchmark in bench/ against its anchor
+bench: bench-tsdb bench-scrape bench-plugins bench-alerting bench-remote ## Run every side-by-side benchmark in bench/ against its anchor
 
 bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB (bench/tsdb)
 	$(GO) run ./bench/tsdb
@@ -131,6 +131,9 @@ bench-plugins: ## Compare an exporter plugin with an HTTP scrape, and a Wasm not
 bench-alerting: build plugins ## Compare core/alert's dispatch with the Alertmanager binary, installed with apt-get (bench/alerting)
 	command -v prometheus-alertmanager >/dev/null || { apt-get update && apt-get install -y prometheus-alertmanager; }
 	$(GO) run ./bench/alerting
+
+bench-remote: build peers ## Compare vigil agent with prometheus --agent scraping 200 targets x 1,000 series and remote-writing to one receiver, at once (bench/remote)
+	$(GO) run ./bench/remote -vigil $(BIN)/vigil -prometheus $(PROMETHEUS_DIR)/prometheus
 
 # The generated code lives in the SDK's module; the generators are tools of
 # the root module, whose module prefix protoc strips from the go_package
@@ -153,4 +156,4 @@ run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrap
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test fuzz lint bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting run
+.PHONY: help build plugins test fuzz lint bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run
