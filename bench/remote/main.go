@@ -83,8 +83,9 @@ type config struct {
 	profileSeconds       int
 }
 
-// httpClient reads the agents' metrics and profiles.
-var httpClient = &http.Client{Timeout: 2 * time.Minute}
+// httpClient reads the agents' metrics and profiles, each request
+// bounded by its context.
+var httpClient = &http.Client{}
 
 // rssEvery is how often the agents' RSS is sampled.
 const rssEvery = 2 * time.Second
@@ -288,7 +289,7 @@ func runBenchmark(ctx context.Context, cfg config) error {
 		}
 		r.complaints = harness.Complaints(a.proc.Logs(), 5)
 		if cfg.profileDir != "" {
-			if err := fetchProfile(ctx, a, "heap", filepath.Join(cfg.profileDir, name+".heap.pprof")); err != nil {
+			if err := fetchProfile(ctx, a, "heap", filepath.Join(cfg.profileDir, name+".heap.pprof"), time.Minute); err != nil {
 				harness.Logf("%s: %v", name, err)
 			}
 		}
@@ -427,7 +428,7 @@ func profileAgents(ctx context.Context, cfg config, agents map[string]*agent, op
 	for name, a := range agents {
 		wg.Go(func() {
 			path := filepath.Join(cfg.profileDir, name+".cpu.pprof")
-			if err := fetchProfile(ctx, a, fmt.Sprintf("profile?seconds=%d", cfg.profileSeconds), path); err != nil {
+			if err := fetchProfile(ctx, a, fmt.Sprintf("profile?seconds=%d", cfg.profileSeconds), path, length+time.Minute); err != nil {
 				harness.Logf("%s: %v", name, err)
 				return
 			}
@@ -437,8 +438,11 @@ func profileAgents(ctx context.Context, cfg config, agents map[string]*agent, op
 	wg.Wait()
 }
 
-// fetchProfile writes the agent's /debug/pprof/<what> into path.
-func fetchProfile(ctx context.Context, a *agent, what, path string) error {
+// fetchProfile writes the agent's /debug/pprof/<what> into path, giving
+// up after timeout.
+func fetchProfile(ctx context.Context, a *agent, what, path string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("cannot create the profile directory: %w", err)
 	}
