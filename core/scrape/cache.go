@@ -23,10 +23,23 @@ const shrinkSlack = 64
 // a new scraper, with an empty cache. An entry leaves the cache when two
 // scrapes in a row do not expose its key.
 //
+// A target exposes its series in the same order from one scrape to the
+// next, so the cache keeps the entries of the last scrape in the order it
+// exposed them, and get first compares a key with the entry that follows,
+// in that order, the one it found before: a hit costs a comparison of the
+// key, neither hashing it nor probing the map. A series that comes, goes
+// or moves costs a lookup in the map, after which get follows the last
+// scrape's order from where that series was.
+//
 // The cache also keeps the series appended by the current scrape and by
 // the last good one, by label hash, so that a series that disappears gets
 // a stale marker and scrape_series_added counts the new ones. Two maps
-// take turns, so a scrape copies no labels and builds no map.
+// take turns, so a scrape copies no labels and builds no map. A scrape
+// that appends the series of the last good one in the same order, as a
+// scrape of a target whose series did not change does, fills no map at
+// all: while it does, the cache only counts how far it got in the list of
+// the last good scrape's series, and it fills the current map only from
+// where the scrape departs from that list.
 //
 // A seriesCache belongs to the goroutine of its scraper's loop.
 type seriesCache struct {
@@ -35,17 +48,33 @@ type seriesCache struct {
 	used    int                    // entries the current scrape used
 	peak    int                    // most entries held since entries was made
 
+	// order holds the entries of the last scrape's series in the order it
+	// exposed them, next those of the current scrape so far; pos is where
+	// in order get looks first.
+	order, next []*cacheEntry
+	pos         int
+
 	cur, prev map[uint64]*cacheEntry // appended by the current and the last good scrape, by label hash
 	genPeak   int                    // most series of a scrape since cur and prev were made
+
+	// good lists the series of prev in the order the last good scrape
+	// appended them, repeats included, and appended those of cur. While
+	// same is set, the current scrape has appended good[:same] and
+	// nothing else, and cur and appended are empty.
+	good, appended []*cacheEntry
+	same           int
+	diverged       bool
 }
 
 // cacheEntry is what the series of one key became.
 type cacheEntry struct {
+	key     string            // its key in entries
 	lset    labels.Labels     // with the target's labels, after metric_relabel
 	hash    uint64            // lset.Hash()
 	ref     storage.SeriesRef // the store's reference for lset; 0 until it gives one
 	dropped bool              // metric_relabel dropped the series
 	iter    uint64            // the last scrape that exposed the key
+	slot    int               // where in order or next that scrape exposed it
 }
 
 func newSeriesCache() *seriesCache {
@@ -60,25 +89,41 @@ func newSeriesCache() *seriesCache {
 func (c *seriesCache) begin() {
 	c.iter++
 	c.used = 0
+	if c.diverged || c.same != 0 {
+		c.restart() // the last scrape neither succeeded nor failed
+	}
 }
 
 // get returns the entry of key, or nil.
 func (c *seriesCache) get(key []byte) *cacheEntry {
-	e := c.entries[string(key)]
-	if e != nil && e.iter != c.iter {
+	var e *cacheEntry
+	if c.pos < len(c.order) && c.order[c.pos].key == string(key) {
+		e = c.order[c.pos]
+	} else if e = c.entries[string(key)]; e == nil {
+		return nil
+	}
+	if e.iter != c.iter {
+		// The first time this scrape exposes the key: e.slot is still
+		// where the last scrape that exposed it had it.
+		if e.slot < len(c.order) && c.order[e.slot] == e {
+			c.pos = e.slot + 1
+		}
 		e.iter = c.iter
 		c.used++
 	}
+	e.slot = len(c.next)
+	c.next = append(c.next, e)
 	return e
 }
 
 // add remembers that the series of key became lset, or was dropped.
 func (c *seriesCache) add(key []byte, lset labels.Labels, dropped bool) *cacheEntry {
-	e := &cacheEntry{lset: lset, dropped: dropped, iter: c.iter}
+	e := &cacheEntry{key: string(key), lset: lset, dropped: dropped, iter: c.iter, slot: len(c.next)}
 	if !dropped {
 		e.hash = lset.Hash()
 	}
-	c.entries[string(key)] = e
+	c.entries[e.key] = e
+	c.next = append(c.next, e)
 	c.used++
 	return e
 }
@@ -87,6 +132,14 @@ func (c *seriesCache) add(key []byte, lset labels.Labels, dropped bool) *cacheEn
 // reports whether the series is new: neither in the last good scrape nor
 // already in this one.
 func (c *seriesCache) track(e *cacheEntry) (added bool) {
+	if !c.diverged {
+		if c.same < len(c.good) && c.good[c.same] == e {
+			c.same++
+			return false
+		}
+		c.diverge()
+	}
+	c.appended = append(c.appended, e)
 	n := len(c.cur)
 	c.cur[e.hash] = e
 	if len(c.cur) == n {
@@ -96,9 +149,38 @@ func (c *seriesCache) track(e *cacheEntry) (added bool) {
 	return !known
 }
 
+// unchanged reports whether the current scrape has appended exactly the
+// series of the last good one, in the same order.
+func (c *seriesCache) unchanged() bool { return !c.diverged && c.same == len(c.good) }
+
+// diverge makes the current scrape's series, so far the first of the
+// last good scrape's, those of cur and appended: the scrape departs from
+// the last good one.
+func (c *seriesCache) diverge() {
+	for _, e := range c.good[:c.same] {
+		c.cur[e.hash] = e
+	}
+	c.appended = append(c.appended[:0], c.good[:c.same]...)
+	c.diverged = true
+}
+
+// restart starts the series of a scrape afresh: none appended.
+func (c *seriesCache) restart() {
+	clear(c.cur)
+	clear(c.appended) // no pointers to entries that may leave
+	c.appended = c.appended[:0]
+	c.same, c.diverged = 0, false
+}
+
 // forEachGone calls f for every series of the last good scrape that the
 // current scrape did not append.
 func (c *seriesCache) forEachGone(f func(*cacheEntry)) {
+	if c.unchanged() {
+		return
+	}
+	if !c.diverged {
+		c.diverge()
+	}
 	for hash, e := range c.prev {
 		if _, ok := c.cur[hash]; !ok {
 			f(e)
@@ -109,6 +191,19 @@ func (c *seriesCache) forEachGone(f func(*cacheEntry)) {
 // succeeded makes the series of the current scrape those of the last good
 // scrape.
 func (c *seriesCache) succeeded() {
+	if c.unchanged() {
+		c.same = 0 // prev and good stay as they are
+		return
+	}
+	if !c.diverged {
+		c.diverge()
+	}
+	clear(c.good)
+	c.good, c.appended = c.appended, c.good[:0]
+	if cap(c.appended) > 2*len(c.good)+shrinkSlack {
+		c.appended = nil
+	}
+	defer c.restart()
 	n := len(c.cur)
 	if n > c.genPeak {
 		c.genPeak = n
@@ -124,22 +219,29 @@ func (c *seriesCache) succeeded() {
 		return
 	}
 	c.prev, c.cur = c.cur, c.prev
-	clear(c.cur)
 }
 
 // failed forgets the series of the current scrape: it stores nothing.
-func (c *seriesCache) failed() { clear(c.cur) }
+func (c *seriesCache) failed() { c.restart() }
 
 // forget forgets the series of the last good scrape, once they are
 // marked stale.
 func (c *seriesCache) forget() {
 	clear(c.prev)
-	clear(c.cur)
+	clear(c.good)
+	c.good = c.good[:0]
+	c.restart()
 }
 
 // end closes a scrape: entries whose key neither this scrape nor the one
-// before exposed leave the cache.
+// before exposed leave the cache, and the order of this scrape's keys is
+// the one the next scrape follows.
 func (c *seriesCache) end() {
+	clear(c.order) // no pointers to entries that may leave
+	if len(c.next) > 0 && cap(c.order) > 2*len(c.next)+shrinkSlack {
+		c.order = nil // the target exposes far fewer series than it did
+	}
+	c.order, c.next, c.pos = c.next, c.order[:0], 0
 	n := len(c.entries)
 	if n > c.peak {
 		c.peak = n

@@ -3,6 +3,7 @@ package scrape
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -354,5 +355,157 @@ func TestBodyBuffers(t *testing.T) {
 	putBodyBuffer(b)
 	if b.Len() != 3*(1<<b.pool) {
 		t.Error("a grown buffer was reset for reuse")
+	}
+}
+
+// TestCacheFollowsTheLastOrder scrapes a cache with expositions whose
+// series come, go, move and repeat, and checks that get finds the entry
+// that add made for each key still in the cache, and nothing for a key
+// that left, whatever the order: the last scrape's order is a hint, never
+// an answer.
+func TestCacheFollowsTheLastOrder(t *testing.T) {
+	scrapes := [][]string{
+		{"a", "b", "c", "d", "e"},
+		{"a", "b", "c", "d", "e"},      // the same order
+		{"a", "x", "b", "c", "d", "e"}, // x comes
+		{"a", "b", "d", "e"},           // x and c go
+		{"e", "d", "b", "a"},           // reversed
+		{"a", "a", "b", "b", "e", "d"}, // repeats
+		{"c", "a", "b", "d", "e"},      // c, gone for three scrapes, is new again
+		{},                             // a failed scrape
+		{"a", "b", "c", "d", "e"},
+		{"a", "b", "c", "d", "e"},
+	}
+	c := newSeriesCache()
+	made := map[string]*cacheEntry{} // by key: the entry add made last
+	last := map[string]int{}         // by key: the last scrape that exposed it
+	for i, keys := range scrapes {
+		c.begin()
+		for _, k := range keys {
+			got := c.get([]byte(k))
+			seen, ok := last[k]
+			switch {
+			// A key stays for the two scrapes after the last that
+			// exposed it.
+			case ok && seen+2 >= i && got != made[k]:
+				t.Errorf("scrape %d, key %s: get returned %p, want the entry add made, %p", i, k, got, made[k])
+			case (!ok || seen+2 < i) && got != nil:
+				t.Errorf("scrape %d, key %s: get returned an entry for a key that left the cache", i, k)
+			}
+			if got == nil {
+				made[k] = c.add([]byte(k), labels.FromStrings("k", k), false)
+			}
+			last[k] = i
+		}
+		c.end()
+		for k, e := range c.entries {
+			if e.key != k {
+				t.Errorf("after scrape %d: the entry of key %s says its key is %s", i, k, e.key)
+			}
+		}
+		if len(c.order) != len(keys) {
+			t.Errorf("after scrape %d: the order holds %d entries, want %d", i, len(c.order), len(keys))
+		}
+	}
+}
+
+// TestCacheTracksSeriesInAnyOrder runs a cache through good and failed
+// scrapes whose series repeat the last good scrape's, in its order or
+// not, or come, go and repeat, and checks what track says is new and
+// what forEachGone says is gone against sets of label hashes: the fast
+// path of an unchanged scrape must answer as the maps do.
+func TestCacheTracksSeriesInAnyOrder(t *testing.T) {
+	type scrape struct {
+		keys   []string
+		failed bool
+	}
+	scrapes := []scrape{
+		{keys: []string{"a", "b", "c"}},
+		{keys: []string{"a", "b", "c"}},           // unchanged
+		{keys: []string{"a", "b", "c"}},           // unchanged again
+		{keys: []string{"a", "b"}},                // c goes
+		{keys: []string{"a", "b", "c", "d"}},      // c comes back, d is new
+		{keys: []string{"d", "c", "b", "a"}},      // the same set, reversed
+		{keys: []string{"d", "c", "b", "a"}},      // unchanged
+		{keys: []string{"d", "c", "b", "a", "a"}}, // a twice
+		{keys: []string{"d", "c", "b", "a", "a"}}, // unchanged, a twice
+		{keys: []string{"d", "c", "b", "a"}},      // a once
+		{keys: []string{"d", "c", "b", "a2"}},     // another key of a's labels
+		{keys: []string{"d", "c"}, failed: true},  // a failed scrape: everything is gone
+		{keys: []string{"d", "c", "b", "a"}},
+		{keys: []string{"d", "c", "x"}},  // b and a go, x comes
+		{keys: []string{"d", "c", "x"}},  // unchanged
+		{keys: []string{}},               // an empty exposition
+		{keys: []string{"d"}},            // d comes back
+		{keys: []string{}, failed: true}, // a failed scrape of nothing
+	}
+	labelsOf := func(key string) labels.Labels { return labels.FromStrings("k", strings.TrimSuffix(key, "2")) }
+	c := newSeriesCache()
+	prev := map[uint64]bool{} // the label hashes of the last good scrape
+	for i, sc := range scrapes {
+		c.begin()
+		cur := map[uint64]bool{}
+		for _, k := range sc.keys {
+			e := c.get([]byte(k))
+			if e == nil {
+				e = c.add([]byte(k), labelsOf(k), false)
+			}
+			wantAdded := !prev[e.hash] && !cur[e.hash]
+			cur[e.hash] = true
+			if added := c.track(e); added != wantAdded {
+				t.Errorf("scrape %d, key %s: track says new %v, want %v", i, k, added, wantAdded)
+			}
+		}
+		if sc.failed {
+			c.failed()
+			cur = map[uint64]bool{}
+		}
+		var gone []string
+		c.forEachGone(func(e *cacheEntry) { gone = append(gone, e.lset.Get("k")) })
+		var wantGone []string
+		for _, e := range c.entries {
+			if prev[e.hash] && !cur[e.hash] && !slices.Contains(wantGone, e.lset.Get("k")) {
+				wantGone = append(wantGone, e.lset.Get("k"))
+			}
+		}
+		slices.Sort(gone)
+		slices.Sort(wantGone)
+		if !slices.Equal(gone, wantGone) {
+			t.Errorf("scrape %d: gone %v, want %v", i, gone, wantGone)
+		}
+		if sc.failed {
+			c.forget()
+			prev = map[uint64]bool{}
+		} else {
+			c.succeeded()
+			prev = cur
+		}
+		c.end()
+	}
+}
+
+// BenchmarkSeriesCache runs the cache through scrapes of a target whose
+// 1,000 series are the same, in the same order, from scrape to scrape,
+// as a scrape of it does: a lookup and a track per series, the stale
+// check and the end of a good scrape.
+func BenchmarkSeriesCache(b *testing.B) {
+	keys := make([][]byte, 1000)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "\x00bench_family_%03d_total{series=\"s%04d\",shard=\"%d\"}", i/50, i, i%4)
+	}
+	c := newSeriesCache()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.begin()
+		for _, k := range keys {
+			e := c.get(k)
+			if e == nil {
+				e = c.add(k, labels.FromStrings("k", string(k)), false)
+			}
+			c.track(e)
+		}
+		c.forEachGone(func(*cacheEntry) {})
+		c.succeeded()
+		c.end()
 	}
 }
