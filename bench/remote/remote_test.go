@@ -236,3 +236,20 @@ y 7
 		t.Error("sumMetric of a missing metric: no error")
 	}
 }
+
+// TestExactlyOnce says which runs delivered every sample once.
+func TestExactlyOnce(t *testing.T) {
+	for name, tc := range map[string]struct {
+		served, samples, duplicates int64
+		want                        string
+	}{
+		"every sample once": {served: 10, samples: 10, want: "every sample served arrived exactly once"},
+		"missing":           {served: 10, samples: 8, want: "NOT exactly once: 2 samples missing, 0 duplicates"},
+		"duplicates":        {served: 10, samples: 10, duplicates: 3, want: "NOT exactly once: 0 samples missing, 3 duplicates"},
+	} {
+		r := &agentResult{served: tc.served, recv: receiverStats{samples: tc.samples, duplicates: tc.duplicates}}
+		if got := r.exactlyOnce(); got != tc.want {
+			t.Errorf("%s: %q, want %q", name, got, tc.want)
+		}
+	}
+}

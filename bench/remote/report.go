@@ -44,7 +44,7 @@ func printReport(out io.Writer, cfg config, v, p *agentResult) {
 
 	fmt.Fprintln(out, "notes:")
 	for _, r := range []*agentResult{v, p} {
-		fmt.Fprintf(out, "  %s: %s\n", r.name, r.version)
+		fmt.Fprintf(out, "  %s: %s; %s\n", r.name, r.version, r.exactlyOnce())
 		for _, line := range r.complaints {
 			fmt.Fprintf(out, "    logged: %s\n", line)
 		}
@@ -59,4 +59,14 @@ func printReport(out io.Writer, cfg config, v, p *agentResult) {
 	delivered := v.delivered()
 	fmt.Fprintln(out, harness.RatioLine("remote", "vigil/prometheus",
 		harness.Ratio{Key: "cpu_per_sample", Value: cpu}, harness.Ratio{Key: "rss", Value: rss}, harness.Ratio{Key: "delivered", Value: delivered}))
+}
+
+// exactlyOnce says whether every sample served arrived exactly once, or
+// how many did not arrive and how many came more than once.
+func (r *agentResult) exactlyOnce() string {
+	missing := r.served - r.recv.samples
+	if missing == 0 && r.recv.duplicates == 0 {
+		return "every sample served arrived exactly once"
+	}
+	return fmt.Sprintf("NOT exactly once: %d samples missing, %d duplicates", missing, r.recv.duplicates)
 }
