@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"math"
 	"sync"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -58,8 +59,8 @@ type seriesCache struct {
 	genPeak   int                    // most series of a scrape since cur and prev were made
 
 	// good lists the series of prev in the order the last good scrape
-	// appended them, repeats included, and appended those of cur. While
-	// same is set, the current scrape has appended good[:same] and
+	// appended them, repeats included, and appended those of cur. Until
+	// diverged is set, the current scrape has appended good[:same] and
 	// nothing else, and cur and appended are empty.
 	good, appended []*cacheEntry
 	same           int
@@ -68,13 +69,15 @@ type seriesCache struct {
 
 // cacheEntry is what the series of one key became.
 type cacheEntry struct {
-	key     string            // its key in entries
-	lset    labels.Labels     // with the target's labels, after metric_relabel
-	hash    uint64            // lset.Hash()
-	ref     storage.SeriesRef // the store's reference for lset; 0 until it gives one
-	dropped bool              // metric_relabel dropped the series
-	iter    uint64            // the last scrape that exposed the key
-	slot    int               // where in order or next that scrape exposed it
+	key  string            // its key in entries
+	lset labels.Labels     // with the target's labels, after metric_relabel
+	hash uint64            // lset.Hash()
+	ref  storage.SeriesRef // the store's reference for lset; 0 until it gives one
+	iter uint64            // the last scrape that exposed the key
+	// slot is where in order or next that scrape exposed it, an int32 so
+	// that an entry takes 64 bytes; a target has fewer series.
+	slot    int32
+	dropped bool // metric_relabel dropped the series
 }
 
 func newSeriesCache() *seriesCache {
@@ -105,20 +108,23 @@ func (c *seriesCache) get(key []byte) *cacheEntry {
 	if e.iter != c.iter {
 		// The first time this scrape exposes the key: e.slot is still
 		// where the last scrape that exposed it had it.
-		if e.slot < len(c.order) && c.order[e.slot] == e {
-			c.pos = e.slot + 1
+		if int(e.slot) < len(c.order) && c.order[e.slot] == e {
+			c.pos = int(e.slot) + 1
 		}
 		e.iter = c.iter
 		c.used++
 	}
-	e.slot = len(c.next)
+	e.slot = c.nextSlot()
 	c.next = append(c.next, e)
 	return e
 }
 
+// nextSlot returns the slot of the entry that goes next in next.
+func (c *seriesCache) nextSlot() int32 { return int32(min(len(c.next), math.MaxInt32)) }
+
 // add remembers that the series of key became lset, or was dropped.
 func (c *seriesCache) add(key []byte, lset labels.Labels, dropped bool) *cacheEntry {
-	e := &cacheEntry{key: string(key), lset: lset, dropped: dropped, iter: c.iter, slot: len(c.next)}
+	e := &cacheEntry{key: string(key), lset: lset, dropped: dropped, iter: c.iter, slot: c.nextSlot()}
 	if !dropped {
 		e.hash = lset.Hash()
 	}
