@@ -17,10 +17,9 @@
 // target answers a sender's scrape with new values: series i is a counter
 // that grows by i%13+1 at each scrape.
 //
-// The targets answer 503 until both agents are ready; then they open for
-// -duration, and close again. (Both agents must have tried every target
-// before they open, for Prometheus applies a new target group a few
-// seconds after it is ready.) The receiver decodes every request and
+// The targets answer 503 until both agents have tried every one of them
+// (Prometheus applies a new target group a few seconds after it is
+// ready); then they open for -duration, and close again. The receiver decodes every request and
 // counts, per sender, the samples of the targets' series that arrived the
 // first time, and those that came again (a sample of a series not newer
 // than the newest received of it). Once the targets are closed, the
@@ -32,7 +31,7 @@
 // Per agent it reports the samples the targets served it, the samples it
 // delivered (received once) and its delivered fraction, the duplicates,
 // the CPU seconds of its process from the opening of the targets to the
-// end of the drain (utime+stime of /proc/<pid>/stat) and per delivered
+// end of the settling time (utime+stime of /proc/<pid>/stat) and per delivered
 // sample, its peak RSS (VmHWM of /proc/<pid>/status at the end) and its
 // mean RSS over the second half of the open phase (VmRSS sampled every
 // two seconds), and what its own metrics say: samples appended to its
@@ -42,7 +41,8 @@
 //
 // where cpu_per_sample is the ratio of the CPU seconds per delivered
 // sample, rss that of the peak RSS, and delivered Vigil's delivered
-// fraction (not a ratio: 1.00 when every sample arrived once). Progress
+// fraction (not a ratio: 1.00 when every sample arrived; the notes say
+// whether any arrived twice). Progress
 // goes to stderr, the report to stdout. Both agents are killed before it
 // returns, on failure too.
 //
