@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigilmon/vigil/internal/peers"
+)
+
+// startPrometheus runs Prometheus with the configuration config and the
+// flags, keeping its data in a temporary folder, until the test ends.
+func startPrometheus(t *testing.T, config string, flags ...string) *peerServer {
+	t.Helper()
+	cfg := writeFile(t, "prometheus.yml", config)
+	data := t.TempDir()
+	return startPeer(t, peers.Prometheus, "/-/ready", func(addr string) []string {
+		return append([]string{"--config.file=" + cfg, "--storage.tsdb.path=" + data, "--web.listen-address=" + addr, "--log.level=warn"}, flags...)
+	})
+}
+
+// appQueries are the queries the tests with Prometheus ask of both ends,
+// besides the raw samples: of the target appTarget serves, a gauge and a
+// rate, the sums of the counters of the jobs by name, a count by job, and the native histogram's
+// quantile and count, instant at at and over a range.
+func appQueries(at time.Time, jobs string) []peerQuery {
+	return instantAndRange(at,
+		`app_inflight`,
+		`rate(app_requests_total[30s])`,
+		`sum by (__name__) (`+jobs[:len(jobs)-1]+`, __name__=~".+_total"})`,
+		`count by (job) (`+jobs+`)`,
+		`histogram_quantile(0.9, sum(rate(app_latency_seconds[1m])))`,
+		`histogram_count(rate(app_latency_seconds[30s]))`,
+	)
+}
+
+// exemplarsOf gives the exemplars of series in the five minutes before
+// at, as sorted lines.
+func exemplarsOf(t *testing.T, e endpoint, series string, at time.Time) []string {
+	t.Helper()
+	res, err := e.api.QueryExemplars(context.Background(), series, at.Add(-5*time.Minute), at)
+	if err != nil {
+		t.Fatalf("exemplars of %s on %s: %v", series, e.name, err)
+	}
+	var out []string
+	for _, r := range res {
+		for _, x := range r.Exemplars {
+			out = append(out, fmt.Sprintf("%s %s %s@%d", r.SeriesLabels, x.Labels, x.Value, x.Timestamp))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestPrometheusReceivesRemoteWrite runs Prometheus with its remote-write
+// receiver and a vigil that scrapes a target (with a native histogram
+// and exemplars) and itself and remote-writes to it, by Remote-Write 1.0
+// and 2.0. The same PromQL on both ends gives the same answers: the raw
+// samples of both jobs, rates, sums and counts by job, and the native
+// histogram's quantile, instant and over a range.
+func TestPrometheusReceivesRemoteWrite(t *testing.T) {
+	for _, msg := range []string{"prometheus.WriteRequest", "io.prometheus.write.v2.Request"} {
+		t.Run(msg, func(t *testing.T) {
+			prom := startPrometheus(t, "global: {}\n",
+				"--web.enable-remote-write-receiver",
+				"--web.remote-write-receiver.accepted-protobuf-messages=prometheus.WriteRequest",
+				"--web.remote-write-receiver.accepted-protobuf-messages=io.prometheus.write.v2.Request",
+				"--enable-feature=exemplar-storage")
+			target := appTarget(t)
+			dir := t.TempDir()
+			addr := freeAddr(t)
+			sender := startServer(t, "--listen", addr, "--config", writeFile(t, "vigil.hcl", fmt.Sprintf(`server {
+  data_dir = %q
+}
+
+global {
+  scrape_interval = "1s"
+  scrape_timeout  = "1s"
+}
+
+scrape "app" {
+  targets = [%q]
+}
+
+scrape "vigil" {
+  targets = [%q]
+}
+
+remote_write "prometheus" {
+  url                    = "http://%s/api/v1/write"
+  protobuf_message       = %q
+  send_native_histograms = true
+  send_exemplars         = true
+
+  queue {
+    batch_send_deadline = "200ms"
+  }
+}
+`, filepath.Join(dir, "data"), strings.TrimPrefix(target.URL, "http://"), addr, prom.addr, msg)))
+			defer func() {
+				if t.Failed() {
+					t.Logf("vigil:\n%s", sender.logText())
+				}
+			}()
+			fromVigil, fromProm := vigilEndpoint(t, "vigil", sender), peerEndpoint(t, prom)
+			waitScrapes(t, fromVigil, 20, "app", "vigil")
+			at := compareAt()
+			waitScrapedAfter(t, fromVigil, at, "app", "vigil")
+			const jobs = `{job=~"app|vigil"}`
+			waitCaughtUp(t, fromVigil, fromProm, jobs, at)
+			sameAnswers(t, fromVigil, fromProm, append([]peerQuery{{Expr: jobs + "[10m]", At: at}}, appQueries(at, jobs)...))
+
+			// Upstream's 2.0 sender puts each exemplar in a series of its
+			// own, without samples, which Prometheus's receiver refuses
+			// (see the README of hclconfig): exemplars reach it by 1.0.
+			if msg != "prometheus.WriteRequest" {
+				sender.stop(t)
+				return
+			}
+			want := exemplarsOf(t, fromVigil, "app_requests_total", at)
+			if len(want) < 10 {
+				t.Fatalf("vigil has %d exemplars of app_requests_total: %q", len(want), want)
+			}
+			if got := exemplarsOf(t, fromProm, "app_requests_total", at); !slices.Equal(want, got) {
+				t.Errorf("exemplars:\nvigil:\n%s\nprometheus:\n%s", joinLines(want), joinLines(got))
+			}
+			sender.stop(t)
+		})
+	}
+}
