@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,13 +13,17 @@ import (
 	"github.com/vigilmon/vigil/internal/peers"
 )
 
-// startPrometheus runs Prometheus with the configuration config and the
-// flags, keeping its data in a temporary folder, until the test ends.
-func startPrometheus(t *testing.T, config string, flags ...string) *peerServer {
+// startPrometheus runs Prometheus with the configuration config gives
+// for its address and the flags, keeping its data in a temporary folder,
+// until the test ends.
+func startPrometheus(t *testing.T, config func(addr string) string, flags ...string) *peerServer {
 	t.Helper()
-	cfg := writeFile(t, "prometheus.yml", config)
-	data := t.TempDir()
+	dir := t.TempDir()
+	cfg, data := filepath.Join(dir, "prometheus.yml"), filepath.Join(dir, "data")
 	return startPeer(t, peers.Prometheus, "/-/ready", func(addr string) []string {
+		if err := os.WriteFile(cfg, []byte(config(addr)), 0o640); err != nil {
+			t.Fatal(err)
+		}
 		return append([]string{"--config.file=" + cfg, "--storage.tsdb.path=" + data, "--web.listen-address=" + addr, "--log.level=warn"}, flags...)
 	})
 }
@@ -65,7 +70,7 @@ func exemplarsOf(t *testing.T, e endpoint, series string, at time.Time) []string
 func TestPrometheusReceivesRemoteWrite(t *testing.T) {
 	for _, msg := range []string{"prometheus.WriteRequest", "io.prometheus.write.v2.Request"} {
 		t.Run(msg, func(t *testing.T) {
-			prom := startPrometheus(t, "global: {}\n",
+			prom := startPrometheus(t, func(string) string { return "global: {}\n" },
 				"--web.enable-remote-write-receiver",
 				"--web.remote-write-receiver.accepted-protobuf-messages=prometheus.WriteRequest",
 				"--web.remote-write-receiver.accepted-protobuf-messages=io.prometheus.write.v2.Request",
@@ -129,6 +134,72 @@ remote_write "prometheus" {
 				t.Errorf("exemplars:\nvigil:\n%s\nprometheus:\n%s", joinLines(want), joinLines(got))
 			}
 			sender.stop(t)
+		})
+	}
+}
+
+// TestPrometheusSendsRemoteWrite runs vigil with its remote-write
+// receiver and Prometheus, which scrapes a target (with a native
+// histogram and exemplars) and itself and remote-writes to vigil, by
+// Remote-Write 1.0 and 2.0. The same PromQL on both ends gives the same
+// answers, and vigil has the same exemplars.
+func TestPrometheusSendsRemoteWrite(t *testing.T) {
+	for _, msg := range []string{"prometheus.WriteRequest", "io.prometheus.write.v2.Request"} {
+		t.Run(msg, func(t *testing.T) {
+			receiver := startServer(t, "--config", writeFile(t, "vigil.hcl", fmt.Sprintf(`server {
+  data_dir                     = %q
+  enable_remote_write_receiver = true
+}
+`, filepath.Join(t.TempDir(), "data"))))
+			defer func() {
+				if t.Failed() {
+					t.Logf("vigil:\n%s", receiver.logText())
+				}
+			}()
+			target := appTarget(t)
+			prom := startPrometheus(t, func(addr string) string {
+				return fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: app
+    scrape_native_histograms: true
+    static_configs:
+      - targets: [%q]
+  - job_name: prometheus
+    scrape_native_histograms: true
+    static_configs:
+      - targets: [%q]
+remote_write:
+  - url: http://%s/api/v1/write
+    protobuf_message: %s
+    send_exemplars: true
+    send_native_histograms: true
+    queue_config:
+      batch_send_deadline: 200ms
+`, strings.TrimPrefix(target.URL, "http://"), addr, receiver.addr, msg)
+			}, "--enable-feature=exemplar-storage")
+			fromProm, fromVigil := peerEndpoint(t, prom), vigilEndpoint(t, "vigil", receiver)
+			waitScrapes(t, fromProm, 20, "app", "prometheus")
+			at := compareAt()
+			waitScrapedAfter(t, fromProm, at, "app", "prometheus")
+			const jobs = `{job=~"app|prometheus"}`
+			waitCaughtUp(t, fromProm, fromVigil, jobs, at)
+			sameAnswers(t, fromProm, fromVigil, append([]peerQuery{{Expr: jobs + "[10m]", At: at}}, appQueries(at, jobs)...))
+
+			want := exemplarsOf(t, fromProm, "app_requests_total", at)
+			if len(want) < 10 {
+				t.Fatalf("prometheus has %d exemplars of app_requests_total: %q", len(want), want)
+			}
+			var got []string
+			waitFor(t, "the exemplars to reach vigil", func() bool {
+				got = exemplarsOf(t, fromVigil, "app_requests_total", at)
+				return len(got) >= len(want)
+			})
+			if !slices.Equal(want, got) {
+				t.Errorf("exemplars:\nprometheus:\n%s\nvigil:\n%s", joinLines(want), joinLines(got))
+			}
+			receiver.stop(t)
 		})
 	}
 }
