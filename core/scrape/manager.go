@@ -372,7 +372,8 @@ func (l *loop) scrapeOnce() error {
 }
 
 // finish marks the target's series stale when the loop ends because the
-// target is gone.
+// target is gone: those of its last scrape and, once it was scraped, the
+// report series (up and the others), as Prometheus does.
 func (l *loop) finish() {
 	if !l.markStale {
 		return
@@ -382,7 +383,11 @@ func (l *loop) finish() {
 		defer l.hold.RUnlock()
 	}
 	app := l.scraper.store.AppenderV2(context.Background())
-	l.scraper.markAllStale(app, time.Now())
+	now := time.Now()
+	l.scraper.markAllStale(app, now)
+	if !l.scraper.Health().LastScrape.IsZero() {
+		l.scraper.markReportStale(app, now)
+	}
 	if err := app.Commit(); err != nil {
 		l.logger.Error("cannot mark the series of a removed target stale", "error", err)
 		return

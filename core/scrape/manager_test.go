@@ -98,9 +98,18 @@ scrape "gone" {
 	if err := m.ApplyConfig(t.Context(), config(b.addr())); err != nil {
 		t.Fatal(err)
 	}
-	got := readAll(t, db)[seriesA]
-	if last := got[len(got)-1]; !value.IsStaleNaN(last.v) {
-		t.Fatalf("series of the removed target not marked stale: %v", got)
+	stored := readAll(t, db)
+	for _, series := range []string{seriesA,
+		fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_duration_seconds", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_samples_scraped", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_samples_post_metric_relabeling", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_series_added", instance=%q, job="app"}`, a.addr()),
+	} {
+		got := stored[series]
+		if len(got) == 0 || !value.IsStaleNaN(got[len(got)-1].v) {
+			t.Errorf("%s of the removed target not marked stale: %v", series, got)
+		}
 	}
 	eventually(t, "a scrape of target b", func() bool { return len(readAll(t, db)[seriesB]) >= 1 })
 	if ts := m.Targets(); len(ts) != 1 || !strings.Contains(ts[0].URL.String(), b.addr()) {
