@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -31,6 +32,7 @@ type peerServer struct {
 	name string
 	addr string
 	logs *lockedBuffer
+	cmd  *exec.Cmd
 }
 
 // freeAddr returns a loopback address with a port that was free a moment
@@ -56,6 +58,7 @@ func startPeer(t *testing.T, p peers.Peer, ready string, args func(addr string) 
 	s := &peerServer{name: p.Name, addr: addr, logs: &lockedBuffer{}}
 	cmd := exec.Command(path, args(addr)...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	s.cmd = cmd
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -332,6 +335,34 @@ func waitScrapes(t *testing.T, e endpoint, n int, jobs ...string) {
 	}
 }
 
+// waitEnded waits until the series of selector have ended on a, as when
+// their target is no longer scraped, and then on b, and gives the time
+// at which they were gone from both: the staleness markers that end
+// them on a reached b.
+func waitEnded(t *testing.T, a, b endpoint, selector string) time.Time {
+	t.Helper()
+	var at time.Time
+	waitFor(t, selector+" to end on "+a.name, func() bool {
+		at = compareAt()
+		return len(a.ask(t, peerQuery{Expr: selector, At: at}, false)) == 0
+	})
+	waitFor(t, fmt.Sprintf("%s to end on %s at %d, as on %s", selector, b.name, at.UnixMilli(), a.name), func() bool {
+		return len(b.ask(t, peerQuery{Expr: selector, At: at}, false)) == 0
+	})
+	return at
+}
+
+// endQueries are range queries over the two minutes before at, by steps
+// of 1s, of each expression: where the series end is the same on both
+// ends of a comparison.
+func endQueries(at time.Time, exprs ...string) []peerQuery {
+	var qs []peerQuery
+	for _, e := range exprs {
+		qs = append(qs, peerQuery{Expr: e, At: at, Start: at.Add(-2 * time.Minute), Step: time.Second})
+	}
+	return qs
+}
+
 // instantAndRange gives each expression as an instant query at at and
 // as a range query over the two minutes before at, by steps of 5s.
 func instantAndRange(at time.Time, exprs ...string) []peerQuery {
@@ -347,6 +378,41 @@ func instantAndRange(at time.Time, exprs ...string) []peerQuery {
 // comparisons are made at.
 func compareAt() time.Time {
 	return time.Now().Add(-time.Second).Truncate(5 * time.Second)
+}
+
+// selfScrapingConfig is the configuration of a vigil that keeps its data
+// in dir and scrapes itself at addr and, unless app is empty, the target
+// app, every second, with more global attributes and more blocks.
+func selfScrapingConfig(dir, addr, app, global, more string) string {
+	cfg := fmt.Sprintf(`server {
+  data_dir = %q
+}
+
+global {
+  scrape_interval = "1s"
+  scrape_timeout  = "1s"
+%s}
+
+scrape "vigil" {
+  targets = [%q]
+}
+`, dir, global, addr)
+	if app != "" {
+		cfg += fmt.Sprintf("\nscrape \"app\" {\n  targets = [%q]\n}\n", strings.TrimPrefix(app, "http://"))
+	}
+	return cfg + more
+}
+
+// reconfigure writes cfg to the configuration file path of s, and has s
+// reload it.
+func (s *runningServer) reconfigure(t *testing.T, path, cfg string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(cfg), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := s.reload(t); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
 }
 
 // vigilEndpoint names a vigil server's API for a comparison.

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/vigilmon/vigil/internal/peers"
@@ -27,24 +26,9 @@ func TestVictoriaMetricsReceivesRemoteWrite(t *testing.T) {
 	target := appTarget(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	sender := startServer(t, "--listen", addr, "--config", writeFile(t, "vigil.hcl", fmt.Sprintf(`server {
-  data_dir = %q
-}
-
-global {
-  scrape_interval  = "1s"
-  scrape_timeout   = "1s"
-  scrape_protocols = ["PrometheusText0.0.4"]
-}
-
-scrape "app" {
-  targets = [%q]
-}
-
-scrape "vigil" {
-  targets = [%q]
-}
-
+	config := func(app string) string {
+		return selfScrapingConfig(filepath.Join(dir, "data"), addr, app, `  scrape_protocols = ["PrometheusText0.0.4"]
+`, fmt.Sprintf(`
 remote_write "vm" {
   url = "http://%s/api/v1/write"
 
@@ -52,7 +36,10 @@ remote_write "vm" {
     batch_send_deadline = "200ms"
   }
 }
-`, filepath.Join(dir, "data"), strings.TrimPrefix(target.URL, "http://"), addr, vm.addr)))
+`, vm.addr))
+	}
+	cfgPath := writeFile(t, "vigil.hcl", config(target.URL))
+	sender := startServer(t, "--listen", addr, "--config", cfgPath)
 	defer func() {
 		if t.Failed() {
 			t.Logf("vigil:\n%s", sender.logText())
@@ -80,5 +67,11 @@ remote_write "vm" {
 		`sum by (le) (app_latency_seconds_bucket)`,
 	)...)
 	sameAnswers(t, fromVigil, fromVM, queries)
+
+	// The target leaves the configuration: its series end at the same
+	// time on both.
+	sender.reconfigure(t, cfgPath, config(""))
+	end := waitEnded(t, fromVigil, fromVM, `{job="app"}`)
+	sameAnswers(t, fromVigil, fromVM, endQueries(end, `app_inflight`, `sum by (job) (up)`))
 	sender.stop(t)
 }
