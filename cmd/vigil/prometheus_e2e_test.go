@@ -203,3 +203,61 @@ remote_write:
 		})
 	}
 }
+
+// TestPrometheusRemoteReadsVigil runs a vigil that scrapes a target (with
+// a native histogram) and itself, and Prometheus, which scrapes nothing
+// and reads vigil through remote_read: the same PromQL gives the same
+// answers on both, with vigil's external label on Prometheus's series.
+// Prometheus asks for streamed chunks, which vigil serves.
+func TestPrometheusRemoteReadsVigil(t *testing.T) {
+	target := appTarget(t)
+	addr := freeAddr(t)
+	srv := startServer(t, "--listen", addr, "--config", writeFile(t, "vigil.hcl", fmt.Sprintf(`server {
+  data_dir = %q
+}
+
+global {
+  scrape_interval = "1s"
+  scrape_timeout  = "1s"
+  external_labels = { site = "a" }
+}
+
+scrape "app" {
+  targets = [%q]
+}
+
+scrape "vigil" {
+  targets = [%q]
+}
+`, filepath.Join(t.TempDir(), "data"), strings.TrimPrefix(target.URL, "http://"), addr)))
+	defer func() {
+		if t.Failed() {
+			t.Logf("vigil:\n%s", srv.logText())
+		}
+	}()
+	prom := startPrometheus(t, func(string) string {
+		return fmt.Sprintf(`remote_read:
+  - url: http://%s/api/v1/read
+    read_recent: true
+`, addr)
+	})
+	fromVigil, fromProm := vigilEndpoint(t, "vigil", srv), peerEndpoint(t, prom)
+	waitScrapes(t, fromVigil, 20, "app", "vigil")
+	at := compareAt()
+	waitScrapedAfter(t, fromVigil, at, "app", "vigil")
+	const jobs = `{job=~"app|vigil"}`
+	sameAnswers(t, fromVigil, fromProm, append([]peerQuery{{Expr: jobs + "[10m]", At: at}}, appQueries(at, jobs)...), "site")
+
+	// The series Prometheus read have vigil's external label.
+	v, _, _, err := fromProm.api.Query(context.Background(), `count by (site) (`+jobs+`)`, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.String(); !strings.HasPrefix(got, `{site="a"} => `) || strings.Contains(got, "\n") {
+		t.Errorf("the sites of the series Prometheus read: %s", got)
+	}
+	if n := metricValue(t, srv, `vigil_http_requests_total{code="200",handler="POST /api/v1/read"}`); n == 0 {
+		t.Error("vigil counts no remote read")
+	}
+	srv.stop(t)
+}
