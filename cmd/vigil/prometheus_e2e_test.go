@@ -7,24 +7,51 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigilmon/vigil/internal/peers"
 )
 
+// prometheusServer is a Prometheus started by a test.
+type prometheusServer struct {
+	*peerServer
+	config string // the path of its configuration file
+}
+
 // startPrometheus runs Prometheus with the configuration config gives
 // for its address and the flags, keeping its data in a temporary folder,
 // until the test ends.
-func startPrometheus(t *testing.T, config func(addr string) string, flags ...string) *peerServer {
+func startPrometheus(t *testing.T, config func(addr string) string, flags ...string) *prometheusServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, data := filepath.Join(dir, "prometheus.yml"), filepath.Join(dir, "data")
-	return startPeer(t, peers.Prometheus, "/-/ready", func(addr string) []string {
+	s := startPeer(t, peers.Prometheus, "/-/ready", func(addr string) []string {
 		if err := os.WriteFile(cfg, []byte(config(addr)), 0o640); err != nil {
 			t.Fatal(err)
 		}
 		return append([]string{"--config.file=" + cfg, "--storage.tsdb.path=" + data, "--web.listen-address=" + addr, "--log.level=warn"}, flags...)
+	})
+	return &prometheusServer{peerServer: s, config: cfg}
+}
+
+// reconfigure writes config to p's configuration file, sends it SIGHUP,
+// and waits until its status API shows that it applied it: that it has
+// a reload that succeeded after this one began.
+func (p *prometheusServer) reconfigure(t *testing.T, config string) {
+	t.Helper()
+	if err := os.WriteFile(p.config, []byte(config), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	begun := time.Now().Truncate(time.Second)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	api := p.api(t)
+	waitFor(t, "Prometheus to reload its configuration", func() bool {
+		info, err := api.Runtimeinfo(context.Background())
+		return err == nil && info.ReloadConfigSuccess && !info.LastConfigTime.Before(begun)
 	})
 }
 
@@ -66,7 +93,8 @@ func exemplarsOf(t *testing.T, e endpoint, series string, at time.Time) []string
 // and exemplars) and itself and remote-writes to it, by Remote-Write 1.0
 // and 2.0. The same PromQL on both ends gives the same answers: the raw
 // samples of both jobs, rates, sums and counts by job, and the native
-// histogram's quantile, instant and over a range.
+// histogram's quantile, instant and over a range; and, once the target
+// has left vigil's configuration, where its series end.
 func TestPrometheusReceivesRemoteWrite(t *testing.T) {
 	for _, msg := range []string{"prometheus.WriteRequest", "io.prometheus.write.v2.Request"} {
 		t.Run(msg, func(t *testing.T) {
@@ -78,23 +106,8 @@ func TestPrometheusReceivesRemoteWrite(t *testing.T) {
 			target := appTarget(t)
 			dir := t.TempDir()
 			addr := freeAddr(t)
-			sender := startServer(t, "--listen", addr, "--config", writeFile(t, "vigil.hcl", fmt.Sprintf(`server {
-  data_dir = %q
-}
-
-global {
-  scrape_interval = "1s"
-  scrape_timeout  = "1s"
-}
-
-scrape "app" {
-  targets = [%q]
-}
-
-scrape "vigil" {
-  targets = [%q]
-}
-
+			config := func(app string) string {
+				return selfScrapingConfig(filepath.Join(dir, "data"), addr, app, "", fmt.Sprintf(`
 remote_write "prometheus" {
   url                    = "http://%s/api/v1/write"
   protobuf_message       = %q
@@ -105,13 +118,16 @@ remote_write "prometheus" {
     batch_send_deadline = "200ms"
   }
 }
-`, filepath.Join(dir, "data"), strings.TrimPrefix(target.URL, "http://"), addr, prom.addr, msg)))
+`, prom.addr, msg))
+			}
+			cfgPath := writeFile(t, "vigil.hcl", config(target.URL))
+			sender := startServer(t, "--listen", addr, "--config", cfgPath)
 			defer func() {
 				if t.Failed() {
 					t.Logf("vigil:\n%s", sender.logText())
 				}
 			}()
-			fromVigil, fromProm := vigilEndpoint(t, "vigil", sender), peerEndpoint(t, prom)
+			fromVigil, fromProm := vigilEndpoint(t, "vigil", sender), peerEndpoint(t, prom.peerServer)
 			waitScrapes(t, fromVigil, 20, "app", "vigil")
 			at := compareAt()
 			waitScrapedAfter(t, fromVigil, at, "app", "vigil")
@@ -122,17 +138,21 @@ remote_write "prometheus" {
 			// Upstream's 2.0 sender puts each exemplar in a series of its
 			// own, without samples, which Prometheus's receiver refuses
 			// (see the README of hclconfig): exemplars reach it by 1.0.
-			if msg != "prometheus.WriteRequest" {
-				sender.stop(t)
-				return
+			if msg == "prometheus.WriteRequest" {
+				want := exemplarsOf(t, fromVigil, "app_requests_total", at)
+				if len(want) < 10 {
+					t.Fatalf("vigil has %d exemplars of app_requests_total: %q", len(want), want)
+				}
+				if got := exemplarsOf(t, fromProm, "app_requests_total", at); !slices.Equal(want, got) {
+					t.Errorf("exemplars:\nvigil:\n%s\nprometheus:\n%s", joinLines(want), joinLines(got))
+				}
 			}
-			want := exemplarsOf(t, fromVigil, "app_requests_total", at)
-			if len(want) < 10 {
-				t.Fatalf("vigil has %d exemplars of app_requests_total: %q", len(want), want)
-			}
-			if got := exemplarsOf(t, fromProm, "app_requests_total", at); !slices.Equal(want, got) {
-				t.Errorf("exemplars:\nvigil:\n%s\nprometheus:\n%s", joinLines(want), joinLines(got))
-			}
+
+			// The target leaves the configuration: its series end at the
+			// same time on both.
+			sender.reconfigure(t, cfgPath, config(""))
+			end := waitEnded(t, fromVigil, fromProm, `{job="app"}`)
+			sameAnswers(t, fromVigil, fromProm, endQueries(end, `app_inflight`, `sum by (job) (up)`, `histogram_count(app_latency_seconds)`))
 			sender.stop(t)
 		})
 	}
@@ -142,7 +162,9 @@ remote_write "prometheus" {
 // receiver and Prometheus, which scrapes a target (with a native
 // histogram and exemplars) and itself and remote-writes to vigil, by
 // Remote-Write 1.0 and 2.0. The same PromQL on both ends gives the same
-// answers, and vigil has the same exemplars.
+// answers, and vigil has the same exemplars; once the target has left
+// its job in Prometheus's configuration, its series end at the same time
+// on both.
 func TestPrometheusSendsRemoteWrite(t *testing.T) {
 	for _, msg := range []string{"prometheus.WriteRequest", "io.prometheus.write.v2.Request"} {
 		t.Run(msg, func(t *testing.T) {
@@ -157,19 +179,10 @@ func TestPrometheusSendsRemoteWrite(t *testing.T) {
 				}
 			}()
 			target := appTarget(t)
-			prom := startPrometheus(t, func(addr string) string {
-				return fmt.Sprintf(`global:
+			config := func(addr string, app bool) string {
+				cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
-scrape_configs:
-  - job_name: app
-    scrape_native_histograms: true
-    static_configs:
-      - targets: [%q]
-  - job_name: prometheus
-    scrape_native_histograms: true
-    static_configs:
-      - targets: [%q]
 remote_write:
   - url: http://%s/api/v1/write
     protobuf_message: %s
@@ -177,9 +190,27 @@ remote_write:
     send_native_histograms: true
     queue_config:
       batch_send_deadline: 200ms
-`, strings.TrimPrefix(target.URL, "http://"), addr, receiver.addr, msg)
-			}, "--enable-feature=exemplar-storage")
-			fromProm, fromVigil := peerEndpoint(t, prom), vigilEndpoint(t, "vigil", receiver)
+scrape_configs:
+  - job_name: prometheus
+    scrape_native_histograms: true
+    static_configs:
+      - targets: [%q]
+`, receiver.addr, msg, addr)
+				// Prometheus writes no staleness markers for a job that
+				// leaves its configuration, only for a target that leaves
+				// its job: the job stays, without the target.
+				targets := ""
+				if app {
+					targets = fmt.Sprintf("%q", strings.TrimPrefix(target.URL, "http://"))
+				}
+				return cfg + fmt.Sprintf(`  - job_name: app
+    scrape_native_histograms: true
+    static_configs:
+      - targets: [%s]
+`, targets)
+			}
+			prom := startPrometheus(t, func(addr string) string { return config(addr, true) }, "--enable-feature=exemplar-storage")
+			fromProm, fromVigil := peerEndpoint(t, prom.peerServer), vigilEndpoint(t, "vigil", receiver)
 			waitScrapes(t, fromProm, 20, "app", "prometheus")
 			at := compareAt()
 			waitScrapedAfter(t, fromProm, at, "app", "prometheus")
@@ -199,6 +230,12 @@ remote_write:
 			if !slices.Equal(want, got) {
 				t.Errorf("exemplars:\nprometheus:\n%s\nvigil:\n%s", joinLines(want), joinLines(got))
 			}
+
+			// The target leaves its job in Prometheus's configuration: its
+			// series end at the same time on both.
+			prom.reconfigure(t, config(prom.addr, false))
+			end := waitEnded(t, fromProm, fromVigil, `{job="app"}`)
+			sameAnswers(t, fromProm, fromVigil, endQueries(end, `app_inflight`, `sum by (job) (up)`, `histogram_count(app_latency_seconds)`))
 			receiver.stop(t)
 		})
 	}
@@ -208,28 +245,17 @@ remote_write:
 // a native histogram) and itself, and Prometheus, which scrapes nothing
 // and reads vigil through remote_read: the same PromQL gives the same
 // answers on both, with vigil's external label on Prometheus's series.
-// Prometheus asks for streamed chunks, which vigil serves.
+// Prometheus asks for streamed chunks, which vigil serves. Once the target
+// has left vigil's configuration, its series end at the same time on both.
 func TestPrometheusRemoteReadsVigil(t *testing.T) {
 	target := appTarget(t)
 	addr := freeAddr(t)
-	srv := startServer(t, "--listen", addr, "--config", writeFile(t, "vigil.hcl", fmt.Sprintf(`server {
-  data_dir = %q
-}
-
-global {
-  scrape_interval = "1s"
-  scrape_timeout  = "1s"
-  external_labels = { site = "a" }
-}
-
-scrape "app" {
-  targets = [%q]
-}
-
-scrape "vigil" {
-  targets = [%q]
-}
-`, filepath.Join(t.TempDir(), "data"), strings.TrimPrefix(target.URL, "http://"), addr)))
+	dir := t.TempDir()
+	config := func(app string) string {
+		return selfScrapingConfig(filepath.Join(dir, "data"), addr, app, "  external_labels = { site = \"a\" }\n", "")
+	}
+	cfgPath := writeFile(t, "vigil.hcl", config(target.URL))
+	srv := startServer(t, "--listen", addr, "--config", cfgPath)
 	defer func() {
 		if t.Failed() {
 			t.Logf("vigil:\n%s", srv.logText())
@@ -241,7 +267,7 @@ scrape "vigil" {
     read_recent: true
 `, addr)
 	})
-	fromVigil, fromProm := vigilEndpoint(t, "vigil", srv), peerEndpoint(t, prom)
+	fromVigil, fromProm := vigilEndpoint(t, "vigil", srv), peerEndpoint(t, prom.peerServer)
 	waitScrapes(t, fromVigil, 20, "app", "vigil")
 	at := compareAt()
 	waitScrapedAfter(t, fromVigil, at, "app", "vigil")
@@ -259,5 +285,11 @@ scrape "vigil" {
 	if n := metricValue(t, srv, `vigil_http_requests_total{code="200",handler="POST /api/v1/read"}`); n == 0 {
 		t.Error("vigil counts no remote read")
 	}
+
+	// The target leaves the configuration: its series end at the same
+	// time on both.
+	srv.reconfigure(t, cfgPath, config(""))
+	end := waitEnded(t, fromVigil, fromProm, `{job="app"}`)
+	sameAnswers(t, fromVigil, fromProm, endQueries(end, `app_inflight`, `sum by (job) (up)`, `histogram_count(app_latency_seconds)`), "site")
 	srv.stop(t)
 }
