@@ -96,6 +96,7 @@ func exemplarsOf(t *testing.T, e endpoint, series string, at time.Time) []string
 // histogram's quantile, instant and over a range; and, once the target
 // has left vigil's configuration, where its series end.
 func TestPrometheusReceivesRemoteWrite(t *testing.T) {
+	t.Parallel()
 	for _, msg := range []string{"prometheus.WriteRequest", "io.prometheus.write.v2.Request"} {
 		t.Run(msg, func(t *testing.T) {
 			prom := startPrometheus(t, func(string) string { return "global: {}\n" },
@@ -166,6 +167,7 @@ remote_write "prometheus" {
 // its job in Prometheus's configuration, its series end at the same time
 // on both.
 func TestPrometheusSendsRemoteWrite(t *testing.T) {
+	t.Parallel()
 	for _, msg := range []string{"prometheus.WriteRequest", "io.prometheus.write.v2.Request"} {
 		t.Run(msg, func(t *testing.T) {
 			receiver := startServer(t, "--config", writeFile(t, "vigil.hcl", fmt.Sprintf(`server {
@@ -248,6 +250,7 @@ scrape_configs:
 // Prometheus asks for streamed chunks, which vigil serves. Once the target
 // has left vigil's configuration, its series end at the same time on both.
 func TestPrometheusRemoteReadsVigil(t *testing.T) {
+	t.Parallel()
 	target := appTarget(t)
 	addr := freeAddr(t)
 	dir := t.TempDir()

@@ -17,6 +17,7 @@ import (
 // scraped: VictoriaMetrics keeps classic ones only. Its answers leave out
 // NaN samples, and have floats to 12 significant digits.
 func TestVictoriaMetricsReceivesRemoteWrite(t *testing.T) {
+	t.Parallel()
 	vm := startPeer(t, peers.VictoriaMetrics, "/health", func(addr string) []string {
 		// Answers include the newest samples, and nothing is cached
 		// between the polls of the test.
