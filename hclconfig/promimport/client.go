@@ -3,7 +3,11 @@ package promimport
 import (
 	"strings"
 
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+
 	promcfg "github.com/prometheus/common/config"
+	"github.com/prometheus/prometheus/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -20,12 +24,40 @@ const (
 	sdClient
 	// amClient is an alertmanager block: a user and password in its URLs.
 	amClient
+	// remoteWriteClient is a remote_write block: what a scrape block
+	// takes, and oauth2; its defaults are those of Prometheus's
+	// remote_write.
+	remoteWriteClient
+	// remoteReadClient is a remote_read block, as remoteWriteClient
+	// with the defaults of Prometheus's remote_read.
+	remoteReadClient
 )
+
+// remote says whether kind is a remote_write or remote_read block.
+func (kind clientKind) remote() bool { return kind == remoteWriteClient || kind == remoteReadClient }
+
+// defaults are the settings of kind's client that Vigil uses, which
+// Prometheus uses unless told otherwise.
+func (kind clientKind) defaults() promcfg.HTTPClientConfig {
+	if kind == remoteWriteClient {
+		return config.DefaultRemoteWriteHTTPClientConfig
+	}
+	return promcfg.DefaultHTTPClientConfig
+}
 
 // clientOut is what the converted settings of an HTTP client give.
 type clientOut struct {
 	username, password, bearer value
 	tls                        *tlsOut
+	oauth2                     *oauth2Out
+}
+
+// oauth2Out is a remote block's oauth2 block.
+type oauth2Out struct {
+	clientID, tokenURL string
+	clientSecret       value
+	scopes             []string
+	params             map[string]string
 }
 
 // tlsOut is a scrape's tls block.
@@ -79,18 +111,35 @@ func (c *converter) client(e entry, hc promcfg.HTTPClientConfig, kind clientKind
 	case "tls_config":
 		c.tls(e, hc.TLSConfig, kind, out)
 	case "follow_redirects":
+		if kind.remote() {
+			c.skipIf(hc.FollowRedirects != kind.defaults().FollowRedirects, e.node, "Vigil's remote blocks follow redirects as Prometheus does by default")
+			break
+		}
 		c.skipIf(!hc.FollowRedirects, e.node, "Vigil's HTTP clients follow redirects")
 	case "enable_http2":
+		if kind.remote() {
+			c.skipIf(hc.EnableHTTP2 != kind.defaults().EnableHTTP2, e.node, "Vigil's remote blocks use HTTP/2 as Prometheus does by default")
+			break
+		}
 		c.skipIf(!hc.EnableHTTP2, e.node, "Vigil's HTTP clients may use HTTP/2")
 	case "oauth2":
-		c.skip(e.node, "Vigil has no OAuth 2.0 client")
+		if kind.remote() {
+			c.oauth2(e, hc.OAuth2, out)
+			break
+		}
+		c.skip(e.node, "Vigil has no OAuth 2.0 client here; the remote_write and remote_read blocks have one")
 	case "proxy_from_environment":
 		// Scrapes and the http plugin take the proxy of the environment;
-		// the Alertmanager client does not.
+		// the Alertmanager client and the remote blocks do not.
 		c.skipIf(kind == amClient && hc.ProxyFromEnvironment, e.node, "an alertmanager block uses no proxy")
+		c.skipIf(kind.remote() && hc.ProxyFromEnvironment, e.node, "Vigil's remote blocks use no proxy")
 	case "proxy_url", "no_proxy", "proxy_connect_header":
 		c.skip(e.node, "Vigil's HTTP clients take no proxy settings, only the environment's HTTP_PROXY, HTTPS_PROXY and NO_PROXY")
 	case "http_headers":
+		if kind.remote() {
+			c.skip(e.node, "write the headers in the block's headers attribute, without secrets from files")
+			break
+		}
 		c.skip(e.node, "Vigil sends no extra headers")
 	default:
 		return false
@@ -162,5 +211,32 @@ func (c *converter) tls(e entry, t promcfg.TLSConfig, kind clientKind, out *clie
 	}
 	if *tls != (tlsOut{}) {
 		out.tls = tls
+	}
+}
+
+// writeClient writes the authentication and TLS of a scrape or remote
+// block.
+func writeClient(b *hclwrite.Body, client clientOut) {
+	setValue(b, "bearer_token", client.bearer)
+	if client.username.set || client.password.set {
+		ba := nested(b, "basic_auth")
+		setValue(ba, "username", client.username)
+		setValue(ba, "password", client.password)
+	}
+	if client.oauth2 != nil {
+		writeOAuth2(b, client.oauth2)
+	}
+	if t := client.tls; t != nil {
+		tb := nested(b, "tls")
+		for _, a := range []struct{ name, v string }{
+			{"ca_file", t.caFile}, {"cert_file", t.certFile}, {"key_file", t.keyFile}, {"server_name", t.serverName},
+		} {
+			if a.v != "" {
+				tb.SetAttributeValue(a.name, cty.StringVal(a.v))
+			}
+		}
+		if t.insecure {
+			tb.SetAttributeValue("insecure_skip_verify", cty.True)
+		}
 	}
 }

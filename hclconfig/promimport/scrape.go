@@ -202,25 +202,7 @@ func (c *converter) scrape(sc *config.ScrapeConfig, node *yaml.Node, p scrapePar
 	if sc.ScrapeFallbackProtocol != "" {
 		b.SetAttributeValue("fallback_scrape_protocol", cty.StringVal(string(sc.ScrapeFallbackProtocol)))
 	}
-	setValue(b, "bearer_token", p.client.bearer)
-	if p.client.username.set || p.client.password.set {
-		ba := nested(b, "basic_auth")
-		setValue(ba, "username", p.client.username)
-		setValue(ba, "password", p.client.password)
-	}
-	if t := p.client.tls; t != nil {
-		tb := nested(b, "tls")
-		for _, a := range []struct{ name, v string }{
-			{"ca_file", t.caFile}, {"cert_file", t.certFile}, {"key_file", t.keyFile}, {"server_name", t.serverName},
-		} {
-			if a.v != "" {
-				tb.SetAttributeValue(a.name, cty.StringVal(a.v))
-			}
-		}
-		if t.insecure {
-			tb.SetAttributeValue("insecure_skip_verify", cty.True)
-		}
-	}
+	writeClient(b, p.client)
 	for i, r := range staticLabels(p.groups, p.bad, p.byAddress) {
 		if i == 0 {
 			if len(b.Attributes())+len(b.Blocks()) > 0 {
