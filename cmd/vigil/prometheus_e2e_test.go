@@ -247,7 +247,9 @@ scrape_configs:
 // a native histogram) and itself, and Prometheus, which scrapes nothing
 // and reads vigil through remote_read: the same PromQL gives the same
 // answers on both, with vigil's external label on Prometheus's series.
-// Prometheus asks for streamed chunks, which vigil serves. Once the target
+// Prometheus asks for streamed chunks, which vigil serves. A Prometheus
+// whose external labels are vigil's reads the same, and one with another
+// value of them reads nothing. Once the target
 // has left vigil's configuration, its series end at the same time on both.
 func TestPrometheusRemoteReadsVigil(t *testing.T) {
 	t.Parallel()
@@ -270,12 +272,33 @@ func TestPrometheusRemoteReadsVigil(t *testing.T) {
     read_recent: true
 `, addr)
 	})
+	// Two more have an external label site of their own, which they send
+	// as a matcher and take off what they read: the one with vigil's
+	// site reads vigil's series, the other none.
+	withSite := func(site string) *prometheusServer {
+		return startPrometheus(t, func(string) string {
+			return fmt.Sprintf(`global:
+  external_labels:
+    site: %s
+remote_read:
+  - url: http://%s/api/v1/read
+    read_recent: true
+`, site, addr)
+		})
+	}
+	sameSite, otherSite := withSite("a"), withSite("b")
 	fromVigil, fromProm := vigilEndpoint(t, "vigil", srv), peerEndpoint(t, prom.peerServer)
+	fromSameSite := endpoint{name: "prometheus with site=a", api: sameSite.api(t)}
 	waitScrapes(t, fromVigil, 20, "app", "vigil")
 	at := compareAt()
 	waitScrapedAfter(t, fromVigil, at, "app", "vigil")
 	const jobs = `{job=~"app|vigil"}`
-	sameAnswers(t, fromVigil, fromProm, append([]peerQuery{{Expr: jobs + "[10m]", At: at}}, appQueries(at, jobs)...), "site")
+	queries := append([]peerQuery{{Expr: jobs + "[10m]", At: at}}, appQueries(at, jobs)...)
+	sameAnswers(t, fromVigil, fromProm, queries, "site")
+	sameAnswers(t, fromVigil, fromSameSite, queries)
+	if got := (endpoint{name: "prometheus with site=b", api: otherSite.api(t)}).ask(t, peerQuery{Expr: jobs + "[10m]", At: at}, false); len(got) > 0 {
+		t.Errorf("Prometheus with site=b read vigil's series of site=a: %v", got)
+	}
 
 	// The series Prometheus read have vigil's external label.
 	v, _, _, err := fromProm.api.Query(context.Background(), `count by (site) (`+jobs+`)`, at)
