@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,18 +34,6 @@ type peerServer struct {
 	cmd  *exec.Cmd
 }
 
-// freeAddr returns a loopback address with a port that was free a moment
-// ago, for a program that must be told its port before it starts.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startPeer runs the peer binary p on a free loopback port, with the
 // arguments args gives for that address, until the test ends, and waits
 // until GET ready answers 200. It skips t when p was not built (see
@@ -54,7 +41,7 @@ func freeAddr(t *testing.T) string {
 func startPeer(t *testing.T, p peers.Peer, ready string, args func(addr string) []string) *peerServer {
 	t.Helper()
 	path := peers.Path(t, p)
-	addr := freeAddr(t)
+	addr := freeLoopbackAddr(t)
 	s := &peerServer{name: p.Name, addr: addr, logs: &lockedBuffer{}}
 	cmd := exec.Command(path, args(addr)...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs

@@ -106,7 +106,7 @@ func TestPrometheusReceivesRemoteWrite(t *testing.T) {
 				"--enable-feature=exemplar-storage")
 			target := appTarget(t)
 			dir := t.TempDir()
-			addr := freeAddr(t)
+			addr := freeLoopbackAddr(t)
 			config := func(app string) string {
 				return selfScrapingConfig(filepath.Join(dir, "data"), addr, app, "", fmt.Sprintf(`
 remote_write "prometheus" {
@@ -254,7 +254,7 @@ scrape_configs:
 func TestPrometheusRemoteReadsVigil(t *testing.T) {
 	t.Parallel()
 	target := appTarget(t)
-	addr := freeAddr(t)
+	addr := freeLoopbackAddr(t)
 	dir := t.TempDir()
 	config := func(app string) string {
 		return selfScrapingConfig(filepath.Join(dir, "data"), addr, app, "  external_labels = { site = \"a\" }\n", "")

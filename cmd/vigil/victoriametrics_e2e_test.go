@@ -26,7 +26,7 @@ func TestVictoriaMetricsReceivesRemoteWrite(t *testing.T) {
 	})
 	target := appTarget(t)
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := freeLoopbackAddr(t)
 	config := func(app string) string {
 		return selfScrapingConfig(filepath.Join(dir, "data"), addr, app, `  scrape_protocols = ["PrometheusText0.0.4"]
 `, fmt.Sprintf(`
