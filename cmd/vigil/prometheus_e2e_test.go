@@ -319,3 +319,53 @@ remote_read:
 	sameAnswers(t, fromVigil, fromProm, endQueries(end, `app_inflight`, `sum by (job) (up)`, `histogram_count(app_latency_seconds)`), "site")
 	srv.stop(t)
 }
+
+// TestAgentRemoteWritesToPrometheus runs vigil agent, which scrapes a
+// target (with a native histogram) and itself and remote-writes to
+// Prometheus with its receiver by Remote-Write 1.0 and to a vigil server
+// by 2.0: the two central stores hold the same samples, and give the same
+// answers to the same PromQL.
+func TestAgentRemoteWritesToPrometheus(t *testing.T) {
+	t.Parallel()
+	prom := startPrometheus(t, func(string) string { return "global: {}\n" }, "--web.enable-remote-write-receiver")
+	receiver := startServer(t, "--config", receiverConfig(t, filepath.Join(t.TempDir(), "receiver")))
+	target := appTarget(t)
+	addr := freeLoopbackAddr(t)
+	dir := t.TempDir()
+	agent := startVigil(t, "agent", "--listen", addr, "--config", writeFile(t, "agent.hcl", selfScrapingConfig(filepath.Join(dir, "agent"), addr, target.URL, "", fmt.Sprintf(`
+remote_write "prometheus" {
+  url                    = "http://%s/api/v1/write"
+  send_native_histograms = true
+
+  queue {
+    batch_send_deadline = "200ms"
+  }
+}
+
+remote_write "vigil" {
+  url                    = "http://%s/api/v1/write"
+  protobuf_message       = "io.prometheus.write.v2.Request"
+  send_native_histograms = true
+
+  queue {
+    batch_send_deadline = "200ms"
+  }
+}
+`, prom.addr, receiver.addr))))
+	defer func() {
+		if t.Failed() {
+			t.Logf("agent:\n%s\nreceiver:\n%s", agent.logText(), receiver.logText())
+		}
+	}()
+	fromProm, fromVigil := peerEndpoint(t, prom.peerServer), vigilEndpoint(t, "vigil", receiver)
+	waitScrapes(t, fromProm, 20, "app", "vigil")
+	at := compareAt()
+	waitScrapedAfter(t, fromProm, at, "app", "vigil")
+	waitScrapedAfter(t, fromVigil, at, "app", "vigil")
+	const jobs = `{job=~"app|vigil"}`
+	waitCaughtUp(t, fromProm, fromVigil, jobs, at)
+	waitCaughtUp(t, fromVigil, fromProm, jobs, at)
+	sameAnswers(t, fromProm, fromVigil, append([]peerQuery{{Expr: jobs + "[10m]", At: at}}, appQueries(at, jobs)...))
+	agent.stop(t)
+	receiver.stop(t)
+}
