@@ -57,15 +57,16 @@ func (p *prometheusServer) reconfigure(t *testing.T, config string) {
 
 // appQueries are the queries the tests with Prometheus ask of both ends,
 // besides the raw samples: of the target appTarget serves, a gauge and a
-// rate, the sums of the counters of the jobs by name, a count by job, and the native histogram's
-// quantile and count, instant at at and over a range.
+// rate, the sums of the counters of the jobs by name, a count by job,
+// and the native histogram's quantile by job and count, instant at at
+// and over a range.
 func appQueries(at time.Time, jobs string) []peerQuery {
 	return instantAndRange(at,
 		`app_inflight`,
 		`rate(app_requests_total[30s])`,
 		`sum by (__name__) (`+jobs[:len(jobs)-1]+`, __name__=~".+_total"})`,
 		`count by (job) (`+jobs+`)`,
-		`histogram_quantile(0.9, sum(rate(app_latency_seconds[1m])))`,
+		`histogram_quantile(0.9, sum by (job) (rate(app_latency_seconds[1m])))`,
 		`histogram_count(rate(app_latency_seconds[30s]))`,
 	)
 }
@@ -162,8 +163,9 @@ remote_write "prometheus" {
 // TestPrometheusSendsRemoteWrite runs vigil with its remote-write
 // receiver and Prometheus, which scrapes a target (with a native
 // histogram and exemplars) and itself and remote-writes to vigil, by
-// Remote-Write 1.0 and 2.0. The same PromQL on both ends gives the same
-// answers, and vigil has the same exemplars; once the target has left
+// Remote-Write 1.0 and 2.0 (and by 2.0, the target's classic histogram
+// as one with custom buckets). The same PromQL on both ends gives the
+// same answers, and vigil has the same exemplars; once the target has left
 // its job in Prometheus's configuration, its series end at the same time
 // on both.
 func TestPrometheusSendsRemoteWrite(t *testing.T) {
@@ -198,6 +200,16 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, receiver.addr, msg, addr)
+				// Remote-Write 1.0 has no native histograms with custom
+				// buckets: Prometheus sends them by 2.0 only.
+				if msg != "prometheus.WriteRequest" {
+					cfg += fmt.Sprintf(`  - job_name: nhcb
+    scrape_native_histograms: false
+    convert_classic_histograms_to_nhcb: true
+    static_configs:
+      - targets: [%q]
+`, strings.TrimPrefix(target.URL, "http://"))
+				}
 				// Prometheus writes no staleness markers for a job that
 				// leaves its configuration, only for a target that leaves
 				// its job: the job stays, without the target.
@@ -213,10 +225,14 @@ scrape_configs:
 			}
 			prom := startPrometheus(t, func(addr string) string { return config(addr, true) }, "--enable-feature=exemplar-storage")
 			fromProm, fromVigil := peerEndpoint(t, prom.peerServer), vigilEndpoint(t, "vigil", receiver)
-			waitScrapes(t, fromProm, 20, "app", "prometheus")
+			jobNames := []string{"app", "prometheus"}
+			if msg != "prometheus.WriteRequest" {
+				jobNames = append(jobNames, "nhcb")
+			}
+			waitScrapes(t, fromProm, 20, jobNames...)
 			at := compareAt()
-			waitScrapedAfter(t, fromProm, at, "app", "prometheus")
-			const jobs = `{job=~"app|prometheus"}`
+			waitScrapedAfter(t, fromProm, at, jobNames...)
+			jobs := `{job=~"` + strings.Join(jobNames, "|") + `"}`
 			waitCaughtUp(t, fromProm, fromVigil, jobs, at)
 			sameAnswers(t, fromProm, fromVigil, append([]peerQuery{{Expr: jobs + "[10m]", At: at}}, appQueries(at, jobs)...))
 
