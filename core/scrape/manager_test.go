@@ -125,6 +125,25 @@ scrape "gone" {
 			t.Fatal("an unchanged target was restarted and marked stale")
 		}
 	}
+
+	// A changed block restarts b's loop: its up goes on, unmarked.
+	changed := parseConfig(t, fmt.Sprintf(`scrape "app" {
+  targets         = ["%s"]
+  scrape_interval = "100ms"
+  scrape_timeout  = "100ms"
+  sample_limit    = 1000
+}`, b.addr()))
+	if err := m.ApplyConfig(t.Context(), changed); err != nil {
+		t.Fatal(err)
+	}
+	upB := fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, b.addr())
+	before := len(readAll(t, db)[upB])
+	eventually(t, "a scrape of b by its new loop", func() bool { return len(readAll(t, db)[upB]) > before })
+	for _, s := range readAll(t, db)[upB] {
+		if value.IsStaleNaN(s.v) {
+			t.Fatal("the up of a target whose block changed was marked stale")
+		}
+	}
 	stop()
 	if len(m.Targets()) != 0 {
 		t.Fatal("targets left after Run returned")
