@@ -71,6 +71,20 @@ test: build plugins peers ## Run all tests of both modules (unit, upstream PromQ
 	$(BIN)/noleftovers $(GO) test -race -timeout 30m $(PKGS)
 	cd $(SDK) && $(CURDIR)/$(BIN)/noleftovers $(GO) test -race -timeout 10m $(SDK_PKGS)
 
+# The fuzz targets are found in the sources: every func FuzzX of a test
+# file of the root module. Each runs for FUZZTIME, one after the other; an
+# input that fails is written to testdata/fuzz/FuzzX in its package, where
+# go test replays it from then on.
+FUZZTIME ?= 20s
+
+fuzz: ## Run each fuzz target (func FuzzX in a _test.go file) for FUZZTIME (default 20s)
+	@set -e; for f in $$(grep -rl --include='*_test.go' --exclude-dir=sdk --exclude-dir=.cache --exclude-dir=.git '^func Fuzz' . | sort); do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "$(GO) test -run '^$$' -fuzz '^$$t$$' -fuzztime $(FUZZTIME) $$(dirname $$f)"; \
+			$(GO) test -run '^$$' -fuzz "^$${t}\$$" -fuzztime $(FUZZTIME) $$(dirname $$f); \
+		done; \
+	done
+
 # Linters, run with go run at pinned versions so a fresh machine needs
 # nothing else. govulncheck reads a vulnerability database built from the
 # Go vulnerability database's own module, at a pinned snapshot, so it needs
@@ -139,4 +153,4 @@ run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrap
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test lint bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting run
+.PHONY: help build plugins test fuzz lint bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting run

@@ -35,6 +35,10 @@ func (c *Config) CheckAgent() error {
 	if c.Server.EnablePush {
 		refuse("server block's enable_push")
 	}
+	if c.Server.EncryptionKeyFile != "" {
+		// The agent keeps only the write-ahead log, which is not encrypted.
+		refuse("server block's encryption_key_file")
+	}
 	if c.Server.EnableRemoteWriteReceiver {
 		refuse("server block's enable_remote_write_receiver")
 	}

@@ -33,6 +33,8 @@ remote_write "central" {
 			"enable_remote_write_receiver: not available in agent mode"},
 		"otlp": {"server {\n  enable_otlp_receiver = true\n}\n",
 			"enable_otlp_receiver: not available in agent mode"},
+		"encryption": {"server {\n  encryption_key_file = \"testdata/encryption.key\"\n}\n",
+			"encryption_key_file: not available in agent mode"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, diags := Parse("agent.hcl", []byte(tc.hcl))

@@ -437,22 +437,35 @@ type Alertmanager struct {
 	URLs []*url.URL
 	// Timeout bounds one request.
 	Timeout time.Duration
-	Range   hcl.Range
+	// HTTPClient is how the Alertmanagers are reached: authentication,
+	// TLS, proxy, headers.
+	HTTPClient
+	Range hcl.Range
 }
+
+// alertmanagerClient is the HTTP client of an alertmanager block.
+var alertmanagerClient = httpClient(func(am *Alertmanager) *HTTPClient { return &am.HTTPClient }, "Alertmanager", true)
 
 var alertmanagerSpec = &block[Alertmanager]{
 	name: "alertmanager", doc: "External Alertmanagers the alerts of the rules are sent to as well.",
 	rangeOf: func(am *Alertmanager) *hcl.Range { return &am.Range },
-	attrs: []attr[Alertmanager]{
+	attrs: append([]attr[Alertmanager]{
 		field("urls", listOfEach("list of URL", "Invalid Alertmanager URL", parseHTTPURL, urlString),
 			func(am *Alertmanager) *[]*url.URL { return &am.URLs },
 			"Base URLs; alerts go to URL/api/v2/alerts. A user and password in a URL are sent as basic authentication.").require(),
 		withDefault("timeout", duration[time.Duration](), func(am *Alertmanager) *time.Duration { return &am.Timeout }, DefaultAlertmanagerTimeout,
 			"How long one request may take."),
-	},
+	}, alertmanagerClient.attrs...),
+	children: alertmanagerClient.blocks,
 	check: func(s *scope, am *Alertmanager) {
 		if s.set("urls") && s.ok() && len(am.URLs) == 0 {
 			s.errorf("urls", "Invalid urls", "An alertmanager block needs at least one URL.")
+		}
+		checkHTTPClient(s, "alertmanager", "", &am.HTTPClient)
+		for _, u := range am.URLs {
+			if u.User != nil && (am.BasicAuth != nil || am.BearerToken != "" || am.BearerTokenFile != "" || am.OAuth2 != nil) {
+				s.errorf("urls", "Conflicting authentication", "URL %s has a user, and the block sets its own authentication; choose one.", u.Redacted())
+			}
 		}
 	},
 }

@@ -77,7 +77,7 @@ func TestAlertingRendersBack(t *testing.T) {
 		`inhibit {`, `time_interval "offhours" {`, `start_time = "17:00"`, `weekdays = ["monday:friday"]`, `days_of_month = ["1:5", "-1"]`,
 		`months        = ["january:march", "december"]`, `location = "Europe/Berlin"`, `send_resolved = false`,
 		`external_url                   = "https://vigil.example.com/prefix"`, `resolve_timeout     = "10m"`,
-		`urls    = ["http://127.0.0.1:9093", "https://user:xxxxx@am.example.com/am"]`} {
+		`urls             = ["http://127.0.0.1:9093", "https://user:xxxxx@am.example.com/am"]`} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("rendered config lacks %s:\n%s", want, text)
 		}

@@ -37,6 +37,12 @@ const (
 	// when the server block sets no max_exemplars: Prometheus's default
 	// for storage.exemplars.max_exemplars.
 	DefaultMaxExemplars = 100000
+	// DefaultMinFreeDisk is the reserve of free space of the data
+	// folder's filesystem when the server block sets no min_free_disk:
+	// below it the store refuses new samples rather than fill the disk,
+	// which badger's memory-mapped files cannot survive, and the server
+	// does not start.
+	DefaultMinFreeDisk = 256 << 20
 	// DefaultPushBodySizeLimit is the largest push the push API takes,
 	// uncompressed, when the server block sets no push_body_size_limit.
 	DefaultPushBodySizeLimit = 16 << 20
@@ -152,6 +158,9 @@ type Query struct {
 type Server struct {
 	Listen  string
 	DataDir string
+	// EncryptionKeyFile, when set, holds the key badger's files are
+	// encrypted with (see package atrest); checked at load.
+	EncryptionKeyFile string
 	// Retention is how long samples are kept, back from the newest
 	// sample; DefaultRetention unless set; 0 ("0s") keeps them forever.
 	Retention time.Duration
@@ -166,6 +175,11 @@ type Server struct {
 	// PushGroupTTL, when not 0, is how long a pushed group lives after
 	// its last successful push.
 	PushGroupTTL time.Duration
+	// MinFreeDisk is the reserve of free space, in bytes, of the data
+	// folder's filesystem: below it new samples and pushes are refused,
+	// the server is not ready, and it does not start. 0 turns the check
+	// off; DefaultMinFreeDisk unless set.
+	MinFreeDisk int64
 	// PushBodySizeLimit is the largest push, uncompressed, in bytes; 0
 	// for no limit; DefaultPushBodySizeLimit unless set.
 	PushBodySizeLimit int64
@@ -261,27 +275,12 @@ type Scrape struct {
 	Discovery []string
 	// Exporter is set for an exporter block: the job collects the plugin
 	// instead of scraping HTTP targets.
-	Exporter      *PluginInstance
-	BasicAuth     *BasicAuth
-	BearerToken   Secret
-	TLS           *TLS
+	Exporter *PluginInstance
+	// HTTPClient is how the targets are reached: authentication, TLS,
+	// proxy, headers.
+	HTTPClient
 	Relabel       []*relabel.Config
 	MetricRelabel []*relabel.Config
-}
-
-// BasicAuth is the `basic_auth` block of a scrape.
-type BasicAuth struct {
-	Username string
-	Password Secret
-}
-
-// TLS is the `tls` block of a scrape.
-type TLS struct {
-	CAFile             string
-	CertFile           string
-	KeyFile            string
-	ServerName         string
-	InsecureSkipVerify bool
 }
 
 // Secret is a string that never shows in logs, errors or the status API:

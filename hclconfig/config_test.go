@@ -44,6 +44,7 @@ func TestBadConfigs(t *testing.T) {
 		"remote_write_shards_order.bad.hcl":    `remote_write_shards_order.bad.hcl:4:18: Invalid min_shards; min_shards (10) must not exceed max_shards (4).`,
 		"remote_write_protobuf.bad.hcl":        `remote_write_protobuf.bad.hcl:3:22: Invalid protobuf_message; protobuf_message must be "prometheus.WriteRequest" or "io.prometheus.write.v2.Request", not "prometheus.WriteRequestV2".`,
 		"remote_write_header.bad.hcl":          `remote_write_header.bad.hcl:3:13: Reserved header; Header "Authorization" is set by Vigil or by the authentication settings; a remote_write block must not set it.`,
+		"encryption_key_short.bad.hcl":         `encryption_key_short.bad.hcl:2:25: Invalid encryption_key_file; the encryption key file "testdata/short.key" holds 16 hexadecimal digits, not 32, 48 or 64`,
 		"remote_write_two_auths.bad.hcl":       `remote_write_two_auths.bad.hcl:1:1: Conflicting authentication; remote_write "mimir" sets bearer_token and basic_auth; choose one.`,
 		"remote_write_duplicate.bad.hcl":       `remote_write_duplicate.bad.hcl:5:14: Duplicate remote_write name; A remote_write named "mimir" is already defined at testdata/remote_write_duplicate.bad.hcl:1,14-21; remote_write names must be unique.`,
 		"remote_read_bad_url.bad.hcl":          `remote_read_bad_url.bad.hcl:2:9: Invalid url; "archive.example.com:9090/api/v1/read" must start with http:// or https://.`,
@@ -145,7 +146,7 @@ func TestFullConfig(t *testing.T) {
 	}
 	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || cfg.Server.SeriesIdleTimeout != 3*time.Hour || !cfg.Server.EnableAdminAPI ||
 		!cfg.Server.EnablePush || cfg.Server.PushGroupTTL != 6*time.Hour || cfg.Server.PushMaxGroups != 1000 ||
-		cfg.Server.PushBodySizeLimit != 1<<20 {
+		cfg.Server.PushBodySizeLimit != 1<<20 || cfg.Server.MinFreeDisk != 1<<30 {
 		t.Errorf("server: %+v", cfg.Server)
 	}
 	if cfg.Global.ScrapeInterval != 15*time.Second || cfg.Global.ScrapeTimeout != 10*time.Second || cfg.Global.ExternalLabels["cluster"] != "dev" {

@@ -18,6 +18,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/hclfuncs"
 	"github.com/vigilmon/vigil/registry"
 	"github.com/vigilmon/vigil/sdk"
@@ -245,6 +246,39 @@ var paths = codec[[]string]{
 	},
 }
 
+// filePath is the path of a file, a relative one joined to the
+// configuration file's folder, as Prometheus resolves the files of its
+// configuration.
+var filePath = codec[string]{
+	typ: cty.String, kind: "path",
+	decode: func(at attrValue, v cty.Value) (string, bool) {
+		p, ok := str.decode(at, v)
+		if ok && p != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(at.d.baseDir, p)
+		}
+		return p, ok
+	},
+	render: func(p string, o renderOptions) cty.Value { return cty.StringVal(relativePath(p, o)) },
+}
+
+// encryptionKeyFile is a filePath whose file holds an encryption key, in
+// the form atrest.ReadKey reads.
+var encryptionKeyFile = codec[string]{
+	typ: cty.String, kind: "path",
+	decode: func(at attrValue, v cty.Value) (string, bool) {
+		p, ok := filePath.decode(at, v)
+		if !ok || p == "" {
+			return p, ok
+		}
+		if _, err := atrest.ReadKey(p); err != nil {
+			at.errorf("Invalid "+at.name(), "%s.", err)
+			return "", false
+		}
+		return p, true
+	},
+	render: filePath.render,
+}
+
 // relativePath writes a path that decoding joined to the configuration
 // file's folder relative to it again. A path without a folder in it, and
 // an absolute one, stay as they are.
@@ -265,8 +299,12 @@ var serverSpec = &block[Server]{
 			"The address the API and UI listen on."),
 		withDefault("data_dir", str, func(s *Server) *string { return &s.DataDir }, DefaultDataDir,
 			"The folder of the store."),
+		field("encryption_key_file", encryptionKeyFile, func(s *Server) *string { return &s.EncryptionKeyFile },
+			"A file of 64 hexadecimal digits (openssl rand -hex 32), the AES key the store's files are encrypted with; not the write-ahead log. Set it when the data folder is made: an existing store is refused with another key, or none."),
 		withDefault("retention", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.Retention }, DefaultRetention,
 			"How long samples are kept, back from the newest sample; \"0s\" keeps them forever."),
+		withDefault("min_free_disk", size, func(s *Server) *int64 { return &s.MinFreeDisk }, DefaultMinFreeDisk,
+			"The free space to keep on the data folder's filesystem: below it new samples, pushes and silences are refused (scrapes fail, remote write answers 503), /-/ready answers 503, and the server does not start; all resume once space is back. \"0B\" turns the check off. Read when the server starts."),
 		withDefault("max_exemplars", count, func(s *Server) *int { return &s.MaxExemplars }, DefaultMaxExemplars,
 			"How many exemplars are kept in memory, the newest, for all series together; 0 keeps none. A reload applies a new value."),
 		withDefault("series_idle_timeout", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.SeriesIdleTimeout }, DefaultSeriesIdleTimeout,
@@ -456,6 +494,13 @@ var relabelBlocks = []child[Scrape]{
 		relabelSpec.named("metric_relabel", "A relabeling of each sample's labels after the scrape; any number, in order.")),
 }
 
+// scrapeClient is the HTTP client of a scrape block.
+var scrapeClient = httpClient(func(s *Scrape) *HTTPClient { return &s.HTTPClient }, "target", true)
+
+// scrapeHeaders are the headers a scrape sets itself, beside
+// reservedHeaders.
+var scrapeHeaders = []string{"accept", "x-prometheus-scrape-timeout-seconds"}
+
 var scrapeSpec = &block[Scrape]{
 	name: "scrape", label: "NAME", doc: "A job of HTTP targets; NAME is its job label.",
 	labelOf: func(s *Scrape) *string { return &s.Name },
@@ -479,13 +524,8 @@ var scrapeSpec = &block[Scrape]{
 			"The exposition formats asked for, most wanted first.").inherits("global scrape_protocols"),
 		withDefault("fallback_scrape_protocol", scrapeProtocol, func(s *Scrape) *string { return &s.FallbackScrapeProtocol }, DefaultFallbackScrapeProtocol,
 			"The format of a body without a known Content-Type."),
-		field("bearer_token", secret, func(s *Scrape) *Secret { return &s.BearerToken },
-			"A token sent as Authorization: Bearer; not with basic_auth."),
-	}),
-	children: append([]child[Scrape]{
-		optional[Scrape, BasicAuth]{spec: basicAuthSpec, ptr: func(s *Scrape) **BasicAuth { return &s.BasicAuth }},
-		optional[Scrape, TLS]{spec: tlsSpec, ptr: func(s *Scrape) **TLS { return &s.TLS }},
-	}, relabelBlocks...),
+	}, scrapeClient.attrs),
+	children: slices.Concat(scrapeClient.blocks, relabelBlocks),
 	check: func(s *scope, sc *Scrape) {
 		checkJob(s, sc, "scrape_interval", "scrape_timeout")
 		s.d.checkDiscoveryRefs(s, sc.Discovery)
@@ -500,9 +540,7 @@ var scrapeSpec = &block[Scrape]{
 				s.errorf("targets", "Invalid target", "Target %q must be host:port, without scheme or path (set scheme and metrics_path instead).", t)
 			}
 		}
-		if sc.BasicAuth != nil && sc.BearerToken != "" {
-			s.errorf("bearer_token", "Conflicting authentication", "Scrape %q sets both basic_auth and bearer_token; choose one.", sc.Name)
-		}
+		checkHTTPClient(s, "scrape", sc.Name, &sc.HTTPClient, scrapeHeaders...)
 	},
 	is: func(s *Scrape) bool { return s.Exporter == nil },
 }
@@ -546,31 +584,6 @@ func checkJob(s *scope, sc *Scrape, intervalName, timeoutName string) {
 	if sc.ScrapeTimeout > sc.ScrapeInterval {
 		s.errorf(timeoutName, "Invalid scrape timeout", "%s (%s) must not exceed %s (%s) in %s %q.", timeoutName, sc.ScrapeTimeout, intervalName, sc.ScrapeInterval, s.block.Type, sc.Name)
 	}
-}
-
-var basicAuthSpec = &block[BasicAuth]{
-	name: "basic_auth", doc: "Basic authentication of the scrape; not with bearer_token.",
-	attrs: []attr[BasicAuth]{
-		field("username", str, func(b *BasicAuth) *string { return &b.Username }, "The user name.").require(),
-		field("password", secret, func(b *BasicAuth) *Secret { return &b.Password }, "The password."),
-	},
-}
-
-var tlsSpec = &block[TLS]{
-	name: "tls", doc: "TLS settings of an https scrape.",
-	attrs: []attr[TLS]{
-		field("ca_file", str, func(t *TLS) *string { return &t.CAFile }, "The CA certificates the target's certificate is checked with."),
-		field("cert_file", str, func(t *TLS) *string { return &t.CertFile }, "The client certificate; with key_file."),
-		field("key_file", str, func(t *TLS) *string { return &t.KeyFile }, "The client certificate's key; with cert_file."),
-		field("server_name", str, func(t *TLS) *string { return &t.ServerName }, "The name the target's certificate must have."),
-		withDefault("insecure_skip_verify", boolean, func(t *TLS) *bool { return &t.InsecureSkipVerify }, false,
-			"Whether the target's certificate goes unchecked."),
-	},
-	check: func(s *scope, t *TLS) {
-		if (t.CertFile == "") != (t.KeyFile == "") {
-			s.blockErrorf("Incomplete client certificate", "cert_file and key_file must be set together.")
-		}
-	},
 }
 
 // relabelSpec is a relabel or metric_relabel block, with Prometheus's

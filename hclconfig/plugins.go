@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,20 +63,33 @@ type Plugin struct {
 // plugins, beside vigil), then in the folders of PATH, so that one
 // configuration works wherever it sits; a name found nowhere is returned
 // as it is, for the host to report.
+//
+// A path it returns is absolute: joined to a configuration in the working
+// directory, a relative one would be a bare name again, which the host
+// takes for one found nowhere.
 func findPluginFile(source, baseDir string) string {
 	if filepath.IsAbs(source) {
 		return source
 	}
 	if strings.ContainsRune(source, '/') || strings.ContainsRune(source, filepath.Separator) {
-		return filepath.Join(baseDir, source)
+		return absolute(filepath.Join(baseDir, source))
 	}
 	for _, dir := range PluginSearchPath(baseDir) {
 		path := filepath.Join(dir, source)
 		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
-			return path
+			return absolute(path)
 		}
 	}
 	return source
+}
+
+// absolute is path made absolute, or path when the working directory
+// cannot be known.
+func absolute(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // PluginSearchPath is where a plugin source given as a bare file name is
@@ -521,6 +535,14 @@ func DecodePluginConfig(inst *PluginInstance, schema sdk.Schema) ([]byte, hcl.Di
 		if v.IsNull() {
 			continue
 		}
+		if problem := checkPluginValue(a, v); problem != "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Invalid attribute value",
+				Detail:  fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, problem),
+				Subject: &rng,
+			})
+			continue
+		}
 		if a.Type == sdk.TypeDuration {
 			if _, err := model.ParseDuration(v.AsString()); err != nil {
 				shown := fmt.Sprintf("%q", v.AsString())
@@ -550,6 +572,25 @@ func DecodePluginConfig(inst *PluginInstance, schema sdk.Schema) ([]byte, hcl.Di
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot encode plugin config", Detail: err.Error(), Subject: &r}}
 	}
 	return out, diags
+}
+
+// checkPluginValue says what is wrong with a value of the attribute's
+// type that the plugin would refuse, in JSON: a number a float64 cannot
+// hold, or a null element of a list or a map. It returns "" for none.
+func checkPluginValue(a sdk.Attribute, v cty.Value) string {
+	switch a.Type {
+	case sdk.TypeNumber:
+		if f, _ := v.AsBigFloat().Float64(); math.IsInf(f, 0) {
+			return "the number is too large"
+		}
+	case sdk.TypeStringList, sdk.TypeStringMap:
+		for it := v.ElementIterator(); it.Next(); {
+			if _, e := it.Element(); e.IsNull() {
+				return fmt.Sprintf("a %s must not hold null", a.Type)
+			}
+		}
+	}
+	return ""
 }
 
 // ctyType is the HCL type of an attribute type.

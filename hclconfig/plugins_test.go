@@ -2,6 +2,8 @@ package hclconfig
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -109,5 +111,26 @@ func TestRenderedPluginsHideSecrets(t *testing.T) {
 		t.Fatalf("rendered config does not load: %s", diagText(diags))
 	} else if len(again.Plugins) != 3 || len(again.Notifiers) != 1 || again.Scrapes[0].Exporter == nil {
 		t.Errorf("rendered config lost blocks: %+v", again)
+	}
+}
+
+// TestPluginBesideConfigInWorkingDirectory: a plugin named by its bare
+// file name, or by ./name, beside a configuration loaded by a relative
+// name from the working directory, is found, and its path is absolute,
+// so that the host does not take it for a name found nowhere.
+func TestPluginBesideConfigInWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("vigil-notifier-x", []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, source := range []string{"vigil-notifier-x", "./vigil-notifier-x"} {
+		cfg, diags := Parse("vigil.hcl", []byte(`plugin "x" { source = "`+source+`" }`))
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		if got, want := cfg.Plugins[0].Source, filepath.Join(dir, "vigil-notifier-x"); got != want {
+			t.Errorf("source %q: resolved to %q, want %q", source, got, want)
+		}
 	}
 }

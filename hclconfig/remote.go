@@ -4,7 +4,6 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -56,7 +55,7 @@ type RemoteWrite struct {
 	RemoteTimeout        time.Duration
 	SendExemplars        bool
 	SendNativeHistograms bool
-	RemoteClient
+	HTTPClient
 	Queue RemoteWriteQueue
 	// WriteRelabel relabels each sample's labels before it is sent; a
 	// sample whose labels are dropped is not sent.
@@ -82,21 +81,8 @@ type RemoteRead struct {
 	// FilterExternalLabels adds the external labels to the matchers sent
 	// and takes them off the series received.
 	FilterExternalLabels bool
-	RemoteClient
+	HTTPClient
 	Range hcl.Range
-}
-
-// RemoteClient is the HTTP client of a remote_write or remote_read block:
-// the headers of its requests, their authentication and TLS.
-type RemoteClient struct {
-	// Headers are added to every request.
-	Headers map[string]string
-	// BearerToken, BasicAuth and OAuth2 authenticate the requests; one at
-	// most.
-	BearerToken Secret
-	BasicAuth   *BasicAuth
-	OAuth2      *OAuth2
-	TLS         *TLS
 }
 
 // RemoteWriteQueue is the `queue` block of a remote_write block, as
@@ -112,93 +98,24 @@ type RemoteWriteQueue struct {
 	RetryOnHTTP429    bool
 }
 
-// OAuth2 is an `oauth2` block: the client credentials flow, as
-// Prometheus's oauth2.
-type OAuth2 struct {
-	ClientID       string
-	ClientSecret   Secret
-	TokenURL       *url.URL
-	Scopes         []string
-	EndpointParams map[string]string
-}
-
-// reservedHeaders are the headers a remote_write block may not set, as in
-// Prometheus: the client sets them, or authentication does.
-var reservedHeaders = []string{
-	"authorization", "host", "content-encoding", "content-length", "content-type", "user-agent",
-	"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "www-authenticate",
-	"accept-encoding", "x-prometheus-remote-write-version", "x-prometheus-remote-read-version",
-	"x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
-}
-
-// remoteClientSpec describes the RemoteClient of blocks of type T: the
-// headers and bearer_token attributes, and the blocks of authentication
-// and TLS.
-type remoteClientSpec[T any] struct {
-	headers, bearerToken attr[T]
-	blocks               []child[T]
-}
-
-// remoteClient describes the RemoteClient that client returns of a block.
-func remoteClient[T any](client func(*T) *RemoteClient) remoteClientSpec[T] {
-	return remoteClientSpec[T]{
-		headers: field("headers", strMap, func(t *T) *map[string]string { return &client(t).Headers },
-			"Headers added to every request, such as X-Scope-OrgID; not Authorization."),
-		bearerToken: field("bearer_token", secret, func(t *T) *Secret { return &client(t).BearerToken },
-			"A token sent as Authorization: Bearer; not with basic_auth or oauth2."),
-		blocks: []child[T]{
-			optional[T, BasicAuth]{spec: basicAuthSpec.named("basic_auth", "Basic authentication of the requests; not with bearer_token or oauth2."),
-				ptr: func(t *T) **BasicAuth { return &client(t).BasicAuth }},
-			optional[T, OAuth2]{spec: oauth2Spec, ptr: func(t *T) **OAuth2 { return &client(t).OAuth2 }},
-			optional[T, TLS]{spec: tlsSpec.named("tls", "TLS settings of an https URL."), ptr: func(t *T) **TLS { return &client(t).TLS }},
-		},
-	}
-}
-
-// checkRemoteClient checks what the client of block kind NAME cannot
-// check alone: no reserved header, and one authentication at most.
-func checkRemoteClient(s *scope, kind, name string, c *RemoteClient) {
-	names := slices.Sorted(maps.Keys(c.Headers))
-	for _, h := range names {
-		if slices.Contains(reservedHeaders, strings.ToLower(h)) {
-			s.errorf("headers", "Reserved header", "Header %q is set by Vigil or by the authentication settings; a %s block must not set it.", h, kind)
-		}
-	}
-	var auth []string
-	if c.BearerToken != "" {
-		auth = append(auth, "bearer_token")
-	}
-	if c.BasicAuth != nil {
-		auth = append(auth, "basic_auth")
-	}
-	if c.OAuth2 != nil {
-		auth = append(auth, "oauth2")
-	}
-	if len(auth) > 1 {
-		s.blockErrorf("Conflicting authentication", "%s %q sets %s; choose one.", kind, name, strings.Join(auth, " and "))
-	}
-}
-
-var remoteWriteClient = remoteClient(func(r *RemoteWrite) *RemoteClient { return &r.RemoteClient })
+var remoteWriteClient = httpClient(func(r *RemoteWrite) *HTTPClient { return &r.HTTPClient }, "receiver", false)
 
 var remoteWriteSpec = &block[RemoteWrite]{
 	name: "remote_write", label: "NAME", doc: "A receiver the samples are sent to as they are stored; NAME names its queue.",
 	labelOf: func(r *RemoteWrite) *string { return &r.Name },
 	rangeOf: func(r *RemoteWrite) *hcl.Range { return &r.Range },
-	attrs: []attr[RemoteWrite]{
+	attrs: append([]attr[RemoteWrite]{
 		field("url", remoteURL, func(r *RemoteWrite) **url.URL { return &r.URL },
 			"Where the samples are posted, such as https://mimir.example.com/api/v1/push.").require(),
 		withDefault("protobuf_message", str, func(r *RemoteWrite) *string { return &r.ProtobufMessage }, RemoteWriteV1,
 			"\""+RemoteWriteV1+"\" (Remote-Write 1.0) or \""+RemoteWriteV2+"\" (2.0)."),
 		withDefault("remote_timeout", duration[time.Duration](), func(r *RemoteWrite) *time.Duration { return &r.RemoteTimeout }, DefaultRemoteTimeout,
 			"How long one request may take."),
-		remoteWriteClient.headers,
 		withDefault("send_exemplars", boolean, func(r *RemoteWrite) *bool { return &r.SendExemplars }, false,
 			"Whether exemplars are sent."),
 		withDefault("send_native_histograms", boolean, func(r *RemoteWrite) *bool { return &r.SendNativeHistograms }, false,
 			"Whether native histograms are sent."),
-		remoteWriteClient.bearerToken,
-	},
+	}, remoteWriteClient.attrs...),
 	children: append(slices.Clone(remoteWriteClient.blocks),
 		nested[RemoteWrite, RemoteWriteQueue]{spec: queueSpec, ptr: func(r *RemoteWrite) *RemoteWriteQueue { return &r.Queue }},
 		listOf(func(r *RemoteWrite) *[]*relabel.Config { return &r.WriteRelabel },
@@ -208,30 +125,28 @@ var remoteWriteSpec = &block[RemoteWrite]{
 		if r.ProtobufMessage != RemoteWriteV1 && r.ProtobufMessage != RemoteWriteV2 {
 			s.errorf("protobuf_message", "Invalid protobuf_message", "protobuf_message must be %q or %q, not %q.", RemoteWriteV1, RemoteWriteV2, r.ProtobufMessage)
 		}
-		checkRemoteClient(s, "remote_write", r.Name, &r.RemoteClient)
+		checkHTTPClient(s, "remote_write", r.Name, &r.HTTPClient)
 	},
 }
 
-var remoteReadClient = remoteClient(func(r *RemoteRead) *RemoteClient { return &r.RemoteClient })
+var remoteReadClient = httpClient(func(r *RemoteRead) *HTTPClient { return &r.HTTPClient }, "store", true)
 
 var remoteReadSpec = &block[RemoteRead]{
 	name: "remote_read", label: "NAME", doc: "Another store the queries read beside the local one; NAME names it in logs and errors.",
 	labelOf: func(r *RemoteRead) *string { return &r.Name },
 	rangeOf: func(r *RemoteRead) *hcl.Range { return &r.Range },
-	attrs: []attr[RemoteRead]{
+	attrs: append([]attr[RemoteRead]{
 		field("url", remoteURL, func(r *RemoteRead) **url.URL { return &r.URL },
 			"Where remote reads are posted, such as http://prometheus.example.com:9090/api/v1/read.").require(),
 		withDefault("remote_timeout", duration[time.Duration](), func(r *RemoteRead) *time.Duration { return &r.RemoteTimeout }, DefaultRemoteReadTimeout,
 			"How long one request may take."),
-		remoteReadClient.headers,
 		withDefault("read_recent", boolean, func(r *RemoteRead) *bool { return &r.ReadRecent }, false,
 			"Whether the remote store is read for the time the local store holds too; otherwise only for the time before its oldest sample."),
 		field("required_matchers", strMap, func(r *RemoteRead) *map[string]string { return &r.RequiredMatchers },
 			"Label name to value: only queries whose selectors have these equality matchers read the remote store."),
 		withDefault("filter_external_labels", boolean, func(r *RemoteRead) *bool { return &r.FilterExternalLabels }, true,
 			"Whether the external labels are added to the matchers sent and taken off the series received."),
-		remoteReadClient.bearerToken,
-	},
+	}, remoteReadClient.attrs...),
 	children: remoteReadClient.blocks,
 	check: func(s *scope, r *RemoteRead) {
 		for _, name := range slices.Sorted(maps.Keys(r.RequiredMatchers)) {
@@ -239,7 +154,7 @@ var remoteReadSpec = &block[RemoteRead]{
 				s.errorf("required_matchers", "Invalid label name", "%q in required_matchers is not a valid label name.", name)
 			}
 		}
-		checkRemoteClient(s, "remote_read", r.Name, &r.RemoteClient)
+		checkHTTPClient(s, "remote_read", r.Name, &r.HTTPClient)
 	},
 }
 
@@ -273,17 +188,6 @@ var queueSpec = &block[RemoteWriteQueue]{
 		if q.MaxBackoff < q.MinBackoff {
 			s.errorf("max_backoff", "Invalid max_backoff", "max_backoff (%s) must not be less than min_backoff (%s).", q.MaxBackoff, q.MinBackoff)
 		}
-	},
-}
-
-var oauth2Spec = &block[OAuth2]{
-	name: "oauth2", doc: "OAuth 2.0 client credentials for the requests; not with bearer_token or basic_auth.",
-	attrs: []attr[OAuth2]{
-		field("client_id", str, func(o *OAuth2) *string { return &o.ClientID }, "The client ID.").require(),
-		field("client_secret", secret, func(o *OAuth2) *Secret { return &o.ClientSecret }, "The client secret."),
-		field("token_url", httpURL("Invalid token_url"), func(o *OAuth2) **url.URL { return &o.TokenURL }, "Where tokens are fetched.").require(),
-		field("scopes", strList, func(o *OAuth2) *[]string { return &o.Scopes }, "The scopes asked for."),
-		field("endpoint_params", strMap, func(o *OAuth2) *map[string]string { return &o.EndpointParams }, "Parameters added to the token request."),
 	},
 }
 

@@ -1,6 +1,7 @@
 package hclconfig
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestRemoteConfig(t *testing.T) {
 	mimir, thanos, plain := cfg.RemoteWrites[0], cfg.RemoteWrites[1], cfg.RemoteWrites[2]
 	if mimir.Name != "mimir" || mimir.URL.String() != "https://mimir.example.com/api/v1/push" || mimir.ProtobufMessage != RemoteWriteV2 ||
 		mimir.RemoteTimeout != 10*time.Second || mimir.Headers["X-Scope-OrgID"] != "team-a" || !mimir.SendExemplars || !mimir.SendNativeHistograms ||
-		mimir.BasicAuth.Password.Value() != "s3cr3t-token" || mimir.TLS.CAFile != "ca.pem" {
+		mimir.BasicAuth.Password.Value() != "s3cr3t-token" || mimir.TLS.CAFile != filepath.Join("testdata", "ca.pem") {
 		t.Errorf("mimir: %+v", mimir)
 	}
 	wantQueue := RemoteWriteQueue{Capacity: 2500, MinShards: 2, MaxShards: 10, MaxSamplesPerSend: 500, BatchSendDeadline: time.Second,

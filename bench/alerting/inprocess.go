@@ -89,7 +89,7 @@ func runInProcess(ctx context.Context, cfg config, w *workload) (*inProcessResul
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	st, err := alert.OpenStore(dir, hclog.NewNullLogger())
+	st, err := alert.OpenStore(alert.StoreOptions{Dir: dir, Logger: hclog.NewNullLogger()})
 	if err != nil {
 		return nil, fmt.Errorf("open the alert store: %w", err)
 	}

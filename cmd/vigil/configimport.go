@@ -26,7 +26,7 @@ defaults and checks. The HCL, in the canonical format, goes to standard
 output, or to FILE with -o.
 
 What Vigil has no equivalent for (other service discoveries, storage
-settings, remote write metadata, sigv4, proxies, ...) is left out of the HCL and
+settings, remote write metadata, sigv4, ...) is left out of the HCL and
 reported on standard error, a line each:
 
   PROMETHEUS_YML:LINE: KEY is not converted: WHY

@@ -136,20 +136,30 @@ func TestPushClientGolang(t *testing.T) {
 	srv.stop(t)
 }
 
-// TestPushJSONShape checks the keys /api/v1/metrics gives a group, as
-// the Pushgateway's API documents them.
-func TestPushJSONShape(t *testing.T) {
-	srv := startPushServer(t, filepath.Join(t.TempDir(), "data"))
-	req, _ := http.NewRequest(http.MethodPut, "http://"+srv.addr+"/metrics/job/j/instance/i", strings.NewReader("# HELP m Help.\n# TYPE m summary\nm{quantile=\"0.5\"} 1\nm_sum 2\nm_count 3\n"))
+// put pushes body with PUT to path, and fails t unless it is answered
+// 200.
+func (s *runningServer) put(t *testing.T, path, body string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, "http://"+s.addr+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("push: %s", resp.Status)
+		t.Fatalf("PUT %s: %s", path, resp.Status)
 	}
-	resp, err = http.Get("http://" + srv.addr + "/api/v1/metrics")
+}
+
+// TestPushJSONShape checks the keys /api/v1/metrics gives a group, as
+// the Pushgateway's API documents them.
+func TestPushJSONShape(t *testing.T) {
+	srv := startPushServer(t, filepath.Join(t.TempDir(), "data"))
+	srv.put(t, "/metrics/job/j/instance/i", "# HELP m Help.\n# TYPE m summary\nm{quantile=\"0.5\"} 1\nm_sum 2\nm_count 3\n")
+	resp, err := http.Get("http://" + srv.addr + "/api/v1/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

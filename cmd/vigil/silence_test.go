@@ -15,7 +15,7 @@ import (
 // silenceServer serves the API over the silences of a real alert store.
 func silenceServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	st, err := alert.OpenStore(t.TempDir(), nil)
+	st, err := alert.OpenStore(alert.StoreOptions{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

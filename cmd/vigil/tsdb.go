@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/internal/atrest"
 )
 
 func newTSDBCommand() *cobra.Command {
@@ -20,15 +21,17 @@ func newTSDBCommand() *cobra.Command {
 
 func newTSDBAnalyzeCommand() *cobra.Command {
 	var (
-		dataDir string
-		limit   int
+		dataDir, keyFile string
+		limit            int
 	)
 	cmd := &cobra.Command{
 		Use:   "analyze --data DIR",
 		Short: "Print series, label and cardinality statistics of a data directory",
 		Long: `Print the number of series and the time range of a data directory, and the
 metric names, label names and label pairs with the highest cardinality, as
-promtool tsdb analyze does. The server must not be running on the directory.`,
+promtool tsdb analyze does. The server must not be running on the directory.
+An encrypted store needs its key: --encryption-key-file, the file of the
+server block's encryption_key_file.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dataDir == "" {
@@ -37,22 +40,31 @@ promtool tsdb analyze does. The server must not be running on the directory.`,
 			if limit <= 0 {
 				return usageError{fmt.Errorf("--limit must be positive, got %d", limit)}
 			}
-			return analyze(cmd.OutOrStdout(), dataDir, limit)
+			var key []byte
+			if keyFile != "" {
+				var err error
+				if key, err = atrest.ReadKey(keyFile); err != nil {
+					return err
+				}
+			}
+			return analyze(cmd.OutOrStdout(), dataDir, key, limit)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "", "the data directory to analyze")
 	cmd.Flags().IntVar(&limit, "limit", 20, "entries in each top list")
+	cmd.Flags().StringVar(&keyFile, "encryption-key-file", "", "the key of an encrypted store (server { encryption_key_file })")
 	return cmd
 }
 
-// analyze opens the store in dir and prints its statistics.
-func analyze(out io.Writer, dir string, limit int) error {
+// analyze opens the store in dir, encrypted with key if set, and prints
+// its statistics.
+func analyze(out io.Writer, dir string, key []byte, limit int) error {
 	if fi, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("cannot read data directory %q: %w", dir, err)
 	} else if !fi.IsDir() {
 		return fmt.Errorf("data directory %q is not a directory", dir)
 	}
-	db, err := tsdb.Open(dir, tsdb.Options{})
+	db, err := tsdb.Open(dir, tsdb.Options{EncryptionKey: key})
 	if err != nil {
 		return fmt.Errorf("cannot open data directory %q: %w", dir, err)
 	}

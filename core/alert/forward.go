@@ -84,8 +84,12 @@ func (f *Forwarder) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error 
 			amCfg.Scheme = u.Scheme
 			amCfg.PathPrefix = u.Path
 			amCfg.Timeout = model.Duration(block.Timeout)
+			amCfg.HTTPClientConfig = block.HTTPClient.Config(amCfg.HTTPClientConfig)
 			if u.User != nil {
 				amCfg.HTTPClientConfig.BasicAuth = basicAuth(u)
+			}
+			if err := amCfg.HTTPClientConfig.Validate(); err != nil {
+				return fmt.Errorf("alertmanager %s: %w", u.Redacted(), err)
 			}
 			key := fmt.Sprintf("config-%d", len(promCfg.AlertingConfig.AlertmanagerConfigs))
 			promCfg.AlertingConfig.AlertmanagerConfigs = append(promCfg.AlertingConfig.AlertmanagerConfigs, &amCfg)

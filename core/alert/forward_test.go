@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +21,9 @@ import (
 // postedAlerts is what an Alertmanager's POST /api/v2/alerts received,
 // with the request's path and user.
 type postedAlerts struct {
-	path, user string
-	alerts     []notifier.Alert
+	path, user            string
+	authorization, tenant string // the Authorization and X-Scope-OrgID headers
+	alerts                []notifier.Alert
 }
 
 func fakeAlertmanager(t *testing.T) (*httptest.Server, chan postedAlerts) {
@@ -30,6 +33,7 @@ func fakeAlertmanager(t *testing.T) (*httptest.Server, chan postedAlerts) {
 		var p postedAlerts
 		p.path = r.URL.Path
 		p.user, _, _ = r.BasicAuth()
+		p.authorization, p.tenant = r.Header.Get("Authorization"), r.Header.Get("X-Scope-OrgID")
 		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&p.alerts) != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
@@ -38,6 +42,19 @@ func fakeAlertmanager(t *testing.T) (*httptest.Server, chan postedAlerts) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv, got
+}
+
+// waitForAlertmanagers waits, at most 30s, until f knows n
+// Alertmanagers: once its manager has synced its targets.
+func waitForAlertmanagers(t *testing.T, f *Forwarder, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(f.Alertmanagers()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanagers: %v", f.Alertmanagers())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // TestForwarderPostsToAlertmanagers sends alerts to two external
@@ -73,14 +90,7 @@ alertmanager {
 		GeneratorURL: "http://vigil/graph",
 	}
 	other := &Alert{Labels: labels.FromStrings("alertname", "Slow"), StartsAt: start}
-	// The Alertmanagers are known once the manager has synced its targets.
-	deadline := time.Now().Add(30 * time.Second)
-	for len(f.Alertmanagers()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanagers: %v", f.Alertmanagers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForAlertmanagers(t, f, 2)
 	f.Send([]*Alert{alert, other})
 
 	for name, ch := range map[string]chan postedAlerts{"plain": plainGot, "prefixed": prefixedGot} {
@@ -111,6 +121,42 @@ alertmanager {
 		if strings.Contains(u, "secret") {
 			t.Errorf("the password shows in %s", u)
 		}
+	}
+}
+
+// TestForwarderUsesTheBlocksClient: an alertmanager block's client
+// settings, a bearer token read from a file and a header, reach its
+// Alertmanager.
+func TestForwarderUsesTheBlocksClient(t *testing.T) {
+	am, got := fakeAlertmanager(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "am-token"), []byte("t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := hclconfig.Parse(filepath.Join(dir, "forward.hcl"), fmt.Appendf(nil, `
+alertmanager {
+  urls              = [%q]
+  bearer_token_file = "am-token"
+  headers           = { "X-Scope-OrgID" = "ops" }
+}
+`, am.URL))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	f := NewForwarder(ForwarderOptions{Registerer: prometheus.NewRegistry()})
+	defer f.Stop()
+	if err := f.ApplyConfig(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitForAlertmanagers(t, f, 1)
+	f.Send([]*Alert{{Labels: labels.FromStrings("alertname", "Down"), StartsAt: time.Now()}})
+	select {
+	case p := <-got:
+		if p.authorization != "Bearer t0ken" || p.tenant != "ops" {
+			t.Errorf("posted with Authorization %q and X-Scope-OrgID %q", p.authorization, p.tenant)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing posted")
 	}
 }
 

@@ -32,6 +32,7 @@ type Entry struct {
 // methods are safe for concurrent use.
 type NotificationLog struct {
 	kv     *badger.DB
+	space  func() error // StoreOptions.SpaceCheck
 	logger hclog.Logger
 
 	mu      sync.RWMutex
@@ -44,8 +45,8 @@ type nflogID struct{ receiver, groupKey string }
 
 // loadNotificationLog reads every entry from kv. Entries that cannot be
 // decoded are deleted with a warning: at worst a notification is sent again.
-func loadNotificationLog(kv *badger.DB, logger hclog.Logger) (*NotificationLog, error) {
-	l := &NotificationLog{kv: kv, logger: logger, entries: map[nflogID]*Entry{}}
+func loadNotificationLog(kv *badger.DB, logger hclog.Logger, space func() error) (*NotificationLog, error) {
+	l := &NotificationLog{kv: kv, space: space, logger: logger, entries: map[nflogID]*Entry{}}
 	var bad [][]byte
 	err := kv.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixNflog}, PrefetchValues: true, PrefetchSize: 100})
@@ -105,6 +106,9 @@ func (l *NotificationLog) Log(receiver, groupKey string, firing, resolved []uint
 	if l.closed {
 		return ErrStoreClosed
 	}
+	if err := l.space(); err != nil {
+		return fmt.Errorf("cannot log notification to %q for group %q: %w", receiver, groupKey, err)
+	}
 	err := l.kv.Update(func(txn *badger.Txn) error {
 		return txn.Set(nflogKey(receiver, groupKey), encodeEntry(e))
 	})
@@ -161,6 +165,9 @@ func (l *NotificationLog) GC(now time.Time) (int, error) {
 func (l *NotificationLog) delete(keys [][]byte) error {
 	if len(keys) == 0 {
 		return nil
+	}
+	if err := l.space(); err != nil {
+		return fmt.Errorf("cannot delete %d notification log entries: %w", len(keys), err)
 	}
 	wb := l.kv.NewWriteBatch()
 	defer wb.Cancel()

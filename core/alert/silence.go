@@ -169,6 +169,7 @@ type SilenceFilter struct {
 // for concurrent use.
 type Silences struct {
 	kv     *badger.DB
+	space  func() error // StoreOptions.SpaceCheck
 	logger hclog.Logger
 	// now returns the current time; tests replace it.
 	now func() time.Time
@@ -180,9 +181,10 @@ type Silences struct {
 }
 
 // loadSilences reads every silence from kv.
-func loadSilences(kv *badger.DB, logger hclog.Logger) (*Silences, error) {
+func loadSilences(kv *badger.DB, logger hclog.Logger, space func() error) (*Silences, error) {
 	s := &Silences{
 		kv:        kv,
+		space:     space,
 		logger:    logger,
 		now:       time.Now,
 		retention: DefaultSilenceRetention,
@@ -484,6 +486,9 @@ func (s *Silences) GC(now time.Time) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
+	if err := s.space(); err != nil {
+		return 0, fmt.Errorf("cannot delete %d expired silences: %w", len(ids), err)
+	}
 	wb := s.kv.NewWriteBatch()
 	defer wb.Cancel()
 	for _, id := range ids {
@@ -504,6 +509,9 @@ func (s *Silences) GC(now time.Time) (int, error) {
 // write stores the silences in one badger transaction, then in memory.
 // s.mu must be held.
 func (s *Silences) write(sils ...*Silence) error {
+	if err := s.space(); err != nil {
+		return fmt.Errorf("cannot store silence: %w", err)
+	}
 	err := s.kv.Update(func(txn *badger.Txn) error {
 		for _, sil := range sils {
 			if err := txn.Set(silenceKey(sil.ID), encodeSilence(sil)); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/smallkv"
 )
 
@@ -39,11 +40,33 @@ type Store struct {
 	nflog    *NotificationLog
 }
 
-// OpenStore opens the store in dir, creating it if needed, and loads the
-// silences into memory.
-func OpenStore(dir string, logger hclog.Logger) (*Store, error) {
+// StoreOptions say where a Store lives, how it is kept and what it may
+// write.
+type StoreOptions struct {
+	// Dir is the folder of the store's badger database; required.
+	Dir string
+	// Logger receives the store's log lines; none when nil.
+	Logger hclog.Logger
+	// Key, when set, encrypts the store's files (see package atrest).
+	Key []byte
+	// SpaceCheck, when set, says whether the store may grow on disk:
+	// while it returns an error, writing a silence or a notification log
+	// entry, and deleting expired ones, fail with it and write nothing.
+	// Badger maps its files into memory, and a write into a mapped page
+	// the full disk cannot hold kills the process with SIGBUS.
+	SpaceCheck func() error
+}
+
+// OpenStore opens the store in opts.Dir, creating it if needed, and loads
+// the silences into memory.
+func OpenStore(opts StoreOptions) (*Store, error) {
+	dir, logger, key := opts.Dir, opts.Logger, opts.Key
 	if logger == nil {
 		logger = hclog.NewNullLogger()
+	}
+	space := opts.SpaceCheck
+	if space == nil {
+		space = func() error { return nil }
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create alert store directory %q: %w", dir, err)
@@ -54,18 +77,18 @@ func OpenStore(dir string, logger hclog.Logger) (*Store, error) {
 	// operating system's hands when Log returns, so it survives the
 	// server's crash, not the machine's. Silences, which people enter, are
 	// synced to disk before Set returns.
-	bopts := smallkv.Options(dir, logger, false)
+	bopts := atrest.Encrypt(smallkv.Options(dir, logger, false), key, smallkv.EncryptedCacheBytes)
 	kv, err := badger.Open(bopts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open alert store in %q: %w", dir, err)
+		return nil, atrest.OpenError(err, "alert store", dir)
 	}
 	st := &Store{kv: kv, logger: logger}
-	st.silences, err = loadSilences(kv, logger.Named("silences"))
+	st.silences, err = loadSilences(kv, logger.Named("silences"), space)
 	if err != nil {
 		kv.Close()
 		return nil, err
 	}
-	st.nflog, err = loadNotificationLog(kv, logger.Named("nflog"))
+	st.nflog, err = loadNotificationLog(kv, logger.Named("nflog"), space)
 	if err != nil {
 		kv.Close()
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/hashicorp/go-hclog"
@@ -14,7 +15,7 @@ import (
 // unless the test closed it.
 func openStoreForTest(t *testing.T, dir string) *Store {
 	t.Helper()
-	st, err := OpenStore(dir, hclog.NewNullLogger())
+	st, err := OpenStore(StoreOptions{Dir: dir, Logger: hclog.NewNullLogger()})
 	if err != nil {
 		t.Fatalf("OpenStore: %v", err)
 	}
@@ -99,7 +100,53 @@ func TestStoreUnreadableRecords(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenStore(dir, hclog.NewNullLogger()); !errors.Is(err, errCorrupt) {
+	if _, err := OpenStore(StoreOptions{Dir: dir, Logger: hclog.NewNullLogger()}); !errors.Is(err, errCorrupt) {
 		t.Fatalf("OpenStore with an unreadable silence: got %v, want errCorrupt", err)
+	}
+}
+
+// TestStoreOnAFullDisk checks that while the SpaceCheck says the disk is
+// full, a silence and a notification log entry are refused with its
+// error and nothing is written, and that both are taken once it no
+// longer says so.
+func TestStoreOnAFullDisk(t *testing.T) {
+	errFull := errors.New("disk full")
+	full := true
+	st, err := OpenStore(StoreOptions{Dir: t.TempDir(), SpaceCheck: func() error {
+		if full {
+			return errFull
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	sil := func() *Silence {
+		return &Silence{Matchers: silMatchers(t, "alertname", "=", "A"), StartsAt: now, EndsAt: now.Add(time.Hour), CreatedBy: "me", Comment: "c"}
+	}
+	if _, err := st.Silences().Set(sil()); !errors.Is(err, errFull) {
+		t.Fatalf("silence on a full disk: %v, want the SpaceCheck's error", err)
+	}
+	if err := st.NotificationLog().Log("r", "g", []uint64{1}, nil, silT0, silHour); !errors.Is(err, errFull) {
+		t.Fatalf("notification log on a full disk: %v, want the SpaceCheck's error", err)
+	}
+	if err := st.kv.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			t.Errorf("written on a full disk: %q", it.Item().Key())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	full = false
+	if _, err := st.Silences().Set(sil()); err != nil {
+		t.Fatalf("silence once space is back: %v", err)
+	}
+	if err := st.NotificationLog().Log("r", "g", []uint64{1}, nil, silT0, silHour); err != nil {
+		t.Fatalf("notification log once space is back: %v", err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	amalert "github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/core/tenant"
+	"github.com/vigilmon/vigil/internal/diskguard"
 )
 
 // SilenceStore is what the Alertmanager API v2 reads and changes: the
@@ -241,7 +243,7 @@ func silenceError(err error) *amError {
 		return &amError{http.StatusNotFound, err.Error()}
 	case errors.Is(err, amalert.ErrInvalidSilence):
 		return &amError{http.StatusBadRequest, err.Error()}
-	case errors.Is(err, amalert.ErrStoreClosed):
+	case errors.Is(err, amalert.ErrStoreClosed), errors.Is(err, diskguard.ErrDiskFull):
 		return &amError{http.StatusServiceUnavailable, err.Error()}
 	}
 	return &amError{http.StatusInternalServerError, err.Error()}
@@ -279,8 +281,11 @@ func (a *API) getSilences(r *http.Request) (any, *amError) {
 		return nil, silenceError(err)
 	}
 	out := make([]GettableSilence, 0, len(sils))
+	confined := tenant.MatchersOf(r.Context())
 	for _, sil := range sils {
-		out = append(out, gettableSilence(sil, now))
+		if tenant.OwnsSilence(confined, sil.Matchers) {
+			out = append(out, gettableSilence(sil, now))
+		}
 	}
 	rank := map[string]int{string(amalert.SilenceStateActive): 0, string(amalert.SilenceStatePending): 1, string(amalert.SilenceStateExpired): 2}
 	slices.SortStableFunc(out, func(x, y GettableSilence) int {
@@ -323,6 +328,16 @@ func (a *API) postSilence(r *http.Request) (any, *amError) {
 	if ps.EndsAt.Before(time.Now()) {
 		return nil, &amError{http.StatusBadRequest, "Failed to create silence: end time can't be in the past"}
 	}
+	if confined := tenant.MatchersOf(r.Context()); confined != nil {
+		// A tenant's silence gets the tenant's matchers, so that it mutes
+		// the tenant's alerts only; it may update its own silences only.
+		if ps.ID != "" {
+			if _, err := a.ownSilence(r, ps.ID); err != nil {
+				return nil, err
+			}
+		}
+		ms = tenant.ConfineSilence(confined, ms)
+	}
 	id, err := a.src.Silences.Set(&amalert.Silence{
 		ID:        ps.ID,
 		Matchers:  ms,
@@ -339,17 +354,34 @@ func (a *API) postSilence(r *http.Request) (any, *amError) {
 
 // getSilence answers GET /api/v2/silence/{id}.
 func (a *API) getSilence(r *http.Request) (any, *amError) {
-	sil, err := a.src.Silences.Get(r.PathValue("id"))
+	sil, err := a.ownSilence(r, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	return gettableSilence(sil, time.Now()), nil
+}
+
+// ownSilence returns the silence with the given ID, when the request may
+// see it: a request confined to a tenant sees only the tenant's
+// silences, and is answered 404 for the others, as if they did not exist.
+func (a *API) ownSilence(r *http.Request, id string) (*amalert.Silence, *amError) {
+	sil, err := a.src.Silences.Get(id)
 	if err != nil {
 		return nil, silenceError(err)
 	}
-	return gettableSilence(sil, time.Now()), nil
+	if !tenant.OwnsSilence(tenant.MatchersOf(r.Context()), sil.Matchers) {
+		return nil, silenceError(fmt.Errorf("silence %s: %w", id, amalert.ErrSilenceNotFound))
+	}
+	return sil, nil
 }
 
 // deleteSilence answers DELETE /api/v2/silence/{id}: it expires the
 // silence now. Expiring an expired silence is a bad request.
 func (a *API) deleteSilence(r *http.Request) (any, *amError) {
 	id := r.PathValue("id")
+	if _, err := a.ownSilence(r, id); err != nil {
+		return nil, err
+	}
 	if err := a.src.Silences.Expire(id); err != nil {
 		if e := silenceError(err); e.status != http.StatusInternalServerError {
 			return nil, e

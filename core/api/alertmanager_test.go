@@ -17,7 +17,7 @@ import (
 // newAMServer serves the API over the silences of a real alert store.
 func newAMServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	st, err := amalert.OpenStore(t.TempDir(), nil)
+	st, err := amalert.OpenStore(amalert.StoreOptions{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	amalert "github.com/vigilmon/vigil/core/alert"
+	"github.com/vigilmon/vigil/core/tenant"
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
@@ -103,6 +104,8 @@ func parseAlertFilter(r *http.Request) (alertFilter, *amError) {
 		}
 		f.matchers = append(f.matchers, ms...)
 	}
+	// A request confined to a tenant sees the tenant's alerts only.
+	f.matchers = append(f.matchers, tenant.MatchersOf(r.Context())...)
 	for name, v := range map[string]*bool{"active": &f.active, "silenced": &f.silenced, "inhibited": &f.inhibited} {
 		if s := q.Get(name); s != "" {
 			b, err := strconv.ParseBool(s)
@@ -244,6 +247,13 @@ func (a *API) postAlerts(r *http.Request) (any, *amError) {
 			continue
 		}
 		valid = append(valid, al)
+	}
+	if ms := tenant.MatchersOf(r.Context()); ms != nil {
+		for _, al := range valid {
+			if !tenant.Matches(ms, al.Labels) {
+				return nil, &amError{http.StatusForbidden, fmt.Sprintf("alert %s: its labels are outside the series this user may see, %s; no alert was taken", al.Labels, tenant.String(ms))}
+			}
+		}
 	}
 	var limited error
 	if len(valid) > 0 {

@@ -26,7 +26,9 @@ import (
 	"github.com/prometheus/prometheus/tsdb/index"
 	"github.com/prometheus/prometheus/util/annotations"
 
+	"github.com/vigilmon/vigil/core/query"
 	"github.com/vigilmon/vigil/core/scrape"
+	"github.com/vigilmon/vigil/core/tenant"
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
 )
@@ -208,6 +210,9 @@ const (
 	errorCanceled    = "canceled"
 	errorInternal    = "internal"
 	errorUnavailable = "unavailable"
+	// errorForbidden is Vigil's, for what a request confined to a tenant
+	// may not read (403).
+	errorForbidden = "forbidden"
 )
 
 // apiError is an error with its API type.
@@ -293,6 +298,8 @@ func statusOf(typ string) int {
 		return http.StatusUnprocessableEntity
 	case errorCanceled, errorTimeout, errorUnavailable:
 		return http.StatusServiceUnavailable
+	case errorForbidden:
+		return http.StatusForbidden
 	default:
 		return http.StatusInternalServerError
 	}
@@ -419,6 +426,10 @@ func (a *API) runQuery(r *http.Request, newQuery func(ctx context.Context, expr 
 	if err := parsed(ctx); err != nil {
 		q.Close()
 		return nil, nil, err
+	}
+	if err := query.CheckSubqueries(q); err != nil {
+		q.Close()
+		return nil, nil, badData("invalid parameter \"query\": %v", err)
 	}
 	res := q.Exec(ctx)
 	if res.Err != nil {
@@ -684,8 +695,12 @@ type droppedTarget struct {
 func (a *API) targets(r *http.Request) (any, annotations.Annotations, *apiError) {
 	active := []target{}
 	dropped := []droppedTarget{}
+	confined := tenant.MatchersOf(r.Context())
 	if a.src.Targets != nil {
 		for _, t := range a.src.Targets.Targets() {
+			if !tenant.Matches(confined, t.SeriesLabels()) {
+				continue
+			}
 			health := "unknown"
 			switch {
 			case t.Health.LastScrape.IsZero():
@@ -708,8 +723,11 @@ func (a *API) targets(r *http.Request) (any, annotations.Annotations, *apiError)
 				ScrapeTimeout:      model.Duration(t.Timeout).String(),
 			})
 		}
+		// A dropped target has no labels of its series to confine it by.
 		for _, d := range a.src.Targets.DroppedTargets() {
-			dropped = append(dropped, droppedTarget{DiscoveredLabels: d.Labels.Map(), ScrapePool: d.ScrapePool})
+			if confined == nil {
+				dropped = append(dropped, droppedTarget{DiscoveredLabels: d.Labels.Map(), ScrapePool: d.ScrapePool})
+			}
 		}
 	}
 	switch r.FormValue("state") {
@@ -800,6 +818,11 @@ func (a *API) tsdbStatus(r *http.Request) (any, annotations.Annotations, *apiErr
 	}
 	if a.src.Stats == nil {
 		return nil, nil, &apiError{errorUnavailable, errors.New("no store")}
+	}
+	if ms := tenant.MatchersOf(r.Context()); ms != nil {
+		// The statistics are of every series: their names and cardinality
+		// are not the tenant's alone.
+		return nil, nil, &apiError{errorForbidden, fmt.Errorf("the store's statistics cover every series, beyond %s", tenant.String(ms))}
 	}
 	st, err := a.src.Stats(limit)
 	if err != nil {

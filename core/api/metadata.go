@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/vigilmon/vigil/core/tenant"
 )
 
 // targetMetadata is one entry of /api/v1/targets/metadata.
@@ -57,9 +59,10 @@ func (a *API) targetsMetadata(r *http.Request) (any, annotations.Annotations, *a
 	if a.src.Targets == nil {
 		return out, nil, nil
 	}
+	confined := tenant.MatchersOf(r.Context())
 	for _, t := range a.src.Targets.Targets() {
 		lset := t.SeriesLabels()
-		if !matchAll(matchers, lset) {
+		if !matchAll(matchers, lset) || !tenant.Matches(confined, lset) {
 			continue
 		}
 		names := make([]string, 0, len(t.Metadata))
@@ -98,7 +101,12 @@ func (a *API) metadata(r *http.Request) (any, annotations.Annotations, *apiError
 	if a.src.Targets == nil {
 		return out, nil, nil
 	}
+	// A request confined to a tenant sees the metadata of its targets.
+	confined := tenant.MatchersOf(r.Context())
 	for _, t := range a.src.Targets.Targets() {
+		if !tenant.Matches(confined, t.SeriesLabels()) {
+			continue
+		}
 		for name, m := range t.Metadata {
 			if metric != "" && name != metric {
 				continue

@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/vigilmon/vigil/core/tenant"
 )
 
 // RuleSource is what /api/v1/rules and /api/v1/alerts read: the rule
@@ -72,6 +74,22 @@ type alert struct {
 	Value           string        `json:"value"`
 }
 
+// tenantAlerts are the alerts of in that the request may see: those of
+// its tenant, when it is confined to one.
+func tenantAlerts(r *http.Request, in []*rules.Alert) []*rules.Alert {
+	ms := tenant.MatchersOf(r.Context())
+	if ms == nil {
+		return in
+	}
+	out := in[:0:0]
+	for _, a := range in {
+		if tenant.Matches(ms, a.Labels) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func apiAlerts(in []*rules.Alert) []*alert {
 	out := make([]*alert, 0, len(in))
 	for _, a := range in {
@@ -91,11 +109,11 @@ func apiAlerts(in []*rules.Alert) []*alert {
 }
 
 // alerts answers /api/v1/alerts: the pending and firing alerts.
-func (a *API) alerts(*http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) alerts(r *http.Request) (any, annotations.Annotations, *apiError) {
 	out := []*alert{}
 	if a.src.Rules != nil {
-		for _, r := range a.src.Rules.AlertingRules() {
-			out = append(out, apiAlerts(r.ActiveAlerts())...)
+		for _, rule := range a.src.Rules.AlertingRules() {
+			out = append(out, apiAlerts(tenantAlerts(r, rule.ActiveAlerts()))...)
 		}
 	}
 	return map[string]any{"alerts": out}, nil, nil
@@ -189,7 +207,7 @@ func (a *API) rules(r *http.Request) (any, annotations.Annotations, *apiError) {
 				}
 				var active []*alert
 				if !excludeAlerts {
-					active = apiAlerts(rule.ActiveAlerts())
+					active = apiAlerts(tenantAlerts(r, rule.ActiveAlerts()))
 				}
 				group.Rules = append(group.Rules, alertingRule{
 					State:          rule.State().String(),

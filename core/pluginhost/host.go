@@ -26,9 +26,10 @@ const checkInterval = 2 * time.Second
 // die, and Exporter, Discoverer and Notifier hand them to the rest of the
 // server.
 type Host struct {
-	logger   hclog.Logger
-	metrics  *Metrics
-	cacheDir string // Wasm compilation cache; empty for none
+	logger    hclog.Logger
+	metrics   *Metrics
+	cacheDir  string // Wasm compilation cache; empty for none
+	interpret bool   // load Wasm plugins in the interpreter
 
 	mu        sync.Mutex
 	instances map[instanceKey]*managed
@@ -54,6 +55,10 @@ type Options struct {
 	// CacheDir keeps compiled Wasm modules across starts; none when
 	// empty.
 	CacheDir string
+	// InterpretWasm loads Wasm plugins in the interpreter (see
+	// WasmOptions.Interpret): for a host that lives only to check
+	// configurations.
+	InterpretWasm bool
 }
 
 // New returns a host with no plugins: ApplyConfig starts them.
@@ -62,7 +67,7 @@ func New(opts Options) *Host {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: opts.CacheDir, instances: map[instanceKey]*managed{}}
+	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: opts.CacheDir, interpret: opts.InterpretWasm, instances: map[instanceKey]*managed{}}
 }
 
 // Metrics returns the plugin metrics, for the server's /metrics.

@@ -56,6 +56,11 @@ type WasmOptions struct {
 	// the compiler's cache in memory too: a module that another plugin
 	// has loaded is not compiled again while that one stays loaded.
 	CacheDir string
+	// Interpret runs the module in wazero's interpreter instead of
+	// compiling it to machine code: it loads in a fraction of the time,
+	// and runs calls several times slower. For a short life, such as the
+	// schema checks of vigil config validate; CacheDir is then unused.
+	Interpret bool
 	// MemoryLimitBytes bounds the linear memory of each instance; 64 MiB
 	// when zero. It is rounded down to whole 64 KiB pages.
 	MemoryLimitBytes int64
@@ -172,7 +177,7 @@ func LoadWasm(ctx context.Context, opts WasmOptions) (*WasmPlugin, error) {
 			return nil, fmt.Errorf("file %q has SHA-256 %x, but %x is expected: refusing to load it", opts.Path, sum, opts.Checksum)
 		}
 	}
-	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, uint32(pages))
+	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, uint32(pages), opts.Interpret)
 	if err != nil {
 		return nil, fmt.Errorf("wasm plugin %q: %w", opts.Path, err)
 	}
@@ -207,7 +212,7 @@ func PrecompileWasm(ctx context.Context, path, cacheDir string) error {
 	if cacheDir == "" {
 		return errors.New("precompile: no cache directory")
 	}
-	rt, compiled, err := compileWasm(ctx, code, cacheDir, 65536)
+	rt, compiled, err := compileWasm(ctx, code, cacheDir, 65536, false)
 	if err != nil {
 		return fmt.Errorf("wasm plugin %q: %w", path, err)
 	}
@@ -254,16 +259,19 @@ func compilationCache(dir string) (wazero.CompilationCache, error) {
 }
 
 // compileWasm makes a runtime with the sandbox's settings and compiles
-// code in it.
-func compileWasm(ctx context.Context, code []byte, cacheDir string, pages uint32) (wazero.Runtime, wazero.CompiledModule, error) {
-	cache, err := compilationCache(cacheDir)
-	if err != nil {
-		return nil, nil, err
+// code in it, or, to interpret, only checks it.
+func compileWasm(ctx context.Context, code []byte, cacheDir string, pages uint32, interpret bool) (wazero.Runtime, wazero.CompiledModule, error) {
+	config := wazero.NewRuntimeConfigInterpreter()
+	if !interpret {
+		cache, err := compilationCache(cacheDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		config = wazero.NewRuntimeConfig().WithCompilationCache(cache)
 	}
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+	rt := wazero.NewRuntimeWithConfig(ctx, config.
 		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(pages).
-		WithCompilationCache(cache))
+		WithMemoryLimitPages(pages))
 	compiled, err := rt.CompileModule(ctx, code)
 	if err != nil {
 		rt.Close(ctx)

@@ -688,3 +688,34 @@ func TestHostOpensWasm(t *testing.T) {
 		t.Errorf("info %+v, kind %v: %v", info, kind, err)
 	}
 }
+
+// TestWasmInterpreted: a module loaded in the interpreter, as vigil config
+// validate loads them, answers as a compiled one: its info, its schema,
+// its refusal of a bad config, and a collection.
+func TestWasmInterpreted(t *testing.T) {
+	p := loadGuest(t, "exporter", WasmOptions{Interpret: true})
+	ctx := testContext(t)
+	if info, kind, err := p.Info(ctx); err != nil || kind != sdk.KindExporter || info.Name != "test-exporter" {
+		t.Fatalf("info %+v, kind %v: %v", info, kind, err)
+	}
+	schema, err := p.Schema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := schema.Attribute("greeting"); !ok || !a.Required || a.Type != sdk.TypeString {
+		t.Errorf("schema %+v", schema)
+	}
+	if err := p.Configure(ctx, []byte(`{"factor": 2}`)); err == nil || !strings.Contains(err.Error(), "greeting") {
+		t.Errorf("a config without greeting: %v", err)
+	}
+	if err := p.Configure(ctx, []byte(`{"greeting": "hi"}`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := greeting(t, got); g != "hi" {
+		t.Errorf("greeting %q", g)
+	}
+}

@@ -14,6 +14,7 @@ func (h *Host) openWasm(ctx context.Context, p *hclconfig.Plugin) (Conn, error) 
 		Path:             p.Source,
 		Checksum:         p.Checksum,
 		CacheDir:         h.cacheDir,
+		Interpret:        h.interpret,
 		MemoryLimitBytes: p.MemoryLimit,
 		CallTimeout:      p.CallTimeout,
 		AllowHosts:       p.AllowHosts,

@@ -37,6 +37,10 @@ type HandlerOptions struct {
 	// EnableWipe serves PUT /api/v1/admin/wipe, as the Pushgateway does
 	// with --web.enable-admin-api.
 	EnableWipe bool
+	// SpaceCheck, when set, says whether the store may grow on disk: a
+	// push it refuses is answered 503 with its error, unread. Deletes
+	// are still served.
+	SpaceCheck func() error
 	// Logger receives the handler's log lines; none when nil.
 	Logger hclog.Logger
 }
@@ -92,6 +96,12 @@ func (h *Handler) push(replace bool) http.HandlerFunc {
 		if err != nil {
 			h.refuse(w, r, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if h.opts.SpaceCheck != nil {
+			if err := h.opts.SpaceCheck(); err != nil {
+				h.refuse(w, r, fmt.Sprintf("cannot store the push: %v", err), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		body, status, err := h.readBody(r)
 		if err != nil {
@@ -185,9 +195,12 @@ func parseBody(body []byte, contentType string) (map[string]*dto.MetricFamily, e
 		params["encoding"] == "delimited" && params["proto"] == "io.prometheus.client.MetricFamily" {
 		families := map[string]*dto.MetricFamily{}
 		in := bufio.NewReader(bytes.NewReader(body))
+		// No message is longer than the body: a size claiming more would
+		// have UnmarshalFrom allocate it before finding the body short.
+		opts := protodelim.UnmarshalOptions{MaxSize: int64(len(body))}
 		for {
 			mf := &dto.MetricFamily{}
-			if err := (protodelim.UnmarshalOptions{MaxSize: -1}).UnmarshalFrom(in, mf); err != nil {
+			if err := opts.UnmarshalFrom(in, mf); err != nil {
 				if errors.Is(err, io.EOF) {
 					return families, nil
 				}

@@ -38,6 +38,7 @@ import (
 	"github.com/prometheus/pushgateway/storage"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/smallkv"
 )
 
@@ -75,6 +76,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the store's log lines; none when nil.
 	Logger hclog.Logger
+	// EncryptionKey, when set, encrypts the store's files (see package
+	// atrest).
+	EncryptionKey []byte
 }
 
 // Store keeps the pushed groups in memory and in badger. All its methods
@@ -108,10 +112,10 @@ func Open(opts Options) (*Store, error) {
 	}
 	// A few thousand groups of a few kilobytes at most: small tables, no
 	// block cache. A push is answered once its group is synced to disk.
-	bopts := smallkv.Options(opts.Dir, logger, true)
+	bopts := atrest.Encrypt(smallkv.Options(opts.Dir, logger, true), opts.EncryptionKey, smallkv.EncryptedCacheBytes)
 	kv, err := badger.Open(bopts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the push store in %q: %w", opts.Dir, err)
+		return nil, atrest.OpenError(err, "push store", opts.Dir)
 	}
 	s := &Store{kv: kv, opts: opts, logger: logger, groups: storage.GroupingKeyToMetricGroup{}}
 	if err := s.load(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -407,4 +408,28 @@ func TestConcurrentReads(t *testing.T) {
 		"protobuf": get(string(expfmt.NewFormat(expfmt.TypeProtoDelim))),
 		"json":     func() ([]byte, error) { return []byte(groupsJSON(t, ts.srv.URL)), nil },
 	})
+}
+
+// TestPushOnAFullDisk checks that a push is refused with 503 while the
+// SpaceCheck says the disk is full, and taken once it no longer does.
+func TestPushOnAFullDisk(t *testing.T) {
+	full := true
+	ts := newTestServer(t, t.TempDir(), Options{}, HandlerOptions{SpaceCheck: func() error {
+		if full {
+			return errors.New("disk full: 0 bytes free")
+		}
+		return nil
+	}})
+	code, msg := ts.do(http.MethodPut, "/metrics/job/a", "x 1\n")
+	if code != http.StatusServiceUnavailable || !strings.Contains(msg, "disk full") {
+		t.Fatalf("push on a full disk: %d %q, want 503 saying the disk is full", code, msg)
+	}
+	if got := ts.pushed(); len(got) != 0 {
+		t.Fatalf("stored on a full disk: %v", got)
+	}
+	full = false
+	ts.mustDo(http.StatusOK, http.MethodPut, "/metrics/job/a", "x 1\n")
+	if got := ts.pushed(); len(got) != 1 {
+		t.Fatalf("stored once space is back: %v", got)
+	}
 }

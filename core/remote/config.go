@@ -35,7 +35,6 @@ func remoteWriteConfig(rw *hclconfig.RemoteWrite) (*config.RemoteWriteConfig, er
 	c.URL = &commoncfg.URL{URL: rw.URL}
 	c.ProtobufMessage = remoteapi.WriteMessageType(rw.ProtobufMessage)
 	c.RemoteTimeout = model.Duration(rw.RemoteTimeout)
-	c.Headers = rw.Headers
 	c.WriteRelabelConfigs = rw.WriteRelabel
 	c.SendExemplars = rw.SendExemplars
 	c.SendNativeHistograms = rw.SendNativeHistograms
@@ -53,7 +52,7 @@ func remoteWriteConfig(rw *hclconfig.RemoteWrite) (*config.RemoteWriteConfig, er
 	// Metadata would come from upstream's scrape manager, which Vigil
 	// does not have.
 	c.MetadataConfig.Send = false
-	c.HTTPClientConfig = httpClientConfig(config.DefaultRemoteWriteHTTPClientConfig, &rw.RemoteClient)
+	c.HTTPClientConfig = rw.HTTPClient.Config(config.DefaultRemoteWriteHTTPClientConfig)
 	if err := c.HTTPClientConfig.Validate(); err != nil {
 		return nil, err
 	}
@@ -89,7 +88,6 @@ func remoteReadConfig(rr *hclconfig.RemoteRead) (*config.RemoteReadConfig, error
 	c.Name = rr.Name
 	c.URL = &commoncfg.URL{URL: rr.URL}
 	c.RemoteTimeout = model.Duration(rr.RemoteTimeout)
-	c.Headers = rr.Headers
 	c.ReadRecent = rr.ReadRecent
 	c.FilterExternalLabels = rr.FilterExternalLabels
 	if len(rr.RequiredMatchers) > 0 {
@@ -98,35 +96,9 @@ func remoteReadConfig(rr *hclconfig.RemoteRead) (*config.RemoteReadConfig, error
 			c.RequiredMatchers[model.LabelName(name)] = model.LabelValue(value)
 		}
 	}
-	c.HTTPClientConfig = httpClientConfig(commoncfg.DefaultHTTPClientConfig, &rr.RemoteClient)
+	c.HTTPClientConfig = rr.HTTPClient.Config(commoncfg.DefaultHTTPClientConfig)
 	if err := c.HTTPClientConfig.Validate(); err != nil {
 		return nil, err
 	}
 	return &c, nil
-}
-
-// httpClientConfig is base with the authentication and TLS of a
-// remote_write or remote_read block.
-func httpClientConfig(base commoncfg.HTTPClientConfig, rc *hclconfig.RemoteClient) commoncfg.HTTPClientConfig {
-	h := base
-	if rc.BearerToken != "" {
-		h.Authorization = &commoncfg.Authorization{Type: "Bearer", Credentials: commoncfg.Secret(rc.BearerToken.Value())}
-	}
-	if b := rc.BasicAuth; b != nil {
-		h.BasicAuth = &commoncfg.BasicAuth{Username: b.Username, Password: commoncfg.Secret(b.Password.Value())}
-	}
-	if o := rc.OAuth2; o != nil {
-		h.OAuth2 = &commoncfg.OAuth2{
-			ClientID: o.ClientID, ClientSecret: commoncfg.Secret(o.ClientSecret.Value()), Scopes: o.Scopes, EndpointParams: o.EndpointParams,
-		}
-		if o.TokenURL != nil {
-			h.OAuth2.TokenURL = o.TokenURL.String()
-		}
-	}
-	if t := rc.TLS; t != nil {
-		h.TLSConfig = commoncfg.TLSConfig{
-			CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify,
-		}
-	}
-	return h
 }

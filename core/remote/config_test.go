@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -32,10 +33,10 @@ func TestUpstreamConfig(t *testing.T) {
 	wantQueue := config.QueueConfig{Capacity: 2500, MinShards: 2, MaxShards: 10, MaxSamplesPerSend: 500,
 		BatchSendDeadline: model.Duration(time.Second), MinBackoff: model.Duration(100 * time.Millisecond), MaxBackoff: model.Duration(10 * time.Second), RetryOnRateLimit: true}
 	if mimir.Name != "mimir" || mimir.URL.String() != "https://mimir.example.com/api/v1/push" || string(mimir.ProtobufMessage) != hclconfig.RemoteWriteV2 ||
-		mimir.RemoteTimeout != model.Duration(10*time.Second) || mimir.Headers["X-Scope-OrgID"] != "team-a" || !mimir.SendExemplars || !mimir.SendNativeHistograms ||
+		mimir.RemoteTimeout != model.Duration(10*time.Second) || mimir.HTTPClientConfig.HTTPHeaders.Headers["X-Scope-OrgID"].Values[0] != "team-a" || !mimir.SendExemplars || !mimir.SendNativeHistograms ||
 		mimir.QueueConfig != wantQueue || mimir.MetadataConfig.Send || len(mimir.WriteRelabelConfigs) != 1 ||
 		mimir.HTTPClientConfig.BasicAuth == nil || string(mimir.HTTPClientConfig.BasicAuth.Password) != "s3cr3t-token" ||
-		mimir.HTTPClientConfig.TLSConfig.CAFile != "ca.pem" || !mimir.HTTPClientConfig.FollowRedirects {
+		filepath.Base(mimir.HTTPClientConfig.TLSConfig.CAFile) != "ca.pem" || !mimir.HTTPClientConfig.FollowRedirects {
 		t.Errorf("mimir: %+v", mimir)
 	}
 	if o := thanos.HTTPClientConfig.OAuth2; o == nil || string(o.ClientSecret) != "s3cr3t-token" || o.TokenURL != "https://auth.example.com/token" ||
@@ -64,7 +65,7 @@ func TestReadConfig(t *testing.T) {
 	}
 	archive, plain := conf.RemoteReadConfigs[0], conf.RemoteReadConfigs[1]
 	if archive.Name != "archive" || archive.URL.String() != "https://archive.example.com/api/v1/read" || archive.RemoteTimeout != model.Duration(20*time.Second) ||
-		archive.Headers["X-Scope-OrgID"] != "team-a" || !archive.ReadRecent || archive.FilterExternalLabels ||
+		archive.HTTPClientConfig.HTTPHeaders.Headers["X-Scope-OrgID"].Values[0] != "team-a" || !archive.ReadRecent || archive.FilterExternalLabels ||
 		archive.RequiredMatchers["job"] != "node" || archive.RequiredMatchers["service.name"] != "api" || len(archive.RequiredMatchers) != 2 ||
 		archive.HTTPClientConfig.Authorization == nil || string(archive.HTTPClientConfig.Authorization.Credentials) != "s3cr3t-token" ||
 		!archive.HTTPClientConfig.TLSConfig.InsecureSkipVerify || archive.ChunkedReadLimit != config.DefaultChunkedReadLimit {

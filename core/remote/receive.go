@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
 
+	"github.com/vigilmon/vigil/internal/diskguard"
 	"github.com/vigilmon/vigil/internal/hclogslog"
 )
 
@@ -41,10 +42,12 @@ var writtenHeaders = []string{
 // allows), this handler keeps a request whole or not at all: the
 // appender's Commit waits for the answer, and anything but a 2xx rolls it
 // back. Upstream's 2.0 sender sends exemplars in series of their own,
-// without samples, which upstream's handler refuses: this handler takes
-// them out of the request and adds them to the request's appender before
-// its Commit, as upstream's handler adds exemplars (one that cannot be
-// stored is logged and dropped). Metadata is not kept. Its metrics,
+// without samples, which upstream's handler refuses, and upstream's
+// handler answers 400 for an out-of-order exemplar: this handler takes
+// every exemplar out of a 2.0 request and adds them to the request's
+// appender before its Commit, as upstream's handler adds 1.0 exemplars
+// (one that cannot be stored is logged and dropped, and the samples are
+// kept). Metadata is not kept. Its metrics,
 // upstream's, go to reg.
 func NewWriteHandler(logger hclog.Logger, reg prometheus.Registerer, store storage.AppendableV2) http.Handler {
 	if logger == nil {
@@ -68,9 +71,13 @@ type wholeRequests struct {
 func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := &transaction{}
 	if r.Method == http.MethodPost {
-		body, err := io.ReadAll(r.Body)
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxWriteBytes+1))
 		if err != nil {
 			http.Error(w, fmt.Sprintf("cannot read the request: %v", err), http.StatusBadRequest)
+			return
+		}
+		if len(body) > maxWriteBytes {
+			http.Error(w, fmt.Sprintf("request body exceeds the %d bytes limit", maxWriteBytes), http.StatusRequestEntityTooLarge)
 			return
 		}
 		if err := checkV1Labels(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"), body); err != nil {
@@ -93,8 +100,14 @@ func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.header.Set(name, strconv.Itoa(n+added))
 		}
 		if err := t.commit(); err != nil {
+			// A full disk is a 503, which senders retry, as they retry
+			// every 5xx: the samples arrive once space is back.
+			status := http.StatusInternalServerError
+			if errors.Is(err, diskguard.ErrDiskFull) {
+				status = http.StatusServiceUnavailable
+			}
 			h.logger.Error("cannot store a remote-write request", "error", err)
-			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), http.StatusInternalServerError)
+			http.Error(w, fmt.Sprintf("cannot store the request: %v", err), status)
 			return
 		}
 	} else {
@@ -114,6 +127,24 @@ func (h *wholeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(rec.body.Bytes())
 }
 
+// maxWriteBytes bounds a remote-write request, compressed and decoded,
+// as upstream's handler bounds it.
+const maxWriteBytes = 32 << 20
+
+// decodeSnappy decodes a snappy-compressed body whose decoded length is
+// within maxWriteBytes. The length is the body's own claim, which
+// snappy.Decode would allocate at once: six bytes may claim 4 GB.
+func decodeSnappy(body []byte) ([]byte, error) {
+	n, err := snappy.DecodedLen(body)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxWriteBytes {
+		return nil, fmt.Errorf("decoded size exceeds the %d bytes limit", maxWriteBytes)
+	}
+	return snappy.Decode(nil, body)
+}
+
 // checkV1Labels refuses a Remote-Write 1.0 request with a series whose
 // labels upstream's handler would skip without a word: no metric name,
 // invalid label names or values, or a label name twice. A body that does
@@ -125,7 +156,7 @@ func checkV1Labels(contentType, encoding string, body []byte) error {
 	if msg, err := remoteapi.ParseProtoMsg(contentType); err != nil || msg != remoteapi.WriteV1MessageType || encoding != "snappy" {
 		return nil
 	}
-	raw, err := snappy.Decode(nil, body)
+	raw, err := decodeSnappy(body)
 	if err != nil {
 		return nil
 	}
@@ -155,16 +186,21 @@ type seriesExemplars struct {
 	exemplars []exemplar.Exemplar
 }
 
-// splitExemplarSeries takes the series that hold exemplars alone out of
-// a Remote-Write 2.0 request, as upstream's sender sends them, and returns
-// the request without them and their exemplars. Other requests, and one
-// without such series, are returned as they are; one that does not
-// decode is left to upstream's handler, which says why.
+// splitExemplarSeries takes the exemplars out of a Remote-Write 2.0
+// request, and the series that hold exemplars alone (as upstream's sender
+// sends them) with them, and returns the request without them and the
+// exemplars, to be added apart. Upstream's handler refuses a series
+// without samples, and answers 400 for an exemplar older than its series'
+// newest, which would roll the request's samples back here; added apart,
+// such an exemplar is dropped and the samples kept, as by Remote-Write
+// 1.0. Other requests, and one without exemplars, are returned as they
+// are; one that does not decode is left to upstream's handler, which says
+// why.
 func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []seriesExemplars, error) {
 	if msg, err := remoteapi.ParseProtoMsg(contentType); err != nil || msg != remoteapi.WriteV2MessageType || encoding != "snappy" {
 		return body, nil, nil
 	}
-	raw, err := snappy.Decode(nil, body)
+	raw, err := decodeSnappy(body)
 	if err != nil {
 		return body, nil, nil
 	}
@@ -176,7 +212,7 @@ func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []s
 	b := labels.NewScratchBuilder(0)
 	kept := req.Timeseries[:0]
 	for _, ts := range req.Timeseries {
-		if len(ts.Samples) > 0 || len(ts.Histograms) > 0 || len(ts.Exemplars) == 0 {
+		if len(ts.Exemplars) == 0 {
 			kept = append(kept, ts)
 			continue
 		}
@@ -194,6 +230,10 @@ func splitExemplarSeries(contentType, encoding string, body []byte) ([]byte, []s
 		}
 		slices.SortFunc(se.exemplars, exemplar.Compare)
 		held = append(held, se)
+		if len(ts.Samples) > 0 || len(ts.Histograms) > 0 {
+			ts.Exemplars = nil
+			kept = append(kept, ts)
+		}
 	}
 	if len(held) == 0 {
 		return body, nil, nil

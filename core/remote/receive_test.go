@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/tsdbutil"
 
 	"github.com/vigilmon/vigil/core/tsdb"
+	"github.com/vigilmon/vigil/internal/diskguard"
 )
 
 // receiver is a store behind the remote-write handler.
@@ -397,5 +398,115 @@ func TestReceiveV2ExemplarSeries(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r.dump(t)); diff != "" {
 		t.Errorf("stored (-want +got):\n%s", diff)
+	}
+}
+
+// TestReceiveOutOfOrderExemplarKeepsSamples: an exemplar older than the
+// newest one its series has, sent beside new samples, is dropped as
+// upstream's handler drops it, and the samples of the request are
+// stored, by both versions.
+func TestReceiveOutOfOrderExemplarKeepsSamples(t *testing.T) {
+	now := time.Now().UnixMilli()
+	ls := labels.FromStrings("__name__", "requests_total", "job", "a")
+	for _, version := range []string{"1", "2"} {
+		t.Run("Remote-Write "+version, func(t *testing.T) {
+			r := newReceiver(t)
+			send := func(v float64, ts, exemplarTS int64) (int, string) {
+				var msg proto.Message
+				if version == "1" {
+					s := v1Series(ls, prompb.Sample{Value: v, Timestamp: ts})
+					s.Exemplars = []prompb.Exemplar{{Labels: []prompb.Label{{Name: "trace_id", Value: fmt.Sprint(exemplarTS)}}, Value: v, Timestamp: exemplarTS}}
+					msg = &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{s}}
+				} else {
+					msg = v2Request(v2Series{ls, func(st *writev2.SymbolsTable, s *writev2.TimeSeries) {
+						s.Samples = []writev2.Sample{{Value: v, Timestamp: ts}}
+						s.Exemplars = []writev2.Exemplar{{LabelsRefs: st.SymbolizeLabels(labels.FromStrings("trace_id", fmt.Sprint(exemplarTS)), nil), Value: v, Timestamp: exemplarTS}}
+					}})
+				}
+				status, body, _ := r.post(t, msg, version)
+				return status, body
+			}
+			if status, body := send(1, now, now); status != http.StatusNoContent {
+				t.Fatalf("first request: %d %s", status, body)
+			}
+			// The second request's sample is newer, its exemplar older.
+			if status, body := send(2, now+1000, now-1000); status != http.StatusNoContent {
+				t.Fatalf("a request with an out-of-order exemplar: %d %s", status, body)
+			}
+			want := []string{
+				fmt.Sprintf(`{__name__="requests_total", job="a"} 0/%d 1`, now),
+				fmt.Sprintf(`{__name__="requests_total", job="a"} 0/%d 2`, now+1000),
+				fmt.Sprintf(`{__name__="requests_total", job="a"} exemplar {trace_id="%d"} 1@%d`, now, now),
+			}
+			if diff := cmp.Diff(want, r.dump(t)); diff != "" {
+				t.Errorf("stored (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReceiveRefusesOversizedBodies checks the bounds of a request: a
+// body over 32 MB answers 413, and one whose snappy header claims more
+// than 32 MB decoded answers 400 (FuzzReceive checks that it does so
+// without allocating what it claims).
+func TestReceiveRefusesOversizedBodies(t *testing.T) {
+	r := newReceiver(t)
+	for name, tc := range map[string]struct {
+		body   []byte
+		status int
+	}{
+		"too long":         {make([]byte, maxWriteBytes+1), http.StatusRequestEntityTooLarge},
+		"claims 4 GB":      {[]byte{0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}, http.StatusBadRequest},
+		"claims 32 MB + 1": {snappyHeader(maxWriteBytes + 1), http.StatusBadRequest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Encoding", "snappy")
+			req.Header.Set("Content-Type", "application/x-protobuf")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tc.status)
+			}
+		})
+	}
+}
+
+// snappyHeader is the start of a snappy block claiming n bytes decoded.
+func snappyHeader(n int) []byte {
+	var b []byte
+	for ; n >= 0x80; n >>= 7 {
+		b = append(b, byte(n)|0x80)
+	}
+	return append(b, byte(n), 0)
+}
+
+// TestReceiveOnAFullDisk checks that a request the store refuses for a
+// full disk answers 503, which senders retry, and stores nothing.
+func TestReceiveOnAFullDisk(t *testing.T) {
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{SpaceCheck: func() error {
+		return fmt.Errorf("%w: 0 bytes free", diskguard.ErrDiskFull)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv := httptest.NewServer(NewWriteHandler(nil, prometheus.NewRegistry(), db))
+	t.Cleanup(srv.Close)
+	r := &receiver{db: db, url: srv.URL}
+	up := v1Series(labels.FromStrings("__name__", "up", "job", "a"), prompb.Sample{Timestamp: time.Now().UnixMilli(), Value: 1})
+	status, body, _ := r.post(t, &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{up}}, "1")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "disk full") {
+		t.Fatalf("status %d (%s), want 503 saying the disk is full", status, body)
+	}
+	if got := r.dump(t); len(got) != 0 {
+		t.Errorf("stored on a full disk: %v", got)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/diskguard"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -355,7 +356,12 @@ func (l *loop) run() {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
-		if err := l.scrapeOnce(); err != nil && l.ctx.Err() == nil {
+		switch err := l.scrapeOnce(); {
+		case err == nil || l.ctx.Err() != nil:
+		case errors.Is(err, diskguard.ErrDiskFull):
+			// The disk guard said so once for every writer.
+			l.logger.Debug("scrape failed to store: the disk is full", "error", err)
+		default:
 			l.logger.Error("scrape failed to store", "error", err)
 		}
 		select {

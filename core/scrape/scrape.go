@@ -2,16 +2,14 @@ package scrape
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/bits"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -103,6 +102,8 @@ type scraper struct {
 	// exemplar receives each exemplar from the parser: a field, so that
 	// asking the parser for the exemplars of a sample allocates nothing.
 	exemplar exemplar.Exemplar
+	// gzip decompresses gzip bodies; nil until the first one.
+	gzip *gzip.Reader
 
 	metrics *metrics // nil in tests that build a scraper alone
 
@@ -258,12 +259,9 @@ func (s *scraper) fetch(ctx context.Context) (*bodyBuffer, string, error) {
 	req.Header.Set("Accept", s.accept)
 	req.Header.Set("User-Agent", "Vigil")
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", fmt.Sprintf("%g", s.target.Timeout.Seconds()))
-	switch {
-	case s.cfg.BasicAuth != nil:
-		req.SetBasicAuth(s.cfg.BasicAuth.Username, s.cfg.BasicAuth.Password.Value())
-	case s.cfg.BearerToken != "":
-		req.Header.Set("Authorization", "Bearer "+s.cfg.BearerToken.Value())
-	}
+	// The client's transport leaves compression to the scrape, as
+	// upstream's does, so that the decompressor is reused.
+	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, "", err
@@ -276,12 +274,21 @@ func (s *scraper) fetch(ctx context.Context) (*bodyBuffer, string, error) {
 	if limit <= 0 {
 		limit = math.MaxInt64 - 1
 	}
-	if resp.ContentLength > limit {
+	gzipped := resp.Header.Get("Content-Encoding") == "gzip"
+	if resp.ContentLength > limit && !gzipped {
 		// Refused before a byte of it is read.
 		return nil, "", fmt.Errorf("%w: the target declares %d bytes, more than %d", errBodySize, resp.ContentLength, limit)
 	}
+	var reader io.Reader = resp.Body
+	if gzipped {
+		gz, err := s.gzipReader(resp.Body)
+		if err != nil {
+			return nil, "", fmt.Errorf("cannot read the gzip body: %w", err)
+		}
+		reader = gz
+	}
 	body := s.getBodyBuffer()
-	if _, err := body.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+	if _, err := body.ReadFrom(io.LimitReader(reader, limit+1)); err != nil {
 		putBodyBuffer(body)
 		return nil, "", fmt.Errorf("cannot read the body: %w", err)
 	}
@@ -293,6 +300,20 @@ func (s *scraper) fetch(ctx context.Context) (*bodyBuffer, string, error) {
 	}
 	s.lastBodySize = body.Len()
 	return body, resp.Header.Get("Content-Type"), nil
+}
+
+// gzipReader returns the scraper's gzip reader reset to read r: one per
+// target, reused from scrape to scrape.
+func (s *scraper) gzipReader(r io.Reader) (*gzip.Reader, error) {
+	if s.gzip == nil {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		s.gzip = gz
+		return gz, nil
+	}
+	return s.gzip, s.gzip.Reset(r)
 }
 
 // largeRefusedBody is the size of a refused body's buffer from which its
@@ -629,32 +650,16 @@ func sampleLabels(sample, target labels.Labels, honor bool) labels.Labels {
 	return b.Labels()
 }
 
-// newClient builds the HTTP client of a scrape block, with its TLS settings.
+// newClient builds the HTTP client of a scrape block from its client
+// settings, as upstream's scrape pool does.
 func newClient(cfg *hclconfig.Scrape) (*http.Client, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if cfg.TLS != nil {
-		tc := &tls.Config{ServerName: cfg.TLS.ServerName, InsecureSkipVerify: cfg.TLS.InsecureSkipVerify}
-		if cfg.TLS.CAFile != "" {
-			pem, err := os.ReadFile(cfg.TLS.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("scrape %q: cannot read ca_file: %w", cfg.Name, err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("scrape %q: ca_file %q holds no PEM certificate", cfg.Name, cfg.TLS.CAFile)
-			}
-			tc.RootCAs = pool
-		}
-		if cfg.TLS.CertFile != "" {
-			cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
-			if err != nil {
-				return nil, fmt.Errorf("scrape %q: cannot load the client certificate: %w", cfg.Name, err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
-		transport.TLSClientConfig = tc
+	hc := cfg.HTTPClient.Config(commoncfg.DefaultHTTPClientConfig)
+	if err := hc.Validate(); err != nil {
+		return nil, fmt.Errorf("scrape %q: %w", cfg.Name, err)
 	}
-	// Redirects are followed as Prometheus does; compression is negotiated
-	// by the transport.
-	return &http.Client{Transport: transport}, nil
+	client, err := commoncfg.NewClientFromConfig(hc, cfg.Name, commoncfg.WithUserAgent("Vigil"))
+	if err != nil {
+		return nil, fmt.Errorf("scrape %q: %w", cfg.Name, err)
+	}
+	return client, nil
 }

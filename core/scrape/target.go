@@ -97,6 +97,13 @@ func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*T
 	if strings.Contains(addr, "/") {
 		return nil, fmt.Errorf("target address %q must be host:port, without scheme or path", addr)
 	}
+	// An address that is not a URL's host (a space, '@', '?', '#', a bad
+	// IPv6 literal) would make a URL no scrape can fetch, or one of
+	// another host. The URL escapes what a host may escape, as an IPv6
+	// zone's '%'.
+	if u, err := url.Parse((&url.URL{Scheme: "http", Host: addr}).String()); err != nil || u.Host != addr {
+		return nil, fmt.Errorf("target address %q is not a valid host:port", addr)
+	}
 	interval, err := labelDuration(b, model.ScrapeIntervalLabel)
 	if err != nil {
 		return nil, err

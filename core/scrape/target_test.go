@@ -39,6 +39,13 @@ func TestNewTarget(t *testing.T) {
 			wantURL:      "http://127.0.0.1:9100/metrics",
 			wantInterval: time.Minute,
 		},
+		"an IPv6 address with a zone": {
+			config:       `scrape "node" {}`,
+			target:       labels.FromStrings("__address__", "[fe80::1%eth0]:9100"),
+			wantLabels:   map[string]string{"job": "node", "instance": "[fe80::1%eth0]:9100"},
+			wantURL:      "http://[fe80::1%25eth0]:9100/metrics",
+			wantInterval: time.Minute,
+		},
 		"group labels, overridden by the target's": {
 			config:       `scrape "node" { scrape_interval = "15s" }`,
 			target:       labels.FromStrings("__address__", "127.0.0.1:9100", "zone", "a"),
@@ -135,8 +142,12 @@ func TestNewTargetErrors(t *testing.T) {
 		target labels.Labels
 		want   string
 	}{
-		"no address":          {base, labels.FromStrings("a", "b"), "no __address__"},
-		"address with a path": {base, labels.FromStrings("__address__", "http://h:1/x"), "must be host:port"},
+		"no address":           {base, labels.FromStrings("a", "b"), "no __address__"},
+		"address with a path":  {base, labels.FromStrings("__address__", "http://h:1/x"), "must be host:port"},
+		"address with a space": {base, labels.FromStrings("__address__", "h 1:80"), "not a valid host:port"},
+		"address with a query": {base, labels.FromStrings("__address__", "h:1?x"), "not a valid host:port"},
+		"address with a user":  {base, labels.FromStrings("__address__", "u@h:1"), "not a valid host:port"},
+		"address, bad IPv6":    {base, labels.FromStrings("__address__", "[::1:80"), "not a valid host:port"},
 		"timeout over interval": {with(func(s *hclconfig.Scrape) {
 			s.Relabel = []*relabel.Config{setLabel("__scrape_timeout__", "2m")}
 		}), labels.FromStrings("__address__", "h:1"), "greater than its scrape interval"},

@@ -13,6 +13,7 @@ import (
 	"github.com/vigilmon/vigil/core/api"
 	"github.com/vigilmon/vigil/core/push"
 	"github.com/vigilmon/vigil/core/remote"
+	"github.com/vigilmon/vigil/core/tenant"
 	"github.com/vigilmon/vigil/hclconfig"
 )
 
@@ -27,7 +28,10 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 	api.New(api.Sources{
 		Admin:       admin,
 		SnapshotDir: filepath.Join(cfg.Server.DataDir, "snapshots"),
-		Engine:      s.engine, Store: s.reader.Queryable(), Exemplars: s.db, Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
+		// What the API reads is confined, request by request, to the
+		// tenant of its user, if any.
+		Engine: s.engine, Store: tenant.ByContext(s.reader.Queryable()), Exemplars: tenant.ExemplarsByContext(s.db),
+		Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
 		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
 		Alertmanagers:        s.forwarder.Alertmanagers,
 		ExternalLabels:       s.externalLabels,
@@ -42,7 +46,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 	api.RegisterUI(mux)
 	if s.push != nil {
 		push.NewHandler(s.push, push.HandlerOptions{
-			MaxBodyBytes: cfg.Server.PushBodySizeLimit, EnableWipe: cfg.Server.EnableAdminAPI, Logger: s.logger.Named("push"),
+			MaxBodyBytes: cfg.Server.PushBodySizeLimit, EnableWipe: cfg.Server.EnableAdminAPI, SpaceCheck: s.disk.Check, Logger: s.logger.Named("push"),
 		}).Register(mux)
 	}
 	if cfg.Server.EnableRemoteWriteReceiver {
@@ -64,7 +68,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) http.H
 			http.Error(w, "OTLP receiver needs to be enabled with server { enable_otlp_receiver = true }", http.StatusNotFound)
 		})
 	}
-	mux.Handle("POST /api/v1/read", remote.NewReadHandler(s.logger.Named("remote_read"), reg, s.db, s.externalLabels, remote.ReadLimits{
+	mux.Handle("POST /api/v1/read", remote.NewReadHandler(s.logger.Named("remote_read"), reg, tenant.SampleAndChunksByContext(s.db), s.externalLabels, remote.ReadLimits{
 		SampleLimit:     cfg.Server.RemoteReadSampleLimit,
 		ConcurrentLimit: cfg.Server.RemoteReadConcurrentLimit,
 		MaxBytesInFrame: int(cfg.Server.RemoteReadMaxBytesInFrame),
@@ -107,7 +111,13 @@ func (s *Server) handleCommon(mux *http.ServeMux, reg *prometheus.Registry) {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Healthy.") })
-	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Vigil is Ready.") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.disk.Check(); err != nil {
+			http.Error(w, "Vigil is not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Vigil is Ready.")
+	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
 		if err := s.Reload(); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

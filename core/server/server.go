@@ -43,6 +43,8 @@ import (
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tsdb"
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/atrest"
+	"github.com/vigilmon/vigil/internal/diskguard"
 )
 
 // DefaultConfig is the configuration of a server without a configuration
@@ -92,7 +94,8 @@ type Server struct {
 	ln     net.Listener
 
 	db         *tsdb.DB
-	agentDB    *agent.DB // instead of db, in agent mode
+	disk       *diskguard.Guard // nil in agent mode
+	agentDB    *agent.DB        // instead of db, in agent mode
 	sender     *remote.Sender
 	reader     *remote.Reader
 	engine     *promql.Engine
@@ -199,8 +202,19 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	dataDir := cfg.Server.DataDir
 	// The remote-write sender follows the store's write-ahead log, and the
 	// store keeps the segments it has not read.
+	if err := s.checkDisk(cfg); err != nil {
+		return err
+	}
+	var key []byte
+	if cfg.Server.EncryptionKeyFile != "" {
+		if key, err = atrest.ReadKey(cfg.Server.EncryptionKeyFile); err != nil {
+			return err
+		}
+	}
 	s.sender = remote.NewSender(remote.SenderOptions{DataDir: dataDir, Logger: s.logger.Named("remote_write")})
 	if s.db, err = tsdb.Open(dataDir, tsdb.Options{
+		EncryptionKey:     key,
+		SpaceCheck:        s.disk.Check,
 		Retention:         cfg.Server.Retention,
 		MaxExemplars:      int64(cfg.Server.MaxExemplars),
 		SeriesIdleTimeout: cfg.Server.SeriesIdleTimeout,
@@ -217,7 +231,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.reader = remote.NewReader(remote.ReaderOptions{Local: s.db, Logger: s.logger.Named("remote_read")})
 	s.closers = append(s.closers, s.reader.Close)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.db.Collector())
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), s.db.Collector(), s.disk.Collector())
 	s.reloads = newReloadMetrics(reg)
 	if s.engine, err = query.NewEngine(query.Options{
 		Registerer:    reg,
@@ -228,7 +242,9 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 		return err
 	}
 	s.closers = append(s.closers, s.engine.Close)
-	if s.alertStore, err = alert.OpenStore(filepath.Join(dataDir, "alerts"), s.logger.Named("alerts")); err != nil {
+	if s.alertStore, err = alert.OpenStore(alert.StoreOptions{
+		Dir: filepath.Join(dataDir, "alerts"), Logger: s.logger.Named("alerts"), Key: key, SpaceCheck: s.disk.Check,
+	}); err != nil {
 		return err
 	}
 	s.closers = append(s.closers, s.alertStore.Close)
@@ -251,7 +267,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	if cfg.Server.EnablePush {
 		if s.push, err = push.Open(push.Options{
 			Dir: filepath.Join(dataDir, "push"), TTL: cfg.Server.PushGroupTTL, MaxGroups: cfg.Server.PushMaxGroups,
-			Logger: s.logger.Named("push"),
+			Logger: s.logger.Named("push"), EncryptionKey: key,
 		}); err != nil {
 			return err
 		}
@@ -285,6 +301,23 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 		{"scrapes", s.scrapes.ApplyConfig, s.scrapes.Run},
 		{"discovery", s.discovery.ApplyConfig, s.discovery.Run},
 		{"http", nil, s.serve},
+	}
+	return nil
+}
+
+// checkDisk makes the disk guard of the data folder, and refuses to
+// start when its filesystem has less free space than min_free_disk: the
+// stores write as they open (badger's memory-mapped tables, the replay of
+// the write-ahead log), and a write into a mapped page the full disk
+// cannot hold would kill the process with SIGBUS, again at every restart.
+func (s *Server) checkDisk(cfg *hclconfig.Config) error {
+	dir := cfg.Server.DataDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create data directory %q: %w", dir, err)
+	}
+	s.disk = diskguard.New(diskguard.Options{Dir: dir, MinFree: uint64(cfg.Server.MinFreeDisk), Logger: s.logger.Named("disk")})
+	if err := s.disk.Refresh(); err != nil {
+		return fmt.Errorf("cannot start: %w; free space there, or lower server { min_free_disk }", err)
 	}
 	return nil
 }

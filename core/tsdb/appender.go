@@ -239,6 +239,10 @@ func (a *appender) Commit() error {
 	if a.db.closed.Load() {
 		return ErrClosed
 	}
+	if err := a.db.spaceCheck(); err != nil {
+		a.db.counters.samplesDiskFull.Add(uint64(len(a.samples)))
+		return fmt.Errorf("cannot commit %d samples: %w", len(a.samples), err)
+	}
 	err := a.db.commit(a.id, a.samples, a.exemplars)
 	if err == nil {
 		// commit cleared the pending marks while it held each series.

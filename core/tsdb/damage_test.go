@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -68,11 +69,12 @@ func countOverTime(db *DB, scrape int) ([]float64, int, error) {
 
 // writeStoreWithTables writes 204 scrapes of scrapeSeries series into a
 // new store, seals them in two flushes and closes it, so that badger
-// writes them to a table file. It returns the directory and the table.
-func writeStoreWithTables(t *testing.T) (dir, table string) {
+// writes them to a table file, encrypted with key when set. It returns the
+// directory and the table.
+func writeStoreWithTables(t *testing.T, key []byte) (dir, table string) {
 	t.Helper()
 	dir = t.TempDir()
-	db, err := Open(dir, Options{})
+	db, err := Open(dir, Options{EncryptionKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,26 +134,31 @@ func TestDamagedTableIsRefusedByName(t *testing.T) {
 		"index":      {at: func(size int) int { return size - 64 }, want: "checksum"},
 		"footer":     {at: func(size int) int { return size - 8 }, want: "footer"},
 	} {
-		t.Run(name, func(t *testing.T) {
-			dir, table := writeStoreWithTables(t)
-			overwrite(t, table, tc.at)
-			file := filepath.Base(table)
+		for _, key := range [][]byte{nil, bytes.Repeat([]byte{1}, 32)} {
+			if key != nil {
+				name += ", encrypted"
+			}
+			t.Run(name, func(t *testing.T) {
+				dir, table := writeStoreWithTables(t, key)
+				overwrite(t, table, tc.at)
+				file := filepath.Base(table)
 
-			var logs strings.Builder
-			db, err := Open(dir, Options{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs})})
-			if err == nil {
-				counts, series, qerr := countOverTime(db, 203)
-				db.Close()
-				t.Fatalf("Open accepted the store although %s is damaged; count_over_time(x[10m]) gives %v for %d series (error %v), want 60 for %d; log:\n%s",
-					file, counts, series, qerr, scrapeSeries, logs.String())
-			}
-			if !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Open: %v\nwant an error naming %s and saying %q", err, file, tc.want)
-			}
-			if !hasLogLine(logs.String(), "[ERROR]", file) {
-				t.Errorf("no error line names %s; log:\n%s", file, logs.String())
-			}
-		})
+				var logs strings.Builder
+				db, err := Open(dir, Options{EncryptionKey: key, Logger: hclog.New(&hclog.LoggerOptions{Output: &logs})})
+				if err == nil {
+					counts, series, qerr := countOverTime(db, 203)
+					db.Close()
+					t.Fatalf("Open accepted the store although %s is damaged; count_over_time(x[10m]) gives %v for %d series (error %v), want 60 for %d; log:\n%s",
+						file, counts, series, qerr, scrapeSeries, logs.String())
+				}
+				if !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("Open: %v\nwant an error naming %s and saying %q", err, file, tc.want)
+				}
+				if !hasLogLine(logs.String(), "[ERROR]", file) {
+					t.Errorf("no error line names %s; log:\n%s", file, logs.String())
+				}
+			})
+		}
 	}
 }
 

@@ -41,6 +41,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/badgerlog"
 )
 
@@ -142,6 +143,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		// decoded into keys and values; verifyTables checks every block once
 		// at Open, where badger's own check would crash on some damage.
 		WithChecksumVerificationMode(options.OnBlockRead)
+	bopts = atrest.Encrypt(bopts, opts.EncryptionKey, opts.CacheBytes)
 	unlock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
@@ -156,7 +158,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	kv, err := badger.Open(bopts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open badger store in %q: %w", dir, err)
+		return nil, atrest.OpenError(err, "badger store", dir)
 	}
 	db := &DB{
 		dir:        dir,
@@ -347,6 +349,10 @@ func (db *DB) run() {
 	maintain := func(what string, f func() error) {
 		db.maintMu.Lock()
 		defer db.maintMu.Unlock()
+		if err := db.spaceCheck(); err != nil {
+			db.logger.Debug("maintenance skipped", "task", what, "error", err)
+			return
+		}
 		if err := f(); err != nil {
 			db.logger.Error("maintenance failed", "task", what, "error", err)
 		}
@@ -382,6 +388,9 @@ func (db *DB) Maintain() error {
 	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
+	if err := db.spaceCheck(); err != nil {
+		return fmt.Errorf("cannot run the maintenance: %w", err)
+	}
 	if err := db.sealPending(); err != nil {
 		return fmt.Errorf("cannot seal chunks: %w", err)
 	}
@@ -410,7 +419,18 @@ func (db *DB) Flush() error {
 	}
 	db.maintMu.Lock()
 	defer db.maintMu.Unlock()
+	if err := db.spaceCheck(); err != nil {
+		return fmt.Errorf("cannot flush: %w", err)
+	}
 	return db.flushLocked()
+}
+
+// spaceCheck asks Options.SpaceCheck whether the store may grow on disk.
+func (db *DB) spaceCheck() error {
+	if db.opts.SpaceCheck == nil {
+		return nil
+	}
+	return db.opts.SpaceCheck()
 }
 
 func (db *DB) flushLocked() error {
@@ -506,7 +526,12 @@ func (db *DB) Close() error {
 	// Wait for commits in flight: they hold commitMu shared.
 	db.commitMu.Lock()
 	db.commitMu.Unlock() //lint:ignore SA2001 a barrier: the lock is only waited for
-	err := db.sealPending()
+	// On a full disk the open chunks stay in the write-ahead log, which
+	// the next Open replays.
+	var err error
+	if db.spaceCheck() == nil {
+		err = db.sealPending()
+	}
 	if werr := db.wal.log.Close(); werr != nil {
 		err = errors.Join(err, fmt.Errorf("cannot close the write-ahead log: %w", werr))
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/tombstones"
 
+	"github.com/vigilmon/vigil/internal/atrest"
 	"github.com/vigilmon/vigil/internal/badgerlog"
 )
 
@@ -327,7 +328,9 @@ func (db *DB) Snapshot(dir string, skipHead bool) error {
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("snapshot directory %q exists already", dir)
 	}
-	dst, err := badger.Open(badger.DefaultOptions(dir).WithLogger(badgerlog.New(db.logger.Named("snapshot"))).WithCompression(options.ZSTD).WithSyncWrites(true))
+	// A snapshot of an encrypted store is encrypted with its key.
+	dst, err := badger.Open(atrest.Encrypt(badger.DefaultOptions(dir).WithLogger(badgerlog.New(db.logger.Named("snapshot"))).
+		WithCompression(options.ZSTD).WithSyncWrites(true), db.opts.EncryptionKey, db.opts.CacheBytes))
 	if err != nil {
 		return fmt.Errorf("cannot create snapshot %q: %w", dir, err)
 	}

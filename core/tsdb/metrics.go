@@ -16,6 +16,7 @@ type counters struct {
 	samplesOutOfOrder atomic.Uint64 // refused as out of order or too old
 	samplesDuplicate  atomic.Uint64 // refused as another value at a timestamp
 	samplesInvalid    atomic.Uint64 // refused for invalid labels or histograms
+	samplesDiskFull   atomic.Uint64 // of commits refused by Options.SpaceCheck
 	chunksSealed      atomic.Uint64
 	walTruncations    atomic.Uint64
 	corruptions       atomic.Uint64 // records found damaged, see reportCorruption
@@ -38,7 +39,7 @@ var (
 	descSeries      = prometheus.NewDesc("vigil_tsdb_series", "Series in memory: those with a sample within the idle timeout, or not all sealed yet.", nil, nil)
 	descEvicted     = prometheus.NewDesc("vigil_tsdb_series_evicted_total", "Series that left memory after the idle timeout without a sample; they stay in badger and come back with their next sample.", nil, nil)
 	descAppended    = prometheus.NewDesc("vigil_tsdb_samples_appended_total", "Samples committed to the store.", nil, nil)
-	descRefused     = prometheus.NewDesc("vigil_tsdb_samples_refused_total", "Samples Append refused, by reason.", []string{"reason"}, nil)
+	descRefused     = prometheus.NewDesc("vigil_tsdb_samples_refused_total", "Samples Append refused, by reason, and those of commits refused while the disk is full (disk_full).", []string{"reason"}, nil)
 	descChunks      = prometheus.NewDesc("vigil_tsdb_chunks_sealed_total", "Chunks written to badger.", nil, nil)
 	descWALBytes    = prometheus.NewDesc("vigil_tsdb_wal_bytes", "Bytes of the write-ahead log on disk: its segments and checkpoint.", nil, nil)
 	descTruncations = prometheus.NewDesc("vigil_tsdb_wal_truncations_total", "Times segments of the write-ahead log were dropped.", nil, nil)
@@ -78,6 +79,7 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descAppended, prometheus.CounterValue, float64(n.samplesAppended.Load()))
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesOutOfOrder.Load()), "out_of_order")
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesDuplicate.Load()), "duplicate")
+	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesDiskFull.Load()), "disk_full")
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n.samplesInvalid.Load()), "invalid")
 	ch <- prometheus.MustNewConstMetric(descChunks, prometheus.CounterValue, float64(n.chunksSealed.Load()))
 	ch <- prometheus.MustNewConstMetric(descWALBytes, prometheus.GaugeValue, float64(db.walSize()))

@@ -77,8 +77,29 @@ type Options struct {
 	// yet are kept. Nil keeps only what the store needs.
 	WALReader WALReader
 
+	// SpaceCheck, when set, says whether the store may grow on disk: a
+	// Commit asks it before it writes to the write-ahead log, and the
+	// maintenance before it writes to badger or the log (sealing,
+	// checkpoints, retention, eviction, value-log collection, the sealing
+	// of Close). An error refuses the Commit, wrapped, with its samples
+	// counted as refused (reason disk_full), and skips the maintenance
+	// until it returns nil again; the samples committed before stay in
+	// the log and the head. The server passes its disk guard's Check:
+	// badger maps its files into memory, and a write into a mapped page
+	// the full disk cannot hold kills the process with SIGBUS.
+	SpaceCheck func() error
+
 	// CacheBytes is the size of badger's block cache. Default 64 MiB.
 	CacheBytes int64
+
+	// EncryptionKey, when set, encrypts badger's files with AES (16, 24 or
+	// 32 bytes: AES-128, -192 or -256): sealed chunks, the series index,
+	// metadata and tombstones, and snapshots. The write-ahead log is not
+	// encrypted. A store is encrypted, or not, from its creation: Open
+	// refuses another key, or a key for an unencrypted store, and no key
+	// for an encrypted one. Encryption keeps the indexes of badger's
+	// tables in a cache of CacheBytes too.
+	EncryptionKey []byte
 
 	// Logger receives the store's log lines. Default: hclog.NewNullLogger().
 	Logger hclog.Logger
@@ -134,6 +155,9 @@ func (o Options) validate() error {
 		if n.value < 0 {
 			return fmt.Errorf("invalid option %s=%d: must not be negative", n.name, n.value)
 		}
+	}
+	if k := len(o.EncryptionKey); k != 0 && k != 16 && k != 24 && k != 32 {
+		return fmt.Errorf("invalid option EncryptionKey: %d bytes, not 16, 24 or 32", k)
 	}
 	switch o.WALCompression {
 	case "", "none", "snappy", "zstd":

@@ -886,8 +886,9 @@ vigil_tsdb_lowest_timestamp_seconds 1
 # HELP vigil_tsdb_samples_appended_total Samples committed to the store.
 # TYPE vigil_tsdb_samples_appended_total counter
 vigil_tsdb_samples_appended_total 2
-# HELP vigil_tsdb_samples_refused_total Samples Append refused, by reason.
+# HELP vigil_tsdb_samples_refused_total Samples Append refused, by reason, and those of commits refused while the disk is full (disk_full).
 # TYPE vigil_tsdb_samples_refused_total counter
+vigil_tsdb_samples_refused_total{reason="disk_full"} 0
 vigil_tsdb_samples_refused_total{reason="duplicate"} 1
 vigil_tsdb_samples_refused_total{reason="invalid"} 1
 vigil_tsdb_samples_refused_total{reason="out_of_order"} 1

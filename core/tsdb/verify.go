@@ -16,11 +16,15 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/fb"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/table"
 	"github.com/dgraph-io/badger/v4/y"
+	"github.com/dgraph-io/ristretto/v2"
 	"github.com/dgraph-io/ristretto/v2/z"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/vigilmon/vigil/internal/atrest"
 )
 
 // tableDamage is a table of badger that cannot be read whole.
@@ -64,6 +68,28 @@ func verifyTables(bopts badger.Options, logger hclog.Logger) ([]error, error) {
 		return nil, fmt.Errorf("cannot read the table list %q: %w", path, err)
 	}
 
+	// The tables of an encrypted store are read with their data keys, and
+	// their indexes, encrypted too, through a cache, as badger reads them.
+	var (
+		keys       *badger.KeyRegistry
+		indexCache *ristretto.Cache[uint64, *fb.TableIndex]
+	)
+	if len(bopts.EncryptionKey) > 0 {
+		keys, err = badger.OpenKeyRegistry(badger.KeyRegistryOptions{
+			Dir: bopts.Dir, ReadOnly: true, EncryptionKey: bopts.EncryptionKey,
+			EncryptionKeyRotationDuration: bopts.EncryptionKeyRotationDuration,
+		})
+		if err != nil {
+			return nil, atrest.OpenError(err, "badger store", bopts.Dir)
+		}
+		defer keys.Close()
+		indexCache, err = ristretto.NewCache(&ristretto.Config[uint64, *fb.TableIndex]{NumCounters: 1 << 10, MaxCost: 16 << 20, BufferItems: 64})
+		if err != nil {
+			return nil, fmt.Errorf("cannot make the index cache of the encrypted tables: %w", err)
+		}
+		defer indexCache.Close()
+	}
+
 	ids := slices.Sorted(maps.Keys(manifest.Tables))
 	type result struct {
 		blocks int
@@ -81,7 +107,19 @@ func verifyTables(bopts badger.Options, logger hclog.Logger) ([]error, error) {
 				file := table.NewFilename(ids[i], bopts.Dir)
 				r := &results[i]
 				var damage error
-				r.blocks, r.bytes, damage, r.err = verifyTable(file, tm, bopts.BlockSize)
+				topts := table.Options{BlockSize: bopts.BlockSize, Compression: tm.Compression, ChkMode: options.OnBlockRead}
+				if tm.KeyID != 0 {
+					if keys == nil {
+						r.err = fmt.Errorf("the store in %q is encrypted, and no key is given (server { encryption_key_file })", bopts.Dir)
+						continue
+					}
+					if topts.DataKey, r.err = keys.DataKey(tm.KeyID); r.err != nil {
+						r.err = fmt.Errorf("cannot read the data key of table %q: %w", file, r.err)
+						continue
+					}
+					topts.IndexCache = indexCache
+				}
+				r.blocks, r.bytes, damage, r.err = verifyTable(file, topts)
 				if damage != nil {
 					r.damage = &tableDamage{file: filepath.Base(file), level: int(tm.Level), err: damage}
 				}
@@ -119,10 +157,7 @@ func verifyTables(bopts badger.Options, logger hclog.Logger) ([]error, error) {
 // it holds and, when the table is damaged, what is. err is for a file
 // that cannot be read at all; a file the manifest lists but that does not
 // exist is left for badger to report.
-func verifyTable(file string, tm badger.TableManifest, blockSize int) (blocks int, size int64, damage, err error) {
-	if tm.KeyID != 0 {
-		return 0, 0, nil, nil // encrypted: the store never writes such tables
-	}
+func verifyTable(file string, topts table.Options) (blocks int, size int64, damage, err error) {
 	fd, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, 0, nil, nil
@@ -159,11 +194,7 @@ func verifyTable(file string, tm badger.TableManifest, blockSize int) (blocks in
 	}()
 	// The table is never released with DecrRef, which deletes its file at
 	// the last reference; closing mf unmaps it.
-	t, err := table.OpenTable(mf, table.Options{
-		BlockSize:   blockSize,
-		Compression: tm.Compression,
-		ChkMode:     options.OnBlockRead,
-	})
+	t, err := table.OpenTable(mf, topts)
 	if err != nil {
 		return 0, fi.Size(), fmt.Errorf("cannot be opened: %w", err), nil
 	}

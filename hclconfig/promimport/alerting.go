@@ -41,9 +41,8 @@ func (c *converter) alerting(node *yaml.Node) []*hclwrite.Block {
 }
 
 // alertmanager writes the block of one alertmanager configuration: its
-// static targets become URLs with its scheme and path prefix, and the
-// user and password of its basic authentication. It is nil when there is
-// no static target.
+// static targets become URLs with its scheme and path prefix, beside its
+// HTTP client settings. It is nil when there is no static target.
 func (c *converter) alertmanager(am *config.AlertmanagerConfig, node *yaml.Node) *hclwrite.Block {
 	var client clientOut
 	for _, e := range entries(node) {
@@ -62,7 +61,7 @@ func (c *converter) alertmanager(am *config.AlertmanagerConfig, node *yaml.Node)
 		case "sigv4":
 			c.skip(e.node, "Vigil does not sign requests with AWS SigV4")
 		default:
-			if c.client(e, am.HTTPClientConfig, amClient, &client) {
+			if c.client(e, am.HTTPClientConfig, blockClient, &client) {
 				continue
 			}
 			if strings.HasSuffix(e.key, "_sd_configs") {
@@ -84,12 +83,6 @@ func (c *converter) alertmanager(am *config.AlertmanagerConfig, node *yaml.Node)
 				if prefix := strings.Trim(am.PathPrefix, "/"); prefix != "" {
 					u.Path = "/" + prefix
 				}
-				switch {
-				case client.password.set:
-					u.User = url.UserPassword(client.username.lit, client.password.lit)
-				case client.username.set:
-					u.User = url.User(client.username.lit)
-				}
 				urls = append(urls, u.String())
 			}
 		}
@@ -102,5 +95,6 @@ func (c *converter) alertmanager(am *config.AlertmanagerConfig, node *yaml.Node)
 	if timeout := time.Duration(am.Timeout); timeout != hclconfig.DefaultAlertmanagerTimeout {
 		block.Body().SetAttributeValue("timeout", durationVal(timeout))
 	}
+	client.write(block.Body())
 	return block
 }

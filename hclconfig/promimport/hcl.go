@@ -41,6 +41,14 @@ func setValue(b *hclwrite.Body, name string, v value) {
 
 func durationVal(d time.Duration) cty.Value { return cty.StringVal(model.Duration(d).String()) }
 
+func stringMap(m map[string]string) cty.Value {
+	values := make(map[string]cty.Value, len(m))
+	for k, v := range m {
+		values[k] = cty.StringVal(v)
+	}
+	return cty.MapVal(values)
+}
+
 func stringList(ss []string) cty.Value {
 	if len(ss) == 0 {
 		return cty.ListValEmpty(cty.String)

@@ -373,8 +373,8 @@ scrape "inventory" {
 `,
 			report: []string{
 				`12: ca_file is not converted: the http discovery plugin takes only insecure_skip_verify of tls_config`,
-				`13: follow_redirects is not converted: Vigil's HTTP clients follow redirects`,
-				`18: oauth2 is not converted: Vigil has no OAuth 2.0 client here; the remote_write and remote_read blocks have one`,
+				`13: follow_redirects is not converted: the http discovery plugin follows redirects`,
+				`18: oauth2 is not converted: the http discovery plugin has no OAuth 2.0 client`,
 			},
 		},
 		"basic auth": {
@@ -402,8 +402,8 @@ scrape "literal" {
 
 scrape "files" {
   basic_auth {
-    username = file("secrets/user")
-    password = file("/etc/secrets/password")
+    username      = file("secrets/user")
+    password_file = "/etc/secrets/password"
   }
 }
 
@@ -439,7 +439,7 @@ scrape "credentials" {
 }
 
 scrape "credentials file" {
-  bearer_token = file("/var/run/token")
+  bearer_token_file = "/var/run/token"
 }
 
 scrape "deprecated" {
@@ -447,7 +447,7 @@ scrape "deprecated" {
 }
 
 scrape "deprecated file" {
-  bearer_token = file("old.token")
+  bearer_token_file = "old.token"
 }
 
 scrape "other type" {
@@ -483,6 +483,7 @@ scrape "mtls" {
     cert_file            = "client.pem"
     key_file             = "client-key.pem"
     server_name          = "apps.internal"
+    min_version          = "TLS12"
     insecure_skip_verify = true
   }
 }
@@ -492,7 +493,6 @@ scrape "inline" {
 }
 `,
 			report: []string{
-				`11: min_version is not converted: Vigil uses Go's default TLS versions`,
 				`15: ca is not converted: Vigil reads certificates and keys from files; write it to one and set ca_file`,
 				`16: cert_file is not converted: cert_file and key_file go together in Vigil, and the other half is not converted`,
 				`17: key is not converted: Vigil reads certificates and keys from files; write it to one and set key_file`,
@@ -530,8 +530,13 @@ alerting:
 `,
 			hcl: header + textGlobal + `
 alertmanager {
-  urls    = ["https://ops:s3%3Acr%40t@am1:9093/am", "https://ops:s3%3Acr%40t@am2:9093/am"]
+  urls    = ["https://am1:9093/am", "https://am2:9093/am"]
   timeout = "30s"
+
+  basic_auth {
+    username = "ops"
+    password = "s3:cr@t"
+  }
 }
 
 alertmanager {
@@ -543,7 +548,6 @@ alertmanager {
 				`17: labels is not converted: an alertmanager block takes URLs; the labels of its targets are for relabel_configs, which Vigil lacks`,
 				`19: kubernetes_sd_configs is not converted: an alertmanager block lists fixed URLs; Vigil does not discover Alertmanagers`,
 				`21: relabel_configs is not converted: Vigil does not relabel Alertmanager targets`,
-				`25: authorization is not converted: an alertmanager block sends basic authentication only, with the user and password of its URLs`,
 			},
 		},
 		"scrape options and limits": {
@@ -724,17 +728,17 @@ remote_read:
 `,
 			hcl: header + textGlobal + `
 remote_write "mimir.example.com" {
-  url            = "https://mimir.example.com/api/v1/push"
-  remote_timeout = "10s"
+  url                    = "https://mimir.example.com/api/v1/push"
+  remote_timeout         = "10s"
+  send_exemplars         = true
+  send_native_histograms = true
   headers = {
     X-Scope-OrgID = "team-a"
   }
-  send_exemplars         = true
-  send_native_histograms = true
 
   basic_auth {
-    username = "vigil"
-    password = file("/etc/mimir.pass")
+    username      = "vigil"
+    password_file = "/etc/mimir.pass"
   }
 
   tls {
@@ -758,10 +762,10 @@ remote_write "mimir.example.com-2" {
   url = "https://mimir.example.com/other/push"
 
   oauth2 {
-    client_id     = "vigil"
-    client_secret = file("/etc/oauth.secret")
-    token_url     = "https://auth.example.com/token"
-    scopes        = ["write"]
+    client_id          = "vigil"
+    client_secret_file = "/etc/oauth.secret"
+    token_url          = "https://auth.example.com/token"
+    scopes             = ["write"]
   }
 }
 
@@ -777,7 +781,8 @@ remote_read "archive" {
     job = "node"
   }
   filter_external_labels = false
-  bearer_token           = file("/etc/archive.token")
+  bearer_token_file      = "/etc/archive.token"
+  proxy_from_environment = true
 }
 `,
 			report: []string{
@@ -786,7 +791,6 @@ remote_read "archive" {
 				`35: sigv4 is not converted: Vigil has no sigv4 authentication; use bearer_token, basic_auth or oauth2`,
 				`37: round_robin_dns is not converted: Vigil's remote_write connects to the address the system resolver gives first`,
 				`48: chunked_read_limit is not converted: Vigil's remote_read takes frames of streamed chunks up to Prometheus's default size`,
-				`49: proxy_from_environment is not converted: Vigil's remote blocks use no proxy`,
 			},
 		},
 		"what Vigil lacks is reported at its line": {
@@ -844,6 +848,10 @@ server {
 ` + textGlobal + `
 scrape "pods" {
   targets = ["example.org:443"]
+  headers = {
+    X-Team = "infra"
+  }
+  proxy_url = "http://proxy:3128"
 
   relabel {
     source_labels = ["__address__"]
@@ -872,8 +880,6 @@ remote_read "mimir" {
 				`20: targets is not converted: Vigil's targets are host:port, and "https://example.com" has a scheme or a path; scrape "pods" leaves it out`,
 				`22: enable_compression is not converted: Vigil always asks targets for gzip`,
 				`23: track_timestamps_staleness is not converted: Vigil marks a series stale when it vanishes, also when its samples have timestamps`,
-				`24: proxy_url is not converted: Vigil's HTTP clients take no proxy settings, only the environment's HTTP_PROXY, HTTPS_PROXY and NO_PROXY`,
-				`25: http_headers is not converted: Vigil sends no extra headers`,
 				`32: size is not converted: the server block retains by time only`,
 				`33: out_of_order_time_window is not converted: the server block has no out-of-order window`,
 				`40: runtime is not converted: Vigil's configuration has no runtime settings; the server sets GOGC=75 unless the environment sets GOGC`,

@@ -3,11 +3,9 @@ package promimport
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
-	promcfg "github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/config"
 	"github.com/zclconf/go-cty/cty"
 	"go.yaml.in/yaml/v3"
@@ -84,7 +82,7 @@ func (c *converter) remoteWrite(rw *config.RemoteWriteConfig, node *yaml.Node, n
 			c.skipIf(e.key == "failed_request_logging" && rw.FailedRequestLogging || e.key == "convert_nhcb_to_classic" && rw.ConvertNHCBToClassic,
 				e.node, "Vigil's remote_write has no such setting")
 		default:
-			if !c.client(e, rw.HTTPClientConfig, remoteWriteClient, &client) {
+			if !c.client(e, rw.HTTPClientConfig, blockClient, &client) {
 				c.skip(e.node, "Vigil's remote_write has no such setting")
 			}
 		}
@@ -97,16 +95,14 @@ func (c *converter) remoteWrite(rw *config.RemoteWriteConfig, node *yaml.Node, n
 	if rw.RemoteTimeout != d.RemoteTimeout {
 		b.SetAttributeValue("remote_timeout", durationVal(time.Duration(rw.RemoteTimeout)))
 	}
-	if len(rw.Headers) > 0 {
-		b.SetAttributeValue("headers", stringMap(rw.Headers))
-	}
 	if rw.SendExemplars {
 		b.SetAttributeValue("send_exemplars", cty.True)
 	}
 	if rw.SendNativeHistograms {
 		b.SetAttributeValue("send_native_histograms", cty.True)
 	}
-	writeClient(b, client)
+	remoteHeaders(&client, rw.Headers)
+	client.write(b)
 	q, dq := rw.QueueConfig, d.QueueConfig
 	var queue *hclwrite.Body
 	set := func(name string, v cty.Value) {
@@ -161,7 +157,7 @@ func (c *converter) remoteRead(rr *config.RemoteReadConfig, node *yaml.Node, nam
 			c.skipIf(rr.ChunkedReadLimit != config.DefaultChunkedReadLimit, e.node,
 				"Vigil's remote_read takes frames of streamed chunks up to Prometheus's default size")
 		default:
-			if !c.client(e, rr.HTTPClientConfig, remoteReadClient, &client) {
+			if !c.client(e, rr.HTTPClientConfig, blockClient, &client) {
 				c.skip(e.node, "Vigil's remote_read has no such setting")
 			}
 		}
@@ -170,9 +166,6 @@ func (c *converter) remoteRead(rr *config.RemoteReadConfig, node *yaml.Node, nam
 	d := config.DefaultRemoteReadConfig
 	if rr.RemoteTimeout != d.RemoteTimeout {
 		b.SetAttributeValue("remote_timeout", durationVal(time.Duration(rr.RemoteTimeout)))
-	}
-	if len(rr.Headers) > 0 {
-		b.SetAttributeValue("headers", stringMap(rr.Headers))
 	}
 	if rr.ReadRecent {
 		b.SetAttributeValue("read_recent", cty.True)
@@ -187,50 +180,21 @@ func (c *converter) remoteRead(rr *config.RemoteReadConfig, node *yaml.Node, nam
 	if !rr.FilterExternalLabels {
 		b.SetAttributeValue("filter_external_labels", cty.False)
 	}
-	writeClient(b, client)
+	remoteHeaders(&client, rr.Headers)
+	client.write(b)
 	return block
 }
 
-// stringMap is m as an HCL object, its keys sorted.
-func stringMap(m map[string]string) cty.Value {
-	vals := map[string]cty.Value{}
-	for k, v := range m {
-		vals[k] = cty.StringVal(v)
-	}
-	return cty.ObjectVal(vals)
-}
-
-// writeOAuth2 writes the oauth2 block of a remote block.
-func writeOAuth2(b *hclwrite.Body, o *oauth2Out) {
-	ob := nested(b, "oauth2")
-	ob.SetAttributeValue("client_id", cty.StringVal(o.clientID))
-	setValue(ob, "client_secret", o.clientSecret)
-	ob.SetAttributeValue("token_url", cty.StringVal(o.tokenURL))
-	if len(o.scopes) > 0 {
-		ob.SetAttributeValue("scopes", stringList(o.scopes))
-	}
-	if len(o.params) > 0 {
-		ob.SetAttributeValue("endpoint_params", stringMap(o.params))
-	}
-}
-
-// oauth2 converts the oauth2 settings of a remote block's client into
-// out, and reports those Vigil lacks.
-func (c *converter) oauth2(e entry, o *promcfg.OAuth2, out *clientOut) {
-	if o == nil {
+// remoteHeaders adds the headers of a remote entry to those of its HTTP
+// client settings: both are the block's headers attribute.
+func remoteHeaders(client *clientOut, headers map[string]string) {
+	if len(headers) == 0 {
 		return
 	}
-	res := &oauth2Out{clientID: o.ClientID, tokenURL: o.TokenURL, scopes: slices.Clone(o.Scopes), params: o.EndpointParams}
-	for _, a := range entries(e.value) {
-		switch a.key {
-		case "client_id", "token_url", "scopes", "endpoint_params":
-		case "client_secret":
-			res.clientSecret = literal(string(o.ClientSecret))
-		case "client_secret_file":
-			res.clientSecret = fromFile(o.ClientSecretFile)
-		default:
-			c.skip(a.node, "Vigil's oauth2 block has client_id, client_secret, token_url, scopes and endpoint_params only")
-		}
+	if client.headers == nil {
+		client.headers = map[string]string{}
 	}
-	out.oauth2 = res
+	for k, v := range headers {
+		client.headers[k] = v
+	}
 }

@@ -69,7 +69,7 @@ func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Bl
 		case "scrape_failure_log_file":
 			c.skip(e.node, "Vigil does not log failed scrapes to a file")
 		default:
-			if c.client(e, sc.HTTPClientConfig, scrapeClient, &client) {
+			if c.client(e, sc.HTTPClientConfig, blockClient, &client) {
 				continue
 			}
 			if name, ok := strings.CutSuffix(e.key, "_sd_configs"); ok {
@@ -202,7 +202,7 @@ func (c *converter) scrape(sc *config.ScrapeConfig, node *yaml.Node, p scrapePar
 	if sc.ScrapeFallbackProtocol != "" {
 		b.SetAttributeValue("fallback_scrape_protocol", cty.StringVal(string(sc.ScrapeFallbackProtocol)))
 	}
-	writeClient(b, p.client)
+	p.client.write(b)
 	for i, r := range staticLabels(p.groups, p.bad, p.byAddress) {
 		if i == 0 {
 			if len(b.Attributes())+len(b.Blocks()) > 0 {

@@ -2,6 +2,7 @@ server {
   listen               = "127.0.0.1:9191"
   data_dir             = "./vigil-data"
   retention            = "15d"
+  min_free_disk        = "1GB"
   max_exemplars        = 50000
   series_idle_timeout  = "3h"
   enable_admin_api     = true

@@ -12,6 +12,11 @@ import (
 	"github.com/vigilmon/vigil/internal/badgerlog"
 )
 
+// EncryptedCacheBytes is the size of each cache a small database needs
+// when it is encrypted (see package atrest): of its blocks and of its
+// tables' indexes.
+const EncryptedCacheBytes = 1 << 20
+
 // Options returns the options of a small badger database in dir, logging
 // to logger; sync says whether each write is synced to disk before it
 // returns.

@@ -55,7 +55,11 @@ scrape "prometheus" {
   label_value_length_limit = 200
   body_size_limit          = "15MB"
   fallback_scrape_protocol = "PrometheusText0.0.4"
-  bearer_token             = file("valid_token_file")
+  bearer_token_file        = "valid_token_file"
+
+  tls {
+    min_version = "TLS10"
+  }
 
   # The labels of static_configs.
   relabel {
@@ -212,8 +216,8 @@ scrape "service-kubernetes-namespaces" {
   body_size_limit          = "15MB"
 
   basic_auth {
-    username = "myusername"
-    password = file("valid_password_file")
+    username      = "myusername"
+    password_file = "valid_password_file"
   }
 }
 
@@ -495,8 +499,9 @@ remote_write "rw_tls" {
 }
 
 remote_read "default" {
-  url         = "http://remote1/read"
-  read_recent = true
+  url          = "http://remote1/read"
+  read_recent  = true
+  enable_http2 = false
 }
 
 remote_read "read_special" {

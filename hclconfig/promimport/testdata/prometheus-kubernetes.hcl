@@ -8,8 +8,8 @@ global {
 }
 
 scrape "kubernetes-apiservers" {
-  scheme       = "https"
-  bearer_token = file("/var/run/secrets/kubernetes.io/serviceaccount/token")
+  scheme            = "https"
+  bearer_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
   tls {
     ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
@@ -23,8 +23,8 @@ scrape "kubernetes-apiservers" {
 }
 
 scrape "kubernetes-nodes" {
-  scheme       = "https"
-  bearer_token = file("/var/run/secrets/kubernetes.io/serviceaccount/token")
+  scheme            = "https"
+  bearer_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
   tls {
     ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
@@ -37,9 +37,9 @@ scrape "kubernetes-nodes" {
 }
 
 scrape "kubernetes-cadvisor" {
-  metrics_path = "/metrics/cadvisor"
-  scheme       = "https"
-  bearer_token = file("/var/run/secrets/kubernetes.io/serviceaccount/token")
+  metrics_path      = "/metrics/cadvisor"
+  scheme            = "https"
+  bearer_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
   tls {
     ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"

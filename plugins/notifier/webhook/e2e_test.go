@@ -43,7 +43,7 @@ func TestPluginBinary(t *testing.T) {
 	timeout, _ := schema.Attribute("timeout")
 	headers, _ := schema.Attribute("headers")
 	if !u.Required || !token.Sensitive || !password.Sensitive || maxAlerts.Default != float64(0) ||
-		timeout.Default != "10s" || headers.Type != sdk.TypeStringMap {
+		timeout.Default != "10s" || headers.Type != sdk.TypeStringMap || !headers.Sensitive {
 		t.Errorf("schema %+v", schema)
 	}
 

@@ -48,7 +48,7 @@ var webhookPlugin = sdk.Plugin{
 		sdk.String("basic_auth_password", "The password of HTTP basic authentication.", sdk.Sensitive),
 		sdk.Number("max_alerts", "The most alerts one message carries; the others are left out and counted in truncatedAlerts. 0 sends them all.", sdk.Default(0)),
 		sdk.Duration("timeout", "How long one delivery may take.", sdk.Default("10s")),
-		sdk.StringMap("headers", "Extra HTTP headers sent with every notification."),
+		sdk.StringMap("headers", "Extra HTTP headers sent with every notification; secrets, since they often hold an API key.", sdk.Sensitive),
 	},
 	Notifier: func(cfg sdk.Config) (sdk.Notifier, error) { return newWebhook(cfg) },
 }

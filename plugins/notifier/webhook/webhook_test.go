@@ -336,7 +336,10 @@ func TestURLIsSecret(t *testing.T) {
 	cfg, diags := hclconfig.Parse("vigil.hcl", []byte(`plugin "webhook" { source = "vigil-notifier-webhook" }
 notifier "team" {
   plugin = "webhook"
-  config { url = "https://hooks.example.com/services/T0KEN" }
+  config {
+    url     = "https://hooks.example.com/services/T0KEN"
+    headers = { "X-Api-Key" = "K3Y" }
+  }
 }
 `))
 	if diags.HasErrors() {
@@ -352,8 +355,8 @@ notifier "team" {
 		t.Fatal(err)
 	}
 	inst.Values = &values
-	if text := string(cfg.HCL()); strings.Contains(text, "T0KEN") || !regexp.MustCompile(`url += "<secret>"`).MatchString(text) {
-		t.Errorf("the rendered configuration shows the URL:\n%s", text)
+	if text := string(cfg.HCL()); strings.Contains(text, "T0KEN") || strings.Contains(text, "K3Y") || !regexp.MustCompile(`url += "<secret>"`).MatchString(text) {
+		t.Errorf("the rendered configuration shows the URL or a header:\n%s", text)
 	}
 
 	bad, err := webhookPlugin.Schema.Values(map[string]any{"url": "https://hooks.example.com/T0KEN\x7f"})

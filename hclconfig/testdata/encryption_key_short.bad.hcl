@@ -1,0 +1,3 @@
+server {
+  encryption_key_file = "short.key"
+}
