@@ -18,13 +18,15 @@ func newConfigImportCommand() *cobra.Command {
 		Long: `Convert PROMETHEUS_YML, a Prometheus configuration, into Vigil's HCL: the
 global block, the scrape configs with their static targets, file_sd_configs
 and http_sd_configs (discovery blocks of the file and http plugins),
-relabeling, limits, authentication and TLS, rule_files, and the
-Alertmanagers of alerting. Prometheus's own code reads the file, with its
+relabeling, limits, authentication and TLS, rule_files, the Alertmanagers
+of alerting, and remote_write and remote_read (remote_write and remote_read
+blocks, named after each entry's name or its URL's host). Prometheus's own
+code reads the file, with its
 defaults and checks. The HCL, in the canonical format, goes to standard
 output, or to FILE with -o.
 
-What Vigil has no equivalent for (other service discoveries, remote_write,
-storage settings, OAuth 2.0, proxies, ...) is left out of the HCL and
+What Vigil has no equivalent for (other service discoveries, storage
+settings, remote write metadata, sigv4, ...) is left out of the HCL and
 reported on standard error, a line each:
 
   PROMETHEUS_YML:LINE: KEY is not converted: WHY

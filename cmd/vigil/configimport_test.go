@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,16 +27,22 @@ func TestConfigImport(t *testing.T) {
 	})
 
 	t.Run("something not converted", func(t *testing.T) {
-		file := filepath.Join(samples, "prometheus-agent.yml")
+		file := filepath.Join(samples, "prometheus-kubernetes.yml")
 		code, stdout, stderr := runCLI("config", "import", file)
 		if code != exitFailure {
 			t.Fatalf("exit %d, want %d", code, exitFailure)
 		}
-		if !strings.Contains(stdout, `scrape "prometheus" {`) {
+		if !strings.Contains(stdout, `scrape "kubernetes-pods" {`) {
 			t.Errorf("the HCL is not written:\n%s", stdout)
 		}
-		want := file + ":20: remote_write is not converted: the import does not convert it; write a remote_write block for each entry\n" +
-			`vigil: 1 settings of "` + file + `" are not converted; the HCL leaves them out` + "\n"
+		want := file + ":14: keep_dropped_targets is not converted: Vigil has no limit on the dropped targets it keeps\n"
+		for _, l := range []struct {
+			line int
+			job  string
+		}{{26, "kubernetes-apiservers"}, {89, "kubernetes-nodes"}, {140, "kubernetes-cadvisor"}, {153, "kubernetes-service-endpoints"}, {203, "kubernetes-services"}, {234, "kubernetes-ingresses"}, {269, "kubernetes-pods"}} {
+			want += fmt.Sprintf("%s:%d: kubernetes_sd_configs is not converted: Vigil has no kubernetes discovery plugin, so scrape %q has no targets from it\n", file, l.line, l.job)
+		}
+		want += `vigil: 8 settings of "` + file + `" are not converted; the HCL leaves them out` + "\n"
 		if stderr != want {
 			t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
 		}

@@ -217,10 +217,14 @@ func (m *Manager) targets() (map[string]wantedTarget, []DroppedTarget) {
 func (m *Manager) sync() error {
 	want, dropped := m.targets()
 	for key, l := range m.loops {
-		if w, ok := want[key]; ok && sameJob(w.cfg, l.cfg) {
+		w, ok := want[key]
+		if ok && sameJob(w.cfg, l.cfg) {
 			delete(want, key)
 			continue
 		}
+		// A target whose block changed keeps its report series: the loop
+		// that replaces it appends them at its first scrape.
+		l.gone = !ok
 		l.stop(true)
 		delete(m.loops, key)
 	}
@@ -319,6 +323,7 @@ type loop struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	markStale bool          // set before cancel: append stale markers when ending
+	gone      bool          // set before cancel: the target left, its report series end too
 	hold      *sync.RWMutex // Options.Hold
 }
 
@@ -378,7 +383,9 @@ func (l *loop) scrapeOnce() error {
 }
 
 // finish marks the target's series stale when the loop ends because the
-// target is gone.
+// target is gone or its block changed: those of its last scrape and, when
+// the target is gone and was scraped, the report series (up and the
+// others), as Prometheus does.
 func (l *loop) finish() {
 	if !l.markStale {
 		return
@@ -388,7 +395,11 @@ func (l *loop) finish() {
 		defer l.hold.RUnlock()
 	}
 	app := l.scraper.store.AppenderV2(context.Background())
-	l.scraper.markAllStale(app, time.Now())
+	now := time.Now()
+	l.scraper.markAllStale(app, now)
+	if l.gone && !l.scraper.Health().LastScrape.IsZero() {
+		l.scraper.markReportStale(app, now)
+	}
 	if err := app.Commit(); err != nil {
 		l.logger.Error("cannot mark the series of a removed target stale", "error", err)
 		return

@@ -98,9 +98,18 @@ scrape "gone" {
 	if err := m.ApplyConfig(t.Context(), config(b.addr())); err != nil {
 		t.Fatal(err)
 	}
-	got := readAll(t, db)[seriesA]
-	if last := got[len(got)-1]; !value.IsStaleNaN(last.v) {
-		t.Fatalf("series of the removed target not marked stale: %v", got)
+	stored := readAll(t, db)
+	for _, series := range []string{seriesA,
+		fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_duration_seconds", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_samples_scraped", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_samples_post_metric_relabeling", instance=%q, job="app"}`, a.addr()),
+		fmt.Sprintf(`{__name__="scrape_series_added", instance=%q, job="app"}`, a.addr()),
+	} {
+		got := stored[series]
+		if len(got) == 0 || !value.IsStaleNaN(got[len(got)-1].v) {
+			t.Errorf("%s of the removed target not marked stale: %v", series, got)
+		}
 	}
 	eventually(t, "a scrape of target b", func() bool { return len(readAll(t, db)[seriesB]) >= 1 })
 	if ts := m.Targets(); len(ts) != 1 || !strings.Contains(ts[0].URL.String(), b.addr()) {
@@ -114,6 +123,25 @@ scrape "gone" {
 	for _, s := range readAll(t, db)[seriesB] {
 		if value.IsStaleNaN(s.v) {
 			t.Fatal("an unchanged target was restarted and marked stale")
+		}
+	}
+
+	// A changed block restarts b's loop: its up goes on, unmarked.
+	changed := parseConfig(t, fmt.Sprintf(`scrape "app" {
+  targets         = ["%s"]
+  scrape_interval = "100ms"
+  scrape_timeout  = "100ms"
+  sample_limit    = 1000
+}`, b.addr()))
+	if err := m.ApplyConfig(t.Context(), changed); err != nil {
+		t.Fatal(err)
+	}
+	upB := fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, b.addr())
+	before := len(readAll(t, db)[upB])
+	eventually(t, "a scrape of b by its new loop", func() bool { return len(readAll(t, db)[upB]) > before })
+	for _, s := range readAll(t, db)[upB] {
+		if value.IsStaleNaN(s.v) {
+			t.Fatal("the up of a target whose block changed was marked stale")
 		}
 	}
 	stop()

@@ -565,6 +565,15 @@ func (s *scraper) markAllStale(app storage.AppenderV2, ts time.Time) {
 	s.appendStale(app, ts)
 }
 
+// markReportStale appends a stale marker at ts for each report series
+// (up and the others): the target is gone.
+func (s *scraper) markReportStale(app storage.AppenderV2, ts time.Time) {
+	for i := range s.report {
+		r := &s.report[i]
+		_, _ = app.Append(r.ref, r.lset, 0, ts.UnixMilli(), math.Float64frombits(value.StaleNaN), nil, nil, storage.AppendV2Options{})
+	}
+}
+
 // appendStaleMarker appends a stale marker at ts for the series of e.
 func appendStaleMarker(app storage.AppenderV2, e *cacheEntry, ts time.Time) {
 	// A series that is newer than ts, or already stale, refuses the

@@ -149,10 +149,8 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 			retention, maxExemplars = c.storage(e)
 		case "runtime":
 			c.skip(e.node, "Vigil's configuration has no runtime settings; the server sets GOGC=75 unless the environment sets GOGC")
-		case "remote_write":
-			c.skip(e.node, "the import does not convert it; write a remote_write block for each entry")
-		case "remote_read":
-			c.skip(e.node, "the import does not convert it; write a remote_read block for each entry")
+		case "remote_write", "remote_read":
+			// Below, after the alertmanager blocks.
 		case "otlp":
 			// Below, after the global block.
 		case "tracing":
@@ -196,6 +194,10 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 	}
 	alerting, _ := lookup(root, "alerting")
 	managers := c.alerting(alerting.value)
+	remotes, err := c.remoteBlocks(root)
+	if err != nil {
+		return nil, err
+	}
 
 	for _, p := range []string{"file", "http"} {
 		if c.plugins[p] {
@@ -207,7 +209,7 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 			body.AppendNewBlock("plugin", []string{p}).Body().SetAttributeValue("source", cty.StringVal(source))
 		}
 	}
-	for _, b := range append(jobs, managers...) {
+	for _, b := range slices.Concat(jobs, managers, remotes) {
 		body.AppendNewline()
 		body.AppendBlock(b)
 	}

@@ -675,6 +675,124 @@ scrape "classic" {
 }
 `,
 		},
+		"remote write and remote read": {
+			yaml: `
+remote_write:
+  - url: https://mimir.example.com/api/v1/push
+    remote_timeout: 10s
+    headers:
+      X-Scope-OrgID: team-a
+    send_exemplars: true
+    send_native_histograms: true
+    basic_auth:
+      username: vigil
+      password_file: /etc/mimir.pass
+    tls_config:
+      ca_file: ca.pem
+    queue_config:
+      max_shards: 10
+      batch_send_deadline: 1s
+      retry_on_http_429: true
+      sample_age_limit: 1h
+    metadata_config:
+      send: true
+    write_relabel_configs:
+      - source_labels: [__name__]
+        regex: go_.*
+        action: drop
+  - url: https://mimir.example.com/other/push
+    oauth2:
+      client_id: vigil
+      client_secret_file: /etc/oauth.secret
+      token_url: https://auth.example.com/token
+      scopes: [write]
+    metadata_config:
+      send: false
+  - url: http://thanos:19291/api/v1/receive
+    name: thanos
+    sigv4:
+      region: eu-west-1
+    round_robin_dns: true
+remote_read:
+  - url: http://archive:9090/api/v1/read
+    name: archive
+    read_recent: true
+    remote_timeout: 2m
+    required_matchers:
+      job: node
+    filter_external_labels: false
+    authorization:
+      credentials_file: /etc/archive.token
+    chunked_read_limit: 1000
+    proxy_from_environment: true
+`,
+			hcl: header + textGlobal + `
+remote_write "mimir.example.com" {
+  url                    = "https://mimir.example.com/api/v1/push"
+  remote_timeout         = "10s"
+  send_exemplars         = true
+  send_native_histograms = true
+  headers = {
+    X-Scope-OrgID = "team-a"
+  }
+
+  basic_auth {
+    username      = "vigil"
+    password_file = "/etc/mimir.pass"
+  }
+
+  tls {
+    ca_file = "ca.pem"
+  }
+
+  queue {
+    max_shards          = 10
+    batch_send_deadline = "1s"
+    retry_on_http_429   = true
+  }
+
+  write_relabel {
+    source_labels = ["__name__"]
+    regex         = "go_.*"
+    action        = "drop"
+  }
+}
+
+remote_write "mimir.example.com-2" {
+  url = "https://mimir.example.com/other/push"
+
+  oauth2 {
+    client_id          = "vigil"
+    client_secret_file = "/etc/oauth.secret"
+    token_url          = "https://auth.example.com/token"
+    scopes             = ["write"]
+  }
+}
+
+remote_write "thanos" {
+  url = "http://thanos:19291/api/v1/receive"
+}
+
+remote_read "archive" {
+  url            = "http://archive:9090/api/v1/read"
+  remote_timeout = "2m"
+  read_recent    = true
+  required_matchers = {
+    job = "node"
+  }
+  filter_external_labels = false
+  bearer_token_file      = "/etc/archive.token"
+  proxy_from_environment = true
+}
+`,
+			report: []string{
+				`18: sample_age_limit is not converted: Vigil's queues send samples of any age`,
+				`19: metadata_config is not converted: Vigil keeps no metadata in its write-ahead log, and sends none`,
+				`35: sigv4 is not converted: Vigil has no sigv4 authentication; use bearer_token, basic_auth or oauth2`,
+				`37: round_robin_dns is not converted: Vigil's remote_write connects to the address the system resolver gives first`,
+				`48: chunked_read_limit is not converted: Vigil's remote_read takes frames of streamed chunks up to Prometheus's default size`,
+			},
+		},
 		"what Vigil lacks is reported at its line": {
 			yaml: `
 global:
@@ -745,6 +863,14 @@ scrape "pods" {
     replacement  = "blackbox:9115"
   }
 }
+
+remote_write "mimir" {
+  url = "http://mimir/api/v1/push"
+}
+
+remote_read "mimir" {
+  url = "http://mimir/api/v1/read"
+}
 `,
 			report: []string{
 				`3: target_limit is not converted: Vigil has no limit on the targets of a scrape`,
@@ -756,8 +882,6 @@ scrape "pods" {
 				`23: track_timestamps_staleness is not converted: Vigil marks a series stale when it vanishes, also when its samples have timestamps`,
 				`32: size is not converted: the server block retains by time only`,
 				`33: out_of_order_time_window is not converted: the server block has no out-of-order window`,
-				`36: remote_write is not converted: the import does not convert it; write a remote_write block for each entry`,
-				`38: remote_read is not converted: the import does not convert it; write a remote_read block for each entry`,
 				`40: runtime is not converted: Vigil's configuration has no runtime settings; the server sets GOGC=75 unless the environment sets GOGC`,
 				`42: tracing is not converted: Vigil does not export traces`,
 			},

@@ -468,3 +468,50 @@ scrape "outscale" {
 alertmanager {
   urls = ["https://1.2.3.4:9093", "https://1.2.3.5:9093", "https://1.2.3.6:9093"]
 }
+
+remote_write "drop_expensive" {
+  url = "http://remote1/push"
+
+  oauth2 {
+    client_id     = "123"
+    client_secret = "456"
+    token_url     = "http://remote1/auth"
+  }
+
+  write_relabel {
+    source_labels = ["__name__"]
+    regex         = "expensive.*"
+    action        = "drop"
+  }
+}
+
+remote_write "rw_tls" {
+  url              = "http://remote2/push"
+  protobuf_message = "io.prometheus.write.v2.Request"
+  headers = {
+    name = "value"
+  }
+
+  tls {
+    cert_file = "valid_cert_file"
+    key_file  = "valid_key_file"
+  }
+}
+
+remote_read "default" {
+  url          = "http://remote1/read"
+  read_recent  = true
+  enable_http2 = false
+}
+
+remote_read "read_special" {
+  url = "http://remote3/read"
+  required_matchers = {
+    job = "special"
+  }
+
+  tls {
+    cert_file = "valid_cert_file"
+    key_file  = "valid_key_file"
+  }
+}

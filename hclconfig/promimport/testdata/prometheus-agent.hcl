@@ -10,3 +10,7 @@ global {
 scrape "prometheus" {
   targets = ["localhost:9090"]
 }
+
+remote_write "remote-write-url" {
+  url = "http://remote-write-url"
+}
