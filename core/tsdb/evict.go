@@ -41,8 +41,8 @@ func (db *DB) evictBefore(cutoff int64) error {
 	err := db.kv.View(func(txn *badger.Txn) error {
 		// Series loaded at Open and not appended to since do not know their
 		// newest sample: it is in their newest chunk.
-		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte{prefixChunk}})
-		defer it.Close()
+		newest := newNewestChunks(db, txn)
+		defer newest.close()
 		var err error
 		db.series.forEach(func(s *memSeries) {
 			if err != nil {
@@ -51,7 +51,7 @@ func (db *DB) evictBefore(cutoff int64) error {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if !s.maxTKnown {
-				if err = db.readNewestSample(s, it); err != nil {
+				if err = newest.read(s); err != nil {
 					err = fmt.Errorf("cannot read the newest chunk of series %s: %w", s.lset, err)
 					return
 				}

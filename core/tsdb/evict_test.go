@@ -743,3 +743,93 @@ func TestMaintainEvictsAtOnce(t *testing.T) {
 		t.Fatalf("Maintain after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestEvictionReadsNewestSamplesAfterOpen reopens a store whose samples are
+// all sealed, so that its series do not know their newest sample, and
+// checks that the eviction pass reads it for each (walking the chunk keys,
+// and seeking for series with many chunks and after a run of them): the
+// idle series leave, and the others know their newest sample and value,
+// which the duplicate check of the next append relies on.
+func TestEvictionReadsNewestSamplesAfterOpen(t *testing.T) {
+	opts := Options{SamplesPerChunk: 4}
+	db := openTestDB(t, opts)
+	type want struct {
+		ls    labels.Labels
+		lastT int64
+		lastV float64
+	}
+	var series []want
+	// Short series, a run of series with more chunks than a walk steps
+	// over (which ends the walk), then short series again; the even ones
+	// are recent, the odd ones idle.
+	for i := 0; i < 40; i++ {
+		samples := 1 + i%3
+		if i >= 10 && i < 10+newestMaxFar+2 {
+			samples = 8 * (newestMaxSteps + 10)
+		}
+		last := int64(50_000 + i)
+		if i%2 == 0 {
+			last = 5_000_000 + int64(i)
+		}
+		w := want{ls: labels.FromStrings("__name__", "m", "i", strconv.Itoa(i)), lastT: last, lastV: float64(7*i + 1)}
+		app := db.AppenderV2(context.Background())
+		for k := samples - 1; k >= 0; k-- {
+			v := w.lastV
+			if k > 0 {
+				v = float64(k)
+			}
+			if _, err := app.Append(0, w.ls, 0, last-int64(k)*10, v, nil, nil, storage.AppendV2Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		series = append(series, w)
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(db.Dir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	unknown := 0
+	db.series.forEach(func(s *memSeries) {
+		if !s.maxTKnown {
+			unknown++
+		}
+	})
+	if unknown != len(series) {
+		t.Fatalf("%d of %d series do not know their newest sample after Open, want all", unknown, len(series))
+	}
+
+	evictBefore(t, db, 1_000_000)
+	for i, w := range series {
+		s := db.series.getByLabels(w.ls.Hash(), w.ls)
+		if i%2 == 1 {
+			if s != nil {
+				t.Errorf("series %s, newest sample at %d, was not evicted", w.ls, w.lastT)
+			}
+			continue
+		}
+		if s == nil {
+			t.Errorf("series %s, newest sample at %d, was evicted", w.ls, w.lastT)
+			continue
+		}
+		s.mu.Lock()
+		got := want{ls: s.lset, lastT: s.maxT, lastV: s.lastValue}
+		known := s.maxTKnown
+		s.mu.Unlock()
+		if !known || got.lastT != w.lastT || got.lastV != w.lastV {
+			t.Errorf("series %s: newest sample %d=%v (known %v), want %d=%v", w.ls, got.lastT, got.lastV, known, w.lastT, w.lastV)
+		}
+		if _, err := appendRef(t, db, 0, w.ls, w.lastT, w.lastV+1); !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
+			t.Errorf("series %s: append of another value at its newest sample: got %v, want %v", w.ls, err, storage.ErrDuplicateSampleForTimestamp)
+		}
+	}
+}
