@@ -129,6 +129,15 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithSyncWrites(opts.SyncWrites).
 		WithCompression(options.ZSTD).
 		WithZSTDCompressionLevel(1).
+		// Blocks of 32 KiB instead of badger's 4 KiB: ZSTD finds more to
+		// share between the chunks of neighbouring series in a larger
+		// block, and pays its per-block cost (tables, checksum, index
+		// entry) eight times less often, in compactions and in reads.
+		// bench/tsdb at 100k series: tables 19% smaller, the ingest's CPU
+		// 17% lower, a raw select of every series 30% less CPU; a random
+		// seek costs 27% more. Tables written with other block sizes stay
+		// readable: a table's index locates its blocks.
+		WithBlockSize(32 << 10).
 		WithBlockCacheSize(opts.CacheBytes).
 		WithMemTableSize(4 << 20).
 		WithNumMemtables(2).
