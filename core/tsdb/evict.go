@@ -37,6 +37,15 @@ func (db *DB) evictBefore(cutoff int64) error {
 	db.postings.fold(db.series.forEach)
 	db.createMu.Unlock()
 
+	// Every series has a sample at or after the oldest sample of the
+	// store (retention removes those left without), and a series without
+	// samples counts as one with a sample at the oldest time: with the
+	// cutoff not past it, no series is idle, and the series loaded at Open
+	// need not read their newest chunk, a pass over every chunk key.
+	if minT := db.minT.Load(); minT != math.MaxInt64 && cutoff <= minT {
+		return nil
+	}
+
 	var idle []*memSeries
 	err := db.kv.View(func(txn *badger.Txn) error {
 		// Series loaded at Open and not appended to since do not know their

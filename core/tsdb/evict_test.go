@@ -833,3 +833,46 @@ func TestEvictionReadsNewestSamplesAfterOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestEvictionReadsNothingBeforeTheOldestSample reopens a store whose
+// samples are all sealed and runs an eviction whose cutoff is not past the
+// oldest sample of the store: no series can be idle, so none leaves and
+// none reads its newest chunk from badger.
+func TestEvictionReadsNothingBeforeTheOldestSample(t *testing.T) {
+	db := openTestDB(t, Options{})
+	for i := 0; i < 20; i++ {
+		ls := labels.FromStrings("__name__", "m", "i", strconv.Itoa(i))
+		if _, err := appendRef(t, db, 0, ls, int64(1000+i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(db.Dir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	evictBefore(t, db, 1000)
+	read, n := 0, 0
+	db.series.forEach(func(s *memSeries) {
+		n++
+		s.mu.Lock()
+		if s.maxTKnown {
+			read++
+		}
+		s.mu.Unlock()
+	})
+	if n != 20 || read != 0 {
+		t.Errorf("after an eviction before the oldest sample: %d series in memory, %d read their newest chunk; want 20 and 0", n, read)
+	}
+	evictBefore(t, db, 1010)
+	if got := db.series.count(); got != 10 {
+		t.Errorf("after an eviction before the sample at 1010: %d series in memory, want 10", got)
+	}
+}
