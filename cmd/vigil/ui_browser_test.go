@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -28,7 +30,7 @@ const requireBrowserEnv = "VIGIL_REQUIRE_BROWSER"
 
 // browserTimeout bounds the browser part of a test: every step, and the life
 // of the browser process.
-const browserTimeout = 60 * time.Second
+const browserTimeout = 3 * time.Minute
 
 // requireChromium skips t when Chromium is not installed, or fails it when
 // the environment variable VIGIL_REQUIRE_BROWSER is set.
@@ -42,15 +44,35 @@ func requireChromium(t *testing.T) {
 	}
 }
 
+// uiRules are the rules of the server the browser tests start: a recording
+// rule, an alert that fires at once and one that never does, evaluated
+// every second.
+const uiRules = `
+rules "ui" {
+  interval = "1s"
+  record "job:up:sum" {
+    expr = "sum by (job) (up)"
+  }
+  alert "AlwaysFiring" {
+    expr   = "vector(1)"
+    labels = { severity = "none" }
+  }
+  alert "NeverFiring" {
+    expr = "vector(1) == 2"
+    for  = "5m"
+  }
+}
+`
+
 // startSelfScrapingServer starts vigil with a configuration that scrapes the
-// server itself every second, and waits until `up` has a sample. The target's
-// address is known only once the server listens, so the scrape is added by a
-// reload.
-func startSelfScrapingServer(t *testing.T) *runningServer {
+// server itself every second and holds uiRules, and waits until `up` has a
+// sample; extra is more configuration. The target's address is known only
+// once the server listens, so the scrape is added by a reload.
+func startSelfScrapingServer(t *testing.T, extra string) *runningServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "vigil.hcl")
-	server := fmt.Sprintf("server {\n  data_dir = %q\n}\n", filepath.Join(dir, "data"))
+	server := fmt.Sprintf("server {\n  data_dir = %q\n}\n", filepath.Join(dir, "data")) + uiRules + extra
 	if err := os.WriteFile(cfgPath, []byte(server), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +132,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 1024),
 		// Only loopback traffic: no host name resolves, and the pages are on 127.0.0.1.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.CombinedOutput(&output),
@@ -149,25 +172,49 @@ func pollPage[T any](ctx context.Context, t *testing.T, what, expr string, ok fu
 	}
 }
 
-// resultRowsJS gives the cells of the rows of the page's result table.
-const resultRowsJS = `Array.from(document.querySelectorAll("#result tbody tr"), tr => Array.from(tr.cells, td => td.textContent))`
+// resultRowsJS gives the cells of the rows of the first panel's result table.
+const resultRowsJS = `Array.from(document.querySelectorAll(".panel .result-table tbody tr"), tr => Array.from(tr.cells, td => td.textContent))`
 
-// errorTextJS gives the text of the page's error box.
-const errorTextJS = `document.getElementById("error").textContent`
+// errorTextJS gives the text of the first panel's error box.
+const errorTextJS = `document.querySelector(".panel .error").textContent`
+
+// editorTextJS gives the expression in the first panel's editor: the text
+// of its lines, without the placeholder an empty editor shows.
+const editorTextJS = `Array.from(document.querySelector(".panel").querySelectorAll(".cm-line"), l => l.querySelector(".cm-placeholder") ? "" : l.textContent).join("\n")`
 
 // hasRow reports whether rows holds a row with exactly the cells want.
 func hasRow(rows [][]string, want ...string) bool {
 	return slices.ContainsFunc(rows, func(r []string) bool { return slices.Equal(r, want) })
 }
 
-// typeExpr empties the page's expression box and types keys into it, as a
-// person would.
-func typeExpr(keys string) chromedp.Action[chromedp.Void] {
+// typeExpr empties the expression editor of the panel that sel selects and
+// types keys into it, as a person would: a click into it, Ctrl+A and
+// Backspace, then the keys.
+func typeExpr(panel, keys string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("expr").value = ""`),
-		chromedp.SendKeys(chromedp.ID("expr"), keys),
+		chromedp.Click(chromedp.CSS(panel+" .cm-content")),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.Backspace),
+		chromedp.KeyEvent(keys),
 	)
 }
+
+// pressEnter presses and releases Enter, as a keyboard does: a key down
+// that types a new line unless the page takes it, and a key up. (KeyEvent
+// sends a separate char event too, which types a new line even when the
+// page took the key down.)
+var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		p := input.DispatchKeyEventParams{Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}
+		if typ == input.DispatchKeyEventTypeKeyDown {
+			p.Text, p.UnmodifiedText = "\r", "\r"
+		}
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
+			return fmt.Errorf("press Enter: %w", err)
+		}
+	}
+	return nil
+})
 
 // apiError returns the error that the query API gives for expr, as the page
 // shows it: "errorType: error".
@@ -192,68 +239,148 @@ func apiError(t *testing.T, addr, expr string) string {
 	return body.ErrorType + ": " + body.Error
 }
 
-func TestBrowserQueryPage(t *testing.T) {
+// navigate loads url in the tab, failing t if it cannot.
+func navigate(ctx context.Context, t *testing.T, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("navigate to %s: %v", url, err)
+	}
+}
+
+// do runs actions in the tab, failing t with what if one fails.
+func do(ctx context.Context, t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func TestUIQueryPage(t *testing.T) {
 	requireChromium(t)
-	srv := startSelfScrapingServer(t)
+	srv := startSelfScrapingServer(t, "")
 	base := "http://" + srv.addr
 	ctx := newBrowser(t)
 
-	// ?query= fills the box, and the page runs it on load.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/?query=up")); err != nil {
-		t.Fatal(err)
-	}
+	// ?query= (the links of the page before this UI) fills the editor, and
+	// the page runs it on load.
+	navigate(ctx, t, base+"/?query=up")
 	upRow := []string{fmt.Sprintf(`up{instance=%q, job="vigil"}`, srv.addr), "1"}
 	pollPage(ctx, t, "the row of up", resultRowsJS, func(rows [][]string) bool { return hasRow(rows, upRow...) })
-	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("expr"))); err != nil || v != "up" {
-		t.Fatalf("the box holds %q, %v; want up", v, err)
+	pollPage(ctx, t, "up in the editor", editorTextJS, func(s string) bool { return s == "up" })
+
+	// The generator URL of an alert, /graph?g0.expr=...&g0.tab=1 in
+	// Prometheus 2's form, and /query?...&g0.tab=table in Prometheus 3's,
+	// open the page with the expression as a table. The address then
+	// holds the state in Prometheus 3's form.
+	for _, link := range []string{"/graph?g0.expr=count%28up%29&g0.tab=1", "/query?g0.expr=count%28up%29&g0.tab=table"} {
+		navigate(ctx, t, base+link)
+		pollPage(ctx, t, "the result of "+link, resultRowsJS, func(rows [][]string) bool {
+			return len(rows) == 1 && hasRow(rows, "{}", "1")
+		})
+		search := pollPage(ctx, t, "the state in the address", `location.search`, func(s string) bool { return s != "" })
+		q, err := url.ParseQuery(strings.TrimPrefix(search, "?"))
+		if err != nil || q.Get("g0.expr") != "count(up)" || q.Get("g0.tab") != "table" {
+			t.Fatalf("the address of %s is ?%s, want g0.expr=count(up) and g0.tab=table", link, search)
+		}
 	}
 
-	// The generator URL of an alert, /graph?g0.expr=..., opens the page
-	// with its expression.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/graph?g0.expr=count%28up%29&g0.tab=1")); err != nil {
-		t.Fatal(err)
-	}
-	pollPage(ctx, t, "the result of the generator URL's count(up)", resultRowsJS, func(rows [][]string) bool {
+	// A new expression typed in the editor and run with Enter.
+	do(ctx, t, "type sum(up)", typeExpr(".panel", "sum(up"), pressEnter)
+	pollPage(ctx, t, "the result of sum(up)", resultRowsJS, func(rows [][]string) bool {
 		return len(rows) == 1 && hasRow(rows, "{}", "1")
 	})
 
-	// A new expression typed in the box and submitted with Enter.
-	if err := chromedp.Do(ctx, typeExpr("count(up)"+kb.Enter)); err != nil {
-		t.Fatal(err)
-	}
-	pollPage(ctx, t, "the result of count(up)", resultRowsJS, func(rows [][]string) bool {
-		return len(rows) == 1 && hasRow(rows, "{}", "1")
+	// Completion: a metric name's start lists the name; Enter takes it,
+	// and a second Enter runs the query.
+	do(ctx, t, "type a metric name's start", typeExpr(".panel", "vigil_http_requests_to"))
+	pollPage(ctx, t, "the completion of vigil_http_requests_total",
+		`Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li[aria-selected] .cm-completionLabel"), e => e.textContent)`,
+		func(s []string) bool { return len(s) == 1 && s[0] == "vigil_http_requests_total" })
+	do(ctx, t, "take the completion", pressEnter)
+	pollPage(ctx, t, "the completed name in the editor", editorTextJS, func(s string) bool { return s == "vigil_http_requests_total" })
+	do(ctx, t, "run the completed query", pressEnter)
+	pollPage(ctx, t, "the series of vigil_http_requests_total", resultRowsJS, func(rows [][]string) bool {
+		return len(rows) > 0 && !slices.ContainsFunc(rows, func(r []string) bool { return !strings.HasPrefix(r[0], "vigil_http_requests_total{") })
 	})
 
-	// An invalid expression submitted with the button shows the API's error.
-	wantErr := apiError(t, srv.addr, "sum(")
-	if err := chromedp.Do(ctx,
-		typeExpr("sum("),
-		chromedp.Click(chromedp.CSS(`#query button[type="submit"]`)),
-	); err != nil {
-		t.Fatal(err)
-	}
-	pollPage(ctx, t, "the error of sum(", errorTextJS, func(text string) bool { return text == wantErr })
+	// Completion of a function.
+	do(ctx, t, "type a function's start", typeExpr(".panel", "histogram_quant"))
+	pollPage(ctx, t, "the completion of histogram_quantile",
+		`Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li .cm-completionLabel"), e => e.textContent)`,
+		func(s []string) bool { return slices.Contains(s, "histogram_quantile") })
+
+	// An invalid expression run with the button shows the API's error and
+	// no rows. The editor closes the bracket it opens: the query is what
+	// the editor holds.
+	do(ctx, t, "type sum(", typeExpr(".panel", "sum("), chromedp.Click(chromedp.CSS(".panel button.execute")))
+	expr := pollPage(ctx, t, "sum( in the editor", editorTextJS, func(s string) bool { return strings.HasPrefix(s, "sum(") })
+	wantErr := apiError(t, srv.addr, expr)
+	pollPage(ctx, t, "the error of "+expr, errorTextJS, func(text string) bool { return text == wantErr })
 	if rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](resultRowsJS)); err != nil || len(rows) != 0 {
 		t.Fatalf("rows after an error: %v, %v; want none", rows, err)
 	}
 
-	// The links lead to the targets, the configuration and the metrics.
-	for _, link := range []struct{ path, want string }{
-		{"/api/v1/targets", `"activeTargets"`},
-		{"/api/v1/status/config", `"yaml"`},
-		{"/metrics", "vigil_http_requests_total"},
-	} {
-		if err := chromedp.Do(ctx,
-			chromedp.Navigate(base+"/"),
-			chromedp.Click(chromedp.CSS(`nav a[href="`+link.path+`"]`)),
-		); err != nil {
-			t.Fatalf("the link to %s: %v", link.path, err)
+	// A second panel runs its own query, and the address keeps both.
+	do(ctx, t, "add a panel", chromedp.Click(chromedp.CSS("button.add-panel")))
+	do(ctx, t, "type in the second panel", typeExpr(".panel:nth-of-type(2)", "vector(7)"), pressEnter)
+	pollPage(ctx, t, "the second panel's result",
+		`Array.from(document.querySelectorAll(".panel:nth-of-type(2) .result-table tbody tr"), tr => Array.from(tr.cells, td => td.textContent))`,
+		func(rows [][]string) bool { return len(rows) == 1 && hasRow(rows, "{}", "7") })
+	pollPage(ctx, t, "both panels in the address", `location.search`, func(s string) bool {
+		q, err := url.ParseQuery(strings.TrimPrefix(s, "?"))
+		return err == nil && q.Get("g0.expr") == expr && q.Get("g1.expr") == "vector(7)"
+	})
+	// The statistics of the query are shown.
+	pollPage(ctx, t, "the second panel's statistics", `document.querySelector(".panel:nth-of-type(2) .stats").textContent`,
+		func(s string) bool {
+			return strings.Contains(s, "Result series: 1") && strings.Contains(s, "Load time:")
+		})
+}
+
+func TestUIGraph(t *testing.T) {
+	requireChromium(t)
+	srv := startSelfScrapingServer(t, "")
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	// Three series: up, and two copies of it with a label more.
+	const expr = `up or label_replace(up, "copy", "1", "", "") or label_replace(up, "copy", "2", "", "")`
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"0"}, "g0.range_input": {"5m"}}.Encode())
+	pollPage(ctx, t, "a graph of three series", `document.querySelector(".panel .graph") ? document.querySelector(".panel .graph").dataset.series : ""`,
+		func(n string) bool { return n == "3" })
+	// The legend lists the time and the three series, by their labels.
+	legend := pollPage(ctx, t, "the legend", `Array.from(document.querySelectorAll(".panel .u-legend .u-series .u-label"), e => e.textContent)`,
+		func(l []string) bool { return len(l) == 4 })
+	for _, copy := range []string{"", `copy="1", `, `copy="2", `} {
+		want := fmt.Sprintf(`up{%sinstance=%q, job="vigil"}`, copy, srv.addr)
+		if !slices.Contains(legend, want) {
+			t.Errorf("the legend %q lacks %s", legend, want)
 		}
-		pollPage(ctx, t, "the page of the link to "+link.path,
-			`[location.href, document.body ? document.body.innerText : ""]`,
-			func(page []string) bool {
-				return len(page) == 2 && page[0] == base+link.path && strings.Contains(page[1], link.want)
-			})
 	}
+	// The range and the tab stay in the address.
+	search := pollPage(ctx, t, "the address", `location.search`, func(s string) bool { return s != "" })
+	if q, _ := url.ParseQuery(strings.TrimPrefix(search, "?")); q.Get("g0.tab") != "graph" || q.Get("g0.range_input") != "5m" {
+		t.Errorf("the address is ?%s, want g0.tab=graph and g0.range_input=5m", search)
+	}
+
+	// Hovering the plot at its right end, now, where every series has a
+	// sample, shows each series' value there.
+	box := pollPage(ctx, t, "the plot's box", `(() => { const r = document.querySelector(".panel .u-over").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`,
+		func(b []float64) bool { return len(b) == 4 && b[2] > 0 })
+	do(ctx, t, "hover the plot",
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-4, box[1]+box[3]/2, chromedp.ButtonNone),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-1, box[1]+box[3]/2, chromedp.ButtonNone))
+	pollPage(ctx, t, "the hover values", `Array.from(document.querySelectorAll(".panel .u-legend .u-series:not(:first-child) .u-value"), e => e.textContent)`,
+		func(v []string) bool { return slices.Equal(v, []string{"1", "1", "1"}) })
+
+	// A click on a series in the legend hides it, and a second shows it.
+	const offJS = `Array.from(document.querySelectorAll(".panel .u-legend .u-series"), e => e.classList.contains("u-off"))`
+	do(ctx, t, "click the second series", chromedp.Click(chromedp.CSS(".panel .u-legend .u-series:nth-child(3) .u-label")))
+	pollPage(ctx, t, "the second series hidden", offJS, func(off []bool) bool { return slices.Equal(off, []bool{false, false, true, false}) })
+	do(ctx, t, "click the second series again", chromedp.Click(chromedp.CSS(".panel .u-legend .u-series:nth-child(3) .u-label")))
+	pollPage(ctx, t, "the second series shown", offJS, func(off []bool) bool { return slices.Equal(off, []bool{false, false, false, false}) })
+
+	// The table tab runs the same expression as an instant query.
+	do(ctx, t, "switch to the table", chromedp.Click(chromedp.CSS(`.panel .tab[data-tab="table"]`)))
+	pollPage(ctx, t, "three rows", resultRowsJS, func(rows [][]string) bool { return len(rows) == 3 })
 }
