@@ -5,6 +5,9 @@ import { defineConfig } from 'vite';
 // same sources gives the same files (make ui-check relies on it).
 export default defineConfig({
   base: '/',
+  // npx vite serves the sources with reloading; the API comes from a
+  // server on the default port.
+  server: { proxy: { '/api': 'http://127.0.0.1:9090' } },
   build: {
     outDir: '../core/api/ui/dist',
     emptyOutDir: true,

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +22,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/vigilmon/vigil/internal/testplugins"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
@@ -239,6 +244,22 @@ func apiError(t *testing.T, addr, expr string) string {
 	return body.ErrorType + ": " + body.Error
 }
 
+// getJSON decodes the answer of a GET of path on the server into v.
+func getJSON(t *testing.T, addr, path string, v any) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
 // navigate loads url in the tab, failing t if it cannot.
 func navigate(ctx context.Context, t *testing.T, url string) {
 	t.Helper()
@@ -383,4 +404,200 @@ func TestUIGraph(t *testing.T) {
 	// The table tab runs the same expression as an instant query.
 	do(ctx, t, "switch to the table", chromedp.Click(chromedp.CSS(`.panel .tab[data-tab="table"]`)))
 	pollPage(ctx, t, "three rows", resultRowsJS, func(rows [][]string) bool { return len(rows) == 3 })
+}
+
+// pageText gives the text of the element sel selects, or "" while there is none.
+func pageText(sel string) string {
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel)
+}
+
+func TestUIOperatorPages(t *testing.T) {
+	requireChromium(t)
+	srv := startSelfScrapingServer(t, "")
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	var config struct {
+		Data struct {
+			YAML string `json:"yaml"`
+		} `json:"data"`
+	}
+	getJSON(t, srv.addr, "/api/v1/status/config", &config)
+	var flags, build struct {
+		Data map[string]any `json:"data"`
+	}
+	getJSON(t, srv.addr, "/api/v1/status/flags", &flags)
+	getJSON(t, srv.addr, "/api/v1/status/buildinfo", &build)
+	if len(flags.Data) == 0 || len(build.Data) == 0 {
+		t.Fatalf("flags %v, build information %v: want some", flags.Data, build.Data)
+	}
+
+	for _, page := range []struct {
+		link, sel string
+		want      func(text string) bool
+	}{
+		{"/targets", `.pool[data-pool="vigil"] tr.target`, func(s string) bool {
+			return strings.Contains(s, "http://"+srv.addr+"/metrics") && strings.Contains(s, "UP") && strings.Contains(s, `job="vigil"`)
+		}},
+		{"/service-discovery", `#pool-vigil`, func(s string) bool {
+			return strings.Contains(s, fmt.Sprintf(`__address__="%s"`, srv.addr)) && strings.Contains(s, fmt.Sprintf(`instance="%s"`, srv.addr))
+		}},
+		{"/rules", `.rule-group[data-group="ui"]`, func(s string) bool {
+			return strings.Contains(s, "job:up:sum") && strings.Contains(s, "AlwaysFiring") && strings.Contains(s, "NeverFiring") &&
+				strings.Count(s, "OK") == 3
+		}},
+		{"/alerts", `.alerts-firing details[data-rule="AlwaysFiring"]`, func(s string) bool {
+			return strings.Contains(s, `severity="none"`) && strings.Contains(s, "firing")
+		}},
+		{"/alerts", `.alerts-inactive details[data-rule="NeverFiring"] summary`, func(s string) bool { return strings.Contains(s, "NeverFiring (0 active)") }},
+		{"/status", `.buildinfo`, func(s string) bool {
+			for k := range build.Data {
+				if !strings.Contains(s, k) {
+					return false
+				}
+			}
+			return true
+		}},
+		{"/tsdb-status", `.head-stats`, func(s string) bool { return strings.Contains(s, "numSeries") }},
+		{"/config", `pre.config`, func(s string) bool { return strings.TrimSpace(s) == strings.TrimSpace(config.Data.YAML) }},
+		{"/flags", `table.kv`, func(s string) bool {
+			for k, v := range flags.Data {
+				if !strings.Contains(s, k+"\t"+fmt.Sprint(v)) {
+					return false
+				}
+			}
+			return true
+		}},
+	} {
+		// Each page is reached by its link in the navigation bar.
+		navigate(ctx, t, base+"/query")
+		do(ctx, t, "the link to "+page.link, chromedp.Click(chromedp.CSS(`#nav a[href="`+page.link+`"]`)))
+		pollPage(ctx, t, page.link+"'s "+page.sel, pageText(page.sel), page.want)
+		if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
+			t.Errorf("%s shows an error: %s", page.link, errText)
+		}
+	}
+
+	// Other paths are not the UI's.
+	resp, err := http.Get(base + "/no-such-page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /no-such-page: %s, want 404", resp.Status)
+	}
+}
+
+// apiSilence is a silence as GET /api/v2/silences lists it.
+type apiSilence struct {
+	ID       string `json:"id"`
+	Matchers []struct {
+		Name    string `json:"name"`
+		Value   string `json:"value"`
+		IsRegex bool   `json:"isRegex"`
+		IsEqual bool   `json:"isEqual"`
+	} `json:"matchers"`
+	CreatedBy string `json:"createdBy"`
+	Comment   string `json:"comment"`
+	Status    struct {
+		State string `json:"state"`
+	} `json:"status"`
+}
+
+func TestUISilences(t *testing.T) {
+	requireChromium(t)
+	// The rules' alerts reach the dispatcher through a route, whose
+	// notifier sends them to a webhook on loopback.
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer receiver.Close()
+	srv := startSelfScrapingServer(t, fmt.Sprintf(`
+plugin "webhook" { source = %q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+route {
+  receiver = "ops"
+}
+`, webhook, receiver.URL))
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	// Wait until the rule's alert reaches the dispatcher, so that the
+	// preview has an alert to count.
+	waitFor(t, "the alert AlwaysFiring in /api/v2/alerts", func() bool {
+		var alerts []struct {
+			Labels map[string]string `json:"labels"`
+		}
+		getJSON(t, srv.addr, "/api/v2/alerts", &alerts)
+		return slices.ContainsFunc(alerts, func(a struct {
+			Labels map[string]string `json:"labels"`
+		}) bool {
+			return a.Labels["alertname"] == "AlwaysFiring"
+		})
+	})
+
+	navigate(ctx, t, base+"/silences")
+	do(ctx, t, "fill in the silence",
+		chromedp.SendKeys(chromedp.CSS(`input[name="matchers"]`), `alertname="AlwaysFiring", severity=~"none|low"`+kb.Tab),
+	)
+	pollPage(ctx, t, "the preview of the muted alerts", pageText(".preview"), func(s string) bool {
+		return strings.Contains(s, "mutes 1 active alert") && strings.Contains(s, `alertname="AlwaysFiring"`)
+	})
+	do(ctx, t, "fill in the rest and create",
+		chromedp.SendKeys(chromedp.CSS(`input[name="createdBy"]`), "ui-test"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="comment"]`), "from the browser"),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the silence in the list", pageText("table.silences"), func(s string) bool {
+		return strings.Contains(s, `alertname="AlwaysFiring", severity=~"none|low"`) && strings.Contains(s, "active")
+	})
+
+	// The API has it, with its matchers.
+	find := func() apiSilence {
+		var silences []apiSilence
+		getJSON(t, srv.addr, "/api/v2/silences", &silences)
+		for _, s := range silences {
+			if s.CreatedBy == "ui-test" {
+				return s
+			}
+		}
+		t.Fatalf("no silence created by ui-test in %+v", silences)
+		return apiSilence{}
+	}
+	sil := find()
+	if sil.Comment != "from the browser" || sil.Status.State != "active" || len(sil.Matchers) != 2 ||
+		sil.Matchers[0].Name != "alertname" || sil.Matchers[0].Value != "AlwaysFiring" || sil.Matchers[0].IsRegex || !sil.Matchers[0].IsEqual ||
+		sil.Matchers[1].Name != "severity" || sil.Matchers[1].Value != "none|low" || !sil.Matchers[1].IsRegex || !sil.Matchers[1].IsEqual {
+		t.Fatalf("the silence made in the browser: %+v", sil)
+	}
+	// amtool, when installed, lists it too.
+	if amtool, err := exec.LookPath("amtool"); err == nil {
+		out, err := exec.Command(amtool, "--alertmanager.url="+base, "silence", "query", "--quiet").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), sil.ID) {
+			t.Errorf("amtool silence query --quiet: %v\n%s\nwant %s", err, out, sil.ID)
+		}
+	}
+
+	// Expire ends it.
+	do(ctx, t, "expire the silence", chromedp.Click(chromedp.CSS(`button.expire[data-id="`+sil.ID+`"]`)))
+	waitFor(t, "the silence expired", func() bool { return find().Status.State == "expired" })
+	pollPage(ctx, t, "the expired silence in the list", pageText("table.silences"), func(s string) bool {
+		return strings.Contains(s, "expired") && !strings.Contains(s, "Expire")
+	})
+
+	// A matcher that cannot be read is refused in the page, before the API.
+	do(ctx, t, "create a silence with a bad matcher",
+		chromedp.SendKeys(chromedp.CSS(`input[name="matchers"]`), `alertname~AlwaysFiring`),
+		chromedp.SendKeys(chromedp.CSS(`input[name="createdBy"]`), "ui-test"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="comment"]`), "bad"),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the matcher error", pageText(".silence-form .error"), func(s string) bool {
+		return strings.Contains(s, "cannot read the matchers")
+	})
 }

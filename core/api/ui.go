@@ -20,10 +20,14 @@ import (
 //go:embed ui/dist
 var uiFiles embed.FS
 
-// UIPages are the paths the UI's pages answer at. / and /query are the
-// query page, and /graph too, where Prometheus's links and the generator
-// URLs of alerts point.
-var UIPages = []string{"/", "/query", "/graph"}
+// UIPages are the paths the UI's pages answer at, the same as
+// Prometheus's where it has the page. / and /query are the query page,
+// and /graph too, where Prometheus 2's links and the generator URLs of
+// alerts point.
+var UIPages = []string{
+	"/", "/query", "/graph", "/targets", "/service-discovery", "/rules", "/alerts",
+	"/silences", "/status", "/tsdb-status", "/config", "/flags",
+}
 
 // RegisterUI serves the web UI: its document at each of UIPages (the page
 // picks what to show by the path) and its assets under /assets/. Assets

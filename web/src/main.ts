@@ -4,6 +4,9 @@
 
 import './style.css';
 import { queryPage } from './query';
+import {
+  alertsPage, configPage, flagsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
+} from './pages';
 
 type Page = (root: HTMLElement) => void | Promise<void>;
 
@@ -12,6 +15,15 @@ const routes: Record<string, [string, Page]> = {
   '/': ['Query', queryPage],
   '/query': ['Query', queryPage],
   '/graph': ['Query', queryPage],
+  '/targets': ['Targets', targetsPage],
+  '/service-discovery': ['Service discovery', serviceDiscoveryPage],
+  '/rules': ['Rules', rulesPage],
+  '/alerts': ['Alerts', alertsPage],
+  '/silences': ['Silences', silencesPage],
+  '/status': ['Status', statusPage],
+  '/tsdb-status': ['TSDB status', tsdbPage],
+  '/config': ['Configuration', configPage],
+  '/flags': ['Flags', flagsPage],
 };
 
 const root = document.getElementById('app')!;
