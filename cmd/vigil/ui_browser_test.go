@@ -221,6 +221,10 @@ var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) err
 	return nil
 })
 
+// closeAndRun closes the completion list if it is open (Escape), then runs
+// the query (Enter).
+var closeAndRun = chromedp.Steps(chromedp.KeyEvent(kb.Escape), pressEnter)
+
 // apiError returns the error that the query API gives for expr, as the page
 // shows it: "errorType: error".
 func apiError(t *testing.T, addr, expr string) string {
@@ -305,8 +309,25 @@ func TestUIQueryPage(t *testing.T) {
 		}
 	}
 
+	// g0.tab=explain, Prometheus 3's tab of the syntax tree, shows the
+	// tree the server parses, node by node.
+	explain := `sum by (job) (rate(up{job="vigil"}[5m])) > bool 0`
+	navigate(ctx, t, base+"/query?"+url.Values{"g0.expr": {explain}, "g0.tab": {"explain"}}.Encode())
+	pollPage(ctx, t, "the tree of "+explain,
+		`Array.from(document.querySelectorAll(".panel ul.explain .node-text"), e => e.textContent)`,
+		func(nodes []string) bool {
+			return slices.Equal(nodes, []string{
+				"binary operator: > bool",
+				"aggregation: sum by (job)",
+				"function: rate()",
+				`range vector selector: up{job="vigil"}[5m]`,
+				"number: 0",
+			})
+		})
+	do(ctx, t, "switch to the table", chromedp.Click(chromedp.CSS(`.panel .tab[data-tab="table"]`)))
+
 	// A new expression typed in the editor and run with Enter.
-	do(ctx, t, "type sum(up)", typeExpr(".panel", "sum(up"), pressEnter)
+	do(ctx, t, "type sum(up)", typeExpr(".panel", "sum(up"), closeAndRun)
 	pollPage(ctx, t, "the result of sum(up)", resultRowsJS, func(rows [][]string) bool {
 		return len(rows) == 1 && hasRow(rows, "{}", "1")
 	})
@@ -317,9 +338,16 @@ func TestUIQueryPage(t *testing.T) {
 	pollPage(ctx, t, "the completion of vigil_http_requests_total",
 		`Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li[aria-selected] .cm-completionLabel"), e => e.textContent)`,
 		func(s []string) bool { return len(s) == 1 && s[0] == "vigil_http_requests_total" })
-	do(ctx, t, "take the completion", pressEnter)
-	pollPage(ctx, t, "the completed name in the editor", editorTextJS, func(s string) bool { return s == "vigil_http_requests_total" })
-	do(ctx, t, "run the completed query", pressEnter)
+	// The completion takes no key in the moment after its list opens or
+	// changes (then Enter does nothing): press Enter until it takes it.
+	pollPage(ctx, t, "the completed name in the editor", editorTextJS, func(s string) bool {
+		if s == "vigil_http_requests_total" {
+			return true
+		}
+		do(ctx, t, "take the completion", pressEnter)
+		return false
+	})
+	do(ctx, t, "run the completed query", closeAndRun)
 	pollPage(ctx, t, "the series of vigil_http_requests_total", resultRowsJS, func(rows [][]string) bool {
 		return len(rows) > 0 && !slices.ContainsFunc(rows, func(r []string) bool { return !strings.HasPrefix(r[0], "vigil_http_requests_total{") })
 	})
@@ -343,7 +371,7 @@ func TestUIQueryPage(t *testing.T) {
 
 	// A second panel runs its own query, and the address keeps both.
 	do(ctx, t, "add a panel", chromedp.Click(chromedp.CSS("button.add-panel")))
-	do(ctx, t, "type in the second panel", typeExpr(".panel:nth-of-type(2)", "vector(7)"), pressEnter)
+	do(ctx, t, "type in the second panel", typeExpr(".panel:nth-of-type(2)", "vector(7)"), closeAndRun)
 	pollPage(ctx, t, "the second panel's result",
 		`Array.from(document.querySelectorAll(".panel:nth-of-type(2) .result-table tbody tr"), tr => Array.from(tr.cells, td => td.textContent))`,
 		func(rows [][]string) bool { return len(rows) == 1 && hasRow(rows, "{}", "7") })

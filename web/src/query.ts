@@ -17,8 +17,8 @@ import { errorText, v1 } from './api';
 import { fill, h, seriesName, table } from './dom';
 import { formatPromDuration, formatTime, parseDuration, parseTime } from './time';
 
-/** Tab is what a panel shows: a table of an instant query or a graph of a range query. */
-type Tab = 'table' | 'graph';
+/** Tab is what a panel shows: a table of an instant query, a graph of a range query, or the parsed expression. */
+type Tab = 'table' | 'graph' | 'explain';
 
 /** PanelState is what the URL keeps of a panel. */
 interface PanelState {
@@ -57,7 +57,8 @@ export function readPanels(search: URLSearchParams): PanelState[] {
  * the table, as in Prometheus 3.
  */
 export function parseTab(v: string): Tab {
-  return v === '0' || v === 'graph' ? 'graph' : 'table';
+  if (v === '0' || v === 'graph') return 'graph';
+  return v === 'explain' ? 'explain' : 'table';
 }
 
 /** writePanels writes the panels as a query string, in Prometheus 3's form. */
@@ -116,12 +117,14 @@ class Panel {
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           placeholder('Expression (press Enter to run, Shift+Enter for a new line)'),
           // Enter runs the query, unless the completion list is open:
-          // then it takes the completion.
+          // then it takes the completion, or does nothing in the moment
+          // after the list opened or changed, when the completion does
+          // not take a key yet (so as not to take one by surprise).
           Prec.high(keymap.of([
             {
               key: 'Enter',
               run: (view) => {
-                if (completionStatus(view.state) === 'active') return false;
+                if (completionStatus(view.state) === 'active') return true;
                 this.run();
                 return true;
               },
@@ -143,6 +146,7 @@ class Panel {
       h('div', { class: 'tabs' },
         this.tabButton('table', 'Table'),
         this.tabButton('graph', 'Graph'),
+        this.tabButton('explain', 'Explain'),
       ),
       this.controls,
       this.errorBox,
@@ -191,6 +195,8 @@ class Panel {
         input('end', this.state.end, 'End: now', (v) => (this.state.end = v), 'End time (UTC, YYYY-MM-DD HH:mm:ss)'),
         input('step', this.state.step, 'Resolution: auto', (v) => (this.state.step = v), 'Resolution (step)'),
       );
+    } else if (this.state.tab === 'explain') {
+      fill(this.controls);
     } else {
       fill(this.controls,
         input('moment', this.state.moment, 'Evaluation time: now', (v) => (this.state.moment = v), 'Evaluation time (UTC, YYYY-MM-DD HH:mm:ss)'),
@@ -213,6 +219,7 @@ class Panel {
     const started = performance.now();
     try {
       if (this.state.tab === 'graph') await this.runRange(abort.signal, started);
+      else if (this.state.tab === 'explain') await this.runExplain(abort.signal);
       else await this.runInstant(abort.signal, started);
     } catch (err) {
       if (abort.signal.aborted) return;
@@ -268,6 +275,14 @@ class Panel {
         : table(['Series', 'Value'], rows, 'result-table'),
     );
     this.showStats(started, resultType === 'vector' || resultType === 'matrix' ? rows.length : 1, samples, answer);
+  }
+
+  /** runExplain shows the expression's syntax tree, as the server parses it. */
+  private async runExplain(signal: AbortSignal): Promise<void> {
+    const answer = await v1<AstNode>('parse_query', { query: this.state.expr });
+    if (signal.aborted) return;
+    this.clearResult();
+    fill(this.result, h('ul', { class: 'explain' }, explainNode(answer.data)));
   }
 
   private async runRange(signal: AbortSignal, started: number): Promise<void> {
@@ -353,6 +368,81 @@ class Panel {
     this.editor.destroy();
     this.el.remove();
   }
+}
+
+/** AstNode is a node of the tree /api/v1/parse_query answers. */
+interface AstNode {
+  type: string;
+  [field: string]: unknown;
+}
+
+function isNode(v: unknown): v is AstNode {
+  return typeof v === 'object' && v !== null && typeof (v as AstNode).type === 'string';
+}
+
+function ms(v: unknown): string {
+  return typeof v === 'number' && v !== 0 ? formatPromDuration(v / 1000) : '';
+}
+
+/** explainNode draws a node of the syntax tree, what it does in words, and its children. */
+function explainNode(n: AstNode): HTMLElement {
+  let what = n.type;
+  let children: unknown[] = [];
+  switch (n.type) {
+    case 'aggregation': {
+      const grouping = (n.grouping as string[]) ?? [];
+      what = `aggregation: ${n.op}${grouping.length > 0 || n.without ? ` ${n.without ? 'without' : 'by'} (${grouping.join(', ')})` : ''}`;
+      children = [n.param, n.expr];
+      break;
+    }
+    case 'binaryExpr': {
+      const m = n.matching as { card: string; labels: string[]; on: boolean; include: string[] } | null;
+      let matching = '';
+      if (m && (m.on || m.labels.length > 0)) matching += ` ${m.on ? 'on' : 'ignoring'} (${m.labels.join(', ')})`;
+      if (m && m.card === 'many-to-one') matching += ` group_left (${m.include.join(', ')})`;
+      if (m && m.card === 'one-to-many') matching += ` group_right (${m.include.join(', ')})`;
+      what = `binary operator: ${n.op}${n.bool ? ' bool' : ''}${matching}`;
+      children = [n.lhs, n.rhs];
+      break;
+    }
+    case 'call':
+      what = `function: ${(n.func as { name: string }).name}()`;
+      children = (n.args as unknown[]) ?? [];
+      break;
+    case 'vectorSelector':
+    case 'matrixSelector': {
+      const matchers = ((n.matchers as { name: string; value: string; type: string }[]) ?? [])
+        .filter((m) => !(m.name === '__name__' && n.name))
+        .map((m) => `${m.name}${m.type}${JSON.stringify(m.value)}`);
+      const range = n.type === 'matrixSelector' ? `[${ms(n.range)}]` : '';
+      const offset = ms(n.offset) ? ` offset ${ms(n.offset)}` : '';
+      what = `${n.type === 'matrixSelector' ? 'range' : 'instant'} vector selector: ${n.name ?? ''}${matchers.length > 0 ? `{${matchers.join(', ')}}` : ''}${range}${offset}`;
+      break;
+    }
+    case 'subquery':
+      what = `subquery: [${ms(n.range)}:${ms(n.step)}]${ms(n.offset) ? ` offset ${ms(n.offset)}` : ''}`;
+      children = [n.expr];
+      break;
+    case 'parenExpr':
+      what = 'parentheses';
+      children = [n.expr];
+      break;
+    case 'unaryExpr':
+      what = `unary operator: ${n.op}`;
+      children = [n.expr];
+      break;
+    case 'numberLiteral':
+      what = `number: ${n.val}`;
+      break;
+    case 'stringLiteral':
+      what = `string: ${JSON.stringify(n.val)}`;
+      break;
+  }
+  const kids = children.filter(isNode);
+  return h('li', { class: 'node', 'data-type': n.type },
+    h('span', { class: 'node-text' }, what),
+    kids.length > 0 ? h('ul', null, kids.map(explainNode)) : null,
+  );
 }
 
 /** QueryData is the data of a query answer. */
