@@ -611,7 +611,14 @@ route {
 		}
 	}
 
+	// The alert groups show the alert silenced by it.
+	do(ctx, t, "the link to the alert groups", chromedp.Click(chromedp.CSS(`#nav a[href="/alert-groups"]`)))
+	pollPage(ctx, t, "the silenced alert in its group", pageText(`.alert-group[data-receiver="ops"]`), func(s string) bool {
+		return strings.Contains(s, `alertname="AlwaysFiring"`) && strings.Contains(s, "suppressed") && strings.Contains(s, "silenced by "+sil.ID)
+	})
+
 	// Expire ends it.
+	navigate(ctx, t, base+"/silences")
 	do(ctx, t, "expire the silence", chromedp.Click(chromedp.CSS(`button.expire[data-id="`+sil.ID+`"]`)))
 	waitFor(t, "the silence expired", func() bool { return find().Status.State == "expired" })
 	pollPage(ctx, t, "the expired silence in the list", pageText("table.silences"), func(s string) bool {

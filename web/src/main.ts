@@ -5,7 +5,7 @@
 import './style.css';
 import { queryPage } from './query';
 import {
-  alertsPage, configPage, flagsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
+  alertGroupsPage, alertsPage, configPage, flagsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
 } from './pages';
 
 type Page = (root: HTMLElement) => void | Promise<void>;
@@ -19,6 +19,7 @@ const routes: Record<string, [string, Page]> = {
   '/service-discovery': ['Service discovery', serviceDiscoveryPage],
   '/rules': ['Rules', rulesPage],
   '/alerts': ['Alerts', alertsPage],
+  '/alert-groups': ['Alert groups', alertGroupsPage],
   '/silences': ['Silences', silencesPage],
   '/status': ['Status', statusPage],
   '/tsdb-status': ['TSDB status', tsdbPage],

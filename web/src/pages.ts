@@ -363,6 +363,40 @@ export function silencesPage(root: HTMLElement): Promise<void> {
   });
 }
 
+interface AlertGroup {
+  labels: Labels;
+  receiver: { name: string };
+  alerts: {
+    labels: Labels;
+    annotations?: Labels;
+    startsAt: string;
+    generatorURL?: string;
+    fingerprint: string;
+    status: { state: string; silencedBy: string[]; inhibitedBy: string[] };
+  }[];
+}
+
+/** alertGroupsPage shows the dispatcher's groups: each group's labels and receiver, and its alerts, active or muted and by what. */
+export function alertGroupsPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Alert groups', async (body) => {
+    const groups = await v2<AlertGroup[]>('GET', 'alerts/groups');
+    fill(body,
+      groups.length === 0 ? h('p', { class: 'empty' }, 'No alerts in the dispatcher (alerts reach it through a route block).') : null,
+      groups.map((g) => h('section', { class: 'alert-group', 'data-receiver': g.receiver.name },
+        h('h2', null, labelBadges(g.labels), ' ', h('span', { class: 'meta' }, `→ ${g.receiver.name} (${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'})`)),
+        table(['Labels', 'State', 'Since', 'Source'], g.alerts.map((a) => [
+          labelBadges(a.labels),
+          h('span', { class: `state state-${a.status.state}` }, a.status.state,
+            a.status.silencedBy.length > 0 ? h('div', { class: 'meta' }, 'silenced by ', a.status.silencedBy.map((id) => h('code', null, id, ' '))) : null,
+            a.status.inhibitedBy.length > 0 ? h('div', { class: 'meta' }, `inhibited by ${a.status.inhibitedBy.length} alert(s)`) : null),
+          ago(a.startsAt),
+          a.generatorURL ? h('a', { href: a.generatorURL }, 'query') : '',
+        ]), 'alert-group-alerts'),
+      )),
+    );
+  });
+}
+
 function keyValues(obj: Record<string, unknown>): HTMLTableElement {
   return table(['Name', 'Value'], Object.keys(obj).map((k) => [k, typeof obj[k] === 'object' ? JSON.stringify(obj[k]) : String(obj[k])]), 'kv');
 }
