@@ -429,6 +429,28 @@ func TestUIGraph(t *testing.T) {
 	do(ctx, t, "click the second series again", chromedp.Click(chromedp.CSS(".panel .u-legend .u-series:nth-child(3) .u-label")))
 	pollPage(ctx, t, "the second series shown", offJS, func(off []bool) bool { return slices.Equal(off, []bool{false, false, false, false}) })
 
+	// Stacked, the legend still shows each series' own value, and the
+	// address says so in Prometheus 3's form; Prometheus 2's g0.stacked=1
+	// opens it stacked too.
+	do(ctx, t, "stack the graph", chromedp.Click(chromedp.CSS(`.panel input[name="stacked"]`)))
+	pollPage(ctx, t, "the stacked graph", `document.querySelector(".panel .graph") ? document.querySelector(".panel .graph").dataset.mode : ""`,
+		func(m string) bool { return m == "stacked" })
+	pollPage(ctx, t, "display_mode in the address", `location.search`, func(s string) bool {
+		q, err := url.ParseQuery(strings.TrimPrefix(s, "?"))
+		return err == nil && q.Get("g0.display_mode") == "stacked"
+	})
+	box = pollPage(ctx, t, "the stacked plot's box", `(() => { const r = document.querySelector(".panel .u-over").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`,
+		func(b []float64) bool { return len(b) == 4 && b[2] > 0 })
+	do(ctx, t, "hover the stacked plot",
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-4, box[1]+box[3]/2, chromedp.ButtonNone),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-1, box[1]+box[3]/2, chromedp.ButtonNone))
+	pollPage(ctx, t, "each series' own value when stacked", `Array.from(document.querySelectorAll(".panel .u-legend .u-series:not(:first-child) .u-value"), e => e.textContent)`,
+		func(v []string) bool { return slices.Equal(v, []string{"1", "1", "1"}) })
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"0"}, "g0.range_input": {"5m"}, "g0.stacked": {"1"}}.Encode())
+	pollPage(ctx, t, "the graph stacked by g0.stacked=1",
+		`(document.querySelector(".panel .graph") ? document.querySelector(".panel .graph").dataset.mode : "") + "|" + document.querySelector(".panel .error").textContent + "|" + location.href`,
+		func(m string) bool { return strings.HasPrefix(m, "stacked|") })
+
 	// The table tab runs the same expression as an instant query.
 	do(ctx, t, "switch to the table", chromedp.Click(chromedp.CSS(`.panel .tab[data-tab="table"]`)))
 	pollPage(ctx, t, "three rows", resultRowsJS, func(rows [][]string) bool { return len(rows) == 3 })

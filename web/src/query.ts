@@ -28,6 +28,7 @@ interface PanelState {
   end: string; // g0.end_input, empty for now
   step: string; // g0.step_input, empty for automatic
   moment: string; // g0.moment_input, empty for now
+  stacked: boolean; // g0.display_mode=stacked (Prometheus 3), g0.stacked=1 (Prometheus 2)
 }
 
 /** readPanels reads the panels from the URL's query string. */
@@ -42,6 +43,7 @@ export function readPanels(search: URLSearchParams): PanelState[] {
       end: p('end_input'),
       step: p('step_input'),
       moment: p('moment_input'),
+      stacked: p('display_mode') === 'stacked' || p('stacked') === '1',
     });
   }
   // The page before this UI took ?query=; keep its links working.
@@ -71,12 +73,13 @@ export function writePanels(panels: PanelState[]): string {
     if (s.end) q.set(`g${i}.end_input`, s.end);
     if (s.step) q.set(`g${i}.step_input`, s.step);
     if (s.moment) q.set(`g${i}.moment_input`, s.moment);
+    if (s.tab === 'graph') q.set(`g${i}.display_mode`, s.stacked ? 'stacked' : 'lines');
   });
   return q.toString();
 }
 
 function newPanel(): PanelState {
-  return { expr: '', tab: 'table', range: '1h', end: '', step: '', moment: '' };
+  return { expr: '', tab: 'table', range: '1h', end: '', step: '', moment: '', stacked: false };
 }
 
 /** One PromQL extension for every editor: completion from the server's API, with a cache. */
@@ -194,6 +197,13 @@ class Panel {
         h('button', { type: 'button', title: 'Longer range', onclick: shift(2) }, '+'),
         input('end', this.state.end, 'End: now', (v) => (this.state.end = v), 'End time (UTC, YYYY-MM-DD HH:mm:ss)'),
         input('step', this.state.step, 'Resolution: auto', (v) => (this.state.step = v), 'Resolution (step)'),
+        h('label', null, h('input', {
+          type: 'checkbox', name: 'stacked', checked: this.state.stacked,
+          onchange: (e: Event) => {
+            this.state.stacked = (e.target as HTMLInputElement).checked;
+            this.run();
+          },
+        }), ' Stacked'),
       );
     } else if (this.state.tab === 'explain') {
       fill(this.controls);
@@ -334,7 +344,16 @@ class Panel {
       }
       data.push(ys);
     }
-    const graph = h('div', { class: 'graph', 'data-series': series.length });
+    // Stacked, each series is drawn on top of the ones before it and
+    // filled down to them; the legend still shows each series' own value.
+    const raw = data.slice(1);
+    if (this.state.stacked) {
+      const sum: number[] = new Array(xs.length).fill(0);
+      for (let si = 1; si < data.length; si++) {
+        data[si] = data[si].map((v, i) => (v === null ? null : (sum[i] += v)));
+      }
+    }
+    const graph = h('div', { class: 'graph', 'data-series': series.length, 'data-mode': this.state.stacked ? 'stacked' : 'lines' });
     fill(this.result, graph);
     const width = Math.max(300, this.result.clientWidth || this.el.clientWidth - 24);
     this.plot = new uPlot({
@@ -351,9 +370,15 @@ class Panel {
           width: 1.5,
           spanGaps: false,
           points: { show: false },
+          fill: this.state.stacked ? `${palette[i % palette.length]}55` : undefined,
+          value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => {
+            const v = idx === null ? null : raw[i][idx];
+            return v === null || v === undefined ? '' : String(v);
+          },
         })),
       ],
       axes: [{}, { size: 70 }],
+      bands: this.state.stacked ? series.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : undefined,
     }, data as uPlot.AlignedData, graph);
   }
 
