@@ -152,8 +152,19 @@ proto: ## Regenerate the plugin protocol's Go code from sdk/proto (needs protoc:
 proto-check: proto ## Fail when the generated protocol code differs from sdk/proto's .proto files
 	@if [ -n "$$(git status --porcelain -- $(PROTO_DIR))" ]; then git status --short -- $(PROTO_DIR); git diff -- $(PROTO_DIR) | head -40; echo "generated code is stale: run make proto and commit"; exit 1; fi
 
+# The web UI: TypeScript sources in web/, built with Vite from npm into
+# core/api/ui/dist, which the binary embeds. The build is committed, so
+# that building and testing need Go alone; make ui-check rebuilds it and
+# fails when it differs from the committed one.
+UI_DIST := core/api/ui/dist
+ui: ## Build the web UI from web/ into core/api/ui/dist (needs node and npm; npm ci installs the locked packages)
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+ui-check: ui ## Fail when the committed UI build differs from what web/'s sources give
+	@if [ -n "$$(git status --porcelain -- $(UI_DIST))" ]; then git status --short -- $(UI_DIST); echo "the UI build is stale: run make ui and commit"; exit 1; fi
+
 run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test fuzz lint bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run
+.PHONY: help build plugins test fuzz lint ui ui-check bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run

@@ -259,7 +259,7 @@ scrape "fixture" {
 	for path, want := range map[string]string{
 		"/metrics":      `vigil_http_requests_total{code="200",handler="POST /api/v1/query"}`,
 		"/debug/pprof/": "goroutine",
-		"/":             "PromQL",
+		"/":             "<title>Vigil</title>",
 	} {
 		resp, err := http.Get("http://" + srv.addr + path)
 		if err != nil {

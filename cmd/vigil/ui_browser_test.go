@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,8 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/vigilmon/vigil/internal/testplugins"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
@@ -28,7 +35,7 @@ const requireBrowserEnv = "VIGIL_REQUIRE_BROWSER"
 
 // browserTimeout bounds the browser part of a test: every step, and the life
 // of the browser process.
-const browserTimeout = 60 * time.Second
+const browserTimeout = 3 * time.Minute
 
 // requireChromium skips t when Chromium is not installed, or fails it when
 // the environment variable VIGIL_REQUIRE_BROWSER is set.
@@ -42,15 +49,35 @@ func requireChromium(t *testing.T) {
 	}
 }
 
+// uiRules are the rules of the server the browser tests start: a recording
+// rule, an alert that fires at once and one that never does, evaluated
+// every second.
+const uiRules = `
+rules "ui" {
+  interval = "1s"
+  record "job:up:sum" {
+    expr = "sum by (job) (up)"
+  }
+  alert "AlwaysFiring" {
+    expr   = "vector(1)"
+    labels = { severity = "none" }
+  }
+  alert "NeverFiring" {
+    expr = "vector(1) == 2"
+    for  = "5m"
+  }
+}
+`
+
 // startSelfScrapingServer starts vigil with a configuration that scrapes the
-// server itself every second, and waits until `up` has a sample. The target's
-// address is known only once the server listens, so the scrape is added by a
-// reload.
-func startSelfScrapingServer(t *testing.T) *runningServer {
+// server itself every second and holds uiRules, and waits until `up` has a
+// sample; extra is more configuration. The target's address is known only
+// once the server listens, so the scrape is added by a reload.
+func startSelfScrapingServer(t *testing.T, extra string) *runningServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "vigil.hcl")
-	server := fmt.Sprintf("server {\n  data_dir = %q\n}\n", filepath.Join(dir, "data"))
+	server := fmt.Sprintf("server {\n  data_dir = %q\n}\n", filepath.Join(dir, "data")) + uiRules + extra
 	if err := os.WriteFile(cfgPath, []byte(server), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +137,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 1024),
 		// Only loopback traffic: no host name resolves, and the pages are on 127.0.0.1.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.CombinedOutput(&output),
@@ -149,25 +177,53 @@ func pollPage[T any](ctx context.Context, t *testing.T, what, expr string, ok fu
 	}
 }
 
-// resultRowsJS gives the cells of the rows of the page's result table.
-const resultRowsJS = `Array.from(document.querySelectorAll("#result tbody tr"), tr => Array.from(tr.cells, td => td.textContent))`
+// resultRowsJS gives the cells of the rows of the first panel's result table.
+const resultRowsJS = `Array.from(document.querySelectorAll(".panel .result-table tbody tr"), tr => Array.from(tr.cells, td => td.textContent))`
 
-// errorTextJS gives the text of the page's error box.
-const errorTextJS = `document.getElementById("error").textContent`
+// errorTextJS gives the text of the first panel's error box.
+const errorTextJS = `document.querySelector(".panel .error").textContent`
+
+// editorTextJS gives the expression in the first panel's editor: the text
+// of its lines, without the placeholder an empty editor shows.
+const editorTextJS = `Array.from(document.querySelector(".panel").querySelectorAll(".cm-line"), l => l.querySelector(".cm-placeholder") ? "" : l.textContent).join("\n")`
 
 // hasRow reports whether rows holds a row with exactly the cells want.
 func hasRow(rows [][]string, want ...string) bool {
 	return slices.ContainsFunc(rows, func(r []string) bool { return slices.Equal(r, want) })
 }
 
-// typeExpr empties the page's expression box and types keys into it, as a
-// person would.
-func typeExpr(keys string) chromedp.Action[chromedp.Void] {
+// typeExpr empties the expression editor of the panel that sel selects and
+// types keys into it, as a person would: a click into it, Ctrl+A and
+// Backspace, then the keys.
+func typeExpr(panel, keys string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("expr").value = ""`),
-		chromedp.SendKeys(chromedp.ID("expr"), keys),
+		chromedp.Click(chromedp.CSS(panel+" .cm-content")),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.Backspace),
+		chromedp.KeyEvent(keys),
 	)
 }
+
+// pressEnter presses and releases Enter, as a keyboard does: a key down
+// that types a new line unless the page takes it, and a key up. (KeyEvent
+// sends a separate char event too, which types a new line even when the
+// page took the key down.)
+var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		p := input.DispatchKeyEventParams{Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}
+		if typ == input.DispatchKeyEventTypeKeyDown {
+			p.Text, p.UnmodifiedText = "\r", "\r"
+		}
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
+			return fmt.Errorf("press Enter: %w", err)
+		}
+	}
+	return nil
+})
+
+// closeAndRun closes the completion list if it is open (Escape), then runs
+// the query (Enter).
+var closeAndRun = chromedp.Steps(chromedp.KeyEvent(kb.Escape), pressEnter)
 
 // apiError returns the error that the query API gives for expr, as the page
 // shows it: "errorType: error".
@@ -192,68 +248,413 @@ func apiError(t *testing.T, addr, expr string) string {
 	return body.ErrorType + ": " + body.Error
 }
 
-func TestBrowserQueryPage(t *testing.T) {
+// getJSON decodes the answer of a GET of path on the server into v.
+func getJSON(t *testing.T, addr, path string, v any) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// navigate loads url in the tab, failing t if it cannot.
+func navigate(ctx context.Context, t *testing.T, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("navigate to %s: %v", url, err)
+	}
+}
+
+// do runs actions in the tab, failing t with what if one fails.
+func do(ctx context.Context, t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func TestUIQueryPage(t *testing.T) {
 	requireChromium(t)
-	srv := startSelfScrapingServer(t)
+	srv := startSelfScrapingServer(t, "")
 	base := "http://" + srv.addr
 	ctx := newBrowser(t)
 
-	// ?query= fills the box, and the page runs it on load.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/?query=up")); err != nil {
-		t.Fatal(err)
-	}
+	// ?query= (the links of the page before this UI) fills the editor, and
+	// the page runs it on load.
+	navigate(ctx, t, base+"/?query=up")
 	upRow := []string{fmt.Sprintf(`up{instance=%q, job="vigil"}`, srv.addr), "1"}
 	pollPage(ctx, t, "the row of up", resultRowsJS, func(rows [][]string) bool { return hasRow(rows, upRow...) })
-	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("expr"))); err != nil || v != "up" {
-		t.Fatalf("the box holds %q, %v; want up", v, err)
+	pollPage(ctx, t, "up in the editor", editorTextJS, func(s string) bool { return s == "up" })
+
+	// The generator URL of an alert, /graph?g0.expr=...&g0.tab=1 in
+	// Prometheus 2's form, and /query?...&g0.tab=table in Prometheus 3's,
+	// open the page with the expression as a table. The address then
+	// holds the state in Prometheus 3's form.
+	for _, link := range []string{"/graph?g0.expr=count%28up%29&g0.tab=1", "/query?g0.expr=count%28up%29&g0.tab=table"} {
+		navigate(ctx, t, base+link)
+		pollPage(ctx, t, "the result of "+link, resultRowsJS, func(rows [][]string) bool {
+			return len(rows) == 1 && hasRow(rows, "{}", "1")
+		})
+		search := pollPage(ctx, t, "the state in the address", `location.search`, func(s string) bool { return s != "" })
+		q, err := url.ParseQuery(strings.TrimPrefix(search, "?"))
+		if err != nil || q.Get("g0.expr") != "count(up)" || q.Get("g0.tab") != "table" {
+			t.Fatalf("the address of %s is ?%s, want g0.expr=count(up) and g0.tab=table", link, search)
+		}
 	}
 
-	// The generator URL of an alert, /graph?g0.expr=..., opens the page
-	// with its expression.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/graph?g0.expr=count%28up%29&g0.tab=1")); err != nil {
-		t.Fatal(err)
-	}
-	pollPage(ctx, t, "the result of the generator URL's count(up)", resultRowsJS, func(rows [][]string) bool {
+	// g0.tab=explain, Prometheus 3's tab of the syntax tree, shows the
+	// tree the server parses, node by node.
+	explain := `sum by (job) (rate(up{job="vigil"}[5m])) > bool 0`
+	navigate(ctx, t, base+"/query?"+url.Values{"g0.expr": {explain}, "g0.tab": {"explain"}}.Encode())
+	pollPage(ctx, t, "the tree of "+explain,
+		`Array.from(document.querySelectorAll(".panel ul.explain .node-text"), e => e.textContent)`,
+		func(nodes []string) bool {
+			return slices.Equal(nodes, []string{
+				"binary operator: > bool",
+				"aggregation: sum by (job)",
+				"function: rate()",
+				`range vector selector: up{job="vigil"}[5m]`,
+				"number: 0",
+			})
+		})
+	do(ctx, t, "switch to the table", chromedp.Click(chromedp.CSS(`.panel .tab[data-tab="table"]`)))
+
+	// A new expression typed in the editor and run with Enter.
+	do(ctx, t, "type sum(up)", typeExpr(".panel", "sum(up"), closeAndRun)
+	pollPage(ctx, t, "the result of sum(up)", resultRowsJS, func(rows [][]string) bool {
 		return len(rows) == 1 && hasRow(rows, "{}", "1")
 	})
 
-	// A new expression typed in the box and submitted with Enter.
-	if err := chromedp.Do(ctx, typeExpr("count(up)"+kb.Enter)); err != nil {
-		t.Fatal(err)
-	}
-	pollPage(ctx, t, "the result of count(up)", resultRowsJS, func(rows [][]string) bool {
-		return len(rows) == 1 && hasRow(rows, "{}", "1")
+	// Completion: a metric name's start lists the name; Enter takes it,
+	// and a second Enter runs the query.
+	do(ctx, t, "type a metric name's start", typeExpr(".panel", "vigil_http_requests_to"))
+	pollPage(ctx, t, "the completion of vigil_http_requests_total",
+		`Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li[aria-selected] .cm-completionLabel"), e => e.textContent)`,
+		func(s []string) bool { return len(s) == 1 && s[0] == "vigil_http_requests_total" })
+	// The completion takes no key in the moment after its list opens or
+	// changes (then Enter does nothing): press Enter until it takes it.
+	pollPage(ctx, t, "the completed name in the editor", editorTextJS, func(s string) bool {
+		if s == "vigil_http_requests_total" {
+			return true
+		}
+		do(ctx, t, "take the completion", pressEnter)
+		return false
+	})
+	do(ctx, t, "run the completed query", closeAndRun)
+	pollPage(ctx, t, "the series of vigil_http_requests_total", resultRowsJS, func(rows [][]string) bool {
+		return len(rows) > 0 && !slices.ContainsFunc(rows, func(r []string) bool { return !strings.HasPrefix(r[0], "vigil_http_requests_total{") })
 	})
 
-	// An invalid expression submitted with the button shows the API's error.
-	wantErr := apiError(t, srv.addr, "sum(")
-	if err := chromedp.Do(ctx,
-		typeExpr("sum("),
-		chromedp.Click(chromedp.CSS(`#query button[type="submit"]`)),
-	); err != nil {
-		t.Fatal(err)
-	}
-	pollPage(ctx, t, "the error of sum(", errorTextJS, func(text string) bool { return text == wantErr })
+	// Completion of a function.
+	do(ctx, t, "type a function's start", typeExpr(".panel", "histogram_quant"))
+	pollPage(ctx, t, "the completion of histogram_quantile",
+		`Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li .cm-completionLabel"), e => e.textContent)`,
+		func(s []string) bool { return slices.Contains(s, "histogram_quantile") })
+
+	// An invalid expression run with the button shows the API's error and
+	// no rows. The editor closes the bracket it opens: the query is what
+	// the editor holds.
+	do(ctx, t, "type sum(", typeExpr(".panel", "sum("), chromedp.Click(chromedp.CSS(".panel button.execute")))
+	expr := pollPage(ctx, t, "sum( in the editor", editorTextJS, func(s string) bool { return strings.HasPrefix(s, "sum(") })
+	wantErr := apiError(t, srv.addr, expr)
+	pollPage(ctx, t, "the error of "+expr, errorTextJS, func(text string) bool { return text == wantErr })
 	if rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](resultRowsJS)); err != nil || len(rows) != 0 {
 		t.Fatalf("rows after an error: %v, %v; want none", rows, err)
 	}
 
-	// The links lead to the targets, the configuration and the metrics.
-	for _, link := range []struct{ path, want string }{
-		{"/api/v1/targets", `"activeTargets"`},
-		{"/api/v1/status/config", `"yaml"`},
-		{"/metrics", "vigil_http_requests_total"},
-	} {
-		if err := chromedp.Do(ctx,
-			chromedp.Navigate(base+"/"),
-			chromedp.Click(chromedp.CSS(`nav a[href="`+link.path+`"]`)),
-		); err != nil {
-			t.Fatalf("the link to %s: %v", link.path, err)
+	// A second panel runs its own query, and the address keeps both.
+	do(ctx, t, "add a panel", chromedp.Click(chromedp.CSS("button.add-panel")))
+	do(ctx, t, "type in the second panel", typeExpr(".panel:nth-of-type(2)", "vector(7)"), closeAndRun)
+	pollPage(ctx, t, "the second panel's result",
+		`Array.from(document.querySelectorAll(".panel:nth-of-type(2) .result-table tbody tr"), tr => Array.from(tr.cells, td => td.textContent))`,
+		func(rows [][]string) bool { return len(rows) == 1 && hasRow(rows, "{}", "7") })
+	pollPage(ctx, t, "both panels in the address", `location.search`, func(s string) bool {
+		q, err := url.ParseQuery(strings.TrimPrefix(s, "?"))
+		return err == nil && q.Get("g0.expr") == expr && q.Get("g1.expr") == "vector(7)"
+	})
+	// The statistics of the query are shown.
+	pollPage(ctx, t, "the second panel's statistics", `document.querySelector(".panel:nth-of-type(2) .stats").textContent`,
+		func(s string) bool {
+			return strings.Contains(s, "Result series: 1") && strings.Contains(s, "Load time:")
+		})
+}
+
+func TestUIGraph(t *testing.T) {
+	requireChromium(t)
+	srv := startSelfScrapingServer(t, "")
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	// Three series: up, and two copies of it with a label more.
+	const expr = `up or label_replace(up, "copy", "1", "", "") or label_replace(up, "copy", "2", "", "")`
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"0"}, "g0.range_input": {"5m"}}.Encode())
+	pollPage(ctx, t, "a graph of three series", `document.querySelector(".panel .graph") ? document.querySelector(".panel .graph").dataset.series : ""`,
+		func(n string) bool { return n == "3" })
+	// The legend lists the time and the three series, by their labels.
+	legend := pollPage(ctx, t, "the legend", `Array.from(document.querySelectorAll(".panel .u-legend .u-series .u-label"), e => e.textContent)`,
+		func(l []string) bool { return len(l) == 4 })
+	for _, copy := range []string{"", `copy="1", `, `copy="2", `} {
+		want := fmt.Sprintf(`up{%sinstance=%q, job="vigil"}`, copy, srv.addr)
+		if !slices.Contains(legend, want) {
+			t.Errorf("the legend %q lacks %s", legend, want)
 		}
-		pollPage(ctx, t, "the page of the link to "+link.path,
-			`[location.href, document.body ? document.body.innerText : ""]`,
-			func(page []string) bool {
-				return len(page) == 2 && page[0] == base+link.path && strings.Contains(page[1], link.want)
-			})
 	}
+	// The range and the tab stay in the address.
+	search := pollPage(ctx, t, "the address", `location.search`, func(s string) bool { return s != "" })
+	if q, _ := url.ParseQuery(strings.TrimPrefix(search, "?")); q.Get("g0.tab") != "graph" || q.Get("g0.range_input") != "5m" {
+		t.Errorf("the address is ?%s, want g0.tab=graph and g0.range_input=5m", search)
+	}
+
+	// Hovering the plot at its right end, now, where every series has a
+	// sample, shows each series' value there.
+	box := pollPage(ctx, t, "the plot's box", `(() => { const r = document.querySelector(".panel .u-over").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`,
+		func(b []float64) bool { return len(b) == 4 && b[2] > 0 })
+	do(ctx, t, "hover the plot",
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-4, box[1]+box[3]/2, chromedp.ButtonNone),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-1, box[1]+box[3]/2, chromedp.ButtonNone))
+	pollPage(ctx, t, "the hover values", `Array.from(document.querySelectorAll(".panel .u-legend .u-series:not(:first-child) .u-value"), e => e.textContent)`,
+		func(v []string) bool { return slices.Equal(v, []string{"1", "1", "1"}) })
+
+	// A click on a series in the legend hides it, and a second shows it.
+	const offJS = `Array.from(document.querySelectorAll(".panel .u-legend .u-series"), e => e.classList.contains("u-off"))`
+	do(ctx, t, "click the second series", chromedp.Click(chromedp.CSS(".panel .u-legend .u-series:nth-child(3) .u-label")))
+	pollPage(ctx, t, "the second series hidden", offJS, func(off []bool) bool { return slices.Equal(off, []bool{false, false, true, false}) })
+	do(ctx, t, "click the second series again", chromedp.Click(chromedp.CSS(".panel .u-legend .u-series:nth-child(3) .u-label")))
+	pollPage(ctx, t, "the second series shown", offJS, func(off []bool) bool { return slices.Equal(off, []bool{false, false, false, false}) })
+
+	// Stacked, the legend still shows each series' own value, and the
+	// address says so in Prometheus 3's form; Prometheus 2's g0.stacked=1
+	// opens it stacked too.
+	do(ctx, t, "stack the graph", chromedp.Click(chromedp.CSS(`.panel input[name="stacked"]`)))
+	pollPage(ctx, t, "the stacked graph", `document.querySelector(".panel .graph") ? document.querySelector(".panel .graph").dataset.mode : ""`,
+		func(m string) bool { return m == "stacked" })
+	pollPage(ctx, t, "display_mode in the address", `location.search`, func(s string) bool {
+		q, err := url.ParseQuery(strings.TrimPrefix(s, "?"))
+		return err == nil && q.Get("g0.display_mode") == "stacked"
+	})
+	box = pollPage(ctx, t, "the stacked plot's box", `(() => { const r = document.querySelector(".panel .u-over").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`,
+		func(b []float64) bool { return len(b) == 4 && b[2] > 0 })
+	do(ctx, t, "hover the stacked plot",
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-4, box[1]+box[3]/2, chromedp.ButtonNone),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-1, box[1]+box[3]/2, chromedp.ButtonNone))
+	pollPage(ctx, t, "each series' own value when stacked", `Array.from(document.querySelectorAll(".panel .u-legend .u-series:not(:first-child) .u-value"), e => e.textContent)`,
+		func(v []string) bool { return slices.Equal(v, []string{"1", "1", "1"}) })
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"0"}, "g0.range_input": {"5m"}, "g0.stacked": {"1"}}.Encode())
+	pollPage(ctx, t, "the graph stacked by g0.stacked=1",
+		`(document.querySelector(".panel .graph") ? document.querySelector(".panel .graph").dataset.mode : "") + "|" + document.querySelector(".panel .error").textContent + "|" + location.href`,
+		func(m string) bool { return strings.HasPrefix(m, "stacked|") })
+
+	// The table tab runs the same expression as an instant query.
+	do(ctx, t, "switch to the table", chromedp.Click(chromedp.CSS(`.panel .tab[data-tab="table"]`)))
+	pollPage(ctx, t, "three rows", resultRowsJS, func(rows [][]string) bool { return len(rows) == 3 })
+}
+
+// pageText gives the text of the element sel selects, or "" while there is none.
+func pageText(sel string) string {
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel)
+}
+
+func TestUIOperatorPages(t *testing.T) {
+	requireChromium(t)
+	srv := startSelfScrapingServer(t, "")
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	var config struct {
+		Data struct {
+			YAML string `json:"yaml"`
+		} `json:"data"`
+	}
+	getJSON(t, srv.addr, "/api/v1/status/config", &config)
+	var flags, build struct {
+		Data map[string]any `json:"data"`
+	}
+	getJSON(t, srv.addr, "/api/v1/status/flags", &flags)
+	getJSON(t, srv.addr, "/api/v1/status/buildinfo", &build)
+	if len(flags.Data) == 0 || len(build.Data) == 0 {
+		t.Fatalf("flags %v, build information %v: want some", flags.Data, build.Data)
+	}
+
+	for _, page := range []struct {
+		link, sel string
+		want      func(text string) bool
+	}{
+		{"/targets", `.pool[data-pool="vigil"] tr.target`, func(s string) bool {
+			return strings.Contains(s, "http://"+srv.addr+"/metrics") && strings.Contains(s, "UP") && strings.Contains(s, `job="vigil"`)
+		}},
+		{"/service-discovery", `#pool-vigil`, func(s string) bool {
+			return strings.Contains(s, fmt.Sprintf(`__address__="%s"`, srv.addr)) && strings.Contains(s, fmt.Sprintf(`instance="%s"`, srv.addr))
+		}},
+		{"/rules", `.rule-group[data-group="ui"]`, func(s string) bool {
+			return strings.Contains(s, "job:up:sum") && strings.Contains(s, "AlwaysFiring") && strings.Contains(s, "NeverFiring") &&
+				strings.Count(s, "OK") == 3
+		}},
+		{"/alerts", `.alerts-firing details[data-rule="AlwaysFiring"]`, func(s string) bool {
+			return strings.Contains(s, `severity="none"`) && strings.Contains(s, "firing")
+		}},
+		{"/alerts", `.alerts-inactive details[data-rule="NeverFiring"] summary`, func(s string) bool { return strings.Contains(s, "NeverFiring (0 active)") }},
+		{"/status", `.buildinfo`, func(s string) bool {
+			for k := range build.Data {
+				if !strings.Contains(s, k) {
+					return false
+				}
+			}
+			return true
+		}},
+		{"/tsdb-status", `.head-stats`, func(s string) bool { return strings.Contains(s, "numSeries") }},
+		{"/config", `pre.config`, func(s string) bool { return strings.TrimSpace(s) == strings.TrimSpace(config.Data.YAML) }},
+		{"/flags", `table.kv`, func(s string) bool {
+			for k, v := range flags.Data {
+				if !strings.Contains(s, k+"\t"+fmt.Sprint(v)) {
+					return false
+				}
+			}
+			return true
+		}},
+	} {
+		// Each page is reached by its link in the navigation bar.
+		navigate(ctx, t, base+"/query")
+		do(ctx, t, "the link to "+page.link, chromedp.Click(chromedp.CSS(`#nav a[href="`+page.link+`"]`)))
+		pollPage(ctx, t, page.link+"'s "+page.sel, pageText(page.sel), page.want)
+		if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
+			t.Errorf("%s shows an error: %s", page.link, errText)
+		}
+	}
+
+	// Other paths are not the UI's.
+	resp, err := http.Get(base + "/no-such-page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /no-such-page: %s, want 404", resp.Status)
+	}
+}
+
+// apiSilence is a silence as GET /api/v2/silences lists it.
+type apiSilence struct {
+	ID       string `json:"id"`
+	Matchers []struct {
+		Name    string `json:"name"`
+		Value   string `json:"value"`
+		IsRegex bool   `json:"isRegex"`
+		IsEqual bool   `json:"isEqual"`
+	} `json:"matchers"`
+	CreatedBy string `json:"createdBy"`
+	Comment   string `json:"comment"`
+	Status    struct {
+		State string `json:"state"`
+	} `json:"status"`
+}
+
+func TestUISilences(t *testing.T) {
+	requireChromium(t)
+	// The rules' alerts reach the dispatcher through a route, whose
+	// notifier sends them to a webhook on loopback.
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer receiver.Close()
+	srv := startSelfScrapingServer(t, fmt.Sprintf(`
+plugin "webhook" { source = %q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+route {
+  receiver = "ops"
+}
+`, webhook, receiver.URL))
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	// Wait until the rule's alert reaches the dispatcher, so that the
+	// preview has an alert to count.
+	waitFor(t, "the alert AlwaysFiring in /api/v2/alerts", func() bool {
+		var alerts []struct {
+			Labels map[string]string `json:"labels"`
+		}
+		getJSON(t, srv.addr, "/api/v2/alerts", &alerts)
+		return slices.ContainsFunc(alerts, func(a struct {
+			Labels map[string]string `json:"labels"`
+		}) bool {
+			return a.Labels["alertname"] == "AlwaysFiring"
+		})
+	})
+
+	navigate(ctx, t, base+"/silences")
+	do(ctx, t, "fill in the silence",
+		chromedp.SendKeys(chromedp.CSS(`input[name="matchers"]`), `alertname="AlwaysFiring", severity=~"none|low"`+kb.Tab),
+	)
+	pollPage(ctx, t, "the preview of the muted alerts", pageText(".preview"), func(s string) bool {
+		return strings.Contains(s, "mutes 1 active alert") && strings.Contains(s, `alertname="AlwaysFiring"`)
+	})
+	do(ctx, t, "fill in the rest and create",
+		chromedp.SendKeys(chromedp.CSS(`input[name="createdBy"]`), "ui-test"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="comment"]`), "from the browser"),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the silence in the list", pageText("table.silences"), func(s string) bool {
+		return strings.Contains(s, `alertname="AlwaysFiring", severity=~"none|low"`) && strings.Contains(s, "active")
+	})
+
+	// The API has it, with its matchers.
+	find := func() apiSilence {
+		var silences []apiSilence
+		getJSON(t, srv.addr, "/api/v2/silences", &silences)
+		for _, s := range silences {
+			if s.CreatedBy == "ui-test" {
+				return s
+			}
+		}
+		t.Fatalf("no silence created by ui-test in %+v", silences)
+		return apiSilence{}
+	}
+	sil := find()
+	if sil.Comment != "from the browser" || sil.Status.State != "active" || len(sil.Matchers) != 2 ||
+		sil.Matchers[0].Name != "alertname" || sil.Matchers[0].Value != "AlwaysFiring" || sil.Matchers[0].IsRegex || !sil.Matchers[0].IsEqual ||
+		sil.Matchers[1].Name != "severity" || sil.Matchers[1].Value != "none|low" || !sil.Matchers[1].IsRegex || !sil.Matchers[1].IsEqual {
+		t.Fatalf("the silence made in the browser: %+v", sil)
+	}
+	// amtool, when installed, lists it too.
+	if amtool, err := exec.LookPath("amtool"); err == nil {
+		out, err := exec.Command(amtool, "--alertmanager.url="+base, "silence", "query", "--quiet").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), sil.ID) {
+			t.Errorf("amtool silence query --quiet: %v\n%s\nwant %s", err, out, sil.ID)
+		}
+	}
+
+	// The alert groups show the alert silenced by it.
+	do(ctx, t, "the link to the alert groups", chromedp.Click(chromedp.CSS(`#nav a[href="/alert-groups"]`)))
+	pollPage(ctx, t, "the silenced alert in its group", pageText(`.alert-group[data-receiver="ops"]`), func(s string) bool {
+		return strings.Contains(s, `alertname="AlwaysFiring"`) && strings.Contains(s, "suppressed") && strings.Contains(s, "silenced by "+sil.ID)
+	})
+
+	// Expire ends it.
+	navigate(ctx, t, base+"/silences")
+	do(ctx, t, "expire the silence", chromedp.Click(chromedp.CSS(`button.expire[data-id="`+sil.ID+`"]`)))
+	waitFor(t, "the silence expired", func() bool { return find().Status.State == "expired" })
+	pollPage(ctx, t, "the expired silence in the list", pageText("table.silences"), func(s string) bool {
+		return strings.Contains(s, "expired") && !strings.Contains(s, "Expire")
+	})
+
+	// A matcher that cannot be read is refused in the page, before the API.
+	do(ctx, t, "create a silence with a bad matcher",
+		chromedp.SendKeys(chromedp.CSS(`input[name="matchers"]`), `alertname~AlwaysFiring`),
+		chromedp.SendKeys(chromedp.CSS(`input[name="createdBy"]`), "ui-test"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="comment"]`), "bad"),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the matcher error", pageText(".silence-form .error"), func(s string) bool {
+		return strings.Contains(s, "cannot read the matchers")
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vigilmon/vigil/core/api"
 	"github.com/vigilmon/vigil/core/auth"
 )
 
@@ -138,6 +139,18 @@ var confinedRoutes = map[string]bool{
 	"GET /graph":                      true,
 	"GET /-/healthy":                  true,
 	"GET /-/ready":                    true,
+}
+
+// The web UI's pages and assets are read like the pages at / and /graph,
+// and hold no data of their own: they confine nothing they could leak.
+func init() {
+	for _, p := range append(slices.Clone(api.UIPages), "/assets/") {
+		if p == "/" {
+			p = "/{$}"
+		}
+		routeAccess["GET "+p] = auth.Read
+		confinedRoutes["GET "+p] = true
+	}
 }
 
 // accessOf is what the route of pattern needs: routeAccess's entry, or

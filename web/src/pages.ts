@@ -1,0 +1,474 @@
+// The operator's pages: each fetches one or two API endpoints and draws
+// them. A page that fails to load says why in its error box.
+
+import { errorText, v1, v2 } from './api';
+import { ago, fill, formatDuration, h, labelBadges, table } from './dom';
+import { parseDuration } from './time';
+
+type Labels = Record<string, string>;
+
+/** load draws a title and the result of draw, or the error it threw. */
+async function load(root: HTMLElement, title: string, draw: (body: HTMLElement) => Promise<void>): Promise<void> {
+  const body = h('div', { class: 'page-body' }, h('p', { class: 'loading' }, 'Loading…'));
+  const errorBox = h('div', { class: 'error', role: 'alert' });
+  fill(root, h('h1', null, title), errorBox, body);
+  try {
+    await draw(body);
+  } catch (err) {
+    body.replaceChildren();
+    errorBox.textContent = errorText(err);
+  }
+}
+
+function health(state: string): HTMLElement {
+  return h('span', { class: `health health-${state.toLowerCase()}` }, state.toUpperCase());
+}
+
+/** filterBox is a text input that hides the rows of a page not matching it. */
+function filterBox(onInput: (text: string) => void, ph: string): HTMLInputElement {
+  return h('input', {
+    type: 'search', class: 'filter', placeholder: ph, 'aria-label': ph,
+    oninput: (e: Event) => onInput((e.target as HTMLInputElement).value.toLowerCase()),
+  });
+}
+
+interface ActiveTarget {
+  discoveredLabels: Labels;
+  labels: Labels;
+  scrapePool: string;
+  scrapeUrl: string;
+  lastError: string;
+  lastScrape: string;
+  lastScrapeDuration: number;
+  health: string;
+  scrapeInterval: string;
+  scrapeTimeout: string;
+}
+
+interface DroppedTarget {
+  discoveredLabels: Labels;
+  scrapePool?: string;
+}
+
+interface TargetsData {
+  activeTargets: ActiveTarget[];
+  droppedTargets: DroppedTarget[];
+}
+
+/** targetsPage lists the targets by scrape pool, with health, last scrape, duration, error and labels. */
+export function targetsPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Targets', async (body) => {
+    const { data } = await v1<TargetsData>('targets', { state: 'active' });
+    const pools = groupBy(data.activeTargets, (t) => t.scrapePool);
+    let unhealthyOnly = false;
+    let text = '';
+    const sections = [...pools.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([pool, targets]) => {
+      const up = targets.filter((t) => t.health === 'up').length;
+      const rows = targets.map((t) => {
+        const tr = h('tr', { class: 'target', 'data-health': t.health },
+          h('td', null, h('a', { href: t.scrapeUrl }, t.scrapeUrl)),
+          h('td', null, health(t.health)),
+          h('td', null, labelBadges(t.labels),
+            h('details', { class: 'discovered' }, h('summary', null, 'Before relabeling'), labelBadges(t.discoveredLabels))),
+          h('td', null, ago(t.lastScrape)),
+          h('td', null, formatDuration(t.lastScrapeDuration)),
+          h('td', { class: 'target-error' }, t.lastError),
+        );
+        return tr;
+      });
+      const section = h('section', { class: 'pool', 'data-pool': pool },
+        h('h2', null, pool, ' ', h('span', { class: up === targets.length ? 'count ok' : 'count bad' }, `(${up}/${targets.length} up)`)),
+        h('table', { class: 'targets' },
+          h('thead', null, h('tr', null, ['Endpoint', 'State', 'Labels', 'Last scrape', 'Scrape duration', 'Error'].map((c) => h('th', null, c)))),
+          h('tbody', null, rows)),
+      );
+      return { section, rows, targets };
+    });
+    const apply = () => {
+      for (const s of sections) {
+        let shown = 0;
+        s.rows.forEach((tr, i) => {
+          const t = s.targets[i];
+          const show = (!unhealthyOnly || t.health !== 'up') &&
+            (text === '' || `${t.scrapeUrl} ${JSON.stringify(t.labels)}`.toLowerCase().includes(text));
+          tr.hidden = !show;
+          if (show) shown++;
+        });
+        s.section.hidden = shown === 0;
+      }
+    };
+    fill(body,
+      h('div', { class: 'toolbar' },
+        h('label', null, h('input', { type: 'checkbox', onchange: (e: Event) => { unhealthyOnly = (e.target as HTMLInputElement).checked; apply(); } }), ' Unhealthy only'),
+        filterBox((v) => { text = v; apply(); }, 'Filter by endpoint or labels'),
+      ),
+      sections.length === 0 ? h('p', { class: 'empty' }, 'No targets.') : sections.map((s) => s.section),
+    );
+  });
+}
+
+/** serviceDiscoveryPage lists the discovered labels of every target and the labels relabeling made of them, or that it dropped it. */
+export function serviceDiscoveryPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Service discovery', async (body) => {
+    const { data } = await v1<TargetsData>('targets', { state: 'any' });
+    const pools = new Map<string, { active: ActiveTarget[]; dropped: DroppedTarget[] }>();
+    const pool = (name: string) => {
+      if (!pools.has(name)) pools.set(name, { active: [], dropped: [] });
+      return pools.get(name)!;
+    };
+    for (const t of data.activeTargets ?? []) pool(t.scrapePool).active.push(t);
+    for (const t of data.droppedTargets ?? []) pool(t.scrapePool ?? t.discoveredLabels.job ?? '').dropped.push(t);
+    const names = [...pools.keys()].sort();
+    fill(body,
+      names.length === 0 ? h('p', { class: 'empty' }, 'No targets discovered.') : h('ul', { class: 'toc' },
+        names.map((n) => h('li', null, h('a', { href: `#pool-${n}` }, n), ` (${pools.get(n)!.active.length} active / ${pools.get(n)!.active.length + pools.get(n)!.dropped.length} total)`))),
+      names.map((n) => {
+        const p = pools.get(n)!;
+        return h('section', { class: 'pool', id: `pool-${n}` },
+          h('h2', null, n),
+          table(['Discovered labels', 'Target labels'], [
+            ...p.active.map((t) => [labelBadges(t.discoveredLabels), labelBadges(t.labels)]),
+            ...p.dropped.map((t) => [labelBadges(t.discoveredLabels), h('span', { class: 'dropped' }, 'Dropped')]),
+          ], 'sd'));
+      }),
+    );
+  });
+}
+
+interface Alert {
+  labels: Labels;
+  annotations: Labels;
+  state: string;
+  activeAt?: string;
+  value: string;
+}
+
+interface Rule {
+  type: 'alerting' | 'recording';
+  name: string;
+  query: string;
+  duration?: number;
+  keepFiringFor?: number;
+  labels?: Labels;
+  annotations?: Labels;
+  alerts?: Alert[];
+  state?: string;
+  health: string;
+  lastError?: string;
+  evaluationTime: number;
+  lastEvaluation: string;
+}
+
+interface RuleGroup {
+  name: string;
+  file: string;
+  rules: Rule[];
+  interval: number;
+  evaluationTime: number;
+  lastEvaluation: string;
+}
+
+function queryLink(expr: string): HTMLElement {
+  return h('a', { class: 'expr', href: `/query?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': 'table' })}` }, expr);
+}
+
+/** rulesPage lists the rule groups with their evaluation time, and each rule's health and last error. */
+export function rulesPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Rules', async (body) => {
+    const { data } = await v1<{ groups: RuleGroup[] }>('rules');
+    fill(body,
+      data.groups.length === 0 ? h('p', { class: 'empty' }, 'No rule groups are loaded.') : null,
+      data.groups.map((g) => h('section', { class: 'rule-group', 'data-group': g.name },
+        h('h2', null, g.name),
+        h('p', { class: 'meta' }, `${g.file} · every ${formatDuration(g.interval)} · last evaluation ${ago(g.lastEvaluation)}, took ${formatDuration(g.evaluationTime)}`),
+        table(['Rule', 'Health', 'Last evaluation', 'Evaluation time', 'Error'], g.rules.map((r) => [
+          h('div', { class: 'rule' },
+            h('div', null, h('b', null, r.type === 'alerting' ? 'alert: ' : 'record: '), r.name),
+            h('div', null, 'expr: ', queryLink(r.query)),
+            r.duration ? h('div', null, `for: ${formatDuration(r.duration)}`) : null,
+            r.labels && Object.keys(r.labels).length > 0 ? h('div', null, 'labels: ', labelBadges(r.labels)) : null,
+          ),
+          health(r.health),
+          ago(r.lastEvaluation),
+          formatDuration(r.evaluationTime),
+          h('span', { class: 'target-error' }, r.lastError ?? ''),
+        ]), 'rules'),
+      )),
+    );
+  });
+}
+
+/** alertsPage lists the alerting rules by state, each with its active alerts and how far they are into their for. */
+export function alertsPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Alerts', async (body) => {
+    const { data } = await v1<{ groups: RuleGroup[] }>('rules', { type: 'alert' });
+    const rules = data.groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => ({ group: g.name, rule: r })));
+    const order = ['firing', 'pending', 'inactive'];
+    const counts = Object.fromEntries(order.map((s) => [s, rules.filter((r) => (r.rule.state ?? 'inactive') === s).length]));
+    fill(body,
+      h('p', { class: 'summary' }, order.map((s) => h('span', { class: `state state-${s}` }, `${s}: ${counts[s]} `))),
+      rules.length === 0 ? h('p', { class: 'empty' }, 'No alerting rules are loaded.') : null,
+      order.map((state) => {
+        const these = rules.filter((r) => (r.rule.state ?? 'inactive') === state);
+        if (these.length === 0) return null;
+        return h('section', { class: `alerts-${state}` },
+          h('h2', null, state[0].toUpperCase() + state.slice(1)),
+          these.map(({ group, rule }) => h('details', { class: `alert-rule state-${state}`, 'data-rule': rule.name, open: state !== 'inactive' },
+            h('summary', null, h('b', null, rule.name), ` (${(rule.alerts ?? []).length} active) `, h('span', { class: 'meta' }, `group ${group}`)),
+            h('div', { class: 'rule' },
+              h('div', null, 'expr: ', queryLink(rule.query)),
+              rule.duration ? h('div', null, `for: ${formatDuration(rule.duration)}`) : null,
+              rule.labels && Object.keys(rule.labels).length > 0 ? h('div', null, 'labels: ', labelBadges(rule.labels)) : null,
+            ),
+            (rule.alerts ?? []).length > 0 ? table(['Labels', 'State', 'Active since', 'Value'], (rule.alerts ?? []).map((a) => [
+              labelBadges(a.labels),
+              a.state === 'pending' && rule.duration && a.activeAt
+                ? h('span', { class: 'state state-pending' }, `pending ${forProgress(a.activeAt, rule.duration)}`)
+                : h('span', { class: `state state-${a.state}` }, a.state),
+              a.activeAt ? ago(a.activeAt) : '',
+              a.value,
+            ]), 'alerts') : null,
+          )),
+        );
+      }),
+    );
+  });
+}
+
+/** forProgress says how far an alert is into its for: "(40% of 5m)". */
+function forProgress(activeAt: string, duration: number): string {
+  const elapsed = (Date.now() - Date.parse(activeAt)) / 1000;
+  return `(${Math.min(100, Math.round((100 * elapsed) / duration))}% of ${formatDuration(duration)})`;
+}
+
+interface Matcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+  isEqual?: boolean;
+}
+
+interface Silence {
+  id: string;
+  matchers: Matcher[];
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+  status: { state: string };
+}
+
+function matcherText(m: Matcher): string {
+  const op = (m.isEqual ?? true) ? (m.isRegex ? '=~' : '=') : (m.isRegex ? '!~' : '!=');
+  return `${m.name}${op}${JSON.stringify(m.value)}`;
+}
+
+/** parseMatchers reads matchers written as {a="b", c=~"d.*"} or a="b",c!="d"; it throws on anything else. */
+export function parseMatchers(text: string): Matcher[] {
+  let s = text.trim();
+  if (s.startsWith('{') && s.endsWith('}')) s = s.slice(1, -1);
+  const out: Matcher[] = [];
+  const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/y;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < s.length && (m = re.exec(s)) !== null) {
+    out.push({ name: m[1], value: JSON.parse(`"${m[3]}"`), isRegex: m[2].includes('~'), isEqual: !m[2].startsWith('!') });
+    if (m[4] === '') break;
+  }
+  if (re.lastIndex !== s.length || out.length === 0) {
+    throw new Error(`cannot read the matchers ${JSON.stringify(text)}: write them as name="value", separated by commas (=, !=, =~ and !~)`);
+  }
+  return out;
+}
+
+/** silencesPage lists the silences, creates one from a matcher editor, and expires them. */
+export function silencesPage(root: HTMLElement): Promise<void> {
+  const draw = () => silencesPage(root);
+  return load(root, 'Silences', async (body) => {
+    const silences = await v2<Silence[]>('GET', 'silences');
+    const formError = h('div', { class: 'error', role: 'alert' });
+    const preview = h('div', { class: 'preview' });
+    const matchers = h('input', { type: 'text', name: 'matchers', placeholder: 'alertname="HighLatency", instance=~"web-.*"', required: true, 'aria-label': 'Matchers' });
+    const duration = h('input', { type: 'text', name: 'duration', value: '2h', 'aria-label': 'Duration' });
+    const createdBy = h('input', { type: 'text', name: 'createdBy', placeholder: 'your name', required: true, 'aria-label': 'Created by' });
+    const comment = h('input', { type: 'text', name: 'comment', placeholder: 'why', required: true, 'aria-label': 'Comment' });
+    const showPreview = async () => {
+      preview.replaceChildren();
+      let ms: Matcher[];
+      try {
+        ms = parseMatchers(matchers.value);
+      } catch {
+        return;
+      }
+      try {
+        const q = new URLSearchParams();
+        for (const m of ms) q.append('filter', matcherText(m));
+        const alerts = await v2<{ labels: Labels }[]>('GET', `alerts?${q}`);
+        fill(preview, h('p', null, `This silence mutes ${alerts.length} active alert${alerts.length === 1 ? '' : 's'} now.`),
+          alerts.slice(0, 20).map((a) => h('div', null, labelBadges(a.labels))));
+      } catch (err) {
+        preview.textContent = errorText(err);
+      }
+    };
+    matchers.addEventListener('change', showPreview);
+    const form = h('form', { class: 'silence-form', onsubmit: async (e: Event) => {
+      e.preventDefault();
+      formError.textContent = '';
+      try {
+        const secs = parseDuration(duration.value);
+        if (secs === null) throw new Error(`cannot read the duration "${duration.value}": write one such as 2h or 30m`);
+        const now = Date.now();
+        await v2<{ silenceID: string }>('POST', 'silences', {
+          matchers: parseMatchers(matchers.value),
+          startsAt: new Date(now).toISOString(),
+          endsAt: new Date(now + secs * 1000).toISOString(),
+          createdBy: createdBy.value,
+          comment: comment.value,
+        });
+        await draw();
+      } catch (err) {
+        formError.textContent = errorText(err);
+      }
+    } },
+      h('h2', null, 'New silence'),
+      h('label', null, 'Matchers ', matchers),
+      h('label', null, 'Duration ', duration),
+      h('label', null, 'Created by ', createdBy),
+      h('label', null, 'Comment ', comment),
+      h('button', { type: 'submit', class: 'primary' }, 'Create'),
+      formError,
+      preview,
+    );
+    const order = ['active', 'pending', 'expired'];
+    const sorted = [...silences].sort((a, b) => order.indexOf(a.status.state) - order.indexOf(b.status.state));
+    fill(body,
+      form,
+      h('h2', null, 'Silences'),
+      sorted.length === 0 ? h('p', { class: 'empty' }, 'No silences.') : table(['Matchers', 'State', 'Starts', 'Ends', 'Created by', 'Comment', ''], sorted.map((s) => [
+        h('code', null, s.matchers.map(matcherText).join(', ')),
+        h('span', { class: `state state-${s.status.state}` }, s.status.state),
+        new Date(s.startsAt).toISOString().slice(0, 19).replace('T', ' '),
+        new Date(s.endsAt).toISOString().slice(0, 19).replace('T', ' '),
+        s.createdBy,
+        s.comment,
+        s.status.state === 'expired' ? '' : h('button', { type: 'button', class: 'expire', 'data-id': s.id, onclick: async () => {
+          try {
+            await v2('DELETE', `silence/${encodeURIComponent(s.id)}`);
+            await draw();
+          } catch (err) {
+            formError.textContent = errorText(err);
+          }
+        } }, 'Expire'),
+      ]), 'silences'),
+    );
+  });
+}
+
+interface AlertGroup {
+  labels: Labels;
+  receiver: { name: string };
+  alerts: {
+    labels: Labels;
+    annotations?: Labels;
+    startsAt: string;
+    generatorURL?: string;
+    fingerprint: string;
+    status: { state: string; silencedBy: string[]; inhibitedBy: string[] };
+  }[];
+}
+
+/** alertGroupsPage shows the dispatcher's groups: each group's labels and receiver, and its alerts, active or muted and by what. */
+export function alertGroupsPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Alert groups', async (body) => {
+    const groups = await v2<AlertGroup[]>('GET', 'alerts/groups');
+    fill(body,
+      groups.length === 0 ? h('p', { class: 'empty' }, 'No alerts in the dispatcher (alerts reach it through a route block).') : null,
+      groups.map((g) => h('section', { class: 'alert-group', 'data-receiver': g.receiver.name },
+        h('h2', null, labelBadges(g.labels), ' ', h('span', { class: 'meta' }, `→ ${g.receiver.name} (${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'})`)),
+        table(['Labels', 'State', 'Since', 'Source'], g.alerts.map((a) => [
+          labelBadges(a.labels),
+          h('span', { class: `state state-${a.status.state}` }, a.status.state,
+            a.status.silencedBy.length > 0 ? h('div', { class: 'meta' }, 'silenced by ', a.status.silencedBy.map((id) => h('code', null, id, ' '))) : null,
+            a.status.inhibitedBy.length > 0 ? h('div', { class: 'meta' }, `inhibited by ${a.status.inhibitedBy.length} alert(s)`) : null),
+          ago(a.startsAt),
+          a.generatorURL ? h('a', { href: a.generatorURL }, 'query') : '',
+        ]), 'alert-group-alerts'),
+      )),
+    );
+  });
+}
+
+function keyValues(obj: Record<string, unknown>): HTMLTableElement {
+  return table(['Name', 'Value'], Object.keys(obj).map((k) => [k, typeof obj[k] === 'object' ? JSON.stringify(obj[k]) : String(obj[k])]), 'kv');
+}
+
+/** statusPage shows the build and runtime information. */
+export function statusPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Status', async (body) => {
+    const [build, runtime] = await Promise.all([
+      v1<Record<string, unknown>>('status/buildinfo'),
+      v1<Record<string, unknown>>('status/runtimeinfo'),
+    ]);
+    fill(body,
+      h('section', { class: 'buildinfo' }, h('h2', null, 'Build information'), keyValues(build.data)),
+      h('section', { class: 'runtimeinfo' }, h('h2', null, 'Runtime information'), keyValues(runtime.data)),
+    );
+  });
+}
+
+/** flagsPage shows the command-line flags in effect. */
+export function flagsPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Command-line flags', async (body) => {
+    const { data } = await v1<Record<string, string>>('status/flags');
+    const sorted = Object.fromEntries(Object.entries(data).sort(([a], [b]) => a.localeCompare(b)));
+    fill(body, keyValues(sorted));
+  });
+}
+
+/** configPage shows the configuration in effect. */
+export function configPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Configuration', async (body) => {
+    const { data } = await v1<{ yaml: string }>('status/config');
+    fill(body,
+      h('button', { type: 'button', onclick: () => void navigator.clipboard?.writeText(data.yaml) }, 'Copy to clipboard'),
+      h('pre', { class: 'config' }, data.yaml),
+    );
+  });
+}
+
+interface TSDBStatus {
+  headStats: Record<string, number>;
+  seriesCountByMetricName: { name: string; value: number }[];
+  labelValueCountByLabelName: { name: string; value: number }[];
+  memoryInBytesByLabelName: { name: string; value: number }[];
+  seriesCountByLabelValuePair: { name: string; value: number }[];
+}
+
+/** tsdbPage shows the store's statistics: head figures and the top cardinalities. */
+export function tsdbPage(root: HTMLElement): Promise<void> {
+  return load(root, 'TSDB status', async (body) => {
+    const { data } = await v1<TSDBStatus>('status/tsdb');
+    const head = { ...data.headStats };
+    for (const k of ['minTime', 'maxTime']) {
+      if (typeof head[k] === 'number' && head[k] > 0) (head as Record<string, unknown>)[k] = `${new Date(head[k]).toISOString()} (${head[k]})`;
+    }
+    const top = (title: string, cls: string, col: string, rows: { name: string; value: number }[] | undefined) =>
+      h('section', { class: cls }, h('h2', null, title), table(['Name', col], (rows ?? []).map((r) => [r.name, r.value.toLocaleString('en')]), 'kv'));
+    fill(body,
+      h('section', { class: 'head-stats' }, h('h2', null, 'Head'), keyValues(head)),
+      top('Top series count by metric name', 'by-metric', 'Series', data.seriesCountByMetricName),
+      top('Top label names by number of values', 'by-label', 'Values', data.labelValueCountByLabelName),
+      top('Top label names by memory of their values', 'by-memory', 'Bytes', data.memoryInBytesByLabelName),
+      top('Top series count by label pair', 'by-pair', 'Series', data.seriesCountByLabelValuePair),
+    );
+  });
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push(it);
+  }
+  return m;
+}
