@@ -124,6 +124,17 @@ func RegistryPlugins(path string) ([]RegistryPlugin, hcl.Diagnostics) {
 	return out, diags
 }
 
+// ServerBlock returns the server block of the configuration file, for
+// the commands that need only its data folder or its audit block, such
+// as vigil plugin install. Only the server block is decoded.
+func ServerBlock(path string) (*Server, hcl.Diagnostics) {
+	cfg, diags := loadPartial(path, "server")
+	if cfg == nil {
+		return nil, diags
+	}
+	return &cfg.Server, diags
+}
+
 // Registries returns the registry blocks of the configuration file, for
 // the vigil plugin commands. Only the registry blocks are decoded.
 func Registries(path string) ([]registry.Registry, hcl.Diagnostics) {

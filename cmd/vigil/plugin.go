@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/vigilmon/vigil/core/auth"
 	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/registry"
 )
@@ -241,7 +244,35 @@ func (f *pluginFlags) install(cmd *cobra.Command, in *registry.Installer, name s
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "installed %s %s into %s; locked in %s\n", src, lp.Version, file, in.LockFile)
-	return nil
+	return f.audit(cmd, src.String(), lp.Version, file)
+}
+
+// audit writes the installation to the audit log of the configuration's
+// server block, when it has one: its file, or else the command's
+// standard error, as the server writes it to its log.
+func (f *pluginFlags) audit(cmd *cobra.Command, plugin, version, file string) error {
+	config := f.configFile()
+	if config == "" {
+		return nil
+	}
+	srv, diags := hclconfig.ServerBlock(config)
+	if diags.HasErrors() {
+		return fmt.Errorf("configuration %q: %s", config, diags.Error())
+	}
+	if !srv.Audit.Enabled {
+		return nil
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Output: cmd.ErrOrStderr()})
+	a, err := auth.OpenAudit(srv.Audit, srv.DataDir, logger)
+	if err != nil {
+		return err
+	}
+	who := "unknown"
+	if u, err := user.Current(); err == nil {
+		who = "os user " + u.Username
+	}
+	a.PluginInstalled(who, plugin, version, file)
+	return a.Close()
 }
 
 func newPluginListCommand() *cobra.Command {

@@ -191,12 +191,25 @@ registry %q {
   url          = "http://%s/"
   trusted_keys = [file("../acme.pub")]
 }
+
+server {
+  audit {
+    file = "audit.log"
+  }
+}
 `, addr, addr)), 0o644)
 
 	// Install with a constraint: ~> 1.2.0 is the newest 1.2.x.
 	stdout, stderr := regMustVigil(t, project, "plugin", "install", "acme/webhook@~> 1.2.0")
 	if !strings.Contains(stdout, "installed "+source+" 1.2.3") || !strings.Contains(stderr, "Downloading "+source+" 1.2.3") {
 		t.Fatalf("install printed\nstdout: %s\nstderr: %s", stdout, stderr)
+	}
+	// The installation is in the server's audit log, the file of its
+	// audit block under its data folder.
+	auditLog, err := os.ReadFile(filepath.Join(project, "data", "audit.log"))
+	if err != nil || !strings.Contains(string(auditLog), `"plugin installed"`) || !strings.Contains(string(auditLog), `"plugin":"`+source+`"`) ||
+		!strings.Contains(string(auditLog), `"version":"1.2.3"`) || !strings.Contains(string(auditLog), `"who":"os user `) {
+		t.Errorf("audit log after the install: %v\n%s", err, auditLog)
 	}
 	lockPath := filepath.Join(project, registry.LockFileName)
 	lf, err := registry.ReadLockFile(lockPath)

@@ -58,6 +58,16 @@ func (a *Audit) Close() error {
 	return a.file.Close()
 }
 
+// PluginInstalled logs the installation of a plugin by a command run by
+// who on this machine: the plugin's registry address, its version and the
+// file it was unpacked to.
+func (a *Audit) PluginInstalled(who, plugin, version, file string) {
+	if a == nil {
+		return
+	}
+	a.logger.Info("plugin installed", "who", who, "action", "vigil plugin install", "plugin", plugin, "version", version, "file", file, "outcome", "done")
+}
+
 // Served logs a request that was let through and answered status.
 func (a *Audit) Served(r *http.Request, id Identity, route string, status int) {
 	outcome := "done"
