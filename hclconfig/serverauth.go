@@ -103,6 +103,11 @@ type JWT struct {
 	RoleClaim string
 	// NameClaim names the claim the audit log names the caller by.
 	NameClaim string
+	// MatchersClaim, when set, names a claim holding the matchers that
+	// confine the token's holder to a tenant (see package tenant): a
+	// string or a list of strings in Alertmanager's syntax. A token
+	// without it is refused.
+	MatchersClaim string
 }
 
 // Audit is the server block's audit block: where each change a request
@@ -249,6 +254,8 @@ var jwtSpec = &block[JWT]{
 			"A claim that holds the token's role, a string or a list of strings (the most allowed wins); unset, every token has role."),
 		withDefault("name_claim", str, func(j *JWT) *string { return &j.NameClaim }, "sub",
 			"The claim that names the caller in the audit log."),
+		field("matchers_claim", str, func(j *JWT) *string { return &j.MatchersClaim },
+			"A claim that holds the matchers confining the token's holder to a tenant, as a user block's matchers: a string or a list of strings; a token without it is refused. Unset, tokens are not confined."),
 	},
 	check: func(s *scope, j *JWT) {
 		if (j.JWKSFile == "") == (j.JWKSURL == nil) {

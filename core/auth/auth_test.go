@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -375,5 +376,48 @@ func TestJWKSURL(t *testing.T) {
 	}
 	if len(fetches) == 0 {
 		t.Error("the JWKS was never fetched")
+	}
+}
+
+// TestJWTMatchersClaim: a jwt block's matchers_claim confines a token's
+// holder to the matchers the identity provider put in the claim; a token
+// without them, or with a matcher that does not parse, is refused.
+func TestJWTMatchersClaim(t *testing.T) {
+	idp := newSigner(t)
+	a, err := New(context.Background(), &hclconfig.Auth{JWT: &hclconfig.JWT{
+		JWKSFile: idp.jwks, Issuer: "https://idp.example.com/", Audience: "vigil",
+		Role: "viewer", NameClaim: "sub", MatchersClaim: "vigil_tenant",
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	token := func(tenant any) string {
+		c := jwt.MapClaims{"iss": "https://idp.example.com/", "aud": "vigil", "sub": "carol", "exp": time.Now().Add(time.Hour).Unix()}
+		if tenant != nil {
+			c["vigil_tenant"] = tenant
+		}
+		return "Bearer " + idp.sign(t, c)
+	}
+	for name, tc := range map[string]struct {
+		header string
+		want   string // the matchers, formatted; "" for a refusal
+	}{
+		"one":           {token(`team="a"`), `[team="a"]`},
+		"a list":        {token([]any{`team="a"`, `env=~"prod|staging"`}), `[team="a" env=~"prod|staging"]`},
+		"missing":       {token(nil), ""},
+		"empty list":    {token([]any{}), ""},
+		"not a matcher": {token(`team=~"("`), ""},
+		"not strings":   {token([]any{1}), ""},
+	} {
+		r := httptest.NewRequest("GET", "/api/v1/query", nil)
+		r.Header.Set("Authorization", tc.header)
+		id, err := a.Authenticate(r)
+		switch {
+		case tc.want == "" && !errors.Is(err, ErrBadCredentials):
+			t.Errorf("%s: %+v, %v; want refused", name, id, err)
+		case tc.want != "" && (err != nil || fmt.Sprint(id.Matchers) != tc.want):
+			t.Errorf("%s: matchers %v, %v; want %s", name, id.Matchers, err, tc.want)
+		}
 	}
 }

@@ -122,11 +122,12 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 		return Identity{Kind: "token", Name: t.name, Role: t.role, Certificate: cert, Matchers: t.matchers}, nil
 	}
 	if a.jwt != nil && strings.Count(credential, ".") == 2 {
-		name, role, err := a.jwt.check(r.Context(), credential)
+		id, err := a.jwt.check(r.Context(), credential)
 		if err != nil {
 			return Identity{}, fmt.Errorf("%w: %w", ErrBadCredentials, err)
 		}
-		return Identity{Kind: "jwt", Name: name, Role: role, Certificate: cert}, nil
+		id.Certificate = cert
+		return id, nil
 	}
 	return Identity{}, fmt.Errorf("%w: unknown bearer token", ErrBadCredentials)
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/amatcher"
 )
 
 // signingMethods are the algorithms a JWT may be signed with: those of
@@ -25,9 +27,10 @@ var signingMethods = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS51
 type jwtChecker struct {
 	keys      keyfunc.Keyfunc
 	parser    *jwt.Parser
-	role      Role
-	roleClaim string
-	nameClaim string
+	role          Role
+	roleClaim     string
+	nameClaim     string
+	matchersClaim string
 }
 
 // newJWTChecker reads cfg's JWKS file, or starts fetching its URL; the
@@ -38,7 +41,7 @@ func newJWTChecker(ctx context.Context, cfg *hclconfig.JWT, logger hclog.Logger)
 		return nil, nil, err
 	}
 	j := &jwtChecker{
-		role: role, roleClaim: cfg.RoleClaim, nameClaim: cfg.NameClaim,
+		role: role, roleClaim: cfg.RoleClaim, nameClaim: cfg.NameClaim, matchersClaim: cfg.MatchersClaim,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(signingMethods),
 			jwt.WithIssuer(cfg.Issuer),
@@ -73,24 +76,68 @@ func newJWTChecker(ctx context.Context, cfg *hclconfig.JWT, logger hclog.Logger)
 	return j, cancel, nil
 }
 
-// check returns the name and the role of a valid token.
-func (j *jwtChecker) check(ctx context.Context, raw string) (string, Role, error) {
+// check returns the identity of the holder of a valid token.
+func (j *jwtChecker) check(ctx context.Context, raw string) (Identity, error) {
 	claims := jwt.MapClaims{}
 	if _, err := j.parser.ParseWithClaims(raw, claims, j.keys.KeyfuncCtx(ctx)); err != nil {
-		return "", NoRole, fmt.Errorf("JWT refused: %w", err)
+		return Identity{}, fmt.Errorf("JWT refused: %w", err)
 	}
-	name, _ := claims[j.nameClaim].(string)
-	if name == "" {
-		return "", NoRole, fmt.Errorf("JWT refused: it has no %s claim to name the caller", j.nameClaim)
+	id := Identity{Kind: "jwt", Role: j.role}
+	id.Name, _ = claims[j.nameClaim].(string)
+	if id.Name == "" {
+		return Identity{}, fmt.Errorf("JWT refused: it has no %s claim to name the caller", j.nameClaim)
 	}
-	if j.roleClaim == "" {
-		return name, j.role, nil
+	if j.roleClaim != "" {
+		role, err := roleOfClaim(claims[j.roleClaim])
+		if err != nil {
+			return Identity{}, fmt.Errorf("JWT of %q refused: claim %s: %w", id.Name, j.roleClaim, err)
+		}
+		id.Role = role
 	}
-	role, err := roleOfClaim(claims[j.roleClaim])
-	if err != nil {
-		return "", NoRole, fmt.Errorf("JWT of %q refused: claim %s: %w", name, j.roleClaim, err)
+	if j.matchersClaim != "" {
+		ms, err := matchersOfClaim(claims[j.matchersClaim])
+		if err != nil {
+			return Identity{}, fmt.Errorf("JWT of %q refused: claim %s: %w", id.Name, j.matchersClaim, err)
+		}
+		id.Matchers = ms
 	}
-	return name, role, nil
+	return id, nil
+}
+
+// matchersOfClaim are the matchers a claim holds: a string or a list of
+// strings, each in Alertmanager's syntax. A claim without any is refused,
+// so that a token the identity provider did not bind to a tenant is not
+// taken for one that sees everything.
+func matchersOfClaim(v any) ([]*labels.Matcher, error) {
+	var texts []string
+	switch v := v.(type) {
+	case string:
+		texts = []string{v}
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("%v is not a string", e)
+			}
+			texts = append(texts, s)
+		}
+	case nil:
+		return nil, errors.New("missing")
+	default:
+		return nil, errors.New("neither a string nor a list of strings")
+	}
+	var out []*labels.Matcher
+	for _, t := range texts {
+		ms, err := amatcher.Parse(t)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", t, err)
+		}
+		out = append(out, ms...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("it holds no matcher")
+	}
+	return out, nil
 }
 
 // roleOfClaim is the role a claim holds: a role's name, or a list of

@@ -28,8 +28,9 @@ server {
       issuer     = "https://idp.example.com/"
       audience   = "vigil"
       role       = "operator"
-      role_claim = "vigil_role"
-      name_claim = "email"
+      role_claim     = "vigil_role"
+      name_claim     = "email"
+      matchers_claim = "vigil_tenant"
     }
   }
 
