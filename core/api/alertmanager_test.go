@@ -43,23 +43,7 @@ route { receiver = "team" }`))
 // amDo sends a request and returns the status code and the body.
 func amDo(t *testing.T, method, u, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return as(t, "", method, u, body)
 }
 
 // postSilence creates a silence from a JSON body and returns its ID.
