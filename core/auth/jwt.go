@@ -25,8 +25,8 @@ var signingMethods = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS51
 // jwtChecker checks JWTs against the keys of a JWKS, with golang-jwt, the
 // keys found by keyfunc.
 type jwtChecker struct {
-	keys      keyfunc.Keyfunc
-	parser    *jwt.Parser
+	keys          keyfunc.Keyfunc
+	parser        *jwt.Parser
 	role          Role
 	roleClaim     string
 	nameClaim     string
