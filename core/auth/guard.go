@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vigilmon/vigil/core/tenant"
+	"github.com/vigilmon/vigil/internal/httprec"
 )
 
 // Guard lets a request through to its handler when its identity's role
@@ -89,29 +90,8 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := httprec.New(w)
 		next.ServeHTTP(rec, r)
-		g.Audit.Served(r, id, route, rec.status)
+		g.Audit.Served(r, id, route, rec.Status)
 	})
 }
-
-// statusRecorder remembers the status code a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// Flush lets streaming handlers flush through.
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the ResponseWriter.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

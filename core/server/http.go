@@ -17,6 +17,7 @@ import (
 	"github.com/vigilmon/vigil/core/remote"
 	"github.com/vigilmon/vigil/core/tenant"
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/internal/httprec"
 )
 
 // handler serves the API, the UI, /metrics, profiles, and the health,
@@ -220,28 +221,10 @@ func instrument(reg prometheus.Registerer, mux *http.ServeMux, h http.Handler) h
 		if pattern == "" {
 			pattern = "other"
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := httprec.New(w)
 		start := time.Now()
 		h.ServeHTTP(rec, r)
 		duration.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
-		requests.WithLabelValues(pattern, fmt.Sprint(rec.status)).Inc()
+		requests.WithLabelValues(pattern, fmt.Sprint(rec.Status)).Inc()
 	})
-}
-
-// statusRecorder remembers the status code a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-// Flush lets streaming handlers (pprof, federation) flush through.
-func (r *statusRecorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
