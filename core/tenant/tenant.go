@@ -90,9 +90,15 @@ type querier struct {
 	ms []*labels.Matcher
 }
 
-func (c querier) with(ms []*labels.Matcher) []*labels.Matcher {
-	out := make([]*labels.Matcher, 0, len(ms)+len(c.ms))
-	return append(append(out, ms...), c.ms...)
+func (c querier) with(ms []*labels.Matcher) []*labels.Matcher { return confine(ms, c.ms) }
+
+// confine returns a call's matchers ms with the tenant's added, in a new
+// slice; ms itself when there are none to add.
+func confine(ms, tenant []*labels.Matcher) []*labels.Matcher {
+	if len(tenant) == 0 {
+		return ms
+	}
+	return append(append(make([]*labels.Matcher, 0, len(ms)+len(tenant)), ms...), tenant...)
 }
 
 func (c querier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
@@ -173,11 +179,7 @@ func (c sampleAndChunks) ChunkQuerier(mint, maxt int64) (storage.ChunkQuerier, e
 type contextChunkQuerier struct{ q storage.ChunkQuerier }
 
 func (c contextChunkQuerier) with(ctx context.Context, ms []*labels.Matcher) []*labels.Matcher {
-	confined := MatchersOf(ctx)
-	if len(confined) == 0 {
-		return ms
-	}
-	return append(append(make([]*labels.Matcher, 0, len(ms)+len(confined)), ms...), confined...)
+	return confine(ms, MatchersOf(ctx))
 }
 
 func (c contextChunkQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.ChunkSeriesSet {
@@ -241,7 +243,7 @@ type exemplarQuerier struct {
 func (c exemplarQuerier) Select(start, end int64, selectors ...[]*labels.Matcher) ([]exemplar.QueryResult, error) {
 	confined := make([][]*labels.Matcher, len(selectors))
 	for i, ms := range selectors {
-		confined[i] = append(append(make([]*labels.Matcher, 0, len(ms)+len(c.ms)), ms...), c.ms...)
+		confined[i] = confine(ms, c.ms)
 	}
 	return c.q.Select(start, end, confined...)
 }
