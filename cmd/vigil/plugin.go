@@ -179,8 +179,13 @@ plugin directory and the lock file are left as they were.`,
 					return err
 				}
 			}
+			audit, err := f.openAudit(cmd)
+			if err != nil {
+				return err
+			}
+			defer audit.Close()
 			for _, name := range names {
-				if err := f.install(cmd, in, name, upgrade, platform); err != nil {
+				if err := f.install(cmd, in, audit, name, upgrade, platform); err != nil {
 					return err
 				}
 			}
@@ -218,8 +223,9 @@ func (f *pluginFlags) configPlugins() ([]string, error) {
 	return names, nil
 }
 
-// install installs one plugin, NAME[@CONSTRAINT], and says where.
-func (f *pluginFlags) install(cmd *cobra.Command, in *registry.Installer, name string, upgrade bool, platform string) error {
+// install installs one plugin, NAME[@CONSTRAINT], says where, and writes
+// it to audit.
+func (f *pluginFlags) install(cmd *cobra.Command, in *registry.Installer, audit *auth.Audit, name string, upgrade bool, platform string) error {
 	src, constraint, err := f.source(in, name)
 	if err != nil {
 		return err
@@ -244,35 +250,28 @@ func (f *pluginFlags) install(cmd *cobra.Command, in *registry.Installer, name s
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "installed %s %s into %s; locked in %s\n", src, lp.Version, file, in.LockFile)
-	return f.audit(cmd, src.String(), lp.Version, file)
-}
-
-// audit writes the installation to the audit log of the configuration's
-// server block, when it has one: its file, or else the command's
-// standard error, as the server writes it to its log.
-func (f *pluginFlags) audit(cmd *cobra.Command, plugin, version, file string) error {
-	config := f.configFile()
-	if config == "" {
-		return nil
-	}
-	srv, diags := hclconfig.ServerBlock(config)
-	if diags.HasErrors() {
-		return fmt.Errorf("configuration %q: %s", config, diags.Error())
-	}
-	if !srv.Audit.Enabled {
-		return nil
-	}
-	logger := hclog.New(&hclog.LoggerOptions{Output: cmd.ErrOrStderr()})
-	a, err := auth.OpenAudit(srv.Audit, srv.DataDir, logger)
-	if err != nil {
-		return err
-	}
 	who := "unknown"
 	if u, err := user.Current(); err == nil {
 		who = "os user " + u.Username
 	}
-	a.PluginInstalled(who, plugin, version, file)
-	return a.Close()
+	audit.PluginInstalled(who, src.String(), lp.Version, file)
+	return nil
+}
+
+// openAudit opens the audit log of the configuration's server block, when
+// it has one: its file, or else the command's standard error, as the
+// server writes it to its log. It is nil, which writes nothing, without a
+// configuration or with the audit log off.
+func (f *pluginFlags) openAudit(cmd *cobra.Command) (*auth.Audit, error) {
+	config := f.configFile()
+	if config == "" {
+		return nil, nil
+	}
+	srv, diags := hclconfig.ServerBlock(config)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("configuration %q: %s", config, diags.Error())
+	}
+	return auth.OpenAudit(srv.Audit, srv.DataDir, hclog.New(&hclog.LoggerOptions{Output: cmd.ErrOrStderr()}))
 }
 
 func newPluginListCommand() *cobra.Command {
