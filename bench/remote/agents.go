@@ -76,11 +76,17 @@ remote_write "bench" {
 	if out, err := harness.RunOutput(ctx, bin, "version"); err == nil {
 		version = strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
 	}
-	p, err := harness.StartProcess(senderVigil, []string{bin, "agent", "--config", file, "--log.level", "warn"})
+	return startAgent(ctx, senderVigil, version, addr, []string{bin, "agent", "--config", file, "--log.level", "warn"})
+}
+
+// startAgent starts the agent called name by argv, listening on addr,
+// and waits until it is ready.
+func startAgent(ctx context.Context, name, version, addr string, argv []string) (*agent, error) {
+	p, err := harness.StartProcess(name, argv)
 	if err != nil {
 		return nil, err
 	}
-	a := &agent{name: senderVigil, version: version, baseURL: "http://" + addr, proc: p}
+	a := &agent{name: name, version: version, baseURL: "http://" + addr, proc: p}
 	if err := p.WaitReady(ctx, a.baseURL+"/-/ready", func(string) bool { return true }); err != nil {
 		p.Kill()
 		return nil, err
@@ -121,22 +127,13 @@ remote_write:
 	if info, err := buildinfo.ReadFile(bin); err == nil {
 		version = fmt.Sprintf("prometheus %s (%s)", info.Main.Version, info.GoVersion)
 	}
-	p, err := harness.StartProcess(senderPrometheus, []string{
+	return startAgent(ctx, senderPrometheus, version, addr, []string{
 		bin, "--agent",
 		"--config.file=" + file,
 		"--storage.agent.path=" + filepath.Join(s.dir, "data"),
 		"--web.listen-address=" + addr,
 		"--log.level=warn",
 	})
-	if err != nil {
-		return nil, err
-	}
-	a := &agent{name: senderPrometheus, version: version, baseURL: "http://" + addr, proc: p}
-	if err := p.WaitReady(ctx, a.baseURL+"/-/ready", func(string) bool { return true }); err != nil {
-		p.Kill()
-		return nil, err
-	}
-	return a, nil
 }
 
 // metric returns the sum of every series of the metric name on the
