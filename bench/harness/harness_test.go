@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,4 +94,48 @@ func TestProcRSS(t *testing.T) {
 	if file < 0 || file > rss {
 		t.Errorf("ProcFileRSS = %d, want at least 0 and at most ProcRSS = %d", file, rss)
 	}
+}
+
+// TestTailWriterConcurrent has writers add whole lines at once, as a
+// server's stdout and stderr do, while readers read the tail: every line
+// read is one of those written, whole, and the tail never exceeds Max.
+func TestTailWriterConcurrent(t *testing.T) {
+	tw := &TailWriter{Max: 4096}
+	written := map[string]bool{}
+	var lines [8][]string
+	for g := range lines {
+		for i := range 500 {
+			line := fmt.Sprintf("writer %d line %d %s", g, i, strings.Repeat("x", i%40))
+			lines[g] = append(lines[g], line)
+			written[line] = true
+		}
+	}
+	check := func(tail string) {
+		t.Helper()
+		if len(tail) > tw.Max {
+			t.Errorf("the tail holds %d bytes, more than %d", len(tail), tw.Max)
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(tail, "\n"), "\n") {
+			if l != "" && !written[l] {
+				t.Fatalf("the tail holds a line never written: %q", l)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range lines {
+		wg.Go(func() {
+			for _, l := range lines[g] {
+				tw.Write([]byte(l + "\n"))
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			for range 200 {
+				check(tw.String())
+			}
+		})
+	}
+	wg.Wait()
+	check(tw.String())
 }
