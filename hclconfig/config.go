@@ -169,6 +169,10 @@ type Server struct {
 	// reload applies a new value.
 	MaxExemplars   int
 	EnableAdminAPI bool
+	// EnableLifecycle serves POST /-/reload; off, it answers 403, as
+	// Prometheus's without --web.enable-lifecycle. SIGHUP reloads either
+	// way.
+	EnableLifecycle bool
 	// EnablePush serves the Pushgateway's API and collects the pushed
 	// groups as a target of job "pushgateway".
 	EnablePush bool

@@ -311,6 +311,8 @@ var serverSpec = &block[Server]{
 			"How long a series without a sample stays in memory, back from the newest sample; then queries read it from disk, and its next sample brings it back."),
 		withDefault("enable_admin_api", boolean, func(s *Server) *bool { return &s.EnableAdminAPI }, false,
 			"Whether the admin API (delete series, clean tombstones, snapshot) is served."),
+		withDefault("enable_lifecycle", boolean, func(s *Server) *bool { return &s.EnableLifecycle }, false,
+			"Whether POST /-/reload reloads the configuration, as Prometheus's --web.enable-lifecycle; off, it answers 403. SIGHUP reloads either way."),
 		withDefault("enable_push", boolean, func(s *Server) *bool { return &s.EnablePush }, false,
 			"Whether batch jobs may push metrics, as to a Pushgateway; the groups are scraped as job \"pushgateway\"."),
 		withDefault("push_group_ttl", durationOrZero[time.Duration](), func(s *Server) *time.Duration { return &s.PushGroupTTL }, 0,

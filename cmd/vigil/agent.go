@@ -22,8 +22,8 @@ store to query, no rules and no alerting, and refuses a configuration
 with rules, rule_files, route, inhibit, notifier or alertmanager blocks.
 It answers /api/v1/targets, /api/v1/status/*, /metrics, /-/healthy,
 /-/ready and /-/reload; the query endpoints say they are not available.
-SIGHUP or POST /-/reload reload the configuration; SIGTERM shuts down
-cleanly.`,
+SIGHUP reloads the configuration, and so does POST /-/reload with
+server { enable_lifecycle = true }; SIGTERM shuts down cleanly.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level, err := parseLogLevel(logLevel)

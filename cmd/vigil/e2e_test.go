@@ -201,7 +201,8 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 	config := func(interval string) string {
 		return fmt.Sprintf(`server {
-  data_dir = %q
+  data_dir         = %q
+  enable_lifecycle = true
 }
 
 scrape "fixture" {

@@ -88,6 +88,7 @@ func TestOTLPEndToEnd(t *testing.T) {
 		return fmt.Sprintf(`server {
   data_dir             = %q
   enable_otlp_receiver = true
+  enable_lifecycle     = true
 }
 
 otlp {

@@ -372,7 +372,8 @@ func compareAt() time.Time {
 // app, every second, with more global attributes and more blocks.
 func selfScrapingConfig(dir, addr, app, global, more string) string {
 	cfg := fmt.Sprintf(`server {
-  data_dir = %q
+  data_dir         = %q
+  enable_lifecycle = true
 }
 
 global {

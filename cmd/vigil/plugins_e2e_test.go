@@ -296,7 +296,7 @@ func TestMisbehavingPluginsAreContained(t *testing.T) {
 }
 `, name, extra, mode)
 	}
-	os.WriteFile(config, []byte(fmt.Sprintf("plugin \"bad\" { source = %q }\n", bad)+
+	os.WriteFile(config, []byte("server { enable_lifecycle = true }\n"+fmt.Sprintf("plugin \"bad\" { source = %q }\n", bad)+
 		exporter("hang", "hang", "")+exporter("crash", "crash", "")+
 		exporter("huge", "huge", `body_size_limit = "10MB"`+"\n"+`interval = "30s"`+"\n"+`timeout = "30s"`)+exporter("garbage", "garbage", "")+exporter("fine", "ok", "")), 0o644)
 	srv := startServer(t, "--config", config, "--data", filepath.Join(dir, "data"))

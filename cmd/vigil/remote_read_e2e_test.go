@@ -66,7 +66,8 @@ func metricValue(t *testing.T, s *runningServer, prefix string) float64 {
 // remote_read block.
 func scrapingConfig(dataDir, job, target, block string) string {
 	cfg := fmt.Sprintf(`server {
-  data_dir = %q
+  data_dir         = %q
+  enable_lifecycle = true
 }
 
 global {

@@ -24,8 +24,9 @@ func newServerCommand() *cobra.Command {
 		Short: "Run the Vigil server",
 		Long: `Run the server: scrape the configured targets into the store under the data
 directory and answer the Prometheus HTTP API. Without --config it scrapes
-itself. SIGHUP or POST /-/reload reload the configuration (a bad one is
-refused and the running one stays); SIGTERM shuts down cleanly. The server
+itself. SIGHUP reloads the configuration, and so does POST /-/reload with
+server { enable_lifecycle = true } (a bad one is refused and the running
+one stays); SIGTERM shuts down cleanly. The server
 block's tls and auth blocks make it answer HTTPS only and ask every
 request for credentials; vigil hash-password hashes a user's password.`,
 		Args: exactArgs(0),

@@ -77,7 +77,7 @@ func startSelfScrapingServer(t *testing.T, extra string) *runningServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "vigil.hcl")
-	server := fmt.Sprintf("server {\n  data_dir = %q\n}\n", filepath.Join(dir, "data")) + uiRules + extra
+	server := fmt.Sprintf("server {\n  data_dir = %q\n  enable_lifecycle = true\n}\n", filepath.Join(dir, "data")) + uiRules + extra
 	if err := os.WriteFile(cfgPath, []byte(server), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) (http.
 		ConcurrentLimit: cfg.Server.RemoteReadConcurrentLimit,
 		MaxBytesInFrame: int(cfg.Server.RemoteReadMaxBytesInFrame),
 	}))
-	s.handleCommon(mux, reg)
+	s.handleCommon(mux, reg, cfg.Server)
 	return s.guard(cfg, reg, mux)
 }
 
@@ -100,7 +100,7 @@ func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) (
 			http.Error(w, "not available in agent mode", http.StatusNotFound)
 		})
 	}
-	s.handleCommon(mux, reg)
+	s.handleCommon(mux, reg, cfg.Server)
 	return s.guard(cfg, reg, mux)
 }
 
@@ -153,8 +153,12 @@ func (s *Server) guard(cfg *hclconfig.Config, reg *prometheus.Registry, mux *rou
 }
 
 // handleCommon adds what servers and agents both answer: /metrics,
-// profiles, and the health, readiness and reload endpoints.
-func (s *Server) handleCommon(mux *routes, reg *prometheus.Registry) {
+// profiles, and the health, readiness and reload endpoints. The reload
+// endpoint reloads only with the server block's enable_lifecycle, as
+// Prometheus's only with --web.enable-lifecycle: a request that can
+// change what runs is not served to anyone who can reach the port unless
+// asked for.
+func (s *Server) handleCommon(mux *routes, reg *prometheus.Registry, cfg hclconfig.Server) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, s.sender.Gatherer(), remote.ReadMetrics()}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -170,6 +174,10 @@ func (s *Server) handleCommon(mux *routes, reg *prometheus.Registry) {
 		fmt.Fprintln(w, "Vigil is Ready.")
 	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if !cfg.EnableLifecycle {
+			http.Error(w, "Lifecycle API is not enabled: set server { enable_lifecycle = true } to reload with POST /-/reload, or send SIGHUP", http.StatusForbidden)
+			return
+		}
 		if err := s.Reload(); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

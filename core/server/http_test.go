@@ -46,7 +46,7 @@ func startTestServer(t *testing.T, src string) string {
 // refused with 403, whatever their body; queries are answered, with
 // Access-Control-Allow-Origin. Clients that are not browsers pass.
 func TestCrossOriginRequestsRefused(t *testing.T) {
-	addr := startTestServer(t, "")
+	addr := startTestServer(t, "  enable_lifecycle = true\n")
 	now := time.Now().UTC()
 	silence := fmt.Sprintf(`{"matchers":[{"name":"a","value":"b","isRegex":false}],"startsAt":%q,"endsAt":%q,"createdBy":"x","comment":"x"}`,
 		now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
@@ -235,6 +235,32 @@ func TestOTLPReceiverSetting(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != want.status || !strings.Contains(string(body), want.body) {
 			t.Errorf("with %q: answered %d %q, want %d and %q", src, resp.StatusCode, body, want.status, want.body)
+		}
+	}
+}
+
+// TestReloadNeedsLifecycle: POST /-/reload answers 403, and reloads
+// nothing, unless the server block enables the lifecycle endpoint, as
+// Prometheus's without --web.enable-lifecycle; with it, it reloads.
+func TestReloadNeedsLifecycle(t *testing.T) {
+	for _, tc := range []struct {
+		block string
+		code  int
+		body  string
+	}{
+		{"", http.StatusForbidden, "Lifecycle API is not enabled"},
+		{"  enable_lifecycle = false\n", http.StatusForbidden, "server { enable_lifecycle = true }"},
+		{"  enable_lifecycle = true\n", http.StatusOK, "configuration reloaded"},
+	} {
+		addr := startTestServer(t, tc.block)
+		resp, err := http.Post("http://"+addr+"/-/reload", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.body) {
+			t.Errorf("server block %q: POST /-/reload answered %d %q, want %d with %q", tc.block, resp.StatusCode, body, tc.code, tc.body)
 		}
 	}
 }

@@ -90,6 +90,7 @@ func TestRoles(t *testing.T) {
 	dir := t.TempDir()
 	addr := startTestServer(t, fmt.Sprintf(`
   enable_remote_write_receiver = true
+  enable_lifecycle = true
   auth {
 %s    token "ci" {
       sha256 = %q

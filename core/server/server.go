@@ -597,7 +597,7 @@ func sameServer(a, b hclconfig.Server) bool {
 		return u.String()
 	}
 	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.Retention == b.Retention &&
-		a.EnableAdminAPI == b.EnableAdminAPI && urlOf(a.ExternalURL) == urlOf(b.ExternalURL) &&
+		a.EnableAdminAPI == b.EnableAdminAPI && a.EnableLifecycle == b.EnableLifecycle && urlOf(a.ExternalURL) == urlOf(b.ExternalURL) &&
 		a.CORSOrigin.String() == b.CORSOrigin.String() &&
 		a.EnablePush == b.EnablePush && a.PushGroupTTL == b.PushGroupTTL &&
 		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups &&

@@ -80,7 +80,7 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 		return fmt.Sprintf("scrape %q {\n  targets         = [%q]\n  scrape_interval = \"100ms\"\n  scrape_timeout  = \"100ms\"\n}\n", name, addr)
 	}
 	server := func(extra string) string {
-		return fmt.Sprintf("server {\n  listen   = \"127.0.0.1:0\"\n  data_dir = %q\n%s}\n", filepath.Join(dir, "data"), extra)
+		return fmt.Sprintf("server {\n  listen   = \"127.0.0.1:0\"\n  data_dir = %q\n  enable_lifecycle = true\n%s}\n", filepath.Join(dir, "data"), extra)
 	}
 	base := server("")
 	write(base + job("a", a))

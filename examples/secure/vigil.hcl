@@ -18,6 +18,9 @@ server {
     client_ca_file   = "ca.pem"
   }
 
+  # POST /-/reload reloads, for operators and admins.
+  enable_lifecycle = true
+
   # Every request needs one of these. alice and bob are viewers, each
   # confined to their team's series.
   auth {
