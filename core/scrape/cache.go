@@ -230,6 +230,19 @@ func (c *seriesCache) succeeded() {
 // failed forgets the series of the current scrape: it stores nothing.
 func (c *seriesCache) failed() { c.restart() }
 
+// inherit takes the series of the last good scrape of old, the cache of
+// the scraper this one replaces for the same target: its first scrape
+// marks stale only those it does not append, and counts as added only
+// those old did not have, as if one scraper had made both scrapes. What
+// keys became is not taken, since a changed block may relabel them
+// otherwise; the first scrape compares series by label hash.
+func (c *seriesCache) inherit(old *seriesCache) {
+	for hash, e := range old.prev {
+		c.prev[hash] = e
+	}
+	c.good = append(c.good[:0], old.good...)
+}
+
 // forget forgets the series of the last good scrape, once they are
 // marked stale.
 func (c *seriesCache) forget() {

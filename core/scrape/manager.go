@@ -37,7 +37,23 @@ type Manager struct {
 	sources    []Source
 	discovered map[string]map[string]sdk.TargetGroup // by discovery block name, then group source
 	loops      map[string]*loop
+	parked     map[string]*parked // by loop key
+	stopped    bool               // Run has ended the loops
 	dropped    []DroppedTarget
+}
+
+// parked is the scraper of a loop that ended because its target left
+// the configuration or its scrape block changed. As in Prometheus, the
+// series of its last scrape are marked stale only at staleAt, when its
+// next scrape would have been, and only once another interval and a
+// tenth have passed: a target that comes back by then, as one whose
+// block changed does at once, goes on from the series of that scrape, so
+// that neither a reload nor a discovery that loses a target for a moment
+// leaves a gap in its series.
+type parked struct {
+	scraper *scraper
+	staleAt time.Time
+	timer   *time.Timer
 }
 
 // Options are what a Manager needs.
@@ -94,7 +110,7 @@ func New(opts Options) *Manager {
 	return &Manager{
 		store: opts.Store, exporters: opts.Exporters, sources: opts.Sources, logger: logger.Named("scrape"), metrics: newMetrics(),
 		hold:  opts.Hold,
-		loops: map[string]*loop{}, discovered: map[string]map[string]sdk.TargetGroup{},
+		loops: map[string]*loop{}, parked: map[string]*parked{}, discovered: map[string]map[string]sdk.TargetGroup{},
 	}
 }
 
@@ -136,8 +152,9 @@ func (m *Manager) updateDiscovered(name string, groups []sdk.TargetGroup, replac
 func (m *Manager) Collector() prometheus.Collector { return m.metrics }
 
 // ApplyConfig makes the running loops those of cfg: loops of targets that
-// are gone stop and mark their series stale, loops whose scrape block
-// changed restart, new targets start.
+// are gone stop (their series are marked stale two intervals later, see
+// parked), loops whose scrape block changed restart where they were, new
+// targets start.
 func (m *Manager) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -222,11 +239,9 @@ func (m *Manager) sync() error {
 			delete(want, key)
 			continue
 		}
-		// A target whose block changed keeps its report series: the loop
-		// that replaces it appends them at its first scrape.
-		l.gone = !ok
-		l.stop(true)
+		l.stop()
 		delete(m.loops, key)
+		m.park(key, l.scraper)
 	}
 	var errs []error
 	for key, w := range want {
@@ -236,6 +251,11 @@ func (m *Manager) sync() error {
 			continue
 		}
 		sc := newScraper(w.target, w.cfg, client, m.store)
+		if p := m.parked[key]; p != nil {
+			p.timer.Stop()
+			delete(m.parked, key)
+			sc.cache.inherit(p.scraper.cache)
+		}
 		sc.metrics = m.metrics
 		sc.exporter = w.source
 		if w.cfg.Exporter != nil {
@@ -306,10 +326,52 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for key, l := range m.loops {
-		l.stop(false)
+		l.stop()
 		delete(m.loops, key)
 	}
+	for key, p := range m.parked {
+		p.timer.Stop()
+		delete(m.parked, key)
+	}
+	m.stopped = true
 	return nil
+}
+
+// park keeps the scraper of a loop that ended, which was scraped, until
+// its series are to be marked stale or its target comes back. It is
+// called with mu held.
+func (m *Manager) park(key string, s *scraper) {
+	last := s.Health().LastScrape
+	if last.IsZero() {
+		return
+	}
+	interval := s.target.Interval
+	p := &parked{scraper: s, staleAt: last.Add(interval)}
+	wait := time.Until(p.staleAt.Add(interval + interval/10))
+	p.timer = time.AfterFunc(max(wait, 0), func() { m.markParkedStale(key, p) })
+	m.parked[key] = p
+}
+
+// markParkedStale marks the series of the last scrape of a parked
+// scraper stale at its staleAt, and its report series (up and the
+// others), unless its target came back or the manager has stopped.
+func (m *Manager) markParkedStale(key string, p *parked) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped || m.parked[key] != p {
+		return
+	}
+	delete(m.parked, key)
+	if m.hold != nil {
+		m.hold.RLock()
+		defer m.hold.RUnlock()
+	}
+	app := m.store.AppenderV2(context.Background())
+	p.scraper.markAllStale(app, p.staleAt)
+	p.scraper.markReportStale(app, p.staleAt)
+	if err := app.Commit(); err != nil {
+		m.logger.Error("cannot mark the series of a removed target stale", "target", p.scraper.target.URL.String(), "error", err)
+	}
 }
 
 // loop scrapes one target on its interval.
@@ -319,12 +381,10 @@ type loop struct {
 	cfg     *hclconfig.Scrape
 	logger  hclog.Logger
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	done      chan struct{}
-	markStale bool          // set before cancel: append stale markers when ending
-	gone      bool          // set before cancel: the target left, its report series end too
-	hold      *sync.RWMutex // Options.Hold
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	hold   *sync.RWMutex // Options.Hold
 }
 
 func newLoop(key string, s *scraper, cfg *hclconfig.Scrape, logger hclog.Logger) *loop {
@@ -349,7 +409,6 @@ func (l *loop) run() {
 	defer timer.Stop()
 	select {
 	case <-l.ctx.Done():
-		l.finish()
 		return
 	case <-timer.C:
 	}
@@ -366,7 +425,6 @@ func (l *loop) run() {
 		}
 		select {
 		case <-l.ctx.Done():
-			l.finish()
 			return
 		case <-ticker.C:
 		}
@@ -382,34 +440,8 @@ func (l *loop) scrapeOnce() error {
 	return l.scraper.scrapeOnce(l.ctx, time.Now())
 }
 
-// finish marks the target's series stale when the loop ends because the
-// target is gone or its block changed: those of its last scrape and, when
-// the target is gone and was scraped, the report series (up and the
-// others), as Prometheus does.
-func (l *loop) finish() {
-	if !l.markStale {
-		return
-	}
-	if l.hold != nil {
-		l.hold.RLock()
-		defer l.hold.RUnlock()
-	}
-	app := l.scraper.store.AppenderV2(context.Background())
-	now := time.Now()
-	l.scraper.markAllStale(app, now)
-	if l.gone && !l.scraper.Health().LastScrape.IsZero() {
-		l.scraper.markReportStale(app, now)
-	}
-	if err := app.Commit(); err != nil {
-		l.logger.Error("cannot mark the series of a removed target stale", "error", err)
-		return
-	}
-	l.scraper.cache.forget()
-}
-
 // stop ends the loop and waits for it.
-func (l *loop) stop(markStale bool) {
-	l.markStale = markStale
+func (l *loop) stop() {
 	l.cancel()
 	<-l.done
 }

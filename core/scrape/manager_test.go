@@ -52,7 +52,7 @@ func startManager(t *testing.T, opts Options) (m *Manager, stop func()) {
 
 func TestManagerStartsReloadsAndStops(t *testing.T) {
 	a, b := newFixture(t), newFixture(t)
-	a.body, b.body = "from_a 1\n", "from_b 2\n"
+	a.body, b.body = "from_a 1\n", "from_b 2\nother_b 3\n"
 	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -94,21 +94,30 @@ scrape "gone" {
 		t.Fatalf("vigil_scrapes_total{result=\"success\"} = %v", n)
 	}
 
-	// Reload: a goes away (its series go stale), b comes.
+	// Reload: a goes away (its series go stale when its next scrape would
+	// have been, once two intervals have passed), b comes.
 	if err := m.ApplyConfig(t.Context(), config(b.addr())); err != nil {
 		t.Fatal(err)
 	}
+	upA := fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, a.addr())
+	eventually(t, "the stale marker of the removed target's up", func() bool {
+		got := readAll(t, db)[upA]
+		return len(got) > 0 && value.IsStaleNaN(got[len(got)-1].v)
+	})
 	stored := readAll(t, db)
 	for _, series := range []string{seriesA,
-		fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, a.addr()),
 		fmt.Sprintf(`{__name__="scrape_duration_seconds", instance=%q, job="app"}`, a.addr()),
 		fmt.Sprintf(`{__name__="scrape_samples_scraped", instance=%q, job="app"}`, a.addr()),
 		fmt.Sprintf(`{__name__="scrape_samples_post_metric_relabeling", instance=%q, job="app"}`, a.addr()),
 		fmt.Sprintf(`{__name__="scrape_series_added", instance=%q, job="app"}`, a.addr()),
 	} {
 		got := stored[series]
-		if len(got) == 0 || !value.IsStaleNaN(got[len(got)-1].v) {
-			t.Errorf("%s of the removed target not marked stale: %v", series, got)
+		if len(got) < 2 || !value.IsStaleNaN(got[len(got)-1].v) {
+			t.Fatalf("%s of the removed target not marked stale: %v", series, got)
+		}
+		// The marker is where the next scrape would have been.
+		if gap := got[len(got)-1].t - got[len(got)-2].t; gap < 50 || gap > 150 {
+			t.Errorf("%s marked stale %dms after its last sample, want one interval (100ms)", series, gap)
 		}
 	}
 	eventually(t, "a scrape of target b", func() bool { return len(readAll(t, db)[seriesB]) >= 1 })
@@ -126,28 +135,90 @@ scrape "gone" {
 		}
 	}
 
-	// A changed block restarts b's loop: its up goes on, unmarked.
+	// A changed block restarts b's loop where it was: neither its up nor
+	// the series it still scrapes are marked stale, now or two intervals
+	// later; the series it now drops are, at its first scrape.
 	changed := parseConfig(t, fmt.Sprintf(`scrape "app" {
   targets         = ["%s"]
   scrape_interval = "100ms"
   scrape_timeout  = "100ms"
   sample_limit    = 1000
+  metric_relabel {
+    source_labels = ["__name__"]
+    regex         = "other_b"
+    action        = "drop"
+  }
 }`, b.addr()))
+	otherB := fmt.Sprintf(`{__name__="other_b", instance=%q, job="app"}`, b.addr())
 	if err := m.ApplyConfig(t.Context(), changed); err != nil {
 		t.Fatal(err)
 	}
 	upB := fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, b.addr())
 	before := len(readAll(t, db)[upB])
-	eventually(t, "a scrape of b by its new loop", func() bool { return len(readAll(t, db)[upB]) > before })
-	for _, s := range readAll(t, db)[upB] {
-		if value.IsStaleNaN(s.v) {
-			t.Fatal("the up of a target whose block changed was marked stale")
+	eventually(t, "three scrapes of b by its new loop", func() bool { return len(readAll(t, db)[upB]) > before+3 })
+	for _, series := range []string{upB, seriesB} {
+		for _, s := range readAll(t, db)[series] {
+			if value.IsStaleNaN(s.v) {
+				t.Fatalf("%s of a target whose block changed was marked stale", series)
+			}
 		}
+	}
+	if got := readAll(t, db)[otherB]; len(got) < 2 || !value.IsStaleNaN(got[len(got)-1].v) || value.IsStaleNaN(got[len(got)-2].v) {
+		t.Errorf("the series the changed block drops: %v, want samples and then one stale marker", got)
 	}
 	stop()
 	if len(m.Targets()) != 0 {
 		t.Fatal("targets left after Run returned")
 	}
+}
+
+// TestTargetBackInTimeKeepsItsSeries removes a target and brings it back
+// before its stale markers are due, as a discovery that loses a target
+// for a moment does: its series go on without a marker. A target removed
+// when the manager stops gets none either.
+func TestTargetBackInTimeKeepsItsSeries(t *testing.T) {
+	f := newFixture(t)
+	f.body = "flapping 1\n"
+	db, err := tsdb.Open(t.TempDir(), tsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, stop := startManager(t, Options{Store: db})
+	config := func(targets string) *hclconfig.Config {
+		return parseConfig(t, fmt.Sprintf("scrape \"app\" {\n  targets = [%s]\n  scrape_interval = \"200ms\"\n  scrape_timeout = \"200ms\"\n}\n", targets))
+	}
+	series := fmt.Sprintf(`{__name__="flapping", instance=%q, job="app"}`, f.addr())
+	up := fmt.Sprintf(`{__name__="up", instance=%q, job="app"}`, f.addr())
+	scrapes := func() int { return len(readAll(t, db)[up]) }
+	apply := func(cfg *hclconfig.Config) {
+		t.Helper()
+		if err := m.ApplyConfig(t.Context(), cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noMarkers := func(when string) {
+		t.Helper()
+		for _, name := range []string{series, up} {
+			for _, s := range readAll(t, db)[name] {
+				if value.IsStaleNaN(s.v) {
+					t.Fatalf("%s was marked stale %s", name, when)
+				}
+			}
+		}
+	}
+	apply(config(fmt.Sprintf("%q", f.addr())))
+	eventually(t, "two scrapes", func() bool { return scrapes() >= 2 })
+	apply(config(""))
+	apply(config(fmt.Sprintf("%q", f.addr())))
+	n := scrapes()
+	// The markers of the first loop would have been due after 420ms.
+	eventually(t, "four scrapes more", func() bool { return scrapes() >= n+4 })
+	noMarkers("although its target came back")
+	apply(config(""))
+	stop()
+	time.Sleep(600 * time.Millisecond)
+	noMarkers("after the manager stopped")
 }
 
 func TestLoopOffsetIsStableAndWithinTheInterval(t *testing.T) {

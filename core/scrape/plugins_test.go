@@ -101,15 +101,16 @@ scrape "apps" {
 		return len(stored[fmt.Sprintf(`{__name__="x", instance=%q, job="apps", zone="eu"}`, a.addr())]) > 0 &&
 			len(stored[fmt.Sprintf(`{__name__="x", instance=%q, job="apps", zone="us"}`, b.addr())]) > 0
 	})
-	// The second group goes away: its target stops and its series go stale.
+	// The second group goes away: its target stops and its series go
+	// stale, two intervals later.
 	if err := m.SetDiscovered("files", []sdk.TargetGroup{{Source: "2"}}); err != nil {
 		t.Fatal(err)
 	}
 	if targets := m.Targets(); len(targets) != 1 || targets[0].Discovered.Get("__meta_zone") != "eu" {
 		t.Fatalf("targets after a group left: %+v", targets)
 	}
-	gone := readAll(t, db)[fmt.Sprintf(`{__name__="x", instance=%q, job="apps", zone="us"}`, b.addr())]
-	if len(gone) == 0 || !value.IsStaleNaN(gone[len(gone)-1].v) {
-		t.Errorf("the series of a vanished target is not stale: %+v", gone)
-	}
+	eventually(t, "the series of the vanished target marked stale", func() bool {
+		gone := readAll(t, db)[fmt.Sprintf(`{__name__="x", instance=%q, job="apps", zone="us"}`, b.addr())]
+		return len(gone) > 0 && value.IsStaleNaN(gone[len(gone)-1].v)
+	})
 }
