@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	commonversion "github.com/prometheus/common/version"
@@ -39,6 +40,12 @@ const (
 	readyLine   = "ready"
 	errorPrefix = "error: "
 )
+
+// disableExporterMetrics is node_exporter's flag that leaves out the
+// exporter's own process and Go metrics; the plugin's exporter_metrics
+// attribute sets it.
+var disableExporterMetrics = kingpin.Flag("web.disable-exporter-metrics",
+	"Exclude metrics about the exporter itself (process_*, go_*).").Bool()
 
 // nodeExporterModule is the module whose collectors the plugin runs.
 const nodeExporterModule = "github.com/prometheus/node_exporter"
@@ -99,6 +106,15 @@ func newCollectorsHandler(args []string, logger hclog.Logger) (h http.Handler, e
 	}
 	if err := reg.Register(nc); err != nil {
 		return nil, fmt.Errorf("cannot register node_exporter's collectors: %w", err)
+	}
+	if !*disableExporterMetrics {
+		// As node_exporter, the metrics of the process that collects.
+		if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+			return nil, fmt.Errorf("cannot register the process metrics: %w", err)
+		}
+		if err := reg.Register(collectors.NewGoCollector()); err != nil {
+			return nil, fmt.Errorf("cannot register the Go metrics: %w", err)
+		}
 	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(slogger.Handler(), slog.LevelError),

@@ -21,6 +21,7 @@ const (
 	attrCollectors        = "collectors"
 	attrEnableCollectors  = "enable_collectors"
 	attrDisableCollectors = "disable_collectors"
+	attrExporterMetrics   = "exporter_metrics"
 )
 
 // pathAttributes are the options naming a folder that must exist.
@@ -38,6 +39,8 @@ func newSchema() sdk.Schema {
 			strings.Join(defaultCollectors(), ", ")+".", sdk.Default(defaultCollectors())),
 		sdk.StringList(attrEnableCollectors, "Collectors to run besides those of collectors, such as systemd or processes."),
 		sdk.StringList(attrDisableCollectors, "Collectors of collectors not to run."),
+		sdk.Bool(attrExporterMetrics, "Whether to report the process_* and go_* metrics of the process that runs the collectors, "+
+			"as node_exporter reports its own unless --web.disable-exporter-metrics.", sdk.Default(true)),
 	}
 	for _, o := range options {
 		desc := strings.TrimSuffix(strings.TrimSpace(o.help), ".") + ". node_exporter's --" + o.flag + "."
@@ -106,6 +109,9 @@ func parseConfig(cfg sdk.Config) (*config, error) {
 		if run[sw.name] {
 			c.collectors = append(c.collectors, sw.name)
 		}
+	}
+	if !cfg.Bool(attrExporterMetrics) {
+		c.args = append(c.args, "--web.disable-exporter-metrics")
 	}
 	for _, o := range options {
 		if !cfg.Has(o.attr) {

@@ -41,7 +41,7 @@ func TestFlags(t *testing.T) {
 	}
 
 	valid := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	seen := map[string]bool{attrCollectors: true, attrEnableCollectors: true, attrDisableCollectors: true}
+	seen := map[string]bool{attrCollectors: true, attrEnableCollectors: true, attrDisableCollectors: true, attrExporterMetrics: true}
 	byAttr := map[string]option{}
 	for _, o := range options {
 		if !valid.MatchString(o.attr) || seen[o.attr] {
@@ -113,6 +113,7 @@ func TestConfigArgs(t *testing.T) {
 			"filesystem_mount_points_exclude": `^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)`},
 			nil, defaultCollectors()},
 		{"two collectors", map[string]any{"collectors": []string{"loadavg", "cpu"}}, offButTwo, []string{"cpu", "loadavg"}},
+		{"no exporter metrics", map[string]any{"exporter_metrics": false}, []string{"--web.disable-exporter-metrics"}, defaultCollectors()},
 		{"enable and disable", map[string]any{"enable_collectors": []string{"systemd"}, "disable_collectors": []string{"zfs", "xfs"}},
 			[]string{"--collector.systemd", "--no-collector.xfs", "--no-collector.zfs"}, nil},
 		{"options", map[string]any{

@@ -145,6 +145,8 @@ func TestPlugin(t *testing.T) {
 		"node_exporter_build_info":               dto.MetricType_GAUGE,
 		"node_scrape_collector_success":          dto.MetricType_GAUGE,
 		"node_scrape_collector_duration_seconds": dto.MetricType_GAUGE,
+		"process_cpu_seconds_total":              dto.MetricType_COUNTER,
+		"go_goroutines":                          dto.MetricType_GAUGE,
 	} {
 		if f := byName[name]; f == nil || f.GetType() != typ || len(f.Metric) == 0 {
 			t.Errorf("%s: %v, want a %v", name, f, typ)
@@ -165,7 +167,7 @@ func TestPlugin(t *testing.T) {
 	}
 
 	// A second config replaces the first, and its process the first's.
-	configure(t, ctx, p, map[string]any{"collectors": []string{"loadavg"}})
+	configure(t, ctx, p, map[string]any{"collectors": []string{"loadavg"}, "exporter_metrics": false})
 	byName = collect(t, ctx, p)
 	if got, want := slices.Sorted(maps.Keys(byName)), []string{"node_exporter_build_info", "node_load1", "node_load15", "node_load5",
 		"node_scrape_collector_duration_seconds", "node_scrape_collector_success"}; !slices.Equal(got, want) {
