@@ -117,9 +117,10 @@ func TestPlugin(t *testing.T) {
 			t.Errorf("configure %s: %v, want an error naming %q", config, err, attr)
 		}
 	}
-	// node_exporter's own check of its flags is reported too.
-	if err := p.Configure(ctx, []byte(`{"filesystem_mount_points_exclude": "^/x", "filesystem_mount_points_include": "^/y"}`)); err == nil ||
-		!strings.Contains(err.Error(), "mutually exclusive") {
+	// node_exporter's own check of its flags is reported too, naming the
+	// attribute of a flag it names.
+	if err := p.Configure(ctx, []byte(`{"filesystem_mount_points_exclude": "^/x", "filesystem_mount_points_include": "^/y"}`)); !errors.As(err, &ae) ||
+		!strings.HasPrefix(ae.Attribute, "filesystem_mount_points_") || !strings.Contains(err.Error(), "mutually exclusive") {
 		t.Errorf("configure with both filters: %v", err)
 	}
 	if n := len(childProcesses(t, bin)); n != 0 {

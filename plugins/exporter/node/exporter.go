@@ -41,7 +41,7 @@ func newExporter(cfg sdk.Config) (sdk.Exporter, error) {
 	}
 	p, err := startCollectors(c.args, logOutput)
 	if err != nil {
-		return nil, err
+		return nil, attributeOf(err)
 	}
 	logger.Debug("collectors started", "collectors", strings.Join(c.collectors, ","), "flags", strings.Join(c.args, " "))
 	activeMu.Lock()
@@ -52,6 +52,24 @@ func newExporter(cfg sdk.Config) (sdk.Exporter, error) {
 		old.stop()
 	}
 	return exporter{}, nil
+}
+
+// attributeOf turns an error of node_exporter's that names one of its
+// flags, such as two filters that exclude each other, into an error
+// naming the flag's attribute, so that the config's check points at its
+// line.
+func attributeOf(err error) error {
+	msg := err.Error()
+	var found *option
+	for i, o := range options {
+		if strings.Contains(msg, "--"+o.flag) && (found == nil || len(o.flag) > len(found.flag)) {
+			found = &options[i]
+		}
+	}
+	if found == nil {
+		return err
+	}
+	return sdk.AttributeErrorf(found.attr, "node_exporter: %v", err)
 }
 
 // exporter collects the collectors' process in use.
