@@ -55,14 +55,18 @@ plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm fo
 PEERS_DIR := $(CURDIR)/.cache/peers
 PROMETHEUS_VERSION := v0.316.0
 VICTORIAMETRICS_VERSION := v1.151.0
+NODE_EXPORTER_VERSION := v1.12.1
 PROMETHEUS_DIR := $(PEERS_DIR)/prometheus-$(PROMETHEUS_VERSION)
 VICTORIAMETRICS_DIR := $(PEERS_DIR)/victoria-metrics-$(VICTORIAMETRICS_VERSION)
+NODE_EXPORTER_DIR := $(PEERS_DIR)/node_exporter-$(NODE_EXPORTER_VERSION)
 
-peers: ## Build the peer servers end-to-end tests compare with (Prometheus, promtool, VictoriaMetrics) into .cache/peers, once
+peers: ## Build the peer servers end-to-end tests compare with (Prometheus, promtool, VictoriaMetrics, node_exporter) into .cache/peers, once
 	@test -x $(PROMETHEUS_DIR)/prometheus -a -x $(PROMETHEUS_DIR)/promtool || \
 		GOBIN=$(PROMETHEUS_DIR) $(GO) install github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS_VERSION) github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
 	@test -x $(VICTORIAMETRICS_DIR)/victoria-metrics || \
 		GOBIN=$(VICTORIAMETRICS_DIR) $(GO) install github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$(VICTORIAMETRICS_VERSION)
+	@test -x $(NODE_EXPORTER_DIR)/node_exporter || \
+		GOBIN=$(NODE_EXPORTER_DIR) $(GO) install github.com/prometheus/node_exporter@$(NODE_EXPORTER_VERSION)
 
 test: build plugins peers ## Run all tests of both modules (unit, upstream PromQL suite, crash tests) with the race detector; fail if they leave processes behind
 	$(GO) build -o $(BIN)/noleftovers ./internal/cmd/noleftovers

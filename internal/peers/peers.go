@@ -1,5 +1,5 @@
 // Package peers finds the peer servers that end-to-end tests run beside
-// Vigil: Prometheus and promtool, and VictoriaMetrics. `make peers` builds
+// Vigil: Prometheus and promtool, VictoriaMetrics, and node_exporter. `make peers` builds
 // them with go install, at the versions the Makefile pins, into
 // .cache/peers/ of the checkout, once; later runs reuse them.
 //
@@ -30,7 +30,7 @@ type Peer struct {
 }
 
 // The peers `make peers` builds. Their versions are the Makefile's
-// PROMETHEUS_VERSION and VICTORIAMETRICS_VERSION.
+// PROMETHEUS_VERSION, VICTORIAMETRICS_VERSION and NODE_EXPORTER_VERSION.
 var (
 	// Prometheus is the Prometheus server.
 	Prometheus = Peer{Env: "VIGIL_PROMETHEUS", Dir: "prometheus-v0.316.0", Name: "prometheus"}
@@ -38,6 +38,9 @@ var (
 	Promtool = Peer{Env: "VIGIL_PROMTOOL", Dir: "prometheus-v0.316.0", Name: "promtool"}
 	// VictoriaMetrics is the single-node VictoriaMetrics server.
 	VictoriaMetrics = Peer{Env: "VIGIL_VICTORIAMETRICS", Dir: "victoria-metrics-v1.151.0", Name: "victoria-metrics"}
+	// NodeExporter is node_exporter, whose families the node exporter
+	// plugin's are compared with.
+	NodeExporter = Peer{Env: "VIGIL_NODE_EXPORTER", Dir: "node_exporter-v1.12.1", Name: "node_exporter"}
 )
 
 // Path returns the path of p's binary: the one its environment variable

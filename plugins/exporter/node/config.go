@@ -3,120 +3,206 @@
 package main
 
 import (
+	"fmt"
+	"math"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigilmon/vigil/sdk"
 )
 
-// node_exporter's defaults of its filters, so that the same filesystems
-// and disks are reported.
+// The attributes that choose the collectors; the others are options of
+// node_exporter's collectors, one for each of its flags (see flags.go).
 const (
-	defaultMountPointsExclude     = `^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)`
-	defaultFSTypesExclude         = `^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$`
-	defaultDiskstatsDeviceExclude = `^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$`
+	attrCollectors        = "collectors"
+	attrEnableCollectors  = "enable_collectors"
+	attrDisableCollectors = "disable_collectors"
+	attrExporterMetrics   = "exporter_metrics"
 )
 
-// collectorNames are the collectors there are, all enabled by default.
-var collectorNames = []string{"cpu", "loadavg", "meminfo", "filesystem", "netdev", "diskstats", "stat", "uname", "time"}
+// pathAttributes are the options naming a folder that must exist.
+var pathAttributes = []string{"procfs_path", "sysfs_path", "rootfs_path"}
 
-// The config attributes.
-const (
-	attrCollectors             = "collectors"
-	attrProcfsPath             = "procfs_path"
-	attrSysfsPath              = "sysfs_path"
-	attrRootfsPath             = "rootfs_path"
-	attrMountPointsExclude     = "filesystem_mount_points_exclude"
-	attrFSTypesExclude         = "filesystem_fs_types_exclude"
-	attrNetdevDeviceExclude    = "netdev_device_exclude"
-	attrDiskstatsDeviceExclude = "diskstats_device_exclude"
-)
+// schema declares the config attributes: the collectors to run and the
+// options of node_exporter's collectors.
+var schema = newSchema()
 
-// schema declares the config attributes.
-var schema = sdk.Schema{
-	sdk.StringList(attrCollectors, "The collectors to run, of: "+strings.Join(collectorNames, ", ")+".",
-		sdk.Default(slices.Clone(collectorNames))),
-	sdk.String(attrProcfsPath, "Where the proc filesystem is mounted.", sdk.Default("/proc")),
-	sdk.String(attrSysfsPath, "Where the sys filesystem is mounted.", sdk.Default("/sys")),
-	sdk.String(attrRootfsPath, "Where the host's root filesystem is, for statfs on its mount points and to strip from them.",
-		sdk.Default("/")),
-	sdk.String(attrMountPointsExclude, "Regular expression of mount points the filesystem collector leaves out; an empty one leaves out none.",
-		sdk.Default(defaultMountPointsExclude)),
-	sdk.String(attrFSTypesExclude, "Regular expression of filesystem types the filesystem collector leaves out; an empty one leaves out none.",
-		sdk.Default(defaultFSTypesExclude)),
-	sdk.String(attrNetdevDeviceExclude, "Regular expression of network devices the netdev collector leaves out; none when unset."),
-	sdk.String(attrDiskstatsDeviceExclude, "Regular expression of block devices the diskstats collector leaves out (by default partitions, loop and RAM disks); an empty one leaves out none.",
-		sdk.Default(defaultDiskstatsDeviceExclude)),
+// newSchema returns the schema: the collector lists, then an attribute
+// for each option, with node_exporter's default.
+func newSchema() sdk.Schema {
+	s := sdk.Schema{
+		sdk.StringList(attrCollectors, "The collectors to run; by default those node_exporter runs by default: "+
+			strings.Join(defaultCollectors(), ", ")+".", sdk.Default(defaultCollectors())),
+		sdk.StringList(attrEnableCollectors, "Collectors to run besides those of collectors, such as systemd or processes."),
+		sdk.StringList(attrDisableCollectors, "Collectors of collectors not to run."),
+		sdk.Bool(attrExporterMetrics, "Whether to report the process_* and go_* metrics of the process that runs the collectors, "+
+			"as node_exporter reports its own unless --web.disable-exporter-metrics.", sdk.Default(true)),
+	}
+	for _, o := range options {
+		desc := strings.TrimSuffix(strings.TrimSpace(o.help), ".") + ". node_exporter's --" + o.flag + "."
+		var opts []sdk.AttributeOption
+		if o.def != nil {
+			opts = append(opts, sdk.Default(o.def))
+		}
+		switch o.kind {
+		case kindBool:
+			s = append(s, sdk.Bool(o.attr, desc, opts...))
+		case kindInt:
+			s = append(s, sdk.Number(o.attr, desc, opts...))
+		case kindList:
+			s = append(s, sdk.StringList(o.attr, desc, opts...))
+		default:
+			s = append(s, sdk.String(o.attr, desc, opts...))
+		}
+	}
+	return s
 }
 
-// config is the plugin's config, checked.
+// config is the plugin's config, checked: the collectors to run and the
+// command line that gives node_exporter's collector package the config.
 type config struct {
+	// collectors are the collectors to run, in the order of their names.
 	collectors []string
-	procPath   string
-	sysPath    string
-	rootfsPath string
-	// The filters: a nil one leaves out nothing.
-	mountPointsExclude     *regexp.Regexp
-	fsTypesExclude         *regexp.Regexp
-	netdevDeviceExclude    *regexp.Regexp
-	diskstatsDeviceExclude *regexp.Regexp
+	// args are node_exporter's flags: a collector switched on or off, and
+	// each option that is not at its default.
+	args []string
 }
 
-// parseConfig checks cfg: every collector must exist, once, and every
-// filter must be a regular expression.
+// parseConfig checks cfg and turns it into node_exporter's flags. Every
+// collector named must exist, once in a list; every regular expression,
+// number and duration must be one; the proc, sys and root paths must be
+// folders.
 func parseConfig(cfg sdk.Config) (*config, error) {
-	c := &config{
-		collectors: cfg.StringList(attrCollectors),
-		procPath:   cfg.String(attrProcfsPath),
-		sysPath:    cfg.String(attrSysfsPath),
-		rootfsPath: cfg.String(attrRootfsPath),
-	}
-	seen := map[string]bool{}
-	for _, name := range c.collectors {
-		if !slices.Contains(collectorNames, name) {
-			return nil, sdk.AttributeErrorf(attrCollectors, "no collector is called %q; there are %s", name, strings.Join(collectorNames, ", "))
+	run := map[string]bool{}
+	lists := map[string][]string{}
+	for _, attr := range []string{attrCollectors, attrEnableCollectors, attrDisableCollectors} {
+		names := cfg.StringList(attr)
+		if err := checkCollectorNames(attr, names); err != nil {
+			return nil, err
 		}
-		if seen[name] {
-			return nil, sdk.AttributeErrorf(attrCollectors, "collector %q is listed twice", name)
-		}
-		seen[name] = true
+		lists[attr] = names
 	}
-	for _, p := range []struct {
-		attr, path string
-	}{{attrProcfsPath, c.procPath}, {attrSysfsPath, c.sysPath}, {attrRootfsPath, c.rootfsPath}} {
-		if p.path == "" {
-			return nil, sdk.AttributeErrorf(p.attr, "must not be empty")
+	for _, name := range lists[attrEnableCollectors] {
+		if slices.Contains(lists[attrDisableCollectors], name) {
+			return nil, sdk.AttributeErrorf(attrDisableCollectors, "collector %q is also in %s", name, attrEnableCollectors)
 		}
 	}
-	for _, f := range []struct {
-		attr string
-		dst  **regexp.Regexp
-	}{
-		{attrMountPointsExclude, &c.mountPointsExclude},
-		{attrFSTypesExclude, &c.fsTypesExclude},
-		{attrNetdevDeviceExclude, &c.netdevDeviceExclude},
-		{attrDiskstatsDeviceExclude, &c.diskstatsDeviceExclude},
-	} {
-		expr := cfg.String(f.attr)
-		if expr == "" {
+	for _, name := range append(lists[attrCollectors], lists[attrEnableCollectors]...) {
+		run[name] = true
+	}
+	for _, name := range lists[attrDisableCollectors] {
+		delete(run, name)
+	}
+
+	c := &config{}
+	for _, sw := range collectorSwitches {
+		switch {
+		case run[sw.name] && !sw.enabled:
+			c.args = append(c.args, "--collector."+sw.name)
+		case !run[sw.name] && sw.enabled:
+			c.args = append(c.args, "--no-collector."+sw.name)
+		}
+		if run[sw.name] {
+			c.collectors = append(c.collectors, sw.name)
+		}
+	}
+	if !cfg.Bool(attrExporterMetrics) {
+		c.args = append(c.args, "--web.disable-exporter-metrics")
+	}
+	for _, o := range options {
+		if !cfg.Has(o.attr) {
 			continue
 		}
-		re, err := regexp.Compile(expr)
+		args, err := optionArgs(o, cfg)
 		if err != nil {
-			return nil, sdk.AttributeErrorf(f.attr, "not a regular expression: %v", err)
+			return nil, err
 		}
-		*f.dst = re
+		c.args = append(c.args, args...)
 	}
 	return c, nil
 }
 
-// excluded says whether filter leaves s out.
-func excluded(filter *regexp.Regexp, s string) bool {
-	return filter != nil && filter.MatchString(s)
+// checkCollectorNames checks that each of names, the value of attr, is a
+// collector, named once.
+func checkCollectorNames(attr string, names []string) error {
+	for i, name := range names {
+		if !slices.Contains(collectorNames(), name) {
+			return sdk.AttributeErrorf(attr, "no collector is called %q; there are %s", name, strings.Join(collectorNames(), ", "))
+		}
+		if slices.Contains(names[:i], name) {
+			return sdk.AttributeErrorf(attr, "collector %q is listed twice", name)
+		}
+	}
+	return nil
 }
 
-// pathError is the error of a path attribute that cannot be used.
-func pathError(attr, path string, err error) error {
-	return sdk.AttributeErrorf(attr, "cannot use %q: %v", path, err)
+// optionArgs checks the value of option o and returns the flags that
+// give it to node_exporter: none when it is the default.
+func optionArgs(o option, cfg sdk.Config) ([]string, error) {
+	switch o.kind {
+	case kindBool:
+		v := cfg.Bool(o.attr)
+		if v == o.def {
+			return nil, nil
+		}
+		if v {
+			return []string{"--" + o.flag}, nil
+		}
+		return []string{"--no-" + o.flag}, nil
+	case kindInt:
+		v := cfg.Number(o.attr)
+		if v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
+			return nil, sdk.AttributeErrorf(o.attr, "want a whole number, got %v", v)
+		}
+		if v == o.def {
+			return nil, nil
+		}
+		return []string{"--" + o.flag + "=" + strconv.Itoa(int(v))}, nil
+	case kindList:
+		v := cfg.StringList(o.attr)
+		if def, _ := o.def.([]string); slices.Equal(v, def) {
+			return nil, nil
+		}
+		var args []string
+		for _, s := range v {
+			args = append(args, "--"+o.flag+"="+s)
+		}
+		return args, nil
+	}
+	v := cfg.String(o.attr)
+	switch o.kind {
+	case kindRegexp:
+		if _, err := regexp.Compile(v); err != nil {
+			return nil, sdk.AttributeErrorf(o.attr, "not a regular expression: %v", err)
+		}
+	case kindDuration:
+		if _, err := time.ParseDuration(v); err != nil {
+			return nil, sdk.AttributeErrorf(o.attr, "%q is not a duration such as \"5s\" or \"1.5m\"", v)
+		}
+	}
+	if slices.Contains(pathAttributes, o.attr) {
+		if err := checkFolder(v); err != nil {
+			return nil, sdk.AttributeErrorf(o.attr, "cannot use %q: %v", v, err)
+		}
+	}
+	if def, _ := o.def.(string); v == def {
+		return nil, nil
+	}
+	return []string{"--" + o.flag + "=" + v}, nil
+}
+
+// checkFolder checks that path is a folder.
+func checkFolder(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("not a folder")
+	}
+	return nil
 }
