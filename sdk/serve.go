@@ -32,11 +32,18 @@ var Handshake = plugin.HandshakeConfig{
 // PluginName is the name under which a plugin's services are dispensed.
 const PluginName = "vigil"
 
-// Logger returns the logger a plugin should use: hclog's JSON on stderr,
-// which the host re-logs under the plugin's name. Nothing may be written
-// to stdout after the handshake.
+// stderr is the process's standard error as it was when the program
+// started. Once Serve runs, go-plugin points os.Stderr at a pipe whose
+// bytes reach the host as raw output; the host reads this one as hclog
+// JSON lines, each with its level and fields.
+var stderr = os.Stderr
+
+// Logger returns the logger a plugin should use: hclog's JSON on the
+// process's stderr, which the host re-logs under the plugin's name, with
+// each line's level and fields, whether it is made before Serve or after,
+// in a constructor. Nothing may be written to stdout after the handshake.
 func Logger() hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Trace})
+	return hclog.New(&hclog.LoggerOptions{Output: stderr, JSONFormat: true, Level: hclog.Trace})
 }
 
 // DebugEnv, when set in a plugin's environment, makes Serve run the

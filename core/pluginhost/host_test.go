@@ -339,3 +339,31 @@ func TestPluginEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginLogsOnceServed: what a plugin logs with sdk.Logger, or writes
+// to os.Stderr, once it is served (in its constructor, at Configure)
+// reaches the host's log under the plugin's name; go-plugin would
+// discard the second, and did the first when sdk.Logger wrote to the
+// os.Stderr it redirects.
+func TestPluginLogsOnceServed(t *testing.T) {
+	h, logs := newLoggedHost(t, hclog.Info)
+	cfg, diags := loadConfig(t, h, `exporter "e" {
+  plugin = "test"
+  config { mode = "log" }
+}`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"configured to log: mode=log", "[INFO]  plugins.test: a raw line on stderr: stream=stderr"} {
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(logs.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the host's log lacks %q:\n%s", want, logs)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

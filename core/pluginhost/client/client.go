@@ -7,6 +7,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,7 +52,8 @@ type Options struct {
 	// binary that does not match is refused before it runs.
 	Checksum []byte
 	// Logger receives the plugin's stderr, as hclog JSON lines, under the
-	// plugin's name.
+	// plugin's name; and, line by line at info, what it writes to
+	// os.Stderr once served, which go-plugin forwards over gRPC.
 	Logger hclog.Logger
 	// Stdout receives what the plugin writes to stdout after the
 	// handshake, which it should never do; discarded when nil.
@@ -94,6 +97,7 @@ func Start(opts Options) (*Plugin, error) {
 		Logger:           opts.Logger,
 		StartTimeout:     opts.StartTimeout,
 		SyncStdout:       opts.Stdout,
+		SyncStderr:       &lineLogger{logger: opts.Logger},
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes))},
 	}
 	if opts.Reattach != nil {
@@ -416,4 +420,37 @@ func (grpcClientPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
 // GRPCClient implements plugin.GRPCPlugin.
 func (grpcClientPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
 	return conn, nil
+}
+
+// maxLoggedLine bounds a line lineLogger logs; the rest of a longer line
+// is dropped.
+const maxLoggedLine = 16 << 10
+
+// lineLogger logs, line by line at info, what a plugin writes to
+// os.Stderr once served: go-plugin forwards it in chunks that may split
+// a line, and discards it unless given a writer.
+type lineLogger struct {
+	mu     sync.Mutex
+	logger hclog.Logger
+	line   []byte
+}
+
+// Write implements io.Writer.
+func (l *lineLogger) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			l.line = append(l.line, b[:min(len(b), max(maxLoggedLine-len(l.line), 0))]...)
+			break
+		}
+		l.line = append(l.line, b[:min(i, max(maxLoggedLine-len(l.line), 0))]...)
+		if s := strings.TrimRight(string(l.line), "\r"); s != "" {
+			l.logger.Info(s, "stream", "stderr")
+		}
+		l.line, b = l.line[:0], b[i+1:]
+	}
+	return n, nil
 }

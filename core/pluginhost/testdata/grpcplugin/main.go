@@ -18,7 +18,7 @@ import (
 )
 
 var schema = sdk.Schema{
-	sdk.String("mode", "ok, hang, crash, huge, fail, garbage or panic.", sdk.Default("ok")),
+	sdk.String("mode", "ok, hang, crash, huge, fail, garbage, panic or log.", sdk.Default("ok")),
 	sdk.Number("series", "How many series to export.", sdk.Default(1)),
 	sdk.String("token", "A secret the plugin checks.", sdk.Sensitive),
 }
@@ -80,6 +80,10 @@ func configure(cfg sdk.Config) error {
 	switch cfg.String("mode") {
 	case "panic":
 		panic("configure panics on purpose")
+	case "log":
+		// Both are written once served, as a constructor's logs are.
+		sdk.Logger().Warn("configured to log", "mode", "log")
+		fmt.Fprintln(os.Stderr, "a raw line on stderr")
 	case "ok", "hang", "crash", "huge", "fail", "garbage":
 	default:
 		return sdk.AttributeErrorf("mode", "unknown mode %q", cfg.String("mode"))
