@@ -138,6 +138,10 @@ type Config struct {
 	// address come from. The server does not use them; vigil plugin
 	// commands do.
 	Registries []registry.Registry
+	// Dashboards are the dashboard blocks of the file, then those of the
+	// files DashboardFiles match, patterns made absolute as RuleFiles'.
+	Dashboards     []*Dashboard
+	DashboardFiles []string
 	// File is the name the configuration was loaded from, as given to Load
 	// or Parse. The rule groups of its rules blocks are filed under it.
 	File string
@@ -229,6 +233,9 @@ type Server struct {
 	Auth *Auth
 	// Audit says where the audit log goes.
 	Audit Audit
+	// BuiltinDashboards serves Vigil's own dashboards (BuiltinDashboards)
+	// beside the configuration's.
+	BuiltinDashboards bool
 }
 
 // Global is the `global` block: defaults for the other blocks.
