@@ -230,7 +230,7 @@ var dashboardSpec = &block[Dashboard]{
 			"How often the page fetches the panels' data again; \"0s\" for never."),
 	},
 	children: []child[Dashboard]{
-		listOf(func(d *Dashboard) *[]*Variable { return &d.Variables }, variableSpec),
+		listOf(func(d *Dashboard) *[]*Variable { return &d.Variables }, variableSpec).spacedOut(),
 		listOf(func(d *Dashboard) *[]*Panel { return &d.Panels }, panelSpec).spacedOut(),
 		listOf(func(d *Dashboard) *[]*Row { return &d.Rows }, rowSpec).spacedOut(),
 	},
@@ -460,33 +460,61 @@ func checkDashboard(s *scope, d *Dashboard) {
 		}
 		seen[v.Name] = true
 	}
-	check := func(expr string, rng hcl.Range, what string) {
-		if expr == "" {
-			s.d.errorf(&rng, "Invalid PromQL expression", "%s must not be empty.", what)
-			return
-		}
-		e, unknown := SubstituteVariables(expr, placeholders(d))
-		if len(unknown) > 0 {
-			s.d.errorf(&rng, "Unknown variable", "%s uses $%s, which is not a variable of dashboard %q.", what, strings.Join(unknown, ", $"), d.Name)
-			return
-		}
-		if _, err := ruleParser.ParseExpr(e); err != nil {
-			s.d.errorf(&rng, "Invalid PromQL expression", "%s does not parse: %s.", what, err)
-		}
-	}
 	for _, p := range d.AllPanels() {
 		for _, q := range p.Queries {
-			check(q.Expr, q.exprRange, fmt.Sprintf("The query of panel %q", p.Title))
+			if err := CheckPanelQuery(d, q.Expr); err != nil {
+				s.d.errorf(&q.exprRange, err.Summary, "The query of panel %q %s.", p.Title, err.Detail)
+			}
 		}
 	}
 	for _, v := range d.Variables {
-		if v.Kind != VariableQuery {
-			continue
-		}
-		if e, err := variableQueryExpr(v.Query); err == nil && e != "" {
-			check(e, v.queryRange, fmt.Sprintf("The query of variable %q", v.Name))
+		if e, err := variableQueryExpr(v.Query); v.Kind == VariableQuery && err == nil && e != "" {
+			if err := CheckPanelQuery(d, e); err != nil {
+				s.d.errorf(&v.queryRange, err.Summary, "The query of variable %q %s.", v.Name, err.Detail)
+			}
 		}
 	}
+}
+
+// QueryError is what is wrong with a query of a dashboard: Summary is
+// the diagnostic's summary, Detail what follows "The query of ..." in it.
+type QueryError struct{ Summary, Detail string }
+
+// Error implements error.
+func (e *QueryError) Error() string { return e.Detail }
+
+// CheckPanelQuery returns what is wrong with expr, a query of dashboard
+// d: that it uses a variable d does not have, or does not parse as PromQL
+// once its variables are put in; nil when it is right.
+func CheckPanelQuery(d *Dashboard, expr string) *QueryError {
+	if strings.TrimSpace(expr) == "" {
+		return &QueryError{"Invalid PromQL expression", "is empty"}
+	}
+	e, unknown := SubstituteVariables(expr, placeholders(d))
+	if len(unknown) > 0 {
+		return &QueryError{"Unknown variable", fmt.Sprintf("uses $%s, which is not a variable of dashboard %q", strings.Join(unknown, ", $"), d.Name)}
+	}
+	if _, err := ruleParser.ParseExpr(e); err != nil {
+		return &QueryError{"Invalid PromQL expression", fmt.Sprintf("does not parse: %s", err)}
+	}
+	return nil
+}
+
+// CheckVariableQuery returns what is wrong with q, the query of a query
+// variable of dashboard d: not a form a variable takes, or a PromQL
+// expression in it that CheckPanelQuery refuses; nil when it is right.
+func CheckVariableQuery(d *Dashboard, q string) error {
+	e, err := variableQueryExpr(q)
+	if err != nil {
+		return err
+	}
+	if e == "" {
+		return nil
+	}
+	if err := CheckPanelQuery(d, e); err != nil {
+		return err
+	}
+	return nil
 }
 
 // AllPanels returns the dashboard's panels, those above the rows first,
