@@ -108,7 +108,7 @@ dashboard "vigil" {
       unit = "s"
       grid = [0, 8, 12, 8]
       query {
-        expr = "sum by (le) (rate(vigil_scrape_duration_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval]))"
+        expr = "sum by (le) (rate(vigil_scrape_duration_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval])) or sum(rate(vigil_scrape_duration_seconds{job=\"$job\", instance=~\"$instance\"}[$__rate_interval]))"
       }
     }
     panel "Write-ahead log" {
@@ -135,7 +135,7 @@ dashboard "vigil" {
       unit = "s"
       grid = [12, 0, 12, 8]
       query {
-        expr   = "histogram_quantile(0.99, sum by (le, handler) (rate(vigil_http_request_duration_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval])))"
+        expr   = "histogram_quantile(0.99, sum by (le, handler) (rate(vigil_http_request_duration_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval]))) or histogram_quantile(0.99, sum by (handler) (rate(vigil_http_request_duration_seconds{job=\"$job\", instance=~\"$instance\"}[$__rate_interval])))"
         legend = "{{handler}}"
       }
     }
@@ -197,7 +197,7 @@ dashboard "vigil" {
       unit = "s"
       grid = [12, 0, 12, 8]
       query {
-        expr   = "histogram_quantile(0.99, sum by (le, receiver) (rate(vigil_notification_latency_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval])))"
+        expr   = "histogram_quantile(0.99, sum by (le, receiver) (rate(vigil_notification_latency_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval]))) or histogram_quantile(0.99, sum by (receiver) (rate(vigil_notification_latency_seconds{job=\"$job\", instance=~\"$instance\"}[$__rate_interval])))"
         legend = "{{receiver}}"
       }
     }
@@ -216,7 +216,7 @@ dashboard "vigil" {
       unit = "s"
       grid = [12, 0, 12, 8]
       query {
-        expr   = "histogram_quantile(0.99, sum by (le, plugin, call) (rate(vigil_plugin_call_duration_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval])))"
+        expr   = "histogram_quantile(0.99, sum by (le, plugin, call) (rate(vigil_plugin_call_duration_seconds_bucket{job=\"$job\", instance=~\"$instance\"}[$__rate_interval]))) or histogram_quantile(0.99, sum by (plugin, call) (rate(vigil_plugin_call_duration_seconds{job=\"$job\", instance=~\"$instance\"}[$__rate_interval])))"
         legend = "{{plugin}} {{call}}"
       }
     }
