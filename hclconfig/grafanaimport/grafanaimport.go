@@ -110,9 +110,7 @@ type (
 		Panels      []*gPanel  `json:"panels"`
 		Targets     []gTarget  `json:"targets"`
 		FieldConfig gFieldConf `json:"fieldConfig"`
-		Options     gOptions   `json:"options"`
 		Repeat      string     `json:"repeat"`
-		Interval    string     `json:"interval"`
 		Transforms  []any      `json:"transformations"`
 		Links       []any      `json:"links"`
 		Stack       bool       `json:"stack"`
@@ -162,16 +160,8 @@ type (
 		} `json:"defaults"`
 		Overrides []any `json:"overrides"`
 	}
-	gOptions struct {
-		ReduceOptions struct {
-			Calcs []string `json:"calcs"`
-		} `json:"reduceOptions"`
-	}
 	gAxis struct {
-		Format   string `json:"format"`
-		Decimals *int   `json:"decimals"`
-		Min      any    `json:"min"`
-		Max      any    `json:"max"`
+		Format string `json:"format"`
 	}
 )
 
