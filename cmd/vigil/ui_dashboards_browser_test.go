@@ -143,6 +143,16 @@ exporter "node" {
 		t.Fatalf("set the range to 30m: %v", err)
 	}
 	pollPage(ctx, t, "range=30m in the address", `location.search`, func(s string) bool { return strings.Contains(s, "range=30m") })
+
+	// A panel's link opens its queries in the query page, the variables
+	// put in: the Load panel's three, over the dashboard's range.
+	href := pollPage(ctx, t, "the query link of the panel Load", `document.querySelector('.dash-panel[data-title="Load"] a.dash-explore').getAttribute("href")`,
+		func(s string) bool { return strings.Contains(s, "range_input=30m") })
+	navigate(ctx, t, base+href)
+	pollPage(ctx, t, "the three queries of Load in the query page", `document.querySelectorAll(".panel .graph").length`, func(n int) bool { return n == 3 })
+	if want := `node_load1{job="node", instance=`; !strings.Contains(pollPage(ctx, t, "the first query", editorTextJS, func(s string) bool { return s != "" }), want) {
+		t.Errorf("the query page's first query is not node_load1 of the chosen job and instance")
+	}
 }
 
 // loadDashboard opens a dashboard, unfolds its rows and waits until every

@@ -414,6 +414,7 @@ class PanelView {
   readonly el: HTMLElement;
   private readonly content = h('div', { class: 'dash-content' });
   private readonly status = h('div', { class: 'dash-status' });
+  private readonly explore = h('a', { class: 'dash-explore', title: 'Open the queries in the query page' }, 'Query ↗');
   private plot: uPlot | null = null;
   private results: Result[] = [];
   private step = 60;
@@ -425,7 +426,7 @@ class PanelView {
       ? `grid-column: ${x + 1} / span ${w}; grid-row: ${y + 1} / span ${hh};`
       : `grid-column: span ${w}; grid-row: span ${hh};`;
     this.el = h('div', { class: `dash-panel dash-${p.type}`, style, 'data-state': 'waiting', 'data-title': p.title },
-      h('div', { class: 'dash-title', title: p.description ?? '' }, p.title || '\u00a0'),
+      h('div', { class: 'dash-head-line' }, h('div', { class: 'dash-title', title: p.description ?? '' }, p.title || '\u00a0'), this.explore),
       this.content, this.status);
   }
 
@@ -445,6 +446,16 @@ class PanelView {
     const instant = this.p.type !== 'timeseries' && this.p.type !== 'heatmap';
     const results: Result[] = [];
     const errors: string[] = [];
+    // The link to the query page, in Prometheus's parameters, with the
+    // variables put in.
+    const link = new URLSearchParams();
+    this.p.queries.forEach((q, i) => {
+      link.set(`g${i}.expr`, this.dash.substitute(q.expr, Math.max(parseDuration(q.step ?? '') ?? 0, Math.ceil((end - start) / Math.min(width, 1000)), 1)));
+      link.set(`g${i}.tab`, instant ? 'table' : 'graph');
+      link.set(`g${i}.range_input`, formatPromDuration(end - start));
+      if (this.dash.end !== null) link.set(`g${i}.${instant ? 'moment_input' : 'end_input'}`, formatTime(end * 1000));
+    });
+    this.explore.setAttribute('href', `/query?${link}`);
     await Promise.all(this.p.queries.map(async (q) => {
       const minStep = parseDuration(q.step ?? '') ?? 0;
       const step = Math.max(minStep, Math.ceil((end - start) / Math.min(width, 1000)), 1);
