@@ -134,6 +134,7 @@ dashboard "node" {
     }
     panel "Load" {
       unit = "short"
+      min  = 0
       grid = [0, 8, 12, 8]
       query {
         expr   = "node_load1{job=\"$job\", instance=\"$instance\"}"
@@ -177,10 +178,15 @@ dashboard "node" {
     }
     panel "Disk busy" {
       unit = "percentunit"
+      min  = 0
       grid = [12, 0, 12, 8]
       query {
         expr   = "rate(node_disk_io_time_seconds_total{job=\"$job\", instance=\"$instance\"}[$__rate_interval])"
         legend = "{{device}}"
+      }
+      threshold {
+        value = 0.8
+        color = "orange"
       }
     }
     panel "Filesystems" {

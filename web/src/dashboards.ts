@@ -562,6 +562,24 @@ class PanelView {
       ],
       axes: [{}, { size: 70, values: (_u, vals) => vals.map((v) => fmt(v)) }],
       bands: this.p.stacked ? this.results.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : undefined,
+      // Thresholds are dashed lines across the graph, in their colors.
+      hooks: {
+        draw: [(u: uPlot) => {
+          const ctx = u.ctx;
+          for (const th of this.p.thresholds ?? []) {
+            const y = u.valToPos(th.value, 'y', true);
+            if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+            ctx.save();
+            ctx.strokeStyle = th.color;
+            ctx.setLineDash([6, 4]);
+            ctx.beginPath();
+            ctx.moveTo(u.bbox.left, y);
+            ctx.lineTo(u.bbox.left + u.bbox.width, y);
+            ctx.stroke();
+            ctx.restore();
+          }
+        }],
+      },
     }, data as uPlot.AlignedData, graph);
   }
 
