@@ -7,8 +7,9 @@
 // its attributes with their types, defaults and documentation, bound to
 // the fields of T. Decoding, Config.HCL and the reference's tables all
 // come from those descriptions; decode.go, plugins.go, rules.go,
-// alerting.go and registry.go hold them with the checks that span
-// attributes or blocks.
+// alerting.go, registry.go and dashboard.go hold them with the checks
+// that span attributes or blocks. The built-in dashboards are HCL files
+// in dashboards/, embedded.
 package hclconfig
 
 import (
