@@ -7,8 +7,9 @@
 // its attributes with their types, defaults and documentation, bound to
 // the fields of T. Decoding, Config.HCL and the reference's tables all
 // come from those descriptions; decode.go, plugins.go, rules.go,
-// alerting.go and registry.go hold them with the checks that span
-// attributes or blocks.
+// alerting.go, registry.go and dashboard.go hold them with the checks
+// that span attributes or blocks. The built-in dashboards are HCL files
+// in dashboards/, embedded.
 package hclconfig
 
 import (
@@ -138,6 +139,10 @@ type Config struct {
 	// address come from. The server does not use them; vigil plugin
 	// commands do.
 	Registries []registry.Registry
+	// Dashboards are the dashboard blocks of the file, then those of the
+	// files DashboardFiles match, patterns made absolute as RuleFiles'.
+	Dashboards     []*Dashboard
+	DashboardFiles []string
 	// File is the name the configuration was loaded from, as given to Load
 	// or Parse. The rule groups of its rules blocks are filed under it.
 	File string
@@ -233,6 +238,9 @@ type Server struct {
 	Auth *Auth
 	// Audit says where the audit log goes.
 	Audit Audit
+	// BuiltinDashboards serves Vigil's own dashboards (BuiltinDashboards)
+	// beside the configuration's.
+	BuiltinDashboards bool
 }
 
 // Global is the `global` block: defaults for the other blocks.

@@ -195,6 +195,8 @@ var configSpec = &block[Config]{
 	attrs: []attr[Config]{
 		field("rule_files", paths, func(c *Config) *[]string { return &c.RuleFiles },
 			"Patterns of Prometheus YAML rule files, relative to this file's folder."),
+		field("dashboard_files", paths, func(c *Config) *[]string { return &c.DashboardFiles },
+			"Patterns of files of dashboard blocks, relative to this file's folder; each file holds dashboard blocks only."),
 	},
 	children: []child[Config]{
 		nested[Config, Server]{spec: serverSpec, ptr: func(c *Config) *Server { return &c.Server }, spaced: true},
@@ -220,8 +222,12 @@ var configSpec = &block[Config]{
 		listOf(func(c *Config) *[]*RemoteWrite { return &c.RemoteWrites }, remoteWriteSpec).unique("remote_write").spacedOut(),
 		listOf(func(c *Config) *[]*RemoteRead { return &c.RemoteReads }, remoteReadSpec).unique("remote_read").spacedOut(),
 		valuesOf(func(c *Config) *[]registry.Registry { return &c.Registries }, registrySpec).unique("registry").spacedOut(),
+		dashboardList(),
 	},
-	check: func(s *scope, c *Config) { s.d.checkRuleFiles(s, c.RuleFiles) },
+	check: func(s *scope, c *Config) {
+		s.d.checkRuleFiles(s, c.RuleFiles)
+		s.d.checkDashboardFiles(s, c.DashboardFiles)
+	},
 }
 
 // paths are paths or patterns of files, relative ones joined to the
@@ -343,6 +349,8 @@ var serverSpec = &block[Server]{
 			"The remote reads served at once, others wait; 0 for no limit."),
 		withDefault("remote_read_max_bytes_in_frame", size, func(s *Server) *int64 { return &s.RemoteReadMaxBytesInFrame }, DefaultRemoteReadMaxBytesInFrame,
 			"The bytes of one frame of a streamed remote read, before encoding."),
+		withDefault("builtin_dashboards", boolean, func(s *Server) *bool { return &s.BuiltinDashboards }, true,
+			"Whether the web UI offers Vigil's own dashboards, \"vigil\" (the server's ingestion, queries, rules, notifications and plugins) and \"node\" (the node exporter plugin's metrics), beside the dashboard blocks. A reload applies a new value."),
 	},
 	children: []child[Server]{
 		optional[Server, ServerTLS]{spec: serverTLSSpec, ptr: func(s *Server) **ServerTLS { return &s.TLS }},

@@ -59,6 +59,7 @@ func setEnv(t *testing.T, files []string) {
 var configCmp = cmp.Options{
 	cmpopts.IgnoreTypes(hcl.Range{}),
 	cmpopts.IgnoreFields(PluginInstance{}, "Body", "Ctx"),
+	cmp.AllowUnexported(Dashboard{}, Variable{}, PanelQuery{}),
 	cmp.Comparer(func(a, b relabel.Regexp) bool { return a.String() == b.String() }),
 	cmp.Comparer(sameText[*labels.Matcher]),
 	cmp.Comparer(sameText[*time.Location]),

@@ -49,7 +49,7 @@ Exit 0 when it is valid, 1 when it is not.`,
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "configuration %q is valid: %d scrape and exporter blocks, %d plugins\n", args[0], len(cfg.Scrapes), len(cfg.Plugins))
+			fmt.Fprintf(cmd.OutOrStdout(), "configuration %q is valid: %d scrape and exporter blocks, %d plugins, %d dashboards\n", args[0], len(cfg.Scrapes), len(cfg.Plugins), len(cfg.Dashboards))
 			return nil
 		},
 	}

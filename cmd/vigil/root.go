@@ -40,7 +40,7 @@ alerts. Exporters, service discovery and notifiers are plugins.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{err}
 	})
-	root.AddCommand(newServerCommand(), newAgentCommand(), newQueryCommand(), newVersionCommand(), newTSDBCommand(), newFmtCommand(), newConfigCommand(), newNotifyCommand(), newSilenceCommand(), newAlertsCommand())
+	root.AddCommand(newServerCommand(), newAgentCommand(), newQueryCommand(), newVersionCommand(), newTSDBCommand(), newFmtCommand(), newConfigCommand(), newDashboardCommand(), newNotifyCommand(), newSilenceCommand(), newAlertsCommand())
 	root.AddCommand(newPluginCommand())
 	root.AddCommand(newRegistryCommand())
 	root.AddCommand(newConformanceCommand())

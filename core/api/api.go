@@ -183,6 +183,8 @@ func (a *API) Register(mux Mux) {
 	handle("GET /api/v1/status/tsdb", store(a.tsdbStatus))
 	handle("GET /api/v1/status/config", a.wrap(a.configStatus))
 	handle("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
+	handle("GET /api/v1/dashboards", a.wrap(a.dashboardList))
+	handle("GET /api/v1/dashboards/{name}", a.wrap(a.dashboard))
 	handle("GET /federate", federate)
 	// A browser asks before it sends a request a form could not send. Each
 	// path has its own OPTIONS pattern: one for all of /api/v1/ would turn
@@ -307,6 +309,8 @@ func statusOf(typ string) int {
 		return http.StatusServiceUnavailable
 	case errorForbidden:
 		return http.StatusForbidden
+	case errorNotFound:
+		return http.StatusNotFound
 	default:
 		return http.StatusInternalServerError
 	}

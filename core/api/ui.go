@@ -27,6 +27,7 @@ var uiFiles embed.FS
 var UIPages = []string{
 	"/", "/query", "/graph", "/targets", "/service-discovery", "/rules", "/alerts",
 	"/alert-groups", "/silences", "/status", "/tsdb-status", "/config", "/flags",
+	"/dashboards", "/dashboards/{name}",
 }
 
 // RegisterUI serves the web UI: its document at each of UIPages (the page

@@ -56,6 +56,8 @@ var routeAccess = map[string]auth.Access{
 	"GET /api/v1/status/tsdb":                  auth.Read,
 	"GET /api/v1/status/flags":                 auth.Read,
 	"GET /api/v1/status/config":                auth.Administer,
+	"GET /api/v1/dashboards":                   auth.Read,
+	"GET /api/v1/dashboards/{name}":            auth.Read,
 	"GET /federate":                            auth.Read,
 	"POST /api/v1/read":                        auth.Read,
 	"GET /{$}":                                 auth.Read,
@@ -101,7 +103,8 @@ var routeAccess = map[string]auth.Access{
 // series through the store tenant.ByContext wraps (queries, series,
 // labels, federation, exemplars, remote read), those that filter alerts,
 // silences, targets and metadata by the tenant's matchers, and those that
-// answer no data. A caller bound to a tenant is refused (403) every other
+// answer no data, such as the dashboards, whose panels read their data
+// through the confined queries. A caller bound to a tenant is refused (403) every other
 // route, such as /metrics, the status of the store and the configuration,
 // and the writes of samples, which would reach beyond its tenant.
 var confinedRoutes = map[string]bool{
@@ -120,6 +123,8 @@ var confinedRoutes = map[string]bool{
 	"GET /api/v1/parse_query":         true,
 	"POST /api/v1/parse_query":        true,
 	"GET /api/v1/status/buildinfo":    true,
+	"GET /api/v1/dashboards":          true,
+	"GET /api/v1/dashboards/{name}":   true,
 	"GET /api/v1/query_exemplars":     true,
 	"POST /api/v1/query_exemplars":    true,
 	"POST /api/v1/read":               true,

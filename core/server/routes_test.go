@@ -121,6 +121,9 @@ func TestRoles(t *testing.T) {
 		{request{"POST", "/api/v2/silences", silence}, 401, 403, 403, 200, 200},
 		{request{"POST", "/-/reload", ""}, 401, 403, 403, 200, 200},
 		{request{"GET", "/api/v1/status/config", ""}, 401, 403, 403, 403, 200},
+		{request{"GET", "/api/v1/dashboards", ""}, 401, 200, 403, 200, 200},
+		{request{"GET", "/api/v1/dashboards/node", ""}, 401, 200, 403, 200, 200},
+		{request{"GET", "/dashboards/node", ""}, 401, 200, 403, 200, 200},
 		{request{"GET", "/debug/pprof/", ""}, 401, 403, 403, 403, 200},
 		{request{"POST", "/api/v1/admin/tsdb/clean_tombstones", ""}, 401, 403, 403, 403, 204},
 	} {

@@ -454,7 +454,9 @@ func (s *Server) reload() error {
 		s.logger.Info("the auth block applied", "auth", resolved.Server.Auth != nil)
 	}
 	// The exemplar storage is resized in place, as Prometheus resizes its
-	// own on a reload; the rest of the server block waits for a restart.
+	// own on a reload, and the built-in dashboards come and go with
+	// builtin_dashboards; the rest of the server block waits for a
+	// restart.
 	maxExemplars := resolved.Server.MaxExemplars
 	if maxExemplars != running.Server.MaxExemplars && s.db != nil {
 		if err := s.db.SetMaxExemplars(int64(maxExemplars)); err != nil {
@@ -467,9 +469,10 @@ func (s *Server) reload() error {
 	if resolved.OTLP.Delta != running.OTLP.Delta {
 		s.logger.Warn("the otlp block's delta takes effect at the next start")
 	}
-	authBlock := resolved.Server.Auth
+	authBlock, builtinDashboards := resolved.Server.Auth, resolved.Server.BuiltinDashboards
 	resolved.Server, resolved.Query, resolved.OTLP.Delta = running.Server, running.Query, running.OTLP.Delta
 	resolved.Server.MaxExemplars, resolved.Server.Auth = maxExemplars, authBlock
+	resolved.Server.BuiltinDashboards = builtinDashboards
 	s.config.Store(resolved)
 	s.logger.Info("configuration reloaded", "file", s.opts.ConfigFile, "scrapes", len(resolved.Scrapes))
 	return nil

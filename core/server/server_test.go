@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -131,9 +132,33 @@ func TestServerScrapesQueriesAndReloads(t *testing.T) {
 	if got := metric(t, srv.Addr(), "prometheus_tsdb_exemplar_max_exemplars"); got != "100000" {
 		t.Errorf("prometheus_tsdb_exemplar_max_exemplars %q, want Prometheus's default", got)
 	}
-	write(server("  max_exemplars = 5\n") + job("a", a) + job("b", b))
+	dashboards := func() string {
+		t.Helper()
+		resp, err := http.Get("http://" + srv.Addr() + "/api/v1/dashboards")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Data []struct{ Name string } }
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range body.Data {
+			names = append(names, d.Name)
+		}
+		return strings.Join(names, " ")
+	}
+	if got := dashboards(); got != "node vigil" {
+		t.Errorf("dashboards %q, want the built-in node and vigil", got)
+	}
+	const dashboard = "dashboard \"targets\" {\n  panel \"Up\" {\n    query {\n      expr = \"up\"\n    }\n  }\n}\n"
+	write(server("  max_exemplars = 5\n  builtin_dashboards = false\n") + job("a", a) + job("b", b) + dashboard)
 	if code, body := reload(); code != http.StatusOK {
 		t.Fatalf("reload: %d %s", code, body)
+	}
+	if got := dashboards(); got != "targets" {
+		t.Errorf("dashboards after a reload that adds one and turns the built-in ones off: %q, want targets alone", got)
 	}
 	eventually(t, "target b scraped after the reload", func() bool { return value(`from_b`) == "8" })
 	if got := metric(t, srv.Addr(), "prometheus_tsdb_exemplar_max_exemplars"); got != "5" || srv.Config().Server.MaxExemplars != 5 {

@@ -3,6 +3,7 @@
 // document), so there is no client-side history to keep.
 
 import './style.css';
+import { dashboardsPage } from './dashboards';
 import { queryPage } from './query';
 import {
   alertGroupsPage, alertsPage, configPage, flagsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
@@ -25,14 +26,15 @@ const routes: Record<string, [string, Page]> = {
   '/tsdb-status': ['TSDB status', tsdbPage],
   '/config': ['Configuration', configPage],
   '/flags': ['Flags', flagsPage],
+  '/dashboards': ['Dashboards', dashboardsPage],
 };
 
 const root = document.getElementById('app')!;
 const path = location.pathname.replace(/\/+$/, '') || '/';
-const [title, page] = routes[path] ?? ['Not found', (r: HTMLElement) => { r.textContent = `No page at ${path}.`; }];
+const [title, page] = routes[path.startsWith('/dashboards/') ? '/dashboards' : path] ?? ['Not found', (r: HTMLElement) => { r.textContent = `No page at ${path}.`; }];
 document.title = `${title} · Vigil`;
 for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
   const target = a.getAttribute('href');
-  if (target === path || (target === '/query' && routes[path]?.[1] === queryPage)) a.classList.add('active');
+  if (target === path || (target === '/dashboards' && path.startsWith('/dashboards/')) || (target === '/query' && routes[path]?.[1] === queryPage)) a.classList.add('active');
 }
 void page(root);

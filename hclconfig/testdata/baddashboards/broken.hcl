@@ -1,0 +1,7 @@
+dashboard "included" {
+  panel "Sum" {
+    query {
+      expr = "sum(up"
+    }
+  }
+}

@@ -1,0 +1,8 @@
+dashboard "broken" {
+  panel "Wide" {
+    grid = [20, 0, 8, 4]
+    query {
+      expr = "up"
+    }
+  }
+}

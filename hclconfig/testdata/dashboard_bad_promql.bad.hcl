@@ -1,0 +1,7 @@
+dashboard "broken" {
+  panel "Rate" {
+    query {
+      expr = "rate(x[5m]"
+    }
+  }
+}

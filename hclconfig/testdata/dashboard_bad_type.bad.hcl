@@ -1,0 +1,8 @@
+dashboard "broken" {
+  panel "Pie" {
+    type = "pie"
+    query {
+      expr = "up"
+    }
+  }
+}

@@ -1,0 +1,5 @@
+dashboard "broken" {
+  variable "job" {
+    query = "label_values(up{job=, job)"
+  }
+}

@@ -1,0 +1,5 @@
+dashboard "a" {
+}
+
+dashboard "a" {
+}

@@ -1,0 +1,7 @@
+dashboard "extra" {
+  panel "Up" {
+    query {
+      expr = "up"
+    }
+  }
+}
