@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -657,4 +659,116 @@ route {
 	pollPage(ctx, t, "the matcher error", pageText(".silence-form .error"), func(s string) bool {
 		return strings.Contains(s, "cannot read the matchers")
 	})
+}
+
+// apiPlugin is a plugin as GET /api/v1/plugins lists it.
+type apiPlugin struct {
+	Name, Kind, Version, VersionFrom, Source, Runtime, Checksum string
+	Instances                                                   []struct {
+		Name, Kind string
+		Up         bool
+		Restarts   int
+		Calls      map[string]struct {
+			Count          uint64
+			AverageSeconds float64
+		}
+	}
+}
+
+func TestUIPlugins(t *testing.T) {
+	requireChromium(t)
+	// An exporter whose plugin the block pins by its SHA-256, a notifier
+	// that the rules' firing alert reaches through a route, and a plugin
+	// block no block uses.
+	node := testplugins.Build(t, "plugins/exporter/node")
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	nodeBytes, err := os.ReadFile(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(nodeBytes))
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer receiver.Close()
+	srv := startSelfScrapingServer(t, fmt.Sprintf(`
+plugin "node" {
+  source   = %q
+  checksum = "sha256:%s"
+}
+exporter "host" {
+  plugin   = "node"
+  interval = "1s"
+  config { collectors = ["loadavg"] }
+}
+plugin "webhook" { source = %q }
+plugin "spare" { source = %[3]q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+route {
+  receiver   = "ops"
+  group_wait = "0s"
+}
+`, node, sum, webhook, receiver.URL))
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	// The API has both instances up once each has made a call: the
+	// exporter's collection and the notifier's delivery.
+	var plugins []apiPlugin
+	waitFor(t, "a collection and a notification in /api/v1/plugins", func() bool {
+		var body struct{ Data []apiPlugin }
+		getJSON(t, srv.addr, "/api/v1/plugins", &body)
+		plugins = body.Data
+		calls := 0
+		for _, p := range plugins {
+			for _, i := range p.Instances {
+				if i.Up && (i.Calls["collect"].Count > 0 || i.Calls["notify"].Count > 0) {
+					calls++
+				}
+			}
+		}
+		return calls == 2
+	})
+	if len(plugins) != 3 || plugins[0].Name != "node" || plugins[0].Kind != "exporter" || plugins[0].Checksum != sum ||
+		plugins[0].Version == "" || plugins[0].VersionFrom != "plugin" || plugins[0].Runtime != "grpc" ||
+		plugins[1].Name != "webhook" || plugins[1].Kind != "notifier" || len(plugins[1].Instances) != 1 || plugins[1].Instances[0].Name != "ops" ||
+		plugins[2].Name != "spare" || len(plugins[2].Instances) != 0 {
+		t.Fatalf("/api/v1/plugins: %+v", plugins)
+	}
+
+	// The page has a row per block, with the plugin's kind, version,
+	// source and hash, the block's state, restarts and call latency.
+	navigate(ctx, t, base+"/query")
+	do(ctx, t, "the link to the plugins", chromedp.Click(chromedp.CSS(`#nav a[href="/plugins"]`)))
+	pollPage(ctx, t, "the exporter's row", pageText(`tr#exporter-host`), func(s string) bool {
+		return strings.Contains(s, "node") && strings.Contains(s, "exporter") && strings.Contains(s, plugins[0].Version) &&
+			strings.Contains(s, node) && strings.Contains(s, "sha256:"+sum[:12]) && strings.Contains(s, `exporter "host"`) &&
+			strings.Contains(s, "UP") && regexp.MustCompile(`collect: avg [0-9.]+m?s, last [0-9.]+m?s \([0-9]+ calls?, 0 failed\)`).MatchString(s)
+	})
+	pollPage(ctx, t, "the notifier's row", pageText(`tr#notifier-ops`), func(s string) bool {
+		return strings.Contains(s, "webhook") && strings.Contains(s, "notifier") && strings.Contains(s, "not pinned") &&
+			strings.Contains(s, "UP") && strings.Contains(s, "notify: avg")
+	})
+	pollPage(ctx, t, "the unused plugin's row", pageText(`tr[data-plugin="spare"]`), func(s string) bool {
+		return strings.Contains(s, "No block uses it.")
+	})
+	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
+		t.Errorf("the plugins page shows an error: %s", errText)
+	}
+
+	// The exporter's job on the targets page links to its row, which the
+	// page then marks.
+	navigate(ctx, t, base+"/targets")
+	do(ctx, t, "the exporter's link", chromedp.Click(chromedp.CSS(`.pool[data-pool="host"] a.plugin-link`)))
+	pollPage(ctx, t, "the exporter's row marked", `location.pathname + location.hash + "|" + Array.from(document.querySelectorAll("tr.selected"), tr => tr.id).join(",")`,
+		func(s string) bool { return s == "/plugins#exporter-host|exporter-host" })
+
+	// The receiver of an alert group links to its notifier's row.
+	navigate(ctx, t, base+"/alert-groups")
+	do(ctx, t, "the notifier's link", chromedp.Click(chromedp.CSS(`.alert-group[data-receiver="ops"] a.plugin-link`)))
+	pollPage(ctx, t, "the notifier's row marked", `location.pathname + location.hash + "|" + Array.from(document.querySelectorAll("tr.selected"), tr => tr.id).join(",")`,
+		func(s string) bool { return s == "/plugins#notifier-ops|notifier-ops" })
 }

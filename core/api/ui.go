@@ -26,7 +26,7 @@ var uiFiles embed.FS
 // alerts point.
 var UIPages = []string{
 	"/", "/query", "/graph", "/targets", "/service-discovery", "/rules", "/alerts",
-	"/alert-groups", "/silences", "/status", "/tsdb-status", "/config", "/flags",
+	"/alert-groups", "/silences", "/status", "/tsdb-status", "/config", "/flags", "/plugins",
 }
 
 // RegisterUI serves the web UI: its document at each of UIPages (the page

@@ -37,6 +37,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) (http.
 		Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
 		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
 		Alertmanagers:        s.forwarder.Alertmanagers,
+		Plugins:              s.plugins.Status,
 		ExternalLabels:       s.externalLabels,
 		Config:               s.Config,
 		Flags:                map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir},
@@ -88,6 +89,7 @@ func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) (
 	api.New(api.Sources{
 		Agent:          true,
 		Targets:        s.scrapes,
+		Plugins:        s.plugins.Status,
 		ExternalLabels: s.externalLabels,
 		Config:         s.Config,
 		Flags:          map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir, "agent": "true"},

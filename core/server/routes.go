@@ -56,6 +56,7 @@ var routeAccess = map[string]auth.Access{
 	"GET /api/v1/status/tsdb":                  auth.Read,
 	"GET /api/v1/status/flags":                 auth.Read,
 	"GET /api/v1/status/config":                auth.Administer,
+	"GET /api/v1/plugins":                      auth.Read,
 	"GET /federate":                            auth.Read,
 	"POST /api/v1/read":                        auth.Read,
 	"GET /{$}":                                 auth.Read,

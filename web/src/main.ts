@@ -5,7 +5,7 @@
 import './style.css';
 import { queryPage } from './query';
 import {
-  alertGroupsPage, alertsPage, configPage, flagsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
+  alertGroupsPage, alertsPage, configPage, flagsPage, pluginsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
 } from './pages';
 
 type Page = (root: HTMLElement) => void | Promise<void>;
@@ -25,6 +25,7 @@ const routes: Record<string, [string, Page]> = {
   '/tsdb-status': ['TSDB status', tsdbPage],
   '/config': ['Configuration', configPage],
   '/flags': ['Flags', flagsPage],
+  '/plugins': ['Plugins', pluginsPage],
 };
 
 const root = document.getElementById('app')!;

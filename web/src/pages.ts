@@ -58,7 +58,7 @@ interface TargetsData {
 /** targetsPage lists the targets by scrape pool, with health, last scrape, duration, error and labels. */
 export function targetsPage(root: HTMLElement): Promise<void> {
   return load(root, 'Targets', async (body) => {
-    const { data } = await v1<TargetsData>('targets', { state: 'active' });
+    const [{ data }, plugins] = await Promise.all([v1<TargetsData>('targets', { state: 'active' }), pluginBlocks()]);
     const pools = groupBy(data.activeTargets, (t) => t.scrapePool);
     let unhealthyOnly = false;
     let text = '';
@@ -77,7 +77,8 @@ export function targetsPage(root: HTMLElement): Promise<void> {
         return tr;
       });
       const section = h('section', { class: 'pool', 'data-pool': pool },
-        h('h2', null, pool, ' ', h('span', { class: up === targets.length ? 'count ok' : 'count bad' }, `(${up}/${targets.length} up)`)),
+        h('h2', null, pool, ' ', h('span', { class: up === targets.length ? 'count ok' : 'count bad' }, `(${up}/${targets.length} up)`),
+          plugins.has(pluginAnchor('exporter', pool)) ? [' ', pluginLink('exporter', pool, `exporter plugin ${plugins.get(pluginAnchor('exporter', pool))}`)] : null),
         h('table', { class: 'targets' },
           h('thead', null, h('tr', null, ['Endpoint', 'State', 'Labels', 'Last scrape', 'Scrape duration', 'Error'].map((c) => h('th', null, c)))),
           h('tbody', null, rows)),
@@ -379,11 +380,14 @@ interface AlertGroup {
 /** alertGroupsPage shows the dispatcher's groups: each group's labels and receiver, and its alerts, active or muted and by what. */
 export function alertGroupsPage(root: HTMLElement): Promise<void> {
   return load(root, 'Alert groups', async (body) => {
-    const groups = await v2<AlertGroup[]>('GET', 'alerts/groups');
+    const [groups, plugins] = await Promise.all([v2<AlertGroup[]>('GET', 'alerts/groups'), pluginBlocks()]);
+    const receiver = (name: string) => plugins.has(pluginAnchor('notifier', name))
+      ? pluginLink('notifier', name, `${name} (notifier plugin ${plugins.get(pluginAnchor('notifier', name))})`)
+      : name;
     fill(body,
       groups.length === 0 ? h('p', { class: 'empty' }, 'No alerts in the dispatcher (alerts reach it through a route block).') : null,
       groups.map((g) => h('section', { class: 'alert-group', 'data-receiver': g.receiver.name },
-        h('h2', null, labelBadges(g.labels), ' ', h('span', { class: 'meta' }, `→ ${g.receiver.name} (${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'})`)),
+        h('h2', null, labelBadges(g.labels), ' ', h('span', { class: 'meta' }, '→ ', receiver(g.receiver.name), ` (${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'})`)),
         table(['Labels', 'State', 'Since', 'Source'], g.alerts.map((a) => [
           labelBadges(a.labels),
           h('span', { class: `state state-${a.status.state}` }, a.status.state,
@@ -471,4 +475,122 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
     m.get(k)!.push(it);
   }
   return m;
+}
+
+interface PluginCall {
+  count: number;
+  errors: number;
+  averageSeconds: number;
+  lastSeconds: number;
+}
+
+interface PluginInstance {
+  name: string;
+  kind: string;
+  up: boolean;
+  lastError: string;
+  startedAt: string | null;
+  restarts: number;
+  calls: Record<string, PluginCall>;
+}
+
+/** PluginInfo is a plugin block as /api/v1/plugins answers it. */
+export interface PluginInfo {
+  name: string;
+  kind: string;
+  version: string;
+  versionFrom: string;
+  description: string;
+  source: string;
+  file: string;
+  registry: boolean;
+  constraint?: string;
+  lockFile?: string;
+  runtime: string;
+  checksum: string;
+  instances: PluginInstance[];
+}
+
+/** pluginAnchor is the id of a block's row on the plugins page: exporter-node, notifier-ops. */
+export function pluginAnchor(kind: string, block: string): string {
+  return `${kind}-${block}`;
+}
+
+/** pluginLink links to the row of a block on the plugins page. */
+function pluginLink(kind: string, block: string, text: string): HTMLElement {
+  return h('a', { class: 'plugin-link', href: `/plugins#${encodeURIComponent(pluginAnchor(kind, block))}` }, text);
+}
+
+/** pluginBlocks fetches the plugins' instances by kind and block name; an empty map when the API refuses. */
+async function pluginBlocks(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  try {
+    const { data } = await v1<PluginInfo[]>('plugins');
+    for (const p of data) for (const i of p.instances) out.set(pluginAnchor(i.kind, i.name), p.name);
+  } catch {
+    // A caller that may not read the plugins sees no links to them.
+  }
+  return out;
+}
+
+function callsText(calls: Record<string, PluginCall>): HTMLElement {
+  const names = Object.keys(calls).sort();
+  if (names.length === 0) return h('span', { class: 'meta' }, 'no calls yet');
+  return h('div', null, names.map((n) => {
+    const c = calls[n];
+    // A discovery call is a stream that lasts; its duration is no latency.
+    if (n === 'discover') return h('div', { class: 'call', 'data-call': n }, `${n}: ${c.count} stream${c.count === 1 ? '' : 's'}`);
+    return h('div', { class: 'call', 'data-call': n },
+      `${n}: avg ${formatDuration(c.averageSeconds)}, last ${formatDuration(c.lastSeconds)} `,
+      h('span', { class: 'meta' }, `(${c.count} call${c.count === 1 ? '' : 's'}, ${c.errors} failed)`));
+  }));
+}
+
+/** pluginsPage lists every plugin block: kind, version, source, locked hash, and each block using it, up or down, with its restarts and call latency. */
+export function pluginsPage(root: HTMLElement): Promise<void> {
+  return load(root, 'Plugins', async (body) => {
+    const { data } = await v1<PluginInfo[]>('plugins');
+    const rows: HTMLTableRowElement[] = [];
+    for (const p of data) {
+      const pluginCells = () => [
+        h('td', null, h('b', { id: `plugin-${p.name}` }, p.name), p.description ? h('div', { class: 'meta' }, p.description) : null),
+        h('td', null, p.kind || h('span', { class: 'meta' }, 'unused')),
+        h('td', null, p.version || h('span', { class: 'meta' }, 'unknown'), p.versionFrom ? h('div', { class: 'meta' }, `from the ${p.versionFrom}`) : null),
+        h('td', { class: 'source' }, h('code', null, p.source),
+          h('div', { class: 'meta' }, p.runtime === 'wasm' ? 'WebAssembly module' : 'program (gRPC)',
+            p.registry ? `, from a registry${p.constraint ? ` (${p.constraint})` : ''}` : '')),
+        h('td', { class: 'checksum' }, p.checksum
+          ? h('code', { title: `sha256:${p.checksum}` }, `sha256:${p.checksum.slice(0, 12)}…`)
+          : h('span', { class: 'meta' }, 'not pinned')),
+      ];
+      if (p.instances.length === 0) {
+        rows.push(h('tr', { class: 'plugin', 'data-plugin': p.name }, pluginCells(), h('td', { colspan: 4, class: 'meta' }, 'No block uses it.')));
+        continue;
+      }
+      p.instances.forEach((i, n) => {
+        rows.push(h('tr', { id: pluginAnchor(i.kind, i.name), class: 'plugin', 'data-plugin': p.name, 'data-block': i.name },
+          n === 0 ? pluginCells() : pluginCells().map((c) => { c.replaceChildren(); c.className = 'same'; return c; }),
+          h('td', null, `${i.kind} "${i.name}"`),
+          h('td', null, health(i.up ? 'up' : 'down'),
+            i.up && i.startedAt ? h('div', { class: 'meta' }, `started ${ago(i.startedAt)}`) : null,
+            i.lastError ? h('div', { class: 'target-error' }, i.lastError) : null),
+          h('td', { class: 'restarts' }, String(i.restarts)),
+          h('td', { class: 'calls' }, callsText(i.calls)),
+        ));
+      });
+    }
+    fill(body,
+      data.length === 0 ? h('p', { class: 'empty' }, 'The configuration has no plugin blocks.') : h('table', { class: 'plugins' },
+        h('thead', null, h('tr', null, ['Plugin', 'Kind', 'Version', 'Source', 'Locked hash', 'Block', 'State', 'Restarts', 'Call latency'].map((c) => h('th', null, c)))),
+        h('tbody', null, rows)),
+    );
+    // The page is drawn after the browser looked for the address's
+    // fragment (#notifier-ops, #plugin-webhook): mark and show the row it
+    // names.
+    const row = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1)))?.closest('tr') : null;
+    if (row) {
+      row.classList.add('selected');
+      row.scrollIntoView({ block: 'center' });
+    }
+  });
 }
