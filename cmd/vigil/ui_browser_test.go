@@ -541,6 +541,17 @@ func TestUIOperatorPages(t *testing.T) {
 	}
 }
 
+// retype empties the input that sel selects and types text into it, as a
+// person would: a click into it, Ctrl+A and Backspace, then the text.
+func retype(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.Backspace),
+		chromedp.SendKeys(chromedp.CSS(sel), text),
+	)
+}
+
 // apiSilence is a silence as GET /api/v2/silences lists it.
 type apiSilence struct {
 	ID       string `json:"id"`
@@ -550,8 +561,9 @@ type apiSilence struct {
 		IsRegex bool   `json:"isRegex"`
 		IsEqual bool   `json:"isEqual"`
 	} `json:"matchers"`
-	CreatedBy string `json:"createdBy"`
-	Comment   string `json:"comment"`
+	EndsAt    time.Time `json:"endsAt"`
+	CreatedBy string    `json:"createdBy"`
+	Comment   string    `json:"comment"`
 	Status    struct {
 		State string `json:"state"`
 	} `json:"status"`
@@ -559,6 +571,7 @@ type apiSilence struct {
 
 func TestUISilences(t *testing.T) {
 	requireChromium(t)
+	amtool := amtoolPath(t)
 	// The rules' alerts reach the dispatcher through a route, whose
 	// notifier sends them to a webhook on loopback.
 	webhook := testplugins.Build(t, "plugins/notifier/webhook")
@@ -610,29 +623,47 @@ route {
 	})
 
 	// The API has it, with its matchers.
-	find := func() apiSilence {
+	find := func(id string) apiSilence {
 		var silences []apiSilence
 		getJSON(t, srv.addr, "/api/v2/silences", &silences)
 		for _, s := range silences {
-			if s.CreatedBy == "ui-test" {
+			if s.CreatedBy == "ui-test" && (id == "" || s.ID == id) {
 				return s
 			}
 		}
-		t.Fatalf("no silence created by ui-test in %+v", silences)
+		t.Fatalf("no silence %q created by ui-test in %+v", id, silences)
 		return apiSilence{}
 	}
-	sil := find()
+	sil := find("")
 	if sil.Comment != "from the browser" || sil.Status.State != "active" || len(sil.Matchers) != 2 ||
 		sil.Matchers[0].Name != "alertname" || sil.Matchers[0].Value != "AlwaysFiring" || sil.Matchers[0].IsRegex || !sil.Matchers[0].IsEqual ||
 		sil.Matchers[1].Name != "severity" || sil.Matchers[1].Value != "none|low" || !sil.Matchers[1].IsRegex || !sil.Matchers[1].IsEqual {
 		t.Fatalf("the silence made in the browser: %+v", sil)
 	}
-	// amtool, when installed, lists it too.
-	if amtool, err := exec.LookPath("amtool"); err == nil {
-		out, err := exec.Command(amtool, "--alertmanager.url="+base, "silence", "query", "--quiet").CombinedOutput()
-		if err != nil || !strings.Contains(string(out), sil.ID) {
-			t.Errorf("amtool silence query --quiet: %v\n%s\nwant %s", err, out, sil.ID)
+	// amtool, Alertmanager's own client, finds it.
+	amSilences := func(args ...string) []apiSilence {
+		t.Helper()
+		out, err := exec.Command(amtool, append([]string{"--alertmanager.url=" + base, "silence", "query", "-o", "json"}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("amtool silence query %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
+		var list []apiSilence
+		if err := json.Unmarshal(out, &list); err != nil {
+			t.Fatalf("amtool silence query -o json: %v\n%s", err, out)
+		}
+		return list
+	}
+	amFind := func(id string, args ...string) (apiSilence, bool) {
+		t.Helper()
+		for _, s := range amSilences(args...) {
+			if s.ID == id {
+				return s, true
+			}
+		}
+		return apiSilence{}, false
+	}
+	if s, ok := amFind(sil.ID); !ok || s.Comment != "from the browser" || s.CreatedBy != "ui-test" || len(s.Matchers) != 2 {
+		t.Fatalf("amtool silence query does not list the silence made in the browser as made: %+v, %v", s, ok)
 	}
 
 	// The alert groups show the alert silenced by it.
@@ -641,10 +672,54 @@ route {
 		return strings.Contains(s, `alertname="AlwaysFiring"`) && strings.Contains(s, "suppressed") && strings.Contains(s, "silenced by "+sil.ID)
 	})
 
-	// Expire ends it.
+	// Edit it in the browser: the form holds the silence; a new comment
+	// and a longer duration keep its ID, as amtool sees.
 	navigate(ctx, t, base+"/silences")
+	do(ctx, t, "edit the silence", chromedp.Click(chromedp.CSS(`button.edit[data-id="`+sil.ID+`"]`)))
+	pollPage(ctx, t, "the silence in the form", `[document.querySelector(".silence-form").dataset.editing, document.querySelector('input[name="matchers"]').value, document.querySelector('input[name="duration"]').value, document.querySelector('input[name="comment"]').value].join("|")`,
+		func(s string) bool {
+			return s == sil.ID+`|alertname="AlwaysFiring", severity=~"none|low"|2h|from the browser`
+		})
+	pollPage(ctx, t, "the preview of the edited silence", pageText(".preview"), func(s string) bool { return strings.Contains(s, "mutes 1 active alert") })
+	do(ctx, t, "change the comment and the duration, and save",
+		retype(`input[name="comment"]`, "edited in the browser"),
+		retype(`input[name="duration"]`, "5h"),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the edited silence in the list", pageText("table.silences"), func(s string) bool { return strings.Contains(s, "edited in the browser") })
+	edited, ok := amFind(sil.ID)
+	if !ok || edited.Comment != "edited in the browser" || edited.Status.State != "active" || len(edited.Matchers) != 2 ||
+		time.Until(edited.EndsAt) < 4*time.Hour || time.Until(edited.EndsAt) > 5*time.Hour {
+		t.Fatalf("amtool after the edit of the comment and duration: %+v, %v; want the same ID, the new comment, ending in 5h", edited, ok)
+	}
+
+	// Other matchers make a new silence, and expire the old one, as
+	// Alertmanager does.
+	do(ctx, t, "edit the matchers",
+		chromedp.Click(chromedp.CSS(`button.edit[data-id="`+sil.ID+`"]`)),
+		retype(`input[name="matchers"]`, `alertname="AlwaysFiring"`+kb.Tab),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the new silence in the list", pageText("table.silences"), func(s string) bool {
+		return strings.Contains(s, "alertname=\"AlwaysFiring\"\tactive")
+	})
+	if _, ok := amFind(sil.ID, "--expired"); !ok {
+		t.Fatalf("amtool silence query --expired lacks the silence whose matchers changed, %s", sil.ID)
+	}
+	var replaced apiSilence
+	for _, s := range amSilences() {
+		if s.ID != sil.ID && s.CreatedBy == "ui-test" {
+			replaced = s
+		}
+	}
+	if replaced.ID == "" || len(replaced.Matchers) != 1 || replaced.Matchers[0].Value != "AlwaysFiring" || replaced.Comment != "edited in the browser" {
+		t.Fatalf("amtool silence query lists no silence with the new matchers: %+v", replaced)
+	}
+
+	// Expire ends it.
+	sil = replaced
 	do(ctx, t, "expire the silence", chromedp.Click(chromedp.CSS(`button.expire[data-id="`+sil.ID+`"]`)))
-	waitFor(t, "the silence expired", func() bool { return find().Status.State == "expired" })
+	waitFor(t, "the silence expired", func() bool { return find(sil.ID).Status.State == "expired" })
 	pollPage(ctx, t, "the expired silence in the list", pageText("table.silences"), func(s string) bool {
 		return strings.Contains(s, "expired") && !strings.Contains(s, "Expire")
 	})

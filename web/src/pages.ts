@@ -3,7 +3,7 @@
 
 import { errorText, v1, v2 } from './api';
 import { ago, fill, formatDuration, h, labelBadges, table } from './dom';
-import { parseDuration } from './time';
+import { formatPromDuration, parseDuration } from './time';
 
 type Labels = Record<string, string>;
 
@@ -281,17 +281,22 @@ export function parseMatchers(text: string): Matcher[] {
   return out;
 }
 
-/** silencesPage lists the silences, creates one from a matcher editor, and expires them. */
+/** silencesPage lists the silences, creates one from a matcher editor or edits one, with a preview of the alerts it mutes, and expires them. */
 export function silencesPage(root: HTMLElement): Promise<void> {
   const draw = () => silencesPage(root);
   return load(root, 'Silences', async (body) => {
     const silences = await v2<Silence[]>('GET', 'silences');
+    // editing is the silence the form edits; null while it creates one.
+    let editing: Silence | null = null;
     const formError = h('div', { class: 'error', role: 'alert' });
     const preview = h('div', { class: 'preview' });
+    const title = h('h2', null, 'New silence');
     const matchers = h('input', { type: 'text', name: 'matchers', placeholder: 'alertname="HighLatency", instance=~"web-.*"', required: true, 'aria-label': 'Matchers' });
-    const duration = h('input', { type: 'text', name: 'duration', value: '2h', 'aria-label': 'Duration' });
+    const duration = h('input', { type: 'text', name: 'duration', value: '2h', 'aria-label': 'Duration', title: 'How long from now the silence lasts: 2h, 30m, 1d' });
     const createdBy = h('input', { type: 'text', name: 'createdBy', placeholder: 'your name', required: true, 'aria-label': 'Created by' });
     const comment = h('input', { type: 'text', name: 'comment', placeholder: 'why', required: true, 'aria-label': 'Comment' });
+    const submit = h('button', { type: 'submit', class: 'primary' }, 'Create');
+    const cancel = h('button', { type: 'button', class: 'cancel', hidden: true, onclick: () => startEdit(null) }, 'Cancel');
     const showPreview = async () => {
       preview.replaceChildren();
       let ms: Matcher[];
@@ -311,6 +316,21 @@ export function silencesPage(root: HTMLElement): Promise<void> {
       }
     };
     matchers.addEventListener('change', showPreview);
+    // startEdit fills the form with a silence to edit, or empties it to create one.
+    const startEdit = (sil: Silence | null) => {
+      editing = sil;
+      formError.textContent = '';
+      form.dataset.editing = sil?.id ?? '';
+      title.textContent = sil ? `Edit silence ${sil.id}` : 'New silence';
+      submit.textContent = sil ? 'Save' : 'Create';
+      cancel.hidden = !sil;
+      matchers.value = sil ? sil.matchers.map(matcherText).join(', ') : '';
+      duration.value = sil ? formatPromDuration(Math.max(60, Math.round((Date.parse(sil.endsAt) - Date.now()) / 60000) * 60)) : '2h';
+      createdBy.value = sil?.createdBy ?? '';
+      comment.value = sil?.comment ?? '';
+      void showPreview();
+      if (sil) form.scrollIntoView();
+    };
     const form = h('form', { class: 'silence-form', onsubmit: async (e: Event) => {
       e.preventDefault();
       formError.textContent = '';
@@ -318,9 +338,15 @@ export function silencesPage(root: HTMLElement): Promise<void> {
         const secs = parseDuration(duration.value);
         if (secs === null) throw new Error(`cannot read the duration "${duration.value}": write one such as 2h or 30m`);
         const now = Date.now();
+        // An edit posts the silence with its ID, as Alertmanager's API
+        // takes it: one whose matchers are the same, and that is not
+        // expired, keeps its ID and start; otherwise the server makes a
+        // new silence and expires the old one.
+        const starts = editing ? editing.startsAt : new Date(now).toISOString();
         await v2<{ silenceID: string }>('POST', 'silences', {
+          ...(editing ? { id: editing.id } : {}),
           matchers: parseMatchers(matchers.value),
-          startsAt: new Date(now).toISOString(),
+          startsAt: starts,
           endsAt: new Date(now + secs * 1000).toISOString(),
           createdBy: createdBy.value,
           comment: comment.value,
@@ -330,12 +356,13 @@ export function silencesPage(root: HTMLElement): Promise<void> {
         formError.textContent = errorText(err);
       }
     } },
-      h('h2', null, 'New silence'),
+      title,
       h('label', null, 'Matchers ', matchers),
       h('label', null, 'Duration ', duration),
       h('label', null, 'Created by ', createdBy),
       h('label', null, 'Comment ', comment),
-      h('button', { type: 'submit', class: 'primary' }, 'Create'),
+      submit,
+      cancel,
       formError,
       preview,
     );
@@ -351,14 +378,17 @@ export function silencesPage(root: HTMLElement): Promise<void> {
         new Date(s.endsAt).toISOString().slice(0, 19).replace('T', ' '),
         s.createdBy,
         s.comment,
-        s.status.state === 'expired' ? '' : h('button', { type: 'button', class: 'expire', 'data-id': s.id, onclick: async () => {
-          try {
-            await v2('DELETE', `silence/${encodeURIComponent(s.id)}`);
-            await draw();
-          } catch (err) {
-            formError.textContent = errorText(err);
-          }
-        } }, 'Expire'),
+        s.status.state === 'expired' ? '' : h('span', { class: 'actions' },
+          h('button', { type: 'button', class: 'edit', 'data-id': s.id, onclick: () => startEdit(s) }, 'Edit'),
+          ' ',
+          h('button', { type: 'button', class: 'expire', 'data-id': s.id, onclick: async () => {
+            try {
+              await v2('DELETE', `silence/${encodeURIComponent(s.id)}`);
+              await draw();
+            } catch (err) {
+              formError.textContent = errorText(err);
+            }
+          } }, 'Expire')),
       ]), 'silences'),
     );
   });
