@@ -308,6 +308,7 @@ class Panel {
       query: this.state.expr, start: String(start), end: String(end), step: String(step),
     });
     if (signal.aborted) return;
+    const received = performance.now();
     if (answer.data.resultType !== 'matrix') throw new Error(`a graph needs a range vector, the query gave a ${answer.data.resultType}`);
     const series = answer.data.result as RangeSeries[];
     this.clearResult();
@@ -318,11 +319,16 @@ class Panel {
       fill(this.result, h('p', { class: 'empty' }, 'Empty query result'));
       return;
     }
-    this.drawGraph(series, start, end, step);
+    this.drawGraph(series, start, end, step, received);
   }
 
-  /** drawGraph draws the series with uPlot, one point per step; missing points leave gaps. */
-  private drawGraph(series: RangeSeries[], start: number, end: number, step: number): void {
+  /**
+   * drawGraph draws the series with uPlot, one point per step; missing
+   * points leave gaps. The time from received, when the answer arrived,
+   * until uPlot has drawn the plot and its legend, is kept in the graph's
+   * data-render-ms (a test reads it).
+   */
+  private drawGraph(series: RangeSeries[], start: number, end: number, step: number, received: number): void {
     const xs: number[] = [];
     const n = Math.floor((end - start) / step) + 1;
     const offGrid = series.some((s) => (s.values ?? []).some(([t]) => Math.abs((t - start) / step - Math.round((t - start) / step)) > 1e-6));
@@ -379,6 +385,11 @@ class Panel {
       ],
       axes: [{}, { size: 70 }],
       bands: this.state.stacked ? series.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : undefined,
+      hooks: {
+        draw: [() => {
+          if (!graph.dataset.renderMs) graph.dataset.renderMs = (performance.now() - received).toFixed(1);
+        }],
+      },
     }, data as uPlot.AlignedData, graph);
   }
 
