@@ -893,3 +893,58 @@ func TestUIGraphRenderTime(t *testing.T) {
 		t.Errorf("rendering 100 series x 1,000 points took %.1f ms (median of %v), want under %d ms", times[1], times, maxRenderMs)
 	}
 }
+
+func TestUINativeHistogramGraph(t *testing.T) {
+	requireChromium(t)
+	// The server's own request durations are a native histogram, which
+	// it scrapes from itself.
+	srv := startSelfScrapingServer(t, "")
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+	const expr = `vigil_http_request_duration_seconds{handler="GET /metrics"}`
+	waitFor(t, "two native histograms of "+expr, func() bool {
+		var body struct {
+			Data struct {
+				Result []struct {
+					Histograms []any `json:"histograms"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		getJSON(t, srv.addr, "/api/v1/query?"+url.Values{"query": {expr + "[1m]"}}.Encode(), &body)
+		return len(body.Data.Result) == 1 && len(body.Data.Result[0].Histograms) >= 2
+	})
+	series := fmt.Sprintf(`vigil_http_request_duration_seconds{handler="GET /metrics", instance=%q, job="vigil"}`, srv.addr)
+
+	// By default the graph draws the histograms' count, a line that
+	// hovering reads.
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}}.Encode())
+	pollPage(ctx, t, "the legend of the count", `Array.from(document.querySelectorAll(".panel .u-legend .u-series .u-label"), e => e.textContent)`,
+		func(l []string) bool { return slices.Equal(l, []string{"Time", series + " (count)"}) })
+	box := pollPage(ctx, t, "the plot's box", `(() => { const r = document.querySelector(".panel .u-over").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`,
+		func(b []float64) bool { return len(b) == 4 && b[2] > 0 })
+	do(ctx, t, "hover the plot",
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-4, box[1]+box[3]/2, chromedp.ButtonNone),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-1, box[1]+box[3]/2, chromedp.ButtonNone))
+	pollPage(ctx, t, "a count under the cursor", `document.querySelector(".panel .u-legend .u-series:nth-child(2) .u-value").textContent`,
+		func(v string) bool { return regexp.MustCompile(`^[1-9][0-9]*$`).MatchString(v) })
+	pollPage(ctx, t, "the samples counted", pageText(".panel .stats"), func(s string) bool {
+		return strings.Contains(s, "Result series: 1") && !strings.Contains(s, "Samples: 0")
+	})
+
+	// The sum instead, kept in the address.
+	do(ctx, t, "choose the sum", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.panel select[name="histogram"]'); s.value = "sum"; s.dispatchEvent(new Event("change")); })()`))
+	pollPage(ctx, t, "the legend of the sum", `Array.from(document.querySelectorAll(".panel .u-legend .u-series .u-label"), e => e.textContent)`,
+		func(l []string) bool { return slices.Equal(l, []string{"Time", series + " (sum)"}) })
+	pollPage(ctx, t, "the mode in the address", `location.search`, func(s string) bool {
+		q, err := url.ParseQuery(strings.TrimPrefix(s, "?"))
+		return err == nil && q.Get("g0.histogram") == "sum"
+	})
+
+	// A heatmap of the buckets of their rate, opened by its address.
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {"rate(" + expr + "[5s])"}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
+	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0", document.querySelector('.panel select[name="histogram"]').value].join("|") : ""; })()`,
+		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*\|heatmap$`).MatchString(s) })
+	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](errorTextJS)); errText != "" {
+		t.Errorf("the heatmap's panel shows an error: %s", errText)
+	}
+}
