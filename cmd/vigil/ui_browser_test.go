@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -946,5 +947,128 @@ func TestUINativeHistogramGraph(t *testing.T) {
 		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*\|heatmap$`).MatchString(s) })
 	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](errorTextJS)); errText != "" {
 		t.Errorf("the heatmap's panel shows an error: %s", errText)
+	}
+}
+
+// screenshotsEnv names the environment variable that, when set, is the
+// folder TestUIScreenshots writes its PNGs to (make screenshots sets it
+// to docs/screenshots); without it they go to a temporary folder.
+const screenshotsEnv = "VIGIL_SCREENSHOTS_DIR"
+
+// screenshotWidth and screenshotHeight are the size of the screenshots.
+const screenshotWidth, screenshotHeight = 1280, 800
+
+// TestUIScreenshots renders each page of the UI, with some data, to a PNG
+// of screenshotWidth x screenshotHeight: the README's pictures, made by
+// make screenshots. Every page must draw its content, without an error.
+func TestUIScreenshots(t *testing.T) {
+	requireChromium(t)
+	dir := os.Getenv(screenshotsEnv)
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	node := testplugins.Build(t, "plugins/exporter/node")
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	nodeBytes, err := os.ReadFile(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer receiver.Close()
+	srv := startSelfScrapingServer(t, fmt.Sprintf(`
+plugin "node" {
+  source   = %q
+  checksum = "sha256:%x"
+}
+exporter "node" {
+  plugin   = "node"
+  interval = "1s"
+  config { collectors = ["cpu", "loadavg", "meminfo"] }
+}
+plugin "webhook" { source = %q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+route {
+  receiver   = "ops"
+  group_by   = ["alertname"]
+  group_wait = "0s"
+}
+`, node, sha256.Sum256(nodeBytes), webhook, receiver.URL))
+	base := "http://" + srv.addr
+	// A silence, and samples for the graphs.
+	body := `{"matchers":[{"name":"alertname","value":"NeverFiring","isRegex":false}],"startsAt":"` + time.Now().UTC().Format(time.RFC3339) +
+		`","endsAt":"` + time.Now().Add(2*time.Hour).UTC().Format(time.RFC3339) + `","createdBy":"ann","comment":"maintenance of the rule"}`
+	resp, err := http.Post(base+"/api/v2/silences", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/v2/silences: %s", resp.Status)
+	}
+	// make screenshots waits for half a minute of samples, for the graphs;
+	// the test for a few.
+	samples := 3.0
+	if os.Getenv(screenshotsEnv) != "" {
+		samples = 30
+	}
+	waitFor(t, "samples of up", func() bool {
+		v, ok := queryValue(t, srv.api(t), `count_over_time(up{job="vigil"}[1m])`)
+		return ok && v >= samples
+	})
+
+	ctx := newBrowser(t)
+	do(ctx, t, "set the viewport", chromedp.EmulateViewport(screenshotWidth, screenshotHeight))
+	graph := func(expr, mode string) string {
+		v := url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}}
+		if mode != "" {
+			v.Set("g0.histogram", mode)
+		}
+		return "/graph?" + v.Encode()
+	}
+	for _, page := range []struct{ name, link, ready string }{
+		{"query", "/query?" + url.Values{"g0.expr": {"sum by (handler, code) (vigil_http_requests_total)"}, "g0.tab": {"table"}}.Encode(), ".panel .result-table"},
+		{"graph", graph(`sum by (handler) (rate(vigil_http_requests_total[10s]))`, ""), ".panel .graph[data-render-ms]"},
+		{"heatmap", graph(`rate(vigil_http_request_duration_seconds[5s])`, "heatmap"), ".panel .graph[data-render-ms]"},
+		{"alerts", "/alerts", ".alerts-firing"},
+		{"rules", "/rules", ".rule-group"},
+		{"targets", "/targets", `.pool[data-pool="node"] tr.target`},
+		{"service-discovery", "/service-discovery", "#pool-vigil"},
+		{"plugins", "/plugins", "tr#notifier-ops"},
+		{"alert-groups", "/alert-groups", ".alert-group"},
+		{"silences", "/silences", "table.silences"},
+		{"status", "/status", ".runtimeinfo"},
+		{"tsdb-status", "/tsdb-status", ".by-metric"},
+		{"config", "/config", "pre.config"},
+		{"flags", "/flags", "table.kv"},
+	} {
+		navigate(ctx, t, base+page.link)
+		pollPage(ctx, t, page.name+"'s "+page.ready, fmt.Sprintf(`!!document.querySelector(%q)`, page.ready), func(ok bool) bool { return ok })
+		if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
+			t.Errorf("%s shows an error: %s", page.link, errText)
+		}
+		// Nothing on the page is focused or hovered.
+		do(ctx, t, "blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 0, 0, chromedp.ButtonNone))
+		shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot of %s: %v", page.link, err)
+		}
+		img, err := png.Decode(bytes.NewReader(shot))
+		if err != nil {
+			t.Fatalf("the screenshot of %s is no PNG: %v", page.link, err)
+		}
+		if b := img.Bounds(); b.Dx() != screenshotWidth || b.Dy() != screenshotHeight {
+			t.Errorf("the screenshot of %s is %dx%d, want %dx%d", page.link, b.Dx(), b.Dy(), screenshotWidth, screenshotHeight)
+		}
+		if err := os.WriteFile(filepath.Join(dir, page.name+".png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -405,7 +405,6 @@ class Panel {
         lowestUpper = Math.min(lowestUpper, b.hi);
         highest = Math.max(highest, b.hi);
         if (b.lo > 0) minPos = Math.min(minPos, b.lo);
-        else if (b.hi > 0) minPos = Math.min(minPos, b.hi / 2);
       }
     }
     graph.dataset.series = String(series.filter((s) => (s.histograms ?? []).length > 0).length);
@@ -414,11 +413,11 @@ class Panel {
       fill(graph, h('p', { class: 'empty' }, 'The histograms have no buckets to draw.'));
       return;
     }
-    // A logarithmic scale, unless there are buckets of negative values; a
-    // bucket reaching down to 0 or below (the zero bucket) is drawn from
-    // the lowest bound above 0.
+    // A logarithmic scale, unless there are buckets of negative values;
+    // the zero bucket, which reaches down to 0, is then a strip at the
+    // bottom, below the lowest bound above 0.
     const log = lowestUpper >= 0 && highest > 0 && Number.isFinite(minPos);
-    const yMin = log ? minPos : lowest;
+    const yMin = log ? minPos / 2 : lowest;
     const totals = xs.map((t) => [...byTime.get(t)!.values()].reduce((a, b) => a + b.n, 0));
     const width = Math.max(300, this.result.clientWidth || this.el.clientWidth - 24);
     this.plot = new uPlot({
@@ -436,7 +435,7 @@ class Panel {
           value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => (idx === null ? '' : String(totals[idx])),
         },
       ],
-      axes: [{}, { size: 70 }],
+      axes: [{}, { size: 70, values: (_u: uPlot, vals: (number | null)[]) => vals.map((v) => (v === null ? '' : formatValue(v))) }],
       hooks: {
         draw: [(u: uPlot) => {
           const ctx = u.ctx;
@@ -451,8 +450,9 @@ class Panel {
             const x1 = u.valToPos(t + half, 'x', true);
             for (const b of byTime.get(t)!.values()) {
               if (b.n <= 0) continue;
-              const y0 = u.valToPos(Math.max(b.lo, yMin), 'y', true);
-              const y1 = u.valToPos(b.hi, 'y', true);
+              const zero = log && b.lo <= 0;
+              const y0 = u.valToPos(zero ? yMin : b.lo, 'y', true);
+              const y1 = u.valToPos(zero ? minPos : b.hi, 'y', true);
               ctx.fillStyle = `rgba(27, 95, 173, ${(0.08 + 0.92 * Math.sqrt(b.n / max)).toFixed(3)})`;
               ctx.fillRect(x0, Math.min(y0, y1), Math.max(1, x1 - x0), Math.max(1, Math.abs(y1 - y0)));
               drawn++;
@@ -647,6 +647,13 @@ interface NativeHistogram {
   count: string;
   sum: string;
   buckets?: [number, string, string, string][];
+}
+
+/** formatValue writes an axis value with three significant digits at most: 0.0015, 2.5e-7, 120000. */
+function formatValue(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a < 1e-4 || a >= 1e9 ? v.toExponential(1).replace('.0e', 'e') : String(Number(v.toPrecision(3)));
 }
 
 /** histogramFigure is the count, sum or average (sum / count) of a native histogram. */
