@@ -25,6 +25,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/vigilmon/vigil/internal/testplugins"
 )
@@ -524,7 +526,7 @@ func TestUIOperatorPages(t *testing.T) {
 	} {
 		// Each page is reached by its link in the navigation bar.
 		navigate(ctx, t, base+"/query")
-		do(ctx, t, "the link to "+page.link, chromedp.Click(chromedp.CSS(`#nav a[href="`+page.link+`"]`)))
+		do(ctx, t, "the link to "+page.link, chromedp.Click(chromedp.CSS(`#nav a[href="`+strings.TrimPrefix(page.link, "/")+`"]`)))
 		pollPage(ctx, t, page.link+"'s "+page.sel, pageText(page.sel), page.want)
 		if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
 			t.Errorf("%s shows an error: %s", page.link, errText)
@@ -668,7 +670,7 @@ route {
 	}
 
 	// The alert groups show the alert silenced by it.
-	do(ctx, t, "the link to the alert groups", chromedp.Click(chromedp.CSS(`#nav a[href="/alert-groups"]`)))
+	do(ctx, t, "the link to the alert groups", chromedp.Click(chromedp.CSS(`#nav a[href="alert-groups"]`)))
 	pollPage(ctx, t, "the silenced alert in its group", pageText(`.alert-group[data-receiver="ops"]`), func(s string) bool {
 		return strings.Contains(s, `alertname="AlwaysFiring"`) && strings.Contains(s, "suppressed") && strings.Contains(s, "silenced by "+sil.ID)
 	})
@@ -818,7 +820,7 @@ route {
 	// The page has a row per block, with the plugin's kind, version,
 	// source and hash, the block's state, restarts and call latency.
 	navigate(ctx, t, base+"/query")
-	do(ctx, t, "the link to the plugins", chromedp.Click(chromedp.CSS(`#nav a[href="/plugins"]`)))
+	do(ctx, t, "the link to the plugins", chromedp.Click(chromedp.CSS(`#nav a[href="plugins"]`)))
 	pollPage(ctx, t, "the exporter's row", pageText(`tr#exporter-host`), func(s string) bool {
 		return strings.Contains(s, "node") && strings.Contains(s, "exporter") && strings.Contains(s, plugins[0].Version) &&
 			strings.Contains(s, node) && strings.Contains(s, "sha256:"+sum[:12]) && strings.Contains(s, `exporter "host"`) &&
@@ -1071,4 +1073,81 @@ route {
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestUIRoutePrefix(t *testing.T) {
+	requireChromium(t)
+	// A server whose routes are under /vigil, as behind a proxy that
+	// passes that path on; it scrapes its own /vigil/metrics.
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "vigil.hcl")
+	server := fmt.Sprintf("server {\n  data_dir     = %q\n  route_prefix = \"/vigil\"\n}\n", filepath.Join(dir, "data")) + uiRules
+	if err := os.WriteFile(cfgPath, []byte(server), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--config", cfgPath)
+	base := "http://" + srv.addr + "/vigil"
+	scrape := fmt.Sprintf("scrape \"vigil\" {\n  targets         = [%q]\n  metrics_path    = \"/vigil/metrics\"\n  scrape_interval = \"1s\"\n  scrape_timeout  = \"1s\"\n}\n", srv.addr)
+	if err := os.WriteFile(cfgPath, []byte(server+scrape), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /vigil/-/reload: %s\n%s", resp.Status, srv.logText())
+	}
+	client, err := api.NewClient(api.Config{Address: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a sample of up from the server scraping itself under /vigil", func() bool {
+		v, ok := queryValue(t, v1.NewAPI(client), `up{job="vigil"}`)
+		return ok && v == 1
+	})
+
+	// / leads to the prefix; the routes are not at the root.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noRedirect.Get("http://" + srv.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/vigil/" {
+		t.Errorf("GET /: %s to %q, want 302 to /vigil/", resp.Status, resp.Header.Get("Location"))
+	}
+	for _, path := range []string{"/api/v1/query?query=up", "/graph", "/assets/"} {
+		resp, err := http.Get("http://" + srv.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s outside the prefix: %s, want 404", path, resp.Status)
+		}
+	}
+
+	// The page under the prefix loads its assets, queries the API and
+	// completes names through it, and its links stay under the prefix.
+	ctx := newBrowser(t)
+	navigate(ctx, t, "http://"+srv.addr+"/")
+	pollPage(ctx, t, "the query page at /vigil/", `location.pathname + "|" + document.title`, func(s string) bool { return s == "/vigil/|Query · Vigil" })
+	navigate(ctx, t, base+"/graph?g0.expr=up&g0.tab=1")
+	upRow := []string{fmt.Sprintf(`up{instance=%q, job="vigil"}`, srv.addr), "1"}
+	pollPage(ctx, t, "the row of up", resultRowsJS, func(rows [][]string) bool { return hasRow(rows, upRow...) })
+	do(ctx, t, "type a metric name's start", typeExpr(".panel", "vigil_http_requests_to"))
+	pollPage(ctx, t, "the completion of vigil_http_requests_total",
+		`Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li .cm-completionLabel"), e => e.textContent)`,
+		func(s []string) bool { return slices.Contains(s, "vigil_http_requests_total") })
+	do(ctx, t, "the link to the targets", chromedp.KeyEvent(kb.Escape), chromedp.Click(chromedp.CSS(`#nav a[href="targets"]`)))
+	pollPage(ctx, t, "the targets page under /vigil", `location.pathname + "|" + (document.querySelector('.pool[data-pool="vigil"] tr.target') || {}).innerText`,
+		func(s string) bool {
+			return strings.HasPrefix(s, "/vigil/targets|") && strings.Contains(s, "http://"+srv.addr+"/vigil/metrics") && strings.Contains(s, "UP")
+		})
+	do(ctx, t, "the link to the rules", chromedp.Click(chromedp.CSS(`#nav a[href="rules"]`)))
+	do(ctx, t, "a rule's expression", chromedp.Click(chromedp.CSS(`.rule-group[data-group="ui"] a.expr`)))
+	pollPage(ctx, t, "the rule's query under /vigil", `location.pathname + "|" + document.querySelectorAll(".panel .result-table tbody tr").length`,
+		func(s string) bool { return s == "/vigil/query|1" })
 }

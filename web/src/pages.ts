@@ -170,7 +170,7 @@ interface RuleGroup {
 }
 
 function queryLink(expr: string): HTMLElement {
-  return h('a', { class: 'expr', href: `/query?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': 'table' })}` }, expr);
+  return h('a', { class: 'expr', href: `query?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': 'table' })}` }, expr);
 }
 
 /** rulesPage lists the rule groups with their evaluation time, and each rule's health and last error. */
@@ -548,7 +548,7 @@ export function pluginAnchor(kind: string, block: string): string {
 
 /** pluginLink links to the row of a block on the plugins page. */
 function pluginLink(kind: string, block: string, text: string): HTMLElement {
-  return h('a', { class: 'plugin-link', href: `/plugins#${encodeURIComponent(pluginAnchor(kind, block))}` }, text);
+  return h('a', { class: 'plugin-link', href: `plugins#${encodeURIComponent(pluginAnchor(kind, block))}` }, text);
 }
 
 /** pluginBlocks fetches the plugins' instances by kind and block name; an empty map when the API refuses. */

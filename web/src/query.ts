@@ -13,7 +13,7 @@ import { PromQLExtension } from '@prometheus-io/codemirror-promql';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import { errorText, v1 } from './api';
+import { basePath, errorText, v1 } from './api';
 import { fill, h, seriesName, table } from './dom';
 import { formatPromDuration, formatTime, parseDuration, parseTime } from './time';
 
@@ -99,7 +99,7 @@ function newPanel(): PanelState {
 /** One PromQL extension for every editor: completion from the server's API, with a cache. */
 function promqlExtension(): PromQLExtension {
   return new PromQLExtension().setComplete({
-    remote: { url: '', httpMethod: 'GET', cache: { maxAge: 5 * 60 * 1000 } },
+    remote: { url: basePath, httpMethod: 'GET', cache: { maxAge: 5 * 60 * 1000 } },
   });
 }
 
