@@ -533,6 +533,16 @@ func TestUIOperatorPages(t *testing.T) {
 		}
 	}
 
+	// The configuration is highlighted: block types, attribute names and
+	// strings each in their spans, whose text is the configuration's.
+	navigate(ctx, t, base+"/config")
+	pollPage(ctx, t, "the highlighted configuration", `(() => {
+		const texts = sel => Array.from(document.querySelectorAll("pre.config " + sel), e => e.textContent);
+		return [texts(".hl-block").join(","), texts(".hl-attr").slice(0, 2).join(","), String(texts(".hl-string").length > 0)];
+	})()`, func(v []string) bool {
+		return len(v) == 3 && strings.HasPrefix(v[0], "server,") && strings.Contains(v[0], ",scrape,") && v[1] == "listen,data_dir" && v[2] == "true"
+	})
+
 	// Other paths are not the UI's.
 	resp, err := http.Get(base + "/no-such-page")
 	if err != nil {

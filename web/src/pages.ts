@@ -3,6 +3,7 @@
 
 import { errorText, v1, v2 } from './api';
 import { ago, fill, formatDuration, h, labelBadges, table } from './dom';
+import { highlightHCL } from './hcl';
 import { formatPromDuration, parseDuration } from './time';
 
 type Labels = Record<string, string>;
@@ -458,13 +459,13 @@ export function flagsPage(root: HTMLElement): Promise<void> {
   });
 }
 
-/** configPage shows the configuration in effect. */
+/** configPage shows the configuration in effect, highlighted. */
 export function configPage(root: HTMLElement): Promise<void> {
   return load(root, 'Configuration', async (body) => {
     const { data } = await v1<{ yaml: string }>('status/config');
     fill(body,
       h('button', { type: 'button', onclick: () => void navigator.clipboard?.writeText(data.yaml) }, 'Copy to clipboard'),
-      h('pre', { class: 'config' }, data.yaml),
+      h('pre', { class: 'config' }, highlightHCL(data.yaml)),
     );
   });
 }
