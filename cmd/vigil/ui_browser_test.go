@@ -543,6 +543,33 @@ func TestUIOperatorPages(t *testing.T) {
 		return len(v) == 3 && strings.HasPrefix(v[0], "server,") && strings.Contains(v[0], ",scrape,") && v[1] == "listen,data_dir" && v[2] == "true"
 	})
 
+	// The TSDB page lists the top 1,000 on demand, and its cardinality
+	// explorer takes a metric name from the list: its labels with their
+	// number of values, and a label's values with the most series.
+	navigate(ctx, t, base+"/tsdb-status")
+	pollPage(ctx, t, "the top 10 metric names", `document.querySelectorAll(".by-metric tbody tr").length`, func(n int) bool { return n == 10 })
+	do(ctx, t, "show the top 1,000", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('select[name="limit"]'); s.value = "1000"; s.dispatchEvent(new Event("change")); })()`))
+	pollPage(ctx, t, "more than 10 metric names", `document.querySelectorAll(".by-metric tbody tr").length`, func(n int) bool { return n > 10 })
+	do(ctx, t, "explore up", chromedp.Click(chromedp.CSS(`.by-metric button.explore-metric[data-metric="up"]`)))
+	const labelsJS = `Array.from(document.querySelectorAll(".explorer table.explore-labels tbody tr"), tr => [tr.cells[0].textContent, tr.cells[1].textContent])`
+	pollPage(ctx, t, "the labels of up", labelsJS, func(rows [][]string) bool {
+		return slices.EqualFunc(rows, [][]string{{"instance", "1"}, {"job", "1"}}, slices.Equal)
+	})
+	do(ctx, t, "the values of job", chromedp.Click(chromedp.CSS(`.explorer button.explore-label[data-label="job"]`)))
+	const valuesJS = `Array.from(document.querySelectorAll(".explorer .explore-values tbody tr"), tr => [tr.cells[0].textContent, tr.cells[1].textContent])`
+	pollPage(ctx, t, "the values of job", valuesJS, func(rows [][]string) bool {
+		return slices.EqualFunc(rows, [][]string{{"vigil", "1"}}, slices.Equal)
+	})
+	search := pollPage(ctx, t, "the explorer in the address", `location.search`, func(s string) bool { return s != "" })
+	if q, _ := url.ParseQuery(strings.TrimPrefix(search, "?")); q.Get("limit") != "1000" || q.Get("metric") != "up" || q.Get("label") != "job" {
+		t.Errorf("the address of the explorer is ?%s, want limit=1000, metric=up and label=job", search)
+	}
+	// The address opens the same view.
+	navigate(ctx, t, base+"/tsdb-status"+search)
+	pollPage(ctx, t, "the values of job, from the address", valuesJS, func(rows [][]string) bool {
+		return slices.EqualFunc(rows, [][]string{{"vigil", "1"}}, slices.Equal)
+	})
+
 	// Other paths are not the UI's.
 	resp, err := http.Get(base + "/no-such-page")
 	if err != nil {
@@ -1056,7 +1083,7 @@ route {
 		{"alert-groups", "/alert-groups", ".alert-group"},
 		{"silences", "/silences", "table.silences"},
 		{"status", "/status", ".runtimeinfo"},
-		{"tsdb-status", "/tsdb-status", ".by-metric"},
+		{"tsdb-status", "/tsdb-status?metric=vigil_http_requests_total&label=handler", ".explorer .explore-values"},
 		{"config", "/config", "pre.config"},
 		{"flags", "/flags", "table.kv"},
 	} {

@@ -478,23 +478,120 @@ interface TSDBStatus {
   seriesCountByLabelValuePair: { name: string; value: number }[];
 }
 
-/** tsdbPage shows the store's statistics: head figures and the top cardinalities. */
+/** promLabel writes a label name as PromQL takes it in by (...): bare, or quoted when it is no plain identifier. */
+function promLabel(name: string): string {
+  return /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) ? name : JSON.stringify(name);
+}
+
+/** tsdbState is what the address keeps of the TSDB page: how many entries a list shows, and the metric and label explored. */
+function tsdbState(): { limit: string; metric: string; label: string } {
+  const q = new URLSearchParams(location.search);
+  const limit = q.get('limit') ?? '10';
+  return { limit: ['10', '100', '1000'].includes(limit) ? limit : '10', metric: q.get('metric') ?? '', label: q.get('label') ?? '' };
+}
+
+function setTSDBState(st: { limit: string; metric: string; label: string }): void {
+  const q = new URLSearchParams();
+  if (st.limit !== '10') q.set('limit', st.limit);
+  if (st.metric) q.set('metric', st.metric);
+  if (st.label) q.set('label', st.label);
+  const qs = q.toString();
+  history.replaceState(null, '', qs ? `${location.pathname}?${qs}` : location.pathname);
+}
+
+/**
+ * exploreMetric draws the cardinality of one metric into box: its series,
+ * each of its labels with the number of values it takes, and, for the
+ * label chosen, the values with the most series. The figures are PromQL
+ * queries of the series now (count by the label).
+ */
+async function exploreMetric(box: HTMLElement, metric: string, label: string, choose: (label: string) => void): Promise<void> {
+  const sel = `{__name__=${JSON.stringify(metric)}}`;
+  fill(box, h('p', { class: 'loading' }, 'Loading…'));
+  const scalarOf = async (expr: string): Promise<number> => {
+    const { data } = await v1<{ result: { value: [number, string] }[] }>('query', { query: expr });
+    return data.result.length > 0 ? Number(data.result[0].value[1]) : 0;
+  };
+  const [series, names] = await Promise.all([
+    scalarOf(`count(${sel})`),
+    v1<string[]>('labels', new URLSearchParams({ 'match[]': sel })).then((a) => a.data.filter((n) => n !== '__name__')),
+  ]);
+  const values = await Promise.all(names.map((n) => scalarOf(`count(count by (${promLabel(n)}) (${sel}))`)));
+  const rows = names.map((n, i) => ({ name: n, values: values[i] })).sort((a, b) => b.values - a.values || a.name.localeCompare(b.name));
+  let top: HTMLElement | null = null;
+  if (label) {
+    const { data } = await v1<{ result: { metric: Labels; value: [number, string] }[] }>('query', {
+      query: `sort_desc(topk(20, count by (${promLabel(label)}) (${sel})))`,
+    });
+    top = h('section', { class: 'explore-values', 'data-label': label },
+      h('h3', null, `The values of ${label} with the most series`),
+      table([label, 'Series'], data.result.map((r) => [r.metric[label] ?? '', Number(r.value[1]).toLocaleString('en')]), 'kv'));
+  }
+  fill(box,
+    h('h2', null, 'Cardinality of ', h('code', null, metric)),
+    h('p', { class: 'meta' }, `${series.toLocaleString('en')} series now, ${names.length} label${names.length === 1 ? '' : 's'}. `,
+      h('a', { href: `query?${new URLSearchParams({ 'g0.expr': `count by (__name__) (${sel})`, 'g0.tab': 'graph' })}` }, 'Graph its series count')),
+    table(['Label', 'Values', ''], rows.map((r) => [
+      h('code', null, r.name),
+      r.values.toLocaleString('en'),
+      h('button', { type: 'button', class: `explore-label${r.name === label ? ' active' : ''}`, 'data-label': r.name, onclick: () => choose(r.name) }, 'Top values'),
+    ]), 'explore-labels'),
+    top,
+  );
+}
+
+/**
+ * tsdbPage shows the store's statistics: head figures and the top
+ * cardinalities, 10, 100 or 1,000 of each; a metric name opens the
+ * cardinality explorer of that metric, its labels and their values.
+ */
 export function tsdbPage(root: HTMLElement): Promise<void> {
   return load(root, 'TSDB status', async (body) => {
-    const { data } = await v1<TSDBStatus>('status/tsdb');
+    const st = tsdbState();
+    const { data } = await v1<TSDBStatus>('status/tsdb', { limit: st.limit });
     const head = { ...data.headStats };
     for (const k of ['minTime', 'maxTime']) {
       if (typeof head[k] === 'number' && head[k] > 0) (head as Record<string, unknown>)[k] = `${new Date(head[k]).toISOString()} (${head[k]})`;
     }
-    const top = (title: string, cls: string, col: string, rows: { name: string; value: number }[] | undefined) =>
-      h('section', { class: cls }, h('h2', null, title), table(['Name', col], (rows ?? []).map((r) => [r.name, r.value.toLocaleString('en')]), 'kv'));
+    const explorer = h('section', { class: 'explorer' });
+    const explore = (metric: string, label: string) => {
+      st.metric = metric;
+      st.label = label;
+      setTSDBState(st);
+      exploreMetric(explorer, metric, label, (l) => explore(metric, l)).catch((err) => {
+        fill(explorer, h('div', { class: 'error', role: 'alert' }, errorText(err)));
+      });
+      explorer.scrollIntoView();
+    };
+    const top = (title: string, cls: string, col: string, rows: { name: string; value: number }[] | undefined, link = false) =>
+      h('section', { class: cls }, h('h2', null, title), table(['Name', col], (rows ?? []).map((r) => [
+        link ? h('button', { type: 'button', class: 'link explore-metric', 'data-metric': r.name, title: 'Explore its labels', onclick: () => explore(r.name, '') }, r.name) : r.name,
+        r.value.toLocaleString('en'),
+      ]), 'kv'));
     fill(body,
+      h('div', { class: 'toolbar' },
+        h('label', null, 'Show the top ', h('select', {
+          name: 'limit',
+          onchange: (e: Event) => {
+            st.limit = (e.target as HTMLSelectElement).value;
+            setTSDBState(st);
+            void tsdbPage(root);
+          },
+        }, ['10', '100', '1000'].map((n) => h('option', { value: n, selected: n === st.limit }, n))), ' of each'),
+        h('form', { class: 'explore-form', onsubmit: (e: Event) => {
+          e.preventDefault();
+          const v = ((e.target as HTMLFormElement).elements.namedItem('metric') as HTMLInputElement).value.trim();
+          if (v) explore(v, '');
+        } }, h('input', { type: 'search', name: 'metric', placeholder: 'Explore a metric name', 'aria-label': 'Explore a metric name', value: st.metric })),
+      ),
+      explorer,
       h('section', { class: 'head-stats' }, h('h2', null, 'Head'), keyValues(head)),
-      top('Top series count by metric name', 'by-metric', 'Series', data.seriesCountByMetricName),
+      top('Top series count by metric name', 'by-metric', 'Series', data.seriesCountByMetricName, true),
       top('Top label names by number of values', 'by-label', 'Values', data.labelValueCountByLabelName),
       top('Top label names by memory of their values', 'by-memory', 'Bytes', data.memoryInBytesByLabelName),
       top('Top series count by label pair', 'by-pair', 'Series', data.seriesCountByLabelValuePair),
     );
+    if (st.metric) explore(st.metric, st.label);
   });
 }
 
