@@ -554,14 +554,14 @@ export function tsdbPage(root: HTMLElement): Promise<void> {
       if (typeof head[k] === 'number' && head[k] > 0) (head as Record<string, unknown>)[k] = `${new Date(head[k]).toISOString()} (${head[k]})`;
     }
     const explorer = h('section', { class: 'explorer' });
-    const explore = (metric: string, label: string) => {
+    const explore = (metric: string, label: string, scroll = true) => {
       st.metric = metric;
       st.label = label;
       setTSDBState(st);
       exploreMetric(explorer, metric, label, (l) => explore(metric, l)).catch((err) => {
         fill(explorer, h('div', { class: 'error', role: 'alert' }, errorText(err)));
       });
-      explorer.scrollIntoView();
+      if (scroll) explorer.scrollIntoView();
     };
     const top = (title: string, cls: string, col: string, rows: { name: string; value: number }[] | undefined, link = false) =>
       h('section', { class: cls }, h('h2', null, title), table(['Name', col], (rows ?? []).map((r) => [
@@ -591,7 +591,7 @@ export function tsdbPage(root: HTMLElement): Promise<void> {
       top('Top label names by memory of their values', 'by-memory', 'Bytes', data.memoryInBytesByLabelName),
       top('Top series count by label pair', 'by-pair', 'Series', data.seriesCountByLabelValuePair),
     );
-    if (st.metric) explore(st.metric, st.label);
+    if (st.metric) explore(st.metric, st.label, false);
   });
 }
 
