@@ -909,10 +909,10 @@ func TestUIGraphRenderTime(t *testing.T) {
 		"g0.expr": {strings.Join(parts, " or ")}, "g0.tab": {"graph"},
 		"g0.range_input": {"999s"}, "g0.step_input": {"1s"}, "g0.end_input": {"2026-01-02 03:04:05"},
 	}.Encode()
-	// Each of three page loads draws the graph once; the median is what
-	// counts, so that one load slowed by the machine does not decide.
+	// Each of five page loads draws the graph once; the median is what
+	// counts, so that a load slowed by a busy machine does not decide.
 	var times []float64
-	for range 3 {
+	for range 5 {
 		navigate(ctx, t, link)
 		got := pollPage(ctx, t, "a drawn graph of 100 series", `(() => {
 			const g = document.querySelector(".panel .graph");
@@ -928,9 +928,10 @@ func TestUIGraphRenderTime(t *testing.T) {
 		t.Fatalf("the statistics say %q, want 100 series of 1,000 samples", stats)
 	}
 	slices.Sort(times)
-	t.Logf("rendering 100 series x 1,000 points took %.1f ms (median of %v ms)", times[1], times)
-	if times[1] >= maxRenderMs {
-		t.Errorf("rendering 100 series x 1,000 points took %.1f ms (median of %v), want under %d ms", times[1], times, maxRenderMs)
+	median := times[len(times)/2]
+	t.Logf("rendering 100 series x 1,000 points took %.1f ms (median of %v ms)", median, times)
+	if median >= maxRenderMs {
+		t.Errorf("rendering 100 series x 1,000 points took %.1f ms (median of %v), want under %d ms", median, times, maxRenderMs)
 	}
 }
 
