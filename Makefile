@@ -167,8 +167,14 @@ ui: ## Build the web UI from web/ into core/api/ui/dist (needs node and npm; npm
 ui-check: ui ## Fail when the committed UI build differs from what web/'s sources give
 	@if [ -n "$$(git status --porcelain -- $(UI_DIST))" ]; then git status --short -- $(UI_DIST); echo "the UI build is stale: run make ui and commit"; exit 1; fi
 
+# The README's pictures of the UI: TestUIScreenshots starts a server with
+# some data and renders each page with Chromium (Debian's chromium
+# package) to a 1280x800 PNG.
+screenshots: ## Render each page of the web UI to docs/screenshots/*.png (needs chromium)
+	VIGIL_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots VIGIL_REQUIRE_BROWSER=1 $(GO) test ./cmd/vigil -run '^TestUIScreenshots$$' -count=1
+
 run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrapes itself)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test fuzz lint ui ui-check bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run
+.PHONY: help build plugins test fuzz lint ui ui-check screenshots bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run

@@ -54,6 +54,10 @@ func TestAlertingConfig(t *testing.T) {
 		!slices.Equal(hol.Years, []InclusiveRange{{2026, 2027}}) || hol.Location != nil {
 		t.Errorf("holidays: %+v", hol)
 	}
+	// The routes are under the path of external_url, as in Prometheus.
+	if cfg.Server.RoutePrefix != "/prefix" {
+		t.Errorf("route_prefix %q, want the path of external_url, /prefix", cfg.Server.RoutePrefix)
+	}
 	if cfg.Server.ExternalURL.String() != "https://vigil.example.com/prefix" || cfg.Global.ResolveTimeout != 10*time.Minute || cfg.Global.MaxAlerts != 5000 {
 		t.Errorf("external_url %v, resolve_timeout %v", cfg.Server.ExternalURL, cfg.Global.ResolveTimeout)
 	}

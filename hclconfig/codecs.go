@@ -187,6 +187,21 @@ var secret = codec[Secret]{
 	},
 }
 
+// routePrefix is a path that starts with "/", kept without its trailing
+// "/": "/vigil/" is "/vigil", and "/" is "", the root.
+var routePrefix = codec[string]{
+	typ: cty.String, kind: "string",
+	decode: func(at attrValue, v cty.Value) (string, bool) {
+		p := v.AsString()
+		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") || strings.Contains(p, "//") {
+			at.errorf("Invalid route_prefix", "route_prefix must be a path that starts with /, such as \"/vigil\", not %q.", p)
+			return "", false
+		}
+		return strings.TrimRight(p, "/"), true
+	},
+	render: func(p string, _ renderOptions) cty.Value { return cty.StringVal(p) },
+}
+
 // httpURL is an absolute http or https URL without a query, or nil for
 // ""; summary heads its diagnostic.
 func httpURL(summary string) codec[*url.URL] {

@@ -201,6 +201,11 @@ type Server struct {
 	// ExternalURL is where people reach the server, for the links in
 	// notifications and alert templates; nil means http://<listen address>.
 	ExternalURL *url.URL
+	// RoutePrefix is the path everything the server answers is under,
+	// the UI, the API and /metrics included, as Prometheus's
+	// --web.route-prefix: "/vigil", or "" for the root. Unset, it is the
+	// path of ExternalURL, as in Prometheus.
+	RoutePrefix string
 	// ReadTimeout bounds reading a request, its body included, and how
 	// long an idle connection stays open; DefaultReadTimeout unless set.
 	ReadTimeout time.Duration

@@ -101,6 +101,7 @@ func TestBadConfigs(t *testing.T) {
 		"alertmanager_bad_url.bad.hcl":         `alertmanager_bad_url.bad.hcl:2:36: Invalid Alertmanager URL; "127.0.0.1:9093" must start with http:// or https://`,
 		"alertmanager_no_urls.bad.hcl":         `alertmanager_no_urls.bad.hcl:2:10: Invalid urls; An alertmanager block needs at least one URL.`,
 		"external_url_bad.bad.hcl":             `external_url_bad.bad.hcl:2:18: Invalid external_url; "vigil.example.com" must start with http:// or https://`,
+		"route_prefix_bad.bad.hcl":             `route_prefix_bad.bad.hcl:2:18: Invalid route_prefix; route_prefix must be a path that starts with /, such as "/vigil", not "vigil".`,
 		"notifier_send_resolved.bad.hcl":       `notifier_send_resolved.bad.hcl:4:19: Incorrect attribute value type; Inappropriate value for attribute "send_resolved": a bool is required.`,
 		"time_interval_bad_location.bad.hcl":   `time_interval_bad_location.bad.hcl:3:14: Unknown location; "Europe/Berlinn" is not a time zone`,
 		"plugin_env_bad.bad.hcl":               `plugin_env_bad.bad.hcl:3:12: Invalid environment variable name; "HOME=/root" is not the name of an environment variable.`,
@@ -166,7 +167,7 @@ func TestFullConfig(t *testing.T) {
 	}
 	if cfg.Server.Listen != "127.0.0.1:9191" || cfg.Server.Retention != 15*24*time.Hour || cfg.Server.SeriesIdleTimeout != 3*time.Hour || !cfg.Server.EnableAdminAPI ||
 		!cfg.Server.EnablePush || cfg.Server.PushGroupTTL != 6*time.Hour || cfg.Server.PushMaxGroups != 1000 ||
-		cfg.Server.PushBodySizeLimit != 1<<20 || cfg.Server.MinFreeDisk != 1<<30 {
+		cfg.Server.PushBodySizeLimit != 1<<20 || cfg.Server.MinFreeDisk != 1<<30 || cfg.Server.RoutePrefix != "/vigil" {
 		t.Errorf("server: %+v", cfg.Server)
 	}
 	if cfg.Global.ScrapeInterval != 15*time.Second || cfg.Global.ScrapeTimeout != 10*time.Second || cfg.Global.ExternalLabels["cluster"] != "dev" {

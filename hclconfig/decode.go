@@ -329,6 +329,8 @@ var serverSpec = &block[Server]{
 			"How many pushed groups are kept at most; a push that would add one more is refused with 400. 0 sets no limit."),
 		field("external_url", httpURL("Invalid external_url"), func(s *Server) **url.URL { return &s.ExternalURL },
 			"Where people reach the server, for links in notifications; unset, http:// and the listen address."),
+		field("route_prefix", routePrefix, func(s *Server) *string { return &s.RoutePrefix },
+			"The path everything the server answers is under, the UI, the API and /metrics included, as Prometheus's --web.route-prefix; / is redirected to it. Unset, the path of external_url."),
 		withDefault("read_timeout", duration[time.Duration](), func(s *Server) *time.Duration { return &s.ReadTimeout }, DefaultReadTimeout,
 			"How long reading a request may take, its body included, and how long an idle connection stays open, as Prometheus's --web.read-timeout."),
 		field("write_timeout", duration[time.Duration](), func(s *Server) *time.Duration { return &s.WriteTimeout },
@@ -363,6 +365,9 @@ var serverSpec = &block[Server]{
 		}
 		if v.SeriesIdleTimeout == 0 {
 			s.errorf("series_idle_timeout", "Invalid series_idle_timeout", "series_idle_timeout must be longer than 0s.")
+		}
+		if !s.set("route_prefix") && v.ExternalURL != nil {
+			v.RoutePrefix = strings.TrimRight(v.ExternalURL.Path, "/")
 		}
 		if v.OTLPBodySizeLimit <= 0 {
 			s.errorf("otlp_body_size_limit", "Invalid otlp_body_size_limit", "otlp_body_size_limit must be positive.")

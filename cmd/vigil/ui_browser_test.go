@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +25,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/vigilmon/vigil/internal/testplugins"
 )
@@ -521,12 +526,49 @@ func TestUIOperatorPages(t *testing.T) {
 	} {
 		// Each page is reached by its link in the navigation bar.
 		navigate(ctx, t, base+"/query")
-		do(ctx, t, "the link to "+page.link, chromedp.Click(chromedp.CSS(`#nav a[href="`+page.link+`"]`)))
+		do(ctx, t, "the link to "+page.link, chromedp.Click(chromedp.CSS(`#nav a[href="`+strings.TrimPrefix(page.link, "/")+`"]`)))
 		pollPage(ctx, t, page.link+"'s "+page.sel, pageText(page.sel), page.want)
 		if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
 			t.Errorf("%s shows an error: %s", page.link, errText)
 		}
 	}
+
+	// The configuration is highlighted: block types, attribute names and
+	// strings each in their spans, whose text is the configuration's.
+	navigate(ctx, t, base+"/config")
+	pollPage(ctx, t, "the highlighted configuration", `(() => {
+		const texts = sel => Array.from(document.querySelectorAll("pre.config " + sel), e => e.textContent);
+		return [texts(".hl-block").join(","), texts(".hl-attr").slice(0, 2).join(","), String(texts(".hl-string").length > 0)];
+	})()`, func(v []string) bool {
+		return len(v) == 3 && strings.HasPrefix(v[0], "server,") && strings.Contains(v[0], ",scrape,") && v[1] == "listen,data_dir" && v[2] == "true"
+	})
+
+	// The TSDB page lists the top 1,000 on demand, and its cardinality
+	// explorer takes a metric name from the list: its labels with their
+	// number of values, and a label's values with the most series.
+	navigate(ctx, t, base+"/tsdb-status")
+	pollPage(ctx, t, "the top 10 metric names", `document.querySelectorAll(".by-metric tbody tr").length`, func(n int) bool { return n == 10 })
+	do(ctx, t, "show the top 1,000", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('select[name="limit"]'); s.value = "1000"; s.dispatchEvent(new Event("change")); })()`))
+	pollPage(ctx, t, "more than 10 metric names", `document.querySelectorAll(".by-metric tbody tr").length`, func(n int) bool { return n > 10 })
+	do(ctx, t, "explore up", chromedp.Click(chromedp.CSS(`.by-metric button.explore-metric[data-metric="up"]`)))
+	const labelsJS = `Array.from(document.querySelectorAll(".explorer table.explore-labels tbody tr"), tr => [tr.cells[0].textContent, tr.cells[1].textContent])`
+	pollPage(ctx, t, "the labels of up", labelsJS, func(rows [][]string) bool {
+		return slices.EqualFunc(rows, [][]string{{"instance", "1"}, {"job", "1"}}, slices.Equal)
+	})
+	do(ctx, t, "the values of job", chromedp.Click(chromedp.CSS(`.explorer button.explore-label[data-label="job"]`)))
+	const valuesJS = `Array.from(document.querySelectorAll(".explorer .explore-values tbody tr"), tr => [tr.cells[0].textContent, tr.cells[1].textContent])`
+	pollPage(ctx, t, "the values of job", valuesJS, func(rows [][]string) bool {
+		return slices.EqualFunc(rows, [][]string{{"vigil", "1"}}, slices.Equal)
+	})
+	search := pollPage(ctx, t, "the explorer in the address", `location.search`, func(s string) bool { return s != "" })
+	if q, _ := url.ParseQuery(strings.TrimPrefix(search, "?")); q.Get("limit") != "1000" || q.Get("metric") != "up" || q.Get("label") != "job" {
+		t.Errorf("the address of the explorer is ?%s, want limit=1000, metric=up and label=job", search)
+	}
+	// The address opens the same view.
+	navigate(ctx, t, base+"/tsdb-status"+search)
+	pollPage(ctx, t, "the values of job, from the address", valuesJS, func(rows [][]string) bool {
+		return slices.EqualFunc(rows, [][]string{{"vigil", "1"}}, slices.Equal)
+	})
 
 	// Other paths are not the UI's.
 	resp, err := http.Get(base + "/no-such-page")
@@ -539,6 +581,17 @@ func TestUIOperatorPages(t *testing.T) {
 	}
 }
 
+// retype empties the input that sel selects and types text into it, as a
+// person would: a click into it, Ctrl+A and Backspace, then the text.
+func retype(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.Backspace),
+		chromedp.SendKeys(chromedp.CSS(sel), text),
+	)
+}
+
 // apiSilence is a silence as GET /api/v2/silences lists it.
 type apiSilence struct {
 	ID       string `json:"id"`
@@ -548,8 +601,9 @@ type apiSilence struct {
 		IsRegex bool   `json:"isRegex"`
 		IsEqual bool   `json:"isEqual"`
 	} `json:"matchers"`
-	CreatedBy string `json:"createdBy"`
-	Comment   string `json:"comment"`
+	EndsAt    time.Time `json:"endsAt"`
+	CreatedBy string    `json:"createdBy"`
+	Comment   string    `json:"comment"`
 	Status    struct {
 		State string `json:"state"`
 	} `json:"status"`
@@ -557,6 +611,7 @@ type apiSilence struct {
 
 func TestUISilences(t *testing.T) {
 	requireChromium(t)
+	amtool := amtoolPath(t)
 	// The rules' alerts reach the dispatcher through a route, whose
 	// notifier sends them to a webhook on loopback.
 	webhook := testplugins.Build(t, "plugins/notifier/webhook")
@@ -608,41 +663,103 @@ route {
 	})
 
 	// The API has it, with its matchers.
-	find := func() apiSilence {
+	find := func(id string) apiSilence {
 		var silences []apiSilence
 		getJSON(t, srv.addr, "/api/v2/silences", &silences)
 		for _, s := range silences {
-			if s.CreatedBy == "ui-test" {
+			if s.CreatedBy == "ui-test" && (id == "" || s.ID == id) {
 				return s
 			}
 		}
-		t.Fatalf("no silence created by ui-test in %+v", silences)
+		t.Fatalf("no silence %q created by ui-test in %+v", id, silences)
 		return apiSilence{}
 	}
-	sil := find()
+	sil := find("")
 	if sil.Comment != "from the browser" || sil.Status.State != "active" || len(sil.Matchers) != 2 ||
 		sil.Matchers[0].Name != "alertname" || sil.Matchers[0].Value != "AlwaysFiring" || sil.Matchers[0].IsRegex || !sil.Matchers[0].IsEqual ||
 		sil.Matchers[1].Name != "severity" || sil.Matchers[1].Value != "none|low" || !sil.Matchers[1].IsRegex || !sil.Matchers[1].IsEqual {
 		t.Fatalf("the silence made in the browser: %+v", sil)
 	}
-	// amtool, when installed, lists it too.
-	if amtool, err := exec.LookPath("amtool"); err == nil {
-		out, err := exec.Command(amtool, "--alertmanager.url="+base, "silence", "query", "--quiet").CombinedOutput()
-		if err != nil || !strings.Contains(string(out), sil.ID) {
-			t.Errorf("amtool silence query --quiet: %v\n%s\nwant %s", err, out, sil.ID)
+	// amtool, Alertmanager's own client, finds it.
+	amSilences := func(args ...string) []apiSilence {
+		t.Helper()
+		out, err := exec.Command(amtool, append([]string{"--alertmanager.url=" + base, "silence", "query", "-o", "json"}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("amtool silence query %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
+		var list []apiSilence
+		if err := json.Unmarshal(out, &list); err != nil {
+			t.Fatalf("amtool silence query -o json: %v\n%s", err, out)
+		}
+		return list
+	}
+	amFind := func(id string, args ...string) (apiSilence, bool) {
+		t.Helper()
+		for _, s := range amSilences(args...) {
+			if s.ID == id {
+				return s, true
+			}
+		}
+		return apiSilence{}, false
+	}
+	if s, ok := amFind(sil.ID); !ok || s.Comment != "from the browser" || s.CreatedBy != "ui-test" || len(s.Matchers) != 2 {
+		t.Fatalf("amtool silence query does not list the silence made in the browser as made: %+v, %v", s, ok)
 	}
 
 	// The alert groups show the alert silenced by it.
-	do(ctx, t, "the link to the alert groups", chromedp.Click(chromedp.CSS(`#nav a[href="/alert-groups"]`)))
+	do(ctx, t, "the link to the alert groups", chromedp.Click(chromedp.CSS(`#nav a[href="alert-groups"]`)))
 	pollPage(ctx, t, "the silenced alert in its group", pageText(`.alert-group[data-receiver="ops"]`), func(s string) bool {
 		return strings.Contains(s, `alertname="AlwaysFiring"`) && strings.Contains(s, "suppressed") && strings.Contains(s, "silenced by "+sil.ID)
 	})
 
-	// Expire ends it.
+	// Edit it in the browser: the form holds the silence; a new comment
+	// and a longer duration keep its ID, as amtool sees.
 	navigate(ctx, t, base+"/silences")
+	do(ctx, t, "edit the silence", chromedp.Click(chromedp.CSS(`button.edit[data-id="`+sil.ID+`"]`)))
+	pollPage(ctx, t, "the silence in the form", `[document.querySelector(".silence-form").dataset.editing, document.querySelector('input[name="matchers"]').value, document.querySelector('input[name="duration"]').value, document.querySelector('input[name="comment"]').value].join("|")`,
+		func(s string) bool {
+			return s == sil.ID+`|alertname="AlwaysFiring", severity=~"none|low"|2h|from the browser`
+		})
+	pollPage(ctx, t, "the preview of the edited silence", pageText(".preview"), func(s string) bool { return strings.Contains(s, "mutes 1 active alert") })
+	do(ctx, t, "change the comment and the duration, and save",
+		retype(`input[name="comment"]`, "edited in the browser"),
+		retype(`input[name="duration"]`, "5h"),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the edited silence in the list", pageText("table.silences"), func(s string) bool { return strings.Contains(s, "edited in the browser") })
+	edited, ok := amFind(sil.ID)
+	if !ok || edited.Comment != "edited in the browser" || edited.Status.State != "active" || len(edited.Matchers) != 2 ||
+		time.Until(edited.EndsAt) < 4*time.Hour || time.Until(edited.EndsAt) > 5*time.Hour {
+		t.Fatalf("amtool after the edit of the comment and duration: %+v, %v; want the same ID, the new comment, ending in 5h", edited, ok)
+	}
+
+	// Other matchers make a new silence, and expire the old one, as
+	// Alertmanager does.
+	do(ctx, t, "edit the matchers",
+		chromedp.Click(chromedp.CSS(`button.edit[data-id="`+sil.ID+`"]`)),
+		retype(`input[name="matchers"]`, `alertname="AlwaysFiring"`+kb.Tab),
+		chromedp.Click(chromedp.CSS(`.silence-form button[type="submit"]`)),
+	)
+	pollPage(ctx, t, "the new silence in the list", pageText("table.silences"), func(s string) bool {
+		return strings.Contains(s, "alertname=\"AlwaysFiring\"\tactive")
+	})
+	if _, ok := amFind(sil.ID, "--expired"); !ok {
+		t.Fatalf("amtool silence query --expired lacks the silence whose matchers changed, %s", sil.ID)
+	}
+	var replaced apiSilence
+	for _, s := range amSilences() {
+		if s.ID != sil.ID && s.CreatedBy == "ui-test" {
+			replaced = s
+		}
+	}
+	if replaced.ID == "" || len(replaced.Matchers) != 1 || replaced.Matchers[0].Value != "AlwaysFiring" || replaced.Comment != "edited in the browser" {
+		t.Fatalf("amtool silence query lists no silence with the new matchers: %+v", replaced)
+	}
+
+	// Expire ends it.
+	sil = replaced
 	do(ctx, t, "expire the silence", chromedp.Click(chromedp.CSS(`button.expire[data-id="`+sil.ID+`"]`)))
-	waitFor(t, "the silence expired", func() bool { return find().Status.State == "expired" })
+	waitFor(t, "the silence expired", func() bool { return find(sil.ID).Status.State == "expired" })
 	pollPage(ctx, t, "the expired silence in the list", pageText("table.silences"), func(s string) bool {
 		return strings.Contains(s, "expired") && !strings.Contains(s, "Expire")
 	})
@@ -657,4 +774,425 @@ route {
 	pollPage(ctx, t, "the matcher error", pageText(".silence-form .error"), func(s string) bool {
 		return strings.Contains(s, "cannot read the matchers")
 	})
+}
+
+// apiPlugin is a plugin as GET /api/v1/plugins lists it.
+type apiPlugin struct {
+	Name, Kind, Version, VersionFrom, Source, Runtime, Checksum string
+	Instances                                                   []struct {
+		Name, Kind string
+		Up         bool
+		Restarts   int
+		Calls      map[string]struct {
+			Count          uint64
+			AverageSeconds float64
+		}
+	}
+}
+
+func TestUIPlugins(t *testing.T) {
+	requireChromium(t)
+	// An exporter whose plugin the block pins by its SHA-256, a notifier
+	// that the rules' firing alert reaches through a route, and a plugin
+	// block no block uses.
+	node := testplugins.Build(t, "plugins/exporter/node")
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	nodeBytes, err := os.ReadFile(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(nodeBytes))
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer receiver.Close()
+	srv := startSelfScrapingServer(t, fmt.Sprintf(`
+plugin "node" {
+  source   = %q
+  checksum = "sha256:%s"
+}
+exporter "host" {
+  plugin   = "node"
+  interval = "1s"
+  config { collectors = ["loadavg"] }
+}
+plugin "webhook" { source = %q }
+plugin "spare" { source = %[3]q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+route {
+  receiver   = "ops"
+  group_wait = "0s"
+}
+`, node, sum, webhook, receiver.URL))
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	// The API has both instances up once each has made a call: the
+	// exporter's collection and the notifier's delivery.
+	var plugins []apiPlugin
+	waitFor(t, "a collection and a notification in /api/v1/plugins", func() bool {
+		var body struct{ Data []apiPlugin }
+		getJSON(t, srv.addr, "/api/v1/plugins", &body)
+		plugins = body.Data
+		calls := 0
+		for _, p := range plugins {
+			for _, i := range p.Instances {
+				if i.Up && (i.Calls["collect"].Count > 0 || i.Calls["notify"].Count > 0) {
+					calls++
+				}
+			}
+		}
+		return calls == 2
+	})
+	if len(plugins) != 3 || plugins[0].Name != "node" || plugins[0].Kind != "exporter" || plugins[0].Checksum != sum ||
+		plugins[0].Version == "" || plugins[0].VersionFrom != "plugin" || plugins[0].Runtime != "grpc" ||
+		plugins[1].Name != "webhook" || plugins[1].Kind != "notifier" || len(plugins[1].Instances) != 1 || plugins[1].Instances[0].Name != "ops" ||
+		plugins[2].Name != "spare" || len(plugins[2].Instances) != 0 {
+		t.Fatalf("/api/v1/plugins: %+v", plugins)
+	}
+
+	// The page has a row per block, with the plugin's kind, version,
+	// source and hash, the block's state, restarts and call latency.
+	navigate(ctx, t, base+"/query")
+	do(ctx, t, "the link to the plugins", chromedp.Click(chromedp.CSS(`#nav a[href="plugins"]`)))
+	pollPage(ctx, t, "the exporter's row", pageText(`tr#exporter-host`), func(s string) bool {
+		return strings.Contains(s, "node") && strings.Contains(s, "exporter") && strings.Contains(s, plugins[0].Version) &&
+			strings.Contains(s, node) && strings.Contains(s, "sha256:"+sum[:12]) && strings.Contains(s, `exporter "host"`) &&
+			strings.Contains(s, "UP") && regexp.MustCompile(`collect: avg [0-9.]+m?s, last [0-9.]+m?s \([0-9]+ calls?, 0 failed\)`).MatchString(s)
+	})
+	pollPage(ctx, t, "the notifier's row", pageText(`tr#notifier-ops`), func(s string) bool {
+		return strings.Contains(s, "webhook") && strings.Contains(s, "notifier") && strings.Contains(s, "not pinned") &&
+			strings.Contains(s, "UP") && strings.Contains(s, "notify: avg")
+	})
+	pollPage(ctx, t, "the unused plugin's row", pageText(`tr[data-plugin="spare"]`), func(s string) bool {
+		return strings.Contains(s, "No block uses it.")
+	})
+	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
+		t.Errorf("the plugins page shows an error: %s", errText)
+	}
+
+	// The exporter's job on the targets page links to its row, which the
+	// page then marks.
+	navigate(ctx, t, base+"/targets")
+	do(ctx, t, "the exporter's link", chromedp.Click(chromedp.CSS(`.pool[data-pool="host"] a.plugin-link`)))
+	pollPage(ctx, t, "the exporter's row marked", `location.pathname + location.hash + "|" + Array.from(document.querySelectorAll("tr.selected"), tr => tr.id).join(",")`,
+		func(s string) bool { return s == "/plugins#exporter-host|exporter-host" })
+
+	// The receiver of an alert group links to its notifier's row.
+	navigate(ctx, t, base+"/alert-groups")
+	do(ctx, t, "the notifier's link", chromedp.Click(chromedp.CSS(`.alert-group[data-receiver="ops"] a.plugin-link`)))
+	pollPage(ctx, t, "the notifier's row marked", `location.pathname + location.hash + "|" + Array.from(document.querySelectorAll("tr.selected"), tr => tr.id).join(",")`,
+		func(s string) bool { return s == "/plugins#notifier-ops|notifier-ops" })
+}
+
+// maxRenderMs is how long drawing a graph of 100 series of 1,000 points
+// may take in headless Chromium, from the answer's arrival until the plot
+// and its legend are drawn (issue 16's bound).
+const maxRenderMs = 200
+
+func TestUIGraphRenderTime(t *testing.T) {
+	requireChromium(t)
+	srv := startSelfScrapingServer(t, "")
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+
+	// 100 series computed by the server, each a sine of its own phase,
+	// over 999s at a step of 1s: 1,000 points each.
+	parts := make([]string, 100)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`label_replace(sin(vector(time()) / 60 + %d), "series", "%d", "", "")`, i, i)
+	}
+	link := base + "/graph?" + url.Values{
+		"g0.expr": {strings.Join(parts, " or ")}, "g0.tab": {"graph"},
+		"g0.range_input": {"999s"}, "g0.step_input": {"1s"}, "g0.end_input": {"2026-01-02 03:04:05"},
+	}.Encode()
+	// Each of five page loads draws the graph once; the median is what
+	// counts, so that a load slowed by a busy machine does not decide.
+	var times []float64
+	for range 5 {
+		navigate(ctx, t, link)
+		got := pollPage(ctx, t, "a drawn graph of 100 series", `(() => {
+			const g = document.querySelector(".panel .graph");
+			return g && g.dataset.renderMs ? [Number(g.dataset.series), document.querySelectorAll(".panel .u-legend .u-series").length - 1, Number(g.dataset.renderMs)] : [];
+		})()`, func(v []float64) bool { return len(v) == 3 })
+		if got[0] != 100 || got[1] != 100 {
+			t.Fatalf("the graph has %v series and %v in its legend, want 100", got[0], got[1])
+		}
+		times = append(times, got[2])
+	}
+	stats := pollPage(ctx, t, "the statistics", pageText(".panel .stats"), func(s string) bool { return s != "" })
+	if !strings.Contains(stats, "Result series: 100 · Samples: 100000") {
+		t.Fatalf("the statistics say %q, want 100 series of 1,000 samples", stats)
+	}
+	slices.Sort(times)
+	median := times[len(times)/2]
+	t.Logf("rendering 100 series x 1,000 points took %.1f ms (median of %v ms)", median, times)
+	if median >= maxRenderMs {
+		t.Errorf("rendering 100 series x 1,000 points took %.1f ms (median of %v), want under %d ms", median, times, maxRenderMs)
+	}
+}
+
+func TestUINativeHistogramGraph(t *testing.T) {
+	requireChromium(t)
+	// The server's own request durations are a native histogram, which
+	// it scrapes from itself.
+	srv := startSelfScrapingServer(t, "")
+	base := "http://" + srv.addr
+	ctx := newBrowser(t)
+	const expr = `vigil_http_request_duration_seconds{handler="GET /metrics"}`
+	waitFor(t, "two native histograms of "+expr, func() bool {
+		var body struct {
+			Data struct {
+				Result []struct {
+					Histograms []any `json:"histograms"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		getJSON(t, srv.addr, "/api/v1/query?"+url.Values{"query": {expr + "[1m]"}}.Encode(), &body)
+		return len(body.Data.Result) == 1 && len(body.Data.Result[0].Histograms) >= 2
+	})
+	series := fmt.Sprintf(`vigil_http_request_duration_seconds{handler="GET /metrics", instance=%q, job="vigil"}`, srv.addr)
+
+	// By default the graph draws the histograms' count, a line that
+	// hovering reads.
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}}.Encode())
+	pollPage(ctx, t, "the legend of the count", `Array.from(document.querySelectorAll(".panel .u-legend .u-series .u-label"), e => e.textContent)`,
+		func(l []string) bool { return slices.Equal(l, []string{"Time", series + " (count)"}) })
+	box := pollPage(ctx, t, "the plot's box", `(() => { const r = document.querySelector(".panel .u-over").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`,
+		func(b []float64) bool { return len(b) == 4 && b[2] > 0 })
+	do(ctx, t, "hover the plot",
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-4, box[1]+box[3]/2, chromedp.ButtonNone),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]-1, box[1]+box[3]/2, chromedp.ButtonNone))
+	pollPage(ctx, t, "a count under the cursor", `document.querySelector(".panel .u-legend .u-series:nth-child(2) .u-value").textContent`,
+		func(v string) bool { return regexp.MustCompile(`^[1-9][0-9]*$`).MatchString(v) })
+	pollPage(ctx, t, "the samples counted", pageText(".panel .stats"), func(s string) bool {
+		return strings.Contains(s, "Result series: 1") && !strings.Contains(s, "Samples: 0")
+	})
+
+	// The sum instead, kept in the address.
+	do(ctx, t, "choose the sum", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('.panel select[name="histogram"]'); s.value = "sum"; s.dispatchEvent(new Event("change")); })()`))
+	pollPage(ctx, t, "the legend of the sum", `Array.from(document.querySelectorAll(".panel .u-legend .u-series .u-label"), e => e.textContent)`,
+		func(l []string) bool { return slices.Equal(l, []string{"Time", series + " (sum)"}) })
+	pollPage(ctx, t, "the mode in the address", `location.search`, func(s string) bool {
+		q, err := url.ParseQuery(strings.TrimPrefix(s, "?"))
+		return err == nil && q.Get("g0.histogram") == "sum"
+	})
+
+	// A heatmap of the buckets of their rate, opened by its address.
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {"rate(" + expr + "[5s])"}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
+	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0", document.querySelector('.panel select[name="histogram"]').value].join("|") : ""; })()`,
+		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*\|heatmap$`).MatchString(s) })
+	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](errorTextJS)); errText != "" {
+		t.Errorf("the heatmap's panel shows an error: %s", errText)
+	}
+}
+
+// screenshotsEnv names the environment variable that, when set, is the
+// folder TestUIScreenshots writes its PNGs to (make screenshots sets it
+// to docs/screenshots); without it they go to a temporary folder.
+const screenshotsEnv = "VIGIL_SCREENSHOTS_DIR"
+
+// screenshotWidth and screenshotHeight are the size of the screenshots.
+const screenshotWidth, screenshotHeight = 1280, 800
+
+// TestUIScreenshots renders each page of the UI, with some data, to a PNG
+// of screenshotWidth x screenshotHeight: the README's pictures, made by
+// make screenshots. Every page must draw its content, without an error.
+func TestUIScreenshots(t *testing.T) {
+	requireChromium(t)
+	dir := os.Getenv(screenshotsEnv)
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	node := testplugins.Build(t, "plugins/exporter/node")
+	webhook := testplugins.Build(t, "plugins/notifier/webhook")
+	nodeBytes, err := os.ReadFile(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer receiver.Close()
+	srv := startSelfScrapingServer(t, fmt.Sprintf(`
+plugin "node" {
+  source   = %q
+  checksum = "sha256:%x"
+}
+exporter "node" {
+  plugin   = "node"
+  interval = "1s"
+  config { collectors = ["cpu", "loadavg", "meminfo"] }
+}
+plugin "webhook" { source = %q }
+notifier "ops" {
+  plugin = "webhook"
+  config { url = %q }
+}
+route {
+  receiver   = "ops"
+  group_by   = ["alertname"]
+  group_wait = "0s"
+}
+`, node, sha256.Sum256(nodeBytes), webhook, receiver.URL))
+	base := "http://" + srv.addr
+	// A silence, and samples for the graphs.
+	body := `{"matchers":[{"name":"alertname","value":"NeverFiring","isRegex":false}],"startsAt":"` + time.Now().UTC().Format(time.RFC3339) +
+		`","endsAt":"` + time.Now().Add(2*time.Hour).UTC().Format(time.RFC3339) + `","createdBy":"ann","comment":"maintenance of the rule"}`
+	resp, err := http.Post(base+"/api/v2/silences", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/v2/silences: %s", resp.Status)
+	}
+	// make screenshots waits for half a minute of samples, for the graphs;
+	// the test for a few.
+	samples := 3.0
+	if os.Getenv(screenshotsEnv) != "" {
+		samples = 30
+	}
+	waitFor(t, "samples of up", func() bool {
+		v, ok := queryValue(t, srv.api(t), `count_over_time(up{job="vigil"}[1m])`)
+		return ok && v >= samples
+	})
+
+	ctx := newBrowser(t)
+	do(ctx, t, "set the viewport", chromedp.EmulateViewport(screenshotWidth, screenshotHeight))
+	graph := func(expr, mode string) string {
+		v := url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}}
+		if mode != "" {
+			v.Set("g0.histogram", mode)
+		}
+		return "/graph?" + v.Encode()
+	}
+	for _, page := range []struct{ name, link, ready string }{
+		{"query", "/query?" + url.Values{"g0.expr": {"sum by (handler, code) (vigil_http_requests_total)"}, "g0.tab": {"table"}}.Encode(), ".panel .result-table"},
+		{"graph", graph(`sum by (handler) (rate(vigil_http_requests_total[10s]))`, ""), ".panel .graph[data-render-ms]"},
+		{"heatmap", graph(`rate(vigil_http_request_duration_seconds[5s])`, "heatmap"), ".panel .graph[data-render-ms]"},
+		{"alerts", "/alerts", ".alerts-firing"},
+		{"rules", "/rules", ".rule-group"},
+		{"targets", "/targets", `.pool[data-pool="node"] tr.target`},
+		{"service-discovery", "/service-discovery", "#pool-vigil"},
+		{"plugins", "/plugins", "tr#notifier-ops"},
+		{"alert-groups", "/alert-groups", ".alert-group"},
+		{"silences", "/silences", "table.silences"},
+		{"status", "/status", ".runtimeinfo"},
+		{"tsdb-status", "/tsdb-status?metric=vigil_http_requests_total&label=handler", ".explorer .explore-values"},
+		{"config", "/config", "pre.config"},
+		{"flags", "/flags", "table.kv"},
+	} {
+		navigate(ctx, t, base+page.link)
+		pollPage(ctx, t, page.name+"'s "+page.ready, fmt.Sprintf(`!!document.querySelector(%q)`, page.ready), func(ok bool) bool { return ok })
+		if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pageText("main .error"))); errText != "" {
+			t.Errorf("%s shows an error: %s", page.link, errText)
+		}
+		// Nothing on the page is focused or hovered.
+		do(ctx, t, "blur", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 0, 0, chromedp.ButtonNone))
+		shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot of %s: %v", page.link, err)
+		}
+		img, err := png.Decode(bytes.NewReader(shot))
+		if err != nil {
+			t.Fatalf("the screenshot of %s is no PNG: %v", page.link, err)
+		}
+		if b := img.Bounds(); b.Dx() != screenshotWidth || b.Dy() != screenshotHeight {
+			t.Errorf("the screenshot of %s is %dx%d, want %dx%d", page.link, b.Dx(), b.Dy(), screenshotWidth, screenshotHeight)
+		}
+		if err := os.WriteFile(filepath.Join(dir, page.name+".png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestUIRoutePrefix(t *testing.T) {
+	requireChromium(t)
+	// A server whose routes are under /vigil, as behind a proxy that
+	// passes that path on; it scrapes its own /vigil/metrics.
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "vigil.hcl")
+	server := fmt.Sprintf("server {\n  data_dir         = %q\n  route_prefix     = \"/vigil\"\n  enable_lifecycle = true\n}\n", filepath.Join(dir, "data")) + uiRules
+	if err := os.WriteFile(cfgPath, []byte(server), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--config", cfgPath)
+	base := "http://" + srv.addr + "/vigil"
+	scrape := fmt.Sprintf("scrape \"vigil\" {\n  targets         = [%q]\n  metrics_path    = \"/vigil/metrics\"\n  scrape_interval = \"1s\"\n  scrape_timeout  = \"1s\"\n}\n", srv.addr)
+	if err := os.WriteFile(cfgPath, []byte(server+scrape), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /vigil/-/reload: %s\n%s", resp.Status, srv.logText())
+	}
+	client, err := api.NewClient(api.Config{Address: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a sample of up from the server scraping itself under /vigil", func() bool {
+		v, ok := queryValue(t, v1.NewAPI(client), `up{job="vigil"}`)
+		return ok && v == 1
+	})
+
+	// / leads to the prefix; the routes are not at the root.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noRedirect.Get("http://" + srv.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/vigil/" {
+		t.Errorf("GET /: %s to %q, want 302 to /vigil/", resp.Status, resp.Header.Get("Location"))
+	}
+	for _, path := range []string{"/api/v1/query?query=up", "/graph", "/assets/"} {
+		resp, err := http.Get("http://" + srv.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s outside the prefix: %s, want 404", path, resp.Status)
+		}
+	}
+
+	// The page under the prefix loads its assets, queries the API and
+	// completes names through it, and its links stay under the prefix.
+	ctx := newBrowser(t)
+	navigate(ctx, t, "http://"+srv.addr+"/")
+	pollPage(ctx, t, "the query page at /vigil/", `location.pathname + "|" + document.title`, func(s string) bool { return s == "/vigil/|Query · Vigil" })
+	navigate(ctx, t, base+"/graph?g0.expr=up&g0.tab=1")
+	upRow := []string{fmt.Sprintf(`up{instance=%q, job="vigil"}`, srv.addr), "1"}
+	pollPage(ctx, t, "the row of up", resultRowsJS, func(rows [][]string) bool { return hasRow(rows, upRow...) })
+	do(ctx, t, "type a metric name's start", typeExpr(".panel", "vigil_http_requests_to"))
+	pollPage(ctx, t, "the completion of vigil_http_requests_total",
+		`Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li .cm-completionLabel"), e => e.textContent)`,
+		func(s []string) bool { return slices.Contains(s, "vigil_http_requests_total") })
+	do(ctx, t, "the link to the targets", chromedp.KeyEvent(kb.Escape), chromedp.Click(chromedp.CSS(`#nav a[href="targets"]`)))
+	pollPage(ctx, t, "the targets page under /vigil", `location.pathname + "|" + (document.querySelector('.pool[data-pool="vigil"] tr.target') || {}).innerText`,
+		func(s string) bool {
+			return strings.HasPrefix(s, "/vigil/targets|") && strings.Contains(s, "http://"+srv.addr+"/vigil/metrics") && strings.Contains(s, "UP")
+		})
+	do(ctx, t, "the link to the rules", chromedp.Click(chromedp.CSS(`#nav a[href="rules"]`)))
+	do(ctx, t, "a rule's expression", chromedp.Click(chromedp.CSS(`.rule-group[data-group="ui"] a.expr`)))
+	pollPage(ctx, t, "the rule's query under /vigil", `location.pathname + "|" + document.querySelectorAll(".panel .result-table tbody tr").length`,
+		func(s string) bool { return s == "/vigil/query|1" })
+	do(ctx, t, "the link to the dashboards", chromedp.Click(chromedp.CSS(`#nav a[href="dashboards"]`)))
+	do(ctx, t, "the vigil dashboard", chromedp.Click(chromedp.CSS(`a.dashboard-link[href="dashboards/vigil"]`)))
+	pollPage(ctx, t, "a panel of the vigil dashboard with data under /vigil", `location.pathname + "|" + document.querySelectorAll('.dash-panel[data-state="data"]').length`,
+		func(s string) bool {
+			path, n, _ := strings.Cut(s, "|")
+			return path == "/vigil/dashboards/vigil" && n != "0"
+		})
 }

@@ -96,7 +96,7 @@ exporter "node" {
 	navigate(ctx, t, base+"/dashboards")
 	links := pollPage(ctx, t, "the list of dashboards", `Array.from(document.querySelectorAll("a.dashboard-link"), a => a.getAttribute("href"))`,
 		func(l []string) bool { return len(l) > 0 })
-	if want := []string{"/dashboards/node-exporter-full", "/dashboards/node", "/dashboards/vigil"}; strings.Join(links, " ") != strings.Join(want, " ") {
+	if want := []string{"dashboards/node-exporter-full", "dashboards/node", "dashboards/vigil"}; strings.Join(links, " ") != strings.Join(want, " ") {
 		t.Errorf("the list links %q, want %q", links, want)
 	}
 
@@ -148,7 +148,7 @@ exporter "node" {
 	// put in: the Load panel's three, over the dashboard's range.
 	href := pollPage(ctx, t, "the query link of the panel Load", `document.querySelector('.dash-panel[data-title="Load"] a.dash-explore').getAttribute("href")`,
 		func(s string) bool { return strings.Contains(s, "range_input=30m") })
-	navigate(ctx, t, base+href)
+	navigate(ctx, t, base+"/"+href)
 	pollPage(ctx, t, "the three queries of Load in the query page", `document.querySelectorAll(".panel .graph").length`, func(n int) bool { return n == 3 })
 	if want := `node_load1{job="node", instance=`; !strings.Contains(pollPage(ctx, t, "the first query", editorTextJS, func(s string) bool { return s != "" }), want) {
 		t.Errorf("the query page's first query is not node_load1 of the chosen job and instance")

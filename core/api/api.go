@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/tsdb/index"
 	"github.com/prometheus/prometheus/util/annotations"
 
+	"github.com/vigilmon/vigil/core/pluginhost"
 	"github.com/vigilmon/vigil/core/query"
 	"github.com/vigilmon/vigil/core/scrape"
 	"github.com/vigilmon/vigil/core/tenant"
@@ -57,6 +58,10 @@ type Sources struct {
 	// Alertmanagers, when set, returns the URLs of the external
 	// Alertmanagers alerts are posted to, for /api/v1/alertmanagers.
 	Alertmanagers func() []string
+	// Plugins, when set, returns the status of the plugin instances, for
+	// /api/v1/plugins, which lists the configuration's plugin blocks;
+	// without it every plugin is listed without instances.
+	Plugins func() []pluginhost.Status
 	// Config returns the configuration in effect; Flags are the command
 	// line flags of the server.
 	Config func() *hclconfig.Config
@@ -185,6 +190,7 @@ func (a *API) Register(mux Mux) {
 	handle("GET /api/v1/status/flags", a.wrap(a.flagsStatus))
 	handle("GET /api/v1/dashboards", a.wrap(a.dashboardList))
 	handle("GET /api/v1/dashboards/{name}", a.wrap(a.dashboard))
+	handle("GET /api/v1/plugins", a.wrap(a.plugins))
 	handle("GET /federate", federate)
 	// A browser asks before it sends a request a form could not send. Each
 	// path has its own OPTIONS pattern: one for all of /api/v1/ would turn

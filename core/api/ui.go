@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"embed"
 	"fmt"
+	"html"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -26,15 +27,18 @@ var uiFiles embed.FS
 // alerts point.
 var UIPages = []string{
 	"/", "/query", "/graph", "/targets", "/service-discovery", "/rules", "/alerts",
-	"/alert-groups", "/silences", "/status", "/tsdb-status", "/config", "/flags",
+	"/alert-groups", "/silences", "/status", "/tsdb-status", "/config", "/flags", "/plugins",
 	"/dashboards", "/dashboards/{name}",
 }
 
 // RegisterUI serves the web UI: its document at each of UIPages (the page
 // picks what to show by the path) and its assets under /assets/. Assets
 // are sent gzipped to clients that accept it, and may be cached for good:
-// a new build gives them new names.
-func RegisterUI(mux Mux) {
+// a new build gives them new names. prefix is the path the server's
+// routes are under for its clients (route_prefix), "" for the root: the
+// document's <base> says it, and the UI's links, assets and API calls,
+// all relative, resolve against it.
+func RegisterUI(mux Mux, prefix string) {
 	dist, err := fs.Sub(uiFiles, "ui/dist")
 	if err != nil {
 		panic(fmt.Sprintf("the embedded UI has no ui/dist: %v", err))
@@ -43,6 +47,7 @@ func RegisterUI(mux Mux) {
 	if err != nil {
 		panic(fmt.Sprintf("the embedded UI has no index.html; run make ui: %v", err))
 	}
+	index = withBase(index, prefix)
 	page := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
@@ -55,6 +60,12 @@ func RegisterUI(mux Mux) {
 		mux.HandleFunc("GET "+p, page)
 	}
 	mux.Handle("GET /assets/", &assetHandler{files: dist})
+}
+
+// withBase adds <base href="PREFIX/"> to the head of the document index.
+func withBase(index []byte, prefix string) []byte {
+	base := fmt.Sprintf("<head>\n<base href=\"%s/\">", html.EscapeString(prefix))
+	return bytes.Replace(index, []byte("<head>"), []byte(base), 1)
 }
 
 // assetHandler serves the UI's assets from files, each gzipped once, on

@@ -38,13 +38,19 @@ func getRaw(t *testing.T, srv *httptest.Server, path, acceptEncoding string) (*h
 
 func TestUIPagesAndAssets(t *testing.T) {
 	mux := http.NewServeMux()
-	RegisterUI(mux)
+	RegisterUI(mux, "")
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	index, err := fs.ReadFile(uiFiles, "ui/dist/index.html")
+	built, err := fs.ReadFile(uiFiles, "ui/dist/index.html")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The document says where the UI is, the root: its links, assets and
+	// API calls are relative to it.
+	index := bytes.Replace(built, []byte("<head>"), []byte("<head>\n<base href=\"/\">"), 1)
+	if bytes.Equal(index, built) {
+		t.Fatalf("index.html has no <head>:\n%s", built)
 	}
 	for _, page := range UIPages {
 		resp, body := getRaw(t, srv, page, "")
@@ -55,7 +61,7 @@ func TestUIPagesAndAssets(t *testing.T) {
 
 	// Every asset the document names is served, gzipped to a client that
 	// accepts it and plain to one that does not, cacheable for good.
-	assets := regexp.MustCompile(`"(/assets/[^"]+)"`).FindAllStringSubmatch(string(index), -1)
+	assets := regexp.MustCompile(`"\.(/assets/[^"]+)"`).FindAllStringSubmatch(string(index), -1)
 	if len(assets) < 2 {
 		t.Fatalf("index.html names %d assets, want a script and a style sheet:\n%s", len(assets), index)
 	}
@@ -95,5 +101,17 @@ func TestUIPagesAndAssets(t *testing.T) {
 		if resp, _ := getRaw(t, srv, path, ""); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: %s, want 404", path, resp.Status)
 		}
+	}
+}
+
+func TestUIUnderPrefix(t *testing.T) {
+	mux := http.NewServeMux()
+	RegisterUI(mux, "/vi<gil")
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, body := getRaw(t, srv, "/targets", "")
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`<head>
+<base href="/vi&lt;gil/">`)) {
+		t.Errorf("GET /targets: %s, want the document with its base under the prefix, escaped:\n%s", resp.Status, body)
 	}
 }

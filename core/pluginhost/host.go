@@ -289,6 +289,27 @@ func (h *Host) Names(kind sdk.Kind) []string {
 	return out
 }
 
+// Status returns the status of every instance, sorted by kind and name.
+func (h *Host) Status() []Status {
+	h.mu.Lock()
+	list := make([]*Instance, 0, len(h.instances))
+	for _, m := range h.instances {
+		list = append(list, m.Instance)
+	}
+	h.mu.Unlock()
+	out := make([]Status, 0, len(list))
+	for _, i := range list {
+		out = append(out, i.Status())
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].Kind != out[b].Kind {
+			return out[a].Kind < out[b].Kind
+		}
+		return out[a].Name < out[b].Name
+	})
+	return out
+}
+
 // Run checks every few seconds that each instance's plugin runs, and
 // restarts those that died or hang, until ctx ends; then it stops every
 // plugin.

@@ -190,6 +190,20 @@ func TestSupervisionRestartsAKilledPlugin(t *testing.T) {
 	if got := testutil.ToFloat64(h.metrics.restarts.WithLabelValues("test", "e", "exporter")); got != 1 {
 		t.Errorf("vigil_plugin_restarts_total = %v, want 1", got)
 	}
+	// The status the plugins page shows says the same: up again,
+	// restarted once, what the plugin is, and its collections.
+	var st Status
+	for _, s := range h.Status() {
+		if s.Kind == sdk.KindExporter && s.Name == "e" {
+			st = s
+		}
+	}
+	if !st.Up || st.Restarts != 1 || st.Plugin != "test" || st.Info.Name != "test" || st.Info.Version != "1.0.0" || st.StartedAt.IsZero() {
+		t.Errorf("status after the restart: %+v", st)
+	}
+	if c := st.Calls["collect"]; c.Count < 2 || c.Errors == c.Count || c.Last <= 0 || c.Total < c.Last {
+		t.Errorf("collect figures after a collection before and one after the restart: %+v", c)
+	}
 	text := logs.String()
 	if !strings.Contains(text, "[ERROR] plugins.test: plugin process exited:") || !strings.Contains(text, "error=\"signal: killed\"") {
 		t.Errorf("the killed plugin's end is not logged as an exit:\n%s", text)

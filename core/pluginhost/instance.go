@@ -64,6 +64,43 @@ type Instance struct {
 	// ran, and attempts counts the starts tried since.
 	ran, down bool
 	attempts  int
+	// What Status reports: the plugin's own word on itself, from its
+	// last start; when that start was; the restarts of a plugin that
+	// died or hung; and each call's figures, by call name.
+	info      sdk.Info
+	startedAt time.Time
+	restarts  int
+	calls     map[string]*CallStats
+}
+
+// CallStats are the figures of one call of a plugin (collect, discover or
+// notify) since its instance was made.
+type CallStats struct {
+	// Count is how many calls were made, Errors how many of them failed.
+	Count, Errors uint64
+	// Total is their summed duration, Last the duration of the last one.
+	Total, Last time.Duration
+}
+
+// Status is what an instance is doing, for the plugins page.
+type Status struct {
+	// Name is the block's label, Plugin the plugin block it uses and
+	// Kind the block's kind.
+	Name, Plugin string
+	Kind         sdk.Kind
+	// Up says the plugin runs; LastError is why it does not.
+	Up        bool
+	LastError string
+	// Info is what the plugin said of itself at its last start; empty
+	// before it started once.
+	Info sdk.Info
+	// StartedAt is when it last started; zero before it started.
+	StartedAt time.Time
+	// Restarts counts the times the plugin died or hung and was stopped
+	// to be started again (vigil_plugin_restarts_total).
+	Restarts int
+	// Calls are the figures of each call the instance made, by name.
+	Calls map[string]CallStats
 }
 
 // NewInstance returns an instance of the plugin called plugin, for the
@@ -114,6 +151,12 @@ func (i *Instance) get(ctx context.Context) (Conn, error) {
 		return nil, fmt.Errorf("plugin %s is down: %w", i.plugin, err)
 	}
 	i.conn, i.lastErr, i.backoff = conn, nil, 0
+	i.startedAt = time.Now()
+	if info, _, err := conn.Info(ctx); err == nil {
+		i.info = info
+	} else {
+		i.logger.Debug("the plugin does not say what it is", "error", err)
+	}
 	i.metrics.up.WithLabelValues(i.plugin, i.name, i.kind.String()).Set(1)
 	switch {
 	case i.ran && i.down:
@@ -172,6 +215,7 @@ func (i *Instance) checkHealth(conn Conn) error {
 	}
 	hc.Kill()
 	i.conn = nil
+	i.restarts++
 	i.metrics.restarts.WithLabelValues(i.plugin, i.name, i.kind.String()).Inc()
 	i.setDown(fmt.Errorf("the plugin died or hangs: %w", err))
 	return err
@@ -186,7 +230,9 @@ func (i *Instance) call(ctx context.Context, name string, f func(Conn) error) er
 	}
 	start := time.Now()
 	err = f(conn)
-	i.metrics.calls.WithLabelValues(i.plugin, i.name, name).Observe(time.Since(start).Seconds())
+	took := time.Since(start)
+	i.metrics.calls.WithLabelValues(i.plugin, i.name, name).Observe(took.Seconds())
+	i.countCall(name, took, err)
 	if err != nil && !sdk.IsPermanent(err) {
 		if herr := i.checkHealth(conn); herr != nil {
 			return fmt.Errorf("%w (the plugin is restarted: %v)", err, herr)
@@ -198,6 +244,46 @@ func (i *Instance) call(ctx context.Context, name string, f func(Conn) error) er
 		i.mu.Unlock()
 	}
 	return err
+}
+
+// countCall adds a call that took took, and failed when err is set, to
+// the figures Status reports.
+func (i *Instance) countCall(name string, took time.Duration, err error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.calls == nil {
+		i.calls = map[string]*CallStats{}
+	}
+	c := i.calls[name]
+	if c == nil {
+		c = &CallStats{}
+		i.calls[name] = c
+	}
+	c.Count++
+	if err != nil {
+		c.Errors++
+	}
+	c.Total += took
+	c.Last = took
+}
+
+// Status returns what the instance is doing: whether its plugin runs,
+// what it said of itself, its restarts and the figures of its calls.
+func (i *Instance) Status() Status {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	st := Status{
+		Name: i.name, Plugin: i.plugin, Kind: i.kind,
+		Up: i.conn != nil, Info: i.info, StartedAt: i.startedAt, Restarts: i.restarts,
+		Calls: make(map[string]CallStats, len(i.calls)),
+	}
+	if i.lastErr != nil {
+		st.LastError = i.lastErr.Error()
+	}
+	for name, c := range i.calls {
+		st.Calls[name] = *c
+	}
+	return st
 }
 
 // Reconfigure hands the plugin a new config: at once when it runs, and

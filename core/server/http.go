@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) (http.
 		Stats: s.db.Stats, Targets: s.scrapes, Rules: s.rules,
 		Silences: s.alertStore.Silences(), Alerts: s.dispatcher,
 		Alertmanagers:        s.forwarder.Alertmanagers,
+		Plugins:              s.plugins.Status,
 		ExternalLabels:       s.externalLabels,
 		Config:               s.Config,
 		Flags:                map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir},
@@ -46,7 +48,7 @@ func (s *Server) handler(cfg *hclconfig.Config, reg *prometheus.Registry) (http.
 		CORSOrigin:           corsOrigin(cfg.Server),
 		Version:              s.opts.Version, Revision: s.opts.Revision, Logger: s.logger.Named("api"),
 	}).Register(mux)
-	api.RegisterUI(mux)
+	api.RegisterUI(mux, cfg.Server.RoutePrefix)
 	if s.push != nil {
 		push.NewHandler(s.push, push.HandlerOptions{
 			MaxBodyBytes: cfg.Server.PushBodySizeLimit, EnableWipe: cfg.Server.EnableAdminAPI, SpaceCheck: s.disk.Check, Logger: s.logger.Named("push"),
@@ -88,13 +90,14 @@ func (s *Server) agentHandler(cfg *hclconfig.Config, reg *prometheus.Registry) (
 	api.New(api.Sources{
 		Agent:          true,
 		Targets:        s.scrapes,
+		Plugins:        s.plugins.Status,
 		ExternalLabels: s.externalLabels,
 		Config:         s.Config,
 		Flags:          map[string]string{"config": s.opts.ConfigFile, "listen": s.Addr(), "data": cfg.Server.DataDir, "agent": "true"},
 		CORSOrigin:     corsOrigin(cfg.Server),
 		Version:        s.opts.Version, Revision: s.opts.Revision, Logger: s.logger.Named("api"),
 	}).Register(mux)
-	api.RegisterUI(mux)
+	api.RegisterUI(mux, cfg.Server.RoutePrefix)
 	for _, pattern := range []string{"POST /api/v1/write", "POST /api/v1/read"} {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "not available in agent mode", http.StatusNotFound)
@@ -149,7 +152,33 @@ func (s *Server) guard(cfg *hclconfig.Config, reg *prometheus.Registry, mux *rou
 		s.closers = append(s.closers, audit.Close)
 		g.Audit = audit
 	}
-	return crossOriginProtection().Handler(instrument(reg, mux.mux, g.Handler(mux.mux))), nil
+	return underPrefix(cfg.Server.RoutePrefix, crossOriginProtection().Handler(instrument(reg, mux.mux, g.Handler(mux.mux)))), nil
+}
+
+// underPrefix serves h under the path prefix (the server block's
+// route_prefix), as Prometheus serves its routes under --web.route-prefix:
+// a request for a path below prefix reaches h without the prefix, prefix
+// itself and / are redirected to prefix/, and other paths are not found.
+// An empty prefix serves h at the root.
+func underPrefix(prefix string, h http.Handler) http.Handler {
+	if prefix == "" {
+		return h
+	}
+	below := http.StripPrefix(prefix, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, prefix+"/"):
+			below.ServeHTTP(w, r)
+		case p == prefix || p == "/":
+			target := prefix + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	})
 }
 
 // handleCommon adds what servers and agents both answer: /metrics,

@@ -58,6 +58,7 @@ var routeAccess = map[string]auth.Access{
 	"GET /api/v1/status/config":                auth.Administer,
 	"GET /api/v1/dashboards":                   auth.Read,
 	"GET /api/v1/dashboards/{name}":            auth.Read,
+	"GET /api/v1/plugins":                      auth.Read,
 	"GET /federate":                            auth.Read,
 	"POST /api/v1/read":                        auth.Read,
 	"GET /{$}":                                 auth.Read,

@@ -261,7 +261,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	s.closers = append(s.closers, s.alertStore.Close)
 	externalURL := cfg.Server.ExternalURL
 	if externalURL == nil {
-		externalURL = &url.URL{Scheme: "http", Host: s.ln.Addr().String()}
+		externalURL = &url.URL{Scheme: "http", Host: s.ln.Addr().String(), Path: cfg.Server.RoutePrefix}
 		if cfg.Server.TLS != nil {
 			externalURL.Scheme = "https"
 		}
@@ -600,7 +600,7 @@ func sameServer(a, b hclconfig.Server) bool {
 		return u.String()
 	}
 	return a.Listen == b.Listen && a.DataDir == b.DataDir && a.Retention == b.Retention &&
-		a.EnableAdminAPI == b.EnableAdminAPI && a.EnableLifecycle == b.EnableLifecycle && urlOf(a.ExternalURL) == urlOf(b.ExternalURL) &&
+		a.EnableAdminAPI == b.EnableAdminAPI && a.EnableLifecycle == b.EnableLifecycle && urlOf(a.ExternalURL) == urlOf(b.ExternalURL) && a.RoutePrefix == b.RoutePrefix &&
 		a.CORSOrigin.String() == b.CORSOrigin.String() &&
 		a.EnablePush == b.EnablePush && a.PushGroupTTL == b.PushGroupTTL &&
 		a.PushBodySizeLimit == b.PushBodySizeLimit && a.PushMaxGroups == b.PushMaxGroups &&

@@ -7,6 +7,7 @@ server {
   series_idle_timeout  = "3h"
   enable_admin_api     = true
   enable_push          = true
+  route_prefix         = "/vigil/"
   push_group_ttl       = "6h"
   push_max_groups      = 1000
   push_body_size_limit = "1MB"

@@ -1,5 +1,13 @@
 // Calls to the server's HTTP API: the Prometheus v1 API, whose answers are
 // {status, data}, and the Alertmanager v2 API, whose answers are bare JSON.
+// Paths are relative to the document's base, which the server sets to
+// where it serves its routes: the root, or its route_prefix.
+
+/**
+ * basePath is the path the server's routes are under, "" for the root or
+ * "/vigil", as the document's <base> says; "" without one (npx vite).
+ */
+export const basePath = document.querySelector('base') ? new URL(document.baseURI).pathname.replace(/\/+$/, '') : '';
 
 /** APIError is an error the server answered, with its type. */
 export class APIError extends Error {
@@ -32,7 +40,7 @@ async function decode(resp: Response): Promise<any> {
 /** v1 fetches a path of the v1 API with GET and returns its answer. */
 export async function v1<T>(path: string, params?: Record<string, string> | URLSearchParams): Promise<V1Answer<T>> {
   const query = params ? `?${new URLSearchParams(params)}` : '';
-  const resp = await fetch(`/api/v1/${path}${query}`, { headers: { Accept: 'application/json' } });
+  const resp = await fetch(`api/v1/${path}${query}`, { headers: { Accept: 'application/json' } });
   const body = await decode(resp);
   if (body.status !== 'success') {
     throw new APIError(body.errorType ?? `HTTP ${resp.status}`, body.error ?? resp.statusText);
@@ -47,7 +55,7 @@ export async function v2<T>(method: string, path: string, body?: unknown): Promi
     init.body = JSON.stringify(body);
     init.headers = { ...init.headers, 'Content-Type': 'application/json' };
   }
-  const resp = await fetch(`/api/v2/${path}`, init);
+  const resp = await fetch(`api/v2/${path}`, init);
   if (!resp.ok) {
     const text = (await resp.text()).trim();
     let msg = text;

@@ -8,7 +8,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import { errorText, v1 } from './api';
+import { basePath, errorText, v1 } from './api';
 import { type Child, fill, h, seriesName, table } from './dom';
 import { formatPromDuration, formatTime, parseDuration, parseTime } from './time';
 import { formatValue, unitRange } from './units';
@@ -100,7 +100,9 @@ const refreshes = ['', '5s', '10s', '30s', '1m', '5m', '15m'];
 
 /** dashboardsPage shows the list at /dashboards, or the dashboard at /dashboards/NAME. */
 export async function dashboardsPage(root: HTMLElement): Promise<void> {
-  const name = decodeURIComponent(location.pathname.replace(/^\/dashboards\/?/, '').replace(/\/+$/, ''));
+  // The path below the routes' prefix: /dashboards/node for /vigil/dashboards/node.
+  const below = location.pathname.startsWith(`${basePath}/`) ? location.pathname.slice(basePath.length) : location.pathname;
+  const name = decodeURIComponent(below.replace(/^\/dashboards\/?/, '').replace(/\/+$/, ''));
   if (name) return dashboardPage(root, name);
   fill(root, h('h1', null, 'Dashboards'), h('p', { class: 'loading' }, 'Loading…'));
   try {
@@ -109,7 +111,7 @@ export async function dashboardsPage(root: HTMLElement): Promise<void> {
       data.length === 0
         ? h('p', { class: 'empty' }, 'No dashboards: add dashboard blocks to the configuration, or turn server { builtin_dashboards } on.')
         : table(['Dashboard', 'Description', 'Tags', 'Panels', 'From'], data.map((d) => [
-          h('a', { href: `/dashboards/${encodeURIComponent(d.name)}`, class: 'dashboard-link' }, d.title),
+          h('a', { href: `dashboards/${encodeURIComponent(d.name)}`, class: 'dashboard-link' }, d.title),
           d.description ?? '',
           (d.tags ?? []).join(', '),
           d.panels,
@@ -455,7 +457,7 @@ class PanelView {
       link.set(`g${i}.range_input`, formatPromDuration(end - start));
       if (this.dash.end !== null) link.set(`g${i}.${instant ? 'moment_input' : 'end_input'}`, formatTime(end * 1000));
     });
-    this.explore.setAttribute('href', `/query?${link}`);
+    this.explore.setAttribute('href', `query?${link}`);
     await Promise.all(this.p.queries.map(async (q) => {
       const minStep = parseDuration(q.step ?? '') ?? 0;
       const step = Math.max(minStep, Math.ceil((end - start) / Math.min(width, 1000)), 1);
@@ -693,6 +695,6 @@ async function dashboardPage(root: HTMLElement, name: string): Promise<void> {
     await new DashboardView(root, data).draw();
   } catch (err) {
     fill(root, h('h1', null, 'Dashboard'), h('div', { class: 'error', role: 'alert' }, errorText(err)),
-      h('p', null, h('a', { href: '/dashboards' }, 'All dashboards')));
+      h('p', null, h('a', { href: 'dashboards' }, 'All dashboards')));
   }
 }

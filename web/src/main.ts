@@ -3,10 +3,11 @@
 // document), so there is no client-side history to keep.
 
 import './style.css';
+import { basePath } from './api';
 import { dashboardsPage } from './dashboards';
 import { queryPage } from './query';
 import {
-  alertGroupsPage, alertsPage, configPage, flagsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
+  alertGroupsPage, alertsPage, configPage, flagsPage, pluginsPage, rulesPage, serviceDiscoveryPage, silencesPage, statusPage, targetsPage, tsdbPage,
 } from './pages';
 
 type Page = (root: HTMLElement) => void | Promise<void>;
@@ -26,15 +27,18 @@ const routes: Record<string, [string, Page]> = {
   '/tsdb-status': ['TSDB status', tsdbPage],
   '/config': ['Configuration', configPage],
   '/flags': ['Flags', flagsPage],
+  '/plugins': ['Plugins', pluginsPage],
   '/dashboards': ['Dashboards', dashboardsPage],
 };
 
 const root = document.getElementById('app')!;
-const path = location.pathname.replace(/\/+$/, '') || '/';
+// The page's path below the routes' prefix: /targets for /vigil/targets.
+const below = location.pathname.startsWith(`${basePath}/`) ? location.pathname.slice(basePath.length) : location.pathname;
+const path = below.replace(/\/+$/, '') || '/';
 const [title, page] = routes[path.startsWith('/dashboards/') ? '/dashboards' : path] ?? ['Not found', (r: HTMLElement) => { r.textContent = `No page at ${path}.`; }];
 document.title = `${title} · Vigil`;
 for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
-  const target = a.getAttribute('href');
+  const target = `/${a.getAttribute('href')}`;
   if (target === path || (target === '/dashboards' && path.startsWith('/dashboards/')) || (target === '/query' && routes[path]?.[1] === queryPage)) a.classList.add('active');
 }
 void page(root);

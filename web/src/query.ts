@@ -13,7 +13,7 @@ import { PromQLExtension } from '@prometheus-io/codemirror-promql';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import { errorText, v1 } from './api';
+import { basePath, errorText, v1 } from './api';
 import { fill, h, seriesName, table } from './dom';
 import { formatPromDuration, formatTime, parseDuration, parseTime } from './time';
 
@@ -29,6 +29,18 @@ interface PanelState {
   step: string; // g0.step_input, empty for automatic
   moment: string; // g0.moment_input, empty for now
   stacked: boolean; // g0.display_mode=stacked (Prometheus 3), g0.stacked=1 (Prometheus 2)
+  histogram: HistogramMode; // g0.histogram, Vigil's: how a graph shows native histograms
+}
+
+/** HistogramMode is how a graph shows native histograms: a line of their count, sum or average, or a heatmap of their buckets. */
+type HistogramMode = 'count' | 'sum' | 'avg' | 'heatmap';
+
+const histogramModes: Record<HistogramMode, string> = {
+  count: 'count', sum: 'sum', avg: 'average (sum / count)', heatmap: 'heatmap of the buckets',
+};
+
+function parseHistogramMode(v: string): HistogramMode {
+  return v in histogramModes ? v as HistogramMode : 'count';
 }
 
 /** readPanels reads the panels from the URL's query string. */
@@ -44,6 +56,7 @@ export function readPanels(search: URLSearchParams): PanelState[] {
       step: p('step_input'),
       moment: p('moment_input'),
       stacked: p('display_mode') === 'stacked' || p('stacked') === '1',
+      histogram: parseHistogramMode(p('histogram')),
     });
   }
   // The page before this UI took ?query=; keep its links working.
@@ -74,18 +87,19 @@ export function writePanels(panels: PanelState[]): string {
     if (s.step) q.set(`g${i}.step_input`, s.step);
     if (s.moment) q.set(`g${i}.moment_input`, s.moment);
     if (s.tab === 'graph') q.set(`g${i}.display_mode`, s.stacked ? 'stacked' : 'lines');
+    if (s.tab === 'graph' && s.histogram !== 'count') q.set(`g${i}.histogram`, s.histogram);
   });
   return q.toString();
 }
 
 function newPanel(): PanelState {
-  return { expr: '', tab: 'table', range: '1h', end: '', step: '', moment: '', stacked: false };
+  return { expr: '', tab: 'table', range: '1h', end: '', step: '', moment: '', stacked: false, histogram: 'count' };
 }
 
 /** One PromQL extension for every editor: completion from the server's API, with a cache. */
 function promqlExtension(): PromQLExtension {
   return new PromQLExtension().setComplete({
-    remote: { url: '', httpMethod: 'GET', cache: { maxAge: 5 * 60 * 1000 } },
+    remote: { url: basePath, httpMethod: 'GET', cache: { maxAge: 5 * 60 * 1000 } },
   });
 }
 
@@ -308,28 +322,164 @@ class Panel {
       query: this.state.expr, start: String(start), end: String(end), step: String(step),
     });
     if (signal.aborted) return;
+    const received = performance.now();
     if (answer.data.resultType !== 'matrix') throw new Error(`a graph needs a range vector, the query gave a ${answer.data.resultType}`);
     const series = answer.data.result as RangeSeries[];
     this.clearResult();
     let samples = 0;
-    for (const s of series) samples += (s.values ?? []).length;
+    for (const s of series) samples += (s.values ?? []).length + (s.histograms ?? []).length;
     this.showStats(started, series.length, samples, answer);
     if (series.length === 0) {
       fill(this.result, h('p', { class: 'empty' }, 'Empty query result'));
       return;
     }
-    this.drawGraph(series, start, end, step);
+    this.drawRange(series, start, end, step, received);
   }
 
-  /** drawGraph draws the series with uPlot, one point per step; missing points leave gaps. */
-  private drawGraph(series: RangeSeries[], start: number, end: number, step: number): void {
+  /**
+   * drawRange draws a range query's result: float series as lines, and
+   * native histograms as the panel's histogram mode says, with a choice
+   * of the mode above the graph when there are any.
+   */
+  private drawRange(series: RangeSeries[], start: number, end: number, step: number, received: number): void {
+    const histograms = series.filter((s) => (s.histograms ?? []).length > 0).length;
+    const graph = h('div', { class: 'graph' });
+    const choice = histograms === 0 ? null : h('label', { class: 'histogram-mode' }, 'Native histograms as ',
+      h('select', {
+        name: 'histogram',
+        onchange: (e: Event) => {
+          this.state.histogram = parseHistogramMode((e.target as HTMLSelectElement).value);
+          this.page.saveURL();
+          this.clearResult();
+          this.drawRange(series, start, end, step, performance.now());
+        },
+      }, Object.entries(histogramModes).map(([v, text]) => h('option', { value: v, selected: v === this.state.histogram }, text))));
+    fill(this.result, choice, graph);
+    if (histograms > 0 && this.state.histogram === 'heatmap') {
+      const floats = series.length - histograms;
+      if (floats > 0) this.result.insertBefore(h('p', { class: 'info' }, `The heatmap shows the ${histograms} series of native histograms, summed; ${floats} series of floats are left out.`), graph);
+      this.drawHeatmap(graph, series, step, received);
+      return;
+    }
+    const figure = this.state.histogram === 'heatmap' ? 'count' : this.state.histogram;
+    const lines = series.map((s) => {
+      const values: [number, number][] = (s.values ?? []).map(([t, v]) => [t, parseFloat(v)]);
+      for (const [t, hv] of s.histograms ?? []) values.push([t, histogramFigure(hv, figure)]);
+      if ((s.histograms ?? []).length > 0) values.sort((a, b) => a[0] - b[0]);
+      return { label: seriesName(s.metric) + ((s.histograms ?? []).length > 0 ? ` (${figure})` : ''), values };
+    });
+    this.drawGraph(graph, lines, start, end, step, received);
+  }
+
+  /**
+   * drawHeatmap draws the buckets of the native histograms of series,
+   * summed, one column per time: a bucket's height is its range of
+   * values (on a logarithmic scale when every bucket is above 0), and its
+   * colour how many observations it holds, against the most any bucket
+   * holds.
+   */
+  private drawHeatmap(graph: HTMLElement, series: RangeSeries[], step: number, received: number): void {
+    const byTime = new Map<number, Map<string, { lo: number; hi: number; n: number }>>();
+    for (const s of series) {
+      for (const [t, hv] of s.histograms ?? []) {
+        if (!byTime.has(t)) byTime.set(t, new Map());
+        const col = byTime.get(t)!;
+        for (const [, lo, hi, n] of hv.buckets ?? []) {
+          const key = `${lo}|${hi}`;
+          const b = col.get(key) ?? { lo: parseFloat(lo), hi: parseFloat(hi), n: 0 };
+          b.n += parseFloat(n);
+          col.set(key, b);
+        }
+      }
+    }
+    const xs = [...byTime.keys()].sort((a, b) => a - b);
+    let max = 0;
+    let minPos = Infinity;
+    let lowest = Infinity;
+    let lowestUpper = Infinity;
+    let highest = -Infinity;
+    for (const col of byTime.values()) {
+      for (const b of col.values()) {
+        max = Math.max(max, b.n);
+        lowest = Math.min(lowest, b.lo);
+        lowestUpper = Math.min(lowestUpper, b.hi);
+        highest = Math.max(highest, b.hi);
+        if (b.lo > 0) minPos = Math.min(minPos, b.lo);
+      }
+    }
+    graph.dataset.series = String(series.filter((s) => (s.histograms ?? []).length > 0).length);
+    graph.dataset.mode = 'heatmap';
+    if (!Number.isFinite(highest)) {
+      fill(graph, h('p', { class: 'empty' }, 'The histograms have no buckets to draw.'));
+      return;
+    }
+    // A logarithmic scale, unless there are buckets of negative values;
+    // the zero bucket, which reaches down to 0, is then a strip at the
+    // bottom, below the lowest bound above 0.
+    const log = lowestUpper >= 0 && highest > 0 && Number.isFinite(minPos);
+    const yMin = log ? minPos / 2 : lowest;
+    const totals = xs.map((t) => [...byTime.get(t)!.values()].reduce((a, b) => a + b.n, 0));
+    const width = Math.max(300, this.result.clientWidth || this.el.clientWidth - 24);
+    this.plot = new uPlot({
+      width,
+      height: 320,
+      cursor: { drag: { x: false, y: false }, points: { show: false } },
+      legend: { live: true },
+      scales: { x: { time: true }, y: { distr: log ? 3 : 1, range: [yMin, highest] } },
+      series: [
+        { label: 'Time' },
+        {
+          label: 'observations in the buckets',
+          stroke: 'transparent',
+          points: { show: false },
+          value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => (idx === null ? '' : String(totals[idx])),
+        },
+      ],
+      axes: [{}, { size: 70, values: (_u: uPlot, vals: (number | null)[]) => vals.map((v) => (v === null ? '' : formatValue(v))) }],
+      hooks: {
+        draw: [(u: uPlot) => {
+          const ctx = u.ctx;
+          ctx.save();
+          ctx.beginPath();
+          ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+          ctx.clip();
+          let drawn = 0;
+          xs.forEach((t, i) => {
+            const half = (i + 1 < xs.length ? xs[i + 1] - t : step) / 2;
+            const x0 = u.valToPos(t - half, 'x', true);
+            const x1 = u.valToPos(t + half, 'x', true);
+            for (const b of byTime.get(t)!.values()) {
+              if (b.n <= 0) continue;
+              const zero = log && b.lo <= 0;
+              const y0 = u.valToPos(zero ? yMin : b.lo, 'y', true);
+              const y1 = u.valToPos(zero ? minPos : b.hi, 'y', true);
+              ctx.fillStyle = `rgba(27, 95, 173, ${(0.08 + 0.92 * Math.sqrt(b.n / max)).toFixed(3)})`;
+              ctx.fillRect(x0, Math.min(y0, y1), Math.max(1, x1 - x0), Math.max(1, Math.abs(y1 - y0)));
+              drawn++;
+            }
+          });
+          ctx.restore();
+          graph.dataset.cells = String(drawn);
+          if (!graph.dataset.renderMs) graph.dataset.renderMs = (performance.now() - received).toFixed(1);
+        }],
+      },
+    }, [xs, xs.map(() => null)] as unknown as uPlot.AlignedData, graph);
+  }
+
+  /**
+   * drawGraph draws the series with uPlot, one point per step; missing
+   * points leave gaps. The time from received, when the answer arrived,
+   * until uPlot has drawn the plot and its legend, is kept in the graph's
+   * data-render-ms (a test reads it).
+   */
+  private drawGraph(graph: HTMLElement, series: { label: string; values: [number, number][] }[], start: number, end: number, step: number, received: number): void {
     const xs: number[] = [];
     const n = Math.floor((end - start) / step) + 1;
-    const offGrid = series.some((s) => (s.values ?? []).some(([t]) => Math.abs((t - start) / step - Math.round((t - start) / step)) > 1e-6));
+    const offGrid = series.some((s) => s.values.some(([t]) => Math.abs((t - start) / step - Math.round((t - start) / step)) > 1e-6));
     // Points come at start + k*step; if a series has others, take the union of its times.
     if (offGrid) {
       const all = new Set<number>();
-      for (const s of series) for (const [t] of s.values ?? []) all.add(t);
+      for (const s of series) for (const [t] of s.values) all.add(t);
       xs.push(...[...all].sort((a, b) => a - b));
     } else {
       for (let i = 0; i < n; i++) xs.push(start + i * step);
@@ -338,9 +488,9 @@ class Panel {
     const data: (number | null)[][] = [xs];
     for (const s of series) {
       const ys: (number | null)[] = new Array(xs.length).fill(null);
-      for (const [t, v] of s.values ?? []) {
+      for (const [t, v] of s.values) {
         const i = index.get(t);
-        if (i !== undefined) ys[i] = parseFloat(v);
+        if (i !== undefined) ys[i] = v;
       }
       data.push(ys);
     }
@@ -353,8 +503,8 @@ class Panel {
         data[si] = data[si].map((v, i) => (v === null ? null : (sum[i] += v)));
       }
     }
-    const graph = h('div', { class: 'graph', 'data-series': series.length, 'data-mode': this.state.stacked ? 'stacked' : 'lines' });
-    fill(this.result, graph);
+    graph.dataset.series = String(series.length);
+    graph.dataset.mode = this.state.stacked ? 'stacked' : 'lines';
     const width = Math.max(300, this.result.clientWidth || this.el.clientWidth - 24);
     this.plot = new uPlot({
       width,
@@ -365,7 +515,7 @@ class Panel {
       series: [
         { label: 'Time' },
         ...series.map((s, i) => ({
-          label: seriesName(s.metric),
+          label: s.label,
           stroke: palette[i % palette.length],
           width: 1.5,
           spanGaps: false,
@@ -379,6 +529,11 @@ class Panel {
       ],
       axes: [{}, { size: 70 }],
       bands: this.state.stacked ? series.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : undefined,
+      hooks: {
+        draw: [() => {
+          if (!graph.dataset.renderMs) graph.dataset.renderMs = (performance.now() - received).toFixed(1);
+        }],
+      },
     }, data as uPlot.AlignedData, graph);
   }
 
@@ -492,6 +647,22 @@ interface NativeHistogram {
   count: string;
   sum: string;
   buckets?: [number, string, string, string][];
+}
+
+/** formatValue writes an axis value with three significant digits at most: 0.0015, 2.5e-7, 120000. */
+function formatValue(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a < 1e-4 || a >= 1e9 ? v.toExponential(1).replace('.0e', 'e') : String(Number(v.toPrecision(3)));
+}
+
+/** histogramFigure is the count, sum or average (sum / count) of a native histogram. */
+function histogramFigure(hv: NativeHistogram, figure: 'count' | 'sum' | 'avg'): number {
+  const count = parseFloat(hv.count);
+  const sum = parseFloat(hv.sum);
+  if (figure === 'count') return count;
+  if (figure === 'sum') return sum;
+  return count === 0 ? NaN : sum / count;
 }
 
 function histogramText(hv: [number, NativeHistogram] | undefined): string {

@@ -1,0 +1,3 @@
+server {
+  route_prefix = "vigil"
+}
