@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigilmon/vigil/internal/testplugins"
@@ -73,4 +75,52 @@ exporter "pydirsize" {
 			t.Errorf("plugin %d (%s) outlived the server", child, cmdline)
 		}
 	}
+}
+
+// TestRustNotifier runs the conformance suite on the notifier written in
+// Rust (examples/rust-notifier), built with rustc into a WebAssembly
+// module, and has a vigil server deliver an alert of its rules through it.
+func TestRustNotifier(t *testing.T) {
+	module := testplugins.BuildRustWasm(t, "examples/rust-notifier/notifier.rs")
+	code, rep, stderr := runConformance(t, nil, module)
+	if code != 0 || !rep.Conforms || rep.Plugin != "rswebhook" || rep.Kind != "notifier" {
+		t.Fatalf("exit %d, conforms %v, plugin %q (%s), failed %q\n%s", code, rep.Conforms, rep.Plugin, rep.Kind, rep.mustFailures(), stderr)
+	}
+	for _, id := range []string{"plugin.handshake", "config.wrong-type", "notifier.v4-payload", "notifier.failure-reported", "notifier.failure-classified", "plugin.sensitive-redacted"} {
+		if status, detail := rep.status(id); status != "pass" {
+			t.Errorf("%s: %s %s", id, status, detail)
+		}
+	}
+
+	receiver := newWebhookReceiver(t, nil)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "vigil.hcl")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`
+server {
+  data_dir = %q
+}
+
+plugin "rswebhook" {
+  source      = %q
+  allow_hosts = [%q]
+}
+
+notifier "ops" {
+  plugin = "rswebhook"
+  config {
+    url = "%s/hook"
+  }
+}
+
+%s
+%s`, filepath.Join(dir, "data"), module, strings.TrimPrefix(receiver.URL, "http://"), receiver.URL, fastRoute, alwaysFiringRule)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--config", config)
+	msg := receiver.next(t, srv).msg
+	if msg.Version != "4" || msg.Status != "firing" || msg.Receiver != "ops" || msg.GroupKey != `{}:{alertname="AlwaysFiring"}` ||
+		!slices.Equal(alertsOf(msg), want(`firing {alertname="AlwaysFiring", severity="page"}`)) || msg.Alerts[0].StartsAt.IsZero() {
+		t.Fatalf("notification %+v", msg)
+	}
+	srv.stop(t)
 }
