@@ -2,8 +2,8 @@
 # of examples/quickstart.hcl in the repository's root (see README.md).
 
 plugin "rswebhook" {
-  source      = "bin/rswebhook.wasm"   # relative to the config file's folder
-  allow_hosts = ["127.0.0.1:8000"]     # the only host the module may reach
+  source      = "bin/rswebhook.wasm" # relative to the config file's folder
+  allow_hosts = ["127.0.0.1:8000"]   # the only host the module may reach
 }
 
 notifier "ops" {
