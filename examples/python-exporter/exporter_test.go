@@ -8,8 +8,10 @@ package pythonexporter
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -148,6 +150,32 @@ func TestExporter(t *testing.T) {
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {
 			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+
+	// A collection of more than 1 MiB, which the plugin sends in several
+	// messages, arrives whole.
+	var paths []string
+	for i := range 6000 {
+		paths = append(paths, fmt.Sprintf("%s/missing-folder-with-a-long-name-to-fill-the-messages-%05d", dir, i))
+	}
+	config, _ := json.Marshal(map[string]any{"paths": paths})
+	if err := p.Configure(ctx, config); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := p.CollectDelimited(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) <= 1<<20 {
+		t.Fatalf("the collection is %d bytes, too small to need more than one message", len(raw))
+	}
+	if families, err = p.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if len(f.Metric) != len(paths) {
+			t.Errorf("%s has %d series, want %d", f.GetName(), len(f.Metric), len(paths))
 		}
 	}
 }

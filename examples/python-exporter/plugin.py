@@ -52,6 +52,9 @@ MAGIC_COOKIE_VALUE = "b5c1c3f4-vigil-plugin"
 CORE_PROTOCOL_VERSION = 1
 PROTOCOL_VERSION = 1
 
+# The size a message of a collection keeps within, as the Go SDK's.
+CHUNK_BYTES = 1 << 20
+
 log = logging.getLogger("pydirsize")
 
 
@@ -215,9 +218,12 @@ class Plugin(services_pb2_grpc.PluginServicer, services_pb2_grpc.ExporterService
             gauge_family("dirsize_errors", "Entries of a folder that could not be read.", errors),
         ):
             data = family.SerializeToString()
+            # A large collection goes in several messages of about
+            # CHUNK_BYTES, cut between families.
+            if out and len(out) + len(data) > CHUNK_BYTES:
+                yield plugin_pb2.CollectResponse(metric_families=bytes(out))
+                out = bytearray()
             out += varint(len(data)) + data
-        # Every family in one message: a large collection would be sent in
-        # several, each about 1 MiB, cut between families.
         yield plugin_pb2.CollectResponse(metric_families=bytes(out))
 
 
