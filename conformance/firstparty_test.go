@@ -28,6 +28,11 @@ func TestFirstParty(t *testing.T) {
 		}
 		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/node")))
 	})
+	t.Run("exporter/mysql", func(t *testing.T) {
+		// With the default config, no server answers: the collections
+		// report mysql_up 0 and must conform all the same.
+		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/mysql")))
+	})
 	t.Run("discovery/file", func(t *testing.T) {
 		// It claims reads-files: the suite writes the files and removes one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/file")))
