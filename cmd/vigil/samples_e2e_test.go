@@ -16,6 +16,7 @@ import (
 var firstPartyPlugins = map[string]bool{
 	"plugins/exporter/node":      false,
 	"plugins/exporter/mysql":     false,
+	"plugins/exporter/haproxy":   false,
 	"plugins/discovery/file":     false,
 	"plugins/discovery/http":     false,
 	"plugins/notifier/webhook":   false,
