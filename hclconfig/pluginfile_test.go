@@ -199,7 +199,7 @@ func TestPluginConfigFileSamples(t *testing.T) {
 				t.Fatal(diags.Error())
 			}
 			file := "vigil-" + kind + "-" + name
-			if kind == "notifier" && (name == "slack" || name == "pagerduty") {
+			if kind == "notifier" && (name == "slack" || name == "pagerduty") || kind == "exporter" && name == "apache" {
 				file += ".wasm"
 			}
 			inst, err := f.Instance(PluginQuery{Path: filepath.Join("/build/bin", file), Kind: parseKind(t, kind)})

@@ -17,6 +17,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/exporter/node":      false,
 	"plugins/exporter/mysql":     false,
 	"plugins/exporter/haproxy":   false,
+	"plugins/exporter/apache":    true,
 	"plugins/discovery/file":     false,
 	"plugins/discovery/http":     false,
 	"plugins/notifier/webhook":   false,
