@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -226,4 +227,39 @@ func Compare(anchor, got []*dto.MetricFamily, skip ...string) Report {
 		}
 	}
 	return r
+}
+
+// DiffValues compares the values of the series of the families keep
+// selects: it lists each series of the anchor's that got lacks or has
+// with another value, as "name{labels}: anchor A, plugin B".
+func DiffValues(anchor, got []*dto.MetricFamily, keep func(name string) bool) []string {
+	values := func(fs []*dto.MetricFamily) map[string]float64 {
+		m := map[string]float64{}
+		for _, f := range fs {
+			if !keep(f.GetName()) {
+				continue
+			}
+			for _, s := range f.Metric {
+				var labels []string
+				for _, l := range s.Label {
+					labels = append(labels, l.GetName()+"="+strconv.Quote(l.GetValue()))
+				}
+				slices.Sort(labels)
+				v := s.GetGauge().GetValue() + s.GetCounter().GetValue() + s.GetUntyped().GetValue()
+				m[f.GetName()+"{"+strings.Join(labels, ",")+"}"] = v
+			}
+		}
+		return m
+	}
+	a, g := values(anchor), values(got)
+	var diffs []string
+	for _, series := range slices.Sorted(maps.Keys(a)) {
+		switch v, ok := g[series]; {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%s: anchor %v, plugin none", series, a[series]))
+		case v != a[series]:
+			diffs = append(diffs, fmt.Sprintf("%s: anchor %v, plugin %v", series, a[series], v))
+		}
+	}
+	return diffs
 }

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,6 +224,13 @@ func TestMariaDB(t *testing.T) {
 	}
 	for _, l := range report.Labels {
 		t.Errorf("label names differ: %s", l)
+	}
+	// The variables do not change between the two collections: each has
+	// the value mysqld_exporter gives it.
+	for _, d := range anchortest.DiffValues(anchorFamilies, families, func(name string) bool {
+		return strings.HasPrefix(name, "mysql_global_variables_")
+	}) {
+		t.Errorf("value differs: %s", d)
 	}
 
 	// A wrong password and a server that is down: mysql_up 0, and the

@@ -15,13 +15,11 @@ func newDesc(subsystem, name, help string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, subsystem, name), help, nil, nil)
 }
 
-// logRE matches a binary log's file name, whose number is its value.
-var logRE = regexp.MustCompile(`.+\.(\d+)$`)
-
 // parseStatus reads a status or variable value as a number, as
 // mysqld_exporter does: ON, YES and the like are 1, OFF, NO and the like
-// 0, a timestamp its Unix time, a log file name its number. It says false
-// for a value that is none of these, which is left out.
+// 0, a timestamp its Unix time, a number itself. It says false for a
+// value that is none of these (a binary log's file name, too), which is
+// left out.
 func parseStatus(data []byte) (float64, bool) {
 	s := string(data)
 	switch strings.ToLower(s) {
@@ -35,10 +33,6 @@ func parseStatus(data []byte) (float64, bool) {
 	}
 	if ts, err := time.Parse(time.DateTime, s); err == nil {
 		return float64(ts.Unix()), true
-	}
-	if m := logRE.FindStringSubmatch(s); m != nil {
-		v, err := strconv.ParseFloat(m[1], 64)
-		return v, err == nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	return v, err == nil
