@@ -214,6 +214,13 @@ func TestApache(t *testing.T) {
 	for _, l := range report.Labels {
 		t.Errorf("label names differ: %s", l)
 	}
+	// What does not change between the two collections has
+	// apache_exporter's values.
+	for _, d := range anchortest.DiffValues(anchorFamilies, got, func(name string) bool {
+		return name == "apache_version" || name == "apache_info" || name == "apache_generation"
+	}) {
+		t.Errorf("value differs: %s", d)
+	}
 
 	// Apache down, slow, refusing, answering garbage, or a host the
 	// plugin block does not allow: apache_up 0, the collection succeeding.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,6 +246,13 @@ func TestHAProxy(t *testing.T) {
 			}
 			for _, l := range report.Labels {
 				t.Errorf("label names differ: %s", l)
+			}
+			// The configured limits and weights have haproxy_exporter's
+			// values.
+			for _, d := range anchortest.DiffValues(anchorFamilies, got, func(name string) bool {
+				return strings.HasSuffix(name, "_limit_sessions") || name == "haproxy_server_weight"
+			}) {
+				t.Errorf("value differs: %s", d)
 			}
 		})
 	}

@@ -220,13 +220,18 @@ func (e *exporter) sendInfo(info []byte, send func(prometheus.Metric)) {
 // statistics: not HAProxy's CSV.
 var errNoStatistics = errors.New("the answer holds no row of HAProxy's statistics CSV")
 
-// parseStat sends the metrics of each row of the CSV. A row too short,
-// or a field that is not a number, is left out and counted. An answer
+// parseStat sends the metrics of each row of the CSV. A row too short
+// or with another number of fields than the first, or a field that is not
+// a number, is left out and counted. An answer
 // without any row of statistics is an error.
 func (e *exporter) parseStat(body []byte, send func(prometheus.Metric)) (failures int, err error) {
 	r := csv.NewReader(strings.NewReader(string(body)))
 	r.Comment = '#'
-	r.FieldsPerRecord = -1
+	// Every row must have as many fields as the first, as
+	// haproxy_exporter has it: a row missing a comma, which some HAProxy
+	// releases wrote, is left out rather than read with its fields
+	// shifted.
+	r.FieldsPerRecord = 0
 	rows := 0
 	for {
 		row, err := r.Read()
