@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -204,33 +205,49 @@ func TestMariaDB(t *testing.T) {
 		t.Errorf("through the socket: mysql_up %v, want 1", v)
 	}
 
-	// Debian's mysqld_exporter on the same server.
-	anchorAddr := anchortest.FreePort(t)
-	anchor := anchortest.StartEnv(t, []string{fmt.Sprintf("DATA_SOURCE_NAME=%s:%s@tcp(%s)/", testUser, testPassword, m.addr)},
-		anchorBin, "--web.listen-address="+anchorAddr)
-	var anchorFamilies []*dto.MetricFamily
-	anchor.WaitReady(t, func() error {
-		anchorFamilies, err = anchortest.Scrape("http://" + anchorAddr + "/metrics")
-		return err
-	})
-	var families []*dto.MetricFamily
-	for _, f := range collect(t, p, good) {
-		families = append(families, f)
+	// Debian's mysqld_exporter on the same server, with its default
+	// collectors, and with info_schema.innodb_metrics as well.
+	all, err := json.Marshal(map[string]any{"address": m.addr, "user": testUser, "password": testPassword, "collectors": scraperNames()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	report := anchortest.Compare(anchorFamilies, families, "go_", "process_", "promhttp_")
-	t.Logf("mysqld_exporter: %s", report)
-	if report.Coverage() < 0.9 {
-		t.Errorf("the plugin has %.1f%% of mysqld_exporter's families, want at least 90%%", 100*report.Coverage())
-	}
-	for _, l := range report.Labels {
-		t.Errorf("label names differ: %s", l)
-	}
-	// The variables do not change between the two collections: each has
-	// the value mysqld_exporter gives it.
-	for _, d := range anchortest.DiffValues(anchorFamilies, families, func(name string) bool {
-		return strings.HasPrefix(name, "mysql_global_variables_")
-	}) {
-		t.Errorf("value differs: %s", d)
+	allCollectors := string(all)
+	for _, c := range []struct {
+		name, config string
+		args         []string
+	}{
+		{"default collectors", good, nil},
+		{"with info_schema.innodb_metrics", allCollectors, []string{"--collect.info_schema.innodb_metrics"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			anchorAddr := anchortest.FreePort(t)
+			anchor := anchortest.StartEnv(t, []string{fmt.Sprintf("DATA_SOURCE_NAME=%s:%s@tcp(%s)/", testUser, testPassword, m.addr)},
+				anchorBin, append([]string{"--web.listen-address=" + anchorAddr}, c.args...)...)
+			var anchorFamilies []*dto.MetricFamily
+			anchor.WaitReady(t, func() error {
+				anchorFamilies, err = anchortest.Scrape("http://" + anchorAddr + "/metrics")
+				return err
+			})
+			var families []*dto.MetricFamily
+			for _, f := range collect(t, p, c.config) {
+				families = append(families, f)
+			}
+			report := anchortest.Compare(anchorFamilies, families, "go_", "process_", "promhttp_")
+			t.Logf("mysqld_exporter, %s: %s", c.name, report)
+			if report.Coverage() < 0.9 {
+				t.Errorf("the plugin has %.1f%% of mysqld_exporter's families, want at least 90%%", 100*report.Coverage())
+			}
+			for _, l := range report.Labels {
+				t.Errorf("label names differ: %s", l)
+			}
+			// The variables do not change between the two collections:
+			// each has the value mysqld_exporter gives it.
+			for _, d := range anchortest.DiffValues(anchorFamilies, families, func(name string) bool {
+				return strings.HasPrefix(name, "mysql_global_variables_")
+			}) {
+				t.Errorf("value differs: %s", d)
+			}
+		})
 	}
 
 	// A wrong password and a server that is down: mysql_up 0, and the
@@ -249,6 +266,6 @@ func TestMariaDB(t *testing.T) {
 	}
 
 	t.Run("Conformance", func(t *testing.T) {
-		conformance.Exporter(t, conformance.Program(bin), conformance.Options{ConfigJSON: []byte(good)})
+		conformance.Exporter(t, conformance.Program(bin), conformance.Options{ConfigJSON: []byte(allCollectors)})
 	})
 }

@@ -51,7 +51,7 @@ type scraper interface {
 }
 
 // scrapers are the collectors there are, in the order they are listed:
-// mysqld_exporter's default ones.
+// mysqld_exporter's default ones, then the others.
 var scrapers = []scraper{
 	globalStatus{},
 	globalVariables{},
@@ -59,7 +59,11 @@ var scrapers = []scraper{
 	innodbCmp{},
 	innodbCmpMem{},
 	queryResponseTime{},
+	innodbMetrics{},
 }
+
+// defaultScrapers is how many of scrapers run by default.
+const defaultScrapers = 6
 
 // scraperNames lists the names of the collectors.
 func scraperNames() []string {
