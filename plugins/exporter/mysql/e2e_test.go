@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"os/user"
 	"path/filepath"
@@ -38,12 +39,15 @@ const (
 type mariaDB struct {
 	addr   string // 127.0.0.1:port
 	socket string
+	root   *sql.DB // logged in as root, through the socket
 }
 
 // startMariaDB runs Debian's mariadbd on a fresh data folder, on a free
-// loopback port and a socket, until the test ends, and creates the
-// exporter user with the privileges mysqld_exporter asks for.
-func startMariaDB(t *testing.T) mariaDB {
+// loopback port and a socket, with a binary log and the server ID given,
+// until the test ends, and creates the exporter user with the privileges
+// mysqld_exporter asks for (without logging it, so that a replica does
+// not replay it).
+func startMariaDB(t *testing.T, serverID int) mariaDB {
 	t.Helper()
 	mariadbd := anchortest.Need(t, "mariadbd", "mariadb-server", requireEnv)
 	installDB := anchortest.Need(t, "mariadb-install-db", "mariadb-server", requireEnv)
@@ -60,11 +64,11 @@ func startMariaDB(t *testing.T) mariaDB {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
 	m := mariaDB{addr: anchortest.FreePort(t), socket: filepath.Join(dir, "mysqld.sock")}
-	_, port, _ := splitAddr(m.addr)
+	_, port, _ := net.SplitHostPort(m.addr)
 	p := anchortest.Start(t, mariadbd, "--no-defaults", "--datadir="+data, "--user="+u.Username,
 		"--socket="+m.socket, "--port="+port, "--bind-address=127.0.0.1", "--skip-name-resolve",
 		"--pid-file="+filepath.Join(dir, "mysqld.pid"), "--log-error="+filepath.Join(dir, "error.log"),
-		"--innodb-buffer-pool-size=16M", "--skip-log-bin")
+		"--innodb-buffer-pool-size=16M", "--log-bin=mysql-bin", fmt.Sprintf("--server-id=%d", serverID))
 
 	root := mysql.NewConfig()
 	root.User, root.Net, root.Addr = "root", "unix", m.socket
@@ -72,30 +76,61 @@ func startMariaDB(t *testing.T) mariaDB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := sql.OpenDB(connector)
-	defer db.Close()
-	p.WaitReady(t, db.Ping)
-	for _, q := range []string{
+	m.root = sql.OpenDB(connector)
+	m.root.SetMaxOpenConns(1) // one session, for sql_log_bin
+	t.Cleanup(func() { m.root.Close() })
+	p.WaitReady(t, m.root.Ping)
+	m.exec(t,
+		"SET SESSION sql_log_bin = 0",
 		fmt.Sprintf("CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'", testUser, testPassword),
 		fmt.Sprintf("CREATE USER '%s'@'localhost' IDENTIFIED BY '%s'", testUser, testPassword),
 		fmt.Sprintf("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO '%s'@'127.0.0.1'", testUser),
 		fmt.Sprintf("GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT ON *.* TO '%s'@'localhost'", testUser),
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+		"SET SESSION sql_log_bin = 1",
+	)
 	return m
 }
 
-// splitAddr splits host:port.
-func splitAddr(addr string) (host, port string, err error) {
-	for i := len(addr) - 1; i >= 0; i-- {
-		if addr[i] == ':' {
-			return addr[:i], addr[i+1:], nil
+// exec runs the statements as root.
+func (m mariaDB) exec(t *testing.T, statements ...string) {
+	t.Helper()
+	for _, q := range statements {
+		if _, err := m.root.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	return "", "", errors.New("no port")
+}
+
+// replicate makes replica replicate primary, and waits until both of
+// its threads run.
+func replicate(t *testing.T, primary, replica mariaDB) {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(primary.addr)
+	primary.exec(t,
+		"CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'repl-secret'",
+		"GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'",
+		"CREATE DATABASE app",
+		"CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB",
+		"INSERT INTO app.t VALUES (1), (2), (3)",
+	)
+	replica.exec(t,
+		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='%s', MASTER_PORT=%s, MASTER_USER='repl', MASTER_PASSWORD='repl-secret', MASTER_USE_GTID=slave_pos", host, port),
+		"START SLAVE",
+	)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var rows int
+		err := replica.root.QueryRow("SELECT COUNT(*) FROM app.t").Scan(&rows)
+		if err == nil && rows == 3 {
+			return
+		}
+		if time.Now().After(deadline) {
+			var status string
+			replica.root.QueryRow("SELECT CONCAT(VARIABLE_NAME, '=', VARIABLE_VALUE) FROM information_schema.global_status WHERE VARIABLE_NAME = 'Slave_running'").Scan(&status)
+			t.Fatalf("the replica has not replicated the table within a minute (%s): %v", status, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // startPlugin builds the plugin and starts it as Vigil does.
@@ -133,6 +168,16 @@ func collect(t *testing.T, p *client.Plugin, config string) map[string]*dto.Metr
 	return byName
 }
 
+// label returns the value of m's label name.
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.Label {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
 // gauge returns the value of the family's only series, or -1.
 func gauge(f *dto.MetricFamily) float64 {
 	if f == nil || len(f.Metric) != 1 {
@@ -153,7 +198,7 @@ func TestMariaDB(t *testing.T) {
 		t.Skip("runs Debian's MariaDB")
 	}
 	anchorBin := anchortest.Need(t, "prometheus-mysqld-exporter", "prometheus-mysqld-exporter", requireEnv)
-	m := startMariaDB(t)
+	m := startMariaDB(t, 1)
 	p, bin := startPlugin(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -212,16 +257,21 @@ func TestMariaDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	allCollectors := string(all)
+	// And a replica of the server, for the replication status.
+	r := startMariaDB(t, 2)
+	replicate(t, m, r)
+	replicaConfig := fmt.Sprintf(`{"address": %q, "user": %q, "password": %q}`, r.addr, testUser, testPassword)
 	for _, c := range []struct {
-		name, config string
-		args         []string
+		name, server, config string
+		args                 []string
 	}{
-		{"default collectors", good, nil},
-		{"with info_schema.innodb_metrics", allCollectors, []string{"--collect.info_schema.innodb_metrics"}},
+		{"default collectors", m.addr, good, nil},
+		{"with info_schema.innodb_metrics", m.addr, allCollectors, []string{"--collect.info_schema.innodb_metrics"}},
+		{"replica", r.addr, replicaConfig, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			anchorAddr := anchortest.FreePort(t)
-			anchor := anchortest.StartEnv(t, []string{fmt.Sprintf("DATA_SOURCE_NAME=%s:%s@tcp(%s)/", testUser, testPassword, m.addr)},
+			anchor := anchortest.StartEnv(t, []string{fmt.Sprintf("DATA_SOURCE_NAME=%s:%s@tcp(%s)/", testUser, testPassword, c.server)},
 				anchorBin, append([]string{"--web.listen-address=" + anchorAddr}, c.args...)...)
 			var anchorFamilies []*dto.MetricFamily
 			anchor.WaitReady(t, func() error {
@@ -229,8 +279,19 @@ func TestMariaDB(t *testing.T) {
 				return err
 			})
 			var families []*dto.MetricFamily
-			for _, f := range collect(t, p, c.config) {
+			byName := collect(t, p, c.config)
+			for _, f := range byName {
 				families = append(families, f)
+			}
+			if c.server == r.addr {
+				host, _, _ := net.SplitHostPort(m.addr)
+				io := byName["mysql_slave_status_slave_io_running"].GetMetric()
+				if len(io) != 1 || io[0].GetUntyped().GetValue() != 1 || label(io[0], "master_host") != host {
+					t.Errorf("mysql_slave_status_slave_io_running: %v, want 1 with master_host %s", io, host)
+				}
+				if f := byName["mysql_slave_status_gtid_slave_pos"]; f == nil {
+					t.Error("no mysql_slave_status_gtid_slave_pos")
+				}
 			}
 			report := anchortest.Compare(anchorFamilies, families, "go_", "process_", "promhttp_")
 			t.Logf("mysqld_exporter, %s: %s", c.name, report)
