@@ -28,6 +28,22 @@ func TestFirstParty(t *testing.T) {
 		}
 		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/node")))
 	})
+	t.Run("exporter/mysql", func(t *testing.T) {
+		// With the default config, no server answers: the collections
+		// report mysql_up 0 and must conform all the same.
+		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/mysql")))
+	})
+	t.Run("exporter/haproxy", func(t *testing.T) {
+		// With the default config, no HAProxy answers: the collections
+		// report haproxy_up 0 and must conform all the same.
+		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/haproxy")))
+	})
+	t.Run("exporter/apache", func(t *testing.T) {
+		// With the default config, the module may not reach localhost:
+		// the collections report apache_up 0 and must conform all the
+		// same.
+		conformance.Exporter(t, wasmTarget(t, "plugins/exporter/apache"))
+	})
 	t.Run("discovery/file", func(t *testing.T) {
 		// It claims reads-files: the suite writes the files and removes one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/file")))

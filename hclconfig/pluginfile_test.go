@@ -191,7 +191,7 @@ func TestPluginConfigFileSamples(t *testing.T) {
 	for _, sample := range samples {
 		kind, name := filepath.Base(filepath.Dir(filepath.Dir(sample))), filepath.Base(filepath.Dir(sample))
 		t.Run(kind+"/"+name, func(t *testing.T) {
-			for _, env := range []string{"INVENTORY_TOKEN", "SMTP_PASSWORD", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL", "ONCALL_WEBHOOK_TOKEN"} {
+			for _, env := range []string{"INVENTORY_TOKEN", "SMTP_PASSWORD", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL", "ONCALL_WEBHOOK_TOKEN", "MYSQL_EXPORTER_PASSWORD"} {
 				t.Setenv(env, "x")
 			}
 			f, diags := LoadPluginConfigFile(sample)
@@ -199,7 +199,7 @@ func TestPluginConfigFileSamples(t *testing.T) {
 				t.Fatal(diags.Error())
 			}
 			file := "vigil-" + kind + "-" + name
-			if kind == "notifier" && (name == "slack" || name == "pagerduty") {
+			if kind == "notifier" && (name == "slack" || name == "pagerduty") || kind == "exporter" && name == "apache" {
 				file += ".wasm"
 			}
 			inst, err := f.Instance(PluginQuery{Path: filepath.Join("/build/bin", file), Kind: parseKind(t, kind)})

@@ -15,6 +15,9 @@ import (
 // whether each is a Wasm module.
 var firstPartyPlugins = map[string]bool{
 	"plugins/exporter/node":      false,
+	"plugins/exporter/mysql":     false,
+	"plugins/exporter/haproxy":   false,
+	"plugins/exporter/apache":    true,
 	"plugins/discovery/file":     false,
 	"plugins/discovery/http":     false,
 	"plugins/notifier/webhook":   false,
@@ -48,7 +51,7 @@ func TestSamplesValidateWhereTheySit(t *testing.T) {
 			cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
 				// The secrets the samples read with env().
 				"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
-				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t")
+				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t", "MYSQL_EXPORTER_PASSWORD=p")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
