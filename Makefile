@@ -31,6 +31,11 @@ help: ## List the targets
 # First-party plugins: programs speaking gRPC, and WebAssembly modules.
 GRPC_PLUGINS := exporter/node exporter/mysql exporter/haproxy discovery/file discovery/http notifier/webhook notifier/email
 WASM_PLUGINS := exporter/apache notifier/slack notifier/pagerduty
+# The Windows exporter is a module of its own (see its go.mod), and runs
+# on Windows only: make plugins cross-builds it into
+# bin/vigil-exporter-windows.exe, and make windows-check builds and vets it
+# for Windows, which make test and make lint run.
+WINDOWS_EXPORTER := plugins/exporter/windows
 
 build: ## Build every package of both modules, and the vigil binary into bin/ with its version stamped
 	$(GO) build $(PKGS)
@@ -46,6 +51,12 @@ plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm fo
 		echo "GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(BIN)/vigil-$${p%%/*}-$${p##*/}.wasm ./plugins/$$p"; \
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(BIN)/vigil-$${p%%/*}-$${p##*/}.wasm ./plugins/$$p || exit 1; \
 	done
+	cd $(WINDOWS_EXPORTER) && GOOS=windows GOARCH=amd64 $(GO) build -o $(abspath $(BIN))/vigil-exporter-windows.exe .
+
+windows-check: ## Build and vet the Windows exporter for Windows (its collectors exist there only), and vet it for this machine
+	cd $(WINDOWS_EXPORTER) && GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null .
+	cd $(WINDOWS_EXPORTER) && GOOS=windows GOARCH=amd64 $(GO) vet ./...
+	cd $(WINDOWS_EXPORTER) && $(GO) vet ./...
 
 # The tests run under bin/noleftovers, which fails when a process they
 # started (a plugin, a server) outlives them, and names it.
@@ -68,12 +79,13 @@ peers: ## Build the peer servers end-to-end tests compare with (Prometheus, prom
 	@test -x $(NODE_EXPORTER_DIR)/node_exporter || \
 		GOBIN=$(NODE_EXPORTER_DIR) $(GO) install github.com/prometheus/node_exporter@$(NODE_EXPORTER_VERSION)
 
-test: build plugins peers ## Run all tests of both modules (unit, upstream PromQL suite, crash tests) with the race detector; fail if they leave processes behind
+test: build plugins peers windows-check ## Run all tests of the modules (unit, upstream PromQL suite, crash tests) with the race detector; fail if they leave processes behind
 	$(GO) build -o $(BIN)/noleftovers ./internal/cmd/noleftovers
 	$(GO) vet $(PKGS)
 	cd $(SDK) && $(GO) vet $(SDK_PKGS)
 	$(BIN)/noleftovers $(GO) test -race -timeout 30m $(PKGS)
 	cd $(SDK) && $(CURDIR)/$(BIN)/noleftovers $(GO) test -race -timeout 10m $(SDK_PKGS)
+	cd $(WINDOWS_EXPORTER) && VIGIL_BINARY=$(abspath $(BIN))/vigil $(abspath $(BIN))/noleftovers $(GO) test -race -timeout 10m ./...
 
 # The fuzz targets are found in the sources: every func FuzzX of a test
 # file of the root module. Each runs for FUZZTIME, one after the other; an
@@ -97,8 +109,12 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 VULNDB_DIR  := $(CURDIR)/.cache/vulndb
+# The Windows exporter is checked as Windows builds it: staticcheck and
+# govulncheck read GOOS when they load the packages, so they are
+# installed for this machine into TOOLS_DIR and run with GOOS=windows.
+TOOLS_DIR   := $(CURDIR)/.cache/tools
 
-lint: $(VULNDB_DIR)/index/db.json ## Check formatting (gofmt), go vet, staticcheck and govulncheck, in both modules
+lint: $(VULNDB_DIR)/index/db.json windows-check ## Check formatting (gofmt), go vet, staticcheck and govulncheck, in every module
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	cd $(SDK) && $(GO) vet $(SDK_PKGS)
@@ -107,6 +123,11 @@ lint: $(VULNDB_DIR)/index/db.json ## Check formatting (gofmt), go vet, staticche
 	cd $(SDK) && $(GO) run $(STATICCHECK) $(SDK_PKGS)
 	$(GO) run $(GOVULNCHECK) -db file://$(VULNDB_DIR) $(PKGS)
 	cd $(SDK) && $(GO) run $(GOVULNCHECK) -db file://$(VULNDB_DIR) $(SDK_PKGS)
+	GOBIN=$(TOOLS_DIR) $(GO) install $(STATICCHECK)
+	GOBIN=$(TOOLS_DIR) $(GO) install $(GOVULNCHECK)
+	cd $(WINDOWS_EXPORTER) && $(TOOLS_DIR)/staticcheck ./...
+	cd $(WINDOWS_EXPORTER) && GOOS=windows GOARCH=amd64 $(TOOLS_DIR)/staticcheck ./...
+	cd $(WINDOWS_EXPORTER) && GOOS=windows GOARCH=amd64 $(TOOLS_DIR)/govulncheck -db file://$(VULNDB_DIR) ./...
 
 # The database govulncheck reads, built once with the vulndb module's gendb
 # from its OSV reports (gendb reads them from a git repository).
@@ -177,4 +198,4 @@ run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrap
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
-.PHONY: help build plugins test fuzz lint ui ui-check screenshots bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run
+.PHONY: help build plugins windows-check test fuzz lint ui ui-check screenshots bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run

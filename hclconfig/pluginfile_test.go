@@ -199,8 +199,12 @@ func TestPluginConfigFileSamples(t *testing.T) {
 				t.Fatal(diags.Error())
 			}
 			file := "vigil-" + kind + "-" + name
-			if kind == "notifier" && (name == "slack" || name == "pagerduty") || kind == "exporter" && name == "apache" {
+			switch {
+			case kind == "notifier" && (name == "slack" || name == "pagerduty"), kind == "exporter" && name == "apache":
 				file += ".wasm"
+			case kind == "exporter" && name == "windows":
+				// Cross-built for Windows.
+				file += ".exe"
 			}
 			inst, err := f.Instance(PluginQuery{Path: filepath.Join("/build/bin", file), Kind: parseKind(t, kind)})
 			if err != nil {
