@@ -139,13 +139,16 @@ $(VULNDB_DIR)/index/db.json:
 	git -C "$$repo" -c user.name=vigil -c user.email=vigil@localhost commit -q -m "vulndb snapshot"; \
 	rm -rf $(VULNDB_DIR); $(GO) run golang.org/x/vulndb/cmd/gendb@$(VULNDB_VERSION) -repo "$$repo" -out $(VULNDB_DIR)
 
-bench: bench-tsdb bench-scrape bench-plugins bench-alerting bench-remote ## Run every side-by-side benchmark in bench/ against its anchor
+bench: bench-tsdb bench-scrape bench-plugins bench-alerting bench-remote bench-ui ## Run every side-by-side benchmark in bench/ against its anchor
 
 bench-tsdb: ## Compare core/tsdb with the upstream Prometheus TSDB (bench/tsdb)
 	$(GO) run ./bench/tsdb
 
 bench-tsdb-scale: ## Compare core/tsdb with the upstream TSDB at a server's size: RSS with 1M active series and with 2M churning, ingest (bench/tsdb -scale)
 	$(GO) run ./bench/tsdb -scale
+
+bench-ui: build ## Time the drawing of a graph of 100 series x 1,000 points in headless Chromium (median of 5), failing past 200 ms
+	VIGIL_REQUIRE_BROWSER=1 VIGIL_UI_RENDER_BAR=1 $(GO) test ./cmd/vigil -run 'TestUIGraphRenderTime$$' -count=1 -v
 
 bench-scrape: ## Compare core/scrape with the upstream Prometheus scrape manager (bench/scrape)
 	$(GO) run ./bench/scrape
@@ -198,4 +201,4 @@ run: ## Run the Vigil server on 127.0.0.1:9090 with the default config (it scrap
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 	$(BIN)/vigil server
 
-.PHONY: help build plugins windows-check test fuzz lint ui ui-check screenshots bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote peers run
+.PHONY: help build plugins windows-check test fuzz lint ui ui-check screenshots bench bench-tsdb bench-tsdb-scale bench-scrape bench-plugins bench-alerting bench-remote bench-ui peers run

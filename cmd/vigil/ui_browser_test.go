@@ -890,8 +890,13 @@ route {
 
 // maxRenderMs is how long drawing a graph of 100 series of 1,000 points
 // may take in headless Chromium, from the answer's arrival until the plot
-// and its legend are drawn (issue 16's bound).
+// and its legend are drawn. make bench-ui holds the test to it (with
+// renderBarEnv set); make test, where timings never decide, logs the time.
 const maxRenderMs = 200
+
+// renderBarEnv, set to 1, makes TestUIGraphRenderTime fail past
+// maxRenderMs.
+const renderBarEnv = "VIGIL_UI_RENDER_BAR"
 
 func TestUIGraphRenderTime(t *testing.T) {
 	requireChromium(t)
@@ -929,8 +934,8 @@ func TestUIGraphRenderTime(t *testing.T) {
 	}
 	slices.Sort(times)
 	median := times[len(times)/2]
-	t.Logf("rendering 100 series x 1,000 points took %.1f ms (median of %v ms)", median, times)
-	if median >= maxRenderMs {
+	t.Logf("rendering 100 series x 1,000 points took %.1f ms (median of %v ms; the bar is %d ms)", median, times, maxRenderMs)
+	if os.Getenv(renderBarEnv) == "1" && median >= maxRenderMs {
 		t.Errorf("rendering 100 series x 1,000 points took %.1f ms (median of %v), want under %d ms", median, times, maxRenderMs)
 	}
 }
