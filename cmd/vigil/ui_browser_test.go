@@ -1032,7 +1032,7 @@ plugin "node" {
 exporter "node" {
   plugin   = "node"
   interval = "1s"
-  config { collectors = ["cpu", "loadavg", "meminfo"] }
+  config { collectors = ["cpu", "loadavg", "meminfo", "uname", "filesystem", "netdev", "diskstats", "stat", "time"] }
 }
 plugin "webhook" { source = %q }
 notifier "ops" {
@@ -1081,6 +1081,7 @@ route {
 		{"query", "/query?" + url.Values{"g0.expr": {"sum by (handler, code) (vigil_http_requests_total)"}, "g0.tab": {"table"}}.Encode(), ".panel .result-table"},
 		{"graph", graph(`sum by (handler) (rate(vigil_http_requests_total[10s]))`, ""), ".panel .graph[data-render-ms]"},
 		{"heatmap", graph(`rate(vigil_http_request_duration_seconds[5s])`, "heatmap"), ".panel .graph[data-render-ms]"},
+		{"dashboard", "/dashboards/node?range=5m", `.dash-panel[data-title="Load"][data-state="data"]`},
 		{"alerts", "/alerts", ".alerts-firing"},
 		{"rules", "/rules", ".rule-group"},
 		{"targets", "/targets", `.pool[data-pool="node"] tr.target`},
