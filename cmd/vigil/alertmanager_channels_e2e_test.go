@@ -1,0 +1,400 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigilmon/vigil/internal/testplugins"
+)
+
+// amChannel is a notification channel that both Alertmanager 0.25 (the
+// prometheus-alertmanager of Debian) and a Vigil notifier plugin have,
+// whose requests the test compares.
+type amChannel struct {
+	// plugin is the plugin's package; wasm says it is a WebAssembly
+	// module.
+	plugin string
+	wasm   bool
+	// alertmanager is the receiver's channel config in alertmanager.yml
+	// and vigil the body of the notifier block's config, both with %[1]s
+	// for the base URL of the local receiver they post to.
+	alertmanager, vigil string
+	// form says the bodies are HTML form data, not JSON.
+	form bool
+	// ignored are the fields of the bodies (as JSON pointers, "/a/0/b"),
+	// that are left out of the comparison, each with why: timestamps and
+	// ids, and any other difference, named.
+	ignored map[string]string
+	// requests is how many requests each side sends, for the alert
+	// firing and then resolved; one each when 0.
+	firing, resolved int
+}
+
+// amChannels are the channels compared with Alertmanager, by name: the
+// name is the receiver's in both, and the value of the alerts' channel
+// label that routes to it.
+var amChannels = map[string]amChannel{
+	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
+	// message: it checks the comparison itself.
+	"webhook": {
+		plugin:       "plugins/notifier/webhook",
+		alertmanager: "webhook_configs:\n      - url: '%[1]s/hook'",
+		vigil:        `url = "%[1]s/hook"`,
+		ignored: map[string]string{
+			"/alerts/0/fingerprint": "an id: Vigil's is the hash of Prometheus's labels.Labels, Alertmanager's model.LabelSet.Fingerprint",
+			"/alerts/0/endsAt":      "a firing alert's end is Alertmanager's guess (now + resolve_timeout), which Vigil sends as the zero time; resolved, it is the time each server resolved it",
+		},
+	},
+}
+
+// receivedRequest is what a local receiver got.
+type receivedRequest struct {
+	method, path, contentType string
+	body                      []byte
+}
+
+// channelReceiver records the requests of each channel: the first
+// segment of a request's path names the channel.
+type channelReceiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs map[string][]receivedRequest
+}
+
+func newChannelReceiver(t *testing.T) *channelReceiver {
+	r := &channelReceiver{reqs: map[string][]receivedRequest{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		channel, rest, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
+		path := "/" + rest
+		if req.URL.RawQuery != "" {
+			path += "?" + req.URL.RawQuery
+		}
+		r.mu.Lock()
+		r.reqs[channel] = append(r.reqs[channel], receivedRequest{req.Method, path, req.Header.Get("Content-Type"), body})
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		// What the services answer a success with, where they check it.
+		io.WriteString(w, `{"ok": true, "result": {"message_id": 1}, "status": 1, "request": "0"}`)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// requests are those the channel got so far.
+func (r *channelReceiver) requests(channel string) []receivedRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.reqs[channel])
+}
+
+// alertmanagerPath returns the path of Debian's prometheus-alertmanager,
+// skipping t without it unless VIGIL_REQUIRE_AMTOOL is set (the same
+// package has amtool).
+func alertmanagerPath(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("prometheus-alertmanager")
+	if err != nil {
+		if os.Getenv(requireAmtoolEnv) != "" {
+			t.Fatalf("prometheus-alertmanager is required (%s is set) but missing: %v", requireAmtoolEnv, err)
+		}
+		t.Skipf("needs prometheus-alertmanager (apt-get install prometheus-alertmanager); set %s=1 to fail instead of skipping", requireAmtoolEnv)
+	}
+	return path
+}
+
+// TestAlertmanagerChannels sends the same alert through Alertmanager 0.25
+// and through Vigil, each with a receiver per channel of amChannels
+// pointed at a local receiver of its own, firing and then resolved, and
+// compares the requests of each channel: method, path, content type and
+// body, apart from the fields the channel lists with a reason.
+func TestAlertmanagerChannels(t *testing.T) {
+	amBinary := alertmanagerPath(t)
+	dir := t.TempDir()
+	amRecv, vigilRecv := newChannelReceiver(t), newChannelReceiver(t)
+	const externalURL = "http://alerts.example.com"
+	names := slices.Sorted(func(yield func(string) bool) {
+		for name := range amChannels {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+
+	// Alertmanager: a route per channel, by the alerts' channel label.
+	var amYAML strings.Builder
+	amYAML.WriteString("route:\n  receiver: none\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\n  routes:\n")
+	for _, name := range names {
+		fmt.Fprintf(&amYAML, "    - receiver: %s\n      matchers: ['channel=%s']\n", name, name)
+	}
+	amYAML.WriteString("receivers:\n  - name: none\n")
+	for _, name := range names {
+		fmt.Fprintf(&amYAML, "  - name: %s\n    %s\n", name, fmt.Sprintf(amChannels[name].alertmanager, amRecv.URL+"/"+name))
+	}
+	amConfig := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(amConfig, []byte(amYAML.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	amAddr := freeLoopbackAddr(t)
+	am := exec.Command(amBinary, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=", "--web.external-url="+externalURL)
+	var amLog bytes.Buffer
+	am.Stdout, am.Stderr = &amLog, &amLog
+	if err := am.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		am.Process.Kill()
+		am.Wait()
+		if t.Failed() {
+			t.Logf("alertmanager:\n%s", amLog.String())
+		}
+	}()
+
+	// Vigil: the same routes, to notifiers of the plugins.
+	var hcl strings.Builder
+	fmt.Fprintf(&hcl, "server {\n  data_dir = %q\n  external_url = %q\n}\n", filepath.Join(dir, "data"), externalURL)
+	for _, name := range names {
+		c := amChannels[name]
+		if c.wasm {
+			// A loaded machine may take a while to start a module instance.
+			fmt.Fprintf(&hcl, "plugin %q {\n  source = %q\n  allow_hosts = [\"127.0.0.1\"]\n  call_timeout = \"2m\"\n}\n", name, testplugins.BuildWasm(t, c.plugin))
+		} else {
+			fmt.Fprintf(&hcl, "plugin %q {\n  source = %q\n}\n", name, testplugins.Build(t, c.plugin))
+		}
+		fmt.Fprintf(&hcl, "notifier %q {\n  plugin = %[1]q\n  config {\n    %s\n  }\n}\n", name, fmt.Sprintf(c.vigil, vigilRecv.URL+"/"+name))
+	}
+	hcl.WriteString("route {\n  receiver = \"" + names[0] + "\"\n  group_by = [\"alertname\"]\n  group_wait = \"1s\"\n  group_interval = \"1s\"\n")
+	for _, name := range names {
+		fmt.Fprintf(&hcl, "  route {\n    matchers = [\"channel=%s\"]\n    receiver = %[1]q\n  }\n", name)
+	}
+	hcl.WriteString("}\n")
+	vigilConfig := filepath.Join(dir, "vigil.hcl")
+	if err := os.WriteFile(vigilConfig, []byte(hcl.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--config", vigilConfig)
+	waitFor(t, "Alertmanager to be ready", func() bool {
+		resp, err := http.Get("http://" + amAddr + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	// The alerts, one per channel, firing and then resolved, posted to
+	// both servers' Alertmanager API.
+	startsAt := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	post := func(endsAt time.Time) {
+		t.Helper()
+		var alerts []map[string]any
+		for _, name := range names {
+			a := map[string]any{
+				"labels": map[string]string{
+					"alertname": "InstanceDown", "channel": name, "instance": "host-a:9100", "job": "node", "severity": "critical",
+				},
+				"annotations": map[string]string{
+					"summary": "host-a:9100 is down", "description": "host-a:9100 has not answered for 5 minutes.",
+				},
+				"startsAt":     startsAt.Format(time.RFC3339),
+				"generatorURL": "http://vigil.example.com/graph?g0.expr=up+%3D%3D+0",
+			}
+			if !endsAt.IsZero() {
+				a["endsAt"] = endsAt.Format(time.RFC3339)
+			}
+			alerts = append(alerts, a)
+		}
+		body, _ := json.Marshal(alerts)
+		for _, addr := range []string{amAddr, srv.addr} {
+			resp, err := http.Post("http://"+addr+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %s %s", addr, resp.Status, msg)
+			}
+		}
+	}
+	count := func(c amChannel, resolved bool) int {
+		n := max(c.firing, 1)
+		if resolved {
+			n += max(c.resolved, 1)
+		}
+		return n
+	}
+	wait := func(resolved bool) {
+		t.Helper()
+		waitFor(t, "every channel's requests", func() bool {
+			for _, name := range names {
+				n := count(amChannels[name], resolved)
+				if len(amRecv.requests(name)) < n || len(vigilRecv.requests(name)) < n {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	post(time.Time{})
+	wait(false)
+	post(time.Now().UTC().Truncate(time.Second))
+	wait(true)
+
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			c := amChannels[name]
+			want, got := amRecv.requests(name), vigilRecv.requests(name)
+			if len(got) != len(want) {
+				t.Errorf("Vigil sent %d requests, Alertmanager %d", len(got), len(want))
+			}
+			for i := range min(len(got), len(want)) {
+				w, g := want[i], got[i]
+				if g.method != w.method || g.path != w.path {
+					t.Errorf("request %d: Vigil %s %s, Alertmanager %s %s", i, g.method, g.path, w.method, w.path)
+				}
+				if mediaType(g.contentType) != mediaType(w.contentType) {
+					t.Errorf("request %d: Vigil's content type %q, Alertmanager's %q", i, g.contentType, w.contentType)
+				}
+				wb, gb := decodeBody(t, c, w.body), decodeBody(t, c, g.body)
+				for pointer, why := range c.ignored {
+					if removePointer(wb, pointer) != removePointer(gb, pointer) {
+						t.Errorf("request %d: %s is ignored (%s) but only one side has it", i, pointer, why)
+					}
+				}
+				if !reflect.DeepEqual(wb, gb) {
+					wf, gf := map[string]string{}, map[string]string{}
+					flatten(wb, "", wf)
+					flatten(gb, "", gf)
+					var diffs []string
+					for _, p := range slices.Sorted(func(yield func(string) bool) {
+						for p := range wf {
+							if !yield(p) {
+								return
+							}
+						}
+						for p := range gf {
+							if _, ok := wf[p]; !ok && !yield(p) {
+								return
+							}
+						}
+					}) {
+						if wf[p] != gf[p] {
+							diffs = append(diffs, fmt.Sprintf("%s: Alertmanager %s, Vigil %s", p, orMissing(wf, p), orMissing(gf, p)))
+						}
+					}
+					t.Errorf("request %d to %s: the bodies differ:\n%s", i, w.path, strings.Join(diffs, "\n"))
+				}
+			}
+		})
+	}
+	srv.stop(t)
+}
+
+// mediaType is a content type without its parameters.
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.TrimSpace(mt)
+}
+
+// decodeBody decodes a request's body as JSON, or as form data for a
+// channel that posts forms (each field's values a list of strings).
+func decodeBody(t *testing.T, c amChannel, body []byte) any {
+	t.Helper()
+	if c.form {
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			t.Fatalf("a form body: %v\n%s", err, body)
+		}
+		out := map[string]any{}
+		for k, vs := range values {
+			list := make([]any, len(vs))
+			for i, v := range vs {
+				list[i] = v
+			}
+			out[k] = list
+		}
+		return out
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("a JSON body: %v\n%s", err, body)
+	}
+	return v
+}
+
+// removePointer removes the value the JSON pointer names from v (maps
+// and lists from JSON), and says whether it was there.
+func removePointer(v any, pointer string) bool {
+	parts := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
+	for i, p := range parts {
+		last := i == len(parts)-1
+		switch x := v.(type) {
+		case map[string]any:
+			next, ok := x[p]
+			if !ok {
+				return false
+			}
+			if last {
+				delete(x, p)
+				return true
+			}
+			v = next
+		case []any:
+			var n int
+			if _, err := fmt.Sscan(p, &n); err != nil || n < 0 || n >= len(x) {
+				return false
+			}
+			if last {
+				// A list keeps its length: the element becomes null.
+				x[n] = nil
+				return true
+			}
+			v = x[n]
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// flatten adds the leaves of v (maps and lists from JSON) to out, as JSON
+// pointers and their values in JSON.
+func flatten(v any, pointer string, out map[string]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			flatten(e, pointer+"/"+k, out)
+		}
+	case []any:
+		for i, e := range x {
+			flatten(e, fmt.Sprintf("%s/%d", pointer, i), out)
+		}
+	default:
+		b, _ := json.Marshal(x)
+		out[pointer] = string(b)
+	}
+}
+
+// orMissing is m[key], or "(missing)".
+func orMissing(m map[string]string, key string) string {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	return "(missing)"
+}
