@@ -51,4 +51,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/pagerduty", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/pagerduty"))
 	})
+	t.Run("notifier/opsgenie", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/opsgenie"))
+	})
 }

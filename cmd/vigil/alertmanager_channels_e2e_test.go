@@ -48,6 +48,11 @@ type amChannel struct {
 // name is the receiver's in both, and the value of the alerts' channel
 // label that routes to it.
 var amChannels = map[string]amChannel{
+	"opsgenie": {
+		plugin: "plugins/notifier/opsgenie", wasm: true,
+		alertmanager: "opsgenie_configs:\n      - api_key: opsgenie-key\n        api_url: '%[1]s/'\n        tags: '{{ .CommonLabels.job }},critical'\n        priority: P1",
+		vigil:        "api_key = \"opsgenie-key\"\n    api_url = \"%[1]s/\"\n    tags = \"{{ .CommonLabels.job }},critical\"\n    priority = \"P1\"",
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

@@ -23,6 +23,7 @@ import (
 var sampleSecrets = []string{
 	"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
 	"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t",
+	"OPSGENIE_API_KEY=k",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

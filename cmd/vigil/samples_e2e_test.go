@@ -21,6 +21,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/email":     false,
 	"plugins/notifier/slack":     true,
 	"plugins/notifier/pagerduty": true,
+	"plugins/notifier/opsgenie":  true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
@@ -45,10 +46,8 @@ func TestSamplesValidateWhereTheySit(t *testing.T) {
 		t.Run(pkg, func(t *testing.T) {
 			cmd := exec.Command(vigil, "config", "validate", filepath.Join(root, pkg, "sample.hcl"))
 			cmd.Dir = t.TempDir()
-			cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
-				// The secrets the samples read with env().
-				"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
-				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t")
+			// With the secrets the samples read with env().
+			cmd.Env = append(append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH")), sampleSecrets...)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
