@@ -54,4 +54,10 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/opsgenie", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/opsgenie"))
 	})
+	t.Run("notifier/msteams", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/msteams"))
+	})
+	t.Run("notifier/msteamsv2", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/msteamsv2"))
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,6 +43,31 @@ type amChannel struct {
 	// requests is how many requests each side sends, for the alert
 	// firing and then resolved; one each when 0.
 	firing, resolved int
+	// query says the request's parameters are its URL's query, as form
+	// data, which is compared as the body is; the path is compared
+	// without it.
+	query bool
+	// host, for a channel whose URL Alertmanager 0.25 does not let one
+	// set, is the host it posts to: alertmanager's %[2]s is then the URL
+	// of a proxy that hands the requests to that host to the receiver
+	// (with TLS, which the http_config must not verify).
+	host string
+	// onlyVigil are the fields only Vigil sends, as JSON pointers, each
+	// with why, such as a field Alertmanager added after 0.25.
+	onlyVigil map[string]string
+	// golden, for a channel newer than Alertmanager 0.25, names the file
+	// in testdata/alertmanager-channels that holds the requests
+	// Alertmanager sends, written from its source, which source names;
+	// alertmanager is then unused.
+	golden, source string
+}
+
+// goldenRequest is a request of a golden file.
+type goldenRequest struct {
+	Method      string          `json:"method"`
+	Path        string          `json:"path"`
+	ContentType string          `json:"contentType"`
+	Body        json.RawMessage `json:"body"`
 }
 
 // amChannels are the channels compared with Alertmanager, by name: the
@@ -52,6 +78,16 @@ var amChannels = map[string]amChannel{
 		plugin: "plugins/notifier/opsgenie", wasm: true,
 		alertmanager: "opsgenie_configs:\n      - api_key: opsgenie-key\n        api_url: '%[1]s/'\n        tags: '{{ .CommonLabels.job }},critical'\n        priority: P1",
 		vigil:        "api_key = \"opsgenie-key\"\n    api_url = \"%[1]s/\"\n    tags = \"{{ .CommonLabels.job }},critical\"\n    priority = \"P1\"",
+	},
+	"msteams": {
+		plugin: "plugins/notifier/msteams", wasm: true,
+		vigil:  `webhook_url = "%[1]s/webhookb2/x"`,
+		golden: "msteams.json", source: "notify/msteams/msteams.go of Alertmanager v0.34.1 (the channel is new in 0.26)",
+	},
+	"msteamsv2": {
+		plugin: "plugins/notifier/msteamsv2", wasm: true,
+		vigil:  `webhook_url = "%[1]s/workflows/x"`,
+		golden: "msteamsv2.json", source: "notify/msteamsv2/msteamsv2.go of Alertmanager v0.34.1 (the channel is new in 0.28)",
 	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
@@ -82,9 +118,20 @@ type channelReceiver struct {
 
 func newChannelReceiver(t *testing.T) *channelReceiver {
 	r := &channelReceiver{reqs: map[string][]receivedRequest{}}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.Server = httptest.NewServer(r.handler(nil))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// handler records the requests; those to a host of hosts (through the
+// proxy of proxyHosts) are the channel's that hosts names.
+func (r *channelReceiver) handler(hosts map[string]string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		channel, rest, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
+		if c, ok := hosts[req.Host]; ok {
+			channel, rest = c, strings.TrimPrefix(req.URL.Path, "/")
+		}
 		path := "/" + rest
 		if req.URL.RawQuery != "" {
 			path += "?" + req.URL.RawQuery
@@ -94,10 +141,42 @@ func newChannelReceiver(t *testing.T) *channelReceiver {
 		r.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		// What the services answer a success with, where they check it.
-		io.WriteString(w, `{"ok": true, "result": {"message_id": 1}, "status": 1, "request": "0"}`)
+		io.WriteString(w, `{"ok": true, "result": {"message_id": 1, "chat": {"id": 1}}, "status": 1, "request": "0"}`)
+	})
+}
+
+// proxyHosts starts a proxy for the requests to hosts, which r records
+// as the channels hosts names: it answers CONNECT and hands the tunnel
+// to a TLS server of r's. It returns the proxy's URL.
+func proxyHosts(t *testing.T, r *channelReceiver, hosts map[string]string) string {
+	tlsServer := httptest.NewTLSServer(r.handler(hosts))
+	t.Cleanup(tlsServer.Close)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		host, _, _ := strings.Cut(req.Host, ":")
+		if _, ok := hosts[host]; req.Method != http.MethodConnect || !ok {
+			http.Error(w, "only CONNECT to a channel's host", http.StatusForbidden)
+			return
+		}
+		upstream, err := net.Dial("tcp", tlsServer.Listener.Addr().String())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			upstream.Close()
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go func() {
+			io.Copy(upstream, buf)
+			upstream.Close()
+		}()
+		io.Copy(conn, upstream)
+		conn.Close()
 	}))
-	t.Cleanup(r.Close)
-	return r
+	t.Cleanup(proxy.Close)
+	return proxy.URL
 }
 
 // requests are those the channel got so far.
@@ -131,6 +210,13 @@ func TestAlertmanagerChannels(t *testing.T) {
 	amBinary := alertmanagerPath(t)
 	dir := t.TempDir()
 	amRecv, vigilRecv := newChannelReceiver(t), newChannelReceiver(t)
+	proxied := map[string]string{}
+	for name, c := range amChannels {
+		if c.host != "" {
+			proxied[c.host] = name
+		}
+	}
+	proxy := proxyHosts(t, amRecv, proxied)
 	const externalURL = "http://alerts.example.com"
 	names := slices.Sorted(func(yield func(string) bool) {
 		for name := range amChannels {
@@ -148,7 +234,11 @@ func TestAlertmanagerChannels(t *testing.T) {
 	}
 	amYAML.WriteString("receivers:\n  - name: none\n")
 	for _, name := range names {
-		fmt.Fprintf(&amYAML, "  - name: %s\n    %s\n", name, fmt.Sprintf(amChannels[name].alertmanager, amRecv.URL+"/"+name))
+		if amChannels[name].golden != "" {
+			fmt.Fprintf(&amYAML, "  - name: %s\n", name)
+			continue
+		}
+		fmt.Fprintf(&amYAML, "  - name: %s\n    %s\n", name, fmt.Sprintf(amChannels[name].alertmanager, amRecv.URL+"/"+name, proxy))
 	}
 	amConfig := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(amConfig, []byte(amYAML.String()), 0o644); err != nil {
@@ -172,12 +262,16 @@ func TestAlertmanagerChannels(t *testing.T) {
 
 	// Vigil: the same routes, to notifiers of the plugins.
 	var hcl strings.Builder
-	fmt.Fprintf(&hcl, "server {\n  data_dir = %q\n  external_url = %q\n}\n", filepath.Join(dir, "data"), externalURL)
+	dataDir := filepath.Join(dir, "data")
+	fmt.Fprintf(&hcl, "server {\n  data_dir = %q\n  external_url = %q\n}\n", dataDir, externalURL)
+	var modules []string
 	for _, name := range names {
 		c := amChannels[name]
 		if c.wasm {
+			module := testplugins.BuildWasm(t, c.plugin)
+			modules = append(modules, module)
 			// A loaded machine may take a while to start a module instance.
-			fmt.Fprintf(&hcl, "plugin %q {\n  source = %q\n  allow_hosts = [\"127.0.0.1\"]\n  call_timeout = \"2m\"\n}\n", name, testplugins.BuildWasm(t, c.plugin))
+			fmt.Fprintf(&hcl, "plugin %q {\n  source = %q\n  allow_hosts = [\"127.0.0.1\"]\n  call_timeout = \"2m\"\n}\n", name, module)
 		} else {
 			fmt.Fprintf(&hcl, "plugin %q {\n  source = %q\n}\n", name, testplugins.Build(t, c.plugin))
 		}
@@ -191,6 +285,12 @@ func TestAlertmanagerChannels(t *testing.T) {
 	vigilConfig := filepath.Join(dir, "vigil.hcl")
 	if err := os.WriteFile(vigilConfig, []byte(hcl.String()), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// The server compiles its modules before it listens: compile them
+	// into its cache first, as a program built like it.
+	precompile := exec.Command("go", append([]string{"run", "../../core/pluginhost/testdata/wasmprecompile", "-cache", filepath.Join(dataDir, "wasm-cache")}, modules...)...)
+	if out, err := precompile.CombinedOutput(); err != nil {
+		t.Fatalf("cannot compile the modules: %v\n%s", err, out)
 	}
 	srv := startServer(t, "--config", vigilConfig)
 	waitFor(t, "Alertmanager to be ready", func() bool {
@@ -248,8 +348,9 @@ func TestAlertmanagerChannels(t *testing.T) {
 		t.Helper()
 		waitFor(t, "every channel's requests", func() bool {
 			for _, name := range names {
-				n := count(amChannels[name], resolved)
-				if len(amRecv.requests(name)) < n || len(vigilRecv.requests(name)) < n {
+				c := amChannels[name]
+				n := count(c, resolved)
+				if (c.golden == "" && len(amRecv.requests(name)) < n) || len(vigilRecv.requests(name)) < n {
 					return false
 				}
 			}
@@ -265,18 +366,33 @@ func TestAlertmanagerChannels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := amChannels[name]
 			want, got := amRecv.requests(name), vigilRecv.requests(name)
+			if c.golden != "" {
+				want = goldenRequests(t, c, got)
+			}
 			if len(got) != len(want) {
 				t.Errorf("Vigil sent %d requests, Alertmanager %d", len(got), len(want))
 			}
 			for i := range min(len(got), len(want)) {
 				w, g := want[i], got[i]
-				if g.method != w.method || g.path != w.path {
-					t.Errorf("request %d: Vigil %s %s, Alertmanager %s %s", i, g.method, g.path, w.method, w.path)
-				}
 				if mediaType(g.contentType) != mediaType(w.contentType) {
 					t.Errorf("request %d: Vigil's content type %q, Alertmanager's %q", i, g.contentType, w.contentType)
 				}
-				wb, gb := decodeBody(t, c, w.body), decodeBody(t, c, g.body)
+				wBody, gBody := w.body, g.body
+				if c.query {
+					var wq, gq string
+					w.path, wq, _ = strings.Cut(w.path, "?")
+					g.path, gq, _ = strings.Cut(g.path, "?")
+					wBody, gBody = []byte(wq), []byte(gq)
+				}
+				if g.method != w.method || g.path != w.path {
+					t.Errorf("request %d: Vigil %s %s, Alertmanager %s %s", i, g.method, g.path, w.method, w.path)
+				}
+				wb, gb := decodeBody(t, c, wBody), decodeBody(t, c, gBody)
+				for pointer, why := range c.onlyVigil {
+					if !removePointer(gb, pointer) {
+						t.Errorf("request %d: only Vigil sends %s (%s), but it does not", i, pointer, why)
+					}
+				}
 				for pointer, why := range c.ignored {
 					if removePointer(wb, pointer) != removePointer(gb, pointer) {
 						t.Errorf("request %d: %s is ignored (%s) but only one side has it", i, pointer, why)
@@ -321,7 +437,7 @@ func mediaType(contentType string) string {
 // channel that posts forms (each field's values a list of strings).
 func decodeBody(t *testing.T, c amChannel, body []byte) any {
 	t.Helper()
-	if c.form {
+	if c.form || c.query {
 		values, err := url.ParseQuery(string(body))
 		if err != nil {
 			t.Fatalf("a form body: %v\n%s", err, body)
@@ -402,4 +518,47 @@ func orMissing(m map[string]string, key string) string {
 		return v
 	}
 	return "(missing)"
+}
+
+// goldenRequests reads the channel's golden file; when it is missing or
+// its requests differ, the test's log shows Vigil's requests in its
+// format, to check against Alertmanager's source.
+func goldenRequests(t *testing.T, c amChannel, got []receivedRequest) []receivedRequest {
+	t.Helper()
+	path := filepath.Join("testdata", "alertmanager-channels", c.golden)
+	var mine []goldenRequest
+	for _, r := range got {
+		body := json.RawMessage(r.body)
+		if c.form {
+			body, _ = json.Marshal(string(r.body))
+		}
+		mine = append(mine, goldenRequest{r.method, r.path, mediaType(r.contentType), body})
+	}
+	shown, _ := json.MarshalIndent(mine, "", "  ")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Vigil's requests, to check against %s:\n%s", c.source, shown)
+		}
+	})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the golden requests of %s: %v", c.source, err)
+	}
+	var golden []goldenRequest
+	if err := json.Unmarshal(b, &golden); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []receivedRequest
+	for _, g := range golden {
+		body := []byte(g.Body)
+		if c.form {
+			var s string
+			if err := json.Unmarshal(g.Body, &s); err != nil {
+				t.Fatalf("%s: a form body is a string: %v", path, err)
+			}
+			body = []byte(s)
+		}
+		out = append(out, receivedRequest{g.Method, g.Path, g.ContentType, body})
+	}
+	return out
 }

@@ -24,6 +24,8 @@ var sampleSecrets = []string{
 	"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
 	"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t",
 	"OPSGENIE_API_KEY=k",
+	"MSTEAMS_WEBHOOK_URL=https://example.webhook.office.com/webhookb2/x",
+	"MSTEAMS_WORKFLOW_URL=https://prod-00.westeurope.logic.azure.com/workflows/x",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

@@ -22,6 +22,8 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/slack":     true,
 	"plugins/notifier/pagerduty": true,
 	"plugins/notifier/opsgenie":  true,
+	"plugins/notifier/msteams":   true,
+	"plugins/notifier/msteamsv2": true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every

@@ -10,8 +10,11 @@
 package amnotify
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -217,4 +220,48 @@ func Do(client *http.Client, service string, req *http.Request) error {
 		resp.Body.Close()
 	}()
 	return sdk.ResponseError(service, resp)
+}
+
+// UserAgent is the User-Agent of every request.
+const UserAgent = "Vigil"
+
+// PostJSON posts v to url, encoded as Alertmanager encodes its payloads
+// (encoding/json's Encoder, with a final newline), with Content-Type
+// application/json and the headers of header, and judges the answer as
+// Do does.
+func PostJSON(ctx context.Context, client *http.Client, service, url string, v any, header http.Header) error {
+	var body bytes.Buffer
+	if err := json.NewEncoder(&body).Encode(v); err != nil {
+		return sdk.Permanent(fmt.Errorf("cannot encode the message to %s: %w", service, err))
+	}
+	return Send(ctx, client, service, http.MethodPost, url, "application/json", &body, header)
+}
+
+// Send sends a request with body of contentType and the headers of
+// header, and judges the answer as Do does.
+func Send(ctx context.Context, client *http.Client, service, method, url, contentType string, body io.Reader, header http.Header) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		// The URL may hold a secret: the error leaves it out.
+		return sdk.Permanent(fmt.Errorf("cannot make the request to %s", service))
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", UserAgent)
+	return Do(client, service, req)
+}
+
+// CheckURL returns an sdk.AttributeError for attribute unless s is an
+// absolute http or https URL. The error quotes s unless it is secret.
+func CheckURL(attribute, s string, secret bool) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if secret {
+			return nil, sdk.AttributeErrorf(attribute, "is not an http or https URL")
+		}
+		return nil, sdk.AttributeErrorf(attribute, "is not an http or https URL: %q", s)
+	}
+	return u, nil
 }
