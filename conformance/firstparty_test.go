@@ -60,4 +60,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/msteamsv2", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/msteamsv2"))
 	})
+	t.Run("notifier/telegram", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/telegram"))
+	})
 }

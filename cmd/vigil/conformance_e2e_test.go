@@ -26,6 +26,7 @@ var sampleSecrets = []string{
 	"OPSGENIE_API_KEY=k",
 	"MSTEAMS_WEBHOOK_URL=https://example.webhook.office.com/webhookb2/x",
 	"MSTEAMS_WORKFLOW_URL=https://prod-00.westeurope.logic.azure.com/workflows/x",
+	"TELEGRAM_BOT_TOKEN=123456:ABC",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

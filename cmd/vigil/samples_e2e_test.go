@@ -24,6 +24,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/opsgenie":  true,
 	"plugins/notifier/msteams":   true,
 	"plugins/notifier/msteamsv2": true,
+	"plugins/notifier/telegram":  true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every

@@ -205,15 +205,7 @@ func TruncateInBytes(s string, n int) (string, bool) {
 func Do(client *http.Client, service string, req *http.Request) error {
 	resp, err := client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		err = fmt.Errorf("cannot send to %s: %w", service, err)
-		if errors.Is(err, wasm.ErrHostNotAllowed) {
-			return sdk.Permanent(err)
-		}
-		return err
+		return reachError(service, err)
 	}
 	defer func() {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -264,4 +256,60 @@ func CheckURL(attribute, s string, secret bool) (*url.URL, error) {
 		return nil, sdk.AttributeErrorf(attribute, "is not an http or https URL: %q", s)
 	}
 	return u, nil
+}
+
+// maxAnswer is the most of an answer Call reads.
+const maxAnswer = 1 << 20
+
+// Call sends v, encoded as JSON as PostJSON encodes it (no body when v is
+// nil), with method to url and the headers of header, judges the answer
+// as Do does, and returns the body of a successful answer.
+func Call(ctx context.Context, client *http.Client, service, method, url string, v any, header http.Header) ([]byte, error) {
+	var body io.Reader
+	if v != nil {
+		var b bytes.Buffer
+		if err := json.NewEncoder(&b).Encode(v); err != nil {
+			return nil, sdk.Permanent(fmt.Errorf("cannot encode the request to %s: %w", service, err))
+		}
+		body = &b
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, sdk.Permanent(fmt.Errorf("cannot make the request to %s", service))
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if v != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", UserAgent)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, reachError(service, err)
+	}
+	defer resp.Body.Close()
+	if err := sdk.ResponseError(service, resp); err != nil {
+		return nil, err
+	}
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the answer of %s: %w", service, err)
+	}
+	return answer, nil
+}
+
+// reachError is the error of a request that got no answer: retryable,
+// but permanent for a host the plugin may not reach; without the URL,
+// which may hold a secret.
+func reachError(service string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	err = fmt.Errorf("cannot send to %s: %w", service, err)
+	if errors.Is(err, wasm.ErrHostNotAllowed) {
+		return sdk.Permanent(err)
+	}
+	return err
 }
