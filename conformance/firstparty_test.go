@@ -63,4 +63,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/telegram", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/telegram"))
 	})
+	t.Run("notifier/discord", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/discord"))
+	})
 }

@@ -97,6 +97,11 @@ var amChannels = map[string]amChannel{
 		alertmanager: "telegram_configs:\n      - bot_token: '123456:telegram-token'\n        chat_id: -1001234567890\n        api_url: '%[1]s'",
 		vigil:        "bot_token = \"123456:telegram-token\"\n    chat_id = -1001234567890\n    api_url = \"%[1]s\"",
 	},
+	"discord": {
+		plugin: "plugins/notifier/discord", wasm: true,
+		alertmanager: "discord_configs:\n      - webhook_url: '%[1]s/api/webhooks/1/discord-token'",
+		vigil:        `webhook_url = "%[1]s/api/webhooks/1/discord-token"`,
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

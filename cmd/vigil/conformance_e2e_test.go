@@ -27,6 +27,7 @@ var sampleSecrets = []string{
 	"MSTEAMS_WEBHOOK_URL=https://example.webhook.office.com/webhookb2/x",
 	"MSTEAMS_WORKFLOW_URL=https://prod-00.westeurope.logic.azure.com/workflows/x",
 	"TELEGRAM_BOT_TOKEN=123456:ABC",
+	"DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/x",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

@@ -25,6 +25,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/msteams":   true,
 	"plugins/notifier/msteamsv2": true,
 	"plugins/notifier/telegram":  true,
+	"plugins/notifier/discord":   true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
