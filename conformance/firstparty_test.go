@@ -66,4 +66,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/discord", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/discord"))
 	})
+	t.Run("notifier/pushover", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/pushover"))
+	})
 }

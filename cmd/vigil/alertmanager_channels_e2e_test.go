@@ -102,6 +102,14 @@ var amChannels = map[string]amChannel{
 		alertmanager: "discord_configs:\n      - webhook_url: '%[1]s/api/webhooks/1/discord-token'",
 		vigil:        `webhook_url = "%[1]s/api/webhooks/1/discord-token"`,
 	},
+	"pushover": {
+		plugin: "plugins/notifier/pushover", wasm: true, query: true, host: "api.pushover.net",
+		alertmanager: "pushover_configs:\n      - user_key: pushover-user\n        token: pushover-token\n        http_config:\n          proxy_url: '%[2]s'\n          tls_config:\n            insecure_skip_verify: true",
+		vigil:        "user_key = \"pushover-user\"\n    token = \"pushover-token\"\n    api_url = \"%[1]s/1/messages.json\"",
+		onlyVigil: map[string]string{
+			"/device": "Alertmanager sends the device since 0.26 (empty: all the user's devices); 0.25 did not",
+		},
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

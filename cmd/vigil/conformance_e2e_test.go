@@ -28,6 +28,7 @@ var sampleSecrets = []string{
 	"MSTEAMS_WORKFLOW_URL=https://prod-00.westeurope.logic.azure.com/workflows/x",
 	"TELEGRAM_BOT_TOKEN=123456:ABC",
 	"DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/x",
+	"PUSHOVER_USER_KEY=u", "PUSHOVER_TOKEN=a",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

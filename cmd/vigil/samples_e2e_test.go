@@ -26,6 +26,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/msteamsv2": true,
 	"plugins/notifier/telegram":  true,
 	"plugins/notifier/discord":   true,
+	"plugins/notifier/pushover":  true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
