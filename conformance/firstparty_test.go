@@ -69,4 +69,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/pushover", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/pushover"))
 	})
+	t.Run("notifier/victorops", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/victorops"))
+	})
 }

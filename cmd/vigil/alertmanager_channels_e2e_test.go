@@ -110,6 +110,11 @@ var amChannels = map[string]amChannel{
 			"/device": "Alertmanager sends the device since 0.26 (empty: all the user's devices); 0.25 did not",
 		},
 	},
+	"victorops": {
+		plugin: "plugins/notifier/victorops", wasm: true,
+		alertmanager: "victorops_configs:\n      - api_key: victorops-key\n        routing_key: '{{ .CommonLabels.job }}'\n        api_url: '%[1]s/integrations/generic/20131114/alert/'\n        custom_fields:\n          team: ops",
+		vigil:        "api_key = \"victorops-key\"\n    routing_key = \"{{ .CommonLabels.job }}\"\n    api_url = \"%[1]s/integrations/generic/20131114/alert/\"\n    custom_fields = { team = \"ops\" }",
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

@@ -29,6 +29,7 @@ var sampleSecrets = []string{
 	"TELEGRAM_BOT_TOKEN=123456:ABC",
 	"DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/x",
 	"PUSHOVER_USER_KEY=u", "PUSHOVER_TOKEN=a",
+	"VICTOROPS_API_KEY=k",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

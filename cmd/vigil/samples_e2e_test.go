@@ -27,6 +27,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/telegram":  true,
 	"plugins/notifier/discord":   true,
 	"plugins/notifier/pushover":  true,
+	"plugins/notifier/victorops": true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
