@@ -72,4 +72,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/victorops", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/victorops"))
 	})
+	t.Run("notifier/webex", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/webex"))
+	})
 }

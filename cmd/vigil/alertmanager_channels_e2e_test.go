@@ -115,6 +115,11 @@ var amChannels = map[string]amChannel{
 		alertmanager: "victorops_configs:\n      - api_key: victorops-key\n        routing_key: '{{ .CommonLabels.job }}'\n        api_url: '%[1]s/integrations/generic/20131114/alert/'\n        custom_fields:\n          team: ops",
 		vigil:        "api_key = \"victorops-key\"\n    routing_key = \"{{ .CommonLabels.job }}\"\n    api_url = \"%[1]s/integrations/generic/20131114/alert/\"\n    custom_fields = { team = \"ops\" }",
 	},
+	"webex": {
+		plugin: "plugins/notifier/webex", wasm: true,
+		alertmanager: "webex_configs:\n      - room_id: room-1\n        api_url: '%[1]s/v1/messages'\n        http_config:\n          authorization:\n            credentials: webex-token",
+		vigil:        "bot_token = \"webex-token\"\n    room_id = \"room-1\"\n    api_url = \"%[1]s/v1/messages\"",
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

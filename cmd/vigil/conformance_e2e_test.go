@@ -30,6 +30,7 @@ var sampleSecrets = []string{
 	"DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/x",
 	"PUSHOVER_USER_KEY=u", "PUSHOVER_TOKEN=a",
 	"VICTOROPS_API_KEY=k",
+	"WEBEX_BOT_TOKEN=t",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

@@ -28,6 +28,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/discord":   true,
 	"plugins/notifier/pushover":  true,
 	"plugins/notifier/victorops": true,
+	"plugins/notifier/webex":     true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
