@@ -75,4 +75,9 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/webex", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/webex"))
 	})
+	t.Run("notifier/sns", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/sns"),
+			// A destination: the schema cannot say that one of three is needed.
+			conformance.Options{ConfigJSON: []byte(`{"topic_arn": "arn:aws:sns:us-east-1:123456789012:alerts"}`)})
+	})
 }

@@ -120,6 +120,12 @@ var amChannels = map[string]amChannel{
 		alertmanager: "webex_configs:\n      - room_id: room-1\n        api_url: '%[1]s/v1/messages'\n        http_config:\n          authorization:\n            credentials: webex-token",
 		vigil:        "bot_token = \"webex-token\"\n    room_id = \"room-1\"\n    api_url = \"%[1]s/v1/messages\"",
 	},
+	"sns": {
+		plugin: "plugins/notifier/sns", wasm: true, form: true,
+		alertmanager: "sns_configs:\n      - api_url: '%[1]s/'\n        sigv4:\n          region: us-east-1\n          access_key: AKIDEXAMPLE\n          secret_key: sns-secret\n        topic_arn: 'arn:aws:sns:us-east-1:123456789012:alerts'\n        attributes:\n          team: ops",
+		vigil:        "api_url = \"%[1]s/\"\n    region = \"us-east-1\"\n    access_key = \"AKIDEXAMPLE\"\n    secret_key = \"sns-secret\"\n    topic_arn = \"arn:aws:sns:us-east-1:123456789012:alerts\"\n    attributes = { team = \"ops\" }",
+		answer:       `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>1</MessageId></PublishResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></PublishResponse>`,
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

@@ -31,6 +31,7 @@ var sampleSecrets = []string{
 	"PUSHOVER_USER_KEY=u", "PUSHOVER_TOKEN=a",
 	"VICTOROPS_API_KEY=k",
 	"WEBEX_BOT_TOKEN=t",
+	"AWS_SECRET_ACCESS_KEY=s",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

@@ -29,6 +29,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/pushover":  true,
 	"plugins/notifier/victorops": true,
 	"plugins/notifier/webex":     true,
+	"plugins/notifier/sns":       true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
