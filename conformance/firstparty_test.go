@@ -80,4 +80,7 @@ func TestFirstParty(t *testing.T) {
 			// A destination: the schema cannot say that one of three is needed.
 			conformance.Options{ConfigJSON: []byte(`{"topic_arn": "arn:aws:sns:us-east-1:123456789012:alerts"}`)})
 	})
+	t.Run("notifier/jira", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/jira"))
+	})
 }

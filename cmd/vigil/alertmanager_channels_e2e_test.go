@@ -126,6 +126,12 @@ var amChannels = map[string]amChannel{
 		vigil:        "api_url = \"%[1]s/\"\n    region = \"us-east-1\"\n    access_key = \"AKIDEXAMPLE\"\n    secret_key = \"sns-secret\"\n    topic_arn = \"arn:aws:sns:us-east-1:123456789012:alerts\"\n    attributes = { team = \"ops\" }",
 		answer:       `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>1</MessageId></PublishResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></PublishResponse>`,
 	},
+	"jira": {
+		plugin: "plugins/notifier/jira", wasm: true,
+		vigil:  "api_url = \"%[1]s/rest/api/2\"\n    username = \"jira-user\"\n    password = \"jira-token\"\n    project = \"OPS\"\n    issue_type = \"Bug\"\n    labels = [\"vigil\"]",
+		golden: "jira.json", source: "notify/jira/jira.go of Alertmanager v0.34.1 (the channel is new in 0.28): a search, then a new issue while firing; resolved, a search that finds no open issue (the receiver has none), and nothing more",
+		firing: 2,
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

@@ -32,6 +32,7 @@ var sampleSecrets = []string{
 	"VICTOROPS_API_KEY=k",
 	"WEBEX_BOT_TOKEN=t",
 	"AWS_SECRET_ACCESS_KEY=s",
+	"JIRA_API_TOKEN=t",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

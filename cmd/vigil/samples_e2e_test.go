@@ -30,6 +30,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/victorops": true,
 	"plugins/notifier/webex":     true,
 	"plugins/notifier/sns":       true,
+	"plugins/notifier/jira":      true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
