@@ -83,4 +83,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/jira", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/jira"))
 	})
+	t.Run("notifier/rocketchat", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/rocketchat"))
+	})
 }

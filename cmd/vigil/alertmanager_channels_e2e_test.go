@@ -132,6 +132,11 @@ var amChannels = map[string]amChannel{
 		golden: "jira.json", source: "notify/jira/jira.go of Alertmanager v0.34.1 (the channel is new in 0.28): a search, then a new issue while firing; resolved, a search that finds no open issue (the receiver has none), and nothing more",
 		firing: 2,
 	},
+	"rocketchat": {
+		plugin: "plugins/notifier/rocketchat", wasm: true,
+		vigil:  "token = \"rocketchat-token\"\n    token_id = \"user-1\"\n    api_url = \"%[1]s/\"\n    channel = \"#alerts\"",
+		golden: "rocketchat.json", source: "notify/rocketchat/rocketchat.go of Alertmanager v0.34.1 (the channel is new in 0.28), with send_resolved: true (its default is false)",
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

@@ -33,6 +33,7 @@ var sampleSecrets = []string{
 	"WEBEX_BOT_TOKEN=t",
 	"AWS_SECRET_ACCESS_KEY=s",
 	"JIRA_API_TOKEN=t",
+	"ROCKETCHAT_TOKEN=t",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.
