@@ -30,7 +30,7 @@ help: ## List the targets
 
 # First-party plugins: programs speaking gRPC, and WebAssembly modules.
 GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook notifier/email
-WASM_PLUGINS := notifier/slack notifier/pagerduty notifier/opsgenie notifier/msteams notifier/msteamsv2 notifier/telegram notifier/discord notifier/pushover notifier/victorops notifier/webex notifier/sns notifier/jira notifier/rocketchat
+WASM_PLUGINS := notifier/slack notifier/pagerduty notifier/opsgenie notifier/msteams notifier/msteamsv2 notifier/telegram notifier/discord notifier/pushover notifier/victorops notifier/webex notifier/sns notifier/jira notifier/rocketchat notifier/incidentio
 
 build: ## Build every package of both modules, and the vigil binary into bin/ with its version stamped
 	$(GO) build $(PKGS)

@@ -86,4 +86,7 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/rocketchat", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/rocketchat"))
 	})
+	t.Run("notifier/incidentio", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/incidentio"))
+	})
 }

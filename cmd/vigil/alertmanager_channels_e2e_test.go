@@ -137,6 +137,17 @@ var amChannels = map[string]amChannel{
 		vigil:  "token = \"rocketchat-token\"\n    token_id = \"user-1\"\n    api_url = \"%[1]s/\"\n    channel = \"#alerts\"",
 		golden: "rocketchat.json", source: "notify/rocketchat/rocketchat.go of Alertmanager v0.34.1 (the channel is new in 0.28), with send_resolved: true (its default is false)",
 	},
+	"incidentio": {
+		plugin: "plugins/notifier/incidentio", wasm: true,
+		vigil:  "url = \"%[1]s/v2/alert_events/http/source-1\"\n    alert_source_token = \"incidentio-token\"",
+		golden: "incidentio.json", source: "notify/incidentio/incidentio.go of Alertmanager v0.34.1 (the channel is new in 0.29)",
+		ignored: map[string]string{
+			"/alerts/0/startsAt":    "a timestamp: when the test started the alert",
+			"/alerts/0/endsAt":      "a timestamp: Alertmanager's guess for a firing alert, when each server resolved it",
+			"/alerts/0/fingerprint": "an id: Vigil's is the hash of Prometheus's labels.Labels, Alertmanager's model.LabelSet.Fingerprint",
+			"/notification_reason":  "Vigil's notifications do not say why they are sent: the plugin sends \"unknown\", as Alertmanager does when it does not know; Alertmanager sends \"first notification\", then \"all alerts resolved\"",
+		},
+	},
 	// The webhook notifier, a gRPC plugin, sends Alertmanager's webhook
 	// message: it checks the comparison itself.
 	"webhook": {

@@ -34,6 +34,7 @@ var sampleSecrets = []string{
 	"AWS_SECRET_ACCESS_KEY=s",
 	"JIRA_API_TOKEN=t",
 	"ROCKETCHAT_TOKEN=t",
+	"INCIDENTIO_TOKEN=t",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

@@ -32,6 +32,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/notifier/sns":        true,
 	"plugins/notifier/jira":       true,
 	"plugins/notifier/rocketchat": true,
+	"plugins/notifier/incidentio": true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
