@@ -30,7 +30,7 @@ help: ## List the targets
 
 # First-party plugins: programs speaking gRPC, and WebAssembly modules.
 GRPC_PLUGINS := exporter/node exporter/mysql exporter/haproxy discovery/file discovery/http notifier/webhook notifier/email
-WASM_PLUGINS := exporter/apache notifier/slack notifier/pagerduty
+WASM_PLUGINS := exporter/apache notifier/slack notifier/pagerduty notifier/opsgenie notifier/msteams notifier/msteamsv2 notifier/telegram notifier/discord notifier/pushover notifier/victorops notifier/webex notifier/sns notifier/jira notifier/rocketchat notifier/incidentio
 # The Windows exporter is a module of its own (see its go.mod), and runs
 # on Windows only: make plugins cross-builds it into
 # bin/vigil-exporter-windows.exe, and make windows-check builds and vets it

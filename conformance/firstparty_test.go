@@ -67,4 +67,42 @@ func TestFirstParty(t *testing.T) {
 	t.Run("notifier/pagerduty", func(t *testing.T) {
 		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/pagerduty"))
 	})
+	t.Run("notifier/opsgenie", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/opsgenie"))
+	})
+	t.Run("notifier/msteams", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/msteams"))
+	})
+	t.Run("notifier/msteamsv2", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/msteamsv2"))
+	})
+	t.Run("notifier/telegram", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/telegram"))
+	})
+	t.Run("notifier/discord", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/discord"))
+	})
+	t.Run("notifier/pushover", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/pushover"))
+	})
+	t.Run("notifier/victorops", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/victorops"))
+	})
+	t.Run("notifier/webex", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/webex"))
+	})
+	t.Run("notifier/sns", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/sns"),
+			// A destination: the schema cannot say that one of three is needed.
+			conformance.Options{ConfigJSON: []byte(`{"topic_arn": "arn:aws:sns:us-east-1:123456789012:alerts"}`)})
+	})
+	t.Run("notifier/jira", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/jira"))
+	})
+	t.Run("notifier/rocketchat", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/rocketchat"))
+	})
+	t.Run("notifier/incidentio", func(t *testing.T) {
+		conformance.Notifier(t, wasmTarget(t, "plugins/notifier/incidentio"))
+	})
 }

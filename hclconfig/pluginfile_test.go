@@ -195,18 +195,18 @@ func TestPluginConfigFileSamples(t *testing.T) {
 				t.Setenv(env, "x")
 			}
 			f, diags := LoadPluginConfigFile(sample)
+			var err error
 			if diags.HasErrors() {
 				t.Fatal(diags.Error())
 			}
-			file := "vigil-" + kind + "-" + name
-			switch {
-			case kind == "notifier" && (name == "slack" || name == "pagerduty"), kind == "exporter" && name == "apache":
-				file += ".wasm"
-			case kind == "exporter" && name == "windows":
-				// Cross-built for Windows.
-				file += ".exe"
+			// The sample names the plugin's file: a program, a module
+			// (.wasm) or a program built for Windows (.exe).
+			var inst *PluginInstance
+			for _, ext := range []string{"", ".wasm", ".exe"} {
+				if inst, err = f.Instance(PluginQuery{Path: filepath.Join("/build/bin", "vigil-"+kind+"-"+name+ext), Kind: parseKind(t, kind)}); err == nil {
+					break
+				}
 			}
-			inst, err := f.Instance(PluginQuery{Path: filepath.Join("/build/bin", file), Kind: parseKind(t, kind)})
 			if err != nil {
 				t.Fatal(err)
 			}

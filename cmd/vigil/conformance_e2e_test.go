@@ -24,6 +24,18 @@ var sampleSecrets = []string{
 	"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
 	"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t",
 	"MYSQL_EXPORTER_PASSWORD=p",
+	"OPSGENIE_API_KEY=k",
+	"MSTEAMS_WEBHOOK_URL=https://example.webhook.office.com/webhookb2/x",
+	"MSTEAMS_WORKFLOW_URL=https://prod-00.westeurope.logic.azure.com/workflows/x",
+	"TELEGRAM_BOT_TOKEN=123456:ABC",
+	"DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/x",
+	"PUSHOVER_USER_KEY=u", "PUSHOVER_TOKEN=a",
+	"VICTOROPS_API_KEY=k",
+	"WEBEX_BOT_TOKEN=t",
+	"AWS_SECRET_ACCESS_KEY=s",
+	"JIRA_API_TOKEN=t",
+	"ROCKETCHAT_TOKEN=t",
+	"INCIDENTIO_TOKEN=t",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

@@ -14,16 +14,28 @@ import (
 // firstPartyPlugins are the plugins make plugins builds, by package, and
 // whether each is a Wasm module.
 var firstPartyPlugins = map[string]bool{
-	"plugins/exporter/node":      false,
-	"plugins/exporter/mysql":     false,
-	"plugins/exporter/haproxy":   false,
-	"plugins/exporter/apache":    true,
-	"plugins/discovery/file":     false,
-	"plugins/discovery/http":     false,
-	"plugins/notifier/webhook":   false,
-	"plugins/notifier/email":     false,
-	"plugins/notifier/slack":     true,
-	"plugins/notifier/pagerduty": true,
+	"plugins/exporter/node":       false,
+	"plugins/exporter/mysql":      false,
+	"plugins/exporter/haproxy":    false,
+	"plugins/exporter/apache":     true,
+	"plugins/discovery/file":      false,
+	"plugins/discovery/http":      false,
+	"plugins/notifier/webhook":    false,
+	"plugins/notifier/email":      false,
+	"plugins/notifier/slack":      true,
+	"plugins/notifier/pagerduty":  true,
+	"plugins/notifier/opsgenie":   true,
+	"plugins/notifier/msteams":    true,
+	"plugins/notifier/msteamsv2":  true,
+	"plugins/notifier/telegram":   true,
+	"plugins/notifier/discord":    true,
+	"plugins/notifier/pushover":   true,
+	"plugins/notifier/victorops":  true,
+	"plugins/notifier/webex":      true,
+	"plugins/notifier/sns":        true,
+	"plugins/notifier/jira":       true,
+	"plugins/notifier/rocketchat": true,
+	"plugins/notifier/incidentio": true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
@@ -48,10 +60,8 @@ func TestSamplesValidateWhereTheySit(t *testing.T) {
 		t.Run(pkg, func(t *testing.T) {
 			cmd := exec.Command(vigil, "config", "validate", filepath.Join(root, pkg, "sample.hcl"))
 			cmd.Dir = t.TempDir()
-			cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
-				// The secrets the samples read with env().
-				"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
-				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t", "MYSQL_EXPORTER_PASSWORD=p")
+			// With the secrets the samples read with env().
+			cmd.Env = append(append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH")), sampleSecrets...)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
