@@ -17,6 +17,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/exporter/node":      false,
 	"plugins/discovery/file":     false,
 	"plugins/discovery/http":     false,
+	"plugins/discovery/dns":      false,
 	"plugins/notifier/webhook":   false,
 	"plugins/notifier/email":     false,
 	"plugins/notifier/slack":     true,
