@@ -14,14 +14,15 @@ import (
 // firstPartyPlugins are the plugins make plugins builds, by package, and
 // whether each is a Wasm module.
 var firstPartyPlugins = map[string]bool{
-	"plugins/exporter/node":      false,
-	"plugins/discovery/file":     false,
-	"plugins/discovery/http":     false,
-	"plugins/discovery/dns":      false,
-	"plugins/notifier/webhook":   false,
-	"plugins/notifier/email":     false,
-	"plugins/notifier/slack":     true,
-	"plugins/notifier/pagerduty": true,
+	"plugins/exporter/node":        false,
+	"plugins/discovery/file":       false,
+	"plugins/discovery/http":       false,
+	"plugins/discovery/dns":        false,
+	"plugins/discovery/kubernetes": false,
+	"plugins/notifier/webhook":     false,
+	"plugins/notifier/email":       false,
+	"plugins/notifier/slack":       true,
+	"plugins/notifier/pagerduty":   true,
 }
 
 // TestSamplesValidateWhereTheySit runs `vigil config validate` on every
@@ -49,7 +50,8 @@ func TestSamplesValidateWhereTheySit(t *testing.T) {
 			cmd.Env = append(os.Environ(), "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"),
 				// The secrets the samples read with env().
 				"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
-				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t")
+				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t",
+				"KUBERNETES_TOKEN=t")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}

@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/prometheus/discovery/targetgroup"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/vigilmon/vigil/internal/hclogslog"
 	"github.com/vigilmon/vigil/sdk"
 	sdkdiscovery "github.com/vigilmon/vigil/sdk/discovery"
 )
@@ -295,7 +296,7 @@ func (d *Discoverer) Discover(ctx context.Context, send func([]sdk.TargetGroup) 
 		return fmt.Errorf("cannot register the %s discovery metrics: %w", d.config.Name(), err)
 	}
 	defer metrics.Unregister()
-	opts := discovery.DiscovererOptions{Logger: Logger(sdk.Logger()), Metrics: metrics, SetName: d.config.Name()}
+	opts := discovery.DiscovererOptions{Logger: hclogslog.New(sdk.Logger()), Metrics: metrics, SetName: d.config.Name()}
 	var disc discovery.Discoverer
 	var err error
 	if d.mech.New != nil {

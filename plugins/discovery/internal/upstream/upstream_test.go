@@ -1,15 +1,11 @@
 package upstream
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
@@ -178,21 +174,5 @@ func TestChanged(t *testing.T) {
 	}
 	if got := Convert(g("a", "1:1")); got.Labels["__meta_x"] != "y" || got.Targets[0]["__address__"] != "1:1" {
 		t.Errorf("convert %+v", got)
-	}
-}
-
-func TestLogger(t *testing.T) {
-	var buf bytes.Buffer
-	log := Logger(hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Info, JSONFormat: true}))
-	log.Debug("hidden")
-	log.With("mech", "k8s").WithGroup("g").Warn("watch failed", "err", errors.New("boom"), slog.Group("sub", "n", 1))
-	out := buf.String()
-	for _, want := range []string{`"@level":"warn"`, `"@message":"watch failed"`, `"mech":"k8s"`, `"g.err":"boom"`, `"g.sub.n":1`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log %s lacks %s", out, want)
-		}
-	}
-	if strings.Contains(out, "hidden") || !log.Enabled(context.Background(), slog.LevelError) {
-		t.Errorf("levels: %s", out)
 	}
 }
