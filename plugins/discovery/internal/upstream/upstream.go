@@ -47,6 +47,19 @@ import (
 // groups follow when a later refresh succeeds, as in Prometheus.
 const FirstUpdateWait = 5 * time.Second
 
+// An upstream mechanism sends its groups in as many updates as it likes
+// (consul, one per service). The adapter gathers them, as Prometheus's
+// discovery manager does: it sends once the mechanism has been quiet for
+// batchQuiet, or batchMost after the first change at the latest. The
+// first update waits longer, so that it holds every group found at
+// start.
+const (
+	batchQuiet      = 100 * time.Millisecond
+	batchMost       = time.Second
+	firstBatchQuiet = 500 * time.Millisecond
+	firstBatchMost  = 3 * time.Second
+)
+
 // stopWait bounds how long Discover waits, after its context ends, for
 // the upstream discoverer to return.
 const stopWait = 500 * time.Millisecond
@@ -325,39 +338,66 @@ func (d *Discoverer) Discover(ctx context.Context, send func([]sdk.TargetGroup) 
 
 	first := time.NewTimer(FirstUpdateWait)
 	defer first.Stop()
-	sent := map[string]sdk.TargetGroup{}
-	started := false
-	for {
-		var update []sdk.TargetGroup
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-first.C:
-			if started {
-				continue
-			}
+	batch := time.NewTimer(time.Hour)
+	batch.Stop()
+	defer batch.Stop()
+	var (
+		sent     = map[string]sdk.TargetGroup{}
+		pending  []*targetgroup.Group
+		batching bool      // pending holds groups not yet sent
+		due      time.Time // when the batch must go at the latest
+		started  bool      // the first update was sent
+	)
+	emit := func(update []sdk.TargetGroup) error {
+		if !started && update == nil {
 			update = []sdk.TargetGroup{}
-		case groups, ok := <-ch:
-			if !ok { // the discoverer closed its channel: nothing more comes
-				ch = nil
-				if started {
-					continue
-				}
-				update = []sdk.TargetGroup{}
-				break
-			}
-			update = changed(sent, groups)
-			if !started && update == nil {
-				update = []sdk.TargetGroup{}
-			}
 		}
 		if update == nil {
-			continue
+			return nil
 		}
 		if err := send(update); err != nil {
 			return fmt.Errorf("cannot send target groups: %w", err)
 		}
 		started = true
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-first.C:
+			if !started && !batching {
+				if err := emit(nil); err != nil {
+					return err
+				}
+			}
+		case <-batch.C:
+			update := changed(sent, pending)
+			pending, batching = nil, false
+			if err := emit(update); err != nil {
+				return err
+			}
+		case groups, ok := <-ch:
+			if !ok { // the discoverer closed its channel: nothing more comes
+				ch = nil
+				if !started && !batching {
+					if err := emit(nil); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			quiet, most := batchQuiet, batchMost
+			if !started {
+				quiet, most = firstBatchQuiet, firstBatchMost
+			}
+			now := time.Now()
+			if !batching {
+				batching, due = true, now.Add(most)
+			}
+			pending = append(pending, groups...)
+			batch.Reset(min(quiet, due.Sub(now)))
+		}
 	}
 }
 
