@@ -20,6 +20,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/discovery/dns":        false,
 	"plugins/discovery/kubernetes": false,
 	"plugins/discovery/consul":     false,
+	"plugins/discovery/ec2":        false,
 	"plugins/notifier/webhook":     false,
 	"plugins/notifier/email":       false,
 	"plugins/notifier/slack":       true,
@@ -52,7 +53,7 @@ func TestSamplesValidateWhereTheySit(t *testing.T) {
 				// The secrets the samples read with env().
 				"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
 				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t",
-				"KUBERNETES_TOKEN=t", "CONSUL_TOKEN=t")
+				"KUBERNETES_TOKEN=t", "CONSUL_TOKEN=t", "AWS_SECRET_ACCESS_KEY=t")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
