@@ -21,6 +21,12 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/discovery/kubernetes": false,
 	"plugins/discovery/consul":     false,
 	"plugins/discovery/ec2":        false,
+	"plugins/discovery/azure":      false,
+	"plugins/discovery/gce":        false,
+	"plugins/discovery/openstack":  false,
+	"plugins/discovery/docker":     false,
+	"plugins/discovery/nomad":      false,
+	"plugins/discovery/eureka":     false,
 	"plugins/notifier/webhook":     false,
 	"plugins/notifier/email":       false,
 	"plugins/notifier/slack":       true,
@@ -53,7 +59,8 @@ func TestSamplesValidateWhereTheySit(t *testing.T) {
 				// The secrets the samples read with env().
 				"INVENTORY_TOKEN=t", "SMTP_PASSWORD=p", "PAGERDUTY_ROUTING_KEY=0123456789abcdef0123456789abcdef",
 				"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X", "ONCALL_WEBHOOK_TOKEN=t",
-				"KUBERNETES_TOKEN=t", "CONSUL_TOKEN=t", "AWS_SECRET_ACCESS_KEY=t")
+				"KUBERNETES_TOKEN=t", "CONSUL_TOKEN=t", "AWS_SECRET_ACCESS_KEY=t",
+				"AZURE_CLIENT_SECRET=t", "OS_PASSWORD=t", "NOMAD_TOKEN=t")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}

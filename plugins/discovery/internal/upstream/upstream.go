@@ -217,7 +217,7 @@ func (a *adapter) unmarshal(cfg sdk.Config, skip string) (discovery.Config, erro
 
 // configError names the attribute an upstream error is about: the one
 // set without which the config is good, or else the one whose field
-// name the message says.
+// name, or else whose value, the message says.
 func (a *adapter) configError(err error, cfg sdk.Config) error {
 	msg := trimYAMLError(err.Error())
 	for _, f := range a.fields {
@@ -229,12 +229,21 @@ func (a *adapter) configError(err error, cfg sdk.Config) error {
 		}
 	}
 	for _, f := range a.fields {
-		key := f.path[len(f.path)-1]
-		if regexp.MustCompile(`\b` + regexp.QuoteMeta(key) + `\b`).MatchString(msg) {
+		if words(f.path[len(f.path)-1]).MatchString(msg) {
+			return sdk.AttributeErrorf(f.attr.Name, "%s", msg)
+		}
+	}
+	for _, f := range a.fields {
+		if v := cfg.String(f.attr.Name); f.attr.Type == sdk.TypeString && !f.attr.Sensitive && v != "" && words(v).MatchString(msg) {
 			return sdk.AttributeErrorf(f.attr.Name, "%s", msg)
 		}
 	}
 	return fmt.Errorf("invalid %s config: %s", a.mech.Config.Name(), msg)
+}
+
+// words matches s in a message as a whole: not as part of a longer name.
+func words(s string) *regexp.Regexp {
+	return regexp.MustCompile(`(^|[^\w])` + regexp.QuoteMeta(s) + `($|[^\w])`)
 }
 
 // yamlLine is the place in a YAML error, in the YAML the adapter wrote,
