@@ -5,7 +5,9 @@ package main
 
 import (
 	"github.com/prometheus/prometheus/discovery/kubernetes"
+	"k8s.io/klog/v2"
 
+	"github.com/vigilmon/vigil/internal/hclogslog"
 	"github.com/vigilmon/vigil/plugins/discovery/internal/upstream"
 	"github.com/vigilmon/vigil/sdk"
 )
@@ -16,4 +18,8 @@ var mechanism = upstream.Mechanism{
 	Description: "Discovers pods, services, endpoints, endpoint slices, nodes and ingresses from the Kubernetes API, as Prometheus's kubernetes_sd_configs do.",
 }
 
-func main() { sdk.Serve(upstream.Plugin(mechanism)) }
+func main() {
+	// client-go logs through klog: into the plugin's one log stream too.
+	klog.SetSlogLogger(hclogslog.New(sdk.Logger()))
+	sdk.Serve(upstream.Plugin(mechanism))
+}
