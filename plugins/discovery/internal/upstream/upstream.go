@@ -42,9 +42,11 @@ import (
 
 // FirstUpdateWait is how long Discover waits for the upstream
 // discoverer's first target groups before it sends an empty update, so
-// that a mechanism whose first refresh fails (the service is down, the
-// credentials are refused) does not hold the host's scrapes back. The
-// groups follow when a later refresh succeeds, as in Prometheus.
+// that a mechanism that cannot reach its service (it is down, the
+// credentials are refused) does not hold the host's scrapes back. A
+// mechanism that polls sends it as soon as its first poll has failed,
+// as its refresh failures metric says. The groups follow when a later
+// poll succeeds, as in Prometheus.
 const FirstUpdateWait = 5 * time.Second
 
 // An upstream mechanism sends its groups in as many updates as it likes
@@ -59,6 +61,10 @@ const (
 	firstBatchQuiet = 500 * time.Millisecond
 	firstBatchMost  = 3 * time.Second
 )
+
+// failureCheck is how often Discover looks, until its first update,
+// whether a poll of the mechanism failed.
+const failureCheck = 100 * time.Millisecond
 
 // stopWait bounds how long Discover waits, after its context ends, for
 // the upstream discoverer to return.
@@ -347,6 +353,9 @@ func (d *Discoverer) Discover(ctx context.Context, send func([]sdk.TargetGroup) 
 
 	first := time.NewTimer(FirstUpdateWait)
 	defer first.Stop()
+	// Until the first update, a failed first poll sends it at once.
+	failures := time.NewTicker(failureCheck)
+	defer failures.Stop()
 	batch := time.NewTimer(time.Hour)
 	batch.Stop()
 	defer batch.Stop()
@@ -380,6 +389,16 @@ func (d *Discoverer) Discover(ctx context.Context, send func([]sdk.TargetGroup) 
 					return err
 				}
 			}
+		case <-failures.C:
+			if started {
+				failures.Stop()
+				continue
+			}
+			if !batching && refreshFailed(reg) {
+				if err := emit(nil); err != nil {
+					return err
+				}
+			}
 		case <-batch.C:
 			update := changed(sent, pending)
 			pending, batching = nil, false
@@ -408,6 +427,26 @@ func (d *Discoverer) Discover(ctx context.Context, send func([]sdk.TargetGroup) 
 			batch.Reset(min(quiet, due.Sub(now)))
 		}
 	}
+}
+
+// refreshFailed says whether the refresh failures metric of the run's
+// registry has counted a failed poll.
+func refreshFailed(reg *prometheus.Registry) bool {
+	families, err := reg.Gather()
+	if err != nil {
+		return false
+	}
+	for _, f := range families {
+		if f.GetName() != "prometheus_sd_refresh_failures_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if m.GetCounter().GetValue() > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // changed converts upstream groups and returns those that differ from

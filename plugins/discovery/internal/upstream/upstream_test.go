@@ -176,3 +176,19 @@ func TestChanged(t *testing.T) {
 		t.Errorf("convert %+v", got)
 	}
 }
+
+func TestRefreshFailed(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	rm := discovery.NewRefreshMetrics(reg)
+	if err := rm.Register(); err != nil {
+		t.Fatal(err)
+	}
+	m := rm.Instantiate("dns", "set")
+	if refreshFailed(reg) {
+		t.Error("a failure before any poll failed")
+	}
+	m.Failures.Inc()
+	if !refreshFailed(reg) {
+		t.Error("no failure after a failed poll")
+	}
+}
