@@ -36,6 +36,7 @@ var sampleSecrets = []string{
 	"JIRA_API_TOKEN=t",
 	"ROCKETCHAT_TOKEN=t",
 	"INCIDENTIO_TOKEN=t",
+	"KUBERNETES_TOKEN=t", "CONSUL_TOKEN=t", "AZURE_CLIENT_SECRET=t", "OS_PASSWORD=t", "NOMAD_TOKEN=t",
 }
 
 // conformanceReport is what vigil conformance run --format json writes.

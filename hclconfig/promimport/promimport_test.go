@@ -875,8 +875,8 @@ remote_read "mimir" {
 			report: []string{
 				`3: target_limit is not converted: Vigil has no limit on the targets of a scrape`,
 				`4: query_log_file is not converted: Vigil does not log queries to a file`,
-				`9: kubernetes_sd_configs is not converted: Vigil has no kubernetes discovery plugin, so scrape "pods" has no targets from it`,
-				`11: consul_sd_configs is not converted: Vigil has no consul discovery plugin, so scrape "pods" has no targets from it`,
+				`9: kubernetes_sd_configs is not converted: Vigil's kubernetes discovery plugin takes these fields, but the import does not write its block yet, so scrape "pods" has no targets from it`,
+				`11: consul_sd_configs is not converted: Vigil's consul discovery plugin takes these fields, but the import does not write its block yet, so scrape "pods" has no targets from it`,
 				`20: targets is not converted: Vigil's targets are host:port, and "https://example.com" has a scheme or a path; scrape "pods" leaves it out`,
 				`22: enable_compression is not converted: Vigil always asks targets for gzip`,
 				`23: track_timestamps_staleness is not converted: Vigil marks a series stale when it vanishes, also when its samples have timestamps`,
@@ -907,8 +907,8 @@ scrape "second" {
 }
 `,
 			report: []string{
-				`6: kubernetes_sd_configs is not converted: Vigil has no kubernetes discovery plugin, so scrape "first" has no targets from it`,
-				`6: kubernetes_sd_configs is not converted: Vigil has no kubernetes discovery plugin, so scrape "second" has no targets from it`,
+				`6: kubernetes_sd_configs is not converted: Vigil's kubernetes discovery plugin takes these fields, but the import does not write its block yet, so scrape "first" has no targets from it`,
+				`6: kubernetes_sd_configs is not converted: Vigil's kubernetes discovery plugin takes these fields, but the import does not write its block yet, so scrape "second" has no targets from it`,
 			},
 		},
 		"plugin folder": {

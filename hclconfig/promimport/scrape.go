@@ -27,6 +27,14 @@ const (
 
 // job converts one scrape configuration into the discovery blocks of its
 // file_sd and http_sd configurations and its scrape block.
+// pluginSDs are the service discoveries that a first-party plugin runs
+// with Prometheus's own code, taking the same fields
+// (plugins/discovery/PROMETHEUS.md).
+var pluginSDs = map[string]bool{
+	"kubernetes": true, "consul": true, "ec2": true, "dns": true, "azure": true,
+	"gce": true, "openstack": true, "docker": true, "nomad": true, "eureka": true,
+}
+
 func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Block {
 	var (
 		client   clientOut
@@ -74,7 +82,11 @@ func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Bl
 			}
 			if name, ok := strings.CutSuffix(e.key, "_sd_configs"); ok {
 				otherSDs = true
-				c.skip(e.node, "Vigil has no %s discovery plugin, so scrape %q has no targets from it", name, sc.JobName)
+				if pluginSDs[name] {
+					c.skip(e.node, "Vigil's %s discovery plugin takes these fields, but the import does not write its block yet, so scrape %q has no targets from it", name, sc.JobName)
+				} else {
+					c.skip(e.node, "Vigil has no %s discovery plugin, so scrape %q has no targets from it", name, sc.JobName)
+				}
 				continue
 			}
 			c.scrapeOption(e, scrapeOptions{
