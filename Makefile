@@ -29,7 +29,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 # First-party plugins: programs speaking gRPC, and WebAssembly modules.
-GRPC_PLUGINS := exporter/node discovery/file discovery/http notifier/webhook notifier/email
+GRPC_PLUGINS := exporter/node exporter/blackbox discovery/file discovery/http notifier/webhook notifier/email
 WASM_PLUGINS := notifier/slack notifier/pagerduty
 
 build: ## Build every package of both modules, and the vigil binary into bin/ with its version stamped
