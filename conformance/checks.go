@@ -346,7 +346,7 @@ func checkConfigMissingRequired(s *session) error {
 func (s *session) call(ctx context.Context, c *plugConn) error {
 	switch s.kind {
 	case sdk.KindExporter:
-		_, err := c.CollectDelimited(ctx)
+		_, err := s.collect(ctx, c)
 		return err
 	case sdk.KindDiscoverer:
 		return c.Discover(ctx, func([]sdk.TargetGroup) error { return nil })

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -26,6 +28,121 @@ var exporterChecks = []Check{
 	{ID: "exporter.histogram-buckets", Level: Must, Kind: sdk.KindExporter, Reason: "Histogram buckets have increasing bounds and cumulative counts; the +Inf bucket (explicit, or implied by the sample count as client_golang writes it) equals the sample count.", run: checkHistograms},
 	{ID: "exporter.summary-quantiles", Level: Must, Kind: sdk.KindExporter, Reason: "Summary quantiles are in [0, 1].", run: checkSummaries},
 	{ID: "exporter.collection-size", Level: Must, Kind: sdk.KindExporter, Reason: "A collection, encoded, is within the limit the host takes (Options.MaxCollectionBytes, 64 MiB by default).", run: checkCollectionSize},
+	{ID: "exporter.multi-target-independent", Level: Must, Kind: sdk.KindExporter, Capabilities: []string{sdk.CapabilityMultiTarget}, Reason: "Two targets collected at once both succeed, each collection the same whether alone or beside the other (family and label names): the host collects an exporter block's targets concurrently, each on its own.", run: checkMultiTargetIndependent},
+	{ID: "exporter.multi-target-bad-target", Level: Must, Kind: sdk.KindExporter, Capabilities: []string{sdk.CapabilityMultiTarget}, Reason: "A target the plugin cannot use (an empty address) fails with an error, for that target only: a good target collected at the same time succeeds, and the plugin serves the next call.", run: checkMultiTargetBadTarget},
+}
+
+// collect makes one collection of c: of the first target for a
+// multi-target exporter, of the plugin itself otherwise.
+func (s *session) collect(ctx context.Context, c *plugConn) ([]byte, error) {
+	if s.info.HasCapability(sdk.CapabilityMultiTarget) {
+		return c.CollectTargetDelimited(ctx, s.targets()[0])
+	}
+	return c.CollectDelimited(ctx)
+}
+
+// targets are the targets a multi-target exporter is collected on:
+// Options.Targets, or the suite's receiver by URL and by host:port.
+func (s *session) targets() []sdk.Target {
+	if len(s.opts.Targets) > 0 {
+		return s.opts.Targets
+	}
+	return []sdk.Target{{Address: s.recv.URL}, {Address: strings.TrimPrefix(s.recv.URL, "http://")}}
+}
+
+// shape is what a collection holds, values aside: each series' name and
+// label names, sorted.
+func shape(b []byte) ([]string, error) {
+	fams, err := client.DecodeFamilies(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range fams {
+		for _, m := range f.Metric {
+			names := make([]string, 0, len(m.Label))
+			for _, lp := range m.Label {
+				names = append(names, lp.GetName())
+			}
+			slices.Sort(names)
+			out = append(out, f.GetName()+"{"+strings.Join(names, ",")+"}")
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// collectTargets collects the targets at once and returns each result.
+func (s *session) collectTargets(targets []sdk.Target) ([][]byte, []error) {
+	out, errs := make([][]byte, len(targets)), make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			ctx, cancel := s.callCtx()
+			defer cancel()
+			out[i], errs[i] = s.main.CollectTargetDelimited(ctx, t)
+		})
+	}
+	wg.Wait()
+	return out, errs
+}
+
+func checkMultiTargetIndependent(s *session) error {
+	if err := s.needCalls(); err != nil {
+		return err
+	}
+	targets := s.targets()
+	if len(targets) < 2 {
+		return skipf("Options.Targets has one target; the check needs two")
+	}
+	targets = targets[:2]
+	var alone [2][]string
+	for i, t := range targets {
+		ctx, cancel := s.callCtx()
+		b, err := s.main.CollectTargetDelimited(ctx, t)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("collection of target %q alone: %w", t.Address, err)
+		}
+		if alone[i], err = shape(b); err != nil {
+			return fmt.Errorf("collection of target %q alone: %w", t.Address, err)
+		}
+	}
+	bodies, errs := s.collectTargets(targets)
+	for i, t := range targets {
+		if errs[i] != nil {
+			return fmt.Errorf("collection of target %q beside %q: %w", t.Address, targets[1-i].Address, errs[i])
+		}
+		got, err := shape(bodies[i])
+		if err != nil {
+			return fmt.Errorf("collection of target %q beside %q: %w", t.Address, targets[1-i].Address, err)
+		}
+		if !slices.Equal(got, alone[i]) {
+			return fmt.Errorf("target %q collected beside %q gives series %q, alone %q", t.Address, targets[1-i].Address, got, alone[i])
+		}
+	}
+	return nil
+}
+
+func checkMultiTargetBadTarget(s *session) error {
+	if err := s.needCalls(); err != nil {
+		return err
+	}
+	good := s.targets()[0]
+	bad := sdk.Target{Module: good.Module}
+	_, errs := s.collectTargets([]sdk.Target{bad, good})
+	if errs[0] == nil {
+		return errors.New("a collection of a target with an empty address succeeded; it must fail with an error")
+	}
+	if errs[1] != nil {
+		return fmt.Errorf("target %q, collected beside a bad target, failed: %w", good.Address, errs[1])
+	}
+	ctx, cancel := s.callCtx()
+	defer cancel()
+	if _, err := s.main.CollectTargetDelimited(ctx, good); err != nil {
+		return fmt.Errorf("after a bad target, target %q failed: %w", good.Address, err)
+	}
+	return nil
 }
 
 // exporterState holds the two collections the exporter checks look at.
@@ -49,7 +166,7 @@ func (s *session) collections() error {
 					time.Sleep(100 * time.Millisecond)
 				}
 				ctx, cancel := s.callCtx()
-				b, err := s.main.CollectDelimited(ctx)
+				b, err := s.collect(ctx, s.main)
 				cancel()
 				if err != nil {
 					return fmt.Errorf("collection %d: %w", i+1, err)

@@ -44,6 +44,11 @@ func TestFirstParty(t *testing.T) {
 		// same.
 		conformance.Exporter(t, wasmTarget(t, "plugins/exporter/apache"))
 	})
+	t.Run("exporter/blackbox", func(t *testing.T) {
+		// It claims multi-target: the suite probes its loopback receiver
+		// with the default module, http_2xx.
+		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/blackbox")))
+	})
 	t.Run("discovery/file", func(t *testing.T) {
 		// It claims reads-files: the suite writes the files and removes one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/file")))

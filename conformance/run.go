@@ -66,6 +66,13 @@ type Options struct {
 	// discoverer, removing a file); without it the check
 	// discovery.removed-group-empty is skipped.
 	RemoveGroup func(ctx context.Context) error
+	// Targets, for a multi-target exporter (one that claims
+	// sdk.CapabilityMultiTarget), are the targets the suite collects:
+	// the exporter checks collect the first, the multi-target checks the
+	// first two at once. Without them the suite collects its loopback
+	// HTTP receiver, by URL and by host:port, with the plugin's default
+	// module.
+	Targets []sdk.Target
 	// Progress, when set, is called as each check starts: its index
 	// from 1, the number of checks, and the check.
 	Progress func(i, total int, c Check)

@@ -73,6 +73,7 @@ type conn interface {
 	Schema(ctx context.Context) (sdk.Schema, error)
 	Configure(ctx context.Context, configJSON []byte) error
 	CollectDelimited(ctx context.Context) ([]byte, error)
+	CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error)
 	Discover(ctx context.Context, send func([]sdk.TargetGroup) error) error
 	Notify(ctx context.Context, n *sdk.Notification) error
 	Close() error
@@ -182,6 +183,15 @@ func (c inProcess) Configure(_ context.Context, configJSON []byte) error {
 func (c inProcess) CollectDelimited(ctx context.Context) ([]byte, error) {
 	var out []byte
 	err := c.srv.Collect(ctx, func(r *pb.CollectResponse) error {
+		out = append(out, r.MetricFamilies...)
+		return nil
+	})
+	return out, err
+}
+
+func (c inProcess) CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error) {
+	var out []byte
+	err := c.srv.CollectRequest(ctx, &pb.CollectRequest{Target: client.TargetToProto(t)}, func(r *pb.CollectResponse) error {
 		out = append(out, r.MetricFamilies...)
 		return nil
 	})

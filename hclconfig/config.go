@@ -298,8 +298,13 @@ type Scrape struct {
 	// adds to its static ones.
 	Discovery []string
 	// Exporter is set for an exporter block: the job collects the plugin
-	// instead of scraping HTTP targets.
+	// instead of scraping HTTP targets. An exporter block with Targets or
+	// Discovery collects each of its targets on its own, from a
+	// multi-target exporter; one without collects the plugin once.
 	Exporter *PluginInstance
+	// Module, for an exporter block with targets, is the module its
+	// targets' __param_module label defaults to, as params' module.
+	Module string
 	// HTTPClient is how the targets are reached: authentication, TLS,
 	// proxy, headers.
 	HTTPClient

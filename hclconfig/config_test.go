@@ -63,6 +63,7 @@ func TestBadConfigs(t *testing.T) {
 		"unknown_plugin.bad.hcl":               `unknown_plugin.bad.hcl:4:12: Unknown plugin; No plugin block is named "nod". Did you mean "node"?`,
 		"unknown_discovery.bad.hcl":            `unknown_discovery.bad.hcl:5:15: Unknown discovery; No discovery block is named "file". Did you mean "files"?`,
 		"exporter_job_taken.bad.hcl":           `exporter_job_taken.bad.hcl:5:10: Duplicate scrape name; A scrape named "node" is already defined at testdata/exporter_job_taken.bad.hcl:3,8-14`,
+		"exporter_module_no_targets.bad.hcl":   `exporter_module_no_targets.bad.hcl:5:12: Attribute for targets only; module applies to an exporter block with targets or discovery; exporter "web" has neither.`,
 		"allow_hosts_not_wasm.bad.hcl":         `allow_hosts_not_wasm.bad.hcl:3:17: Attribute for Wasm plugins only; allow_hosts applies to WebAssembly plugins`,
 		"unknown_scrape_protocol.bad.hcl":      `unknown_scrape_protocol.bad.hcl:3:22: Invalid scrape_protocols; "OpenMetrics" is not a scrape protocol; use one of OpenMetricsText0.0.1, OpenMetricsText1.0.0, PrometheusProto, PrometheusText0.0.4, PrometheusText1.0.0.`,
 		"duplicate_scrape_protocol.bad.hcl":    `duplicate_scrape_protocol.bad.hcl:2:22: Invalid scrape_protocols; Protocol "PrometheusText0.0.4" is listed twice.`,

@@ -582,6 +582,14 @@ var exporterSpec = &block[Scrape]{
 			"How often the plugin is collected.").inherits("global scrape_interval"),
 		field("timeout", duration[time.Duration](), func(s *Scrape) *time.Duration { return &s.ScrapeTimeout },
 			"How long a collection may take; at most interval.").inherits("global scrape_timeout"),
+		field("targets", strList, func(s *Scrape) *[]string { return &s.Targets },
+			"For a multi-target exporter (such as blackbox): the targets, each collected on its own with its own up and instance; what the plugin collects is the target's __param_target label after relabeling, or its __address__."),
+		field("discovery", strList, func(s *Scrape) *[]string { return &s.Discovery },
+			"For a multi-target exporter: discovery blocks whose targets are collected too."),
+		field("module", str, func(s *Scrape) *string { return &s.Module },
+			"For a multi-target exporter: the plugin's module the targets use, their __param_module label unless relabeling changes it."),
+		field("params", strListMap, func(s *Scrape) *map[string][]string { return &s.Params },
+			"For a multi-target exporter: the targets' __param_* labels, whose first values the plugin is handed, as a scrape's params."),
 	}, jobOptions),
 	children: append([]child[Scrape]{
 		configBlock[Scrape]{inst: func(s *Scrape) *PluginInstance { return s.Exporter }},
@@ -590,6 +598,27 @@ var exporterSpec = &block[Scrape]{
 		sc.Exporter.Name, sc.Exporter.Range = sc.Name, s.block.DefRange
 		s.d.resolvePlugin(s, sc.Exporter)
 		checkJob(s, sc, "interval", "timeout")
+		s.d.checkDiscoveryRefs(s, sc.Discovery)
+		for _, t := range sc.Targets {
+			if t == "" {
+				s.errorf("targets", "Invalid target", "A target of exporter %q is empty.", sc.Name)
+			}
+		}
+		sc.Exporter.MultiTarget = len(sc.Targets) > 0 || len(sc.Discovery) > 0
+		switch {
+		case s.set("targets"):
+			sc.Exporter.TargetsRange = *s.rangeOf("targets")
+		case s.set("discovery"):
+			sc.Exporter.TargetsRange = *s.rangeOf("discovery")
+		}
+		for _, name := range []string{"module", "params"} {
+			if s.set(name) && !sc.Exporter.MultiTarget {
+				s.errorf(name, "Attribute for targets only", "%s applies to an exporter block with targets or discovery; exporter %q has neither.", name, sc.Name)
+			}
+		}
+		if sc.Module != "" && len(sc.Params["module"]) > 0 {
+			s.errorf("module", "Module set twice", "Exporter %q sets both module and params' module; set one.", sc.Name)
+		}
 	},
 	is: func(s *Scrape) bool { return s.Exporter != nil },
 }

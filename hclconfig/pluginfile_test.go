@@ -200,10 +200,21 @@ func TestPluginConfigFileSamples(t *testing.T) {
 				t.Fatal(diags.Error())
 			}
 			// The sample names the plugin's file: a program, a module
-			// (.wasm) or a program built for Windows (.exe).
+			// (.wasm) or a program built for Windows (.exe). One with
+			// several blocks of the plugin gives the first, by its name.
 			var inst *PluginInstance
 			for _, ext := range []string{"", ".wasm", ".exe"} {
-				if inst, err = f.Instance(PluginQuery{Path: filepath.Join("/build/bin", "vigil-"+kind+"-"+name+ext), Kind: parseKind(t, kind)}); err == nil {
+				q := PluginQuery{Path: filepath.Join("/build/bin", "vigil-"+kind+"-"+name+ext), Kind: parseKind(t, kind)}
+				if inst, err = f.Instance(q); err != nil && strings.Contains(err.Error(), "several blocks") {
+					for _, i := range f.Config.Instances() {
+						if i.Kind == q.Kind {
+							q.Block = i.Name
+							break
+						}
+					}
+					inst, err = f.Instance(q)
+				}
+				if err == nil {
 					break
 				}
 			}

@@ -141,6 +141,11 @@ type PluginInstance struct {
 	// Range is where the block is declared; PluginRange is the plugin
 	// attribute's value.
 	Range, PluginRange hcl.Range
+	// MultiTarget, for an exporter, says that its block has targets or
+	// discovery: the plugin must be a multi-target exporter (claim
+	// sdk.CapabilityMultiTarget). TargetsRange is where they are set.
+	MultiTarget  bool
+	TargetsRange hcl.Range
 }
 
 var (

@@ -41,6 +41,15 @@ const (
 	// and follows their changes: the suite writes two files, points
 	// "files" at them and removes one (discovery.removed-group-empty).
 	CapabilityReadsFiles = "reads-files"
+	// CapabilityMultiTarget is claimed by an exporter whose instances
+	// implement TargetCollector: it collects the target each collection
+	// names, as Prometheus's blackbox and SNMP exporters probe the target
+	// of their /probe URL. An exporter block may then take targets,
+	// static or discovered, each collected on its own. The suite collects
+	// the targets the plugin's conformance config names, each on its own
+	// and a target that cannot be reached
+	// (exporter.multi-target-independent, exporter.multi-target-bad-target).
+	CapabilityMultiTarget = "multi-target"
 )
 
 // capabilityKinds are the known capabilities and the kind of plugin
@@ -50,6 +59,7 @@ var capabilityKinds = map[string]Kind{
 	CapabilityDeliversSMTP:  KindNotifier,
 	CapabilityPollsURL:      KindDiscoverer,
 	CapabilityReadsFiles:    KindDiscoverer,
+	CapabilityMultiTarget:   KindExporter,
 }
 
 // CapabilityKind returns the kind of plugin that may claim the

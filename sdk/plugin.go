@@ -98,6 +98,34 @@ type Exporter interface {
 	Collect(ctx context.Context) ([]*dto.MetricFamily, error)
 }
 
+// TargetCollector is implemented by the exporter of a multi-target
+// plugin, one that claims CapabilityMultiTarget: it collects one target
+// at a time, the one each collection names, as Prometheus's blackbox
+// and SNMP exporters probe the target of their /probe URL. The host
+// calls CollectTarget for each target of an exporter block that has
+// targets, concurrently for different targets, and Collect for a block
+// that has none.
+type TargetCollector interface {
+	Exporter
+	// CollectTarget gathers the metrics of target t. An error fails the
+	// collection of t alone: the host reports up 0 for that target.
+	CollectTarget(ctx context.Context, t Target) ([]*dto.MetricFamily, error)
+}
+
+// Target is the target one collection of a multi-target exporter
+// collects, after the exporter block's relabeling.
+type Target struct {
+	// Address is the target: its __param_target label, or its
+	// __address__ when that is unset, e.g. a URL or a host:port.
+	Address string
+	// Module is the target's __param_module label, the name of one of
+	// the plugin's modules, or empty for its default.
+	Module string
+	// Params are the target's __param_* labels, the prefix cut, target
+	// and module included.
+	Params map[string]string
+}
+
 // Discoverer produces scrape targets.
 type Discoverer interface {
 	// Discover sends the groups it knows, then every change, until ctx

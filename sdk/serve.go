@@ -221,8 +221,8 @@ type exporterService struct {
 	srv *Server
 }
 
-func (s exporterService) Collect(_ *pb.CollectRequest, stream grpc.ServerStreamingServer[pb.CollectResponse]) error {
-	return s.srv.Collect(stream.Context(), stream.Send)
+func (s exporterService) Collect(req *pb.CollectRequest, stream grpc.ServerStreamingServer[pb.CollectResponse]) error {
+	return s.srv.CollectRequest(stream.Context(), req, stream.Send)
 }
 
 type discovererService struct {

@@ -115,6 +115,9 @@ func (s *Server) Configure(req *pb.ConfigureRequest) (resp *pb.ConfigureResponse
 		if err == nil && e == nil {
 			err = errors.New("the exporter constructor returned nil")
 		}
+		if _, ok := e.(TargetCollector); err == nil && !ok && s.plugin.Info.HasCapability(CapabilityMultiTarget) {
+			err = fmt.Errorf("plugin %q claims the %q capability, but its exporter does not implement sdk.TargetCollector", s.plugin.Info.Name, CapabilityMultiTarget)
+		}
 	case KindDiscoverer:
 		d, err = s.plugin.Discoverer(cfg)
 		if err == nil && d == nil {
@@ -142,7 +145,14 @@ func (s *Server) wrongKind(want Kind) error {
 // Collect runs the exporter and hands its families to send in chunks of
 // at most MaxChunkBytes (a family larger than that is split over several
 // chunks, each carrying its name, help and type).
-func (s *Server) Collect(ctx context.Context, send func(*pb.CollectResponse) error) (err error) {
+func (s *Server) Collect(ctx context.Context, send func(*pb.CollectResponse) error) error {
+	return s.CollectRequest(ctx, &pb.CollectRequest{}, send)
+}
+
+// CollectRequest is Collect for the request req: when it names a
+// target, the exporter's TargetCollector collects that target, and a
+// plugin that is not a multi-target exporter answers with an error.
+func (s *Server) CollectRequest(ctx context.Context, req *pb.CollectRequest, send func(*pb.CollectResponse) error) (err error) {
 	if s.kind != KindExporter {
 		return s.wrongKind(KindExporter)
 	}
@@ -157,7 +167,16 @@ func (s *Server) Collect(ctx context.Context, send func(*pb.CollectResponse) err
 			err = fmt.Errorf("plugin %q panicked in Collect: %v", s.plugin.Info.Name, r)
 		}
 	}()
-	families, err := e.Collect(ctx)
+	var families []*dto.MetricFamily
+	if pt := req.GetTarget(); pt != nil {
+		tc, ok := e.(TargetCollector)
+		if !ok {
+			return fmt.Errorf("plugin %q is not a multi-target exporter: it cannot collect target %q", s.plugin.Info.Name, pt.GetAddress())
+		}
+		families, err = tc.CollectTarget(ctx, Target{Address: pt.GetAddress(), Module: pt.GetModule(), Params: pt.GetParams()})
+	} else {
+		families, err = e.Collect(ctx)
+	}
 	if err != nil {
 		return err
 	}

@@ -22,9 +22,10 @@ func newConformanceCommand() *cobra.Command {
 }
 
 func newConformanceRunCommand() *cobra.Command {
-	var kind, configFile, block, format, wasmCache string
+	var kind, configFile, block, format, wasmCache, module string
+	var targets []string
 	cmd := &cobra.Command{
-		Use:   "run [--kind K] [--config FILE [--block NAME]] [--format text|json|junit] PLUGIN",
+		Use:   "run [--kind K] [--config FILE [--block NAME]] [--target T... [--module M]] [--format text|json|junit] PLUGIN",
 		Short: "Run the conformance suite against a plugin program or .wasm module",
 		Long: `Run every check of the conformance suite (see conformance/CHECKS.md)
 against PLUGIN, a plugin program or a WebAssembly module (a path ending in
@@ -48,7 +49,11 @@ Without --config the suite builds a config from the plugin's schema. In
 either case the attributes that the capabilities the plugin claims drive
 point at the suite's loopback receivers on 127.0.0.1, an HTTP one for URL
 attributes and an SMTP one for smarthost, whatever the file says. A
-progress line is shown on stderr when it is a terminal.`,
+progress line is shown on stderr when it is a terminal.
+
+A multi-target exporter (one that claims multi-target) is collected on
+targets: each --target, with the module --module names (the plugin's
+default without it), or else the suite's loopback HTTP receiver.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			write, ok := reportWriters[format]
@@ -81,6 +86,15 @@ progress line is shown on stderr when it is a terminal.`,
 				}
 				opts.DecodeConfig = decode
 			}
+			if module != "" && len(targets) == 0 {
+				return usageError{errors.New("--module is the module of the --target targets; give --target")}
+			}
+			for _, t := range targets {
+				if t == "" {
+					return usageError{errors.New("--target must not be empty")}
+				}
+				opts.Targets = append(opts.Targets, sdk.Target{Address: t, Module: module})
+			}
 			target := conformance.Program(path)
 			target.WasmCacheDir = wasmCache
 			progress := newProgress(cmd.ErrOrStderr())
@@ -106,6 +120,8 @@ progress line is shown on stderr when it is a terminal.`,
 	addKindFlag(cmd, &kind, "the kind the plugin must be: "+kindList()+" (default: the plugin's own)")
 	cmd.Flags().StringVar(&configFile, "config", "", "a Vigil configuration file, such as a plugin's sample.hcl, whose block that uses the plugin gives its config (default: built from the plugin's schema)")
 	cmd.Flags().StringVar(&block, "block", "", "the name of the exporter, discovery or notifier block of --config to take, when several use the plugin")
+	cmd.Flags().StringArrayVar(&targets, "target", nil, "for a multi-target exporter: a target to collect; repeat for more (default: the suite's loopback HTTP receiver)")
+	cmd.Flags().StringVar(&module, "module", "", "for a multi-target exporter: the module of the --target targets (default: the plugin's default)")
 	cmd.Flags().StringVar(&format, "format", "text", "the report's format: text, json or junit")
 	cmd.Flags().StringVar(&wasmCache, "wasm-cache", "", "a directory to keep a compiled .wasm module in across runs")
 	return cmd

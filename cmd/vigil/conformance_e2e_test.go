@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -248,4 +249,40 @@ func TestConformanceConfigBlocks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConformanceTargets runs the suite on the blackbox prober, a
+// multi-target exporter, on the targets and module the flags name.
+func TestConformanceTargets(t *testing.T) {
+	plugin := testplugins.Build(t, "plugins/exporter/blackbox")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	code, rep, stderr := runConformance(t, nil, "--target", ln.Addr().String(), "--target", "127.0.0.1:1", "--module", "tcp_connect", plugin)
+	if code != 0 || !rep.Conforms {
+		t.Fatalf("exit %d, failed %q\n%s", code, rep.mustFailures(), stderr)
+	}
+	for _, id := range []string{"exporter.multi-target-independent", "exporter.multi-target-bad-target"} {
+		if status, detail := rep.status(id); status != "pass" {
+			t.Errorf("%s: %s %s", id, status, detail)
+		}
+	}
+	// A module the plugin does not have fails every collection.
+	if code, rep, _ := runConformance(t, nil, "--target", ln.Addr().String(), "--module", "nope", plugin); code != 1 || rep.Conforms {
+		t.Errorf("an unknown module: exit %d, conforms %v", code, rep.Conforms)
+	}
+	if code, _, stderr := runConformance(t, nil, "--module", "tcp_connect", plugin); code != 2 || !strings.Contains(stderr, "give --target") {
+		t.Errorf("--module without --target: exit %d\n%s", code, stderr)
+	}
 }

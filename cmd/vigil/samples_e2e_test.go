@@ -15,6 +15,7 @@ import (
 // whether each is a Wasm module.
 var firstPartyPlugins = map[string]bool{
 	"plugins/exporter/node":        false,
+	"plugins/exporter/blackbox":    false,
 	"plugins/exporter/mysql":       false,
 	"plugins/exporter/haproxy":     false,
 	"plugins/exporter/apache":      true,

@@ -30,6 +30,10 @@ type Conn interface {
 	// CollectDelimited is Collect as the families come from the plugin:
 	// in the delimited protobuf exposition format, undecoded.
 	CollectDelimited(ctx context.Context) ([]byte, error)
+	// CollectTargetDelimited is CollectDelimited for one target of a
+	// multi-target exporter (sdk.TargetCollector); a plugin that is not
+	// one answers with an error.
+	CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error)
 	Discover(ctx context.Context, send func([]sdk.TargetGroup) error) error
 	Notify(ctx context.Context, n *sdk.Notification) error
 

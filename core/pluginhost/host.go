@@ -151,6 +151,15 @@ func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*h
 			})
 			continue
 		}
+		if inst.MultiTarget && !info.HasCapability(sdk.CapabilityMultiTarget) {
+			r := inst.TargetsRange
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Plugin takes no targets",
+				Detail:  fmt.Sprintf("Exporter %q has targets, but plugin %q (%s) is not a multi-target exporter (it does not claim the %q capability): remove targets and discovery, or use a multi-target plugin.", inst.Name, p.Name, info.Name, sdk.CapabilityMultiTarget),
+				Subject: &r,
+			})
+			continue
+		}
 		configJSON, d := hclconfig.DecodePluginConfig(inst, schema)
 		diags = append(diags, d...)
 		if d.HasErrors() {

@@ -122,6 +122,10 @@ func TestResolveDiagnostics(t *testing.T) {
   plugin = "test"
   config { token = "wrong" }
 }`: `test.hcl:4:20: error: Invalid plugin config; Plugin "test" refuses the config of exporter "e": attribute "token": the token is wrong.`,
+		`exporter "e" {
+  plugin  = "test"
+  targets = ["a:1"]
+}`: `test.hcl:4:13: error: Plugin takes no targets; Exporter "e" has targets, but plugin "test" (test) is not a multi-target exporter`,
 		`notifier "n" { plugin = "test" }`: `test.hcl:2:25: error: Wrong kind of plugin; Plugin "test" (test) is an exporter plugin; a notifier block needs a notifier plugin.`,
 		`exporter "e" {
   plugin = "test"

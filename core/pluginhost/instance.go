@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/sdk"
 )
 
@@ -322,6 +323,27 @@ func (i *Instance) CollectDelimited(ctx context.Context) ([]byte, error) {
 	err := i.call(ctx, "collect", func(c Conn) error {
 		var err error
 		out, err = c.CollectDelimited(ctx)
+		return err
+	})
+	return out, err
+}
+
+// CollectTarget implements sdk.TargetCollector.
+func (i *Instance) CollectTarget(ctx context.Context, t sdk.Target) ([]*dto.MetricFamily, error) {
+	b, err := i.CollectTargetDelimited(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return client.DecodeFamilies(b)
+}
+
+// CollectTargetDelimited is CollectTarget in the delimited protobuf
+// exposition format, as CollectDelimited.
+func (i *Instance) CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error) {
+	var out []byte
+	err := i.call(ctx, "collect", func(c Conn) error {
+		var err error
+		out, err = c.CollectTargetDelimited(ctx, t)
 		return err
 	})
 	return out, err

@@ -475,6 +475,13 @@ func (p *WasmPlugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 	return families, err
 }
 
+// CollectTargetDelimited fails: the WebAssembly ABI has no call for a
+// multi-target collection yet, so multi-target exporters are gRPC
+// plugins.
+func (p *WasmPlugin) CollectTargetDelimited(context.Context, sdk.Target) ([]byte, error) {
+	return nil, errors.New("WebAssembly plugins cannot collect a target: multi-target exporters are gRPC plugins for now")
+}
+
 // Discover fails: WebAssembly discovery plugins are not supported, and
 // LoadWasm refuses them.
 func (p *WasmPlugin) Discover(context.Context, func([]sdk.TargetGroup) error) error {

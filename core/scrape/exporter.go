@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -45,6 +46,9 @@ func exporterTarget(sc *hclconfig.Scrape) (*Target, error) {
 func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.target.Timeout)
 	defer cancel()
+	if probe := s.target.Probe; probe != nil {
+		return s.collectTarget(ctx, *probe)
+	}
 	if dc, ok := s.exporter.(delimitedCollector); ok {
 		return s.collectDelimited(ctx, dc)
 	}
@@ -52,6 +56,32 @@ func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
 	}
+	return s.encode(families)
+}
+
+// collectTarget collects one target of a multi-target exporter block.
+func (s *scraper) collectTarget(ctx context.Context, t sdk.Target) (*bodyBuffer, string, error) {
+	if dc, ok := s.exporter.(delimitedTargetCollector); ok {
+		b, err := dc.CollectTargetDelimited(ctx, t)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
+		}
+		return s.delimitedBody(b)
+	}
+	tc, ok := s.exporter.(sdk.TargetCollector)
+	if !ok {
+		return nil, "", fmt.Errorf("%s is not a multi-target exporter: it cannot collect target %q", s.exporterName(), t.Address)
+	}
+	families, err := tc.CollectTarget(ctx, t)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
+	}
+	return s.encode(families)
+}
+
+// encode writes families in the protobuf format into a buffer of
+// getBodyBuffer, for the caller to put back.
+func (s *scraper) encode(families []*dto.MetricFamily) (*bodyBuffer, string, error) {
 	buf := s.getBodyBuffer()
 	enc := expfmt.NewEncoder(buf, expfmt.NewFormat(expfmt.TypeProtoDelim))
 	for _, f := range families {
@@ -75,11 +105,23 @@ type delimitedCollector interface {
 	CollectDelimited(ctx context.Context) ([]byte, error)
 }
 
+// delimitedTargetCollector is delimitedCollector for one target of a
+// multi-target exporter.
+type delimitedTargetCollector interface {
+	CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error)
+}
+
 func (s *scraper) collectDelimited(ctx context.Context, dc delimitedCollector) (*bodyBuffer, string, error) {
 	b, err := dc.CollectDelimited(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
 	}
+	return s.delimitedBody(b)
+}
+
+// delimitedBody is the body of a collection b in the delimited protobuf
+// format, checked against the body size limit.
+func (s *scraper) delimitedBody(b []byte) (*bodyBuffer, string, error) {
 	if limit := s.cfg.BodySizeLimit; limit > 0 && int64(len(b)) > limit {
 		return nil, "", fmt.Errorf("%w: the collection is larger than %d bytes", errBodySize, limit)
 	}

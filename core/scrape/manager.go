@@ -195,7 +195,14 @@ func (m *Manager) targets() (map[string]wantedTarget, []DroppedTarget) {
 		addSource(sc, labels.FromStrings("__address__", src.Address), labels.EmptyLabels(), t, err, src.Exporter)
 	}
 	for _, sc := range m.cfg.Scrapes {
-		if sc.Exporter != nil {
+		makeTarget := NewTarget
+		if sc.Exporter != nil && sc.Exporter.MultiTarget {
+			if m.exporters == nil {
+				add(sc, labels.FromStrings("__address__", sc.Name), labels.EmptyLabels(), nil, fmt.Errorf("exporter %q has no plugin host", sc.Name))
+				continue
+			}
+			makeTarget = func(sc *hclconfig.Scrape, tl, gl labels.Labels) (*Target, error) { return newTarget(sc, tl, gl, true) }
+		} else if sc.Exporter != nil {
 			t, err := exporterTarget(sc)
 			if err == nil && m.exporters == nil {
 				err = fmt.Errorf("exporter %q has no plugin host", sc.Name)
@@ -205,7 +212,7 @@ func (m *Manager) targets() (map[string]wantedTarget, []DroppedTarget) {
 		}
 		for _, addr := range sc.Targets {
 			tl := labels.FromStrings("__address__", addr)
-			t, err := NewTarget(sc, tl, labels.EmptyLabels())
+			t, err := makeTarget(sc, tl, labels.EmptyLabels())
 			add(sc, tl, labels.EmptyLabels(), t, err)
 		}
 		for _, name := range sc.Discovery {
@@ -220,7 +227,7 @@ func (m *Manager) targets() (map[string]wantedTarget, []DroppedTarget) {
 				gl := labels.FromMap(g.Labels)
 				for _, tm := range g.Targets {
 					tl := labels.FromMap(tm)
-					t, err := NewTarget(sc, tl, gl)
+					t, err := makeTarget(sc, tl, gl)
 					add(sc, tl, gl, t, err)
 				}
 			}

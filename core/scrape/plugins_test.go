@@ -114,3 +114,86 @@ scrape "apps" {
 		return len(gone) > 0 && value.IsStaleNaN(gone[len(gone)-1].v)
 	})
 }
+
+// probeExporter is a multi-target exporter: probe_success is 1 for a
+// target it was asked for, and a target named "down:1" fails.
+type probeExporter struct{ counterExporter }
+
+func (p *probeExporter) CollectTarget(_ context.Context, t sdk.Target) ([]*dto.MetricFamily, error) {
+	if t.Address == "down:1" {
+		return nil, errors.New("cannot reach down:1")
+	}
+	return []*dto.MetricFamily{{
+		Name: proto.String("probe_success"), Type: dto.MetricType_GAUGE.Enum(),
+		Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: proto.String("module"), Value: proto.String(t.Module)}, {Name: proto.String("asked"), Value: proto.String(t.Address)}},
+			Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
+	}}, nil
+}
+
+func TestMultiTargetExporter(t *testing.T) {
+	db := testfixture.Store(t)
+	exp := &probeExporter{}
+	m, _ := startManager(t, Options{Store: db, Exporters: func(name string) (sdk.Exporter, bool) { return exp, name == "probes" }})
+	cfg := parseConfig(t, `plugin "p" { source = "p" }
+plugin "f" { source = "f" }
+discovery "files" { plugin = "f" }
+exporter "probes" {
+  plugin    = "p"
+  interval  = "100ms"
+  timeout   = "100ms"
+  targets   = ["http://a.example", "down:1", "skip.example"]
+  discovery = ["files"]
+  module    = "http_2xx"
+  relabel {
+    source_labels = ["__address__"]
+    regex         = "skip.*"
+    action        = "drop"
+  }
+  relabel {
+    source_labels = ["__meta_module"]
+    regex         = "(.+)"
+    target_label  = "__param_module"
+  }
+  relabel {
+    source_labels = ["__address__"]
+    regex         = "b"
+    target_label  = "__param_target"
+    replacement   = "b.example:53"
+  }
+}`)
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetDiscovered("files", []sdk.TargetGroup{{Source: "1", Targets: []map[string]string{{"__address__": "b", "__meta_module": "dns"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "both good targets collected", func() bool {
+		stored := readAll(t, db)
+		return len(stored[`{__name__="probe_success", asked="http://a.example", instance="http://a.example", job="probes", module="http_2xx"}`]) > 0 &&
+			len(stored[`{__name__="probe_success", asked="b.example:53", instance="b", job="probes", module="dns"}`]) > 0 &&
+			len(stored[`{__name__="up", instance="down:1", job="probes"}`]) > 0
+	})
+	want := map[string]string{
+		"http://a.example": "true  plugin://probes?module=http_2xx&target=http%3A%2F%2Fa.example",
+		"b":                "true  plugin://probes?module=dns&target=b.example%3A53",
+		"down:1":           "false exporter plugin p: cannot reach down:1 plugin://probes?module=http_2xx&target=down%3A1",
+	}
+	var health map[string]string
+	eventually(t, "each target's own health", func() bool {
+		health = map[string]string{}
+		for _, tg := range m.Targets() {
+			health[tg.Labels.Get("instance")] = fmt.Sprintf("%v %s %s", tg.Health.Up, tg.Health.LastError, tg.URL)
+		}
+		return fmt.Sprint(health) == fmt.Sprint(want)
+	})
+	if dropped := m.DroppedTargets(); len(dropped) != 1 || dropped[0].Labels.Get("__address__") != "skip.example" {
+		t.Errorf("dropped targets: %+v", dropped)
+	}
+	stored := readAll(t, db)
+	if up := stored[`{__name__="up", instance="down:1", job="probes"}`]; up[len(up)-1].v != 0 {
+		t.Errorf("up of the failing target: %v", up)
+	}
+	if up := stored[`{__name__="up", instance="http://a.example", job="probes"}`]; len(up) == 0 || up[len(up)-1].v != 1 {
+		t.Errorf("up of a good target: %v", up)
+	}
+}

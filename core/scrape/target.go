@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // Target is one scrape target after relabeling.
@@ -33,6 +34,9 @@ type Target struct {
 	// Discovered are the target's labels before relabeling, as
 	// DiscoveredLabels gives them.
 	Discovered labels.Labels
+	// Probe is set for a target of a multi-target exporter block: what
+	// the plugin collects for it.
+	Probe *sdk.Target
 }
 
 // SeriesLabels are the labels the target adds to its samples: Labels
@@ -70,6 +74,9 @@ func DiscoveredLabels(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labe
 			b.Set(l.Name, l.Value)
 		}
 	}
+	if s.Module != "" && b.Get(model.ParamLabelPrefix+"module") == "" {
+		b.Set(model.ParamLabelPrefix+"module", s.Module)
+	}
 	for name, values := range s.Params {
 		if label := model.ParamLabelPrefix + name; len(values) > 0 && b.Get(label) == "" {
 			b.Set(label, values[0])
@@ -84,6 +91,13 @@ func DiscoveredLabels(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labe
 // the target, and an error naming what is wrong with a target it cannot
 // scrape.
 func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*Target, error) {
+	return newTarget(s, targetLabels, groupLabels, false)
+}
+
+// newTarget is NewTarget; probe says that the target is one of a
+// multi-target exporter block, whose address is whatever the plugin
+// takes (a URL, a host:port) and which is not reached over HTTP.
+func newTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels, probe bool) (*Target, error) {
 	discovered := DiscoveredLabels(s, targetLabels, groupLabels)
 	b := labels.NewBuilder(discovered)
 	if !relabel.ProcessBuilder(b, s.Relabel...) {
@@ -93,6 +107,9 @@ func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*T
 	addr := b.Get(model.AddressLabel)
 	if addr == "" {
 		return nil, errors.New("target has no __address__ after relabeling")
+	}
+	if probe {
+		return probeTarget(s, b, addr, discovered)
 	}
 	if strings.Contains(addr, "/") {
 		return nil, fmt.Errorf("target address %q must be host:port, without scheme or path", addr)
@@ -138,6 +155,61 @@ func NewTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels) (*T
 		return nil, err
 	}
 	return &Target{Labels: lset, URL: targetURL(lset, s.Params), Interval: interval, Timeout: timeout, Discovered: discovered}, nil
+}
+
+// probeTarget finishes a target of a multi-target exporter block, whose
+// labels after relabeling are in b: what the plugin collects is its
+// __param_target label, or its __address__ when that is unset, with the
+// module of __param_module, as Prometheus's blackbox and SNMP exporters
+// read them from their /probe URL.
+func probeTarget(s *hclconfig.Scrape, b *labels.Builder, addr string, discovered labels.Labels) (*Target, error) {
+	interval, err := labelDuration(b, model.ScrapeIntervalLabel)
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := labelDuration(b, model.ScrapeTimeoutLabel)
+	if err != nil {
+		return nil, err
+	}
+	if timeout > interval {
+		return nil, fmt.Errorf("timeout %s of target %q is greater than its interval %s", timeout, addr, interval)
+	}
+	b.Range(func(l labels.Label) {
+		if strings.HasPrefix(l.Name, model.MetaLabelPrefix) {
+			b.Del(l.Name)
+		}
+	})
+	if b.Get(model.InstanceLabel) == "" {
+		b.Set(model.InstanceLabel, addr)
+	}
+	lset := b.Labels()
+	if err := lset.Validate(func(l labels.Label) error {
+		if !model.LabelValue(l.Value).IsValid() {
+			return fmt.Errorf("target %q has an invalid value for label %q: %q", addr, l.Name, l.Value)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	probe := &sdk.Target{Address: addr, Params: map[string]string{}}
+	lset.Range(func(l labels.Label) {
+		if name, ok := strings.CutPrefix(l.Name, model.ParamLabelPrefix); ok {
+			probe.Params[name] = l.Value
+		}
+	})
+	if t := probe.Params["target"]; t != "" {
+		probe.Address = t
+	}
+	probe.Module = probe.Params["module"]
+	// The URL says what is collected, as the /probe URL of a blackbox
+	// exporter would.
+	q := url.Values{}
+	for name, v := range probe.Params {
+		q.Set(name, v)
+	}
+	q.Set("target", probe.Address)
+	u := &url.URL{Scheme: "plugin", Host: s.Name, RawQuery: q.Encode()}
+	return &Target{Labels: lset, URL: u, Interval: interval, Timeout: timeout, Discovered: discovered, Probe: probe}, nil
 }
 
 // labelDuration parses the duration in label name.

@@ -300,7 +300,23 @@ func (p *Plugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 // over the wire: MetricFamily messages in the delimited protobuf format,
 // ready for a parser of that exposition format.
 func (p *Plugin) CollectDelimited(ctx context.Context) ([]byte, error) {
-	req := &pb.CollectRequest{}
+	return p.collectDelimited(ctx, nil)
+}
+
+// CollectTargetDelimited is CollectDelimited for one target of a
+// multi-target exporter: the plugin collects t. A plugin that is not a
+// multi-target exporter answers with an error.
+func (p *Plugin) CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error) {
+	return p.collectDelimited(ctx, TargetToProto(t))
+}
+
+// TargetToProto is t as the protocol's CollectRequest carries it.
+func TargetToProto(t sdk.Target) *pb.CollectTarget {
+	return &pb.CollectTarget{Address: t.Address, Module: t.Module, Params: t.Params}
+}
+
+func (p *Plugin) collectDelimited(ctx context.Context, target *pb.CollectTarget) ([]byte, error) {
+	req := &pb.CollectRequest{Target: target}
 	if d, ok := ctx.Deadline(); ok {
 		req.TimeoutMillis = time.Until(d).Milliseconds()
 	}

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 	case "notifier":
 		sdk.Serve(notifierPlugin)
 		return
+	case "multi-target":
+		sdk.Serve(multiTargetPlugin)
+		return
 	}
 	os.Exit(m.Run())
 }
@@ -66,6 +69,55 @@ var exporterPlugin = sdk.Plugin{
 		}
 		return series{count: int(cfg.Number("series"))}, nil
 	},
+}
+
+// echo is a multi-target exporter whose one series names the target.
+type echo struct{ series }
+
+func (echo) CollectTarget(_ context.Context, t sdk.Target) ([]*dto.MetricFamily, error) {
+	return []*dto.MetricFamily{{Name: proto.String("probe_success"), Type: dto.MetricType_GAUGE.Enum(),
+		Metric: []*dto.Metric{{
+			Label: []*dto.LabelPair{{Name: proto.String("target"), Value: proto.String(t.Address + " " + t.Module + " " + t.Params["x"])}},
+			Gauge: &dto.Gauge{Value: proto.Float64(1)},
+		}}}}, nil
+}
+
+var multiTargetPlugin = sdk.Plugin{
+	Info:     sdk.Info{Name: "test-multi", Version: "1.0.0", Capabilities: []string{sdk.CapabilityMultiTarget}},
+	Exporter: func(sdk.Config) (sdk.Exporter, error) { return echo{series{1}}, nil },
+}
+
+// TestMultiTarget collects targets over gRPC: the plugin gets each, and
+// a plugin that is not multi-target refuses one.
+func TestMultiTarget(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range []string{"multi-target", "exporter"} {
+		p := start(t, kind)
+		if err := p.Configure(ctx, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		b, err := p.CollectTargetDelimited(ctx, sdk.Target{Address: "http://a:1/x", Module: "http_2xx", Params: map[string]string{"x": "y"}})
+		if kind == "exporter" {
+			if err == nil || !strings.Contains(err.Error(), "not a multi-target exporter") {
+				t.Errorf("a single-target exporter collected a target: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		families, err := client.DecodeFamilies(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := families[0].Metric[0].Label[0].GetValue(); got != "http://a:1/x http_2xx y" {
+			t.Errorf("the plugin got target %q", got)
+		}
+		// Without a target, the plugin's own Collect answers.
+		if families, err := p.Collect(ctx); err != nil || families[0].GetName() != "test_value" {
+			t.Errorf("collect without a target: %v", err)
+		}
+	}
 }
 
 type staticGroups struct{}

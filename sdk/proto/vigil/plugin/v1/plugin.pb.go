@@ -206,7 +206,8 @@ type InfoResponse struct {
 	// (or host and port) attributes, "polls-url" for a
 	// discoverer that polls its url attribute for http_sd groups,
 	// "reads-files" for a discoverer that reads file_sd files from its
-	// files attribute. The conformance suite runs the checks that need a
+	// files attribute, "multi-target" for an exporter that collects the
+	// target a CollectRequest names. The conformance suite runs the checks that need a
 	// capability for a plugin that claims it and skips them for the
 	// others; it reports names it does not know.
 	Capabilities []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
@@ -560,6 +561,12 @@ type CollectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// TimeoutMillis is how long the host waits for the collection.
 	TimeoutMillis int64 `protobuf:"varint,1,opt,name=timeout_millis,json=timeoutMillis,proto3" json:"timeout_millis,omitempty"`
+	// Target is set when the host collects one target of a multi-target
+	// exporter (one that claims the "multi-target" capability), as an
+	// exporter block with targets or discovery does; it is unset for an
+	// exporter block without targets, and a plugin that is not a
+	// multi-target exporter answers a request that sets it with an error.
+	Target        *CollectTarget `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -601,6 +608,83 @@ func (x *CollectRequest) GetTimeoutMillis() int64 {
 	return 0
 }
 
+func (x *CollectRequest) GetTarget() *CollectTarget {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+// CollectTarget is the target one collection of a multi-target exporter
+// probes, after the exporter block's relabeling, as Prometheus's
+// blackbox and SNMP exporters take it in their /probe URL.
+type CollectTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Address is what the plugin collects: the target's __param_target
+	// label, or its __address__ when that is unset, e.g. a URL or a
+	// host:port.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// Module is the target's __param_module label: the name of one of the
+	// plugin's modules, or empty for its default.
+	Module string `protobuf:"bytes,2,opt,name=module,proto3" json:"module,omitempty"`
+	// Params are the target's __param_* labels, the prefix cut, target
+	// and module included.
+	Params        map[string]string `protobuf:"bytes,3,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CollectTarget) Reset() {
+	*x = CollectTarget{}
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CollectTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CollectTarget) ProtoMessage() {}
+
+func (x *CollectTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CollectTarget.ProtoReflect.Descriptor instead.
+func (*CollectTarget) Descriptor() ([]byte, []int) {
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CollectTarget) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *CollectTarget) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *CollectTarget) GetParams() map[string]string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 type CollectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// MetricFamilies holds some or all of the collection's metric families,
@@ -616,7 +700,7 @@ type CollectResponse struct {
 
 func (x *CollectResponse) Reset() {
 	*x = CollectResponse{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +712,7 @@ func (x *CollectResponse) String() string {
 func (*CollectResponse) ProtoMessage() {}
 
 func (x *CollectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +725,7 @@ func (x *CollectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CollectResponse.ProtoReflect.Descriptor instead.
 func (*CollectResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CollectResponse) GetMetricFamilies() []byte {
@@ -659,7 +743,7 @@ type DiscoverRequest struct {
 
 func (x *DiscoverRequest) Reset() {
 	*x = DiscoverRequest{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +755,7 @@ func (x *DiscoverRequest) String() string {
 func (*DiscoverRequest) ProtoMessage() {}
 
 func (x *DiscoverRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +768,7 @@ func (x *DiscoverRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscoverRequest.ProtoReflect.Descriptor instead.
 func (*DiscoverRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 type DiscoverResponse struct {
@@ -696,7 +780,7 @@ type DiscoverResponse struct {
 
 func (x *DiscoverResponse) Reset() {
 	*x = DiscoverResponse{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +792,7 @@ func (x *DiscoverResponse) String() string {
 func (*DiscoverResponse) ProtoMessage() {}
 
 func (x *DiscoverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +805,7 @@ func (x *DiscoverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscoverResponse.ProtoReflect.Descriptor instead.
 func (*DiscoverResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DiscoverResponse) GetGroups() []*TargetGroup {
@@ -748,7 +832,7 @@ type TargetGroup struct {
 
 func (x *TargetGroup) Reset() {
 	*x = TargetGroup{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +844,7 @@ func (x *TargetGroup) String() string {
 func (*TargetGroup) ProtoMessage() {}
 
 func (x *TargetGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +857,7 @@ func (x *TargetGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetGroup.ProtoReflect.Descriptor instead.
 func (*TargetGroup) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TargetGroup) GetSource() string {
@@ -808,7 +892,7 @@ type Target struct {
 
 func (x *Target) Reset() {
 	*x = Target{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +904,7 @@ func (x *Target) String() string {
 func (*Target) ProtoMessage() {}
 
 func (x *Target) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +917,7 @@ func (x *Target) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Target.ProtoReflect.Descriptor instead.
 func (*Target) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Target) GetLabels() map[string]string {
@@ -852,7 +936,7 @@ type NotifyRequest struct {
 
 func (x *NotifyRequest) Reset() {
 	*x = NotifyRequest{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +948,7 @@ func (x *NotifyRequest) String() string {
 func (*NotifyRequest) ProtoMessage() {}
 
 func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +961,7 @@ func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
 func (*NotifyRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *NotifyRequest) GetNotification() *Notification {
@@ -900,7 +984,7 @@ type NotifyResponse struct {
 
 func (x *NotifyResponse) Reset() {
 	*x = NotifyResponse{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -912,7 +996,7 @@ func (x *NotifyResponse) String() string {
 func (*NotifyResponse) ProtoMessage() {}
 
 func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -925,7 +1009,7 @@ func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
 func (*NotifyResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *NotifyResponse) GetError() string {
@@ -963,7 +1047,7 @@ type Notification struct {
 
 func (x *Notification) Reset() {
 	*x = Notification{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1059,7 @@ func (x *Notification) String() string {
 func (*Notification) ProtoMessage() {}
 
 func (x *Notification) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1072,7 @@ func (x *Notification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notification.ProtoReflect.Descriptor instead.
 func (*Notification) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Notification) GetVersion() string {
@@ -1080,7 +1164,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1176,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_vigil_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1189,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_vigil_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Alert) GetStatus() string {
@@ -1187,9 +1271,17 @@ const file_vigil_plugin_v1_plugin_proto_rawDesc = "" +
 	"configJson\"R\n" +
 	"\x11ConfigureResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12'\n" +
-	"\x0ferror_attribute\x18\x02 \x01(\tR\x0eerrorAttribute\"7\n" +
+	"\x0ferror_attribute\x18\x02 \x01(\tR\x0eerrorAttribute\"o\n" +
 	"\x0eCollectRequest\x12%\n" +
-	"\x0etimeout_millis\x18\x01 \x01(\x03R\rtimeoutMillis\":\n" +
+	"\x0etimeout_millis\x18\x01 \x01(\x03R\rtimeoutMillis\x126\n" +
+	"\x06target\x18\x02 \x01(\v2\x1e.vigil.plugin.v1.CollectTargetR\x06target\"\xc0\x01\n" +
+	"\rCollectTarget\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
+	"\x06module\x18\x02 \x01(\tR\x06module\x12B\n" +
+	"\x06params\x18\x03 \x03(\v2*.vigil.plugin.v1.CollectTarget.ParamsEntryR\x06params\x1a9\n" +
+	"\vParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\":\n" +
 	"\x0fCollectResponse\x12'\n" +
 	"\x0fmetric_families\x18\x01 \x01(\fR\x0emetricFamilies\"\x11\n" +
 	"\x0fDiscoverRequest\"H\n" +
@@ -1274,7 +1366,7 @@ func file_vigil_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_vigil_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_vigil_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_vigil_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_vigil_plugin_v1_plugin_proto_goTypes = []any{
 	(Kind)(0),                 // 0: vigil.plugin.v1.Kind
 	(AttributeType)(0),        // 1: vigil.plugin.v1.AttributeType
@@ -1286,43 +1378,47 @@ var file_vigil_plugin_v1_plugin_proto_goTypes = []any{
 	(*ConfigureRequest)(nil),  // 7: vigil.plugin.v1.ConfigureRequest
 	(*ConfigureResponse)(nil), // 8: vigil.plugin.v1.ConfigureResponse
 	(*CollectRequest)(nil),    // 9: vigil.plugin.v1.CollectRequest
-	(*CollectResponse)(nil),   // 10: vigil.plugin.v1.CollectResponse
-	(*DiscoverRequest)(nil),   // 11: vigil.plugin.v1.DiscoverRequest
-	(*DiscoverResponse)(nil),  // 12: vigil.plugin.v1.DiscoverResponse
-	(*TargetGroup)(nil),       // 13: vigil.plugin.v1.TargetGroup
-	(*Target)(nil),            // 14: vigil.plugin.v1.Target
-	(*NotifyRequest)(nil),     // 15: vigil.plugin.v1.NotifyRequest
-	(*NotifyResponse)(nil),    // 16: vigil.plugin.v1.NotifyResponse
-	(*Notification)(nil),      // 17: vigil.plugin.v1.Notification
-	(*Alert)(nil),             // 18: vigil.plugin.v1.Alert
-	nil,                       // 19: vigil.plugin.v1.TargetGroup.LabelsEntry
-	nil,                       // 20: vigil.plugin.v1.Target.LabelsEntry
-	nil,                       // 21: vigil.plugin.v1.Notification.GroupLabelsEntry
-	nil,                       // 22: vigil.plugin.v1.Notification.CommonLabelsEntry
-	nil,                       // 23: vigil.plugin.v1.Notification.CommonAnnotationsEntry
-	nil,                       // 24: vigil.plugin.v1.Alert.LabelsEntry
-	nil,                       // 25: vigil.plugin.v1.Alert.AnnotationsEntry
+	(*CollectTarget)(nil),     // 10: vigil.plugin.v1.CollectTarget
+	(*CollectResponse)(nil),   // 11: vigil.plugin.v1.CollectResponse
+	(*DiscoverRequest)(nil),   // 12: vigil.plugin.v1.DiscoverRequest
+	(*DiscoverResponse)(nil),  // 13: vigil.plugin.v1.DiscoverResponse
+	(*TargetGroup)(nil),       // 14: vigil.plugin.v1.TargetGroup
+	(*Target)(nil),            // 15: vigil.plugin.v1.Target
+	(*NotifyRequest)(nil),     // 16: vigil.plugin.v1.NotifyRequest
+	(*NotifyResponse)(nil),    // 17: vigil.plugin.v1.NotifyResponse
+	(*Notification)(nil),      // 18: vigil.plugin.v1.Notification
+	(*Alert)(nil),             // 19: vigil.plugin.v1.Alert
+	nil,                       // 20: vigil.plugin.v1.CollectTarget.ParamsEntry
+	nil,                       // 21: vigil.plugin.v1.TargetGroup.LabelsEntry
+	nil,                       // 22: vigil.plugin.v1.Target.LabelsEntry
+	nil,                       // 23: vigil.plugin.v1.Notification.GroupLabelsEntry
+	nil,                       // 24: vigil.plugin.v1.Notification.CommonLabelsEntry
+	nil,                       // 25: vigil.plugin.v1.Notification.CommonAnnotationsEntry
+	nil,                       // 26: vigil.plugin.v1.Alert.LabelsEntry
+	nil,                       // 27: vigil.plugin.v1.Alert.AnnotationsEntry
 }
 var file_vigil_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: vigil.plugin.v1.InfoResponse.kind:type_name -> vigil.plugin.v1.Kind
 	6,  // 1: vigil.plugin.v1.SchemaResponse.attributes:type_name -> vigil.plugin.v1.Attribute
 	1,  // 2: vigil.plugin.v1.Attribute.type:type_name -> vigil.plugin.v1.AttributeType
-	13, // 3: vigil.plugin.v1.DiscoverResponse.groups:type_name -> vigil.plugin.v1.TargetGroup
-	19, // 4: vigil.plugin.v1.TargetGroup.labels:type_name -> vigil.plugin.v1.TargetGroup.LabelsEntry
-	14, // 5: vigil.plugin.v1.TargetGroup.targets:type_name -> vigil.plugin.v1.Target
-	20, // 6: vigil.plugin.v1.Target.labels:type_name -> vigil.plugin.v1.Target.LabelsEntry
-	17, // 7: vigil.plugin.v1.NotifyRequest.notification:type_name -> vigil.plugin.v1.Notification
-	21, // 8: vigil.plugin.v1.Notification.group_labels:type_name -> vigil.plugin.v1.Notification.GroupLabelsEntry
-	22, // 9: vigil.plugin.v1.Notification.common_labels:type_name -> vigil.plugin.v1.Notification.CommonLabelsEntry
-	23, // 10: vigil.plugin.v1.Notification.common_annotations:type_name -> vigil.plugin.v1.Notification.CommonAnnotationsEntry
-	18, // 11: vigil.plugin.v1.Notification.alerts:type_name -> vigil.plugin.v1.Alert
-	24, // 12: vigil.plugin.v1.Alert.labels:type_name -> vigil.plugin.v1.Alert.LabelsEntry
-	25, // 13: vigil.plugin.v1.Alert.annotations:type_name -> vigil.plugin.v1.Alert.AnnotationsEntry
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	10, // 3: vigil.plugin.v1.CollectRequest.target:type_name -> vigil.plugin.v1.CollectTarget
+	20, // 4: vigil.plugin.v1.CollectTarget.params:type_name -> vigil.plugin.v1.CollectTarget.ParamsEntry
+	14, // 5: vigil.plugin.v1.DiscoverResponse.groups:type_name -> vigil.plugin.v1.TargetGroup
+	21, // 6: vigil.plugin.v1.TargetGroup.labels:type_name -> vigil.plugin.v1.TargetGroup.LabelsEntry
+	15, // 7: vigil.plugin.v1.TargetGroup.targets:type_name -> vigil.plugin.v1.Target
+	22, // 8: vigil.plugin.v1.Target.labels:type_name -> vigil.plugin.v1.Target.LabelsEntry
+	18, // 9: vigil.plugin.v1.NotifyRequest.notification:type_name -> vigil.plugin.v1.Notification
+	23, // 10: vigil.plugin.v1.Notification.group_labels:type_name -> vigil.plugin.v1.Notification.GroupLabelsEntry
+	24, // 11: vigil.plugin.v1.Notification.common_labels:type_name -> vigil.plugin.v1.Notification.CommonLabelsEntry
+	25, // 12: vigil.plugin.v1.Notification.common_annotations:type_name -> vigil.plugin.v1.Notification.CommonAnnotationsEntry
+	19, // 13: vigil.plugin.v1.Notification.alerts:type_name -> vigil.plugin.v1.Alert
+	26, // 14: vigil.plugin.v1.Alert.labels:type_name -> vigil.plugin.v1.Alert.LabelsEntry
+	27, // 15: vigil.plugin.v1.Alert.annotations:type_name -> vigil.plugin.v1.Alert.AnnotationsEntry
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_vigil_plugin_v1_plugin_proto_init() }
@@ -1336,7 +1432,7 @@ func file_vigil_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_plugin_v1_plugin_proto_rawDesc), len(file_vigil_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
