@@ -371,7 +371,7 @@ func TestMutualTLSTokensAndJWT(t *testing.T) {
   }
 `
 	config, agentConfig := filepath.Join(dir, "vigil.hcl"), filepath.Join(dir, "agent.hcl")
-	if err := os.WriteFile(config, []byte("server {\n  enable_push = true\n"+blocks+"}\n"), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte("server {\n  enable_push = true\n  enable_lifecycle = true\n"+blocks+"}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(agentConfig, []byte("server {\n"+blocks+"}\n"), 0o644); err != nil {
