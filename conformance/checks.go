@@ -342,12 +342,13 @@ func checkConfigMissingRequired(s *session) error {
 }
 
 // call makes the call of the plugin's kind under ctx: a collection, a
-// discovery until ctx ends, or a firing notification.
+// discovery until ctx ends, or a firing notification. A collection that
+// reports its target down is a call that worked.
 func (s *session) call(ctx context.Context, c *plugConn) error {
 	switch s.kind {
 	case sdk.KindExporter:
 		_, err := s.collect(ctx, c)
-		return err
+		return collectionFailed(err)
 	case sdk.KindDiscoverer:
 		return c.Discover(ctx, func([]sdk.TargetGroup) error { return nil })
 	case sdk.KindNotifier:

@@ -19,7 +19,7 @@ import (
 )
 
 var exporterChecks = []Check{
-	{ID: "exporter.collect", Level: Must, Kind: sdk.KindExporter, Reason: "Two collections with the sample config succeed and decode.", run: checkCollect},
+	{ID: "exporter.collect", Level: Must, Kind: sdk.KindExporter, Reason: "Two collections with the sample config succeed, or report their target down (see exporter.target-error), and decode.", run: checkCollect},
 	{ID: "exporter.names-valid", Level: Must, Kind: sdk.KindExporter, Reason: "Metric names match [a-zA-Z_:][a-zA-Z0-9_:]* and label names [a-zA-Z_][a-zA-Z0-9_]*, not starting with \"__\" nor using le or quantile where they are reserved.", run: checkNames},
 	{ID: "exporter.no-duplicate-series", Level: Must, Kind: sdk.KindExporter, Reason: "No two series of one collection have the same name and labels, and no series repeats a label: the host would drop the collection.", run: checkDuplicates},
 	{ID: "exporter.help-type", Level: Must, Kind: sdk.KindExporter, Reason: "Each family appears once with one HELP and TYPE, and each of its metrics holds a value of that type.", run: checkHelpType},
@@ -27,6 +27,8 @@ var exporterChecks = []Check{
 	{ID: "exporter.counter-monotonic", Level: Must, Kind: sdk.KindExporter, Reason: "Counters, and the counts of histograms and summaries, never decrease between two collections.", run: checkCounters},
 	{ID: "exporter.histogram-buckets", Level: Must, Kind: sdk.KindExporter, Reason: "Histogram buckets have increasing bounds and cumulative counts; the +Inf bucket (explicit, or implied by the sample count as client_golang writes it) equals the sample count.", run: checkHistograms},
 	{ID: "exporter.summary-quantiles", Level: Must, Kind: sdk.KindExporter, Reason: "Summary quantiles are in [0, 1].", run: checkSummaries},
+	{ID: "exporter.target-error", Level: Must, Kind: sdk.KindExporter, Reason: "A collection may report its target down (the target_error of the last CollectResponse, sdk.TargetDown in Go) when the exporter works but its target does not: the error is one line of text, and the families sent with it pass the other checks, as the host stores them. The report says when a collection reported its target down.", run: checkTargetError},
+	{ID: "exporter.target-error-up-metric", Level: Should, Kind: sdk.KindExporter, Reason: "A collection that reports its target down holds a gauge at 0 that says so, such as mysql_up or probe_success, as upstream exporters report it, so that alerts on it keep working.", run: checkTargetErrorUpMetric},
 	{ID: "exporter.collection-size", Level: Must, Kind: sdk.KindExporter, Reason: "A collection, encoded, is within the limit the host takes (Options.MaxCollectionBytes, 64 MiB by default).", run: checkCollectionSize},
 	{ID: "exporter.multi-target-independent", Level: Must, Kind: sdk.KindExporter, Capabilities: []string{sdk.CapabilityMultiTarget}, Reason: "Two targets collected at once both succeed, each collection the same whether alone or beside the other (family and label names): the host collects an exporter block's targets concurrently, each on its own.", run: checkMultiTargetIndependent},
 	{ID: "exporter.multi-target-bad-target", Level: Must, Kind: sdk.KindExporter, Capabilities: []string{sdk.CapabilityMultiTarget}, Reason: "A target the plugin cannot use (an empty address) fails with an error, for that target only: a good target collected at the same time succeeds, and the plugin serves the next call.", run: checkMultiTargetBadTarget},
@@ -101,7 +103,7 @@ func checkMultiTargetIndependent(s *session) error {
 		ctx, cancel := s.callCtx()
 		b, err := s.main.CollectTargetDelimited(ctx, t)
 		cancel()
-		if err != nil {
+		if err := collectionFailed(err); err != nil {
 			return fmt.Errorf("collection of target %q alone: %w", t.Address, err)
 		}
 		if alone[i], err = shape(b); err != nil {
@@ -110,8 +112,8 @@ func checkMultiTargetIndependent(s *session) error {
 	}
 	bodies, errs := s.collectTargets(targets)
 	for i, t := range targets {
-		if errs[i] != nil {
-			return fmt.Errorf("collection of target %q beside %q: %w", t.Address, targets[1-i].Address, errs[i])
+		if err := collectionFailed(errs[i]); err != nil {
+			return fmt.Errorf("collection of target %q beside %q: %w", t.Address, targets[1-i].Address, err)
 		}
 		got, err := shape(bodies[i])
 		if err != nil {
@@ -134,15 +136,24 @@ func checkMultiTargetBadTarget(s *session) error {
 	if errs[0] == nil {
 		return errors.New("a collection of a target with an empty address succeeded; it must fail with an error")
 	}
-	if errs[1] != nil {
-		return fmt.Errorf("target %q, collected beside a bad target, failed: %w", good.Address, errs[1])
+	if err := collectionFailed(errs[1]); err != nil {
+		return fmt.Errorf("target %q, collected beside a bad target, failed: %w", good.Address, err)
 	}
 	ctx, cancel := s.callCtx()
 	defer cancel()
-	if _, err := s.main.CollectTargetDelimited(ctx, good); err != nil {
+	if _, err := s.main.CollectTargetDelimited(ctx, good); collectionFailed(err) != nil {
 		return fmt.Errorf("after a bad target, target %q failed: %w", good.Address, err)
 	}
 	return nil
+}
+
+// collectionFailed is err unless it is a target error: a collection
+// that reports its target down is one the plugin made.
+func collectionFailed(err error) error {
+	if sdk.AsTargetError(err) != nil {
+		return nil
+	}
+	return err
 }
 
 // exporterState holds the two collections the exporter checks look at.
@@ -151,6 +162,9 @@ type exporterState struct {
 	err           error
 	first, second []*dto.MetricFamily
 	size          int
+	// targetErrs are the target errors the two collections reported,
+	// nil for one that reported none.
+	targetErrs [2]*sdk.TargetError
 }
 
 // collections collects twice, once for all the exporter checks.
@@ -168,7 +182,8 @@ func (s *session) collections() error {
 				ctx, cancel := s.callCtx()
 				b, err := s.collect(ctx, s.main)
 				cancel()
-				if err != nil {
+				s.exp.targetErrs[i] = sdk.AsTargetError(err)
+				if err := collectionFailed(err); err != nil {
 					return fmt.Errorf("collection %d: %w", i+1, err)
 				}
 				s.exp.size = max(s.exp.size, len(b))
@@ -475,6 +490,73 @@ func checkSummaries(s *session) error {
 		return skipf("the collection has no summaries")
 	}
 	return err
+}
+
+func checkTargetError(s *session) error {
+	if err := s.collections(); err != nil {
+		return err
+	}
+	reported := 0
+	for i, te := range s.exp.targetErrs {
+		if te == nil {
+			continue
+		}
+		reported++
+		msg := te.Err.Error()
+		switch {
+		case strings.TrimSpace(msg) == "":
+			return fmt.Errorf("collection %d reports its target down with a blank error", i+1)
+		case strings.ContainsAny(msg, "\r\n"):
+			return fmt.Errorf("collection %d reports its target down with an error of several lines, %q: the targets page shows one line", i+1, msg)
+		}
+	}
+	if reported == 0 {
+		return nil
+	}
+	// The families sent with it are those the other exporter checks
+	// look at.
+	return passf("%d of 2 collections reported the target down: %v", reported, firstTargetError(s.exp.targetErrs))
+}
+
+// firstTargetError is the first of errs that is set.
+func firstTargetError(errs [2]*sdk.TargetError) error {
+	for _, te := range errs {
+		if te != nil {
+			return te.Err
+		}
+	}
+	return nil
+}
+
+// isUpGauge says whether fam is a gauge that says whether a target is
+// up, by the names exporters give it: NAME_up, up, or probe_success.
+func isUpGauge(fam *dto.MetricFamily) bool {
+	name := fam.GetName()
+	return fam.GetType() == dto.MetricType_GAUGE && (name == "up" || strings.HasSuffix(name, "_up") || name == "probe_success")
+}
+
+func checkTargetErrorUpMetric(s *session) error {
+	if err := s.collections(); err != nil {
+		return err
+	}
+	for i, te := range s.exp.targetErrs {
+		if te == nil {
+			continue
+		}
+		fams := [][]*dto.MetricFamily{s.exp.first, s.exp.second}[i]
+		for _, fam := range fams {
+			if !isUpGauge(fam) {
+				continue
+			}
+			for _, m := range fam.Metric {
+				if m.GetGauge().GetValue() == 0 {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("collection %d reports its target down (%v) but holds no gauge NAME_up or probe_success at 0", i+1, te.Err)
+	}
+	return skipf("no collection reported its target down")
 }
 
 func checkCollectionSize(s *session) error {

@@ -30,18 +30,20 @@ func TestFirstParty(t *testing.T) {
 	})
 	t.Run("exporter/mysql", func(t *testing.T) {
 		// With the default config, no server answers: the collections
-		// report mysql_up 0 and must conform all the same.
+		// report mysql_up 0 with a target error and must conform all
+		// the same.
 		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/mysql")))
 	})
 	t.Run("exporter/haproxy", func(t *testing.T) {
 		// With the default config, no HAProxy answers: the collections
-		// report haproxy_up 0 and must conform all the same.
+		// report haproxy_up 0 with a target error and must conform all
+		// the same.
 		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/haproxy")))
 	})
 	t.Run("exporter/apache", func(t *testing.T) {
 		// With the default config, the module may not reach localhost:
-		// the collections report apache_up 0 and must conform all the
-		// same.
+		// the collections report apache_up 0 with a target error and
+		// must conform all the same.
 		conformance.Exporter(t, wasmTarget(t, "plugins/exporter/apache"))
 	})
 	t.Run("exporter/blackbox", func(t *testing.T) {

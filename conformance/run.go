@@ -114,7 +114,8 @@ type Result struct {
 	Reason string `json:"reason"`
 	// Status is pass, fail or skip.
 	Status Status `json:"status"`
-	// Detail says why the check failed or was skipped; empty for a pass.
+	// Detail says why the check failed or was skipped; for a pass, what
+	// the check found worth saying, if anything.
 	Detail string `json:"detail,omitempty"`
 	// Duration is how long the check took.
 	Duration time.Duration `json:"duration_ns"`
@@ -196,6 +197,14 @@ func Run(ctx context.Context, target Target, opts Options) (Report, error) {
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
+
+// passNote is a check's pass with a note for the report's Detail.
+type passNote struct{ note string }
+
+func (e *passNote) Error() string { return e.note }
+
+// passf is a check's pass, with a note saying what it found.
+func passf(format string, args ...any) error { return &passNote{fmt.Sprintf(format, args...)} }
 
 // skipError is a check's reason to skip.
 type skipError struct{ reason string }
@@ -296,9 +305,12 @@ func (s *session) run(c Check) Result {
 		err = s.safeRun(c)
 	}
 	var skip *skipError
+	var note *passNote
 	switch {
 	case err == nil:
 		res.Status = Pass
+	case errors.As(err, &note):
+		res.Status, res.Detail = Pass, note.note
 	case errors.As(err, &skip):
 		res.Status, res.Detail = Skip, skip.reason
 	default:

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -182,20 +183,30 @@ func (c inProcess) Configure(_ context.Context, configJSON []byte) error {
 
 func (c inProcess) CollectDelimited(ctx context.Context) ([]byte, error) {
 	var out []byte
+	var targetErr string
 	err := c.srv.Collect(ctx, func(r *pb.CollectResponse) error {
 		out = append(out, r.MetricFamilies...)
+		targetErr = cmp.Or(r.TargetError, targetErr)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, client.TargetError(targetErr)
 }
 
 func (c inProcess) CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error) {
 	var out []byte
+	var targetErr string
 	err := c.srv.CollectRequest(ctx, &pb.CollectRequest{Target: client.TargetToProto(t)}, func(r *pb.CollectResponse) error {
 		out = append(out, r.MetricFamilies...)
+		targetErr = cmp.Or(r.TargetError, targetErr)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, client.TargetError(targetErr)
 }
 
 func (c inProcess) Discover(ctx context.Context, send func([]sdk.TargetGroup) error) error {

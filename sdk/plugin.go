@@ -94,7 +94,10 @@ func (p *Plugin) Kind() (Kind, error) {
 // Exporter produces metrics.
 type Exporter interface {
 	// Collect gathers the current metrics. The context ends when the
-	// host stops waiting.
+	// host stops waiting. An exporter whose target is down or answers
+	// garbage returns its families (e.g. its own up metric at 0) with
+	// TargetDown(err): the host keeps them and reports the target down
+	// with err. Any other error fails the collection.
 	Collect(ctx context.Context) ([]*dto.MetricFamily, error)
 }
 
@@ -108,7 +111,8 @@ type Exporter interface {
 type TargetCollector interface {
 	Exporter
 	// CollectTarget gathers the metrics of target t. An error fails the
-	// collection of t alone: the host reports up 0 for that target.
+	// collection of t alone: the host reports up 0 for that target. As
+	// for Collect, families returned with TargetDown(err) are kept.
 	CollectTarget(ctx context.Context, t Target) ([]*dto.MetricFamily, error)
 }
 

@@ -152,6 +152,9 @@ func (s *Server) Collect(ctx context.Context, send func(*pb.CollectResponse) err
 // CollectRequest is Collect for the request req: when it names a
 // target, the exporter's TargetCollector collects that target, and a
 // plugin that is not a multi-target exporter answers with an error.
+// When the exporter returns its families with a TargetError (see
+// TargetDown), the families are sent, then a last message carrying the
+// target error.
 func (s *Server) CollectRequest(ctx context.Context, req *pb.CollectRequest, send func(*pb.CollectResponse) error) (err error) {
 	if s.kind != KindExporter {
 		return s.wrongKind(KindExporter)
@@ -177,10 +180,28 @@ func (s *Server) CollectRequest(ctx context.Context, req *pb.CollectRequest, sen
 	} else {
 		families, err = e.Collect(ctx)
 	}
-	if err != nil {
+	te := AsTargetError(err)
+	if err != nil && te == nil {
 		return err
 	}
-	return sendChunks(families, MaxChunkBytes, send)
+	if te == nil {
+		return sendChunks(families, MaxChunkBytes, send)
+	}
+	// A target error goes with the families, in a last message of its
+	// own, so that the chunks before it stay as they are without one.
+	if err := sendChunks(families, MaxChunkBytes, send); err != nil {
+		return err
+	}
+	return send(&pb.CollectResponse{TargetError: targetErrorText(te)})
+}
+
+// targetErrorText is te's message as the protocol carries it: never
+// empty, since an empty target_error means none.
+func targetErrorText(te *TargetError) string {
+	if te.Err == nil || te.Err.Error() == "" {
+		return "the target is down"
+	}
+	return te.Err.Error()
 }
 
 // sendChunks encodes families in the delimited protobuf format and sends

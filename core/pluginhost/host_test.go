@@ -257,6 +257,49 @@ exporter "huge" {
 	}
 }
 
+// TestTargetDownIsNoPluginFailure collects an exporter whose target is
+// down: its families come with the target error, and the call counts as
+// one that worked, without a restart.
+func TestTargetDownIsNoPluginFailure(t *testing.T) {
+	h := newHost(t)
+	cfg, diags := loadConfig(t, h, `exporter "down" {
+  plugin = "test"
+  config {
+    mode   = "down"
+    series = 2
+  }
+}`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := h.Exporter("down")
+	for range 2 {
+		fams, err := exp.Collect(context.Background())
+		if te := sdk.AsTargetError(err); te == nil || te.Err.Error() != "the target refused the connection" {
+			t.Fatalf("collect: %v, want the target error", err)
+		}
+		if len(fams) != 1 || len(fams[0].Metric) != 2 {
+			t.Fatalf("families with the target error: %v", fams)
+		}
+	}
+	found := false
+	for _, st := range h.Status() {
+		if st.Name != "down" {
+			continue
+		}
+		found = true
+		if c := st.Calls["collect"]; c.Count != 2 || c.Errors != 0 || st.Restarts != 0 || !st.Up {
+			t.Errorf("status after two collections of a down target: %+v, calls %+v", st, c)
+		}
+	}
+	if !found {
+		t.Error("no status for exporter down")
+	}
+}
+
 func TestDiscoveryResumesAfterACrash(t *testing.T) {
 	t.Setenv("VIGIL_TEST_KIND", "discovery")
 	h := newHost(t)

@@ -233,13 +233,19 @@ func (i *Instance) call(ctx context.Context, name string, f func(Conn) error) er
 	err = f(conn)
 	took := time.Since(start)
 	i.metrics.calls.WithLabelValues(i.plugin, i.name, name).Observe(took.Seconds())
-	i.countCall(name, took, err)
-	if err != nil && !sdk.IsPermanent(err) {
+	// A collection that reports its target down is a call that worked:
+	// the plugin is healthy, only what it collects is not.
+	failed := err
+	if sdk.AsTargetError(err) != nil {
+		failed = nil
+	}
+	i.countCall(name, took, failed)
+	if failed != nil && !sdk.IsPermanent(failed) {
 		if herr := i.checkHealth(conn); herr != nil {
 			return fmt.Errorf("%w (the plugin is restarted: %v)", err, herr)
 		}
 	}
-	if err == nil {
+	if failed == nil {
 		i.mu.Lock()
 		i.backoff = 0
 		i.mu.Unlock()
@@ -331,10 +337,14 @@ func (i *Instance) CollectDelimited(ctx context.Context) ([]byte, error) {
 // CollectTarget implements sdk.TargetCollector.
 func (i *Instance) CollectTarget(ctx context.Context, t sdk.Target) ([]*dto.MetricFamily, error) {
 	b, err := i.CollectTargetDelimited(ctx, t)
-	if err != nil {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		return nil, err
 	}
-	return client.DecodeFamilies(b)
+	families, derr := client.DecodeFamilies(b)
+	if derr != nil {
+		return nil, derr
+	}
+	return families, err
 }
 
 // CollectTargetDelimited is CollectTarget in the delimited protobuf

@@ -443,19 +443,25 @@ func (p *WasmPlugin) Configure(ctx context.Context, configJSON []byte) error {
 // Collect asks an exporter plugin for its metrics, decoded.
 func (p *WasmPlugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	b, err := p.CollectDelimited(ctx)
-	if err != nil {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		return nil, err
 	}
-	return client.DecodeFamilies(b)
+	families, derr := client.DecodeFamilies(b)
+	if derr != nil {
+		return nil, derr
+	}
+	return families, err
 }
 
 // CollectDelimited asks an exporter plugin for its metrics in the
-// delimited protobuf format, as the module answers them.
+// delimited protobuf format, as the module answers them. A response with
+// a target_error comes with an *sdk.TargetError, as over gRPC.
 func (p *WasmPlugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 	if p.kind != sdk.KindExporter {
 		return nil, p.wrongKind(sdk.KindExporter)
 	}
 	var families []byte
+	var targetErr string
 	err := p.call(ctx, "collect", func(ctx context.Context, inst *wasmInstance) (bool, error) {
 		if err := p.bringUpToDate(ctx, inst); err != nil {
 			return true, err
@@ -469,10 +475,13 @@ func (p *WasmPlugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return broken, err
 		}
-		families = resp.MetricFamilies
+		families, targetErr = resp.MetricFamilies, resp.TargetError
 		return false, nil
 	})
-	return families, err
+	if err != nil {
+		return nil, err
+	}
+	return families, client.TargetError(targetErr)
 }
 
 // CollectTargetDelimited fails: the WebAssembly ABI has no call for a

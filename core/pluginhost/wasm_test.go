@@ -188,6 +188,19 @@ func TestWasmExporter(t *testing.T) {
 		t.Errorf("the guest's log line did not reach the logger:\n%s", logs.buf.String())
 	}
 
+	// A guest that reports its target down answers its families with
+	// the target's error, in the same CollectResponse.
+	if err := p.Configure(ctx, []byte(`{"greeting": "down", "mode": "down"}`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err = p.Collect(ctx)
+	if te := sdk.AsTargetError(err); te == nil || te.Err.Error() != "the guest's target refused the connection" {
+		t.Errorf("collect of a guest whose target is down: %v, want a target error", err)
+	}
+	if greeting(t, got) != "down" {
+		t.Errorf("the families of a target error are lost: %v", got)
+	}
+
 	// A collection far larger than one chunk comes back whole, as one
 	// family.
 	if err := p.Configure(ctx, []byte(`{"greeting": "big", "series": 3000}`)); err != nil {

@@ -42,7 +42,9 @@ func exporterTarget(sc *hclconfig.Scrape) (*Target, error) {
 // collect runs the exporter within the target's timeout and returns its
 // families encoded in the protobuf format, so that the rest of a scrape
 // (labels, relabeling, limits, staleness) is the one of HTTP targets. The
-// buffer is one of getBodyBuffer, for the caller to put back.
+// buffer is one of getBodyBuffer, for the caller to put back. When the
+// exporter reports its target down, the buffer comes with the error, an
+// sdk.TargetError in its chain.
 func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.target.Timeout)
 	defer cancel()
@@ -53,30 +55,55 @@ func (s *scraper) collect(ctx context.Context) (*bodyBuffer, string, error) {
 		return s.collectDelimited(ctx, dc)
 	}
 	families, err := s.exporter.Collect(ctx)
-	if err != nil {
+	return s.encodeCollection(families, err)
+}
+
+// encodeCollection is encode for the result of a Collect or
+// CollectTarget: an error fails it, except a target error, which comes
+// with the encoded families.
+func (s *scraper) encodeCollection(families []*dto.MetricFamily, err error) (*bodyBuffer, string, error) {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
 	}
-	return s.encode(families)
+	body, contentType, encErr := s.encode(families)
+	if encErr != nil {
+		return nil, "", encErr
+	}
+	return body, contentType, s.targetError(err)
+}
+
+// targetError is the target error err of a collection as the health
+// shows it, naming the exporter, or nil.
+func (s *scraper) targetError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", s.exporterName(), err)
+}
+
+// delimitedCollection is delimitedBody for the result of a
+// CollectDelimited or CollectTargetDelimited, as encodeCollection.
+func (s *scraper) delimitedCollection(b []byte, err error) (*bodyBuffer, string, error) {
+	if err != nil && sdk.AsTargetError(err) == nil {
+		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
+	}
+	body, contentType, bodyErr := s.delimitedBody(b)
+	if bodyErr != nil {
+		return nil, "", bodyErr
+	}
+	return body, contentType, s.targetError(err)
 }
 
 // collectTarget collects one target of a multi-target exporter block.
 func (s *scraper) collectTarget(ctx context.Context, t sdk.Target) (*bodyBuffer, string, error) {
 	if dc, ok := s.exporter.(delimitedTargetCollector); ok {
-		b, err := dc.CollectTargetDelimited(ctx, t)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
-		}
-		return s.delimitedBody(b)
+		return s.delimitedCollection(dc.CollectTargetDelimited(ctx, t))
 	}
 	tc, ok := s.exporter.(sdk.TargetCollector)
 	if !ok {
 		return nil, "", fmt.Errorf("%s is not a multi-target exporter: it cannot collect target %q", s.exporterName(), t.Address)
 	}
-	families, err := tc.CollectTarget(ctx, t)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
-	}
-	return s.encode(families)
+	return s.encodeCollection(tc.CollectTarget(ctx, t))
 }
 
 // encode writes families in the protobuf format into a buffer of
@@ -112,11 +139,7 @@ type delimitedTargetCollector interface {
 }
 
 func (s *scraper) collectDelimited(ctx context.Context, dc delimitedCollector) (*bodyBuffer, string, error) {
-	b, err := dc.CollectDelimited(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", s.exporterName(), err)
-	}
-	return s.delimitedBody(b)
+	return s.delimitedCollection(dc.CollectDelimited(ctx))
 }
 
 // delimitedBody is the body of a collection b in the delimited protobuf

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/prometheus/model/value"
 	"google.golang.org/protobuf/proto"
@@ -17,10 +18,12 @@ import (
 )
 
 // counterExporter serves one counter that grows with every collection,
-// or fails while failing is set.
+// or fails while failing is set, or reports its target down with the
+// counter while targetDown is set.
 type counterExporter struct {
-	n       atomic.Int64
-	failing atomic.Bool
+	n          atomic.Int64
+	failing    atomic.Bool
+	targetDown atomic.Bool
 }
 
 func (c *counterExporter) Collect(context.Context) ([]*dto.MetricFamily, error) {
@@ -28,11 +31,65 @@ func (c *counterExporter) Collect(context.Context) ([]*dto.MetricFamily, error) 
 		return nil, errors.New("the plugin is down")
 	}
 	v := c.n.Add(1)
-	return []*dto.MetricFamily{{
+	families := []*dto.MetricFamily{{
 		Name: proto.String("plugin_events_total"), Type: dto.MetricType_COUNTER.Enum(),
 		Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: proto.String("kind"), Value: proto.String("a")}},
 			Counter: &dto.Counter{Value: proto.Float64(float64(v))}}},
-	}}, nil
+	}}
+	if c.targetDown.Load() {
+		return families, sdk.TargetDown(errors.New("the database refused the connection"))
+	}
+	return families, nil
+}
+
+// TestExporterTargetDown collects an exporter that reports its target
+// down: its samples are stored, and the target is down with the error,
+// counted as a failed scrape.
+func TestExporterTargetDown(t *testing.T) {
+	db := testfixture.Store(t)
+	exp := &counterExporter{}
+	exp.targetDown.Store(true)
+	m, _ := startManager(t, Options{Store: db, Exporters: func(name string) (sdk.Exporter, bool) { return exp, name == "things" }})
+	cfg := parseConfig(t, `plugin "p" { source = "p" }
+exporter "things" {
+  plugin   = "p"
+  interval = "100ms"
+  timeout  = "100ms"
+}`)
+	if err := m.ApplyConfig(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	series := fmt.Sprintf(`{__name__="plugin_events_total", instance=%q, job="things", kind="a"}`, host)
+	up := fmt.Sprintf(`{__name__="up", instance=%q, job="things"}`, host)
+	eventually(t, "two collections stored", func() bool { return len(readAll(t, db)[series]) >= 2 })
+	h := m.Targets()[0].Health
+	if h.Up || h.LastError != "exporter plugin p: target down: the database refused the connection" || h.SamplesScraped != 1 {
+		t.Errorf("health of a target reported down: %+v", h)
+	}
+	stored := readAll(t, db)
+	for _, p := range stored[up] {
+		if p.v != 0 {
+			t.Errorf("up of a target reported down: %v", stored[up])
+		}
+	}
+	for _, p := range stored[series] {
+		if value.IsStaleNaN(p.v) {
+			t.Errorf("the samples of a target reported down were marked stale: %v", stored[series])
+		}
+	}
+	if n := testutil.ToFloat64(m.metrics.scrapes.WithLabelValues("failure")); n < 2 {
+		t.Errorf("vigil_scrapes_total{result=\"failure\"} = %v after two collections of a target reported down", n)
+	}
+	if n := testutil.ToFloat64(m.metrics.scrapes.WithLabelValues("success")); n != 0 {
+		t.Errorf("vigil_scrapes_total{result=\"success\"} = %v, want 0", n)
+	}
+
+	exp.targetDown.Store(false)
+	eventually(t, "the target up again", func() bool {
+		h := m.Targets()[0].Health
+		return h.Up && h.LastError == ""
+	})
 }
 
 func TestExporterTarget(t *testing.T) {

@@ -168,7 +168,10 @@ func (s *scraper) Health() Health {
 // markers of series that went away and the report series (up and the
 // others). A failed scrape stores nothing of the target's but up=0, the
 // report series and stale markers for every series of the last good
-// scrape. A scrape the store refuses to commit fails like any other: the
+// scrape. A collection of an exporter plugin that reports its target
+// down (an sdk.TargetError) is the exception: its samples are stored as
+// a good scrape's, with up=0, and the scrape counts as failed, with the
+// target's error as the health's. A scrape the store refuses to commit fails like any other: the
 // failure goes in a commit of its own, and the health says why. The error
 // returned, for the loop to log, says what the store refused.
 func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
@@ -181,6 +184,13 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 		fetch = s.collect
 	}
 	body, contentType, scrapeErr := fetch(ctx)
+	// An exporter that reports its target down still gave a collection:
+	// it is stored like a good one (so that the exporter's own up metric
+	// is there), and the target is reported down with the error.
+	var targetErr error
+	if body != nil && sdk.AsTargetError(scrapeErr) != nil {
+		targetErr, scrapeErr = scrapeErr, nil
+	}
 	if ctx.Err() != nil {
 		// The loop is ending: a cancelled scrape says nothing of the target.
 		if body != nil {
@@ -205,7 +215,7 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 	duration := time.Since(start)
 	var storeErr error
 	if scrapeErr == nil {
-		s.appendReport(app, ts, duration, st, true)
+		s.appendReport(app, ts, duration, st, targetErr == nil)
 		if err := app.Commit(); err != nil {
 			// Nothing of this scrape is stored: the store still holds
 			// the last good scrape, which the cache still names.
@@ -235,6 +245,13 @@ func (s *scraper) scrapeOnce(ctx context.Context, ts time.Time) error {
 			}
 		} else {
 			s.cache.forget()
+		}
+	}
+	if targetErr != nil {
+		if scrapeErr != nil {
+			scrapeErr = fmt.Errorf("%w; %w", targetErr, scrapeErr)
+		} else {
+			scrapeErr = targetErr
 		}
 	}
 	s.metrics.observe(scrapeErr == nil, duration, st.postRelabel)

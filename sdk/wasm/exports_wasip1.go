@@ -69,6 +69,9 @@ func exportCollect(ptr, size uint32) uint64 {
 		resp := &pb.CollectResponse{}
 		err := s.Collect(ctx, func(c *pb.CollectResponse) error {
 			resp.MetricFamilies = append(resp.MetricFamilies, c.MetricFamilies...)
+			if c.TargetError != "" {
+				resp.TargetError = c.TargetError
+			}
 			return nil
 		})
 		return resp, err

@@ -288,17 +288,25 @@ func ConfigureError(r *pb.ConfigureResponse) error {
 
 // Collect asks an exporter plugin for its metrics, decoded; a family
 // split over several messages is joined again.
+// When the plugin reports a target error, the families come with an
+// *sdk.TargetError.
 func (p *Plugin) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	b, err := p.CollectDelimited(ctx)
-	if err != nil {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		return nil, err
 	}
-	return DecodeFamilies(b)
+	families, derr := DecodeFamilies(b)
+	if derr != nil {
+		return nil, derr
+	}
+	return families, err
 }
 
 // CollectDelimited asks an exporter plugin for its metrics as they come
 // over the wire: MetricFamily messages in the delimited protobuf format,
-// ready for a parser of that exposition format.
+// ready for a parser of that exposition format. When the plugin reports
+// its target down (the response's target_error), it returns the
+// families together with an *sdk.TargetError holding that error.
 func (p *Plugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 	return p.collectDelimited(ctx, nil)
 }
@@ -325,13 +333,17 @@ func (p *Plugin) collectDelimited(ctx context.Context, target *pb.CollectTarget)
 		return nil, fmt.Errorf("collect: %w", err)
 	}
 	var out []byte
+	var targetErr string
 	for {
 		r, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return out, TargetError(targetErr)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("collect: %w", err)
+		}
+		if r.TargetError != "" {
+			targetErr = r.TargetError
 		}
 		if out == nil {
 			out = r.MetricFamilies
@@ -339,6 +351,15 @@ func (p *Plugin) collectDelimited(ctx context.Context, target *pb.CollectTarget)
 			out = append(out, r.MetricFamilies...)
 		}
 	}
+}
+
+// TargetError is the target error a collection's response carries, as
+// an *sdk.TargetError, or nil when msg is empty.
+func TargetError(msg string) error {
+	if msg == "" {
+		return nil
+	}
+	return sdk.TargetDown(errors.New(msg))
 }
 
 // DecodeFamilies decodes metric families in the delimited protobuf

@@ -74,12 +74,17 @@ var exporterPlugin = sdk.Plugin{
 // echo is a multi-target exporter whose one series names the target.
 type echo struct{ series }
 
+// A target at address "down" gives probe_success 0 and a target error.
 func (echo) CollectTarget(_ context.Context, t sdk.Target) ([]*dto.MetricFamily, error) {
+	v, err := 1.0, error(nil)
+	if t.Address == "down" {
+		v, err = 0, sdk.TargetDown(errors.New("connection refused"))
+	}
 	return []*dto.MetricFamily{{Name: proto.String("probe_success"), Type: dto.MetricType_GAUGE.Enum(),
 		Metric: []*dto.Metric{{
 			Label: []*dto.LabelPair{{Name: proto.String("target"), Value: proto.String(t.Address + " " + t.Module + " " + t.Params["x"])}},
-			Gauge: &dto.Gauge{Value: proto.Float64(1)},
-		}}}}, nil
+			Gauge: &dto.Gauge{Value: proto.Float64(v)},
+		}}}}, err
 }
 
 var multiTargetPlugin = sdk.Plugin{
@@ -117,6 +122,32 @@ func TestMultiTarget(t *testing.T) {
 		if families, err := p.Collect(ctx); err != nil || families[0].GetName() != "test_value" {
 			t.Errorf("collect without a target: %v", err)
 		}
+	}
+}
+
+// TestTargetError carries a target error over gRPC: the families come
+// with an *sdk.TargetError holding the plugin's message.
+func TestTargetError(t *testing.T) {
+	ctx := context.Background()
+	p := start(t, "multi-target")
+	if err := p.Configure(ctx, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.CollectTargetDelimited(ctx, sdk.Target{Address: "down"})
+	te := sdk.AsTargetError(err)
+	if te == nil || te.Err.Error() != "connection refused" {
+		t.Fatalf("collect of a down target: err = %v, want a target error %q", err, "connection refused")
+	}
+	families, err := client.DecodeFamilies(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(families) != 1 || families[0].GetName() != "probe_success" || families[0].Metric[0].GetGauge().GetValue() != 0 {
+		t.Errorf("families with the target error = %v, want probe_success 0", families)
+	}
+	// A target that is up has no error.
+	if _, err := p.CollectTargetDelimited(ctx, sdk.Target{Address: "up"}); err != nil {
+		t.Errorf("collect of an up target: %v", err)
 	}
 }
 

@@ -74,8 +74,9 @@ func newExporter(cfg sdk.Config) (sdk.Exporter, error) {
 
 // Collect implements sdk.Exporter. A status page that cannot be reached
 // within the timeout, answers another status than 200, or is not the
-// machine-readable status, gives apache_up 0 and the reason in the log;
-// the collection itself succeeds, as apache_exporter's scrape does.
+// machine-readable status, gives apache_up 0, as apache_exporter's scrape
+// does, and the reason in the log and as the target's error
+// (sdk.TargetDown), which the host reports with the target down.
 func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -87,10 +88,11 @@ func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	up := 1.0
 	if err != nil {
 		wasm.Logger().Error("cannot read Apache's status page", "error", err)
+		err = fmt.Errorf("cannot read Apache's status page at %s: %w", e.uri, err)
 		up = 0
 	}
 	f.add(upFamily, up)
-	return f.list(), nil
+	return f.list(), sdk.TargetDown(err)
 }
 
 // fetch gets the status page.

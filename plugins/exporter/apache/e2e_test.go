@@ -100,7 +100,8 @@ func startApache(t *testing.T) string {
 }
 
 // collect configures the module with config and collects once; the
-// collection must succeed whatever Apache does.
+// collection must succeed whatever Apache does, reporting a target
+// error exactly when apache_up is 0.
 func collect(t *testing.T, p *pluginhost.WasmPlugin, config string) []*dto.MetricFamily {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -109,8 +110,11 @@ func collect(t *testing.T, p *pluginhost.WasmPlugin, config string) []*dto.Metri
 		t.Fatalf("configure %s: %v", config, err)
 	}
 	families, err := p.Collect(ctx)
-	if err != nil {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		t.Fatalf("collect with %s: %v", config, err)
+	}
+	if down := sdk.AsTargetError(err) != nil; down != (value(families, "apache_up") == 0) {
+		t.Errorf("collect with %s: target error %v with apache_up %v", config, err, value(families, "apache_up"))
 	}
 	return families
 }

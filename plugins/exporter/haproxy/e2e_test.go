@@ -136,8 +136,12 @@ func collect(t *testing.T, p *client.Plugin, config string) []*dto.MetricFamily 
 		t.Fatalf("configure %s: %v", config, err)
 	}
 	families, err := p.Collect(ctx)
-	if err != nil {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		t.Fatalf("collect with %s: %v", config, err)
+	}
+	// The target error says what haproxy_up says.
+	if down := sdk.AsTargetError(err) != nil; down != (haproxyUp(families) == 0) {
+		t.Errorf("collect with %s: target error %v with haproxy_up %v", config, err, haproxyUp(families))
 	}
 	return families
 }

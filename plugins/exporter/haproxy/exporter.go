@@ -57,17 +57,19 @@ func newExporter(cfg sdk.Config) (sdk.Exporter, error) {
 
 // Collect implements sdk.Exporter. HAProxy that cannot be reached within
 // the timeout, or answers with something else than its statistics, gives
-// haproxy_up 0 and the reason in the log; the collection itself succeeds,
-// as haproxy_exporter's scrape does.
+// haproxy_up 0, as haproxy_exporter's scrape does, and the reason in the
+// log and as the target's error (sdk.TargetDown), which the host reports
+// with the target down.
 func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	var metrics []prometheus.Metric
 	send := func(m prometheus.Metric) { metrics = append(metrics, m) }
 	up := 1.0
-	failures, err := e.scrape(ctx, send)
-	if err != nil {
-		e.logger.Error("cannot read HAProxy's statistics", "scrape_uri", e.cfg.uri.Redacted(), "error", err)
+	failures, scrapeErr := e.scrape(ctx, send)
+	if scrapeErr != nil {
+		e.logger.Error("cannot read HAProxy's statistics", "scrape_uri", e.cfg.uri.Redacted(), "error", scrapeErr)
+		scrapeErr = fmt.Errorf("cannot read HAProxy's statistics at %s: %w", e.cfg.uri.Redacted(), scrapeErr)
 		up = 0
 	}
 	e.mu.Lock()
@@ -88,7 +90,7 @@ func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 		// server twice; what it dropped is logged.
 		e.logger.Warn("some metrics were left out", "error", err)
 	}
-	return families, nil
+	return families, sdk.TargetDown(scrapeErr)
 }
 
 // constCollector collects metrics made already. It describes nothing, so

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/vigilmon/vigil/sdk"
 )
 
 // collectCSV serves csv as the statistics page, collects it with the
@@ -32,9 +35,20 @@ func collectCSV(t *testing.T, csv string, attrs map[string]any) string {
 		t.Fatal(err)
 	}
 	families, err := e.Collect(context.Background())
-	if err != nil {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		t.Fatal(err)
 	}
+	// haproxy_up says whether the target is down; the collection's
+	// target error says the same.
+	if down := sdk.AsTargetError(err) != nil; down != strings.Contains(text(t, families), "haproxy_up 0") {
+		t.Errorf("target error %v with haproxy_up 0 %v", err, !down)
+	}
+	return text(t, families)
+}
+
+// text is families in the text format.
+func text(t *testing.T, families []*dto.MetricFamily) string {
+	t.Helper()
 	var b strings.Builder
 	for _, f := range families {
 		if _, err := expfmt.MetricFamilyToText(&b, f); err != nil {

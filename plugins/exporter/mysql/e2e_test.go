@@ -158,12 +158,16 @@ func collect(t *testing.T, p *client.Plugin, config string) map[string]*dto.Metr
 		t.Fatalf("configure %s: %v", config, err)
 	}
 	families, err := p.Collect(ctx)
-	if err != nil {
+	if err != nil && sdk.AsTargetError(err) == nil {
 		t.Fatalf("collect with %s: %v", config, err)
 	}
 	byName := map[string]*dto.MetricFamily{}
 	for _, f := range families {
 		byName[f.GetName()] = f
+	}
+	// The target error says what mysql_up says.
+	if down := sdk.AsTargetError(err) != nil; down != (gauge(byName["mysql_up"]) == 0) {
+		t.Errorf("collect with %s: target error %v with mysql_up %v", config, err, gauge(byName["mysql_up"]))
 	}
 	return byName
 }

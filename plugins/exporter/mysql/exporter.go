@@ -97,12 +97,14 @@ func newExporter(cfg sdk.Config) (sdk.Exporter, error) {
 // Collect implements sdk.Exporter: it connects to the server, runs the
 // collectors in parallel and returns their metrics. A server that cannot
 // be reached, or refuses the login, gives mysql_up 0 and
-// mysql_exporter_last_scrape_error 1, and the reason in the log; a
-// collector that fails gives mysql_exporter_collector_success 0 for it and
-// leaves the others be.
+// mysql_exporter_last_scrape_error 1, as mysqld_exporter does, and the
+// reason in the log and as the target's error (sdk.TargetDown), which the
+// host reports with the target down; a collector that fails gives
+// mysql_exporter_collector_success 0 for it and leaves the others be.
 func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
+	var targetErr error
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(collection{e: e, ctx: ctx}); err != nil {
+	if err := reg.Register(collection{e: e, ctx: ctx, targetErr: &targetErr}); err != nil {
 		return nil, fmt.Errorf("registering the collection: %w", err)
 	}
 	families, err := reg.Gather()
@@ -110,15 +112,17 @@ func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 		// Gather keeps what it could; a metric it dropped is logged.
 		e.logger.Warn("some metrics were left out", "error", err)
 	}
-	return families, nil
+	return families, sdk.TargetDown(targetErr)
 }
 
 // collection is one collection as a prometheus.Collector, bound to the
 // context of the host's call. It describes nothing, so that the registry
-// takes whatever the server's status and variables are named.
+// takes whatever the server's status and variables are named. Its
+// Collect sets targetErr when the server cannot be used.
 type collection struct {
-	e   *exporter
-	ctx context.Context
+	e         *exporter
+	ctx       context.Context
+	targetErr *error
 }
 
 // Describe implements prometheus.Collector.
@@ -126,7 +130,8 @@ func (collection) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c collection) Collect(ch chan<- prometheus.Metric) {
-	up, failed := c.e.scrape(c.ctx, ch)
+	up, failed, err := c.e.scrape(c.ctx, ch)
+	*c.targetErr = err
 	c.e.mu.Lock()
 	defer c.e.mu.Unlock()
 	c.e.scrapes++
@@ -145,14 +150,15 @@ func (c collection) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// scrape connects and runs the collectors. It returns mysql_up's value
-// and the collector labels of the collectors that failed.
-func (e *exporter) scrape(ctx context.Context, ch chan<- prometheus.Metric) (up float64, failed []string) {
+// scrape connects and runs the collectors. It returns mysql_up's value,
+// the collector labels of the collectors that failed, and why the server
+// could not be used when mysql_up is 0.
+func (e *exporter) scrape(ctx context.Context, ch chan<- prometheus.Metric) (up float64, failed []string, targetErr error) {
 	start := time.Now()
 	connector, err := mysql.NewConnector(e.cfg.dsn)
 	if err != nil {
 		e.logger.Error("cannot use the connection settings", "address", e.cfg.dsn.Addr, "error", err)
-		return 0, nil
+		return 0, nil, fmt.Errorf("cannot use the connection settings for %s: %w", e.cfg.dsn.Addr, err)
 	}
 	db := sql.OpenDB(connector)
 	defer db.Close()
@@ -161,7 +167,7 @@ func (e *exporter) scrape(ctx context.Context, ch chan<- prometheus.Metric) (up 
 	db.SetMaxIdleConns(2)
 	if err := db.PingContext(ctx); err != nil {
 		e.logger.Error("cannot reach the MySQL server", "address", e.cfg.dsn.Addr, "error", err)
-		return 0, nil
+		return 0, nil, fmt.Errorf("cannot reach the MySQL server at %s: %w", e.cfg.dsn.Addr, err)
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), "connection")
 
@@ -190,7 +196,7 @@ func (e *exporter) scrape(ctx context.Context, ch chan<- prometheus.Metric) (up 
 		})
 	}
 	wg.Wait()
-	return 1, failed
+	return 1, failed, nil
 }
 
 // runScraper runs one collector. A panic, on a result the code does not

@@ -18,7 +18,7 @@ import (
 )
 
 var schema = sdk.Schema{
-	sdk.String("mode", "ok, hang, crash, huge, fail, garbage, panic or log.", sdk.Default("ok")),
+	sdk.String("mode", "ok, hang, crash, huge, fail, garbage, down, panic or log.", sdk.Default("ok")),
 	sdk.Number("series", "How many series to export.", sdk.Default(1)),
 	sdk.String("token", "A secret the plugin checks.", sdk.Sensitive),
 }
@@ -53,6 +53,9 @@ func (e exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 			Gauge: &dto.Gauge{Value: proto.Float64(float64(i))},
 		})
 	}
+	if e.mode == "down" {
+		return []*dto.MetricFamily{f}, sdk.TargetDown(errors.New("the target refused the connection"))
+	}
 	return []*dto.MetricFamily{f}, nil
 }
 
@@ -84,7 +87,7 @@ func configure(cfg sdk.Config) error {
 		// Both are written once served, as a constructor's logs are.
 		sdk.Logger().Warn("configured to log", "mode", "log")
 		fmt.Fprintln(os.Stderr, "a raw line on stderr")
-	case "ok", "hang", "crash", "huge", "fail", "garbage":
+	case "ok", "hang", "crash", "huge", "fail", "garbage", "down":
 	default:
 		return sdk.AttributeErrorf("mode", "unknown mode %q", cfg.String("mode"))
 	}

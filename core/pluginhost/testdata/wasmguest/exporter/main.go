@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -26,7 +27,7 @@ func init() {
 			sdk.StringMap("labels", "Labels to add."),
 			sdk.String("token", "A secret.", sdk.Sensitive),
 			sdk.Number("series", "How many series of 1 KiB labels to add, to make a large collection."),
-			sdk.String("mode", "ok, or loop (spin forever) or alloc (allocate without bound) in Collect.", sdk.Default("ok")),
+			sdk.String("mode", "ok, or loop (spin forever), alloc (allocate without bound) or down (report the target down) in Collect.", sdk.Default("ok")),
 		},
 		Exporter: func(cfg sdk.Config) (sdk.Exporter, error) {
 			if strings.TrimSpace(cfg.String("greeting")) == "" {
@@ -94,6 +95,9 @@ func (e *exporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 			})
 		}
 		out = append(out, big)
+	}
+	if e.cfg.String("mode") == "down" {
+		return out, sdk.TargetDown(errors.New("the guest's target refused the connection"))
 	}
 	return out, nil
 }

@@ -694,8 +694,18 @@ type CollectResponse struct {
 	// parses the body of an HTTP scrape. A family too large for one response
 	// continues in the next under the same name, type and help.
 	MetricFamilies []byte `protobuf:"bytes,1,opt,name=metric_families,json=metricFamilies,proto3" json:"metric_families,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// TargetError, when set, says that the exporter's target (the system it
+	// collects, such as a database server, or the target a CollectRequest
+	// names) could not be reached or answered garbage, although the
+	// exporter itself worked: the metric families sent are still the
+	// collection (typically an exporter's own "up 0" metric, as upstream
+	// exporters report it), and the host reports the target down with this
+	// error. It is set in the last message of the stream; a host that
+	// predates it ignores it and takes the collection as a success. An
+	// exporter that failed itself answers with an error instead.
+	TargetError   string `protobuf:"bytes,2,opt,name=target_error,json=targetError,proto3" json:"target_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CollectResponse) Reset() {
@@ -733,6 +743,13 @@ func (x *CollectResponse) GetMetricFamilies() []byte {
 		return x.MetricFamilies
 	}
 	return nil
+}
+
+func (x *CollectResponse) GetTargetError() string {
+	if x != nil {
+		return x.TargetError
+	}
+	return ""
 }
 
 type DiscoverRequest struct {
@@ -1281,9 +1298,10 @@ const file_vigil_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06params\x18\x03 \x03(\v2*.vigil.plugin.v1.CollectTarget.ParamsEntryR\x06params\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\":\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"]\n" +
 	"\x0fCollectResponse\x12'\n" +
-	"\x0fmetric_families\x18\x01 \x01(\fR\x0emetricFamilies\"\x11\n" +
+	"\x0fmetric_families\x18\x01 \x01(\fR\x0emetricFamilies\x12!\n" +
+	"\ftarget_error\x18\x02 \x01(\tR\vtargetError\"\x11\n" +
 	"\x0fDiscoverRequest\"H\n" +
 	"\x10DiscoverResponse\x124\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1c.vigil.plugin.v1.TargetGroupR\x06groups\"\xd5\x01\n" +
