@@ -61,14 +61,13 @@ type apiServer struct {
 	events  map[string][]event
 	changed chan struct{} // closed and replaced on every change
 	done    chan struct{} // closed when the test ends, ending watches
-	seen    map[string]bool
 }
 
 func newAPIServer(t *testing.T) *apiServer {
 	t.Helper()
 	s := &apiServer{
 		rv: 1, objects: map[string]map[string]map[string]any{}, events: map[string][]event{},
-		changed: make(chan struct{}), done: make(chan struct{}), seen: map[string]bool{},
+		changed: make(chan struct{}), done: make(chan struct{}),
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(func() {
@@ -124,13 +123,6 @@ func clone(obj map[string]any) map[string]any {
 	return out
 }
 
-// requested says whether a list or watch of the resource was asked for.
-func (s *apiServer) requested(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.seen[name]
-}
-
 func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 	var res resource
 	ns := ""
@@ -151,9 +143,6 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`, http.StatusNotFound)
 		return
 	}
-	s.mu.Lock()
-	s.seen[res.name] = true
-	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	q := r.URL.Query()
 	if q.Get("watch") != "true" && q.Get("watch") != "1" {
