@@ -49,6 +49,11 @@ func TestFirstParty(t *testing.T) {
 		// with the default module, http_2xx.
 		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/blackbox")))
 	})
+	t.Run("wasm multi-target exporter", func(t *testing.T) {
+		// A module of Wasm ABI version 2 that claims multi-target: the
+		// multi-target checks apply to it as to a gRPC plugin.
+		conformance.Exporter(t, wasmTarget(t, "core/pluginhost/testdata/wasmguest/multitarget"))
+	})
 	t.Run("discovery/file", func(t *testing.T) {
 		// It claims reads-files: the suite writes the files and removes one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/file")))
