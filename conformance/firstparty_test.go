@@ -63,6 +63,11 @@ func TestFirstParty(t *testing.T) {
 		// lists two groups, and drops one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/http")))
 	})
+	t.Run("discovery/http module", func(t *testing.T) {
+		// The same plugin built as a WebAssembly module, polled through
+		// vigil_discover; it reaches the receiver through http_request.
+		conformance.Discoverer(t, wasmTarget(t, "plugins/discovery/http"))
+	})
 	t.Run("notifier/webhook", func(t *testing.T) {
 		conformance.Notifier(t, conformance.Program(testplugins.Build(t, "plugins/notifier/webhook")))
 	})
