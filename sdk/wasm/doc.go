@@ -21,8 +21,8 @@
 // the hosts the plugin block allows (allow_hosts), and logs through
 // Logger. Exporters, discoverers and notifiers are supported. A
 // discoverer must implement sdk.PollingDiscoverer: a module cannot
-// stream, so the host polls it at its config's refresh_interval, which
-// its schema must declare, and sends what changed. A multi-target
+// stream, so the host polls it at its config's refresh_interval (which
+// its schema should declare; 60s without one), and sends what changed. A multi-target
 // exporter implements sdk.TargetCollector and claims
 // sdk.CapabilityMultiTarget, as over gRPC.
 //
