@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -36,6 +37,9 @@ func (exporter) Collect(context.Context) ([]*dto.MetricFamily, error) {
 func (exporter) CollectTarget(_ context.Context, t sdk.Target) ([]*dto.MetricFamily, error) {
 	if t.Address == "" {
 		return nil, errors.New("the target has no address")
+	}
+	if strings.HasPrefix(t.Address, "fail.") {
+		return nil, fmt.Errorf("told to fail for %s", t.Address)
 	}
 	var params []string
 	for k, v := range t.Params {
