@@ -30,7 +30,7 @@ help: ## List the targets
 
 # First-party plugins: programs speaking gRPC, and WebAssembly modules.
 GRPC_PLUGINS := exporter/node exporter/mysql exporter/haproxy exporter/blackbox discovery/file discovery/http discovery/dns discovery/kubernetes discovery/consul discovery/ec2 discovery/azure discovery/gce discovery/openstack discovery/docker discovery/nomad discovery/eureka notifier/webhook notifier/email
-WASM_PLUGINS := exporter/apache notifier/slack notifier/pagerduty notifier/opsgenie notifier/msteams notifier/msteamsv2 notifier/telegram notifier/discord notifier/pushover notifier/victorops notifier/webex notifier/sns notifier/jira notifier/rocketchat notifier/incidentio
+WASM_PLUGINS := exporter/apache discovery/http notifier/slack notifier/pagerduty notifier/opsgenie notifier/msteams notifier/msteamsv2 notifier/telegram notifier/discord notifier/pushover notifier/victorops notifier/webex notifier/sns notifier/jira notifier/rocketchat notifier/incidentio
 # The Windows exporter is a module of its own (see its go.mod), and runs
 # on Windows only: make plugins cross-builds it into
 # bin/vigil-exporter-windows.exe, and make windows-check builds and vets it

@@ -126,18 +126,3 @@ type fastExporter struct{}
 func (fastExporter) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
 	return slowExporter{}.Collect(context.WithoutCancel(ctx))
 }
-
-// TestWasmDiscovererSkipped checks that the checks of a WebAssembly
-// discoverer are skipped, saying why, rather than failed.
-func TestWasmDiscovererSkipped(t *testing.T) {
-	rep, err := conformance.Run(context.Background(), conformance.Program("plugin.wasm"), conformance.Options{Kind: sdk.KindDiscoverer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Count(conformance.Skip) != len(rep.Results) || rep.Failed() {
-		t.Fatalf("%d of %d checks skipped", rep.Count(conformance.Skip), len(rep.Results))
-	}
-	if res := rep.Results[0]; !strings.Contains(res.Detail, "cannot be a discoverer") {
-		t.Errorf("skip reason %q", res.Detail)
-	}
-}

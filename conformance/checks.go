@@ -53,7 +53,7 @@ func init() {
 }
 
 var commonChecks = []Check{
-	{ID: "plugin.handshake", Level: Must, Reason: "The plugin starts and completes the handshake at protocol version 1 within the start timeout (a program: go-plugin's handshake; a module: it loads and speaks Wasm ABI version 1).", run: checkHandshake},
+	{ID: "plugin.handshake", Level: Must, Reason: "The plugin starts and completes the handshake at protocol version 1 within the start timeout (a program: go-plugin's handshake; a module: it loads and speaks Wasm ABI version 1 or 2, and version 2 if it is a discoverer).", run: checkHandshake},
 	{ID: "plugin.protocol-version", Level: Must, Reason: "Info reports protocol version 1 and a known kind, the one asked for; the host refuses any other.", run: checkProtocolVersion},
 	{ID: "plugin.info", Level: Must, Reason: "Info has a name of lowercase letters, digits, '-' and '_', and a semantic version: the host and the registry key plugins by them.", run: checkInfo},
 	{ID: "plugin.capabilities", Level: Should, Reason: "Every capability Info claims is one the suite knows (sdk.Capability*), once, and for the plugin's kind: the suite cannot check a claim it does not know.", run: checkCapabilities},

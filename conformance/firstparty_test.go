@@ -51,6 +51,11 @@ func TestFirstParty(t *testing.T) {
 		// with the default module, http_2xx.
 		conformance.Exporter(t, conformance.Program(testplugins.Build(t, "plugins/exporter/blackbox")))
 	})
+	t.Run("wasm multi-target exporter", func(t *testing.T) {
+		// A module of Wasm ABI version 2 that claims multi-target: the
+		// multi-target checks apply to it as to a gRPC plugin.
+		conformance.Exporter(t, wasmTarget(t, "core/pluginhost/testdata/wasmguest/multitarget"))
+	})
 	t.Run("discovery/file", func(t *testing.T) {
 		// It claims reads-files: the suite writes the files and removes one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/file")))
@@ -59,6 +64,11 @@ func TestFirstParty(t *testing.T) {
 		// It claims polls-url: the suite points url at its receiver, which
 		// lists two groups, and drops one.
 		conformance.Discoverer(t, conformance.Program(testplugins.Build(t, "plugins/discovery/http")))
+	})
+	t.Run("discovery/http module", func(t *testing.T) {
+		// The same plugin built as a WebAssembly module, polled through
+		// vigil_discover; it reaches the receiver through http_request.
+		conformance.Discoverer(t, wasmTarget(t, "plugins/discovery/http"))
 	})
 	t.Run("notifier/webhook", func(t *testing.T) {
 		conformance.Notifier(t, conformance.Program(testplugins.Build(t, "plugins/notifier/webhook")))

@@ -166,8 +166,7 @@ fails makes the plugin non-conforming (the Go harness fails the test,
 ` + "`vigil conformance run`" + ` exits 1); a **SHOULD** check that fails is
 reported and logged but fails nothing. A check that cannot apply is
 skipped and says why: the checks of another kind, the handshake and
-stdout of an in-process plugin, everything for a WebAssembly discoverer
-(the Wasm ABI has no streaming call), and, as csi-sanity does for
+stdout of an in-process plugin, and, as csi-sanity does for
 capabilities a driver does not claim, a check that needs a capability
 the plugin does not claim ("the plugin does not claim delivers-to-url").
 `

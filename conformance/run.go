@@ -251,8 +251,6 @@ type session struct {
 	disc  discoveryState
 	notif notifierState
 
-	// skipAll, when set, skips every check with this reason.
-	skipAll string
 	results []Result
 }
 
@@ -266,9 +264,6 @@ func newSession(ctx context.Context, target Target, opts Options) (*session, err
 		return nil, err
 	}
 	s := &session{ctx: ctx, target: target, opts: opts, recv: recv}
-	if target.IsWasm() && opts.Kind == sdk.KindDiscoverer {
-		s.skipAll = "a WebAssembly module cannot be a discoverer: Wasm ABI version 1 has no streaming call"
-	}
 	return s, nil
 }
 
@@ -295,8 +290,6 @@ func (s *session) run(c Check) Result {
 	res := Result{ID: c.ID, Level: c.Level, Reason: c.Reason}
 	var err error
 	switch {
-	case s.skipAll != "":
-		err = skipf("%s", s.skipAll)
 	case c.Kind != 0 && s.kind != 0 && c.Kind != s.kind:
 		err = skipf("the plugin is %s plugin, this check is for %s plugins", article(s.kind), c.Kind)
 	case len(c.Capabilities) > 0 && s.main != nil && s.infoErr == nil && !slices.ContainsFunc(c.Capabilities, s.info.HasCapability):

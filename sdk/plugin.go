@@ -139,6 +139,22 @@ type Discoverer interface {
 	Discover(ctx context.Context, send func([]TargetGroup) error) error
 }
 
+// PollingDiscoverer is a Discoverer that can also be polled: Poll
+// returns every target group it knows now. A discoverer of a WebAssembly
+// module implements it, since a module serves calls and cannot stream
+// (Wasm ABI version 2's vigil_discover): the host polls it at the
+// config's refresh_interval and sends what changed, the vanished groups
+// with their Source and no targets. A gRPC plugin's host calls Discover
+// instead.
+type PollingDiscoverer interface {
+	Discoverer
+	// Poll returns the target groups the discoverer finds now, all of
+	// them, each with a Source that stays the same across polls. An
+	// error fails this poll alone: the host keeps the groups of the last
+	// good one.
+	Poll(ctx context.Context) ([]TargetGroup, error)
+}
+
 // Notifier delivers notifications. An error is retryable unless wrapped
 // with Permanent.
 type Notifier interface {

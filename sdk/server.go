@@ -281,16 +281,49 @@ func (s *Server) Discover(ctx context.Context, send func(*pb.DiscoverResponse) e
 		}
 	}()
 	return d.Discover(ctx, func(groups []TargetGroup) error {
-		resp := &pb.DiscoverResponse{}
-		for _, g := range groups {
-			pg := &pb.TargetGroup{Source: g.Source, Labels: g.Labels}
-			for _, t := range g.Targets {
-				pg.Targets = append(pg.Targets, &pb.Target{Labels: t})
-			}
-			resp.Groups = append(resp.Groups, pg)
-		}
-		return send(resp)
+		return send(groupsToProto(groups))
 	})
+}
+
+// Poll polls the discoverer once, which must be a PollingDiscoverer,
+// and returns every group it finds now.
+func (s *Server) Poll(ctx context.Context) (resp *pb.DiscoverResponse, err error) {
+	if s.kind != KindDiscoverer {
+		return nil, s.wrongKind(KindDiscoverer)
+	}
+	s.mu.RLock()
+	d, ok := s.discoverer, s.configured
+	s.mu.RUnlock()
+	if !ok {
+		return nil, ErrNotConfigured
+	}
+	pd, ok := d.(PollingDiscoverer)
+	if !ok {
+		return nil, fmt.Errorf("plugin %q cannot be polled: its discoverer does not implement sdk.PollingDiscoverer", s.plugin.Info.Name)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plugin %q panicked in Poll: %v", s.plugin.Info.Name, r)
+		}
+	}()
+	groups, err := pd.Poll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groupsToProto(groups), nil
+}
+
+// groupsToProto is groups as a DiscoverResponse carries them.
+func groupsToProto(groups []TargetGroup) *pb.DiscoverResponse {
+	resp := &pb.DiscoverResponse{}
+	for _, g := range groups {
+		pg := &pb.TargetGroup{Source: g.Source, Labels: g.Labels}
+		for _, t := range g.Targets {
+			pg.Targets = append(pg.Targets, &pb.Target{Labels: t})
+		}
+		resp.Groups = append(resp.Groups, pg)
+	}
+	return resp
 }
 
 // Notify runs the notifier on the request's notification.

@@ -169,7 +169,7 @@ func newPluginProject(name, kind, module string, wasm bool, note io.Writer) (plu
 	}
 	p.Kind = k.String()
 	if wasm && k == sdk.KindDiscoverer {
-		return p, errors.New("--wasm: a discovery plugin cannot be a WebAssembly module (Wasm ABI version 1 has no streaming call); leave out --wasm")
+		return p, errors.New("--wasm: the scaffold of a discovery plugin is a program only (a WebAssembly discoverer also implements sdk.PollingDiscoverer, which the host polls: see package sdk/wasm); leave out --wasm")
 	}
 	if p.Module == "" {
 		p.Module = "example.com/" + name

@@ -58,7 +58,7 @@ func TestPluginNewUsage(t *testing.T) {
 		"name with slash":  {[]string{"--kind", "exporter", "a/b"}, exitUsage, `plugin name "a/b"`},
 		"name with digit":  {[]string{"--kind", "exporter", "1demo"}, exitUsage, `plugin name "1demo"`},
 		"bad module":       {[]string{"--kind", "exporter", "--module", "example.com/a b", "demo"}, exitUsage, `--module "example.com/a b"`},
-		"wasm discovery":   {[]string{"--kind", "discovery", "--wasm", "demo"}, exitUsage, "a discovery plugin cannot be a WebAssembly module"},
+		"wasm discovery":   {[]string{"--kind", "discovery", "--wasm", "demo"}, exitUsage, "the scaffold of a discovery plugin is a program only"},
 		"no release":       {[]string{"--kind", "exporter", "--dir", t.TempDir(), "demo"}, exitUsage, "cannot tell which github.com/vigilmon/vigil/sdk to require: build against a Vigil checkout with --sdk PATH/TO/vigil/sdk"},
 		"sdk not a module": {[]string{"--kind", "exporter", "--sdk", t.TempDir(), "demo"}, exitUsage, "must be the sdk folder of a Vigil checkout"},
 		"sdk is vigil":     {[]string{"--kind", "exporter", "--sdk", root, "demo"}, exitUsage, `its go.mod is module "github.com/vigilmon/vigil", not github.com/vigilmon/vigil/sdk`},

@@ -20,7 +20,7 @@ var firstPartyPlugins = map[string]bool{
 	"plugins/exporter/haproxy":     false,
 	"plugins/exporter/apache":      true,
 	"plugins/discovery/file":       false,
-	"plugins/discovery/http":       false,
+	"plugins/discovery/http":       true, // and the program, built from the same package
 	"plugins/notifier/webhook":     false,
 	"plugins/notifier/email":       false,
 	"plugins/notifier/slack":       true,

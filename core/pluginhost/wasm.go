@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/vigilmon/vigil/core/pluginhost/client"
 	"github.com/vigilmon/vigil/sdk"
+	"github.com/vigilmon/vigil/sdk/discovery"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
 	"github.com/vigilmon/vigil/sdk/wasm"
 )
@@ -76,7 +79,7 @@ type WasmOptions struct {
 	// zero. Instances are started when calls need them.
 	PoolSize int
 	// MaxCallsPerInstance retires an instance after that many calls
-	// (Configure, Collect, Notify), and a fresh one takes its place; zero
+	// (Configure, Collect, Discover, Notify), and a fresh one takes its place; zero
 	// keeps instances for ever.
 	MaxCallsPerInstance int
 	// StderrLimitBytes bounds what one call, or the start of an instance,
@@ -103,6 +106,8 @@ type WasmPlugin struct {
 	info    sdk.Info
 	kind    sdk.Kind
 	schema  sdk.Schema
+	// abi is the Wasm ABI version the module speaks.
+	abi uint32
 
 	// sem holds a token for each instance in use.
 	sem      chan struct{}
@@ -125,7 +130,8 @@ var _ Conn = (*WasmPlugin)(nil)
 
 // WasmStats counts what a Wasm plugin's pool has done.
 type WasmStats struct {
-	// Calls is the number of calls served: Configure, Collect, Notify.
+	// Calls is the number of calls served: Configure, Collect, Discover,
+	// Notify.
 	Calls int64
 	// Started is the number of instances started.
 	Started int64
@@ -140,7 +146,8 @@ type WasmStats struct {
 
 // LoadWasm compiles the module at opts.Path, starts a first instance,
 // checks its ABI version, and asks it what it is and for its schema. A
-// discovery plugin is refused: ABI version 1 has no streaming call.
+// module of ABI version 1 cannot be a discovery plugin: only version 2
+// has the polling discover call.
 func LoadWasm(ctx context.Context, opts WasmOptions) (*WasmPlugin, error) {
 	if opts.MemoryLimitBytes <= 0 {
 		opts.MemoryLimitBytes = DefaultWasmMemoryLimit
@@ -319,8 +326,9 @@ func (p *WasmPlugin) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if v := uint32(res[0]); v != wasm.ABIVersion {
-		return fmt.Errorf("the module speaks Wasm ABI version %d, this host speaks version %d", v, wasm.ABIVersion)
+	p.abi = uint32(res[0])
+	if p.abi < wasm.MinABIVersion || p.abi > wasm.ABIVersion {
+		return fmt.Errorf("the module speaks Wasm ABI version %d, this host speaks versions %d to %d", p.abi, wasm.MinABIVersion, wasm.ABIVersion)
 	}
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
 	checks := []struct {
@@ -348,7 +356,10 @@ func (p *WasmPlugin) load(ctx context.Context) error {
 	}
 	switch p.kind {
 	case sdk.KindDiscoverer:
-		return fmt.Errorf("plugin %q is a discovery plugin: WebAssembly discovery plugins are not supported (Wasm ABI version %d has no streaming call); build it as a gRPC plugin with sdk.Serve", p.info.Name, wasm.ABIVersion)
+		if p.abi < 2 {
+			return fmt.Errorf("plugin %q is a discovery plugin of Wasm ABI version %d, which has no discover call: a discovery module needs version 2 (vigil_discover)", p.info.Name, p.abi)
+		}
+		err = checkSignature(exports, wasm.ExportDiscover, []api.ValueType{i32, i32}, []api.ValueType{i64})
 	case sdk.KindExporter:
 		err = checkSignature(exports, wasm.ExportCollect, []api.ValueType{i32, i32}, []api.ValueType{i64})
 	case sdk.KindNotifier:
@@ -364,7 +375,7 @@ func (p *WasmPlugin) load(ctx context.Context) error {
 	if p.schema, err = client.SchemaFromProto(schema); err != nil {
 		return fmt.Errorf("plugin %q: %w", p.info.Name, err)
 	}
-	p.logger.Debug("loaded wasm plugin", "plugin", p.info.Name, "version", p.info.Version, "kind", p.kind.String())
+	p.logger.Debug("loaded wasm plugin", "plugin", p.info.Name, "version", p.info.Version, "kind", p.kind.String(), "abi", p.abi)
 	keep = true
 	p.idle = append(p.idle, inst)
 	return nil
@@ -460,13 +471,36 @@ func (p *WasmPlugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 	if p.kind != sdk.KindExporter {
 		return nil, p.wrongKind(sdk.KindExporter)
 	}
+	return p.collect(ctx, nil)
+}
+
+// CollectTargetDelimited is CollectDelimited for one target of a
+// multi-target exporter: the module collects t. Only a module of ABI
+// version 2 that claims the multi-target capability can: the collect
+// call of version 1 takes no target.
+func (p *WasmPlugin) CollectTargetDelimited(ctx context.Context, t sdk.Target) ([]byte, error) {
+	if p.kind != sdk.KindExporter {
+		return nil, p.wrongKind(sdk.KindExporter)
+	}
+	if p.abi < 2 {
+		return nil, fmt.Errorf("wasm plugin %q speaks Wasm ABI version %d, whose collect call takes no target: it cannot collect target %q", p.info.Name, p.abi, t.Address)
+	}
+	if !p.info.HasCapability(sdk.CapabilityMultiTarget) {
+		return nil, fmt.Errorf("wasm plugin %q is not a multi-target exporter: it cannot collect target %q", p.info.Name, t.Address)
+	}
+	return p.collect(ctx, client.TargetToProto(t))
+}
+
+// collect calls the module's collect export, for target when it is not
+// nil.
+func (p *WasmPlugin) collect(ctx context.Context, target *pb.CollectTarget) ([]byte, error) {
 	var families []byte
 	var targetErr string
 	err := p.call(ctx, "collect", func(ctx context.Context, inst *wasmInstance) (bool, error) {
 		if err := p.bringUpToDate(ctx, inst); err != nil {
 			return true, err
 		}
-		req := &pb.CollectRequest{}
+		req := &pb.CollectRequest{Target: target}
 		if d, ok := ctx.Deadline(); ok {
 			req.TimeoutMillis = time.Until(d).Milliseconds()
 		}
@@ -484,20 +518,89 @@ func (p *WasmPlugin) CollectDelimited(ctx context.Context) ([]byte, error) {
 	return families, client.TargetError(targetErr)
 }
 
-// CollectTargetDelimited fails: the WebAssembly ABI has no call for a
-// multi-target collection yet, so multi-target exporters are gRPC
-// plugins.
-func (p *WasmPlugin) CollectTargetDelimited(context.Context, sdk.Target) ([]byte, error) {
-	return nil, errors.New("WebAssembly plugins cannot collect a target: multi-target exporters are gRPC plugins for now")
-}
+// DefaultWasmRefreshInterval is how often a discovery module is polled
+// when its config has no refresh_interval.
+const DefaultWasmRefreshInterval = 60 * time.Second
 
-// Discover fails: WebAssembly discovery plugins are not supported, and
-// LoadWasm refuses them.
-func (p *WasmPlugin) Discover(context.Context, func([]sdk.TargetGroup) error) error {
+// Discover polls a discovery module now and at every refresh interval
+// (the config's refresh_interval attribute) until ctx ends, and sends
+// what changed as a gRPC plugin's stream does: first every group, then
+// the groups that are new or changed, and each group that vanished with
+// its Source and no targets. A failed poll is logged and keeps the groups
+// of the last good one; when the first fails, an empty first update is
+// sent at once, so that the host does not wait for it.
+func (p *WasmPlugin) Discover(ctx context.Context, send func([]sdk.TargetGroup) error) error {
 	if p.kind != sdk.KindDiscoverer {
 		return p.wrongKind(sdk.KindDiscoverer)
 	}
-	return fmt.Errorf("wasm plugin %q: WebAssembly discovery plugins are not supported", p.info.Name)
+	var tracker discovery.Tracker
+	sent := false
+	for {
+		groups, err := p.poll(ctx)
+		var update []sdk.TargetGroup
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			p.logger.Warn("discovery poll failed; keeping the last target groups", "plugin", p.info.Name, "error", err)
+		default:
+			update = tracker.Set("", groups)
+		}
+		if !sent && update == nil {
+			update = []sdk.TargetGroup{}
+		}
+		if update != nil {
+			if err := send(update); err != nil {
+				return err
+			}
+			sent = true
+		}
+		t := time.NewTimer(p.refreshInterval())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// poll calls the module's discover export once.
+func (p *WasmPlugin) poll(ctx context.Context) ([]sdk.TargetGroup, error) {
+	var groups []sdk.TargetGroup
+	err := p.call(ctx, "discover", func(ctx context.Context, inst *wasmInstance) (bool, error) {
+		if err := p.bringUpToDate(ctx, inst); err != nil {
+			return true, err
+		}
+		resp := &pb.DiscoverResponse{}
+		broken, err := p.invoke(ctx, inst, wasm.ExportDiscover, &pb.DiscoverRequest{}, resp)
+		if err != nil {
+			return broken, err
+		}
+		groups = client.TargetGroupsFromProto(resp)
+		return false, nil
+	})
+	return groups, err
+}
+
+// refreshInterval is the refresh_interval of the config Configure last
+// accepted, or DefaultWasmRefreshInterval.
+func (p *WasmPlugin) refreshInterval() time.Duration {
+	p.mu.Lock()
+	config := p.config
+	p.mu.Unlock()
+	var c struct {
+		RefreshInterval string `json:"refresh_interval"`
+	}
+	if json.Unmarshal(config, &c) != nil || c.RefreshInterval == "" {
+		return DefaultWasmRefreshInterval
+	}
+	d, err := model.ParseDuration(c.RefreshInterval)
+	if err != nil || d <= 0 {
+		p.logger.Warn("the config's refresh_interval is not a positive duration; polling at the default", "plugin", p.info.Name, "refresh_interval", c.RefreshInterval, "default", DefaultWasmRefreshInterval)
+		return DefaultWasmRefreshInterval
+	}
+	return time.Duration(d)
 }
 
 // Notify asks a notifier plugin to deliver n. An error the plugin marks

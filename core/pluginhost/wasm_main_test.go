@@ -36,12 +36,15 @@ var wasmGuests struct {
 // guestBuilds says how to build each test guest: its package and extra
 // go build arguments.
 var guestBuilds = map[string][]string{
-	"exporter":   {"./testdata/wasmguest/exporter", "-buildmode=c-shared"},
-	"notifier":   {"./testdata/wasmguest/notifier", "-buildmode=c-shared"},
-	"minimal":    {"./testdata/wasmguest/minimal", "-buildmode=c-shared"},
-	"discoverer": {"./testdata/wasmguest/minimal", "-buildmode=c-shared", "-ldflags=-X=main.kind=2"},
-	"abi2":       {"./testdata/wasmguest/abi2", "-buildmode=c-shared"},
-	"command":    {"./testdata/wasmguest/minimal"},
+	"exporter":    {"./testdata/wasmguest/exporter", "-buildmode=c-shared"},
+	"notifier":    {"./testdata/wasmguest/notifier", "-buildmode=c-shared"},
+	"minimal":     {"./testdata/wasmguest/minimal", "-buildmode=c-shared"},
+	"discoverer":  {"./testdata/wasmguest/minimal", "-buildmode=c-shared", "-ldflags=-X=main.kind=2"},
+	"v1exporter":  {"./testdata/wasmguest/minimal", "-buildmode=c-shared", "-ldflags=-X=main.kind=1"},
+	"pollsd":      {"./testdata/wasmguest/pollsd", "-buildmode=c-shared"},
+	"multitarget": {"./testdata/wasmguest/multitarget", "-buildmode=c-shared"},
+	"abi3":        {"./testdata/wasmguest/abi3", "-buildmode=c-shared"},
+	"command":     {"./testdata/wasmguest/minimal"},
 }
 
 // guest returns the path of the test guest called name, and the

@@ -600,8 +600,8 @@ func TestWasmRefused(t *testing.T) {
 	}
 
 	for name, want := range map[string]string{
-		"abi2":       "speaks Wasm ABI version 2, this host speaks version 1",
-		"discoverer": "discovery plugin: WebAssembly discovery plugins are not supported",
+		"abi3":       "speaks Wasm ABI version 3, this host speaks versions 1 to 2",
+		"discoverer": "discovery plugin of Wasm ABI version 1, which has no discover call",
 		"command":    "-buildmode=c-shared",
 	} {
 		path, cache := guest(t, name)

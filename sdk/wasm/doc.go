@@ -19,8 +19,12 @@
 // The module has no files, sockets or environment. It reaches the network
 // only through HTTPClient, whose requests the host makes on its behalf to
 // the hosts the plugin block allows (allow_hosts), and logs through
-// Logger. Exporters and notifiers are supported; discoverers are not, as
-// ABI version 1 has no streaming call (see ABI.md).
+// Logger. Exporters, discoverers and notifiers are supported. A
+// discoverer must implement sdk.PollingDiscoverer: a module cannot
+// stream, so the host polls it at its config's refresh_interval (which
+// its schema should declare; 60s without one), and sends what changed. A multi-target
+// exporter implements sdk.TargetCollector and claims
+// sdk.CapabilityMultiTarget, as over gRPC.
 //
 // Start with Register. ABI.md in this package's directory specifies the
 // ABI between host and module precisely enough to write a module in
@@ -40,7 +44,12 @@ import (
 
 // ABIVersion is the version of the Wasm ABI this package implements; a
 // module reports it from its vigil_abi_version export.
-const ABIVersion = 1
+const ABIVersion = 2
+
+// MinABIVersion is the oldest version of the ABI the host still loads.
+// A module of version 1 has no vigil_discover call, and its exporter
+// ignores the target of a CollectRequest.
+const MinABIVersion = 1
 
 // ImportModule is the name of the module the host's functions are
 // imported from.
@@ -56,6 +65,8 @@ const (
 	ExportConfigure  = "vigil_configure"
 	ExportCollect    = "vigil_collect"
 	ExportNotify     = "vigil_notify"
+	// ExportDiscover is the polling discover call, from ABI version 2.
+	ExportDiscover = "vigil_discover"
 )
 
 // Names of the host's functions, in module ImportModule.

@@ -67,7 +67,7 @@ func exportCollect(ptr, size uint32) uint64 {
 		// response; a family split over chunks stays split, as the
 		// delimited format allows.
 		resp := &pb.CollectResponse{}
-		err := s.Collect(ctx, func(c *pb.CollectResponse) error {
+		err := s.CollectRequest(ctx, req, func(c *pb.CollectResponse) error {
 			resp.MetricFamilies = append(resp.MetricFamilies, c.MetricFamilies...)
 			if c.TargetError != "" {
 				resp.TargetError = c.TargetError
@@ -75,6 +75,16 @@ func exportCollect(ptr, size uint32) uint64 {
 			return nil
 		})
 		return resp, err
+	})
+}
+
+//go:wasmexport vigil_discover
+func exportDiscover(ptr, size uint32) uint64 {
+	req := &pb.DiscoverRequest{}
+	return serve(ptr, size, req, func(s *sdk.Server) (proto.Message, error) {
+		ctx, cancel := callContext()
+		defer cancel()
+		return s.Poll(ctx)
 	})
 }
 

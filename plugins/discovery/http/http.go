@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -87,7 +86,7 @@ func newHTTPDiscoverer(cfg sdk.Config) (*httpDiscoverer, error) {
 		bearerToken: cfg.String("bearer_token"),
 		username:    cfg.String("basic_auth_username"),
 		password:    cfg.String("basic_auth_password"),
-		log:         sdk.Logger(),
+		log:         logger(),
 	}
 	if d.interval <= 0 {
 		return nil, sdk.AttributeErrorf("refresh_interval", "must be positive, not %s", d.interval)
@@ -104,12 +103,9 @@ func newHTTPDiscoverer(cfg sdk.Config) (*httpDiscoverer, error) {
 	if d.bearerToken != "" && d.username != "" {
 		return nil, sdk.AttributeErrorf("bearer_token", "cannot be set with basic_auth_username: choose one")
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig = &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: cfg.Bool("tls_insecure_skip_verify"), //nolint:gosec // the user asked for it.
+	if d.client, err = newClient(cfg.Bool("tls_insecure_skip_verify")); err != nil {
+		return nil, err
 	}
-	d.client = &http.Client{Transport: transport}
 	return d, nil
 }
 
@@ -147,6 +143,17 @@ func (d *httpDiscoverer) Discover(ctx context.Context, send func([]sdk.TargetGro
 		case <-ticker.C:
 		}
 	}
+}
+
+// Poll implements sdk.PollingDiscoverer: it polls the URL once and
+// returns every group it lists. The module build is polled so by the
+// host, at the refresh interval.
+func (d *httpDiscoverer) Poll(ctx context.Context) ([]sdk.TargetGroup, error) {
+	groups, err := d.fetch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("poll of %s failed: %w", d.redacted, err)
+	}
+	return groups, nil
 }
 
 // fetch polls the URL once and returns its target groups.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vigilmon/vigil/hclconfig"
@@ -16,7 +18,9 @@ func TestSample(t *testing.T) {
 	}
 	n := 0
 	for _, inst := range cfg.Instances() {
-		if inst.Plugin.Name != httpPlugin.Info.Name {
+		// The program and the module, vigil-discovery-http and
+		// vigil-discovery-http.wasm.
+		if !strings.HasPrefix(filepath.Base(inst.Plugin.Source), "vigil-discovery-http") {
 			continue
 		}
 		n++
@@ -32,7 +36,7 @@ func TestSample(t *testing.T) {
 			t.Fatalf("%s %q: %v", inst.Kind, inst.Name, err)
 		}
 	}
-	if n == 0 {
-		t.Fatal("sample.hcl does not use the plugin")
+	if n != 2 {
+		t.Fatalf("sample.hcl uses the plugin %d times, want the program and the module", n)
 	}
 }

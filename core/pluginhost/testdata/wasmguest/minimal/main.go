@@ -1,7 +1,9 @@
 // Command minimal is a test guest written against ABI.md alone, without
 // package sdk/wasm or protobuf code, as a module in another language
-// would be: a notifier (or, built with -ldflags=-X=main.kind=2, a
-// discoverer) that accepts any config and delivers nothing.
+// would be, of ABI version 1: a notifier (or, built with
+// -ldflags=-X=main.kind=1, an exporter that collects nothing, and with
+// -ldflags=-X=main.kind=2, a discoverer) that accepts any config and
+// delivers nothing.
 package main
 
 import "unsafe"
@@ -56,6 +58,9 @@ func schema(ptr, size uint32) uint64 { return result(nil) }
 
 //go:wasmexport vigil_configure
 func configure(ptr, size uint32) uint64 { return result(nil) }
+
+//go:wasmexport vigil_collect
+func collect(ptr, size uint32) uint64 { return result(nil) }
 
 //go:wasmexport vigil_notify
 func notify(ptr, size uint32) uint64 { return result(nil) }

@@ -1,8 +1,0 @@
-// Command abi2 is a test guest that claims a Wasm ABI version the host
-// does not speak.
-package main
-
-//go:wasmexport vigil_abi_version
-func abiVersion() uint32 { return 2 }
-
-func main() {}
