@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvigil/plugin/v1/plugin.proto\x12\x0fvigil.plugin.v1\"\r\n\x0bInfoRequest\"\x97\x01\n\x0cInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12#\n\x04kind\x18\x03 \x01(\x0e\x32\x15.vigil.plugin.v1.Kind\x12\x18\n\x10protocol_version\x18\x04 \x01(\r\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\"\x0f\n\rSchemaRequest\"@\n\x0eSchemaResponse\x12.\n\nattributes\x18\x01 \x03(\x0b\x32\x1a.vigil.plugin.v1.Attribute\"\x97\x01\n\tAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x04type\x18\x02 \x01(\x0e\x32\x1e.vigil.plugin.v1.AttributeType\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x11\n\tsensitive\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\"\'\n\x10\x43onfigureRequest\x12\x13\n\x0b\x63onfig_json\x18\x01 \x01(\x0c\";\n\x11\x43onfigureResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x17\n\x0f\x65rror_attribute\x18\x02 \x01(\t\"(\n\x0e\x43ollectRequest\x12\x16\n\x0etimeout_millis\x18\x01 \x01(\x03\"*\n\x0f\x43ollectResponse\x12\x17\n\x0fmetric_families\x18\x01 \x01(\x0c\"\x11\n\x0f\x44iscoverRequest\"@\n\x10\x44iscoverResponse\x12,\n\x06groups\x18\x01 \x03(\x0b\x32\x1c.vigil.plugin.v1.TargetGroup\"\xb0\x01\n\x0bTargetGroup\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x38\n\x06labels\x18\x02 \x03(\x0b\x32(.vigil.plugin.v1.TargetGroup.LabelsEntry\x12(\n\x07targets\x18\x03 \x03(\x0b\x32\x17.vigil.plugin.v1.Target\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"l\n\x06Target\x12\x33\n\x06labels\x18\x01 \x03(\x0b\x32#.vigil.plugin.v1.Target.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\rNotifyRequest\x12\x33\n\x0cnotification\x18\x01 \x01(\x0b\x32\x1d.vigil.plugin.v1.Notification\"2\n\x0eNotifyResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x11\n\tretryable\x18\x02 \x01(\x08\"\xaf\x04\n\x0cNotification\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x11\n\tgroup_key\x18\x02 \x01(\t\x12\x18\n\x10truncated_alerts\x18\x03 \x01(\x04\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x10\n\x08receiver\x18\x05 \x01(\t\x12\x44\n\x0cgroup_labels\x18\x06 \x03(\x0b\x32..vigil.plugin.v1.Notification.GroupLabelsEntry\x12\x46\n\rcommon_labels\x18\x07 \x03(\x0b\x32/.vigil.plugin.v1.Notification.CommonLabelsEntry\x12P\n\x12\x63ommon_annotations\x18\x08 \x03(\x0b\x32\x34.vigil.plugin.v1.Notification.CommonAnnotationsEntry\x12\x14\n\x0c\x65xternal_url\x18\t \x01(\t\x12&\n\x06\x61lerts\x18\n \x03(\x0b\x32\x16.vigil.plugin.v1.Alert\x1a\x32\n\x10GroupLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x43ommonLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x38\n\x16\x43ommonAnnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xbc\x02\n\x05\x41lert\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x32\n\x06labels\x18\x02 \x03(\x0b\x32\".vigil.plugin.v1.Alert.LabelsEntry\x12<\n\x0b\x61nnotations\x18\x03 \x03(\x0b\x32\'.vigil.plugin.v1.Alert.AnnotationsEntry\x12\x11\n\tstarts_at\x18\x04 \x01(\t\x12\x0f\n\x07\x65nds_at\x18\x05 \x01(\t\x12\x15\n\rgenerator_url\x18\x06 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x07 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*W\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n\rKIND_EXPORTER\x10\x01\x12\x13\n\x0fKIND_DISCOVERER\x10\x02\x12\x11\n\rKIND_NOTIFIER\x10\x03*\xda\x01\n\rAttributeType\x12\x1e\n\x1a\x41TTRIBUTE_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41TTRIBUTE_TYPE_STRING\x10\x01\x12\x19\n\x15\x41TTRIBUTE_TYPE_NUMBER\x10\x02\x12\x17\n\x13\x41TTRIBUTE_TYPE_BOOL\x10\x03\x12\x1b\n\x17\x41TTRIBUTE_TYPE_DURATION\x10\x04\x12\x1e\n\x1a\x41TTRIBUTE_TYPE_STRING_LIST\x10\x05\x12\x1d\n\x19\x41TTRIBUTE_TYPE_STRING_MAP\x10\x06\x42>Z<github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1;pluginv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cvigil/plugin/v1/plugin.proto\x12\x0fvigil.plugin.v1\"\r\n\x0bInfoRequest\"\x97\x01\n\x0cInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12#\n\x04kind\x18\x03 \x01(\x0e\x32\x15.vigil.plugin.v1.Kind\x12\x18\n\x10protocol_version\x18\x04 \x01(\r\x12\x14\n\x0c\x63\x61pabilities\x18\x05 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\"\x0f\n\rSchemaRequest\"@\n\x0eSchemaResponse\x12.\n\nattributes\x18\x01 \x03(\x0b\x32\x1a.vigil.plugin.v1.Attribute\"\x97\x01\n\tAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x04type\x18\x02 \x01(\x0e\x32\x1e.vigil.plugin.v1.AttributeType\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x11\n\tsensitive\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\"\'\n\x10\x43onfigureRequest\x12\x13\n\x0b\x63onfig_json\x18\x01 \x01(\x0c\";\n\x11\x43onfigureResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x17\n\x0f\x65rror_attribute\x18\x02 \x01(\t\"X\n\x0e\x43ollectRequest\x12\x16\n\x0etimeout_millis\x18\x01 \x01(\x03\x12.\n\x06target\x18\x02 \x01(\x0b\x32\x1e.vigil.plugin.v1.CollectTarget\"\x9b\x01\n\rCollectTarget\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12:\n\x06params\x18\x03 \x03(\x0b\x32*.vigil.plugin.v1.CollectTarget.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\x0f\x43ollectResponse\x12\x17\n\x0fmetric_families\x18\x01 \x01(\x0c\x12\x14\n\x0ctarget_error\x18\x02 \x01(\t\"\x11\n\x0f\x44iscoverRequest\"@\n\x10\x44iscoverResponse\x12,\n\x06groups\x18\x01 \x03(\x0b\x32\x1c.vigil.plugin.v1.TargetGroup\"\xb0\x01\n\x0bTargetGroup\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x38\n\x06labels\x18\x02 \x03(\x0b\x32(.vigil.plugin.v1.TargetGroup.LabelsEntry\x12(\n\x07targets\x18\x03 \x03(\x0b\x32\x17.vigil.plugin.v1.Target\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"l\n\x06Target\x12\x33\n\x06labels\x18\x01 \x03(\x0b\x32#.vigil.plugin.v1.Target.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\rNotifyRequest\x12\x33\n\x0cnotification\x18\x01 \x01(\x0b\x32\x1d.vigil.plugin.v1.Notification\"2\n\x0eNotifyResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x11\n\tretryable\x18\x02 \x01(\x08\"\xaf\x04\n\x0cNotification\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x11\n\tgroup_key\x18\x02 \x01(\t\x12\x18\n\x10truncated_alerts\x18\x03 \x01(\x04\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x10\n\x08receiver\x18\x05 \x01(\t\x12\x44\n\x0cgroup_labels\x18\x06 \x03(\x0b\x32..vigil.plugin.v1.Notification.GroupLabelsEntry\x12\x46\n\rcommon_labels\x18\x07 \x03(\x0b\x32/.vigil.plugin.v1.Notification.CommonLabelsEntry\x12P\n\x12\x63ommon_annotations\x18\x08 \x03(\x0b\x32\x34.vigil.plugin.v1.Notification.CommonAnnotationsEntry\x12\x14\n\x0c\x65xternal_url\x18\t \x01(\t\x12&\n\x06\x61lerts\x18\n \x03(\x0b\x32\x16.vigil.plugin.v1.Alert\x1a\x32\n\x10GroupLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x33\n\x11\x43ommonLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x38\n\x16\x43ommonAnnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xbc\x02\n\x05\x41lert\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x32\n\x06labels\x18\x02 \x03(\x0b\x32\".vigil.plugin.v1.Alert.LabelsEntry\x12<\n\x0b\x61nnotations\x18\x03 \x03(\x0b\x32\'.vigil.plugin.v1.Alert.AnnotationsEntry\x12\x11\n\tstarts_at\x18\x04 \x01(\t\x12\x0f\n\x07\x65nds_at\x18\x05 \x01(\t\x12\x15\n\rgenerator_url\x18\x06 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x07 \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*W\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n\rKIND_EXPORTER\x10\x01\x12\x13\n\x0fKIND_DISCOVERER\x10\x02\x12\x11\n\rKIND_NOTIFIER\x10\x03*\xda\x01\n\rAttributeType\x12\x1e\n\x1a\x41TTRIBUTE_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41TTRIBUTE_TYPE_STRING\x10\x01\x12\x19\n\x15\x41TTRIBUTE_TYPE_NUMBER\x10\x02\x12\x17\n\x13\x41TTRIBUTE_TYPE_BOOL\x10\x03\x12\x1b\n\x17\x41TTRIBUTE_TYPE_DURATION\x10\x04\x12\x1e\n\x1a\x41TTRIBUTE_TYPE_STRING_LIST\x10\x05\x12\x1d\n\x19\x41TTRIBUTE_TYPE_STRING_MAP\x10\x06\x42>Z<github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1;pluginv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vigil.plugin.v1.plugin_pb2', globals())
@@ -21,6 +21,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z<github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1;pluginv1'
+  _COLLECTTARGET_PARAMSENTRY._options = None
+  _COLLECTTARGET_PARAMSENTRY._serialized_options = b'8\001'
   _TARGETGROUP_LABELSENTRY._options = None
   _TARGETGROUP_LABELSENTRY._serialized_options = b'8\001'
   _TARGET_LABELSENTRY._options = None
@@ -35,10 +37,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ALERT_LABELSENTRY._serialized_options = b'8\001'
   _ALERT_ANNOTATIONSENTRY._options = None
   _ALERT_ANNOTATIONSENTRY._serialized_options = b'8\001'
-  _KIND._serialized_start=2020
-  _KIND._serialized_end=2107
-  _ATTRIBUTETYPE._serialized_start=2110
-  _ATTRIBUTETYPE._serialized_end=2328
+  _KIND._serialized_start=2248
+  _KIND._serialized_end=2335
+  _ATTRIBUTETYPE._serialized_start=2338
+  _ATTRIBUTETYPE._serialized_end=2556
   _INFOREQUEST._serialized_start=49
   _INFOREQUEST._serialized_end=62
   _INFORESPONSE._serialized_start=65
@@ -54,37 +56,41 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CONFIGURERESPONSE._serialized_start=496
   _CONFIGURERESPONSE._serialized_end=555
   _COLLECTREQUEST._serialized_start=557
-  _COLLECTREQUEST._serialized_end=597
-  _COLLECTRESPONSE._serialized_start=599
-  _COLLECTRESPONSE._serialized_end=641
-  _DISCOVERREQUEST._serialized_start=643
-  _DISCOVERREQUEST._serialized_end=660
-  _DISCOVERRESPONSE._serialized_start=662
-  _DISCOVERRESPONSE._serialized_end=726
-  _TARGETGROUP._serialized_start=729
-  _TARGETGROUP._serialized_end=905
-  _TARGETGROUP_LABELSENTRY._serialized_start=860
-  _TARGETGROUP_LABELSENTRY._serialized_end=905
-  _TARGET._serialized_start=907
-  _TARGET._serialized_end=1015
-  _TARGET_LABELSENTRY._serialized_start=860
-  _TARGET_LABELSENTRY._serialized_end=905
-  _NOTIFYREQUEST._serialized_start=1017
-  _NOTIFYREQUEST._serialized_end=1085
-  _NOTIFYRESPONSE._serialized_start=1087
-  _NOTIFYRESPONSE._serialized_end=1137
-  _NOTIFICATION._serialized_start=1140
-  _NOTIFICATION._serialized_end=1699
-  _NOTIFICATION_GROUPLABELSENTRY._serialized_start=1538
-  _NOTIFICATION_GROUPLABELSENTRY._serialized_end=1588
-  _NOTIFICATION_COMMONLABELSENTRY._serialized_start=1590
-  _NOTIFICATION_COMMONLABELSENTRY._serialized_end=1641
-  _NOTIFICATION_COMMONANNOTATIONSENTRY._serialized_start=1643
-  _NOTIFICATION_COMMONANNOTATIONSENTRY._serialized_end=1699
-  _ALERT._serialized_start=1702
-  _ALERT._serialized_end=2018
-  _ALERT_LABELSENTRY._serialized_start=860
-  _ALERT_LABELSENTRY._serialized_end=905
-  _ALERT_ANNOTATIONSENTRY._serialized_start=1968
-  _ALERT_ANNOTATIONSENTRY._serialized_end=2018
+  _COLLECTREQUEST._serialized_end=645
+  _COLLECTTARGET._serialized_start=648
+  _COLLECTTARGET._serialized_end=803
+  _COLLECTTARGET_PARAMSENTRY._serialized_start=758
+  _COLLECTTARGET_PARAMSENTRY._serialized_end=803
+  _COLLECTRESPONSE._serialized_start=805
+  _COLLECTRESPONSE._serialized_end=869
+  _DISCOVERREQUEST._serialized_start=871
+  _DISCOVERREQUEST._serialized_end=888
+  _DISCOVERRESPONSE._serialized_start=890
+  _DISCOVERRESPONSE._serialized_end=954
+  _TARGETGROUP._serialized_start=957
+  _TARGETGROUP._serialized_end=1133
+  _TARGETGROUP_LABELSENTRY._serialized_start=1088
+  _TARGETGROUP_LABELSENTRY._serialized_end=1133
+  _TARGET._serialized_start=1135
+  _TARGET._serialized_end=1243
+  _TARGET_LABELSENTRY._serialized_start=1088
+  _TARGET_LABELSENTRY._serialized_end=1133
+  _NOTIFYREQUEST._serialized_start=1245
+  _NOTIFYREQUEST._serialized_end=1313
+  _NOTIFYRESPONSE._serialized_start=1315
+  _NOTIFYRESPONSE._serialized_end=1365
+  _NOTIFICATION._serialized_start=1368
+  _NOTIFICATION._serialized_end=1927
+  _NOTIFICATION_GROUPLABELSENTRY._serialized_start=1766
+  _NOTIFICATION_GROUPLABELSENTRY._serialized_end=1816
+  _NOTIFICATION_COMMONLABELSENTRY._serialized_start=1818
+  _NOTIFICATION_COMMONLABELSENTRY._serialized_end=1869
+  _NOTIFICATION_COMMONANNOTATIONSENTRY._serialized_start=1871
+  _NOTIFICATION_COMMONANNOTATIONSENTRY._serialized_end=1927
+  _ALERT._serialized_start=1930
+  _ALERT._serialized_end=2246
+  _ALERT_LABELSENTRY._serialized_start=1088
+  _ALERT_LABELSENTRY._serialized_end=1133
+  _ALERT_ANNOTATIONSENTRY._serialized_start=2196
+  _ALERT_ANNOTATIONSENTRY._serialized_end=2246
 # @@protoc_insertion_point(module_scope)
