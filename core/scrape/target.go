@@ -137,6 +137,17 @@ func newTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels, pro
 		return nil, fmt.Errorf("target %q has scheme %q, want http or https", addr, scheme)
 	}
 
+	lset, err := finishLabels(b, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Target{Labels: lset, URL: targetURL(lset, s.Params), Interval: interval, Timeout: timeout, Discovered: discovered}, nil
+}
+
+// finishLabels gives the labels of a target of address addr, whose
+// labels after relabeling are in b: without the __meta_ ones, with
+// instance set to the address unless relabeling set it, each value valid.
+func finishLabels(b *labels.Builder, addr string) (labels.Labels, error) {
 	b.Range(func(l labels.Label) {
 		if strings.HasPrefix(l.Name, model.MetaLabelPrefix) {
 			b.Del(l.Name)
@@ -152,9 +163,9 @@ func newTarget(s *hclconfig.Scrape, targetLabels, groupLabels labels.Labels, pro
 		}
 		return nil
 	}); err != nil {
-		return nil, err
+		return labels.EmptyLabels(), err
 	}
-	return &Target{Labels: lset, URL: targetURL(lset, s.Params), Interval: interval, Timeout: timeout, Discovered: discovered}, nil
+	return lset, nil
 }
 
 // probeTarget finishes a target of a multi-target exporter block, whose
@@ -174,21 +185,8 @@ func probeTarget(s *hclconfig.Scrape, b *labels.Builder, addr string, discovered
 	if timeout > interval {
 		return nil, fmt.Errorf("timeout %s of target %q is greater than its interval %s", timeout, addr, interval)
 	}
-	b.Range(func(l labels.Label) {
-		if strings.HasPrefix(l.Name, model.MetaLabelPrefix) {
-			b.Del(l.Name)
-		}
-	})
-	if b.Get(model.InstanceLabel) == "" {
-		b.Set(model.InstanceLabel, addr)
-	}
-	lset := b.Labels()
-	if err := lset.Validate(func(l labels.Label) error {
-		if !model.LabelValue(l.Value).IsValid() {
-			return fmt.Errorf("target %q has an invalid value for label %q: %q", addr, l.Name, l.Value)
-		}
-		return nil
-	}); err != nil {
+	lset, err := finishLabels(b, addr)
+	if err != nil {
 		return nil, err
 	}
 	probe := &sdk.Target{Address: addr, Params: map[string]string{}}
