@@ -19,19 +19,20 @@ type GRPCPlugin struct {
 	stopping *atomic.Bool
 }
 
-// StartGRPC starts the plugin program at path, or attaches to it when
-// sdk.ReattachEnv lists name (a plugin running under a debugger). The
+// StartGRPC starts the plugin program at path, in the working directory
+// dir (the host's when empty), or attaches to it when sdk.ReattachEnv
+// lists name (a plugin running under a debugger). The
 // program's stderr is logged through logger under the plugin's name. A
 // checksum, when given, must match the program's SHA-256. env is the
 // program's whole environment, as NAME=value: it gets nothing else of the
 // host's.
-func StartGRPC(name, path string, checksum []byte, env []string, logger hclog.Logger) (*GRPCPlugin, error) {
+func StartGRPC(name, path, dir string, checksum []byte, env []string, logger hclog.Logger) (*GRPCPlugin, error) {
 	reattach, err := sdk.ReattachConfig(name)
 	if err != nil {
 		return nil, err
 	}
 	stopping := &atomic.Bool{}
-	opts := client.Options{Path: path, Env: env, Checksum: checksum, Logger: exitLogger{logger.Named(name), stopping}, Reattach: reattach}
+	opts := client.Options{Path: path, Dir: dir, Env: env, Checksum: checksum, Logger: exitLogger{logger.Named(name), stopping}, Reattach: reattach}
 	if reattach != nil {
 		logger.Info("attaching to a plugin started by hand", "plugin", name, "pid", reattach.Pid)
 	}

@@ -82,7 +82,22 @@ func (h *Host) Open(ctx context.Context, p *hclconfig.Plugin) (Conn, error) {
 	if p.IsWasm() {
 		return h.openWasm(ctx, p)
 	}
-	return StartGRPC(p.Name, p.Source, p.Checksum, grantedEnv(p.Env), h.logger)
+	return StartGRPC(p.Name, p.Source, configDir(p), p.Checksum, grantedEnv(p.Env), h.logger)
+}
+
+// configDir is the folder of the configuration file that declares p, as
+// an absolute path: a plugin program runs there, so that the relative
+// paths of its blocks (a file discovery's files, a CA file) start where
+// the server's own relative paths do. Empty when p comes from no file.
+func configDir(p *hclconfig.Plugin) string {
+	if p.Range.Filename == "" {
+		return ""
+	}
+	dir, err := filepath.Abs(filepath.Dir(p.Range.Filename))
+	if err != nil {
+		return ""
+	}
+	return dir
 }
 
 // grantedEnv is the environment of a plugin program: the variables of the

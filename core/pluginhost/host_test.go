@@ -401,6 +401,53 @@ func TestPluginEnvironment(t *testing.T) {
 	}
 }
 
+// TestPluginRunsInTheConfigFolder: a plugin program's working directory
+// is the folder of the configuration file that declares it, so the
+// relative paths of its blocks start where the server's own do, whatever
+// the server's working directory.
+func TestPluginRunsInTheConfigFolder(t *testing.T) {
+	if _, err := os.Stat("/proc/self/cwd"); err != nil {
+		t.Skip("no /proc to read a process's working directory from")
+	}
+	dir := t.TempDir()
+	h := newHost(t)
+	src := `exporter "e" { plugin = "test" }
+plugin "test" {
+  source = "` + testPlugin(t) + `"
+}
+`
+	cfg, diags := hclconfig.Parse(filepath.Join(dir, "vigil.hcl"), []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	cfg, diags = h.Resolve(context.Background(), cfg)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := h.Exporter("e")
+	if _, err := exp.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	inst := exp.(*Instance)
+	inst.mu.Lock()
+	pid := inst.conn.(*GRPCPlugin).ReattachConfig().Pid
+	inst.mu.Unlock()
+	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cwd != want {
+		t.Errorf("the plugin runs in %q, want the configuration's folder %q", cwd, want)
+	}
+}
+
 // TestPluginLogsOnceServed: what a plugin logs with sdk.Logger, or writes
 // to os.Stderr, once it is served (in its constructor, at Configure)
 // reaches the host's log under the plugin's name; go-plugin would

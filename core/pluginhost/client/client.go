@@ -44,6 +44,9 @@ type Options struct {
 	// Path is the plugin's executable; Args are its arguments.
 	Path string
 	Args []string
+	// Dir is the plugin's working directory, where the relative paths of
+	// its configuration start; the host's when empty.
+	Dir string
 	// Env is the plugin's environment, as NAME=value, besides the
 	// variables of go-plugin's handshake: the host's own environment is
 	// not passed on.
@@ -108,6 +111,7 @@ func Start(opts Options) (*Plugin, error) {
 		cmd := exec.Command(opts.Path, opts.Args...)
 		// Not nil: a nil Env would run the plugin with the host's.
 		cmd.Env = append([]string{}, opts.Env...)
+		cmd.Dir = opts.Dir
 		endWithParent(cmd)
 		cfg.Cmd = cmd
 		if len(opts.Checksum) > 0 {
