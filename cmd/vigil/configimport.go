@@ -16,8 +16,10 @@ func newConfigImportCommand() *cobra.Command {
 		Use:   "import [-o FILE] PROMETHEUS_YML",
 		Short: "Convert a Prometheus configuration file into Vigil's HCL",
 		Long: `Convert PROMETHEUS_YML, a Prometheus configuration, into Vigil's HCL: the
-global block, the scrape configs with their static targets, file_sd_configs
-and http_sd_configs (discovery blocks of the file and http plugins),
+global block, the scrape configs with their static targets, their service
+discoveries that a plugin serves (file, http, kubernetes, consul, ec2, dns,
+azure, gce, openstack, docker, nomad, eureka: discovery blocks of those
+plugins),
 relabeling, limits, authentication and TLS, rule_files, the Alertmanagers
 of alerting, and remote_write and remote_read (remote_write and remote_read
 blocks, named after each entry's name or its URL's host). Prometheus's own
@@ -35,9 +37,9 @@ Exit status: 0 when everything was converted; 1 when something was not (the
 HCL is written all the same), or when the file is not a configuration
 Prometheus would load (then nothing is written).
 
-The plugin blocks name the programs vigil-discovery-file and
-vigil-discovery-http alone, which vigil finds beside itself (where make
-plugins builds them) or on PATH; --plugin-dir names their folder instead.`,
+The plugin blocks name the programs (vigil-discovery-file, ...) alone,
+which vigil finds beside itself (where make plugins builds them) or on
+PATH; --plugin-dir names their folder instead.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,14 +34,11 @@ func TestConfigImport(t *testing.T) {
 		if !strings.Contains(stdout, `scrape "kubernetes-pods" {`) {
 			t.Errorf("the HCL is not written:\n%s", stdout)
 		}
-		want := file + ":14: keep_dropped_targets is not converted: Vigil has no limit on the dropped targets it keeps\n"
-		for _, l := range []struct {
-			line int
-			job  string
-		}{{26, "kubernetes-apiservers"}, {89, "kubernetes-nodes"}, {140, "kubernetes-cadvisor"}, {153, "kubernetes-service-endpoints"}, {203, "kubernetes-services"}, {234, "kubernetes-ingresses"}, {269, "kubernetes-pods"}} {
-			want += fmt.Sprintf("%s:%d: kubernetes_sd_configs is not converted: Vigil's kubernetes discovery plugin takes these fields, but the import does not write its block yet, so scrape %q has no targets from it\n", file, l.line, l.job)
+		if !strings.Contains(stdout, `discovery "kubernetes-pods-kubernetes" {`) {
+			t.Errorf("the kubernetes discovery block is not written:\n%s", stdout)
 		}
-		want += `vigil: 8 settings of "` + file + `" are not converted; the HCL leaves them out` + "\n"
+		want := file + ":14: keep_dropped_targets is not converted: Vigil has no limit on the dropped targets it keeps\n"
+		want += `vigil: 1 settings of "` + file + `" are not converted; the HCL leaves them out` + "\n"
 		if stderr != want {
 			t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
 		}
@@ -103,6 +99,24 @@ func TestConfigImportValidates(t *testing.T) {
 		t.Fatalf("validate: exit %d: %s\n%s", code, stderr, readFile(t, out))
 	}
 	if !strings.Contains(stdout, "3 scrape and exporter blocks, 2 plugins") {
+		t.Errorf("validate: %s", stdout)
+	}
+
+	// Prometheus's own example for Kubernetes: seven kubernetes discovery
+	// blocks, each configuring the plugin.
+	kubernetes := testplugins.Build(t, "plugins/discovery/kubernetes")
+	if filepath.Dir(kubernetes) != filepath.Dir(file) {
+		t.Fatalf("the plugins are built in two folders: %s, %s", file, kubernetes)
+	}
+	code, _, stderr = runCLI("config", "import", "--plugin-dir", filepath.Dir(file), "-o", out, filepath.Join(samples, "prometheus-kubernetes.yml"))
+	if code != exitFailure || !strings.Contains(stderr, "keep_dropped_targets is not converted") {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr = runCLI("config", "validate", out)
+	if code != exitOK {
+		t.Fatalf("validate: exit %d: %s\n%s", code, stderr, readFile(t, out))
+	}
+	if !strings.Contains(stdout, "7 scrape and exporter blocks, 1 plugins") {
 		t.Errorf("validate: %s", stdout)
 	}
 }

@@ -20,6 +20,7 @@ import (
 // load converts src and loads the HCL as the server does.
 func load(t *testing.T, src string) (*config.Config, *hclconfig.Config) {
 	t.Helper()
+	registerStandIns() // before the first config.Load, as Convert does
 	prom, err := config.Load(src, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -80,6 +80,7 @@ func (r *Result) WriteReport(w io.Writer, file string) error {
 // is not a configuration Prometheus would load; it is Prometheus's own
 // message, with the YAML line where it has one.
 func Convert(src []byte, opts Options) (*Result, error) {
+	registerStandIns()
 	cfg, err := config.Load(string(src), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, fmt.Errorf("not a valid Prometheus configuration: %w", err)
@@ -101,7 +102,8 @@ type converter struct {
 	opts   Options
 	cfg    *config.Config
 	report []Unconverted
-	// plugins says which discovery plugins the HCL uses: "file", "http".
+	// plugins says which discovery plugins the HCL uses: "file", "http",
+	// "kubernetes"...
 	plugins map[string]bool
 	// names are the discovery blocks' names, each used once.
 	names map[string]bool
@@ -199,7 +201,14 @@ func (c *converter) convert(root *yaml.Node) (*Result, error) {
 		return nil, err
 	}
 
-	for _, p := range []string{"file", "http"} {
+	var others []string
+	for p := range c.plugins {
+		if p != "file" && p != "http" {
+			others = append(others, p)
+		}
+	}
+	slices.Sort(others)
+	for _, p := range append([]string{"file", "http"}, others...) {
 		if c.plugins[p] {
 			body.AppendNewline()
 			source := "vigil-discovery-" + p

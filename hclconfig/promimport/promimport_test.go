@@ -802,10 +802,10 @@ rule_files:
   - rules/*.yml
 scrape_configs:
   - job_name: pods
-    kubernetes_sd_configs:
-      - role: pod
-    consul_sd_configs:
-      - server: localhost:8500
+    marathon_sd_configs:
+      - servers: [http://marathon:8080]
+    hetzner_sd_configs:
+      - role: hcloud
     relabel_configs:
       - source_labels: [__address__]
         target_label: __param_target
@@ -875,8 +875,8 @@ remote_read "mimir" {
 			report: []string{
 				`3: target_limit is not converted: Vigil has no limit on the targets of a scrape`,
 				`4: query_log_file is not converted: Vigil does not log queries to a file`,
-				`9: kubernetes_sd_configs is not converted: Vigil's kubernetes discovery plugin takes these fields, but the import does not write its block yet, so scrape "pods" has no targets from it`,
-				`11: consul_sd_configs is not converted: Vigil's consul discovery plugin takes these fields, but the import does not write its block yet, so scrape "pods" has no targets from it`,
+				`9: marathon_sd_configs is not converted: Vigil has no marathon discovery plugin, so scrape "pods" has no targets from it`,
+				`11: hetzner_sd_configs is not converted: Vigil has no hetzner discovery plugin, so scrape "pods" has no targets from it`,
 				`20: targets is not converted: Vigil's targets are host:port, and "https://example.com" has a scheme or a path; scrape "pods" leaves it out`,
 				`22: enable_compression is not converted: Vigil always asks targets for gzip`,
 				`23: track_timestamps_staleness is not converted: Vigil marks a series stale when it vanishes, also when its samples have timestamps`,
@@ -898,18 +898,34 @@ scrape_configs:
     job_name: second
 `,
 			hcl: header + textGlobal + `
+plugin "kubernetes" {
+  source = "vigil-discovery-kubernetes"
+}
+
+discovery "first-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "node"
+  }
+}
+
 scrape "first" {
+  discovery       = ["first-kubernetes"]
   scrape_interval = "30s"
 }
 
+discovery "second-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "node"
+  }
+}
+
 scrape "second" {
+  discovery       = ["second-kubernetes"]
   scrape_interval = "30s"
 }
 `,
-			report: []string{
-				`6: kubernetes_sd_configs is not converted: Vigil's kubernetes discovery plugin takes these fields, but the import does not write its block yet, so scrape "first" has no targets from it`,
-				`6: kubernetes_sd_configs is not converted: Vigil's kubernetes discovery plugin takes these fields, but the import does not write its block yet, so scrape "second" has no targets from it`,
-			},
 		},
 		"plugin folder": {
 			yaml: `

@@ -26,7 +26,7 @@ const (
 )
 
 // job converts one scrape configuration into the discovery blocks of its
-// file_sd and http_sd configurations and its scrape block.
+// service discovery configurations and its scrape block.
 // pluginSDs are the service discoveries that a first-party plugin runs
 // with Prometheus's own code, taking the same fields
 // (plugins/discovery/PROMETHEUS.md).
@@ -63,6 +63,9 @@ func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Bl
 			}
 		case "file_sd_configs", "http_sd_configs":
 			sdNodes[e.key] = items(e.value)
+		case "kubernetes_sd_configs", "consul_sd_configs", "ec2_sd_configs", "dns_sd_configs", "azure_sd_configs",
+			"gce_sd_configs", "openstack_sd_configs", "docker_sd_configs", "nomad_sd_configs", "eureka_sd_configs":
+			sdNodes[e.key] = items(e.value)
 		case "track_timestamps_staleness":
 			// Vigil tracks every series for staleness, as with true.
 			c.skipIf(!sc.TrackTimestampsStaleness, e.node, "Vigil marks a series stale when it vanishes, also when its samples have timestamps")
@@ -82,11 +85,7 @@ func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Bl
 			}
 			if name, ok := strings.CutSuffix(e.key, "_sd_configs"); ok {
 				otherSDs = true
-				if pluginSDs[name] {
-					c.skip(e.node, "Vigil's %s discovery plugin takes these fields, but the import does not write its block yet, so scrape %q has no targets from it", name, sc.JobName)
-				} else {
-					c.skip(e.node, "Vigil has no %s discovery plugin, so scrape %q has no targets from it", name, sc.JobName)
-				}
+				c.skip(e.node, "Vigil has no %s discovery plugin, so scrape %q has no targets from it", name, sc.JobName)
 				continue
 			}
 			c.scrapeOption(e, scrapeOptions{
@@ -104,6 +103,7 @@ func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Bl
 		discoveries []string
 		groups      []*targetgroup.Group
 		httpIndex   int
+		sdIndex     = map[string]int{} // the next node of each plugin mechanism's list
 	)
 	for _, d := range sc.ServiceDiscoveryConfigs {
 		switch d := d.(type) {
@@ -122,6 +122,16 @@ func (c *converter) job(sc *config.ScrapeConfig, node *yaml.Node) []*hclwrite.Bl
 			blocks = append(blocks, c.httpDiscovery(name, d, n))
 			discoveries = append(discoveries, name)
 			httpIndex++
+		default:
+			mech := d.Name()
+			nodes := sdNodes[mech+"_sd_configs"]
+			if !pluginSDs[mech] || sdIndex[mech] >= len(nodes) {
+				continue
+			}
+			name := c.discoveryName(sc.JobName + "-" + mech)
+			blocks = append(blocks, c.pluginDiscovery(name, d, nodes[sdIndex[mech]]))
+			discoveries = append(discoveries, name)
+			sdIndex[mech]++
 		}
 	}
 	return append(blocks, c.scrape(sc, node, scrapeParts{

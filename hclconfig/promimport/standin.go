@@ -3,6 +3,7 @@ package promimport
 import (
 	"errors"
 	"slices"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/discovery"
@@ -16,22 +17,25 @@ import (
 // Prometheus's other service discoveries link the client libraries of
 // every cloud and orchestrator they speak to (Kubernetes, AWS, Azure,
 // ...), tens of modules that Vigil, whose discoveries are plugins, does
-// not want in its binary. They are not converted anyway, so a stand-in
-// type takes each one's place in config.Load: it accepts any mapping and
-// checks nothing, and the import reports the key from the YAML tree. A
-// program that links this package reads these keys so in every
-// configuration, which only this package reads in Vigil.
+// not want in its binary. So a stand-in type takes each one's place in
+// config.Load: it accepts any mapping and checks nothing, and the import
+// reads the fields from the YAML tree, writing those of the mechanisms a
+// plugin serves (which check them when they are configured) and reporting
+// the others. A program that has converted a configuration reads these
+// keys so in every configuration, which only this package reads in Vigil.
 //
 // The list is discovery/install of the Prometheus version in go.mod; a
 // discovery added upstream later is refused by config.Load as an unknown
 // field until it is added here.
 
-// init registers a stand-in for every discovery that is not registered
-// yet (a program that links a real one keeps it). It must run before the
-// first configuration is read: the discovery registry builds the YAML type
-// of scrape and alertmanager configurations once, with the discoveries
-// registered at that time.
-func init() {
+// registerStandIns registers, once, a stand-in for every discovery that
+// is not registered yet: a program that links a real one keeps it,
+// whatever the order its packages were initialized in (tests of the
+// discovery plugins link both). Convert calls it before it reads a
+// configuration: the discovery registry builds the YAML type of scrape and
+// alertmanager configurations once, with the discoveries registered at
+// that time.
+var registerStandIns = sync.OnceFunc(func() {
 	registered := discovery.RegisteredConfigNames()
 	for _, c := range []discovery.Config{
 		&standIn[awsSD]{}, &standIn[ec2SD]{}, &standIn[ecsSD]{}, &standIn[elasticacheSD]{},
@@ -48,7 +52,7 @@ func init() {
 			discovery.RegisterConfig(c)
 		}
 	}
-}
+})
 
 // sdName names a service discovery: its YAML key is NAME_sd_configs.
 // Each discovery has a type of its own, because the discovery registry

@@ -30,6 +30,42 @@ plugin "http" {
   source = "vigil-discovery-http"
 }
 
+plugin "azure" {
+  source = "vigil-discovery-azure"
+}
+
+plugin "consul" {
+  source = "vigil-discovery-consul"
+}
+
+plugin "dns" {
+  source = "vigil-discovery-dns"
+}
+
+plugin "docker" {
+  source = "vigil-discovery-docker"
+}
+
+plugin "ec2" {
+  source = "vigil-discovery-ec2"
+}
+
+plugin "eureka" {
+  source = "vigil-discovery-eureka"
+}
+
+plugin "kubernetes" {
+  source = "vigil-discovery-kubernetes"
+}
+
+plugin "nomad" {
+  source = "vigil-discovery-nomad"
+}
+
+plugin "openstack" {
+  source = "vigil-discovery-openstack"
+}
+
 discovery "prometheus-file" {
   plugin = "file"
   config {
@@ -112,7 +148,23 @@ scrape "prometheus" {
   }
 }
 
+discovery "service-x-dns" {
+  plugin = "dns"
+  config {
+    refresh_interval = "15s"
+    names            = ["first.dns.address.domain.com", "second.dns.address.domain.com"]
+  }
+}
+
+discovery "service-x-dns-2" {
+  plugin = "dns"
+  config {
+    names = ["first.dns.address.domain.com"]
+  }
+}
+
 scrape "service-x" {
+  discovery                = ["service-x-dns", "service-x-dns-2"]
   metrics_path             = "/my_path"
   scheme                   = "https"
   scrape_interval          = "50s"
@@ -170,7 +222,29 @@ scrape "service-x" {
   }
 }
 
+discovery "service-y-consul" {
+  plugin = "consul"
+  config {
+    server        = "localhost:1234"
+    token         = "mysecret"
+    path_prefix   = "/consul"
+    services      = ["nginx", "cache", "mysql"]
+    health_filter = "Service.Tags contains \"canary\""
+    tags          = ["canary", "v1"]
+    node_meta = {
+      rack = "123"
+    }
+    allow_stale                     = true
+    scheme                          = "https"
+    tls_config_ca_file              = "valid_ca_file"
+    tls_config_cert_file            = "valid_cert_file"
+    tls_config_key_file             = "valid_key_file"
+    tls_config_insecure_skip_verify = false
+  }
+}
+
 scrape "service-y" {
+  discovery                = ["service-y-consul"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -200,7 +274,20 @@ scrape "service-z" {
   }
 }
 
+discovery "service-kubernetes-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role                 = "endpoints"
+    api_server           = "https://localhost:1234"
+    tls_config_cert_file = "valid_cert_file"
+    tls_config_key_file  = "valid_key_file"
+    basic_auth_username  = "myusername"
+    basic_auth_password  = "mysecret"
+  }
+}
+
 scrape "service-kubernetes" {
+  discovery                = ["service-kubernetes-kubernetes"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -208,7 +295,17 @@ scrape "service-kubernetes" {
   body_size_limit          = "15MB"
 }
 
+discovery "service-kubernetes-namespaces-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role             = "endpoints"
+    api_server       = "https://localhost:1234"
+    namespaces_names = ["default"]
+  }
+}
+
 scrape "service-kubernetes-namespaces" {
+  discovery                = ["service-kubernetes-namespaces-kubernetes"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -237,7 +334,15 @@ scrape "service-marathon" {
   body_size_limit          = "15MB"
 }
 
+discovery "service-nomad-nomad" {
+  plugin = "nomad"
+  config {
+    server = "http://localhost:4646"
+  }
+}
+
 scrape "service-nomad" {
+  discovery                = ["service-nomad-nomad"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -245,7 +350,19 @@ scrape "service-nomad" {
   body_size_limit          = "15MB"
 }
 
+discovery "service-ec2-ec2" {
+  plugin = "ec2"
+  config {
+    region     = "us-east-1"
+    access_key = "access"
+    secret_key = "mysecret"
+    profile    = "profile"
+    filters    = ["{name: 'tag:environment', values: [prod]}", "{name: 'tag:service', values: [web, db]}"]
+  }
+}
+
 scrape "service-ec2" {
+  discovery                = ["service-ec2-ec2"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -261,7 +378,22 @@ scrape "service-lightsail" {
   body_size_limit          = "15MB"
 }
 
+discovery "service-azure-azure" {
+  plugin = "azure"
+  config {
+    environment           = "AzurePublicCloud"
+    authentication_method = "OAuth"
+    subscription_id       = "11AAAA11-A11A-111A-A111-1111A1111A11"
+    resource_group        = "my-resource-group"
+    tenant_id             = "BBBB222B-B2B2-2B22-B222-2BB2222BB2B2"
+    client_id             = "333333CC-3C33-3333-CCC3-33C3CCCCC33C"
+    client_secret         = "mysecret"
+    port                  = 9100
+  }
+}
+
 scrape "service-azure" {
+  discovery                = ["service-azure-azure"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -338,7 +470,15 @@ scrape "digitalocean-droplets" {
   body_size_limit          = "15MB"
 }
 
+discovery "docker-docker" {
+  plugin = "docker"
+  config {
+    host = "unix:///var/run/docker.sock"
+  }
+}
+
 scrape "docker" {
+  discovery                = ["docker-docker"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -362,7 +502,21 @@ scrape "service-oci" {
   body_size_limit          = "15MB"
 }
 
+discovery "service-openstack-openstack" {
+  plugin = "openstack"
+  config {
+    role                 = "instance"
+    region               = "RegionOne"
+    port                 = 80
+    refresh_interval     = "1m"
+    tls_config_ca_file   = "valid_ca_file"
+    tls_config_cert_file = "valid_cert_file"
+    tls_config_key_file  = "valid_key_file"
+  }
+}
+
 scrape "service-openstack" {
+  discovery                = ["service-openstack-openstack"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200
@@ -393,7 +547,15 @@ scrape "hetzner" {
   }
 }
 
+discovery "service-eureka-eureka" {
+  plugin = "eureka"
+  config {
+    server = "http://eureka.example.com:8761/eureka"
+  }
+}
+
 scrape "service-eureka" {
+  discovery                = ["service-eureka-eureka"]
   sample_limit             = 1500
   label_limit              = 30
   label_name_length_limit  = 200

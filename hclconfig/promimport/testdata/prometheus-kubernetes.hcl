@@ -7,7 +7,19 @@ global {
   scrape_protocols    = ["OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0", "PrometheusText0.0.4"]
 }
 
+plugin "kubernetes" {
+  source = "vigil-discovery-kubernetes"
+}
+
+discovery "kubernetes-apiservers-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "endpoints"
+  }
+}
+
 scrape "kubernetes-apiservers" {
+  discovery         = ["kubernetes-apiservers-kubernetes"]
   scheme            = "https"
   bearer_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -22,7 +34,15 @@ scrape "kubernetes-apiservers" {
   }
 }
 
+discovery "kubernetes-nodes-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "node"
+  }
+}
+
 scrape "kubernetes-nodes" {
+  discovery         = ["kubernetes-nodes-kubernetes"]
   scheme            = "https"
   bearer_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -36,7 +56,15 @@ scrape "kubernetes-nodes" {
   }
 }
 
+discovery "kubernetes-cadvisor-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "node"
+  }
+}
+
 scrape "kubernetes-cadvisor" {
+  discovery         = ["kubernetes-cadvisor-kubernetes"]
   metrics_path      = "/metrics/cadvisor"
   scheme            = "https"
   bearer_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -51,7 +79,16 @@ scrape "kubernetes-cadvisor" {
   }
 }
 
+discovery "kubernetes-service-endpoints-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "endpoints"
+  }
+}
+
 scrape "kubernetes-service-endpoints" {
+  discovery = ["kubernetes-service-endpoints-kubernetes"]
+
   relabel {
     regex  = "__meta_kubernetes_service_label_(.+)"
     action = "labelmap"
@@ -68,7 +105,15 @@ scrape "kubernetes-service-endpoints" {
   }
 }
 
+discovery "kubernetes-services-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "service"
+  }
+}
+
 scrape "kubernetes-services" {
+  discovery    = ["kubernetes-services-kubernetes"]
   metrics_path = "/probe"
   params = {
     module = ["http_2xx"]
@@ -105,7 +150,15 @@ scrape "kubernetes-services" {
   }
 }
 
+discovery "kubernetes-ingresses-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "ingress"
+  }
+}
+
 scrape "kubernetes-ingresses" {
+  discovery    = ["kubernetes-ingresses-kubernetes"]
   metrics_path = "/probe"
   params = {
     module = ["http_2xx"]
@@ -144,7 +197,16 @@ scrape "kubernetes-ingresses" {
   }
 }
 
+discovery "kubernetes-pods-kubernetes" {
+  plugin = "kubernetes"
+  config {
+    role = "pod"
+  }
+}
+
 scrape "kubernetes-pods" {
+  discovery = ["kubernetes-pods-kubernetes"]
+
   relabel {
     regex  = "__meta_kubernetes_pod_label_(.+)"
     action = "labelmap"

@@ -15,3 +15,20 @@ func TestSample(t *testing.T) {
 
 // TestREADME checks that the README documents every attribute.
 func TestREADME(t *testing.T) { upstreamtest.CheckREADME(t, mechanism, "README.md") }
+
+// TestImport: vigil config import writes a consul_sd_configs entry as a
+// discovery block that configures the plugin as Prometheus reads it.
+func TestImport(t *testing.T) {
+	upstreamtest.CheckImport(t, mechanism, `
+server: consul.example.org:8500
+token: s3cret
+datacenter: dc1
+scheme: https
+services: [web, api]
+tags: [prod]
+node_meta:
+  rack: r1
+allow_stale: false
+refresh_interval: 1m
+`)
+}

@@ -15,3 +15,19 @@ func TestSample(t *testing.T) {
 
 // TestREADME checks that the README documents every attribute.
 func TestREADME(t *testing.T) { upstreamtest.CheckREADME(t, mechanism, "README.md") }
+
+// TestImport: vigil config import writes an ec2_sd_configs entry as a
+// discovery block that configures the plugin as Prometheus reads it.
+func TestImport(t *testing.T) {
+	upstreamtest.CheckImport(t, mechanism, `
+region: eu-west-1
+access_key: AKIAEXAMPLE
+secret_key: s3cret
+port: 9100
+refresh_interval: 2m
+filters:
+  - name: "tag:env"
+    values: [prod, staging]
+  - {name: instance-state-name, values: [running]}
+`)
+}

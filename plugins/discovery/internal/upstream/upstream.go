@@ -36,6 +36,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/vigilmon/vigil/internal/hclogslog"
+	"github.com/vigilmon/vigil/internal/promsd"
 	"github.com/vigilmon/vigil/sdk"
 	sdkdiscovery "github.com/vigilmon/vigil/sdk/discovery"
 )
@@ -122,7 +123,7 @@ func Plugin(m Mechanism) sdk.Plugin {
 type adapter struct {
 	mech   Mechanism
 	typ    reflect.Type // the struct the config points to
-	fields []field
+	fields []promsd.Field
 	schema sdk.Schema
 }
 
@@ -131,13 +132,13 @@ func newAdapter(m Mechanism) (*adapter, error) {
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("the %T config is not a pointer to a struct", m.Config)
 	}
-	fields, err := deriveFields(t.Elem(), m.Config.Name())
+	fields, err := promsd.Fields(t.Elem(), m.Config.Name())
 	if err != nil {
 		return nil, fmt.Errorf("cannot derive the schema of %s: %w", t, err)
 	}
 	a := &adapter{mech: m, typ: t.Elem(), fields: fields}
 	for _, f := range fields {
-		a.schema = append(a.schema, f.attr)
+		a.schema = append(a.schema, f.Attr)
 	}
 	for _, e := range m.Extra {
 		if _, dup := a.schema.Attribute(e.Name); dup {
@@ -147,6 +148,10 @@ func newAdapter(m Mechanism) (*adapter, error) {
 	}
 	return a, nil
 }
+
+// HTTPClientAttributes returns the attributes Prometheus's common HTTP
+// client settings become, which the mechanisms that talk HTTP share.
+func HTTPClientAttributes() sdk.Schema { return promsd.HTTPClientAttributes() }
 
 // Schema returns the schema derived for m, Extra's attributes last.
 func Schema(m Mechanism) (sdk.Schema, error) {
@@ -185,17 +190,17 @@ func (a *adapter) Decode(cfg sdk.Config) (discovery.Config, error) {
 func (a *adapter) unmarshal(cfg sdk.Config, skip string) (discovery.Config, error) {
 	doc := map[any]any{}
 	for _, f := range a.fields {
-		name := f.attr.Name
+		name := f.Attr.Name
 		if !cfg.Has(name) || name == skip {
 			continue
 		}
 		var v any
-		switch f.form {
-		case yamlText:
+		switch f.Form {
+		case promsd.YAMLText:
 			if err := yaml.Unmarshal([]byte(cfg.String(name)), &v); err != nil {
 				return nil, sdk.AttributeErrorf(name, "is not YAML: %s", trimYAMLError(err.Error()))
 			}
-		case yamlList:
+		case promsd.YAMLList:
 			list := []any{}
 			for i, s := range cfg.StringList(name) {
 				var e any
@@ -206,9 +211,9 @@ func (a *adapter) unmarshal(cfg sdk.Config, skip string) (discovery.Config, erro
 			}
 			v = list
 		default:
-			v = plainValue(f.attr, cfg)
+			v = plainValue(f.Attr, cfg)
 		}
-		put(doc, f.path, v)
+		put(doc, f.Path, v)
 	}
 	text, err := yaml.Marshal(doc)
 	if err != nil {
@@ -227,21 +232,21 @@ func (a *adapter) unmarshal(cfg sdk.Config, skip string) (discovery.Config, erro
 func (a *adapter) configError(err error, cfg sdk.Config) error {
 	msg := trimYAMLError(err.Error())
 	for _, f := range a.fields {
-		if !cfg.Has(f.attr.Name) {
+		if !cfg.Has(f.Attr.Name) {
 			continue
 		}
-		if _, err2 := a.unmarshal(cfg, f.attr.Name); err2 == nil {
-			return sdk.AttributeErrorf(f.attr.Name, "%s", msg)
+		if _, err2 := a.unmarshal(cfg, f.Attr.Name); err2 == nil {
+			return sdk.AttributeErrorf(f.Attr.Name, "%s", msg)
 		}
 	}
 	for _, f := range a.fields {
-		if words(f.path[len(f.path)-1]).MatchString(msg) {
-			return sdk.AttributeErrorf(f.attr.Name, "%s", msg)
+		if words(f.Path[len(f.Path)-1]).MatchString(msg) {
+			return sdk.AttributeErrorf(f.Attr.Name, "%s", msg)
 		}
 	}
 	for _, f := range a.fields {
-		if v := cfg.String(f.attr.Name); f.attr.Type == sdk.TypeString && !f.attr.Sensitive && v != "" && words(v).MatchString(msg) {
-			return sdk.AttributeErrorf(f.attr.Name, "%s", msg)
+		if v := cfg.String(f.Attr.Name); f.Attr.Type == sdk.TypeString && !f.Attr.Sensitive && v != "" && words(v).MatchString(msg) {
+			return sdk.AttributeErrorf(f.Attr.Name, "%s", msg)
 		}
 	}
 	return fmt.Errorf("invalid %s config: %s", a.mech.Config.Name(), msg)

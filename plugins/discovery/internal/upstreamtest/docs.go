@@ -2,10 +2,15 @@ package upstreamtest
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/discovery"
+	"go.yaml.in/yaml/v2"
+
 	"github.com/vigilmon/vigil/hclconfig"
+	"github.com/vigilmon/vigil/hclconfig/promimport"
 	"github.com/vigilmon/vigil/plugins/discovery/internal/upstream"
 )
 
@@ -62,5 +67,62 @@ func CheckSample(t *testing.T, m upstream.Mechanism, path string) {
 	}
 	if n == 0 {
 		t.Fatalf("%s does not use the plugin %q", path, p.Info.Name)
+	}
+}
+
+// CheckImport converts a Prometheus configuration whose one scrape has
+// entry (YAML, one element of m's <name>_sd_configs list) with vigil
+// config import, and checks that the import reports nothing, and that
+// the discovery block it writes configures m's plugin with the config
+// Prometheus reads from entry.
+func CheckImport(t *testing.T, m upstream.Mechanism, entry string) {
+	t.Helper()
+	name := m.Config.Name()
+	doc := "scrape_configs:\n  - job_name: j\n    " + name + "_sd_configs:\n"
+	for i, line := range strings.Split(strings.TrimSpace(entry), "\n") {
+		if i == 0 {
+			doc += "      - " + line + "\n"
+		} else {
+			doc += "        " + line + "\n"
+		}
+	}
+	res, err := promimport.Convert([]byte(doc), promimport.Options{Filename: "prometheus.yml"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	for _, u := range res.Unconverted {
+		t.Errorf("the import reports %s", u)
+	}
+	cfg, diags := hclconfig.Parse("vigil.hcl", res.HCL)
+	if diags.HasErrors() {
+		t.Fatalf("%s\n%s", diags.Error(), res.HCL)
+	}
+	p := upstream.Plugin(m)
+	var got discovery.Config
+	for _, inst := range cfg.Instances() {
+		if inst.Plugin == nil || inst.Plugin.Name != name {
+			continue
+		}
+		config, diags := hclconfig.DecodePluginConfig(inst, p.Schema)
+		if diags.HasErrors() {
+			t.Fatalf("%s\n%s", diags.Error(), res.HCL)
+		}
+		values, err := p.Schema.Parse(config)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, res.HCL)
+		}
+		if got, err = upstream.Decode(m, values); err != nil {
+			t.Fatalf("%v\n%s", err, res.HCL)
+		}
+	}
+	if got == nil {
+		t.Fatalf("the import wrote no discovery block of the plugin %q:\n%s", name, res.HCL)
+	}
+	want := reflect.New(reflect.TypeOf(m.Config).Elem()).Interface()
+	if err := yaml.UnmarshalStrict([]byte(entry), want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the imported block gives the config\n%#v\nwhere Prometheus reads\n%#v\nfrom\n%s\nThe HCL:\n%s", got, want, entry, res.HCL)
 	}
 }

@@ -1,4 +1,10 @@
-package upstream
+// Package promsd describes the config structs of Prometheus's service
+// discovery mechanisms as Vigil plugin attributes: Fields walks a
+// struct's yaml tags and says, for each attribute, its name, type and
+// where and how its value goes in the upstream YAML. The discovery
+// plugins built on Prometheus's mechanisms derive their schema from it,
+// and vigil config import writes their config blocks with it.
+package promsd
 
 import (
 	"fmt"
@@ -11,27 +17,27 @@ import (
 	"github.com/vigilmon/vigil/sdk"
 )
 
-// form is how an attribute's value goes into the YAML document given to
+// Form is how an attribute's value goes into the YAML document given to
 // the upstream config.
-type form int
+type Form int
 
 const (
-	// plain values go in as they are (a duration as its string).
-	plain form = iota
-	// yamlText is a string holding YAML, for a field whose shape the
+	// Plain values go in as they are (a duration as its string).
+	Plain Form = iota
+	// YAMLText is a string holding YAML, for a field whose shape the
 	// schema's types cannot hold (a map of lists, say).
-	yamlText
-	// yamlList is a list of strings, each holding one YAML element of a
+	YAMLText
+	// YAMLList is a list of strings, each holding one YAML element of a
 	// list of blocks (kubernetes selectors, ec2 filters).
-	yamlList
+	YAMLList
 )
 
-// field is one attribute of the derived schema: where it goes in the
+// Field is one attribute of the derived schema: where it goes in the
 // upstream YAML, and how.
-type field struct {
-	attr sdk.Attribute
-	path []string // YAML keys, outermost first
-	form form
+type Field struct {
+	Attr sdk.Attribute
+	Path []string // YAML keys, outermost first
+	Form Form
 }
 
 var (
@@ -44,12 +50,13 @@ var (
 // maxDepth bounds how deep the derivation follows nested structs.
 const maxDepth = 6
 
-// deriveFields walks the yaml tags of the upstream config's struct. An
-// inline struct's fields are the parent's; a nested block's fields are
+// Fields walks the yaml tags of the upstream config's struct t (or a
+// pointer to it) of the mechanism mech ("kubernetes"). An inline
+// struct's fields are the parent's; a nested block's fields are
 // attributes named parent_child, as tls_config.ca_file becomes
 // tls_config_ca_file.
-func deriveFields(t reflect.Type, mech string) ([]field, error) {
-	var fields []field
+func Fields(t reflect.Type, mech string) ([]Field, error) {
+	var fields []Field
 	seen := map[string]bool{}
 	var walk func(t reflect.Type, prefix string, path []string, depth int) error
 	walk = func(t reflect.Type, prefix string, path []string, depth int) error {
@@ -97,7 +104,7 @@ func deriveFields(t reflect.Type, mech string) ([]field, error) {
 			seen[name] = true
 			a := sdk.Attribute{Name: name, Type: typ, Description: describeField(mech, p, fm)}
 			a.Sensitive = holdsSecret(ft, 0)
-			fields = append(fields, field{attr: a, path: p, form: fm})
+			fields = append(fields, Field{Attr: a, Path: p, Form: fm})
 		}
 		return nil
 	}
@@ -134,47 +141,47 @@ func structOf(t reflect.Type) reflect.Type {
 
 // attributeType maps a field's Go type to the attribute type that holds
 // it, and the form it takes in the YAML.
-func attributeType(t reflect.Type) (sdk.AttributeType, form) {
+func attributeType(t reflect.Type) (sdk.AttributeType, Form) {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch {
 	case t == durationType:
-		return sdk.TypeDuration, plain
+		return sdk.TypeDuration, Plain
 	case t == urlType, t == tlsVerType, t == secretType:
-		return sdk.TypeString, plain
+		return sdk.TypeString, Plain
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return sdk.TypeString, plain
+		return sdk.TypeString, Plain
 	case reflect.Bool:
-		return sdk.TypeBool, plain
+		return sdk.TypeBool, Plain
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
 		reflect.Float32, reflect.Float64:
-		return sdk.TypeNumber, plain
+		return sdk.TypeNumber, Plain
 	case reflect.Slice:
 		e := t.Elem()
 		if e.Kind() == reflect.String {
-			return sdk.TypeStringList, plain
+			return sdk.TypeStringList, Plain
 		}
 		if structOf(e) != nil {
-			return sdk.TypeStringList, yamlList
+			return sdk.TypeStringList, YAMLList
 		}
 	case reflect.Map:
 		if t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String {
-			return sdk.TypeStringMap, plain
+			return sdk.TypeStringMap, Plain
 		}
 	}
-	return sdk.TypeString, yamlText
+	return sdk.TypeString, YAMLText
 }
 
-func describeField(mech string, path []string, fm form) string {
+func describeField(mech string, path []string, fm Form) string {
 	d := fmt.Sprintf("Prometheus's %s_sd_config field %s.", mech, strings.Join(path, "."))
 	switch fm {
-	case yamlList:
+	case YAMLList:
 		d += " Each element is one entry of the list, written in YAML flow style, e.g. \"{name: a, values: [b]}\"."
-	case yamlText:
+	case YAMLText:
 		d += " Its value is written in YAML, as in Prometheus's configuration."
 	}
 	return d
@@ -205,13 +212,21 @@ func holdsSecret(t reflect.Type, depth int) bool {
 // client settings (config.HTTPClientConfig) become, which the
 // mechanisms that talk HTTP share.
 func HTTPClientAttributes() sdk.Schema {
-	fields, err := deriveFields(reflect.TypeFor[config.HTTPClientConfig](), "")
+	fields, err := Fields(reflect.TypeFor[config.HTTPClientConfig](), "")
 	if err != nil {
 		panic(err)
 	}
 	out := make(sdk.Schema, 0, len(fields))
 	for _, f := range fields {
-		out = append(out, f.attr)
+		out = append(out, f.Attr)
 	}
 	return out
+}
+
+// Known returns the fields of the mechanism named mech ("kubernetes"),
+// one of those the first-party discovery plugins serve, for a program
+// that does not link the mechanism's package; ok is false for another.
+func Known(mech string) (fields []Field, ok bool) {
+	fields, ok = known[mech]
+	return fields, ok
 }
