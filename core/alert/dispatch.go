@@ -34,6 +34,9 @@ const (
 	// DefaultGCInterval is how often the silences and the notification
 	// log are cleared of what expired.
 	DefaultGCInterval = 15 * time.Minute
+	// DefaultNotifyConcurrency is how many delivery attempts to one
+	// receiver may be in progress at once; the others wait their turn.
+	DefaultNotifyConcurrency = 16
 )
 
 // Alert is an alert as the rules send it.
@@ -79,6 +82,13 @@ type Options struct {
 	// GCInterval is how often expired silences and notification log
 	// entries are deleted. Default: DefaultGCInterval.
 	GCInterval time.Duration
+	// NotifyConcurrency bounds the delivery attempts to one receiver in
+	// progress at once; the others wait, in the order they became due.
+	// When many groups are due at the same moment (after their
+	// group_wait, say), all of them at once would share the CPU and the
+	// notifier until the last is done, each finishing late; in turn, the
+	// first are delivered at once. Default: DefaultNotifyConcurrency.
+	NotifyConcurrency int
 }
 
 // Dispatcher receives the alerts of the rules, groups them along the
@@ -105,10 +115,13 @@ type Dispatcher struct {
 	// send_resolved = false; timeouts the notifier blocks' timeouts.
 	quietResolved map[string]bool
 	timeouts      map[string]time.Duration
-	alerts        map[uint64]*Alert     // every alert of a group, by fingerprint
-	sources       map[uint64]*Alert     // those of alerts that may inhibit others
-	updated       map[uint64]time.Time  // when each alert was last received
-	groups        map[string]*aggrGroup // by route ID and group labels
+	// slots bound the delivery attempts in progress, by receiver: an
+	// attempt holds a place in its receiver's channel.
+	slots   map[string]chan struct{}
+	alerts  map[uint64]*Alert     // every alert of a group, by fingerprint
+	sources map[uint64]*Alert     // those of alerts that may inhibit others
+	updated map[uint64]time.Time  // when each alert was last received
+	groups  map[string]*aggrGroup // by route ID and group labels
 	// maxAlerts bounds len(alerts): the global block's max_alerts; 0
 	// sets no bound.
 	maxAlerts int
@@ -133,6 +146,9 @@ func NewDispatcher(opts Options) *Dispatcher {
 	if opts.GCInterval <= 0 {
 		opts.GCInterval = DefaultGCInterval
 	}
+	if opts.NotifyConcurrency <= 0 {
+		opts.NotifyConcurrency = DefaultNotifyConcurrency
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	deliveries, cancelDeliveries := context.WithCancel(context.Background())
 	d := &Dispatcher{
@@ -148,6 +164,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 		sources:          map[uint64]*Alert{},
 		updated:          map[uint64]time.Time{},
 		groups:           map[string]*aggrGroup{},
+		slots:            map[string]chan struct{}{},
 	}
 	d.wg.Add(1)
 	go d.runGC()

@@ -78,6 +78,11 @@ func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notifi
 	if !ok {
 		return reasonNoNotifier, fmt.Errorf("notifier %q is not running", receiver)
 	}
+	release, err := d.acquireSlot(ctx, receiver)
+	if err != nil {
+		return reasonTimeout, err
+	}
+	defer release()
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
@@ -92,6 +97,25 @@ func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notifi
 		return reasonTimeout, err
 	}
 	return reasonOther, err
+}
+
+// acquireSlot waits, until ctx ends, for one of the places of receiver's
+// delivery attempts in progress (Options.NotifyConcurrency), and returns
+// the function that frees it. Waiters get places in the order they came.
+func (d *Dispatcher) acquireSlot(ctx context.Context, receiver string) (release func(), err error) {
+	d.mu.Lock()
+	slots, ok := d.slots[receiver]
+	if !ok {
+		slots = make(chan struct{}, d.opts.NotifyConcurrency)
+		d.slots[receiver] = slots
+	}
+	d.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("no delivery to %q could start before the next group_interval: %d others were in progress: %w", receiver, cap(slots), context.Cause(ctx))
+	}
 }
 
 // Metrics are the dispatcher's metrics; register them with a
