@@ -645,8 +645,8 @@ func (d *Dispatcher) notifyGroup(ctx context.Context, g *aggrGroup, route *Route
 		alerts = slices.DeleteFunc(alerts, func(a *Alert) bool { return a.Resolved(now) })
 	}
 	if len(alerts) > 0 {
-		n := d.notification(route.Receiver, groupKey, g.labels, alerts, now)
-		if err := d.deliver(ctx, route.Receiver, n); err != nil {
+		build := func() *sdk.Notification { return d.notification(route.Receiver, groupKey, g.labels, alerts, now) }
+		if err := d.deliver(ctx, route.Receiver, build); err != nil {
 			return err
 		}
 	}
