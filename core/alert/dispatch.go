@@ -533,18 +533,20 @@ func (d *Dispatcher) newGroup(id string, r *Route, a *Alert) *aggrGroup {
 	if a.StartsAt.Add(wait).Before(time.Now()) {
 		wait = 0
 	}
+	// The timer starts now, with the group, rather than when runGroup's
+	// goroutine first runs, which may be later on a busy server.
+	timer := time.NewTimer(wait)
 	d.wg.Add(1)
-	go d.runGroup(ctx, g, wait)
+	go d.runGroup(ctx, g, timer)
 	return g
 }
 
 func (g *aggrGroup) stop() { g.cancel() }
 
-// runGroup flushes g after wait, then every group_interval of its route,
-// until ctx ends.
-func (d *Dispatcher) runGroup(ctx context.Context, g *aggrGroup, wait time.Duration) {
+// runGroup flushes g when timer fires, then every group_interval of its
+// route, until ctx ends.
+func (d *Dispatcher) runGroup(ctx context.Context, g *aggrGroup, timer *time.Timer) {
 	defer d.wg.Done()
-	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		select {
