@@ -2,6 +2,8 @@ package alert
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -581,10 +583,15 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 	d.mu.Lock()
 	route := g.route
 	sources := d.firingSources(now)
-	snapshot := maps.Clone(g.alerts)
 	sendResolved := !d.quietResolved[route.Receiver]
-	var send []*Alert
-	for _, a := range snapshot {
+	var (
+		send     []*Alert
+		resolved []heldAlert // those considered, dropped if all goes well
+	)
+	for fp, a := range g.alerts {
+		if a.Resolved(now) {
+			resolved = append(resolved, heldAlert{fp, a})
+		}
 		if len(d.opts.Store.Silences().Mutes(a.Labels, now)) > 0 || d.inhibitor.Inhibited(a.Labels, sources) {
 			continue
 		}
@@ -604,10 +611,10 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var dropped []uint64
-	for fp, a := range snapshot {
-		if a.Resolved(now) && g.alerts[fp] == a {
-			delete(g.alerts, fp)
-			dropped = append(dropped, fp)
+	for _, h := range resolved {
+		if g.alerts[h.fp] == h.a { // not received again since
+			delete(g.alerts, h.fp)
+			dropped = append(dropped, h.fp)
 		}
 	}
 	if len(g.alerts) == 0 && d.groups[g.id] == g {
@@ -615,6 +622,12 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 		delete(d.groups, g.id)
 	}
 	d.forgetUngrouped(dropped)
+}
+
+// heldAlert is an alert of a group with its fingerprint.
+type heldAlert struct {
+	fp uint64
+	a  *Alert
 }
 
 // notifyGroup delivers the alerts of g to the route's receiver unless the
@@ -689,12 +702,18 @@ func (d *Dispatcher) notification(receiver, groupKey string, groupLabels labels.
 			StartsAt:     a.StartsAt,
 			EndsAt:       endsAt,
 			GeneratorURL: a.GeneratorURL,
-			Fingerprint:  fmt.Sprintf("%016x", a.Fingerprint()),
+			Fingerprint:  fingerprintString(a.Fingerprint()),
 		})
 		keepCommon(n.CommonLabels, a.Labels)
 		keepCommon(n.CommonAnnotations, a.Annotations)
 	}
 	return n
+}
+
+// fingerprintString is fp as Alertmanager writes a fingerprint: 16
+// hexadecimal digits.
+func fingerprintString(fp uint64) string {
+	return hex.EncodeToString(binary.BigEndian.AppendUint64(make([]byte, 0, 8), fp))
 }
 
 // keepCommon deletes from common the entries lset does not share.

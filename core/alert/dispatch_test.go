@@ -792,3 +792,13 @@ route {
 		t.Errorf("at most %d deliveries to a at once, want 2", most)
 	}
 }
+
+// TestFingerprintString checks that fingerprints are written as
+// Alertmanager writes them, 16 hexadecimal digits, leading zeros kept.
+func TestFingerprintString(t *testing.T) {
+	for _, fp := range []uint64{0, 1, 0xabc, 0x0123456789abcdef, ^uint64(0)} {
+		if got, want := fingerprintString(fp), fmt.Sprintf("%016x", fp); got != want {
+			t.Errorf("fingerprintString(%#x) = %q, want %q", fp, got, want)
+		}
+	}
+}
