@@ -38,10 +38,11 @@
 //
 // It ends with the line
 //
-//	alerting ratios (vigil/alertmanager): latency=X cpu=X
+//	alerting ratios (vigil/alertmanager): latency=X cpu=X rss=X
 //
-// where latency is the ratio of the p50 latencies and cpu that of the CPU
-// per alert, two decimals each. Progress goes to stderr, results to
+// where latency is the ratio of the p50 latencies, cpu that of the CPU
+// per alert and rss that of the peak RSS of the server and its children,
+// two decimals each. Progress goes to stderr, results to
 // stdout. Every child process is killed before it returns, on failure
 // too.
 //

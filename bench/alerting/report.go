@@ -22,12 +22,14 @@ func printReport(out io.Writer, cfg config, w *workload, ip *inProcessResult, ru
 	if len(runs) > 0 {
 		printSystems(out, cfg, v, a)
 	}
-	latency, cpu := math.NaN(), math.NaN()
+	latency, cpu, rss := math.NaN(), math.NaN(), math.NaN()
 	if v != nil && a != nil {
 		latency = float64(harness.Percentile(v.latency, 50)) / float64(harness.Percentile(a.latency, 50))
 		cpu = float64(v.cpuPerAlert()) / float64(a.cpuPerAlert())
+		rss = float64(v.peakRSS()) / float64(a.peakRSS())
 	}
-	fmt.Fprintln(out, harness.RatioLine("alerting", "vigil/alertmanager", harness.Ratio{Key: "latency", Value: latency}, harness.Ratio{Key: "cpu", Value: cpu}))
+	fmt.Fprintln(out, harness.RatioLine("alerting", "vigil/alertmanager",
+		harness.Ratio{Key: "latency", Value: latency}, harness.Ratio{Key: "cpu", Value: cpu}, harness.Ratio{Key: "rss", Value: rss}))
 }
 
 // printInProcess writes part 1's figures.
@@ -77,7 +79,7 @@ func printSystems(out io.Writer, cfg config, v, a *systemResult) {
 	row("  server process", func(r *systemResult) float64 { s, _ := r.cpu(); return s }, secs, "")
 	row("  notifier plugin process(es)", func(r *systemResult) float64 { _, c := r.cpu(); return c }, secs, "")
 	row("CPU per alert", func(r *systemResult) float64 { return r.cpuPerAlert().Seconds() }, harness.FormatSeconds, harness.LowerIsBetter)
-	row("peak RSS, server + children", func(r *systemResult) float64 { return float64(r.after.ServerRSS + r.after.ChildrenRSS) }, harness.HumanBytes, harness.LowerIsBetter)
+	row("peak RSS, server + children", func(r *systemResult) float64 { return float64(r.peakRSS()) }, harness.HumanBytes, harness.LowerIsBetter)
 	row("  server process", func(r *systemResult) float64 { return float64(r.after.ServerRSS) }, harness.HumanBytes, "")
 	row("  child processes", func(r *systemResult) float64 { return float64(r.after.ChildrenRSS) }, harness.HumanBytes, "")
 	row("webhook messages", func(r *systemResult) float64 { return float64(r.recv.messages) }, count, "")

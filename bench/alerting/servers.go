@@ -37,6 +37,10 @@ func (r *systemResult) cpuPerAlert() time.Duration {
 	return time.Duration((s + c) / float64(len(r.latency)) * float64(time.Second))
 }
 
+// peakRSS returns the peak RSS of the server and its children when the
+// last alert arrived: the sum of each process's VmHWM.
+func (r *systemResult) peakRSS() int64 { return r.after.ServerRSS + r.after.ChildrenRSS }
+
 // system starts one of the servers under test.
 type system struct {
 	// start writes the server's configuration into dir, starts it

@@ -2,6 +2,8 @@ package alert
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -34,6 +36,9 @@ const (
 	// DefaultGCInterval is how often the silences and the notification
 	// log are cleared of what expired.
 	DefaultGCInterval = 15 * time.Minute
+	// DefaultNotifyConcurrency is how many delivery attempts to one
+	// receiver may be in progress at once; the others wait their turn.
+	DefaultNotifyConcurrency = 16
 )
 
 // Alert is an alert as the rules send it.
@@ -79,6 +84,13 @@ type Options struct {
 	// GCInterval is how often expired silences and notification log
 	// entries are deleted. Default: DefaultGCInterval.
 	GCInterval time.Duration
+	// NotifyConcurrency bounds the delivery attempts to one receiver in
+	// progress at once; the others wait, in the order they became due.
+	// When many groups are due at the same moment (after their
+	// group_wait, say), all of them at once would share the CPU and the
+	// notifier until the last is done, each finishing late; in turn, the
+	// first are delivered at once. Default: DefaultNotifyConcurrency.
+	NotifyConcurrency int
 }
 
 // Dispatcher receives the alerts of the rules, groups them along the
@@ -105,10 +117,13 @@ type Dispatcher struct {
 	// send_resolved = false; timeouts the notifier blocks' timeouts.
 	quietResolved map[string]bool
 	timeouts      map[string]time.Duration
-	alerts        map[uint64]*Alert     // every alert of a group, by fingerprint
-	sources       map[uint64]*Alert     // those of alerts that may inhibit others
-	updated       map[uint64]time.Time  // when each alert was last received
-	groups        map[string]*aggrGroup // by route ID and group labels
+	// slots bound the delivery attempts in progress, by receiver: an
+	// attempt holds a place in its receiver's channel.
+	slots   map[string]chan struct{}
+	alerts  map[uint64]*Alert     // every alert of a group, by fingerprint
+	sources map[uint64]*Alert     // those of alerts that may inhibit others
+	updated map[uint64]time.Time  // when each alert was last received
+	groups  map[string]*aggrGroup // by route ID and group labels
 	// maxAlerts bounds len(alerts): the global block's max_alerts; 0
 	// sets no bound.
 	maxAlerts int
@@ -133,6 +148,9 @@ func NewDispatcher(opts Options) *Dispatcher {
 	if opts.GCInterval <= 0 {
 		opts.GCInterval = DefaultGCInterval
 	}
+	if opts.NotifyConcurrency <= 0 {
+		opts.NotifyConcurrency = DefaultNotifyConcurrency
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	deliveries, cancelDeliveries := context.WithCancel(context.Background())
 	d := &Dispatcher{
@@ -148,6 +166,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 		sources:          map[uint64]*Alert{},
 		updated:          map[uint64]time.Time{},
 		groups:           map[string]*aggrGroup{},
+		slots:            map[string]chan struct{}{},
 	}
 	d.wg.Add(1)
 	go d.runGC()
@@ -516,18 +535,20 @@ func (d *Dispatcher) newGroup(id string, r *Route, a *Alert) *aggrGroup {
 	if a.StartsAt.Add(wait).Before(time.Now()) {
 		wait = 0
 	}
+	// The timer starts now, with the group, rather than when runGroup's
+	// goroutine first runs, which may be later on a busy server.
+	timer := time.NewTimer(wait)
 	d.wg.Add(1)
-	go d.runGroup(ctx, g, wait)
+	go d.runGroup(ctx, g, timer)
 	return g
 }
 
 func (g *aggrGroup) stop() { g.cancel() }
 
-// runGroup flushes g after wait, then every group_interval of its route,
-// until ctx ends.
-func (d *Dispatcher) runGroup(ctx context.Context, g *aggrGroup, wait time.Duration) {
+// runGroup flushes g when timer fires, then every group_interval of its
+// route, until ctx ends.
+func (d *Dispatcher) runGroup(ctx context.Context, g *aggrGroup, timer *time.Timer) {
 	defer d.wg.Done()
-	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		select {
@@ -562,10 +583,15 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 	d.mu.Lock()
 	route := g.route
 	sources := d.firingSources(now)
-	snapshot := maps.Clone(g.alerts)
 	sendResolved := !d.quietResolved[route.Receiver]
-	var send []*Alert
-	for _, a := range snapshot {
+	var (
+		send     []*Alert
+		resolved []heldAlert // those considered, dropped if all goes well
+	)
+	for fp, a := range g.alerts {
+		if a.Resolved(now) {
+			resolved = append(resolved, heldAlert{fp, a})
+		}
 		if len(d.opts.Store.Silences().Mutes(a.Labels, now)) > 0 || d.inhibitor.Inhibited(a.Labels, sources) {
 			continue
 		}
@@ -585,10 +611,10 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var dropped []uint64
-	for fp, a := range snapshot {
-		if a.Resolved(now) && g.alerts[fp] == a {
-			delete(g.alerts, fp)
-			dropped = append(dropped, fp)
+	for _, h := range resolved {
+		if g.alerts[h.fp] == h.a { // not received again since
+			delete(g.alerts, h.fp)
+			dropped = append(dropped, h.fp)
 		}
 	}
 	if len(g.alerts) == 0 && d.groups[g.id] == g {
@@ -596,6 +622,12 @@ func (d *Dispatcher) flush(ctx context.Context, g *aggrGroup) {
 		delete(d.groups, g.id)
 	}
 	d.forgetUngrouped(dropped)
+}
+
+// heldAlert is an alert of a group with its fingerprint.
+type heldAlert struct {
+	fp uint64
+	a  *Alert
 }
 
 // notifyGroup delivers the alerts of g to the route's receiver unless the
@@ -628,8 +660,8 @@ func (d *Dispatcher) notifyGroup(ctx context.Context, g *aggrGroup, route *Route
 		alerts = slices.DeleteFunc(alerts, func(a *Alert) bool { return a.Resolved(now) })
 	}
 	if len(alerts) > 0 {
-		n := d.notification(route.Receiver, groupKey, g.labels, alerts, now)
-		if err := d.deliver(ctx, route.Receiver, n); err != nil {
+		build := func() *sdk.Notification { return d.notification(route.Receiver, groupKey, g.labels, alerts, now) }
+		if err := d.deliver(ctx, route.Receiver, build); err != nil {
 			return err
 		}
 	}
@@ -670,12 +702,18 @@ func (d *Dispatcher) notification(receiver, groupKey string, groupLabels labels.
 			StartsAt:     a.StartsAt,
 			EndsAt:       endsAt,
 			GeneratorURL: a.GeneratorURL,
-			Fingerprint:  fmt.Sprintf("%016x", a.Fingerprint()),
+			Fingerprint:  fingerprintString(a.Fingerprint()),
 		})
 		keepCommon(n.CommonLabels, a.Labels)
 		keepCommon(n.CommonAnnotations, a.Annotations)
 	}
 	return n
+}
+
+// fingerprintString is fp as Alertmanager writes a fingerprint: 16
+// hexadecimal digits.
+func fingerprintString(fp uint64) string {
+	return hex.EncodeToString(binary.BigEndian.AppendUint64(make([]byte, 0, 8), fp))
 }
 
 // keepCommon deletes from common the entries lset does not share.

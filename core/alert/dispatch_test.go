@@ -700,3 +700,105 @@ route {
 		t.Errorf("%d attempts, want 1", attempts)
 	}
 }
+
+// countingNotifier holds each notification until release is closed, and
+// counts the attempts in progress by receiver, with the most seen.
+type countingNotifier struct {
+	release chan struct{}
+	mu      sync.Mutex
+	now     map[string]int
+	most    map[string]int
+	sent    map[string]int
+}
+
+func (c *countingNotifier) Notify(ctx context.Context, n *sdk.Notification) error {
+	c.mu.Lock()
+	c.now[n.Receiver]++
+	c.most[n.Receiver] = max(c.most[n.Receiver], c.now[n.Receiver])
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.now[n.Receiver]--
+		c.mu.Unlock()
+	}()
+	select {
+	case <-c.release:
+		c.mu.Lock()
+		c.sent[n.Receiver]++
+		c.mu.Unlock()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// counts returns the attempts in progress, the most seen at once and the
+// notifications delivered, of receiver.
+func (c *countingNotifier) counts(receiver string) (now, most, sent int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now[receiver], c.most[receiver], c.sent[receiver]
+}
+
+// TestDispatcherBoundsDeliveriesInProgress has six groups of receiver a
+// and one of receiver b due at once, with NotifyConcurrency 2: two
+// deliveries to a are in progress at a time, the others wait, and b's
+// is not held up by a's; once the notifier answers, every group is
+// delivered.
+func TestDispatcherBoundsDeliveriesInProgress(t *testing.T) {
+	c := &countingNotifier{release: make(chan struct{}), now: map[string]int{}, most: map[string]int{}, sent: map[string]int{}}
+	d := newTestDispatcherWith(t, Options{Store: openStoreForTest(t, t.TempDir()), NotifyConcurrency: 2}, c, `
+route {
+  receiver       = "a"
+  group_by       = ["alertname"]
+  group_wait     = "10ms"
+  group_interval = "1m"
+  route {
+    matchers = ["team=b"]
+    receiver = "b"
+  }
+}`)
+	var alerts []*Alert
+	for i := range 6 {
+		alerts = append(alerts, firing("alertname", fmt.Sprintf("Down%d", i)))
+	}
+	d.Receive(append(alerts, firing("alertname", "Late", "team", "b")))
+	waitUntil := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting for %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitUntil("two deliveries to a and one to b in progress", func() bool {
+		a, _, _ := c.counts("a")
+		b, _, _ := c.counts("b")
+		return a == 2 && b == 1
+	})
+	time.Sleep(200 * time.Millisecond) // time for a third delivery to a to start, were it let
+	if now, most, _ := c.counts("a"); now != 2 || most != 2 {
+		t.Fatalf("deliveries to a in progress: %d, most at once %d; want 2 and 2", now, most)
+	}
+	close(c.release)
+	waitUntil("every group delivered", func() bool {
+		_, _, a := c.counts("a")
+		_, _, b := c.counts("b")
+		return a == 6 && b == 1
+	})
+	if _, most, _ := c.counts("a"); most != 2 {
+		t.Errorf("at most %d deliveries to a at once, want 2", most)
+	}
+}
+
+// TestFingerprintString checks that fingerprints are written as
+// Alertmanager writes them, 16 hexadecimal digits, leading zeros kept.
+func TestFingerprintString(t *testing.T) {
+	for _, fp := range []uint64{0, 1, 0xabc, 0x0123456789abcdef, ^uint64(0)} {
+		if got, want := fingerprintString(fp), fmt.Sprintf("%016x", fp); got != want {
+			t.Errorf("fingerprintString(%#x) = %q, want %q", fp, got, want)
+		}
+	}
+}

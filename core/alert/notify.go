@@ -21,14 +21,17 @@ const (
 	reasonOther      = "other"       // any other error, retried
 )
 
-// deliver sends n to the notifier of receiver. A failed attempt is
-// retried, after a backoff that doubles with jitter, until ctx ends; an
-// error marked with sdk.Permanent is not, nor any once the dispatcher
-// stops. As in Alertmanager, the notification counts once in
-// vigil_notifications_total, and in vigil_notifications_failed_total when
-// it fails for good; each attempt counts in
-// vigil_notification_requests_total.
-func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notification) error {
+// deliver sends the notification that build makes to the notifier of
+// receiver. Each attempt waits for a place among the receiver's attempts
+// in progress (Options.NotifyConcurrency); the notification is built when
+// the first gets one, so that groups waiting their turn do not hold
+// theirs. A failed attempt is retried, after a backoff that doubles with
+// jitter, until ctx ends; an error marked with sdk.Permanent is not, nor
+// any once the dispatcher stops. As in Alertmanager, the notification
+// counts once in vigil_notifications_total, and in
+// vigil_notifications_failed_total when it fails for good; each attempt
+// counts in vigil_notification_requests_total.
+func (d *Dispatcher) deliver(ctx context.Context, receiver string, build func() *sdk.Notification) error {
 	d.metrics.total.WithLabelValues(receiver).Inc()
 	d.mu.Lock()
 	timeout, ok := d.timeouts[receiver]
@@ -37,8 +40,18 @@ func (d *Dispatcher) deliver(ctx context.Context, receiver string, n *sdk.Notifi
 		timeout = d.opts.NotifyTimeout
 	}
 	backoff := d.opts.RetryBackoff
+	var n *sdk.Notification
 	for attempt := 1; ; attempt++ {
+		release, err := d.acquireSlot(ctx, receiver)
+		if err != nil {
+			d.metrics.failed.WithLabelValues(receiver, reasonTimeout).Inc()
+			return fmt.Errorf("notify %q, attempt %d: %w", receiver, attempt, err)
+		}
+		if n == nil {
+			n = build()
+		}
 		reason, err := d.attempt(ctx, receiver, n, timeout)
+		release()
 		if err == nil {
 			return nil
 		}
@@ -92,6 +105,25 @@ func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notifi
 		return reasonTimeout, err
 	}
 	return reasonOther, err
+}
+
+// acquireSlot waits, until ctx ends, for one of the places of receiver's
+// delivery attempts in progress (Options.NotifyConcurrency), and returns
+// the function that frees it. Waiters get places in the order they came.
+func (d *Dispatcher) acquireSlot(ctx context.Context, receiver string) (release func(), err error) {
+	d.mu.Lock()
+	slots, ok := d.slots[receiver]
+	if !ok {
+		slots = make(chan struct{}, d.opts.NotifyConcurrency)
+		d.slots[receiver] = slots
+	}
+	d.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("no delivery to %q could start before the next group_interval: %d others were in progress: %w", receiver, cap(slots), context.Cause(ctx))
+	}
 }
 
 // Metrics are the dispatcher's metrics; register them with a

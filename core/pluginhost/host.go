@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilmon/vigil/hclconfig"
 	"github.com/vigilmon/vigil/sdk"
@@ -20,6 +23,11 @@ import (
 
 // checkInterval is how often the host checks that every plugin runs.
 const checkInterval = 2 * time.Second
+
+// maxResolving bounds the plugins Resolve checks at once: loading a Go
+// Wasm module of 15-20 MB in the interpreter takes about 250 MB while it
+// is loaded.
+const maxResolving = 2
 
 // Host keeps the plugin instances of the configuration running:
 // ApplyConfig starts, reconfigures and stops them, Run restarts those that
@@ -30,6 +38,9 @@ type Host struct {
 	metrics   *Metrics
 	cacheDir  string // Wasm compilation cache; empty for none
 	interpret bool   // load Wasm plugins in the interpreter
+	// checkEvery is how often Run checks the plugins: checkInterval,
+	// but in tests.
+	checkEvery time.Duration
 
 	mu        sync.Mutex
 	instances map[instanceKey]*managed
@@ -67,7 +78,7 @@ func New(opts Options) *Host {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: opts.CacheDir, interpret: opts.InterpretWasm, instances: map[instanceKey]*managed{}}
+	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: opts.CacheDir, interpret: opts.InterpretWasm, checkEvery: checkInterval, instances: map[instanceKey]*managed{}}
 }
 
 // Metrics returns the plugin metrics, for the server's /metrics.
@@ -120,8 +131,12 @@ func grantedEnv(names []string) []string {
 // copy of cfg whose instances carry their decoded configs
 // (hclconfig.Config.WithPluginValues), for ApplyConfig; cfg is not
 // changed.
+//
+// The plugins are checked two at a time when there are two CPUs or
+// more: loading a Wasm module is CPU-bound, and each plugin is checked on
+// its own. The diagnostics come in the order of the plugin blocks all the
+// same.
 func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.Config, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
 	byPlugin := map[*hclconfig.Plugin][]*hclconfig.PluginInstance{}
 	var plugins []*hclconfig.Plugin
 	for _, inst := range cfg.Instances() {
@@ -130,9 +145,26 @@ func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.C
 		}
 		byPlugin[inst.Plugin] = append(byPlugin[inst.Plugin], inst)
 	}
+	type result struct {
+		diags  hcl.Diagnostics
+		values map[*hclconfig.PluginInstance]*sdk.Config
+	}
+	results := make([]result, len(plugins))
+	var g errgroup.Group
+	g.SetLimit(min(runtime.GOMAXPROCS(0), maxResolving))
+	for i, p := range plugins {
+		g.Go(func() error {
+			values := map[*hclconfig.PluginInstance]*sdk.Config{}
+			results[i] = result{diags: h.resolvePlugin(ctx, p, byPlugin[p], values), values: values}
+			return nil
+		})
+	}
+	_ = g.Wait() // every check reports through its diagnostics
+	var diags hcl.Diagnostics
 	values := map[*hclconfig.PluginInstance]*sdk.Config{}
-	for _, p := range plugins {
-		diags = append(diags, h.resolvePlugin(ctx, p, byPlugin[p], values)...)
+	for _, r := range results {
+		diags = append(diags, r.diags...)
+		maps.Copy(values, r.values)
 	}
 	return cfg.WithPluginValues(values), diags
 }
@@ -334,17 +366,23 @@ func (h *Host) Status() []Status {
 	return out
 }
 
-// Run checks every few seconds that each instance's plugin runs, and
-// restarts those that died or hang, until ctx ends; then it stops every
-// plugin.
+// Run checks at once, then every few seconds, that each instance's
+// plugin runs: it starts those not started yet, so that a notifier is
+// ready before its first notification, and restarts those that died or
+// hang, until ctx ends; then it stops every plugin.
 func (h *Host) Run(ctx context.Context) error {
-	t := time.NewTicker(checkInterval)
+	t := time.NewTicker(h.checkEvery)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	for first := true; ; first = false {
+		if first && ctx.Err() != nil {
 			return h.Close()
-		case <-t.C:
+		}
+		if !first {
+			select {
+			case <-ctx.Done():
+				return h.Close()
+			case <-t.C:
+			}
 		}
 		h.mu.Lock()
 		list := make([]*Instance, 0, len(h.instances))

@@ -475,3 +475,35 @@ func TestPluginLogsOnceServed(t *testing.T) {
 		}
 	}
 }
+
+// TestRunStartsPluginsAtOnce checks that Run starts the plugins of the
+// instances at once, not at its first periodic check: a notifier is
+// ready before its first notification.
+func TestRunStartsPluginsAtOnce(t *testing.T) {
+	h := newHost(t)
+	h.checkEvery = time.Hour
+	cfg, diags := loadConfig(t, h, `exporter "e" {
+  plugin = "test"
+  config { series = 1 }
+}`)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for testutil.ToFloat64(h.metrics.up.WithLabelValues("test", "e", "exporter")) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the plugin was not started by Run within 30s, with no call made")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

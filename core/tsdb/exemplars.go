@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/tsdb/chunks"
@@ -24,29 +27,116 @@ type pendingExemplar struct {
 	e exemplar.Exemplar
 }
 
+// initialExemplars is the size the exemplar buffer starts with; it
+// doubles as it fills, up to the store's MaxExemplars.
+const initialExemplars = 1024
+
 // exemplarStore holds the exemplars of the store: upstream's circular
 // exemplar storage, one buffer shared by every series, with its metrics.
+// The buffer starts small and grows, before it would drop an exemplar,
+// up to max entries: a store that receives few exemplars, or none, does
+// not hold the memory of max of them (6 MB for the default 100,000).
 type exemplarStore struct {
 	tsdb.ExemplarStorage
-	resize func(int64) int
+	storage *tsdb.CircularExemplarStorage
 	// metrics are upstream's prometheus_tsdb_exemplar_* metrics, forwarded
-	// by the store's collector.
+	// by the store's collector, but for max_exemplars, which is max here
+	// rather than the buffer's size.
 	metrics collectorList
+
+	// mu orders additions with the growth of the buffer. max is the
+	// bound, size the buffer's length, and held counts the exemplars it
+	// holds, at most size (duplicates, which upstream drops silently,
+	// count too, so that it grows early rather than late).
+	mu              sync.Mutex
+	max, size, held int64
 }
 
-// newExemplarStore makes an exemplar storage of capacity entries that
-// accepts exemplars up to oooWindowMillis older than a series' newest, as
-// upstream's head makes one with its out-of-order window.
+// newExemplarStore makes an exemplar storage of up to capacity entries
+// that accepts exemplars up to oooWindowMillis older than a series'
+// newest, as upstream's head makes one with its out-of-order window.
 func newExemplarStore(capacity, oooWindowMillis int64) (*exemplarStore, error) {
-	es := &exemplarStore{}
-	m := tsdb.NewExemplarMetrics(&es.metrics)
-	s, err := tsdb.NewCircularExemplarStorage(capacity, m, oooWindowMillis)
+	es := &exemplarStore{max: max(capacity, 0)}
+	es.size = min(es.max, initialExemplars)
+	var upstream collectorList
+	m := tsdb.NewExemplarMetrics(&upstream)
+	s, err := tsdb.NewCircularExemplarStorage(es.size, m, oooWindowMillis)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create the exemplar storage: %w", err)
 	}
 	es.ExemplarStorage = s
-	es.resize = s.(*tsdb.CircularExemplarStorage).Resize
+	es.storage = s.(*tsdb.CircularExemplarStorage)
+	es.metrics = collectorList{maxExemplarsCollector{es: es, upstream: upstream}}
 	return es, nil
+}
+
+// AddExemplar adds e to the exemplars of the series l, first growing the
+// buffer when it is full and smaller than max.
+func (es *exemplarStore) AddExemplar(l labels.Labels, e exemplar.Exemplar) error {
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	if es.held >= es.size && es.size < es.max {
+		es.size = min(es.max, max(2*es.size, initialExemplars))
+		es.storage.Resize(es.size)
+	}
+	err := es.ExemplarStorage.AddExemplar(l, e)
+	if err == nil {
+		es.held = min(es.held+1, es.size)
+	}
+	return err
+}
+
+// resize makes n the bound, keeping the newest exemplars that fit, and
+// returns how many of those held were moved to a new buffer. The buffer
+// shrinks to n at once, and grows only as exemplars come.
+func (es *exemplarStore) resize(n int64) int {
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	es.max = max(n, 0)
+	size := min(es.size, es.max)
+	if size == 0 {
+		size = min(es.max, initialExemplars)
+	}
+	if size == es.size {
+		return 0
+	}
+	es.size, es.held = size, min(es.held, size)
+	return es.storage.Resize(size)
+}
+
+// maxExemplarsCollector forwards upstream's exemplar metrics, with
+// prometheus_tsdb_exemplar_max_exemplars the store's bound rather than
+// the size of the buffer so far.
+type maxExemplarsCollector struct {
+	es       *exemplarStore
+	upstream collectorList
+}
+
+// Describe implements prometheus.Collector.
+func (c maxExemplarsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range c.upstream {
+		m.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c maxExemplarsCollector) Collect(ch chan<- prometheus.Metric) {
+	c.es.mu.Lock()
+	bound := c.es.max
+	c.es.mu.Unlock()
+	metrics := make(chan prometheus.Metric)
+	go func() {
+		for _, m := range c.upstream {
+			m.Collect(metrics)
+		}
+		close(metrics)
+	}()
+	for m := range metrics {
+		if strings.Contains(m.Desc().String(), `fqName: "prometheus_tsdb_exemplar_max_exemplars"`) {
+			m = prometheus.MustNewConstMetric(m.Desc(), prometheus.GaugeValue, float64(bound))
+		}
+		ch <- m
+	}
 }
 
 // collectorList is a prometheus.Registerer that keeps the collectors

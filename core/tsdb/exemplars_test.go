@@ -559,3 +559,57 @@ func TestAppendExemplars(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestExemplarBufferGrows checks that the exemplar buffer, which starts
+// smaller than MaxExemplars, grows before it drops any: every exemplar is
+// kept until MaxExemplars of them are, then the newest MaxExemplars, and
+// prometheus_tsdb_exemplar_max_exemplars says MaxExemplars all along.
+func TestExemplarBufferGrows(t *testing.T) {
+	const max = 2*initialExemplars + 500
+	db := openTestDB(t, Options{MaxExemplars: max})
+	maxMetric := func() float64 {
+		t.Helper()
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(db.Collector())
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "prometheus_tsdb_exemplar_max_exemplars" {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no prometheus_tsdb_exemplar_max_exemplars")
+		return 0
+	}
+	if db.exemplars.size != initialExemplars {
+		t.Fatalf("the buffer starts with %d entries, want %d", db.exemplars.size, initialExemplars)
+	}
+	if got := maxMetric(); got != max {
+		t.Fatalf("prometheus_tsdb_exemplar_max_exemplars = %v at the start, want %d", got, max)
+	}
+	appendN := func(from, to int64) {
+		t.Helper()
+		for ts := from; ts < to; ts++ {
+			if err := appendWithExemplars(t, db, exA, ts, 1, ex(itoa(ts), 1, ts)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendN(1, max)
+	if got := queryExemplars(t, db, 0, 1<<40, nameMatcher); len(got) != max-1 {
+		t.Fatalf("%d exemplars kept of %d appended, want every one", len(got), max-1)
+	}
+	appendN(max, max+100)
+	got := queryExemplars(t, db, 0, 1<<40, nameMatcher)
+	if len(got) != max || db.exemplars.size != max {
+		t.Fatalf("%d exemplars kept in a buffer of %d after %d appended, want the newest %d", len(got), db.exemplars.size, max+99, max)
+	}
+	if !strings.HasSuffix(got[0], "@"+itoa(100)) || !strings.HasSuffix(got[len(got)-1], "@"+itoa(max+99)) {
+		t.Errorf("kept from %s to %s, want from the 100th to the last", got[0], got[len(got)-1])
+	}
+	if got := maxMetric(); got != max {
+		t.Errorf("prometheus_tsdb_exemplar_max_exemplars = %v, want %d", got, max)
+	}
+}

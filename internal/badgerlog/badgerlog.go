@@ -23,10 +23,20 @@ func (b Logger) Errorf(f string, a ...any) { b.l.Error(line(f, a)) }
 // Warningf implements badger.Logger.
 func (b Logger) Warningf(f string, a ...any) { b.l.Warn(line(f, a)) }
 
-// Infof implements badger.Logger.
-func (b Logger) Infof(f string, a ...any) { b.l.Debug(line(f, a)) }
+// Infof implements badger.Logger. The line is formatted only when l
+// writes debug lines.
+func (b Logger) Infof(f string, a ...any) {
+	if b.l.IsDebug() {
+		b.l.Debug(line(f, a))
+	}
+}
 
-// Debugf implements badger.Logger.
-func (b Logger) Debugf(f string, a ...any) { b.l.Trace(line(f, a)) }
+// Debugf implements badger.Logger. The line is formatted only when l
+// writes trace lines: badger calls it at every write.
+func (b Logger) Debugf(f string, a ...any) {
+	if b.l.IsTrace() {
+		b.l.Trace(line(f, a))
+	}
+}
 
 func line(f string, a []any) string { return strings.TrimRight(fmt.Sprintf(f, a...), "\n") }
