@@ -130,7 +130,7 @@ func parseFlags() (config, error) {
 	coldRuns := flag.Int("cold-runs", 5, "cold starts per notifier (part 2)")
 	parts := flag.String("parts", partCollect+","+partNotify, "parts to run, comma-separated")
 	dir := flag.String("dir", os.TempDir(), "parent of the temporary build and cache directory")
-	profileDir := flag.String("profile-dir", "", "if set, write there a CPU profile of this process over the first timed block of each mode, as collect-<mode>.cpu.pprof and notify-<notifier>.cpu.pprof")
+	profileDir := flag.String("profile-dir", "", "if set, write there a CPU profile of this process over the first timed block of each mode, as collect-<mode>.cpu.pprof and notify-<notifier>.cpu.pprof, and one of each producer over its first timed block, as producer-<mode>.cpu.pprof")
 	seed := flag.Uint64("seed", 1, "seed of the producer's values")
 	flag.Parse()
 	cfg := config{
@@ -167,9 +167,9 @@ func parseFlags() (config, error) {
 func runChild(mode string, cfg config) error {
 	switch mode {
 	case childProducerPlugin:
-		return runProducerPlugin(cfg.series, cfg.seed)
+		return runProducerPlugin(cfg)
 	case childProducerHTTP:
-		return runProducerHTTP(cfg.series, cfg.seed)
+		return runProducerHTTP(cfg)
 	case childWasmLoad:
 		return runWasmLoad()
 	}

@@ -30,6 +30,57 @@ type workload struct {
 	floats   []bool    // whether gauges[i] is a float random walk
 	values   []float64 // of gauges
 	rng      harness.Rand
+	profile  *gatherProfile // nil without -profile-dir
+}
+
+// gatherProfile makes a CPU profile of the producer over a range of its
+// collections: from the start-th (counting from 0) to the one before the
+// stop-th, which ends it when it begins.
+type gatherProfile struct {
+	dir, name   string
+	start, stop int
+	n           int
+	end         func() error
+}
+
+// tick counts one collection, starting or ending the profile at its
+// bounds. A failing profile is logged and the producer goes on.
+func (p *gatherProfile) tick() {
+	switch p.n {
+	case p.start:
+		end, err := harness.StartCPUProfile(p.dir, p.name)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "producer: cannot profile: %v\n", err)
+			break
+		}
+		p.end = end
+	case p.stop:
+		if p.end != nil {
+			if err := p.end(); err != nil {
+				fmt.Fprintf(os.Stderr, "producer: %v\n", err)
+			}
+		}
+	}
+	p.n++
+}
+
+// newGatherProfile profiles the producer of mode over its first timed
+// block of cfg, when cfg has a profile directory: the collections after
+// the warm-up ones, up to the next block of the mode. It returns nil
+// without a profile directory.
+func newGatherProfile(cfg config, mode string) *gatherProfile {
+	if cfg.profileDir == "" {
+		return nil
+	}
+	// The plugin's first block is the first, the http producer's the second.
+	first := 0
+	if mode == modeHTTP {
+		first = 1
+	}
+	return &gatherProfile{
+		dir: cfg.profileDir, name: "producer-" + mode,
+		start: cfg.warmup, stop: cfg.warmup + blockSize(cfg.collections, cfg.blocks, first),
+	}
 }
 
 // newWorkload registers n series: families of familySize series,
@@ -83,6 +134,9 @@ func newWorkload(n int, seed uint64) *workload {
 // advance moves every value: counters grow by uneven integer increments
 // (a tenth of them stay put), gauges take a random step.
 func (w *workload) advance() {
+	if w.profile != nil {
+		w.profile.tick()
+	}
 	for _, c := range w.counters {
 		c.Add(w.rng.CounterStep())
 	}
@@ -111,8 +165,9 @@ func (w *workload) Gather() ([]*dto.MetricFamily, error) {
 
 // runProducerPlugin serves the workload as an exporter plugin. It returns
 // when the host ends the plugin.
-func runProducerPlugin(series int, seed uint64) error {
-	w := newWorkload(series, seed)
+func runProducerPlugin(cfg config) error {
+	w := newWorkload(cfg.series, cfg.seed)
+	w.profile = newGatherProfile(cfg, modePlugin)
 	sdk.Serve(sdk.Plugin{
 		Info: sdk.Info{Name: "bench-producer", Version: "0.1.0", Description: "Serves the series of the plugin benchmark."},
 		Exporter: func(sdk.Config) (sdk.Exporter, error) {
@@ -124,8 +179,9 @@ func runProducerPlugin(series int, seed uint64) error {
 
 // runProducerHTTP serves the workload with promhttp on a port of
 // 127.0.0.1, which it writes to stdout as one line, until its stdin ends.
-func runProducerHTTP(series int, seed uint64) error {
-	w := newWorkload(series, seed)
+func runProducerHTTP(cfg config) error {
+	w := newWorkload(cfg.series, cfg.seed)
+	w.profile = newGatherProfile(cfg, modeHTTP)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(w, promhttp.HandlerOpts{DisableCompression: true}))
 	srv, err := harness.Serve("the producer", mux)
