@@ -86,6 +86,17 @@ func insertLength(b []byte, start int) []byte {
 	return b
 }
 
+// AppendMetric appends m to b as one metric of an encoded MetricFamily:
+// its field's tag, its length and its fields, as AppendDelimited writes
+// each metric of a family. A nil m is an empty metric.
+func AppendMetric(b []byte, m *dto.Metric) ([]byte, error) {
+	if m == nil {
+		b = protowire.AppendTag(b, familyMetric, protowire.BytesType)
+		return append(b, 0), nil
+	}
+	return appendMetric(b, m)
+}
+
 // appendMetric appends m as field familyMetric.
 func appendMetric(b []byte, m *dto.Metric) ([]byte, error) {
 	size, ok := metricSize(m)

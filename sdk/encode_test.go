@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -252,5 +253,63 @@ func TestCollectAtOnce(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// delimitedExporter encodes its collection itself, a gauge named after
+// the call, down with a target error when down is set; as a
+// multi-target exporter it collects targets through CollectTarget.
+type delimitedExporter struct{ down bool }
+
+func (delimitedExporter) Collect(context.Context) ([]*dto.MetricFamily, error) {
+	return []*dto.MetricFamily{gauge("from_collect", "", 1)}, nil
+}
+
+func (e delimitedExporter) CollectDelimited(_ context.Context, b []byte) ([]byte, error) {
+	b, err := AppendDelimited(b, gauge("from_collect_delimited", "", 1))
+	if err == nil && e.down {
+		err = TargetDown(errors.New("the target is unreachable"))
+	}
+	return b, err
+}
+
+func (delimitedExporter) CollectTarget(_ context.Context, t Target) ([]*dto.MetricFamily, error) {
+	return []*dto.MetricFamily{gauge("from_collect_target", t.Address, 1)}, nil
+}
+
+// TestDelimitedCollector checks that the server sends what a
+// DelimitedCollector encodes, then its target error, and collects a
+// named target through CollectTarget.
+func TestDelimitedCollector(t *testing.T) {
+	for _, down := range []bool{false, true} {
+		s, err := NewServer(Plugin{Info: Info{Name: "test", Capabilities: []string{CapabilityMultiTarget}}, Exporter: func(Config) (Exporter, error) { return delimitedExporter{down: down}, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := s.Configure(&pb.ConfigureRequest{ConfigJson: []byte(`{}`)}); r.Error != "" {
+			t.Fatal(r.Error)
+		}
+		var got []byte
+		var targetErr string
+		err = s.Collect(context.Background(), func(r *pb.CollectResponse) error {
+			got = append(got, r.MetricFamilies...)
+			if r.TargetError != "" {
+				targetErr = r.TargetError
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fams := decodeDelimited(t, got); len(fams) != 1 || fams[0].GetName() != "from_collect_delimited" {
+			t.Errorf("down=%v: got %v, want the family CollectDelimited encodes", down, fams)
+		}
+		if want := map[bool]string{true: "the target is unreachable"}[down]; targetErr != want {
+			t.Errorf("down=%v: target error %q, want %q", down, targetErr, want)
+		}
+		name, err := collectVia(t, s, &pb.CollectRequest{Target: &pb.CollectTarget{Address: "a:1"}})
+		if err != nil || name != "from_collect_target a:1" {
+			t.Errorf("a target's collection gave %q, %v; want from_collect_target", name, err)
+		}
 	}
 }

@@ -169,6 +169,9 @@ func (s *Server) CollectRequest(ctx context.Context, req *pb.CollectRequest, sen
 			err = fmt.Errorf("plugin %q panicked in Collect: %v", s.plugin.Info.Name, r)
 		}
 	}()
+	if dc, ok := e.(DelimitedCollector); ok && req.GetTarget() == nil {
+		return s.collectDelimited(ctx, dc, send)
+	}
 	var families []*dto.MetricFamily
 	if pt := req.GetTarget(); pt != nil {
 		tc, ok := e.(TargetCollector)
@@ -192,6 +195,28 @@ func (s *Server) CollectRequest(ctx context.Context, req *pb.CollectRequest, sen
 		return err
 	}
 	return send(&pb.CollectResponse{TargetError: targetErrorText(te)})
+}
+
+// collectDelimited collects from an exporter that encodes its collection
+// itself, into a buffer of the pool, and sends it as CollectRequest does.
+func (s *Server) collectDelimited(ctx context.Context, dc DelimitedCollector, send func(*pb.CollectResponse) error) error {
+	bp := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(bp)
+	buf, err := dc.CollectDelimited(ctx, (*bp)[:0])
+	if cap(buf) > 0 {
+		*bp = buf[:0]
+	}
+	te := AsTargetError(err)
+	if err != nil && te == nil {
+		return err
+	}
+	if err := sendDelimited(buf, MaxChunkBytes, send); err != nil {
+		return err
+	}
+	if te != nil {
+		return send(&pb.CollectResponse{TargetError: targetErrorText(te)})
+	}
+	return nil
 }
 
 // targetErrorText is te's message as the protocol carries it: never
