@@ -335,3 +335,58 @@ func TestCollectorsWaitTogether(t *testing.T) {
 		t.Errorf("the collection lacks a collector's metric: %q", got)
 	}
 }
+
+// benchRegistry registers 100 vectors of 100 series, as the plugin
+// benchmark's producer does, in reg.
+func benchRegistry(reg prometheus.Registerer) {
+	for f := range 100 {
+		if f%2 == 0 {
+			vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: fmt.Sprintf("bench_requests_%03d_total", f), Help: "Requests."}, []string{"method", "code", "handler"})
+			reg.MustRegister(vec)
+			for m := range 100 {
+				vec.WithLabelValues([]string{"GET", "POST", "PUT", "DELETE"}[m%4], fmt.Sprint(200+m/4%5), fmt.Sprintf("/api/v1/resource/%d", m/20)).Add(float64(m))
+			}
+			continue
+		}
+		vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: fmt.Sprintf("bench_queue_%03d", f), Help: "Queue."}, []string{"shard", "zone"})
+		reg.MustRegister(vec)
+		for m := range 100 {
+			vec.WithLabelValues(fmt.Sprintf("shard-%02d", m), []string{"a", "b", "c"}[m%3]).Set(float64(m))
+		}
+	}
+}
+
+// BenchmarkCollectDelimited is one collection of 10k series by the
+// registry's exporter.
+func BenchmarkCollectDelimited(b *testing.B) {
+	reg := promexport.NewRegistry()
+	benchRegistry(reg)
+	e := reg.Exporter().(sdk.DelimitedCollector)
+	var buf []byte
+	for b.Loop() {
+		var err error
+		if buf, err = e.CollectDelimited(context.Background(), buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGatherEncode is the same collection by Gather and
+// sdk.AppendDelimited, as sdk.GathererExporter's server sends it.
+func BenchmarkGatherEncode(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	benchRegistry(reg)
+	var buf []byte
+	for b.Loop() {
+		families, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = buf[:0]
+		for _, f := range families {
+			if buf, err = sdk.AppendDelimited(buf, f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
