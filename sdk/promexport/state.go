@@ -3,6 +3,7 @@ package promexport
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -46,13 +47,21 @@ type family struct {
 	keys             []byte   // the sort key of every series
 	slowSort         bool     // whether series are sorted by values, not keys
 	checked          []string // the label names checked last
+	order            []sortItem
+}
+
+// sortItem is one series of a family in the order being sorted: its
+// index in metrics, and the prefix of its key that setOrder takes.
+type sortItem struct {
+	pre uint64
+	i   int32
 }
 
 // series is one metric of a family.
 type series struct {
-	start, end int   // of its encoding in buf
-	lo, hi     int   // of its labels in names and values
-	klo, khi   int   // of its sort key in keys
+	start, end int32 // of its encoding in buf
+	lo, hi     int32 // of its labels in names and values
+	klo, khi   int32 // of its sort key in keys
 	ts         int64 // its timestamp, when hasTS
 	hasTS      bool
 }
@@ -165,13 +174,13 @@ func (st *state) add(m prometheus.Metric) error {
 	if err := st.check(f, dm, lo); err != nil {
 		return err
 	}
-	s := series{start: len(f.buf), lo: lo, hi: len(f.values), klo: len(f.keys)}
+	s := series{start: int32(len(f.buf)), lo: int32(lo), hi: int32(len(f.values)), klo: int32(len(f.keys))}
 	if f.buf, err = sdk.AppendMetric(f.buf, dm); err != nil {
 		return fmt.Errorf("cannot encode metric %s: %w", f.name, err)
 	}
-	s.end = len(f.buf)
+	s.end = int32(len(f.buf))
 	f.keys = f.appendKey(f.keys, s)
-	s.khi = len(f.keys)
+	s.khi = int32(len(f.keys))
 	if dm.TimestampMs != nil {
 		s.ts, s.hasTS = *dm.TimestampMs, true
 	}
@@ -319,11 +328,8 @@ func (st *state) appendFamilies(b []byte) ([]byte, error) {
 	}
 	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for _, f := range fams {
-		less := func(a, b series) int { return f.compare(a, b) }
-		if !slices.IsSortedFunc(f.metrics, less) {
-			slices.SortFunc(f.metrics, less)
-		}
-		if err := f.duplicates(less); err != nil {
+		f.sort()
+		if err := f.duplicates(); err != nil {
 			return b, err
 		}
 		size := 1 + protowire.SizeBytes(len(f.name)) + 1 + protowire.SizeBytes(len(f.help)) + 1 + protowire.SizeVarint(uint64(f.typ))
@@ -336,7 +342,8 @@ func (st *state) appendFamilies(b []byte) ([]byte, error) {
 		b = appendString(b, 2, f.help)
 		b = protowire.AppendTag(b, 3, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(f.typ))
-		for _, s := range f.metrics {
+		for _, o := range f.order {
+			s := f.metrics[o.i]
 			b = append(b, f.buf[s.start:s.end]...)
 		}
 		if f.unit != "" {
@@ -346,20 +353,60 @@ func (st *state) appendFamilies(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// duplicates returns the error Gather reports when two series of f, in
-// order by less, have the same labels and timestamp, or nil. Such series
-// compare equal, so they are in a run of equal series.
-func (f *family) duplicates(less func(a, b series) int) error {
-	ms := f.metrics
-	for i := 0; i < len(ms); {
+// sort sets f.order to f's series in the order client_golang sorts a
+// family's metrics. Each item carries the eight bytes of its series' sort
+// key after those that every key of f shares, padded with zeros, as an
+// integer: where two differ, their keys compare as they do, so most
+// comparisons compare two integers.
+func (f *family) sort() {
+	f.order = f.order[:0]
+	shared := 0
+	if !f.slowSort && len(f.metrics) > 1 {
+		first := f.keys[f.metrics[0].klo:f.metrics[0].khi]
+		shared = len(first)
+		for _, s := range f.metrics[1:] {
+			k := f.keys[s.klo:s.khi]
+			n := min(shared, len(k))
+			i := 0
+			for i < n && k[i] == first[i] {
+				i++
+			}
+			shared = i
+		}
+	}
+	for i, s := range f.metrics {
+		var p [8]byte
+		if !f.slowSort {
+			copy(p[:], f.keys[int(s.klo)+shared:s.khi])
+		}
+		f.order = append(f.order, sortItem{pre: binary.BigEndian.Uint64(p[:]), i: int32(i)})
+	}
+	slices.SortFunc(f.order, f.compareItems)
+}
+
+// compareItems compares two items of f.order.
+func (f *family) compareItems(a, b sortItem) int {
+	if a.pre != b.pre {
+		return cmp.Compare(a.pre, b.pre)
+	}
+	return f.compare(f.metrics[a.i], f.metrics[b.i])
+}
+
+// duplicates returns the error Gather reports when two series of f
+// have the same labels and timestamp, or nil. Such series compare equal,
+// so they are in a run of equal series of f.order.
+func (f *family) duplicates() error {
+	o := f.order
+	for i := 0; i < len(o); {
 		j := i + 1
-		for j < len(ms) && less(ms[i], ms[j]) == 0 {
+		for j < len(o) && f.compareItems(o[i], o[j]) == 0 {
 			j++
 		}
 		for a := i; a < j; a++ {
 			for b := a + 1; b < j; b++ {
-				if slices.Equal(f.names[ms[a].lo:ms[a].hi], f.names[ms[b].lo:ms[b].hi]) {
-					return fmt.Errorf("collected metric %q { %s} was collected before with the same name and label values", f.name, f.labels(ms[a]))
+				sa, sb := f.metrics[o[a].i], f.metrics[o[b].i]
+				if slices.Equal(f.names[sa.lo:sa.hi], f.names[sb.lo:sb.hi]) {
+					return fmt.Errorf("collected metric %q { %s} was collected before with the same name and label values", f.name, f.labels(sa))
 				}
 			}
 		}
