@@ -20,6 +20,7 @@ package promexport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -137,7 +138,9 @@ func describe(c prometheus.Collector) []string {
 // is not UTF-8, a quantile label on a summary, two series of the same
 // name and labels, and family names that collide with a summary's or a
 // histogram's series. Families are sorted by name and series by label
-// values, as Gather sorts them.
+// values, as Gather sorts them. It reads a family's name, help and unit
+// from its descriptor's String; should a client_golang release write
+// that otherwise, the exporter encodes Gather's families instead.
 func (r *Registry) Exporter() sdk.Exporter { return exporter{r: r} }
 
 type exporter struct{ r *Registry }
@@ -157,7 +160,27 @@ func (e exporter) CollectDelimited(ctx context.Context, b []byte) ([]byte, error
 	if err := ctx.Err(); err != nil {
 		return b, fmt.Errorf("gather: %w", err)
 	}
-	return e.r.collectDelimited(b)
+	out, err := e.r.collectDelimited(b)
+	if errors.Is(err, errDescFormat) {
+		// A client_golang whose descriptors read otherwise: Gather
+		// knows them.
+		return e.r.gatherDelimited(b)
+	}
+	return out, err
+}
+
+// gatherDelimited appends Gather's families to b.
+func (r *Registry) gatherDelimited(b []byte) ([]byte, error) {
+	families, err := r.Gather()
+	if err != nil {
+		return b, fmt.Errorf("gather: %w", err)
+	}
+	for _, f := range families {
+		if b, err = sdk.AppendDelimited(b, f); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // collectDelimited collects every collector and appends the collection

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -105,6 +106,10 @@ func (st *state) info(d *prometheus.Desc) (*descInfo, error) {
 	return di, nil
 }
 
+// errDescFormat is the error of a descriptor whose String does not read
+// as client_golang's: the exporter then collects through Gather.
+var errDescFormat = errors.New("the descriptor does not read as client_golang's Desc.String")
+
 // parseDesc reads the name, help and unit of a descriptor from its
 // String, which client_golang writes as
 // Desc{fqName: "…", help: "…", unit: "…", constLabels: …}.
@@ -113,11 +118,11 @@ func parseDesc(s string) (*descInfo, error) {
 	field := func(key string) (string, error) {
 		var ok bool
 		if rest, ok = strings.CutPrefix(rest, key); !ok {
-			return "", fmt.Errorf("cannot read the descriptor %s: no %q where expected", s, key)
+			return "", fmt.Errorf("%w: %s: no %q where expected", errDescFormat, s, key)
 		}
 		q, err := strconv.QuotedPrefix(rest)
 		if err != nil {
-			return "", fmt.Errorf("cannot read the descriptor %s: %w", s, err)
+			return "", fmt.Errorf("%w: %s: %w", errDescFormat, s, err)
 		}
 		rest = rest[len(q):]
 		return strconv.Unquote(q)
