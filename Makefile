@@ -10,6 +10,9 @@ BIN     := bin
 # ./... in the root does not reach it, so each target also runs there.
 SDK     := sdk
 SDK_PKGS ?= ./...
+# sdk/promexport, the SDK's client_golang registry, is one too, so that
+# the SDK's module does not require client_golang.
+PROMEXPORT := sdk/promexport
 
 # The version stamped into bin/vigil: `git describe` of the checkout (a
 # commit ID when there are no tags, -dirty with uncommitted changes); and
@@ -40,6 +43,7 @@ WINDOWS_EXPORTER := plugins/exporter/windows
 build: ## Build every package of both modules, and the vigil binary into bin/ with its version stamped
 	$(GO) build $(PKGS)
 	cd $(SDK) && $(GO) build $(SDK_PKGS)
+	cd $(PROMEXPORT) && $(GO) build ./...
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/vigil ./cmd/vigil
 
 plugins: ## Build the first-party plugins into bin/vigil-<kind>-<name> (.wasm for modules)
@@ -83,8 +87,10 @@ test: build plugins peers windows-check ## Run all tests of the modules (unit, u
 	$(GO) build -o $(BIN)/noleftovers ./internal/cmd/noleftovers
 	$(GO) vet $(PKGS)
 	cd $(SDK) && $(GO) vet $(SDK_PKGS)
+	cd $(PROMEXPORT) && $(GO) vet ./...
 	$(BIN)/noleftovers $(GO) test -race -timeout 30m $(PKGS)
 	cd $(SDK) && $(CURDIR)/$(BIN)/noleftovers $(GO) test -race -timeout 10m $(SDK_PKGS)
+	cd $(PROMEXPORT) && $(CURDIR)/$(BIN)/noleftovers $(GO) test -race -timeout 10m ./...
 	cd $(WINDOWS_EXPORTER) && VIGIL_BINARY=$(abspath $(BIN))/vigil $(abspath $(BIN))/noleftovers $(GO) test -race -timeout 10m ./...
 
 # The fuzz targets are found in the sources: every func FuzzX of a test
@@ -119,6 +125,7 @@ lint: $(VULNDB_DIR)/index/db.json windows-check ## Check formatting (gofmt), go 
 	$(GO) vet $(PKGS)
 	cd $(SDK) && $(GO) vet $(SDK_PKGS)
 	cd $(SDK) && GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm/...
+	cd $(PROMEXPORT) && $(GO) vet ./...
 	$(GO) run $(STATICCHECK) $(PKGS)
 	cd $(SDK) && $(GO) run $(STATICCHECK) $(SDK_PKGS)
 	$(GO) run $(GOVULNCHECK) -db file://$(VULNDB_DIR) $(PKGS)
@@ -128,6 +135,8 @@ lint: $(VULNDB_DIR)/index/db.json windows-check ## Check formatting (gofmt), go 
 	cd $(WINDOWS_EXPORTER) && $(TOOLS_DIR)/staticcheck ./...
 	cd $(WINDOWS_EXPORTER) && GOOS=windows GOARCH=amd64 $(TOOLS_DIR)/staticcheck ./...
 	cd $(WINDOWS_EXPORTER) && GOOS=windows GOARCH=amd64 $(TOOLS_DIR)/govulncheck -db file://$(VULNDB_DIR) ./...
+	cd $(PROMEXPORT) && $(TOOLS_DIR)/staticcheck ./...
+	cd $(PROMEXPORT) && $(TOOLS_DIR)/govulncheck -db file://$(VULNDB_DIR) ./...
 
 # The database govulncheck reads, built once with the vulndb module's gendb
 # from its OSV reports (gendb reads them from a git repository).

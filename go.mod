@@ -45,6 +45,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/tetratelabs/wazero v1.12.0
 	github.com/vigilmon/vigil/sdk v0.0.0-00010101000000-000000000000
+	github.com/vigilmon/vigil/sdk/promexport v0.0.0-00010101000000-000000000000
 	github.com/zclconf/go-cty v1.19.0
 	go.opentelemetry.io/collector/pdata v1.69.0
 	go.opentelemetry.io/otel v1.47.0
@@ -279,3 +280,7 @@ tool (
 // inherit this module's requirements; Vigil builds against the SDK in the
 // same checkout.
 replace github.com/vigilmon/vigil/sdk => ./sdk
+
+// sdk/promexport, the SDK's client_golang registry, is a module of its
+// own too, so that the SDK's does not require client_golang.
+replace github.com/vigilmon/vigil/sdk/promexport => ./sdk/promexport

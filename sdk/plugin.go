@@ -101,6 +101,21 @@ type Exporter interface {
 	Collect(ctx context.Context) ([]*dto.MetricFamily, error)
 }
 
+// DelimitedCollector is implemented by an exporter that encodes its
+// collection itself, in the delimited protobuf format (see
+// AppendDelimited), which is what travels to the host: the server then
+// calls CollectDelimited instead of Collect, and sends the bytes as they
+// are. Package sdk/promexport's registry is one; a plugin author rarely
+// writes another. As for Collect, a collection returned with
+// TargetDown(err) is kept.
+type DelimitedCollector interface {
+	Exporter
+	// CollectDelimited appends the current metrics to b, each family
+	// with its length before it, and returns the extended buffer. The
+	// families' names must be unique and sorted, as Collect's.
+	CollectDelimited(ctx context.Context, b []byte) ([]byte, error)
+}
+
 // TargetCollector is implemented by the exporter of a multi-target
 // plugin, one that claims CapabilityMultiTarget: it collects one target
 // at a time, the one each collection names, as Prometheus's blackbox

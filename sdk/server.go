@@ -11,7 +11,6 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
 )
@@ -170,6 +169,9 @@ func (s *Server) CollectRequest(ctx context.Context, req *pb.CollectRequest, sen
 			err = fmt.Errorf("plugin %q panicked in Collect: %v", s.plugin.Info.Name, r)
 		}
 	}()
+	if dc, ok := e.(DelimitedCollector); ok && req.GetTarget() == nil {
+		return s.collectDelimited(ctx, dc, send)
+	}
 	var families []*dto.MetricFamily
 	if pt := req.GetTarget(); pt != nil {
 		tc, ok := e.(TargetCollector)
@@ -195,6 +197,28 @@ func (s *Server) CollectRequest(ctx context.Context, req *pb.CollectRequest, sen
 	return send(&pb.CollectResponse{TargetError: targetErrorText(te)})
 }
 
+// collectDelimited collects from an exporter that encodes its collection
+// itself, into a buffer of the pool, and sends it as CollectRequest does.
+func (s *Server) collectDelimited(ctx context.Context, dc DelimitedCollector, send func(*pb.CollectResponse) error) error {
+	bp := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(bp)
+	buf, err := dc.CollectDelimited(ctx, (*bp)[:0])
+	if cap(buf) > 0 {
+		*bp = buf[:0]
+	}
+	te := AsTargetError(err)
+	if err != nil && te == nil {
+		return err
+	}
+	if err := sendDelimited(buf, MaxChunkBytes, send); err != nil {
+		return err
+	}
+	if te != nil {
+		return send(&pb.CollectResponse{TargetError: targetErrorText(te)})
+	}
+	return nil
+}
+
 // targetErrorText is te's message as the protocol carries it: never
 // empty, since an empty target_error means none.
 func targetErrorText(te *TargetError) string {
@@ -204,62 +228,104 @@ func targetErrorText(te *TargetError) string {
 	return te.Err.Error()
 }
 
+// encodeBuffers keeps the buffers collections are encoded into, for the
+// collections after them: a collection's encoding is a few hundred KiB,
+// about the same every time. A buffer is taken back once every message
+// made from it has been sent; send copies what it sends (gRPC encodes the
+// message before SendMsg returns, and the SDK's gRPC server has no stats
+// handler that could keep it).
+var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // sendChunks encodes families in the delimited protobuf format and sends
 // them in messages of at most about limit bytes each; a family larger than
 // that alone is split over several messages, each part carrying the
 // family's name, help and type.
 func sendChunks(families []*dto.MetricFamily, limit int, send func(*pb.CollectResponse) error) error {
-	var buf []byte
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		err := send(&pb.CollectResponse{MetricFamilies: buf})
-		buf = nil
-		return err
-	}
-	// add appends f, whose encoded size is n.
-	add := func(f *dto.MetricFamily, n int) error {
-		if len(buf) > 0 && len(buf)+n+binary.MaxVarintLen64 > limit {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		buf = protowire.AppendVarint(buf, uint64(n))
-		var err error
-		buf, err = proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(buf, f)
-		if err != nil {
-			return fmt.Errorf("cannot encode metric family %q: %w", f.GetName(), err)
-		}
-		return nil
-	}
+	bp := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(bp)
+	buf := (*bp)[:0]
 	for _, f := range families {
 		if f == nil {
 			continue
 		}
-		if n := proto.Size(f); n <= limit {
-			if err := add(f, n); err != nil {
-				return err
-			}
-			continue
-		}
-		part := &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
-		partSize := proto.Size(part)
-		for _, m := range f.Metric {
-			ms := proto.Size(m) + binary.MaxVarintLen64
-			if len(part.Metric) > 0 && partSize+ms > limit {
-				if err := add(part, proto.Size(part)); err != nil {
-					return err
-				}
-				part = &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
-				partSize = proto.Size(part)
-			}
-			part.Metric = append(part.Metric, m)
-			partSize += ms
-		}
-		if err := add(part, proto.Size(part)); err != nil {
+		var err error
+		if buf, err = AppendDelimited(buf, f); err != nil {
+			*bp = buf
 			return err
 		}
+	}
+	*bp = buf
+	return sendDelimited(buf, limit, send)
+}
+
+// sendDelimited sends b, metric families in the delimited protobuf
+// format, in messages of at most about limit bytes each, cut between
+// families; a family larger than that alone is split over several
+// messages by splitFamily.
+func sendDelimited(b []byte, limit int, send func(*pb.CollectResponse) error) error {
+	start, end := 0, 0
+	for end < len(b) {
+		n, k := protowire.ConsumeVarint(b[end:])
+		if k < 0 || n > uint64(len(b)-end-k) {
+			return fmt.Errorf("the encoded collection is cut short at byte %d of %d", end, len(b))
+		}
+		size := k + int(n)
+		if end > start && end-start+size > limit {
+			if err := send(&pb.CollectResponse{MetricFamilies: b[start:end]}); err != nil {
+				return err
+			}
+			start = end
+		}
+		if size > limit {
+			if err := splitFamily(b[end+k:end+size], limit, send); err != nil {
+				return err
+			}
+			start = end + size
+		}
+		end += size
+	}
+	if end > start {
+		return send(&pb.CollectResponse{MetricFamilies: b[start:end]})
+	}
+	return nil
+}
+
+// splitFamily sends the encoded metric family f, larger than limit, in
+// parts of about limit bytes each, each a family in the delimited format
+// holding f's fields other than its metrics (name, help, type, unit) and
+// some of its metrics.
+func splitFamily(f []byte, limit int, send func(*pb.CollectResponse) error) error {
+	var header []byte
+	var metrics [][]byte // each with its tag and length
+	for rest := f; len(rest) > 0; {
+		num, typ, n := protowire.ConsumeField(rest)
+		if n < 0 {
+			return fmt.Errorf("cannot split an encoded metric family: %w", protowire.ParseError(n))
+		}
+		if num == familyMetric && typ == protowire.BytesType {
+			metrics = append(metrics, rest[:n])
+		} else {
+			header = append(header, rest[:n]...)
+		}
+		rest = rest[n:]
+	}
+	var part []byte
+	flush := func() error {
+		if len(part) == 0 {
+			return nil
+		}
+		msg := protowire.AppendVarint(make([]byte, 0, binary.MaxVarintLen64+len(header)+len(part)), uint64(len(header)+len(part)))
+		msg = append(append(msg, header...), part...)
+		part = part[:0]
+		return send(&pb.CollectResponse{MetricFamilies: msg})
+	}
+	for _, m := range metrics {
+		if len(part) > 0 && binary.MaxVarintLen64+len(header)+len(part)+len(m) > limit {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		part = append(part, m...)
 	}
 	return flush()
 }

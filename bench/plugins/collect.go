@@ -90,7 +90,11 @@ func runCollect(ctx context.Context, cfg config) (*collectResult, error) {
 			}
 		}
 	}()
-	args := []string{"-series=" + strconv.Itoa(cfg.series), "-seed=" + strconv.FormatUint(cfg.seed, 10)}
+	args := []string{
+		"-series=" + strconv.Itoa(cfg.series), "-seed=" + strconv.FormatUint(cfg.seed, 10),
+		"-warmup=" + strconv.Itoa(cfg.warmup), "-collections=" + strconv.Itoa(cfg.collections),
+		"-profile-dir=" + cfg.profileDir,
+	}
 	pc, err := startPluginConsumer(ctx, exe, args)
 	if err != nil {
 		return nil, err

@@ -5,17 +5,21 @@
 // through an exporter plugin (gRPC) and through an HTTP scrape of the same
 // metrics in the Prometheus text format. In both cases the producer is a
 // child process (this program, re-executed in a child mode) holding the
-// same series in a client_golang registry: families of 100 series, half
-// counters with uneven integer increments, half gauges (integer and float
-// random walks), each with two or three labels; every value moves before
-// every collection, in the same sequence for both. The plugin child serves
-// the registry with sdk.Serve and sdk.GathererExporter; the HTTP child with
-// promhttp on 127.0.0.1, in the text format, without compression. The
-// parent, the consumer, does what Vigil's scrape path does up to parsing:
+// same series, the same client_golang collectors, in a client_golang
+// registry: families of 100 series, half counters with uneven integer
+// increments, half gauges (integer and float random walks), each with two
+// or three labels; every value moves before every collection, in the same
+// sequence for both. The plugin child registers them in the SDK's
+// registry, sdk/promexport, and serves its exporter with sdk.Serve, as a
+// plugin author does; the HTTP child registers them in a
+// prometheus.Registry served by promhttp on 127.0.0.1, in the text
+// format, without compression. The parent, the consumer, does what
+// Vigil's scrape path does up to parsing:
 //
-//   - plugin: client.Collect (gRPC over go-plugin's mutual TLS, as Vigil
-//     starts plugins), encode the families as delimited protobuf, and parse
-//     every entry with upstream textparse's protobuf parser;
+//   - plugin: client.CollectDelimited (gRPC over go-plugin's mutual TLS,
+//     as Vigil starts plugins), whose delimited protobuf bytes, as the
+//     plugin sent them, go to upstream textparse's protobuf parser, which
+//     parses every entry;
 //   - http: GET, read the body, and parse every entry with textparse's
 //     text parser.
 //
@@ -130,7 +134,7 @@ func parseFlags() (config, error) {
 	coldRuns := flag.Int("cold-runs", 5, "cold starts per notifier (part 2)")
 	parts := flag.String("parts", partCollect+","+partNotify, "parts to run, comma-separated")
 	dir := flag.String("dir", os.TempDir(), "parent of the temporary build and cache directory")
-	profileDir := flag.String("profile-dir", "", "if set, write there a CPU profile of this process over the first timed block of each mode, as collect-<mode>.cpu.pprof and notify-<notifier>.cpu.pprof")
+	profileDir := flag.String("profile-dir", "", "if set, write there a CPU profile of this process over the first timed block of each mode, as collect-<mode>.cpu.pprof and notify-<notifier>.cpu.pprof, and one of each producer child over its first timed block, as producer-<mode>.cpu.pprof")
 	seed := flag.Uint64("seed", 1, "seed of the producer's values")
 	flag.Parse()
 	cfg := config{
@@ -167,9 +171,9 @@ func parseFlags() (config, error) {
 func runChild(mode string, cfg config) error {
 	switch mode {
 	case childProducerPlugin:
-		return runProducerPlugin(cfg.series, cfg.seed)
+		return runProducerPlugin(cfg)
 	case childProducerHTTP:
-		return runProducerHTTP(cfg.series, cfg.seed)
+		return runProducerHTTP(cfg)
 	case childWasmLoad:
 		return runWasmLoad()
 	}

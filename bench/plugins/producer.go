@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/vigilmon/vigil/bench/harness"
 	"github.com/vigilmon/vigil/sdk"
+	"github.com/vigilmon/vigil/sdk/promexport"
 )
 
 // familySize is the number of series of each family of the producer.
@@ -22,7 +24,7 @@ const familySize = 100
 // every gather. Built from the same size and seed, two workloads gather
 // the same sequence of values.
 type workload struct {
-	reg *prometheus.Registry
+	reg prometheus.Gatherer
 
 	mu       sync.Mutex
 	counters []prometheus.Counter
@@ -30,14 +32,72 @@ type workload struct {
 	floats   []bool    // whether gauges[i] is a float random walk
 	values   []float64 // of gauges
 	rng      harness.Rand
+	profile  *gatherProfile // nil without -profile-dir
 }
 
-// newWorkload registers n series: families of familySize series,
+// gatherProfile makes a CPU profile of the producer over a range of its
+// collections: from the start-th (counting from 0) to the one before the
+// stop-th, which ends it when it begins.
+type gatherProfile struct {
+	dir, name   string
+	start, stop int
+	n           int
+	end         func() error
+}
+
+// tick counts one collection, starting or ending the profile at its
+// bounds. A failing profile is logged and the producer goes on.
+func (p *gatherProfile) tick() {
+	switch p.n {
+	case p.start:
+		end, err := harness.StartCPUProfile(p.dir, p.name)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "producer: cannot profile: %v\n", err)
+			break
+		}
+		p.end = end
+	case p.stop:
+		if p.end != nil {
+			if err := p.end(); err != nil {
+				fmt.Fprintf(os.Stderr, "producer: %v\n", err)
+			}
+		}
+	}
+	p.n++
+}
+
+// newGatherProfile profiles the producer of mode over its first timed
+// block of cfg, when cfg has a profile directory: the collections after
+// the warm-up ones, up to the next block of the mode. It returns nil
+// without a profile directory.
+func newGatherProfile(cfg config, mode string) *gatherProfile {
+	if cfg.profileDir == "" {
+		return nil
+	}
+	// The plugin's first block is the first, the http producer's the second.
+	first := 0
+	if mode == modeHTTP {
+		first = 1
+	}
+	return &gatherProfile{
+		dir: cfg.profileDir, name: "producer-" + mode,
+		start: cfg.warmup, stop: cfg.warmup + blockSize(cfg.collections, cfg.blocks, first),
+	}
+}
+
+// registry is a client_golang registry: prometheus.Registry, or the
+// SDK's promexport.Registry.
+type registry interface {
+	prometheus.Registerer
+	prometheus.Gatherer
+}
+
+// newWorkload registers n series in reg: families of familySize series,
 // alternately counters labelled method, code and handler, and gauges
 // labelled shard and zone (integer queue lengths and float temperatures,
 // alternately by family).
-func newWorkload(n int, seed uint64) *workload {
-	w := &workload{reg: prometheus.NewRegistry(), rng: harness.Rand(harness.Mix(seed, 0x5eed))}
+func newWorkload(reg registry, n int, seed uint64) *workload {
+	w := &workload{reg: reg, rng: harness.Rand(harness.Mix(seed, 0x5eed))}
 	methods := []string{"GET", "POST", "PUT", "DELETE"}
 	codes := []string{"200", "201", "404", "429", "500"}
 	zones := []string{"zone-a", "zone-b", "zone-c"}
@@ -50,7 +110,7 @@ func newWorkload(n int, seed uint64) *workload {
 			vec := prometheus.NewCounterVec(prometheus.CounterOpts{
 				Name: name, Help: fmt.Sprintf("Requests handled, counter family %d of the benchmark.", family/2),
 			}, []string{"method", "code", "handler"})
-			w.reg.MustRegister(vec)
+			reg.MustRegister(vec)
 			for m := range size {
 				c := vec.WithLabelValues(methods[m%4], codes[(m/4)%5], fmt.Sprintf("/api/v1/resource/%d", m/20))
 				c.Add(float64(harness.Mix(seed, uint64(family), uint64(m)) % 1e6))
@@ -65,7 +125,7 @@ func newWorkload(n int, seed uint64) *workload {
 			vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 				Name: name, Help: fmt.Sprintf("%s, gauge family %d of the benchmark.", help, family/2),
 			}, []string{"shard", "zone"})
-			w.reg.MustRegister(vec)
+			reg.MustRegister(vec)
 			for m := range size {
 				g := vec.WithLabelValues(fmt.Sprintf("shard-%02d", m), zones[m%3])
 				v := float64(harness.Mix(seed, uint64(family), uint64(m)) % 100)
@@ -83,6 +143,9 @@ func newWorkload(n int, seed uint64) *workload {
 // advance moves every value: counters grow by uneven integer increments
 // (a tenth of them stay put), gauges take a random step.
 func (w *workload) advance() {
+	if w.profile != nil {
+		w.profile.tick()
+	}
 	for _, c := range w.counters {
 		c.Add(w.rng.CounterStep())
 	}
@@ -96,12 +159,17 @@ func (w *workload) advance() {
 	}
 }
 
-// Gather moves every value, then gathers the registry: each collection
-// sees new values.
-func (w *workload) Gather() ([]*dto.MetricFamily, error) {
+// step moves every value, as the producer does before each collection.
+func (w *workload) step() {
 	w.mu.Lock()
 	w.advance()
 	w.mu.Unlock()
+}
+
+// Gather moves every value, then gathers the registry: each collection
+// sees new values.
+func (w *workload) Gather() ([]*dto.MetricFamily, error) {
+	w.step()
 	families, err := w.reg.Gather()
 	if err != nil {
 		return nil, fmt.Errorf("gather the workload: %w", err)
@@ -109,23 +177,44 @@ func (w *workload) Gather() ([]*dto.MetricFamily, error) {
 	return families, nil
 }
 
-// runProducerPlugin serves the workload as an exporter plugin. It returns
-// when the host ends the plugin.
-func runProducerPlugin(series int, seed uint64) error {
-	w := newWorkload(series, seed)
+// runProducerPlugin serves the workload as an exporter plugin, from the
+// SDK's registry, as sdk/promexport's documentation has a plugin do. It
+// returns when the host ends the plugin.
+func runProducerPlugin(cfg config) error {
+	reg := promexport.NewRegistry()
+	w := newWorkload(reg, cfg.series, cfg.seed)
+	w.profile = newGatherProfile(cfg, modePlugin)
 	sdk.Serve(sdk.Plugin{
 		Info: sdk.Info{Name: "bench-producer", Version: "0.1.0", Description: "Serves the series of the plugin benchmark."},
 		Exporter: func(sdk.Config) (sdk.Exporter, error) {
-			return sdk.GathererExporter(w), nil
+			return stepping{w: w, e: reg.Exporter().(sdk.DelimitedCollector)}, nil
 		},
 	})
 	return nil
 }
 
+// stepping is the exporter of the registry e, moving every value of w
+// before each collection.
+type stepping struct {
+	w *workload
+	e sdk.DelimitedCollector
+}
+
+func (s stepping) Collect(ctx context.Context) ([]*dto.MetricFamily, error) {
+	s.w.step()
+	return s.e.Collect(ctx)
+}
+
+func (s stepping) CollectDelimited(ctx context.Context, b []byte) ([]byte, error) {
+	s.w.step()
+	return s.e.CollectDelimited(ctx, b)
+}
+
 // runProducerHTTP serves the workload with promhttp on a port of
 // 127.0.0.1, which it writes to stdout as one line, until its stdin ends.
-func runProducerHTTP(series int, seed uint64) error {
-	w := newWorkload(series, seed)
+func runProducerHTTP(cfg config) error {
+	w := newWorkload(prometheus.NewRegistry(), cfg.series, cfg.seed)
+	w.profile = newGatherProfile(cfg, modeHTTP)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(w, promhttp.HandlerOpts{DisableCompression: true}))
 	srv, err := harness.Serve("the producer", mux)

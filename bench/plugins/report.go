@@ -52,8 +52,8 @@ func printCollect(out io.Writer, cfg config, cr *collectResult) (collectRatio, c
 	fmt.Fprintln(out, "notes:")
 	fmt.Fprintf(out, "  producer: a child process holding %d series in a client_golang registry (families of %d: counters labelled method, code, handler; gauges labelled shard, zone); every value moves before every collection\n",
 		cr.series, familySize)
-	fmt.Fprintln(out, "  vigil-plugin: sdk.Serve + sdk.GathererExporter; client.CollectDelimited over go-plugin's gRPC (mutual TLS): the delimited protobuf bytes as the plugin sent them, parsed by textparse's protobuf parser, as the scraper does")
-	fmt.Fprintln(out, "  vigil-http: promhttp on 127.0.0.1, text format, uncompressed; GET + read body over a kept-alive connection, parsed by textparse's text parser")
+	fmt.Fprintln(out, "  vigil-plugin: the registry is sdk/promexport's, served by sdk.Serve with its exporter; client.CollectDelimited over go-plugin's gRPC (mutual TLS): the delimited protobuf bytes as the plugin sent them, parsed by textparse's protobuf parser, as the scraper does")
+	fmt.Fprintln(out, "  vigil-http: a prometheus.Registry served by promhttp on 127.0.0.1, text format, uncompressed; GET + read body over a kept-alive connection, parsed by textparse's text parser")
 	fmt.Fprintln(out, "  parsing: every entry, metric bytes and value of every series, labels built once per series (as Vigil's series cache does); every collection checked to hold every series")
 	fmt.Fprintf(out, "  timing: %d warm-up collections per mode, then %d timed per mode in %d blocks ordered plugin, http, http, plugin, one collection at a time\n",
 		cfg.warmup, cfg.collections, cfg.blocks)

@@ -4,9 +4,8 @@
 package main
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vigilmon/vigil/sdk"
+	"github.com/vigilmon/vigil/sdk/promexport"
 )
 
 func main() {
@@ -20,9 +19,9 @@ func main() {
 			if len(paths) == 0 {
 				return nil, sdk.AttributeErrorf("paths", "name at least one folder")
 			}
-			reg := prometheus.NewRegistry()
+			reg := promexport.NewRegistry()
 			reg.MustRegister(folders{paths: paths})
-			return sdk.GathererExporter(reg), nil
+			return reg.Exporter(), nil
 		},
 	})
 }
