@@ -94,7 +94,7 @@ func (d *decoder) resolveRegistryPlugin(s *scope, p *Plugin) {
 	}
 	hashes, _ := locked.Hashes(platform)
 	ref.Version = locked.Version
-	p.Source, p.Checksum = path, hashes.File
+	p.Source, p.Checksum = absolute(path), hashes.File
 }
 
 // lockFile reads vigil.lock.hcl beside the configuration once; a missing

@@ -802,3 +802,46 @@ func TestFingerprintString(t *testing.T) {
 		}
 	}
 }
+
+// TestStopStartsNoWaitingDelivery: with deliveries waiting for a place
+// among their receiver's, Stop lets the one in progress finish and
+// starts none of the others, as it retries none.
+func TestStopStartsNoWaitingDelivery(t *testing.T) {
+	c := &countingNotifier{release: make(chan struct{}), now: map[string]int{}, most: map[string]int{}, sent: map[string]int{}}
+	d := newTestDispatcherWith(t, Options{Store: openStoreForTest(t, t.TempDir()), NotifyConcurrency: 1}, c, `
+route {
+  receiver       = "a"
+  group_by       = ["alertname"]
+  group_wait     = "10ms"
+  group_interval = "1m"
+}`)
+	var alerts []*Alert
+	for i := range 4 {
+		alerts = append(alerts, firing("alertname", fmt.Sprintf("Down%d", i)))
+	}
+	d.Receive(alerts)
+	deadline := time.Now().Add(10 * time.Second)
+	for now, _, _ := c.counts("a"); now != 1; now, _, _ = c.counts("a") {
+		if time.Now().After(deadline) {
+			t.Fatal("gave up waiting for the first delivery to start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		d.Stop()
+		close(stopped)
+	}()
+	for d.ctx.Err() == nil { // Stop has begun: the timers are ended
+		time.Sleep(time.Millisecond)
+	}
+	close(c.release)
+	<-stopped
+	_, most, sent := c.counts("a")
+	c.mu.Lock()
+	started := sent + c.now["a"]
+	c.mu.Unlock()
+	if sent != 1 || started != 1 || most != 1 {
+		t.Errorf("%d deliveries done, %d started, %d at most at once; want the one in progress at Stop only", sent, started, most)
+	}
+}

@@ -44,7 +44,7 @@ func (d *Dispatcher) deliver(ctx context.Context, receiver string, build func() 
 	for attempt := 1; ; attempt++ {
 		release, err := d.acquireSlot(ctx, receiver)
 		if err != nil {
-			d.metrics.failed.WithLabelValues(receiver, reasonTimeout).Inc()
+			d.metrics.failed.WithLabelValues(receiver, reasonOther).Inc()
 			return fmt.Errorf("notify %q, attempt %d: %w", receiver, attempt, err)
 		}
 		if n == nil {
@@ -107,9 +107,14 @@ func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notifi
 	return reasonOther, err
 }
 
-// acquireSlot waits, until ctx ends, for one of the places of receiver's
-// delivery attempts in progress (Options.NotifyConcurrency), and returns
-// the function that frees it. Waiters get places in the order they came.
+// errStopped is the error of a delivery that had not started when the
+// dispatcher stopped: it is not started then, as none is retried.
+var errStopped = errors.New("the dispatcher stopped before the delivery could start")
+
+// acquireSlot waits, until ctx ends or the dispatcher stops, for one of
+// the places of receiver's delivery attempts in progress
+// (Options.NotifyConcurrency), and returns the function that frees it.
+// Waiters get places in the order they came.
 func (d *Dispatcher) acquireSlot(ctx context.Context, receiver string) (release func(), err error) {
 	d.mu.Lock()
 	slots, ok := d.slots[receiver]
@@ -120,9 +125,15 @@ func (d *Dispatcher) acquireSlot(ctx context.Context, receiver string) (release 
 	d.mu.Unlock()
 	select {
 	case slots <- struct{}{}:
+		if d.ctx.Err() != nil {
+			<-slots
+			return nil, errStopped
+		}
 		return func() { <-slots }, nil
+	case <-d.ctx.Done():
+		return nil, errStopped
 	case <-ctx.Done():
-		return nil, fmt.Errorf("no delivery to %q could start before the next group_interval: %d others were in progress: %w", receiver, cap(slots), context.Cause(ctx))
+		return nil, fmt.Errorf("no delivery to %q could start before the next group_interval, with %d in progress at most: %w", receiver, cap(slots), context.Cause(ctx))
 	}
 }
 

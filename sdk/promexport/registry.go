@@ -112,7 +112,10 @@ func (r *Registry) Unregister(c prometheus.Collector) bool {
 // Gather gathers the registry as prometheus.Registry.Gather does.
 func (r *Registry) Gather() ([]*dto.MetricFamily, error) { return r.reg.Gather() }
 
-// describe returns the sorted Desc.String of each of c's descriptors.
+// describe returns the sorted Desc.String of c's descriptors, each once,
+// as client_golang identifies a collector by its distinct descriptors: a
+// collector that describes itself by collecting (DescribeByCollect) may
+// send one descriptor once per series, and as many as it has series.
 func describe(c prometheus.Collector) []string {
 	ch := make(chan *prometheus.Desc)
 	go func() {
@@ -124,7 +127,7 @@ func describe(c prometheus.Collector) []string {
 		out = append(out, d.String())
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // Exporter returns the plugin's exporter of r's metrics. Its

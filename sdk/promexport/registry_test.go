@@ -199,6 +199,10 @@ func TestErrors(t *testing.T) {
 		"no value": {constCollector{metrics: func() []prometheus.Metric {
 			return []prometheus.Metric{badMetric{d, &dto.Metric{}}}
 		}}, "empty metric"},
+		"invalid descriptor": {constCollector{metrics: func() []prometheus.Metric {
+			err := fmt.Errorf("cannot reach the database: connection refused")
+			return []prometheus.Metric{prometheus.NewInvalidMetric(prometheus.NewInvalidDesc(err), err)}
+		}}, "cannot reach the database: connection refused"},
 		"suffix collision": {constCollector{metrics: func() []prometheus.Metric {
 			s := prometheus.MustNewConstSummary(prometheus.NewDesc("test_s", "S.", nil, nil), 1, 1, nil)
 			return []prometheus.Metric{s, prometheus.MustNewConstMetric(prometheus.NewDesc("test_s_count", "C.", nil, nil), prometheus.GaugeValue, 1)}
@@ -218,6 +222,71 @@ func TestErrors(t *testing.T) {
 				t.Errorf("got error %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLabelNamesRepeatedApart: a metric whose repeated label names are
+// not next to each other, which Gather accepts, is collected; one whose
+// are, which Gather refuses, fails (see TestErrors).
+func TestLabelNamesRepeatedApart(t *testing.T) {
+	d := prometheus.NewDesc("test_g", "G.", nil, nil)
+	reg := promexport.NewRegistry()
+	reg.MustRegister(constCollector{metrics: func() []prometheus.Metric {
+		return []prometheus.Metric{badMetric{d, &dto.Metric{Label: []*dto.LabelPair{
+			{Name: proto.String("b"), Value: proto.String("1")},
+			{Name: proto.String("a"), Value: proto.String("x")},
+			{Name: proto.String("b"), Value: proto.String("2")},
+		}, Gauge: &dto.Gauge{Value: proto.Float64(1)}}}}
+	}})
+	want := gathered(t, reg)
+	got, err := collect(t, reg.Exporter())
+	if err != nil {
+		t.Fatalf("Gather accepts the metric, the exporter fails: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%d bytes differ from the %d of Gather's families", len(got), len(want))
+	}
+}
+
+// byCollect describes itself by collecting, as
+// prometheus.DescribeByCollect does: its one descriptor once per series.
+type byCollect struct {
+	desc   *prometheus.Desc
+	series *int
+}
+
+func (c byCollect) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+func (c byCollect) Collect(ch chan<- prometheus.Metric) {
+	for i := range *c.series {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, 1, fmt.Sprint(i))
+	}
+}
+
+// TestUnregisterDescribedByCollect: a collector that describes itself by
+// collecting, whose series changed in number since it was registered,
+// is unregistered (and is collected no more) as prometheus.Registry
+// unregisters it, by its distinct descriptors; registered again, it is
+// collected once.
+func TestUnregisterDescribedByCollect(t *testing.T) {
+	series := 2
+	c := byCollect{desc: prometheus.NewDesc("test_x", "X.", []string{"i"}, nil), series: &series}
+	reg := promexport.NewRegistry()
+	reg.MustRegister(c)
+	series = 3
+	if !reg.Unregister(c) {
+		t.Fatal("Unregister finds no collector")
+	}
+	got, err := collect(t, reg.Exporter())
+	if err != nil || len(got) != 0 {
+		t.Fatalf("after Unregister a collection holds %d bytes, error %v; want none", len(got), err)
+	}
+	reg.MustRegister(c)
+	got, err = collect(t, reg.Exporter())
+	if err != nil {
+		t.Fatalf("registered again, a collection fails: %v", err)
+	}
+	if want := gathered(t, reg); !bytes.Equal(got, want) {
+		t.Errorf("%d bytes differ from the %d of Gather's families", len(got), len(want))
 	}
 }
 

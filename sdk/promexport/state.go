@@ -82,6 +82,10 @@ func (st *state) begin() {
 	if len(st.descs) > 2*st.seen+256 {
 		clear(st.descs)
 	}
+	// The same for label names, which a collector may make from data.
+	if len(st.labels) > maxLabelNames {
+		clear(st.labels)
+	}
 	st.seen = 0
 	st.gen++
 	for _, f := range st.fams {
@@ -91,6 +95,9 @@ func (st *state) begin() {
 	}
 	clear(st.fams)
 }
+
+// maxLabelNames bounds the label names whose check a state remembers.
+const maxLabelNames = 4096
 
 // info returns what d says, parsing it the first time.
 func (st *state) info(d *prometheus.Desc) (*descInfo, error) {
@@ -158,6 +165,11 @@ func validLabelName(name string) bool {
 // add checks and encodes one collected metric.
 func (st *state) add(m prometheus.Metric) error {
 	d := m.Desc()
+	// An invalid descriptor carries the collector's error, such as
+	// prometheus.NewInvalidDesc(err), which Gather reports as it is.
+	if err := d.Err(); err != nil {
+		return err
+	}
 	di, err := st.info(d)
 	if err != nil {
 		return err
@@ -294,6 +306,13 @@ func (st *state) check(f *family, dm *dto.Metric, lo int) error {
 	if slices.Equal(names, f.checked) {
 		return nil
 	}
+	// Gather finds a repeated label name next to itself, in the order
+	// the metric wrote its labels, before it sorts them.
+	for i := 1; i < len(names); i++ {
+		if names[i] == names[i-1] {
+			return fmt.Errorf("collected metric %q { %s} has two or more labels with the same name: %s", f.name, dm, names[i])
+		}
+	}
 	if !slices.IsSorted(names) {
 		dm.Label = slices.Clone(dm.Label)
 		slices.SortFunc(dm.Label, func(a, b *dto.LabelPair) int { return cmp.Compare(a.GetName(), b.GetName()) })
@@ -301,10 +320,7 @@ func (st *state) check(f *family, dm *dto.Metric, lo int) error {
 			names[i], values[i] = lp.GetName(), lp.GetValue()
 		}
 	}
-	for i, name := range names {
-		if i > 0 && name == names[i-1] {
-			return fmt.Errorf("collected metric %q { %s} has two or more labels with the same name: %s", f.name, dm, name)
-		}
+	for _, name := range names {
 		valid, ok := st.labels[name]
 		if !ok {
 			valid = validLabelName(name)

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -108,7 +109,15 @@ func Start(opts Options) (*Plugin, error) {
 		// go-plugin negotiates nothing when it reattaches: the set is given.
 		cfg.Plugins = cfg.VersionedPlugins[sdk.ProtocolVersion]
 	} else {
-		cmd := exec.Command(opts.Path, opts.Args...)
+		path := opts.Path
+		if opts.Dir != "" && !filepath.IsAbs(path) {
+			// A relative path is the host's, not Dir's, which the
+			// command would start from.
+			if abs, err := filepath.Abs(path); err == nil {
+				path = abs
+			}
+		}
+		cmd := exec.Command(path, opts.Args...)
 		// Not nil: a nil Env would run the plugin with the host's.
 		cmd.Env = append([]string{}, opts.Env...)
 		cmd.Dir = opts.Dir

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,25 @@ func start(t *testing.T, kind string) *client.Plugin {
 	}
 	t.Cleanup(p.Kill)
 	return p
+}
+
+// TestRelativePathWithDir: a program given by a path relative to the
+// host's working directory, with a folder, starts in another folder,
+// Dir, where that path leads nowhere.
+func TestRelativePathWithDir(t *testing.T) {
+	host := t.TempDir()
+	if err := os.Mkdir(filepath.Join(host, "plugins"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(os.Args[0], filepath.Join(host, "plugins", "exporter")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(host)
+	p, err := client.Start(client.Options{Path: filepath.Join("plugins", "exporter"), Dir: t.TempDir(), Env: []string{"VIGIL_TEST_PLUGIN=exporter"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
 }
 
 func TestExporter(t *testing.T) {
