@@ -57,7 +57,9 @@
 //     left it.
 //
 // It measures the resident set of the child at the end of each phase (and
-// its peak), and the ingest rate over both phases, and ends with the line
+// its peak), the live heap at the end and the highest live heap a garbage
+// collection found (with -heap-profile, a heap profile at each), and the
+// ingest rate over both phases, and ends with the line
 //
 //	tsdb scale (vigil/prometheus): rss_active=X rss_churn=X ingest=X
 //
@@ -165,7 +167,7 @@ func parseFlags() (config, error) {
 	flag.IntVar(&sc.churnActive, "churn-active", 100000, "with -scale: series scraped in each round of the churn phase")
 	flag.DurationVar(&sc.churnSpan, "churn-span", 6*time.Hour, "with -scale: synthetic time the churn phase covers (more than "+shortDuration(minChurnSpan)+", for upstream to compact its head)")
 	flag.DurationVar(&sc.settle, "settle", 5*time.Second, "with -scale: wait after the last commit of a phase before measuring")
-	flag.StringVar(&sc.heapProfileDir, "heap-profile", "", "with -scale: write a heap profile of each store at the end of each phase into this directory")
+	flag.StringVar(&sc.heapProfileDir, "heap-profile", "", "with -scale: write heap profiles of each store at the end of each phase and at its peak live heap into this directory")
 	profileDir := flag.String("profile", "", "write CPU profiles of each store's queries and ingest, and heap profiles around its ingest, into this directory")
 	flag.Parse()
 

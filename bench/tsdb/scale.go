@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -100,12 +101,17 @@ type scaleResult struct {
 	// LiveHeap is the Go heap in use after full collections, measured after
 	// RSS.
 	LiveHeap uint64 `json:"live_heap"`
+	// PeakLiveHeap is the highest live heap a garbage collection found
+	// between Open and the end of the phase.
+	PeakLiveHeap uint64 `json:"peak_live_heap"`
 	// HeadSeries is the number of series the store keeps in memory.
 	HeadSeries int `json:"head_series"`
 	// Blocks is the number of upstream's persisted blocks, -1 for Vigil.
 	Blocks int `json:"blocks"`
-	// HeapProfile is the path of the heap profile written, if any.
-	HeapProfile string `json:"heap_profile"`
+	// HeapProfile is the path of the heap profile written, if any;
+	// PeakHeapProfile that of the profile at the peak live heap.
+	HeapProfile     string `json:"heap_profile"`
+	PeakHeapProfile string `json:"peak_heap_profile"`
 }
 
 // scaleRun is one phase of the scale mode, for both stores.
@@ -190,14 +196,14 @@ func runScaleChild(ctx context.Context, cfg config, b backend, phase string, w *
 	if err != nil {
 		return nil, err
 	}
-	harness.Logf("scale %s, %s: %s samples in %s (%s), RSS %s at the end (%s of files), peak %s, workload %s; live heap %s; %s series in the head%s; child ran %s",
+	harness.Logf("scale %s, %s: %s samples in %s (%s), RSS %s at the end (%s of files), peak %s, workload %s; live heap %s, peak %s; %s series in the head%s; child ran %s",
 		phase, b.name, harness.HumanCount(float64(res.Samples)), res.Ingest.Round(time.Millisecond),
 		humanRate(float64(res.Samples)/res.Ingest.Seconds()), harness.HumanBytes(float64(res.RSS)), harness.HumanBytes(float64(res.FileRSS)),
 		harness.HumanBytes(float64(res.PeakRSS)), harness.HumanBytes(float64(res.WorkloadRSS)),
-		harness.HumanBytes(float64(res.LiveHeap)), harness.HumanCount(float64(res.HeadSeries)),
+		harness.HumanBytes(float64(res.LiveHeap)), harness.HumanBytes(float64(res.PeakLiveHeap)), harness.HumanCount(float64(res.HeadSeries)),
 		blocksNote(res.Blocks), run.Wall.Round(time.Second))
 	if res.HeapProfile != "" {
-		harness.Logf("scale %s, %s: heap profile in %s", phase, b.name, res.HeapProfile)
+		harness.Logf("scale %s, %s: heap profiles in %s (at the end) and %s (at the peak live heap)", phase, b.name, res.HeapProfile, res.PeakHeapProfile)
 	}
 	return &res, nil
 }
@@ -234,6 +240,10 @@ func runScaleChildMode(ctx context.Context) error {
 	if res.WorkloadRSS, err = harness.ProcRSS(os.Getpid()); err != nil {
 		return err
 	}
+	if s.HeapProfileDir != "" {
+		res.PeakHeapProfile = filepath.Join(s.HeapProfileDir, s.Store+"-"+s.Phase+"-peak.heap.pprof")
+	}
+	peak := startPeakHeap(res.PeakHeapProfile)
 	db, err := openScaleStore(b, s.Dir)
 	if err != nil {
 		return err
@@ -244,6 +254,10 @@ func runScaleChildMode(ctx context.Context) error {
 	}
 	res.Samples = w.numSamples()
 	if err := settle(db, s.Settle); err != nil {
+		_ = db.Close()
+		return err
+	}
+	if res.PeakLiveHeap, err = peak.finish(); err != nil {
 		_ = db.Close()
 		return err
 	}

@@ -51,6 +51,7 @@ func printScaleReport(out io.Writer, cfg config, phases []*scaleRun) {
 		t.Values(label("  of it the workload's"), value(v.WorkloadRSS), value(u.WorkloadRSS), harness.HumanBytes, "")
 		t.Compare(label("peak RSS"), value(v.PeakRSS), value(u.PeakRSS), harness.HumanBytes, "")
 		t.Compare(label("live heap after GC"), float64(v.LiveHeap), float64(u.LiveHeap), harness.HumanBytes, "")
+		t.Compare(label("peak live heap"), float64(v.PeakLiveHeap), float64(u.PeakLiveHeap), harness.HumanBytes, "")
 		t.Values(label("series in memory"), value(int64(v.HeadSeries)), value(int64(u.HeadSeries)), harness.HumanCount, "")
 		if p.phase == phaseChurn {
 			t.Values(label("blocks persisted"), nan, value(int64(u.Blocks)), harness.HumanCount, "")
@@ -80,7 +81,8 @@ func printScaleReport(out io.Writer, cfg config, phases []*scaleRun) {
 	fmt.Fprintln(out, "  each phase of each store in a child process of its own, one after the other; RSS = VmRSS of the child, peak RSS = its VmHWM,")
 	fmt.Fprintf(out, "  both measured %s after the last commit (upstream's due head compactions and Vigil's due maintenance run first), before any forced GC;\n", sc.settle)
 	fmt.Fprintln(out, "  mapped files = RssFile at the same time; the workload's part = VmRSS once the targets were built, before Open")
-	fmt.Fprintln(out, "  (churn builds them as they enter); live heap = the Go heap after two forced GCs, measured after RSS")
+	fmt.Fprintln(out, "  (churn builds them as they enter); live heap = the Go heap after two forced GCs, measured after RSS;")
+	fmt.Fprintln(out, "  peak live heap = the highest live heap a GC found from Open to the end (the GC lets the heap grow to twice it)")
 	fmt.Fprintln(out, "  upstream: tsdb.DefaultOptions (2h blocks) and snappy WAL; vigil: "+vigilScaleNote)
 	fmt.Fprintln(out, "  ingest: samples / time from the first Append to the last Commit; both = all samples / all that time")
 	for _, p := range phases {
