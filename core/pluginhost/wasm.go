@@ -722,6 +722,9 @@ func (p *WasmPlugin) acquire(ctx context.Context) (*wasmInstance, error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
+		if p.closing.Err() != nil {
+			return nil, errWasmClosed
+		}
 		return nil, fmt.Errorf("waiting for a free instance: %w", ctx.Err())
 	}
 	p.mu.Lock()

@@ -233,8 +233,13 @@ func checkExportNames(p []byte) error {
 func instrumentCode(p []byte, countdown, flag uint32, memory bool) ([]byte, error) {
 	get := func(b []byte, g uint32) []byte { return binary.AppendUvarint(append(b, 0x23), uint64(g)) }
 	set := func(b []byte, g uint32) []byte { return binary.AppendUvarint(append(b, 0x24), uint64(g)) }
-	// if countdown == 0
+	// One block only: the validator copies some state at every block.
+	// countdown = countdown - 1
 	check := get(nil, countdown)
+	check = append(check, 0x41, 0x01, 0x6b)
+	check = set(check, countdown)
+	// if countdown == 0
+	check = get(check, countdown)
 	check = append(check, 0x45, 0x04, 0x40)
 	//   countdown = interruptPeriod
 	check = appendI32(append(check, 0x41), interruptPeriod)
@@ -243,13 +248,10 @@ func instrumentCode(p []byte, countdown, flag uint32, memory bool) ([]byte, erro
 		//   memory.grow(0), which the runtime's Go code serves
 		check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1a)
 	}
-	//   if flag: unreachable
+	//   if flag == 0: leave the block; else unreachable
 	check = get(check, flag)
-	check = append(check, 0x04, 0x40, 0x00, 0x0b)
-	// else countdown = countdown - 1
-	check = get(append(check, 0x05), countdown)
-	check = append(check, 0x41, 0x01, 0x6b)
-	check = set(check, countdown)
+	check = append(check, 0x45, 0x0d, 0x00, 0x00)
+	// end
 	check = append(check, 0x0b)
 
 	r := reader{b: p}
@@ -284,119 +286,173 @@ func instrumentCode(p []byte, countdown, flag uint32, memory bool) ([]byte, erro
 // end where the body does, and that it names no global from index
 // globals on.
 func instrumentBody(out, b, check []byte, globals uint32) ([]byte, error) {
-	r := reader{b: b}
-	for n := r.u32(); n > 0 && r.err == nil; n-- { // locals: count, type
-		r.u32()
-		r.byte()
+	// The walk is the hot path of loading a module: it indexes b
+	// directly; i < 0 means that b ended within an instruction.
+	i := 0
+	locals, n, err := readU32(b)
+	if err != nil {
+		return nil, fmt.Errorf("locals: %w", err)
+	}
+	i += n
+	for ; locals > 0 && i >= 0; locals-- { // count, type
+		i = skipLEB(b, i)
+		i = skipBytes(b, i, 1)
 	}
 	depth := 1 // the function's own block
 	from := 0
-	for depth > 0 && r.err == nil && r.off < len(r.b) {
-		op := r.byte()
+	for depth > 0 && i >= 0 && i < len(b) {
+		op := b[i]
+		i++
 		switch op {
 		case 0x02, 0x04: // block, if: block type
-			r.leb()
+			i = skipLEB(b, i)
 			depth++
 		case 0x03: // loop: block type, then the check
-			r.leb()
+			i = skipLEB(b, i)
 			depth++
-			out = append(out, r.b[from:r.off]...)
-			out = append(out, check...)
-			from = r.off
+			if i >= 0 {
+				out = append(out, b[from:i]...)
+				out = append(out, check...)
+				from = i
+			}
 		case 0x0b: // end
 			depth--
 		case 0x00, 0x01, 0x05, 0x0f, 0x1a, 0x1b, 0xd1: // no immediate
 		case 0x23, 0x24: // global.get, global.set
-			if g := r.u32(); g >= globals && r.err == nil {
-				r.fail(fmt.Errorf("global %d at byte %d does not exist", g, r.off))
+			g, n, err := readU32(b[i:])
+			if err != nil {
+				return nil, fmt.Errorf("byte %d: %w", i, err)
 			}
+			if g >= globals {
+				return nil, fmt.Errorf("global %d at byte %d does not exist", g, i)
+			}
+			i += n
 		case 0x0c, 0x0d, 0x10, 0x12, 0x20, 0x21, 0x22, 0x25, 0x26, 0xd0, 0xd2, 0x3f, 0x40, 0x41, 0x42:
 			// br, br_if, call, return_call, local.*, table.get/set,
 			// ref.null, ref.func, memory.size/grow, i32/i64.const:
 			// one LEB128 immediate
-			r.leb()
+			i = skipLEB(b, i)
 		case 0x0e: // br_table: labels, default
-			for n := r.u32(); n > 0 && r.err == nil; n-- {
-				r.leb()
+			labels, n, err := readU32(b[i:])
+			if err != nil {
+				return nil, fmt.Errorf("byte %d: %w", i, err)
 			}
-			r.leb()
+			i += n
+			for ; labels > 0 && i >= 0; labels-- {
+				i = skipLEB(b, i)
+			}
+			i = skipLEB(b, i)
 		case 0x11, 0x13: // call_indirect, return_call_indirect: type, table
-			r.leb()
-			r.leb()
+			i = skipLEB(b, skipLEB(b, i))
 		case 0x1c: // select with types
-			r.bytes(r.u32())
+			types, n, err := readU32(b[i:])
+			if err != nil {
+				return nil, fmt.Errorf("byte %d: %w", i, err)
+			}
+			i = skipBytes(b, i+n, int(types))
 		case 0x43: // f32.const
-			r.bytes(4)
+			i = skipBytes(b, i, 4)
 		case 0x44: // f64.const
-			r.bytes(8)
-		case 0xfc:
-			instrumentSkipFC(&r)
-		case 0xfd:
-			instrumentSkipFD(&r)
+			i = skipBytes(b, i, 8)
+		case 0xfc, 0xfd:
+			sub, n, err := readU32(b[i:])
+			if err != nil {
+				return nil, fmt.Errorf("byte %d: %w", i, err)
+			}
+			i += n
+			if op == 0xfc {
+				i = skipFC(b, i, sub)
+			} else {
+				i = skipFD(b, i, sub)
+			}
+			if i == errOpcode {
+				return nil, fmt.Errorf("opcode %#x %d is not one this host runs", op, sub)
+			}
 		default:
 			switch {
 			case op >= 0x28 && op <= 0x3e: // loads and stores: memarg
-				r.leb()
-				r.leb()
+				i = skipLEB(b, skipLEB(b, i))
 			case op >= 0x45 && op <= 0xc4: // numeric, no immediate
 			default:
-				r.fail(fmt.Errorf("opcode %#x at byte %d is not one this host runs", op, r.off-1))
+				return nil, fmt.Errorf("opcode %#x at byte %d is not one this host runs", op, i-1)
 			}
 		}
 	}
 	switch {
-	case r.err != nil:
-		return nil, r.err
+	case i < 0:
+		return nil, errors.New("the body ends within an instruction")
 	case depth > 0:
 		return nil, errors.New("the body ends inside a block")
-	case r.off != len(r.b):
+	case i != len(b):
 		return nil, errors.New("bytes after the body's end")
 	}
-	return append(out, r.b[from:]...), nil
+	return append(out, b[from:]...), nil
 }
 
-// instrumentSkipFC skips the immediates of an instruction of prefix
-// 0xfc: saturating conversions, bulk memory and table instructions.
-func instrumentSkipFC(r *reader) {
-	switch sub := r.u32(); {
+// errOpcode is what skipFC and skipFD return for an opcode they do not
+// know.
+const errOpcode = -2
+
+// skipFC skips, from b[i], the immediates of the instruction of prefix
+// 0xfc and sub-opcode sub: saturating conversions, bulk memory and
+// table instructions.
+func skipFC(b []byte, i int, sub uint32) int {
+	switch {
 	case sub <= 7: // trunc_sat
+		return i
 	case sub == 8: // memory.init: data index, memory
-		r.leb()
-		r.byte()
+		return skipBytes(b, skipLEB(b, i), 1)
 	case sub == 9, sub == 13, sub == 15, sub == 16, sub == 17: // data.drop, elem.drop, table.grow/size/fill
-		r.leb()
+		return skipLEB(b, i)
 	case sub == 10: // memory.copy: two memories
-		r.byte()
-		r.byte()
+		return skipBytes(b, i, 2)
 	case sub == 11: // memory.fill: memory
-		r.byte()
+		return skipBytes(b, i, 1)
 	case sub == 12, sub == 14: // table.init, table.copy
-		r.leb()
-		r.leb()
-	default:
-		r.fail(fmt.Errorf("opcode 0xfc %d is not one this host runs", sub))
+		return skipLEB(b, skipLEB(b, i))
 	}
+	return errOpcode
 }
 
-// instrumentSkipFD skips the immediates of a SIMD instruction (prefix
-// 0xfd).
-func instrumentSkipFD(r *reader) {
-	switch sub := r.u32(); {
+// skipFD skips, from b[i], the immediates of the SIMD instruction (prefix
+// 0xfd) of sub-opcode sub.
+func skipFD(b []byte, i int, sub uint32) int {
+	switch {
 	case sub <= 11, sub == 0x5c, sub == 0x5d: // loads, store: memarg
-		r.leb()
-		r.leb()
+		return skipLEB(b, skipLEB(b, i))
 	case sub == 12, sub == 13: // v128.const, i8x16.shuffle
-		r.bytes(16)
+		return skipBytes(b, i, 16)
 	case sub >= 0x15 && sub <= 0x22: // extract/replace lane: lane
-		r.byte()
+		return skipBytes(b, i, 1)
 	case sub >= 0x54 && sub <= 0x5b: // load/store lane: memarg, lane
-		r.leb()
-		r.leb()
-		r.byte()
+		return skipBytes(b, skipLEB(b, skipLEB(b, i)), 1)
 	case sub <= 0xff: // no immediate
-	default:
-		r.fail(fmt.Errorf("opcode 0xfd %d is not one this host runs", sub))
+		return i
 	}
+	return errOpcode
+}
+
+// skipLEB returns the index in b after the LEB128 number at b[i], or -1
+// when b ends within it (or i is already -1).
+func skipLEB(b []byte, i int) int {
+	if i < 0 {
+		return -1
+	}
+	for end := min(i+10, len(b)); i < end; i++ {
+		if b[i] < 0x80 {
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipBytes returns i+n, or -1 when that is past the end of b (or i is
+// already -1).
+func skipBytes(b []byte, i, n int) int {
+	if i < 0 || n > len(b)-i {
+		return -1
+	}
+	return i + n
 }
 
 // reader reads a module's bytes; its first error sticks.
@@ -431,16 +487,6 @@ func (r *reader) bytes(n uint32) []byte {
 	b := r.b[r.off : r.off+int(n)]
 	r.off += int(n)
 	return b
-}
-
-// leb skips a LEB128 number of any size a module holds.
-func (r *reader) leb() {
-	for i := 0; i < 10; i++ {
-		if r.byte()&0x80 == 0 {
-			return
-		}
-	}
-	r.fail(errors.New("a LEB128 number is too long"))
 }
 
 func (r *reader) u32() uint32 {
