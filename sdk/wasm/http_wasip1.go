@@ -71,7 +71,7 @@ func (roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("the host gave no response to http_request")
 	}
 	var resp HTTPResponse
-	if err := json.Unmarshal(out[:size], &resp); err != nil {
+	if err := decodeHTTPResponse(out[:size], &resp); err != nil {
 		return nil, fmt.Errorf("decode the host's response: %w", err)
 	}
 	switch {
