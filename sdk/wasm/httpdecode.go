@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // decodeHTTPResponse decodes the host's answer to http_request as
@@ -152,4 +153,94 @@ func (d *jsonReader) headers() (map[string][]string, bool) {
 		h[key] = values
 	}
 	return h, true
+}
+
+// appendHTTPRequest appends the JSON of r, as json.Marshal writes it but
+// for the order of the headers and the escaping of <, > and &, which
+// JSON readers take alike; without json.Marshal's reflection, which
+// compiled to Wasm costs a good part of a request's time.
+func appendHTTPRequest(b []byte, r *HTTPRequest) []byte {
+	b = append(b, `{"method":`...)
+	b = appendJSONString(b, r.Method)
+	b = append(b, `,"url":`...)
+	b = appendJSONString(b, r.URL)
+	if len(r.Header) > 0 {
+		b = append(b, `,"headers":{`...)
+		first := true
+		for k, vs := range r.Header {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendJSONString(b, k)
+			if vs == nil {
+				b = append(b, ":null"...)
+				continue
+			}
+			b = append(b, ":["...)
+			for i, v := range vs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, v)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	if len(r.Body) > 0 {
+		b = append(b, `,"body":"`...)
+		b = base64.StdEncoding.AppendEncode(b, r.Body)
+		b = append(b, '"')
+	}
+	if r.TimeoutMillis != 0 {
+		b = append(b, `,"timeout_ms":`...)
+		b = strconv.AppendInt(b, r.TimeoutMillis, 10)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, and bytes that are not UTF-8 replaced by
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -54,3 +54,27 @@ func TestDecodeHTTPResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendHTTPRequest writes requests that decode as json.Marshal's do.
+func TestAppendHTTPRequest(t *testing.T) {
+	for name, r := range map[string]HTTPRequest{
+		"get":              {Method: "GET", URL: "https://example.com/x?a=1&b=<2>"},
+		"post":             {Method: "POST", URL: "http://h/", Header: map[string][]string{"Content-Type": {"application/json"}, "X-Many": {"a", "b"}, "X-None": {}, "X-Nil": nil}, Body: []byte(`{"text":"hi"}`), TimeoutMillis: 4999},
+		"escapes":          {Method: "PUT", URL: "http://h/\"q\"", Header: map[string][]string{"X-\\": {"tab\t nl\n cr\r ctl\x01\x1f del\x7f", "bad\xffutf8 \xe2\x82", "ünï✓ \u2028"}}, Body: []byte{0, 0xff, 1}},
+		"negative timeout": {Method: "GET", URL: "http://h", TimeoutMillis: -1},
+	} {
+		b := appendHTTPRequest(nil, &r)
+		var got, want HTTPRequest
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Errorf("%s: %s: %v", name, b, err)
+			continue
+		}
+		std, _ := json.Marshal(r)
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %s decodes as %#v, want %#v", name, b, got, want)
+		}
+	}
+}
