@@ -904,8 +904,9 @@ func (p *WasmPlugin) newInstance(ctx context.Context) (*wasmInstance, error) {
 	inst.budget = budget
 	inst.stdout = newGuestOutput(p.logger, "stdout", budget, hclog.Info)
 	inst.stderr = newGuestOutput(p.logger, "stderr", budget, hclog.Warn)
-	// _initialize is called below, as a call the interrupt flag can
-	// stop, once the instance exists.
+	// The module's start function (which instrumentModule exports) and
+	// _initialize are called below, as calls the interrupt flag can stop,
+	// once the instance exists.
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions().
@@ -922,10 +923,12 @@ func (p *WasmPlugin) newInstance(ctx context.Context) (*wasmInstance, error) {
 		if flag, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal); ok {
 			inst.flag = flag
 		}
-		if init := mod.ExportedFunction("_initialize"); init != nil {
-			p.begin(ctx, inst)
-			_, err = init.Call(callCtx)
-			p.end(inst)
+		for _, name := range []string{startExport, "_initialize"} {
+			if f := mod.ExportedFunction(name); f != nil && err == nil {
+				p.begin(ctx, inst)
+				_, err = f.Call(callCtx)
+				p.end(inst)
+			}
 		}
 		if err != nil {
 			mod.Close(context.Background())

@@ -35,6 +35,13 @@ import (
 // its interrupt flag. A module that exports this name itself is refused.
 const interruptExport = "vigil.interrupt"
 
+// startExport is the name under which an instrumented module exports its
+// start function, which the host calls once the instance exists, under
+// the interrupt flag, rather than let the runtime run it as it
+// instantiates the module, where no flag can stop it. A module that
+// exports this name itself is refused.
+const startExport = "vigil.start"
+
 // interruptPeriod is how many loop iterations a module runs between two
 // visits to the runtime's Go code.
 const interruptPeriod = 4096
@@ -46,6 +53,7 @@ const (
 	sectionMemory = 5
 	sectionGlobal = 6
 	sectionExport = 7
+	sectionStart  = 8
 	sectionCode   = 10
 	// sectionTag (13) comes between memory (5) and global (6) in a
 	// module, and datacount (12) between element (9) and code (10).
@@ -93,9 +101,15 @@ func instrumentModule(code []byte) ([]byte, error) {
 	}
 
 	var importedGlobals, definedGlobals, memories uint32
+	var start []byte // the start section's function index, if any
 	for _, s := range sections {
 		var err error
 		switch s.id {
+		case sectionStart:
+			start = s.payload
+			if _, n, rerr := readU32(start); rerr != nil || n != len(start) {
+				err = errors.New("start section: not a function index")
+			}
 		case sectionImport:
 			importedGlobals, memories, err = countImports(s.payload)
 		case sectionMemory:
@@ -130,6 +144,12 @@ func instrumentModule(code []byte) ([]byte, error) {
 	global = append(global, 0x0b, 0x7f, 0x01, 0x41, 0x00, 0x0b)
 	export := append(appendName(nil, interruptExport), 0x03)
 	export = binary.AppendUvarint(export, uint64(flag))
+	exports := uint64(1)
+	if start != nil {
+		export = append(appendName(export, startExport), 0x00)
+		export = append(export, start...)
+		exports++
+	}
 	var hasGlobal, hasExport bool
 	// addMissing emits the global and export sections the module lacks,
 	// before the first section that must come after them.
@@ -139,7 +159,7 @@ func instrumentModule(code []byte) ([]byte, error) {
 			hasGlobal = true
 		}
 		if !hasExport && next != sectionCustom && sectionOrder(next) > sectionOrder(sectionExport) {
-			emit(sectionExport, append([]byte{0x01}, export...))
+			emit(sectionExport, append([]byte{byte(exports)}, export...))
 			hasExport = true
 		}
 	}
@@ -150,7 +170,7 @@ func instrumentModule(code []byte) ([]byte, error) {
 			emit(s.id, appendToVector(s.payload, 2, global))
 			hasGlobal = true
 		case sectionExport:
-			emit(s.id, appendToVector(s.payload, 1, export))
+			emit(s.id, appendToVector(s.payload, exports, export))
 			hasExport = true
 		case sectionCode:
 			payload, err := instrumentCode(s.payload, countdown, flag, memories > 0)
@@ -158,6 +178,8 @@ func instrumentModule(code []byte) ([]byte, error) {
 				return nil, err
 			}
 			emit(s.id, payload)
+		case sectionStart:
+			// Exported as startExport instead.
 		default:
 			emit(s.id, s.payload)
 		}
@@ -214,7 +236,7 @@ func checkExportNames(p []byte) error {
 	r := reader{b: p}
 	count := r.u32()
 	for i := uint32(0); i < count && r.err == nil; i++ {
-		if name := r.name(); name == interruptExport {
+		if name := r.name(); name == interruptExport || name == startExport {
 			return fmt.Errorf("the module exports %q, a name the host keeps for itself", name)
 		}
 		r.byte()

@@ -134,14 +134,39 @@ func TestInstrumentModuleWithoutMemoryOrGlobals(t *testing.T) {
 	}
 }
 
+// TestInstrumentModuleStart: the start function is not run as the module
+// is instantiated, where no interrupt could stop it, but exported for the
+// host to call.
+func TestInstrumentModuleStart(t *testing.T) {
+	m := []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
+	m = append(m, wasmSection(1, 0x01, 0x60, 0x00, 0x00)...)
+	m = append(m, wasmSection(3, 0x01, 0x00)...)
+	m = append(m, wasmSection(5, 0x01, 0x00, 0x01)...)
+	m = append(m, wasmSection(7, 0x01, 0x03, 'm', 'e', 'm', 0x02, 0x00)...)
+	m = append(m, wasmSection(8, 0x00)...)
+	// start: memory[0] = 1
+	m = append(m, wasmSection(10, append([]byte{0x01}, wasmBody(0x00, 0x41, 0x00, 0x41, 0x01, 0x36, 0x02, 0x00, 0x0b)...)...)...)
+	mod := instantiateInstrumented(t, m)
+	if v, _ := mod.Memory().ReadUint32Le(0); v != 0 {
+		t.Fatalf("the start function ran as the module was instantiated")
+	}
+	if _, err := mod.ExportedFunction(startExport).Call(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := mod.Memory().ReadUint32Le(0); v != 1 {
+		t.Errorf("memory[0] = %d after calling %s, want 1", v, startExport)
+	}
+}
+
 func TestInstrumentModuleRefuses(t *testing.T) {
 	for name, tc := range map[string]struct {
 		code []byte
 		want string
 	}{
-		"not wasm":      {[]byte("hello, world"), "not a WebAssembly binary"},
-		"truncated":     {loopModule(false)[:40], "runs past the end"},
-		"reserved name": {loopModule(false, append(appendName(nil, interruptExport), 0x00, 0x00)), "the host keeps for itself"},
+		"not wasm":       {[]byte("hello, world"), "not a WebAssembly binary"},
+		"truncated":      {loopModule(false)[:40], "runs past the end"},
+		"reserved name":  {loopModule(false, append(appendName(nil, interruptExport), 0x00, 0x00)), "the host keeps for itself"},
+		"reserved start": {loopModule(false, append(appendName(nil, startExport), 0x00, 0x00)), "the host keeps for itself"},
 		// global.set 0 in a module without globals: after instrumenting
 		// it would be the countdown.
 		"global it lacks": {wasmModule(false, nil,
