@@ -36,7 +36,8 @@
 // Part 2, notify: the same notifier (package ./notifier, which posts a
 // short JSON message per notification to a receiver this program runs on
 // 127.0.0.1) built as a WebAssembly module (GOOS=wasip1 GOARCH=wasm
-// -buildmode=c-shared, posting through sdk/wasm.HTTPClient) and as a gRPC
+// -buildmode=c-shared -ldflags='-s -w', as make plugins builds modules,
+// posting through sdk/wasm.HTTPClient) and as a gRPC
 // plugin program (posting with net/http), both with go build into a
 // temporary directory at start. It reports:
 //

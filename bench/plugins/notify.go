@@ -205,7 +205,8 @@ func buildNotifiers(ctx context.Context, dir string) (module, program string, er
 		args []string
 		env  []string
 	}{
-		{module, []string{"build", "-buildmode=c-shared", "-o", module, notifierPackage}, []string{"GOOS=wasip1", "GOARCH=wasm"}},
+		// As make plugins builds the first-party modules.
+		{module, []string{"build", "-buildmode=c-shared", "-ldflags=-s -w", "-o", module, notifierPackage}, []string{"GOOS=wasip1", "GOARCH=wasm"}},
 		{program, []string{"build", "-o", program, notifierPackage}, nil},
 	}
 	errs := make([]error, len(builds))

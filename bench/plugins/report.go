@@ -79,7 +79,7 @@ func printNotify(out io.Writer, cfg config, nr *notifyResult) {
 	t.Flush()
 
 	fmt.Fprintln(out, "notes:")
-	fmt.Fprintln(out, "  notifier: bench/plugins/notifier, one package built with go build for GOOS=wasip1 GOARCH=wasm -buildmode=c-shared (posts through sdk/wasm.HTTPClient) and natively (posts with net/http)")
+	fmt.Fprintln(out, "  notifier: bench/plugins/notifier, one package built with go build for GOOS=wasip1 GOARCH=wasm -buildmode=c-shared -ldflags='-s -w' as make plugins does (posts through sdk/wasm.HTTPClient) and natively (posts with net/http)")
 	fmt.Fprintln(out, "  wasm: pluginhost.LoadWasm with allow_hosts = the receiver, default pool; grpc: client.Start (go-plugin, mutual TLS)")
 	fmt.Fprintf(out, "  warm: %d warm-up notifications each, then %d timed each in %d blocks ordered wasm, grpc, grpc, wasm, one at a time; the receiver checked %d of %d messages\n",
 		cfg.notifyWarmup, cfg.notifies, cfg.blocks, nr.received, nr.sent)

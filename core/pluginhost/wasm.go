@@ -113,6 +113,13 @@ type WasmPlugin struct {
 	sem      chan struct{}
 	configMu sync.Mutex // serializes Configure
 
+	// closing ends when Close is called, and with it every call in
+	// progress; inflight counts the instances out of the pool, which
+	// Close waits for.
+	closing  context.Context
+	endCalls context.CancelFunc
+	inflight sync.WaitGroup
+
 	mu        sync.Mutex
 	idle      []*wasmInstance
 	closed    bool
@@ -197,6 +204,7 @@ func LoadWasm(ctx context.Context, opts WasmOptions) (*WasmPlugin, error) {
 		module:  compiled,
 		sem:     make(chan struct{}, opts.PoolSize),
 	}
+	p.closing, p.endCalls = context.WithCancel(context.Background())
 	p.http = newHostHTTP(p)
 	if err := hostImports(ctx, rt); err != nil {
 		p.closeRuntime()
@@ -266,19 +274,23 @@ func compilationCache(dir string) (wazero.CompilationCache, error) {
 }
 
 // compileWasm makes a runtime with the sandbox's settings and compiles
-// code in it, or, to interpret, only checks it.
+// code in it, or, to interpret, only checks it. Compiled code gets the
+// interrupt flag that stops its calls (see instrumentModule); the
+// interpreter stops them itself, at every loop and call, when their
+// context ends or the module is closed.
 func compileWasm(ctx context.Context, code []byte, cacheDir string, pages uint32, interpret bool) (wazero.Runtime, wazero.CompiledModule, error) {
-	config := wazero.NewRuntimeConfigInterpreter()
+	config := wazero.NewRuntimeConfigInterpreter().WithCloseOnContextDone(true)
 	if !interpret {
 		cache, err := compilationCache(cacheDir)
 		if err != nil {
 			return nil, nil, err
 		}
 		config = wazero.NewRuntimeConfig().WithCompilationCache(cache)
+		if code, err = instrumentModule(code); err != nil {
+			return nil, nil, fmt.Errorf("compile: %w", err)
+		}
 	}
-	rt := wazero.NewRuntimeWithConfig(ctx, config.
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(pages))
+	rt := wazero.NewRuntimeWithConfig(ctx, config.WithMemoryLimitPages(pages))
 	compiled, err := rt.CompileModule(ctx, code)
 	if err != nil {
 		rt.Close(ctx)
@@ -648,11 +660,16 @@ func (p *WasmPlugin) Close() error {
 	p.closed = true
 	p.idle = nil
 	p.mu.Unlock()
+	// Ending the calls' contexts interrupts them; they return at once,
+	// and the runtime is closed once no instance runs.
+	p.endCalls()
+	p.inflight.Wait()
 	p.http.close()
 	return p.closeRuntime()
 }
 
 func (p *WasmPlugin) closeRuntime() error {
+	p.endCalls()
 	ctx := context.Background()
 	err := p.runtime.Close(ctx)
 	p.module.Close(ctx)
@@ -684,6 +701,7 @@ func (p *WasmPlugin) call(ctx context.Context, what string, fn func(context.Cont
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
 	defer cancel()
+	defer context.AfterFunc(p.closing, cancel)()
 	inst, err := p.acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("wasm plugin %q: %s: %w", p.info.Name, what, err)
@@ -704,6 +722,9 @@ func (p *WasmPlugin) acquire(ctx context.Context) (*wasmInstance, error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
+		if p.closing.Err() != nil {
+			return nil, errWasmClosed
+		}
 		return nil, fmt.Errorf("waiting for a free instance: %w", ctx.Err())
 	}
 	p.mu.Lock()
@@ -712,6 +733,7 @@ func (p *WasmPlugin) acquire(ctx context.Context) (*wasmInstance, error) {
 		<-p.sem
 		return nil, errWasmClosed
 	}
+	p.inflight.Add(1)
 	if n := len(p.idle); n > 0 {
 		inst := p.idle[n-1]
 		p.idle = p.idle[:n-1]
@@ -721,6 +743,7 @@ func (p *WasmPlugin) acquire(ctx context.Context) (*wasmInstance, error) {
 	p.mu.Unlock()
 	inst, err := p.newInstance(ctx)
 	if err != nil {
+		p.inflight.Done()
 		<-p.sem
 		return nil, err
 	}
@@ -730,7 +753,13 @@ func (p *WasmPlugin) acquire(ctx context.Context) (*wasmInstance, error) {
 // release returns an instance to the pool, or discards it when it is
 // broken or has served its calls.
 func (p *WasmPlugin) release(inst *wasmInstance, broken bool) {
-	defer func() { <-p.sem }()
+	defer func() {
+		p.inflight.Done()
+		<-p.sem
+	}()
+	// An instance whose interrupt flag was set, even by a deadline that
+	// came as its call returned, would trap in its next call.
+	broken = broken || inst.interrupted.Load()
 	recycle := !broken && p.opts.MaxCallsPerInstance > 0 && inst.calls >= p.opts.MaxCallsPerInstance
 	p.mu.Lock()
 	if !broken && !recycle && !p.closed {
@@ -833,10 +862,10 @@ func (p *WasmPlugin) invoke(ctx context.Context, inst *wasmInstance, name string
 // memory limit reached.
 func (p *WasmPlugin) guard(ctx context.Context, inst *wasmInstance, name string, fn func(context.Context) ([]uint64, error)) ([]uint64, error) {
 	start := time.Now()
-	inst.begin(ctx)
+	p.begin(ctx, inst)
 	ctx = context.WithValue(ctx, callKey{}, &callState{plugin: p, inst: inst})
 	res, err := fn(ctx)
-	inst.end()
+	p.end(inst)
 	if err == nil {
 		return res, nil
 	}
@@ -875,18 +904,36 @@ func (p *WasmPlugin) newInstance(ctx context.Context) (*wasmInstance, error) {
 	inst.budget = budget
 	inst.stdout = newGuestOutput(p.logger, "stdout", budget, hclog.Info)
 	inst.stderr = newGuestOutput(p.logger, "stderr", budget, hclog.Warn)
+	// The module's start function (which instrumentModule exports) and
+	// _initialize are called below, as calls the interrupt flag can stop,
+	// once the instance exists.
 	cfg := wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions("_initialize").
+		WithStartFunctions().
 		WithStdout(inst.stdout).
 		WithStderr(inst.stderr).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithNanosleep(inst.sleep).
 		WithRandSource(rand.Reader)
-	inst.begin(ctx)
-	mod, err := p.runtime.InstantiateModule(context.WithValue(ctx, callKey{}, &callState{plugin: p, inst: inst}), p.module, cfg)
-	inst.end()
+	callCtx := context.WithValue(ctx, callKey{}, &callState{plugin: p, inst: inst})
+	mod, err := p.runtime.InstantiateModule(callCtx, p.module, cfg)
+	if err == nil {
+		inst.mod = mod
+		if flag, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal); ok {
+			inst.flag = flag
+		}
+		for _, name := range []string{startExport, "_initialize"} {
+			if f := mod.ExportedFunction(name); f != nil && err == nil {
+				p.begin(ctx, inst)
+				_, err = f.Call(callCtx)
+				p.end(inst)
+			}
+		}
+		if err != nil {
+			mod.Close(context.Background())
+		}
+	}
 	if err != nil {
 		detail := inst.stderr.summary()
 		if ctx.Err() != nil {
@@ -897,7 +944,6 @@ func (p *WasmPlugin) newInstance(ctx context.Context) (*wasmInstance, error) {
 		}
 		return nil, fmt.Errorf("start an instance: %w", err)
 	}
-	inst.mod = mod
 	// load checks these exports before any call uses them.
 	inst.alloc = mod.ExportedFunction(wasm.ExportAlloc)
 	inst.free = mod.ExportedFunction(wasm.ExportFree)
@@ -920,22 +966,50 @@ type wasmInstance struct {
 	// done is the Done channel of the call in progress, which ends the
 	// module's sleeps.
 	done atomic.Pointer[<-chan struct{}]
+
+	// flag is the module's interrupt flag (see instrumentModule); nil
+	// in the interpreter. stop disarms the interrupt of the call in
+	// progress; interrupted says that the flag was set or may yet be.
+	flag        api.MutableGlobal
+	stop        func() bool
+	interrupted atomic.Bool
 }
 
-// begin readies inst for a call under ctx.
-func (inst *wasmInstance) begin(ctx context.Context) {
+// begin readies inst for a call under ctx, and arms its interrupt: the
+// call is stopped when ctx ends (at its deadline, or when the plugin is
+// closed).
+func (p *WasmPlugin) begin(ctx context.Context, inst *wasmInstance) {
 	done := ctx.Done()
 	inst.done.Store(&done)
 	inst.budget.reset()
 	inst.stdout.reset()
 	inst.stderr.reset()
+	if inst.flag == nil {
+		return
+	}
+	inst.stop = context.AfterFunc(ctx, inst.interrupt)
 }
 
-// end flushes what the call wrote.
-func (inst *wasmInstance) end() {
+// end flushes what the call wrote, and disarms its interrupt.
+func (p *WasmPlugin) end(inst *wasmInstance) {
 	inst.stdout.flush()
 	inst.stderr.flush()
 	inst.done.Store(nil)
+	if inst.flag == nil {
+		return
+	}
+	if !inst.stop() {
+		// The interrupt has started: it sets the flag, if it has
+		// not yet.
+		inst.interrupted.Store(true)
+	}
+}
+
+// interrupt sets the module's interrupt flag: the call in progress traps
+// at the next head of a loop it reaches.
+func (inst *wasmInstance) interrupt() {
+	inst.interrupted.Store(true)
+	inst.flag.Set(1)
 }
 
 // sleep implements the module's sleeps (WASI poll_oneoff): they end

@@ -17,10 +17,10 @@ import (
 // both collect, and only a version 2 multi-target exporter collects a
 // target.
 func TestWasmABIVersions(t *testing.T) {
-	ctx := testContext(t)
 	v1 := loadGuest(t, "v1exporter", WasmOptions{})
 	v2 := loadGuest(t, "multitarget", WasmOptions{})
 	plain := loadGuest(t, "exporter", WasmOptions{})
+	ctx := testContext(t)
 	if v1.abi != 1 || v2.abi != 2 || plain.abi != 2 {
 		t.Fatalf("ABI versions %d, %d, %d", v1.abi, v2.abi, plain.abi)
 	}

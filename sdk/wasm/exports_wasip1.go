@@ -116,7 +116,7 @@ func serve(ptr, size uint32, req proto.Message, handle func(*sdk.Server) (proto.
 		if !ok || uint32(len(in)) < size {
 			return frame(StatusBadRequest, []byte(fmt.Sprintf("the request at %#x (%d bytes) is not a buffer from vigil_alloc", ptr, size)))
 		}
-		if err := proto.Unmarshal(in[:size], req); err != nil {
+		if err := unmarshal(in[:size], req); err != nil {
 			return frame(StatusBadRequest, []byte(fmt.Sprintf("cannot decode the request: %v", err)))
 		}
 	}
@@ -129,6 +129,18 @@ func serve(ptr, size uint32, req proto.Message, handle func(*sdk.Server) (proto.
 		return frame(StatusError, []byte(fmt.Sprintf("cannot encode the response: %v", err)))
 	}
 	return Pack(pin(out), uint32(len(out)))
+}
+
+// unmarshal decodes a request: a NotifyRequest with decodeNotifyRequest,
+// falling back to proto.Unmarshal (and its error) when that fails.
+func unmarshal(b []byte, req proto.Message) error {
+	if n, ok := req.(*pb.NotifyRequest); ok {
+		if decodeNotifyRequest(b, n) == nil {
+			return nil
+		}
+		proto.Reset(n)
+	}
+	return proto.Unmarshal(b, req)
 }
 
 // frame pins a result frame of the status and payload and returns its

@@ -4,7 +4,6 @@ package wasm
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,10 +59,7 @@ func (roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		msg.TimeoutMillis = left
 	}
-	in, err := json.Marshal(msg)
-	if err != nil {
-		return nil, fmt.Errorf("encode request: %w", err)
-	}
+	in := appendHTTPRequest(nil, &msg)
 	ptr, size := Unpack(hostHTTPRequest(unsafe.Pointer(unsafe.SliceData(in)), uint32(len(in))))
 	out, ok := pinned[ptr]
 	delete(pinned, ptr)
@@ -71,7 +67,7 @@ func (roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("the host gave no response to http_request")
 	}
 	var resp HTTPResponse
-	if err := json.Unmarshal(out[:size], &resp); err != nil {
+	if err := decodeHTTPResponse(out[:size], &resp); err != nil {
 		return nil, fmt.Errorf("decode the host's response: %w", err)
 	}
 	switch {
