@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -62,7 +64,9 @@ type WasmOptions struct {
 	// Interpret runs the module in wazero's interpreter instead of
 	// compiling it to machine code: it loads in a fraction of the time,
 	// and runs calls several times slower. For a short life, such as the
-	// schema checks of vigil config validate; CacheDir is then unused.
+	// schema checks of vigil config validate. CacheDir is then read only
+	// when it holds the module compiled by an earlier load (a server's
+	// start, say), which reading back is faster still; it is not written.
 	Interpret bool
 	// MemoryLimitBytes bounds the linear memory of each instance; 64 MiB
 	// when zero. It is rounded down to whole 64 KiB pages.
@@ -191,7 +195,8 @@ func LoadWasm(ctx context.Context, opts WasmOptions) (*WasmPlugin, error) {
 			return nil, fmt.Errorf("file %q has SHA-256 %x, but %x is expected: refusing to load it", opts.Path, sum, opts.Checksum)
 		}
 	}
-	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, uint32(pages), opts.Interpret)
+	interpret := opts.Interpret && !compiledBefore(opts.CacheDir, code)
+	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, uint32(pages), interpret)
 	if err != nil {
 		return nil, fmt.Errorf("wasm plugin %q: %w", opts.Path, err)
 	}
@@ -279,6 +284,7 @@ func compilationCache(dir string) (wazero.CompilationCache, error) {
 // interpreter stops them itself, at every loop and call, when their
 // context ends or the module is closed.
 func compileWasm(ctx context.Context, code []byte, cacheDir string, pages uint32, interpret bool) (wazero.Runtime, wazero.CompiledModule, error) {
+	original := code
 	config := wazero.NewRuntimeConfigInterpreter().WithCloseOnContextDone(true)
 	if !interpret {
 		cache, err := compilationCache(cacheDir)
@@ -296,7 +302,50 @@ func compileWasm(ctx context.Context, code []byte, cacheDir string, pages uint32
 		rt.Close(ctx)
 		return nil, nil, fmt.Errorf("compile: %w", err)
 	}
+	if !interpret {
+		markCompiled(cacheDir, original)
+	}
 	return rt, compiled, nil
+}
+
+// compiledMarks is the folder of a compilation cache where a file named
+// after a module's SHA-256 says that the cache holds the module compiled
+// by this wazero version: wazero's own entries cannot be looked up
+// without compiling.
+func compiledMarks(cacheDir string) string {
+	version := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/tetratelabs/wazero" {
+				version = dep.Version
+			}
+		}
+	}
+	return filepath.Join(cacheDir, "vigil-compiled-"+version)
+}
+
+// markCompiled notes that the compilation cache in cacheDir holds code
+// compiled; a cache only in memory is not noted.
+func markCompiled(cacheDir string, code []byte) {
+	if cacheDir == "" {
+		return
+	}
+	sum := sha256.Sum256(code)
+	dir := compiledMarks(cacheDir)
+	if os.MkdirAll(dir, 0o755) == nil {
+		_ = os.WriteFile(filepath.Join(dir, hex.EncodeToString(sum[:])), nil, 0o644)
+	}
+}
+
+// compiledBefore says whether the compilation cache in cacheDir holds
+// code compiled (see markCompiled).
+func compiledBefore(cacheDir string, code []byte) bool {
+	if cacheDir == "" {
+		return false
+	}
+	sum := sha256.Sum256(code)
+	_, err := os.Stat(filepath.Join(compiledMarks(cacheDir), hex.EncodeToString(sum[:])))
+	return err == nil
 }
 
 // load checks the module and asks its first instance what it is.

@@ -732,3 +732,53 @@ func TestWasmInterpreted(t *testing.T) {
 		t.Errorf("greeting %q", g)
 	}
 }
+
+// TestWasmInterpretReadsACompiledCache: a module loaded to be
+// interpreted, as vigil config validate loads it, leaves a compilation
+// cache as it is; once the cache holds the module compiled, it is read
+// back from there, with the interrupt checks of compiled code, and
+// works as before.
+func TestWasmInterpretReadsACompiledCache(t *testing.T) {
+	ctx := testContext(t)
+	path, _ := guest(t, "minimal")
+	code, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	load := func() (flagged bool) {
+		t.Helper()
+		p, err := LoadWasm(ctx, WasmOptions{Path: path, CacheDir: dir, Interpret: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if err := p.Configure(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Notify(ctx, notification("ok", nil)); err != nil {
+			t.Fatal(err)
+		}
+		inst, err := p.acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.release(inst, false)
+		return inst.flag != nil
+	}
+	if load() {
+		t.Error("with an empty cache the module was compiled, not interpreted")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 || compiledBefore(dir, code) {
+		t.Fatalf("interpreting the module wrote to the cache: %d entries", len(entries))
+	}
+	if err := PrecompileWasm(ctx, path, dir); err != nil {
+		t.Fatal(err)
+	}
+	if !compiledBefore(dir, code) {
+		t.Fatal("the compiled module is not noted in the cache")
+	}
+	if !load() {
+		t.Error("with the module compiled in the cache it was interpreted")
+	}
+}
