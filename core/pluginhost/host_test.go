@@ -374,17 +374,7 @@ func TestPluginEnvironment(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
-		t.Fatal(err)
-	}
-	exp, _ := h.Exporter("e")
-	if _, err := exp.Collect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	inst := exp.(*Instance)
-	inst.mu.Lock()
-	pid := inst.conn.(*GRPCPlugin).ReattachConfig().Pid
-	inst.mu.Unlock()
+	pid := exporterPID(t, h, cfg, "e")
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 	if err != nil {
 		t.Fatal(err)
@@ -399,6 +389,23 @@ func TestPluginEnvironment(t *testing.T) {
 			t.Errorf("the plugin got %s, which its block does not name", name)
 		}
 	}
+}
+
+// exporterPID applies cfg to h, has its exporter name collect once, and
+// returns the process ID of its plugin program.
+func exporterPID(t *testing.T, h *Host, cfg *hclconfig.Config, name string) int {
+	t.Helper()
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := h.Exporter(name)
+	if _, err := exp.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	inst := exp.(*Instance)
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	return inst.conn.(*GRPCPlugin).ReattachConfig().Pid
 }
 
 // TestPluginRunsInTheConfigFolder: a plugin program's working directory
@@ -424,17 +431,7 @@ plugin "test" {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
-		t.Fatal(err)
-	}
-	exp, _ := h.Exporter("e")
-	if _, err := exp.Collect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	inst := exp.(*Instance)
-	inst.mu.Lock()
-	pid := inst.conn.(*GRPCPlugin).ReattachConfig().Pid
-	inst.mu.Unlock()
+	pid := exporterPID(t, h, cfg, "e")
 	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
 	if err != nil {
 		t.Fatal(err)
