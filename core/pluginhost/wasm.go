@@ -190,13 +190,16 @@ func LoadWasm(ctx context.Context, opts WasmOptions) (*WasmPlugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read wasm plugin: %w", err)
 	}
-	if len(opts.Checksum) > 0 {
-		if sum := sha256.Sum256(code); !bytes.Equal(sum[:], opts.Checksum) {
-			return nil, fmt.Errorf("file %q has SHA-256 %x, but %x is expected: refusing to load it", opts.Path, sum, opts.Checksum)
-		}
+	var sum [sha256.Size]byte // for the checksum and the cache's mark
+	if len(opts.Checksum) > 0 || opts.CacheDir != "" {
+		sum = sha256.Sum256(code)
 	}
-	interpret := opts.Interpret && !compiledBefore(opts.CacheDir, code)
-	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, uint32(pages), interpret)
+	if len(opts.Checksum) > 0 && !bytes.Equal(sum[:], opts.Checksum) {
+		return nil, fmt.Errorf("file %q has SHA-256 %x, but %x is expected: refusing to load it", opts.Path, sum, opts.Checksum)
+	}
+	mark := compiledMark(opts.CacheDir, sum)
+	interpret := opts.Interpret && !marked(mark)
+	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, mark, uint32(pages), interpret)
 	if err != nil {
 		return nil, fmt.Errorf("wasm plugin %q: %w", opts.Path, err)
 	}
@@ -232,7 +235,7 @@ func PrecompileWasm(ctx context.Context, path, cacheDir string) error {
 	if cacheDir == "" {
 		return errors.New("precompile: no cache directory")
 	}
-	rt, compiled, err := compileWasm(ctx, code, cacheDir, 65536, false)
+	rt, compiled, err := compileWasm(ctx, code, cacheDir, compiledMark(cacheDir, sha256.Sum256(code)), 65536, false)
 	if err != nil {
 		return fmt.Errorf("wasm plugin %q: %w", path, err)
 	}
@@ -282,9 +285,9 @@ func compilationCache(dir string) (wazero.CompilationCache, error) {
 // code in it, or, to interpret, only checks it. Compiled code gets the
 // interrupt flag that stops its calls (see instrumentModule); the
 // interpreter stops them itself, at every loop and call, when their
-// context ends or the module is closed.
-func compileWasm(ctx context.Context, code []byte, cacheDir string, pages uint32, interpret bool) (wazero.Runtime, wazero.CompiledModule, error) {
-	original := code
+// context ends or the module is closed. Compiled code with a cache is
+// noted by mark (see compiledMark), once.
+func compileWasm(ctx context.Context, code []byte, cacheDir, mark string, pages uint32, interpret bool) (wazero.Runtime, wazero.CompiledModule, error) {
 	config := wazero.NewRuntimeConfigInterpreter().WithCloseOnContextDone(true)
 	if !interpret {
 		cache, err := compilationCache(cacheDir)
@@ -302,49 +305,44 @@ func compileWasm(ctx context.Context, code []byte, cacheDir string, pages uint32
 		rt.Close(ctx)
 		return nil, nil, fmt.Errorf("compile: %w", err)
 	}
-	if !interpret {
-		markCompiled(cacheDir, original)
+	if !interpret && mark != "" && !marked(mark) {
+		if os.MkdirAll(filepath.Dir(mark), 0o755) == nil {
+			_ = os.WriteFile(mark, nil, 0o644)
+		}
 	}
 	return rt, compiled, nil
 }
 
-// compiledMarks is the folder of a compilation cache where a file named
-// after a module's SHA-256 says that the cache holds the module compiled
-// by this wazero version: wazero's own entries cannot be looked up
-// without compiling.
-func compiledMarks(cacheDir string) string {
-	version := "unknown"
+// wazeroVersion is the version of wazero this program is built with,
+// which compiled the code in its caches.
+var wazeroVersion = sync.OnceValue(func() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
 			if dep.Path == "github.com/tetratelabs/wazero" {
-				version = dep.Version
+				return dep.Version
 			}
 		}
 	}
-	return filepath.Join(cacheDir, "vigil-compiled-"+version)
+	return "unknown"
+})
+
+// compiledMark is the file that says the compilation cache in cacheDir
+// holds the module of SHA-256 sum compiled by this wazero version
+// (wazero's own entries cannot be looked up without compiling); compiling
+// writes it. Empty for a cache only in memory, which is not noted.
+func compiledMark(cacheDir string, sum [sha256.Size]byte) string {
+	if cacheDir == "" {
+		return ""
+	}
+	return filepath.Join(cacheDir, "vigil-compiled-"+wazeroVersion(), hex.EncodeToString(sum[:]))
 }
 
-// markCompiled notes that the compilation cache in cacheDir holds code
-// compiled; a cache only in memory is not noted.
-func markCompiled(cacheDir string, code []byte) {
-	if cacheDir == "" {
-		return
-	}
-	sum := sha256.Sum256(code)
-	dir := compiledMarks(cacheDir)
-	if os.MkdirAll(dir, 0o755) == nil {
-		_ = os.WriteFile(filepath.Join(dir, hex.EncodeToString(sum[:])), nil, 0o644)
-	}
-}
-
-// compiledBefore says whether the compilation cache in cacheDir holds
-// code compiled (see markCompiled).
-func compiledBefore(cacheDir string, code []byte) bool {
-	if cacheDir == "" {
+// marked says whether mark (see compiledMark) exists.
+func marked(mark string) bool {
+	if mark == "" {
 		return false
 	}
-	sum := sha256.Sum256(code)
-	_, err := os.Stat(filepath.Join(compiledMarks(cacheDir), hex.EncodeToString(sum[:])))
+	_, err := os.Stat(mark)
 	return err == nil
 }
 

@@ -769,13 +769,13 @@ func TestWasmInterpretReadsACompiledCache(t *testing.T) {
 	if load() {
 		t.Error("with an empty cache the module was compiled, not interpreted")
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 || compiledBefore(dir, code) {
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 || marked(compiledMark(dir, sha256.Sum256(code))) {
 		t.Fatalf("interpreting the module wrote to the cache: %d entries", len(entries))
 	}
 	if err := PrecompileWasm(ctx, path, dir); err != nil {
 		t.Fatal(err)
 	}
-	if !compiledBefore(dir, code) {
+	if !marked(compiledMark(dir, sha256.Sum256(code))) {
 		t.Fatal("the compiled module is not noted in the cache")
 	}
 	if !load() {
