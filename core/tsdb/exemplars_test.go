@@ -569,19 +569,7 @@ func TestExemplarBufferGrows(t *testing.T) {
 	db := openTestDB(t, Options{MaxExemplars: max})
 	maxMetric := func() float64 {
 		t.Helper()
-		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(db.Collector())
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if mf.GetName() == "prometheus_tsdb_exemplar_max_exemplars" {
-				return mf.GetMetric()[0].GetGauge().GetValue()
-			}
-		}
-		t.Fatal("no prometheus_tsdb_exemplar_max_exemplars")
-		return 0
+		return collectorValue(t, db, "prometheus_tsdb_exemplar_max_exemplars")
 	}
 	if db.exemplars.size != initialExemplars {
 		t.Fatalf("the buffer starts with %d entries, want %d", db.exemplars.size, initialExemplars)

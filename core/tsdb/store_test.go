@@ -575,6 +575,13 @@ func corruptValue(t *testing.T, db *DB, prefix []byte) []byte {
 // corruptions is the value of vigil_tsdb_corruptions_total of db.
 func corruptions(t *testing.T, db *DB) float64 {
 	t.Helper()
+	return collectorValue(t, db, "vigil_tsdb_corruptions_total")
+}
+
+// collectorValue is the value of the counter or gauge name, of one
+// series, that db's collector reports.
+func collectorValue(t *testing.T, db *DB, name string) float64 {
+	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(db.Collector())
 	mfs, err := reg.Gather()
@@ -582,11 +589,15 @@ func corruptions(t *testing.T, db *DB) float64 {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() == "vigil_tsdb_corruptions_total" {
-			return mf.GetMetric()[0].GetCounter().GetValue()
+		if mf.GetName() == name {
+			m := mf.GetMetric()[0]
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
 		}
 	}
-	t.Fatal("the collector has no vigil_tsdb_corruptions_total")
+	t.Fatalf("the collector has no %s", name)
 	return 0
 }
 
