@@ -27,6 +27,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigilmon/vigil/internal/testplugins"
 )
@@ -986,13 +988,68 @@ func TestUINativeHistogramGraph(t *testing.T) {
 		return err == nil && q.Get("g0.histogram") == "sum"
 	})
 
-	// A heatmap of the buckets of their rate, opened by its address.
-	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {"rate(" + expr + "[5s])"}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
+	// A heatmap of the buckets of their rate, opened by its address, once
+	// the server has two scrapes within the rate's window: on a busy
+	// machine the scrapes of the last minute may be further apart, and the
+	// page, which queries once, would rightly draw no cells.
+	rate := "rate(" + expr + "[5s])"
+	waitFor(t, "a rate of "+expr+" with buckets", func() bool {
+		var body struct {
+			Data struct {
+				Result []struct {
+					Histogram [2]json.RawMessage `json:"histogram"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		getJSON(t, srv.addr, "/api/v1/query?"+url.Values{"query": {rate}}.Encode(), &body)
+		if len(body.Data.Result) != 1 {
+			return false
+		}
+		var h struct {
+			Buckets []any `json:"buckets"`
+		}
+		return json.Unmarshal(body.Data.Result[0].Histogram[1], &h) == nil && len(h.Buckets) > 0
+	})
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {rate}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
 	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0", document.querySelector('.panel select[name="histogram"]').value].join("|") : ""; })()`,
 		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*\|heatmap$`).MatchString(s) })
 	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](errorTextJS)); errText != "" {
 		t.Errorf("the heatmap's panel shows an error: %s", errText)
 	}
+}
+
+// TestUIHeatmapLowestBucketAtAPowerOfTwo draws the heatmap of a native
+// histogram whose every observation falls in the bucket just above 2^-9
+// seconds. Its logarithmic axis once started at 2^-10, where uPlot's
+// ticks stepped to 0 and never ended: the page threw and drew nothing.
+func TestUIHeatmapLowestBucketAtAPowerOfTwo(t *testing.T) {
+	requireChromium(t)
+	reg := prometheus.NewRegistry()
+	hist := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "job_duration_seconds", Help: "Duration of the job.", NativeHistogramBucketFactor: 1.1})
+	reg.MustRegister(hist)
+	exporter := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hist.Observe(0.002) // in (2^-9, 2^-9 * 2^(1/8)]
+		exporter.ServeHTTP(w, r)
+	}))
+	defer target.Close()
+	srv := startSelfScrapingServer(t, fmt.Sprintf("scrape \"job\" {\n  targets         = [%q]\n  scrape_interval = \"1s\"\n}\n", strings.TrimPrefix(target.URL, "http://")))
+	const expr = `rate(job_duration_seconds[5s])`
+	waitFor(t, "a rate of job_duration_seconds", func() bool {
+		var body struct {
+			Data struct {
+				Result []struct {
+					Histogram [2]json.RawMessage `json:"histogram"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		getJSON(t, srv.addr, "/api/v1/query?"+url.Values{"query": {expr}}.Encode(), &body)
+		return len(body.Data.Result) == 1
+	})
+	ctx := newBrowser(t)
+	navigate(ctx, t, "http://"+srv.addr+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
+	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0"].join("|") : ""; })()`,
+		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*$`).MatchString(s) })
 }
 
 // screenshotsEnv names the environment variable that, when set, is the

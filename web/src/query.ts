@@ -358,7 +358,7 @@ class Panel {
     if (histograms > 0 && this.state.histogram === 'heatmap') {
       const floats = series.length - histograms;
       if (floats > 0) this.result.insertBefore(h('p', { class: 'info' }, `The heatmap shows the ${histograms} series of native histograms, summed; ${floats} series of floats are left out.`), graph);
-      this.drawHeatmap(graph, series, step, received);
+      this.drawHeatmap(graph, series, start, end, step, received);
       return;
     }
     const figure = this.state.histogram === 'heatmap' ? 'count' : this.state.histogram;
@@ -376,9 +376,10 @@ class Panel {
    * summed, one column per time: a bucket's height is its range of
    * values (on a logarithmic scale when every bucket is above 0), and its
    * colour how many observations it holds, against the most any bucket
-   * holds.
+   * holds. The time axis spans the query's range and half a step on
+   * either side, so that a single column has a width.
    */
-  private drawHeatmap(graph: HTMLElement, series: RangeSeries[], step: number, received: number): void {
+  private drawHeatmap(graph: HTMLElement, series: RangeSeries[], start: number, end: number, step: number, received: number): void {
     const byTime = new Map<number, Map<string, { lo: number; hi: number; n: number }>>();
     for (const s of series) {
       for (const [t, hv] of s.histograms ?? []) {
@@ -416,8 +417,11 @@ class Panel {
     // A logarithmic scale, unless there are buckets of negative values;
     // the zero bucket, which reaches down to 0, is then a strip at the
     // bottom, below the lowest bound above 0.
+    // The logarithmic scale starts at a power of ten, where uPlot's
+    // logarithmic ticks begin: from elsewhere (2^-10, say) they can step
+    // to 0 and never end.
     const log = lowestUpper >= 0 && highest > 0 && Number.isFinite(minPos);
-    const yMin = log ? minPos / 2 : lowest;
+    const yMin = log ? 10 ** Math.floor(Math.log10(minPos / 2)) : lowest;
     const totals = xs.map((t) => [...byTime.get(t)!.values()].reduce((a, b) => a + b.n, 0));
     const width = Math.max(300, this.result.clientWidth || this.el.clientWidth - 24);
     this.plot = new uPlot({
@@ -425,7 +429,7 @@ class Panel {
       height: 320,
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { distr: log ? 3 : 1, range: [yMin, highest] } },
+      scales: { x: { time: true, range: [start - step / 2, end + step / 2] }, y: { distr: log ? 3 : 1, range: [yMin, highest] } },
       series: [
         { label: 'Time' },
         {
