@@ -30,7 +30,9 @@
 // program serves on 127.0.0.1. The receiver keeps, for every alert, when
 // its first firing notification arrived. Per system it reports the
 // latency from the start of the POST of an alert's batch to that arrival
-// (p50, p99, max; lower is better), the time until every alert had
+// (min, p50, p99, max; lower is better; a minimum near group_wait and a
+// higher median mean notifications waited their turn to be delivered),
+// the time until every alert had
 // arrived, the CPU seconds the system used from the first POST to the
 // last arrival (utime+stime of /proc/<pid>/stat; for Vigil the server
 // plus its notifier plugin processes, Alertmanager sends in-process), the
