@@ -782,3 +782,65 @@ func TestWasmInterpretReadsACompiledCache(t *testing.T) {
 		t.Error("with the module compiled in the cache it was interpreted")
 	}
 }
+
+// TestWasmCompiledMarkKeepsTheRewrittenModule: compiling into a cache
+// keeps the module as rewritten for the interrupt flag beside it, and a
+// later load compiles that, not a new rewrite; a kept module cut short
+// is rewritten again, and works.
+func TestWasmCompiledMarkKeepsTheRewrittenModule(t *testing.T) {
+	ctx := testContext(t)
+	rewrite := func(name string) (path string, code, rewritten []byte) {
+		t.Helper()
+		path, _ = guest(t, name)
+		code, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rewritten, err = instrumentModule(code); err != nil {
+			t.Fatal(err)
+		}
+		return path, code, rewritten
+	}
+	path, code, rewritten := rewrite("minimal") // a notifier
+	_, _, exporter := rewrite("v1exporter")
+	dir := t.TempDir()
+	mark := compiledMark(dir, sha256.Sum256(code))
+	kind := func() sdk.Kind {
+		t.Helper()
+		p, err := LoadWasm(ctx, WasmOptions{Path: path, CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		_, k, err := p.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if k := kind(); k != sdk.KindNotifier {
+		t.Fatalf("kind %v, want a notifier", k)
+	}
+	if kept, err := os.ReadFile(mark); err != nil || !bytes.Equal(kept, rewritten) {
+		t.Fatalf("the mark does not keep the rewritten module (%d bytes, want %d): %v", len(kept), len(rewritten), err)
+	}
+
+	// What the mark keeps is what a load compiles: here another module.
+	if err := os.WriteFile(mark, exporter, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if k := kind(); k != sdk.KindExporter {
+		t.Fatalf("kind %v, want the exporter the mark keeps", k)
+	}
+
+	// A mark cut short is rewritten.
+	if err := os.WriteFile(mark, rewritten[:len(rewritten)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if k := kind(); k != sdk.KindNotifier {
+		t.Fatalf("kind %v, want a notifier", k)
+	}
+	if kept, err := os.ReadFile(mark); err != nil || !bytes.Equal(kept, rewritten) {
+		t.Fatalf("a mark cut short was not written again (%d bytes, want %d): %v", len(kept), len(rewritten), err)
+	}
+}

@@ -72,6 +72,11 @@ func sectionOrder(id byte) int {
 	return int(id) * 10
 }
 
+// instrumentVersion names the way instrumentModule rewrites a module: it
+// must change whenever its output for the same input does, since the
+// compilation cache keeps rewritten modules under it (see compiledMark).
+const instrumentVersion = "i1"
+
 // instrumentModule returns a copy of the WebAssembly binary code with the
 // countdown and the interrupt flag added (see above). It refuses a binary
 // it cannot read, and code that names a global the module does not have
