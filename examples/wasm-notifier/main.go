@@ -48,7 +48,7 @@ func main() {}
 // hello posts the notifications to one URL.
 type hello struct {
 	url    string
-	client *http.Client
+	client *wasm.Client
 }
 
 // Notify posts one line about n. An error wrapped with sdk.Permanent is

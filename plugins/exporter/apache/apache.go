@@ -49,7 +49,7 @@ type exporter struct {
 	uri     string
 	headers map[string]string
 	timeout time.Duration
-	client  *http.Client
+	client  *wasm.Client
 }
 
 // newExporter checks the config.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
@@ -60,7 +59,7 @@ type embed struct {
 type discord struct {
 	url, title, message, content, username, avatarURL string
 	templates                                         *amnotify.Templates
-	client                                            *http.Client
+	client                                            *wasm.Client
 }
 
 func newDiscord(cfg sdk.Config) (*discord, error) {

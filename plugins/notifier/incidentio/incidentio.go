@@ -47,7 +47,7 @@ type message struct {
 type incidentio struct {
 	url, token string
 	maxAlerts  uint64
-	client     *http.Client
+	client     *wasm.Client
 }
 
 func newIncidentio(cfg sdk.Config) (*incidentio, error) {

@@ -65,7 +65,7 @@ type jira struct {
 	resolve, reopen, wontFix                 string
 	reopenDuration                           time.Duration
 	templates                                *amnotify.Templates
-	client                                   *http.Client
+	client                                   *wasm.Client
 }
 
 func newJira(cfg sdk.Config) (*jira, error) {

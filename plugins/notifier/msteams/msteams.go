@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
@@ -46,7 +45,7 @@ type card struct {
 type msteams struct {
 	url, title, summary, text string
 	templates                 *amnotify.Templates
-	client                    *http.Client
+	client                    *wasm.Client
 }
 
 func newMSTeams(cfg sdk.Config) (*msteams, error) {

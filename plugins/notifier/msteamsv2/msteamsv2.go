@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
@@ -68,7 +67,7 @@ type textBlock struct {
 type msteamsv2 struct {
 	url, title, text string
 	templates        *amnotify.Templates
-	client           *http.Client
+	client           *wasm.Client
 }
 
 func newMSTeamsV2(cfg sdk.Config) (*msteamsv2, error) {

@@ -70,7 +70,7 @@ type opsgenie struct {
 	responders                                         []responder
 	updateAlerts                                       bool
 	templates                                          *amnotify.Templates
-	client                                             *http.Client
+	client                                             *wasm.Client
 }
 
 func newOpsgenie(cfg sdk.Config) (*opsgenie, error) {

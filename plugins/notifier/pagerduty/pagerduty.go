@@ -61,7 +61,7 @@ type pagerDuty struct {
 	source     string
 	client     string
 	clientURL  string
-	http       *http.Client
+	http       *wasm.Client
 }
 
 func newPagerDuty(cfg sdk.Config) (*pagerDuty, error) {

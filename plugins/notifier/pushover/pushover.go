@@ -56,7 +56,7 @@ type pushover struct {
 	retry, expire, ttl                                       time.Duration
 	html, monospace                                          bool
 	templates                                                *amnotify.Templates
-	client                                                   *http.Client
+	client                                                   *wasm.Client
 }
 
 func newPushover(cfg sdk.Config) (*pushover, error) {

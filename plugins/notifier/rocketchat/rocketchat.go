@@ -66,7 +66,7 @@ type rocketchat struct {
 	token, tokenID, url                                                      string
 	channel, color, emoji, iconURL, text, title, titleLink, image, thumbnail string
 	templates                                                                *amnotify.Templates
-	client                                                                   *http.Client
+	client                                                                   *wasm.Client
 }
 
 func newRocketchat(cfg sdk.Config) (*rocketchat, error) {

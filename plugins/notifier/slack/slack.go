@@ -72,7 +72,7 @@ type slack struct {
 	username    string
 	iconEmoji   string
 	title, text *template.Template
-	client      *http.Client
+	client      *wasm.Client
 }
 
 func newSlack(cfg sdk.Config) (*slack, error) {

@@ -57,7 +57,7 @@ type snsNotifier struct {
 	attributes                 map[string]string
 	templates                  *amnotify.Templates
 	signer                     *v4.Signer
-	client                     *http.Client
+	client                     *wasm.Client
 }
 
 func newSNS(cfg sdk.Config) (*snsNotifier, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -50,7 +49,7 @@ type telegram struct {
 	chatID, threadID        int64
 	silent                  bool
 	templates               *amnotify.Templates
-	client                  *http.Client
+	client                  *wasm.Client
 }
 
 func newTelegram(cfg sdk.Config) (*telegram, error) {

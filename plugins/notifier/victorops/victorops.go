@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -48,7 +47,7 @@ type victorops struct {
 	apiKey, apiURL, routingKey, messageType, stateMessage, displayName, tool string
 	custom                                                                   map[string]string
 	templates                                                                *amnotify.Templates
-	client                                                                   *http.Client
+	client                                                                   *wasm.Client
 }
 
 func newVictorOps(cfg sdk.Config) (*victorops, error) {

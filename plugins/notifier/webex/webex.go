@@ -43,7 +43,7 @@ type message struct {
 type webex struct {
 	token, url, roomID, message string
 	templates                   *amnotify.Templates
-	client                      *http.Client
+	client                      *wasm.Client
 }
 
 func newWebex(cfg sdk.Config) (*webex, error) {
