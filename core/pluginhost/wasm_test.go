@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -533,6 +534,104 @@ func TestWasmHTTPPort(t *testing.T) {
 			t.Errorf("allow_hosts %q: %v", allow, err)
 		}
 	}
+}
+
+// TestWasmHTTPRedirects has a module's client follow redirects, each hop
+// a request of the host's, as net/http's Client follows them.
+func TestWasmHTTPRedirects(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		paths []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.Host+r.URL.Path)
+		mu.Unlock()
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/r/"):
+			code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/r/"))
+			w.Header().Set("Location", r.URL.Query().Get("to"))
+			w.WriteHeader(code)
+			return
+		case strings.HasPrefix(r.URL.Path, "/chain/") && r.URL.Path != "/chain/0":
+			n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/chain/"))
+			w.Header().Set("Location", strconv.Itoa(n-1))
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Answer", "echo")
+		fmt.Fprintf(w, "%s %s auth=%s body=%s", r.Method, r.URL.Path, r.Header.Get("Authorization"), body)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	other := "http://localhost:" + u.Port()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	logger, logs := testLogger()
+	defer func() { t.Log(logs.String()) }()
+	p := loadGuest(t, "notifier", WasmOptions{Logger: logger, CallTimeout: 10 * time.Second, AllowHosts: []string{"127.0.0.1", "localhost"}})
+	ctx := testContext(t)
+	if err := p.Configure(ctx, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	to := func(code int, loc string) string {
+		return fmt.Sprintf("%s/r/%d?to=%s", srv.URL, code, url.QueryEscape(loc))
+	}
+	for _, c := range []struct {
+		name, url, auth string
+		want            string // the answer, or a part of the error
+		paths           []string
+	}{
+		{name: "303 turns the POST into a GET", url: to(303, "/echo"), want: "200 echo GET /echo auth= body="},
+		{name: "307 keeps the POST and its body", url: to(307, "/echo"), want: "200 echo POST /echo auth= body=hi"},
+		{name: "the same host keeps Authorization", url: to(307, srv.URL+"/echo"), auth: "Bearer t", want: "200 echo POST /echo auth=Bearer t body=hi"},
+		{
+			name: "another host gets no Authorization", url: to(307, other+"/echo"), auth: "Bearer t", want: "200 echo POST /echo auth= body=hi",
+			paths: []string{u.Host + "/r/307", "localhost:" + u.Port() + "/echo"},
+		},
+		{name: "a relative Location", url: srv.URL + "/chain/3", want: "200 echo GET /chain/0 auth= body="},
+		{name: "9 redirects are followed", url: srv.URL + "/chain/9", want: "200 echo GET /chain/0 auth= body="},
+		{name: "a 3xx without Location is the answer", url: to(302, ""), want: "302  "},
+		{name: "the 10th redirect is an error", url: srv.URL + "/chain/10", want: "url.Error Op=Post URL=0 Err=stopped after 10 redirects"},
+		{name: "a failed hop", url: to(308, closed.URL+"/x"), want: "url.Error Op=Post URL=" + closed.URL + "/x Err=POST " + strings.TrimPrefix(closed.URL, "http://") + ":"},
+	} {
+		mu.Lock()
+		paths = nil
+		mu.Unlock()
+		err := p.Notify(ctx, notification("http", map[string]string{"url": c.url, "body": "hi", "auth": c.auth, "want": c.want, "show_error": "1"}))
+		if strings.HasPrefix(c.want, "url.Error") {
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
+			}
+		} else if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		mu.Lock()
+		if c.paths != nil && fmt.Sprint(paths) != fmt.Sprint(c.paths) {
+			t.Errorf("%s: the server saw %v, want %v", c.name, paths, c.paths)
+		}
+		mu.Unlock()
+	}
+
+	// A hop to a host not allowed is refused by the host.
+	p = loadGuest(t, "notifier", WasmOptions{Logger: logger, CallTimeout: 10 * time.Second, AllowHosts: []string{"127.0.0.1"}})
+	if err := p.Configure(ctx, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	paths = nil
+	mu.Unlock()
+	err := p.Notify(ctx, notification("http", map[string]string{"url": to(307, other+"/echo"), "want": "never", "show_error": "1"}))
+	want := "url.Error Op=Post URL=" + other + "/echo Err=host not in allow_hosts"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a hop to a host not allowed: %v, want an error with %q", err, want)
+	}
+	mu.Lock()
+	if fmt.Sprint(paths) != "["+u.Host+"/r/307]" {
+		t.Errorf("the server saw %v", paths)
+	}
+	mu.Unlock()
 }
 
 func TestWasmClose(t *testing.T) {

@@ -35,9 +35,7 @@ func init() {
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return nil, sdk.AttributeErrorf("url", "must be an http or https URL")
 			}
-			// The client's requests go through Vigil, to the hosts of the
-			// plugin block's allow_hosts only.
-			return &hello{url: u.String(), client: wasm.HTTPClient()}, nil
+			return &hello{url: u.String()}, nil
 		},
 	})
 }
@@ -47,8 +45,7 @@ func main() {}
 
 // hello posts the notifications to one URL.
 type hello struct {
-	url    string
-	client *http.Client
+	url string
 }
 
 // Notify posts one line about n. An error wrapped with sdk.Permanent is
@@ -63,7 +60,9 @@ func (h *hello) Notify(ctx context.Context, n *sdk.Notification) error {
 		return sdk.Permanent(fmt.Errorf("make the request: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := h.client.Do(req)
+	// The client's requests go through Vigil, to the hosts of the plugin
+	// block's allow_hosts only.
+	resp, err := wasm.HTTPClient().Do(req)
 	if err != nil {
 		// Report what went wrong without the URL, which may hold a token.
 		var ue *url.Error

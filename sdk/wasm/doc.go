@@ -17,10 +17,12 @@
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm .
 //
 // The module has no files, sockets or environment. It reaches the network
-// only through HTTPClient, whose requests the host makes on its behalf to
-// the hosts the plugin block allows (allow_hosts), and logs through
-// Logger. Exporters, discoverers and notifiers are supported. A
-// discoverer must implement sdk.PollingDiscoverer: a module cannot
+// only through HTTPClient's Client, whose requests the host makes on its
+// behalf to the hosts the plugin block allows (allow_hosts), and which
+// follows redirects as net/http does, each hop checked again; it has no
+// Transport, so a module links neither net/http's, nor its HTTP/2, nor
+// the TLS client. It logs through Logger. Exporters, discoverers and
+// notifiers are supported. A discoverer must implement sdk.PollingDiscoverer: a module cannot
 // stream, so the host polls it at its config's refresh_interval (which
 // its schema should declare; 60s without one), and sends what changed. A multi-target
 // exporter implements sdk.TargetCollector and claims
@@ -32,9 +34,9 @@
 // of it that the host shares with this package.
 //
 // Built for anything but wasip1, Register only records the plugin (see
-// Registered), HTTPClient returns a plain *http.Client and Logger logs to
-// stderr, so a plugin's code can be unit-tested with go test on the
-// development machine.
+// Registered), HTTPClient's Client sends with a plain *http.Client and
+// Logger logs to stderr, so a plugin's code can be unit-tested with go
+// test on the development machine.
 package wasm
 
 import (

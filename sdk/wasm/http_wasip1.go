@@ -4,6 +4,7 @@ package wasm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +19,8 @@ func hostHTTPRequest(ptr unsafe.Pointer, size uint32) uint64
 
 // HTTPClient returns the client a plugin makes HTTP requests with. In a
 // module its requests go through the host's http_request import; built
-// for anything else, as in a plugin's unit tests, it is a plain client.
+// for anything else, as in a plugin's unit tests, it is a plain
+// *http.Client underneath.
 //
 // The host makes each request on the module's behalf, to the hosts that
 // the plugin block's allow_hosts lists only: a request to any other
@@ -26,25 +28,40 @@ func hostHTTPRequest(ptr unsafe.Pointer, size uint32) uint64
 // follow redirects; the client does, each hop checked again. A request
 // ends at the call's deadline at the latest.
 //
-// As with any *http.Client, the errors of Do quote the request's URL
-// (they are *url.Error): a plugin whose URLs hold secrets, as webhook
-// URLs do, should report the error the url.Error wraps instead.
-func HTTPClient() *http.Client { return &http.Client{Transport: roundTripper{}} }
+// A Client costs nothing to make: call HTTPClient where a request is
+// made rather than keeping a Client in the plugin's notifier, exporter or
+// discoverer. The SDK holds those in interfaces, and when a module calls
+// methods by name, as text/template does, the linker keeps every
+// exported method of every type such a value reaches: through Do,
+// *http.Response, and through its TLS field, crypto/x509's certificate
+// verification, 1.6 MB of a module.
+func HTTPClient() *Client { return &Client{} }
 
-// roundTripper makes requests through the http_request import.
-type roundTripper struct{}
+// Client makes a plugin's HTTP requests, as an *http.Client with its
+// default policy would: it follows up to 10 redirects as net/http does,
+// dropping the Authorization and Cookie headers on a hop to another
+// host, and the errors of Do are *url.Error. Unlike *http.Client, it
+// has no Transport: in a module, the host's http_request import makes
+// each request, so crypto/tls and net/http's Transport are not linked
+// in, which keeps the module small and its loading quick. Built for
+// anything but wasip1, it is a plain *http.Client.
+//
+// As with an *http.Client, the errors of Do quote the request's URL: a
+// plugin whose URLs hold secrets, as webhook URLs do, should report the
+// error the url.Error wraps instead.
+type Client struct{}
 
-// RoundTrip implements http.RoundTripper.
-func (roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read request body: %w", err)
-		}
-		body = b
-	}
+// Do sends req and returns the answer, following redirects. As with
+// net/http, the body of the answer must be closed, and a non-2xx status
+// is no error.
+func (*Client) Do(req *http.Request) (*http.Response, error) { return do(req, hostRequest) }
+
+// CloseIdleConnections does nothing: the host keeps the connections.
+// It is there so that a Client can stand in for an *http.Client.
+func (*Client) CloseIdleConnections() {}
+
+// hostRequest makes one request through the http_request import.
+func hostRequest(req *http.Request, body []byte) (*http.Response, error) {
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
@@ -55,7 +72,9 @@ func (roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if d, ok := req.Context().Deadline(); ok {
 		left := time.Until(d).Milliseconds()
 		if left <= 0 {
-			return nil, req.Context().Err()
+			// Less than a millisecond is left: the host could not
+			// bound the request.
+			return nil, context.DeadlineExceeded
 		}
 		msg.TimeoutMillis = left
 	}

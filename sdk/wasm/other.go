@@ -14,12 +14,39 @@ import (
 // module its requests go through the host's http_request import, to the
 // hosts the plugin block's allow_hosts lists only (others fail with an
 // error wrapping ErrHostNotAllowed); built for anything else, as in a
-// plugin's unit tests, it is a plain client.
+// plugin's unit tests, it is a plain *http.Client underneath.
 //
-// As with any *http.Client, the errors of Do quote the request's URL
-// (they are *url.Error): a plugin whose URLs hold secrets, as webhook
-// URLs do, should report the error the url.Error wraps instead.
-func HTTPClient() *http.Client { return &http.Client{} }
+// A Client costs nothing to make: call HTTPClient where a request is
+// made rather than keeping a Client in the plugin's notifier, exporter or
+// discoverer. The SDK holds those in interfaces, and when a module calls
+// methods by name, as text/template does, the linker keeps every
+// exported method of every type such a value reaches: through Do,
+// *http.Response, and through its TLS field, crypto/x509's certificate
+// verification, 1.6 MB of a module.
+func HTTPClient() *Client { return &Client{client: &http.Client{}} }
+
+// Client makes a plugin's HTTP requests, as an *http.Client with its
+// default policy would: it follows up to 10 redirects as net/http does,
+// dropping the Authorization and Cookie headers on a hop to another
+// host, and the errors of Do are *url.Error. Unlike *http.Client, it
+// has no Transport: in a module, the host's http_request import makes
+// each request, so crypto/tls and net/http's Transport are not linked
+// in, which keeps the module small and its loading quick. Built for
+// anything but wasip1, it is a plain *http.Client.
+//
+// As with an *http.Client, the errors of Do quote the request's URL: a
+// plugin whose URLs hold secrets, as webhook URLs do, should report the
+// error the url.Error wraps instead.
+type Client struct{ client *http.Client }
+
+// Do sends req and returns the answer, following redirects. As with
+// net/http, the body of the answer must be closed, and a non-2xx status
+// is no error.
+func (c *Client) Do(req *http.Request) (*http.Response, error) { return c.client.Do(req) }
+
+// CloseIdleConnections closes the connections the client keeps open
+// (in a module, the host keeps them, and it does nothing).
+func (c *Client) CloseIdleConnections() { c.client.CloseIdleConnections() }
 
 // Logger returns the logger a plugin should use. In a module it logs
 // through the host's log import, under the plugin's name; built for

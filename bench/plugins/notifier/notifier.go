@@ -23,8 +23,14 @@ import (
 	"github.com/vigilmon/vigil/sdk"
 )
 
+// doer sends a request: an *http.Client in the program, the module's
+// *wasm.Client in the module.
+type doer interface {
+	Do(req *http.Request) (*http.Response, error)
+}
+
 // newPlugin returns the plugin, whose notifiers post through client.
-func newPlugin(client *http.Client) sdk.Plugin {
+func newPlugin(client doer) sdk.Plugin {
 	return sdk.Plugin{
 		Info: sdk.Info{Name: "bench-notifier", Version: "0.1.0", Description: "Posts a short JSON message per notification (plugin benchmark)."},
 		Schema: sdk.Schema{
@@ -43,7 +49,7 @@ func newPlugin(client *http.Client) sdk.Plugin {
 // notifier posts to one URL.
 type notifier struct {
 	url    string
-	client *http.Client
+	client doer
 }
 
 // message is what the notifier posts.

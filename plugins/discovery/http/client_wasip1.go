@@ -3,8 +3,6 @@
 package main
 
 import (
-	"net/http"
-
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/vigilmon/vigil/sdk"
@@ -15,7 +13,7 @@ import (
 // requests, to the hosts of the plugin block's allow_hosts only, and
 // verifies certificates itself, so tls_insecure_skip_verify cannot be
 // honoured.
-func newClient(insecure bool) (*http.Client, error) {
+func newClient(insecure bool) (*wasm.Client, error) {
 	if insecure {
 		return nil, sdk.AttributeErrorf("tls_insecure_skip_verify", "cannot be set for the WebAssembly module, whose requests the host makes and verifies: use the program (vigil-discovery-http)")
 	}

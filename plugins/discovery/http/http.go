@@ -53,6 +53,13 @@ var httpPlugin = sdk.Plugin{
 	Discoverer: func(cfg sdk.Config) (sdk.Discoverer, error) { return newHTTPDiscoverer(cfg) },
 }
 
+// doer makes the discoverer's requests: an *http.Client in the
+// program, the module's *wasm.Client in the module.
+type doer interface {
+	Do(req *http.Request) (*http.Response, error)
+	CloseIdleConnections()
+}
+
 // httpDiscoverer polls one URL for target groups.
 type httpDiscoverer struct {
 	url         string
@@ -62,7 +69,7 @@ type httpDiscoverer struct {
 	bearerToken string
 	username    string
 	password    string
-	client      *http.Client
+	client      doer
 	log         hclog.Logger
 }
 

@@ -49,7 +49,6 @@ type exporter struct {
 	uri     string
 	headers map[string]string
 	timeout time.Duration
-	client  *http.Client
 }
 
 // newExporter checks the config.
@@ -69,7 +68,7 @@ func newExporter(cfg sdk.Config) (sdk.Exporter, error) {
 	if timeout <= 0 {
 		return nil, sdk.AttributeErrorf(attrTimeout, "must be positive")
 	}
-	return &exporter{uri: u.String(), headers: cfg.StringMap(attrCustomHeaders), timeout: timeout, client: wasm.HTTPClient()}, nil
+	return &exporter{uri: u.String(), headers: cfg.StringMap(attrCustomHeaders), timeout: timeout}, nil
 }
 
 // Collect implements sdk.Exporter. A status page that cannot be reached
@@ -105,7 +104,7 @@ func (e *exporter) fetch(ctx context.Context) (string, error) {
 		req.Header.Add(k, v)
 	}
 	req.Header.Set("User-Agent", "Vigil-Apache-Exporter/"+version)
-	resp, err := e.client.Do(req)
+	resp, err := wasm.HTTPClient().Do(req)
 	if err != nil {
 		// The url.Error quotes the URL; what it wraps says enough.
 		var ue *url.Error

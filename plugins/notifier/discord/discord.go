@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 // Discord's limits, in characters.
@@ -60,7 +58,6 @@ type embed struct {
 type discord struct {
 	url, title, message, content, username, avatarURL string
 	templates                                         *amnotify.Templates
-	client                                            *http.Client
 }
 
 func newDiscord(cfg sdk.Config) (*discord, error) {
@@ -70,7 +67,7 @@ func newDiscord(cfg sdk.Config) (*discord, error) {
 	}
 	d := &discord{
 		url: u.String(), title: cfg.String("title"), message: cfg.String("message"), content: cfg.String("content"),
-		username: strings.TrimSpace(cfg.String("username")), avatarURL: strings.TrimSpace(cfg.String("avatar_url")), client: wasm.HTTPClient(),
+		username: strings.TrimSpace(cfg.String("username")), avatarURL: strings.TrimSpace(cfg.String("avatar_url")),
 	}
 	if d.avatarURL != "" {
 		if _, err := amnotify.CheckURL("avatar_url", d.avatarURL, false); err != nil {
@@ -114,5 +111,5 @@ func (d *discord) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.PostJSON(ctx, d.client, "discord", d.url, m, nil)
+	return amnotify.PostJSON(ctx, "discord", d.url, m, nil)
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 // maxPayload is incident.io's limit on a payload, in bytes: over it, the
@@ -47,7 +46,6 @@ type message struct {
 type incidentio struct {
 	url, token string
 	maxAlerts  uint64
-	client     *http.Client
 }
 
 func newIncidentio(cfg sdk.Config) (*incidentio, error) {
@@ -55,7 +53,7 @@ func newIncidentio(cfg sdk.Config) (*incidentio, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &incidentio{url: u.String(), token: strings.TrimSpace(cfg.String("alert_source_token")), client: wasm.HTTPClient()}
+	i := &incidentio{url: u.String(), token: strings.TrimSpace(cfg.String("alert_source_token"))}
 	// The token is a secret: errors never quote it.
 	if i.token == "" || strings.ContainsAny(i.token, " \t\r\n") {
 		return nil, sdk.AttributeErrorf("alert_source_token", "must be a token, without spaces")
@@ -105,5 +103,5 @@ func (i *incidentio) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.Send(ctx, i.client, "incident.io", http.MethodPost, i.url, "application/json", bytes.NewReader(body), http.Header{"Authorization": {"Bearer " + i.token}})
+	return amnotify.Send(ctx, "incident.io", http.MethodPost, i.url, "application/json", bytes.NewReader(body), http.Header{"Authorization": {"Bearer " + i.token}})
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 // Jira's limits, in characters.
@@ -65,7 +64,6 @@ type jira struct {
 	resolve, reopen, wontFix                 string
 	reopenDuration                           time.Duration
 	templates                                *amnotify.Templates
-	client                                   *http.Client
 }
 
 func newJira(cfg sdk.Config) (*jira, error) {
@@ -79,7 +77,7 @@ func newJira(cfg sdk.Config) (*jira, error) {
 		updateSummary: cfg.Bool("update_summary"), updateDescription: cfg.Bool("update_description"),
 		labels: cfg.StringList("labels"), fields: cfg.StringMap("fields"), resolve: cfg.String("resolve_transition"),
 		reopen: cfg.String("reopen_transition"), reopenDuration: cfg.Duration("reopen_duration"),
-		wontFix: cfg.String("wont_fix_resolution"), client: wasm.HTTPClient(),
+		wontFix: cfg.String("wont_fix_resolution"),
 	}
 	switch user, password, token := cfg.String("username"), cfg.String("password"), cfg.String("bearer_token"); {
 	case token != "" && (user != "" || password != ""):
@@ -198,7 +196,7 @@ func (j *jira) call(ctx context.Context, method, u string, body any) ([]byte, er
 	if j.auth != "" {
 		h.Set("Authorization", j.auth)
 	}
-	return amnotify.Call(ctx, j.client, "jira", method, u, body, h)
+	return amnotify.Call(ctx, "jira", method, u, body, h)
 }
 
 // Notify implements sdk.Notifier, as Alertmanager's Jira receiver does:

@@ -82,7 +82,6 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.client = srv.Client()
 	if err := j.Notify(t.Context(), amnotifytest.Notification("firing")); err != nil {
 		t.Fatal(err)
 	}

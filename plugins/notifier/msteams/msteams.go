@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 var msteamsPlugin = sdk.Plugin{
@@ -46,7 +44,6 @@ type card struct {
 type msteams struct {
 	url, title, summary, text string
 	templates                 *amnotify.Templates
-	client                    *http.Client
 }
 
 func newMSTeams(cfg sdk.Config) (*msteams, error) {
@@ -54,7 +51,7 @@ func newMSTeams(cfg sdk.Config) (*msteams, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &msteams{url: u.String(), title: cfg.String("title"), summary: cfg.String("summary"), text: cfg.String("text"), client: wasm.HTTPClient()}
+	m := &msteams{url: u.String(), title: cfg.String("title"), summary: cfg.String("summary"), text: cfg.String("text")}
 	if m.templates, err = amnotify.New(); err != nil {
 		return nil, err
 	}
@@ -90,5 +87,5 @@ func (m *msteams) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.PostJSON(ctx, m.client, "msteams", m.url, c, nil)
+	return amnotify.PostJSON(ctx, "msteams", m.url, c, nil)
 }

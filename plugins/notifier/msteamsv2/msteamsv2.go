@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 var msteamsv2Plugin = sdk.Plugin{
@@ -68,7 +66,6 @@ type textBlock struct {
 type msteamsv2 struct {
 	url, title, text string
 	templates        *amnotify.Templates
-	client           *http.Client
 }
 
 func newMSTeamsV2(cfg sdk.Config) (*msteamsv2, error) {
@@ -76,7 +73,7 @@ func newMSTeamsV2(cfg sdk.Config) (*msteamsv2, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &msteamsv2{url: u.String(), title: cfg.String("title"), text: cfg.String("text"), client: wasm.HTTPClient()}
+	m := &msteamsv2{url: u.String(), title: cfg.String("title"), text: cfg.String("text")}
 	if m.templates, err = amnotify.New(); err != nil {
 		return nil, err
 	}
@@ -118,5 +115,5 @@ func (m *msteamsv2) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.PostJSON(ctx, m.client, "msteamsv2", m.url, msg, nil)
+	return amnotify.PostJSON(ctx, "msteamsv2", m.url, msg, nil)
 }

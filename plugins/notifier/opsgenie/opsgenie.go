@@ -12,7 +12,6 @@ import (
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 const (
@@ -70,7 +69,6 @@ type opsgenie struct {
 	responders                                         []responder
 	updateAlerts                                       bool
 	templates                                          *amnotify.Templates
-	client                                             *http.Client
 }
 
 func newOpsgenie(cfg sdk.Config) (*opsgenie, error) {
@@ -79,7 +77,7 @@ func newOpsgenie(cfg sdk.Config) (*opsgenie, error) {
 		message: cfg.String("message"), description: cfg.String("description"), source: cfg.String("source"),
 		tags: cfg.String("tags"), note: cfg.String("note"), priority: cfg.String("priority"),
 		entity: cfg.String("entity"), actions: cfg.String("actions"), details: cfg.StringMap("details"),
-		updateAlerts: cfg.Bool("update_alerts"), client: wasm.HTTPClient(),
+		updateAlerts: cfg.Bool("update_alerts"),
 	}
 	// The key is a secret: errors never quote it.
 	if o.apiKey == "" || strings.ContainsAny(o.apiKey, " \t\r\n") {
@@ -264,7 +262,7 @@ func (o *opsgenie) Notify(ctx context.Context, n *sdk.Notification) error {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "GenieKey "+o.apiKey)
 		req.Header.Set("User-Agent", userAgent)
-		if err := amnotify.Do(o.client, "opsgenie", req); err != nil {
+		if err := amnotify.Do("opsgenie", req); err != nil {
 			return err
 		}
 	}

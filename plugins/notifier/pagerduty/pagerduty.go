@@ -61,7 +61,6 @@ type pagerDuty struct {
 	source     string
 	client     string
 	clientURL  string
-	http       *http.Client
 }
 
 func newPagerDuty(cfg sdk.Config) (*pagerDuty, error) {
@@ -72,7 +71,6 @@ func newPagerDuty(cfg sdk.Config) (*pagerDuty, error) {
 		source:     strings.TrimSpace(cfg.String("source")),
 		client:     strings.TrimSpace(cfg.String("client")),
 		clientURL:  strings.TrimSpace(cfg.String("client_url")),
-		http:       wasm.HTTPClient(),
 	}
 	// The routing key is a secret: errors never quote it.
 	if p.routingKey == "" || strings.ContainsAny(p.routingKey, " \t\r\n") {
@@ -262,7 +260,7 @@ func (p *pagerDuty) Notify(ctx context.Context, n *sdk.Notification) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := p.http.Do(req)
+	resp, err := wasm.HTTPClient().Do(req)
 	if err != nil {
 		err = fmt.Errorf("cannot send the event to PagerDuty: %w", err)
 		if errors.Is(err, wasm.ErrHostNotAllowed) {

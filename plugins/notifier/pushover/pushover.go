@@ -10,7 +10,6 @@ import (
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 const (
@@ -56,7 +55,6 @@ type pushover struct {
 	retry, expire, ttl                                       time.Duration
 	html, monospace                                          bool
 	templates                                                *amnotify.Templates
-	client                                                   *http.Client
 }
 
 func newPushover(cfg sdk.Config) (*pushover, error) {
@@ -69,7 +67,7 @@ func newPushover(cfg sdk.Config) (*pushover, error) {
 		title: cfg.String("title"), message: cfg.String("message"), link: cfg.String("url"), linkTitle: cfg.String("url_title"),
 		device: cfg.String("device"), sound: cfg.String("sound"), priority: cfg.String("priority"),
 		retry: cfg.Duration("retry"), expire: cfg.Duration("expire"), ttl: cfg.Duration("ttl"),
-		html: cfg.Bool("html"), monospace: cfg.Bool("monospace"), client: wasm.HTTPClient(),
+		html: cfg.Bool("html"), monospace: cfg.Bool("monospace"),
 	}
 	// Keys are secrets: errors never quote them.
 	for name, v := range map[string]string{"user_key": p.userKey, "token": p.token} {
@@ -153,5 +151,5 @@ func (p *pushover) Notify(ctx context.Context, n *sdk.Notification) error {
 	}
 	u, _ := url.Parse(p.url)
 	u.RawQuery = v.Encode()
-	return amnotify.Send(ctx, p.client, "pushover", http.MethodPost, u.String(), "text/plain", http.NoBody, nil)
+	return amnotify.Send(ctx, "pushover", http.MethodPost, u.String(), "text/plain", http.NoBody, nil)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 const (
@@ -66,7 +65,6 @@ type rocketchat struct {
 	token, tokenID, url                                                      string
 	channel, color, emoji, iconURL, text, title, titleLink, image, thumbnail string
 	templates                                                                *amnotify.Templates
-	client                                                                   *http.Client
 }
 
 func newRocketchat(cfg sdk.Config) (*rocketchat, error) {
@@ -78,7 +76,7 @@ func newRocketchat(cfg sdk.Config) (*rocketchat, error) {
 		token: strings.TrimSpace(cfg.String("token")), tokenID: strings.TrimSpace(cfg.String("token_id")),
 		url: u.JoinPath("api/v1/chat.postMessage").String(), channel: cfg.String("channel"), color: cfg.String("color"),
 		emoji: cfg.String("emoji"), iconURL: cfg.String("icon_url"), text: cfg.String("text"), title: cfg.String("title"),
-		titleLink: cfg.String("title_link"), image: cfg.String("image_url"), thumbnail: cfg.String("thumb_url"), client: wasm.HTTPClient(),
+		titleLink: cfg.String("title_link"), image: cfg.String("image_url"), thumbnail: cfg.String("thumb_url"),
 	}
 	// The token is a secret: errors never quote it.
 	if r.token == "" || strings.ContainsAny(r.token, " \t\r\n") {
@@ -122,5 +120,5 @@ func (r *rocketchat) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.PostJSON(ctx, r.client, "rocketchat", r.url, m, http.Header{"X-Auth-Token": {r.token}, "X-User-Id": {r.tokenID}})
+	return amnotify.PostJSON(ctx, "rocketchat", r.url, m, http.Header{"X-Auth-Token": {r.token}, "X-User-Id": {r.tokenID}})
 }

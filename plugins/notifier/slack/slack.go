@@ -72,7 +72,6 @@ type slack struct {
 	username    string
 	iconEmoji   string
 	title, text *template.Template
-	client      *http.Client
 }
 
 func newSlack(cfg sdk.Config) (*slack, error) {
@@ -86,7 +85,6 @@ func newSlack(cfg sdk.Config) (*slack, error) {
 		channel:   strings.TrimSpace(cfg.String("channel")),
 		username:  strings.TrimSpace(cfg.String("username")),
 		iconEmoji: strings.TrimSpace(cfg.String("icon_emoji")),
-		client:    wasm.HTTPClient(),
 	}
 	if e := s.iconEmoji; e != "" && (len(e) < 3 || !strings.HasPrefix(e, ":") || !strings.HasSuffix(e, ":") || strings.ContainsAny(e, " \t\n")) {
 		return nil, sdk.AttributeErrorf("icon_emoji", "must be an emoji name between colons, such as \":bell:\", not %q", e)
@@ -201,7 +199,7 @@ func (s *slack) Notify(ctx context.Context, n *sdk.Notification) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := s.client.Do(req)
+	resp, err := wasm.HTTPClient().Do(req)
 	if err != nil {
 		// The webhook URL is a secret: errors leave it out.
 		var ue *url.Error

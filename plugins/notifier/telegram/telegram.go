@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 const (
@@ -50,7 +48,6 @@ type telegram struct {
 	chatID, threadID        int64
 	silent                  bool
 	templates               *amnotify.Templates
-	client                  *http.Client
 }
 
 func newTelegram(cfg sdk.Config) (*telegram, error) {
@@ -65,7 +62,7 @@ func newTelegram(cfg sdk.Config) (*telegram, error) {
 	}
 	t := &telegram{
 		url: strings.TrimSuffix(u.String(), "/") + "/bot" + token + "/sendMessage", message: cfg.String("message"),
-		parseMode: cfg.String("parse_mode"), silent: cfg.Bool("disable_notifications"), client: wasm.HTTPClient(),
+		parseMode: cfg.String("parse_mode"), silent: cfg.Bool("disable_notifications"),
 	}
 	if t.chatID, err = integer(cfg.Number("chat_id")); err != nil || t.chatID == 0 {
 		return nil, sdk.AttributeErrorf("chat_id", "must be a chat's id, a whole number other than 0, not %v", cfg.Number("chat_id"))
@@ -138,5 +135,5 @@ func (t *telegram) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.PostJSON(ctx, t.client, "telegram", t.url, p, nil)
+	return amnotify.PostJSON(ctx, "telegram", t.url, p, nil)
 }

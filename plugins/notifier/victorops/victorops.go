@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 const (
@@ -48,7 +46,6 @@ type victorops struct {
 	apiKey, apiURL, routingKey, messageType, stateMessage, displayName, tool string
 	custom                                                                   map[string]string
 	templates                                                                *amnotify.Templates
-	client                                                                   *http.Client
 }
 
 func newVictorOps(cfg sdk.Config) (*victorops, error) {
@@ -63,7 +60,7 @@ func newVictorOps(cfg sdk.Config) (*victorops, error) {
 		apiKey: strings.TrimSpace(cfg.String("api_key")), apiURL: u.String(), routingKey: cfg.String("routing_key"),
 		messageType: cfg.String("message_type"), stateMessage: cfg.String("state_message"),
 		displayName: cfg.String("entity_display_name"), tool: cfg.String("monitoring_tool"),
-		custom: cfg.StringMap("custom_fields"), client: wasm.HTTPClient(),
+		custom: cfg.StringMap("custom_fields"),
 	}
 	// The key is a secret: errors never quote it.
 	if v.apiKey == "" || strings.ContainsAny(v.apiKey, " \t\r\n/?#") {
@@ -131,5 +128,5 @@ func (v *victorops) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.PostJSON(ctx, v.client, "victorops", u, msg, nil)
+	return amnotify.PostJSON(ctx, "victorops", u, msg, nil)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vigilmon/vigil/plugins/notifier/internal/amnotify"
 	"github.com/vigilmon/vigil/sdk"
-	"github.com/vigilmon/vigil/sdk/wasm"
 )
 
 const (
@@ -43,7 +42,6 @@ type message struct {
 type webex struct {
 	token, url, roomID, message string
 	templates                   *amnotify.Templates
-	client                      *http.Client
 }
 
 func newWebex(cfg sdk.Config) (*webex, error) {
@@ -51,7 +49,7 @@ func newWebex(cfg sdk.Config) (*webex, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &webex{token: strings.TrimSpace(cfg.String("bot_token")), url: u.String(), roomID: cfg.String("room_id"), message: cfg.String("message"), client: wasm.HTTPClient()}
+	w := &webex{token: strings.TrimSpace(cfg.String("bot_token")), url: u.String(), roomID: cfg.String("room_id"), message: cfg.String("message")}
 	// The token is a secret: errors never quote it.
 	if w.token == "" || strings.ContainsAny(w.token, " \t\r\n") {
 		return nil, sdk.AttributeErrorf("bot_token", "must be an access token, without spaces")
@@ -86,5 +84,5 @@ func (w *webex) Notify(ctx context.Context, n *sdk.Notification) error {
 	if err != nil {
 		return sdk.Permanent(err)
 	}
-	return amnotify.PostJSON(ctx, w.client, "webex", w.url, m, http.Header{"Authorization": {"Bearer " + w.token}})
+	return amnotify.PostJSON(ctx, "webex", w.url, m, http.Header{"Authorization": {"Bearer " + w.token}})
 }

@@ -197,13 +197,13 @@ func TruncateInBytes(s string, n int) (string, bool) {
 	return s[:cut] + truncationMarker, true
 }
 
-// Do sends req with client and judges the answer for service as
+// Do sends req with wasm.HTTPClient and judges the answer for service as
 // sdk.ResponseError does: 2xx is a delivery, 429 and 5xx retryable
 // errors, anything else permanent. Failing to reach the service is
 // retryable; a host the plugin may not reach (allow_hosts) is permanent.
 // Errors leave the URL out: it may hold a secret.
-func Do(client *http.Client, service string, req *http.Request) error {
-	resp, err := client.Do(req)
+func Do(service string, req *http.Request) error {
+	resp, err := wasm.HTTPClient().Do(req)
 	if err != nil {
 		return reachError(service, err)
 	}
@@ -221,17 +221,17 @@ const UserAgent = "Vigil"
 // (encoding/json's Encoder, with a final newline), with Content-Type
 // application/json and the headers of header, and judges the answer as
 // Do does.
-func PostJSON(ctx context.Context, client *http.Client, service, url string, v any, header http.Header) error {
+func PostJSON(ctx context.Context, service, url string, v any, header http.Header) error {
 	var body bytes.Buffer
 	if err := json.NewEncoder(&body).Encode(v); err != nil {
 		return sdk.Permanent(fmt.Errorf("cannot encode the message to %s: %w", service, err))
 	}
-	return Send(ctx, client, service, http.MethodPost, url, "application/json", &body, header)
+	return Send(ctx, service, http.MethodPost, url, "application/json", &body, header)
 }
 
 // Send sends a request with body of contentType and the headers of
 // header, and judges the answer as Do does.
-func Send(ctx context.Context, client *http.Client, service, method, url, contentType string, body io.Reader, header http.Header) error {
+func Send(ctx context.Context, service, method, url, contentType string, body io.Reader, header http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		// The URL may hold a secret: the error leaves it out.
@@ -242,7 +242,7 @@ func Send(ctx context.Context, client *http.Client, service, method, url, conten
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", UserAgent)
-	return Do(client, service, req)
+	return Do(service, req)
 }
 
 // CheckURL returns an sdk.AttributeError for attribute unless s is an
@@ -264,7 +264,7 @@ const maxAnswer = 1 << 20
 // Call sends v, encoded as JSON as PostJSON encodes it (no body when v is
 // nil), with method to url and the headers of header, judges the answer
 // as Do does, and returns the body of a successful answer.
-func Call(ctx context.Context, client *http.Client, service, method, url string, v any, header http.Header) ([]byte, error) {
+func Call(ctx context.Context, service, method, url string, v any, header http.Header) ([]byte, error) {
 	var body io.Reader
 	if v != nil {
 		var b bytes.Buffer
@@ -284,7 +284,7 @@ func Call(ctx context.Context, client *http.Client, service, method, url string,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", UserAgent)
-	resp, err := client.Do(req)
+	resp, err := wasm.HTTPClient().Do(req)
 	if err != nil {
 		return nil, reachError(service, err)
 	}

@@ -86,7 +86,7 @@ func TestDo(t *testing.T) {
 	defer srv.Close()
 	do := func() error {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/secret", nil)
-		return Do(srv.Client(), "svc", req)
+		return Do("svc", req)
 	}
 	if err := do(); err != nil {
 		t.Fatal(err)

@@ -81,12 +81,27 @@ func (n *notifier) Notify(ctx context.Context, msg *sdk.Notification) error {
 		}
 		return nil
 	case "http":
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a["url"], strings.NewReader(a["body"]))
+		method := a["method"]
+		if method == "" {
+			method = http.MethodPost
+		}
+		req, err := http.NewRequestWithContext(ctx, method, a["url"], strings.NewReader(a["body"]))
 		if err != nil {
 			return err
 		}
 		req.Header.Set("X-Test", "guest")
+		if a["auth"] != "" {
+			req.Header.Set("Authorization", a["auth"])
+		}
 		resp, err := wasm.HTTPClient().Do(req)
+		if err != nil && a["show_error"] != "" {
+			// Show the error's shape, URL included.
+			var ue *url.Error
+			if !errors.As(err, &ue) {
+				return fmt.Errorf("%T, not a *url.Error: %w", err, err)
+			}
+			return fmt.Errorf("url.Error Op=%s URL=%s Err=%w", ue.Op, ue.URL, ue.Err)
+		}
 		if err != nil {
 			// The URL may hold a secret: report the error without it.
 			var ue *url.Error
