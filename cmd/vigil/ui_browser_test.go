@@ -989,11 +989,22 @@ func TestUINativeHistogramGraph(t *testing.T) {
 	})
 
 	// A heatmap of the buckets of their rate, opened by its address, once
-	// the server has two scrapes within the rate's window: on a busy
-	// machine the scrapes of the last minute may be further apart, and the
-	// page, which queries once, would rightly draw no cells.
+	// the rate has buckets: the page queries once.
 	rate := "rate(" + expr + "[5s])"
-	waitFor(t, "a rate of "+expr+" with buckets", func() bool {
+	waitForHistogramBuckets(t, srv.addr, rate)
+	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {rate}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
+	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0", document.querySelector('.panel select[name="histogram"]').value].join("|") : ""; })()`,
+		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*\|heatmap$`).MatchString(s) })
+	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](errorTextJS)); errText != "" {
+		t.Errorf("the heatmap's panel shows an error: %s", errText)
+	}
+}
+
+// waitForHistogramBuckets waits until expr, queried now on the server at
+// addr, gives one native histogram with buckets.
+func waitForHistogramBuckets(t *testing.T, addr, expr string) {
+	t.Helper()
+	waitFor(t, expr+" with buckets", func() bool {
 		var body struct {
 			Data struct {
 				Result []struct {
@@ -1001,7 +1012,7 @@ func TestUINativeHistogramGraph(t *testing.T) {
 				} `json:"result"`
 			} `json:"data"`
 		}
-		getJSON(t, srv.addr, "/api/v1/query?"+url.Values{"query": {rate}}.Encode(), &body)
+		getJSON(t, addr, "/api/v1/query?"+url.Values{"query": {expr}}.Encode(), &body)
 		if len(body.Data.Result) != 1 {
 			return false
 		}
@@ -1010,12 +1021,6 @@ func TestUINativeHistogramGraph(t *testing.T) {
 		}
 		return json.Unmarshal(body.Data.Result[0].Histogram[1], &h) == nil && len(h.Buckets) > 0
 	})
-	navigate(ctx, t, base+"/graph?"+url.Values{"g0.expr": {rate}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
-	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0", document.querySelector('.panel select[name="histogram"]').value].join("|") : ""; })()`,
-		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*\|heatmap$`).MatchString(s) })
-	if errText, _ := chromedp.Run(ctx, chromedp.Evaluate[string](errorTextJS)); errText != "" {
-		t.Errorf("the heatmap's panel shows an error: %s", errText)
-	}
 }
 
 // TestUIHeatmapLowestBucketAtAPowerOfTwo draws the heatmap of a native
@@ -1035,17 +1040,7 @@ func TestUIHeatmapLowestBucketAtAPowerOfTwo(t *testing.T) {
 	defer target.Close()
 	srv := startSelfScrapingServer(t, fmt.Sprintf("scrape \"job\" {\n  targets         = [%q]\n  scrape_interval = \"1s\"\n}\n", strings.TrimPrefix(target.URL, "http://")))
 	const expr = `rate(job_duration_seconds[5s])`
-	waitFor(t, "a rate of job_duration_seconds", func() bool {
-		var body struct {
-			Data struct {
-				Result []struct {
-					Histogram [2]json.RawMessage `json:"histogram"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		getJSON(t, srv.addr, "/api/v1/query?"+url.Values{"query": {expr}}.Encode(), &body)
-		return len(body.Data.Result) == 1
-	})
+	waitForHistogramBuckets(t, srv.addr, expr)
 	ctx := newBrowser(t)
 	navigate(ctx, t, "http://"+srv.addr+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
 	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0"].join("|") : ""; })()`,
