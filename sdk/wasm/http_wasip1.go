@@ -48,7 +48,7 @@ func HTTPClient() *Client { return &Client{} }
 //
 // As with an *http.Client, the errors of Do quote the request's URL: a
 // plugin whose URLs hold secrets, as webhook URLs do, should report the
-// error the url.Error wraps instead.
+// error the url.Error wraps instead. The zero Client is ready to use.
 type Client struct{}
 
 // Do sends req and returns the answer, following redirects. As with

@@ -23,7 +23,7 @@ import (
 // exported method of every type such a value reaches: through Do,
 // *http.Response, and through its TLS field, crypto/x509's certificate
 // verification, 1.6 MB of a module.
-func HTTPClient() *Client { return &Client{client: &http.Client{}} }
+func HTTPClient() *Client { return &Client{} }
 
 // Client makes a plugin's HTTP requests, as an *http.Client with its
 // default policy would: it follows up to 10 redirects as net/http does,
@@ -36,8 +36,8 @@ func HTTPClient() *Client { return &Client{client: &http.Client{}} }
 //
 // As with an *http.Client, the errors of Do quote the request's URL: a
 // plugin whose URLs hold secrets, as webhook URLs do, should report the
-// error the url.Error wraps instead.
-type Client struct{ client *http.Client }
+// error the url.Error wraps instead. The zero Client is ready to use.
+type Client struct{ client http.Client }
 
 // Do sends req and returns the answer, following redirects. As with
 // net/http, the body of the answer must be closed, and a non-2xx status

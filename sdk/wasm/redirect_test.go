@@ -274,3 +274,23 @@ func TestSameDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroClient: a Client made without HTTPClient sends requests too.
+func TestZeroClient(t *testing.T) {
+	srv := redirectServer(t)
+	for _, c := range []*Client{new(Client), HTTPClient()} {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/chain/2", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/chain/0" {
+			t.Errorf("status %d at %s, want 200 at /chain/0", resp.StatusCode, resp.Request.URL.Path)
+		}
+		c.CloseIdleConnections()
+	}
+}
