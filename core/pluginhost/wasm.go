@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -329,21 +331,30 @@ func compileWasm(ctx context.Context, code []byte, cacheDir, mark string, pages 
 }
 
 // readMark returns the rewritten module that mark keeps (see
-// compiledMark), or nil when there is none.
+// compiledMark), or nil when there is none or it is damaged: the module
+// is followed by its CRC-32C (Castagnoli), big-endian, which must match.
 func readMark(mark string) []byte {
 	if mark == "" {
 		return nil
 	}
 	b, err := os.ReadFile(mark)
-	if err != nil || len(b) == 0 {
+	if err != nil || len(b) <= crc32.Size {
 		return nil
 	}
-	return b
+	code, sum := b[:len(b)-crc32.Size], binary.BigEndian.Uint32(b[len(b)-crc32.Size:])
+	if crc32.Checksum(code, castagnoli) != sum {
+		return nil
+	}
+	return code
 }
 
-// writeMark writes mark with the rewritten module code, through a
-// temporary file renamed into place, so that a reader never sees part of
-// it. A mark that cannot be written only costs the next load the rewrite.
+// castagnoli is the CRC-32C table of the marks' checksums.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// writeMark writes mark with the rewritten module code and its checksum
+// (see readMark), through a temporary file synced and renamed into
+// place, so that a reader never sees part of it. A mark that cannot be
+// written only costs the next load the rewrite.
 func writeMark(mark string, code []byte) {
 	if os.MkdirAll(filepath.Dir(mark), 0o755) != nil {
 		return
@@ -352,7 +363,10 @@ func writeMark(mark string, code []byte) {
 	if err != nil {
 		return
 	}
-	_, err = f.Write(code)
+	_, err = f.Write(binary.BigEndian.AppendUint32(slices.Clip(code), crc32.Checksum(code, castagnoli)))
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -389,13 +403,14 @@ func compiledMark(cacheDir string, sum [sha256.Size]byte) string {
 	return filepath.Join(cacheDir, "vigil-compiled-"+wazeroVersion()+"-"+instrumentVersion, hex.EncodeToString(sum[:]))
 }
 
-// marked says whether mark (see compiledMark) exists and is not empty.
+// marked says whether mark (see compiledMark) exists and is longer than
+// its checksum.
 func marked(mark string) bool {
 	if mark == "" {
 		return false
 	}
 	fi, err := os.Stat(mark)
-	return err == nil && fi.Size() > 0
+	return err == nil && fi.Size() > crc32.Size
 }
 
 // load checks the module and asks its first instance what it is.

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -920,26 +921,32 @@ func TestWasmCompiledMarkKeepsTheRewrittenModule(t *testing.T) {
 	if k := kind(); k != sdk.KindNotifier {
 		t.Fatalf("kind %v, want a notifier", k)
 	}
-	if kept, err := os.ReadFile(mark); err != nil || !bytes.Equal(kept, rewritten) {
-		t.Fatalf("the mark does not keep the rewritten module (%d bytes, want %d): %v", len(kept), len(rewritten), err)
+	if kept := readMark(mark); !bytes.Equal(kept, rewritten) {
+		t.Fatalf("the mark does not keep the rewritten module (%d bytes, want %d)", len(kept), len(rewritten))
 	}
 
 	// What the mark keeps is what a load compiles: here another module.
-	if err := os.WriteFile(mark, exporter, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeMark(mark, exporter)
 	if k := kind(); k != sdk.KindExporter {
 		t.Fatalf("kind %v, want the exporter the mark keeps", k)
 	}
 
-	// A mark cut short is rewritten.
-	if err := os.WriteFile(mark, rewritten[:len(rewritten)/2], 0o644); err != nil {
+	// A mark cut short, or with a byte changed, is rewritten.
+	good, err := os.ReadFile(mark)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if k := kind(); k != sdk.KindNotifier {
-		t.Fatalf("kind %v, want a notifier", k)
-	}
-	if kept, err := os.ReadFile(mark); err != nil || !bytes.Equal(kept, rewritten) {
-		t.Fatalf("a mark cut short was not written again (%d bytes, want %d): %v", len(kept), len(rewritten), err)
+	flipped := slices.Clone(good)
+	flipped[len(flipped)/2] ^= 1
+	for name, damaged := range map[string][]byte{"cut short": good[:len(good)/2], "with a byte changed": flipped} {
+		if err := os.WriteFile(mark, damaged, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if k := kind(); k != sdk.KindNotifier {
+			t.Fatalf("a mark %s: kind %v, want a notifier", name, k)
+		}
+		if kept := readMark(mark); !bytes.Equal(kept, rewritten) {
+			t.Fatalf("a mark %s was not written again (%d bytes, want %d)", name, len(kept), len(rewritten))
+		}
 	}
 }
