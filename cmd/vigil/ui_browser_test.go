@@ -1023,28 +1023,43 @@ func waitForHistogramBuckets(t *testing.T, addr, expr string) {
 	})
 }
 
-// TestUIHeatmapLowestBucketAtAPowerOfTwo draws the heatmap of a native
-// histogram whose every observation falls in the bucket just above 2^-9
-// seconds. Its logarithmic axis once started at 2^-10, where uPlot's
-// ticks stepped to 0 and never ended: the page threw and drew nothing.
-func TestUIHeatmapLowestBucketAtAPowerOfTwo(t *testing.T) {
+// TestUIHeatmapLogarithmicAxis draws heatmaps of native histograms whose
+// every observation falls in one bucket, where the logarithmic value
+// axis once hung the page: the bucket just above 2^-9 seconds, where the
+// axis started at 2^-10, and buckets from 1e-26 to 1e-22, where it started at 1e-27:
+// from both, uPlot's ticks stepped to 0 and never ended, and the page
+// threw and drew nothing.
+func TestUIHeatmapLogarithmicAxis(t *testing.T) {
 	requireChromium(t)
 	reg := prometheus.NewRegistry()
-	hist := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "job_duration_seconds", Help: "Duration of the job.", NativeHistogramBucketFactor: 1.1})
-	reg.MustRegister(hist)
+	observed := map[string][]float64{
+		"job_duration_seconds":  {0.002}, // in (2^-9, 2^-9 * 2^(1/8)]
+		"tiny_duration_seconds": {1e-26, 1e-22},
+	}
+	hists := map[string]prometheus.Histogram{}
+	for name := range observed {
+		hists[name] = prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: "Duration.", NativeHistogramBucketFactor: 1.1})
+		reg.MustRegister(hists[name])
+	}
 	exporter := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hist.Observe(0.002) // in (2^-9, 2^-9 * 2^(1/8)]
+		for name, h := range hists {
+			for _, v := range observed[name] {
+				h.Observe(v)
+			}
+		}
 		exporter.ServeHTTP(w, r)
 	}))
 	defer target.Close()
 	srv := startSelfScrapingServer(t, fmt.Sprintf("scrape \"job\" {\n  targets         = [%q]\n  scrape_interval = \"1s\"\n}\n", strings.TrimPrefix(target.URL, "http://")))
-	const expr = `rate(job_duration_seconds[5s])`
-	waitForHistogramBuckets(t, srv.addr, expr)
 	ctx := newBrowser(t)
-	navigate(ctx, t, "http://"+srv.addr+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
-	pollPage(ctx, t, "a heatmap with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0"].join("|") : ""; })()`,
-		func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*$`).MatchString(s) })
+	for name := range observed {
+		expr := "rate(" + name + "[5s])"
+		waitForHistogramBuckets(t, srv.addr, expr)
+		navigate(ctx, t, "http://"+srv.addr+"/graph?"+url.Values{"g0.expr": {expr}, "g0.tab": {"graph"}, "g0.range_input": {"1m"}, "g0.histogram": {"heatmap"}}.Encode())
+		pollPage(ctx, t, "a heatmap of "+name+" with its cells drawn", `(() => { const g = document.querySelector(".panel .graph"); return g ? [g.dataset.mode, g.dataset.series, g.dataset.cells || "0"].join("|") : ""; })()`,
+			func(s string) bool { return regexp.MustCompile(`^heatmap\|1\|[1-9][0-9]*$`).MatchString(s) })
+	}
 }
 
 // screenshotsEnv names the environment variable that, when set, is the

@@ -417,9 +417,9 @@ class Panel {
     // A logarithmic scale, unless there are buckets of negative values;
     // the zero bucket, which reaches down to 0, is then a strip at the
     // bottom, below the lowest bound above 0.
-    // The logarithmic scale starts at a power of ten, where uPlot's
-    // logarithmic ticks begin: from elsewhere (2^-10, say) they can step
-    // to 0 and never end.
+    // The logarithmic scale starts at a power of ten, and its ticks are
+    // logSplits': uPlot's own can step to 0 and never end, from 2^-10 or
+    // from 1e-27.
     const log = lowestUpper >= 0 && highest > 0 && Number.isFinite(minPos);
     const yMin = log ? 10 ** Math.floor(Math.log10(minPos / 2)) : lowest;
     const totals = xs.map((t) => [...byTime.get(t)!.values()].reduce((a, b) => a + b.n, 0));
@@ -439,7 +439,7 @@ class Panel {
           value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => (idx === null ? '' : String(totals[idx])),
         },
       ],
-      axes: [{}, { size: 70, values: (_u: uPlot, vals: (number | null)[]) => vals.map((v) => (v === null ? '' : formatValue(v))) }],
+      axes: [{}, { size: 70, splits: log ? logSplits : undefined, values: (_u: uPlot, vals: (number | null)[]) => vals.map((v) => (v === null ? '' : formatValue(v))) }],
       hooks: {
         draw: [(u: uPlot) => {
           const ctx = u.ctx;
@@ -558,6 +558,32 @@ class Panel {
 interface AstNode {
   type: string;
   [field: string]: unknown;
+}
+
+/**
+ * logSplits gives the ticks of a logarithmic axis from min to max: the
+ * powers of ten between them, and 2 and 5 times them when that makes
+ * fewer than two ticks.
+ */
+function logSplits(_u: uPlot, _axis: number, min: number, max: number): number[] {
+  if (!(min > 0) || !(max >= min) || !Number.isFinite(max)) return [];
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const splits: number[] = [];
+  for (let e = lo; e <= hi; e++) {
+    const v = 10 ** e;
+    if (v >= min && v <= max) splits.push(v);
+  }
+  if (splits.length < 2) {
+    for (let e = lo; e <= hi; e++) {
+      for (const m of [2, 5]) {
+        const v = m * 10 ** e;
+        if (v >= min && v <= max) splits.push(v);
+      }
+    }
+    splits.sort((a, b) => a - b);
+  }
+  return splits;
 }
 
 function isNode(v: unknown): v is AstNode {
