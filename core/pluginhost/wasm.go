@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -375,6 +376,39 @@ func writeMark(mark string, code []byte) {
 	}
 	if err != nil {
 		os.Remove(f.Name())
+		return
+	}
+	pruneMarks(mark)
+}
+
+// staleMarkAge is the age past which a temporary file of writeMark was
+// left by a process that stopped while writing it.
+const staleMarkAge = time.Hour
+
+// pruneMarks removes, beside mark, the folders of marks of other wazero
+// or instrumentVersion versions, which no load reads again, and
+// temporary files of writeMark older than staleMarkAge. Each mark keeps
+// a module (10 to 15 MB for a Go guest), so they would pile up with
+// every upgrade.
+func pruneMarks(mark string) {
+	dir := filepath.Dir(mark)
+	cacheDir := filepath.Dir(dir)
+	if entries, err := os.ReadDir(cacheDir); err == nil {
+		for _, e := range entries {
+			if e.IsDir() && strings.HasPrefix(e.Name(), "vigil-compiled-") && e.Name() != filepath.Base(dir) {
+				_ = os.RemoveAll(filepath.Join(cacheDir, e.Name()))
+			}
+		}
+	}
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".mark-") {
+				continue
+			}
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleMarkAge {
+				_ = os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
 	}
 }
 

@@ -918,8 +918,29 @@ func TestWasmCompiledMarkKeepsTheRewrittenModule(t *testing.T) {
 		}
 		return k
 	}
+	// Marks of another version, and a temporary file of a writer that
+	// stopped an hour ago, are removed when a mark is written; a recent
+	// one, which a writer may still be writing, is not.
+	old := filepath.Join(dir, "vigil-compiled-v0.0.1-i0")
+	stale, recent := filepath.Join(filepath.Dir(mark), ".mark-1"), filepath.Join(filepath.Dir(mark), ".mark-2")
+	for _, f := range []string{filepath.Join(old, "ab"), stale, recent} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(stale, time.Now().Add(-2*staleMarkAge), time.Now().Add(-2*staleMarkAge)); err != nil {
+		t.Fatal(err)
+	}
 	if k := kind(); k != sdk.KindNotifier {
 		t.Fatalf("kind %v, want a notifier", k)
+	}
+	for f, want := range map[string]bool{old: false, stale: false, recent: true} {
+		if _, err := os.Stat(f); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", f, err == nil, want)
+		}
 	}
 	if kept := readMark(mark); !bytes.Equal(kept, rewritten) {
 		t.Fatalf("the mark does not keep the rewritten module (%d bytes, want %d)", len(kept), len(rewritten))
