@@ -200,9 +200,7 @@ func LoadWasm(ctx context.Context, opts WasmOptions) (*WasmPlugin, error) {
 	if len(opts.Checksum) > 0 && !bytes.Equal(sum[:], opts.Checksum) {
 		return nil, fmt.Errorf("file %q has SHA-256 %x, but %x is expected: refusing to load it", opts.Path, sum, opts.Checksum)
 	}
-	mark := compiledMark(opts.CacheDir, sum)
-	interpret := opts.Interpret && !marked(mark)
-	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, mark, uint32(pages), interpret)
+	rt, compiled, err := compileWasm(ctx, code, opts.CacheDir, compiledMark(opts.CacheDir, sum), uint32(pages), opts.Interpret)
 	if err != nil {
 		return nil, fmt.Errorf("wasm plugin %q: %w", opts.Path, err)
 	}
@@ -285,47 +283,55 @@ func compilationCache(dir string) (wazero.CompilationCache, error) {
 }
 
 // compileWasm makes a runtime with the sandbox's settings and compiles
-// code in it, or, to interpret, only checks it. Compiled code gets the
-// interrupt flag that stops its calls (see instrumentModule); the
-// interpreter stops them itself, at every loop and call, when their
-// context ends or the module is closed. Compiled code with a cache is
-// noted by mark (see compiledMark), which keeps the module as rewritten
-// for the interrupt flag: a later load compiles what the mark holds, and
-// wazero finds its compiled code in the cache, without rewriting the
-// module again (24 ms for a 14 MiB module).
+// code in it, or, to interpret, only checks it: code is interpreted when
+// interpret is set and the cache in cacheDir does not hold it compiled.
+// Compiled code gets the interrupt flag that stops its calls (see
+// instrumentModule); the interpreter stops them itself, at every loop
+// and call, when their context ends or the module is closed. Compiled
+// code with a cache is noted by mark (see compiledMark), which keeps the
+// module as rewritten for the interrupt flag: a later load compiles what
+// the mark holds, and wazero finds its compiled code in the cache,
+// without rewriting the module again (24 ms for a 14 MiB module).
 func compileWasm(ctx context.Context, code []byte, cacheDir, mark string, pages uint32, interpret bool) (wazero.Runtime, wazero.CompiledModule, error) {
+	kept := readMark(mark)
+	interpret = interpret && kept == nil
 	config := wazero.NewRuntimeConfigInterpreter().WithCloseOnContextDone(true)
-	var cache wazero.CompilationCache
 	if !interpret {
-		var err error
-		if cache, err = compilationCache(cacheDir); err != nil {
+		cache, err := compilationCache(cacheDir)
+		if err != nil {
 			return nil, nil, err
 		}
 		config = wazero.NewRuntimeConfig().WithCompilationCache(cache)
 	}
 	config = config.WithMemoryLimitPages(pages)
-	if !interpret {
-		if kept := readMark(mark); kept != nil {
-			rt := wazero.NewRuntimeWithConfig(ctx, config)
-			if compiled, err := rt.CompileModule(ctx, kept); err == nil {
-				return rt, compiled, nil
-			}
-			// A mark cut short or damaged: rewrite the module again,
-			// and the mark with it.
+	compile := func(code []byte) (wazero.Runtime, wazero.CompiledModule, error) {
+		rt := wazero.NewRuntimeWithConfig(ctx, config)
+		compiled, err := rt.CompileModule(ctx, code)
+		if err != nil {
 			rt.Close(ctx)
-		}
-		var err error
-		if code, err = instrumentModule(code); err != nil {
 			return nil, nil, fmt.Errorf("compile: %w", err)
 		}
+		return rt, compiled, nil
 	}
-	rt := wazero.NewRuntimeWithConfig(ctx, config)
-	compiled, err := rt.CompileModule(ctx, code)
+	if interpret {
+		return compile(code)
+	}
+	if kept != nil {
+		if rt, compiled, err := compile(kept); err == nil {
+			return rt, compiled, nil
+		}
+		// A mark damaged but with a valid checksum: rewrite the module
+		// again, and the mark with it.
+	}
+	code, err := instrumentModule(code)
 	if err != nil {
-		rt.Close(ctx)
 		return nil, nil, fmt.Errorf("compile: %w", err)
 	}
-	if !interpret && mark != "" {
+	rt, compiled, err := compile(code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if mark != "" {
 		writeMark(mark, code)
 	}
 	return rt, compiled, nil
@@ -435,16 +441,6 @@ func compiledMark(cacheDir string, sum [sha256.Size]byte) string {
 		return ""
 	}
 	return filepath.Join(cacheDir, "vigil-compiled-"+wazeroVersion()+"-"+instrumentVersion, hex.EncodeToString(sum[:]))
-}
-
-// marked says whether mark (see compiledMark) exists and is longer than
-// its checksum.
-func marked(mark string) bool {
-	if mark == "" {
-		return false
-	}
-	fi, err := os.Stat(mark)
-	return err == nil && fi.Size() > crc32.Size
 }
 
 // load checks the module and asks its first instance what it is.

@@ -869,13 +869,13 @@ func TestWasmInterpretReadsACompiledCache(t *testing.T) {
 	if load() {
 		t.Error("with an empty cache the module was compiled, not interpreted")
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 || marked(compiledMark(dir, sha256.Sum256(code))) {
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 || readMark(compiledMark(dir, sha256.Sum256(code))) != nil {
 		t.Fatalf("interpreting the module wrote to the cache: %d entries", len(entries))
 	}
 	if err := PrecompileWasm(ctx, path, dir); err != nil {
 		t.Fatal(err)
 	}
-	if !marked(compiledMark(dir, sha256.Sum256(code))) {
+	if readMark(compiledMark(dir, sha256.Sum256(code))) == nil {
 		t.Fatal("the compiled module is not noted in the cache")
 	}
 	if !load() {
