@@ -46,27 +46,27 @@ func do(req *http.Request, hop hopFunc) (*http.Response, error) {
 		closeBody(req)
 		return nil, &url.Error{Op: op, Err: errors.New("http: nil Request.URL")}
 	}
-	var body []byte
+	var (
+		body []byte
+		err  error
+	)
 	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		closeBody(req)
-		if err != nil {
-			return nil, &url.Error{Op: op, URL: stripPassword(req.URL), Err: fmt.Errorf("read request body: %w", err)}
-		}
-		body = b
-	} else {
-		closeBody(req)
+		body, err = io.ReadAll(req.Body)
+	}
+	closeBody(req)
+	if err != nil {
+		return nil, &url.Error{Op: op, URL: stripPassword(req.URL), Err: fmt.Errorf("read request body: %w", err)}
 	}
 
 	initial := req
 	var (
-		hops           []*http.Request
+		hops           int
 		stripSensitive bool
 		dropBody       bool
 	)
 	for {
 		send := withURLAuth(req)
-		hops = append(hops, req)
+		hops++
 		var hopBody []byte
 		if !dropBody {
 			hopBody = body
@@ -105,7 +105,7 @@ func do(req *http.Request, hop hopFunc) (*http.Response, error) {
 		if ref := refererForURL(req.URL, u, next.Header.Get("Referer")); ref != "" {
 			next.Header.Set("Referer", ref)
 		}
-		if len(hops) >= maxRedirects {
+		if hops >= maxRedirects {
 			return resp, &url.Error{Op: op, URL: loc, Err: fmt.Errorf("stopped after %d redirects", maxRedirects)}
 		}
 		req = next
