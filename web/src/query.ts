@@ -414,12 +414,11 @@ class Panel {
       fill(graph, h('p', { class: 'empty' }, 'The histograms have no buckets to draw.'));
       return;
     }
-    // A logarithmic scale, unless there are buckets of negative values;
-    // the zero bucket, which reaches down to 0, is then a strip at the
-    // bottom, below the lowest bound above 0.
-    // The logarithmic scale starts at a power of ten, and its ticks are
-    // logSplits': uPlot's own can step to 0 and never end, from 2^-10 or
-    // from 1e-27.
+    // A logarithmic scale, unless there are buckets of negative values,
+    // from a power of ten, with logSplits' ticks (uPlot's own can step to
+    // 0 and never end, from 2^-10 or from 1e-27); the zero bucket, which
+    // reaches down to 0, is then a strip at the bottom, below the lowest
+    // bound above 0.
     const log = lowestUpper >= 0 && highest > 0 && Number.isFinite(minPos);
     const yMin = log ? 10 ** Math.floor(Math.log10(minPos / 2)) : lowest;
     const totals = xs.map((t) => [...byTime.get(t)!.values()].reduce((a, b) => a + b.n, 0));
