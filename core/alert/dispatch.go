@@ -117,9 +117,8 @@ type Dispatcher struct {
 	// send_resolved = false; timeouts the notifier blocks' timeouts.
 	quietResolved map[string]bool
 	timeouts      map[string]time.Duration
-	// slots bound the delivery attempts in progress, by receiver: an
-	// attempt holds a place in its receiver's channel.
-	slots   map[string]chan struct{}
+	// workers hands deliveries to each receiver's delivery workers.
+	workers map[string]chan *deliveryJob
 	alerts  map[uint64]*Alert     // every alert of a group, by fingerprint
 	sources map[uint64]*Alert     // those of alerts that may inhibit others
 	updated map[uint64]time.Time  // when each alert was last received
@@ -166,7 +165,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 		sources:          map[uint64]*Alert{},
 		updated:          map[uint64]time.Time{},
 		groups:           map[string]*aggrGroup{},
-		slots:            map[string]chan struct{}{},
+		workers:          map[string]chan *deliveryJob{},
 	}
 	d.wg.Add(1)
 	go d.runGC()

@@ -22,12 +22,13 @@ const (
 )
 
 // deliver sends the notification that build makes to the notifier of
-// receiver. Each attempt waits for a place among the receiver's attempts
-// in progress (Options.NotifyConcurrency); the notification is built when
-// the first gets one, so that groups waiting their turn do not hold
-// theirs. A failed attempt is retried, after a backoff that doubles with
-// jitter, until ctx ends; an error marked with sdk.Permanent is not, nor
-// any once the dispatcher stops. As in Alertmanager, the notification
+// receiver. Each attempt waits for one of the receiver's delivery workers
+// (Options.NotifyConcurrency of them), which builds the notification
+// when it first takes it, so that groups waiting their turn do not hold
+// theirs, and makes the attempt on its own stack: the group's goroutine
+// stays small. A failed attempt is retried, after a backoff that doubles
+// with jitter, until ctx ends; an error marked with sdk.Permanent is not,
+// nor any once the dispatcher stops. As in Alertmanager, the notification
 // counts once in vigil_notifications_total, and in
 // vigil_notifications_failed_total when it fails for good; each attempt
 // counts in vigil_notification_requests_total.
@@ -40,18 +41,18 @@ func (d *Dispatcher) deliver(ctx context.Context, receiver string, build func() 
 		timeout = d.opts.NotifyTimeout
 	}
 	backoff := d.opts.RetryBackoff
-	var n *sdk.Notification
+	job := &deliveryJob{ctx: ctx, receiver: receiver, build: build, timeout: timeout, done: make(chan struct{}, 1)}
 	for attempt := 1; ; attempt++ {
-		release, err := d.acquireSlot(ctx, receiver)
-		if err != nil {
+		if err := d.handOver(ctx, job); err != nil {
 			d.metrics.failed.WithLabelValues(receiver, reasonOther).Inc()
 			return fmt.Errorf("notify %q, attempt %d: %w", receiver, attempt, err)
 		}
-		if n == nil {
-			n = build()
+		<-job.done
+		reason, err := job.reason, job.err
+		if err == errStopped {
+			d.metrics.failed.WithLabelValues(receiver, reasonOther).Inc()
+			return fmt.Errorf("notify %q, attempt %d: %w", receiver, attempt, err)
 		}
-		reason, err := d.attempt(ctx, receiver, n, timeout)
-		release()
 		if err == nil {
 			return nil
 		}
@@ -76,6 +77,21 @@ func (d *Dispatcher) deliver(ctx context.Context, receiver string, build func() 
 		}
 		backoff = min(2*backoff, MaxRetryBackoff)
 	}
+}
+
+// deliveryJob is a notification handed to a receiver's delivery worker,
+// one attempt at a time.
+type deliveryJob struct {
+	ctx      context.Context
+	receiver string
+	build    func() *sdk.Notification
+	n        *sdk.Notification // built at the first attempt
+	timeout  time.Duration
+	// done receives a value when an attempt ends, with its reason and
+	// err.
+	done   chan struct{}
+	reason string
+	err    error
 }
 
 // attempt makes one delivery attempt, bounded by timeout, and counts it;
@@ -111,29 +127,51 @@ func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notifi
 // dispatcher stopped: it is not started then, as none is retried.
 var errStopped = errors.New("the dispatcher stopped before the delivery could start")
 
-// acquireSlot waits, until ctx ends or the dispatcher stops, for one of
-// the places of receiver's delivery attempts in progress
-// (Options.NotifyConcurrency), and returns the function that frees it.
-// Waiters get places in the order they came.
-func (d *Dispatcher) acquireSlot(ctx context.Context, receiver string) (release func(), err error) {
+// handOver waits, until ctx ends or the dispatcher stops, for one of
+// receiver's delivery workers (Options.NotifyConcurrency of them, started
+// with its first delivery) to take job. Waiters are taken in the order
+// they came.
+func (d *Dispatcher) handOver(ctx context.Context, job *deliveryJob) error {
 	d.mu.Lock()
-	slots, ok := d.slots[receiver]
+	jobs, ok := d.workers[job.receiver]
 	if !ok {
-		slots = make(chan struct{}, d.opts.NotifyConcurrency)
-		d.slots[receiver] = slots
+		jobs = make(chan *deliveryJob)
+		d.workers[job.receiver] = jobs
+		for range d.opts.NotifyConcurrency {
+			d.wg.Add(1)
+			go d.deliveryWorker(jobs)
+		}
 	}
 	d.mu.Unlock()
 	select {
-	case slots <- struct{}{}:
-		if d.ctx.Err() != nil {
-			<-slots
-			return nil, errStopped
-		}
-		return func() { <-slots }, nil
+	case jobs <- job:
+		return nil
 	case <-d.ctx.Done():
-		return nil, errStopped
+		return errStopped
 	case <-ctx.Done():
-		return nil, fmt.Errorf("no delivery to %q could start before the next group_interval, with %d in progress at most: %w", receiver, cap(slots), context.Cause(ctx))
+		return fmt.Errorf("no delivery to %q could start before the next group_interval, with %d in progress at most: %w", job.receiver, d.opts.NotifyConcurrency, context.Cause(ctx))
+	}
+}
+
+// deliveryWorker makes the attempts of the jobs it takes from jobs, one
+// at a time, until the dispatcher stops.
+func (d *Dispatcher) deliveryWorker(jobs chan *deliveryJob) {
+	defer d.wg.Done()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case job := <-jobs:
+			if d.ctx.Err() != nil {
+				job.reason, job.err = "", errStopped
+			} else {
+				if job.n == nil {
+					job.n = job.build()
+				}
+				job.reason, job.err = d.attempt(job.ctx, job.receiver, job.n, job.timeout)
+			}
+			job.done <- struct{}{}
+		}
 	}
 }
 
