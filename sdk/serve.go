@@ -68,7 +68,7 @@ func Serve(p Plugin) {
 	cfg := &plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginName: &grpcServerPlugin{srv: srv}}},
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       grpcServer,
 		Logger:           Logger(),
 	}
 	if os.Getenv(DebugEnv) != "" {
@@ -171,6 +171,12 @@ func ReattachConfig(name string) (*plugin.ReattachConfig, error) {
 	return &plugin.ReattachConfig{
 		Protocol: plugin.Protocol(r.Protocol), ProtocolVersion: r.ProtocolVersion, Pid: r.Pid, Addr: addr, Test: true,
 	}, nil
+}
+
+// grpcServer is go-plugin's default gRPC server with the protocol's
+// codec, GRPCCodec.
+func grpcServer(opts []grpc.ServerOption) *grpc.Server {
+	return plugin.DefaultGRPCServer(append(opts, grpc.ForceServerCodecV2(GRPCCodec{})))
 }
 
 // grpcServerPlugin registers a Server's services with go-plugin's gRPC

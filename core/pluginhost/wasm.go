@@ -34,6 +34,7 @@ import (
 	"github.com/vigilmon/vigil/sdk/discovery"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
 	"github.com/vigilmon/vigil/sdk/wasm"
+	"github.com/vigilmon/vigil/sdk/wire"
 )
 
 // Defaults of WasmOptions.
@@ -943,12 +944,15 @@ func (p *WasmPlugin) bringUpToDate(ctx context.Context, inst *wasmInstance) erro
 	return nil
 }
 
-// invoke calls the export name of inst with req, protobuf-encoded, and
+// invoke calls the export name of inst with req, protobuf-encoded (a
+// NotifyRequest by package wire, without proto's reflection), and
 // decodes the result frame's response into resp. It says whether inst
 // must be discarded.
 func (p *WasmPlugin) invoke(ctx context.Context, inst *wasmInstance, name string, req, resp proto.Message) (broken bool, err error) {
-	in, err := proto.Marshal(req)
-	if err != nil {
+	var in []byte
+	if n, ok := req.(*pb.NotifyRequest); ok {
+		in = wire.AppendNotifyRequest(make([]byte, 0, wire.NotifyRequestSize(n)), n)
+	} else if in, err = proto.Marshal(req); err != nil {
 		return false, fmt.Errorf("%s: encode the request: %w", name, err)
 	}
 	var frame []byte

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigilmon/vigil/sdk"
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
+	"github.com/vigilmon/vigil/sdk/wire"
 )
 
 // pinned holds the buffers handed to the host, by address, until the host
@@ -131,11 +132,11 @@ func serve(ptr, size uint32, req proto.Message, handle func(*sdk.Server) (proto.
 	return Pack(pin(out), uint32(len(out)))
 }
 
-// unmarshal decodes a request: a NotifyRequest with decodeNotifyRequest,
+// unmarshal decodes a request: a NotifyRequest with wire.DecodeNotifyRequest,
 // falling back to proto.Unmarshal (and its error) when that fails.
 func unmarshal(b []byte, req proto.Message) error {
 	if n, ok := req.(*pb.NotifyRequest); ok {
-		if decodeNotifyRequest(b, n) == nil {
+		if wire.DecodeNotifyRequest(b, n) == nil {
 			return nil
 		}
 		proto.Reset(n)

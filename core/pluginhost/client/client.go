@@ -102,7 +102,7 @@ func Start(opts Options) (*Plugin, error) {
 		StartTimeout:     opts.StartTimeout,
 		SyncStdout:       opts.Stdout,
 		SyncStderr:       &lineLogger{logger: opts.Logger},
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes))},
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.ForceCodecV2(sdk.GRPCCodec{}))},
 	}
 	if opts.Reattach != nil {
 		cfg.Reattach = opts.Reattach

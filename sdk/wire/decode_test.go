@@ -1,4 +1,4 @@
-package wasm
+package wire
 
 import (
 	"testing"
@@ -32,7 +32,7 @@ func TestDecodeNotifyRequest(t *testing.T) {
 	b = protowire.AppendTag(b, 99, protowire.VarintType)
 	b = protowire.AppendVarint(b, 5)
 	got := &pb.NotifyRequest{}
-	if err := decodeNotifyRequest(b, got); err != nil {
+	if err := DecodeNotifyRequest(b, got); err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(got, want) {
@@ -46,7 +46,7 @@ func TestDecodeNotifyRequest(t *testing.T) {
 	}
 
 	empty := &pb.NotifyRequest{}
-	if err := decodeNotifyRequest(nil, empty); err != nil || empty.Notification != nil {
+	if err := DecodeNotifyRequest(nil, empty); err != nil || empty.Notification != nil {
 		t.Errorf("empty request: %v, %v", empty, err)
 	}
 }
@@ -65,9 +65,9 @@ func TestDecodeNotifyRequestRefuses(t *testing.T) {
 		"wire type":  wrongType,
 		"bad varint": {0x08, 0xff},
 	} {
-		// The module then falls back to proto.Unmarshal, which refuses
+		// The codec then falls back to proto.Unmarshal, which refuses
 		// it too, or keeps a field of the wrong type as unknown.
-		if err := decodeNotifyRequest(b, &pb.NotifyRequest{}); err == nil {
+		if err := DecodeNotifyRequest(b, &pb.NotifyRequest{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
