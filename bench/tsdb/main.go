@@ -71,10 +71,11 @@
 //	go run ./bench/tsdb
 //
 // and see go run ./bench/tsdb -h for the flags; -profile DIR writes a CPU
-// profile of each store's queries and of its ingest with one goroutine
-// there, and heap profiles before and after that ingest (compare their
-// allocations with go tool pprof -sample_index=alloc_space -diff_base
-// BEFORE AFTER). With the defaults it
+// profile of each store's queries, of its ingest with one goroutine and
+// of the child's parallel ingest (its background work included) there,
+// and heap profiles before and after the ingest with one goroutine
+// (compare their allocations with go tool pprof
+// -sample_index=alloc_space -diff_base BEFORE AFTER). With the defaults it
 // takes under five minutes on a 2-core machine. Data goes to temporary
 // directories under os.TempDir() (or -dir), which are removed afterwards.
 package main
@@ -168,7 +169,7 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&sc.churnSpan, "churn-span", 6*time.Hour, "with -scale: synthetic time the churn phase covers (more than "+shortDuration(minChurnSpan)+", for upstream to compact its head)")
 	flag.DurationVar(&sc.settle, "settle", 5*time.Second, "with -scale: wait after the last commit of a phase before measuring")
 	flag.StringVar(&sc.heapProfileDir, "heap-profile", "", "with -scale: write heap profiles of each store at the end of each phase and at its peak live heap into this directory")
-	profileDir := flag.String("profile", "", "write CPU profiles of each store's queries and ingest, and heap profiles around its ingest, into this directory")
+	profileDir := flag.String("profile", "", "write CPU profiles of each store's queries and ingests (the parallel one in its child process), and heap profiles around its ingest with one goroutine, into this directory")
 	flag.Parse()
 
 	cfg := config{restartMinSeries: *restartMin, queryRuns: *queryRuns, workers: *workers, dir: *dir, seed: *seed, profileDir: *profileDir, scale: sc}
@@ -367,7 +368,7 @@ func measureParallelIngestAndRestart(ctx context.Context, cfg config, b backend,
 		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	took, err := ingestInCrashChild(ctx, b, dir, w, cfg.workers)
+	took, err := ingestInCrashChild(ctx, b, dir, w, cfg.workers, cfg.profileDir)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ingest with %d goroutines: %w", cfg.workers, err)
 	}

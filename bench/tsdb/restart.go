@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/prometheus/common/model"
 	"time"
@@ -26,6 +27,9 @@ type crashSpec struct {
 	StartMs int64         `json:"start_ms"`
 	Seed    uint64        `json:"seed"`
 	Workers int           `json:"workers"`
+	// ProfileDir, when set, receives a CPU profile of the ingest,
+	// ingest-parallel-<series>-<store>.cpu.pprof.
+	ProfileDir string `json:"profile_dir,omitempty"`
 }
 
 // crashResult is what the child reports once every sample is committed,
@@ -53,8 +57,12 @@ func runCrashChild(ctx context.Context) error {
 		return err
 	}
 	w := newWorkload(s.Series, s.Span, time.UnixMilli(s.StartMs), s.Seed)
-	took, err := newIngester(w).run(ctx, db, s.Workers)
+	stopProfile, err := harness.StartCPUProfile(s.ProfileDir, fmt.Sprintf("ingest-parallel-%d-%s", s.Series, s.Store))
 	if err != nil {
+		return err
+	}
+	took, err := newIngester(w).run(ctx, db, s.Workers)
+	if err := errors.Join(err, stopProfile()); err != nil {
 		return fmt.Errorf("ingest into %s: %w", s.Store, err)
 	}
 	if err := harness.WriteResult(crashResult{Ingest: took}); err != nil {
@@ -67,10 +75,10 @@ func runCrashChild(ctx context.Context) error {
 // backend b in dir, ingests w with the given number of goroutines and dies
 // by SIGKILL without closing the store. It returns the ingest time the child
 // measured (excluding process start and Open).
-func ingestInCrashChild(ctx context.Context, b backend, dir string, w *workload, workers int) (time.Duration, error) {
+func ingestInCrashChild(ctx context.Context, b backend, dir string, w *workload, workers int, profileDir string) (time.Duration, error) {
 	spec := crashSpec{
 		Store: b.name, Dir: dir, Series: w.numSeries(), Span: time.Duration(w.rounds) * scrapeInterval,
-		StartMs: w.start.UnixMilli(), Seed: w.seed, Workers: workers,
+		StartMs: w.start.UnixMilli(), Seed: w.seed, Workers: workers, ProfileDir: profileDir,
 	}
 	var res crashResult
 	if _, err := harness.RunChild(ctx, harness.Child{Mode: crashChild, Spec: spec, Crash: true}, &res); err != nil {
