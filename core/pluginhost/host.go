@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -42,8 +44,23 @@ type Host struct {
 	// but in tests.
 	checkEvery time.Duration
 
+	// keepChecked keeps the plugins Resolve checked, for ApplyConfig's
+	// new instances (Options.KeepCheckedPlugins).
+	keepChecked bool
+
 	mu        sync.Mutex
 	instances map[instanceKey]*managed
+	// checked are the plugins Resolve started or loaded and checked,
+	// running, each waiting for the first new instance of its plugin.
+	checked []checkedPlugin
+	// opened counts the plugins started or loaded; tests read it.
+	opened atomic.Int64
+}
+
+// checkedPlugin is a plugin Resolve checked and kept running.
+type checkedPlugin struct {
+	plugin hclconfig.Plugin // Range cleared
+	conn   Conn
 }
 
 type instanceKey struct {
@@ -56,6 +73,33 @@ type instanceKey struct {
 type managed struct {
 	*Instance
 	plugin hclconfig.Plugin // Range cleared
+	// kept is the plugin Resolve checked, until the instance starts
+	// with it.
+	kept *keptConn
+}
+
+// stop closes the instance and the checked plugin it did not start with.
+func (m *managed) stop() error {
+	if conn := m.kept.take(); conn != nil {
+		conn.Close()
+	}
+	return m.Close()
+}
+
+// keptConn hands a checked plugin to the one instance that starts with
+// it, once.
+type keptConn struct {
+	mu   sync.Mutex
+	conn Conn
+}
+
+// take returns the plugin, the first time; then nil.
+func (k *keptConn) take() Conn {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	conn := k.conn
+	k.conn = nil
+	return conn
 }
 
 // Options are what a Host needs.
@@ -70,6 +114,12 @@ type Options struct {
 	// WasmOptions.Interpret): for a host that lives only to check
 	// configurations.
 	InterpretWasm bool
+	// KeepCheckedPlugins keeps each plugin that Resolve starts (or
+	// loads) and checks running, for the first instance of it that
+	// ApplyConfig creates next, instead of stopping it and starting it
+	// again: a server starts each plugin once. Those no new instance
+	// takes stop with ApplyConfig, or with the next Resolve or Close.
+	KeepCheckedPlugins bool
 }
 
 // New returns a host with no plugins: ApplyConfig starts them.
@@ -78,7 +128,8 @@ func New(opts Options) *Host {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: opts.CacheDir, interpret: opts.InterpretWasm, checkEvery: checkInterval, instances: map[instanceKey]*managed{}}
+	return &Host{logger: logger.Named("plugins"), metrics: NewMetrics(), cacheDir: opts.CacheDir, interpret: opts.InterpretWasm,
+		keepChecked: opts.KeepCheckedPlugins, checkEvery: checkInterval, instances: map[instanceKey]*managed{}}
 }
 
 // Metrics returns the plugin metrics, for the server's /metrics.
@@ -90,6 +141,7 @@ func (h *Host) Open(ctx context.Context, p *hclconfig.Plugin) (Conn, error) {
 		// hclconfig resolves a bare file name it finds to its path.
 		return nil, fmt.Errorf("plugin %q: %q is not in the configuration's folder, beside vigil, nor on PATH (run make plugins, or give its path)", p.Name, p.Source)
 	}
+	h.opened.Add(1)
 	if p.IsWasm() {
 		return h.openWasm(ctx, p)
 	}
@@ -130,13 +182,16 @@ func grantedEnv(names []string) []string {
 // Every problem is a diagnostic at its place in the file. It returns a
 // copy of cfg whose instances carry their decoded configs
 // (hclconfig.Config.WithPluginValues), for ApplyConfig; cfg is not
-// changed.
+// changed. It then stops the plugins it opened, but with
+// Options.KeepCheckedPlugins when it found no error: then the first new
+// instance of each that ApplyConfig makes starts with it.
 //
 // The plugins are checked two at a time when there are two CPUs or
 // more: loading a Wasm module is CPU-bound, and each plugin is checked on
 // its own. The diagnostics come in the order of the plugin blocks all the
 // same.
 func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.Config, hcl.Diagnostics) {
+	h.closeChecked()
 	byPlugin := map[*hclconfig.Plugin][]*hclconfig.PluginInstance{}
 	var plugins []*hclconfig.Plugin
 	for _, inst := range cfg.Instances() {
@@ -166,6 +221,9 @@ func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.C
 		diags = append(diags, r.diags...)
 		maps.Copy(values, r.values)
 	}
+	if diags.HasErrors() {
+		h.closeChecked() // the configuration will not be applied
+	}
 	return cfg.WithPluginValues(values), diags
 }
 
@@ -175,19 +233,25 @@ func (h *Host) resolvePlugin(ctx context.Context, p *hclconfig.Plugin, uses []*h
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot load plugin", Detail: fmt.Sprintf("%v.", err), Subject: &rng}}
 	}
+	var diags hcl.Diagnostics
 	defer func() {
+		if h.keepChecked && !diags.HasErrors() {
+			h.keep(p, conn)
+			return
+		}
 		h.logger.Debug("stopping the plugin started to check the configuration; it starts again when used", "plugin", p.Name)
 		conn.Close()
 	}()
 	info, kind, err := conn.Info(ctx)
 	if err != nil {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plugin does not answer", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+		diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plugin does not answer", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+		return diags
 	}
 	schema, err := conn.Schema(ctx)
 	if err != nil {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plugin does not answer", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+		diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plugin does not answer", Detail: fmt.Sprintf("Plugin %q: %v.", p.Name, err), Subject: &rng}}
+		return diags
 	}
-	var diags hcl.Diagnostics
 	for _, inst := range uses {
 		if kind != inst.Kind {
 			r := inst.PluginRange
@@ -254,8 +318,10 @@ func configDiagnostic(inst *hclconfig.PluginInstance, err error) *hcl.Diagnostic
 
 // ApplyConfig makes the running instances those of cfg, as Resolve
 // returned it: new ones are created (their plugins start on first
-// use), ones whose config alone changed are reconfigured, ones whose
-// plugin changed are replaced, and ones that are gone stop.
+// use, or were kept running by Resolve), ones whose config alone changed
+// are reconfigured, ones whose plugin changed are replaced, and ones that
+// are gone stop. The plugins Resolve kept that no new instance takes
+// stop.
 func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -277,7 +343,7 @@ func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
 			}
 			errs = append(errs, err)
 		}
-		m.Close()
+		m.stop()
 		delete(h.instances, key)
 	}
 	for key, inst := range want {
@@ -288,13 +354,65 @@ func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
 		}
 		p := *inst.Plugin
 		p.Range = hcl.Range{}
-		open := func(ctx context.Context) (Conn, error) { return h.Open(ctx, inst.Plugin) }
+		kept := &keptConn{conn: h.takeChecked(p)}
+		open := func(ctx context.Context) (Conn, error) {
+			if conn := kept.take(); conn != nil {
+				// It was checked moments ago; unless it died since, it
+				// is the plugin this instance starts with.
+				if _, _, err := conn.Info(ctx); err == nil {
+					return conn, nil
+				}
+				conn.Close()
+			}
+			return h.Open(ctx, inst.Plugin)
+		}
 		h.instances[key] = &managed{
 			Instance: NewInstance(inst.Name, inst.Plugin.Name, inst.Kind, config, open, h.logger, h.metrics),
 			plugin:   p,
+			kept:     kept,
 		}
 	}
+	h.closeCheckedLocked()
 	return errors.Join(errs...)
+}
+
+// keep keeps conn, the running plugin of block p that Resolve checked,
+// for ApplyConfig.
+func (h *Host) keep(p *hclconfig.Plugin, conn Conn) {
+	kept := *p
+	kept.Range = hcl.Range{}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.checked = append(h.checked, checkedPlugin{plugin: kept, conn: conn})
+}
+
+// takeChecked removes and returns the kept plugin of block p, if any.
+// h.mu must be held.
+func (h *Host) takeChecked(p hclconfig.Plugin) Conn {
+	for i, c := range h.checked {
+		if samePlugin(c.plugin, p) {
+			h.checked = slices.Delete(h.checked, i, i+1)
+			return c.conn
+		}
+	}
+	return nil
+}
+
+// closeChecked stops the plugins kept since the last Resolve that no
+// instance took.
+func (h *Host) closeChecked() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closeCheckedLocked()
+}
+
+// closeCheckedLocked is closeChecked with h.mu held.
+func (h *Host) closeCheckedLocked() {
+	for _, c := range h.checked {
+		h.logger.Debug("stopping the plugin started to check the configuration, which no new block uses", "plugin", c.plugin.Name)
+		c.conn.Close()
+	}
+	h.checked = nil
 }
 
 // configJSON is an instance's decoded config as Configure takes it.
@@ -404,8 +522,9 @@ func (h *Host) Close() error {
 	defer h.mu.Unlock()
 	var errs []error
 	for key, m := range h.instances {
-		errs = append(errs, m.Close())
+		errs = append(errs, m.stop())
 		delete(h.instances, key)
 	}
+	h.closeCheckedLocked()
 	return errors.Join(errs...)
 }

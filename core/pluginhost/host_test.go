@@ -505,3 +505,117 @@ func TestRunStartsPluginsAtOnce(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestCheckedPluginsStartOnce checks Options.KeepCheckedPlugins: the
+// plugin Resolve started to check the configuration is the one the new
+// instance runs, a checked plugin no new instance takes stops with
+// ApplyConfig, and a configuration with errors keeps none.
+func TestCheckedPluginsStartOnce(t *testing.T) {
+	h := New(Options{KeepCheckedPlugins: true})
+	t.Cleanup(func() { h.Close() })
+	one := `exporter "e" {
+  plugin = "test"
+  config { series = 2 }
+}`
+	collect := func(name string) {
+		t.Helper()
+		e, ok := h.Exporter(name)
+		if !ok {
+			t.Fatalf("no exporter %q", name)
+		}
+		fams, err := e.Collect(context.Background())
+		if err != nil || len(fams) == 0 {
+			t.Fatalf("collect %s: %v, %d families", name, err, len(fams))
+		}
+	}
+	apply := func(src string) {
+		t.Helper()
+		cfg, diags := loadConfig(t, h, src)
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(one)
+	collect("e")
+	if n := h.opened.Load(); n != 1 {
+		t.Errorf("the plugin was started %d times to check and run one exporter, want 1", n)
+	}
+
+	// A reload that keeps exporter e as it is: the plugin checked for it
+	// stops.
+	cfg, diags := loadConfig(t, h, one)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	h.mu.Lock()
+	if len(h.checked) != 1 {
+		t.Fatalf("Resolve kept %d plugins, want 1", len(h.checked))
+	}
+	checked := h.checked[0].conn.(*GRPCPlugin)
+	h.mu.Unlock()
+	if err := h.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitExited(t, checked)
+	collect("e")
+
+	// A reload that adds exporter e2: it runs the plugin checked for it.
+	apply(one + `
+exporter "e2" {
+  plugin = "test"
+  config { series = 3 }
+}`)
+	collect("e2")
+	collect("e")
+	if n := h.opened.Load(); n != 3 {
+		t.Errorf("the plugin was started %d times in all, want 3 (one per Resolve)", n)
+	}
+
+	// A configuration with an error keeps nothing running.
+	if _, diags := loadConfig(t, h, `exporter "bad" {
+  plugin = "test"
+  config { series = "many" }
+}`); !diags.HasErrors() {
+		t.Fatal("a config with a string for a number was accepted")
+	}
+	h.mu.Lock()
+	kept := len(h.checked)
+	h.mu.Unlock()
+	if kept != 0 {
+		t.Errorf("Resolve kept %d plugins of a configuration with errors", kept)
+	}
+
+	// Without the option, Resolve stops what it checked.
+	plain := newHost(t)
+	cfg, diags = loadConfig(t, plain, one)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if err := plain.ApplyConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := plain.Exporter("e")
+	if !ok {
+		t.Fatal("no exporter e")
+	}
+	if _, err := e.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := plain.opened.Load(); n != 2 {
+		t.Errorf("without KeepCheckedPlugins the plugin was started %d times, want 2", n)
+	}
+}
+
+// waitExited waits up to 10 s for p's process to end.
+func waitExited(t *testing.T, p *GRPCPlugin) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !p.Exited(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the checked plugin no instance took still runs")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -267,7 +267,7 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 		}
 	}
 
-	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache")})
+	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache"), KeepCheckedPlugins: true})
 	s.dispatcher = alert.NewDispatcher(alert.Options{
 		Store: s.alertStore, Notifiers: s.plugins.Notifier, ExternalURL: externalURL.String(), Logger: s.logger.Named("dispatcher"),
 	})
