@@ -117,8 +117,8 @@ type Dispatcher struct {
 	// send_resolved = false; timeouts the notifier blocks' timeouts.
 	quietResolved map[string]bool
 	timeouts      map[string]time.Duration
-	// workers hands deliveries to each receiver's delivery workers.
-	workers map[string]chan *deliveryJob
+	// workers are each receiver's delivery workers.
+	workers map[string]*receiverWorkers
 	alerts  map[uint64]*Alert     // every alert of a group, by fingerprint
 	sources map[uint64]*Alert     // those of alerts that may inhibit others
 	updated map[uint64]time.Time  // when each alert was last received
@@ -165,7 +165,7 @@ func NewDispatcher(opts Options) *Dispatcher {
 		sources:          map[uint64]*Alert{},
 		updated:          map[uint64]time.Time{},
 		groups:           map[string]*aggrGroup{},
-		workers:          map[string]chan *deliveryJob{},
+		workers:          map[string]*receiverWorkers{},
 	}
 	d.wg.Add(1)
 	go d.runGC()
@@ -190,6 +190,7 @@ func (d *Dispatcher) ApplyConfig(_ context.Context, cfg *hclconfig.Config) error
 		return nil
 	}
 	d.route = route
+	d.stopWorkersOf(route)
 	d.maxAlerts = cfg.Global.MaxAlerts
 	d.inhibitor = NewInhibitor(cfg.Inhibits)
 	d.quietResolved = map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -843,5 +844,48 @@ route {
 	c.mu.Unlock()
 	if sent != 1 || started != 1 || most != 1 {
 		t.Errorf("%d deliveries done, %d started, %d at most at once; want the one in progress at Stop only", sent, started, most)
+	}
+}
+
+// TestDispatcherReloadStopsWorkersOfDroppedReceivers renames the only
+// receiver at each reload: the delivery workers of the receivers dropped
+// stop, rather than waiting for the dispatcher's end.
+func TestDispatcherReloadStopsWorkersOfDroppedReceivers(t *testing.T) {
+	f := &fakeNotifier{}
+	route := func(receiver string) string {
+		return fmt.Sprintf(`
+route {
+  receiver       = %q
+  group_by       = ["alertname"]
+  group_wait     = "10ms"
+  group_interval = "1m"
+}`, receiver)
+	}
+	names := []string{"a", "b", "c", "d"}
+	d := newTestDispatcherWith(t, Options{Store: openStoreForTest(t, t.TempDir()), NotifyConcurrency: 8}, f, route(names[0]))
+	d.Receive([]*Alert{firing("alertname", "Down0")})
+	f.waitSent(t, 1)
+	baseline := runtime.NumGoroutine()
+	for i := 1; i <= 5; i++ {
+		if err := d.ApplyConfig(t.Context(), routeConfig(t, route(names[i%len(names)]))); err != nil {
+			t.Fatal(err)
+		}
+		d.Receive([]*Alert{firing("alertname", fmt.Sprintf("Down%d", i))})
+		f.waitSent(t, i+1)
+	}
+	d.mu.Lock()
+	receivers := slices.Sorted(maps.Keys(d.workers))
+	d.mu.Unlock()
+	if !slices.Equal(receivers, []string{"b"}) {
+		t.Errorf("delivery workers of receivers %v, want only b's", receivers)
+	}
+	// Each reload may leave a group goroutine; the 8 workers of each
+	// dropped receiver must go.
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > baseline+5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after 5 reloads, %d before: the dropped receivers' workers still run", runtime.NumGoroutine(), baseline)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -127,41 +127,53 @@ func (d *Dispatcher) attempt(ctx context.Context, receiver string, n *sdk.Notifi
 // dispatcher stopped: it is not started then, as none is retried.
 var errStopped = errors.New("the dispatcher stopped before the delivery could start")
 
-// handOver waits, until ctx ends or the dispatcher stops, for one of
-// receiver's delivery workers (Options.NotifyConcurrency of them, started
-// with its first delivery) to take job. Waiters are taken in the order
-// they came.
+// receiverWorkers are the delivery workers of one receiver: they take
+// jobs from jobs until quit closes, when a reload drops the receiver, or
+// the dispatcher stops.
+type receiverWorkers struct {
+	jobs chan *deliveryJob
+	quit chan struct{}
+}
+
+// handOver waits, until ctx ends, the dispatcher stops or a reload drops
+// the receiver, for one of receiver's delivery workers
+// (Options.NotifyConcurrency of them, started with its first delivery)
+// to take job. Waiters are taken in the order they came.
 func (d *Dispatcher) handOver(ctx context.Context, job *deliveryJob) error {
 	d.mu.Lock()
-	jobs, ok := d.workers[job.receiver]
+	w, ok := d.workers[job.receiver]
 	if !ok {
-		jobs = make(chan *deliveryJob)
-		d.workers[job.receiver] = jobs
+		w = &receiverWorkers{jobs: make(chan *deliveryJob), quit: make(chan struct{})}
+		d.workers[job.receiver] = w
 		for range d.opts.NotifyConcurrency {
 			d.wg.Add(1)
-			go d.deliveryWorker(jobs)
+			go d.deliveryWorker(w)
 		}
 	}
 	d.mu.Unlock()
 	select {
-	case jobs <- job:
+	case w.jobs <- job:
 		return nil
 	case <-d.ctx.Done():
 		return errStopped
+	case <-w.quit:
+		return fmt.Errorf("receiver %q is no longer in the configuration", job.receiver)
 	case <-ctx.Done():
 		return fmt.Errorf("no delivery to %q could start before the next group_interval, with %d in progress at most: %w", job.receiver, d.opts.NotifyConcurrency, context.Cause(ctx))
 	}
 }
 
-// deliveryWorker makes the attempts of the jobs it takes from jobs, one
-// at a time, until the dispatcher stops.
-func (d *Dispatcher) deliveryWorker(jobs chan *deliveryJob) {
+// deliveryWorker makes the attempts of the jobs it takes from w, one at a
+// time, until the dispatcher stops or w quits.
+func (d *Dispatcher) deliveryWorker(w *receiverWorkers) {
 	defer d.wg.Done()
 	for {
 		select {
 		case <-d.ctx.Done():
 			return
-		case job := <-jobs:
+		case <-w.quit:
+			return
+		case job := <-w.jobs:
 			if d.ctx.Err() != nil {
 				job.reason, job.err = "", errStopped
 			} else {
@@ -171,6 +183,22 @@ func (d *Dispatcher) deliveryWorker(jobs chan *deliveryJob) {
 				job.reason, job.err = d.attempt(job.ctx, job.receiver, job.n, job.timeout)
 			}
 			job.done <- struct{}{}
+		}
+	}
+}
+
+// stopWorkersOf stops the delivery workers of the receivers routes do not
+// name: once their attempts in progress end, and those waiting for one
+// fail. d.mu must be held.
+func (d *Dispatcher) stopWorkersOf(route *Route) {
+	receivers := map[string]bool{}
+	if route != nil {
+		route.Walk(func(r *Route) { receivers[r.Receiver] = true })
+	}
+	for name, w := range d.workers {
+		if !receivers[name] {
+			close(w.quit)
+			delete(d.workers, name)
 		}
 	}
 }
