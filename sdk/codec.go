@@ -26,7 +26,10 @@ func (GRPCCodec) Name() string { return "proto" }
 // Marshal implements encoding.CodecV2.
 func (GRPCCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if req, ok := v.(*pb.NotifyRequest); ok {
-		b := wire.AppendNotifyRequest(make([]byte, 0, wire.NotifyRequestSize(req)), req)
+		b, err := wire.MarshalNotifyRequest(req)
+		if err != nil {
+			return nil, err
+		}
 		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
 	}
 	m, ok := v.(proto.Message)

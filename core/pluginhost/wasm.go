@@ -951,8 +951,11 @@ func (p *WasmPlugin) bringUpToDate(ctx context.Context, inst *wasmInstance) erro
 func (p *WasmPlugin) invoke(ctx context.Context, inst *wasmInstance, name string, req, resp proto.Message) (broken bool, err error) {
 	var in []byte
 	if n, ok := req.(*pb.NotifyRequest); ok {
-		in = wire.AppendNotifyRequest(make([]byte, 0, wire.NotifyRequestSize(n)), n)
-	} else if in, err = proto.Marshal(req); err != nil {
+		in, err = wire.MarshalNotifyRequest(n)
+	} else {
+		in, err = proto.Marshal(req)
+	}
+	if err != nil {
 		return false, fmt.Errorf("%s: encode the request: %w", name, err)
 	}
 	var frame []byte

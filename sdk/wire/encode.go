@@ -1,6 +1,9 @@
 package wire
 
 import (
+	"fmt"
+	"unicode/utf8"
+
 	"google.golang.org/protobuf/encoding/protowire"
 
 	pb "github.com/vigilmon/vigil/sdk/proto/vigil/plugin/v1"
@@ -38,7 +41,8 @@ const (
 // empty strings and zeros left out as proto3 leaves them out, and map
 // entries in the maps' order, which proto leaves unspecified too. It
 // computes every length before it writes, so it appends in one pass with
-// no allocation but b's growth.
+// no allocation but b's growth. It does not check that the strings are
+// UTF-8, as proto3 requires: MarshalNotifyRequest does.
 func AppendNotifyRequest(b []byte, req *pb.NotifyRequest) []byte {
 	n := req.GetNotification()
 	if n == nil {
@@ -156,4 +160,65 @@ func stringSize(num protowire.Number, s string) int {
 // bytesFieldSize is the size of a length-delimited field of n bytes.
 func bytesFieldSize(num protowire.Number, n int) int {
 	return protowire.SizeTag(num) + protowire.SizeBytes(n)
+}
+
+// MarshalNotifyRequest returns the wire form of req (AppendNotifyRequest)
+// after checking, as proto.Marshal does, that every string is UTF-8,
+// which proto3 requires of its strings.
+func MarshalNotifyRequest(req *pb.NotifyRequest) ([]byte, error) {
+	if err := checkUTF8(req.GetNotification()); err != nil {
+		return nil, fmt.Errorf("cannot encode the notification: %w", err)
+	}
+	return AppendNotifyRequest(make([]byte, 0, NotifyRequestSize(req)), req), nil
+}
+
+// checkUTF8 names the first string of n that is not UTF-8.
+func checkUTF8(n *pb.Notification) error {
+	type field struct{ name, s string }
+	for _, f := range [...]field{
+		{"version", n.GetVersion()}, {"group key", n.GetGroupKey()}, {"status", n.GetStatus()},
+		{"receiver", n.GetReceiver()}, {"external URL", n.GetExternalUrl()},
+	} {
+		if !utf8.ValidString(f.s) {
+			return fmt.Errorf("its %s is not valid UTF-8", f.name)
+		}
+	}
+	if err := checkMapUTF8(n.GetGroupLabels()); err != nil {
+		return fmt.Errorf("its group labels: %w", err)
+	}
+	if err := checkMapUTF8(n.GetCommonLabels()); err != nil {
+		return fmt.Errorf("its common labels: %w", err)
+	}
+	if err := checkMapUTF8(n.GetCommonAnnotations()); err != nil {
+		return fmt.Errorf("its common annotations: %w", err)
+	}
+	for i, a := range n.GetAlerts() {
+		for _, f := range [...]field{
+			{"status", a.GetStatus()}, {"startsAt", a.GetStartsAt()}, {"endsAt", a.GetEndsAt()},
+			{"generator URL", a.GetGeneratorUrl()}, {"fingerprint", a.GetFingerprint()},
+		} {
+			if !utf8.ValidString(f.s) {
+				return fmt.Errorf("the %s of alert %d is not valid UTF-8", f.name, i)
+			}
+		}
+		if err := checkMapUTF8(a.GetLabels()); err != nil {
+			return fmt.Errorf("the labels of alert %d: %w", i, err)
+		}
+		if err := checkMapUTF8(a.GetAnnotations()); err != nil {
+			return fmt.Errorf("the annotations of alert %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func checkMapUTF8(m map[string]string) error {
+	for k, v := range m {
+		if !utf8.ValidString(k) {
+			return fmt.Errorf("the name %q is not valid UTF-8", k)
+		}
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("the value of %q is not valid UTF-8", k)
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -101,7 +102,10 @@ func BenchmarkNotifyRequest(b *testing.B) {
 	req := sampleRequest(10)
 	b.Run("wire", func(b *testing.B) {
 		for b.Loop() {
-			buf := AppendNotifyRequest(make([]byte, 0, NotifyRequestSize(req)), req)
+			buf, err := MarshalNotifyRequest(req)
+			if err != nil {
+				b.Fatal(err)
+			}
 			if err := DecodeNotifyRequest(buf, &pb.NotifyRequest{}); err != nil {
 				b.Fatal(err)
 			}
@@ -118,4 +122,28 @@ func BenchmarkNotifyRequest(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestMarshalNotifyRequestRefusesInvalidUTF8 checks that
+// MarshalNotifyRequest refuses what proto.Marshal refuses, naming where.
+func TestMarshalNotifyRequestRefusesInvalidUTF8(t *testing.T) {
+	for name, spoil := range map[string]func(*pb.Notification){
+		"its receiver":               func(n *pb.Notification) { n.Receiver = "\xff" },
+		"its common labels":          func(n *pb.Notification) { n.CommonLabels["x"] = "a\xfeb" },
+		"the labels of alert 1":      func(n *pb.Notification) { n.Alerts[1].Labels["\xc3"] = "v" },
+		"the fingerprint of alert 0": func(n *pb.Notification) { n.Alerts[0].Fingerprint = "\xe2\x82" },
+	} {
+		req := sampleRequest(2)
+		spoil(req.Notification)
+		if _, err := proto.Marshal(req); err == nil {
+			t.Fatalf("%s: proto.Marshal took it", name)
+		}
+		if _, err := MarshalNotifyRequest(req); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: MarshalNotifyRequest error %v", name, err)
+		}
+	}
+	b, err := MarshalNotifyRequest(sampleRequest(3))
+	if err != nil || len(b) != NotifyRequestSize(sampleRequest(3)) {
+		t.Errorf("a valid request: %d bytes, %v", len(b), err)
+	}
 }
