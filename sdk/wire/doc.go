@@ -3,9 +3,10 @@
 // maps of labels and annotations, which proto.Marshal and proto.Unmarshal
 // handle through reflection, one allocation per entry and more.
 //
-// Codec is the gRPC codec both ends of the protocol use: it encodes and
-// decodes NotifyRequest with AppendNotifyRequest and DecodeNotifyRequest,
-// the same bytes proto would read, and every other message with proto.
-// The Wasm guest SDK decodes its notifications with DecodeNotifyRequest
-// too.
+// MarshalNotifyRequest and DecodeNotifyRequest write and read the same
+// bytes as proto. sdk.GRPCCodec, the gRPC codec of both ends of the
+// protocol, uses them for NotifyRequest and proto for every other
+// message; the Wasm host encodes its NotifyRequest with
+// MarshalNotifyRequest and the Wasm guest SDK decodes it with
+// DecodeNotifyRequest.
 package wire
