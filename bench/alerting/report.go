@@ -74,6 +74,20 @@ func printSystems(out io.Writer, cfg config, v, a *systemResult) {
 	row("latency p50", pct(50), harness.FormatSeconds, harness.LowerIsBetter)
 	row("latency p99", pct(99), harness.FormatSeconds, harness.LowerIsBetter)
 	row("latency max", pct(100), harness.FormatSeconds, harness.LowerIsBetter)
+	// The medians of the first and the last tenth of the alerts, in the
+	// order they were posted: apart, they are a queue of deliveries.
+	tenth := func(last bool) func(r *systemResult) float64 {
+		return func(r *systemResult) float64 {
+			n := len(r.latency) / 10
+			part := r.latency[:n]
+			if last {
+				part = r.latency[len(r.latency)-n:]
+			}
+			return harness.Seconds(harness.Percentile(part, 50))
+		}
+	}
+	row("  p50 of the first tenth posted", tenth(false), harness.FormatSeconds, "")
+	row("  p50 of the last tenth posted", tenth(true), harness.FormatSeconds, "")
 	row("every alert notified after the first POST", func(r *systemResult) float64 { return r.complete.Seconds() }, harness.FormatSeconds, harness.LowerIsBetter)
 	row("feeding: all POSTs", func(r *systemResult) float64 { return r.feed.duration.Seconds() }, harness.FormatSeconds, harness.LowerIsBetter)
 	row("CPU, first POST to last notification", func(r *systemResult) float64 { s, c := r.cpu(); return s + c }, secs, harness.LowerIsBetter)
