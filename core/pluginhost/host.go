@@ -53,6 +53,9 @@ type Host struct {
 	// checked are the plugins Resolve started or loaded and checked,
 	// running, each waiting for the first new instance of its plugin.
 	checked []checkedPlugin
+	// closed is set by Close: a check still running then stops what it
+	// started.
+	closed bool
 	// opened counts the plugins started or loaded; tests read it.
 	opened atomic.Int64
 }
@@ -191,7 +194,7 @@ func grantedEnv(names []string) []string {
 // its own. The diagnostics come in the order of the plugin blocks all the
 // same.
 func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.Config, hcl.Diagnostics) {
-	h.closeChecked()
+	h.DiscardChecked()
 	byPlugin := map[*hclconfig.Plugin][]*hclconfig.PluginInstance{}
 	var plugins []*hclconfig.Plugin
 	for _, inst := range cfg.Instances() {
@@ -222,7 +225,7 @@ func (h *Host) Resolve(ctx context.Context, cfg *hclconfig.Config) (*hclconfig.C
 		maps.Copy(values, r.values)
 	}
 	if diags.HasErrors() {
-		h.closeChecked() // the configuration will not be applied
+		h.DiscardChecked() // the configuration will not be applied
 	}
 	return cfg.WithPluginValues(values), diags
 }
@@ -323,6 +326,8 @@ func configDiagnostic(inst *hclconfig.PluginInstance, err error) *hcl.Diagnostic
 // are gone stop. The plugins Resolve kept that no new instance takes
 // stop.
 func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
+	var unused []Conn
+	defer func() { closeAll(unused) }() // after the lock is released
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	want := map[instanceKey]*hclconfig.PluginInstance{}
@@ -372,17 +377,21 @@ func (h *Host) ApplyConfig(ctx context.Context, cfg *hclconfig.Config) error {
 			kept:     kept,
 		}
 	}
-	h.closeCheckedLocked()
+	unused = h.takeAllChecked()
 	return errors.Join(errs...)
 }
 
 // keep keeps conn, the running plugin of block p that Resolve checked,
-// for ApplyConfig.
+// for ApplyConfig; once the host is closed, it stops it.
 func (h *Host) keep(p *hclconfig.Plugin, conn Conn) {
 	kept := *p
 	kept.Range = hcl.Range{}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		conn.Close()
+		return
+	}
 	h.checked = append(h.checked, checkedPlugin{plugin: kept, conn: conn})
 }
 
@@ -398,21 +407,37 @@ func (h *Host) takeChecked(p hclconfig.Plugin) Conn {
 	return nil
 }
 
-// closeChecked stops the plugins kept since the last Resolve that no
-// instance took.
-func (h *Host) closeChecked() {
+// DiscardChecked stops the plugins the last Resolve kept running
+// (Options.KeepCheckedPlugins) that no instance took: a caller that
+// does not apply the configuration it resolved calls it. Resolve,
+// ApplyConfig and Close call it too.
+func (h *Host) DiscardChecked() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closeCheckedLocked()
+	unused := h.takeAllChecked()
+	h.mu.Unlock()
+	closeAll(unused)
 }
 
-// closeCheckedLocked is closeChecked with h.mu held.
-func (h *Host) closeCheckedLocked() {
+// takeAllChecked removes and returns every kept plugin. h.mu must be
+// held.
+func (h *Host) takeAllChecked() []Conn {
+	var conns []Conn
 	for _, c := range h.checked {
 		h.logger.Debug("stopping the plugin started to check the configuration, which no new block uses", "plugin", c.plugin.Name)
-		c.conn.Close()
+		conns = append(conns, c.conn)
 	}
 	h.checked = nil
+	return conns
+}
+
+// closeAll closes conns at once: stopping a plugin process may wait for
+// it to exit.
+func closeAll(conns []Conn) {
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() { c.Close() })
+	}
+	wg.Wait()
 }
 
 // configJSON is an instance's decoded config as Configure takes it.
@@ -520,11 +545,12 @@ func (h *Host) Run(ctx context.Context) error {
 func (h *Host) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.closed = true
 	var errs []error
 	for key, m := range h.instances {
 		errs = append(errs, m.stop())
 		delete(h.instances, key)
 	}
-	h.closeCheckedLocked()
+	closeAll(h.takeAllChecked())
 	return errors.Join(errs...)
 }

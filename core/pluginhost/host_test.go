@@ -574,6 +574,17 @@ exporter "e2" {
 		t.Errorf("the plugin was started %d times in all, want 3 (one per Resolve)", n)
 	}
 
+	// A resolved configuration that is not applied (a reload refused
+	// for another reason): DiscardChecked stops what Resolve kept.
+	if _, diags := loadConfig(t, h, one); diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	h.mu.Lock()
+	unapplied := h.checked[0].conn.(*GRPCPlugin)
+	h.mu.Unlock()
+	h.DiscardChecked()
+	waitExited(t, unapplied)
+
 	// A configuration with an error keeps nothing running.
 	if _, diags := loadConfig(t, h, `exporter "bad" {
   plugin = "test"

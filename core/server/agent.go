@@ -47,6 +47,7 @@ func (s *Server) buildAgent(cfg *hclconfig.Config) error {
 	s.reloads = newReloadMetrics(reg)
 
 	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache"), KeepCheckedPlugins: true})
+	s.closers = append(s.closers, s.plugins.Close) // as in a server
 	s.scrapes = scrape.New(scrape.Options{Store: db, Exporters: s.plugins.Exporter, Logger: s.logger, Hold: hold})
 	s.discovery = discovery.New(discovery.Options{Sink: s.scrapes, Discoverers: s.plugins.Discoverer, Logger: s.logger})
 	reg.MustRegister(s.scrapes.Collector(), s.plugins.Metrics())

@@ -268,6 +268,9 @@ func (s *Server) build(cfg *hclconfig.Config) error {
 	}
 
 	s.plugins = pluginhost.New(pluginhost.Options{Logger: s.logger, CacheDir: filepath.Join(dataDir, "wasm-cache"), KeepCheckedPlugins: true})
+	// Run stops the plugins; without Run, the plugins New's check kept
+	// running stop with Close.
+	s.closers = append(s.closers, s.plugins.Close)
 	s.dispatcher = alert.NewDispatcher(alert.Options{
 		Store: s.alertStore, Notifiers: s.plugins.Notifier, ExternalURL: externalURL.String(), Logger: s.logger.Named("dispatcher"),
 	})
@@ -430,6 +433,14 @@ func (s *Server) reload() error {
 	if err != nil {
 		return err
 	}
+	applied := false
+	defer func() {
+		if !applied {
+			// Refused after the plugins were checked: the plugins the
+			// check kept running for the new blocks stop.
+			s.plugins.DiscardChecked()
+		}
+	}()
 	// The auth block applies at once, as Prometheus reads its web
 	// configuration at each request: users and tokens come and go
 	// without a restart.
@@ -441,6 +452,7 @@ func (s *Server) reload() error {
 			return err
 		}
 	}
+	applied = true
 	if err := s.apply(ctx, resolved); err != nil {
 		if authn != nil {
 			authn.Close()
