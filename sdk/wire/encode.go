@@ -48,8 +48,13 @@ func AppendNotifyRequest(b []byte, req *pb.NotifyRequest) []byte {
 	if n == nil {
 		return b
 	}
+	return appendRequest(b, n, notificationSize(n))
+}
+
+// appendRequest appends a NotifyRequest of n, whose size is size.
+func appendRequest(b []byte, n *pb.Notification, size int) []byte {
 	b = protowire.AppendTag(b, requestNotification, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(notificationSize(n)))
+	b = protowire.AppendVarint(b, uint64(size))
 	return appendNotification(b, n)
 }
 
@@ -166,10 +171,16 @@ func bytesFieldSize(num protowire.Number, n int) int {
 // after checking, as proto.Marshal does, that every string is UTF-8,
 // which proto3 requires of its strings.
 func MarshalNotifyRequest(req *pb.NotifyRequest) ([]byte, error) {
-	if err := checkUTF8(req.GetNotification()); err != nil {
+	n := req.GetNotification()
+	if err := checkUTF8(n); err != nil {
 		return nil, fmt.Errorf("cannot encode the notification: %w", err)
 	}
-	return AppendNotifyRequest(make([]byte, 0, NotifyRequestSize(req)), req), nil
+	if n == nil {
+		return []byte{}, nil
+	}
+	// The size, computed once, makes both the capacity and the length.
+	size := notificationSize(n)
+	return appendRequest(make([]byte, 0, bytesFieldSize(requestNotification, size)), n, size), nil
 }
 
 // checkUTF8 names the first string of n that is not UTF-8.
